@@ -1,0 +1,11 @@
+import { runService } from '#app/runtime';
+import { SenderMonitorConfig } from './sender-monitor.config.js';
+import { SenderMonitorModule } from './sender-monitor.module.js';
+
+runService({
+  name: 'sender-monitor',
+  loadConfig: () => SenderMonitorConfig.fromEnv(),
+  module: (config) => SenderMonitorModule.forRoot(config),
+  httpPort: (env) => env.SENDER_MONITOR_HTTP_PORT,
+  grpcUrl: (env) => env.SENDER_MONITOR_GRPC_URL,
+});

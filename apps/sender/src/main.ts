@@ -1,0 +1,11 @@
+import { runService } from '#app/runtime';
+import { SenderConfig } from './sender.config.js';
+import { SenderModule } from './sender.module.js';
+
+runService({
+  name: 'sender',
+  loadConfig: () => SenderConfig.fromEnv(),
+  module: (config) => SenderModule.forRoot(config),
+  httpPort: (env) => env.SENDER_HTTP_PORT,
+  grpcUrl: (env) => env.SENDER_GRPC_URL,
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { configClass } from './config-class.js';
+import { ConfigError } from './config-error.js';
+import { parseEnv } from './env-schema.js';
+import { INFRA_ENV } from './infra-env.js';
+import { address, bool, hostPort, int, uint, url } from './parsers.js';
+
+const CONTROLLER = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+
+describe('parseEnv', () => {
+  it('applies defaults and parses given values', () => {
+    const env = parseEnv(INFRA_ENV, { CONTROLLER_ADDRESS: CONTROLLER, REDIS_PREFIX: 'x:' });
+    expect(env.CONTROLLER_ADDRESS).toBe(CONTROLLER.toLowerCase());
+    expect(env.REDIS_PREFIX).toBe('x:');
+    expect(env.DATABASE_URL).toMatch(/^postgres:/);
+    expect(env.LOG_FORMAT).toBe('json');
+  });
+
+  it('lists every problem at once', () => {
+    let caught: unknown;
+    try {
+      parseEnv(INFRA_ENV, { ETH_RPC_URL: 'ftp://nope', LOG_FORMAT: 'xml' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const problems = (caught as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/CONTROLLER_ADDRESS is required/);
+    expect(problems.join('\n')).toMatch(/LOG_FORMAT="xml" is invalid/);
+    expect((caught as ConfigError).code).toBe('INVALID_CONFIG');
+  });
+
+  it('never echoes a secret value, even when it is invalid', () => {
+    const secret = 'postgres-with-a-typo://user:hunter2@db/x';
+    try {
+      parseEnv(INFRA_ENV, { CONTROLLER_ADDRESS: CONTROLLER, DATABASE_URL: secret });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(/DATABASE_URL is invalid/);
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('redacts secrets when a config is shown', () => {
+    class C extends configClass(INFRA_ENV) {}
+    const c = C.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER, REDIS_URL: 'redis://:pw@127.0.0.1:6379' });
+    expect(c.redacted().REDIS_URL).toBe('[redacted]');
+    expect(JSON.stringify(c.redacted())).not.toContain(':pw@');
+  });
+});
+
+describe('parsers', () => {
+  it('reject what they do not accept', () => {
+    expect(() => int(1, 10)('0')).toThrow(/\[1, 10\]/);
+    expect(() => int(1, 10)('1.5')).toThrow(/integer/);
+    expect(() => uint('-1')).toThrow();
+    expect(uint('115792089237316195423570985008687907853269984665640564039457584007913129639935')).toBe(
+      (1n << 256n) - 1n,
+    );
+    expect(() => bool('maybe')).toThrow();
+    expect(bool('on')).toBe(true);
+    expect(() => url(['http'])('redis://x')).toThrow(/http URL/);
+    expect(() => address('0x1234')).toThrow(/address/);
+    expect(hostPort('[::1]:8930')).toBe('[::1]:8930');
+    expect(() => hostPort('localhost')).toThrow();
+    expect(() => hostPort('a:99999')).toThrow();
+  });
+});

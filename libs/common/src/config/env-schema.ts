@@ -1,0 +1,48 @@
+import { ConfigError } from './config-error.js';
+
+/** One environment variable: how to parse it, its default, and whether it is a secret. */
+export interface EnvField<T> {
+  readonly parse: (raw: string) => T;
+  readonly default?: T;
+  readonly optional?: boolean;
+  /** Secrets are never echoed back, not even in validation errors. */
+  readonly secret?: boolean;
+  readonly description: string;
+}
+
+export type EnvSchema = Record<string, EnvField<unknown>>;
+
+type FieldValue<F> = F extends EnvField<infer T> ? (F['optional'] extends true ? T | undefined : T) : never;
+
+export type EnvValues<S extends EnvSchema> = { readonly [K in keyof S]: FieldValue<S[K]> };
+
+/**
+ * Parses `env` against `schema`, collecting every problem before failing, so a misconfigured
+ * service reports all of them in one boot attempt instead of one per restart.
+ */
+export function parseEnv<S extends EnvSchema>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+): EnvValues<S> {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(schema)) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') {
+      if (field.default !== undefined) values[name] = field.default;
+      else if (field.optional) values[name] = undefined;
+      else problems.push(`${name} is required (${field.description})`);
+      continue;
+    }
+    try {
+      values[name] = field.parse(raw.trim());
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      problems.push(
+        field.secret ? `${name} is invalid: ${why}` : `${name}=${JSON.stringify(raw)} is invalid: ${why}`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as EnvValues<S>;
+}

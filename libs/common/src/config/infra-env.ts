@@ -1,0 +1,45 @@
+import type { EnvSchema } from './env-schema.js';
+import { address, oneOf, port, str, url } from './parsers.js';
+
+/** Settings every service shares: where its stores and the chain are. Nothing else is assumed. */
+export const INFRA_ENV = {
+  DATABASE_URL: {
+    parse: url(['postgres', 'postgresql']),
+    default: 'postgres://postgres@127.0.0.1:5432/ticketpay',
+    secret: true,
+    description: 'PostgreSQL connection URL',
+  },
+  REDIS_URL: {
+    parse: url(['redis', 'rediss']),
+    default: 'redis://127.0.0.1:6379',
+    secret: true,
+    description: 'Redis connection URL',
+  },
+  REDIS_PREFIX: {
+    parse: (raw: string) => {
+      if (!/^[\w:.{}-]+$/.test(raw)) throw new Error('expected letters, digits and : . _ - { }');
+      return raw;
+    },
+    default: 'ticketpay:',
+    description: 'prefix of every Redis key, BullMQ included',
+  },
+  ETH_RPC_URL: {
+    parse: url(['http', 'https', 'ws', 'wss']),
+    default: 'http://127.0.0.1:8545',
+    secret: true,
+    description: 'Ethereum JSON-RPC endpoint (may embed an API key)',
+  },
+  CONTROLLER_ADDRESS: {
+    parse: address,
+    description: 'address of the Livepeer Controller; every other contract is discovered from it',
+  },
+  HTTP_HOST: { parse: str, default: '127.0.0.1', description: 'host for /health and /metrics' },
+  LOG_FORMAT: {
+    parse: oneOf(['json', 'text'] as const),
+    default: 'json' as const,
+    description: 'log output format',
+  },
+} satisfies EnvSchema;
+
+export const httpPortField = (defaultPort: number) =>
+  ({ parse: port, default: defaultPort, description: 'port for /health and /metrics' }) as const;

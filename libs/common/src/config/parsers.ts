@@ -1,0 +1,63 @@
+/** Parsers for environment values. Each throws an Error whose message says what was expected. */
+
+export const str = (raw: string): string => raw;
+
+export function int(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    if (!/^-?\d+$/.test(raw)) throw new Error('expected an integer');
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new Error(`expected an integer in [${min}, ${max}]`);
+    return n;
+  };
+}
+
+export const port = int(0, 65_535);
+
+/** Non-negative integer amount (wei, gas, blocks) as bigint: money never passes through a JS number. */
+export function uint(raw: string): bigint {
+  if (!/^\d+$/.test(raw)) throw new Error('expected a non-negative integer');
+  return BigInt(raw);
+}
+
+export function bool(raw: string): boolean {
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new Error('expected true or false');
+}
+
+export function url(protocols: readonly string[]): (raw: string) => string {
+  return (raw) => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new Error('expected a URL');
+    }
+    if (!protocols.includes(u.protocol.replace(/:$/, ''))) {
+      throw new Error(`expected a ${protocols.join(' or ')} URL`);
+    }
+    return raw;
+  };
+}
+
+/** A 20-byte hex address, returned lowercase; checksum casing is accepted but not required. */
+export function address(raw: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw new Error('expected a 0x-prefixed 20-byte hex address');
+  return raw.toLowerCase();
+}
+
+/** `host:port` listen address for gRPC servers. */
+export function hostPort(raw: string): string {
+  const m = /^(\[[0-9a-fA-F:]+\]|[\w.-]+):(\d{1,5})$/.exec(raw);
+  if (!m || Number(m[2]) > 65_535) throw new Error('expected host:port');
+  return raw;
+}
+
+export function oneOf<T extends string>(values: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}

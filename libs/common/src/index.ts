@@ -1,0 +1,3 @@
+export * from './app-error.js';
+export * from './config/index.js';
+export * from './nest/index.js';

@@ -1,0 +1,6 @@
+export * from './bootstrap.js';
+export * from './health.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './proto-paths.js';
+export * from './redis.module.js';

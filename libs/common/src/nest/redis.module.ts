@@ -1,0 +1,44 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+export const InjectRedis = (): PropertyDecorator & ParameterDecorator => Inject(REDIS_CLIENT);
+
+export interface RedisOptions {
+  url: string;
+  /** Every key this client writes starts with it, so several deployments or test runs can share a server. */
+  prefix: string;
+}
+
+@Injectable()
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+@Module({})
+export class RedisModule {
+  static forRoot(options: RedisOptions): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [
+        {
+          provide: REDIS_CLIENT,
+          useFactory: () =>
+            new Redis(options.url, {
+              keyPrefix: options.prefix,
+              lazyConnect: false,
+              maxRetriesPerRequest: 3,
+              connectionName: 'ticketpay',
+            }),
+        },
+        RedisCloser,
+      ],
+      exports: [REDIS_CLIENT],
+    };
+  }
+}

@@ -1,0 +1,83 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { int8Transformer, uint256Transformer } from '../transformers.js';
+
+/** Redemption lifecycle; transitions are guarded by compare-and-set on `status`. */
+export enum WinningTicketStatus {
+  RECEIVED = 'received',
+  QUEUED = 'queued',
+  SUBMITTING = 'submitting',
+  SUBMITTED = 'submitted',
+  REDEEMED = 'redeemed',
+  FAILED = 'failed',
+  EXPIRED = 'expired',
+}
+
+/**
+ * A winning ticket as received from a sender: everything needed to redeem it on-chain
+ * (ticket fields, signature, the revealed recipientRand). Byte fields are 0x-prefixed lowercase hex.
+ */
+@Entity({ name: 'winning_ticket' })
+@Index('idx_winning_ticket_status', ['status'])
+@Index('idx_winning_ticket_sender_status', ['sender', 'status'])
+@Check(
+  'chk_winning_ticket_status',
+  `status IN ('received','queued','submitting','submitted','redeemed','failed','expired')`,
+)
+export class WinningTicketEntity {
+  @PrimaryColumn({ name: 'ticket_hash', type: 'text' })
+  ticketHash!: string;
+
+  @Column({ type: 'text' })
+  recipient!: string;
+
+  @Column({ type: 'text' })
+  sender!: string;
+
+  @Column({ name: 'face_value', type: 'numeric', precision: 78, scale: 0, transformer: uint256Transformer })
+  faceValue!: bigint;
+
+  @Column({ name: 'win_prob', type: 'numeric', precision: 78, scale: 0, transformer: uint256Transformer })
+  winProb!: bigint;
+
+  @Column({ name: 'sender_nonce', type: 'bigint', transformer: int8Transformer })
+  senderNonce!: bigint;
+
+  @Column({ name: 'recipient_rand_hash', type: 'text' })
+  recipientRandHash!: string;
+
+  @Column({ name: 'creation_round', type: 'bigint', transformer: int8Transformer })
+  creationRound!: bigint;
+
+  @Column({ name: 'creation_round_block_hash', type: 'text' })
+  creationRoundBlockHash!: string;
+
+  @Column({ name: 'params_expiration_block', type: 'bigint', transformer: int8Transformer })
+  paramsExpirationBlock!: bigint;
+
+  @Column({ type: 'text', unique: true })
+  sig!: string;
+
+  @Column({
+    name: 'recipient_rand',
+    type: 'numeric',
+    precision: 78,
+    scale: 0,
+    transformer: uint256Transformer,
+  })
+  recipientRand!: bigint;
+
+  @Column({ type: 'text', default: WinningTicketStatus.RECEIVED })
+  status!: WinningTicketStatus;
+
+  @Column({ name: 'status_reason', type: 'text', nullable: true })
+  statusReason!: string | null;
+
+  @Column({ name: 'tx_hash', type: 'text', nullable: true })
+  txHash!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

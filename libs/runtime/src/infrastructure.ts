@@ -1,0 +1,40 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import { ChainModule, ChainProbe } from '#app/chain';
+import {
+  HealthModule,
+  MetricsModule,
+  RedisModule,
+  RedisProbe,
+  type HealthProbe,
+  type INFRA_ENV,
+  type EnvValues,
+} from '#app/common';
+import { DatabaseModule, DatabaseProbe } from '#app/database';
+
+export interface InfrastructureNeeds {
+  /** Services that own Postgres state (winning tickets, redemptions) ask for it; the Sender does not. */
+  database: boolean;
+}
+
+/**
+ * The modules every service is built on, wired from the shared settings: metrics, Redis, the
+ * chain (discovered from the Controller), Postgres when needed, and a health check over all of them.
+ */
+export function infrastructure(
+  service: string,
+  env: EnvValues<typeof INFRA_ENV>,
+  needs: InfrastructureNeeds,
+): DynamicModule[] {
+  const probes: Type<HealthProbe>[] = [RedisProbe, ChainProbe];
+  const modules: DynamicModule[] = [
+    MetricsModule.forRoot(service),
+    RedisModule.forRoot({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX }),
+    ChainModule.forRoot({ rpcUrl: env.ETH_RPC_URL, controllerAddress: env.CONTROLLER_ADDRESS }),
+  ];
+  if (needs.database) {
+    modules.push(DatabaseModule.forRoot(env.DATABASE_URL));
+    probes.unshift(DatabaseProbe);
+  }
+  modules.push(HealthModule.forRoot(probes));
+  return modules;
+}

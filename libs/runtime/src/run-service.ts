@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import type { DynamicModule } from '@nestjs/common';
+import {
+  bootstrapService,
+  createLogger,
+  runMain,
+  type ConfigInstance,
+  type EnvValues,
+  type INFRA_ENV,
+} from '#app/common';
+
+export interface ServiceSpec<C extends ConfigInstance<typeof INFRA_ENV>> {
+  name: string;
+  /** Parses and validates the environment; fails the boot listing every problem. */
+  loadConfig: () => C;
+  module: (config: C) => DynamicModule;
+  httpPort: (env: C['values']) => number;
+  grpcUrl?: (env: C['values']) => string;
+}
+
+/** A service's whole `main`: validated config, structured logger, HTTP (+ gRPC) servers. */
+export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: ServiceSpec<C>): void {
+  runMain(async () => {
+    const config = spec.loadConfig();
+    const env: EnvValues<typeof INFRA_ENV> = config.values;
+    const logger = createLogger(spec.name, env.LOG_FORMAT);
+    logger.log({ msg: 'configuration', config: config.redacted() });
+    await bootstrapService({
+      name: spec.name,
+      module: spec.module(config),
+      logger,
+      http: { host: env.HTTP_HOST, port: spec.httpPort(config.values) },
+      grpc: spec.grpcUrl ? { url: spec.grpcUrl(config.values) } : undefined,
+    });
+  });
+}

@@ -1,0 +1,24 @@
+import type { Reporter, TestModule } from 'vitest/node';
+
+/**
+ * Prints the plain `N passed, N failed, N skipped` line CI reads. A test file that fails to load
+ * counts as one failure so a broken import can never look green.
+ */
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
+    for (const mod of modules) {
+      const tests = [...mod.children.allTests()];
+      if (tests.length === 0 && mod.state() === 'failed') failed++;
+      for (const t of tests) {
+        const state = t.result().state;
+        if (state === 'passed') passed++;
+        else if (state === 'failed') failed++;
+        else skipped++;
+      }
+    }
+    console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  }
+}
