@@ -20,6 +20,8 @@ export interface ServiceBootstrap {
   logger: LoggerService;
   http: { host: string; port: number };
   grpc?: GrpcEndpoint;
+  /** Default true: SIGTERM/SIGINT close the app and exit the process. Off for in-process tests. */
+  exitOnSignals?: boolean;
 }
 
 /**
@@ -28,7 +30,6 @@ export interface ServiceBootstrap {
  */
 export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApplication> {
   const app = await NestFactory.create(opts.module, { logger: opts.logger, bufferLogs: true });
-  app.enableShutdownHooks();
   if (opts.grpc) {
     const options: GrpcOptions['options'] = {
       url: opts.grpc.url,
@@ -47,6 +48,7 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     await app.startAllMicroservices();
   }
   await app.listen(opts.http.port, opts.http.host);
+  if (opts.exitOnSignals !== false) exitOnSignals(app, opts);
   opts.logger.log({
     msg: 'service started',
     service: opts.name,
@@ -54,6 +56,31 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     grpc: opts.grpc?.url,
   });
   return app;
+}
+
+const SHUTDOWN_GRACE_MS = 15_000;
+
+/**
+ * SIGTERM/SIGINT close the app (servers stop accepting, lifecycle hooks close connections) and
+ * exit 0, so supervisors see a clean stop; a shutdown stuck past the grace period exits 1.
+ */
+function exitOnSignals(app: INestApplication, opts: ServiceBootstrap): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    opts.logger.log({ msg: 'shutting down', service: opts.name, signal });
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        opts.logger.error({ msg: 'shutdown failed', error: err instanceof Error ? err.message : String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 }
 
 /** Runs a service's main, turning a configuration error into one readable message and exit code 78. */

@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../repo-root.js';
 
-/** Absolute path of the gRPC health proto; resolved from source and from `dist/` alike. */
-export const HEALTH_PROTO_PATH = fileURLToPath(
-  new URL('../../proto/grpc/health/v1/health.proto', import.meta.url).href.replace('/dist/libs/', '/libs/'),
-);
+/** Absolute path of the gRPC health proto (the same file whether running from source or dist/). */
+export const HEALTH_PROTO_PATH = join(repoRoot(), 'libs', 'common', 'proto', 'grpc', 'health', 'v1', 'health.proto');

@@ -1,0 +1,3 @@
+export * from './queue.module.js';
+export * from './queues.js';
+export * from './redemption-queue.js';

@@ -1,0 +1,39 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { bullPrefix, QueueName } from './queues.js';
+import { RedemptionQueue } from './redemption-queue.js';
+
+export interface QueueModuleOptions {
+  redisUrl: string;
+  redisPrefix: string;
+}
+
+/** BullMQ connection and the redemption queue producer, keyed under the deployment's prefix. */
+@Module({})
+export class QueueModule {
+  static forRoot(options: QueueModuleOptions): DynamicModule {
+    const url = new URL(options.redisUrl);
+    return {
+      module: QueueModule,
+      global: true,
+      imports: [
+        BullModule.forRoot({
+          prefix: bullPrefix(options.redisPrefix),
+          connection: {
+            host: url.hostname,
+            port: Number(url.port || 6379),
+            username: url.username ? decodeURIComponent(url.username) : undefined,
+            password: url.password ? decodeURIComponent(url.password) : undefined,
+            db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+            tls: url.protocol === 'rediss:' ? {} : undefined,
+            // BullMQ workers block on Redis; they must not give up on a slow reply.
+            maxRetriesPerRequest: null,
+          },
+        }),
+        BullModule.registerQueue({ name: QueueName.TICKET_REDEMPTION }),
+      ],
+      providers: [RedemptionQueue],
+      exports: [RedemptionQueue, BullModule],
+    };
+  }
+}

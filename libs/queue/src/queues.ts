@@ -1,0 +1,43 @@
+import type { JobsOptions } from 'bullmq';
+
+/** Every BullMQ queue of the system. Names are stable: renaming one orphans its jobs. */
+export enum QueueName {
+  TICKET_REDEMPTION = 'ticket-redemption',
+}
+
+export enum JobName {
+  REDEEM_TICKET = 'redeem-ticket',
+}
+
+/**
+ * A redemption job carries only the ticket hash: the ticket itself lives in Postgres
+ * (`winning_ticket`), so a lost queue is rebuilt from the table and a job never holds stale data.
+ */
+export interface RedeemTicketJob {
+  /** 0x-prefixed lowercase hex; also the job id, so a ticket is enqueued at most once. */
+  ticketHash: string;
+  /** 0x-prefixed lowercase hex, for per-sender grouping without a database read. */
+  sender: string;
+}
+
+export interface JobPayloads {
+  [JobName.REDEEM_TICKET]: RedeemTicketJob;
+}
+
+/** BullMQ defaults in one table. Redemption retries for a long time: a ticket is money. */
+export const QUEUE_DEFAULTS: Record<QueueName, JobsOptions> = {
+  [QueueName.TICKET_REDEMPTION]: {
+    attempts: 1_000,
+    backoff: { type: 'exponential', delay: 2_000 },
+    removeOnComplete: { count: 10_000 },
+    removeOnFail: { count: 10_000 },
+  },
+};
+
+/**
+ * BullMQ prefixes keys with `<prefix>:<queue>`; a hash tag keeps one queue's keys in one Redis
+ * Cluster slot. Built from the shared REDIS_PREFIX so every key of a deployment shares it.
+ */
+export function bullPrefix(redisPrefix: string): string {
+  return `${redisPrefix}{bull}`;
+}
