@@ -1,48 +1,13 @@
-import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { JsonRpcProvider, WebSocketProvider, type Provider } from 'ethers';
+import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { HealthProbe } from '#app/common';
+import { CHAIN_OPTIONS, ChainClient, type ChainOptions } from './chain-client.js';
+import { CHAIN_FACTS_OPTIONS, ChainFacts, RpcChainFacts, type ChainFactsOptions } from './chain-facts.js';
 
-export interface ChainOptions {
-  rpcUrl: string;
-  controllerAddress: string;
-}
-
-const CHAIN_OPTIONS = Symbol('CHAIN_OPTIONS');
-
-/** The service's one connection to the chain, plus the Controller every other address comes from. */
-@Injectable()
-export class ChainClient implements OnModuleInit, OnApplicationShutdown {
-  readonly provider: Provider & { destroy(): void };
-  private readonly logger = new Logger(ChainClient.name);
-
-  constructor(@Inject(CHAIN_OPTIONS) readonly options: ChainOptions) {
-    this.provider = /^wss?:/.test(options.rpcUrl)
-      ? new WebSocketProvider(options.rpcUrl)
-      : new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: false, pollingInterval: 1_000 });
-  }
-
-  /**
-   * A Controller address with no code behind it is a configuration error and stops the boot; an
-   * RPC that does not answer yet is not (the health check reports it until it does).
-   */
-  async onModuleInit(): Promise<void> {
-    let code: string;
-    try {
-      code = await this.provider.getCode(this.options.controllerAddress);
-    } catch (err) {
-      this.logger.warn({ msg: 'chain RPC not reachable at boot', error: errorMessage(err) });
-      return;
-    }
-    if (code === '0x') {
-      throw new Error(`CONTROLLER_ADDRESS ${this.options.controllerAddress} has no contract code on this chain`);
-    }
-  }
-
-  onApplicationShutdown(): void {
-    this.provider.destroy();
-  }
-}
-
+const DEFAULT_FACTS_OPTIONS: ChainFactsOptions = {
+  l1BlockSource: 'block',
+  pollIntervalMs: 1_000,
+  minGasPrice: 0n,
+};
 
 @Injectable()
 export class ChainProbe extends HealthProbe {
@@ -53,23 +18,28 @@ export class ChainProbe extends HealthProbe {
   }
 
   async check(): Promise<Record<string, unknown>> {
-    const [network, block] = await Promise.all([this.chain.provider.getNetwork(), this.chain.provider.getBlockNumber()]);
+    const [network, block] = await Promise.all([
+      this.chain.provider.getNetwork(),
+      this.chain.provider.getBlockNumber(),
+    ]);
     return { chainId: network.chainId.toString(), block };
   }
 }
 
+/** The chain connection and the chain facts (head, rounds, gas price) every service reads. */
 @Module({})
 export class ChainModule {
   static forRoot(options: ChainOptions): DynamicModule {
     return {
       module: ChainModule,
       global: true,
-      providers: [{ provide: CHAIN_OPTIONS, useValue: options }, ChainClient],
-      exports: [ChainClient],
+      providers: [
+        { provide: CHAIN_OPTIONS, useValue: options },
+        ChainClient,
+        { provide: CHAIN_FACTS_OPTIONS, useValue: { ...DEFAULT_FACTS_OPTIONS, ...options.facts } },
+        { provide: ChainFacts, useClass: RpcChainFacts },
+      ],
+      exports: [ChainClient, ChainFacts],
     };
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, HealthProbe } from '#app/common';
 import { dataSourceOptions } from './data-source.js';
+import { WinningTicketRepository } from './winning-ticket.repository.js';
 
 export enum DatabaseErrorCode {
   PENDING_MIGRATIONS = 'PENDING_MIGRATIONS',
@@ -48,7 +49,8 @@ export class DatabaseModule {
       module: DatabaseModule,
       global: true,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url), retryAttempts: 3, retryDelay: 1_000 })],
-      providers: [MigrationGuard],
+      providers: [MigrationGuard, WinningTicketRepository],
+      exports: [WinningTicketRepository],
     };
   }
 }

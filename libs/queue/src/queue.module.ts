@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { bullPrefix, QueueName } from './queues.js';
 import { RedemptionQueue } from './redemption-queue.js';
+import { WinningTicketIntake } from './winning-ticket-intake.js';
 
 export interface QueueModuleOptions {
   redisUrl: string;
@@ -32,8 +33,8 @@ export class QueueModule {
         }),
         BullModule.registerQueue({ name: QueueName.TICKET_REDEMPTION }),
       ],
-      providers: [RedemptionQueue],
-      exports: [RedemptionQueue, BullModule],
+      providers: [RedemptionQueue, WinningTicketIntake],
+      exports: [RedemptionQueue, WinningTicketIntake, BullModule],
     };
   }
 }

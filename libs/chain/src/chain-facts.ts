@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { getBigInt, ZeroHash, type JsonRpcApiProvider } from 'ethers';
+import { Subject } from 'rxjs';
+import type { SenderInfo } from '#app/ticket';
+import { bondingManagerAt, roundsManagerAt, ticketBrokerAt } from './bindings.js';
+import { ChainClient } from './chain-client.js';
+import { discoverAddresses, type ProtocolAddresses } from './discover.js';
+
+/** Where "the L1 block number" comes from: the block itself, or Arbitrum's `l1BlockNumber` field. */
+export type L1BlockSource = 'block' | 'arbitrum';
+
+export interface ChainFactsOptions {
+  l1BlockSource: L1BlockSource;
+  /** How often the head is polled. */
+  pollIntervalMs: number;
+  /** Floor of the gas price used for face values and tx costs (go-livepeer `-minGasPrice`). */
+  minGasPrice: bigint;
+}
+
+export const CHAIN_FACTS_OPTIONS = Symbol('CHAIN_FACTS_OPTIONS');
+
+/** Round state as the RoundsManager and BondingManager report it at the last seen head. */
+export interface RoundFacts {
+  currentRound: bigint;
+  currentRoundInitialized: boolean;
+  lastInitializedRound: bigint;
+  /** RoundsManager.blockHashForRound(lastInitializedRound), 0x-prefixed; the ticket auxData hash. */
+  lastInitializedBlockHash: string;
+  /** Active transcoder pool size: the reserve is split between this many recipients. */
+  poolSize: bigint;
+}
+
+export interface ChainHead {
+  /** Block number of the chain the contracts run on. */
+  block: bigint;
+  /** The L1 block number params expire against (equal to `block` off Arbitrum). */
+  l1Block: bigint;
+  rounds: RoundFacts;
+  gasPrice: bigint;
+}
+
+/**
+ * What services need to know about the chain, kept fresh from the head. A port: the RPC
+ * implementation below polls; watchers can push the same facts from events.
+ */
+export abstract class ChainFacts {
+  abstract readonly addresses: ProtocolAddresses;
+  /** The last head seen; throws if none was read yet. */
+  abstract head(): ChainHead;
+  /** Emits every new head. */
+  abstract readonly heads$: Subject<ChainHead>;
+  /** TicketBroker.getSenderInfo at the latest block. */
+  abstract senderInfo(sender: string): Promise<SenderInfo>;
+  /** TicketBroker.claimedReserve(sender, claimant) in the current round. */
+  abstract claimedReserve(sender: string, claimant: string): Promise<bigint>;
+  /** Reads the head now instead of waiting for the next poll. */
+  abstract refresh(): Promise<ChainHead>;
+}
+
+@Injectable()
+export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplicationShutdown {
+  readonly heads$ = new Subject<ChainHead>();
+  private current?: ChainHead;
+  private discovered?: ProtocolAddresses;
+  private timer?: NodeJS.Timeout;
+  private readonly logger = new Logger(RpcChainFacts.name);
+
+  constructor(
+    private readonly chain: ChainClient,
+    @Inject(CHAIN_FACTS_OPTIONS) private readonly options: ChainFactsOptions,
+  ) {
+    super();
+  }
+
+  get addresses(): ProtocolAddresses {
+    if (!this.discovered) throw new Error('chain facts are not initialized yet');
+    return this.discovered;
+  }
+
+  async onModuleInit(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (err) {
+      // The RPC may come up later: keep polling; health reports the chain down meanwhile.
+      this.logger.warn({ msg: 'could not read the chain at boot', error: (err as Error).message });
+    }
+    this.schedule();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+    this.heads$.complete();
+  }
+
+  head(): ChainHead {
+    if (!this.current) throw new Error('no chain head has been read yet');
+    return this.current;
+  }
+
+  async senderInfo(sender: string): Promise<SenderInfo> {
+    const r = await ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).getSenderInfo(sender);
+    return {
+      deposit: r.sender.deposit,
+      withdrawRound: r.sender.withdrawRound,
+      reserve: {
+        fundsRemaining: r.reserve.fundsRemaining,
+        claimedInCurrentRound: r.reserve.claimedInCurrentRound,
+      },
+    };
+  }
+
+  async claimedReserve(sender: string, claimant: string): Promise<bigint> {
+    return ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).claimedReserve(sender, claimant);
+  }
+
+  async refresh(): Promise<ChainHead> {
+    const provider = this.chain.provider as JsonRpcApiProvider;
+    this.discovered ??= await discoverAddresses(provider, this.chain.options.controllerAddress);
+    const raw = (await provider.send('eth_getBlockByNumber', ['latest', false])) as {
+      number: string;
+      l1BlockNumber?: string;
+    };
+    const block = getBigInt(raw.number);
+    if (this.current && block === this.current.block) return this.current;
+    const blockTag = Number(block);
+    const rounds = roundsManagerAt(this.addresses.roundsManager, provider);
+    const bonding = bondingManagerAt(this.addresses.bondingManager, provider);
+    const [currentRound, currentRoundInitialized, lastInitializedRound, poolSize, fee] = await Promise.all([
+      rounds.currentRound({ blockTag }),
+      rounds.currentRoundInitialized({ blockTag }),
+      rounds.lastInitializedRound({ blockTag }),
+      bonding.getTranscoderPoolSize({ blockTag }),
+      provider.getFeeData(),
+    ]);
+    const hash =
+      lastInitializedRound > 0n
+        ? await rounds.blockHashForRound(lastInitializedRound, { blockTag })
+        : ZeroHash;
+    const polledGasPrice = fee.gasPrice ?? 0n;
+    this.current = {
+      block,
+      l1Block: this.options.l1BlockSource === 'arbitrum' ? getBigInt(raw.l1BlockNumber ?? raw.number) : block,
+      rounds: {
+        currentRound,
+        currentRoundInitialized,
+        lastInitializedRound,
+        lastInitializedBlockHash: hash,
+        poolSize,
+      },
+      gasPrice: polledGasPrice > this.options.minGasPrice ? polledGasPrice : this.options.minGasPrice,
+    };
+    this.heads$.next(this.current);
+    return this.current;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.refresh()
+        .catch((err: unknown) =>
+          this.logger.warn({ msg: 'chain head refresh failed', error: (err as Error).message }),
+        )
+        .finally(() => this.schedule());
+    }, this.options.pollIntervalMs);
+  }
+}
