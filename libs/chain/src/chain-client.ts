@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { JsonRpcProvider, WebSocketProvider, type Provider } from 'ethers';
+import { JsonRpcProvider, Network, type Provider } from 'ethers';
+import { ChainError, ChainErrorCode } from './chain.error.js';
 import type { ChainFactsOptions } from './chain-facts.js';
 
 export interface ChainOptions {
@@ -10,30 +11,50 @@ export interface ChainOptions {
 
 export const CHAIN_OPTIONS = Symbol('CHAIN_OPTIONS');
 
-/** The service's one connection to the chain, plus the Controller every other address comes from. */
+const CONNECT_RETRY_MS = 2_000;
+const CHAIN_ID_TIMEOUT_MS = 5_000;
+
+type ClosableProvider = Provider & { destroy(): void };
+
+/**
+ * The service's one connection to the chain, plus the Controller every other address comes from.
+ *
+ * The provider is created once the RPC has told its chain id, and pinned to it: ethers would
+ * otherwise re-detect the network on its own and print to stdout while the RPC is down.
+ */
 @Injectable()
 export class ChainClient implements OnModuleInit, OnApplicationShutdown {
-  readonly provider: Provider & { destroy(): void };
+  private current?: ClosableProvider;
+  private retry?: NodeJS.Timeout;
+  private closed = false;
   private readonly logger = new Logger(ChainClient.name);
 
-  constructor(@Inject(CHAIN_OPTIONS) readonly options: ChainOptions) {
-    this.provider = /^wss?:/.test(options.rpcUrl)
-      ? new WebSocketProvider(options.rpcUrl)
-      : new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: false, pollingInterval: 1_000 });
+  constructor(@Inject(CHAIN_OPTIONS) readonly options: ChainOptions) {}
+
+  /** The connected provider; throws CHAIN_UNAVAILABLE until the RPC has answered once. */
+  get provider(): ClosableProvider {
+    if (!this.current) {
+      throw new ChainError(ChainErrorCode.CHAIN_UNAVAILABLE, 'the chain RPC has not answered yet');
+    }
+    return this.current;
+  }
+
+  get connected(): boolean {
+    return this.current !== undefined;
   }
 
   /**
    * A Controller address with no code behind it is a configuration error and stops the boot; an
-   * RPC that does not answer yet is not (the health check reports it until it does).
+   * RPC that does not answer yet is not: connecting goes on in the background and the health
+   * check reports the chain down until it succeeds.
    */
   async onModuleInit(): Promise<void> {
-    let code: string;
-    try {
-      code = await this.provider.getCode(this.options.controllerAddress);
-    } catch (err) {
-      this.logger.warn({ msg: 'chain RPC not reachable at boot', error: (err as Error).message });
+    if (!(await this.tryConnect())) {
+      this.logger.warn({ msg: 'chain RPC not reachable at boot; retrying in the background' });
+      this.scheduleRetry();
       return;
     }
+    const code = await this.provider.getCode(this.options.controllerAddress);
     if (code === '0x') {
       throw new Error(
         `CONTROLLER_ADDRESS ${this.options.controllerAddress} has no contract code on this chain`,
@@ -42,6 +63,46 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    this.provider.destroy();
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.current?.destroy();
   }
+
+  private async tryConnect(): Promise<boolean> {
+    let chainId: bigint;
+    try {
+      chainId = await fetchChainId(this.options.rpcUrl);
+    } catch {
+      return false;
+    }
+    if (this.closed) return false;
+    const network = Network.from(chainId);
+    this.current = new JsonRpcProvider(this.options.rpcUrl, network, {
+      staticNetwork: network,
+      pollingInterval: 1_000,
+    });
+    this.logger.log({ msg: 'connected to chain', chainId: chainId.toString() });
+    return true;
+  }
+
+  private scheduleRetry(): void {
+    this.retry = setTimeout(() => {
+      void this.tryConnect().then((ok) => {
+        if (!ok && !this.closed) this.scheduleRetry();
+      });
+    }, CONNECT_RETRY_MS);
+  }
+}
+
+/** `eth_chainId` over plain JSON-RPC. */
+async function fetchChainId(rpcUrl: string): Promise<bigint> {
+  const res = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    signal: AbortSignal.timeout(CHAIN_ID_TIMEOUT_MS),
+  });
+  const body = (await res.json()) as { result?: string };
+  if (typeof body.result !== 'string') throw new Error('eth_chainId returned no result');
+  return BigInt(body.result);
 }

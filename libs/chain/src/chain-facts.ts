@@ -63,6 +63,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
   private current?: ChainHead;
   private discovered?: ProtocolAddresses;
   private timer?: NodeJS.Timeout;
+  private failing = false;
   private readonly logger = new Logger(RpcChainFacts.name);
 
   constructor(
@@ -153,12 +154,20 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
     return this.current;
   }
 
+  /** Polls forever; logs when reading the chain starts failing and when it recovers, not every poll. */
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.refresh()
-        .catch((err: unknown) =>
-          this.logger.warn({ msg: 'chain head refresh failed', error: (err as Error).message }),
-        )
+        .then(() => {
+          if (this.failing)
+            this.logger.log({ msg: 'chain head readable again', block: this.current?.block.toString() });
+          this.failing = false;
+        })
+        .catch((err: unknown) => {
+          if (!this.failing)
+            this.logger.warn({ msg: 'chain head refresh failing', error: (err as Error).message });
+          this.failing = true;
+        })
         .finally(() => this.schedule());
     }, this.options.pollIntervalMs);
   }

@@ -24,7 +24,7 @@ export const INFRA_ENV = {
     description: 'prefix of every Redis key, BullMQ included',
   },
   ETH_RPC_URL: {
-    parse: url(['http', 'https', 'ws', 'wss']),
+    parse: url(['http', 'https']),
     default: 'http://127.0.0.1:8545',
     secret: true,
     description: 'Ethereum JSON-RPC endpoint (may embed an API key)',
