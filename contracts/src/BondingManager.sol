@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {Manager} from "./Manager.sol";
+import {IMinter, IRoundsManager} from "./Interfaces.sol";
+import {MINTER_ID, ROUNDS_MANAGER_ID, TICKET_BROKER_ID} from "./ContractIds.sol";
+
+/**
+ * Dev stand-in for Livepeer's BondingManager, reduced to the recipient registry the TicketBroker
+ * needs: registered recipients may be paid, active ones may also claim from reserves. There is no
+ * stake: activation is immediate and fees accrue to the recipient alone (no delegator split).
+ * Only registered recipients can be credited, which is what stops a sender from draining its
+ * own deposit to a sybil recipient ahead of an honest one.
+ */
+contract BondingManager is Manager {
+    mapping(address => bool) private registered;
+    mapping(address => bool) private active;
+    uint256 private activeCount;
+    mapping(address => uint256) public fees;
+
+    event TranscoderActivated(address indexed transcoder, uint256 activationRound);
+    event TranscoderDeactivated(address indexed transcoder, uint256 deactivationRound);
+    event WithdrawFees(address indexed delegator, address recipient, uint256 amount);
+
+    constructor(address _controller) Manager(_controller) {}
+
+    /// Dev admin: makes `_transcoder` payable by tickets (idempotent).
+    function register(address _transcoder) external onlyControllerOwner {
+        registered[_transcoder] = true;
+    }
+
+    /// Dev admin: adds to or removes from the active set (the reserve claimants) immediately.
+    function setActive(address _transcoder, bool _active) external onlyControllerOwner {
+        require(registered[_transcoder], "transcoder must be registered");
+        if (active[_transcoder] == _active) return;
+        active[_transcoder] = _active;
+        uint256 round = IRoundsManager(lookup(ROUNDS_MANAGER_ID)).currentRound();
+        if (_active) {
+            activeCount += 1;
+            emit TranscoderActivated(_transcoder, round);
+        } else {
+            activeCount -= 1;
+            emit TranscoderDeactivated(_transcoder, round);
+        }
+    }
+
+    /// Credits a redeemed ticket's value. `_round` is ignored, as on mainnet since LIP-36.
+    function updateTranscoderWithFees(address _transcoder, uint256 _fees, uint256 /* _round */)
+        external
+        whenSystemNotPaused
+    {
+        require(msg.sender == lookup(TICKET_BROKER_ID), "caller must be TicketBroker");
+        require(registered[_transcoder], "transcoder must be registered");
+        fees[_transcoder] += _fees;
+    }
+
+    /// Pays the caller's accrued fees out of the Minter.
+    function withdrawFees(address payable _recipient, uint256 _amount) external whenSystemNotPaused {
+        require(_recipient != address(0), "invalid recipient");
+        uint256 balance = fees[msg.sender];
+        require(balance >= _amount, "insufficient fees to withdraw");
+        fees[msg.sender] = balance - _amount;
+        IMinter(lookup(MINTER_ID)).trustedWithdrawETH(_recipient, _amount);
+        emit WithdrawFees(msg.sender, _recipient, _amount);
+    }
+
+    /// Mainnet's view of withdrawable fees; the stand-in has no per-round earnings, so `_endRound` is unused.
+    function pendingFees(address _delegator, uint256 /* _endRound */) external view returns (uint256) {
+        return fees[_delegator];
+    }
+
+    function isRegisteredTranscoder(address _transcoder) external view returns (bool) {
+        return registered[_transcoder];
+    }
+
+    function isActiveTranscoder(address _transcoder) external view returns (bool) {
+        return active[_transcoder];
+    }
+
+    /// Size of the active set: the divisor of every reserve allocation.
+    function getTranscoderPoolSize() external view returns (uint256) {
+        return activeCount;
+    }
+}

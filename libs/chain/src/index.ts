@@ -1,0 +1,10 @@
+export * from './chain-client.js';
+export * from './chain.module.js';
+export * from './chain.error.js';
+export * from './contract-names.js';
+export * from './artifacts.js';
+export * from './bindings.js';
+export * from './discover.js';
+export * from './deploy.js';
+export { advanceToNextRound } from './dev-chain.js';
+export * from './chain-facts.js';

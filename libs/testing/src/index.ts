@@ -1,0 +1,4 @@
+export * from './anvil.js';
+export * from './grpc-health.js';
+export * from './ports.js';
+export * from './service-process.js';
