@@ -1,0 +1,36 @@
+import type protobuf from 'protobufjs';
+import { ProtoError, ProtoErrorCode } from './proto-error.js';
+
+/**
+ * Converts one domain type to and from protobuf. `toMessage`/`fromMessage` work on the plain
+ * camelCase objects protobufjs and @grpc/proto-loader use (int64 as Long, number or decimal
+ * string; bytes as Uint8Array), so gRPC handlers share the same validation as the byte codecs.
+ */
+export interface MessageCodec<T, M> {
+  encode(value: T): Uint8Array;
+  /** Throws ProtoError MALFORMED_MESSAGE for bad protobuf, INVALID_FIELD for bad values. */
+  decode(bytes: Uint8Array): T;
+  toMessage(value: T): M;
+  fromMessage(message: M): T;
+}
+
+export function messageCodec<T, M extends object>(
+  type: protobuf.Type,
+  toMessage: (value: T) => M,
+  fromMessage: (message: M) => T,
+): MessageCodec<T, M> {
+  return {
+    encode: (value) => type.encode(toMessage(value)).finish(),
+    decode(bytes) {
+      let message: M;
+      try {
+        message = type.decode(bytes) as unknown as M;
+      } catch (cause) {
+        throw new ProtoError(ProtoErrorCode.MALFORMED_MESSAGE, `malformed ${type.name} message`, { cause });
+      }
+      return fromMessage(message);
+    },
+    toMessage,
+    fromMessage,
+  };
+}

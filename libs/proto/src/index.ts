@@ -1,0 +1,28 @@
+export { PROTO_DIR, LP_RPC_PROTO, REDEEMER_PROTO, TICKET_REDEEMER_SERVICE } from './proto-paths.js';
+export { ProtoError, ProtoErrorCode } from './proto-error.js';
+export type { MessageCodec } from './codec.js';
+export type { WireBytes, WireInt64 } from './fields.js';
+export {
+  ticketParamsCodec,
+  ticketSenderParamsCodec,
+  ticketExpirationParamsCodec,
+  priceInfoCodec,
+  paymentCodec,
+  type TicketParamsMessage,
+  type TicketSenderParamsMessage,
+  type TicketExpirationParamsMessage,
+  type PriceInfoMessage,
+  type PaymentMessage,
+} from './lp-rpc-codecs.js';
+export {
+  redeemerTicketCodec,
+  queueTicketResCodec,
+  maxFloatReqCodec,
+  maxFloatUpdateCodec,
+  type TicketMessage,
+  type MaxFloatReqMessage,
+  type MaxFloatUpdateMessage,
+  type MaxFloatRequest,
+  type MaxFloatUpdate,
+} from './redeemer-codecs.js';
+export { encodePaymentHeader, decodePaymentHeader } from './payment-header.js';

@@ -1,0 +1,15 @@
+import { AppError } from '#app/common';
+
+export enum ProtoErrorCode {
+  /** The bytes are not a valid protobuf encoding of the expected message. */
+  MALFORMED_MESSAGE = 'MALFORMED_MESSAGE',
+  /** The message parses but a field holds a value the protocol does not allow. */
+  INVALID_FIELD = 'INVALID_FIELD',
+  /** A `Livepeer-Payment` header is not standard padded base64. */
+  INVALID_HEADER = 'INVALID_HEADER',
+}
+
+/** Wire decoding/encoding failure; messages name the field, never echo secret values. */
+export class ProtoError extends AppError<ProtoErrorCode> {
+  readonly domain = 'proto';
+}

@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_UINT256,
+  bytesToBigInt,
+  bytesToHex,
+  fitBytes,
+  hexToBytes,
+  minBytes,
+  uint256Bytes,
+} from '#app/ticket';
+
+describe('byte helpers', () => {
+  it('encodes integers as Go big.Int.Bytes(): empty for 0, no leading zeros', () => {
+    expect(minBytes(0n)).toHaveLength(0);
+    expect(bytesToHex(minBytes(1n))).toBe('0x01');
+    expect(bytesToHex(minBytes(0x100n))).toBe('0x0100');
+    expect(bytesToHex(minBytes(20_000_040n))).toBe('0x01312d28');
+    expect(() => minBytes(-1n)).toThrow('negative');
+  });
+
+  it('reads unsigned big-endian bytes, tolerating leading zeros', () => {
+    expect(bytesToBigInt(new Uint8Array(0))).toBe(0n);
+    expect(bytesToBigInt(Uint8Array.of(0, 0, 1, 0))).toBe(256n);
+  });
+
+  it('round-trips random uint256 values through minbytes and u256', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: MAX_UINT256 }), (n) => {
+        expect(bytesToBigInt(minBytes(n))).toBe(n);
+        expect(bytesToBigInt(uint256Bytes(n))).toBe(n);
+        expect(uint256Bytes(n)).toHaveLength(32);
+      }),
+    );
+  });
+
+  it('fits bytes like go-ethereum BytesToAddress: last N bytes, left-padded', () => {
+    expect(bytesToHex(fitBytes(Uint8Array.of(1, 2), 4))).toBe('0x00000102');
+    expect(bytesToHex(fitBytes(Uint8Array.of(1, 2, 3, 4, 5), 4))).toBe('0x02030405');
+    expect(fitBytes(new Uint8Array(0), 20)).toEqual(new Uint8Array(20));
+  });
+
+  it('parses only 0x-prefixed, even-length hex of the required length', () => {
+    expect(bytesToHex(hexToBytes('0xABcd', 'x'))).toBe('0xabcd');
+    for (const bad of ['abcd', '0xabc', '0xzz', ''])
+      expect(() => hexToBytes(bad, 'x')).toThrow('x must be 0x-prefixed');
+    expect(() => hexToBytes('0xab', 'x', 2)).toThrow('x must be 2 bytes, got 1');
+  });
+});

@@ -1,0 +1,67 @@
+export * from './constants.js';
+export * from './errors.js';
+export * from './types.js';
+export * from './rational.js';
+export {
+  bytesToHex,
+  hexToBytes,
+  bytesToBigInt,
+  minBytes,
+  uint256Bytes,
+  equalBytes,
+  isZeroBytes,
+  fitBytes,
+} from './bytes.js';
+export { keccak256, keccakImplementation } from './keccak.js';
+export { toChecksumAddress, parseAddress } from './address.js';
+export { auxData, hasAuxData } from './aux-data.js';
+export { TicketHasher, encodeTicket, ticketHash, type TicketTemplate } from './ticket-hash.js';
+export {
+  SignatureFault,
+  PersonalDigester,
+  personalDigest,
+  signatureFault,
+  signatureFormatFault,
+  verifyTicketSignature,
+  signTicketHash,
+} from './signature.js';
+export type { CryptoBackend, CryptoBackendName } from './crypto/backend.js';
+export { nobleBackend } from './crypto/noble-backend.js';
+export { nativeBackend, availableBackends, selectCryptoBackend } from './crypto/select-backend.js';
+export { WinChecker, winRandomness, isWinningTicket } from './win.js';
+export { ticketEV, winProbRat, winProbForEV } from './ev.js';
+export {
+  computeRecipientRand,
+  recipientRandHash,
+  recipientRandMessage,
+  type RecipientRandInput,
+} from './recipient-rand.js';
+export { isUnlockingSoon } from './sender-unlock.js';
+export {
+  validateTicketParams,
+  type SenderParamsPolicy,
+  type SenderChainFacts,
+} from './sender-params-validator.js';
+export { NonceLedger, InMemoryNonceLedger, NonceOutcome } from './nonce-ledger.js';
+export {
+  TicketCheckStatus,
+  packTicketBatch,
+  verifyPackedBatch,
+  statusFault,
+  type PackedTicketBatch,
+  type TicketBatchChecks,
+} from './batch-verifier.js';
+export {
+  validateTicket,
+  validateWinningTicket,
+  receiveTicketBatch,
+  inThreadVerifier,
+  type BatchVerifier,
+  type RecipientContext,
+  type ReceivedTicket,
+  type ReceiveOptions,
+} from './ticket-validator.js';
+export { pricePerPixel, ticketBatchFromPayment, paymentFromTicketBatch } from './payment.js';
+export { createTicketBatch, type TicketBatchRequest } from './ticket-signer.js';
+export { ValidationPool, type ValidationPoolOptions } from './pool/validation-pool.js';
+export { SenderMonitor } from './sender-monitor.port.js';

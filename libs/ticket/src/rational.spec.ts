@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Rational } from '#app/ticket';
+
+describe('Rational (Go big.Rat semantics)', () => {
+  it('normalises like big.Rat: positive denominator, lowest terms, zero as 0/1', () => {
+    expect(Rational.of(0n, 5n).toString()).toBe('0/1');
+    expect(Rational.of(2400n, 2n).toString()).toBe('1200/1');
+    expect(Rational.of(3n, -6n).toString()).toBe('-1/2');
+    expect(Rational.of(-4n, -6n).toString()).toBe('2/3');
+    expect(() => Rational.of(1n, 0n)).toThrow('denominator is zero');
+  });
+
+  it('does exact arithmetic and comparison', () => {
+    const third = Rational.of(1n, 3n);
+    const half = Rational.of(1n, 2n);
+    expect(third.add(half).toString()).toBe('5/6');
+    expect(third.sub(half).toString()).toBe('-1/6');
+    expect(third.mul(half).toString()).toBe('1/6');
+    expect(third.div(half).toString()).toBe('2/3');
+    expect(third.cmp(half)).toBe(-1);
+    expect(half.cmp(third)).toBe(1);
+    expect(half.equals(Rational.of(2n, 4n))).toBe(true);
+    expect(() => half.div(Rational.ZERO)).toThrow('denominator is zero');
+    expect(JSON.stringify(Rational.of(6n, 4n))).toBe('{"num":"3","den":"2"}');
+  });
+
+  it.each([
+    [1n, 3n, 5, '0.33333'],
+    [2n, 3n, 5, '0.66667'],
+    [1n, 200000n, 5, '0.00001'],
+    [1n, 400000n, 5, '0.00000'],
+    [-1n, 200000n, 5, '-0.00001'],
+    [999999n, 1000000n, 5, '1.00000'],
+    [3n, 2n, 0, '2'],
+    [7n, 1n, 2, '7.00'],
+  ])('prints %d/%d with %d decimals like FloatString: %s', (num, den, prec, expected) => {
+    expect(Rational.of(num, den).toDecimalString(prec)).toBe(expected);
+  });
+
+  it('keeps a/b and ka/kb equal, and ordering consistent with cross-multiplication', () => {
+    const int = fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n });
+    const pos = fc.bigInt({ min: 1n, max: 10n ** 40n });
+    fc.assert(
+      fc.property(int, pos, pos, int, (a, b, k, c) => {
+        expect(Rational.of(a * k, b * k).equals(Rational.of(a, b))).toBe(true);
+        const x = Rational.of(a, b);
+        const y = Rational.of(c, k);
+        expect(x.cmp(y)).toBe(Math.sign(Number(a * k - c * b)));
+        expect(x.add(y).sub(y).equals(x)).toBe(true);
+      }),
+    );
+  });
+});

@@ -1,0 +1,96 @@
+import { invalidInput } from './errors.js';
+
+function gcd(a: bigint, b: bigint): bigint {
+  let x = a < 0n ? -a : a;
+  let y = b < 0n ? -b : b;
+  while (y !== 0n) [x, y] = [y, x % y];
+  return x;
+}
+
+/**
+ * Exact rational number with bigint parts, normalised the way Go's `big.Rat` is: denominator
+ * positive, numerator and denominator coprime, zero as 0/1. Normalisation matters beyond
+ * equality: the reduced numerator and denominator of the price feed O's HMAC (§5.1).
+ */
+export class Rational {
+  static readonly ZERO = new Rational(0n, 1n);
+
+  private constructor(
+    readonly num: bigint,
+    readonly den: bigint,
+  ) {}
+
+  /** num/den reduced to lowest terms; throws on a zero denominator. */
+  static of(num: bigint, den = 1n): Rational {
+    if (typeof num !== 'bigint' || typeof den !== 'bigint')
+      throw invalidInput('rational parts must be bigints');
+    if (den === 0n) throw invalidInput('rational denominator is zero');
+    if (num === 0n) return Rational.ZERO;
+    const sign = den < 0n ? -1n : 1n;
+    const g = gcd(num, den);
+    return new Rational((sign * num) / g, (sign * den) / g);
+  }
+
+  add(other: Rational): Rational {
+    return Rational.of(this.num * other.den + other.num * this.den, this.den * other.den);
+  }
+
+  sub(other: Rational): Rational {
+    return Rational.of(this.num * other.den - other.num * this.den, this.den * other.den);
+  }
+
+  mul(other: Rational): Rational {
+    return Rational.of(this.num * other.num, this.den * other.den);
+  }
+
+  /** Throws when `other` is zero. */
+  div(other: Rational): Rational {
+    return Rational.of(this.num * other.den, this.den * other.num);
+  }
+
+  /** −1, 0 or 1 as this is less than, equal to or greater than `other`. */
+  cmp(other: Rational): number {
+    const left = this.num * other.den;
+    const right = other.num * this.den;
+    return left < right ? -1 : left > right ? 1 : 0;
+  }
+
+  equals(other: Rational): boolean {
+    return this.num === other.num && this.den === other.den;
+  }
+
+  sign(): number {
+    return this.num < 0n ? -1 : this.num > 0n ? 1 : 0;
+  }
+
+  /** Go `big.Rat.String()`: always `num/den`. */
+  toString(): string {
+    return `${this.num}/${this.den}`;
+  }
+
+  /**
+   * Go `big.Rat.FloatString(prec)`: `prec` fractional digits, the last rounded to nearest with
+   * halves away from zero. go-livepeer prints EVs in error messages this way.
+   */
+  toDecimalString(prec: number): string {
+    const magnitude = this.num < 0n ? -this.num : this.num;
+    let whole = magnitude / this.den;
+    const scale = 10n ** BigInt(prec);
+    let frac = ((magnitude % this.den) * scale) / this.den;
+    const rest = ((magnitude % this.den) * scale) % this.den;
+    if (2n * rest >= this.den) {
+      frac += 1n;
+      if (frac >= scale) {
+        whole += 1n;
+        frac -= scale;
+      }
+    }
+    const sign = this.num < 0n ? '-' : '';
+    return prec > 0 ? `${sign}${whole}.${frac.toString().padStart(prec, '0')}` : `${sign}${whole}`;
+  }
+
+  /** JSON form used by the conformance vectors: decimal strings in lowest terms. */
+  toJSON(): { num: string; den: string } {
+    return { num: this.num.toString(), den: this.den.toString() };
+  }
+}

@@ -1,0 +1,55 @@
+import { createHmac } from 'node:crypto';
+import { auxData } from './aux-data.js';
+import { ADDRESS_LENGTH } from './constants.js';
+import { assertLength, assertUint256, bytesToBigInt, minBytes, uint256Bytes } from './bytes.js';
+import { invalidInput } from './errors.js';
+import { keccak256 } from './keccak.js';
+import type { Rational } from './rational.js';
+import type { Address, Bytes32, TicketExpirationParams } from './types.js';
+
+/** The fields O binds into recipientRand (§5.1); tampering with any of them breaks the commitment. */
+export interface RecipientRandInput extends TicketExpirationParams {
+  seed: bigint;
+  sender: Address;
+  faceValue: bigint;
+  winProb: bigint;
+  expirationBlock: bigint;
+  pricePerPixel: Rational;
+}
+
+/**
+ * HMAC message: minbytes(seed) ‖ sender ‖ minbytes(faceValue) ‖ minbytes(winProb) ‖
+ * minbytes(expirationBlock) ‖ minbytes(price.num) ‖ minbytes(price.den) ‖ auxData, with no
+ * length prefixes. go-livepeer writes integers with `big.Int.Bytes()`, hence minbytes.
+ */
+export function recipientRandMessage(input: RecipientRandInput): Uint8Array {
+  assertUint256(input.seed, 'seed');
+  assertLength(input.sender, ADDRESS_LENGTH, 'sender');
+  assertUint256(input.faceValue, 'faceValue');
+  assertUint256(input.winProb, 'winProb');
+  assertUint256(input.expirationBlock, 'expirationBlock');
+  if (input.pricePerPixel.sign() < 0) throw invalidInput('pricePerPixel must not be negative');
+  return Buffer.concat([
+    minBytes(input.seed),
+    input.sender,
+    minBytes(input.faceValue),
+    minBytes(input.winProb),
+    minBytes(input.expirationBlock),
+    minBytes(input.pricePerPixel.num),
+    minBytes(input.pricePerPixel.den),
+    auxData(input),
+  ]);
+}
+
+/** recipientRand = uint256(HMAC-SHA256(secret, message)); only O, holding the secret, can compute it. */
+export function computeRecipientRand(secret: Uint8Array, input: RecipientRandInput): bigint {
+  if (!(secret instanceof Uint8Array) || secret.length === 0)
+    throw invalidInput('secret must be non-empty bytes');
+  return bytesToBigInt(createHmac('sha256', secret).update(recipientRandMessage(input)).digest());
+}
+
+/** keccak256(u256(recipientRand)): the commitment O publishes in TicketParams. */
+export function recipientRandHash(recipientRand: bigint): Bytes32 {
+  assertUint256(recipientRand, 'recipientRand');
+  return keccak256(uint256Bytes(recipientRand));
+}

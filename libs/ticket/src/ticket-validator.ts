@@ -1,0 +1,221 @@
+import { toChecksumAddress } from './address.js';
+import {
+  TicketCheckStatus,
+  packTicketBatch,
+  statusFault,
+  verifyPackedBatch,
+  type PackedTicketBatch,
+  type TicketBatchChecks,
+} from './batch-verifier.js';
+import { ADDRESS_LENGTH, HASH_LENGTH } from './constants.js';
+import { assertLength, bytesToHex, equalBytes, isZeroBytes } from './bytes.js';
+import type { CryptoBackend } from './crypto/backend.js';
+import { selectCryptoBackend } from './crypto/select-backend.js';
+import { TicketError, TicketErrorCode } from './errors.js';
+import { NonceOutcome, type NonceLedger } from './nonce-ledger.js';
+import { computeRecipientRand, recipientRandHash } from './recipient-rand.js';
+import { isUnlockingSoon } from './sender-unlock.js';
+import { type SignatureFault, signatureFault, personalDigest } from './signature.js';
+import { ticketHash } from './ticket-hash.js';
+import type { Address, SenderInfo, SignedTicket, TicketBatch, TicketHashFields } from './types.js';
+import { isWinningTicket } from './win.js';
+
+/** What O needs to accept tickets: its identity, its HMAC secret and its current chain view. */
+export interface RecipientContext {
+  /** The recipient address tickets must name (may differ from O's signing key: `-ethOrchAddr`). */
+  recipient: Address;
+  /** Key of the recipientRand HMAC (§5.1). */
+  secret: Uint8Array;
+  lastSeenL1Block: bigint;
+  lastInitializedRound: bigint;
+  /** The batch sender's on-chain state (only the unlock round is checked, as in §8.3). */
+  senderInfo: Pick<SenderInfo, 'withdrawRound'>;
+}
+
+/** ValidateTicket steps 1–3 (§6): the checks every ticket of a batch shares. */
+function validateSharedFields(
+  recipient: Address,
+  ticket: Pick<TicketHashFields, 'recipient' | 'sender' | 'recipientRandHash'>,
+  recipientRand: bigint,
+): void {
+  if (!equalBytes(ticket.recipient, recipient)) {
+    throw new TicketError(TicketErrorCode.INVALID_RECIPIENT, 'invalid ticket recipient');
+  }
+  if (isZeroBytes(ticket.sender))
+    throw new TicketError(TicketErrorCode.INVALID_SENDER, 'invalid ticket sender');
+  if (!equalBytes(recipientRandHash(recipientRand), ticket.recipientRandHash)) {
+    throw new TicketError(
+      TicketErrorCode.INVALID_RECIPIENT_RAND,
+      'invalid recipientRand for ticket recipientRandHash',
+    );
+  }
+}
+
+function invalidSignature(fault: SignatureFault): TicketError {
+  return new TicketError(TicketErrorCode.INVALID_SIGNATURE, 'invalid ticket signature', { cause: fault });
+}
+
+/**
+ * go-livepeer's `Validator.ValidateTicket` (§6) for one ticket: recipient, non-zero sender,
+ * the recipientRand commitment, then the signature. Throws the first failure as a TicketError;
+ * the signature failure carries its SignatureFault as `cause`.
+ */
+export function validateTicket(
+  recipient: Address,
+  ticket: TicketHashFields,
+  sig: Uint8Array,
+  recipientRand: bigint,
+  backend: CryptoBackend = selectCryptoBackend(),
+): void {
+  assertLength(recipient, ADDRESS_LENGTH, 'recipient');
+  const hash = ticketHash(ticket);
+  validateSharedFields(recipient, ticket, recipientRand);
+  const fault = signatureFault(ticket.sender, personalDigest(hash), sig, backend);
+  if (fault) throw invalidSignature(fault);
+}
+
+/** `validateTicket` followed by the lottery: whether a valid ticket wins. */
+export function validateWinningTicket(
+  recipient: Address,
+  ticket: TicketHashFields,
+  sig: Uint8Array,
+  recipientRand: bigint,
+  backend: CryptoBackend = selectCryptoBackend(),
+): boolean {
+  validateTicket(recipient, ticket, sig, recipientRand, backend);
+  return isWinningTicket(sig, recipientRand, ticket.winProb);
+}
+
+/** Runs the per-ticket cryptography of a batch; in this thread or on the worker pool. */
+export type BatchVerifier = (batch: PackedTicketBatch) => TicketBatchChecks | Promise<TicketBatchChecks>;
+
+/** A BatchVerifier running on the calling thread. */
+export function inThreadVerifier(backend: CryptoBackend = selectCryptoBackend()): BatchVerifier {
+  return (batch) => verifyPackedBatch(batch, backend);
+}
+
+/** The outcome of one ticket of a received batch. */
+export interface ReceivedTicket {
+  senderNonce: number;
+  ticketHash: Uint8Array;
+  /** The lottery result; false for a ticket with an invalid signature. */
+  won: boolean;
+  /**
+   * Set when the ticket must not be credited; always acceptable (non-fatal): INVALID_SIGNATURE,
+   * NONCE_ALREADY_SEEN, TOO_MANY_NONCES or PARAMS_EXPIRED.
+   */
+  error?: TicketError;
+  /**
+   * Present for every winner, errors included: go-livepeer still queues a winning ticket whose
+   * nonce was replayed or whose params expired (§11.2); the chain settles such cases.
+   */
+  signedTicket?: SignedTicket;
+}
+
+export interface ReceiveOptions {
+  ledger: NonceLedger;
+  /** Defaults to verification on this thread with the selected backend. */
+  verify?: BatchVerifier;
+}
+
+/** The acceptable error for a refused nonce; the checksum is only computed for an error. */
+function nonceError(outcome: NonceOutcome, sender: Address, nonce: number): TicketError | undefined {
+  switch (outcome) {
+    case NonceOutcome.RECORDED:
+      return undefined;
+    case NonceOutcome.ALREADY_SEEN:
+      return new TicketError(
+        TicketErrorCode.NONCE_ALREADY_SEEN,
+        `invalid ticket senderNonce: already seen sender=${toChecksumAddress(sender)} nonce=${nonce}`,
+      );
+    case NonceOutcome.TOO_MANY:
+      return new TicketError(
+        TicketErrorCode.TOO_MANY_NONCES,
+        `invalid ticket senderNonce: too many values sender=${toChecksumAddress(sender)} nonce=${nonce}`,
+      );
+  }
+}
+
+/**
+ * go-livepeer's `ReceiveTicket` (§5.4) over a whole batch. The steps every ticket shares run
+ * once: recipientRand from the HMAC, the sender's unlock state, recipient, sender and the
+ * commitment; their failures are fatal and thrown before any ticket is looked at. Per ticket:
+ * signature (acceptable failure, nonce not recorded), lottery, nonce (acceptable failures), and
+ * finally params expiry (acceptable, after the nonce was recorded). A batch without tickets
+ * passes without checks, as go-livepeer's loop does.
+ */
+export async function receiveTicketBatch(
+  batch: TicketBatch,
+  ctx: RecipientContext,
+  options: ReceiveOptions,
+): Promise<ReceivedTicket[]> {
+  if (batch.senderParams.length === 0) return [];
+  assertLength(ctx.recipient, ADDRESS_LENGTH, 'recipient');
+  const { params, expirationParams, sender } = batch;
+  assertLength(sender, ADDRESS_LENGTH, 'sender');
+  assertLength(params.recipientRandHash, HASH_LENGTH, 'recipientRandHash');
+
+  const recipientRand = computeRecipientRand(ctx.secret, {
+    seed: params.seed,
+    sender,
+    faceValue: params.faceValue,
+    winProb: params.winProb,
+    expirationBlock: params.expirationBlock,
+    pricePerPixel: batch.pricePerPixel,
+    ...expirationParams,
+  });
+  if (isUnlockingSoon(ctx.senderInfo, ctx.lastInitializedRound)) {
+    throw new TicketError(
+      TicketErrorCode.SENDER_UNLOCKING,
+      `deposit and reserve for sender ${toChecksumAddress(sender)} is set to unlock soon`,
+    );
+  }
+  const template = {
+    recipient: params.recipient,
+    sender,
+    faceValue: params.faceValue,
+    winProb: params.winProb,
+    recipientRandHash: params.recipientRandHash,
+    ...expirationParams,
+  };
+  validateSharedFields(ctx.recipient, template, recipientRand);
+
+  const verify = options.verify ?? inThreadVerifier();
+  const checks = await verify(packTicketBatch(template, recipientRand, batch.senderParams));
+
+  const validNonces: number[] = [];
+  for (let i = 0; i < batch.senderParams.length; i++) {
+    if (statusFault(checks.status[i]) === null) validNonces.push(batch.senderParams[i].senderNonce);
+  }
+  const nonceOutcomes = await options.ledger.record(
+    bytesToHex(params.recipientRandHash),
+    params.expirationBlock,
+    validNonces,
+  );
+  if (nonceOutcomes.length !== validNonces.length) {
+    throw new Error(`NonceLedger returned ${nonceOutcomes.length} outcomes for ${validNonces.length} nonces`);
+  }
+  const expired = params.expirationBlock <= ctx.lastSeenL1Block;
+
+  const received: ReceivedTicket[] = [];
+  let validIndex = 0;
+  for (let i = 0; i < batch.senderParams.length; i++) {
+    const { senderNonce, sig } = batch.senderParams[i];
+    const hash = checks.hashes.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
+    const status = checks.status[i] as TicketCheckStatus;
+    const fault = statusFault(status);
+    if (fault) {
+      received.push({ senderNonce, ticketHash: hash, won: false, error: invalidSignature(fault) });
+      continue;
+    }
+    const won = status === TicketCheckStatus.VALID_WON;
+    const outcome = nonceOutcomes[validIndex++];
+    let error = nonceError(outcome, sender, senderNonce);
+    if (!error && expired) error = new TicketError(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
+    const signedTicket: SignedTicket | undefined = won
+      ? { ...template, senderNonce, paramsExpirationBlock: params.expirationBlock, sig, recipientRand }
+      : undefined;
+    received.push({ senderNonce, ticketHash: hash, won, error, signedTicket });
+  }
+  return received;
+}
