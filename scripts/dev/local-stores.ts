@@ -19,6 +19,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
       `PostgreSQL does not answer at ${url.host} (${(err as Error).message}).\n` +
         '  Set DATABASE_URL, or install one: `sudo apt-get install -y postgresql` (Debian/Ubuntu), ' +
         '`brew install postgresql` (macOS), or `docker compose up -d postgres`.',
+      { cause: err },
     );
   }
   try {
@@ -43,6 +44,7 @@ export async function ensureRedis(redisUrl: string): Promise<void> {
       `Redis does not answer at ${redisUrl.replace(/\/\/.*@/, '//***@')} (${(err as Error).message}).\n` +
         '  Set REDIS_URL, or install one: `sudo apt-get install -y redis-server` (Debian/Ubuntu), ' +
         '`brew install redis` (macOS), or `docker compose up -d redis`.',
+      { cause: err },
     );
   } finally {
     redis.disconnect();
