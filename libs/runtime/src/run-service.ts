@@ -16,6 +16,12 @@ export interface ServiceSpec<C extends ConfigInstance<typeof INFRA_ENV>> {
   module: (config: C) => DynamicModule;
   httpPort: (env: C['values']) => number;
   grpcUrl?: (env: C['values']) => string;
+  /** Proto packages the gRPC server serves beside `grpc.health.v1`, e.g. `ticketpay.recipient.v1`. */
+  grpcPackages?: string[];
+  /** The .proto files defining those packages. */
+  grpcProtoPaths?: string[];
+  /** Roots their imports resolve against (e.g. PROTO_DIR for `net/lp_rpc.proto`). */
+  grpcIncludeDirs?: string[];
 }
 
 /** A service's whole `main`: validated config, structured logger, HTTP (+ gRPC) servers. */
@@ -30,7 +36,14 @@ export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: Ser
       module: spec.module(config),
       logger,
       http: { host: env.HTTP_HOST, port: spec.httpPort(config.values) },
-      grpc: spec.grpcUrl ? { url: spec.grpcUrl(config.values) } : undefined,
+      grpc: spec.grpcUrl
+        ? {
+            url: spec.grpcUrl(config.values),
+            packages: spec.grpcPackages,
+            protoPaths: spec.grpcProtoPaths,
+            includeDirs: spec.grpcIncludeDirs,
+          }
+        : undefined,
     });
   });
 }

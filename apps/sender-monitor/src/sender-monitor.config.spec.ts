@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '#app/common';
+import { SenderMonitorConfig } from './sender-monitor.config.js';
+
+const CONTROLLER = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+const R0 = '0x' + 'aa'.repeat(20);
+const R1 = '0x' + 'Bb'.repeat(20);
+
+describe('SenderMonitorConfig', () => {
+  it('has go-livepeer-like defaults and parses the recipient list', () => {
+    const v = SenderMonitorConfig.fromEnv({
+      CONTROLLER_ADDRESS: CONTROLLER,
+      SENDER_MONITOR_RECIPIENTS: `${R0}, ${R1},${R0}`,
+    }).values;
+    expect(v.SENDER_MONITOR_RECIPIENTS).toEqual([R0, R1.toLowerCase()]);
+    expect(v.SENDER_MONITOR_L1_BLOCK_SOURCE).toBe('block');
+    expect(v.SENDER_MONITOR_SENDER_TTL_SECONDS).toBe(172_800);
+    expect(v.SENDER_MONITOR_MIN_GAS_PRICE).toBe(0n);
+    expect(v.SENDER_MONITOR_GRPC_URL).toBe('127.0.0.1:8935');
+    expect(
+      SenderMonitorConfig.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER }).values.SENDER_MONITOR_RECIPIENTS,
+    ).toEqual([]);
+  });
+
+  it('lists every bad setting, including inconsistent gas bounds', () => {
+    let caught: unknown;
+    try {
+      SenderMonitorConfig.fromEnv({
+        CONTROLLER_ADDRESS: CONTROLLER,
+        SENDER_MONITOR_RECIPIENTS: `${R0},nope`,
+        SENDER_MONITOR_L1_BLOCK_SOURCE: 'optimism',
+      });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toHaveLength(2);
+    expect(() =>
+      SenderMonitorConfig.fromEnv({
+        CONTROLLER_ADDRESS: CONTROLLER,
+        SENDER_MONITOR_MIN_GAS_PRICE: '10',
+        SENDER_MONITOR_MAX_GAS_PRICE: '5',
+      }),
+    ).toThrow(/MIN_GAS_PRICE must not exceed/);
+    expect(() =>
+      SenderMonitorConfig.fromEnv({
+        CONTROLLER_ADDRESS: CONTROLLER,
+        SENDER_MONITOR_RECIPIENTS: `0x${'0'.repeat(40)}`,
+      }),
+    ).toThrow(/zero address/);
+  });
+});

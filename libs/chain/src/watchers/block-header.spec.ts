@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { parseHeader } from './block-header.js';
+import { redact } from './rpc-endpoint.js';
+
+const raw = { number: '0x10', hash: '0xAB', parentHash: '0xCD', l1BlockNumber: '0x5' };
+
+describe('parseHeader', () => {
+  it("takes the L1 block from the block itself or from Arbitrum's l1BlockNumber", () => {
+    expect(parseHeader(raw, 'block')).toEqual({
+      number: 16n,
+      hash: '0xab',
+      parentHash: '0xcd',
+      l1Block: 16n,
+    });
+    expect(parseHeader(raw, 'arbitrum').l1Block).toBe(5n);
+  });
+
+  it('refuses a header without the fields it needs', () => {
+    expect(() => parseHeader({ ...raw, l1BlockNumber: undefined }, 'arbitrum')).toThrow(/l1BlockNumber/);
+    expect(() => parseHeader({ hash: '0x' }, 'block')).toThrow();
+    expect(() => parseHeader(null, 'block')).toThrow();
+  });
+});
+
+describe('redact', () => {
+  it('removes the RPC URL and its key-bearing parts from messages', () => {
+    const url = 'https://arb.example.com/v2/SECRETKEY?token=abc';
+    const msg = `request to ${url} failed; path /v2/SECRETKEY?token=abc`;
+    const out = redact(msg, url);
+    expect(out).not.toContain('SECRETKEY');
+    expect(out).not.toContain('token=abc');
+  });
+});
