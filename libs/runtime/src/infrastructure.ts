@@ -29,7 +29,11 @@ export function infrastructure(
   const modules: DynamicModule[] = [
     MetricsModule.forRoot(service),
     RedisModule.forRoot({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX }),
-    ChainModule.forRoot({ rpcUrl: env.ETH_RPC_URL, controllerAddress: env.CONTROLLER_ADDRESS }),
+    ChainModule.forRoot({
+      rpcUrl: env.ETH_RPC_URL,
+      controllerAddress: env.CONTROLLER_ADDRESS,
+      facts: { l1BlockSource: env.ETH_L1_BLOCK_SOURCE },
+    }),
   ];
   if (needs.database) {
     modules.push(DatabaseModule.forRoot(env.DATABASE_URL));

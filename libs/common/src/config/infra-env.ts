@@ -29,6 +29,11 @@ export const INFRA_ENV = {
     secret: true,
     description: 'Ethereum JSON-RPC endpoint (may embed an API key)',
   },
+  ETH_L1_BLOCK_SOURCE: {
+    parse: oneOf(['block', 'arbitrum'] as const),
+    default: 'block' as const,
+    description: "where params expiry reads the L1 block number: the block itself, or Arbitrum's l1BlockNumber",
+  },
   CONTROLLER_ADDRESS: {
     parse: address,
     description: 'address of the Livepeer Controller; every other contract is discovered from it',
