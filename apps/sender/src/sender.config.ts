@@ -1,9 +1,105 @@
-import { configClass, hostPort, httpPortField, INFRA_ENV } from '#app/common';
+import {
+  bool,
+  configClass,
+  hostPort,
+  httpPortField,
+  int,
+  INFRA_ENV,
+  str,
+  uint,
+  type EnvSchema,
+} from '#app/common';
+
+/** A comma-separated list of file paths; blanks between commas are ignored. */
+function pathList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+const positiveUint = (raw: string): bigint => {
+  const n = uint(raw);
+  if (n === 0n) throw new Error('expected a positive integer');
+  return n;
+};
 
 export const SENDER_ENV = {
   ...INFRA_ENV,
   SENDER_GRPC_URL: { parse: hostPort, default: '127.0.0.1:8930', description: 'gRPC listen address' },
   SENDER_HTTP_PORT: httpPortField(8920),
-};
+
+  SENDER_KEYSTORE_DIR: {
+    parse: str,
+    optional: true,
+    description: 'directory of Ethereum V3 keystore files (*.json or UTC--*), one sender account each',
+  },
+  SENDER_KEYSTORE_FILES: {
+    parse: pathList,
+    default: [] as string[],
+    description: 'comma-separated Ethereum V3 keystore files, one sender account each',
+  },
+  SENDER_KEYSTORE_PASSWORD: {
+    parse: str,
+    optional: true,
+    secret: true,
+    description: 'password of the keystores (or use SENDER_KEYSTORE_PASSWORD_FILE)',
+  },
+  SENDER_KEYSTORE_PASSWORD_FILE: {
+    parse: str,
+    optional: true,
+    description: 'file holding the password of the keystores (one trailing newline is ignored)',
+  },
+  SENDER_API_TOKENS_FILE: {
+    parse: str,
+    optional: true,
+    description: 'YAML/JSON file binding API tokens to the sender accounts they may use; no file, no access',
+  },
+  SENDER_CONTACTS_FILE: {
+    parse: str,
+    optional: true,
+    description: 'YAML address book of known recipients (alias, address, serviceUrl, max price)',
+  },
+  SENDER_ALLOWLIST: {
+    parse: bool,
+    default: false,
+    description: 'refuse params from recipients that are not in the contacts',
+  },
+  SENDER_MAX_TICKET_EV: {
+    parse: uint,
+    default: 3_000_000_000_000n,
+    description: 'largest EV of one ticket, wei (go-livepeer -maxTicketEV)',
+  },
+  SENDER_MAX_TOTAL_EV: {
+    parse: uint,
+    default: 20_000_000_000_000n,
+    description: 'largest EV of one batch, wei (go-livepeer -maxTotalEV)',
+  },
+  SENDER_DEPOSIT_MULTIPLIER: {
+    parse: positiveUint,
+    default: 1n,
+    description: 'faceValue may be at most deposit / this (go-livepeer -depositMultiplier)',
+  },
+  SENDER_NONCE_CAP: {
+    parse: int(1, 0xffff_ffff),
+    default: 600,
+    description: "nonces one session may issue: the recipient's cap per recipientRand (go-livepeer 600)",
+  },
+  SENDER_NONCE_REFRESH_AT: {
+    parse: int(1, 0xffff_ffff),
+    default: 500,
+    description: 'from this nonce on, batch responses ask the caller to refresh its params',
+  },
+  SENDER_MAX_BATCH_SIZE: {
+    parse: int(1, 100_000),
+    default: 600,
+    description: 'largest number of tickets in one batch',
+  },
+  SENDER_L1_BLOCK_SECONDS: {
+    parse: int(1, 3_600),
+    default: 12,
+    description: 'L1 block time, used to turn a params expiration block into a Redis TTL',
+  },
+} satisfies EnvSchema;
 
 export class SenderConfig extends configClass(SENDER_ENV) {}

@@ -1,6 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { infrastructure } from '#app/runtime';
+import { SenderAccounts } from './accounts/sender-accounts.js';
+import { SenderChainView } from './accounts/sender-chain-view.js';
+import { ApiClients } from './auth/api-clients.js';
+import { SenderBoot } from './boot/sender-boot.js';
+import { ContactBook } from './contacts/contact-book.js';
+import { SenderGrpcController } from './grpc/sender.controller.js';
+import { SenderMetrics } from './metrics/sender.metrics.js';
 import { SenderConfig } from './sender.config.js';
+import { SenderService } from './session/sender.service.js';
+import { SessionStore } from './session/session.store.js';
 
 /** Sender: signs ticket batches for broadcasters. Owns sessions and nonce counters (Redis). */
 @Module({})
@@ -9,7 +18,18 @@ export class SenderModule {
     return {
       module: SenderModule,
       imports: infrastructure('sender', config.values, { database: false }),
-      providers: [{ provide: SenderConfig, useValue: config }],
+      controllers: [SenderGrpcController],
+      providers: [
+        { provide: SenderConfig, useValue: config },
+        SenderMetrics,
+        SenderAccounts,
+        SenderChainView,
+        ApiClients,
+        ContactBook,
+        SessionStore,
+        SenderService,
+        SenderBoot,
+      ],
     };
   }
 }

@@ -1,0 +1,54 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Metadata } from '@grpc/grpc-js';
+import { Injectable } from '@nestjs/common';
+import { SenderError, SenderErrorCode } from '../sender.error.js';
+import { hashToken, type ApiClient } from './api-tokens.js';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** API token authentication: `authorization: Bearer <token>` gRPC metadata → the client it belongs to. */
+@Injectable()
+export class ApiClients {
+  private clients: readonly ApiClient[] = [];
+
+  load(clients: readonly ApiClient[]): void {
+    this.clients = clients;
+  }
+
+  get size(): number {
+    return this.clients.length;
+  }
+
+  /**
+   * The client whose token the metadata carries. The presented token is hashed and compared with
+   * every client's hash in constant time, without stopping at a match, so timing reveals neither
+   * the token nor which client matched.
+   */
+  authenticate(metadata: Metadata | undefined): ApiClient {
+    const header = metadata?.get('authorization')[0];
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    if (!match) {
+      throw new SenderError(
+        SenderErrorCode.UNAUTHENTICATED,
+        'missing "authorization: Bearer <token>" metadata',
+      );
+    }
+    const presented = hashToken(match[1]);
+    let found: ApiClient | undefined;
+    for (const client of this.clients) {
+      if (timingSafeEqual(presented, client.tokenHash) && !found) found = client;
+    }
+    if (!found) throw new SenderError(SenderErrorCode.UNAUTHENTICATED, 'unknown API token');
+    return found;
+  }
+
+  /** Throws unless `client` may use the account `senderHex`. */
+  authorize(client: ApiClient, senderHex: string): void {
+    if (!client.senders.has(senderHex)) {
+      throw new SenderError(
+        SenderErrorCode.ACCOUNT_NOT_PERMITTED,
+        `this API token may not use sender ${senderHex}`,
+      );
+    }
+  }
+}

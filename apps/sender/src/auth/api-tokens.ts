@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { isRecord, parseAddressHex } from '../boot/config-files.js';
+
+/** A client of the Sender API: who it is (for logs and metrics) and which accounts it may use. */
+export interface ApiClient {
+  readonly name: string;
+  /** SHA-256 of the token: the token itself is not kept, and hashes compare in constant time. */
+  readonly tokenHash: Buffer;
+  /** Lowercase 0x-hex addresses. */
+  readonly senders: ReadonlySet<string>;
+}
+
+/** Shorter tokens are refused: they could be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * Parses the API tokens file:
+ *
+ * ```yaml
+ * clients:
+ *   - name: studio-gateway            # shown in logs and metrics, never the token
+ *     token: "…"                      # or tokenSha256: "<64 hex digits>"
+ *     senders: ["0x…", "0x…"]         # accounts this token may use
+ * ```
+ *
+ * Problems name the client and field, never a token.
+ */
+export function parseApiTokens(doc: unknown, source: string, problems: string[]): ApiClient[] {
+  const where = `SENDER_API_TOKENS_FILE ${source}`;
+  if (!isRecord(doc) || !Array.isArray(doc.clients)) {
+    problems.push(`${where}: expected a mapping with a "clients" list`);
+    return [];
+  }
+  const clients: ApiClient[] = [];
+  const names = new Set<string>();
+  const hashes = new Set<string>();
+  doc.clients.forEach((entry: unknown, i) => {
+    const at = `${where}: clients[${i}]`;
+    if (!isRecord(entry)) {
+      problems.push(`${at}: expected a mapping`);
+      return;
+    }
+    const name = entry.name;
+    if (typeof name !== 'string' || !/^[\w.:@-]{1,64}$/.test(name)) {
+      problems.push(`${at}: "name" must be 1–64 characters of letters, digits and . : @ _ -`);
+      return;
+    }
+    if (names.has(name)) problems.push(`${at}: name "${name}" is used twice`);
+    names.add(name);
+
+    let tokenHash: Buffer | undefined;
+    const { token, tokenSha256 } = entry;
+    if ((token === undefined) === (tokenSha256 === undefined)) {
+      problems.push(`${at} (${name}): give exactly one of "token" and "tokenSha256"`);
+    } else if (token !== undefined) {
+      if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
+        problems.push(
+          `${at} (${name}): "token" must be at least ${MIN_TOKEN_LENGTH} characters without spaces`,
+        );
+      } else {
+        tokenHash = hashToken(token);
+      }
+    } else if (typeof tokenSha256 !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(tokenSha256)) {
+      problems.push(`${at} (${name}): "tokenSha256" must be 64 hex digits`);
+    } else {
+      tokenHash = Buffer.from(tokenSha256.replace(/^0x/, ''), 'hex');
+    }
+    if (tokenHash) {
+      const key = tokenHash.toString('hex');
+      if (hashes.has(key)) problems.push(`${at} (${name}): the same token is given to another client`);
+      hashes.add(key);
+    }
+
+    const senders = new Set<string>();
+    if (!Array.isArray(entry.senders) || entry.senders.length === 0) {
+      problems.push(`${at} (${name}): "senders" must be a non-empty list of addresses`);
+    } else {
+      for (const raw of entry.senders as unknown[]) {
+        const address = parseAddressHex(raw);
+        if (address === undefined) problems.push(`${at} (${name}): ${JSON.stringify(raw)} is not an address`);
+        else senders.add(address);
+      }
+    }
+    if (tokenHash) clients.push({ name, tokenHash, senders });
+  });
+  return clients;
+}
