@@ -1,4 +1,3 @@
-export * from './app-error.js';
+export * from '#app/core';
 export * from './config/index.js';
 export * from './nest/index.js';
-export * from './repo-root.js';

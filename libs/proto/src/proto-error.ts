@@ -1,4 +1,4 @@
-import { AppError } from '#app/common';
+import { AppError } from '#app/core';
 
 export enum ProtoErrorCode {
   /** The bytes are not a valid protobuf encoding of the expected message. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { repoRoot } from '#app/common';
+import { repoRoot } from '#app/core';
 
 /**
  * Root of the .proto tree (imports are relative to it, e.g. `net/lp_rpc.proto`); pass it as

@@ -1,4 +1,4 @@
-import { AppError } from '#app/common';
+import { AppError } from '#app/core';
 
 /** Stable codes of every ticket-protocol failure; they are API and metric labels, never renamed. */
 export enum TicketErrorCode {

@@ -1,4 +1,4 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '#app/core';
 
 export enum ConfigErrorCode {
   INVALID_CONFIG = 'INVALID_CONFIG',

@@ -1,0 +1,3 @@
+// Nest-free foundations shared by every library, including the pure protocol library.
+export * from './app-error.js';
+export * from './repo-root.js';
