@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConsoleLogger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { Wallet } from 'ethers';
 import pg from 'pg';
@@ -17,6 +18,9 @@ import { TEST_POSTGRES_URL } from '../support/test-servers.js';
 
 type Env = Record<string, string>;
 
+const RECIPIENT_ADDRESS = Wallet.createRandom().address;
+const RECIPIENT_SECRET_KEY = randomBytes(32).toString('hex');
+
 interface AppUnderTest {
   name: string;
   module: (env: Env) => DynamicModule;
@@ -33,7 +37,15 @@ const APPS: AppUnderTest[] = [
   },
   {
     name: 'recipient',
-    module: (env) => RecipientModule.forRoot(RecipientConfig.fromEnv(env)),
+    // The Recipient also needs the address it issues params for and the key of its stored secret.
+    module: (env) =>
+      RecipientModule.forRoot(
+        RecipientConfig.fromEnv({
+          RECIPIENT_ADDRESS: RECIPIENT_ADDRESS,
+          RECIPIENT_SECRET_KEY: RECIPIENT_SECRET_KEY,
+          ...env,
+        }),
+      ),
     grpc: true,
     probes: ['database', 'redis', 'chain'],
   },

@@ -1,4 +1,5 @@
 import { runService } from '#app/runtime';
+import { RECIPIENT_GRPC } from './grpc/recipient.proto-paths.js';
 import { RecipientConfig } from './recipient.config.js';
 import { RecipientModule } from './recipient.module.js';
 
@@ -8,4 +9,7 @@ runService({
   module: (config) => RecipientModule.forRoot(config),
   httpPort: (env) => env.RECIPIENT_HTTP_PORT,
   grpcUrl: (env) => env.RECIPIENT_GRPC_URL,
+  grpcPackages: RECIPIENT_GRPC.packages,
+  grpcProtoPaths: RECIPIENT_GRPC.protoPaths,
+  grpcIncludeDirs: RECIPIENT_GRPC.includeDirs,
 });

@@ -1,9 +1,163 @@
-import { configClass, hostPort, httpPortField, INFRA_ENV } from '#app/common';
+import {
+  address,
+  ConfigError,
+  configClass,
+  hostPort,
+  httpPortField,
+  INFRA_ENV,
+  int,
+  uint,
+  type EnvSchema,
+  type EnvValues,
+} from '#app/common';
+
+/** 32 bytes as 64 hex digits, `0x` optional. The message never echoes the value (secrets use it). */
+function key32(raw: string): Uint8Array {
+  const hex = raw.startsWith('0x') ? raw.slice(2) : raw;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('expected 32 bytes as 64 hex digits');
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+function positive(parse: (raw: string) => bigint): (raw: string) => bigint {
+  return (raw) => {
+    const v = parse(raw);
+    if (v === 0n) throw new Error('expected a positive integer');
+    return v;
+  };
+}
 
 export const RECIPIENT_ENV = {
   ...INFRA_ENV,
   RECIPIENT_GRPC_URL: { parse: hostPort, default: '127.0.0.1:8931', description: 'gRPC listen address' },
   RECIPIENT_HTTP_PORT: httpPortField(8921),
-};
+  RECIPIENT_ADDRESS: {
+    parse: address,
+    description: "the orchestrator's ETH address: tickets name it as recipient and it claims the reserves",
+  },
 
-export class RecipientConfig extends configClass(RECIPIENT_ENV) {}
+  RECIPIENT_SENDER_MONITOR_URL: {
+    parse: hostPort,
+    optional: true,
+    description:
+      'host:port of the SenderMonitor service giving max floats and sender validity; ' +
+      'unset = read them from the chain views directly',
+  },
+
+  // Face value and win probability (PROTOCOL.md §5.2, defaults from §13).
+  RECIPIENT_TICKET_EV: {
+    parse: positive(uint),
+    default: 8_000_000_000n,
+    description: 'target expected value per ticket in wei (go-livepeer -ticketEV)',
+  },
+  RECIPIENT_REDEEM_GAS: {
+    parse: positive(uint),
+    default: 350_000n,
+    description: 'gas one redemption is assumed to cost (1200000 on Arbitrum One)',
+  },
+  RECIPIENT_TX_COST_MULTIPLIER: {
+    parse: positive(uint),
+    default: 100n,
+    description: 'face value = redeem gas × gas price × this',
+  },
+  RECIPIENT_MAX_FACE_VALUE: {
+    parse: uint,
+    default: 0n,
+    description: 'cap on the face value in wei; 0 = no cap (go-livepeer -maxFaceValue)',
+  },
+  RECIPIENT_PARAMS_EXPIRY_BLOCKS: {
+    parse: positive(uint),
+    default: 40n,
+    description: 'params expire this many L1 blocks after the last seen one',
+  },
+  RECIPIENT_PARAMS_TTL_SECONDS: {
+    parse: int(60, 7 * 24 * 3600),
+    default: 3_600,
+    description:
+      'how long issued params and their seen-nonce set stay in Redis; must outlast the params ' +
+      '(expiry blocks × L1 block time): params older than this are refused as unknown',
+  },
+
+  // Replay protection and accounting.
+  RECIPIENT_MAX_SENDER_NONCES: {
+    parse: int(1, 1_000_000),
+    default: 600,
+    description: 'distinct nonces accepted per set of params (go-livepeer maxSenderNonces)',
+  },
+  RECIPIENT_MAX_TICKETS_PER_PAYMENT: {
+    parse: int(1, 100_000),
+    default: 600,
+    description: 'a payment with more tickets is refused whole',
+  },
+  RECIPIENT_MAX_UNSECURED: {
+    parse: uint,
+    default: 0n,
+    description: 'wei a (sender, job) balance may go below zero through debits (ILP maxUnsecured)',
+  },
+  RECIPIENT_BALANCE_TTL_SECONDS: {
+    parse: int(60, 365 * 24 * 3600),
+    default: 86_400,
+    description: 'a (sender, job) balance untouched this long is dropped',
+  },
+
+  // The recipientRand HMAC secret (§5.1): given here, or generated once and stored encrypted.
+  RECIPIENT_SECRET: {
+    parse: key32,
+    optional: true,
+    secret: true,
+    description: 'the HMAC secret itself (32 bytes hex); leave unset to generate and store one',
+  },
+  RECIPIENT_SECRET_KEY: {
+    parse: key32,
+    optional: true,
+    secret: true,
+    description: 'AES-256-GCM key (32 bytes hex) encrypting the generated secret in Postgres',
+  },
+  RECIPIENT_SECRET_ROTATION_HOURS: {
+    parse: int(0, 100_000),
+    default: 0,
+    description:
+      'replace the stored secret when it is this old (the old one stays valid for its params); 0 = never',
+  },
+
+  // Workers.
+  RECIPIENT_VALIDATION_THREADS: {
+    parse: int(0, 256),
+    default: 0,
+    description: 'worker threads verifying signatures of large payments; 0 = verify on the main thread',
+  },
+  RECIPIENT_POOL_MIN_TICKETS: {
+    parse: int(1, 100_000),
+    default: 64,
+    description: 'payments with at least this many tickets go to the worker threads (when there are any)',
+  },
+  RECIPIENT_RECONCILE_INTERVAL_SECONDS: {
+    parse: int(1, 86_400),
+    default: 60,
+    description: 'how often stored winning tickets without a redemption job are re-enqueued',
+  },
+} satisfies EnvSchema;
+
+export type RecipientEnv = EnvValues<typeof RECIPIENT_ENV>;
+
+export class RecipientConfig extends configClass(RECIPIENT_ENV) {
+  constructor(values: RecipientEnv) {
+    super(values);
+    const problems: string[] = [];
+    if (values.RECIPIENT_SECRET && values.RECIPIENT_SECRET_KEY) {
+      problems.push('set either RECIPIENT_SECRET or RECIPIENT_SECRET_KEY, not both');
+    }
+    if (!values.RECIPIENT_SECRET && !values.RECIPIENT_SECRET_KEY) {
+      problems.push(
+        'RECIPIENT_SECRET or RECIPIENT_SECRET_KEY is required (the recipientRand secret must survive restarts)',
+      );
+    }
+    if (values.RECIPIENT_SECRET && values.RECIPIENT_SECRET_ROTATION_HOURS > 0) {
+      problems.push(
+        'RECIPIENT_SECRET_ROTATION_HOURS needs a stored secret (RECIPIENT_SECRET_KEY), not RECIPIENT_SECRET',
+      );
+    }
+    if (/^0x0{40}$/.test(values.RECIPIENT_ADDRESS))
+      problems.push('RECIPIENT_ADDRESS must not be the zero address');
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+}

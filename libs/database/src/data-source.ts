@@ -1,8 +1,18 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '#migrations';
+import { RecipientSecretEntity } from './entities/recipient-secret.entity.js';
 import { WinningTicketEntity } from './entities/winning-ticket.entity.js';
+import { ChainTxEntity } from './entities/chain-tx.entity.js';
+import { RedemptionEntity } from './entities/redemption.entity.js';
+import { SignerNonceEntity } from './entities/signer-nonce.entity.js';
 
-export const ENTITIES = [WinningTicketEntity];
+export const ENTITIES = [
+  WinningTicketEntity,
+  RecipientSecretEntity,
+  ChainTxEntity,
+  SignerNonceEntity,
+  RedemptionEntity,
+];
 
 /** One definition of the schema wiring, shared by services, the migrate command and tests. */
 export function dataSourceOptions(url: string): DataSourceOptions {

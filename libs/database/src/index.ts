@@ -3,3 +3,7 @@ export * from './database.module.js';
 export * from './entities/winning-ticket.entity.js';
 export * from './transformers.js';
 export * from './winning-ticket.repository.js';
+export * from './entities/recipient-secret.entity.js';
+export * from './entities/chain-tx.entity.js';
+export * from './entities/signer-nonce.entity.js';
+export * from './entities/redemption.entity.js';

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Rational } from '#app/ticket';
+import { InjectRecipientRedis } from '../recipient-redis.js';
+import { RecipientConfig } from '../recipient.config.js';
+import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
+
+// KEYS[1] balance; ARGV[1] the value read ('' when absent), ARGV[2] the new value, ARGV[3] TTL ms.
+// Sets the new value only if the key still holds the value read: a compare-and-set, so the exact
+// rational arithmetic (which Lua cannot do on 256-bit numbers) happens in the service.
+const COMPARE_AND_SET_LUA = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
+/** Conflicting updates of one balance before giving up with BALANCE_CONTENTION. */
+const MAX_ATTEMPTS = 64;
+
+type BalanceRedis = Redis & {
+  recipientBalanceCas(key: string, expected: string, next: string, ttlMs: number): Promise<number>;
+};
+
+function balanceKey(sender: string, jobId: string): string {
+  return `recipient:balance:${sender}:${jobId}`;
+}
+
+function parseStored(raw: string | null): Rational {
+  if (raw === null) return Rational.ZERO;
+  const [num, den] = raw.split('/');
+  return Rational.of(BigInt(num), BigInt(den));
+}
+
+/**
+ * Credit per (sender, job) in exact rationals, kept in Redis so it survives restarts and every
+ * replica sees one balance (go-livepeer keeps it in memory, §11, §15.10). Tickets credit their
+ * EV, work debits its fee; a debit that would take the balance below −max unsecured is refused
+ * and changes nothing. Updates are compare-and-set loops; a balance idle for the TTL is dropped.
+ */
+@Injectable()
+export class Balances {
+  private readonly redis: BalanceRedis;
+  private readonly floor: Rational;
+  private readonly ttlMs: number;
+
+  constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
+    if (!('recipientBalanceCas' in redis)) {
+      redis.defineCommand('recipientBalanceCas', { numberOfKeys: 1, lua: COMPARE_AND_SET_LUA });
+    }
+    this.redis = redis as BalanceRedis;
+    this.floor = Rational.of(-config.values.RECIPIENT_MAX_UNSECURED);
+    this.ttlMs = config.values.RECIPIENT_BALANCE_TTL_SECONDS * 1000;
+  }
+
+  async balance(sender: string, jobId: string): Promise<Rational> {
+    return parseStored(await this.redis.get(balanceKey(sender, jobId)));
+  }
+
+  /** Adds `amount` (≥ 0); returns the new balance. */
+  credit(sender: string, jobId: string, amount: Rational): Promise<Rational> {
+    return this.update(sender, jobId, (current) => current.add(amount));
+  }
+
+  /** Subtracts `amount` (≥ 0) unless the result would be below −max unsecured (INSUFFICIENT_BALANCE). */
+  debit(sender: string, jobId: string, amount: Rational): Promise<Rational> {
+    return this.update(sender, jobId, (current) => {
+      const next = current.sub(amount);
+      if (next.cmp(this.floor) < 0) {
+        throw new RecipientError(
+          RecipientErrorCode.INSUFFICIENT_BALANCE,
+          `insufficient balance: balance=${current.toDecimalString(3)} fee=${amount.toDecimalString(3)} ` +
+            `maxUnsecured=${(-this.floor.num).toString()}`,
+        );
+      }
+      return next;
+    });
+  }
+
+  private async update(
+    sender: string,
+    jobId: string,
+    change: (current: Rational) => Rational,
+  ): Promise<Rational> {
+    const key = balanceKey(sender, jobId);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const raw = await this.redis.get(key);
+      const next = change(parseStored(raw));
+      if ((await this.redis.recipientBalanceCas(key, raw ?? '', next.toString(), this.ttlMs)) === 1)
+        return next;
+    }
+    throw new RecipientError(RecipientErrorCode.BALANCE_CONTENTION, 'the balance kept changing; retry');
+  }
+}

@@ -1,0 +1,96 @@
+import { Controller, UseFilters } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
+import { bytesToHex } from '#app/ticket';
+import { Balances } from '../balance/balances.service.js';
+import { TicketParamsService } from '../params/ticket-params.service.js';
+import { PaymentService } from '../payment/payment.service.js';
+import { RecipientExceptionFilter } from './recipient-exception.filter.js';
+import { RECIPIENT_GRPC_SERVICE } from './recipient.proto-paths.js';
+import type {
+  BalanceRequest,
+  BalanceResponse,
+  DebitRequest,
+  EVResponse,
+  GetTicketParamsRequest,
+  GetTicketParamsResponse,
+  ProcessPaymentRequest,
+  ProcessPaymentResponse,
+  TxCostMultiplierRequest,
+  TxCostMultiplierResponse,
+} from './recipient.messages.js';
+import {
+  rationalMessage,
+  readAmount,
+  readJobId,
+  readPayment,
+  readPrice,
+  readSender,
+} from './request-decoding.js';
+
+/** `ticketpay.recipient.v1.Recipient`: decode, call one service method, encode. */
+@Controller()
+@UseFilters(RecipientExceptionFilter)
+export class RecipientController {
+  constructor(
+    private readonly params: TicketParamsService,
+    private readonly payments: PaymentService,
+    private readonly balances: Balances,
+  ) {}
+
+  @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'GetTicketParams')
+  async getTicketParams(request: GetTicketParamsRequest): Promise<GetTicketParamsResponse> {
+    const issued = await this.params.issue(readSender(request.sender), readPrice(request.price));
+    return {
+      ticketParams: ticketParamsCodec.toMessage(issued.params),
+      priceInfo: priceInfoCodec.toMessage(issued.priceInfo),
+    };
+  }
+
+  @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'ProcessPayment')
+  async processPayment(request: ProcessPaymentRequest): Promise<ProcessPaymentResponse> {
+    const jobId = readJobId(request.jobId);
+    const outcome = await this.payments.process(readPayment(request), jobId);
+    return {
+      tickets: outcome.tickets.map((t) => ({
+        senderNonce: t.senderNonce,
+        ticketHash: t.ticketHash,
+        won: t.won,
+        accepted: t.accepted,
+        errorCode: t.error?.code ?? '',
+        errorMessage: t.error?.message ?? '',
+      })),
+      credited: rationalMessage(outcome.credited),
+      balance: rationalMessage(outcome.balance),
+      acceptedCount: outcome.acceptedCount,
+      winningCount: outcome.winningCount,
+    };
+  }
+
+  @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'Debit')
+  async debit(request: DebitRequest): Promise<BalanceResponse> {
+    const sender = bytesToHex(readSender(request.sender));
+    const balance = await this.balances.debit(
+      sender,
+      readJobId(request.jobId),
+      readAmount(request.amount, 'amount'),
+    );
+    return { balance: rationalMessage(balance) };
+  }
+
+  @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'Balance')
+  async balance(request: BalanceRequest): Promise<BalanceResponse> {
+    const sender = bytesToHex(readSender(request.sender));
+    return { balance: rationalMessage(await this.balances.balance(sender, readJobId(request.jobId))) };
+  }
+
+  @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'EV')
+  ev(): EVResponse {
+    return { ev: rationalMessage(this.params.ev()) };
+  }
+
+  @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'TxCostMultiplier')
+  async txCostMultiplier(request: TxCostMultiplierRequest): Promise<TxCostMultiplierResponse> {
+    return { multiplier: rationalMessage(await this.params.txCostMultiplier(readSender(request.sender))) };
+  }
+}

@@ -1,0 +1,70 @@
+import type { PaymentMessage, PriceInfoMessage, TicketParamsMessage, WireBytes } from '#app/proto';
+
+// Plain objects as @grpc/proto-loader hands them over (camelCase, bytes as Buffer, int64 as
+// string, defaults filled in, `form` naming the oneof member that is set).
+
+export interface RationalMessage {
+  num?: string;
+  den?: string;
+}
+
+export interface GetTicketParamsRequest {
+  sender?: WireBytes;
+  price?: PriceInfoMessage | null;
+}
+
+export interface GetTicketParamsResponse {
+  ticketParams: TicketParamsMessage;
+  priceInfo: PriceInfoMessage;
+}
+
+export interface ProcessPaymentRequest {
+  form?: 'payment' | 'paymentHeader';
+  payment?: PaymentMessage | null;
+  paymentHeader?: string;
+  jobId?: string;
+}
+
+export interface TicketOutcomeMessage {
+  senderNonce: number;
+  ticketHash: Uint8Array;
+  won: boolean;
+  accepted: boolean;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface ProcessPaymentResponse {
+  tickets: TicketOutcomeMessage[];
+  credited: RationalMessage;
+  balance: RationalMessage;
+  acceptedCount: number;
+  winningCount: number;
+}
+
+export interface DebitRequest {
+  sender?: WireBytes;
+  jobId?: string;
+  amount?: RationalMessage | null;
+}
+
+export interface BalanceRequest {
+  sender?: WireBytes;
+  jobId?: string;
+}
+
+export interface BalanceResponse {
+  balance: RationalMessage;
+}
+
+export interface EVResponse {
+  ev: RationalMessage;
+}
+
+export interface TxCostMultiplierRequest {
+  sender?: WireBytes;
+}
+
+export interface TxCostMultiplierResponse {
+  multiplier: RationalMessage;
+}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+import { MetricsRegistry } from '#app/common';
+import type { Rational } from '#app/ticket';
+
+/**
+ * The Recipient's Prometheus series. Amount counters are floats of wei: fine for dashboards,
+ * never used for accounting (balances are exact rationals in Redis).
+ */
+@Injectable()
+export class RecipientMetrics {
+  readonly ticketsReceived: Counter<'sender'>;
+  readonly ticketsValid: Counter<'sender'>;
+  readonly ticketsWinning: Counter<'sender'>;
+  readonly errors: Counter<'code'>;
+  readonly evReceived: Counter<'sender'>;
+  readonly faceValueWon: Counter<'sender'>;
+  readonly validationSeconds: Histogram;
+  readonly paramsIssued: Counter;
+  readonly reconcilerRequeued: Counter;
+
+  constructor(metrics: MetricsRegistry) {
+    const registers = [metrics.registry];
+    this.ticketsReceived = new Counter({
+      name: 'recipient_tickets_received_total',
+      help: 'Tickets received in payments',
+      labelNames: ['sender'],
+      registers,
+    });
+    this.ticketsValid = new Counter({
+      name: 'recipient_tickets_valid_total',
+      help: 'Tickets accepted and credited',
+      labelNames: ['sender'],
+      registers,
+    });
+    this.ticketsWinning = new Counter({
+      name: 'recipient_tickets_winning_total',
+      help: 'Accepted tickets that won',
+      labelNames: ['sender'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'recipient_errors_total',
+      help: 'Refused tickets and failed calls by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.evReceived = new Counter({
+      name: 'recipient_ev_received_wei_total',
+      help: 'Expected value credited, wei',
+      labelNames: ['sender'],
+      registers,
+    });
+    this.faceValueWon = new Counter({
+      name: 'recipient_face_value_won_wei_total',
+      help: 'Face value of accepted winning tickets, wei',
+      labelNames: ['sender'],
+      registers,
+    });
+    this.validationSeconds = new Histogram({
+      name: 'recipient_payment_validation_seconds',
+      help: 'Time to validate a payment (all its tickets), seconds',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.paramsIssued = new Counter({
+      name: 'recipient_params_issued_total',
+      help: 'Ticket params issued',
+      registers,
+    });
+    this.reconcilerRequeued = new Counter({
+      name: 'recipient_reconciler_requeued_total',
+      help: 'Stored winning tickets whose missing redemption job was enqueued again',
+      registers,
+    });
+  }
+
+  /** A rational amount as a float, for counters only. */
+  static approx(value: Rational): number {
+    return Number(value.num) / Number(value.den);
+  }
+}

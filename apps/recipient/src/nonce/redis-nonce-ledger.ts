@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { NonceLedger, NonceOutcome, type Rational } from '#app/ticket';
+import { InjectRecipientRedis } from '../recipient-redis.js';
+import { RecipientConfig } from '../recipient.config.js';
+import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
+
+/**
+ * One Redis hash per set of issued params, keyed by recipientRandHash: field `price` holds the
+ * price the params were issued for, every other field is a seen nonce. Params and their nonces
+ * live and die together (one key, one TTL, evicted as a unit), so losing the nonce set (TTL,
+ * eviction, a Redis without persistence) can only make the params unknown, which is refused,
+ * never let a replay through.
+ */
+export function paramsKey(recipientRandHashHex: string): string {
+  return `recipient:params:{${recipientRandHashHex}}`;
+}
+
+const PRICE_FIELD = 'price';
+
+/** The reduced price as stored: `num/den`. */
+export function priceField(price: Rational): string {
+  return `${price.num}/${price.den}`;
+}
+
+// KEYS[1] params hash; ARGV[1] nonce cap; ARGV[2..] nonces in order.
+// Returns -1 when the params are unknown, else one status per nonce: 0 recorded, 1 seen, 2 too many.
+const RECORD_NONCES_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local count = redis.call('HLEN', KEYS[1]) - 1
+local cap = tonumber(ARGV[1])
+local out = {}
+for i = 2, #ARGV do
+  local nonce = ARGV[i]
+  if redis.call('HEXISTS', KEYS[1], nonce) == 1 then
+    out[#out + 1] = 1
+  elseif count >= cap then
+    out[#out + 1] = 2
+  else
+    redis.call('HSET', KEYS[1], nonce, 1)
+    count = count + 1
+    out[#out + 1] = 0
+  end
+end
+return out
+`;
+
+const OUTCOMES = [NonceOutcome.RECORDED, NonceOutcome.ALREADY_SEEN, NonceOutcome.TOO_MANY] as const;
+
+type LedgerRedis = Redis & {
+  recipientRecordNonces(key: string, cap: number, ...nonces: number[]): Promise<number | number[]>;
+};
+
+export function paramsUnknown(): RecipientError {
+  return new RecipientError(
+    RecipientErrorCode.PARAMS_UNKNOWN,
+    'ticket params were not issued by this recipient or are too old: fetch new params',
+  );
+}
+
+/**
+ * The replay guard shared by every replica (PROTOCOL.md §5.4 step 5): a Lua script checks and
+ * adds a batch's nonces in one atomic step, so of two replicas given the same ticket at once
+ * exactly one records it. Capped per params (RECIPIENT_MAX_SENDER_NONCES). Entries are created
+ * when the params are issued (`register`), not on first use: nonces of params this recipient
+ * does not know are refused with PARAMS_UNKNOWN.
+ */
+@Injectable()
+export class RedisNonceLedger extends NonceLedger {
+  private readonly redis: LedgerRedis;
+  private readonly cap: number;
+  private readonly ttlMs: number;
+
+  constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
+    super();
+    if (!('recipientRecordNonces' in redis)) {
+      redis.defineCommand('recipientRecordNonces', { numberOfKeys: 1, lua: RECORD_NONCES_LUA });
+    }
+    this.redis = redis as LedgerRedis;
+    this.cap = config.values.RECIPIENT_MAX_SENDER_NONCES;
+    this.ttlMs = config.values.RECIPIENT_PARAMS_TTL_SECONDS * 1000;
+  }
+
+  /** Records freshly issued params and the price they were issued for. */
+  async register(recipientRandHashHex: string, price: Rational): Promise<void> {
+    const key = paramsKey(recipientRandHashHex);
+    await this.redis.multi().hset(key, PRICE_FIELD, priceField(price)).pexpire(key, this.ttlMs).exec();
+  }
+
+  /** The price the params were issued for, or PARAMS_UNKNOWN. */
+  async issuedPrice(recipientRandHashHex: string): Promise<string> {
+    const price = await this.redis.hget(paramsKey(recipientRandHashHex), PRICE_FIELD);
+    if (price === null) throw paramsUnknown();
+    return price;
+  }
+
+  /** Throws PARAMS_UNKNOWN when the params' entry is gone. */
+  async record(key: string, _expirationBlock: bigint, nonces: readonly number[]): Promise<NonceOutcome[]> {
+    if (nonces.length === 0) return [];
+    const reply = await this.redis.recipientRecordNonces(paramsKey(key), this.cap, ...nonces);
+    if (!Array.isArray(reply)) throw paramsUnknown();
+    return reply.map((status) => OUTCOMES[status]);
+  }
+
+  /** Entries expire by their Redis TTL; nothing to sweep. */
+  expire(): number {
+    return 0;
+  }
+}

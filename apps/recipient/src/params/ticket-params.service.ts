@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { ChainFacts } from '#app/chain';
+import {
+  Rational,
+  SenderMonitor,
+  bytesToBigInt,
+  bytesToHex,
+  computeRecipientRand,
+  parseAddress,
+  pricePerPixel,
+  recipientRandHash,
+  winProbForEV,
+  type Address,
+  type PriceInfo,
+  type TicketParams,
+} from '#app/ticket';
+import { currentHead } from '../chain-head.js';
+import { RecipientMetrics } from '../metrics/recipient.metrics.js';
+import { RedisNonceLedger } from '../nonce/redis-nonce-ledger.js';
+import { RecipientConfig } from '../recipient.config.js';
+import { RecipientSecrets } from '../secret/recipient-secrets.service.js';
+import { ExpirationParamsSource } from './expiration-params.source.js';
+import { faceValueFor, txCostMultiplierFor, type FaceValuePolicy } from './face-value.js';
+
+export interface IssuedParams {
+  params: TicketParams;
+  /** The price the params are bound to, to be advertised with them unchanged. */
+  priceInfo: PriceInfo;
+}
+
+/**
+ * go-livepeer's `TicketParams(sender, price)` (PROTOCOL.md §5.2): face value from the gas price
+ * within the sender's max float, winProb for the target EV, expiry from the L1 head, the last
+ * initialized round, a fresh seed and the HMAC commitment. Each set of params is registered in
+ * Redis with its price, which is what later accepts its tickets.
+ */
+@Injectable()
+export class TicketParamsService {
+  private readonly policy: FaceValuePolicy;
+  private readonly recipient: Address;
+  private readonly recipientHex: string;
+
+  constructor(
+    private readonly config: RecipientConfig,
+    private readonly chain: ChainFacts,
+    private readonly senderMonitor: SenderMonitor,
+    private readonly secrets: RecipientSecrets,
+    private readonly expiration: ExpirationParamsSource,
+    private readonly ledger: RedisNonceLedger,
+    private readonly metrics: RecipientMetrics,
+  ) {
+    const v = config.values;
+    this.policy = {
+      ev: v.RECIPIENT_TICKET_EV,
+      redeemGas: v.RECIPIENT_REDEEM_GAS,
+      txCostMultiplier: v.RECIPIENT_TX_COST_MULTIPLIER,
+      maxFaceValue: v.RECIPIENT_MAX_FACE_VALUE,
+    };
+    this.recipientHex = v.RECIPIENT_ADDRESS;
+    this.recipient = parseAddress(v.RECIPIENT_ADDRESS);
+  }
+
+  async issue(sender: Address, priceInfo: PriceInfo): Promise<IssuedParams> {
+    const price = pricePerPixel(priceInfo);
+    const head = currentHead(this.chain);
+    const expirationParams = await this.expiration.forHead(head);
+    // go-livepeer issues free params (face value 0, never winning) without consulting the reserve.
+    const faceValue =
+      price.num > 0n
+        ? faceValueFor(
+            this.policy,
+            head.gasPrice,
+            await this.senderMonitor.maxFloat(bytesToHex(sender), this.recipientHex),
+          )
+        : 0n;
+    const winProb = winProbForEV(this.policy.ev, faceValue);
+    const seed = bytesToBigInt(randomBytes(32));
+    const expirationBlock = head.l1Block + this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS;
+    const recipientRand = computeRecipientRand(this.secrets.current().key, {
+      seed,
+      sender,
+      faceValue,
+      winProb,
+      expirationBlock,
+      pricePerPixel: price,
+      ...expirationParams,
+    });
+    const params: TicketParams = {
+      recipient: this.recipient,
+      faceValue,
+      winProb,
+      recipientRandHash: recipientRandHash(recipientRand),
+      seed,
+      expirationBlock,
+      expirationParams,
+    };
+    await this.ledger.register(bytesToHex(params.recipientRandHash), price);
+    this.metrics.paramsIssued.inc();
+    return { params, priceInfo };
+  }
+
+  /** The configured target EV (go-livepeer `Recipient.EV()`). */
+  ev(): Rational {
+    return Rational.of(this.policy.ev);
+  }
+
+  /** faceValue / txCost for `sender` (§5.3), with the face value's errors. */
+  async txCostMultiplier(sender: Address): Promise<Rational> {
+    const head = currentHead(this.chain);
+    const maxFloat = await this.senderMonitor.maxFloat(bytesToHex(sender), this.recipientHex);
+    return txCostMultiplierFor(this.policy, head.gasPrice, maxFloat);
+  }
+}

@@ -1,0 +1,270 @@
+import { performance } from 'node:perf_hooks';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ChainFacts, type ChainHead } from '#app/chain';
+import { AppError } from '#app/common';
+import { WinningTicketIntake } from '#app/queue';
+import {
+  Rational,
+  SenderMonitor,
+  TicketError,
+  TicketErrorCode,
+  ValidationPool,
+  bytesToHex,
+  inThreadVerifier,
+  packTicketBatch,
+  parseAddress,
+  pricePerPixel,
+  receiveTicketBatch,
+  ticketBatchFromPayment,
+  ticketEV,
+  type BatchVerifier,
+  type Payment,
+  type ReceivedTicket,
+  type TicketBatch,
+} from '#app/ticket';
+import { Balances } from '../balance/balances.service.js';
+import { currentHead } from '../chain-head.js';
+import { RecipientMetrics } from '../metrics/recipient.metrics.js';
+import { RedisNonceLedger, priceField } from '../nonce/redis-nonce-ledger.js';
+import { RecipientConfig } from '../recipient.config.js';
+import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
+import { RecipientSecrets } from '../secret/recipient-secrets.service.js';
+import { GatedNonceLedger } from './gated-nonce-ledger.js';
+
+export interface TicketOutcome {
+  senderNonce: number;
+  ticketHash: Uint8Array;
+  won: boolean;
+  /** Credited, and stored for redemption when won. */
+  accepted: boolean;
+  /** Why it was not accepted. */
+  error?: TicketError;
+}
+
+export interface PaymentOutcome {
+  tickets: TicketOutcome[];
+  credited: Rational;
+  /** The (sender, job) balance after the credit. */
+  balance: Rational;
+  acceptedCount: number;
+  winningCount: number;
+}
+
+/**
+ * The unlock check inside `receiveTicketBatch` comes before the recipient checks; the sender is
+ * validated by the SenderMonitor later, at its place in the order (see `beforeRecording`).
+ */
+const SENDER_CHECKED_BY_MONITOR = { withdrawRound: 0n };
+
+/** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
+const WARM_UP_TICKETS_PER_THREAD = 64;
+
+/**
+ * go-livepeer's `ProcessPayment` (PROTOCOL.md §11.2) over the ticket library's
+ * `receiveTicketBatch`. Checks run in go-livepeer's order: recipient, non-zero sender,
+ * recipientRand commitment, signature (per ticket), then params expiry, the price the params were
+ * issued for, the sender (SenderMonitor), and the shared nonce ledger. Failures before the nonces
+ * refuse the whole payment and change nothing.
+ *
+ * Deliberate differences from go-livepeer: each valid ticket is credited even after an invalid
+ * one (no sticky error, §14.2), and an expired or over-the-cap ticket is neither credited nor
+ * queued (§14.3). A replayed winner is offered to the intake again: storage is idempotent by
+ * ticket hash, and a retry after a crash between the nonce and the insert still stores it.
+ */
+@Injectable()
+export class PaymentService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(PaymentService.name);
+  private readonly recipient: Uint8Array;
+  private readonly inThread: BatchVerifier = inThreadVerifier();
+  private readonly pool?: ValidationPool;
+
+  constructor(
+    private readonly config: RecipientConfig,
+    private readonly chain: ChainFacts,
+    private readonly senderMonitor: SenderMonitor,
+    private readonly secrets: RecipientSecrets,
+    private readonly ledger: RedisNonceLedger,
+    private readonly balances: Balances,
+    private readonly intake: WinningTicketIntake,
+    private readonly metrics: RecipientMetrics,
+  ) {
+    this.recipient = parseAddress(config.values.RECIPIENT_ADDRESS);
+    const threads = config.values.RECIPIENT_VALIDATION_THREADS;
+    if (threads > 0) this.pool = new ValidationPool({ size: threads });
+  }
+
+  /** Starts the worker threads now rather than under the first large payment (a thread takes a while to boot). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.pool) return;
+    const blank = new Uint8Array(32);
+    const template = {
+      recipient: this.recipient,
+      sender: this.recipient,
+      faceValue: 0n,
+      winProb: 0n,
+      recipientRandHash: blank,
+      creationRound: 0n,
+      creationRoundBlockHash: blank,
+    };
+    const tickets = Array.from({ length: this.pool.threads * WARM_UP_TICKETS_PER_THREAD }, (_, i) => ({
+      senderNonce: i,
+      sig: new Uint8Array(0),
+    }));
+    await this.pool.verify(packTicketBatch(template, 0n, tickets));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  async process(payment: Payment, jobId: string): Promise<PaymentOutcome> {
+    const timer = performance.now();
+    try {
+      return await this.receive(payment, jobId);
+    } catch (err) {
+      this.metrics.errors.inc({ code: err instanceof AppError ? (err as AppError).code : 'INTERNAL' });
+      throw err;
+    } finally {
+      this.metrics.validationSeconds.observe((performance.now() - timer) / 1000);
+    }
+  }
+
+  private async receive(payment: Payment, jobId: string): Promise<PaymentOutcome> {
+    if (!payment.sender) {
+      throw new TicketError(TicketErrorCode.MISSING_SENDER, 'Could not find Sender for payment');
+    }
+    const sender = bytesToHex(payment.sender);
+    const batch = ticketBatchFromPayment(payment);
+    if (!batch) {
+      // Only the price is announced; it must still be a valid price.
+      pricePerPixel(payment.expectedPrice);
+      return this.outcome([], Rational.ZERO, await this.balances.balance(sender, jobId));
+    }
+    const max = this.config.values.RECIPIENT_MAX_TICKETS_PER_PAYMENT;
+    if (batch.senderParams.length > max) {
+      throw new RecipientError(
+        RecipientErrorCode.TOO_MANY_TICKETS,
+        `payment has ${batch.senderParams.length} tickets, at most ${max} are accepted`,
+      );
+    }
+    this.metrics.ticketsReceived.inc({ sender }, batch.senderParams.length);
+
+    const head = currentHead(this.chain);
+    let received: ReceivedTicket[];
+    try {
+      received = await this.validate(batch, sender, head);
+    } catch (err) {
+      // A commitment failure is thrown before anything is recorded: if another replica rotated
+      // the secret meanwhile, validating once more with the new one is safe.
+      const commitment = err instanceof TicketError && err.code === TicketErrorCode.INVALID_RECIPIENT_RAND;
+      if (!commitment || !(await this.secrets.reloadAfterMiss())) throw err;
+      received = await this.validate(batch, sender, head);
+    }
+
+    await this.storeWinners(received);
+    const accepted = received.filter((t) => !t.error);
+    const credited = ticketEV(batch.params.faceValue, batch.params.winProb).mul(
+      Rational.of(BigInt(accepted.length)),
+    );
+    const balance =
+      accepted.length > 0
+        ? await this.balances.credit(sender, jobId, credited)
+        : await this.balances.balance(sender, jobId);
+    this.record(sender, batch, received, accepted, credited);
+    return this.outcome(received, credited, balance);
+  }
+
+  private validate(batch: TicketBatch, sender: string, head: ChainHead): Promise<ReceivedTicket[]> {
+    return receiveTicketBatch(
+      batch,
+      {
+        recipient: this.recipient,
+        secret: this.secrets.secretFor(batch),
+        lastSeenL1Block: head.l1Block,
+        lastInitializedRound: head.rounds.lastInitializedRound,
+        senderInfo: SENDER_CHECKED_BY_MONITOR,
+      },
+      {
+        ledger: new GatedNonceLedger(this.ledger, () => this.beforeRecording(batch, sender, head)),
+        verify: this.verifierFor(batch),
+      },
+    );
+  }
+
+  /**
+   * Validation steps 5–7: params expiry, the issued price, the sender. The price and sender reads
+   * run side by side (the sender may need a chain read); their failures are reported in order.
+   */
+  private async beforeRecording(batch: TicketBatch, sender: string, head: ChainHead): Promise<void> {
+    if (batch.params.expirationBlock <= head.l1Block) {
+      throw new TicketError(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
+    }
+    const [issued, senderCheck] = await Promise.allSettled([
+      this.ledger.issuedPrice(bytesToHex(batch.params.recipientRandHash)),
+      this.senderMonitor.validateSender(sender),
+    ]);
+    if (issued.status === 'rejected') throw issued.reason;
+    const expected = priceField(batch.pricePerPixel);
+    if (issued.value !== expected) {
+      throw new RecipientError(
+        RecipientErrorCode.PRICE_MISMATCH,
+        `expected price ${expected} is not the price ${issued.value} the ticket params were issued for`,
+      );
+    }
+    if (senderCheck.status === 'rejected') throw senderCheck.reason;
+  }
+
+  /** Commits winners to Postgres (then the queue) before the payment is answered. */
+  private async storeWinners(received: readonly ReceivedTicket[]): Promise<void> {
+    const winners = received.filter(
+      (t) => t.signedTicket && (!t.error || t.error.code === TicketErrorCode.NONCE_ALREADY_SEEN),
+    );
+    const results = await Promise.all(winners.map((t) => this.intake.accept(t.signedTicket!)));
+    for (const r of results) {
+      if (r.stored) this.logger.log({ msg: 'winning ticket stored', ticketHash: r.ticketHash });
+    }
+  }
+
+  private verifierFor(batch: TicketBatch): BatchVerifier {
+    const large = batch.senderParams.length >= this.config.values.RECIPIENT_POOL_MIN_TICKETS;
+    return this.pool && large ? this.pool.verifier : this.inThread;
+  }
+
+  private record(
+    sender: string,
+    batch: TicketBatch,
+    received: readonly ReceivedTicket[],
+    accepted: readonly ReceivedTicket[],
+    credited: Rational,
+  ): void {
+    const won = accepted.filter((t) => t.won).length;
+    this.metrics.ticketsValid.inc({ sender }, accepted.length);
+    if (won > 0) {
+      this.metrics.ticketsWinning.inc({ sender }, won);
+      this.metrics.faceValueWon.inc({ sender }, Number(batch.params.faceValue) * won);
+    }
+    if (credited.sign() > 0) this.metrics.evReceived.inc({ sender }, RecipientMetrics.approx(credited));
+    for (const t of received) if (t.error) this.metrics.errors.inc({ code: t.error.code });
+  }
+
+  private outcome(
+    received: readonly ReceivedTicket[],
+    credited: Rational,
+    balance: Rational,
+  ): PaymentOutcome {
+    const tickets = received.map((t): TicketOutcome => ({
+      senderNonce: t.senderNonce,
+      ticketHash: t.ticketHash,
+      won: t.won,
+      accepted: !t.error,
+      error: t.error,
+    }));
+    return {
+      tickets,
+      credited,
+      balance,
+      acceptedCount: tickets.filter((t) => t.accepted).length,
+      winningCount: tickets.filter((t) => t.accepted && t.won).length,
+    };
+  }
+}

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ChainFacts } from '#app/chain';
+import { RecipientSecretEntity } from '#app/database';
+import { computeRecipientRand, equalBytes, recipientRandHash, type TicketBatch } from '#app/ticket';
+import { currentHead } from '../chain-head.js';
+import { RecipientConfig } from '../recipient.config.js';
+import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
+import { SecretCipher } from './secret-cipher.js';
+
+/** One version of the HMAC secret. */
+export interface SecretVersion {
+  /** Row id, or `config` for RECIPIENT_SECRET. */
+  id: string;
+  key: Uint8Array;
+  /** null for the current secret; for a retired one, the last params expiration block it still validates. */
+  acceptUntilBlock: bigint | null;
+}
+
+/** How often replicas re-read the stored secrets, so one replica's rotation reaches all of them. */
+const REFRESH_INTERVAL_MS = 5_000;
+/** A validation miss re-reads the secrets at most this often (a rotation may just have happened). */
+const MISS_RELOAD_MIN_INTERVAL_MS = 1_000;
+/** How often the rotation age is checked when rotation is on. */
+const ROTATION_CHECK_INTERVAL_MS = 60_000;
+/**
+ * Blocks a retired secret stays accepted beyond the expiry of params issued at rotation time: a
+ * replica that has not re-read the secrets yet may still issue a few params with the old one.
+ */
+const ROTATION_GRACE_BLOCKS = 5n;
+/** Retired secrets kept in memory; older ones have long expired. */
+const MAX_RETIRED = 16;
+
+/**
+ * The recipientRand HMAC secret (PROTOCOL.md §5.1), persistent so that outstanding params survive
+ * restarts and are valid on every replica (go-livepeer draws a new one per process, §14.10).
+ * Either given in configuration, or generated once and stored AES-256-GCM encrypted in Postgres;
+ * a stored secret can be rotated, and the retired one keeps validating the params it issued.
+ */
+@Injectable()
+export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RecipientSecrets.name);
+  private readonly recipient: string;
+  private readonly cipher?: SecretCipher;
+  private currentVersion?: SecretVersion;
+  private retired: SecretVersion[] = [];
+  private lastLoad = 0;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly config: RecipientConfig,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly chain: ChainFacts,
+  ) {
+    this.recipient = config.values.RECIPIENT_ADDRESS;
+    const key = config.values.RECIPIENT_SECRET_KEY;
+    if (key) this.cipher = new SecretCipher(key);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const given = this.config.values.RECIPIENT_SECRET;
+    if (given) {
+      this.currentVersion = { id: 'config', key: given, acceptUntilBlock: null };
+      return;
+    }
+    await this.load();
+    if (!this.currentVersion) {
+      await this.insertCurrent();
+      await this.load();
+    }
+    this.every(REFRESH_INTERVAL_MS, () => this.load());
+    const hours = this.config.values.RECIPIENT_SECRET_ROTATION_HOURS;
+    if (hours > 0) {
+      const maxAgeMs = hours * 3_600_000;
+      this.every(ROTATION_CHECK_INTERVAL_MS, () => this.rotate(maxAgeMs).then(() => undefined));
+    }
+  }
+
+  onApplicationShutdown(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  /** The secret new params are issued with. */
+  current(): SecretVersion {
+    if (!this.currentVersion) throw new Error('the recipient secret is not loaded yet');
+    return this.currentVersion;
+  }
+
+  /**
+   * The secret that issued `batch`'s params: the current one, or a retired one still accepted for
+   * the params' expiration block, whichever reproduces the params' recipientRandHash. With no
+   * retired candidate (the usual case) the current one, without computing anything; when none
+   * matches, the current one too: validation then refuses the batch with INVALID_RECIPIENT_RAND.
+   */
+  secretFor(batch: TicketBatch): Uint8Array {
+    const current = this.current();
+    const candidates = this.retired.filter(
+      (v) => v.acceptUntilBlock !== null && v.acceptUntilBlock >= batch.params.expirationBlock,
+    );
+    if (candidates.length === 0) return current.key;
+    for (const version of [current, ...candidates]) {
+      const rand = computeRecipientRand(version.key, {
+        seed: batch.params.seed,
+        sender: batch.sender,
+        faceValue: batch.params.faceValue,
+        winProb: batch.params.winProb,
+        expirationBlock: batch.params.expirationBlock,
+        pricePerPixel: batch.pricePerPixel,
+        ...batch.expirationParams,
+      });
+      if (equalBytes(recipientRandHash(rand), batch.params.recipientRandHash)) return version.key;
+    }
+    return current.key;
+  }
+
+  /**
+   * After params failed the commitment check: another replica may have rotated the secret since
+   * the last read. Re-reads the stored secrets (at most once a second) and tells whether the
+   * current one changed, i.e. whether validating again can succeed.
+   */
+  async reloadAfterMiss(): Promise<boolean> {
+    if (!this.cipher || Date.now() - this.lastLoad < MISS_RELOAD_MIN_INTERVAL_MS) return false;
+    const before = this.currentVersion?.id;
+    await this.load();
+    return this.currentVersion?.id !== before;
+  }
+
+  /**
+   * Replaces the stored secret with a fresh one. The old one stays accepted for params expiring up
+   * to the current L1 block + params expiry (+ a few blocks of grace for replicas catching up).
+   * With `olderThanMs`, only a secret at least that old is replaced, so replicas racing on a
+   * schedule rotate once. Returns whether a rotation happened.
+   */
+  async rotate(olderThanMs?: number): Promise<boolean> {
+    if (!this.cipher) {
+      throw new RecipientError(
+        RecipientErrorCode.SECRET_ROTATION_UNSUPPORTED,
+        'the recipient secret comes from RECIPIENT_SECRET: change it there',
+      );
+    }
+    const acceptUntil =
+      currentHead(this.chain).l1Block +
+      this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS +
+      ROTATION_GRACE_BLOCKS;
+    const rotated = await this.ds.transaction(async (manager) => {
+      const rows = await manager.query<{ id: string }[]>(
+        `SELECT id FROM recipient_secret
+          WHERE recipient = $1 AND retired_at IS NULL
+            AND ($2::float8 IS NULL OR created_at <= now() - make_interval(secs => $2::float8 / 1000))
+          FOR UPDATE`,
+        [this.recipient, olderThanMs ?? null],
+      );
+      if (rows.length === 0) return false;
+      await manager.query(
+        `UPDATE recipient_secret SET retired_at = now(), accept_until_block = $2 WHERE id = $1`,
+        [rows[0].id, acceptUntil.toString()],
+      );
+      await manager.query(this.insertSql(), this.insertParams());
+      return true;
+    });
+    if (rotated) {
+      this.logger.log({
+        msg: 'recipient secret rotated',
+        recipient: this.recipient,
+        acceptUntilBlock: acceptUntil.toString(),
+      });
+      await this.load();
+    }
+    return rotated;
+  }
+
+  /** Stores a first secret unless another replica just did (the partial unique index decides). */
+  private async insertCurrent(): Promise<void> {
+    await this.ds.query(
+      `${this.insertSql()} ON CONFLICT (recipient) WHERE retired_at IS NULL DO NOTHING`,
+      this.insertParams(),
+    );
+  }
+
+  private insertSql(): string {
+    return `INSERT INTO recipient_secret (recipient, iv, ciphertext, auth_tag) VALUES ($1, $2, $3, $4)`;
+  }
+
+  private insertParams(): unknown[] {
+    const sealed = this.cipher!.seal(randomBytes(32), this.recipient);
+    return [
+      this.recipient,
+      Buffer.from(sealed.iv),
+      Buffer.from(sealed.ciphertext),
+      Buffer.from(sealed.authTag),
+    ];
+  }
+
+  private async load(): Promise<void> {
+    this.lastLoad = Date.now();
+    const rows = await this.ds.getRepository(RecipientSecretEntity).find({
+      where: { recipient: this.recipient },
+      order: { id: 'DESC' },
+      take: MAX_RETIRED + 1,
+    });
+    const versions = rows.map((row): SecretVersion => ({
+      id: row.id.toString(),
+      key: this.cipher!.open(row, this.recipient),
+      acceptUntilBlock: row.retiredAt ? row.acceptUntilBlock : null,
+    }));
+    const current = versions.find((v) => v.acceptUntilBlock === null);
+    if (current) this.currentVersion = current;
+    this.retired = versions.filter((v) => v.acceptUntilBlock !== null);
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      task().catch((err: unknown) =>
+        this.logger.warn({ msg: 'recipient secret task failed', error: (err as Error).message }),
+      );
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}

@@ -1,0 +1,96 @@
+// Load generator for `npm run bench:recipient`, run as its own process so the Recipient under test
+// has the other process's cores to itself as much as a 2-core machine allows. It fetches params
+// over gRPC, signs every payment up front (signing is the sender's cost, not measured), then sends
+// ProcessPayment calls with a fixed number in flight and prints one JSON line with the results.
+import { performance } from 'node:perf_hooks';
+import { paymentCodec, priceInfoCodec, ticketParamsCodec, type PaymentMessage } from '#app/proto';
+import { createTicketBatch, hexToBytes, paymentFromTicketBatch, pricePerPixel } from '#app/ticket';
+import { RecipientClient } from '../apps/recipient/src/grpc/recipient.client.js';
+
+export interface LoadSpec {
+  target: string;
+  senderKey: string;
+  senderAddress: string;
+  ticketsPerPayment: number;
+  payments: number;
+  concurrency: number;
+  /** Nonces per set of params before new ones are fetched (the Recipient caps them at 600). */
+  noncesPerParams: number;
+}
+
+export interface LoadResult {
+  tickets: number;
+  accepted: number;
+  seconds: number;
+  /** CPU time this process spent sending (user + system), seconds. */
+  cpuSeconds: number;
+  latenciesMs: number[];
+}
+
+const PRICE = { pricePerUnit: '1200', pixelsPerUnit: '1' };
+
+async function prepare(client: RecipientClient, spec: LoadSpec): Promise<PaymentMessage[]> {
+  const key = hexToBytes(spec.senderKey, 'senderKey', 32);
+  const sender = hexToBytes(spec.senderAddress, 'senderAddress', 20);
+  const payments: PaymentMessage[] = [];
+  let issued = await client.getTicketParams({ sender, price: PRICE });
+  let nextNonce = 1;
+  for (let i = 0; i < spec.payments; i++) {
+    if (nextNonce + spec.ticketsPerPayment - 1 > spec.noncesPerParams) {
+      issued = await client.getTicketParams({ sender, price: PRICE });
+      nextNonce = 1;
+    }
+    const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+    const priceInfo = priceInfoCodec.fromMessage(issued.priceInfo);
+    const nonces = Array.from({ length: spec.ticketsPerPayment }, (_, k) => nextNonce + k);
+    nextNonce += spec.ticketsPerPayment;
+    const batch = createTicketBatch({
+      params,
+      expirationParams: params.expirationParams!,
+      pricePerPixel: pricePerPixel(priceInfo),
+      nonces,
+      privateKey: key,
+    });
+    payments.push(paymentCodec.toMessage(paymentFromTicketBatch(batch, priceInfo)));
+  }
+  return payments;
+}
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const client = new RecipientClient(spec.target, 60_000);
+  try {
+    const payments = await prepare(client, spec);
+    const latenciesMs: number[] = [];
+    let accepted = 0;
+    let next = 0;
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const worker = async (id: number) => {
+      while (next < payments.length) {
+        const payment = payments[next++];
+        const t0 = performance.now();
+        const res = await client.processPayment({ payment, jobId: `bench-${id}` });
+        latenciesMs.push(performance.now() - t0);
+        accepted += res.acceptedCount;
+      }
+    };
+    await Promise.all(Array.from({ length: spec.concurrency }, (_, id) => worker(id)));
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const cpuSeconds = (used.user + used.system) / 1e6;
+    return { tickets: spec.payments * spec.ticketsPerPayment, accepted, seconds, cpuSeconds, latenciesMs };
+  } finally {
+    client.close();
+  }
+}
+
+const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
+run(spec).then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  },
+  (err: unknown) => {
+    process.stderr.write(`load generator failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

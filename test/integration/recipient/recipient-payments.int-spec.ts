@@ -1,0 +1,279 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WinningTicketStatus } from '#app/database';
+import { encodePaymentHeader, ticketParamsCodec } from '#app/proto';
+import { MAX_WIN_PROB, Rational, SenderMonitor, bytesToHex, ticketEV } from '#app/ticket';
+import { ConsoleLogger } from '@nestjs/common';
+import { bootstrapService } from '#app/common';
+import { freePort } from '#app/testing';
+import { RedemptionReconciler } from '../../../apps/recipient/src/reconciler/redemption-reconciler.js';
+import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sender-monitor.proto-paths.js';
+import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
+import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';
+import {
+  ALWAYS_WIN,
+  PRICE,
+  errorCodeOf,
+  issue,
+  paymentMessage,
+  paymentOf,
+  ratio,
+  signBatch,
+  startHarness,
+  type RecipientHarness,
+  type RunningRecipient,
+  type TestSender,
+} from './recipient-fixture.js';
+
+describe('Recipient: params, payments, accounting, winners', () => {
+  let h: RecipientHarness;
+  let sender: TestSender;
+
+  beforeAll(async () => {
+    h = await startHarness('recipient-payments');
+    sender = await h.newSender();
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  describe('with the default (go-livepeer) settings', () => {
+    let r: RunningRecipient;
+    beforeAll(async () => {
+      r = await h.boot();
+    });
+
+    it('issues params as go-livepeer does', async () => {
+      const issued = await issue(r, sender);
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      const head = await h.anvil.provider.getBlockNumber();
+      expect(bytesToHex(params.recipient)).toBe(h.recipient);
+      // Default: tx cost × 100, well inside the 10 ETH reserve of a pool of one.
+      expect(params.faceValue > 100n * 8_000_000_000n).toBe(true);
+      const ev = ticketEV(params.faceValue, params.winProb);
+      expect(ev.cmp(Rational.of(8_000_000_000n))).toBeGreaterThanOrEqual(0);
+      expect(ev.cmp(Rational.of(8_000_000_001n))).toBeLessThan(0);
+      expect(params.expirationBlock).toBeGreaterThanOrEqual(BigInt(head) + 39n);
+      expect(params.expirationBlock).toBeLessThanOrEqual(BigInt(head) + 40n);
+      expect(params.expirationParams!.creationRound).toBeGreaterThan(0n);
+      expect(params.seed).toBeGreaterThan(0n);
+      expect(issued.priceInfo).toMatchObject({ pricePerUnit: '1200', pixelsPerUnit: '1' });
+      const again = ticketParamsCodec.fromMessage((await issue(r, sender)).ticketParams);
+      expect(again.seed).not.toBe(params.seed);
+    });
+
+    it('accepts tickets signed over its params and credits each exact EV', async () => {
+      const issued = await issue(r, sender);
+      const batch = signBatch(issued, sender, [1, 2, 3]);
+      const res = await r.client.processPayment({
+        payment: paymentMessage(issued, batch),
+        jobId: 'job-valid',
+      });
+      expect(res.tickets.map((t) => [t.senderNonce, t.accepted, t.errorCode])).toEqual([
+        [1, true, ''],
+        [2, true, ''],
+        [3, true, ''],
+      ]);
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      const credit = ticketEV(params.faceValue, params.winProb).mul(Rational.of(3n));
+      expect(ratio(res.credited)).toBe(`${credit.num}/${credit.den}`);
+      expect(ratio(res.balance)).toBe(ratio(res.credited));
+      expect(res.acceptedCount).toBe(3);
+      const balance = await r.client.balance({ sender: sender.address, jobId: 'job-valid' });
+      expect(ratio(balance.balance)).toBe(ratio(res.credited));
+      const metrics = await (await fetch(`${await r.app.getUrl()}/metrics`)).text();
+      expect(metrics).toMatch(
+        new RegExp(`recipient_tickets_valid_total\\{sender="${sender.hex}",service="recipient"\\} 3`),
+      );
+      expect(metrics).toContain('recipient_payment_validation_seconds_count');
+    });
+
+    it('accepts the Livepeer-Payment header form', async () => {
+      const issued = await issue(r, sender);
+      const header = encodePaymentHeader(paymentOf(issued, signBatch(issued, sender, [7])));
+      const res = await r.client.processPayment({ paymentHeader: header, jobId: 'job-header' });
+      expect(res.acceptedCount).toBe(1);
+      expect(
+        await errorCodeOf(r.client.processPayment({ paymentHeader: 'not base64!', jobId: 'job-header' })),
+      ).toBe('INVALID_HEADER');
+    });
+
+    it('debits work and refuses a debit below −max unsecured, changing nothing', async () => {
+      const issued = await issue(r, sender);
+      await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, sender, [1])),
+        jobId: 'job-debit',
+      });
+      const before = await r.client.balance({ sender: sender.address, jobId: 'job-debit' });
+      const credit = Rational.of(BigInt(before.balance.num!), BigInt(before.balance.den!));
+      const fee = Rational.of(5_000_000_000n, 3n);
+      const after = await r.client.debit({
+        sender: sender.address,
+        jobId: 'job-debit',
+        amount: { num: '5000000000', den: '3' },
+      });
+      const expected = credit.sub(fee);
+      expect(ratio(after.balance)).toBe(`${expected.num}/${expected.den}`);
+      // Max unsecured is 0 by default: the balance may not go negative.
+      const code = await errorCodeOf(
+        r.client.debit({
+          sender: sender.address,
+          jobId: 'job-debit',
+          amount: { num: '100000000000', den: '1' },
+        }),
+      );
+      expect(code).toBe('INSUFFICIENT_BALANCE');
+      const unchanged = await r.client.balance({ sender: sender.address, jobId: 'job-debit' });
+      expect(ratio(unchanged.balance)).toBe(ratio(after.balance));
+    });
+
+    it('answers EV and the tx cost multiplier', async () => {
+      expect(ratio((await r.client.ev()).ev)).toBe('8000000000/1');
+      expect(ratio((await r.client.txCostMultiplier({ sender: sender.address })).multiplier)).toBe('100/1');
+    });
+
+    it('refuses params for a sender without reserve (INSUFFICIENT_SENDER_RESERVE)', async () => {
+      const broke = await h.newSender({ deposit: 1n, reserve: 0n });
+      expect(await errorCodeOf(issue(r, broke))).toBe('INSUFFICIENT_SENDER_RESERVE');
+      expect(await errorCodeOf(r.client.txCostMultiplier({ sender: broke.address }))).toBe(
+        'INSUFFICIENT_SENDER_RESERVE',
+      );
+      // Free params (price 0) never consult the reserve, as in go-livepeer.
+      const free = await issue(r, broke, { pricePerUnit: '0', pixelsPerUnit: '1' });
+      expect(ticketParamsCodec.fromMessage(free.ticketParams).faceValue).toBe(0n);
+    });
+
+    it('caps the face value by the max float, which pending winners reduce', async () => {
+      const small = await h.newSender({ deposit: 0n, reserve: 3_000_000_000_000_000n });
+      const issued = await issue(r, small);
+      expect(ticketParamsCodec.fromMessage(issued.ticketParams).faceValue).toBeLessThanOrEqual(
+        3_000_000_000_000_000n,
+      );
+    });
+
+    it('refuses malformed requests with INVALID_REQUEST', async () => {
+      expect(await errorCodeOf(r.client.getTicketParams({ sender: new Uint8Array(19), price: PRICE }))).toBe(
+        'INVALID_REQUEST',
+      );
+      expect(await errorCodeOf(r.client.getTicketParams({ sender: sender.address }))).toBe('INVALID_REQUEST');
+      expect(await errorCodeOf(r.client.balance({ sender: sender.address, jobId: 'has space' }))).toBe(
+        'INVALID_REQUEST',
+      );
+      expect(await errorCodeOf(r.client.processPayment({ jobId: 'x' }))).toBe('INVALID_REQUEST');
+      expect(
+        await errorCodeOf(
+          r.client.debit({ sender: sender.address, jobId: 'x', amount: { num: '-1', den: '1' } }),
+        ),
+      ).toBe('INVALID_REQUEST');
+    });
+  });
+
+  describe('winning tickets', () => {
+    let r: RunningRecipient;
+    beforeAll(async () => {
+      r = await h.boot({ ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' });
+    });
+
+    it('are in Postgres when ProcessPayment returns, and their redemption job is queued', async () => {
+      const issued = await issue(r, sender);
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      expect(params.winProb > MAX_WIN_PROB - MAX_WIN_PROB / 1000n).toBe(true);
+      const res = await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, sender, [1, 2])),
+        jobId: 'job-win',
+      });
+      expect(res.winningCount).toBe(2);
+      for (const t of res.tickets) {
+        const hash = bytesToHex(t.ticketHash);
+        const row = await r.tickets.findByHash(hash);
+        expect(row).toMatchObject({
+          sender: sender.hex,
+          recipient: h.recipient,
+          status: WinningTicketStatus.QUEUED,
+        });
+        expect(row!.faceValue).toBe(params.faceValue);
+        expect(await r.queue.getJob(hash)).toBeTruthy();
+      }
+    });
+
+    it('are stored once and credited once when the same payment comes again', async () => {
+      const issued = await issue(r, sender);
+      const payment = paymentMessage(issued, signBatch(issued, sender, [5]));
+      const first = await r.client.processPayment({ payment, jobId: 'job-twice' });
+      const second = await r.client.processPayment({ payment, jobId: 'job-twice' });
+      expect(first.acceptedCount).toBe(1);
+      expect(second.tickets[0]).toMatchObject({ accepted: false, errorCode: 'NONCE_ALREADY_SEEN' });
+      expect(ratio(second.balance)).toBe(ratio(first.balance));
+      expect(
+        await r.countWinners(
+          bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash),
+        ),
+      ).toBe(1);
+    });
+
+    it('a deleted redemption job is enqueued again by the reconciler', async () => {
+      const issued = await issue(r, sender);
+      const res = await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, sender, [9])),
+        jobId: 'job-reconcile',
+      });
+      const hash = bytesToHex(res.tickets[0].ticketHash);
+      await (await r.queue.getJob(hash))!.remove();
+      expect(await r.queue.getJob(hash)).toBeUndefined();
+      const requeued = await r.app.get(RedemptionReconciler).reconcile();
+      expect(requeued).toBeGreaterThanOrEqual(1);
+      const job = await r.queue.getJob(hash);
+      expect(job?.data).toEqual({ ticketHash: hash, sender: sender.hex });
+      expect((await r.tickets.findByHash(hash))?.status).toBe(WinningTicketStatus.QUEUED);
+    });
+
+    it('pending winners reduce the max float', async () => {
+      const monitorSender = await h.newSender({ deposit: 0n, reserve: 5_000_000_000_000_000n });
+      const before = await r.app.get(SenderMonitor).maxFloat(monitorSender.hex, h.recipient);
+      const issued = await issue(r, monitorSender);
+      const faceValue = ticketParamsCodec.fromMessage(issued.ticketParams).faceValue;
+      await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, monitorSender, [1])),
+        jobId: 'job-float',
+      });
+      const after = await r.app.get(SenderMonitor).maxFloat(monitorSender.hex, h.recipient);
+      expect(before - after).toBe(faceValue);
+    });
+  });
+
+  describe('with the SenderMonitor service', () => {
+    it('takes max floats and sender validity from it', async () => {
+      const monitorUrl = `127.0.0.1:${await freePort()}`;
+      const monitor = await bootstrapService({
+        name: 'sender-monitor',
+        module: SenderMonitorModule.forRoot(
+          SenderMonitorConfig.fromEnv({
+            ...h.env,
+            REDIS_PREFIX: `${h.env.REDIS_PREFIX}monitor:`,
+            SENDER_MONITOR_RECIPIENTS: h.recipient,
+            SENDER_MONITOR_GRPC_URL: monitorUrl,
+            SENDER_MONITOR_POLL_INTERVAL_MS: '100',
+          }),
+        ),
+        logger: new ConsoleLogger('test', { logLevels: ['fatal'] }),
+        http: { host: '127.0.0.1', port: 0 },
+        grpc: { url: monitorUrl, ...SENDER_MONITOR_GRPC },
+        exitOnSignals: false,
+      });
+      try {
+        const r = await h.boot({ RECIPIENT_SENDER_MONITOR_URL: monitorUrl });
+        const issued = await issue(r, sender);
+        expect(ticketParamsCodec.fromMessage(issued.ticketParams).faceValue).toBeGreaterThan(0n);
+        const res = await r.client.processPayment({
+          payment: paymentMessage(issued, signBatch(issued, sender, [1])),
+          jobId: 'job-monitor',
+        });
+        expect(res.tickets[0]).toMatchObject({ accepted: true, errorCode: '' });
+        const broke = await h.newSender({ deposit: 1n, reserve: 0n });
+        expect(await errorCodeOf(issue(r, broke))).toBe('INSUFFICIENT_SENDER_RESERVE');
+        await r.close();
+      } finally {
+        await monitor.close();
+      }
+    });
+  });
+});
