@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
@@ -11,9 +12,17 @@ const swcPlugin = swc.vite({
   },
 });
 
+// Library aliases resolve to the TypeScript sources everywhere vitest loads code, global setup
+// included (custom export conditions alone do not reach it, and dist/ may be stale).
+const root = fileURLToPath(new URL('.', import.meta.url));
+const alias = [
+  { find: /^#app\/(.*)$/, replacement: `${root}libs/$1/src/index.ts` },
+  { find: /^#migrations$/, replacement: `${root}migrations/index.ts` },
+];
+
 const shared = {
   plugins: [swcPlugin],
-  resolve: { conditions: ['ticketpay-source'] },
+  resolve: { conditions: ['ticketpay-source'], alias },
   ssr: { resolve: { conditions: ['ticketpay-source'], externalConditions: ['ticketpay-source'] } },
 };
 
