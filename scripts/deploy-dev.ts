@@ -23,7 +23,9 @@ runMain(async () => {
     process.stdout.write(`${env.EXPECT_CONTROLLER}\n`);
   } else {
     const recipient = new Wallet(ANVIL_PRIVATE_KEYS[1]).address;
-    const deployed = await deployProtocol(new Wallet(ANVIL_PRIVATE_KEYS[0], provider), { recipients: [recipient] });
+    const deployed = await deployProtocol(new Wallet(ANVIL_PRIVATE_KEYS[0], provider), {
+      recipients: [recipient],
+    });
     process.stdout.write(`${deployed.controller}\n`);
   }
   provider.destroy();

@@ -118,7 +118,10 @@ describe('services boot', () => {
 
   it('health turns 503 and gRPC NOT_SERVING when a dependency is down', async () => {
     const deadPort = await freePort();
-    const { nest, grpcUrl } = await boot(APPS[0], { ...baseEnv, ETH_RPC_URL: `http://127.0.0.1:${deadPort}` });
+    const { nest, grpcUrl } = await boot(APPS[0], {
+      ...baseEnv,
+      ETH_RPC_URL: `http://127.0.0.1:${deadPort}`,
+    });
     try {
       const res = await fetch(`${await nest.getUrl()}/health`);
       expect(res.status).toBe(503);

@@ -3,7 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { WinningTicketEntity, WinningTicketStatus } from './entities/winning-ticket.entity.js';
 
-export type NewWinningTicket = Omit<WinningTicketEntity, 'status' | 'statusReason' | 'txHash' | 'createdAt' | 'updatedAt'>;
+export type NewWinningTicket = Omit<
+  WinningTicketEntity,
+  'status' | 'statusReason' | 'txHash' | 'createdAt' | 'updatedAt'
+>;
 
 /** Statuses a ticket never leaves. */
 export const FINAL_STATUSES: readonly WinningTicketStatus[] = [
@@ -61,6 +64,10 @@ export class WinningTicketRepository {
 
   /** Tickets in `statuses`, oldest first: what a reconciler re-drives. */
   listByStatus(statuses: readonly WinningTicketStatus[], limit = 1_000): Promise<WinningTicketEntity[]> {
-    return this.repo().find({ where: { status: In([...statuses]) }, order: { createdAt: 'ASC' }, take: limit });
+    return this.repo().find({
+      where: { status: In([...statuses]) },
+      order: { createdAt: 'ASC' },
+      take: limit,
+    });
   }
 }

@@ -28,10 +28,18 @@ export class WinningTicketIntake {
     const stored = await this.tickets.insertIfAbsent(row);
     try {
       await this.queue.enqueue({ ticketHash: row.ticketHash, sender: row.sender });
-      await this.tickets.transition(row.ticketHash, [WinningTicketStatus.RECEIVED], WinningTicketStatus.QUEUED);
+      await this.tickets.transition(
+        row.ticketHash,
+        [WinningTicketStatus.RECEIVED],
+        WinningTicketStatus.QUEUED,
+      );
     } catch (err) {
       // Stored is what matters for the caller's answer; the reconciler re-enqueues `received` rows.
-      this.logger.error({ msg: 'enqueue failed, left for the reconciler', ticketHash: row.ticketHash, error: (err as Error).message });
+      this.logger.error({
+        msg: 'enqueue failed, left for the reconciler',
+        ticketHash: row.ticketHash,
+        error: (err as Error).message,
+      });
     }
     return { ticketHash: row.ticketHash, stored };
   }

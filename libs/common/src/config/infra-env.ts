@@ -32,7 +32,8 @@ export const INFRA_ENV = {
   ETH_L1_BLOCK_SOURCE: {
     parse: oneOf(['block', 'arbitrum'] as const),
     default: 'block' as const,
-    description: "where params expiry reads the L1 block number: the block itself, or Arbitrum's l1BlockNumber",
+    description:
+      "where params expiry reads the L1 block number: the block itself, or Arbitrum's l1BlockNumber",
   },
   CONTROLLER_ADDRESS: {
     parse: address,

@@ -74,7 +74,10 @@ function exitOnSignals(app: INestApplication, opts: ServiceBootstrap): void {
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        opts.logger.error({ msg: 'shutdown failed', error: err instanceof Error ? err.message : String(err) });
+        opts.logger.error({
+          msg: 'shutdown failed',
+          error: err instanceof Error ? err.message : String(err),
+        });
         process.exit(1);
       },
     );
