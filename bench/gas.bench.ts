@@ -148,7 +148,133 @@ async function measure(anvil: AnvilInstance): Promise<Row[]> {
   return rows;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main()
+  .then(() => redeemerBatchGas())
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+// Batch redemption through the Redeemer (apps/redeemer), end to end: winning tickets handed in
+// as the Recipient does (WinningTicketIntake), batched, sent and settled by the service. Needs the
+// test Postgres and Redis (TEST_POSTGRES_URL / TEST_REDIS_URL, defaults 127.0.0.1); skipped if absent.
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { bootstrapService } from '#app/common';
+import { WinningTicketRepository, WinningTicketStatus, runMigrations } from '#app/database';
+import { WinningTicketIntake } from '#app/queue';
+import { RedeemerConfig } from '../apps/redeemer/src/redeemer.config.js';
+import { RedeemerLifecycle } from '../apps/redeemer/src/redeemer.lifecycle.js';
+import { RedeemerModule } from '../apps/redeemer/src/redeemer.module.js';
+import {
+  eventually,
+  flushRedisPrefix,
+  hashOf,
+  startRedeemerChain,
+  type RedeemerChainFixture,
+} from '../test/integration/redeemer/redeemer-fixture.js';
+
+const REDEEMER_BATCHES = [1, 4, 16];
+
+async function redeemerBatchGas(): Promise<void> {
+  const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const runId = `${Date.now().toString(36)}_${hexlify(randomBytes(3)).slice(2)}`;
+  const dbName = `ticketpay_bench_${runId}`;
+  const redisPrefix = `ticketpay-bench:${runId}:`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch {
+    console.log('\nRedeemer batch redemption: skipped (no Postgres at TEST_POSTGRES_URL)');
+    return;
+  }
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+  let fx: RedeemerChainFixture | undefined;
+  let app: INestApplication | undefined;
+  try {
+    await runMigrations(dbUrl.toString());
+    fx = await startRedeemerChain();
+    app = await bootstrapService({
+      name: 'redeemer',
+      module: RedeemerModule.forRoot(
+        RedeemerConfig.fromEnv({
+          DATABASE_URL: dbUrl.toString(),
+          REDIS_URL: redisUrl,
+          REDIS_PREFIX: redisPrefix,
+          ETH_RPC_URL: fx.anvil.url,
+          CONTROLLER_ADDRESS: fx.protocol.controller,
+          REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
+          REDEEMER_CONFIRMATIONS: '1',
+          REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
+          REDEEMER_BATCH_MAX_SIZE: String(Math.max(...REDEEMER_BATCHES)),
+          REDEEMER_BATCH_WINDOW_MS: '1000',
+          REDEEMER_POLL_MS: '200',
+          REDEEMER_TX_POLL_MS: '100',
+        }),
+      ),
+      logger: new ConsoleLogger('bench', { logLevels: ['fatal'] }),
+      http: { host: '127.0.0.1', port: 0 },
+      exitOnSignals: false,
+    });
+    await app.get(RedeemerLifecycle).whenActive();
+    const intake = app.get(WinningTicketIntake);
+    const store = app.get(WinningTicketRepository);
+    const ds = app.get(DataSource);
+    const payer = await fx.newSender(parseEther('100'));
+
+    const rows: { tickets: number; txs: number; gas: bigint }[] = [];
+    // The first size runs twice and its first run is dropped: it pays the recipient's first fee credit.
+    for (const [run, size] of [REDEEMER_BATCHES[0], ...REDEEMER_BATCHES].entries()) {
+      const tickets = [];
+      for (let i = 0; i < size; i++) tickets.push(await fx.ticket(payer, parseEther('0.01')));
+      for (const t of tickets) await intake.accept(t);
+      for (const t of tickets) {
+        await eventually(
+          async () => {
+            const r = await store.findByHash(hashOf(t));
+            return r?.status === WinningTicketStatus.REDEEMED ? true : undefined;
+          },
+          'redemption',
+          120_000,
+        );
+      }
+      const txs = await ds.query<{ gas_used: string }[]>(
+        `SELECT gas_used FROM chain_tx WHERE refs && $1::text[] AND status = 'mined'`,
+        [tickets.map(hashOf)],
+      );
+      if (run === 0) continue;
+      rows.push({
+        tickets: size,
+        txs: txs.length,
+        gas: txs.reduce((sum, tx) => sum + BigInt(tx.gas_used), 0n),
+      });
+    }
+
+    console.log(
+      '\nRedemption through the Redeemer (tickets handed in together, batched and settled by the service)\n',
+    );
+    console.log('| tickets | transactions | gas used | gas per ticket |');
+    console.log('| ---: | ---: | ---: | ---: |');
+    for (const r of rows) {
+      const fmt = (x: bigint) => x.toLocaleString('en-US');
+      console.log(`| ${r.tickets} | ${r.txs} | ${fmt(r.gas)} | ${fmt(r.gas / BigInt(r.tickets))} |`);
+    }
+    console.log(
+      '\nOne ticket goes out as redeemWinningTicket, several as batchRedeemWinningTickets; gas is the ' +
+        "mined receipts' gasUsed. All tickets are one sender's, paid from its deposit, to a recipient that already has fees.",
+    );
+  } finally {
+    await app?.close();
+    await fx?.stop();
+    await flushRedisPrefix(redisUrl, redisPrefix).catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}

@@ -1,9 +1,220 @@
-import { configClass, httpPortField, INFRA_ENV } from '#app/common';
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  address,
+  configClass,
+  ConfigError,
+  httpPortField,
+  INFRA_ENV,
+  int,
+  str,
+  uint,
+  type EnvSchema,
+  type EnvValues,
+} from '#app/common';
+import type { SignerSource } from '#app/chain';
+
+/** An exact ratio (no floats near money): `0.25` → 25/100. */
+export interface Ratio {
+  num: bigint;
+  den: bigint;
+  /** The decimal it was written as, so the configuration can be logged. */
+  toJSON(): string;
+}
+
+export function ratio(raw: string): Ratio {
+  const m = /^(\d+)(?:\.(\d{1,18}))?$/.exec(raw);
+  if (!m) throw new Error('expected a non-negative decimal number, e.g. 0.2');
+  const frac = m[2] ?? '';
+  return { num: BigInt(m[1] + frac), den: 10n ** BigInt(frac.length), toJSON: () => raw };
+}
+
+function privateKey(raw: string): string {
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(raw)) throw new Error('expected 32 bytes of hex');
+  return raw.startsWith('0x') ? raw : `0x${raw}`;
+}
+
+function readableFile(raw: string): string {
+  if (!existsSync(raw)) throw new Error('no such file');
+  return raw;
+}
+
+/** Comma-separated addresses, or `*` for every recipient. */
+function recipientList(raw: string): readonly string[] | 'any' {
+  if (raw === '*') return 'any';
+  const list = raw
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (list.length === 0) throw new Error('expected at least one address');
+  return list.map(address);
+}
+
+function bearerToken(raw: string): string {
+  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
+  return raw;
+}
+
+const ms = (min: number, max: number, dflt: number, description: string) =>
+  ({ parse: int(min, max), default: dflt, description }) as const;
 
 export const REDEEMER_ENV = {
   ...INFRA_ENV,
 
   REDEEMER_HTTP_PORT: httpPortField(8933),
-};
 
-export class RedeemerConfig extends configClass(REDEEMER_ENV) {}
+  // The signing account. None configured: the service boots, serves health and metrics, and redeems nothing.
+  REDEEMER_KEYSTORE_FILE: {
+    parse: readableFile,
+    optional: true,
+    description: 'encrypted JSON keystore (geth/ethers format) of the account that sends redemption txs',
+  },
+  REDEEMER_KEYSTORE_PASSWORD: {
+    parse: str,
+    optional: true,
+    secret: true,
+    description: 'password of REDEEMER_KEYSTORE_FILE',
+  },
+  REDEEMER_KEYSTORE_PASSWORD_FILE: {
+    parse: readableFile,
+    optional: true,
+    description:
+      'file holding the password of REDEEMER_KEYSTORE_FILE (alternative to REDEEMER_KEYSTORE_PASSWORD)',
+  },
+  REDEEMER_PRIVATE_KEY: {
+    parse: privateKey,
+    optional: true,
+    secret: true,
+    description:
+      'development only: raw hex private key of the sending account (use a keystore in production)',
+  },
+
+  REDEEMER_RECIPIENTS: {
+    parse: recipientList,
+    optional: true,
+    description:
+      'comma-separated recipients whose tickets this redeemer handles, or * for all (default: the signer, ' +
+      'i.e. an orchestrator redeeming its own tickets, as go-livepeer does)',
+  },
+  REDEEMER_CONCURRENCY: { parse: int(1, 512), default: 32, description: 'BullMQ worker concurrency' },
+  REDEEMER_BATCH_MAX_SIZE: {
+    parse: int(1, 200),
+    default: 16,
+    description: 'most tickets per batchRedeemWinningTickets tx (1 = never batch)',
+  },
+  REDEEMER_BATCH_WINDOW_MS: ms(
+    0,
+    60_000,
+    250,
+    'how long ready tickets of a recipient are gathered into one batch',
+  ),
+  REDEEMER_MAX_TX_COST_RATIO: {
+    parse: ratio,
+    default: ratio('0.2'),
+    description: 'a ticket waits while gas estimate × gas price exceeds faceValue × this',
+  },
+  REDEEMER_MAX_GAS_PRICE: {
+    parse: uint,
+    default: 0n,
+    description:
+      'wei; tickets wait while the gas price is above it, and fee caps never exceed it (0 = no cap)',
+  },
+  REDEEMER_CONFIRMATIONS: {
+    parse: int(1, 1_000),
+    default: 2,
+    description: 'blocks that make a mined tx final',
+  },
+  REDEEMER_STUCK_TX_BLOCKS: {
+    parse: int(1, 100_000),
+    default: 20,
+    description: 'blocks without a receipt before a tx is replaced at the same nonce with bumped fees',
+  },
+  REDEEMER_FEE_BUMP_PERCENT: { parse: int(10, 1_000), default: 20, description: 'fee rise per replacement' },
+  REDEEMER_MAX_FEE_BUMPS: { parse: int(0, 1_000), default: 10, description: 'replacements per tx' },
+  REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: {
+    parse: int(0, 10_000),
+    default: 1,
+    description: 'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed',
+  },
+  REDEEMER_POLL_MS: ms(
+    20,
+    3_600_000,
+    5_000,
+    'how often a waiting ticket (params, funds, gas) is checked again',
+  ),
+  REDEEMER_TX_POLL_MS: ms(20, 600_000, 1_000, 'how often pending txs are checked'),
+  REDEEMER_RETRY_BASE_MS: ms(
+    10,
+    3_600_000,
+    2_000,
+    'first back-off after a retryable failure (doubles each time)',
+  ),
+  REDEEMER_RETRY_MAX_MS: ms(10, 86_400_000, 300_000, 'longest back-off'),
+  REDEEMER_SETTLE_WAIT_MS: ms(
+    0,
+    3_600_000,
+    30_000,
+    'how long a job waits for its tx before yielding its slot',
+  ),
+  REDEEMER_RECONCILE_INTERVAL_MS: ms(
+    100,
+    86_400_000,
+    30_000,
+    'how often lost jobs are rebuilt from Postgres',
+  ),
+  REDEEMER_OPS_TOKEN: {
+    parse: bearerToken,
+    optional: true,
+    secret: true,
+    description:
+      'bearer token of the /ops HTTP endpoints (redeem now, withdraw fees, status); unset = no /ops',
+  },
+} satisfies EnvSchema;
+
+export class RedeemerConfig extends configClass(REDEEMER_ENV) {
+  constructor(values: EnvValues<typeof REDEEMER_ENV>) {
+    super(values);
+    const problems = crossFieldProblems(values);
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+
+  /** Recipients whose tickets are handled (lowercase), or undefined for all. */
+  servedRecipients(signer: string): readonly string[] | undefined {
+    const list = this.values.REDEEMER_RECIPIENTS;
+    if (list === 'any') return undefined;
+    return list ?? [signer.toLowerCase()];
+  }
+
+  /** Where the signing key comes from, or undefined when none is configured (redemption disabled). */
+  signerSource(): SignerSource | undefined {
+    const v = this.values;
+    if (v.REDEEMER_PRIVATE_KEY) return { kind: 'private-key', privateKey: v.REDEEMER_PRIVATE_KEY };
+    if (!v.REDEEMER_KEYSTORE_FILE) return undefined;
+    const password =
+      v.REDEEMER_KEYSTORE_PASSWORD ??
+      readFileSync(v.REDEEMER_KEYSTORE_PASSWORD_FILE!, 'utf8').replace(/\r?\n$/, '');
+    return { kind: 'keystore', json: readFileSync(v.REDEEMER_KEYSTORE_FILE, 'utf8'), password };
+  }
+}
+
+function crossFieldProblems(v: EnvValues<typeof REDEEMER_ENV>): string[] {
+  const problems: string[] = [];
+  const keystore = v.REDEEMER_KEYSTORE_FILE !== undefined;
+  const password =
+    v.REDEEMER_KEYSTORE_PASSWORD !== undefined || v.REDEEMER_KEYSTORE_PASSWORD_FILE !== undefined;
+  if (v.REDEEMER_PRIVATE_KEY !== undefined && keystore) {
+    problems.push('set either REDEEMER_PRIVATE_KEY or REDEEMER_KEYSTORE_FILE, not both');
+  }
+  if (keystore && !password) {
+    problems.push(
+      'REDEEMER_KEYSTORE_FILE needs REDEEMER_KEYSTORE_PASSWORD or REDEEMER_KEYSTORE_PASSWORD_FILE',
+    );
+  }
+  if (!keystore && password) problems.push('a keystore password is set but REDEEMER_KEYSTORE_FILE is not');
+  if (v.REDEEMER_KEYSTORE_PASSWORD !== undefined && v.REDEEMER_KEYSTORE_PASSWORD_FILE !== undefined) {
+    problems.push('set either REDEEMER_KEYSTORE_PASSWORD or REDEEMER_KEYSTORE_PASSWORD_FILE, not both');
+  }
+  if (v.REDEEMER_RETRY_BASE_MS > v.REDEEMER_RETRY_MAX_MS) {
+    problems.push('REDEEMER_RETRY_BASE_MS must not exceed REDEEMER_RETRY_MAX_MS');
+  }
+  return problems;
+}

@@ -1,15 +1,106 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type Provider,
+} from '@nestjs/common';
+import type { Wallet } from 'ethers';
+import { ChainClient, TxManager, TxStore, loadSigner } from '#app/chain';
+import { QueueModule } from '#app/queue';
 import { infrastructure } from '#app/runtime';
+import { FeeWithdrawalService } from './fees/fee-withdrawal.service.js';
+import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
+import { OpsController } from './ops/ops.controller.js';
+import { OpsTokenGuard } from './ops/ops-token.guard.js';
+import { RedeemerStatusService } from './ops/redeemer-status.service.js';
+import { PgTxStore } from './persistence/pg-tx-store.js';
+import { RedemptionRepository } from './persistence/redemption.repository.js';
 import { RedeemerConfig } from './redeemer.config.js';
+import { RedeemerLifecycle } from './redeemer.lifecycle.js';
+import { InFlight } from './redemption/in-flight.js';
+import { ReconcilerService } from './redemption/reconciler.service.js';
+import { RedeemerChain } from './redemption/redeemer-chain.js';
+import { RedemptionBatcher } from './redemption/redemption-batcher.js';
+import { RedemptionProcessor } from './redemption/redemption.processor.js';
+import { RedemptionService } from './redemption/redemption.service.js';
+import { SettlementService } from './redemption/settlement.service.js';
+import { SignerLease } from './signer/signer-lease.js';
+
+export const REDEEMER_WALLET = Symbol('REDEEMER_WALLET');
+
+/** Without a signing key the service still boots (health, metrics) and says why it redeems nothing. */
+@Injectable()
+class RedemptionDisabledNotice implements OnApplicationBootstrap {
+  onApplicationBootstrap(): void {
+    new Logger('RedeemerModule').warn({
+      msg: 'no signer configured (REDEEMER_KEYSTORE_FILE or REDEEMER_PRIVATE_KEY): redemption is disabled',
+    });
+  }
+}
 
 /** Redeemer: BullMQ workers that redeem winning tickets on the TicketBroker exactly once. */
 @Module({})
 export class RedeemerModule {
   static forRoot(config: RedeemerConfig): DynamicModule {
+    const v = config.values;
+    const imports = [
+      ...infrastructure('redeemer', v, { database: true }),
+      QueueModule.forRoot({ redisUrl: v.REDIS_URL, redisPrefix: v.REDIS_PREFIX }),
+    ];
+    const base: Provider[] = [{ provide: RedeemerConfig, useValue: config }, RedeemerMetrics];
+    const source = config.signerSource();
+    if (!source) {
+      return { module: RedeemerModule, imports, providers: [...base, RedemptionDisabledNotice] };
+    }
+
+    const providers: Provider[] = [
+      ...base,
+      // Not connected here: the chain connection may only come up after boot.
+      { provide: REDEEMER_WALLET, useFactory: () => loadSigner(source) },
+      { provide: TxStore, useClass: PgTxStore },
+      {
+        provide: TxManager,
+        useFactory: (wallet: Wallet, chain: ChainClient, store: TxStore, metrics: RedeemerMetrics) =>
+          new TxManager(
+            wallet,
+            () => chain.provider,
+            store,
+            {
+              confirmations: v.REDEEMER_CONFIRMATIONS,
+              stuckBlocks: v.REDEEMER_STUCK_TX_BLOCKS,
+              feeBumpPercent: v.REDEEMER_FEE_BUMP_PERCENT,
+              maxReplacements: v.REDEEMER_MAX_FEE_BUMPS,
+              maxGasPrice: v.REDEEMER_MAX_GAS_PRICE,
+              pollIntervalMs: v.REDEEMER_TX_POLL_MS,
+            },
+            {
+              replaced: () => metrics.replacements.inc(),
+              finished: (record) => metrics.txFinished(record),
+            },
+          ),
+        inject: [REDEEMER_WALLET, ChainClient, TxStore, RedeemerMetrics],
+      },
+      SignerLease,
+      RedemptionRepository,
+      RedeemerChain,
+      InFlight,
+      SettlementService,
+      RedemptionBatcher,
+      RedemptionService,
+      RedemptionProcessor,
+      ReconcilerService,
+      FeeWithdrawalService,
+      RedeemerLifecycle,
+      RedeemerStatusService,
+      OpsTokenGuard,
+    ];
     return {
       module: RedeemerModule,
-      imports: infrastructure('redeemer', config.values, { database: true }),
-      providers: [{ provide: RedeemerConfig, useValue: config }],
+      imports,
+      providers,
+      controllers: v.REDEEMER_OPS_TOKEN ? [OpsController] : [],
     };
   }
 }

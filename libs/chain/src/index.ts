@@ -8,3 +8,6 @@ export * from './discover.js';
 export * from './deploy.js';
 export { advanceToNextRound } from './dev-chain.js';
 export * from './chain-facts.js';
+export * from './watchers/index.js';
+export * from './sender-monitor/index.js';
+export * from './tx/index.js';

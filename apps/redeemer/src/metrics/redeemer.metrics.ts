@@ -1,0 +1,146 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { ChainTxRecord } from '#app/chain';
+import { MetricsRegistry } from '#app/common';
+import { QueueName, type RedeemTicketJob } from '#app/queue';
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+const SCRAPE_TIMEOUT_MS = 1_000;
+
+/**
+ * The Redeemer's Prometheus metrics. Wei amounts are exported as floats (Prometheus has no
+ * integers): exact to about 15 significant digits, which is what a dashboard needs; the exact
+ * figures are in Postgres.
+ */
+@Injectable()
+export class RedeemerMetrics {
+  readonly outcomes: Counter<'status' | 'code'>;
+  readonly waits: Counter<'code'>;
+  readonly retries: Counter<'code'>;
+  readonly faceValueRedeemed: Counter;
+  readonly amountPaid: Counter;
+  readonly gasUsed: Counter<'purpose'>;
+  readonly txFees: Counter<'purpose'>;
+  readonly txs: Counter<'purpose' | 'status'>;
+  readonly txLatency: Histogram<'purpose'>;
+  readonly replacements: Counter;
+  readonly batchSize: Histogram;
+  readonly reconciled: Counter;
+
+  constructor(
+    metrics: MetricsRegistry,
+    @InjectQueue(QueueName.TICKET_REDEMPTION) queue: Queue<RedeemTicketJob>,
+  ) {
+    const registers = [metrics.registry];
+    new Gauge({
+      name: 'redeemer_queue_jobs',
+      help: 'Redemption jobs by BullMQ state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const counts = await withTimeout(queue.getJobCounts(...QUEUE_STATES), SCRAPE_TIMEOUT_MS).catch(
+          () => null,
+        );
+        if (!counts) return;
+        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+    this.outcomes = new Counter({
+      name: 'redeemer_ticket_outcomes_total',
+      help: 'Tickets that reached a final status (redeemed, failed, expired), by reason code',
+      labelNames: ['status', 'code'],
+      registers,
+    });
+    this.waits = new Counter({
+      name: 'redeemer_ticket_waits_total',
+      help: 'Checks that left a ticket waiting (params not expired, funds, gas), by reason code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'redeemer_retries_total',
+      help: 'Retryable redemption failures, by reason code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.faceValueRedeemed = new Counter({
+      name: 'redeemer_face_value_redeemed_wei_total',
+      help: 'Face value of redeemed tickets (wei)',
+      registers,
+    });
+    this.amountPaid = new Counter({
+      name: 'redeemer_amount_paid_wei_total',
+      help: 'Amount the TicketBroker paid the recipients for redeemed tickets (wei); below face value when senders ran short',
+      registers,
+    });
+    this.gasUsed = new Counter({
+      name: 'redeemer_gas_used_total',
+      help: 'Gas used by mined or reverted transactions',
+      labelNames: ['purpose'],
+      registers,
+    });
+    this.txFees = new Counter({
+      name: 'redeemer_tx_fees_wei_total',
+      help: 'Fees paid for mined or reverted transactions (wei)',
+      labelNames: ['purpose'],
+      registers,
+    });
+    this.txs = new Counter({
+      name: 'redeemer_transactions_total',
+      help: 'Transactions that reached a final status',
+      labelNames: ['purpose', 'status'],
+      registers,
+    });
+    this.txLatency = new Histogram({
+      name: 'redeemer_tx_latency_seconds',
+      help: 'From signing to final (confirmed) status',
+      labelNames: ['purpose'],
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
+      registers,
+    });
+    this.replacements = new Counter({
+      name: 'redeemer_tx_replacements_total',
+      help: 'Stuck transactions replaced at the same nonce with bumped fees',
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'redeemer_tickets_per_tx',
+      help: 'Tickets per redemption transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    });
+    this.reconciled = new Counter({
+      name: 'redeemer_jobs_rebuilt_total',
+      help: 'Redemption jobs the reconciler re-created from Postgres',
+      registers,
+    });
+  }
+
+  txFinished(record: ChainTxRecord): void {
+    this.txs.inc({ purpose: record.purpose, status: record.status });
+    if (record.gasUsed !== null) {
+      this.gasUsed.inc({ purpose: record.purpose }, Number(record.gasUsed));
+      if (record.effectiveGasPrice !== null) {
+        this.txFees.inc({ purpose: record.purpose }, Number(record.gasUsed * record.effectiveGasPrice));
+      }
+    }
+    const end = record.finishedAt ?? new Date();
+    this.txLatency.observe({ purpose: record.purpose }, (end.getTime() - record.createdAt.getTime()) / 1000);
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,54 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { ChainClient, TxManager } from '#app/chain';
+import { QueueName, type RedeemTicketJob } from '#app/queue';
+import { RedemptionRepository } from '../persistence/redemption.repository.js';
+import { RedeemerConfig } from '../redeemer.config.js';
+import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { RedeemerLifecycle } from '../redeemer.lifecycle.js';
+
+/** What an operator sees of the Redeemer: state, signer, pending txs, tickets and jobs by status. */
+@Injectable()
+export class RedeemerStatusService {
+  constructor(
+    private readonly config: RedeemerConfig,
+    private readonly lifecycle: RedeemerLifecycle,
+    private readonly txs: TxManager,
+    private readonly chain: ChainClient,
+    private readonly redemptions: RedemptionRepository,
+    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly jobs: Queue<RedeemTicketJob>,
+  ) {}
+
+  requireActive(): void {
+    if (this.lifecycle.state !== 'active') {
+      throw new RedeemerError(RedeemerErrorCode.NOT_ACTIVE, `the redeemer is ${this.lifecycle.state}`);
+    }
+  }
+
+  async report() {
+    const [balance, tickets, jobs] = await Promise.all([
+      Promise.resolve()
+        .then(() => this.chain.provider.getBalance(this.txs.address))
+        .catch(() => null),
+      this.redemptions.countByStatus(this.config.servedRecipients(this.txs.address)),
+      this.jobs.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+    ]);
+    return {
+      state: this.lifecycle.state,
+      signer: this.txs.address,
+      signerBalance: balance?.toString() ?? null,
+      nextNonce: this.lifecycle.state === 'active' ? this.txs.nextNonce().toString() : null,
+      pendingTxs: this.txs.pending().map((t) => ({
+        id: t.id,
+        nonce: t.nonce.toString(),
+        purpose: t.purpose,
+        hashes: t.hashes,
+        tickets: t.refs.length,
+        replacements: t.replacements,
+      })),
+      tickets,
+      jobs,
+    };
+  }
+}

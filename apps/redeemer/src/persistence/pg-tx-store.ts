@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  ChainTxStatus,
+  TxStore,
+  type ChainTxRecord,
+  type NewChainTx,
+  type TxFinish,
+  type TxReplacement,
+} from '#app/chain';
+import { ChainTxEntity, SignerNonceEntity } from '#app/database';
+
+const str = (v: bigint | null | undefined): string | null =>
+  v === null || v === undefined ? null : v.toString();
+
+/** The TxManager's persisted nonce source and tx journal, in Postgres (`chain_tx`, `signer_nonce`). */
+@Injectable()
+export class PgTxStore extends TxStore {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {
+    super();
+  }
+
+  async insert(tx: NewChainTx): Promise<ChainTxRecord> {
+    return this.ds.transaction(async (em) => {
+      // Locks the signer's nonce row for the rest of this transaction: two writers for one signer
+      // are serialized here, and the partial unique index refuses a second live tx at one nonce.
+      await em.query(
+        `INSERT INTO signer_nonce (chain_id, signer, next_nonce, updated_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (chain_id, signer)
+         DO UPDATE SET next_nonce = GREATEST(signer_nonce.next_nonce, EXCLUDED.next_nonce), updated_at = now()`,
+        [tx.chainId.toString(), tx.signer, (tx.nonce + 1n).toString()],
+      );
+      const repo = em.getRepository(ChainTxEntity);
+      const saved = await repo.save(
+        repo.create({
+          chainId: tx.chainId,
+          signer: tx.signer,
+          nonce: tx.nonce,
+          purpose: tx.purpose,
+          to: tx.to,
+          data: tx.data,
+          value: tx.value,
+          gasLimit: tx.gasLimit,
+          maxFeePerGas: tx.maxFeePerGas,
+          maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
+          gasPrice: tx.gasPrice,
+          refs: [...tx.refs],
+          hashes: [tx.hash],
+          rawTx: tx.rawTx,
+          status: ChainTxStatus.PENDING,
+          sentBlock: tx.sentBlock,
+          replacements: 0,
+          minedHash: null,
+          blockNumber: null,
+          gasUsed: null,
+          effectiveGasPrice: null,
+          errorCode: null,
+          finishedAt: null,
+        }),
+      );
+      return toRecord(saved);
+    });
+  }
+
+  async addReplacement(id: string, r: TxReplacement): Promise<ChainTxRecord> {
+    await this.ds.query(
+      `UPDATE chain_tx SET hashes = array_append(hashes, $2), raw_tx = $3, max_fee_per_gas = $4,
+         max_priority_fee_per_gas = $5, gas_price = $6, sent_block = $7, replacements = replacements + 1,
+         updated_at = now()
+       WHERE id = $1 AND status = 'pending'`,
+      [
+        id,
+        r.hash,
+        r.rawTx,
+        str(r.maxFeePerGas),
+        str(r.maxPriorityFeePerGas),
+        str(r.gasPrice),
+        r.sentBlock.toString(),
+      ],
+    );
+    return this.mustGet(id);
+  }
+
+  async finish(id: string, o: TxFinish): Promise<ChainTxRecord> {
+    await this.ds.query(
+      `UPDATE chain_tx SET status = $2, mined_hash = $3, block_number = $4, gas_used = $5,
+         effective_gas_price = $6, error_code = $7, finished_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'pending'`,
+      [
+        id,
+        o.status,
+        o.minedHash ?? null,
+        str(o.blockNumber),
+        str(o.gasUsed),
+        str(o.effectiveGasPrice),
+        o.errorCode ?? null,
+      ],
+    );
+    return this.mustGet(id);
+  }
+
+  async get(id: string): Promise<ChainTxRecord | null> {
+    const row = await this.ds.getRepository(ChainTxEntity).findOneBy({ id });
+    return row ? toRecord(row) : null;
+  }
+
+  async listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]> {
+    const rows = await this.ds
+      .getRepository(ChainTxEntity)
+      .createQueryBuilder('t')
+      .where('t.chain_id = :chainId AND t.signer = :signer AND t.status = :status', {
+        chainId: chainId.toString(),
+        signer,
+        status: ChainTxStatus.PENDING,
+      })
+      .orderBy('t.nonce', 'ASC')
+      .getMany();
+    return rows.map(toRecord);
+  }
+
+  async latestByRef(ref: string): Promise<ChainTxRecord | null> {
+    const row = await this.ds
+      .getRepository(ChainTxEntity)
+      .createQueryBuilder('t')
+      .where(':ref = ANY(t.refs)', { ref })
+      .orderBy('t.id', 'DESC')
+      .limit(1)
+      .getOne();
+    return row ? toRecord(row) : null;
+  }
+
+  async storedNextNonce(chainId: bigint, signer: string): Promise<bigint | null> {
+    const row = await this.ds
+      .getRepository(SignerNonceEntity)
+      .createQueryBuilder('n')
+      .where('n.chain_id = :chainId AND n.signer = :signer', { chainId: chainId.toString(), signer })
+      .getOne();
+    return row ? row.nextNonce : null;
+  }
+
+  async saveNextNonce(chainId: bigint, signer: string, next: bigint): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO signer_nonce (chain_id, signer, next_nonce, updated_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (chain_id, signer) DO UPDATE SET next_nonce = EXCLUDED.next_nonce, updated_at = now()`,
+      [chainId.toString(), signer, next.toString()],
+    );
+  }
+
+  private async mustGet(id: string): Promise<ChainTxRecord> {
+    const record = await this.get(id);
+    if (!record) throw new Error(`chain_tx ${id} vanished`);
+    return record;
+  }
+}
+
+function toRecord(e: ChainTxEntity): ChainTxRecord {
+  return {
+    id: e.id,
+    chainId: e.chainId,
+    signer: e.signer,
+    nonce: e.nonce,
+    purpose: e.purpose,
+    to: e.to,
+    data: e.data,
+    value: e.value,
+    gasLimit: e.gasLimit,
+    maxFeePerGas: e.maxFeePerGas,
+    maxPriorityFeePerGas: e.maxPriorityFeePerGas,
+    gasPrice: e.gasPrice,
+    refs: e.refs,
+    hashes: e.hashes,
+    rawTx: e.rawTx,
+    status: e.status as ChainTxStatus,
+    sentBlock: e.sentBlock,
+    replacements: e.replacements,
+    minedHash: e.minedHash,
+    blockNumber: e.blockNumber,
+    gasUsed: e.gasUsed,
+    effectiveGasPrice: e.effectiveGasPrice,
+    errorCode: e.errorCode,
+    createdAt: e.createdAt,
+    finishedAt: e.finishedAt,
+  };
+}

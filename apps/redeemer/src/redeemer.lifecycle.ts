@@ -1,0 +1,117 @@
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { classifyChainError, TxManager } from '#app/chain';
+import { RedeemerConfig } from './redeemer.config.js';
+import { ReconcilerService } from './redemption/reconciler.service.js';
+import { RedemptionProcessor } from './redemption/redemption.processor.js';
+import { RedemptionService } from './redemption/redemption.service.js';
+import { SignerLease } from './signer/signer-lease.js';
+
+export type RedeemerState = 'starting' | 'standby' | 'active' | 'stopping';
+
+const RETRY_MS = 2_000;
+
+/**
+ * Brings redemption up in the only safe order, in the background so the service's health and
+ * metrics answer meanwhile: signer lease (one submitter per signer) → tx manager (pending txs
+ * re-broadcast, nonce reconciled) → recovery of tickets caught mid-flight by a crash → worker →
+ * reconciler. Shutdown runs the other way, before connections close.
+ */
+@Injectable()
+export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RedeemerLifecycle.name);
+  private current: RedeemerState = 'starting';
+  private stopping = false;
+  private activation?: Promise<void>;
+  private readonly activeWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly config: RedeemerConfig,
+    private readonly lease: SignerLease,
+    private readonly txs: TxManager,
+    private readonly redemptions: RedemptionService,
+    private readonly processor: RedemptionProcessor,
+    private readonly reconciler: ReconcilerService,
+  ) {}
+
+  get state(): RedeemerState {
+    return this.current;
+  }
+
+  /** Resolves once workers run (for tests and the status endpoint). */
+  whenActive(): Promise<void> {
+    if (this.current === 'active') return Promise.resolve();
+    return new Promise((resolve) => this.activeWaiters.push(resolve));
+  }
+
+  onApplicationBootstrap(): void {
+    this.activation = this.activateUntilDone();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.current = 'stopping';
+    this.redemptions.stop();
+    await this.activation?.catch(() => undefined);
+    await this.reconciler.stop();
+    await this.processor.worker.close().catch(() => undefined);
+    await this.txs.stop();
+    await this.lease.release();
+  }
+
+  /** Every step is idempotent, so a failed activation (chain or database down) is simply run again. */
+  private async activateUntilDone(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.activate();
+        return;
+      } catch (err) {
+        const error = classifyChainError(err);
+        this.logger.warn({ msg: 'activation failed; retrying', code: error.code, error: error.message });
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+  }
+
+  private async activate(): Promise<void> {
+    this.current = 'standby';
+    if (!this.lease.held) {
+      const leased = await this.lease.acquire(
+        this.txs.address,
+        () => this.stopping,
+        () => void this.onLeaseLost(),
+      );
+      if (!leased) return;
+    }
+    await this.txs.start();
+    if (this.stopping) return;
+    await this.redemptions.recoverAtBoot();
+    if (this.stopping) return;
+    const worker = this.processor.worker;
+    worker.concurrency = this.config.values.REDEEMER_CONCURRENCY;
+    if (worker.isPaused()) void worker.resume();
+    else if (!worker.isRunning()) {
+      worker
+        .run()
+        .catch((err: unknown) => this.logger.error({ msg: 'worker stopped', error: (err as Error).message }));
+    }
+    this.reconciler.start();
+    this.current = 'active';
+    this.logger.log({ msg: 'redeemer active', signer: this.txs.address });
+    for (const resolve of this.activeWaiters.splice(0)) resolve();
+  }
+
+  /** The lease's connection failed: stop sending at once, then try to become active again. */
+  private async onLeaseLost(): Promise<void> {
+    if (this.stopping) return;
+    this.current = 'standby';
+    await this.processor.worker.pause(true);
+    await this.reconciler.stop();
+    await this.txs.stop();
+    this.activation = this.activateUntilDone();
+  }
+}

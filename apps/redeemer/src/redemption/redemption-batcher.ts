@@ -1,0 +1,276 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { TxManager, classifyChainError, type RedemptionCalls } from '#app/chain';
+import { WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
+import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
+import { RedeemerConfig } from '../redeemer.config.js';
+import { InFlight } from './in-flight.js';
+import { RedeemerChain } from './redeemer-chain.js';
+import { RedemptionCode, failed, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
+import { SettlementService } from './settlement.service.js';
+
+/** What became of a ticket handed to the batcher. */
+export type BatchOutcome = { kind: 'submitted'; txId: string } | { kind: 'verdict'; verdict: Verdict };
+
+interface Entry {
+  row: WinningTicketEntity;
+  /** Redeem even if the gas price or tx cost is above the configured limits (operator's "redeem now"). */
+  ignoreGasLimits: boolean;
+  promise: Promise<BatchOutcome>;
+  resolve: (outcome: BatchOutcome) => void;
+}
+
+interface Candidate {
+  entry: Entry;
+  gas: bigint;
+}
+
+/** Headroom over the simulated gas; unused gas is not paid for. */
+const GAS_HEADROOM_PERCENT = 25n;
+
+/**
+ * Gathers tickets that passed the cheap checks (params expired, still valid, round initialized,
+ * gas price) per recipient for a short window, then, one group at a time:
+ * senders with a tx in flight wait; used tickets fail without a tx; each sender's tickets are
+ * funded in arrival order while deposit + min(reserve, claimable) covers their face values (the
+ * rest wait, without holding anyone else up); each ticket is simulated on its own (its revert
+ * reason decides it) and must cost at most faceValue × ratio; the survivors are claimed
+ * (queued → submitting) and sent as one `redeemWinningTicket` or `batchRedeemWinningTickets`.
+ */
+@Injectable()
+export class RedemptionBatcher {
+  private readonly logger = new Logger(RedemptionBatcher.name);
+  private readonly pending = new Map<string, Entry>();
+  private readonly groups = new Map<string, Entry[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private flushing: Promise<unknown> = Promise.resolve();
+  private seq = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly config: RedeemerConfig,
+    private readonly chain: RedeemerChain,
+    private readonly txs: TxManager,
+    private readonly tickets: WinningTicketRepository,
+    private readonly inFlight: InFlight,
+    private readonly settlement: SettlementService,
+    private readonly metrics: RedeemerMetrics,
+  ) {}
+
+  /** Resolves when the ticket is in a sent tx, or with why it is not (wait, retry, final). */
+  submit(row: WinningTicketEntity, ignoreGasLimits: boolean): Promise<BatchOutcome> {
+    const existing = this.pending.get(row.ticketHash);
+    if (existing) return existing.promise;
+    if (this.stopped || this.inFlight.ticketBusy(row.ticketHash)) {
+      return Promise.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
+    }
+    if (this.inFlight.senderBusy(row.sender))
+      return Promise.resolve(verdict(wait(RedemptionCode.SENDER_BUSY)));
+
+    let resolve!: (o: BatchOutcome) => void;
+    const promise = new Promise<BatchOutcome>((r) => (resolve = r));
+    const entry: Entry = {
+      row,
+      ignoreGasLimits,
+      promise,
+      resolve: (o) => {
+        this.pending.delete(row.ticketHash);
+        resolve(o);
+      },
+    };
+    this.pending.set(row.ticketHash, entry);
+    const group = this.groups.get(row.recipient) ?? [];
+    group.push(entry);
+    this.groups.set(row.recipient, group);
+    this.schedule(row.recipient, group.length >= this.config.values.REDEEMER_BATCH_MAX_SIZE);
+    return promise;
+  }
+
+  /** Answers every waiting ticket with IN_PROGRESS (their jobs come back later) and takes no more. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const group of this.groups.values()) {
+      for (const e of group) e.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
+    }
+    this.groups.clear();
+  }
+
+  private schedule(recipient: string, now: boolean): void {
+    const window = this.config.values.REDEEMER_BATCH_WINDOW_MS;
+    if (this.timers.has(recipient) && !now) return;
+    clearTimeout(this.timers.get(recipient));
+    this.timers.set(
+      recipient,
+      setTimeout(() => this.flush(recipient), now ? 0 : window),
+    );
+  }
+
+  /** Groups are sent one at a time: funds checks and nonces then never interleave. */
+  private flush(recipient: string): void {
+    this.timers.delete(recipient);
+    this.flushing = this.flushing.then(async () => {
+      const group = this.groups.get(recipient) ?? [];
+      const take = group.splice(0, this.config.values.REDEEMER_BATCH_MAX_SIZE);
+      if (group.length === 0) this.groups.delete(recipient);
+      else this.schedule(recipient, true);
+      if (take.length > 0) await this.redeemGroup(take);
+    });
+  }
+
+  private async redeemGroup(entries: Entry[]): Promise<void> {
+    const owner = `flush:${++this.seq}`;
+    try {
+      await this.evaluateAndSend(entries, owner);
+    } catch (err) {
+      const error = classifyChainError(err);
+      this.logger.warn({ msg: 'redemption batch failed', code: error.code, error: error.message });
+      for (const e of entries)
+        e.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+    } finally {
+      this.inFlight.release(owner);
+    }
+  }
+
+  private async evaluateAndSend(entries: Entry[], owner: string): Promise<void> {
+    let ready: Entry[] = [];
+    for (const e of entries) {
+      if (this.inFlight.senderBusy(e.row.sender)) e.resolve(verdict(wait(RedemptionCode.SENDER_BUSY)));
+      else ready.push(e);
+    }
+    if (ready.length === 0) return;
+    this.inFlight.hold(
+      owner,
+      ready.map((e) => e.row.sender),
+      ready.map((e) => e.row.ticketHash),
+    );
+    const calls = this.chain.calls();
+    const head = await this.chain.head();
+
+    const used = await Promise.all(ready.map((e) => calls.isUsed(e.row.ticketHash)));
+    ready = ready.filter((e, i) => {
+      if (used[i]) e.resolve(verdict(failed(RedemptionCode.TICKET_USED)));
+      return !used[i];
+    });
+
+    ready = await this.funded(ready, calls, head.rounds.currentRound);
+
+    const signer = this.txs.address;
+    const sims = await Promise.all(
+      ready.map((e) => calls.simulate(signer, calls.brokerAddress, calls.encodeRedeem(e.row))),
+    );
+    const { num, den } = this.config.values.REDEEMER_MAX_TX_COST_RATIO;
+    const candidates: Candidate[] = [];
+    ready.forEach((e, i) => {
+      const sim = sims[i];
+      if (!sim.ok) {
+        const past = e.row.creationRound < head.rounds.currentRound;
+        e.resolve(verdict(verdictForRevert(sim.error.revert?.reason, past)));
+        return;
+      }
+      const cost = sim.gas * head.gasPrice;
+      if (!e.ignoreGasLimits && cost * den > e.row.faceValue * num) {
+        e.resolve(verdict(wait(RedemptionCode.TX_COST_TOO_HIGH)));
+        return;
+      }
+      candidates.push({ entry: e, gas: sim.gas });
+    });
+
+    const claimed: Candidate[] = [];
+    for (const c of candidates) {
+      const ok = await this.tickets.transition(
+        c.entry.row.ticketHash,
+        [WinningTicketStatus.QUEUED],
+        WinningTicketStatus.SUBMITTING,
+      );
+      if (ok) claimed.push(c);
+      else c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
+    }
+    if (claimed.length === 0) return;
+    await this.send(claimed, calls);
+  }
+
+  /**
+   * Keeps each sender's tickets, oldest first, while deposit + min(reserve, claimable) covers
+   * their face values together; the contract would otherwise pay short and still consume them.
+   */
+  private async funded(ready: Entry[], calls: RedemptionCalls, currentRound: bigint): Promise<Entry[]> {
+    const bySender = new Map<string, Entry[]>();
+    for (const e of ready) bySender.set(e.row.sender, [...(bySender.get(e.row.sender) ?? []), e]);
+    const kept: Entry[] = [];
+    await Promise.all(
+      [...bySender.entries()].map(async ([sender, list]) => {
+        const funds = await calls.senderFunds(sender, list[0].row.recipient);
+        const locked = funds.withdrawRound === 0n || currentRound < funds.withdrawRound;
+        let total = 0n;
+        for (const e of list.sort((a, b) => a.row.createdAt.getTime() - b.row.createdAt.getTime())) {
+          if (!locked) {
+            e.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
+          } else if (total + e.row.faceValue <= funds.available) {
+            total += e.row.faceValue;
+            kept.push(e);
+          } else {
+            e.resolve(verdict(wait(RedemptionCode.INSUFFICIENT_FUNDS)));
+          }
+        }
+      }),
+    );
+    return kept;
+  }
+
+  private async send(claimed: Candidate[], calls: RedemptionCalls): Promise<void> {
+    const rows = claimed.map((c) => c.entry.row);
+    const hashes = rows.map((r) => r.ticketHash);
+    const single = rows.length === 1;
+    const gas = claimed.reduce((sum, c) => sum + c.gas, 0n);
+    let txId: string;
+    try {
+      const record = await this.txs.send(
+        {
+          purpose: single ? 'redeem' : 'batch-redeem',
+          to: calls.brokerAddress,
+          data: single ? calls.encodeRedeem(rows[0]) : calls.encodeBatchRedeem(rows),
+          // A batch is never sized by estimateGas: a sub-call that runs out of gas is swallowed,
+          // so the estimate may starve the last ticket. The sum of single estimates is an upper bound.
+          gasLimit: (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n,
+          refs: hashes,
+        },
+        {
+          beforeBroadcast: async (record) => {
+            for (const hash of hashes) {
+              await this.tickets.transition(
+                hash,
+                [WinningTicketStatus.SUBMITTING],
+                WinningTicketStatus.SUBMITTED,
+                {
+                  txHash: record.hashes[0],
+                  statusReason: null,
+                },
+              );
+            }
+          },
+        },
+      );
+      txId = record.id;
+    } catch (err) {
+      // Nothing was stored, so nothing can be mined: the tickets go back in line.
+      const error = classifyChainError(err);
+      for (const c of claimed) {
+        await this.tickets.transition(
+          c.entry.row.ticketHash,
+          [WinningTicketStatus.SUBMITTING],
+          WinningTicketStatus.QUEUED,
+          { statusReason: RedemptionCode.CHAIN_ERROR },
+        );
+        c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+      }
+      return;
+    }
+    this.metrics.batchSize.observe(rows.length);
+    // The tx's own hold replaces the flush's before the flush lets go of the senders.
+    void this.settlement.settle(txId, { senders: rows.map((r) => r.sender), tickets: hashes });
+    for (const c of claimed) c.entry.resolve({ kind: 'submitted', txId });
+  }
+}
+
+const verdict = (v: Verdict): BatchOutcome => ({ kind: 'verdict', verdict: v });

@@ -1,0 +1,107 @@
+import { WinningTicketStatus } from '#app/database';
+
+/**
+ * Why a ticket is waiting, being retried, or ended as it did. Stored in `winning_ticket.status_reason`
+ * and used as metric labels: stable, never renamed.
+ */
+export enum RedemptionCode {
+  // Waiting: the ticket is fine, the moment is not. No attempt is counted.
+  PARAMS_NOT_EXPIRED = 'PARAMS_NOT_EXPIRED',
+  ROUND_NOT_INITIALIZED = 'ROUND_NOT_INITIALIZED',
+  SYSTEM_PAUSED = 'SYSTEM_PAUSED',
+  GAS_PRICE_TOO_HIGH = 'GAS_PRICE_TOO_HIGH',
+  TX_COST_TOO_HIGH = 'TX_COST_TOO_HIGH',
+  INSUFFICIENT_FUNDS = 'INSUFFICIENT_FUNDS',
+  SENDER_UNLOCKED = 'SENDER_UNLOCKED',
+  /** Another tx of the same sender is in flight: its tickets go one tx at a time. */
+  SENDER_BUSY = 'SENDER_BUSY',
+  IN_PROGRESS = 'IN_PROGRESS',
+  AWAITING_CONFIRMATION = 'AWAITING_CONFIRMATION',
+  CREATION_ROUND_NOT_INITIALIZED = 'CREATION_ROUND_NOT_INITIALIZED',
+
+  // Retried with back-off.
+  TX_REVERTED = 'TX_REVERTED',
+  TX_DROPPED = 'TX_DROPPED',
+  BATCH_ITEM_FAILED = 'BATCH_ITEM_FAILED',
+  SIMULATION_REVERTED = 'SIMULATION_REVERTED',
+  RECIPIENT_NOT_REGISTERED = 'RECIPIENT_NOT_REGISTERED',
+  CHAIN_ERROR = 'CHAIN_ERROR',
+  /** Left in `submitting` by a crash before its tx was stored: put back in line. */
+  ORPHANED = 'ORPHANED',
+
+  // Final.
+  TICKET_USED = 'TICKET_USED',
+  TICKET_EXPIRED = 'TICKET_EXPIRED',
+  INVALID_SIGNATURE = 'INVALID_SIGNATURE',
+  INVALID_RECIPIENT_RAND = 'INVALID_RECIPIENT_RAND',
+  INVALID_AUX_DATA = 'INVALID_AUX_DATA',
+  NO_BLOCK_HASH = 'NO_BLOCK_HASH',
+  TICKET_DID_NOT_WIN = 'TICKET_DID_NOT_WIN',
+  INVALID_TICKET = 'INVALID_TICKET',
+  /** Redeemed, but the recipient got less than face value (the sender ran short). */
+  UNDERPAID = 'UNDERPAID',
+}
+
+/** What to do with a ticket after a check. */
+export type Verdict =
+  | { kind: 'final'; status: WinningTicketStatus.FAILED | WinningTicketStatus.EXPIRED; code: RedemptionCode }
+  | { kind: 'wait'; code: RedemptionCode }
+  | { kind: 'retry'; code: RedemptionCode; error?: string };
+
+export const failed = (code: RedemptionCode): Verdict => ({
+  kind: 'final',
+  status: WinningTicketStatus.FAILED,
+  code,
+});
+export const expired = (): Verdict => ({
+  kind: 'final',
+  status: WinningTicketStatus.EXPIRED,
+  code: RedemptionCode.TICKET_EXPIRED,
+});
+export const wait = (code: RedemptionCode): Verdict => ({ kind: 'wait', code });
+export const retry = (code: RedemptionCode, error?: string): Verdict => ({ kind: 'retry', code, error });
+
+/**
+ * Maps a TicketBroker revert reason (TICKETBROKER.md §4.9) seen while simulating one ticket to a
+ * verdict. Only reasons that can never change for this ticket are final; the rest wait or retry,
+ * and a ticket that never becomes redeemable ends `expired` once its validity window closes.
+ */
+export function verdictForRevert(reason: string | undefined, creationRoundPast: boolean): Verdict {
+  const r = reason ?? '';
+  if (r === 'ticket is used') return failed(RedemptionCode.TICKET_USED);
+  if (r === 'ticket is expired') return expired();
+  if (r === 'current round is not initialized') return wait(RedemptionCode.ROUND_NOT_INITIALIZED);
+  if (r === 'system is paused') return wait(RedemptionCode.SYSTEM_PAUSED);
+  if (r === 'sender is unlocked') return wait(RedemptionCode.SENDER_UNLOCKED);
+  if (r === 'sender deposit and reserve are zero') return wait(RedemptionCode.INSUFFICIENT_FUNDS);
+  if (r === 'ticket creationRound does not have a block hash') {
+    // A round before the current one that never got a hash never will (go-livepeer #2358).
+    return creationRoundPast
+      ? failed(RedemptionCode.NO_BLOCK_HASH)
+      : wait(RedemptionCode.CREATION_ROUND_NOT_INITIALIZED);
+  }
+  if (
+    r.startsWith('invalid length for ticket auxData') ||
+    r === 'ticket creationRoundBlockHash invalid for creationRound'
+  ) {
+    return failed(RedemptionCode.INVALID_AUX_DATA);
+  }
+  if (r === 'recipientRand does not match recipientRandHash')
+    return failed(RedemptionCode.INVALID_RECIPIENT_RAND);
+  if (
+    r === 'INVALID_SIGNATURE_LENGTH' ||
+    r.startsWith('ECDSA:') ||
+    r === 'invalid signature over ticket hash'
+  ) {
+    return failed(RedemptionCode.INVALID_SIGNATURE);
+  }
+  if (r === 'ticket did not win') return failed(RedemptionCode.TICKET_DID_NOT_WIN);
+  if (r === 'ticket recipient is null address' || r === 'ticket sender is null address') {
+    return failed(RedemptionCode.INVALID_TICKET);
+  }
+  if (r === 'transcoder must be registered') return retry(RedemptionCode.RECIPIENT_NOT_REGISTERED, r);
+  return retry(
+    RedemptionCode.SIMULATION_REVERTED,
+    reason ? `execution reverted: ${reason}` : 'execution reverted',
+  );
+}

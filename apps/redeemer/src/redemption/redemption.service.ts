@@ -1,0 +1,334 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { TxManager, TxStore, classifyChainError } from '#app/chain';
+import {
+  FINAL_STATUSES,
+  WinningTicketRepository,
+  WinningTicketStatus,
+  type WinningTicketEntity,
+} from '#app/database';
+import { QueueName, RedemptionQueue, type RedeemTicketJob } from '#app/queue';
+import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
+import { RedemptionRepository } from '../persistence/redemption.repository.js';
+import { RedeemerConfig } from '../redeemer.config.js';
+import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { InFlight } from './in-flight.js';
+import { RedeemerChain } from './redeemer-chain.js';
+import { RedemptionBatcher } from './redemption-batcher.js';
+import { RedemptionCode, expired, retry, wait, type Verdict } from './redemption-code.js';
+import { SettlementService } from './settlement.service.js';
+
+/** What the processor does with the job. */
+export type JobResult =
+  | { kind: 'done'; status: WinningTicketStatus }
+  | { kind: 'later'; code: RedemptionCode; delayMs: number }
+  | { kind: 'invalid'; reason: string };
+
+export interface RedeemNowResult {
+  ticketHash: string;
+  status: WinningTicketStatus;
+  statusReason: string | null;
+  /** What was done to its job: promoted out of its delay, re-created, or left running. */
+  job: 'promoted' | 'enqueued' | 'unchanged';
+}
+
+const IN_TX = [WinningTicketStatus.SUBMITTING, WinningTicketStatus.SUBMITTED];
+const TICKET_HASH = /^0x[0-9a-f]{64}$/;
+
+/**
+ * One ticket's way through the state machine, driven by its job:
+ *
+ *   received → queued → submitting → submitted(txHash) → redeemed | failed(code) | expired
+ *                 ↑___________________________|  (tx reverted/dropped or batch item failed: retry)
+ *
+ * Every move is a compare-and-set on the row. `queued → submitting` (a claim) happens only for a
+ * ticket about to be put in a tx; the tx is stored with the ticket hash before it is broadcast, and
+ * only that tx's settlement moves the ticket on. So a ticket is in at most one live tx, and after
+ * any crash its row plus the stored tx (hash, receipt) and `usedTickets` say where it stands.
+ */
+@Injectable()
+export class RedemptionService {
+  private readonly logger = new Logger(RedemptionService.name);
+  private readonly recipients?: ReadonlySet<string>;
+  /** Tickets an operator asked to redeem regardless of the gas price / cost limits. */
+  private readonly ignoreGasLimits = new Set<string>();
+  private stopping = false;
+  private readonly stopped: Promise<void>;
+  private signalStop!: () => void;
+
+  constructor(
+    private readonly config: RedeemerConfig,
+    private readonly tickets: WinningTicketRepository,
+    private readonly redemptions: RedemptionRepository,
+    private readonly chain: RedeemerChain,
+    private readonly batcher: RedemptionBatcher,
+    private readonly settlement: SettlementService,
+    private readonly store: TxStore,
+    private readonly txs: TxManager,
+    private readonly inFlight: InFlight,
+    private readonly metrics: RedeemerMetrics,
+    private readonly queue: RedemptionQueue,
+    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly jobs: Queue<RedeemTicketJob>,
+  ) {
+    const served = config.servedRecipients(txs.address);
+    this.recipients = served ? new Set(served) : undefined;
+    this.stopped = new Promise((resolve) => (this.signalStop = resolve));
+  }
+
+  /** Recipients this redeemer handles; undefined = all. */
+  get servedRecipients(): readonly string[] | undefined {
+    return this.recipients ? [...this.recipients] : undefined;
+  }
+
+  /** Handles one job: moves the ticket as far as it can go now and says when to look again. */
+  async process(ticketHash: string): Promise<JobResult> {
+    if (this.stopping || this.inFlight.ticketBusy(ticketHash)) return this.later(RedemptionCode.IN_PROGRESS);
+    let row = await this.tickets.findByHash(ticketHash);
+    if (!row) return { kind: 'invalid', reason: `no winning ticket ${ticketHash} in the database` };
+    if (FINAL_STATUSES.includes(row.status)) return { kind: 'done', status: row.status };
+    if (this.recipients && !this.recipients.has(row.recipient)) {
+      return { kind: 'invalid', reason: `recipient ${row.recipient} is not served by this redeemer` };
+    }
+    try {
+      if (row.status === WinningTicketStatus.RECEIVED) {
+        await this.tickets.transition(ticketHash, [WinningTicketStatus.RECEIVED], WinningTicketStatus.QUEUED);
+        row = (await this.tickets.findByHash(ticketHash))!;
+      }
+      switch (row.status) {
+        case WinningTicketStatus.QUEUED:
+          return await this.redeem(row);
+        case WinningTicketStatus.SUBMITTING:
+        case WinningTicketStatus.SUBMITTED:
+          return await this.followUp(row);
+        case WinningTicketStatus.RECEIVED:
+          // Moved back or not moved by a concurrent writer: look again at once, never finish the job.
+          return this.later(RedemptionCode.IN_PROGRESS, 0);
+        case WinningTicketStatus.REDEEMED:
+        case WinningTicketStatus.FAILED:
+        case WinningTicketStatus.EXPIRED:
+          return { kind: 'done', status: row.status };
+      }
+    } catch (err) {
+      const error = classifyChainError(err);
+      this.logger.warn({ msg: 'redemption step failed', ticketHash, code: error.code, error: error.message });
+      return this.apply(row, retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`));
+    }
+  }
+
+  /**
+   * Operator entry point ("redeem now", called by the ops API through POST
+   * /ops/tickets/:hash/redeem): skips the ticket's current wait or back-off, and with
+   * `ignoreGasLimits` also the gas price cap and tx-cost ratio for its next attempt. Every safety
+   * check (params expiry, validity, usedTickets, funds, simulation) still applies.
+   */
+  async redeemNow(ticketHash: string, options: { ignoreGasLimits?: boolean } = {}): Promise<RedeemNowResult> {
+    const hash = ticketHash.toLowerCase();
+    if (!TICKET_HASH.test(hash)) {
+      throw new RedeemerError(
+        RedeemerErrorCode.INVALID_TICKET_HASH,
+        'ticket hash must be 0x + 64 hex digits',
+      );
+    }
+    const row = await this.tickets.findByHash(hash);
+    if (!row) throw new RedeemerError(RedeemerErrorCode.TICKET_NOT_FOUND, `no winning ticket ${hash}`);
+    if (FINAL_STATUSES.includes(row.status)) {
+      throw new RedeemerError(RedeemerErrorCode.TICKET_FINAL, `ticket ${hash} is already ${row.status}`);
+    }
+    if (this.recipients && !this.recipients.has(row.recipient)) {
+      throw new RedeemerError(
+        RedeemerErrorCode.NOT_SERVED,
+        `recipient ${row.recipient} is not served by this redeemer`,
+      );
+    }
+    if (options.ignoreGasLimits) this.ignoreGasLimits.add(hash);
+    const action = await this.makeJobDue(hash, row.sender);
+    this.logger.log({
+      msg: 'redeem now',
+      ticketHash: hash,
+      job: action,
+      ignoreGasLimits: !!options.ignoreGasLimits,
+    });
+    return { ticketHash: hash, status: row.status, statusReason: row.statusReason, job: action };
+  }
+
+  /**
+   * Moves the ticket's job forward: promoted out of a delay, re-created when missing or finished,
+   * left alone when waiting or running. A job can change state between reading and acting (a
+   * worker takes it, its delay ends), so a failed move is looked at again.
+   */
+  private async makeJobDue(ticketHash: string, sender: string): Promise<RedeemNowResult['job']> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const job = await this.jobs.getJob(ticketHash);
+        const state = job ? await job.getState() : undefined;
+        if (!job || state === 'completed' || state === 'failed' || state === 'unknown') {
+          await job?.remove();
+          await this.queue.enqueue({ ticketHash, sender });
+          return 'enqueued';
+        }
+        if (state === 'delayed') {
+          await job.promote();
+          return 'promoted';
+        }
+        return 'unchanged';
+      } catch (err) {
+        if (attempt >= 2) throw err;
+      }
+    }
+  }
+
+  /**
+   * After a restart, before any job runs: follow every stored pending tx again (holding its
+   * senders), settle txs that became final while we were down, and put tickets claimed by a tx
+   * that was never stored back in line.
+   */
+  async recoverAtBoot(): Promise<void> {
+    const settles: string[] = [];
+    for (const tx of this.txs.pending()) {
+      const rows = await this.redemptions.ticketsByHash(tx.refs);
+      void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
+      settles.push(tx.id);
+    }
+    let orphans = 0;
+    for (const t of await this.redemptions.openTickets(this.servedRecipients, 100_000)) {
+      if (!IN_TX.includes(t.status)) continue;
+      const tx = await this.store.latestByRef(t.ticketHash);
+      if (tx && !this.settlement.ours(tx)) continue;
+      if (tx) {
+        if (!settles.includes(tx.id)) {
+          const rows = await this.redemptions.ticketsByHash(tx.refs);
+          void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
+          settles.push(tx.id);
+        }
+      } else if (
+        await this.tickets.transition(t.ticketHash, IN_TX, WinningTicketStatus.QUEUED, {
+          statusReason: RedemptionCode.ORPHANED,
+        })
+      ) {
+        orphans++;
+      }
+    }
+    this.logger.log({ msg: 'recovered', txs: settles.length, orphans });
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.signalStop();
+    this.batcher.stop();
+  }
+
+  private async redeem(row: WinningTicketEntity): Promise<JobResult> {
+    const force = this.ignoreGasLimits.has(row.ticketHash);
+    const gate = await this.gate(row, force);
+    if (gate) return this.apply(row, gate);
+    const outcome = await this.batcher.submit(row, force);
+    if (outcome.kind === 'verdict') return this.apply(row, outcome.verdict);
+    this.ignoreGasLimits.delete(row.ticketHash);
+    return this.awaitSettlement(row.ticketHash, outcome.txId);
+  }
+
+  /** The checks that need no chain call per ticket: params expiry, validity window, round, gas price cap. */
+  private async gate(row: WinningTicketEntity, force: boolean): Promise<Verdict | null> {
+    const v = this.config.values;
+    const head = await this.chain.head();
+    // recipientRand is revealed only once the sender can no longer use these params (PROTOCOL §8.4).
+    if (row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS) > head.l1Block) {
+      return wait(RedemptionCode.PARAMS_NOT_EXPIRED);
+    }
+    // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
+    if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
+    if (!head.rounds.currentRoundInitialized) return wait(RedemptionCode.ROUND_NOT_INITIALIZED);
+    if (!force && v.REDEEMER_MAX_GAS_PRICE > 0n && head.gasPrice > v.REDEEMER_MAX_GAS_PRICE) {
+      return wait(RedemptionCode.GAS_PRICE_TOO_HIGH);
+    }
+    return null;
+  }
+
+  private async followUp(row: WinningTicketEntity): Promise<JobResult> {
+    const tx = await this.store.latestByRef(row.ticketHash);
+    if (!tx) {
+      // Claimed, but its tx was never stored (crash in between): nothing can be on chain.
+      await this.tickets.transition(row.ticketHash, IN_TX, WinningTicketStatus.QUEUED, {
+        statusReason: RedemptionCode.ORPHANED,
+      });
+      return { kind: 'later', code: RedemptionCode.ORPHANED, delayMs: 0 };
+    }
+    if (!this.settlement.ours(tx)) return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+    return this.awaitSettlement(row.ticketHash, tx.id);
+  }
+
+  /** Waits a bounded time for the ticket's tx to settle, then reports where the ticket stands. */
+  private async awaitSettlement(ticketHash: string, txId: string): Promise<JobResult> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.settlement.settle(txId),
+      this.stopped,
+      new Promise<void>(
+        (resolve) => (timer = setTimeout(resolve, this.config.values.REDEEMER_SETTLE_WAIT_MS)),
+      ),
+    ]);
+    clearTimeout(timer);
+    const row = await this.tickets.findByHash(ticketHash);
+    if (!row) return { kind: 'invalid', reason: `winning ticket ${ticketHash} vanished` };
+    if (FINAL_STATUSES.includes(row.status)) return { kind: 'done', status: row.status };
+    if (row.status === WinningTicketStatus.QUEUED) {
+      return this.later(RedemptionCode.TX_REVERTED, await this.backoffFor(ticketHash));
+    }
+    return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+  }
+
+  private async apply(row: WinningTicketEntity, verdict: Verdict): Promise<JobResult> {
+    const hash = row.ticketHash;
+    switch (verdict.kind) {
+      case 'final': {
+        const moved = await this.tickets.transition(hash, [WinningTicketStatus.QUEUED], verdict.status, {
+          statusReason: verdict.code,
+        });
+        if (!moved) return this.later(RedemptionCode.IN_PROGRESS, 0);
+        await this.redemptions.recordCode(hash, verdict.code);
+        this.metrics.outcomes.inc({ status: verdict.status, code: verdict.code });
+        this.logger.log({
+          msg: 'ticket final',
+          ticketHash: hash,
+          status: verdict.status,
+          code: verdict.code,
+        });
+        return { kind: 'done', status: verdict.status };
+      }
+      case 'wait':
+        this.metrics.waits.inc({ code: verdict.code });
+        await this.annotate(row, verdict.code);
+        return this.later(verdict.code);
+      case 'retry': {
+        const attempts = await this.redemptions.recordRetry(hash, verdict.code, verdict.error ?? null);
+        this.metrics.retries.inc({ code: verdict.code });
+        await this.annotate(row, verdict.code);
+        return this.later(verdict.code, this.backoff(attempts));
+      }
+    }
+  }
+
+  /** Records why a queued ticket is not moving (visible to operators), only when the reason changes. */
+  private async annotate(row: WinningTicketEntity, code: RedemptionCode): Promise<void> {
+    if (row.status !== WinningTicketStatus.QUEUED || row.statusReason === code) return;
+    await this.tickets.transition(row.ticketHash, [WinningTicketStatus.QUEUED], WinningTicketStatus.QUEUED, {
+      statusReason: code,
+    });
+  }
+
+  private later(code: RedemptionCode, delayMs = this.config.values.REDEEMER_POLL_MS): JobResult {
+    return { kind: 'later', code, delayMs };
+  }
+
+  private async backoffFor(ticketHash: string): Promise<number> {
+    return this.backoff(await this.redemptions.attempts(ticketHash));
+  }
+
+  /** base × 2^(attempts−1), capped. */
+  private backoff(attempts: number): number {
+    const { REDEEMER_RETRY_BASE_MS: base, REDEEMER_RETRY_MAX_MS: max } = this.config.values;
+    const exp = Math.min(Math.max(attempts - 1, 0), 30);
+    return Math.min(base * 2 ** exp, max);
+  }
+}

@@ -1,0 +1,510 @@
+import { Logger } from '@nestjs/common';
+import {
+  JsonRpcApiProvider,
+  Transaction,
+  type Provider,
+  type TransactionReceipt,
+  type TransactionRequest,
+  type Wallet,
+} from 'ethers';
+import { ChainErrorCode } from '../chain.error.js';
+import { bumpFees, feeFields, quoteFees, quoteOf, type FeeQuote } from './fees.js';
+import { ChainTxError, classifyChainError, isAlreadyKnown } from './tx-error.js';
+import { ChainTxStatus, type ChainTxRecord, type TxFinish, type TxStore } from './tx-store.port.js';
+
+export interface TxManagerOptions {
+  /** Blocks a receipt must be buried under (1 = the block that mined it) before a tx is final. */
+  confirmations: number;
+  /** Blocks without a receipt after which a tx is replaced at the same nonce with higher fees. */
+  stuckBlocks: number;
+  /** How much each replacement raises the fees, in percent (at least 10, geth's minimum). */
+  feeBumpPercent: number;
+  /** Replacements per tx; after that it is only re-broadcast. */
+  maxReplacements: number;
+  /** Cap on maxFeePerGas (or gasPrice), wei; 0 = none. */
+  maxGasPrice: bigint;
+  /** How often pending txs are checked. */
+  pollIntervalMs: number;
+}
+
+export interface TxIntent {
+  purpose: string;
+  to: string;
+  data: string;
+  value?: bigint;
+  /** Set by the caller from its simulation: the manager never estimates, so it never sends blind. */
+  gasLimit: bigint;
+  refs?: readonly string[];
+}
+
+export interface SendHooks {
+  /**
+   * Runs after the tx is stored and before it is broadcast, so whatever it records (e.g. tickets
+   * moving to `submitted`) never lags behind a tx that may be mined. Its failure is logged; the
+   * tx is broadcast anyway, since it is stored and would be re-broadcast after a restart.
+   */
+  beforeBroadcast?: (record: ChainTxRecord) => Promise<void>;
+}
+
+export interface TxResult {
+  record: ChainTxRecord;
+  /** The receipt of the mined variant; null for a dropped tx. */
+  receipt: TransactionReceipt | null;
+}
+
+/** Observers for metrics; they must not throw. */
+export interface TxManagerEvents {
+  sent?(record: ChainTxRecord): void;
+  replaced?(record: ChainTxRecord): void;
+  finished?(record: ChainTxRecord, receipt: TransactionReceipt | null): void;
+}
+
+interface OpenTx {
+  record: ChainTxRecord;
+  waiters: { resolve: (r: TxResult) => void; reject: (e: unknown) => void }[];
+  /** Consecutive checks that found the nonce used on chain but no receipt for any of our hashes. */
+  nonceGoneChecks: number;
+}
+
+/** Checks to wait (receipt indexing can lag the nonce) before calling a tx dropped. */
+const NONCE_GONE_CHECKS = 3;
+
+/**
+ * The single submitter for one signer. Every send goes through one queue: nonce allocation,
+ * signing, storing (with its refs) and broadcasting, in that order, so a stored tx is the only
+ * kind that can ever be mined. A poll loop then follows each pending tx to its final status:
+ * receipt + confirmations, replacement at the same nonce with bumped fees when stuck, re-broadcast
+ * when the node forgot it (or never saw it: a crash between storing and broadcasting), dropped when
+ * its nonce went to another tx.
+ *
+ * Nonces: the next nonce is the lowest one at or above the chain's mined count that no pending tx
+ * of ours holds, re-derived from the chain and the stored pending txs at start and after any
+ * send error (so a tx refused for good gives its nonce back instead of leaving a gap). It assumes
+ * it is the only sender for this key: the owner must hold a lease on the signer.
+ */
+export class TxManager {
+  readonly address: string;
+  private readonly logger = new Logger(TxManager.name);
+  private readonly open = new Map<string, OpenTx>();
+  private chainId = 0n;
+  /** Nonces below this are used on chain (or by txs already final). */
+  private nonceFloor = 0n;
+  private needsReconcile = true;
+  private queue: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+
+  /**
+   * @param provider the chain connection, or a function returning it when it may not exist yet at
+   *   construction (it is first needed by `start()`).
+   */
+  constructor(
+    private readonly wallet: Wallet,
+    private readonly providerSource: Provider | (() => Provider),
+    private readonly store: TxStore,
+    private readonly options: TxManagerOptions,
+    private readonly events: TxManagerEvents = {},
+  ) {
+    this.address = wallet.address.toLowerCase();
+  }
+
+  private get provider(): Provider {
+    return typeof this.providerSource === 'function' ? this.providerSource() : this.providerSource;
+  }
+
+  /**
+   * Loads the signer's pending txs, re-broadcasts those the node does not know, reconciles the
+   * nonce and starts following them. Throws (retryable) when the chain does not answer.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    try {
+      this.chainId = (await this.provider.getNetwork()).chainId;
+      for (const record of await this.store.listOpen(this.chainId, this.address)) {
+        this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0 });
+      }
+      await this.reconcileNonce();
+    } catch (err) {
+      this.open.clear();
+      throw classifyChainError(err);
+    }
+    this.started = true;
+    this.stopped = false;
+    this.logger.log({ msg: 'tx manager started', signer: this.address, pending: this.open.size });
+    this.ticking = this.tick();
+    await this.ticking;
+    this.schedule();
+  }
+
+  /** Stops following txs; waiters are rejected (their txs stay stored and are resumed at the next start). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking?.catch(() => undefined);
+    for (const o of this.open.values()) {
+      for (const w of o.waiters)
+        w.reject(new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, 'tx manager stopped'));
+      o.waiters = [];
+    }
+    this.open.clear();
+    this.started = false;
+  }
+
+  get chain(): bigint {
+    return this.chainId;
+  }
+
+  /** Pending txs, lowest nonce first. */
+  pending(): ChainTxRecord[] {
+    return [...this.open.values()].map((o) => o.record).sort((a, b) => (a.nonce < b.nonce ? -1 : 1));
+  }
+
+  /** The nonce the next send would use. */
+  nextNonce(): bigint {
+    let n = this.nonceFloor;
+    const held = new Set([...this.open.values()].map((o) => o.record.nonce));
+    while (held.has(n)) n++;
+    return n;
+  }
+
+  /** Signs, stores and broadcasts one tx; resolves with the stored record once it was broadcast (or tried). */
+  send(intent: TxIntent, hooks: SendHooks = {}): Promise<ChainTxRecord> {
+    const run = this.queue.then(() => this.sendNow(intent, hooks));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Resolves when the tx is final (mined, reverted or dropped). Works across restarts: a tx
+   * already final in the store resolves at once with its receipt fetched again.
+   */
+  async wait(id: string): Promise<TxResult> {
+    const open = this.open.get(id);
+    if (open) return new Promise((resolve, reject) => open.waiters.push({ resolve, reject }));
+    const record = await this.store.get(id);
+    if (!record) throw new ChainTxError(ChainErrorCode.INVALID_TRANSACTION, `no stored tx ${id}`);
+    if (record.status === ChainTxStatus.PENDING) {
+      // Only possible for a tx of another signer (the key changed) or before start().
+      throw new ChainTxError(
+        ChainErrorCode.INVALID_TRANSACTION,
+        `tx ${id} is pending but not followed by this signer (${record.signer} vs ${this.address})`,
+      );
+    }
+    const receipt = record.minedHash ? await this.provider.getTransactionReceipt(record.minedHash) : null;
+    return { record, receipt };
+  }
+
+  private async sendNow(intent: TxIntent, hooks: SendHooks): Promise<ChainTxRecord> {
+    if (!this.started || this.stopped) {
+      throw new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, 'tx manager is not running');
+    }
+    let record: ChainTxRecord;
+    let raw: string;
+    try {
+      if (this.needsReconcile) await this.reconcileNonce();
+      const fees = await quoteFees(this.provider, this.options.maxGasPrice);
+      const nonce = this.nextNonce();
+      const signed = await this.sign(
+        { to: intent.to, data: intent.data, value: intent.value ?? 0n, gasLimit: intent.gasLimit },
+        nonce,
+        fees,
+      );
+      raw = signed.raw;
+      const sentBlock = BigInt(await this.provider.getBlockNumber());
+      record = await this.store.insert({
+        chainId: this.chainId,
+        signer: this.address,
+        nonce,
+        purpose: intent.purpose,
+        to: intent.to.toLowerCase(),
+        data: intent.data,
+        value: intent.value ?? 0n,
+        gasLimit: intent.gasLimit,
+        refs: [...(intent.refs ?? [])],
+        hash: signed.hash,
+        rawTx: signed.raw,
+        sentBlock,
+        ...feeFields(fees),
+      });
+    } catch (err) {
+      this.needsReconcile = true;
+      throw classifyChainError(err);
+    }
+    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0 };
+    this.open.set(record.id, open);
+    if (hooks.beforeBroadcast) {
+      await hooks.beforeBroadcast(record).catch((err: unknown) =>
+        this.logger.error({
+          msg: 'beforeBroadcast hook failed',
+          txId: record.id,
+          error: (err as Error).message,
+        }),
+      );
+    }
+    try {
+      await this.provider.broadcastTransaction(raw);
+      this.logger.log({
+        msg: 'tx sent',
+        txId: record.id,
+        txHash: record.hashes[0],
+        nonce: record.nonce.toString(),
+        purpose: record.purpose,
+      });
+    } catch (err) {
+      await this.onBroadcastError(open, err);
+    }
+    this.events.sent?.(record);
+    return record;
+  }
+
+  private async onBroadcastError(open: OpenTx, err: unknown): Promise<void> {
+    if (isAlreadyKnown(err)) return;
+    this.needsReconcile = true;
+    const error = classifyChainError(err);
+    this.logger.warn({
+      msg: 'broadcast failed',
+      txId: open.record.id,
+      code: error.code,
+      error: error.message,
+    });
+    switch (error.code) {
+      case ChainErrorCode.SIGNER_INSUFFICIENT_FUNDS:
+      case ChainErrorCode.INVALID_TRANSACTION:
+        // Refused for good and never in a mempool: the nonce is free again.
+        await this.finish(open, { status: ChainTxStatus.DROPPED, errorCode: error.code }, null, false);
+        return;
+      case ChainErrorCode.NONCE_TOO_LOW:
+        // A tx we do not know took this nonce: ours can never be mined.
+        await this.finish(open, { status: ChainTxStatus.DROPPED, errorCode: error.code }, null, true);
+        return;
+      default:
+        // Unknown delivery (network) or fee trouble: the poll loop re-broadcasts or replaces it.
+        return;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => this.schedule());
+    }, this.options.pollIntervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.open.size === 0) return;
+    try {
+      const head = BigInt(await this.provider.getBlockNumber());
+      const mined = await this.txCount('latest');
+      for (const open of [...this.open.values()].sort((a, b) => (a.record.nonce < b.record.nonce ? -1 : 1))) {
+        if (this.stopped) return;
+        await this.check(open, head, mined).catch((err: unknown) => {
+          const error = classifyChainError(err);
+          this.logger.warn({
+            msg: 'tx check failed',
+            txId: open.record.id,
+            code: error.code,
+            error: error.message,
+          });
+        });
+      }
+    } catch (err) {
+      const error = classifyChainError(err);
+      this.logger.warn({ msg: 'tx poll failed', code: error.code, error: error.message });
+    }
+  }
+
+  private async check(open: OpenTx, head: bigint, minedCount: bigint): Promise<void> {
+    const { record } = open;
+    const receipt = await this.findReceipt(record.hashes);
+    if (receipt) {
+      open.nonceGoneChecks = 0;
+      if (head - BigInt(receipt.blockNumber) + 1n >= BigInt(this.options.confirmations)) {
+        const status = receipt.status === 1 ? ChainTxStatus.MINED : ChainTxStatus.REVERTED;
+        await this.finish(
+          open,
+          {
+            status,
+            minedHash: receipt.hash,
+            blockNumber: BigInt(receipt.blockNumber),
+            gasUsed: receipt.gasUsed,
+            effectiveGasPrice: receipt.gasPrice,
+          },
+          receipt,
+          true,
+        );
+      }
+      return;
+    }
+    if (minedCount > record.nonce) {
+      if (++open.nonceGoneChecks >= NONCE_GONE_CHECKS) {
+        await this.finish(
+          open,
+          { status: ChainTxStatus.DROPPED, errorCode: ChainErrorCode.TX_DROPPED },
+          null,
+          true,
+        );
+      }
+      return;
+    }
+    open.nonceGoneChecks = 0;
+    const current = record.hashes[record.hashes.length - 1];
+    if (!(await this.provider.getTransaction(current))) {
+      await this.rebroadcast(open, head);
+      return;
+    }
+    if (head - record.sentBlock >= BigInt(this.options.stuckBlocks)) await this.replace(open, head);
+  }
+
+  /** The node lost the tx (restart, eviction) or never got it (crash before broadcasting). */
+  private async rebroadcast(open: OpenTx, head: bigint): Promise<void> {
+    try {
+      await this.provider.broadcastTransaction(open.record.rawTx);
+      this.logger.log({ msg: 'tx re-broadcast', txId: open.record.id, nonce: open.record.nonce.toString() });
+    } catch (err) {
+      if (isAlreadyKnown(err)) return;
+      const error = classifyChainError(err);
+      switch (error.code) {
+        case ChainErrorCode.FEE_TOO_LOW:
+        case ChainErrorCode.REPLACEMENT_UNDERPRICED:
+          await this.replace(open, head, true);
+          return;
+        case ChainErrorCode.SIGNER_INSUFFICIENT_FUNDS:
+        case ChainErrorCode.INVALID_TRANSACTION:
+          this.needsReconcile = true;
+          await this.finish(open, { status: ChainTxStatus.DROPPED, errorCode: error.code }, null, false);
+          return;
+        default:
+          this.logger.warn({
+            msg: 're-broadcast failed',
+            txId: open.record.id,
+            code: error.code,
+            error: error.message,
+          });
+      }
+    }
+  }
+
+  private async replace(open: OpenTx, head: bigint, force = false): Promise<void> {
+    const { record } = open;
+    if (!force && record.replacements >= this.options.maxReplacements) {
+      await this.rebroadcast(open, head);
+      return;
+    }
+    const market = await quoteFees(this.provider, this.options.maxGasPrice);
+    const fees = bumpFees(quoteOf(record), market, this.options.feeBumpPercent, this.options.maxGasPrice);
+    if (!fees) {
+      this.logger.warn({ msg: 'stuck tx not replaced: the gas price cap leaves no room', txId: record.id });
+      open.record = { ...record, sentBlock: head };
+      return;
+    }
+    const signed = await this.sign(
+      { to: record.to, data: record.data, value: record.value, gasLimit: record.gasLimit },
+      record.nonce,
+      fees,
+    );
+    open.record = await this.store.addReplacement(record.id, {
+      hash: signed.hash,
+      rawTx: signed.raw,
+      sentBlock: head,
+      ...feeFields(fees),
+    });
+    this.events.replaced?.(open.record);
+    try {
+      await this.provider.broadcastTransaction(signed.raw);
+      this.logger.log({
+        msg: 'stuck tx replaced',
+        txId: record.id,
+        nonce: record.nonce.toString(),
+        txHash: signed.hash,
+        replacements: open.record.replacements,
+      });
+    } catch (err) {
+      if (isAlreadyKnown(err)) return;
+      const error = classifyChainError(err);
+      this.logger.warn({
+        msg: 'replacement broadcast failed',
+        txId: record.id,
+        code: error.code,
+        error: error.message,
+      });
+    }
+  }
+
+  private async finish(
+    open: OpenTx,
+    outcome: TxFinish,
+    receipt: TransactionReceipt | null,
+    nonceConsumed: boolean,
+  ): Promise<void> {
+    const record = await this.store.finish(open.record.id, outcome);
+    this.open.delete(record.id);
+    if (nonceConsumed && record.nonce + 1n > this.nonceFloor) this.nonceFloor = record.nonce + 1n;
+    this.logger.log({
+      msg: 'tx final',
+      txId: record.id,
+      status: record.status,
+      txHash: record.minedHash,
+      nonce: record.nonce.toString(),
+      code: record.errorCode,
+    });
+    this.events.finished?.(record, receipt);
+    for (const w of open.waiters) w.resolve({ record, receipt });
+  }
+
+  /**
+   * Re-derives the nonce from the chain: mined count, or the pending count when we hold no pending
+   * tx ourselves (txs of this key sent elsewhere are then respected). Stored for operators.
+   */
+  private async reconcileNonce(): Promise<void> {
+    const [mined, pending, stored] = await Promise.all([
+      this.txCount('latest'),
+      this.txCount('pending'),
+      this.store.storedNextNonce(this.chainId, this.address),
+    ]);
+    this.nonceFloor = this.open.size === 0 && pending > mined ? pending : mined;
+    const next = this.nextNonce();
+    if (stored !== null && stored !== next) {
+      this.logger.warn({
+        msg: 'stored nonce differs from the chain; using the chain',
+        stored: stored.toString(),
+        next: next.toString(),
+      });
+    }
+    await this.store.saveNextNonce(this.chainId, this.address, next);
+    this.needsReconcile = false;
+  }
+
+  private async sign(
+    tx: Pick<TransactionRequest, 'to' | 'data' | 'value' | 'gasLimit'>,
+    nonce: bigint,
+    fees: FeeQuote,
+  ): Promise<{ raw: string; hash: string }> {
+    const raw = await this.wallet.signTransaction({
+      ...tx,
+      chainId: this.chainId,
+      nonce: Number(nonce),
+      ...(fees.type === 2
+        ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas }
+        : { type: 0, gasPrice: fees.gasPrice }),
+    });
+    return { raw, hash: Transaction.from(raw).hash! };
+  }
+
+  private async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
+    for (let i = hashes.length - 1; i >= 0; i--) {
+      const receipt = await this.provider.getTransactionReceipt(hashes[i]);
+      if (receipt) return receipt;
+    }
+    return null;
+  }
+
+  /** Read past the provider's request cache: a stale count would hand out a used nonce. */
+  private async txCount(tag: 'latest' | 'pending'): Promise<bigint> {
+    if (this.provider instanceof JsonRpcApiProvider) {
+      return BigInt((await this.provider.send('eth_getTransactionCount', [this.address, tag])) as string);
+    }
+    return BigInt(await this.provider.getTransactionCount(this.address, tag));
+  }
+}

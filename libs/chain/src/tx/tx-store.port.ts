@@ -1,0 +1,112 @@
+/** Lifecycle of one transaction (one nonce of one signer). Only `pending` is not final. */
+export enum ChainTxStatus {
+  /** Signed and stored; broadcast, or about to be. */
+  PENDING = 'pending',
+  /** Mined with status 1 and confirmed. */
+  MINED = 'mined',
+  /** Mined with status 0 and confirmed. */
+  REVERTED = 'reverted',
+  /** Never mined: its nonce went to another tx, or every node refused it. */
+  DROPPED = 'dropped',
+}
+
+/** EIP-1559 fee fields, or `gasPrice` alone on a chain without a base fee. */
+export interface TxFees {
+  maxFeePerGas: bigint | null;
+  maxPriorityFeePerGas: bigint | null;
+  gasPrice: bigint | null;
+}
+
+export interface NewChainTx extends TxFees {
+  chainId: bigint;
+  /** Lowercase 0x address. */
+  signer: string;
+  nonce: bigint;
+  /** What the tx is for (`redeem`, `batch-redeem`, `withdraw-fees`): a label for ops and metrics. */
+  purpose: string;
+  to: string;
+  data: string;
+  value: bigint;
+  gasLimit: bigint;
+  /**
+   * Opaque references to what the tx acts on (ticket hashes), stored atomically with the tx so a
+   * crash right after signing can be traced back to the work it was doing.
+   */
+  refs: readonly string[];
+  hash: string;
+  /** The signed tx, so it can be re-broadcast after a crash without re-signing. */
+  rawTx: string;
+  /** Block number when it was (about to be) broadcast: the start of the stuck-tx clock. */
+  sentBlock: bigint;
+}
+
+export interface ChainTxRecord extends TxFees {
+  id: string;
+  chainId: bigint;
+  signer: string;
+  nonce: bigint;
+  purpose: string;
+  to: string;
+  data: string;
+  value: bigint;
+  gasLimit: bigint;
+  refs: string[];
+  /** Every signed variant at this nonce, oldest first; the last one is the current one. */
+  hashes: string[];
+  rawTx: string;
+  status: ChainTxStatus;
+  sentBlock: bigint;
+  replacements: number;
+  minedHash: string | null;
+  blockNumber: bigint | null;
+  gasUsed: bigint | null;
+  effectiveGasPrice: bigint | null;
+  errorCode: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface TxReplacement extends TxFees {
+  hash: string;
+  rawTx: string;
+  sentBlock: bigint;
+}
+
+export interface TxFinish {
+  status: ChainTxStatus.MINED | ChainTxStatus.REVERTED | ChainTxStatus.DROPPED;
+  minedHash?: string;
+  blockNumber?: bigint;
+  gasUsed?: bigint;
+  effectiveGasPrice?: bigint;
+  errorCode?: string;
+}
+
+/**
+ * Durable record of a signer's transactions and nonce: the TxManager's persisted nonce source.
+ * A port: the service that owns the signer implements it over its database.
+ */
+export abstract class TxStore {
+  /**
+   * Stores a signed tx and advances the signer's stored next nonce past it, in one database
+   * transaction. Rejects a second live tx at the same nonce.
+   */
+  abstract insert(tx: NewChainTx): Promise<ChainTxRecord>;
+
+  /** Records a same-nonce replacement (bumped fees) before it is broadcast. */
+  abstract addReplacement(id: string, replacement: TxReplacement): Promise<ChainTxRecord>;
+
+  /** Moves a pending tx to its final status; a no-op returning the row if it is final already. */
+  abstract finish(id: string, outcome: TxFinish): Promise<ChainTxRecord>;
+
+  abstract get(id: string): Promise<ChainTxRecord | null>;
+
+  /** The signer's pending txs, lowest nonce first. */
+  abstract listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]>;
+
+  /** The newest tx (any status) whose refs include `ref`. */
+  abstract latestByRef(ref: string): Promise<ChainTxRecord | null>;
+
+  abstract storedNextNonce(chainId: bigint, signer: string): Promise<bigint | null>;
+
+  abstract saveNextNonce(chainId: bigint, signer: string, next: bigint): Promise<void>;
+}

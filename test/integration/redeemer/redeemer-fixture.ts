@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { Wallet, hexlify, parseEther, toQuantity, type JsonRpcProvider } from 'ethers';
+import { Redis } from 'ioredis';
+import {
+  advanceToNextRound,
+  bondingManagerAt,
+  deployProtocol,
+  roundsManagerAt,
+  ticketBrokerAt,
+  type BondingManagerContract,
+  type DeployedProtocol,
+  type RoundsManagerContract,
+  type TicketBrokerContract,
+} from '#app/chain';
+import {
+  MAX_WIN_PROB,
+  Rational,
+  bytesToHex,
+  computeRecipientRand,
+  createTicketBatch,
+  hexToBytes,
+  recipientRandHash,
+  ticketHash,
+  type SignedTicket,
+  type TicketParams,
+} from '#app/ticket';
+import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilInstance, type StartAnvilOptions } from '#app/testing';
+
+/**
+ * A dev chain for Redeemer tests: the protocol deployed with one fresh, registered and active
+ * recipient (whose key the Redeemer signs with, so it can also withdraw the fees), plus helpers
+ * that make real signed winning tickets the way a Recipient would (HMAC recipientRand, winProb MAX).
+ * Fresh addresses keep tests of parallel suites on the shared database apart.
+ */
+export interface RedeemerChainFixture {
+  anvil: AnvilInstance;
+  provider: JsonRpcProvider;
+  owner: Wallet;
+  recipient: Wallet;
+  protocol: DeployedProtocol;
+  broker: TicketBrokerContract;
+  bonding: BondingManagerContract;
+  rounds: RoundsManagerContract;
+  /** A new account holding ETH, with `deposit` (and `reserve`) funded when given. */
+  newSender(deposit?: bigint, reserve?: bigint): Promise<Wallet>;
+  fundDeposit(sender: Wallet, amount: bigint): Promise<void>;
+  /** A winning ticket of `sender` for the recipient, in the current round unless told otherwise. */
+  ticket(sender: Wallet, faceValue: bigint, options?: TicketOptions): Promise<SignedTicket>;
+  mine(blocks: number): Promise<void>;
+  blockNumber(): Promise<bigint>;
+  nextRound(): Promise<bigint>;
+  /** Fees the BondingManager holds for the recipient. */
+  fees(): Promise<bigint>;
+  /** Every WinningTicketRedeemed of the broker, as ticket hashes (lowercase). */
+  redeemedHashes(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export interface TicketOptions {
+  /** L1 block the params expire at; default: the current block (already expired for the Redeemer). */
+  expirationBlock?: bigint;
+  creationRound?: bigint;
+}
+
+const SECRET = randomBytes(32);
+let nonceCounter = 0;
+
+export async function startRedeemerChain(options: StartAnvilOptions = {}): Promise<RedeemerChainFixture> {
+  const anvil = await startAnvil(options);
+  const { provider } = anvil;
+  const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], provider);
+  const recipient = new Wallet(hexlify(randomBytes(32)), provider);
+  await provider.send('anvil_setBalance', [recipient.address, toQuantity(parseEther('100'))]);
+  const protocol = await deployProtocol(owner, { roundLength: 40n, recipients: [recipient.address] });
+  const { addresses } = protocol;
+  const broker = ticketBrokerAt(addresses.ticketBroker, owner);
+  const bonding = bondingManagerAt(addresses.bondingManager, provider);
+  const rounds = roundsManagerAt(addresses.roundsManager, provider);
+
+  const fundDeposit = async (sender: Wallet, amount: bigint) => {
+    await (await ticketBrokerAt(addresses.ticketBroker, sender).fundDeposit({ value: amount })).wait();
+  };
+
+  return {
+    anvil,
+    provider,
+    owner,
+    recipient,
+    protocol,
+    broker,
+    bonding,
+    rounds,
+    fundDeposit,
+    newSender: async (deposit = 0n, reserve = 0n) => {
+      const wallet = new Wallet(hexlify(randomBytes(32)), provider);
+      await provider.send('anvil_setBalance', [wallet.address, toQuantity(parseEther('1000'))]);
+      if (deposit > 0n || reserve > 0n) {
+        const b = ticketBrokerAt(addresses.ticketBroker, wallet);
+        await (await b.fundDepositAndReserve(deposit, reserve, { value: deposit + reserve })).wait();
+      }
+      return wallet;
+    },
+    ticket: async (sender, faceValue, opts = {}) => {
+      const blockTag = Number(await provider.send('eth_blockNumber', []));
+      const creationRound = opts.creationRound ?? (await rounds.currentRound({ blockTag }));
+      const blockHash = await rounds.blockHashForRound(creationRound, { blockTag });
+      const expirationParams = { creationRound, creationRoundBlockHash: hexToBytes(blockHash, 'hash', 32) };
+      const recipientAddr = hexToBytes(recipient.address.toLowerCase(), 'recipient', 20);
+      const senderAddr = hexToBytes(sender.address.toLowerCase(), 'sender', 20);
+      const expirationBlock = opts.expirationBlock ?? BigInt(blockTag);
+      const price = Rational.of(1n);
+      const seed = BigInt(hexlify(randomBytes(32)));
+      const recipientRand = computeRecipientRand(SECRET, {
+        seed,
+        sender: senderAddr,
+        faceValue,
+        winProb: MAX_WIN_PROB,
+        expirationBlock,
+        pricePerPixel: price,
+        ...expirationParams,
+      });
+      const params: TicketParams = {
+        recipient: recipientAddr,
+        faceValue,
+        winProb: MAX_WIN_PROB,
+        recipientRandHash: recipientRandHash(recipientRand),
+        seed,
+        expirationBlock,
+        expirationParams,
+      };
+      const senderNonce = ++nonceCounter;
+      const batch = createTicketBatch({
+        params,
+        expirationParams,
+        pricePerPixel: price,
+        nonces: [senderNonce],
+        privateKey: hexToBytes(sender.privateKey, 'key', 32),
+      });
+      return {
+        recipient: recipientAddr,
+        sender: batch.sender,
+        faceValue,
+        winProb: MAX_WIN_PROB,
+        senderNonce,
+        recipientRandHash: params.recipientRandHash,
+        ...expirationParams,
+        paramsExpirationBlock: expirationBlock,
+        sig: batch.senderParams[0].sig,
+        recipientRand,
+      };
+    },
+    mine: async (blocks) => {
+      await provider.send('anvil_mine', [toQuantity(blocks)]);
+    },
+    blockNumber: async () => BigInt((await provider.send('eth_blockNumber', [])) as string),
+    nextRound: () => advanceToNextRound(owner, addresses.roundsManager),
+    fees: async () =>
+      bonding.fees(recipient.address, {
+        blockTag: Number((await provider.send('eth_blockNumber', [])) as string),
+      }),
+    redeemedHashes: async () => {
+      const logs = await broker.queryFilter(broker.filters.WinningTicketRedeemed(), 0, 'latest');
+      return logs.map((log) => {
+        const a = broker.interface.parseLog(log)!.args;
+        return bytesToHex(
+          ticketHash({
+            recipient: hexToBytes((a.recipient as string).toLowerCase(), 'r', 20),
+            sender: hexToBytes((a.sender as string).toLowerCase(), 's', 20),
+            faceValue: a.faceValue as bigint,
+            winProb: a.winProb as bigint,
+            senderNonce: Number(a.senderNonce as bigint),
+            recipientRandHash: recipientRandHash(a.recipientRand as bigint),
+            creationRound: BigInt(`0x${(a.auxData as string).slice(2, 66)}`),
+            creationRoundBlockHash: hexToBytes(`0x${(a.auxData as string).slice(66)}`, 'h', 32),
+          }),
+        );
+      });
+    },
+    stop: () => anvil.stop(),
+  };
+}
+
+/** The ticket's hash as stored in `winning_ticket`. */
+export const hashOf = (t: SignedTicket): string => bytesToHex(ticketHash(t));
+
+/** Redeems a ticket directly on chain (as a third party would), bypassing the Redeemer. */
+export async function redeemDirectly(fx: RedeemerChainFixture, t: SignedTicket): Promise<void> {
+  const tuple = {
+    recipient: bytesToHex(t.recipient),
+    sender: bytesToHex(t.sender),
+    faceValue: t.faceValue,
+    winProb: t.winProb,
+    senderNonce: t.senderNonce,
+    recipientRandHash: bytesToHex(t.recipientRandHash),
+    auxData: `0x${t.creationRound.toString(16).padStart(64, '0')}${bytesToHex(t.creationRoundBlockHash).slice(2)}`,
+  };
+  await (await fx.broker.redeemWinningTicket(tuple, bytesToHex(t.sig), t.recipientRand)).wait();
+}
+
+/** Deletes every Redis key under `prefix` (a "flush" of one deployment, leaving other tests' keys alone). */
+export async function flushRedisPrefix(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+  await redis.connect();
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 45_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,292 @@
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { Wallet, parseEther } from 'ethers';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bootstrapService } from '#app/common';
+import { WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
+import { WinningTicketIntake } from '#app/queue';
+import type { SignedTicket } from '#app/ticket';
+import { RedeemerConfig } from '../../../apps/redeemer/src/redeemer.config.js';
+import { RedeemerLifecycle } from '../../../apps/redeemer/src/redeemer.lifecycle.js';
+import { RedeemerModule } from '../../../apps/redeemer/src/redeemer.module.js';
+import {
+  eventually,
+  flushRedisPrefix,
+  hashOf,
+  redeemDirectly,
+  startRedeemerChain,
+  type RedeemerChainFixture,
+} from './redeemer-fixture.js';
+
+const OPS_TOKEN = 'redeemer-int-ops-token-0123456789';
+const ETH = parseEther('1');
+const CENTI = ETH / 100n;
+
+/**
+ * The Redeemer in-process against anvil, Postgres and Redis. Tickets enter exactly as the
+ * Recipient's do (WinningTicketIntake.accept) and are followed through `winning_ticket` and the chain.
+ */
+describe('Redeemer', () => {
+  let fx: RedeemerChainFixture;
+  let app: INestApplication;
+  let url: string;
+  let intake: WinningTicketIntake;
+  let tickets: WinningTicketRepository;
+  let ds: DataSource;
+  let redisPrefix: string;
+
+  beforeAll(async () => {
+    fx = await startRedeemerChain();
+    redisPrefix = `${inject('redisPrefix')}redeemer-int:`;
+    const config = RedeemerConfig.fromEnv({
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: redisPrefix,
+      ETH_RPC_URL: fx.anvil.url,
+      CONTROLLER_ADDRESS: fx.protocol.controller,
+      REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
+      REDEEMER_RECIPIENTS: fx.recipient.address,
+      REDEEMER_CONFIRMATIONS: '1',
+      REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
+      REDEEMER_BATCH_WINDOW_MS: '300',
+      REDEEMER_POLL_MS: '250',
+      REDEEMER_TX_POLL_MS: '100',
+      REDEEMER_RETRY_BASE_MS: '200',
+      REDEEMER_RETRY_MAX_MS: '2000',
+      REDEEMER_SETTLE_WAIT_MS: '5000',
+      REDEEMER_RECONCILE_INTERVAL_MS: '500',
+      REDEEMER_OPS_TOKEN: OPS_TOKEN,
+    });
+    app = await bootstrapService({
+      name: 'redeemer',
+      module: RedeemerModule.forRoot(config),
+      logger: new ConsoleLogger('test', { logLevels: ['fatal', 'error'] }),
+      http: { host: '127.0.0.1', port: 0 },
+      exitOnSignals: false,
+    });
+    url = await app.getUrl();
+    intake = app.get(WinningTicketIntake);
+    tickets = app.get(WinningTicketRepository);
+    ds = app.get(DataSource);
+    await app.get(RedeemerLifecycle).whenActive();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await fx?.stop();
+  });
+
+  const row = async (t: SignedTicket): Promise<WinningTicketEntity> => (await tickets.findByHash(hashOf(t)))!;
+
+  const until = (t: SignedTicket, status: WinningTicketStatus) =>
+    eventually(
+      async () => {
+        const r = await row(t);
+        return r.status === status ? r : undefined;
+      },
+      `ticket ${hashOf(t)} to be ${status}`,
+    );
+
+  const txCount = async () =>
+    Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, 'latest']));
+
+  const chainTxsFor = (t: SignedTicket) =>
+    ds.query<{ id: string; purpose: string; status: string }[]>(
+      `SELECT id, purpose, status FROM chain_tx WHERE $1 = ANY(refs)`,
+      [hashOf(t)],
+    );
+
+  const ops = (path: string, body?: unknown, token: string | null = OPS_TOKEN) =>
+    fetch(`${url}/ops/${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  it('redeems received winning tickets in one batch; the recipient gains exactly their face values', async () => {
+    const a = await fx.newSender(ETH);
+    const b = await fx.newSender(ETH);
+    const batch = [
+      await fx.ticket(a, 1n * CENTI),
+      await fx.ticket(a, 2n * CENTI),
+      await fx.ticket(a, 3n * CENTI),
+      await fx.ticket(b, 4n * CENTI),
+      await fx.ticket(b, 5n * CENTI),
+    ];
+    const before = await fx.fees();
+    for (const t of batch) await intake.accept(t);
+
+    for (const t of batch) await until(t, WinningTicketStatus.REDEEMED);
+    expect((await fx.fees()) - before).toBe(15n * CENTI);
+
+    const txs = await ds.query<{ purpose: string; refs: string[] }[]>(
+      `SELECT purpose, refs FROM chain_tx WHERE refs && $1::text[]`,
+      [batch.map(hashOf)],
+    );
+    expect(txs.some((tx) => tx.purpose === 'batch-redeem' && tx.refs.length >= 2)).toBe(true);
+    const paid = await ds.query<{ ticket_hash: string; amount_paid: string }[]>(
+      `SELECT ticket_hash, amount_paid FROM redemption WHERE ticket_hash = ANY($1::text[])`,
+      [batch.map(hashOf)],
+    );
+    expect(paid.map((p) => BigInt(p.amount_paid)).sort()).toEqual(batch.map((t) => t.faceValue).sort());
+    const redeemed = await fx.redeemedHashes();
+    for (const t of batch) {
+      expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
+      expect((await row(t)).txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    }
+  });
+
+  it("waits for an unfunded sender's funds without holding up another sender's ticket", async () => {
+    const broke = await fx.newSender();
+    const funded = await fx.newSender(ETH);
+    const waiting = await fx.ticket(broke, CENTI);
+    const paying = await fx.ticket(funded, CENTI);
+    await intake.accept(waiting);
+    await intake.accept(paying);
+
+    await until(paying, WinningTicketStatus.REDEEMED);
+    await eventually(
+      async () => ((await row(waiting)).statusReason === 'INSUFFICIENT_FUNDS' ? true : undefined),
+      'funds wait',
+    );
+    expect((await row(waiting)).status).toBe(WinningTicketStatus.QUEUED);
+    expect(await chainTxsFor(waiting)).toHaveLength(0);
+
+    const before = await fx.fees();
+    await fx.fundDeposit(broke, ETH);
+    await until(waiting, WinningTicketStatus.REDEEMED);
+    expect((await fx.fees()) - before).toBe(CENTI);
+  });
+
+  it('waits until the params have expired before revealing recipientRand', async () => {
+    const sender = await fx.newSender(ETH);
+    const t = await fx.ticket(sender, CENTI, { expirationBlock: (await fx.blockNumber()) + 3n });
+    await intake.accept(t);
+    await eventually(
+      async () => ((await row(t)).statusReason === 'PARAMS_NOT_EXPIRED' ? true : undefined),
+      'params wait',
+    );
+    expect(await chainTxsFor(t)).toHaveLength(0);
+    await fx.mine(3);
+    await until(t, WinningTicketStatus.REDEEMED);
+  });
+
+  it('fails a ticket already used on chain with TICKET_USED and sends no transaction', async () => {
+    const sender = await fx.newSender(ETH);
+    const t = await fx.ticket(sender, CENTI);
+    await redeemDirectly(fx, t);
+    const sent = await txCount();
+    await intake.accept(t);
+    const final = await until(t, WinningTicketStatus.FAILED);
+    expect(final.statusReason).toBe('TICKET_USED');
+    expect(final.txHash).toBeNull();
+    expect(await chainTxsFor(t)).toHaveLength(0);
+    expect(await txCount()).toBe(sent);
+  });
+
+  it('ends a ticket outside its validity window as expired, without a transaction', async () => {
+    const sender = await fx.newSender(ETH);
+    const t = await fx.ticket(sender, CENTI);
+    await fx.nextRound();
+    await fx.nextRound();
+    const sent = await txCount();
+    await intake.accept(t);
+    const final = await until(t, WinningTicketStatus.EXPIRED);
+    expect(final.statusReason).toBe('TICKET_EXPIRED');
+    expect(await chainTxsFor(t)).toHaveLength(0);
+    expect(await txCount()).toBe(sent);
+  });
+
+  it('rebuilds the queue from Postgres after Redis is flushed mid-run; every ticket is redeemed once', async () => {
+    const late = await fx.newSender();
+    const ready = await fx.newSender(ETH);
+    const waiting = [
+      await fx.ticket(late, CENTI),
+      await fx.ticket(late, 2n * CENTI),
+      await fx.ticket(late, 3n * CENTI),
+    ];
+    const flowing = [
+      await fx.ticket(ready, CENTI),
+      await fx.ticket(ready, CENTI),
+      await fx.ticket(ready, 2n * CENTI),
+    ];
+    const all = [...waiting, ...flowing];
+    const before = await fx.fees();
+    for (const t of waiting) await intake.accept(t);
+    await eventually(
+      async () => ((await row(waiting[0])).statusReason === 'INSUFFICIENT_FUNDS' ? true : undefined),
+      'funds wait',
+    );
+    // Flushed while these are being gathered into a batch or sent, and the others sit in delayed jobs.
+    for (const t of flowing) await intake.accept(t);
+    expect(await flushRedisPrefix(inject('redisUrl'), redisPrefix)).toBeGreaterThan(0);
+    await fx.fundDeposit(late, ETH);
+
+    for (const t of all) await until(t, WinningTicketStatus.REDEEMED);
+    expect((await fx.fees()) - before).toBe(10n * CENTI);
+    const redeemed = await fx.redeemedHashes();
+    for (const t of all) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/redeemer_jobs_rebuilt_total\S* [1-9]/);
+  });
+
+  it('"redeem now" over HTTP needs the bearer token and can lift the gas limits once', async () => {
+    const sender = await fx.newSender(ETH);
+    // Worth far less than its gas: waits under the 20% tx-cost ratio.
+    const t = await fx.ticket(sender, 1_000_000_000n);
+    await intake.accept(t);
+    await eventually(
+      async () => ((await row(t)).statusReason === 'TX_COST_TOO_HIGH' ? true : undefined),
+      'cost wait',
+    );
+
+    expect((await ops(`tickets/${hashOf(t)}/redeem`, {}, null)).status).toBe(401);
+    expect((await ops(`tickets/${hashOf(t)}/redeem`, {}, 'wrong-token-0123456789')).status).toBe(401);
+    expect((await ops(`tickets/0x1234/redeem`, {})).status).toBe(400);
+    expect((await ops(`tickets/0x${'ab'.repeat(32)}/redeem`, {})).status).toBe(404);
+
+    const res = await ops(`tickets/${hashOf(t)}/redeem`, { ignoreGasLimits: true });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ ticketHash: hashOf(t), status: 'queued' });
+    await until(t, WinningTicketStatus.REDEEMED);
+    expect((await ops(`tickets/${hashOf(t)}/redeem`, {})).status).toBe(409);
+  });
+
+  it('withdraws the recipient fees and reports its state and metrics', async () => {
+    const fees = await fx.fees();
+    expect(fees).toBeGreaterThan(0n);
+    const to = Wallet.createRandom().address;
+    const res = await ops('fees/withdraw', { to });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: 'mined',
+      amount: fees.toString(),
+      to: to.toLowerCase(),
+    });
+    expect(await fx.fees()).toBe(0n);
+    expect(await fx.provider.getBalance(to)).toBe(fees);
+    expect((await ops('fees/withdraw', {})).status).toBe(409);
+
+    const status = (await (await ops('status')).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      state: 'active',
+      signer: fx.recipient.address.toLowerCase(),
+      pendingTxs: [],
+    });
+
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    for (const name of [
+      'redeemer_queue_jobs{',
+      'redeemer_ticket_outcomes_total{status="redeemed"',
+      'redeemer_ticket_outcomes_total{status="failed",code="TICKET_USED"',
+      'redeemer_ticket_outcomes_total{status="expired",code="TICKET_EXPIRED"',
+      'redeemer_gas_used_total{purpose="batch-redeem"',
+      'redeemer_face_value_redeemed_wei_total',
+      'redeemer_tx_latency_seconds_bucket',
+      'redeemer_retries_total',
+      'redeemer_ticket_waits_total{code="INSUFFICIENT_FUNDS"',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+  });
+});

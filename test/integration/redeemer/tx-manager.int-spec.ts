@@ -1,0 +1,236 @@
+import { Logger } from '@nestjs/common';
+import { Transaction, Wallet, hexlify, parseEther, parseUnits, randomBytes, toQuantity } from 'ethers';
+import type { DataSource } from 'typeorm';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  ChainErrorCode,
+  ChainTxStatus,
+  RedemptionCalls,
+  TxManager,
+  classifyChainError,
+  type TxManagerOptions,
+} from '#app/chain';
+import { createDataSource } from '#app/database';
+import { toWinningTicketRow } from '#app/queue';
+import { PgTxStore } from '../../../apps/redeemer/src/persistence/pg-tx-store.js';
+import {
+  eventually,
+  hashOf,
+  redeemDirectly,
+  startRedeemerChain,
+  type RedeemerChainFixture,
+} from './redeemer-fixture.js';
+
+const OPTIONS: TxManagerOptions = {
+  confirmations: 1,
+  stuckBlocks: 3,
+  feeBumpPercent: 20,
+  maxReplacements: 5,
+  maxGasPrice: 0n,
+  pollIntervalMs: 50,
+};
+
+/** The transaction manager and its Postgres nonce source / journal, on anvil. */
+describe('TxManager', () => {
+  let fx: RedeemerChainFixture;
+  let ds: DataSource;
+  let store: PgTxStore;
+  const managers: TxManager[] = [];
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['fatal']);
+    fx = await startRedeemerChain();
+    ds = await createDataSource(inject('databaseUrl')).initialize();
+    store = new PgTxStore(ds);
+  });
+  afterEach(async () => {
+    await Promise.all(managers.splice(0).map((m) => m.stop()));
+    await fx.provider.send('evm_setAutomine', [true]);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await fx?.stop();
+  });
+
+  async function wallet(eth = parseEther('10')): Promise<Wallet> {
+    const w = new Wallet(hexlify(randomBytes(32)), fx.provider);
+    if (eth > 0n) await fx.provider.send('anvil_setBalance', [w.address, toQuantity(eth)]);
+    return w;
+  }
+
+  async function manager(w: Wallet, options: Partial<TxManagerOptions> = {}): Promise<TxManager> {
+    const m = new TxManager(w, fx.provider, store, { ...OPTIONS, ...options });
+    managers.push(m);
+    await m.start();
+    return m;
+  }
+
+  const transfer = (to = Wallet.createRandom().address) => ({
+    purpose: 'test',
+    to,
+    data: '0x',
+    value: 1n,
+    gasLimit: 21_000n,
+  });
+
+  it('stores, sends and confirms a tx, and keeps the nonce source in step', async () => {
+    const w = await wallet();
+    const m = await manager(w, { confirmations: 2 });
+    const first = await m.send(transfer());
+    expect(first).toMatchObject({
+      status: ChainTxStatus.PENDING,
+      nonce: 0n,
+      signer: w.address.toLowerCase(),
+    });
+    expect(await store.storedNextNonce(m.chain, m.address)).toBe(1n);
+
+    const waiting = m.wait(first.id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await store.get(first.id))!.status).toBe(ChainTxStatus.PENDING); // one confirmation of two
+    await fx.mine(1);
+    const { record, receipt } = await waiting;
+    expect(record).toMatchObject({ status: ChainTxStatus.MINED, minedHash: first.hashes[0] });
+    expect(record.gasUsed).toBe(21_000n);
+    expect(receipt?.status).toBe(1);
+
+    const second = await m.send(transfer());
+    expect(second.nonce).toBe(1n);
+    await fx.mine(1);
+    expect((await m.wait(second.id)).record.status).toBe(ChainTxStatus.MINED);
+  });
+
+  it('replaces a stuck tx at the same nonce with bumped fees', async () => {
+    const w = await wallet();
+    const m = await manager(w);
+    await fx.provider.send('evm_setAutomine', [false]);
+    const sent = await m.send(transfer());
+    // Base fee far above the tx's fee cap: blocks are mined without it.
+    await fx.provider.send('anvil_setNextBlockBaseFeePerGas', [toQuantity(parseUnits('500', 'gwei'))]);
+    await fx.mine(OPTIONS.stuckBlocks + 1);
+    const replaced = await eventually(async () => {
+      const r = await store.get(sent.id);
+      return r && r.replacements > 0 ? r : undefined;
+    }, 'a replacement');
+    expect(replaced.nonce).toBe(sent.nonce);
+    expect(replaced.maxFeePerGas!).toBeGreaterThan(sent.maxFeePerGas!);
+    expect(replaced.hashes[0]).toBe(sent.hashes[0]);
+
+    await fx.mine(1);
+    const { record } = await m.wait(sent.id);
+    expect(record.status).toBe(ChainTxStatus.MINED);
+    expect(record.minedHash).toBe(record.hashes[record.hashes.length - 1]);
+    expect(record.minedHash).not.toBe(sent.hashes[0]);
+    expect(await fx.provider.getTransactionCount(w.address, 'latest')).toBe(1);
+  });
+
+  it('broadcasts a tx that was stored but never sent (crash in between) when it starts again', async () => {
+    const w = await wallet();
+    const chainId = (await fx.provider.getNetwork()).chainId;
+    const fee = await fx.provider.getFeeData();
+    const raw = await w.signTransaction({
+      ...transfer(),
+      type: 2,
+      chainId,
+      nonce: 0,
+      maxFeePerGas: fee.maxFeePerGas,
+      maxPriorityFeePerGas: fee.maxPriorityFeePerGas,
+    });
+    const stored = await store.insert({
+      chainId,
+      signer: w.address.toLowerCase(),
+      nonce: 0n,
+      purpose: 'test',
+      to: transfer().to.toLowerCase(),
+      data: '0x',
+      value: 1n,
+      gasLimit: 21_000n,
+      refs: [],
+      hash: Transaction.from(raw).hash!,
+      rawTx: raw,
+      sentBlock: await fx.blockNumber(),
+      maxFeePerGas: fee.maxFeePerGas,
+      maxPriorityFeePerGas: fee.maxPriorityFeePerGas,
+      gasPrice: null,
+    });
+    expect(await fx.provider.getTransaction(stored.hashes[0])).toBeNull();
+
+    const m = await manager(w);
+    expect(m.pending().map((t) => t.id)).toEqual([stored.id]);
+    const { record } = await m.wait(stored.id);
+    expect(record).toMatchObject({ status: ChainTxStatus.MINED, minedHash: stored.hashes[0] });
+    expect(m.nextNonce()).toBe(1n);
+  });
+
+  it('gives the nonce back when the node refuses a tx for good (signer cannot pay)', async () => {
+    const w = await wallet(0n);
+    const m = await manager(w);
+    const refused = await m.send(transfer());
+    const { record } = await m.wait(refused.id);
+    expect(record).toMatchObject({
+      status: ChainTxStatus.DROPPED,
+      errorCode: ChainErrorCode.SIGNER_INSUFFICIENT_FUNDS,
+    });
+
+    await fx.provider.send('anvil_setBalance', [w.address, toQuantity(parseEther('1'))]);
+    const retried = await m.send(transfer());
+    expect(retried.nonce).toBe(refused.nonce);
+    expect((await m.wait(retried.id)).record.status).toBe(ChainTxStatus.MINED);
+  });
+
+  it('classifies node errors once into stable codes', async () => {
+    const w = await wallet();
+    const m = await manager(w);
+    const sent = await m.send(transfer());
+    await m.wait(sent.id);
+    const stale = await fx.provider.broadcastTransaction(sent.rawTx).catch((e: unknown) => e);
+    expect(classifyChainError(stale)).toMatchObject({ code: ChainErrorCode.NONCE_TOO_LOW, retryable: true });
+
+    const calls = new RedemptionCalls(
+      fx.provider,
+      fx.protocol.addresses.ticketBroker,
+      fx.protocol.addresses.bondingManager,
+    );
+    const sender = await fx.newSender(parseEther('1'));
+    const ticket = toWinningTicketRow(await fx.ticket(sender, 1000n));
+    const sim = await calls.simulate(
+      w.address,
+      calls.brokerAddress,
+      calls.encodeRedeem({ ...ticket, recipientRand: 1n }),
+    );
+    expect(sim.ok).toBe(false);
+    if (!sim.ok) {
+      expect(sim.error).toMatchObject({ code: ChainErrorCode.REVERTED, retryable: false });
+      expect(sim.error.revert?.reason).toBe('recipientRand does not match recipientRandHash');
+    }
+    const ok = await calls.simulate(w.address, calls.brokerAddress, calls.encodeRedeem(ticket));
+    expect(ok.ok && ok.gas > 21_000n).toBe(true);
+  });
+
+  it("decides a batch's tickets from its WinningTicketRedeemed logs (a bad ticket does not revert it)", async () => {
+    const calls = new RedemptionCalls(
+      fx.provider,
+      fx.protocol.addresses.ticketBroker,
+      fx.protocol.addresses.bondingManager,
+    );
+    const sender = await fx.newSender(parseEther('1'));
+    const signed = [
+      await fx.ticket(sender, 1000n),
+      await fx.ticket(sender, 2000n),
+      await fx.ticket(sender, 3000n),
+    ];
+    await redeemDirectly(fx, signed[1]);
+    const rows = signed.map(toWinningTicketRow);
+    const receipt = await (
+      await fx.owner.sendTransaction({
+        to: calls.brokerAddress,
+        data: calls.encodeBatchRedeem(rows),
+        gasLimit: 2_000_000,
+      })
+    ).wait();
+    expect(receipt!.status).toBe(1);
+    const redeemed = calls.redeemedIn(receipt!);
+    expect([...redeemed.keys()].sort()).toEqual([hashOf(signed[0]), hashOf(signed[2])].sort());
+    expect(redeemed.get(hashOf(signed[0]))).toMatchObject({ faceValue: 1000n, amountPaid: 1000n });
+    expect(redeemed.get(hashOf(signed[2]))).toMatchObject({ faceValue: 3000n, amountPaid: 3000n });
+  });
+});
