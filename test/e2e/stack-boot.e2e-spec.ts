@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deployProtocol } from '#app/chain';
@@ -27,16 +28,24 @@ describe('the four services as processes', () => {
       ETH_RPC_URL: anvil.url,
       CONTROLLER_ADDRESS: controller,
     };
-    const specs = [
+    const specs: { name: string; httpVar: string; grpcVar?: string; extra?: Record<string, string> }[] = [
       { name: 'sender', httpVar: 'SENDER_HTTP_PORT', grpcVar: 'SENDER_GRPC_URL' },
-      { name: 'recipient', httpVar: 'RECIPIENT_HTTP_PORT', grpcVar: 'RECIPIENT_GRPC_URL' },
+      {
+        name: 'recipient',
+        httpVar: 'RECIPIENT_HTTP_PORT',
+        grpcVar: 'RECIPIENT_GRPC_URL',
+        extra: {
+          RECIPIENT_ADDRESS: Wallet.createRandom().address,
+          RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
+        },
+      },
       { name: 'sender-monitor', httpVar: 'SENDER_MONITOR_HTTP_PORT', grpcVar: 'SENDER_MONITOR_GRPC_URL' },
       { name: 'redeemer', httpVar: 'REDEEMER_HTTP_PORT' },
     ];
     for (const spec of specs) {
       const http = await freePort();
       const grpc = spec.grpcVar ? await freePort() : undefined;
-      const env: Record<string, string> = { ...base, [spec.httpVar]: String(http) };
+      const env: Record<string, string> = { ...base, ...spec.extra, [spec.httpVar]: String(http) };
       if (spec.grpcVar) env[spec.grpcVar] = `127.0.0.1:${grpc}`;
       services.push({ svc: startServiceProcess(spec.name, env), http, grpc });
     }
