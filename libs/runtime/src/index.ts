@@ -1,2 +1,3 @@
 export * from './infrastructure.js';
 export * from './run-service.js';
+export * from './grpc-errors.js';

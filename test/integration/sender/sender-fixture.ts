@@ -250,7 +250,7 @@ export async function failure(
     const e = err as ServiceError;
     return {
       status: e.code,
-      code: String(e.metadata?.get('ticketpay-error-code')[0] ?? ''),
+      code: String(e.metadata?.get('error-code')[0] ?? ''),
       details: e.details,
     };
   }

@@ -7,7 +7,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { ERROR_CODE_KEY } from './error-trailers.js';
+import { ERROR_CODE_TRAILER } from '#app/chain';
 import type {
   BalanceRequest,
   BalanceResponse,
@@ -119,7 +119,7 @@ export class RecipientClient {
         { deadline: Date.now() + this.timeoutMs },
         (err, response) => {
           if (err) {
-            const code = err.metadata?.get(ERROR_CODE_KEY)[0];
+            const code = err.metadata?.get(ERROR_CODE_TRAILER)[0];
             reject(
               new RecipientCallError(
                 err.code,
