@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { ChainWatcher } from '#app/chain';
-import { MetricsRegistry } from '#app/common';
+import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
 
 /** One sender as the metrics show it. */
 export interface SenderFigures {
@@ -29,9 +29,12 @@ export class SenderMonitorMetrics {
   readonly queuedTickets: Counter<'outcome'>;
   readonly errors: Counter<'code'>;
   private readonly shown = new Map<string, string[]>();
+  private readonly ticket: TicketMetrics;
 
   constructor(metrics: MetricsRegistry, watcher: ChainWatcher) {
     const registers = [metrics.registry];
+    this.ticket = ticketMetrics(metrics);
+    this.ticket.gasPriceFrom(() => (watcher.isSynced() ? watcher.gas.gasPrice() : undefined));
     this.maxFloat = new Gauge({
       name: 'sender_monitor_max_float_wei',
       help: 'Max float per sender and recipient (may be negative), wei',
@@ -94,6 +97,7 @@ export class SenderMonitorMetrics {
     for (const r of f.recipients) {
       this.maxFloat.set({ sender: f.sender, recipient: r.recipient }, Number(r.maxFloat));
       this.pending.set({ sender: f.sender, recipient: r.recipient }, Number(r.pending));
+      this.ticket.setMaxFloat(f.sender, r.recipient, r.maxFloat);
     }
     this.shown.set(
       f.sender,
@@ -105,6 +109,7 @@ export class SenderMonitorMetrics {
     for (const recipient of this.shown.get(sender) ?? []) {
       this.maxFloat.remove({ sender, recipient });
       this.pending.remove({ sender, recipient });
+      this.ticket.forgetMaxFloat(sender, recipient);
     }
     this.deposit.remove({ sender });
     this.reserve.remove({ sender });

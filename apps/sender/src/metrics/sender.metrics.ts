@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { MetricsRegistry } from '#app/common';
+import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
 import type { Rational } from '#app/ticket';
 
 /**
@@ -17,9 +17,11 @@ export class SenderMetrics {
   private readonly errors: Counter<'method' | 'domain' | 'code'>;
   private readonly batchSeconds: Histogram;
   readonly accounts: Gauge;
+  private readonly ticket: TicketMetrics;
 
   constructor(metrics: MetricsRegistry) {
     const registers = [metrics.registry];
+    this.ticket = ticketMetrics(metrics);
     this.ticketsSent = new Counter({
       name: 'ticketpay_sender_tickets_sent_total',
       help: 'Tickets signed and returned to callers',
@@ -67,6 +69,7 @@ export class SenderMetrics {
     this.ticketsSent.inc({ sender, recipient }, tickets);
     const ev = Number(ticketEV.toDecimalString(6)) * tickets;
     if (ev > 0) this.evSent.inc({ recipient }, ev);
+    this.ticket.sent(recipient, tickets, ev);
     this.batchSeconds.observe(seconds);
   }
 

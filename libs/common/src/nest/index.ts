@@ -4,3 +4,4 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './proto-paths.js';
 export * from './redis.module.js';
+export * from './ticket-metrics.js';

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { addressParam, groupOf, pageParams, statusParam, ticketHashParam, windowParams } from './params.js';
+
+describe('ops request parameters', () => {
+  it('expands status groups and accepts raw statuses', () => {
+    expect(statusParam('unclaimed')).toEqual(['received', 'queued']);
+    expect(statusParam('in-progress,failed')).toEqual(['submitting', 'submitted', 'failed']);
+    expect(statusParam('queued, REDEEMED')).toEqual(['queued', 'redeemed']);
+    expect(statusParam(undefined)).toEqual([]);
+    expect(() => statusParam('paid')).toThrow(/unknown status "paid"/);
+    expect(groupOf('submitted' as never)).toBe('in-progress');
+  });
+
+  it('bounds paging and windows', () => {
+    expect(pageParams(undefined, undefined)).toEqual({ limit: 50, offset: 0 });
+    expect(pageParams('10', '20')).toEqual({ limit: 10, offset: 20 });
+    expect(() => pageParams('0', undefined)).toThrow(/limit/);
+    expect(() => pageParams('501', undefined)).toThrow(/limit/);
+    expect(() => pageParams('1', '-1')).toThrow(/offset/);
+    expect(windowParams(undefined, undefined)).toEqual({ windowSeconds: 3600, bucketSeconds: 60 });
+    expect(() => windowParams('86400', '1')).toThrow(/1000 buckets/);
+  });
+
+  it('checks addresses and hashes', () => {
+    expect(addressParam('0xABCDEF0123456789abcdef0123456789ABCDEF01', 'sender')).toBe(
+      '0xabcdef0123456789abcdef0123456789abcdef01',
+    );
+    expect(addressParam('', 'sender')).toBeUndefined();
+    expect(() => addressParam('0x12', 'sender')).toThrow(/sender/);
+    expect(() => ticketHashParam('0x12')).toThrow(/64 hex/);
+  });
+});

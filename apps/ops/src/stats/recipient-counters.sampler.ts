@@ -1,0 +1,91 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { OpsConfig } from '../ops.config.js';
+import { sumFirstMetric } from './prometheus-text.js';
+
+/** Newer shared names first (libs/common ticket metrics), then the Recipient's own. */
+const TICKETS_RECEIVED = ['ticketpay_tickets_recv_total', 'recipient_tickets_received_total'] as const;
+const EV_RECEIVED = ['ticketpay_ticket_value_recv_wei', 'recipient_ev_received_wei_total'] as const;
+const SCRAPE_TIMEOUT_MS = 2_000;
+const MAX_SAMPLES = 20_000;
+
+export interface CounterSample {
+  at: number;
+  ticketsReceived: number;
+  /** Float of wei: a dashboard figure, never accounting. */
+  evReceivedWei: number;
+}
+
+/**
+ * Every OPS_SAMPLE_INTERVAL_MS, reads the Recipients' /metrics and keeps the summed counters
+ * (tickets received, EV credited) in memory. Postgres only holds winning tickets, so these are
+ * the only source of "tickets received" and "EV received"; the history restarts with the service.
+ */
+@Injectable()
+export class RecipientCountersSampler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RecipientCountersSampler.name);
+  private readonly samples: CounterSample[] = [];
+  private timer?: NodeJS.Timeout;
+  private failing = false;
+
+  constructor(private readonly config: OpsConfig) {}
+
+  get enabled(): boolean {
+    return (this.config.values.OPS_RECIPIENT_METRICS_URLS ?? []).length > 0;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.enabled) return;
+    const tick = () => {
+      void this.sample().finally(() => {
+        this.timer = setTimeout(tick, this.config.values.OPS_SAMPLE_INTERVAL_MS);
+        this.timer.unref();
+      });
+    };
+    tick();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+
+  latest(): CounterSample | undefined {
+    return this.samples.at(-1);
+  }
+
+  since(from: number): CounterSample[] {
+    return this.samples.filter((s) => s.at >= from);
+  }
+
+  /** The last sample taken before `at`, the baseline of a bucket. */
+  before(at: number): CounterSample | undefined {
+    for (let i = this.samples.length - 1; i >= 0; i--) if (this.samples[i].at < at) return this.samples[i];
+    return undefined;
+  }
+
+  /** One scrape of every replica; a replica that does not answer leaves the sample out. */
+  async sample(): Promise<void> {
+    const urls = this.config.values.OPS_RECIPIENT_METRICS_URLS ?? [];
+    try {
+      const texts = await Promise.all(
+        urls.map(async (url) => {
+          const res = await fetch(url, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          return res.text();
+        }),
+      );
+      this.samples.push({
+        at: Date.now(),
+        ticketsReceived: texts.reduce((n, t) => n + (sumFirstMetric(t, TICKETS_RECEIVED) ?? 0), 0),
+        evReceivedWei: texts.reduce((n, t) => n + (sumFirstMetric(t, EV_RECEIVED) ?? 0), 0),
+      });
+      if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
+      if (this.failing) this.logger.log({ msg: 'recipient metrics readable again' });
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) {
+        this.logger.warn({ msg: 'recipient metrics not readable', error: (err as Error).message });
+      }
+      this.failing = true;
+    }
+  }
+}
