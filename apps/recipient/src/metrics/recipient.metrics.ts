@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { MetricsRegistry } from '#app/common';
+import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
 import type { Rational } from '#app/ticket';
 
 /**
@@ -9,6 +9,8 @@ import type { Rational } from '#app/ticket';
  */
 @Injectable()
 export class RecipientMetrics {
+  /** The go-livepeer-style series every service shares. */
+  readonly shared: TicketMetrics;
   readonly ticketsReceived: Counter<'sender'>;
   readonly ticketsValid: Counter<'sender'>;
   readonly ticketsWinning: Counter<'sender'>;
@@ -20,6 +22,7 @@ export class RecipientMetrics {
   readonly reconcilerRequeued: Counter;
 
   constructor(metrics: MetricsRegistry) {
+    this.shared = ticketMetrics(metrics);
     const registers = [metrics.registry];
     this.ticketsReceived = new Counter({
       name: 'recipient_tickets_received_total',

@@ -244,6 +244,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       this.metrics.faceValueWon.inc({ sender }, Number(batch.params.faceValue) * won);
     }
     if (credited.sign() > 0) this.metrics.evReceived.inc({ sender }, RecipientMetrics.approx(credited));
+    this.metrics.shared.received(sender, accepted.length, RecipientMetrics.approx(credited), won);
     for (const t of received) if (t.error) this.metrics.errors.inc({ code: t.error.code });
   }
 

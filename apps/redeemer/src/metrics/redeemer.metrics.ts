@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ChainTxRecord } from '#app/chain';
-import { MetricsRegistry } from '#app/common';
+import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
 import { QueueName, type RedeemTicketJob } from '#app/queue';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -16,6 +16,8 @@ const SCRAPE_TIMEOUT_MS = 1_000;
  */
 @Injectable()
 export class RedeemerMetrics {
+  /** The go-livepeer-style series every service shares. */
+  readonly shared: TicketMetrics;
   readonly outcomes: Counter<'status' | 'code'>;
   readonly waits: Counter<'code'>;
   readonly retries: Counter<'code'>;
@@ -33,6 +35,7 @@ export class RedeemerMetrics {
     metrics: MetricsRegistry,
     @InjectQueue(QueueName.TICKET_REDEMPTION) queue: Queue<RedeemTicketJob>,
   ) {
+    this.shared = ticketMetrics(metrics);
     const registers = [metrics.registry];
     new Gauge({
       name: 'redeemer_queue_jobs',

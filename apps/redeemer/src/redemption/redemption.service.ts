@@ -288,6 +288,7 @@ export class RedemptionService {
         if (!moved) return this.later(RedemptionCode.IN_PROGRESS, 0);
         await this.redemptions.recordCode(hash, verdict.code);
         this.metrics.outcomes.inc({ status: verdict.status, code: verdict.code });
+        this.metrics.shared.redemptionError(verdict.code);
         this.logger.log({
           msg: 'ticket final',
           ticketHash: hash,

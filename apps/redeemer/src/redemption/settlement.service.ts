@@ -134,6 +134,7 @@ export class SettlementService {
         });
         this.metrics.faceValueRedeemed.inc(Number(current.faceValue));
         this.metrics.amountPaid.inc(Number(hit.amountPaid));
+        this.metrics.shared.redeemed(current.sender, hit.amountPaid);
         if (underpaid) {
           this.logger.warn({
             msg: 'ticket redeemed below face value',
@@ -152,6 +153,7 @@ export class SettlementService {
         if (moved) {
           await this.redemptions.recordCode(hash, RedemptionCode.TICKET_USED);
           this.metrics.outcomes.inc({ status: WinningTicketStatus.FAILED, code: RedemptionCode.TICKET_USED });
+          this.metrics.shared.redemptionError(RedemptionCode.TICKET_USED);
         }
         continue;
       }
