@@ -1,0 +1,32 @@
+import { INFRA_ENV, type EnvSchema } from '#app/common';
+import { OPS_ENV } from '../apps/ops/src/ops.config.js';
+import { RECIPIENT_ENV } from '../apps/recipient/src/recipient.config.js';
+import { REDEEMER_ENV } from '../apps/redeemer/src/redeemer.config.js';
+import { SENDER_MONITOR_ENV } from '../apps/sender-monitor/src/sender-monitor.config.js';
+import { SENDER_ENV } from '../apps/sender/src/sender.config.js';
+
+/**
+ * Prints the configuration reference (README) from the config schemas themselves, so the table
+ * can never drift from what the services validate: `npm run -s config:reference`.
+ */
+const SERVICES: [string, EnvSchema][] = [
+  ['sender', SENDER_ENV],
+  ['recipient', RECIPIENT_ENV],
+  ['sender-monitor', SENDER_MONITOR_ENV],
+  ['redeemer', REDEEMER_ENV],
+  ['ops', OPS_ENV],
+];
+
+const show = (v: unknown): string =>
+  v === undefined ? '' : `\`${typeof v === 'bigint' ? v.toString() : JSON.stringify(v).replace(/^"|"$/g, '')}\``;
+const row = (name: string, f: EnvSchema[string], who: string): string =>
+  `| \`${name}\` | ${f.default !== undefined ? show(f.default) : f.optional ? '(unset)' : '**required**'}${f.secret ? ' · secret' : ''} | ${who} | ${f.description.replace(/\|/g, '\\|')} |`;
+
+const lines = ['| variable | default | read by | meaning |', '| --- | --- | --- | --- |'];
+for (const [name, field] of Object.entries(INFRA_ENV)) lines.push(row(name, field, 'all services'));
+for (const [service, schema] of SERVICES) {
+  for (const [name, field] of Object.entries(schema)) {
+    if (!(name in INFRA_ENV)) lines.push(row(name, field, service));
+  }
+}
+process.stdout.write(`${lines.join('\n')}\n`);
