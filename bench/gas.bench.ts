@@ -22,6 +22,7 @@ import {
   type TicketBrokerContract,
 } from '#app/chain';
 import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilInstance } from '#app/testing';
+import { printBenchJson } from './bench-json.js';
 
 const MAX_WIN_PROB = (1n << 256n) - 1n;
 const BATCH_SIZES = [1, 5, 20];
@@ -47,6 +48,10 @@ async function main(): Promise<void> {
       const perTicket = r.tickets ? (r.gas / BigInt(r.tickets)).toLocaleString('en-US') : '';
       console.log(`| ${r.operation} | ${r.gas.toLocaleString('en-US')} | ${perTicket} |`);
     }
+    printBenchJson(
+      'gas',
+      rows.map((r) => ({ name: r.operation, value: Number(r.gas), unit: 'gas' })),
+    );
     console.log(
       '\nRedemptions pay a recipient that already has fees and a sender whose deposit stays non-zero ' +
         '(the steady state); each ticket is a distinct winner (winProb = 2^256-1).',
@@ -266,6 +271,14 @@ async function redeemerBatchGas(): Promise<void> {
       const fmt = (x: bigint) => x.toLocaleString('en-US');
       console.log(`| ${r.tickets} | ${r.txs} | ${fmt(r.gas)} | ${fmt(r.gas / BigInt(r.tickets))} |`);
     }
+    printBenchJson(
+      'gas',
+      rows.map((r) => ({
+        name: `Redeemer, ${r.tickets} tickets in ${r.txs} tx, per ticket`,
+        value: Number(r.gas / BigInt(r.tickets)),
+        unit: 'gas',
+      })),
+    );
     console.log(
       '\nOne ticket goes out as redeemWinningTicket, several as batchRedeemWinningTickets; gas is the ' +
         "mined receipts' gasUsed. All tickets are one sender's, paid from its deposit, to a recipient that already has fees.",

@@ -35,6 +35,7 @@ import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';
 import type { LoadResult, LoadSpec } from './recipient-load.js';
+import { printBenchJson, type BenchFigure } from './bench-json.js';
 
 const run = promisify(execFile);
 
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     });
 
     const rows: string[] = [];
+    const figures: BenchFigure[] = [];
     for (const s of scenarios) {
       const spec: LoadSpec = {
         target: grpcUrl,
@@ -121,6 +123,12 @@ async function main(): Promise<void> {
       }
       const rate = result.tickets / result.seconds;
       const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+      const at = `${s.ticketsPerPayment} tickets/payment`;
+      figures.push(
+        { name: `ProcessPayment, ${at}`, value: rate, unit: 'tickets/s' },
+        { name: `ProcessPayment p50 latency, ${at}`, value: percentile(sorted, 0.5), unit: 'ms' },
+        { name: `ProcessPayment p99 latency, ${at}`, value: percentile(sorted, 0.99), unit: 'ms' },
+      );
       rows.push(
         `| ${s.ticketsPerPayment} | ${s.concurrency} | ${s.payments.toLocaleString('en-US')} | ` +
           `${fmt(rate)} | ${percentile(sorted, 0.5).toFixed(2)} | ${percentile(sorted, 0.99).toFixed(2)} | ` +
@@ -140,6 +148,7 @@ async function main(): Promise<void> {
     );
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const row of rows) console.log(row);
+    printBenchJson('recipient', figures);
     console.log(
       '\nlibrary ceiling: receiveTicketBatch on one thread (HMAC, hashes, signature recovery, lottery) with an ' +
         'in-memory nonce ledger, same batch size. Service figures add gRPC decoding, the Redis params/nonce ' +

@@ -38,6 +38,7 @@ import {
   type PriceInfo,
 } from '#app/ticket';
 import { ANVIL_PRIVATE_KEYS, freePort, startAnvil } from '#app/testing';
+import { printBenchJson } from './bench-json.js';
 
 const RUN_MS = 3_000;
 const WARMUP_MS = 500;
@@ -303,6 +304,15 @@ async function main(): Promise<void> {
           `${(r.ticketsPerSecond / rawSign).toFixed(2)} | ${(r.ticketsPerSecond / librarySign).toFixed(2)} |`,
       );
     }
+    printBenchJson('sender', [
+      { name: 'raw native signing', value: rawSign, unit: 'signatures/s' },
+      { name: 'library createTicketBatch', value: librarySign, unit: 'tickets/s' },
+      ...grpcRates.map((r) => ({
+        name: `gRPC CreateTicketBatch, batch ${r.size}`,
+        value: r.ticketsPerSecond,
+        unit: 'tickets/s',
+      })),
+    ]);
   } finally {
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));

@@ -34,6 +34,7 @@ import {
   type RecipientContext,
   type TicketBatch,
 } from '#app/ticket';
+import { printBenchJson } from './bench-json.js';
 
 const RUNS = 5;
 const RUN_MS = 600;
@@ -246,6 +247,14 @@ async function main(): Promise<void> {
     `\nworker pool, ${threads} threads (${selectCryptoBackend().name}), ${POOL_BATCHES} concurrent batches × ` +
       `${POOL_TICKETS_PER_BATCH} tickets: ${fmt(median(pool))} validations/s (${spread(pool)})`,
   );
+  printBenchJson('ticket', [
+    ...rows.flatMap(([name, f]) => [
+      { name: `${name} signature recovery`, value: median(f.recover), unit: 'recover/s' },
+      { name: `${name} ticket validation`, value: median(f.validate), unit: 'tickets/s' },
+      { name: `${name} ticket signing`, value: median(f.sign), unit: 'tickets/s' },
+    ]),
+    { name: `worker pool validation (${threads} threads)`, value: median(pool), unit: 'tickets/s' },
+  ]);
 }
 
 await main();

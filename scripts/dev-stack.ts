@@ -1,89 +1,199 @@
-import { join } from 'node:path';
-import { INFRA_ENV, parseEnv } from '#app/common';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bool, INFRA_ENV, parseEnv, str } from '#app/common';
 import { runMigrations } from '#app/database';
-import { startDevChain, type DevChain } from './dev/dev-chain.js';
+import { Console, stackLine } from './dev/console.js';
+import { PROGRESS_MARKER, parseProgressLine } from './dev/demo-broadcaster.js';
+import { fundDemoSender, prepareDemoFiles } from './dev/demo-setup.js';
+import { startDevChain, startRoundKeeper } from './dev/dev-chain.js';
+import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
 import { ensureDatabase, ensureRedis } from './dev/local-stores.js';
 import { ProcessGroup } from './dev/process-group.js';
+import { DemoProgress, formatProgress } from './dev/progress.js';
+import { startRedisServer } from './dev/redis-server.js';
+import { choosePorts, serviceSpecs } from './dev/services.js';
 
 /**
- * `npm start`: the whole system on one machine. Uses DATABASE_URL, REDIS_URL, ETH_RPC_URL and
- * CONTROLLER_ADDRESS when given; otherwise local Postgres/Redis and a dev chain (anvil) with the
- * contracts deployed, its state kept in `.ticketpay/` so a restart reuses it.
+ * `npm start`: the whole system on one machine, with a demo broadcaster paying the demo
+ * orchestrator. Uses DATABASE_URL, REDIS_URL, ETH_RPC_URL + CONTROLLER_ADDRESS when given;
+ * otherwise embedded Postgres, a redis-server from PATH and anvil with the contracts deployed, all
+ * keeping their state in TICKETPAY_STATE_DIR (default `.ticketpay/`) so a restart continues.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
-const STATE_DIR = join(ROOT, '.ticketpay');
-const SERVICES = [
-  { name: 'sender', health: 8920 },
-  { name: 'recipient', health: 8921 },
-  { name: 'sender-monitor', health: 8925 },
-  { name: 'redeemer', health: 8933 },
-] as const;
+
+const STACK_ENV = {
+  DATABASE_URL: { ...INFRA_ENV.DATABASE_URL, default: undefined, optional: true },
+  REDIS_URL: { ...INFRA_ENV.REDIS_URL, default: undefined, optional: true },
+  ETH_RPC_URL: { ...INFRA_ENV.ETH_RPC_URL, default: undefined, optional: true },
+  CONTROLLER_ADDRESS: { ...INFRA_ENV.CONTROLLER_ADDRESS, optional: true },
+  TICKETPAY_STATE_DIR: {
+    parse: str,
+    default: join(ROOT, '.ticketpay'),
+    description: 'where the embedded Postgres, Redis and anvil keep their data, and the demo its keys',
+  },
+  TICKETPAY_FREE_PORTS: {
+    parse: bool,
+    default: false,
+    description: 'give every service a free port instead of its usual one (tests, a second stack)',
+  },
+  TICKETPAY_DEMO: { parse: bool, default: true, description: 'run the demo broadcaster' },
+};
+
+/** Stop order: the traffic first, then the services, then the stores they write to. */
+const STOP_TIERS = [
+  ['demo-broadcaster'],
+  ['sender', 'recipient', 'ops'],
+  ['redeemer', 'sender-monitor'],
+  ['anvil'],
+  ['redis'],
+  ['postgres'],
+];
 
 async function main(): Promise<void> {
-  const given = parseEnv(
-    {
-      DATABASE_URL: { ...INFRA_ENV.DATABASE_URL, default: 'postgres://postgres@127.0.0.1:5432/ticketpay' },
-      REDIS_URL: INFRA_ENV.REDIS_URL,
-      ETH_RPC_URL: { ...INFRA_ENV.ETH_RPC_URL, default: undefined, optional: true },
-      CONTROLLER_ADDRESS: { ...INFRA_ENV.CONTROLLER_ADDRESS, optional: true },
-    },
-    process.env,
-  );
-  await ensureDatabase(given.DATABASE_URL);
-  await ensureRedis(given.REDIS_URL);
-  const applied = await runMigrations(given.DATABASE_URL);
-  log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema is up to date');
+  const env = parseEnv(STACK_ENV, process.env);
+  const stateDir = resolve(env.TICKETPAY_STATE_DIR);
+  mkdirSync(stateDir, { recursive: true });
+  // Postgres runs as the `postgres` user when we are root: it must be able to reach its data.
+  if (userInfo().uid === 0) chmodSync(stateDir, 0o755);
+  takeLock(stateDir);
 
-  let chain: DevChain | undefined;
-  let rpcUrl = given.ETH_RPC_URL;
-  let controller = given.CONTROLLER_ADDRESS;
-  if (!rpcUrl || !controller) {
-    if (rpcUrl || controller) throw new Error('set both ETH_RPC_URL and CONTROLLER_ADDRESS, or neither');
-    chain = await startDevChain(STATE_DIR);
-    rpcUrl = chain.rpcUrl;
-    controller = chain.controller;
-    log(`dev chain ${rpcUrl}, Controller ${controller}`);
-  }
-
-  const group = new ProcessGroup();
-  const env = {
-    ...process.env,
-    DATABASE_URL: given.DATABASE_URL,
-    REDIS_URL: given.REDIS_URL,
-    ETH_RPC_URL: rpcUrl,
-    CONTROLLER_ADDRESS: controller,
-    LOG_FORMAT: 'text',
-  };
+  const out = new Console();
+  const log = (msg: string) => out.line(stackLine(msg));
+  const group = new ProcessGroup(out);
+  let stopRoundKeeper: (() => void) | undefined;
+  let progress: DemoProgress | undefined;
+  let progressTimer: NodeJS.Timeout | undefined;
   let shuttingDown = false;
+
   const shutdown = async (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    clearInterval(progressTimer);
+    out.releaseStatus();
     log('stopping…');
-    await group.stop();
-    await chain?.anvil.stop();
+    await group.stop(STOP_TIERS.slice(0, 3), { rest: false });
+    stopRoundKeeper?.();
+    await progress?.close().catch(() => {});
+    await group.stop(STOP_TIERS);
+    releaseLock(stateDir);
+    log(code === 0 ? 'stopped' : 'stopped after a failure');
     process.exit(code);
   };
-  for (const svc of SERVICES) {
-    group.start(
-      svc.name,
-      process.execPath,
-      [join(ROOT, 'dist', 'apps', svc.name, 'src', 'main.js')],
-      env,
-      (code) => {
-        if (!shuttingDown) void shutdown(code ?? 1);
-      },
-    );
-  }
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  const failed = () => void shutdown(1);
+  let interrupts = 0;
+  const onSignal = () => {
+    // A second Ctrl-C while stopping: stop waiting.
+    if (++interrupts > 1) process.exit(130);
+    void shutdown(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
-  await Promise.all(SERVICES.map((svc) => waitHealthy(svc.health)));
-  log('all services are healthy:');
-  for (const svc of SERVICES) log(`  ${svc.name.padEnd(15)} http://127.0.0.1:${svc.health}/health`);
-  log('press Ctrl-C to stop');
+  try {
+    log(`state in ${stateDir}`);
+    let databaseUrl = env.DATABASE_URL;
+    if (databaseUrl) {
+      await ensureDatabase(databaseUrl);
+    } else {
+      databaseUrl = (await startEmbeddedPostgres(join(stateDir, 'pg'), group, failed)).url;
+      log(`embedded Postgres on ${new URL(databaseUrl).host}`);
+    }
+    let redisUrl = env.REDIS_URL;
+    if (redisUrl) {
+      await ensureRedis(redisUrl);
+    } else {
+      redisUrl = (await startRedisServer(join(stateDir, 'redis'), group, failed)).url;
+      log(`redis-server on ${new URL(redisUrl).host}`);
+    }
+    const applied = await runMigrations(databaseUrl);
+    log(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema is up to date');
+
+    let rpcUrl = env.ETH_RPC_URL;
+    let controller = env.CONTROLLER_ADDRESS;
+    const demo = await prepareDemoFiles(stateDir);
+    if (!rpcUrl || !controller) {
+      if (rpcUrl || controller) throw new Error('set both ETH_RPC_URL and CONTROLLER_ADDRESS, or neither');
+      const chain = await startDevChain(stateDir, group, failed);
+      rpcUrl = chain.rpcUrl;
+      controller = chain.controller;
+      log(`dev chain ${rpcUrl}, Controller ${controller}`);
+      stopRoundKeeper = startRoundKeeper(chain, log);
+      const { funded, deposit } = await fundDemoSender(chain);
+      log(
+        `demo sender ${demo.senderAddress} ${funded ? 'funded' : 'already funded'} ` +
+          `(deposit ${deposit / 10n ** 15n} mETH); demo recipient ${demo.recipientAddress} registered`,
+      );
+    }
+
+    const ports = await choosePorts(env.TICKETPAY_FREE_PORTS);
+    const specs = serviceSpecs(ROOT, ports, demo);
+    const base = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      ETH_RPC_URL: rpcUrl,
+      CONTROLLER_ADDRESS: controller,
+      LOG_FORMAT: 'text',
+      TICKETPAY_STATE_DIR: stateDir,
+    };
+    for (const spec of specs) {
+      group.start(spec.name, process.execPath, [spec.entry], {
+        env: { ...base, ...spec.env },
+        onUnexpectedExit: failed,
+      });
+    }
+    await Promise.all(specs.map((spec) => waitHealthy(spec.name, spec.httpPort)));
+    log('all services are healthy:');
+    for (const spec of specs) {
+      const grpc = spec.grpc ? `  gRPC ${spec.grpc}` : '';
+      log(`  ${spec.name.padEnd(15)} http://127.0.0.1:${spec.httpPort}/health${grpc}`);
+    }
+    const ops = specs.find((s) => s.name === 'ops');
+    if (ops) {
+      log(`dashboard: http://127.0.0.1:${ops.httpPort}/  (API token in ${demo.opsApiTokenFile})`);
+    }
+
+    if (env.TICKETPAY_DEMO) {
+      progress = new DemoProgress(databaseUrl);
+      group.start(
+        'demo-broadcaster',
+        process.execPath,
+        [join(ROOT, 'dist', 'scripts', 'dev', 'demo-broadcaster.js')],
+        {
+          env: {
+            ...base,
+            DEMO_SENDER_GRPC_URL: `127.0.0.1:${ports.senderGrpc}`,
+            DEMO_RECIPIENT_GRPC_URL: `127.0.0.1:${ports.recipientGrpc}`,
+            DEMO_SENDER_API_TOKEN: demo.apiToken,
+            DEMO_COUNTERS_FILE: demo.countersFile,
+          },
+          intercept: (line) => {
+            const counters = parseProgressLine(line);
+            if (counters) progress?.update(counters);
+            return line.startsWith(PROGRESS_MARKER);
+          },
+          onUnexpectedExit: failed,
+        },
+      );
+      const refresh = async () => {
+        try {
+          if (progress && !shuttingDown) out.setStatus(formatProgress(await progress.read()));
+        } catch {
+          // The database may be stopping; the next refresh tries again.
+        }
+      };
+      progressTimer = setInterval(() => void refresh(), 1_000);
+    }
+    log(`processes: ${JSON.stringify(group.pids())}`);
+    log('press Ctrl-C to stop');
+  } catch (err) {
+    out.line(stackLine(`npm start failed: ${err instanceof Error ? err.message : String(err)}`));
+    await shutdown(1);
+  }
 }
 
-async function waitHealthy(port: number, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(name: string, port: number, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -92,13 +202,34 @@ async function waitHealthy(port: number, timeoutMs = 60_000): Promise<void> {
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`service on port ${port} did not become healthy within ${timeoutMs / 1000} s`);
+  throw new Error(`${name} (port ${port}) did not become healthy within ${timeoutMs / 1000} s`);
 }
 
-function log(msg: string): void {
-  process.stdout.write(`\x1b[1mticketpay\x1b[0m      │ ${msg}\n`);
+/** One stack per state directory: two would share (and corrupt) the same data. */
+function takeLock(stateDir: string): void {
+  const lock = join(stateDir, 'stack.pid');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new Error(`another npm start (pid ${pid}) is using ${stateDir}`);
+    }
+  }
+  writeFileSync(lock, String(process.pid));
+}
+
+function releaseLock(stateDir: string): void {
+  rmSync(join(stateDir, 'stack.pid'), { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 main().catch((err: unknown) => {
