@@ -21,7 +21,10 @@ const installed = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   process.stdout.write('setup: installing packages (npm ci)\n');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // Where the registry serves no other-platform builds of native packages, npm ci refuses any
+  // lockfile as out of sync; npm install then installs exactly the locked versions.
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (ci.status !== 0) run('npm', ['install', '--no-audit', '--no-fund']);
 }
 run(process.execPath, [join(root, 'scripts', 'compile-contracts.mjs')]);
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
