@@ -122,9 +122,9 @@ export class GrpcErrorMapper {
 
   classify(err: unknown): ClassifiedError {
     if (err instanceof AppError) {
-      const mapped = this.tables[err.domain]?.[err.code];
-      if (mapped !== undefined)
-        return { status: mapped, domain: err.domain, code: err.code, message: err.message };
+      const { domain, code, message } = err as AppError<string>;
+      const mapped = this.tables[domain]?.[code];
+      if (mapped !== undefined) return { status: mapped, domain, code, message };
     }
     return { status: status.INTERNAL, domain: 'internal', code: 'INTERNAL', message: 'internal error' };
   }

@@ -2,3 +2,4 @@ export * from './anvil.js';
 export * from './grpc-health.js';
 export * from './ports.js';
 export * from './service-process.js';
+export * from './rpc-proxy.js';
