@@ -18,7 +18,9 @@ const SERVICES: [string, EnvSchema][] = [
 ];
 
 const show = (v: unknown): string =>
-  v === undefined ? '' : `\`${typeof v === 'bigint' ? v.toString() : JSON.stringify(v).replace(/^"|"$/g, '')}\``;
+  v === undefined
+    ? ''
+    : `\`${typeof v === 'bigint' ? v.toString() : JSON.stringify(v).replace(/^"|"$/g, '')}\``;
 const row = (name: string, f: EnvSchema[string], who: string): string =>
   `| \`${name}\` | ${f.default !== undefined ? show(f.default) : f.optional ? '(unset)' : '**required**'}${f.secret ? ' · secret' : ''} | ${who} | ${f.description.replace(/\|/g, '\\|')} |`;
 
