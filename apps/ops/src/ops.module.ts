@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { RemoteSenderMonitor } from '#app/chain';
 import { QueueModule } from '#app/queue';
 import { infrastructure } from '#app/runtime';
@@ -7,6 +8,7 @@ import { SignedRequestVerifier } from './auth/signed-request.verifier.js';
 import { RedeemerOpsClient } from './clients/redeemer-ops.client.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { DocsController } from './docs/docs.controller.js';
+import { OpsHttpFilter } from './http/ops-http.filter.js';
 import { OpsConfig } from './ops.config.js';
 import { QueueBoardModule } from './queue-board/queue-board.module.js';
 import { SenderReads } from './senders/sender-reads.service.js';
@@ -42,6 +44,9 @@ export class OpsModule {
       ],
       providers: [
         { provide: OpsConfig, useValue: config },
+        // Global too: a body the JSON parser rejects fails before any controller's filter runs,
+        // and must still get the API's coded `{domain, code, message}` answer.
+        { provide: APP_FILTER, useClass: OpsHttpFilter },
         {
           provide: RemoteSenderMonitor,
           useFactory: () =>

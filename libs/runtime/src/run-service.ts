@@ -3,6 +3,7 @@ import type { DynamicModule } from '@nestjs/common';
 import {
   bootstrapService,
   createLogger,
+  readGrpcServerTls,
   runMain,
   type ConfigInstance,
   type EnvValues,
@@ -42,6 +43,7 @@ export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: Ser
             packages: spec.grpcPackages,
             protoPaths: spec.grpcProtoPaths,
             includeDirs: spec.grpcIncludeDirs,
+            tls: readGrpcServerTls(env),
           }
         : undefined,
     });

@@ -12,6 +12,7 @@ import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sende
 import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
 import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';
 import { startRedeemerChain, type RedeemerChainFixture } from '../redeemer/redeemer-fixture.js';
+import { privateDatabase } from '../../support/private-database.js';
 
 export const OPS_TOKEN = 'ops-test-token-0123456789abcdef';
 const REDEEMER_TOKEN = 'ops-test-redeemer-token-0123456789';
@@ -36,8 +37,10 @@ const quiet = () => new ConsoleLogger('test', { logLevels: ['fatal'] });
  */
 export async function startOpsStack(name: string, opsEnv: Record<string, string> = {}): Promise<OpsStack> {
   const fx = await startRedeemerChain();
+  // The ops API reports totals over the whole database: a private one keeps other files' winners out.
+  const db = await privateDatabase(`ops_${name}`);
   const base = {
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: db.url,
     REDIS_URL: inject('redisUrl'),
     REDIS_PREFIX: `${inject('redisPrefix')}${name}:`,
     ETH_RPC_URL: fx.anvil.url,
@@ -116,11 +119,13 @@ export async function startOpsStack(name: string, opsEnv: Record<string, string>
       stop: async () => {
         for (const app of apps.reverse()) await app.close();
         await fx.stop();
+        await db.drop();
       },
     };
   } catch (err) {
     for (const app of apps.reverse()) await app.close().catch(() => undefined);
     await fx.stop();
+    await db.drop();
     throw err;
   }
 }

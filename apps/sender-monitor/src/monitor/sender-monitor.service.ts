@@ -43,6 +43,9 @@ import { maxFloat, reserveAllocation } from './max-float.js';
 import { PendingRedemptions, type PendingAmounts } from './pending-redemptions.js';
 import { SENDER_MONITOR_OPTIONS, type SenderMonitorOptions } from './sender-monitor.options.js';
 
+/** Largest value of the Postgres bigint columns a stored ticket's block numbers go to. */
+const MAX_INT64 = (1n << 63n) - 1n;
+
 export interface Validity {
   valid: boolean;
   errorCode?: TicketErrorCode;
@@ -261,6 +264,14 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
     }
     if (!validateWinningTicket(ticket.recipient, ticket, ticket.sig, ticket.recipientRand)) {
       throw new SenderMonitorError(SenderMonitorErrorCode.TICKET_NOT_WINNING, 'ticket did not win');
+    }
+    // The signature does not cover expiration_block, and it is stored as a Postgres bigint: a
+    // caller-chosen value past int64 must be refused here, not fail the insert as INTERNAL.
+    if (ticket.paramsExpirationBlock > MAX_INT64) {
+      throw new SenderMonitorError(
+        SenderMonitorErrorCode.INVALID_ARGUMENT,
+        'expiration_block is larger than any block number (int64)',
+      );
     }
     let result: IntakeResult;
     try {

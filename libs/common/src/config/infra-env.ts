@@ -39,6 +39,21 @@ export const INFRA_ENV = {
     parse: address,
     description: 'address of the Livepeer Controller; every other contract is discovered from it',
   },
+  GRPC_TLS_CERT_FILE: {
+    parse: str,
+    optional: true,
+    description: 'PEM certificate chain the gRPC server presents; with GRPC_TLS_KEY_FILE turns TLS on',
+  },
+  GRPC_TLS_KEY_FILE: {
+    parse: str,
+    optional: true,
+    description: 'PEM private key of GRPC_TLS_CERT_FILE (the file is read, its path is not secret)',
+  },
+  GRPC_TLS_CLIENT_CA_FILE: {
+    parse: str,
+    optional: true,
+    description: 'PEM CA bundle; when set, gRPC clients must present a certificate it signed (mTLS)',
+  },
   HTTP_HOST: { parse: str, default: '127.0.0.1', description: 'host for /health and /metrics' },
   LOG_FORMAT: {
     parse: oneOf(['json', 'text'] as const),

@@ -1,6 +1,21 @@
-import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { Metadata, ServerCredentials, status } from '@grpc/grpc-js';
+import { Catch } from '@nestjs/common';
+import type {
+  ArgumentsHost,
+  CallHandler,
+  DynamicModule,
+  ExecutionContext,
+  INestApplication,
+  LoggerService,
+  NestInterceptor,
+  RpcExceptionFilter,
+  Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { throwError, type Observable } from 'rxjs';
+import { ProtoError, ProtoErrorCode } from '#app/proto';
 import { ConfigError } from '../config/config-error.js';
 import { HEALTH_PROTO_PATH } from './proto-paths.js';
 
@@ -12,6 +27,75 @@ export interface GrpcEndpoint {
   protoPaths?: string[];
   /** Include dirs for proto imports. */
   includeDirs?: string[];
+  /** Serve over TLS (mTLS when `clientCa` is set); plaintext when absent. */
+  tls?: GrpcServerTls;
+}
+
+/** PEM material of a TLS gRPC server. */
+export interface GrpcServerTls {
+  cert: Buffer;
+  key: Buffer;
+  /** CA bundle that client certificates must chain to; makes a client certificate mandatory. */
+  clientCa?: Buffer;
+}
+
+/** The GRPC_TLS_* settings of INFRA_ENV. */
+export interface GrpcTlsFiles {
+  GRPC_TLS_CERT_FILE?: string;
+  GRPC_TLS_KEY_FILE?: string;
+  GRPC_TLS_CLIENT_CA_FILE?: string;
+}
+
+/**
+ * Reads the gRPC server's TLS files at boot, so a wrong path or a half configuration stops the
+ * service with one ConfigError instead of silently serving plaintext. Messages name the setting,
+ * never the file's content (the key is a secret).
+ */
+export function readGrpcServerTls(files: GrpcTlsFiles): GrpcServerTls | undefined {
+  const { GRPC_TLS_CERT_FILE: certFile, GRPC_TLS_KEY_FILE: keyFile } = files;
+  const caFile = files.GRPC_TLS_CLIENT_CA_FILE;
+  const problems: string[] = [];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    problems.push('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together');
+  }
+  if (certFile === undefined && caFile !== undefined) {
+    problems.push('GRPC_TLS_CLIENT_CA_FILE needs GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (certFile === undefined || keyFile === undefined) return undefined;
+  const read = (name: string, path: string): Buffer => {
+    try {
+      const pem = readFileSync(path);
+      if (!pem.toString('latin1').includes('-----BEGIN ')) throw new Error('not a PEM file');
+      return pem;
+    } catch (err) {
+      const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+      problems.push(`${name}=${JSON.stringify(path)} cannot be used: ${why}`);
+      return Buffer.alloc(0);
+    }
+  };
+  const tls: GrpcServerTls = {
+    cert: read('GRPC_TLS_CERT_FILE', certFile),
+    key: read('GRPC_TLS_KEY_FILE', keyFile),
+    clientCa: caFile === undefined ? undefined : read('GRPC_TLS_CLIENT_CA_FILE', caFile),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return tls;
+}
+
+function serverCredentials(tls: GrpcServerTls | undefined): ServerCredentials | undefined {
+  if (!tls) return undefined;
+  try {
+    return ServerCredentials.createSsl(
+      tls.clientCa ?? null,
+      [{ cert_chain: tls.cert, private_key: tls.key }],
+      tls.clientCa !== undefined,
+    );
+  } catch (err) {
+    throw new ConfigError([
+      `gRPC TLS material is unusable: ${err instanceof Error ? err.message : String(err)}`,
+    ]);
+  }
 }
 
 export interface ServiceBootstrap {
@@ -33,6 +117,8 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
   if (opts.grpc) {
     const options: GrpcOptions['options'] = {
       url: opts.grpc.url,
+      credentials: serverCredentials(opts.grpc.tls),
+      onLoadPackageDefinition: (pkg: Record<string, unknown>) => tolerateMalformedRequests(pkg),
       package: ['grpc.health.v1', ...(opts.grpc.packages ?? [])],
       protoPath: [HEALTH_PROTO_PATH, ...(opts.grpc.protoPaths ?? [])],
       loader: {
@@ -44,6 +130,8 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
         includeDirs: opts.grpc.includeDirs,
       },
     };
+    app.useGlobalInterceptors(new RejectMalformedRequests());
+    app.useGlobalFilters(new MalformedRequestFilter());
     app.connectMicroservice({ transport: Transport.GRPC, options }, { inheritAppConfig: true });
     await app.startAllMicroservices();
   }
@@ -54,8 +142,73 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     service: opts.name,
     http: await app.getUrl(),
     grpc: opts.grpc?.url,
+    grpcTls: opts.grpc ? (opts.grpc.tls ? (opts.grpc.tls.clientCa ? 'mtls' : 'tls') : 'off') : undefined,
   });
   return app;
+}
+
+/** What a request that is not its method's protobuf message decodes to (see below). */
+class MalformedRequest {}
+
+/**
+ * grpc-js answers a request it cannot deserialize itself, with INTERNAL and no error code, before
+ * any of our code runs. Every method's deserializer is wrapped so such bytes reach the handler
+ * pipeline as a MalformedRequest instead, where RejectMalformedRequests turns them into the coded
+ * MALFORMED_MESSAGE error (INVALID_ARGUMENT) that every app's exception filter maps.
+ */
+function tolerateMalformedRequests(pkg: Record<string, unknown>): void {
+  for (const definition of Object.values(pkg)) {
+    // Message and enum definitions carry `format`; services are maps of method definitions.
+    if (!definition || typeof definition !== 'object' || 'format' in definition) continue;
+    for (const method of Object.values(definition as Record<string, unknown>)) {
+      const m = method as { requestDeserialize?: (bytes: Buffer) => unknown } | undefined;
+      const original = m?.requestDeserialize;
+      if (typeof original !== 'function') continue;
+      m!.requestDeserialize = (bytes: Buffer) => {
+        try {
+          return original(bytes);
+        } catch {
+          return new MalformedRequest();
+        }
+      };
+    }
+  }
+}
+
+class RejectMalformedRequests implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'rpc' && context.switchToRpc().getData() instanceof MalformedRequest) {
+      throw new ProtoError(
+        ProtoErrorCode.MALFORMED_MESSAGE,
+        'the request is not a valid message for this method',
+      );
+    }
+    return next.handle();
+  }
+}
+
+/**
+ * The coded answer for a ProtoError no controller filter handled (grpc.health.v1 has none): the
+ * apps' own filters take precedence, so this only backs them up. HTTP gets a 400 of the same shape.
+ */
+@Catch(ProtoError)
+class MalformedRequestFilter implements RpcExceptionFilter<ProtoError> {
+  catch(err: ProtoError, host: ArgumentsHost): Observable<never> {
+    if (host.getType() === 'http') {
+      const res = host.switchToHttp().getResponse<{ status(code: number): { json(body: unknown): void } }>();
+      res.status(400).json({ domain: err.domain, code: err.code, message: err.message });
+      return throwError(() => err);
+    }
+    const metadata = new Metadata();
+    metadata.set('error-code', err.code);
+    metadata.set('error-domain', err.domain);
+    return throwError(() => ({
+      code: status.INVALID_ARGUMENT,
+      message: err.message,
+      details: err.message,
+      metadata,
+    }));
+  }
 }
 
 const SHUTDOWN_GRACE_MS = 15_000;

@@ -1,0 +1,240 @@
+// Soak: the Recipient (in this process) under a steady rate of payments over gRPC on loopback,
+// against real Postgres, Redis and anvil, for a bounded time. Every window prints heap after a
+// full GC, RSS, p50/p99 latency; at the end, every winning ticket the replies reported must be in
+// Postgres with its redemption job queued (none lost). Prints figures; never fails on speed, only
+// on a lost ticket or a failed payment.
+// Run: npm run bench:soak   (SOAK_SECONDS=180, SOAK_RATE=40 payments/s, SOAK_WINDOW_SECONDS=15)
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { ConsoleLogger } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Wallet, parseEther, toQuantity } from 'ethers';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { deployProtocol, ticketBrokerAt } from '#app/chain';
+import { bootstrapService } from '#app/common';
+import { runMigrations } from '#app/database';
+import { paymentCodec, priceInfoCodec, ticketParamsCodec } from '#app/proto';
+import { bullPrefix, QueueName } from '#app/queue';
+import { ANVIL_PRIVATE_KEYS, freePort, startAnvil } from '#app/testing';
+import {
+  bytesToHex,
+  createTicketBatch,
+  hexToBytes,
+  paymentFromTicketBatch,
+  pricePerPixel,
+} from '#app/ticket';
+import { RecipientClient } from '../apps/recipient/src/grpc/recipient.client.js';
+import type { GetTicketParamsResponse } from '../apps/recipient/src/grpc/recipient.messages.js';
+import { RECIPIENT_GRPC } from '../apps/recipient/src/grpc/recipient.proto-paths.js';
+import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
+import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
+import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? '180');
+const RATE = Number(process.env.SOAK_RATE ?? '40');
+const WINDOW_SECONDS = Number(process.env.SOAK_WINDOW_SECONDS ?? '15');
+/** New params after this many payments, as a broadcaster refreshes them. */
+const PAYMENTS_PER_PARAMS = 200;
+const PRICE = { pricePerUnit: '1200', pixelsPerUnit: '1' };
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+interface Window {
+  payments: number;
+  latencies: number[];
+}
+
+async function main(): Promise<void> {
+  const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const dbName = `ticketpay_soak_${runId}`;
+  const redisPrefix = `ticketpay-soak:${runId}:`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const dbUrl = new URL(TEST_POSTGRES_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const anvil = await startAnvil();
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  let app: Awaited<ReturnType<typeof bootstrapService>> | undefined;
+  let client: RecipientClient | undefined;
+  try {
+    await runMigrations(dbUrl.toString());
+    const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider);
+    const recipient = Wallet.createRandom().address.toLowerCase();
+    const protocol = await deployProtocol(owner, { recipients: [recipient] });
+    const sender = new Wallet(Wallet.createRandom().privateKey, anvil.provider);
+    await anvil.provider.send('anvil_setBalance', [sender.address, toQuantity(parseEther('1000'))]);
+    await (
+      await ticketBrokerAt(protocol.addresses.ticketBroker, sender).fundDepositAndReserve(
+        parseEther('10'),
+        parseEther('100'),
+        { value: parseEther('110') },
+      )
+    ).wait();
+    const grpcUrl = `127.0.0.1:${await freePort()}`;
+    app = await bootstrapService({
+      name: 'recipient',
+      module: RecipientModule.forRoot(
+        RecipientConfig.fromEnv({
+          DATABASE_URL: dbUrl.toString(),
+          REDIS_URL: TEST_REDIS_URL,
+          REDIS_PREFIX: redisPrefix,
+          ETH_RPC_URL: anvil.url,
+          CONTROLLER_ADDRESS: protocol.controller,
+          RECIPIENT_ADDRESS: recipient,
+          RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
+          // One ticket in ten wins: winners flow to Postgres and the queue all along.
+          RECIPIENT_TICKET_EV: '1000000000000',
+          RECIPIENT_MAX_FACE_VALUE: '10000000000000',
+          RECIPIENT_REDEEM_GAS: '100',
+          RECIPIENT_MAX_SENDER_NONCES: String(PAYMENTS_PER_PARAMS + 10),
+        }),
+      ),
+      logger: new ConsoleLogger('soak', { logLevels: ['fatal'] }),
+      http: { host: '127.0.0.1', port: 0 },
+      grpc: { url: grpcUrl, ...RECIPIENT_GRPC },
+      exitOnSignals: false,
+    });
+    client = new RecipientClient(grpcUrl);
+    const key = hexToBytes(sender.privateKey, 'key', 32);
+    const senderBytes = hexToBytes(sender.address.toLowerCase(), 'sender', 20);
+
+    let issued: GetTicketParamsResponse | undefined;
+    let nonce = 0;
+    const winners = new Set<string>();
+    let failed = 0;
+    let window: Window = { payments: 0, latencies: [] };
+    const all: number[] = [];
+    const rows: string[] = [];
+    const heapSamples: number[] = [];
+
+    const pay = async (): Promise<void> => {
+      if (!issued || nonce >= PAYMENTS_PER_PARAMS) {
+        issued = await client!.getTicketParams({ sender: senderBytes, price: PRICE });
+        nonce = 0;
+      }
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      const price = priceInfoCodec.fromMessage(issued.priceInfo);
+      const batch = createTicketBatch({
+        params,
+        expirationParams: params.expirationParams!,
+        pricePerPixel: pricePerPixel(price),
+        nonces: [++nonce],
+        privateKey: key,
+      });
+      const payment = paymentCodec.toMessage(paymentFromTicketBatch(batch, price));
+      const started = performance.now();
+      try {
+        const res = await client!.processPayment({ payment, jobId: 'soak' });
+        const ms = performance.now() - started;
+        window.latencies.push(ms);
+        all.push(ms);
+        window.payments++;
+        if (res.acceptedCount !== 1) failed++;
+        for (const t of res.tickets) if (t.won) winners.add(bytesToHex(t.ticketHash));
+      } catch {
+        failed++;
+      }
+    };
+
+    const sample = (elapsed: number) => {
+      gc();
+      const mem = process.memoryUsage();
+      heapSamples.push(mem.heapUsed);
+      const sorted = [...window.latencies].sort((a, b) => a - b);
+      rows.push(
+        `| ${elapsed.toFixed(0)} | ${window.payments} | ${(window.payments / WINDOW_SECONDS).toFixed(1)} | ` +
+          `${pct(sorted, 0.5).toFixed(2)} | ${pct(sorted, 0.99).toFixed(2)} | ${mb(mem.heapUsed)} | ${mb(mem.rss)} |`,
+      );
+      console.log(rows.at(-1));
+      window = { payments: 0, latencies: [] };
+    };
+
+    console.log(`soak: ${SECONDS} s at ${RATE} payments/s (1 ticket each), windows of ${WINDOW_SECONDS} s`);
+    console.log('| t (s) | payments | /s | p50 ms | p99 ms | heap MB (after GC) | rss MB |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    const t0 = performance.now();
+    let nextWindow = WINDOW_SECONDS * 1000;
+    const inFlight = new Set<Promise<void>>();
+    // Open loop: payments start on a fixed schedule whatever the latency, as real traffic does.
+    for (let i = 0; ; i++) {
+      const due = (i * 1000) / RATE;
+      const now = performance.now() - t0;
+      if (due >= SECONDS * 1000) break;
+      if (due > now) await new Promise((r) => setTimeout(r, due - now));
+      const p = pay().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (performance.now() - t0 >= nextWindow) {
+        sample(nextWindow / 1000);
+        nextWindow += WINDOW_SECONDS * 1000;
+      }
+    }
+    await Promise.all(inFlight);
+
+    // No winner lost: each one the replies reported is in Postgres and has its redemption job.
+    const db = new pg.Client({ connectionString: dbUrl.toString() });
+    await db.connect();
+    const stored = new Set(
+      (
+        await db.query<{ ticket_hash: string }>(
+          'SELECT ticket_hash FROM winning_ticket WHERE recipient = $1',
+          [recipient],
+        )
+      ).rows.map((r) => r.ticket_hash),
+    );
+    await db.end();
+    const queue = new Queue(QueueName.TICKET_REDEMPTION, {
+      connection: redis,
+      prefix: bullPrefix(redisPrefix),
+    });
+    let queued = 0;
+    for (const hash of winners) if (await queue.getJob(hash)) queued++;
+    await queue.close();
+    const missing = [...winners].filter((h) => !stored.has(h));
+    const sorted = [...all].sort((a, b) => a - b);
+    const growth = heapSamples.length > 2 ? heapSamples.at(-1)! - heapSamples[1] : 0;
+    console.log('');
+    console.log(
+      `payments ${all.length}, failed ${failed}, p50 ${pct(sorted, 0.5).toFixed(2)} ms, ` +
+        `p99 ${pct(sorted, 0.99).toFixed(2)} ms, max ${sorted.at(-1)?.toFixed(2)} ms`,
+    );
+    console.log(
+      `winners reported ${winners.size}, stored ${stored.size}, queued ${queued}, missing ${missing.length}`,
+    );
+    console.log(
+      `heap after GC: first window ${mb(heapSamples[1] ?? 0)} MB → last ${mb(heapSamples.at(-1) ?? 0)} MB (${growth >= 0 ? '+' : ''}${mb(growth)} MB)`,
+    );
+    if (missing.length > 0 || queued !== winners.size || stored.size !== winners.size || failed > 0) {
+      throw new Error('a ticket was lost or a payment failed');
+    }
+  } finally {
+    client?.close();
+    await app?.close();
+    redis.disconnect();
+    await anvil.stop();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+    const cleanup = new Redis(TEST_REDIS_URL);
+    const keys = await cleanup.keys(`${redisPrefix}*`);
+    if (keys.length) await cleanup.del(...keys);
+    cleanup.disconnect();
+  }
+}
+
+function pct(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+}
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,243 @@
+import fc from 'fast-check';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { grpcHealthCheck } from '#app/testing';
+import {
+  issue,
+  paymentMessage,
+  signBatch,
+  startHarness,
+  type RecipientHarness,
+  type RunningRecipient,
+  type TestSender,
+} from '../recipient/recipient-fixture.js';
+import {
+  OK,
+  RESOURCE_EXHAUSTED,
+  checkOutcome,
+  expectSameSnapshot,
+  redisSnapshot,
+  Tally,
+} from './fuzz-kit.js';
+import { decode, encode, RawGrpc } from './raw-grpc.js';
+import { runAll } from './run-all.js';
+
+const SVC = '/ticketpay.recipient.v1.Recipient';
+const PP = `${SVC}/ProcessPayment`;
+const GTP = `${SVC}/GetTicketParams`;
+const SEED = 0x7c4e;
+const JOB = 'fuzz-job';
+const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((b) => Buffer.from(b));
+const int64 = fc.bigInt(-(1n << 63n), (1n << 63n) - 1n).map(String);
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** A signature whose s is replaced by n - s (and v flipped): valid math, non-canonical form. */
+function malleate(raw: Uint8Array): Buffer {
+  const sig = Buffer.from(raw);
+  if (sig.length !== 65) return sig;
+  const s = BigInt(`0x${sig.subarray(32, 64).toString('hex')}`);
+  const out = Buffer.from(sig);
+  Buffer.from((N - s).toString(16).padStart(64, '0'), 'hex').copy(out, 32);
+  out[64] = out[64] === 27 ? 28 : out[64] === 28 ? 27 : out[64] ^ 1;
+  return out;
+}
+
+type Msg = Record<string, unknown>;
+
+/** One way to break a valid payment, as a function of the valid one. */
+const paymentMutation: fc.Arbitrary<(p: Msg) => Msg> = fc.oneof(
+  bytes(64).map((b) => (p: Msg) => ({ ...p, sender: b })),
+  fc
+    .constantFrom('recipient', 'faceValue', 'winProb', 'recipientRandHash', 'seed', 'expirationBlock')
+    .chain((f) =>
+      bytes(70).map((b) => (p: Msg) => ({ ...p, ticketParams: { ...(p.ticketParams as Msg), [f]: b } })),
+    ),
+  fc.record({ creationRound: int64, creationRoundBlockHash: bytes(40) }).map((e) => (p: Msg) => ({
+    ...p,
+    expirationParams: e,
+    ticketParams: { ...(p.ticketParams as Msg), expirationParams: e },
+  })),
+  fc
+    .array(fc.record({ senderNonce: fc.nat(0xffffffff), sig: bytes(100) }), { maxLength: 40 })
+    .map((sp) => (p: Msg) => ({ ...p, ticketSenderParams: sp })),
+  fc.nat(0xffffffff).map((nonce) => (p: Msg) => ({
+    ...p,
+    ticketSenderParams: (p.ticketSenderParams as Msg[]).map((t) => ({ ...t, senderNonce: nonce })),
+  })),
+  fc.constant((p: Msg) => ({
+    ...p,
+    ticketSenderParams: (p.ticketSenderParams as Msg[]).map((t) => ({
+      ...t,
+      sig: malleate(t.sig as Uint8Array),
+    })),
+  })),
+  fc.nat(64).map((i) => (p: Msg) => ({
+    ...p,
+    ticketSenderParams: (p.ticketSenderParams as Msg[]).map((t) => {
+      const sig = Buffer.from(t.sig as Uint8Array);
+      sig[i % sig.length] ^= 1;
+      return { ...t, sig };
+    }),
+  })),
+  fc.integer({ min: 0, max: 70 }).map((len) => (p: Msg) => ({
+    ...p,
+    ticketSenderParams: (p.ticketSenderParams as Msg[]).map((t) => ({
+      ...t,
+      sig: Buffer.from(t.sig as Uint8Array).subarray(0, len),
+    })),
+  })),
+  fc
+    .record({ pricePerUnit: int64, pixelsPerUnit: int64 })
+    .map((price) => (p: Msg) => ({ ...p, expectedPrice: price })),
+);
+
+describe('fuzz: Recipient gRPC', () => {
+  let h: RecipientHarness;
+  let r: RunningRecipient;
+  let sender: TestSender;
+  let raw: RawGrpc;
+  const tally = new Tally('recipient');
+
+  /** Stored winning tickets this file could have caused: our recipient or our sender. */
+  const winners = async () => {
+    const rows = await r.app
+      .get(DataSource)
+      .query<{ n: string }[]>(
+        'SELECT count(*)::text AS n FROM winning_ticket WHERE recipient = $1 OR sender = $2',
+        [h.recipient, sender.hex],
+      );
+    return Number(rows[0].n);
+  };
+
+  beforeAll(async () => {
+    h = await startHarness('fuzz-recipient');
+    r = await h.boot({ RECIPIENT_MAX_TICKETS_PER_PAYMENT: '100' });
+    sender = await h.newSender();
+    raw = new RawGrpc(r.grpcUrl);
+  }, 60_000);
+
+  afterAll(async () => {
+    raw?.close();
+    await h?.stop();
+  });
+
+  it('malformed protobuf and hostile payments: coded errors, no state change', async () => {
+    const issued = await issue(r, sender);
+    const valid = paymentMessage(issued, signBatch(issued, sender, [1, 2, 3])) as unknown as Msg;
+    // The control: the valid payment is accepted once, its replay is not credited again.
+    const ok = await raw.call(
+      PP,
+      encode('ticketpay.recipient.v1.ProcessPaymentRequest', { payment: valid, jobId: JOB }),
+    );
+    expect(ok.code, ok.details).toBe(OK);
+    const first = decode('ticketpay.recipient.v1.ProcessPaymentResponse', ok.response!);
+    expect(first.acceptedCount).toBe(3);
+
+    const rowsBefore = await winners();
+    const redisBefore = await redisSnapshot(inject('redisUrl'), h.env.REDIS_PREFIX);
+
+    const replay = await raw.call(
+      PP,
+      encode('ticketpay.recipient.v1.ProcessPaymentRequest', { payment: valid, jobId: JOB }),
+    );
+    checkOutcome(tally, 'ProcessPayment (replayed nonces)', replay);
+    if (replay.code === OK) {
+      expect(decode('ticketpay.recipient.v1.ProcessPaymentResponse', replay.response!).acceptedCount).toBe(0);
+    }
+
+    const rawCases = fc.sample(bytes(600), { numRuns: 2500, seed: SEED });
+    await runAll(rawCases, async (b) => {
+      checkOutcome(tally, 'ProcessPayment (raw bytes)', await raw.call(PP, b));
+    });
+    const structured = fc.sample(fc.array(paymentMutation, { minLength: 1, maxLength: 3 }), {
+      numRuns: 2500,
+      seed: SEED + 1,
+    });
+    let credited = 0;
+    await runAll(structured, async (mutations) => {
+      const payment = mutations.reduce((p, m) => m(p), valid);
+      const out = await raw.call(
+        PP,
+        encode('ticketpay.recipient.v1.ProcessPaymentRequest', { payment, jobId: JOB }),
+      );
+      if (checkOutcome(tally, 'ProcessPayment (mutated payment)', out) && out.code === OK) {
+        credited += Number(
+          decode('ticketpay.recipient.v1.ProcessPaymentResponse', out.response!).acceptedCount,
+        );
+      }
+    });
+    const headers = fc.sample(
+      fc.oneof(
+        fc.string({ maxLength: 300 }),
+        bytes(400).map((b) => b.toString('base64')),
+      ),
+      { numRuns: 800, seed: SEED + 2 },
+    );
+    await runAll(headers, async (paymentHeader) => {
+      const out = await raw.call(
+        PP,
+        encode('ticketpay.recipient.v1.ProcessPaymentRequest', { paymentHeader, jobId: JOB }),
+      );
+      checkOutcome(tally, 'ProcessPayment (payment header)', out);
+    });
+    // A batch far over the per-payment limit is refused as a whole.
+    const huge = {
+      ...valid,
+      ticketSenderParams: Array.from({ length: 5000 }, (_, i) => ({
+        senderNonce: i + 10,
+        sig: Buffer.alloc(65, 1),
+      })),
+    };
+    const big = await raw.call(
+      PP,
+      encode('ticketpay.recipient.v1.ProcessPaymentRequest', { payment: huge, jobId: JOB }),
+    );
+    checkOutcome(tally, 'ProcessPayment (huge batch)', big);
+    expect(big.code).not.toBe(OK);
+    // An oversized message (8 MiB) is refused by the transport, the server keeps serving.
+    const oversized = await raw.call(
+      PP,
+      encode('ticketpay.recipient.v1.ProcessPaymentRequest', { jobId: 'x'.repeat(8 << 20) }),
+    );
+    tally.add('ProcessPayment (oversized message)');
+    expect(oversized.code).toBe(RESOURCE_EXHAUSTED);
+
+    expect(credited, 'a mutated payment was credited').toBe(0);
+    expect(await winners()).toBe(rowsBefore);
+    expectSameSnapshot(redisBefore, await redisSnapshot(inject('redisUrl'), h.env.REDIS_PREFIX));
+    expect(await grpcHealthCheck(r.grpcUrl)).toBe('SERVING');
+  }, 120_000);
+
+  it('GetTicketParams: coded errors for bad senders and prices', async () => {
+    const rawCases = fc.sample(bytes(200), { numRuns: 1500, seed: SEED + 3 });
+    await runAll(rawCases, async (b) => {
+      checkOutcome(tally, 'GetTicketParams (raw bytes)', await raw.call(GTP, b));
+    });
+    const req = fc.record({
+      sender: fc.oneof(bytes(40), fc.constant(Buffer.from(sender.address))),
+      price: fc.record({
+        pricePerUnit: int64,
+        pixelsPerUnit: int64,
+        capability: fc.nat(),
+        constraint: fc.string(),
+      }),
+    });
+    await runAll(fc.sample(req, { numRuns: 1500, seed: SEED + 4 }), async (value) => {
+      const out = await raw.call(GTP, encode('ticketpay.recipient.v1.GetTicketParamsRequest', value));
+      checkOutcome(tally, 'GetTicketParams (structured)', out);
+    });
+    await runAll(fc.sample(bytes(100), { numRuns: 300, seed: SEED + 5 }), async (b) => {
+      checkOutcome(
+        tally,
+        'grpc.health.v1 Check (raw bytes)',
+        await raw.call('/grpc.health.v1.Health/Check', b),
+      );
+    });
+    expect(await grpcHealthCheck(r.grpcUrl)).toBe('SERVING');
+  }, 120_000);
+
+  it('reports the cases tried', () => {
+    tally.report();
+    expect(tally.total()).toBeGreaterThan(8_000);
+  });
+});
