@@ -11,12 +11,11 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { ConsoleLogger } from '@nestjs/common';
 import { Wallet, parseEther, toQuantity } from 'ethers';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deployProtocol, ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import { runMigrations } from '#app/database';
-import { ANVIL_PRIVATE_KEYS, freePort, startAnvil } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, startAnvil } from '#app/testing';
 import {
   InMemoryNonceLedger,
   Rational,
@@ -159,7 +158,7 @@ async function main(): Promise<void> {
     await anvil.stop();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await admin.end();
-    await dropPrefix(redisPrefix);
+    await flushRedisPrefix(TEST_REDIS_URL, redisPrefix);
   }
 }
 
@@ -252,20 +251,6 @@ function pct(share: number): string {
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
-}
-
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 main().then(

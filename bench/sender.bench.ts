@@ -22,7 +22,6 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
-import { Redis } from 'ioredis';
 import { deployProtocol, roundsManagerAt, ticketBrokerAt } from '#app/chain';
 import { repoRoot } from '#app/common';
 import { PROTO_DIR, priceInfoCodec, ticketParamsCodec } from '#app/proto';
@@ -37,7 +36,7 @@ import {
   winProbForEV,
   type PriceInfo,
 } from '#app/ticket';
-import { ANVIL_PRIVATE_KEYS, freePort, startAnvil } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, startAnvil } from '#app/testing';
 import { printBenchJson } from './bench-json.js';
 
 const RUN_MS = 3_000;
@@ -116,22 +115,6 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`sender not healthy within 60 s:\n${output()}`);
-}
-
-/** The bench's sessions expire on their own; deleting them keeps the dev Redis tidy. */
-async function dropKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function main(): Promise<void> {
@@ -321,7 +304,7 @@ async function main(): Promise<void> {
     }
     await anvil.stop();
     rmSync(dir, { recursive: true, force: true });
-    await dropKeys(redisUrl, redisPrefix);
+    await flushRedisPrefix(redisUrl, redisPrefix);
   }
 }
 

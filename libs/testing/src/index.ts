@@ -3,3 +3,4 @@ export * from './grpc-health.js';
 export * from './ports.js';
 export * from './service-process.js';
 export * from './rpc-proxy.js';
+export * from './stores.js';

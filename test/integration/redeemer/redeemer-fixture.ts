@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Wallet, hexlify, parseEther, toQuantity, type JsonRpcProvider } from 'ethers';
-import { Redis } from 'ioredis';
 import {
   advanceToNextRound,
   bondingManagerAt,
@@ -197,23 +196,7 @@ export async function redeemDirectly(fx: RedeemerChainFixture, t: SignedTicket):
   await (await fx.broker.redeemWinningTicket(tuple, bytesToHex(t.sig), t.recipientRand)).wait();
 }
 
-/** Deletes every Redis key under `prefix` (a "flush" of one deployment, leaving other tests' keys alone). */
-export async function flushRedisPrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { lazyConnect: true });
-  await redis.connect();
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) deleted += await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
+export { flushRedisPrefix } from '#app/testing';
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
