@@ -1,19 +1,7 @@
-import {
-  Catch,
-  HttpException,
-  HttpStatus,
-  Logger,
-  type ArgumentsHost,
-  type ExceptionFilter,
-} from '@nestjs/common';
+import { Catch, HttpStatus } from '@nestjs/common';
 import { ChainTxError } from '#app/chain';
-import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
-
-/** The part of the platform's (express) response the filter uses. */
-interface HttpResponse {
-  status(code: number): { json(body: unknown): void };
-  setHeader(name: string, value: string): void;
-}
+import { HttpErrorFilter, type HttpErrorAnswer } from '#app/runtime';
+import { RedeemerErrorCode } from '../redeemer.error.js';
 
 const STATUS: Record<RedeemerErrorCode, HttpStatus> = {
   [RedeemerErrorCode.UNAUTHORIZED]: HttpStatus.UNAUTHORIZED,
@@ -29,30 +17,17 @@ const STATUS: Record<RedeemerErrorCode, HttpStatus> = {
 
 /** Maps every error of the /ops endpoints to a status and `{domain, code, message}`; nothing else leaks. */
 @Catch()
-export class OpsHttpFilter implements ExceptionFilter {
-  private readonly logger = new Logger(OpsHttpFilter.name);
+export class OpsHttpFilter extends HttpErrorFilter {
+  constructor() {
+    super('redeemer', { redeemer: STATUS });
+  }
 
-  catch(err: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<HttpResponse>();
-    if (err instanceof RedeemerError) {
-      if (err.code === RedeemerErrorCode.UNAUTHORIZED) res.setHeader('WWW-Authenticate', 'Bearer');
-      res.status(STATUS[err.code]).json(err.toJSON());
-      return;
-    }
+  /** A failed transaction (fee withdrawal) is the chain's answer: retry later, or a bad gateway. */
+  protected override answer(err: unknown): HttpErrorAnswer {
     if (err instanceof ChainTxError) {
       const status = err.retryable ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.BAD_GATEWAY;
-      res.status(status).json(err.toJSON());
-      return;
+      return { status, body: err.toJSON() };
     }
-    if (err instanceof HttpException) {
-      res
-        .status(err.getStatus())
-        .json({ domain: 'http', code: HttpStatus[err.getStatus()], message: err.message });
-      return;
-    }
-    this.logger.error({ msg: 'ops request failed', error: err instanceof Error ? err.message : String(err) });
-    res
-      .status(HttpStatus.INTERNAL_SERVER_ERROR)
-      .json({ domain: 'redeemer', code: 'INTERNAL', message: 'internal error' });
+    return super.answer(err);
   }
 }
