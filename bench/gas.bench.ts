@@ -167,10 +167,10 @@ main()
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { bootstrapService } from '#app/common';
-import { WinningTicketRepository, WinningTicketStatus, runMigrations } from '#app/database';
+import { WinningTicketRepository, WinningTicketStatus } from '#app/database';
+import { scratchDatabase, type ScratchDatabase } from '#app/testing';
 import { WinningTicketIntake } from '#app/queue';
 import { RedeemerConfig } from '../apps/redeemer/src/redeemer.config.js';
 import { RedeemerLifecycle } from '../apps/redeemer/src/redeemer.lifecycle.js';
@@ -189,28 +189,23 @@ async function redeemerBatchGas(): Promise<void> {
   const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const runId = `${Date.now().toString(36)}_${hexlify(randomBytes(3)).slice(2)}`;
-  const dbName = `ticketpay_bench_${runId}`;
   const redisPrefix = `ticketpay-bench:${runId}:`;
-  const admin = new pg.Client({ connectionString: adminUrl });
+  let db: ScratchDatabase;
   try {
-    await admin.connect();
+    db = await scratchDatabase(adminUrl, 'bench_gas');
   } catch {
     console.log('\nRedeemer batch redemption: skipped (no Postgres at TEST_POSTGRES_URL)');
     return;
   }
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
   let fx: RedeemerChainFixture | undefined;
   let app: INestApplication | undefined;
   try {
-    await runMigrations(dbUrl.toString());
     fx = await startRedeemerChain();
     app = await bootstrapService({
       name: 'redeemer',
       module: RedeemerModule.forRoot(
         RedeemerConfig.fromEnv({
-          DATABASE_URL: dbUrl.toString(),
+          DATABASE_URL: db.url,
           REDIS_URL: redisUrl,
           REDIS_PREFIX: redisPrefix,
           ETH_RPC_URL: fx.anvil.url,
@@ -287,7 +282,6 @@ async function redeemerBatchGas(): Promise<void> {
     await app?.close();
     await fx?.stop();
     await flushRedisPrefix(redisUrl, redisPrefix).catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await db.drop().catch(() => undefined);
   }
 }

@@ -11,11 +11,9 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { ConsoleLogger } from '@nestjs/common';
 import { Wallet, parseEther, toQuantity } from 'ethers';
-import pg from 'pg';
 import { deployProtocol, ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
-import { runMigrations } from '#app/database';
-import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, startAnvil } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, scratchDatabase, startAnvil } from '#app/testing';
 import {
   InMemoryNonceLedger,
   Rational,
@@ -55,17 +53,11 @@ const ONLY = process.env.BENCH_TICKETS ? Number(process.env.BENCH_TICKETS) : und
 
 async function main(): Promise<void> {
   const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const dbName = `ticketpay_bench_${runId}`;
   const redisPrefix = `ticketpay-bench:${runId}:`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(TEST_POSTGRES_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const db = await scratchDatabase(TEST_POSTGRES_URL, 'bench_recipient');
   const anvil = await startAnvil();
   let app: Awaited<ReturnType<typeof bootstrapService>> | undefined;
   try {
-    await runMigrations(dbUrl.toString());
     const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider);
     const recipient = Wallet.createRandom().address.toLowerCase();
     const protocol = await deployProtocol(owner, { recipients: [recipient] });
@@ -80,7 +72,7 @@ async function main(): Promise<void> {
 
     const grpcUrl = `127.0.0.1:${await freePort()}`;
     const config = RecipientConfig.fromEnv({
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: db.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: redisPrefix,
       ETH_RPC_URL: anvil.url,
@@ -156,8 +148,7 @@ async function main(): Promise<void> {
   } finally {
     await app?.close();
     await anvil.stop();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await db.drop();
     await flushRedisPrefix(TEST_REDIS_URL, redisPrefix);
   }
 }

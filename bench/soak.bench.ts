@@ -15,10 +15,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deployProtocol, ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
-import { runMigrations } from '#app/database';
 import { paymentCodec, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { bullPrefix, QueueName } from '#app/queue';
-import { ANVIL_PRIVATE_KEYS, freePort, startAnvil } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, scratchDatabase, startAnvil } from '#app/testing';
 import {
   bytesToHex,
   createTicketBatch,
@@ -50,19 +49,13 @@ interface Window {
 
 async function main(): Promise<void> {
   const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const dbName = `ticketpay_soak_${runId}`;
   const redisPrefix = `ticketpay-soak:${runId}:`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(TEST_POSTGRES_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await scratchDatabase(TEST_POSTGRES_URL, 'soak');
   const anvil = await startAnvil();
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   let app: Awaited<ReturnType<typeof bootstrapService>> | undefined;
   let client: RecipientClient | undefined;
   try {
-    await runMigrations(dbUrl.toString());
     const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider);
     const recipient = Wallet.createRandom().address.toLowerCase();
     const protocol = await deployProtocol(owner, { recipients: [recipient] });
@@ -80,7 +73,7 @@ async function main(): Promise<void> {
       name: 'recipient',
       module: RecipientModule.forRoot(
         RecipientConfig.fromEnv({
-          DATABASE_URL: dbUrl.toString(),
+          DATABASE_URL: scratch.url,
           REDIS_URL: TEST_REDIS_URL,
           REDIS_PREFIX: redisPrefix,
           ETH_RPC_URL: anvil.url,
@@ -176,7 +169,7 @@ async function main(): Promise<void> {
     await Promise.all(inFlight);
 
     // No winner lost: each one the replies reported is in Postgres and has its redemption job.
-    const db = new pg.Client({ connectionString: dbUrl.toString() });
+    const db = new pg.Client({ connectionString: scratch.url });
     await db.connect();
     const stored = new Set(
       (
@@ -216,12 +209,8 @@ async function main(): Promise<void> {
     await app?.close();
     redis.disconnect();
     await anvil.stop();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
-    const cleanup = new Redis(TEST_REDIS_URL);
-    const keys = await cleanup.keys(`${redisPrefix}*`);
-    if (keys.length) await cleanup.del(...keys);
-    cleanup.disconnect();
+    await scratch.drop();
+    await flushRedisPrefix(TEST_REDIS_URL, redisPrefix);
   }
 }
 
