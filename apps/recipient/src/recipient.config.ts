@@ -83,6 +83,11 @@ export const RECIPIENT_ENV = {
     default: 600,
     description: 'distinct nonces accepted per set of params (go-livepeer maxSenderNonces)',
   },
+  RECIPIENT_MAX_TICKETS_PER_SECOND_PER_SENDER: {
+    parse: int(0, 10_000_000),
+    default: 0,
+    description: 'accepted tickets per second one sender may send, over all replicas; 0 = no cap',
+  },
   RECIPIENT_MAX_TICKETS_PER_PAYMENT: {
     parse: int(1, 100_000),
     default: 600,

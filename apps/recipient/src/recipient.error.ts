@@ -12,6 +12,8 @@ export enum RecipientErrorCode {
   PRICE_MISMATCH = 'PRICE_MISMATCH',
   /** The payment carries more tickets than RECIPIENT_MAX_TICKETS_PER_PAYMENT. */
   TOO_MANY_TICKETS = 'TOO_MANY_TICKETS',
+  /** The sender's accepted tickets this second reached RECIPIENT_MAX_TICKETS_PER_SECOND_PER_SENDER. */
+  RATE_LIMITED = 'RATE_LIMITED',
   /** A debit would take the balance below −max unsecured. */
   INSUFFICIENT_BALANCE = 'INSUFFICIENT_BALANCE',
   /** Concurrent updates of one balance kept conflicting; retry. */

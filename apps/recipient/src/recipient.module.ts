@@ -9,6 +9,7 @@ import { RecipientMetrics } from './metrics/recipient.metrics.js';
 import { RedisNonceLedger } from './nonce/redis-nonce-ledger.js';
 import { ExpirationParamsSource } from './params/expiration-params.source.js';
 import { TicketParamsService } from './params/ticket-params.service.js';
+import { SenderRateLimiter } from './payment/sender-rate-limiter.js';
 import { PaymentService } from './payment/payment.service.js';
 import { RecipientRedisCloser, recipientRedisProvider } from './recipient-redis.js';
 import { RecipientConfig } from './recipient.config.js';
@@ -40,6 +41,7 @@ export class RecipientModule {
         ExpirationParamsSource,
         TicketParamsService,
         PaymentService,
+        SenderRateLimiter,
         RedemptionReconciler,
       ],
     };

@@ -13,6 +13,7 @@ const RECIPIENT: Record<RecipientErrorCode, GrpcStatus> = {
   [RecipientErrorCode.PARAMS_UNKNOWN]: GrpcStatus.FAILED_PRECONDITION,
   [RecipientErrorCode.PRICE_MISMATCH]: GrpcStatus.INVALID_ARGUMENT,
   [RecipientErrorCode.TOO_MANY_TICKETS]: GrpcStatus.INVALID_ARGUMENT,
+  [RecipientErrorCode.RATE_LIMITED]: GrpcStatus.RESOURCE_EXHAUSTED,
   [RecipientErrorCode.INSUFFICIENT_BALANCE]: GrpcStatus.FAILED_PRECONDITION,
   [RecipientErrorCode.BALANCE_CONTENTION]: GrpcStatus.ABORTED,
   [RecipientErrorCode.CHAIN_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,

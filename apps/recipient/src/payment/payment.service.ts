@@ -24,6 +24,7 @@ import {
 } from '#app/ticket';
 import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
+import { SenderRateLimiter } from './sender-rate-limiter.js';
 import { RecipientMetrics } from '../metrics/recipient.metrics.js';
 import { RedisNonceLedger, priceField } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
@@ -87,6 +88,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     private readonly balances: Balances,
     private readonly intake: WinningTicketIntake,
     private readonly metrics: RecipientMetrics,
+    private readonly rateLimiter: SenderRateLimiter,
   ) {
     this.recipient = parseAddress(config.values.RECIPIENT_ADDRESS);
     const threads = config.values.RECIPIENT_VALIDATION_THREADS;
@@ -148,6 +150,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     this.metrics.ticketsReceived.inc({ sender }, batch.senderParams.length);
+    await this.rateLimiter.check(sender);
 
     const head = currentHead(this.chain);
     let received: ReceivedTicket[];
@@ -163,6 +166,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
 
     await this.storeWinners(received);
     const accepted = received.filter((t) => !t.error);
+    await this.rateLimiter.consume(sender, accepted.length);
     const credited = ticketEV(batch.params.faceValue, batch.params.winProb).mul(
       Rational.of(BigInt(accepted.length)),
     );
