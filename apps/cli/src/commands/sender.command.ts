@@ -152,51 +152,50 @@ function fundCommand(name: string, what: 'deposit' | 'reserve'): Command {
   };
 }
 
+/** A sender transaction without arguments, answered with the sender's state after it. */
+function stateChangeCommand(
+  name: string,
+  summary: string,
+  send: (broker: TicketBrokerContract) => ReturnType<TicketBrokerContract['unlock']>,
+  describe: (state: SenderState) => string,
+): Command {
+  return {
+    name,
+    summary,
+    options: TX_COMMAND_OPTIONS,
+    positionals: { min: 0, max: 0 },
+    async run(ctx) {
+      const { protocol, address, broker } = await signedSender(ctx);
+      const tx = await sendAndConfirm(
+        ctx,
+        name.replace('-', ' '),
+        () => send(broker),
+        senderExplainer(protocol, address, name),
+      );
+      const state = await readSender(protocol, address, tx.blockNumber);
+      return result(address, tx, state, describe(state));
+    },
+  };
+}
+
 export const senderCommands: CommandGroup = {
   name: 'sender',
   summary: "manage a sender's TicketBroker deposit and reserve",
   commands: [
     fundCommand('fund-deposit', 'deposit'),
     fundCommand('fund-reserve', 'reserve'),
-    {
-      name: 'unlock',
-      summary: 'start the unlock period, after which deposit and reserve can be withdrawn',
-      options: TX_COMMAND_OPTIONS,
-      positionals: { min: 0, max: 0 },
-      async run(ctx) {
-        const { protocol, address, broker } = await signedSender(ctx);
-        const tx = await sendAndConfirm(
-          ctx,
-          'unlock',
-          () => broker.unlock(),
-          senderExplainer(protocol, address, 'unlock'),
-        );
-        const state = await readSender(protocol, address, tx.blockNumber);
-        return result(
-          address,
-          tx,
-          state,
-          `unlock started: withdraw is possible from round ${state.withdrawRound}`,
-        );
-      },
-    },
-    {
-      name: 'cancel-unlock',
-      summary: 'cancel an unlock in progress (tickets become redeemable again)',
-      options: TX_COMMAND_OPTIONS,
-      positionals: { min: 0, max: 0 },
-      async run(ctx) {
-        const { protocol, address, broker } = await signedSender(ctx);
-        const tx = await sendAndConfirm(
-          ctx,
-          'cancel unlock',
-          () => broker.cancelUnlock(),
-          senderExplainer(protocol, address, 'cancel-unlock'),
-        );
-        const state = await readSender(protocol, address, tx.blockNumber);
-        return result(address, tx, state, 'unlock cancelled');
-      },
-    },
+    stateChangeCommand(
+      'unlock',
+      'start the unlock period, after which deposit and reserve can be withdrawn',
+      (broker) => broker.unlock(),
+      (state) => `unlock started: withdraw is possible from round ${state.withdrawRound}`,
+    ),
+    stateChangeCommand(
+      'cancel-unlock',
+      'cancel an unlock in progress (tickets become redeemable again)',
+      (broker) => broker.cancelUnlock(),
+      () => 'unlock cancelled',
+    ),
     {
       name: 'withdraw',
       summary: 'withdraw deposit and reserve once the unlock period is over',
