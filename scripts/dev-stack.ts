@@ -38,6 +38,8 @@ const STACK_ENV = {
     description: 'give every service a free port instead of its usual one (tests, a second stack)',
   },
   TICKETPAY_DEMO: { parse: bool, default: true, description: 'run the demo broadcaster' },
+  // Text reads best in a terminal; json is what the services log in production.
+  LOG_FORMAT: { ...INFRA_ENV.LOG_FORMAT, default: 'text' as const },
 };
 
 /** Stop order: the traffic first, then the services, then the stores they write to. */
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       ETH_RPC_URL: rpcUrl,
       CONTROLLER_ADDRESS: controller,
-      LOG_FORMAT: 'text',
+      LOG_FORMAT: env.LOG_FORMAT,
       TICKETPAY_STATE_DIR: stateDir,
     };
     for (const spec of specs) {

@@ -1,0 +1,3 @@
+import { secretLeakSuite } from './secret-leak.suite.js';
+
+secretLeakSuite('json');
