@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { RemoteSenderMonitor } from '#app/chain';
+import { grpcClientCredentials } from '#app/common';
 import { QueueModule } from '#app/queue';
 import { infrastructure } from '#app/runtime';
 import { OpsAuthGuard } from './auth/ops-auth.guard.js';
@@ -28,6 +29,8 @@ import { TicketsController } from './tickets/tickets.controller.js';
 export class OpsModule {
   static forRoot(config: OpsConfig): DynamicModule {
     const env = config.values;
+    // Read at boot, not in the factory: a bad GRPC_TLS_* setting is a ConfigError (exit 78).
+    const credentials = grpcClientCredentials(env);
     return {
       module: OpsModule,
       imports: [
@@ -50,7 +53,11 @@ export class OpsModule {
         {
           provide: RemoteSenderMonitor,
           useFactory: () =>
-            new RemoteSenderMonitor({ target: env.SENDER_MONITOR_GRPC_URL, callTimeoutMs: 5_000 }),
+            new RemoteSenderMonitor({
+              target: env.SENDER_MONITOR_GRPC_URL,
+              credentials,
+              callTimeoutMs: 5_000,
+            }),
         },
         OpsAuthGuard,
         SignedRequestVerifier,

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { RemoteSenderMonitor } from '#app/chain';
+import { grpcClientCredentials } from '#app/common';
 import { QueueModule } from '#app/queue';
 import { infrastructure } from '#app/runtime';
 import { SenderMonitor } from '#app/ticket';
@@ -50,7 +51,11 @@ export class RecipientModule {
 
 /** The SenderMonitor service when one is configured, else a reading of the chain views in-process. */
 function senderMonitorProvider(config: RecipientConfig): Provider {
+  // Read here, at boot, not in the factory: a bad GRPC_TLS_* setting is a ConfigError (exit 78).
+  const credentials = grpcClientCredentials(config.values);
   const target = config.values.RECIPIENT_SENDER_MONITOR_URL;
-  if (target) return { provide: SenderMonitor, useFactory: () => new RemoteSenderMonitor({ target }) };
+  if (target) {
+    return { provide: SenderMonitor, useFactory: () => new RemoteSenderMonitor({ target, credentials }) };
+  }
   return { provide: SenderMonitor, useClass: ChainSenderMonitor };
 }

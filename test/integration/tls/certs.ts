@@ -12,6 +12,7 @@ export interface TestPki {
   clientCert: string;
   clientKey: string;
   /** A second, unrelated CA with a client cert it signed: must be refused under mTLS. */
+  rogueCaCert: string;
   rogueClientCert: string;
   rogueClientKey: string;
   read(path: string): Buffer;
@@ -54,6 +55,7 @@ export function createTestPki(): TestPki {
     serverKey: p('server.key'),
     clientCert: p('client.crt'),
     clientKey: p('client.key'),
+    rogueCaCert: p('rogue-ca.crt'),
     rogueClientCert: p('rogue-client.crt'),
     rogueClientKey: p('rogue-client.key'),
     read: (path) => readFileSync(path),

@@ -38,7 +38,7 @@ import { SENDER_MONITOR_PROTO_PATH } from './sender-monitor.proto-paths.js';
 export interface RemoteSenderMonitorOptions {
   /** `host:port` of the sender-monitor gRPC server. */
   target: string;
-  /** Default: plaintext (the service is meant for a private network). */
+  /** Default: plaintext. Services pass `grpcClientCredentials(env)`: TLS/mTLS from GRPC_TLS_SERVER_CA_FILE etc. */
   credentials?: ChannelCredentials;
   /** Deadline of unary calls. Default 8 s (go-livepeer `GRPCTimeout`). */
   callTimeoutMs?: number;
@@ -147,16 +147,17 @@ export class RemoteSenderMonitor extends SenderMonitor {
   private readonly entries = new Map<string, Entry>();
   private readonly callTimeoutMs: number;
   private readonly idleTtlMs: number;
+  /** How the channel is secured, named in connection failures (a TLS mismatch fails there). */
+  private readonly transport: 'TLS' | 'plaintext';
   private readonly cleanup: NodeJS.Timeout;
   private closed = false;
 
   constructor(options: RemoteSenderMonitorOptions) {
     super();
     const Ctor = loadClientConstructor();
-    this.client = new Ctor(
-      options.target,
-      options.credentials ?? grpcCredentials.createInsecure(),
-    ) as unknown as SenderMonitorGrpcClient;
+    const credentials = options.credentials ?? grpcCredentials.createInsecure();
+    this.client = new Ctor(options.target, credentials) as unknown as SenderMonitorGrpcClient;
+    this.transport = credentials._isSecure() ? 'TLS' : 'plaintext';
     this.callTimeoutMs = options.callTimeoutMs ?? 8_000;
     this.idleTtlMs = options.idleTtlMs ?? 5 * 60_000;
     this.cleanup = setInterval(() => this.dropIdle(), Math.max(1_000, Math.floor(this.idleTtlMs / 5)));
@@ -210,7 +211,7 @@ export class RemoteSenderMonitor extends SenderMonitor {
         }
       });
       stream.on('error', (err: ServiceError) => {
-        if (!cancelled) subscriber.error(fromGrpcError(err));
+        if (!cancelled) subscriber.error(this.failure(err));
       });
       stream.on('end', () => subscriber.complete());
       return () => {
@@ -288,6 +289,23 @@ export class RemoteSenderMonitor extends SenderMonitor {
     }
   }
 
+  /**
+   * The coded error of a failed call. A call that never reached the service (refused, TLS
+   * handshake failed: wrong CA, missing client certificate, TLS against plaintext) says so and
+   * names the transport, the first thing to check against the server's settings.
+   */
+  private failure(err: ServiceError): AppError {
+    const coded = fromGrpcError(err);
+    const fromService = (err.metadata?.get(ERROR_CODE_TRAILER).length ?? 0) > 0;
+    if (err.code !== status.UNAVAILABLE || fromService) return coded;
+    const why = coded.message.replace(/\s*Resolution note:\s*$/, '');
+    return new SenderMonitorError(
+      SenderMonitorErrorCode.UNAVAILABLE,
+      `SenderMonitor unreachable over ${this.transport}: ${why}`,
+      { cause: err },
+    );
+  }
+
   private unary<T>(call: (cb: Callback<T>, opts: CallOptions) => void): Promise<T> {
     if (this.closed) {
       return Promise.reject(new SenderMonitorError(SenderMonitorErrorCode.UNAVAILABLE, 'client is closed'));
@@ -295,7 +313,7 @@ export class RemoteSenderMonitor extends SenderMonitor {
     return new Promise<T>((resolve, reject) => {
       call(
         (err, res) => {
-          if (err) reject(fromGrpcError(err));
+          if (err) reject(this.failure(err));
           else if (res === undefined)
             reject(new SenderMonitorError(SenderMonitorErrorCode.BAD_RESPONSE, 'empty response'));
           else resolve(res);

@@ -1,6 +1,17 @@
 import type { EnvSchema } from './env-schema.js';
 import { address, oneOf, port, str, url } from './parsers.js';
 
+/** A DNS name or IP address a TLS certificate may carry. */
+function hostName(raw: string): string {
+  if (
+    raw.length > 253 ||
+    !/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/.test(raw)
+  ) {
+    throw new Error('expected a host name such as sender-monitor.internal');
+  }
+  return raw;
+}
+
 /** Settings every service shares: where its stores and the chain are. Nothing else is assumed. */
 export const INFRA_ENV = {
   DATABASE_URL: {
@@ -53,6 +64,32 @@ export const INFRA_ENV = {
     parse: str,
     optional: true,
     description: 'PEM CA bundle; when set, gRPC clients must present a certificate it signed (mTLS)',
+  },
+  GRPC_TLS_SERVER_CA_FILE: {
+    parse: str,
+    optional: true,
+    description:
+      'PEM CA bundle that signed the certificates of the gRPC servers this service calls (the SenderMonitor, ' +
+      'from the Recipient and ops); when set, those calls use TLS',
+  },
+  GRPC_TLS_CLIENT_CERT_FILE: {
+    parse: str,
+    optional: true,
+    description:
+      'PEM certificate chain this service presents to the gRPC servers it calls (mTLS); ' +
+      'needs GRPC_TLS_CLIENT_KEY_FILE and GRPC_TLS_SERVER_CA_FILE',
+  },
+  GRPC_TLS_CLIENT_KEY_FILE: {
+    parse: str,
+    optional: true,
+    description: 'PEM private key of GRPC_TLS_CLIENT_CERT_FILE (the file is read, its path is not secret)',
+  },
+  GRPC_TLS_SERVER_NAME: {
+    parse: hostName,
+    optional: true,
+    description:
+      "name the called gRPC servers' certificates must carry, instead of the dialled host (e.g. for IP targets); " +
+      'needs GRPC_TLS_SERVER_CA_FILE',
   },
   HTTP_HOST: { parse: str, default: '127.0.0.1', description: 'host for /health and /metrics' },
   LOG_FORMAT: {

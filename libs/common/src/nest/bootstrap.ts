@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Metadata, ServerCredentials, status } from '@grpc/grpc-js';
 import { Catch } from '@nestjs/common';
 import type {
@@ -17,6 +16,7 @@ import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import { ProtoError, ProtoErrorCode } from '#app/proto';
 import { ConfigError } from '../config/config-error.js';
+import { readPemFile } from './grpc-tls.js';
 import { HEALTH_PROTO_PATH } from './proto-paths.js';
 
 export interface GrpcEndpoint {
@@ -29,6 +29,8 @@ export interface GrpcEndpoint {
   includeDirs?: string[];
   /** Serve over TLS (mTLS when `clientCa` is set); plaintext when absent. */
   tls?: GrpcServerTls;
+  /** Largest request message accepted, bytes (default 4 MiB); grpc-js refuses a larger one unread. */
+  maxRequestBytes?: number;
 }
 
 /** PEM material of a TLS gRPC server. */
@@ -63,21 +65,13 @@ export function readGrpcServerTls(files: GrpcTlsFiles): GrpcServerTls | undefine
   }
   if (problems.length > 0) throw new ConfigError(problems);
   if (certFile === undefined || keyFile === undefined) return undefined;
-  const read = (name: string, path: string): Buffer => {
-    try {
-      const pem = readFileSync(path);
-      if (!pem.toString('latin1').includes('-----BEGIN ')) throw new Error('not a PEM file');
-      return pem;
-    } catch (err) {
-      const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
-      problems.push(`${name}=${JSON.stringify(path)} cannot be used: ${why}`);
-      return Buffer.alloc(0);
-    }
-  };
   const tls: GrpcServerTls = {
-    cert: read('GRPC_TLS_CERT_FILE', certFile),
-    key: read('GRPC_TLS_KEY_FILE', keyFile),
-    clientCa: caFile === undefined ? undefined : read('GRPC_TLS_CLIENT_CA_FILE', caFile),
+    cert: readPemFile('GRPC_TLS_CERT_FILE', certFile, 'CERTIFICATE', problems),
+    key: readPemFile('GRPC_TLS_KEY_FILE', keyFile, 'PRIVATE KEY', problems),
+    clientCa:
+      caFile === undefined
+        ? undefined
+        : readPemFile('GRPC_TLS_CLIENT_CA_FILE', caFile, 'CERTIFICATE', problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return tls;
@@ -118,6 +112,7 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     const options: GrpcOptions['options'] = {
       url: opts.grpc.url,
       credentials: serverCredentials(opts.grpc.tls),
+      maxReceiveMessageLength: opts.grpc.maxRequestBytes,
       onLoadPackageDefinition: (pkg: Record<string, unknown>) => tolerateMalformedRequests(pkg),
       package: ['grpc.health.v1', ...(opts.grpc.packages ?? [])],
       protoPath: [HEALTH_PROTO_PATH, ...(opts.grpc.protoPaths ?? [])],
@@ -133,6 +128,9 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     app.useGlobalInterceptors(new RejectMalformedRequests());
     app.useGlobalFilters(new MalformedRequestFilter());
     app.connectMicroservice({ transport: Transport.GRPC, options }, { inheritAppConfig: true });
+    // Boot hooks (keystores, API tokens, config checks) run before gRPC listens: started first,
+    // it would answer SERVING and take calls it can only refuse until they finish.
+    await app.init();
     await app.startAllMicroservices();
   }
   await app.listen(opts.http.port, opts.http.host);
