@@ -12,4 +12,5 @@ runService({
   grpcPackages: RECIPIENT_GRPC.packages,
   grpcProtoPaths: RECIPIENT_GRPC.protoPaths,
   grpcIncludeDirs: RECIPIENT_GRPC.includeDirs,
+  grpcMaxRequestBytes: (env) => env.RECIPIENT_GRPC_MAX_REQUEST_BYTES,
 });

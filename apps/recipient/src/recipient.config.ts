@@ -93,6 +93,13 @@ export const RECIPIENT_ENV = {
     default: 600,
     description: 'a payment with more tickets is refused whole',
   },
+  RECIPIENT_GRPC_MAX_REQUEST_BYTES: {
+    parse: int(1_024, 256 * 1024 * 1024),
+    default: 4 * 1024 * 1024,
+    description:
+      'largest gRPC request message accepted, bytes (a ticket adds about 100 to a payment); a larger ' +
+      'one is refused with RESOURCE_EXHAUSTED before it is decoded',
+  },
   RECIPIENT_MAX_UNSECURED: {
     parse: uint,
     default: 0n,

@@ -12,4 +12,5 @@ runService({
   grpcPackages: SENDER_GRPC.packages,
   grpcProtoPaths: SENDER_GRPC.protoPaths,
   grpcIncludeDirs: SENDER_GRPC.includeDirs,
+  grpcMaxRequestBytes: (env) => env.SENDER_GRPC_MAX_REQUEST_BYTES,
 });

@@ -95,6 +95,20 @@ export const SENDER_ENV = {
     default: 600,
     description: 'largest number of tickets in one batch',
   },
+  SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER: {
+    parse: int(0, 10_000_000),
+    default: 0,
+    description:
+      'tickets one sender account may have signed per second, over all replicas; 0 = no cap ' +
+      '(when set, SENDER_MAX_BATCH_SIZE must not exceed it)',
+  },
+  SENDER_GRPC_MAX_REQUEST_BYTES: {
+    parse: int(1_024, 64 * 1024 * 1024),
+    default: 64 * 1024,
+    description:
+      'largest gRPC request message accepted, bytes (requests are a few hundred bytes); a larger ' +
+      'one is refused with RESOURCE_EXHAUSTED before it is decoded',
+  },
   SENDER_L1_BLOCK_SECONDS: {
     parse: int(1, 3_600),
     default: 12,

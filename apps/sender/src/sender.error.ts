@@ -20,6 +20,8 @@ export enum SenderErrorCode {
   WIN_PROB_ZERO = 'WIN_PROB_ZERO',
   /** The batch would pass the recipient's nonce cap: fetch fresh params and start a new session. */
   NONCE_CAP_REACHED = 'NONCE_CAP_REACHED',
+  /** The account's signed tickets this second reached SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER; retry next second. */
+  RATE_LIMITED = 'RATE_LIMITED',
   /** The chain head or the sender's on-chain info could not be read; retry later. */
   CHAIN_UNAVAILABLE = 'CHAIN_UNAVAILABLE',
 }

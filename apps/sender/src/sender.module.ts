@@ -8,6 +8,7 @@ import { ContactBook } from './contacts/contact-book.js';
 import { SenderGrpcController } from './grpc/sender.controller.js';
 import { SenderMetrics } from './metrics/sender.metrics.js';
 import { SenderConfig } from './sender.config.js';
+import { AccountRateLimiter } from './session/account-rate-limiter.js';
 import { SenderService } from './session/sender.service.js';
 import { SessionStore } from './session/session.store.js';
 
@@ -27,6 +28,7 @@ export class SenderModule {
         ApiClients,
         ContactBook,
         SessionStore,
+        AccountRateLimiter,
         SenderService,
         SenderBoot,
       ],

@@ -23,6 +23,8 @@ export interface ServiceSpec<C extends ConfigInstance<typeof INFRA_ENV>> {
   grpcProtoPaths?: string[];
   /** Roots their imports resolve against (e.g. PROTO_DIR for `net/lp_rpc.proto`). */
   grpcIncludeDirs?: string[];
+  /** Largest gRPC request message the server accepts, bytes (grpc-js default 4 MiB when absent). */
+  grpcMaxRequestBytes?: (env: C['values']) => number;
 }
 
 /** A service's whole `main`: validated config, structured logger, HTTP (+ gRPC) servers. */
@@ -43,6 +45,7 @@ export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: Ser
             packages: spec.grpcPackages,
             protoPaths: spec.grpcProtoPaths,
             includeDirs: spec.grpcIncludeDirs,
+            maxRequestBytes: spec.grpcMaxRequestBytes?.(config.values),
             tls: readGrpcServerTls(env),
           }
         : undefined,

@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, repoRoot } from '#app/common';
+import { freePort } from '#app/testing';
+import { startSourceService, waitForGrpcServing } from '../../support/source-service.js';
 import {
   KEYSTORE_PASSWORD,
+  SenderClient,
   bootSender,
+  failure,
   senderEnv,
   startSenderChain,
   writeSenderFiles,
@@ -129,6 +134,41 @@ describe('Sender boot', () => {
       await expect(bare.client.call('Senders', {})).rejects.toMatchObject({ code: 16 });
     } finally {
       await bare.close();
+    }
+  });
+
+  it('refuses a gRPC request above SENDER_GRPC_MAX_REQUEST_BYTES before reading it (the real main)', async () => {
+    const grpcUrl = `127.0.0.1:${await freePort()}`;
+    const svc = startSourceService('sender', {
+      ...env,
+      SENDER_GRPC_URL: grpcUrl,
+      SENDER_HTTP_PORT: '0',
+      SENDER_GRPC_MAX_REQUEST_BYTES: '1024',
+    });
+    const client = new SenderClient(grpcUrl);
+    try {
+      await waitForGrpcServing(grpcUrl, svc);
+      const big = await failure(client.call('StartSession', { sender: Buffer.alloc(2_048, 1) }));
+      expect(big.status).toBe(status.RESOURCE_EXHAUSTED);
+      // Under the limit the request is read, and refused for what it says (not UNAUTHENTICATED:
+      // gRPC serves only once the API tokens are loaded).
+      const small = await failure(client.call('StartSession', { sender: Buffer.alloc(512, 1) }));
+      expect(small).toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_REQUEST' });
+    } finally {
+      client.close();
+      await svc.stop();
+    }
+  });
+
+  it('refuses gRPC requests above 64 KiB by default', async () => {
+    const sender = await bootSender(env);
+    try {
+      const big = await failure(sender.client.call('StartSession', { sender: Buffer.alloc(65 * 1024, 1) }));
+      expect(big.status).toBe(status.RESOURCE_EXHAUSTED);
+      const small = await failure(sender.client.call('StartSession', { sender: Buffer.alloc(60 * 1024, 1) }));
+      expect(small).toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_REQUEST' });
+    } finally {
+      await sender.close();
     }
   });
 });

@@ -180,12 +180,13 @@ export interface RunningSender {
 /** Boots the Sender in this process (HTTP on a free port, gRPC with the Sender API). */
 export async function bootSender(env: Env): Promise<RunningSender> {
   const grpcUrl = `127.0.0.1:${await freePort()}`;
+  const config = SenderConfig.fromEnv(env);
   const app = await bootstrapService({
     name: 'sender',
-    module: SenderModule.forRoot(SenderConfig.fromEnv(env)),
+    module: SenderModule.forRoot(config),
     logger: quietLogger(),
     http: { host: '127.0.0.1', port: 0 },
-    grpc: { url: grpcUrl, ...SENDER_GRPC },
+    grpc: { url: grpcUrl, ...SENDER_GRPC, maxRequestBytes: config.values.SENDER_GRPC_MAX_REQUEST_BYTES },
     exitOnSignals: false,
   });
   const client = new SenderClient(grpcUrl);

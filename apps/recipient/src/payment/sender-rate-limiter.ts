@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { RedisRateWindow } from '#app/common';
 import { InjectRecipientRedis } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
-
-const WINDOW_MS = 1_000;
 
 /**
  * Per-sender cap on accepted tickets per second, shared by every replica (Redis, one-second
@@ -15,39 +14,30 @@ const WINDOW_MS = 1_000;
  */
 @Injectable()
 export class SenderRateLimiter {
-  private readonly limit: number;
+  private readonly window: RedisRateWindow;
 
-  constructor(
-    config: RecipientConfig,
-    @InjectRecipientRedis() private readonly redis: Redis,
-  ) {
-    this.limit = config.values.RECIPIENT_MAX_TICKETS_PER_SECOND_PER_SENDER;
+  constructor(config: RecipientConfig, @InjectRecipientRedis() redis: Redis) {
+    this.window = new RedisRateWindow(redis, {
+      namespace: 'recipient:rate',
+      limit: config.values.RECIPIENT_MAX_TICKETS_PER_SECOND_PER_SENDER,
+    });
   }
 
   /** Throws RATE_LIMITED when `sender` already had its tickets this second. */
   async check(sender: string): Promise<void> {
-    if (this.limit === 0) return;
-    const used = Number((await this.redis.get(windowKey(sender))) ?? 0);
-    if (used >= this.limit) {
+    if (!this.window.enabled) return;
+    const { used, retryAfterMs } = await this.window.usage(sender);
+    if (used >= this.window.limit) {
       throw new RecipientError(
         RecipientErrorCode.RATE_LIMITED,
-        `sender ${sender} sent ${used} tickets this second, at most ${this.limit} are accepted per second`,
+        `sender ${sender} sent ${used} tickets this second, at most ${this.window.limit} are accepted ` +
+          `per second: retry in ${retryAfterMs} ms`,
       );
     }
   }
 
   /** Counts `tickets` accepted tickets of `sender` in the current window. */
   async consume(sender: string, tickets: number): Promise<void> {
-    if (this.limit === 0 || tickets === 0) return;
-    const key = windowKey(sender);
-    await this.redis
-      .multi()
-      .incrby(key, tickets)
-      .pexpire(key, 2 * WINDOW_MS)
-      .exec();
+    await this.window.add(sender, tickets);
   }
-}
-
-function windowKey(sender: string): string {
-  return `recipient:rate:{${sender}}:${Math.floor(Date.now() / WINDOW_MS)}`;
 }

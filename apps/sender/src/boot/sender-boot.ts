@@ -40,6 +40,13 @@ export class SenderBoot implements OnModuleInit {
         `SENDER_MAX_BATCH_SIZE (${v.SENDER_MAX_BATCH_SIZE}) must not exceed SENDER_NONCE_CAP (${v.SENDER_NONCE_CAP})`,
       );
     }
+    const rate = v.SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER;
+    if (rate > 0 && v.SENDER_MAX_BATCH_SIZE > rate) {
+      // A batch above the per-second cap could never be signed: refuse it as too large instead.
+      problems.push(
+        `SENDER_MAX_BATCH_SIZE (${v.SENDER_MAX_BATCH_SIZE}) must not exceed SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER (${rate})`,
+      );
+    }
     const accounts = await this.loadAccounts(problems);
     const clients = this.loadClients(accounts, problems);
     const contacts = this.loadContacts(problems);

@@ -28,6 +28,7 @@ import { ContactBook } from '../contacts/contact-book.js';
 import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { SenderConfig } from '../sender.config.js';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
+import { AccountRateLimiter } from './account-rate-limiter.js';
 import { batchExpirationParams } from './expiration-params.js';
 import { parseSessionId, sessionId, type SessionKey } from './session-id.js';
 import { checkSessionPolicy } from './session-policy.js';
@@ -95,6 +96,7 @@ export class SenderService {
     private readonly chain: SenderChainView,
     private readonly store: SessionStore,
     private readonly metrics: SenderMetrics,
+    private readonly rateLimiter: AccountRateLimiter,
   ) {
     const v = config.values;
     this.policy = {
@@ -159,8 +161,10 @@ export class SenderService {
   }
 
   /**
-   * Validates the session's params for `size` tickets, reserves `size` consecutive nonces (one
-   * atomic Redis step shared by every replica), signs the tickets and assembles the Payment.
+   * Validates the session's params for `size` tickets, takes them from the account's per-second
+   * budget, reserves `size` consecutive nonces (one atomic Redis step shared by every replica),
+   * signs the tickets and assembles the Payment. A batch refused at any step leaves the budget
+   * and the nonce counter as they were.
    */
   async createTicketBatch(client: ApiClient, rawSessionId: unknown, size: number): Promise<CreatedBatch> {
     const started = process.hrtime.bigint();
@@ -177,15 +181,14 @@ export class SenderService {
     const head = await this.validate(account, session.params, size);
     const expirationParams = batchExpirationParams(session.params, head.rounds);
 
-    const allocation = await this.store.allocate(key, size, cap);
-    if (allocation.kind === 'missing') throw sessionNotFound();
-    if (allocation.kind === 'cap') {
-      throw new SenderError(
-        SenderErrorCode.NONCE_CAP_REACHED,
-        `session has issued ${allocation.nonce} of ${cap} nonces, ${size} more do not fit: refresh the params`,
-      );
-    }
-    const lastNonce = allocation.last;
+    // The last check before anything is written, so a batch it refuses has changed nothing.
+    const allowance = await this.rateLimiter.take(account.addressHex, size);
+    const lastNonce = await this.allocate(key, size, cap).catch(async (err: unknown) => {
+      // No nonces, no tickets: give them back to the budget. Should that fail as well, the window
+      // over-counts for at most a second; the caller still gets the original error.
+      await allowance.release().catch(() => undefined);
+      throw err;
+    });
     const firstNonce = lastNonce - size + 1;
     const nonces = Array.from({ length: size }, (_, i) => firstNonce + i);
 
@@ -262,6 +265,19 @@ export class SenderService {
       this.policy,
     );
     return head;
+  }
+
+  /** Reserves nonces `last − size + 1 … last` of the session and returns `last`. */
+  private async allocate(key: SessionKey, size: number, cap: number): Promise<number> {
+    const allocation = await this.store.allocate(key, size, cap);
+    if (allocation.kind === 'missing') throw sessionNotFound();
+    if (allocation.kind === 'cap') {
+      throw new SenderError(
+        SenderErrorCode.NONCE_CAP_REACHED,
+        `session has issued ${allocation.nonce} of ${cap} nonces, ${size} more do not fit: refresh the params`,
+      );
+    }
+    return allocation.last;
   }
 
   /** The account a StartSession names, checked against the caller's token. */

@@ -1,0 +1,60 @@
+import { status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServiceProcess } from '#app/testing';
+import { RecipientCallError, RecipientClient } from '../../../apps/recipient/src/grpc/recipient.client.js';
+import { startSourceService, waitForGrpcServing } from '../../support/source-service.js';
+import {
+  PRICE,
+  paymentMessage,
+  signBatch,
+  startHarness,
+  type RecipientHarness,
+  type TestSender,
+} from './recipient-fixture.js';
+
+const MAX_REQUEST_BYTES = 4_096;
+
+/** The Recipient's real main with a small RECIPIENT_GRPC_MAX_REQUEST_BYTES. */
+describe('Recipient: largest gRPC request', () => {
+  let h: RecipientHarness;
+  let svc: ServiceProcess;
+  let client: RecipientClient;
+  let sender: TestSender;
+
+  beforeAll(async () => {
+    h = await startHarness('recipient-request-size');
+    sender = await h.newSender();
+    const grpcUrl = `127.0.0.1:${await freePort()}`;
+    svc = startSourceService('recipient', {
+      ...h.env,
+      RECIPIENT_GRPC_URL: grpcUrl,
+      RECIPIENT_HTTP_PORT: '0',
+      RECIPIENT_GRPC_MAX_REQUEST_BYTES: String(MAX_REQUEST_BYTES),
+    });
+    await waitForGrpcServing(grpcUrl, svc);
+    client = new RecipientClient(grpcUrl);
+  });
+  afterAll(async () => {
+    client?.close();
+    await svc?.stop();
+    await h?.stop();
+  });
+
+  const nonces = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+  it('refuses a payment above the limit unread, and credits nothing for it', async () => {
+    const issued = await client.getTicketParams({ sender: sender.address, price: PRICE });
+    const big = paymentMessage(issued, signBatch(issued, sender, nonces(100)));
+    const refused = await client.processPayment({ payment: big, jobId: 'job-big' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(RecipientCallError);
+    expect((refused as RecipientCallError).status).toBe(status.RESOURCE_EXHAUSTED);
+    expect((await client.balance({ sender: sender.address, jobId: 'job-big' })).balance.num).toBe('0');
+
+    // The same tickets in a payment under the limit are read and accepted.
+    const small = paymentMessage(issued, signBatch(issued, sender, nonces(10)));
+    expect((await client.processPayment({ payment: small, jobId: 'job-small' })).acceptedCount).toBe(10);
+  });
+});
