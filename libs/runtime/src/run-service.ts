@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { DynamicModule } from '@nestjs/common';
 import {
   bootstrapService,
+  ConfigError,
   createLogger,
   readGrpcServerTls,
   runMain,
@@ -34,9 +35,14 @@ export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: Ser
     const env: EnvValues<typeof INFRA_ENV> = config.values;
     const logger = createLogger(spec.name, env.LOG_FORMAT);
     logger.log({ msg: 'configuration', config: config.redacted() });
+    // Both read files named by settings (client and server TLS): one boot reports every problem.
+    const [module, tls] = collectConfigProblems(
+      () => spec.module(config),
+      () => (spec.grpcUrl ? readGrpcServerTls(env) : undefined),
+    );
     await bootstrapService({
       name: spec.name,
-      module: spec.module(config),
+      module,
       logger,
       http: { host: env.HTTP_HOST, port: spec.httpPort(config.values) },
       grpc: spec.grpcUrl
@@ -46,9 +52,27 @@ export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: Ser
             protoPaths: spec.grpcProtoPaths,
             includeDirs: spec.grpcIncludeDirs,
             maxRequestBytes: spec.grpcMaxRequestBytes?.(config.values),
-            tls: readGrpcServerTls(env),
+            tls,
           }
         : undefined,
     });
   });
+}
+
+/** Runs both steps; when either fails on configuration, throws one ConfigError listing all. */
+function collectConfigProblems<A, B>(a: () => A, b: () => B): [A, B] {
+  const problems: string[] = [];
+  const attempt = <T>(step: () => T): T | undefined => {
+    try {
+      return step();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  };
+  const first = attempt(a);
+  const second = attempt(b);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return [first as A, second as B];
 }

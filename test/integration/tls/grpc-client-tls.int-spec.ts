@@ -278,7 +278,7 @@ describe('gRPC clients over TLS', () => {
       ).toEqual(expected);
     });
 
-    it('a built Recipient exits 78 naming the setting, never echoing the key', async () => {
+    it('a built Recipient exits 78 naming client and server settings in one go, never echoing the key', async () => {
       const proc = startServiceProcess('recipient', {
         ...h.env,
         RECIPIENT_HTTP_PORT: String(await freePort()),
@@ -287,6 +287,8 @@ describe('gRPC clients over TLS', () => {
         GRPC_TLS_SERVER_CA_FILE: pki.caCert,
         GRPC_TLS_CLIENT_CERT_FILE: pki.rogueClientCert,
         GRPC_TLS_CLIENT_KEY_FILE: pki.clientKey,
+        // A server-side mistake too: both must be reported by the same boot.
+        GRPC_TLS_CERT_FILE: pki.serverCert,
       });
       const code = await new Promise<number | null>((resolve) => {
         if (proc.proc.exitCode !== null) resolve(proc.proc.exitCode);
@@ -294,6 +296,7 @@ describe('gRPC clients over TLS', () => {
       });
       expect(code).toBe(78);
       expect(proc.output()).toContain('gRPC client TLS material is unusable');
+      expect(proc.output()).toContain('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together');
       expect(proc.output()).not.toContain(pki.read(pki.clientKey).toString().split('\n')[1]);
     });
   });
