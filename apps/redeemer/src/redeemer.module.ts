@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type Provider,
 } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import type { Wallet } from 'ethers';
 import { ChainClient, TxManager, TxStore, loadSigner } from '#app/chain';
 import { QueueModule } from '#app/queue';
@@ -13,6 +14,7 @@ import { infrastructure } from '#app/runtime';
 import { FeeWithdrawalService } from './fees/fee-withdrawal.service.js';
 import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
 import { OpsController } from './ops/ops.controller.js';
+import { OpsPathFilter } from './ops/ops-http.filter.js';
 import { OpsTokenGuard } from './ops/ops-token.guard.js';
 import { RedeemerStatusService } from './ops/redeemer-status.service.js';
 import { PgTxStore } from './persistence/pg-tx-store.js';
@@ -95,6 +97,8 @@ export class RedeemerModule {
       RedeemerLifecycle,
       RedeemerStatusService,
       OpsTokenGuard,
+      // Global: a bad /ops request can fail before OpsController's own filter runs.
+      { provide: APP_FILTER, useClass: OpsPathFilter },
     ];
     return {
       module: RedeemerModule,

@@ -44,8 +44,66 @@ const request = fc.oneof(
     .map(({ hash, body }) => ({ method: 'POST', path: `/api/v1/tickets/${hash}/redeem`, body })),
 );
 
+/** The public static files: anything else named in a path (traversal included) is a 404. */
+const SERVED = new Set([
+  'dashboard.js',
+  'dashboard.css',
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'favicon-32x32.png',
+]);
+
+const fileSegment = fc.oneof(
+  segment,
+  fc.constantFrom(
+    ...SERVED,
+    'index.html',
+    '..%2F..%2F..%2Fpackage.json',
+    '..%2Fdashboard.controller.ts',
+    '%2e%2e%2f%2e%2e%2fpackage.json',
+    '..%5C..%5Cpackage.json',
+    'dashboard.js%00.png',
+    '__proto__',
+    'constructor',
+    'hasOwnProperty',
+    'package.json',
+  ),
+);
+
+/** Routes the first set does not reach: the list endpoints, the static files, wrong methods. */
+const otherRequest = fc.oneof(
+  query(['limit', 'offset']).map((q) => ({ method: 'GET', path: `/api/v1/senders${q}` })),
+  query(['limit', 'window', 'x']).map((q) => ({ method: 'GET', path: `/api/v1/queue${q}` })),
+  fileSegment.map((f) => ({ method: 'GET', path: `/dashboard/${f}` })),
+  fileSegment.map((f) => ({ method: 'GET', path: `/docs/assets/${f}` })),
+  fc
+    .constantFrom('/', '/dashboard', '/docs', '/docs/init.js', '/docs/openapi.json', '/docs-json')
+    .map((path) => ({
+      method: 'GET',
+      path,
+    })),
+  fc
+    .record({
+      method: fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'),
+      path: fc.constantFrom(
+        '/api/v1/totals',
+        '/api/v1/tickets',
+        `/api/v1/tickets/0x${'1'.repeat(64)}`,
+        '/api/v1/senders',
+        '/api/v1/queue',
+        '/api/v1/failures',
+        '/dashboard',
+        '/docs/openapi.json',
+      ),
+    })
+    .map((r) => ({ ...r, body: '{}' })),
+);
+
 const endpointOf = (method: string, path: string) =>
-  `${method} ${path.split('?')[0].replace(/\/api\/v1\/(tickets|senders)\/[^/]+/, '/api/v1/$1/:x')}`;
+  `${method} ${path
+    .split('?')[0]
+    .replace(/\/api\/v1\/(tickets|senders)\/[^/]+/, '/api/v1/$1/:x')
+    .replace(/^\/(dashboard|docs\/assets)\/.+$/, '/$1/:file')}`;
 
 describe('fuzz: ops HTTP API', () => {
   let stack: OpsStack;
@@ -102,6 +160,21 @@ describe('fuzz: ops HTTP API', () => {
       const body = req.method === 'POST' ? JSON.stringify((req as { body: unknown }).body) : undefined;
       check(endpointOf(req.method, req.path), await send({ ...req, body }));
     });
+    const others = fc.sample(otherRequest, { numRuns: 1200, seed: SEED + 2 });
+    await runAll(others, async (req) => {
+      const res = await send(req);
+      const label =
+        req.method !== 'GET'
+          ? 'wrong method on a GET route'
+          : /^\/(dashboard|docs(\/init\.js|\/openapi\.json|-json)?)?$/.test(req.path)
+            ? 'GET /, /dashboard, /docs, /docs/init.js, /docs/openapi.json'
+            : endpointOf(req.method, req.path);
+      check(label, res);
+      const file = /^\/(?:dashboard|docs\/assets)\/(.+)$/.exec(req.path)?.[1];
+      if (file !== undefined && res.status === 200)
+        expect(SERVED.has(decodeURIComponent(file)), file).toBe(true);
+      if (req.method !== 'GET') expect(res.status, `${req.method} ${req.path}`).toBe(404);
+    });
     const tokens = fc.sample(fc.string({ maxLength: 60 }), { numRuns: 300, seed: SEED + 1 });
     await runAll(tokens, async (token) => {
       const res = await send({ method: 'GET', path: '/api/v1/totals' }, token.replace(/[^\x20-\x7e]/g, ''));
@@ -122,6 +195,6 @@ describe('fuzz: ops HTTP API', () => {
 
   it('reports the cases tried', () => {
     tally.report();
-    expect(tally.total()).toBeGreaterThan(2_500);
+    expect(tally.total()).toBeGreaterThan(3_500);
   });
 });

@@ -63,6 +63,48 @@ export class RawGrpc {
     });
   }
 
+  /**
+   * A server-streaming call, judged by how it starts: its first message (OK, `response`) or the
+   * status it ends with before sending one. The stream is cancelled once that is known.
+   */
+  firstOfStream(
+    path: string,
+    body: Uint8Array,
+    metadata = new Metadata(),
+    timeoutMs = 10_000,
+  ): Promise<RawOutcome> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (out: RawOutcome) => {
+        if (settled) return;
+        settled = true;
+        resolve(out);
+        call.cancel();
+      };
+      const call = this.client.makeServerStreamRequest<Buffer, Buffer>(
+        path,
+        (b) => b,
+        (b) => b,
+        Buffer.from(body),
+        metadata,
+        { deadline: Date.now() + timeoutMs },
+      );
+      call.on('data', (res: Buffer) => settle({ code: status.OK, details: '', response: res }));
+      call.on('error', (err: ServiceError) =>
+        settle({
+          code: err.code,
+          details: err.details,
+          errorCode: first(err.metadata, 'error-code'),
+          errorDomain: first(err.metadata, 'error-domain'),
+        }),
+      );
+      // A stream that ends cleanly without a message answered nothing: report it as such.
+      call.on('status', (s) =>
+        settle({ code: s.code, details: s.details || 'stream ended without a message' }),
+      );
+    });
+  }
+
   close(): void {
     this.client.close();
   }

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { grpcHealthCheck } from '#app/testing';
+import { Rational } from '#app/ticket';
 import {
   issue,
   paymentMessage,
@@ -25,6 +27,8 @@ import { runAll } from './run-all.js';
 const SVC = '/ticketpay.recipient.v1.Recipient';
 const PP = `${SVC}/ProcessPayment`;
 const GTP = `${SVC}/GetTicketParams`;
+const DEBIT = `${SVC}/Debit`;
+const BALANCE = `${SVC}/Balance`;
 const SEED = 0x7c4e;
 const JOB = 'fuzz-job';
 const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((b) => Buffer.from(b));
@@ -43,6 +47,26 @@ function malleate(raw: Uint8Array): Buffer {
 }
 
 type Msg = Record<string, unknown>;
+
+/** Decimal strings an attacker would put in an amount: negative, overflowing, not decimal at all. */
+const digits = fc.oneof(
+  fc.bigInt(-(1n << 600n), 1n << 600n).map(String),
+  fc.bigInt(0n, 1000n).map(String),
+  fc.string({ maxLength: 24 }),
+  fc.constantFrom('', '0', '00', '-0', '-1', '1', '1e18', '0x10', ' 1', '1 ', '1.5', '+1', '１'),
+  fc.constantFrom('9'.repeat(160), '9'.repeat(161), `${'0'.repeat(200)}1`),
+);
+
+/** The exact amount the service reads from an amount it accepted (den defaults to 1). */
+const amountOf = (a: { num?: string; den?: string } | undefined) =>
+  Rational.of(BigInt(a?.num ?? ''), BigInt(a?.den || '1'));
+
+/** A stored balance (`num/den`), zero when absent. */
+const storedBalance = (raw: string | undefined) => {
+  if (raw === undefined) return Rational.ZERO;
+  const [num, den] = raw.split('/');
+  return Rational.of(BigInt(num), BigInt(den));
+};
 
 /** One way to break a valid payment, as a function of the valid one. */
 const paymentMutation: fc.Arbitrary<(p: Msg) => Msg> = fc.oneof(
@@ -236,8 +260,155 @@ describe('fuzz: Recipient gRPC', () => {
     expect(await grpcHealthCheck(r.grpcUrl)).toBe('SERVING');
   }, 120_000);
 
+  it('Debit, Balance, EV, TxCostMultiplier: coded errors; only accepted debits move a balance', async () => {
+    const redisUrl = inject('redisUrl');
+    const prefix = h.env.REDIS_PREFIX;
+    const senderBytes = fc.oneof(
+      bytes(40),
+      fc.constant(Buffer.from(sender.address)),
+      fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => Buffer.from(b)),
+      fc.constant(Buffer.alloc(20)),
+    );
+    const jobId = fc.oneof(
+      fc.string({ maxLength: 140 }),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.constantFrom(JOB, JOB, 'fuzz-debit', 'x'.repeat(128), 'x'.repeat(129), 'a b', '', 'job\n'),
+    );
+    const amount = fc.option(fc.record({ num: digits, den: digits }, { requiredKeys: [] }), {
+      nil: undefined,
+    });
+    const balanceRequest = fc.record({ sender: senderBytes, jobId }, { requiredKeys: [] });
+
+    // Read-only calls first: Redis must not change at all.
+    const readOnlyBefore = await redisSnapshot(redisUrl, prefix);
+    const ev = await raw.call(`${SVC}/EV`, new Uint8Array());
+    expect(ev.code, ev.details).toBe(OK);
+    await runAll(fc.sample(bytes(200), { numRuns: 500, seed: SEED + 6 }), async (b) => {
+      const out = await raw.call(`${SVC}/EV`, b);
+      // EVRequest has no fields: any well-formed message (unknown fields) gets the one EV.
+      if (checkOutcome(tally, 'EV (raw bytes)', out) && out.code === OK)
+        expect(out.response!.equals(ev.response!)).toBe(true);
+    });
+    await runAll(fc.sample(balanceRequest, { numRuns: 800, seed: SEED + 7 }), async (req) => {
+      const out = await raw.call(BALANCE, encode('ticketpay.recipient.v1.BalanceRequest', req));
+      checkOutcome(tally, 'Balance (structured)', out);
+    });
+    await runAll(fc.sample(bytes(200), { numRuns: 300, seed: SEED + 8 }), async (b) => {
+      checkOutcome(tally, 'Balance (raw bytes)', await raw.call(BALANCE, b));
+    });
+    const txCostRequest = fc.record({ sender: senderBytes }, { requiredKeys: [] });
+    await runAll(fc.sample(txCostRequest, { numRuns: 800, seed: SEED + 9 }), async (req) => {
+      const out = await raw.call(
+        `${SVC}/TxCostMultiplier`,
+        encode('ticketpay.recipient.v1.TxCostMultiplierRequest', req),
+      );
+      checkOutcome(tally, 'TxCostMultiplier (structured)', out);
+    });
+    await runAll(fc.sample(bytes(200), { numRuns: 300, seed: SEED + 10 }), async (b) => {
+      checkOutcome(tally, 'TxCostMultiplier (raw bytes)', await raw.call(`${SVC}/TxCostMultiplier`, b));
+    });
+    expectSameSnapshot(readOnlyBefore, await redisSnapshot(redisUrl, prefix));
+
+    // Debits: each accepted one is summed per balance; nothing else may change.
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    const balanceKey = (senderBytes: Uint8Array, job: string) =>
+      `${prefix}recipient:balance:0x${Buffer.from(senderBytes).toString('hex')}:${job}`;
+    const read = async (keys: Iterable<string>) => {
+      const out = new Map<string, string | undefined>();
+      for (const k of keys) out.set(k, (await redis.get(k)) ?? undefined);
+      return out;
+    };
+    const debitBefore = await redisSnapshot(redisUrl, prefix);
+    const storedBefore = await read([...debitBefore.keys()].filter((k) => k.includes(':recipient:balance:')));
+    const debited = new Map<string, Rational>();
+    const debit = async (endpoint: string, req: { sender?: Buffer; jobId?: string; amount?: Msg }) => {
+      const out = await raw.call(DEBIT, encode('ticketpay.recipient.v1.DebitRequest', req));
+      if (checkOutcome(tally, endpoint, out) && out.code === OK) {
+        const key = balanceKey(req.sender!, req.jobId!);
+        debited.set(key, (debited.get(key) ?? Rational.ZERO).add(amountOf(req.amount)));
+      }
+    };
+    const anyField = fc.record({ sender: senderBytes, jobId, amount }, { requiredKeys: [] });
+    await runAll(fc.sample(anyField, { numRuns: 600, seed: SEED + 11 }), (req) =>
+      debit('Debit (hostile fields)', req),
+    );
+    // A real account, so the amount is what decides: zero, tiny, over the balance, malformed.
+    const onAccount = fc.record({
+      sender: fc.oneof(
+        fc.constant(Buffer.from(sender.address)),
+        fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => Buffer.from(b)),
+      ),
+      jobId: fc.constantFrom(JOB, 'fuzz-debit'),
+      amount: fc.record(
+        {
+          num: fc.oneof(fc.bigInt(0n, 1n << 70n).map(String), digits),
+          den: fc.oneof(fc.bigInt(1n, 1n << 70n).map(String), fc.constantFrom('', '1'), digits),
+        },
+        { requiredKeys: [] },
+      ),
+    });
+    await runAll(fc.sample(onAccount, { numRuns: 800, seed: SEED + 13 }), (req) =>
+      debit('Debit (hostile amount)', req),
+    );
+    await runAll(fc.sample(bytes(200), { numRuns: 300, seed: SEED + 12 }), async (b) => {
+      const out = await raw.call(DEBIT, b);
+      if (checkOutcome(tally, 'Debit (raw bytes)', out) && out.code === OK) {
+        const req = decode('ticketpay.recipient.v1.DebitRequest', b) as {
+          sender: Buffer;
+          jobId: string;
+          amount?: { num?: string; den?: string };
+        };
+        const key = balanceKey(req.sender, req.jobId);
+        debited.set(key, (debited.get(key) ?? Rational.ZERO).add(amountOf(req.amount ?? undefined)));
+      }
+    });
+    // The boundary: the whole wei left on the job can be debited, one wei more cannot. (The
+    // fuzzed dens make the exact balance longer than an amount may be; what is left is < 1 wei.)
+    const jobKey = balanceKey(sender.address, JOB);
+    const rest = storedBalance((await redis.get(jobKey)) ?? undefined);
+    const whole = rest.num > 0n ? rest.num / rest.den : 0n;
+    const all = await raw.call(
+      DEBIT,
+      encode('ticketpay.recipient.v1.DebitRequest', {
+        sender: sender.address,
+        jobId: JOB,
+        amount: { num: whole.toString(), den: '1' },
+      }),
+    );
+    expect(checkOutcome(tally, 'Debit (the whole balance)', all) && all.code).toBe(OK);
+    debited.set(jobKey, (debited.get(jobKey) ?? Rational.ZERO).add(Rational.of(whole)));
+    const over = await raw.call(
+      DEBIT,
+      encode('ticketpay.recipient.v1.DebitRequest', {
+        sender: sender.address,
+        jobId: JOB,
+        amount: { num: '1', den: '1' },
+      }),
+    );
+    checkOutcome(tally, 'Debit (one wei over)', over);
+    expect(over.errorCode).toBe('INSUFFICIENT_BALANCE');
+
+    const debitAfter = await redisSnapshot(redisUrl, prefix);
+    const changed = [...new Set([...debitBefore.keys(), ...debitAfter.keys()])].filter(
+      (k) => debitBefore.get(k) !== debitAfter.get(k),
+    );
+    expect(
+      changed.filter((k) => !debited.has(k)),
+      'Redis keys changed by refused debits',
+    ).toEqual([]);
+    const storedAfter = await read(debited.keys());
+    for (const [key, sum] of debited) {
+      const expected = storedBalance(storedBefore.get(key)).sub(sum);
+      expect(storedBalance(storedAfter.get(key)).equals(expected), key).toBe(true);
+    }
+    expect(debited.size, 'no debit was accepted: the cases miss the valid path').toBeGreaterThan(0);
+    redis.disconnect();
+    expect(await grpcHealthCheck(r.grpcUrl)).toBe('SERVING');
+  }, 120_000);
+
   it('reports the cases tried', () => {
     tally.report();
-    expect(tally.total()).toBeGreaterThan(8_000);
+    expect(tally.total()).toBeGreaterThan(12_000);
   });
 });

@@ -9,6 +9,7 @@ import {
   chainView,
   GATEWAY_TOKEN,
   newOrchestrator,
+  OTHER_TOKEN,
   orchestratorParams,
   senderEnv,
   startSenderChain,
@@ -175,8 +176,135 @@ describe('fuzz: Sender gRPC', () => {
     expect(await grpcHealthCheck(sender.grpcUrl)).toBe('SERVING');
   }, 120_000);
 
+  it('EV, EndSession and Senders: coded errors, a session ends only by its own id and token', async () => {
+    const started = await raw.call(
+      `${SVC}/StartSession`,
+      encode('ticketpay.sender.v1.StartSessionRequest', await validStart()),
+      auth(GATEWAY_TOKEN),
+    );
+    expect(started.code, started.details).toBe(OK);
+    const sessionId = decode('ticketpay.sender.v1.StartSessionResponse', started.response!)
+      .sessionId as string;
+    const [, rand] = sessionId.split(':');
+    /** Ids next to the real one: one character changed, cut, extended, recased, another sender's. */
+    const nearMiss = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc
+        .record({
+          i: fc.nat(sessionId.length - 1),
+          c: fc.constantFrom('0', 'f', 'F', ':', 'x', ' ', '\u0000'),
+        })
+        .map(({ i, c }) => sessionId.slice(0, i) + c + sessionId.slice(i + 1))
+        .filter((id) => id !== sessionId),
+      fc.nat(sessionId.length - 1).map((n) => sessionId.slice(0, n)),
+      fc.string({ minLength: 1, maxLength: 20 }).map((t) => sessionId + t),
+      fc.constant(sessionId.toUpperCase()),
+      fc.constant(`${chain.unfunded.address.toLowerCase()}:${rand}`),
+      fc
+        .uint8Array({ minLength: 20, maxLength: 20 })
+        .map((b) => `0x${Buffer.from(b).toString('hex')}:${rand}`),
+      fc
+        .uint8Array({ maxLength: 40 })
+        .map((b) => `${chain.funded.address.toLowerCase()}:0x${Buffer.from(b).toString('hex')}`),
+    );
+    const caller = fc.oneof(
+      { arbitrary: fc.constant(GATEWAY_TOKEN), weight: 3 },
+      fc.constant(OTHER_TOKEN),
+      fc.constant(''),
+      fc.string({ maxLength: 60 }).map((t) => t.replace(/[\r\n]/g, '')),
+    );
+    const md = (token: string) => (token === '' ? new Metadata() : auth(token));
+    const before = await redisSnapshot(inject('redisUrl'), prefix);
+
+    // EV: read-only; the real id with the right token answers the session's EV, nothing else does.
+    const evCases = fc.sample(
+      fc.record({ sessionId: fc.oneof(nearMiss, fc.constant(sessionId)), token: caller }),
+      { numRuns: 900, seed: SEED + 6 },
+    );
+    await runAll(evCases, async ({ sessionId: id, token }) => {
+      const out = await raw.call(
+        `${SVC}/EV`,
+        encode('ticketpay.sender.v1.EVRequest', { sessionId: id }),
+        md(token),
+      );
+      checkOutcome(tally, 'EV (session ids × tokens)', out);
+      if (out.code === OK) expect(token === GATEWAY_TOKEN && id === sessionId).toBe(true);
+    });
+    await runAll(fc.sample(bytes(300), { numRuns: 400, seed: SEED + 7 }), async (b) => {
+      checkOutcome(tally, 'EV (raw bytes)', await raw.call(`${SVC}/EV`, b, auth(GATEWAY_TOKEN)));
+    });
+
+    // Senders: no request fields; each token sees exactly its own accounts.
+    const own = new Map([
+      [GATEWAY_TOKEN, [chain.funded.address, chain.unfunded.address].map((a) => a.toLowerCase()).sort()],
+      [OTHER_TOKEN, [chain.unfunded.address.toLowerCase()]],
+    ]);
+    const sendersCases = fc.sample(fc.record({ body: bytes(200), token: caller }), {
+      numRuns: 900,
+      seed: SEED + 8,
+    });
+    await runAll(sendersCases, async ({ body, token }) => {
+      const out = await raw.call(`${SVC}/Senders`, body, md(token));
+      checkOutcome(tally, 'Senders (raw bytes × tokens)', out);
+      if (out.code === OK) {
+        const res = decode('ticketpay.sender.v1.SendersResponse', out.response!) as {
+          senders: { address: Buffer }[];
+        };
+        const seen = res.senders.map((a) => `0x${a.address.toString('hex')}`).sort();
+        expect(seen).toEqual(own.get(token));
+      }
+    });
+
+    // EndSession: only the real id with the right token may end it; every other case changes nothing.
+    let ended = 0;
+    const endCases = fc.sample(fc.record({ sessionId: nearMiss, token: caller }), {
+      numRuns: 900,
+      seed: SEED + 9,
+    });
+    await runAll(endCases, async ({ sessionId: id, token }) => {
+      const out = await raw.call(
+        `${SVC}/EndSession`,
+        encode('ticketpay.sender.v1.EndSessionRequest', { sessionId: id }),
+        md(token),
+      );
+      if (checkOutcome(tally, 'EndSession (session ids × tokens)', out) && out.code === OK) {
+        if (decode('ticketpay.sender.v1.EndSessionResponse', out.response!).ended === true) ended++;
+      }
+    });
+    await runAll(fc.sample(bytes(300), { numRuns: 400, seed: SEED + 10 }), async (b) => {
+      checkOutcome(
+        tally,
+        'EndSession (raw bytes)',
+        await raw.call(`${SVC}/EndSession`, b, auth(GATEWAY_TOKEN)),
+      );
+    });
+    expect(ended, 'a near-miss id or a wrong token ended the session').toBe(0);
+    expectSameSnapshot(before, await redisSnapshot(inject('redisUrl'), prefix));
+
+    // The control: the real id ends it once, and then it issues nothing.
+    const end = () =>
+      raw.call(
+        `${SVC}/EndSession`,
+        encode('ticketpay.sender.v1.EndSessionRequest', { sessionId }),
+        auth(GATEWAY_TOKEN),
+      );
+    const first = await end();
+    expect(first.code, first.details).toBe(OK);
+    expect(decode('ticketpay.sender.v1.EndSessionResponse', first.response!).ended).toBe(true);
+    const again = await end();
+    expect(decode('ticketpay.sender.v1.EndSessionResponse', again.response!).ended).toBe(false);
+    const batch = await raw.call(
+      `${SVC}/CreateTicketBatch`,
+      encode('ticketpay.sender.v1.CreateTicketBatchRequest', { sessionId, size: 1 }),
+      auth(GATEWAY_TOKEN),
+    );
+    checkOutcome(tally, 'CreateTicketBatch (ended session)', batch);
+    expect(batch.code).not.toBe(OK);
+    expect(await grpcHealthCheck(sender.grpcUrl)).toBe('SERVING');
+  }, 120_000);
+
   it('reports the cases tried', () => {
     tally.report();
-    expect(tally.total()).toBeGreaterThan(5_000);
+    expect(tally.total()).toBeGreaterThan(9_000);
   });
 });

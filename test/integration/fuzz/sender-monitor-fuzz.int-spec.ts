@@ -7,7 +7,7 @@ import { grpcHealthCheck } from '#app/testing';
 import { mined } from '../contracts/protocol-fixture.js';
 import { startMonitor, winningTicket, type MonitorUnderTest } from '../sender-monitor/harness.js';
 import { checkOutcome, expectSameSnapshot, OK, redisSnapshot, Tally } from './fuzz-kit.js';
-import { encode, RawGrpc } from './raw-grpc.js';
+import { decode, encode, RawGrpc } from './raw-grpc.js';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
 import { runAll } from './run-all.js';
 
@@ -156,8 +156,88 @@ describe('fuzz: SenderMonitor gRPC (net.TicketRedeemer + SenderMonitor)', () => 
     expect(await grpcHealthCheck(m.grpcUrl)).toBe('SERVING');
   }, 120_000);
 
+  it('ValidateSender, SenderInfo and both max float streams: coded errors, nothing changes', async () => {
+    const before = await rows();
+    const redisBefore = await redisSnapshot(inject('redisUrl'), `${inject('redisPrefix')}fuzz-monitor:`);
+    const addr = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      bytes(25).map((b) => `0x${b.toString('hex')}`),
+      // Well-formed addresses of nobody, in every case form, and the zero address.
+      fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${Buffer.from(b).toString('hex')}`),
+      fc
+        .uint8Array({ minLength: 20, maxLength: 20 })
+        .map((b) => `0x${Buffer.from(b).toString('hex').toUpperCase()}`),
+      fc.constantFrom(
+        sender.address,
+        sender.address.toLowerCase(),
+        sender.address.slice(2),
+        `0X${sender.address.slice(2)}`,
+        `${sender.address} `,
+        `0x${'0'.repeat(40)}`,
+        m.fx.recipients[0].address,
+      ),
+    );
+    const senderReq = fc.record({ sender: addr }, { requiredKeys: [] });
+    for (const method of ['ValidateSender', 'SenderInfo'] as const) {
+      const type = `ticketpay.sendermonitor.v1.${method}Request`;
+      await runAll(fc.sample(senderReq, { numRuns: 800, seed: SEED + 7 }), async (req) => {
+        const out = await raw.call(`${OURS}/${method}`, encode(type, req));
+        checkOutcome(tally, `SenderMonitor ${method} (structured)`, out);
+        if (out.code === OK && method === 'SenderInfo') {
+          const info = decode('ticketpay.sendermonitor.v1.SenderInfoResponse', out.response!);
+          expect(String(info.sender).toLowerCase()).toBe(
+            req.sender!.trim().toLowerCase().replace(/^0x/i, '0x'),
+          );
+        }
+      });
+      await runAll(fc.sample(bytes(100), { numRuns: 300, seed: SEED + 8 }), async (b) => {
+        checkOutcome(tally, `SenderMonitor ${method} (raw bytes)`, await raw.call(`${OURS}/${method}`, b));
+      });
+    }
+    // Streams: judged by their first message or their refusal, then cancelled.
+    const streamed = (endpoint: string, out: Awaited<ReturnType<RawGrpc['firstOfStream']>>) => {
+      if (checkOutcome(tally, endpoint, out) && out.code === OK && !out.response)
+        tally.fail(endpoint, 'the stream ended without its first message');
+    };
+    const watchReq = fc.record(
+      { sender: addr, recipient: fc.oneof(addr, fc.constant('')) },
+      { requiredKeys: [] },
+    );
+    await runAll(fc.sample(watchReq, { numRuns: 500, seed: SEED + 9 }), async (req) => {
+      const out = await raw.firstOfStream(
+        `${OURS}/WatchMaxFloat`,
+        encode('ticketpay.sendermonitor.v1.WatchMaxFloatRequest', req),
+      );
+      streamed('SenderMonitor WatchMaxFloat (structured)', out);
+    });
+    await runAll(fc.sample(bytes(100), { numRuns: 200, seed: SEED + 10 }), async (b) => {
+      streamed(
+        'SenderMonitor WatchMaxFloat (raw bytes)',
+        await raw.firstOfStream(`${OURS}/WatchMaxFloat`, b),
+      );
+    });
+    const netSender = fc.oneof(
+      bytes(40),
+      fc.constant(Buffer.from(sender.address.slice(2), 'hex')),
+      fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => Buffer.from(b)),
+    );
+    await runAll(fc.sample(netSender, { numRuns: 500, seed: SEED + 11 }), async (s) => {
+      const out = await raw.firstOfStream(`${NET}/MonitorMaxFloat`, encode('net.MaxFloatReq', { sender: s }));
+      streamed('net MonitorMaxFloat (sender bytes)', out);
+    });
+    await runAll(fc.sample(bytes(100), { numRuns: 200, seed: SEED + 12 }), async (b) => {
+      streamed('net MonitorMaxFloat (raw bytes)', await raw.firstOfStream(`${NET}/MonitorMaxFloat`, b));
+    });
+    expect(await rows()).toBe(before);
+    expectSameSnapshot(
+      redisBefore,
+      await redisSnapshot(inject('redisUrl'), `${inject('redisPrefix')}fuzz-monitor:`),
+    );
+    expect(await grpcHealthCheck(m.grpcUrl)).toBe('SERVING');
+  }, 120_000);
+
   it('reports the cases tried', () => {
     tally.report();
-    expect(tally.total()).toBeGreaterThan(6_000);
+    expect(tally.total()).toBeGreaterThan(10_000);
   });
 });

@@ -1,4 +1,5 @@
-import { Catch, HttpStatus } from '@nestjs/common';
+import { Catch, HttpStatus, type ArgumentsHost } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { ChainTxError } from '#app/chain';
 import { HttpErrorFilter, type HttpErrorAnswer } from '#app/runtime';
 import { RedeemerErrorCode } from '../redeemer.error.js';
@@ -29,5 +30,21 @@ export class OpsHttpFilter extends HttpErrorFilter {
       return { status, body: err.toJSON() };
     }
     return super.answer(err);
+  }
+}
+
+/**
+ * Global, for requests under /ops that fail before the controller (and its filter) runs: no route
+ * for the method and path, a body the JSON parser refuses or one too large. They get the same
+ * coded answer; other paths keep Nest's own (terminus's /health 503 body with its details).
+ */
+@Catch()
+export class OpsPathFilter extends BaseExceptionFilter {
+  private readonly ops = new OpsHttpFilter();
+
+  override catch(err: unknown, host: ArgumentsHost): void {
+    const path = host.switchToHttp().getRequest<{ path?: string }>().path ?? '';
+    if (host.getType() === 'http' && /^\/ops(\/|$)/.test(path)) this.ops.catch(err, host);
+    else super.catch(err, host);
   }
 }
