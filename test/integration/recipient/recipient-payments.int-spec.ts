@@ -126,6 +126,41 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(ratio(unchanged.balance)).toBe(ratio(after.balance));
     });
 
+    it('refuses a debit whose denominator would grow the stored balance past its bound', async () => {
+      const issued = await issue(r, sender);
+      await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, sender, [1])),
+        jobId: 'job-precision',
+      });
+      // Tiny debits over ever new coprime denominators (each under the 160-digit field limit).
+      const dens = [3n ** 300n, 5n ** 200n, 7n ** 160n, 11n ** 130n, 13n ** 120n, 17n ** 110n];
+      let refused: string | undefined;
+      for (const den of dens) {
+        const before = await r.client.balance({ sender: sender.address, jobId: 'job-precision' });
+        const code = await errorCodeOf(
+          r.client.debit({
+            sender: sender.address,
+            jobId: 'job-precision',
+            amount: { num: '1', den: den.toString() },
+          }),
+        );
+        if (code === 'NO_ERROR') continue;
+        refused = code;
+        const after = await r.client.balance({ sender: sender.address, jobId: 'job-precision' });
+        expect(ratio(after.balance)).toBe(ratio(before.balance));
+        expect(ratio(after.balance).length).toBeLessThanOrEqual(1_024);
+        break;
+      }
+      expect(refused).toBe('INVALID_REQUEST');
+      // Whole wei still goes through.
+      const ok = await r.client.debit({
+        sender: sender.address,
+        jobId: 'job-precision',
+        amount: { num: '1', den: '1' },
+      });
+      expect(ok.balance).toBeDefined();
+    });
+
     it('answers EV and the tx cost multiplier', async () => {
       expect(ratio((await r.client.ev()).ev)).toBe('8000000000/1');
       expect(ratio((await r.client.txCostMultiplier({ sender: sender.address })).multiplier)).toBe('100/1');

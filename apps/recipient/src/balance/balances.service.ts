@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Rational } from '#app/ticket';
 import { InjectRecipientRedis } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
-import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
+import { invalidRequest, RecipientError, RecipientErrorCode } from '../recipient.error.js';
 
 // KEYS[1] balance; ARGV[1] the value read ('' when absent), ARGV[2] the new value, ARGV[3] TTL ms.
 // Sets the new value only if the key still holds the value read: a compare-and-set, so the exact
@@ -14,6 +14,13 @@ if (current or '') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
+
+/**
+ * Longest stored balance (`num/den`, characters). Honest use stays far below: EVs have powers of
+ * two up to 2^256 as denominators and fees small ones. Debits with ever new coprime denominators
+ * would otherwise grow the stored rational (and every update's cost) without end.
+ */
+export const MAX_BALANCE_CHARS = 1_024;
 
 /** Conflicting updates of one balance before giving up with BALANCE_CONTENTION. */
 const MAX_ATTEMPTS = 64;
@@ -86,6 +93,12 @@ export class Balances {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const raw = await this.redis.get(key);
       const next = change(parseStored(raw));
+      if (next.toString().length > MAX_BALANCE_CHARS) {
+        throw invalidRequest(
+          `the amount's denominator would make the balance longer than ${MAX_BALANCE_CHARS} characters: ` +
+            'send amounts with a denominator the balance already has (e.g. whole wei)',
+        );
+      }
       if ((await this.redis.recipientBalanceCas(key, raw ?? '', next.toString(), this.ttlMs)) === 1)
         return next;
     }
