@@ -20,6 +20,8 @@ export enum RecipientErrorCode {
   BALANCE_CONTENTION = 'BALANCE_CONTENTION',
   /** The chain (head, rounds, sender info) cannot be read right now. */
   CHAIN_UNAVAILABLE = 'CHAIN_UNAVAILABLE',
+  /** Postgres (winning tickets) cannot be reached right now: retry. A payment refused so credited nothing. */
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   /** The stored secret cannot be decrypted with RECIPIENT_SECRET_KEY (wrong key or tampered row). */
   SECRET_UNREADABLE = 'SECRET_UNREADABLE',
   /** Rotation asked for while the secret comes from configuration. */

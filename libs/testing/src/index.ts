@@ -4,3 +4,4 @@ export * from './ports.js';
 export * from './service-process.js';
 export * from './rpc-proxy.js';
 export * from './stores.js';
+export * from './private-postgres.js';

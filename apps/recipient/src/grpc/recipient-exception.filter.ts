@@ -17,6 +17,7 @@ const RECIPIENT: Record<RecipientErrorCode, GrpcStatus> = {
   [RecipientErrorCode.INSUFFICIENT_BALANCE]: GrpcStatus.FAILED_PRECONDITION,
   [RecipientErrorCode.BALANCE_CONTENTION]: GrpcStatus.ABORTED,
   [RecipientErrorCode.CHAIN_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,
+  [RecipientErrorCode.DATABASE_UNAVAILABLE]: GrpcStatus.UNAVAILABLE,
   [RecipientErrorCode.SECRET_UNREADABLE]: GrpcStatus.INTERNAL,
   [RecipientErrorCode.SECRET_ROTATION_UNSUPPORTED]: GrpcStatus.FAILED_PRECONDITION,
 };

@@ -102,6 +102,16 @@ export class RedisNonceLedger extends NonceLedger {
     return reply.map((status) => OUTCOMES[status]);
   }
 
+  /**
+   * Un-records `nonces` this process just recorded for a payment it then failed to finish (its
+   * winners could not be stored), so the same tickets can be sent again. HDEL never creates the
+   * params entry, so forgetting cannot revive params that expired meanwhile.
+   */
+  async forget(key: string, nonces: readonly number[]): Promise<void> {
+    if (nonces.length === 0) return;
+    await this.redis.hdel(paramsKey(key), ...nonces.map(String));
+  }
+
   /** Entries expire by their Redis TTL; nothing to sweep. */
   expire(): number {
     return 0;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ChainFacts, type ChainHead } from '#app/chain';
 import { AppError } from '#app/common';
-import { WinningTicketIntake } from '#app/queue';
+import { WinningTicketIntake, type IntakeResult } from '#app/queue';
 import {
   Rational,
   SenderMonitor,
@@ -164,7 +164,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       received = await this.validate(batch, sender, head);
     }
 
-    await this.storeWinners(received);
+    await this.storeWinners(batch, received);
     const accepted = received.filter((t) => !t.error);
     await this.rateLimiter.consume(sender, accepted.length);
     const credited = ticketEV(batch.params.faceValue, batch.params.winProb).mul(
@@ -218,12 +218,37 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     if (senderCheck.status === 'rejected') throw senderCheck.reason;
   }
 
-  /** Commits winners to Postgres (then the queue) before the payment is answered. */
-  private async storeWinners(received: readonly ReceivedTicket[]): Promise<void> {
+  /**
+   * Commits winners to Postgres (then the queue) before the payment is answered. When that fails
+   * (Postgres down) the payment is refused with DATABASE_UNAVAILABLE and credits nothing, and the
+   * nonces it recorded are forgotten again: otherwise the retry would be refused as a replay and
+   * the sender never credited for tickets the recipient stores then.
+   */
+  private async storeWinners(batch: TicketBatch, received: readonly ReceivedTicket[]): Promise<void> {
     const winners = received.filter(
       (t) => t.signedTicket && (!t.error || t.error.code === TicketErrorCode.NONCE_ALREADY_SEEN),
     );
-    const results = await Promise.all(winners.map((t) => this.intake.accept(t.signedTicket!)));
+    let results: IntakeResult[];
+    try {
+      results = await Promise.all(winners.map((t) => this.intake.accept(t.signedTicket!)));
+    } catch (cause) {
+      this.logger.warn({
+        msg: 'winning tickets not stored; payment refused',
+        error: (cause as Error).message,
+      });
+      const recorded = received.filter((t) => !t.error).map((t) => t.senderNonce);
+      await this.ledger.forget(bytesToHex(batch.params.recipientRandHash), recorded).catch((err: unknown) =>
+        this.logger.error({
+          msg: 'nonces of a refused payment could not be forgotten; its retry will be refused as a replay',
+          error: (err as Error).message,
+        }),
+      );
+      throw new RecipientError(
+        RecipientErrorCode.DATABASE_UNAVAILABLE,
+        'winning tickets cannot be stored right now; nothing was credited: retry the payment',
+        { cause },
+      );
+    }
     for (const r of results) {
       if (r.stored) this.logger.log({ msg: 'winning ticket stored', ticketHash: r.ticketHash });
     }

@@ -79,11 +79,19 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
 
   /** Face value of the sender's stored winning tickets that are not redeemed, failed or expired yet. */
   private async pending(sender: string): Promise<bigint> {
-    const rows = await this.ds.query<{ pending: string }[]>(
-      `SELECT COALESCE(SUM(face_value), 0)::text AS pending
-         FROM winning_ticket WHERE sender = $1 AND status <> ALL($2::text[])`,
-      [sender, FINAL_STATUSES],
-    );
+    const rows = await this.ds
+      .query<{ pending: string }[]>(
+        `SELECT COALESCE(SUM(face_value), 0)::text AS pending
+           FROM winning_ticket WHERE sender = $1 AND status <> ALL($2::text[])`,
+        [sender, FINAL_STATUSES],
+      )
+      .catch((cause: unknown) => {
+        throw new RecipientError(
+          RecipientErrorCode.DATABASE_UNAVAILABLE,
+          "the sender's pending winning tickets cannot be read right now",
+          { cause },
+        );
+      });
     return BigInt(rows[0].pending);
   }
 
