@@ -126,6 +126,29 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(ratio(unchanged.balance)).toBe(ratio(after.balance));
     });
 
+    it('applies hundreds of concurrent updates of one balance exactly, without contention errors', async () => {
+      const issued = await issue(r, sender);
+      await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, sender, [1])),
+        jobId: 'job-busy',
+      });
+      const start = await r.client.balance({ sender: sender.address, jobId: 'job-busy' });
+      const debits = 400;
+      const outcomes = await Promise.all(
+        Array.from({ length: debits }, () =>
+          errorCodeOf(
+            r.client.debit({ sender: sender.address, jobId: 'job-busy', amount: { num: '1', den: '1' } }),
+          ),
+        ),
+      );
+      expect(outcomes.filter((c) => c !== 'NO_ERROR')).toEqual([]);
+      const end = await r.client.balance({ sender: sender.address, jobId: 'job-busy' });
+      const expected = Rational.of(BigInt(start.balance.num!), BigInt(start.balance.den!)).sub(
+        Rational.of(BigInt(debits)),
+      );
+      expect(ratio(end.balance)).toBe(`${expected.num}/${expected.den}`);
+    });
+
     it('refuses a debit whose denominator would grow the stored balance past its bound', async () => {
       const issued = await issue(r, sender);
       await r.client.processPayment({

@@ -22,7 +22,7 @@ return 1
  */
 export const MAX_BALANCE_CHARS = 1_024;
 
-/** Conflicting updates of one balance before giving up with BALANCE_CONTENTION. */
+/** Compare-and-set rounds lost to other replicas before giving up with BALANCE_CONTENTION. */
 const MAX_ATTEMPTS = 64;
 
 type BalanceRedis = Redis & {
@@ -43,13 +43,16 @@ function parseStored(raw: string | null): Rational {
  * Credit per (sender, job) in exact rationals, kept in Redis so it survives restarts and every
  * replica sees one balance (go-livepeer keeps it in memory, §11, §15.10). Tickets credit their
  * EV, work debits its fee; a debit that would take the balance below −max unsecured is refused
- * and changes nothing. Updates are compare-and-set loops; a balance idle for the TTL is dropped.
+ * and changes nothing. Updates are compare-and-set rounds (concurrent ones of a process share
+ * one); a balance idle for the TTL is dropped.
  */
 @Injectable()
 export class Balances {
   private readonly redis: BalanceRedis;
   private readonly floor: Rational;
   private readonly ttlMs: number;
+  /** Updates waiting per balance key; present while that key's updates are being applied. */
+  private readonly waiting = new Map<string, PendingUpdate[]>();
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientBalanceCas' in redis)) {
@@ -84,24 +87,76 @@ export class Balances {
     });
   }
 
-  private async update(
-    sender: string,
-    jobId: string,
-    change: (current: Rational) => Rational,
-  ): Promise<Rational> {
+  /**
+   * Queues `change` behind the other updates of the same balance in this process. Updates that
+   * arrive while one round trip is in flight are applied together in the next compare-and-set, so
+   * a busy job's balance takes one CAS per round, not one per payment, and only replicas contend.
+   */
+  private update(sender: string, jobId: string, change: Change): Promise<Rational> {
     const key = balanceKey(sender, jobId);
+    return new Promise<Rational>((resolve, reject) => {
+      const waiting = this.waiting.get(key);
+      if (waiting) {
+        waiting.push({ change, resolve, reject });
+        return;
+      }
+      this.waiting.set(key, [{ change, resolve, reject }]);
+      void this.drain(key);
+    });
+  }
+
+  private async drain(key: string): Promise<void> {
+    for (;;) {
+      const group = this.waiting.get(key)!.splice(0);
+      if (group.length === 0) {
+        this.waiting.delete(key);
+        return;
+      }
+      await this.applyGroup(key, group).catch((err: unknown) => group.forEach((u) => u.reject(err)));
+    }
+  }
+
+  /** Applies the group's changes in order to one read and writes the result with one CAS. */
+  private async applyGroup(key: string, group: readonly PendingUpdate[]): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const raw = await this.redis.get(key);
-      const next = change(parseStored(raw));
-      if (next.toString().length > MAX_BALANCE_CHARS) {
-        throw invalidRequest(
-          `the amount's denominator would make the balance longer than ${MAX_BALANCE_CHARS} characters: ` +
-            'send amounts with a denominator the balance already has (e.g. whole wei)',
-        );
+      let value = parseStored(raw);
+      // A change that throws (insufficient balance, too long) is refused alone; the rest go on.
+      const outcomes = group.map((u) => {
+        try {
+          const next = u.change(value);
+          if (next.toString().length > MAX_BALANCE_CHARS) throw balanceTooLong();
+          value = next;
+          return { ok: true as const, value: next };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      });
+      const written =
+        !outcomes.some((o) => o.ok) ||
+        (await this.redis.recipientBalanceCas(key, raw ?? '', value.toString(), this.ttlMs)) === 1;
+      if (written) {
+        outcomes.forEach((o, i) => (o.ok ? group[i].resolve(o.value) : group[i].reject(o.error)));
+        return;
       }
-      if ((await this.redis.recipientBalanceCas(key, raw ?? '', next.toString(), this.ttlMs)) === 1)
-        return next;
+      // Another replica wrote first: a short random pause keeps two replicas from colliding again.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt + 1, 10)));
     }
     throw new RecipientError(RecipientErrorCode.BALANCE_CONTENTION, 'the balance kept changing; retry');
   }
+}
+
+type Change = (current: Rational) => Rational;
+
+interface PendingUpdate {
+  change: Change;
+  resolve(balance: Rational): void;
+  reject(err: unknown): void;
+}
+
+function balanceTooLong(): RecipientError {
+  return invalidRequest(
+    `the amount's denominator would make the balance longer than ${MAX_BALANCE_CHARS} characters: ` +
+      'send amounts with a denominator the balance already has (e.g. whole wei)',
+  );
 }
