@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '#app/common';
+import { grpcHealthCheck } from './grpc-health.js';
 
 export interface ServiceProcess {
   name: string;
@@ -16,7 +17,26 @@ export interface ServiceProcess {
 export function startServiceProcess(name: string, env: Record<string, string>): ServiceProcess {
   const entry = join(repoRoot(), 'dist', 'apps', name, 'src', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-  const proc = spawn(process.execPath, [entry], {
+  return spawnService(name, [entry], env);
+}
+
+/**
+ * Runs a service's real `main.ts` from source (no build needed), so a test covers the wiring
+ * main does (runService and its options) and not only the module under test.
+ */
+export function startSourceService(name: string, env: Record<string, string>): ServiceProcess {
+  const main = join('apps', name, 'src', 'main.ts');
+  return spawnService(
+    name,
+    ['--conditions=ticketpay-source', '--import', '@swc-node/register/esm-register', main],
+    env,
+  );
+}
+
+/** Node with `args`, only `env` (and PATH) in its environment, its output kept. */
+function spawnService(name: string, args: string[], env: Record<string, string>): ServiceProcess {
+  const proc = spawn(process.execPath, args, {
+    cwd: repoRoot(),
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,4 +73,20 @@ export async function waitForHttpOk(url: string, svc: ServiceProcess, timeoutMs 
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${svc.name}: ${url} not OK within ${timeoutMs} ms:\n${svc.output()}`);
+}
+
+/** Polls gRPC health on `target` until it answers SERVING or the process exits. */
+export async function waitForGrpcServing(
+  target: string,
+  svc: ServiceProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (svc.proc.exitCode !== null)
+      throw new Error(`${svc.name} exited with ${svc.proc.exitCode}:\n${svc.output()}`);
+    if ((await grpcHealthCheck(target, 1_000).catch(() => 'DOWN')) === 'SERVING') return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${svc.name}: gRPC on ${target} not serving within ${timeoutMs} ms:\n${svc.output()}`);
 }

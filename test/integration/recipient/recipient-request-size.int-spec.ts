@@ -1,8 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ServiceProcess } from '#app/testing';
+import { freePort, startSourceService, waitForGrpcServing, type ServiceProcess } from '#app/testing';
 import { RecipientCallError, RecipientClient } from '../../../apps/recipient/src/grpc/recipient.client.js';
-import { startSourceService, waitForGrpcServing } from '../../support/source-service.js';
 import {
   PRICE,
   paymentMessage,

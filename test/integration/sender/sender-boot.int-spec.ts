@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, repoRoot } from '#app/common';
-import { freePort } from '#app/testing';
-import { startSourceService, waitForGrpcServing } from '../../support/source-service.js';
+import { freePort, startSourceService, waitForGrpcServing } from '#app/testing';
 import {
   KEYSTORE_PASSWORD,
   SenderClient,
