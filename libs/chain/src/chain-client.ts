@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { JsonRpcProvider, Network, type Provider } from 'ethers';
+import { FetchRequest, JsonRpcProvider, Network, type Provider } from 'ethers';
 import { ChainError, ChainErrorCode } from './chain.error.js';
 import type { ChainFactsOptions } from './chain-facts.js';
 
@@ -13,6 +13,11 @@ export const CHAIN_OPTIONS = Symbol('CHAIN_OPTIONS');
 
 const CONNECT_RETRY_MS = 2_000;
 const CHAIN_ID_TIMEOUT_MS = 5_000;
+/**
+ * Per request. An RPC that accepts connections and never answers must fail calls (CHAIN_UNAVAILABLE
+ * upstream) within a caller's deadline, not hang them for ethers' default of 5 minutes.
+ */
+const REQUEST_TIMEOUT_MS = 5_000;
 
 type ClosableProvider = Provider & { destroy(): void };
 
@@ -77,7 +82,9 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
     }
     if (this.closed) return false;
     const network = Network.from(chainId);
-    this.current = new JsonRpcProvider(this.options.rpcUrl, network, {
+    const request = new FetchRequest(this.options.rpcUrl);
+    request.timeout = REQUEST_TIMEOUT_MS;
+    this.current = new JsonRpcProvider(request, network, {
       staticNetwork: network,
       pollingInterval: 1_000,
     });
