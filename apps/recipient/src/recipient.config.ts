@@ -69,6 +69,13 @@ export const RECIPIENT_ENV = {
     default: 40n,
     description: 'params expire this many L1 blocks after the last seen one',
   },
+  RECIPIENT_MAX_HEAD_AGE_SECONDS: {
+    parse: int(0, 7 * 24 * 3600),
+    default: 120,
+    description:
+      'refuse new params and payments (CHAIN_UNAVAILABLE) once the chain head was last read this long ago: ' +
+      'during a long RPC outage params would expire and tickets age out on chain unseen; 0 = never',
+  },
   RECIPIENT_PARAMS_TTL_SECONDS: {
     parse: int(60, 7 * 24 * 3600),
     default: 3_600,

@@ -5,6 +5,8 @@ import type { ChainFactsOptions } from './chain-facts.js';
 
 export interface ChainOptions {
   rpcUrl: string;
+  /** Per JSON-RPC request; default 5 s. */
+  requestTimeoutMs?: number;
   controllerAddress: string;
   facts?: Partial<ChainFactsOptions>;
 }
@@ -17,7 +19,7 @@ const CHAIN_ID_TIMEOUT_MS = 5_000;
  * Per request. An RPC that accepts connections and never answers must fail calls (CHAIN_UNAVAILABLE
  * upstream) within a caller's deadline, not hang them for ethers' default of 5 minutes.
  */
-const REQUEST_TIMEOUT_MS = 5_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 type ClosableProvider = Provider & { destroy(): void };
 
@@ -83,7 +85,7 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
     if (this.closed) return false;
     const network = Network.from(chainId);
     const request = new FetchRequest(this.options.rpcUrl);
-    request.timeout = REQUEST_TIMEOUT_MS;
+    request.timeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.current = new JsonRpcProvider(request, network, {
       staticNetwork: network,
       pollingInterval: 1_000,

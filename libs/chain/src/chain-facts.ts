@@ -55,12 +55,20 @@ export abstract class ChainFacts {
   abstract claimedReserve(sender: string, claimant: string): Promise<bigint>;
   /** Reads the head now instead of waiting for the next poll. */
   abstract refresh(): Promise<ChainHead>;
+  /**
+   * When (ms since the epoch) the RPC last answered for the head, changed or not; undefined when
+   * this source does not track it. How stale `head()` may be while the RPC is down.
+   */
+  headReadAt(): number | undefined {
+    return undefined;
+  }
 }
 
 @Injectable()
 export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplicationShutdown {
   readonly heads$ = new Subject<ChainHead>();
   private current?: ChainHead;
+  private readAt?: number;
   private discovered?: ProtocolAddresses;
   private timer?: NodeJS.Timeout;
   private failing = false;
@@ -122,7 +130,10 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
       l1BlockNumber?: string;
     };
     const block = getBigInt(raw.number);
-    if (this.current && block === this.current.block) return this.current;
+    if (this.current && block === this.current.block) {
+      this.readAt = Date.now();
+      return this.current;
+    }
     const blockTag = Number(block);
     const rounds = roundsManagerAt(this.addresses.roundsManager, provider);
     const bonding = bondingManagerAt(this.addresses.bondingManager, provider);
@@ -150,8 +161,13 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
       },
       gasPrice: polledGasPrice > this.options.minGasPrice ? polledGasPrice : this.options.minGasPrice,
     };
+    this.readAt = Date.now();
     this.heads$.next(this.current);
     return this.current;
+  }
+
+  override headReadAt(): number | undefined {
+    return this.readAt;
   }
 
   /** Polls forever; logs when reading the chain starts failing and when it recovers, not every poll. */

@@ -31,6 +31,7 @@ export function infrastructure(
     RedisModule.forRoot({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX }),
     ChainModule.forRoot({
       rpcUrl: env.ETH_RPC_URL,
+      requestTimeoutMs: env.ETH_RPC_TIMEOUT_MS,
       controllerAddress: env.CONTROLLER_ADDRESS,
       facts: { l1BlockSource: env.ETH_L1_BLOCK_SOURCE },
     }),

@@ -156,8 +156,8 @@ export interface RecipientBehindProxy {
   grpcUrl: string;
   /** The Redis prefix its redemption queue lives under. */
   redisPrefix: string;
-  /** Starts the Recipient process and waits for its health check to pass. */
-  start(): Promise<ServiceProcess>;
+  /** Starts the Recipient process (with `extra` settings) and waits for its health check to pass. */
+  start(extra?: Env): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -184,8 +184,8 @@ export async function recipientBehindProxy(name: string, overrides: Env = {}): P
     httpPort,
     grpcUrl,
     redisPrefix: env.REDIS_PREFIX,
-    async start() {
-      const svc = startServiceProcess('recipient', env);
+    async start(extra: Env = {}) {
+      const svc = startServiceProcess('recipient', { ...env, ...extra });
       await waitForHttpOk(`http://127.0.0.1:${httpPort}/health`, svc);
       return svc;
     },

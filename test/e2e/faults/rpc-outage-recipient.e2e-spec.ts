@@ -254,4 +254,38 @@ describe('Recipient process: the chain RPC goes away for some blocks and a round
     const issued = await issueAtHead(d);
     expect((await pay(issued, d, [1], 'job-d')).acceptedCount).toBe(1);
   }, 120_000);
+
+  it('past RECIPIENT_MAX_HEAD_AGE_SECONDS even a known sender is refused until the RPC answers again', async () => {
+    client.close();
+    await svc!.stop();
+    svc = await rx.start({ RECIPIENT_MAX_HEAD_AGE_SECONDS: '3' });
+    client = new RecipientClient(rx.grpcUrl, CALL_DEADLINE_MS);
+    const issued = await issueAtHead(a);
+    expect((await pay(issued, a, [1], 'job-age')).acceptedCount).toBe(1);
+
+    await rx.proxy.stop();
+    await untilChainHealth(rx.httpPort, 'down');
+    // Within the bound the last head still serves A (its facts were read at that head)…
+    const early = await answer(pay(issued, a, [2], 'job-age'));
+    expectAnsweredOrCoded('early payment', early);
+    await new Promise((r) => setTimeout(r, 3_500));
+    // …past it, neither params nor payments are taken from a head that old, and nothing is recorded.
+    const late = {
+      params: await answer(client.getTicketParams({ sender: a.address, price: PRICE })),
+      pay: await answer(pay(issued, a, [3], 'job-age')),
+    };
+    expect(late.params).toMatchObject({ code: 'CHAIN_UNAVAILABLE' });
+    expect(late.pay).toMatchObject({ code: 'CHAIN_UNAVAILABLE' });
+    const rows = await rowsOf(randHashOf(issued));
+
+    await rx.proxy.start();
+    await untilChainHealth(rx.httpPort, 'up');
+    // The refused ticket was not recorded: sent again once the head is read anew, it is accepted.
+    const again = await eventually(async () => {
+      const reply = await answer(pay(issued, a, [3], 'job-age'));
+      return 'ok' in reply ? reply.ok : undefined;
+    }, 'the payment to be taken after the outage');
+    expect(again.acceptedCount).toBe(1);
+    expect(await rowsOf(randHashOf(issued))).toHaveLength(rows.length + 1);
+  }, 120_000);
 });

@@ -63,7 +63,7 @@ export class TicketParamsService {
 
   async issue(sender: Address, priceInfo: PriceInfo): Promise<IssuedParams> {
     const price = pricePerPixel(priceInfo);
-    const head = currentHead(this.chain);
+    const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
     const expirationParams = await this.expiration.forHead(head);
     // go-livepeer issues free params (face value 0, never winning) without consulting the reserve.
     const faceValue =

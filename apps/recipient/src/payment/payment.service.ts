@@ -152,7 +152,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     this.metrics.ticketsReceived.inc({ sender }, batch.senderParams.length);
     await this.rateLimiter.check(sender);
 
-    const head = currentHead(this.chain);
+    const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
     let received: ReceivedTicket[];
     try {
       received = await this.validate(batch, sender, head);

@@ -1,5 +1,5 @@
 import type { EnvSchema } from './env-schema.js';
-import { address, oneOf, port, str, url } from './parsers.js';
+import { address, int, oneOf, port, str, url } from './parsers.js';
 
 /** A DNS name or IP address a TLS certificate may carry. */
 function hostName(raw: string): string {
@@ -39,6 +39,11 @@ export const INFRA_ENV = {
     default: 'http://127.0.0.1:8545',
     secret: true,
     description: 'Ethereum JSON-RPC endpoint (may embed an API key)',
+  },
+  ETH_RPC_TIMEOUT_MS: {
+    parse: int(500, 600_000),
+    default: 5_000,
+    description: 'how long one JSON-RPC request may take before it fails (the chain counts as unavailable)',
   },
   ETH_L1_BLOCK_SOURCE: {
     parse: oneOf(['block', 'arbitrum'] as const),
