@@ -184,6 +184,23 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(ok.balance).toBeDefined();
     });
 
+    it('a payment whose credit is refused is refused whole, and its tickets can be sent again', async () => {
+      const issued = await issue(r, sender);
+      // A balance one credit away from its length bound: its odd denominator has to take the
+      // credit's power of two in, which adds about 75 digits above and below.
+      const den = 3n ** 950n;
+      await r.redis.set(`recipient:balance:${sender.hex}:job-long`, `${den * 7n + 1n}/${den}`);
+      const payment = paymentMessage(issued, signBatch(issued, sender, [1, 2]));
+      expect(await errorCodeOf(r.client.processPayment({ payment, jobId: 'job-long' }))).toBe(
+        'INVALID_REQUEST',
+      );
+      // Nothing of it stayed recorded: the same tickets, for another job, are accepted once.
+      const again = await r.client.processPayment({ payment, jobId: 'job-short' });
+      expect(again.acceptedCount).toBe(2);
+      const replay = await r.client.processPayment({ payment, jobId: 'job-short' });
+      expect(replay.acceptedCount).toBe(0);
+    });
+
     it('answers EV and the tx cost multiplier', async () => {
       expect(ratio((await r.client.ev()).ev)).toBe('8000000000/1');
       expect(ratio((await r.client.txCostMultiplier({ sender: sender.address })).multiplier)).toBe('100/1');

@@ -164,18 +164,39 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       received = await this.validate(batch, sender, head);
     }
 
-    await this.storeWinners(batch, received);
     const accepted = received.filter((t) => !t.error);
-    await this.rateLimiter.consume(sender, accepted.length);
     const credited = ticketEV(batch.params.faceValue, batch.params.winProb).mul(
       Rational.of(BigInt(accepted.length)),
     );
-    const balance =
-      accepted.length > 0
-        ? await this.balances.credit(sender, jobId, credited)
-        : await this.balances.balance(sender, jobId);
+    let crediting = false;
+    let balance: Rational;
+    try {
+      await this.storeWinners(received);
+      await this.rateLimiter.consume(sender, accepted.length);
+      crediting = true;
+      balance =
+        accepted.length > 0
+          ? await this.balances.credit(sender, jobId, credited)
+          : await this.balances.balance(sender, jobId);
+    } catch (err) {
+      // The tickets were recorded but not credited: forget their nonces so the refused payment
+      // can be sent again. Only when the credit surely did not happen (it failed before, or was
+      // refused): a Redis error mid-credit may have applied it, and a retry must not credit twice.
+      if (!crediting || err instanceof RecipientError) await this.forgetRecorded(batch, accepted);
+      throw err;
+    }
     this.record(sender, batch, received, accepted, credited);
     return this.outcome(received, credited, balance);
+  }
+
+  private async forgetRecorded(batch: TicketBatch, accepted: readonly ReceivedTicket[]): Promise<void> {
+    const nonces = accepted.map((t) => t.senderNonce);
+    await this.ledger.forget(bytesToHex(batch.params.recipientRandHash), nonces).catch((err: unknown) =>
+      this.logger.error({
+        msg: 'nonces of a refused payment could not be forgotten; its retry will be refused as a replay',
+        error: (err as Error).message,
+      }),
+    );
   }
 
   private validate(batch: TicketBatch, sender: string, head: ChainHead): Promise<ReceivedTicket[]> {
@@ -220,11 +241,10 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * Commits winners to Postgres (then the queue) before the payment is answered. When that fails
-   * (Postgres down) the payment is refused with DATABASE_UNAVAILABLE and credits nothing, and the
-   * nonces it recorded are forgotten again: otherwise the retry would be refused as a replay and
-   * the sender never credited for tickets the recipient stores then.
+   * (Postgres down) the payment is refused with DATABASE_UNAVAILABLE and credits nothing (its
+   * nonces are then forgotten, so the retry is not refused as a replay).
    */
-  private async storeWinners(batch: TicketBatch, received: readonly ReceivedTicket[]): Promise<void> {
+  private async storeWinners(received: readonly ReceivedTicket[]): Promise<void> {
     const winners = received.filter(
       (t) => t.signedTicket && (!t.error || t.error.code === TicketErrorCode.NONCE_ALREADY_SEEN),
     );
@@ -236,13 +256,6 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         msg: 'winning tickets not stored; payment refused',
         error: (cause as Error).message,
       });
-      const recorded = received.filter((t) => !t.error).map((t) => t.senderNonce);
-      await this.ledger.forget(bytesToHex(batch.params.recipientRandHash), recorded).catch((err: unknown) =>
-        this.logger.error({
-          msg: 'nonces of a refused payment could not be forgotten; its retry will be refused as a replay',
-          error: (err as Error).message,
-        }),
-      );
       throw new RecipientError(
         RecipientErrorCode.DATABASE_UNAVAILABLE,
         'winning tickets cannot be stored right now; nothing was credited: retry the payment',
