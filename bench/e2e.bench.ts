@@ -11,15 +11,13 @@
  * the Redeemer. That time includes the protocol's wait for the params to expire (5 blocks of
  * the demo config + 1 margin block) before recipientRand may be revealed, and 1 confirmation.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider, parseEther, Wallet } from 'ethers';
 import pg from 'pg';
 import { ticketBrokerAt } from '#app/chain';
-import { repoRoot } from '#app/common';
-import { ANVIL_PRIVATE_KEYS } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, buildServices, startDevStack } from '#app/testing';
 import { RecipientClient } from '../apps/recipient/src/grpc/recipient.client.js';
 import { SenderApi } from '../scripts/dev/demo-broadcaster.js';
 import { embeddedDatabaseUrl } from '../scripts/dev/embedded-postgres.js';
@@ -32,44 +30,19 @@ const BATCH_SIZE = 10;
 const REDEEM_WAIT_MS = 180_000;
 
 async function main(): Promise<void> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'ticketpay-bench-e2e-'));
-  chmodSync(stateDir, 0o755);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TICKETPAY_STATE_DIR: stateDir,
-    TICKETPAY_FREE_PORTS: 'true',
-    TICKETPAY_DEMO: 'false',
-  };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'ETH_RPC_URL', 'CONTROLLER_ADDRESS', 'REDIS_PREFIX']) {
-    delete env[name];
-  }
-  const root = repoRoot();
-  const build = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    { cwd: root, encoding: 'utf8' },
-  );
-  if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-
-  let output = '';
-  const stack: ChildProcess = spawn(process.execPath, [join(root, 'dist', 'scripts', 'dev-stack.js')], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stack.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  stack.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => stack.once('exit', (code) => resolve(code)));
+  buildServices();
+  const stack = startDevStack('bench-e2e', { TICKETPAY_DEMO: 'false' });
+  const { stateDir, proc } = stack;
   let db: pg.Client | undefined;
   try {
     const started = Date.now();
-    while (!output.includes('press Ctrl-C to stop')) {
-      if (stack.exitCode !== null) throw new Error(`the stack exited:\n${output.slice(-3000)}`);
+    while (!stack.output().includes('press Ctrl-C to stop')) {
+      if (proc.exitCode !== null) throw new Error(`the stack exited:\n${stack.output().slice(-3000)}`);
       if (Date.now() - started > 180_000) throw new Error('the stack did not start within 180 s');
       await sleep(200);
     }
     const find = (re: RegExp) => {
-      const m = re.exec(output);
+      const m = re.exec(stack.output());
       if (!m) throw new Error(`not in the stack's output: ${re}`);
       return m[1];
     };
@@ -200,9 +173,9 @@ async function main(): Promise<void> {
     ]);
   } finally {
     await db?.end().catch(() => undefined);
-    if (stack.exitCode === null) stack.kill('SIGINT');
-    const code = await Promise.race([exited, sleep(60_000).then(() => 'timeout' as const)]);
-    if (code === 'timeout') stack.kill('SIGKILL');
+    if (proc.exitCode === null) proc.kill('SIGINT');
+    const ended = await Promise.race([stack.exited, sleep(60_000).then(() => 'timeout' as const)]);
+    if (ended === 'timeout') proc.kill('SIGKILL');
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,6 @@
 export * from './anvil.js';
+export * from './build.js';
+export * from './dev-stack.js';
 export * from './grpc-health.js';
 export * from './ports.js';
 export * from './service-process.js';

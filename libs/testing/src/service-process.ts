@@ -58,6 +58,15 @@ function spawnService(name: string, args: string[], env: Record<string, string>)
   };
 }
 
+/** SIGKILL (a crash: no shutdown hook runs) and wait until the process is gone. */
+export async function kill9(svc: ServiceProcess): Promise<void> {
+  const { proc } = svc;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
 /** Polls `url` until it answers 200 or the process exits. */
 export async function waitForHttpOk(url: string, svc: ServiceProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,9 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '#app/common';
+import { buildServices, startDevStack, type DevStack } from '#app/testing';
 
 /**
  * `npm start` as a newcomer runs it: no DATABASE_URL (embedded Postgres), no REDIS_URL (a
@@ -14,70 +11,36 @@ import { repoRoot } from '#app/common';
  * developer's `.ticketpay/` or a stack they have running.
  */
 describe('npm start (the dev stack)', () => {
-  let stateDir: string;
-  let stack: ChildProcess;
-  let output = '';
-  let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  let stack: DevStack;
+  const output = () => stack.output();
 
   beforeAll(() => {
-    // The stack runs from dist/: compile it (incremental, so cheap when up to date).
-    const build = spawnSync(
-      process.execPath,
-      [join(repoRoot(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: repoRoot(), encoding: 'utf8' },
-    );
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-
-    stateDir = mkdtempSync(join(tmpdir(), 'ticketpay-devstack-'));
-    // mkdtemp makes it 0700; as root, Postgres runs as `postgres` and must reach its data dir.
-    chmodSync(stateDir, 0o755);
-    // The stack inherits this environment (PATH finds redis-server) minus the stores and chain.
-    const env: NodeJS.ProcessEnv = {
-      // eslint-disable-next-line no-restricted-syntax -- a child's environment, not configuration
-      ...process.env,
-      TICKETPAY_STATE_DIR: stateDir,
-      TICKETPAY_FREE_PORTS: 'true',
-    };
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'ETH_RPC_URL', 'CONTROLLER_ADDRESS', 'REDIS_PREFIX']) {
-      delete env[name];
-    }
-    stack = spawn(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'dev-stack.js')], {
-      cwd: repoRoot(),
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    stack.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    exit = new Promise((resolve) => stack.once('exit', (code, signal) => resolve({ code, signal })));
+    buildServices();
+    stack = startDevStack('devstack');
   });
 
   afterAll(() => {
-    if (stack.exitCode === null && stack.signalCode === null) stack.kill('SIGKILL');
-    for (const pid of processesUsing(stateDir)) process.kill(pid, 'SIGKILL');
-    rmSync(stateDir, { recursive: true, force: true });
+    if (stack.proc.exitCode === null && stack.proc.signalCode === null) stack.proc.kill('SIGKILL');
+    for (const pid of processesUsing(stack.stateDir)) process.kill(pid, 'SIGKILL');
+    rmSync(stack.stateDir, { recursive: true, force: true });
   });
-
-  /** The last `redeemed N` of the progress lines (printed as plain lines without a TTY). */
-  const redeemed = () => {
-    const all = [...output.matchAll(/redeemed (\d+)/g)];
-    return all.length ? Number(all[all.length - 1][1]) : 0;
-  };
 
   it('reaches demo traffic with a winning ticket redeemed on the local chain', async () => {
     const deadline = Date.now() + 240_000;
-    while (redeemed() < 1) {
-      if (stack.exitCode !== null) throw new Error(`npm start exited (${stack.exitCode}):\n${tail(output)}`);
-      if (Date.now() > deadline) throw new Error(`no redeemed ticket within 240 s:\n${tail(output)}`);
+    while (stack.redeemed() < 1) {
+      if (stack.proc.exitCode !== null)
+        throw new Error(`npm start exited (${stack.proc.exitCode}):\n${tail(output())}`);
+      if (Date.now() > deadline) throw new Error(`no redeemed ticket within 240 s:\n${tail(output())}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(output).toContain('embedded Postgres on 127.0.0.1:');
-    expect(output).toContain('redis-server on 127.0.0.1:');
-    expect(output).toMatch(/tickets sent [1-9]\d*/);
-    expect(output).toMatch(/winners [1-9]\d*/);
+    expect(output()).toContain('embedded Postgres on 127.0.0.1:');
+    expect(output()).toContain('redis-server on 127.0.0.1:');
+    expect(output()).toMatch(/tickets sent [1-9]\d*/);
+    expect(output()).toMatch(/winners [1-9]\d*/);
   }, 300_000);
 
   it('stops cleanly on SIGINT, leaving no process behind', async () => {
-    const pids = startedPids(output);
+    const pids = startedPids(output());
     expect(Object.keys(pids)).toEqual(
       expect.arrayContaining([
         'postgres',
@@ -89,12 +52,12 @@ describe('npm start (the dev stack)', () => {
         'redeemer',
       ]),
     );
-    stack.kill('SIGINT');
-    const { code } = await exit;
-    expect(code, tail(output)).toBe(0);
-    expect(output).toContain('stopped');
+    stack.proc.kill('SIGINT');
+    const { code } = await stack.exited;
+    expect(code, tail(output())).toBe(0);
+    expect(output()).toContain('stopped');
     for (const [name, pid] of Object.entries(pids)) expect(isAlive(pid), `${name} (${pid})`).toBe(false);
-    expect(processesUsing(stateDir)).toEqual([]);
+    expect(processesUsing(stack.stateDir)).toEqual([]);
   }, 120_000);
 });
 

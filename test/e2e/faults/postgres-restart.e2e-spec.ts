@@ -1,15 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { parseEther, type Wallet } from 'ethers';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '#app/common';
 import { ticketParamsCodec } from '#app/proto';
-import { bullPrefix, QueueName, type RedeemTicketJob } from '#app/queue';
 import {
+  buildServices,
   freePort,
   startPrivatePostgres,
   startServiceProcess,
@@ -37,8 +32,10 @@ import {
   startRedeemerChain,
   type RedeemerChainFixture,
 } from '../../integration/redeemer/redeemer-fixture.js';
+import { redeemerEnv, untilRedeemerState } from '../support/redeemer-process.js';
+import { openRedemptionQueue, type RedemptionQueue } from '../support/redemption-queue.js';
+import { winnersOf } from '../support/winning-tickets.js';
 
-const OPS_TOKEN = 'pg-restart-redeemer-ops-token-0123456789';
 /** Every ticket wins (winProb = MAX × EV / (EV + 1)), and a face value worth redeeming on anvil. */
 const WINNING_EV = 10n ** 16n;
 const ALWAYS_WIN_WORTH_REDEEMING = {
@@ -61,24 +58,17 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
   let db: pg.Pool;
   let fx: RedeemerChainFixture;
   let redisPrefix: string;
-  let queueConn: Redis;
-  let queue: Queue<RedeemTicketJob>;
+  let redemptions: RedemptionQueue;
   let recipientEnv: Record<string, string>;
   let recipientHttp: number;
   let recipient: ServiceProcess | undefined;
   let client: RecipientClient;
-  let redeemerEnv: Record<string, string>;
   let redeemerHttp: number;
   let redeemer: ServiceProcess | undefined;
   let sender: TestSender;
 
   beforeAll(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [join(repoRoot(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: repoRoot(), encoding: 'utf8' },
-    );
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    buildServices();
     postgres = await startPrivatePostgres();
     const databaseUrl = await postgres.createMigratedDatabase('ticketpay_pg_restart');
     db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -87,11 +77,7 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     fx = await startRedeemerChain();
     sender = testSender(await fx.newSender(parseEther('1'), parseEther('10')));
     redisPrefix = `${inject('redisPrefix')}pg-restart:`;
-    queueConn = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    queue = new Queue<RedeemTicketJob>(QueueName.TICKET_REDEMPTION, {
-      connection: queueConn,
-      prefix: bullPrefix(redisPrefix),
-    });
+    redemptions = openRedemptionQueue(inject('redisUrl'), redisPrefix);
     const shared = {
       DATABASE_URL: databaseUrl,
       REDIS_URL: inject('redisUrl'),
@@ -112,23 +98,11 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
       RECIPIENT_RECONCILE_INTERVAL_SECONDS: '1',
     };
     redeemerHttp = await freePort();
-    redeemerEnv = {
-      ...shared,
-      REDEEMER_HTTP_PORT: String(redeemerHttp),
-      REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
-      REDEEMER_RECIPIENTS: fx.recipient.address,
-      REDEEMER_CONFIRMATIONS: '1',
-      REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
-      REDEEMER_BATCH_WINDOW_MS: '50',
-      REDEEMER_POLL_MS: '250',
-      REDEEMER_TX_POLL_MS: '100',
-      REDEEMER_RETRY_BASE_MS: '200',
-      REDEEMER_RETRY_MAX_MS: '1000',
-      REDEEMER_RECONCILE_INTERVAL_MS: '1000',
-      REDEEMER_OPS_TOKEN: OPS_TOKEN,
-    };
     recipient = startServiceProcess('recipient', recipientEnv);
-    redeemer = startServiceProcess('redeemer', redeemerEnv);
+    redeemer = startServiceProcess(
+      'redeemer',
+      redeemerEnv(fx, { databaseUrl, redisPrefix, rpcUrl: fx.anvil.url, httpPort: redeemerHttp }),
+    );
     await waitForHttpOk(`http://127.0.0.1:${recipientHttp}/health`, recipient);
     await waitForHttpOk(`http://127.0.0.1:${redeemerHttp}/health`, redeemer);
     await redeemerState('active');
@@ -139,8 +113,7 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     client?.close();
     await recipient?.stop();
     await redeemer?.stop();
-    await queue?.close();
-    queueConn?.disconnect();
+    await redemptions?.close();
     await db?.end();
     await fx?.stop();
     await postgres?.destroy();
@@ -168,19 +141,7 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     }, `/health on ${port} to report the database ${want}`);
   }
 
-  async function redeemerState(want: string): Promise<void> {
-    await eventually(
-      async () => {
-        const res = await fetch(`http://127.0.0.1:${redeemerHttp}/ops/status`, {
-          headers: { authorization: `Bearer ${OPS_TOKEN}` },
-        });
-        const body = (await res.json()) as { state?: string };
-        return body.state === want ? true : undefined;
-      },
-      `the redeemer to be ${want}`,
-      90_000,
-    );
-  }
+  const redeemerState = (want: string) => untilRedeemerState(redeemerHttp, want, 90_000);
 
   const issue = (c: RecipientClient = client) => c.getTicketParams({ sender: sender.address, price: PRICE });
   /**
@@ -214,17 +175,11 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
         return { status: e.status, errorCode: e.errorCode };
       },
     );
-  const rowsOf = async (randHash: string) =>
-    (
-      await db.query<{ ticket_hash: string; status: string }>(
-        'SELECT ticket_hash, status FROM winning_ticket WHERE recipient_rand_hash = $1 ORDER BY sender_nonce',
-        [randHash],
-      )
-    ).rows;
+  const rowsOf = (randHash: string) => winnersOf(db, randHash);
   const jobsFor = async (hash: string) =>
-    (await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'])).filter(
-      (j) => j.id === hash,
-    );
+    (
+      await redemptions.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'])
+    ).filter((j) => j.id === hash);
   /** Mines past the params' expiry into a fresh initialized round, so redemption is due. */
   const makeDue = async () => {
     await fx.mine(6);

@@ -1,13 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '#app/common';
 import { ticketParamsCodec } from '#app/proto';
-import { bullPrefix, QueueName, type RedeemTicketJob } from '#app/queue';
-import { freePort, startServiceProcess, waitForHttpOk, type ServiceProcess } from '#app/testing';
+import {
+  buildServices,
+  freePort,
+  kill9,
+  startServiceProcess,
+  waitForHttpOk,
+  type ServiceProcess,
+} from '#app/testing';
 import { bytesToHex } from '#app/ticket';
 import {
   RecipientClient,
@@ -23,7 +26,10 @@ import {
   type RecipientHarness,
   type TestSender,
 } from '../../integration/recipient/recipient-fixture.js';
+import { eventually } from '../../integration/redeemer/redeemer-fixture.js';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
+import { openRedemptionQueue, type RedemptionQueue } from '../support/redemption-queue.js';
+import { winnersOf } from '../support/winning-tickets.js';
 
 /** A redis-server of this file alone (no persistence): killing it loses the queue and nonce sets. */
 interface PrivateRedis {
@@ -72,21 +78,6 @@ async function privateRedis(): Promise<PrivateRedis> {
   };
 }
 
-async function eventually<T>(
-  read: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /**
  * The built Recipient as a real process on a private redis-server: killed with SIGKILL right
  * after it stored a winning ticket, and left without its Redis data. Each time it must come back
@@ -98,8 +89,7 @@ describe('Recipient process under faults', () => {
   let database: PrivateDatabase;
   let redis: PrivateRedis;
   let db: pg.Client;
-  let queueConn: Redis;
-  let queue: Queue<RedeemTicketJob>;
+  let redemptions: RedemptionQueue;
   let sender: TestSender;
   let env: Record<string, string>;
   let httpPort: number;
@@ -108,12 +98,7 @@ describe('Recipient process under faults', () => {
   let client: RecipientClient | undefined;
 
   beforeAll(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [join(repoRoot(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: repoRoot(), encoding: 'utf8' },
-    );
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    buildServices();
     h = await startHarness('faults-recipient');
     sender = await h.newSender();
     database = await privateDatabase('faults-recipient');
@@ -132,21 +117,14 @@ describe('Recipient process under faults', () => {
     };
     db = new pg.Client({ connectionString: database.url });
     await db.connect();
-    queueConn = new Redis(redis.url, { maxRetriesPerRequest: null });
-    // It reconnects by itself when the private Redis restarts; the refusals meanwhile are expected.
-    queueConn.on('error', () => undefined);
-    queue = new Queue<RedeemTicketJob>(QueueName.TICKET_REDEMPTION, {
-      connection: queueConn,
-      prefix: bullPrefix(h.env.REDIS_PREFIX),
-    });
+    redemptions = openRedemptionQueue(redis.url, h.env.REDIS_PREFIX);
     await startRecipient();
   }, 120_000);
 
   afterAll(async () => {
     client?.close();
     await svc?.stop();
-    await queue?.close();
-    queueConn?.disconnect();
+    await redemptions?.close();
     await db?.end();
     await redis?.kill();
     await h?.stop();
@@ -160,23 +138,12 @@ describe('Recipient process under faults', () => {
     client = new RecipientClient(grpcUrl);
   }
 
-  async function kill9(): Promise<void> {
-    const proc = svc!.proc;
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGKILL');
-      await exited;
-    }
-    expect(proc.signalCode).toBe('SIGKILL');
+  async function crash(): Promise<void> {
+    await kill9(svc!);
+    expect(svc!.proc.signalCode).toBe('SIGKILL');
   }
 
-  const rowsOf = async (randHash: string) =>
-    (
-      await db.query<{ ticket_hash: string; status: string }>(
-        'SELECT ticket_hash, status FROM winning_ticket WHERE recipient_rand_hash = $1',
-        [randHash],
-      )
-    ).rows;
+  const rowsOf = (randHash: string) => winnersOf(db, randHash);
 
   const issue = () => client!.getTicketParams({ sender: sender.address, price: PRICE });
   const randHashOf = (issued: Awaited<ReturnType<typeof issue>>) =>
@@ -197,16 +164,16 @@ describe('Recipient process under faults', () => {
       30_000,
       2,
     );
-    await kill9();
+    await crash();
     await paying;
     // The worst case whatever the timing: the redemption job is gone too (the crash came before
     // the enqueue reached Redis). Only Postgres knows about the ticket now.
-    await queue.remove(row.ticket_hash);
-    expect(await queue.getJob(row.ticket_hash)).toBeUndefined();
+    await redemptions.queue.remove(row.ticket_hash);
+    expect(await redemptions.queue.getJob(row.ticket_hash)).toBeUndefined();
 
     await startRecipient();
     await eventually(
-      async () => ((await queue.getJob(row.ticket_hash)) ? true : undefined),
+      async () => ((await redemptions.queue.getJob(row.ticket_hash)) ? true : undefined),
       'the job to be re-enqueued',
     );
     await eventually(
@@ -219,7 +186,7 @@ describe('Recipient process under faults', () => {
     expect(again.tickets[0]).toMatchObject({ accepted: false, errorCode: 'NONCE_ALREADY_SEEN' });
     expect(ratio(again.balance)).toBe(ratio(before.balance));
     expect(await rowsOf(randHash)).toHaveLength(1);
-    const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+    const jobs = await redemptions.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
     expect(jobs.filter((j) => j.id === row.ticket_hash)).toHaveLength(1);
   }, 120_000);
 
@@ -233,14 +200,17 @@ describe('Recipient process under faults', () => {
 
     await redis.kill();
     await redis.start();
-    expect(await queue.getJob(hashes[0])).toBeUndefined();
+    expect(await redemptions.queue.getJob(hashes[0])).toBeUndefined();
 
     await eventually(
       async () => ((await fetch(`http://127.0.0.1:${httpPort}/health`)).status === 200 ? true : undefined),
       'the Recipient to report healthy again',
     );
     for (const hash of hashes) {
-      await eventually(async () => ((await queue.getJob(hash)) ? true : undefined), `job ${hash}`);
+      await eventually(
+        async () => ((await redemptions.queue.getJob(hash)) ? true : undefined),
+        `job ${hash}`,
+      );
     }
     // The nonce set went with Redis: the params are unknown now, so the replay is refused.
     const replay = await client!.processPayment({ payment, jobId: 'redis-job' }).then(

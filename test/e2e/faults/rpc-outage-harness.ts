@@ -1,13 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { inject } from 'vitest';
-import { repoRoot } from '#app/common';
-import { DatabaseModule, WinningTicketRepository } from '#app/database';
-import { QueueModule, WinningTicketIntake } from '#app/queue';
+import type { WinningTicketRepository } from '#app/database';
+import type { WinningTicketIntake } from '#app/queue';
 import {
   freePort,
   startServiceProcess,
@@ -28,16 +23,7 @@ import {
   type RecipientHarness,
 } from '../../integration/recipient/recipient-fixture.js';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
-
-/** Compiles the services to dist/ (incremental: cheap when up to date). */
-export function buildServices(): void {
-  const build = spawnSync(
-    process.execPath,
-    [join(repoRoot(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    { cwd: repoRoot(), encoding: 'utf8' },
-  );
-  if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-}
+import { redeemerEnv, redeemerIntake, startActiveRedeemer } from '../support/redeemer-process.js';
 
 /** What `/health` says about the chain: up with details, or down with a message. */
 async function chainHealth(httpPort: number): Promise<{ httpStatus: number; chain?: string }> {
@@ -53,11 +39,6 @@ export async function untilChainHealth(httpPort: number, want: 'up' | 'down'): P
     return h.chain === want && h.httpStatus === (want === 'up' ? 200 : 503) ? true : undefined;
   }, `/health to report the chain ${want}`);
 }
-
-@Module({})
-class IntakeHarness {}
-
-const OPS_TOKEN = 'rpc-outage-redeemer-ops-token-0123456789';
 
 /**
  * A dev chain behind a TCP proxy, a private database, and the built Redeemer whose only way to the
@@ -83,60 +64,22 @@ export async function redeemerBehindProxy(name: string): Promise<RedeemerBehindP
   const fx = await startRedeemerChain();
   const proxy = await startTcpProxy(fx.anvil.port);
   const redisPrefix = `${inject('redisPrefix')}${name}:`;
-  const ctx: INestApplicationContext = await NestFactory.createApplicationContext(
-    {
-      module: IntakeHarness,
-      imports: [
-        DatabaseModule.forRoot(database.url),
-        QueueModule.forRoot({ redisUrl: inject('redisUrl'), redisPrefix }),
-      ],
-    },
-    { logger: false },
-  );
+  const intake = await redeemerIntake(database.url, redisPrefix);
   const httpPort = await freePort();
-  const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: inject('redisUrl'),
-    REDIS_PREFIX: redisPrefix,
-    ETH_RPC_URL: proxy.url,
-    CONTROLLER_ADDRESS: fx.protocol.controller,
-    REDEEMER_HTTP_PORT: String(httpPort),
-    REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
-    REDEEMER_RECIPIENTS: fx.recipient.address,
-    REDEEMER_CONFIRMATIONS: '1',
-    REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
-    REDEEMER_BATCH_WINDOW_MS: '50',
-    REDEEMER_POLL_MS: '250',
-    REDEEMER_TX_POLL_MS: '100',
-    REDEEMER_RETRY_BASE_MS: '200',
-    REDEEMER_RETRY_MAX_MS: '1000',
-    REDEEMER_RECONCILE_INTERVAL_MS: '1000',
-    REDEEMER_OPS_TOKEN: OPS_TOKEN,
-  };
+  const env = redeemerEnv(fx, { databaseUrl: database.url, redisPrefix, rpcUrl: proxy.url, httpPort });
   return {
     fx,
     proxy,
     database,
-    intake: ctx.get(WinningTicketIntake),
-    tickets: ctx.get(WinningTicketRepository),
-    ds: ctx.get(DataSource),
+    intake: intake.intake,
+    tickets: intake.tickets,
+    ds: intake.ds,
     httpPort,
-    async start() {
-      const svc = startServiceProcess('redeemer', env);
-      await waitForHttpOk(`http://127.0.0.1:${httpPort}/health`, svc);
-      await eventually(async () => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/ops/status`, {
-          headers: { authorization: `Bearer ${OPS_TOKEN}` },
-        });
-        const body = (await res.json()) as { state?: string };
-        return body.state === 'active' ? true : undefined;
-      }, 'the redeemer to be active');
-      return svc;
-    },
+    start: () => startActiveRedeemer(env),
     txCount: async (tag) =>
       Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, tag])),
     async stop() {
-      await ctx.close();
+      await intake.close();
       await proxy.stop();
       await fx.stop();
       await database.drop();

@@ -1,12 +1,9 @@
-import { Queue } from 'bullmq';
 import { Wallet } from 'ethers';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { advanceToNextRound } from '#app/chain';
 import { ticketParamsCodec } from '#app/proto';
-import { bullPrefix, QueueName, type RedeemTicketJob } from '#app/queue';
-import { ANVIL_PRIVATE_KEYS, grpcHealthCheck, type ServiceProcess } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, buildServices, grpcHealthCheck, type ServiceProcess } from '#app/testing';
 import { bytesToHex, type TicketParams } from '#app/ticket';
 import {
   RecipientClient,
@@ -21,9 +18,10 @@ import {
   type TestSender,
 } from '../../integration/recipient/recipient-fixture.js';
 import { eventually } from '../../integration/redeemer/redeemer-fixture.js';
+import { openRedemptionQueue, type RedemptionQueue } from '../support/redemption-queue.js';
+import { winnersOf } from '../support/winning-tickets.js';
 import {
   blackhole,
-  buildServices,
   recipientBehindProxy,
   untilChainHealth,
   type RecipientBehindProxy,
@@ -68,8 +66,7 @@ describe('Recipient process: the chain RPC goes away for some blocks and a round
   let svc: ServiceProcess | undefined;
   let client: RecipientClient;
   let db: pg.Client;
-  let queueConn: Redis;
-  let queue: Queue<RedeemTicketJob>;
+  let redemptions: RedemptionQueue;
   /** Known to the Recipient at the last head before the outage. */
   let a: TestSender;
   /** Has params from before the outage, but was last checked a head earlier. */
@@ -98,18 +95,13 @@ describe('Recipient process: the chain RPC goes away for some blocks and a round
     client = new RecipientClient(rx.grpcUrl, CALL_DEADLINE_MS);
     db = new pg.Client({ connectionString: rx.database.url });
     await db.connect();
-    queueConn = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    queue = new Queue<RedeemTicketJob>(QueueName.TICKET_REDEMPTION, {
-      connection: queueConn,
-      prefix: bullPrefix(rx.redisPrefix),
-    });
+    redemptions = openRedemptionQueue(inject('redisUrl'), rx.redisPrefix);
   }, 120_000);
 
   afterAll(async () => {
     client?.close();
     await svc?.stop();
-    await queue?.close();
-    queueConn?.disconnect();
+    await redemptions?.close();
     await db?.end();
     await rx?.stop();
   });
@@ -126,15 +118,9 @@ describe('Recipient process: the chain RPC goes away for some blocks and a round
   const pay = (issued: GetTicketParamsResponse, sender: TestSender, nonces: number[], jobId: string) =>
     client.processPayment({ payment: paymentMessage(issued, signBatch(issued, sender, nonces)), jobId });
 
-  const rowsOf = async (randHash: string) =>
-    (
-      await db.query<{ ticket_hash: string; status: string }>(
-        'SELECT ticket_hash, status FROM winning_ticket WHERE recipient_rand_hash = $1',
-        [randHash],
-      )
-    ).rows;
+  const rowsOf = (randHash: string) => winnersOf(db, randHash);
 
-  const jobExists = async (hash: string) => (await queue.getJob(hash)) !== undefined;
+  const jobExists = async (hash: string) => (await redemptions.queue.getJob(hash)) !== undefined;
 
   it('during the outage every call gets a trusted answer or a coded error; accepted winners are stored and queued', async () => {
     paramsC = await issueAtHead(c);
@@ -221,7 +207,7 @@ describe('Recipient process: the chain RPC goes away for some blocks and a round
 
     const all = await db.query<{ ticket_hash: string }>('SELECT ticket_hash FROM winning_ticket');
     expect(all.rows).toHaveLength(ticketsA.size + 2);
-    const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+    const jobs = await redemptions.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
     for (const { ticket_hash } of all.rows) {
       expect(jobs.filter((j) => j.id === ticket_hash)).toHaveLength(1);
     }

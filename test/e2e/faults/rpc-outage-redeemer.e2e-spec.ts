@@ -2,15 +2,10 @@ import { parseEther, type Wallet } from 'ethers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WinningTicketStatus } from '#app/database';
-import type { ServiceProcess } from '#app/testing';
+import { buildServices, type ServiceProcess } from '#app/testing';
 import type { SignedTicket } from '#app/ticket';
 import { eventually, hashOf } from '../../integration/redeemer/redeemer-fixture.js';
-import {
-  buildServices,
-  redeemerBehindProxy,
-  untilChainHealth,
-  type RedeemerBehindProxy,
-} from './rpc-outage-harness.js';
+import { redeemerBehindProxy, untilChainHealth, type RedeemerBehindProxy } from './rpc-outage-harness.js';
 
 /** Long enough for the Redeemer to take its jobs and fail to reach the chain a few times. */
 const OUTAGE_MS = 2_500;

@@ -1,13 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { parseEther, type Wallet } from 'ethers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '#app/common';
 import { maxFloatUpdateCodec, redeemerTicketCodec, type MaxFloatUpdateMessage } from '#app/proto';
 import {
+  buildServices,
   freePort,
+  kill9,
   startServiceProcess,
   startTcpProxy,
   waitForHttpOk,
@@ -83,12 +82,7 @@ describe('SenderMonitor process under faults', () => {
   const streams: Stream[] = [];
 
   beforeAll(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [join(repoRoot(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: repoRoot(), encoding: 'utf8' },
-    );
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    buildServices();
     database = await privateDatabase('faults-monitor');
     fx = await startProtocol();
     proxy = await startTcpProxy(fx.anvil.port);
@@ -160,9 +154,7 @@ describe('SenderMonitor process under faults', () => {
     );
     await until(() => stream.last() === eth('0.4'), 'the pending ticket to lower the float');
 
-    const exited = new Promise((r) => svc!.proc.once('exit', r));
-    svc!.proc.kill('SIGKILL');
-    await exited;
+    await kill9(svc!);
     await until(() => stream.ended !== undefined, 'the stream to end');
     expect(stream.ended).toMatch(/^error/);
 

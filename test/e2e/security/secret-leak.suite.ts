@@ -1,11 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '#app/common';
-import { ANVIL_PRIVATE_KEYS } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, buildServices, startDevStack, type DevStack } from '#app/testing';
 import { encode, RawGrpc } from '../../integration/fuzz/raw-grpc.js';
 
 /**
@@ -17,60 +14,33 @@ import { encode, RawGrpc } from '../../integration/fuzz/raw-grpc.js';
  */
 export function secretLeakSuite(logFormat: 'text' | 'json'): void {
   describe(`no secret leaks from a full run (${logFormat} logs)`, () => {
+    let stack: DevStack;
     let stateDir: string;
-    let stack: ChildProcess;
-    let output = '';
+    const output = () => stack.output();
     /** Bodies, statuses, details and trailers of every response we got. */
     const responses: string[] = [];
 
     beforeAll(() => {
-      const build = spawnSync(
-        process.execPath,
-        [join(repoRoot(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-        { cwd: repoRoot(), encoding: 'utf8' },
-      );
-      if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-      stateDir = mkdtempSync(join(tmpdir(), 'ticketpay-leak-'));
-      chmodSync(stateDir, 0o755);
-      const env: NodeJS.ProcessEnv = {
-        // eslint-disable-next-line no-restricted-syntax -- a child's environment, not configuration
-        ...process.env,
-        TICKETPAY_STATE_DIR: stateDir,
-        TICKETPAY_FREE_PORTS: 'true',
-        LOG_FORMAT: logFormat,
-      };
-      for (const name of ['DATABASE_URL', 'REDIS_URL', 'ETH_RPC_URL', 'CONTROLLER_ADDRESS', 'REDIS_PREFIX']) {
-        delete env[name];
-      }
-      stack = spawn(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'dev-stack.js')], {
-        cwd: repoRoot(),
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      stack.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      stack.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      buildServices();
+      stack = startDevStack('leak', { LOG_FORMAT: logFormat });
+      stateDir = stack.stateDir;
     });
 
     afterAll(async () => {
-      if (stack && stack.exitCode === null && stack.signalCode === null) {
-        const exited = new Promise((resolve) => stack.once('exit', resolve));
-        stack.kill('SIGINT');
-        const timer = setTimeout(() => stack.kill('SIGKILL'), 60_000);
-        await exited;
+      const proc = stack?.proc;
+      if (proc && proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGINT');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+        await stack.exited;
         clearTimeout(timer);
       }
       if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     }, 90_000);
 
-    const redeemed = () => {
-      const all = [...output.matchAll(/redeemed (\d+)/g)];
-      return all.length ? Number(all[all.length - 1][1]) : 0;
-    };
-
     /** `name  http://127.0.0.1:P/health  gRPC 127.0.0.1:Q` lines printed once all are healthy. */
     function endpoints(): Record<string, { http: string; grpc?: string }> {
       const found: Record<string, { http: string; grpc?: string }> = {};
-      for (const m of output.matchAll(
+      for (const m of output().matchAll(
         / {2}([a-z-]+) +(http:\/\/127\.0\.0\.1:\d+)\/health(?: +gRPC (\S+))?/g,
       )) {
         found[m[1]] = { http: m[2], grpc: m[3] };
@@ -96,10 +66,11 @@ export function secretLeakSuite(logFormat: 'text' | 'json'): void {
 
     it('reaches a redeemed winning ticket', async () => {
       const deadline = Date.now() + 240_000;
-      while (redeemed() < 1) {
-        if (stack.exitCode !== null) throw new Error(`the stack exited (${stack.exitCode}):\n${output}`);
+      while (stack.redeemed() < 1) {
+        if (stack.proc.exitCode !== null)
+          throw new Error(`the stack exited (${stack.proc.exitCode}):\n${output()}`);
         if (Date.now() > deadline)
-          throw new Error(`no redeemed ticket within 240 s:\n${output.slice(-5000)}`);
+          throw new Error(`no redeemed ticket within 240 s:\n${output().slice(-5000)}`);
         await new Promise((r) => setTimeout(r, 500));
       }
     }, 300_000);
@@ -204,7 +175,7 @@ export function secretLeakSuite(logFormat: 'text' | 'json'): void {
         'ops API token': demo('ops-api-token'),
         'redeemer ops token': demo('redeemer-ops-token'),
       };
-      const haystack = `${output}\n${responses.join('\n')}`;
+      const haystack = `${output()}\n${responses.join('\n')}`;
       const lower = haystack.toLowerCase();
       for (const [what, secret] of Object.entries(secrets)) {
         for (const form of encodings(secret)) {
@@ -213,7 +184,7 @@ export function secretLeakSuite(logFormat: 'text' | 'json'): void {
       }
       // The services' own lines (not the stack's, which prints where its dev stores run) never
       // carry a connection URL.
-      const serviceLines = output
+      const serviceLines = output()
         .split('\n')
         .map(stripAnsi)
         .filter((l) => SERVICES.has(l.split('│')[0].trim()));
@@ -228,7 +199,7 @@ export function secretLeakSuite(logFormat: 'text' | 'json'): void {
       }
       for (const line of serviceLines)
         expect(line).not.toMatch(/postgres(ql)?:\/\/|rediss?:\/\/|http:\/\/127\.0\.0\.1:\d+\/?[",\s]*$/);
-      const rpc = /dev chain (http:\/\/\S+),/.exec(output)?.[1];
+      const rpc = /dev chain (http:\/\/\S+),/.exec(output())?.[1];
       expect(rpc).toBeDefined();
       for (const line of serviceLines) expect(line).not.toContain(rpc);
     });

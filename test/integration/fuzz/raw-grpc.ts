@@ -23,6 +23,14 @@ const first = (md: Metadata | undefined, key: string): string | undefined => {
   return v === undefined ? undefined : v.toString();
 };
 
+/** A failed call's outcome: its status, details and error trailers. */
+const failed = (err: ServiceError): RawOutcome => ({
+  code: err.code,
+  details: err.details,
+  errorCode: first(err.metadata, 'error-code'),
+  errorDomain: first(err.metadata, 'error-domain'),
+});
+
 /**
  * A gRPC client that sends bytes as they are (identity serializers): malformed protobuf reaches
  * the server's decoder exactly as an attacker would send it.
@@ -46,12 +54,7 @@ export class RawGrpc {
         { deadline: Date.now() + timeoutMs },
         (err: ServiceError | null, res?: Buffer) => {
           if (err) {
-            resolve({
-              code: err.code,
-              details: err.details,
-              errorCode: first(err.metadata, 'error-code'),
-              errorDomain: first(err.metadata, 'error-domain'),
-            });
+            resolve(failed(err));
           } else {
             response = res;
           }
@@ -90,14 +93,7 @@ export class RawGrpc {
         { deadline: Date.now() + timeoutMs },
       );
       call.on('data', (res: Buffer) => settle({ code: status.OK, details: '', response: res }));
-      call.on('error', (err: ServiceError) =>
-        settle({
-          code: err.code,
-          details: err.details,
-          errorCode: first(err.metadata, 'error-code'),
-          errorDomain: first(err.metadata, 'error-domain'),
-        }),
-      );
+      call.on('error', (err: ServiceError) => settle(failed(err)));
       // A stream that ends cleanly without a message answered nothing: report it as such.
       call.on('status', (s) =>
         settle({ code: s.code, details: s.details || 'stream ended without a message' }),

@@ -13,6 +13,7 @@ import { privateDatabase, type PrivateDatabase } from '../../support/private-dat
 import {
   eventually,
   hashOf,
+  redeemerTestEnv,
   startRedeemerChain,
   type RedeemerChainFixture,
 } from '../redeemer/redeemer-fixture.js';
@@ -130,14 +131,8 @@ describe('fuzz: Redeemer /ops HTTP', () => {
           REDIS_URL: inject('redisUrl'),
           REDIS_PREFIX: prefix,
           ETH_RPC_URL: fx.anvil.url,
-          CONTROLLER_ADDRESS: fx.protocol.controller,
-          REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
-          REDEEMER_RECIPIENTS: fx.recipient.address,
-          REDEEMER_CONFIRMATIONS: '1',
-          REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
+          ...redeemerTestEnv(fx),
           REDEEMER_BATCH_WINDOW_MS: '200',
-          REDEEMER_POLL_MS: '250',
-          REDEEMER_TX_POLL_MS: '100',
           REDEEMER_OPS_TOKEN: TOKEN,
         }),
       ),

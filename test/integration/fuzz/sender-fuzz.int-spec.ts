@@ -1,18 +1,16 @@
 import { Metadata } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { grpcHealthCheck } from '#app/testing';
-import { hexToBytes } from '#app/ticket';
 import {
   bootSender,
-  chainView,
+  freshParams,
   GATEWAY_TOKEN,
   newOrchestrator,
   OTHER_TOKEN,
-  orchestratorParams,
   senderEnv,
   startSenderChain,
+  startSessionRequest,
   writeSenderFiles,
   type RunningSender,
   type SenderChain,
@@ -77,17 +75,20 @@ describe('fuzz: Sender gRPC', () => {
   });
 
   async function validStart(): Promise<Msg> {
-    const { block, round } = await chainView(chain);
-    const p = orchestratorParams(newOrchestrator(chain.recipient), {
-      sender: chain.funded,
-      expirationBlock: block + 400n,
-      expirationParams: round,
-    });
-    return {
-      sender: Buffer.from(hexToBytes(chain.funded.address.toLowerCase(), 'sender', 20)),
-      ticketParams: ticketParamsCodec.toMessage(p.params),
-      expectedPrice: priceInfoCodec.toMessage(p.price),
-    };
+    const p = await freshParams(chain, newOrchestrator(chain.recipient), {}, 400n);
+    const req = startSessionRequest(p, chain.funded.address);
+    return { ...req, sender: Buffer.from(req.sender) };
+  }
+
+  /** A session started over raw gRPC with fresh params; its id. */
+  async function startSession(): Promise<string> {
+    const started = await raw.call(
+      `${SVC}/StartSession`,
+      encode('ticketpay.sender.v1.StartSessionRequest', await validStart()),
+      auth(GATEWAY_TOKEN),
+    );
+    expect(started.code, started.details).toBe(OK);
+    return decode('ticketpay.sender.v1.StartSessionResponse', started.response!).sessionId as string;
   }
 
   it('unauthenticated and malformed calls: coded errors, Redis untouched', async () => {
@@ -145,15 +146,8 @@ describe('fuzz: Sender gRPC', () => {
       );
       checkOutcome(tally, 'StartSession (mutated request)', out);
     });
-    const started = await raw.call(
-      `${SVC}/StartSession`,
-      // Fresh params: a mutated request above may have taken the first ones' recipientRandHash.
-      encode('ticketpay.sender.v1.StartSessionRequest', await validStart()),
-      auth(GATEWAY_TOKEN),
-    );
-    expect(started.code, started.details).toBe(OK);
-    const sessionId = decode('ticketpay.sender.v1.StartSessionResponse', started.response!)
-      .sessionId as string;
+    // Fresh params: a mutated request above may have taken the first ones' recipientRandHash.
+    const sessionId = await startSession();
     const sizes = fc.sample(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 }), fc.nat(0xffffffff)), {
       numRuns: 600,
       seed: SEED + 5,
@@ -177,14 +171,7 @@ describe('fuzz: Sender gRPC', () => {
   }, 120_000);
 
   it('EV, EndSession and Senders: coded errors, a session ends only by its own id and token', async () => {
-    const started = await raw.call(
-      `${SVC}/StartSession`,
-      encode('ticketpay.sender.v1.StartSessionRequest', await validStart()),
-      auth(GATEWAY_TOKEN),
-    );
-    expect(started.code, started.details).toBe(OK);
-    const sessionId = decode('ticketpay.sender.v1.StartSessionResponse', started.response!)
-      .sessionId as string;
+    const sessionId = await startSession();
     const [, rand] = sessionId.split(':');
     /** Ids next to the real one: one character changed, cut, extended, recased, another sender's. */
     const nearMiss = fc.oneof(

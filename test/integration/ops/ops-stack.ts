@@ -11,7 +11,11 @@ import { RedeemerModule } from '../../../apps/redeemer/src/redeemer.module.js';
 import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sender-monitor.proto-paths.js';
 import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
 import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';
-import { startRedeemerChain, type RedeemerChainFixture } from '../redeemer/redeemer-fixture.js';
+import {
+  redeemerTestEnv,
+  startRedeemerChain,
+  type RedeemerChainFixture,
+} from '../redeemer/redeemer-fixture.js';
 import { privateDatabase } from '../../support/private-database.js';
 
 export const OPS_TOKEN = 'ops-test-token-0123456789abcdef';
@@ -70,13 +74,8 @@ export async function startOpsStack(name: string, opsEnv: Record<string, string>
       module: RedeemerModule.forRoot(
         RedeemerConfig.fromEnv({
           ...base,
-          REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
-          REDEEMER_RECIPIENTS: fx.recipient.address,
-          REDEEMER_CONFIRMATIONS: '1',
-          REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
+          ...redeemerTestEnv(fx),
           REDEEMER_BATCH_WINDOW_MS: '200',
-          REDEEMER_POLL_MS: '250',
-          REDEEMER_TX_POLL_MS: '100',
           REDEEMER_RETRY_BASE_MS: '200',
           REDEEMER_RETRY_MAX_MS: '2000',
           REDEEMER_RECONCILE_INTERVAL_MS: '500',

@@ -196,6 +196,22 @@ export async function redeemDirectly(fx: RedeemerChainFixture, t: SignedTicket):
   await (await fx.broker.redeemWinningTicket(tuple, bytesToHex(t.sig), t.recipientRand)).wait();
 }
 
+/**
+ * What every test Redeemer of `fx` shares: it redeems for fx's recipient with that key, after one
+ * confirmation (anvil mines only on transactions) and no expiry margin, polling often.
+ */
+export function redeemerTestEnv(fx: RedeemerChainFixture): Record<string, string> {
+  return {
+    CONTROLLER_ADDRESS: fx.protocol.controller,
+    REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
+    REDEEMER_RECIPIENTS: fx.recipient.address,
+    REDEEMER_CONFIRMATIONS: '1',
+    REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
+    REDEEMER_POLL_MS: '250',
+    REDEEMER_TX_POLL_MS: '100',
+  };
+}
+
 export { flushRedisPrefix } from '#app/testing';
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */

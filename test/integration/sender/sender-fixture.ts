@@ -15,6 +15,7 @@ import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
 import { deployProtocol, roundsManagerAt, ticketBrokerAt, type DeployedProtocol } from '#app/chain';
 import { bootstrapService } from '#app/common';
+import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import {
   bytesToBigInt,
   computeRecipientRand,
@@ -322,6 +323,34 @@ export function orchestratorParams(
       expirationParams: opts.sendExpirationParams === false ? undefined : opts.expirationParams,
     },
     price,
+  };
+}
+
+/**
+ * Params `o` issues now for `chain.funded` (or `overrides.sender`), expiring `validForBlocks`
+ * after the current block, for the last initialized round.
+ */
+export async function freshParams(
+  chain: SenderChain,
+  o: Orchestrator,
+  overrides: Partial<ParamsOptions> = {},
+  validForBlocks = 40n,
+): Promise<{ params: TicketParams; price: PriceInfo }> {
+  const { block, round } = await chainView(chain);
+  return orchestratorParams(o, {
+    sender: chain.funded,
+    expirationBlock: block + validForBlocks,
+    expirationParams: round,
+    ...overrides,
+  });
+}
+
+/** The StartSession request a gateway sends for `p`, on behalf of the account at `sender`. */
+export function startSessionRequest(p: { params: TicketParams; price: PriceInfo }, sender: string) {
+  return {
+    sender: hexToBytes(sender.toLowerCase(), 'sender', 20),
+    ticketParams: ticketParamsCodec.toMessage(p.params),
+    expectedPrice: priceInfoCodec.toMessage(p.price),
   };
 }
 

@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ticketBrokerAt } from '#app/chain';
 import { ConfigError } from '#app/common';
-import { decodePaymentHeader, priceInfoCodec, ticketParamsCodec } from '#app/proto';
-import { hexToBytes, ticketBatchFromPayment } from '#app/ticket';
+import { decodePaymentHeader } from '#app/proto';
+import { ticketBatchFromPayment } from '#app/ticket';
 import {
   DEPOSIT,
   FUNDED_SENDER_KEY,
@@ -12,12 +12,12 @@ import {
   KEYSTORE_PASSWORD,
   RESERVE,
   bootSender,
-  chainView,
   failure,
+  freshParams,
   newOrchestrator,
-  orchestratorParams,
   senderEnv,
   startSenderChain,
+  startSessionRequest,
   writeSenderFiles,
   type Env,
   type Orchestrator,
@@ -76,17 +76,11 @@ describe('Sender: per-account tickets-per-second cap, shared by replicas', () =>
 
   /** Starts a session with fresh params for `account` (funded by default) on replica `r`. */
   async function startSession(r: RunningSender, account = chain.funded): Promise<string> {
-    const { block, round } = await chainView(chain);
-    const p = orchestratorParams(orch, {
-      sender: account,
-      expirationBlock: block + 40n,
-      expirationParams: round,
-    });
-    const res = await r.client.call<{ sessionId: string }>('StartSession', {
-      sender: hexToBytes(account.address.toLowerCase(), 'sender', 20),
-      ticketParams: ticketParamsCodec.toMessage(p.params),
-      expectedPrice: priceInfoCodec.toMessage(p.price),
-    });
+    const p = await freshParams(chain, orch, { sender: account });
+    const res = await r.client.call<{ sessionId: string }>(
+      'StartSession',
+      startSessionRequest(p, account.address),
+    );
     return res.sessionId;
   }
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decodePaymentHeader, priceInfoCodec, ticketParamsCodec } from '#app/proto';
+import { decodePaymentHeader } from '#app/proto';
 import {
   computeRecipientRand,
-  hexToBytes,
   pricePerPixel,
   ticketBatchFromPayment,
   validateTicket,
@@ -15,6 +14,7 @@ import {
   orchestratorParams,
   senderEnv,
   startSenderChain,
+  startSessionRequest,
   writeSenderFiles,
   type RunningSender,
   type SenderChain,
@@ -62,11 +62,7 @@ describe('Sender replicas', () => {
       expirationBlock: block + 40n,
       expirationParams: round,
     });
-    const startRequest = {
-      sender: hexToBytes(chain.funded.address.toLowerCase(), 'sender', 20),
-      ticketParams: ticketParamsCodec.toMessage(p.params),
-      expectedPrice: priceInfoCodec.toMessage(p.price),
-    };
+    const startRequest = startSessionRequest(p, chain.funded.address);
     // Both replicas are told about the session, as a load balancer would spread the calls.
     const [first, second] = await Promise.all(
       replicas.map((r) => r.client.call<{ sessionId: string }>('StartSession', startRequest)),

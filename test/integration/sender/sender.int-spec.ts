@@ -1,16 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  decodePaymentHeader,
-  paymentCodec,
-  priceInfoCodec,
-  ticketParamsCodec,
-  type PaymentMessage,
-} from '#app/proto';
+import { decodePaymentHeader, paymentCodec, type PaymentMessage } from '#app/proto';
 import {
   InMemoryNonceLedger,
   MAX_WIN_PROB,
-  hexToBytes,
   receiveTicketBatch,
   ticketBatchFromPayment,
   ticketEV,
@@ -28,10 +21,11 @@ import {
   bootSender,
   chainView,
   failure,
+  freshParams,
   newOrchestrator,
-  orchestratorParams,
   senderEnv,
   startSenderChain,
+  startSessionRequest,
   writeSenderFiles,
   type Env,
   type Orchestrator,
@@ -84,25 +78,11 @@ describe('Sender service', () => {
   });
 
   /** Fresh params from O for the funded sender, valid for 40 blocks. */
-  async function params(
-    overrides: Partial<ParamsOptions> = {},
-  ): Promise<{ params: TicketParams; price: PriceInfo }> {
-    const { block, round } = await chainView(chain);
-    return orchestratorParams(orch, {
-      sender: chain.funded,
-      expirationBlock: block + 40n,
-      expirationParams: round,
-      ...overrides,
-    });
-  }
-
-  function startRequest(p: { params: TicketParams; price: PriceInfo }, senderAddress = chain.funded.address) {
-    return {
-      sender: hexToBytes(senderAddress.toLowerCase(), 'sender', 20),
-      ticketParams: ticketParamsCodec.toMessage(p.params),
-      expectedPrice: priceInfoCodec.toMessage(p.price),
-    };
-  }
+  const params = (overrides: Partial<ParamsOptions> = {}) => freshParams(chain, orch, overrides);
+  const startRequest = (
+    p: { params: TicketParams; price: PriceInfo },
+    senderAddress = chain.funded.address,
+  ) => startSessionRequest(p, senderAddress);
 
   const start = (p: { params: TicketParams; price: PriceInfo }, token?: string) =>
     sender.client.call<StartResponse>('StartSession', startRequest(p), token);
@@ -334,12 +314,7 @@ describe('Sender service', () => {
     });
 
     it('refuses a sender without reserve', async () => {
-      const { block, round } = await chainView(chain);
-      const p = orchestratorParams(orch, {
-        sender: chain.unfunded,
-        expirationBlock: block + 40n,
-        expirationParams: round,
-      });
+      const p = await params({ sender: chain.unfunded });
       const f = await failure(sender.client.call('StartSession', startRequest(p, chain.unfunded.address)));
       expect(f).toMatchObject({ status: status.FAILED_PRECONDITION, code: 'NO_SENDER_RESERVE' });
     });
@@ -426,12 +401,7 @@ describe('Sender service', () => {
     });
 
     it('a sole-account token may leave the sender out', async () => {
-      const { block, round } = await chainView(chain);
-      const p = orchestratorParams(orch, {
-        sender: chain.unfunded,
-        expirationBlock: block + 40n,
-        expirationParams: round,
-      });
+      const p = await params({ sender: chain.unfunded });
       const req = { ...startRequest(p), sender: new Uint8Array(0) };
       // The unfunded account is OTHER_TOKEN's only one: it is chosen, then refused for its funds.
       expect(await failure(sender.client.call('StartSession', req, OTHER_TOKEN))).toMatchObject({
