@@ -1,8 +1,9 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
- * Prints the plain `N passed, N failed, N skipped` line CI reads. A test file that fails to load
- * counts as one failure so a broken import can never look green.
+ * Prints the plain `N passed, N failed, N skipped` line CI reads. A test file that fails without a
+ * failed test (it does not load, or a beforeAll/afterAll hook throws and its tests are skipped)
+ * counts as one failure, so such a file can never look green.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
@@ -11,13 +12,14 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0;
     for (const mod of modules) {
       const tests = [...mod.children.allTests()];
-      if (tests.length === 0 && mod.state() === 'failed') failed++;
+      const failedBefore = failed;
       for (const t of tests) {
         const state = t.result().state;
         if (state === 'passed') passed++;
         else if (state === 'failed') failed++;
         else skipped++;
       }
+      if (mod.state() === 'failed' && failed === failedBefore) failed++;
     }
     console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   }

@@ -1,15 +1,28 @@
+import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 
-/** A loopback port that was free a moment ago: for servers (gRPC) that cannot report a port-0 bind. */
+// Below Linux's ephemeral range (32768–60999): a port the OS hands out for port 0 may be taken by
+// an outgoing connection's local end before our server binds it, which parallel tests did.
+const FIRST = 20_000;
+const LAST = 32_767;
+
+/**
+ * A loopback port that was free a moment ago: for servers (gRPC, child processes) that must be
+ * told their port. Random among ports no outgoing connection uses, checked by binding it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = randomInt(FIRST, LAST + 1);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port between ${FIRST} and ${LAST} after 50 tries`);
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
-      srv.close(() => resolve(addr.port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
