@@ -98,8 +98,10 @@ async function main(): Promise<void> {
     if (databaseUrl) {
       await ensureDatabase(databaseUrl);
     } else {
-      databaseUrl = (await startEmbeddedPostgres(join(stateDir, 'pg'), group, failed)).url;
-      log(`embedded Postgres on ${new URL(databaseUrl).host}`);
+      const embedded = await startEmbeddedPostgres(stateDir, group, failed);
+      databaseUrl = embedded.url;
+      const where = embedded.dataDir.startsWith(stateDir) ? '' : ` (data in ${embedded.dataDir})`;
+      log(`embedded Postgres on ${new URL(databaseUrl).host}${where}`);
     }
     let redisUrl = env.REDIS_URL;
     if (redisUrl) {

@@ -1,8 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, postgresBinDir, postgresServerUserIds } from '#app/testing';
+import {
+  freePort,
+  postgresBinDir,
+  postgresServerUserIds,
+  reachableByServerUser,
+  reachablePostgresBinDir,
+} from '#app/testing';
 import type { ProcessGroup } from './process-group.js';
 
 const DATABASE = 'ticketpay';
@@ -18,15 +33,16 @@ const PASSWORD = 'ticketpay-dev';
  * user Postgres insists on. The server joins the process group and stops in order.
  */
 export async function startEmbeddedPostgres(
-  dataDir: string,
+  stateDir: string,
   group: ProcessGroup,
   onUnexpectedExit: () => void,
-): Promise<{ url: string }> {
-  mkdirSync(dirname(dataDir), { recursive: true });
-  const port = await freePort();
-  const bin = postgresBinDir();
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, join(bin, 'initdb'));
+): Promise<{ url: string; dataDir: string }> {
   const ids = postgresServerUserIds();
+  const home = clusterHome(stateDir, ids);
+  const dataDir = join(home, 'pg');
+  const port = await freePort();
+  const bin = reachablePostgresBinDir(postgresBinDir(), ids, home);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, join(bin, 'initdb'));
   let ready!: () => void;
   const readyPromise = new Promise<void>((resolve) => (ready = resolve));
   const proc = group.start(
@@ -61,7 +77,27 @@ export async function startEmbeddedPostgres(
   await Promise.race([readyPromise, exited]);
   const url = embeddedDatabaseUrl(`127.0.0.1:${port}`);
   await createDatabaseIfMissing(url);
-  return { url };
+  return { url, dataDir };
+}
+
+/**
+ * Where the cluster lives: `stateDir` itself, unless the `postgres` OS user cannot reach it (as
+ * root, a checkout under /root or in a 0700 temporary directory). Then a directory of its own
+ * under /var/tmp, named in `<stateDir>/pg-home` so the next start finds the same cluster and
+ * deleting `stateDir` still starts over.
+ */
+function clusterHome(stateDir: string, ids: { uid: number; gid: number } | undefined): string {
+  if (reachableByServerUser(stateDir, ids)) return stateDir;
+  const pointer = join(stateDir, 'pg-home');
+  if (existsSync(pointer)) {
+    const home = readFileSync(pointer, 'utf8').trim();
+    if (existsSync(home)) return home;
+  }
+  const home = mkdtempSync(join('/var/tmp', 'ticketpay-pg-'));
+  chmodSync(home, 0o755);
+  if (ids) chownSync(home, ids.uid, ids.gid);
+  writeFileSync(pointer, `${home}\n`);
+  return home;
 }
 
 /** initdb into `dataDir`, as the `postgres` OS user when we are root (created when missing). */
@@ -82,7 +118,7 @@ function initialise(dataDir: string, initdb: string): void {
         '--encoding=UTF8',
         '--locale=C',
       ],
-      { ...ids, encoding: 'utf8' },
+      { ...ids, cwd: join(dataDir, '..'), encoding: 'utf8' },
     );
     if (result.status !== 0) {
       throw new Error(

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,4 +38,27 @@ export function postgresServerUserIds(): { uid: number; gid: number } | undefine
   }
   const id = (flag: string) => Number(execFileSync('id', [flag, OS_USER], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
+}
+
+/**
+ * `bin` itself when the server's user can run it; otherwise (a checkout under a directory only
+ * root may enter, such as /root) a copy of the installation (bin, lib, share) under `home`.
+ */
+export function reachablePostgresBinDir(
+  bin: string,
+  ids: { uid: number; gid: number } | undefined,
+  home: string,
+): string {
+  if (!ids) return bin;
+  const probe = spawnSync(join(bin, 'postgres'), ['--version'], { ...ids, stdio: 'ignore' });
+  if (probe.status === 0) return bin;
+  const copy = join(home, 'install');
+  // Verbatim: the library symlinks are relative and must point into the copy.
+  cpSync(dirname(bin), copy, { recursive: true, verbatimSymlinks: true });
+  return join(copy, 'bin');
+}
+
+/** Whether the server's OS user can reach (search) `dir` through every directory above it. */
+export function reachableByServerUser(dir: string, ids: { uid: number; gid: number } | undefined): boolean {
+  return !ids || spawnSync('test', ['-x', dir], { ...ids, stdio: 'ignore' }).status === 0;
 }

@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { runMigrations } from '#app/database';
 import { freePort } from './ports.js';
-import { postgresBinDir, postgresServerUserIds } from './postgres-binaries.js';
+import { postgresBinDir, postgresServerUserIds, reachablePostgresBinDir } from './postgres-binaries.js';
 
 /**
  * A PostgreSQL server of one test file: its own data directory and port, so it can be stopped,
@@ -61,7 +61,7 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   }
   let bin: string;
   try {
-    bin = reachableBinDir(options.binDir ?? postgresBinDir(), ids, home);
+    bin = reachablePostgresBinDir(options.binDir ?? postgresBinDir(), ids, home);
     initdb(bin, dataDir, ids);
   } catch (err) {
     rmSync(home, { recursive: true, force: true });
@@ -151,20 +151,6 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
     throw err;
   }
   return server;
-}
-
-/**
- * `bin` itself when the server's user can run it; otherwise (a checkout under a directory only
- * root may enter, such as /root) a copy of the installation (bin, lib, share) under `home`.
- */
-function reachableBinDir(bin: string, ids: { uid: number; gid: number } | undefined, home: string): string {
-  if (!ids) return bin;
-  const probe = spawnSync(join(bin, 'postgres'), ['--version'], { ...ids, stdio: 'ignore' });
-  if (probe.status === 0) return bin;
-  const copy = join(home, 'install');
-  // Verbatim: the library symlinks are relative and must point into the copy.
-  cpSync(dirname(bin), copy, { recursive: true, verbatimSymlinks: true });
-  return join(copy, 'bin');
 }
 
 function initdb(bin: string, dataDir: string, ids: { uid: number; gid: number } | undefined): void {
