@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   freePort,
+  loopbackServerArgs,
   postgresBinDir,
   postgresServerUserIds,
   reachableByServerUser,
@@ -45,32 +46,17 @@ export async function startEmbeddedPostgres(
   if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, join(bin, 'initdb'));
   let ready!: () => void;
   const readyPromise = new Promise<void>((resolve) => (ready = resolve));
-  const proc = group.start(
-    'postgres',
-    join(bin, 'postgres'),
-    [
-      '-D',
-      dataDir,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // No Unix socket: nothing to clash with another server's, nothing to clean up.
-      '-c',
-      'unix_socket_directories=',
-    ],
-    {
-      env: { ...process.env, LC_MESSAGES: 'C' },
-      stopSignal: 'SIGINT',
-      spawn: ids,
-      intercept: (line) => {
-        if (line.includes('ready to accept connections')) ready();
-        // Start-up chatter is noise; warnings and errors are shown.
-        return !/(ERROR|FATAL|PANIC|WARNING)/.test(line);
-      },
-      onUnexpectedExit,
+  const proc = group.start('postgres', join(bin, 'postgres'), loopbackServerArgs(dataDir, port), {
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stopSignal: 'SIGINT',
+    spawn: ids,
+    intercept: (line) => {
+      if (line.includes('ready to accept connections')) ready();
+      // Start-up chatter is noise; warnings and errors are shown.
+      return !/(ERROR|FATAL|PANIC|WARNING)/.test(line);
     },
-  );
+    onUnexpectedExit,
+  });
   const exited = new Promise<never>((_, reject) =>
     proc.once('exit', (code) => reject(new Error(`postgres exited during start-up (code ${code})`))),
   );

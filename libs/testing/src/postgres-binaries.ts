@@ -62,3 +62,18 @@ export function reachablePostgresBinDir(
 export function reachableByServerUser(dir: string, ids: { uid: number; gid: number } | undefined): boolean {
   return !ids || spawnSync('test', ['-x', dir], { ...ids, stdio: 'ignore' }).status === 0;
 }
+
+/** `postgres` arguments for a server of `dataDir` on 127.0.0.1:`port` only, without a Unix socket. */
+export function loopbackServerArgs(dataDir: string, port: number): string[] {
+  // No Unix socket: nothing to clash with another server's, nothing to clean up.
+  return [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+  ];
+}

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runMigrations } from '#app/database';
 import { freePort } from './ports.js';
-import { postgresBinDir, postgresServerUserIds, reachablePostgresBinDir } from './postgres-binaries.js';
+import {
+  loopbackServerArgs,
+  postgresBinDir,
+  postgresServerUserIds,
+  reachablePostgresBinDir,
+} from './postgres-binaries.js';
 
 /**
  * A PostgreSQL server of one test file: its own data directory and port, so it can be stopped,
@@ -97,15 +102,7 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
       const child = spawn(
         join(bin, 'postgres'),
         [
-          '-D',
-          dataDir,
-          '-p',
-          String(port),
-          '-c',
-          'listen_addresses=127.0.0.1',
-          // No Unix socket: nothing to clash with another server's, nothing to clean up.
-          '-c',
-          'unix_socket_directories=',
+          ...loopbackServerArgs(dataDir, port),
           // Safe for process crashes (the kernel keeps what was written); only an OS crash could lose data.
           '-c',
           'fsync=off',
