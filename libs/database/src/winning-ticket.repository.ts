@@ -62,6 +62,27 @@ export class WinningTicketRepository {
     return (result.affected ?? 0) > 0;
   }
 
+  /**
+   * `transition` for many tickets in one statement (a batch claimed for, or recorded in, one tx):
+   * each moves only if it is still in one of `from`. Returns the hashes that moved.
+   */
+  async transitionMany(
+    ticketHashes: readonly string[],
+    from: readonly WinningTicketStatus[],
+    to: WinningTicketStatus,
+    patch: Partial<Pick<WinningTicketEntity, 'statusReason' | 'txHash'>> = {},
+  ): Promise<string[]> {
+    if (ticketHashes.length === 0) return [];
+    const result = await this.repo()
+      .createQueryBuilder()
+      .update()
+      .set({ status: to, ...patch })
+      .where({ ticketHash: In([...ticketHashes]), status: In([...from]) })
+      .returning(['ticketHash'])
+      .execute();
+    return (result.raw as { ticket_hash: string }[]).map((r) => r.ticket_hash);
+  }
+
   /** Tickets in `statuses`, oldest first: what a reconciler re-drives. */
   listByStatus(statuses: readonly WinningTicketStatus[], limit = 1_000): Promise<WinningTicketEntity[]> {
     return this.repo().find({
