@@ -78,10 +78,13 @@ describe('Redeemer process: kill -9 with several txs in flight', () => {
   /** Every ticket redeemed once on chain, by its one mined tx, and the signer's nonces all used by stored txs. */
   async function redeemedOnce(batch: SignedTicket[]): Promise<void> {
     for (const t of batch) {
-      const row = await eventually(async () => {
-        const r = (await handover.tickets.findByHash(hashOf(t)))!;
-        return r.status === WinningTicketStatus.REDEEMED ? r : undefined;
-      }, `ticket ${hashOf(t)} to be redeemed`);
+      const row = await eventually(
+        async () => {
+          const r = (await handover.tickets.findByHash(hashOf(t)))!;
+          return r.status === WinningTicketStatus.REDEEMED ? r : undefined;
+        },
+        `ticket ${hashOf(t)} to be redeemed`,
+      );
       const txs = await handover.ds.query<{ status: string; mined_hash: string }[]>(
         `SELECT status, mined_hash FROM chain_tx WHERE $1 = ANY(refs)`,
         [hashOf(t)],
@@ -123,11 +126,7 @@ describe('Redeemer process: kill -9 with several txs in flight', () => {
 
   it('the txs are still pending at the restart: they are followed, not sent again', async () => {
     const a = await fx.newSender(parseEther('1'));
-    const batch = [
-      await fx.ticket(a, CENTI),
-      await fx.ticket(a, 2n * CENTI),
-      await fx.ticket(a, 3n * CENTI),
-    ];
+    const batch = [await fx.ticket(a, CENTI), await fx.ticket(a, 2n * CENTI), await fx.ticket(a, 3n * CENTI)];
     const fees = await fx.fees();
     const mined = await txCount('latest');
     await acceptAndKillWithTxsInFlight(svc!, batch, 3);
