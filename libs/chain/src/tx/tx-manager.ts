@@ -358,6 +358,8 @@ export class TxManager {
     found: TransactionReceipt | null | Error,
   ): Promise<void> {
     const { record } = open;
+    // Finished meanwhile (e.g. refused for good by its own broadcast): never re-broadcast it.
+    if (this.open.get(record.id) !== open) return;
     if (found instanceof Error) throw found;
     const receipt = found;
     if (receipt) {
