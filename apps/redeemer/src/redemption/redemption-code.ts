@@ -13,7 +13,7 @@ export enum RedemptionCode {
   TX_COST_TOO_HIGH = 'TX_COST_TOO_HIGH',
   INSUFFICIENT_FUNDS = 'INSUFFICIENT_FUNDS',
   SENDER_UNLOCKED = 'SENDER_UNLOCKED',
-  /** Another tx of the same sender is in flight: its tickets go one tx at a time. */
+  /** The sender's funds are committed to its txs in flight: the ticket waits for those to settle. */
   SENDER_BUSY = 'SENDER_BUSY',
   IN_PROGRESS = 'IN_PROGRESS',
   AWAITING_CONFIRMATION = 'AWAITING_CONFIRMATION',
