@@ -42,7 +42,8 @@ import { singleCoreValidationCeiling } from './validation-ceiling.js';
 
 const WARMUP_MS = 3_000;
 const RUN_MS = Number(process.env.BENCH_E2E_SECONDS ?? '20') * 1_000;
-const LOOPS = Number(process.env.BENCH_E2E_LOOPS ?? '4');
+/** Payment loops in flight (a broadcaster's concurrent streams); BENCH_E2E_LOOPS overrides. */
+const LOOPS = Number(process.env.BENCH_E2E_LOOPS ?? '16');
 const BATCH_SIZE = 10;
 const REDEEM_WAIT_MS = 180_000;
 /** Fresh params this many blocks before the current ones expire (a payment takes a few ms). */

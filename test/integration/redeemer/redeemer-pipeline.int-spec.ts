@@ -1,21 +1,12 @@
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { parseEther } from 'ethers';
-import { DataSource } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bootstrapService } from '#app/common';
-import { WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
-import { WinningTicketIntake } from '#app/queue';
+import { type WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
+import { type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
-import { RedeemerConfig } from '../../../apps/redeemer/src/redeemer.config.js';
-import { RedeemerLifecycle } from '../../../apps/redeemer/src/redeemer.lifecycle.js';
-import { RedeemerModule } from '../../../apps/redeemer/src/redeemer.module.js';
-import {
-  eventually,
-  hashOf,
-  redeemerTestEnv,
-  startRedeemerChain,
-  type RedeemerChainFixture,
-} from './redeemer-fixture.js';
+import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
+import { startInProcessRedeemer } from './in-process-redeemer.js';
 
 const ETH = parseEther('1');
 const CENTI = ETH / 100n;
@@ -34,29 +25,17 @@ describe('Redeemer: txs in flight', () => {
 
   beforeAll(async () => {
     fx = await startRedeemerChain();
-    const config = RedeemerConfig.fromEnv({
-      DATABASE_URL: inject('databaseUrl'),
-      REDIS_URL: inject('redisUrl'),
-      REDIS_PREFIX: `${inject('redisPrefix')}redeemer-pipeline:`,
-      ETH_RPC_URL: fx.anvil.url,
-      ...redeemerTestEnv(fx),
-      REDEEMER_BATCH_MAX_SIZE: '1',
-      REDEEMER_BATCH_WINDOW_MS: '50',
-      REDEEMER_RETRY_BASE_MS: '200',
-      REDEEMER_RETRY_MAX_MS: '2000',
-      REDEEMER_RECONCILE_INTERVAL_MS: '500',
-    });
-    app = await bootstrapService({
-      name: 'redeemer',
-      module: RedeemerModule.forRoot(config),
-      logger: new ConsoleLogger('test', { logLevels: ['fatal', 'error'] }),
-      http: { host: '127.0.0.1', port: 0 },
-      exitOnSignals: false,
-    });
-    intake = app.get(WinningTicketIntake);
-    tickets = app.get(WinningTicketRepository);
-    ds = app.get(DataSource);
-    await app.get(RedeemerLifecycle).whenActive();
+    ({ app, intake, tickets, ds } = await startInProcessRedeemer(
+      fx,
+      `${inject('redisPrefix')}redeemer-pipeline:`,
+      {
+        REDEEMER_BATCH_MAX_SIZE: '1',
+        REDEEMER_BATCH_WINDOW_MS: '50',
+        REDEEMER_RETRY_BASE_MS: '200',
+        REDEEMER_RETRY_MAX_MS: '2000',
+        REDEEMER_RECONCILE_INTERVAL_MS: '500',
+      },
+    ));
   });
 
   afterEach(async () => {
