@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
 import { ticketBrokerAt } from '#app/chain';
+import { ensureDemoApiToken } from './demo-api-tokens.js';
 import { DEMO_RECIPIENT_KEY, DEMO_SENDER_KEY, type DevChain } from './dev-chain.js';
 
 /**
@@ -67,11 +68,7 @@ export async function prepareDemoFiles(stateDir: string): Promise<DemoFiles> {
   }
   const apiToken = readOrCreate(join(dir, 'api-token'), () => `demo-${randomBytes(24).toString('hex')}`);
   const tokensFile = join(dir, 'api-tokens.yaml');
-  writeFileSync(
-    tokensFile,
-    `clients:\n  - name: demo-broadcaster\n    token: "${apiToken}"\n    senders: ["${sender.address}"]\n`,
-    { mode: 0o600 },
-  );
+  ensureDemoApiToken(tokensFile, apiToken, sender.address);
   const recipientSecretKey = readOrCreate(join(dir, 'recipient-secret-key'), () =>
     randomBytes(32).toString('hex'),
   );
