@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '#app/testing';
-import { DEMO_FACE_VALUE, DEMO_PARAMS_EXPIRY_BLOCKS, DEMO_TICKET_EV, type DemoFiles } from './demo-setup.js';
+import {
+  DEMO_FACE_VALUE,
+  DEMO_MAX_TOTAL_EV,
+  DEMO_PARAMS_EXPIRY_BLOCKS,
+  DEMO_TICKET_EV,
+  type DemoFiles,
+} from './demo-setup.js';
 
 export interface StackPorts {
   senderHttp: number;
@@ -63,7 +69,7 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         SENDER_KEYSTORE_PASSWORD_FILE: demo.passwordFile,
         SENDER_API_TOKENS_FILE: demo.tokensFile,
         SENDER_MAX_TICKET_EV: String(DEMO_TICKET_EV * 2n),
-        SENDER_MAX_TOTAL_EV: String(DEMO_TICKET_EV * 600n),
+        SENDER_MAX_TOTAL_EV: String(DEMO_MAX_TOTAL_EV),
         SENDER_L1_BLOCK_SECONDS: '1',
       },
     },
