@@ -12,7 +12,7 @@ import { ensureDatabase, ensureRedis } from './dev/local-stores.js';
 import { ProcessGroup } from './dev/process-group.js';
 import { DemoProgress, formatProgress } from './dev/progress.js';
 import { startRedisServer } from './dev/redis-server.js';
-import { choosePorts, serviceSpecs } from './dev/services.js';
+import { choosePorts, serviceEnv, serviceSpecs } from './dev/services.js';
 
 /**
  * `npm start`: the whole system on one machine, with a demo broadcaster paying the demo
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     };
     for (const spec of specs) {
       group.start(spec.name, process.execPath, [spec.entry], {
-        env: { ...base, ...spec.env },
+        env: serviceEnv(spec, base),
         onUnexpectedExit: failed,
       });
     }
