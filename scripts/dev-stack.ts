@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bool, INFRA_ENV, parseEnv, str } from '#app/common';
+import { bool, INFRA_ENV, oneOf, parseEnv, str } from '#app/common';
 import { runMigrations } from '#app/database';
 import { Console, stackLine } from './dev/console.js';
 import { PROGRESS_MARKER, parseProgressLine } from './dev/demo-broadcaster.js';
@@ -21,6 +21,8 @@ import { choosePorts, serviceEnv, serviceSpecs } from './dev/services.js';
  * keeping their state in TICKETPAY_STATE_DIR (default `.ticketpay/`) so a restart continues.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
+/** The embedded Postgres's URL, in the state dir while the stack runs (the CLI's default database). */
+const DATABASE_URL_FILE = 'database-url';
 
 const STACK_ENV = {
   DATABASE_URL: { ...INFRA_ENV.DATABASE_URL, default: undefined, optional: true },
@@ -38,6 +40,13 @@ const STACK_ENV = {
     description: 'give every service a free port instead of its usual one (tests, a second stack)',
   },
   TICKETPAY_DEMO: { parse: bool, default: true, description: 'run the demo broadcaster' },
+  TICKETPAY_LOGS: {
+    parse: oneOf(['files', 'console'] as const),
+    default: 'files' as const,
+    description:
+      "where the services' logs go: files under <state dir>/logs (the console shows only errors), " +
+      'or the console as well (also `npm start -- --logs`)',
+  },
   // Text reads best in a terminal; json is what the services log in production.
   LOG_FORMAT: { ...INFRA_ENV.LOG_FORMAT, default: 'text' as const },
 };
@@ -54,6 +63,7 @@ const STOP_TIERS = [
 
 async function main(): Promise<void> {
   const env = parseEnv(STACK_ENV, process.env);
+  const showLogs = env.TICKETPAY_LOGS === 'console' || parseFlags(process.argv.slice(2)).logs;
   const stateDir = resolve(env.TICKETPAY_STATE_DIR);
   mkdirSync(stateDir, { recursive: true });
   // Postgres runs as the `postgres` user when we are root: it must be able to reach its data.
@@ -62,7 +72,8 @@ async function main(): Promise<void> {
 
   const out = new Console();
   const log = (msg: string) => out.line(stackLine(msg));
-  const group = new ProcessGroup(out);
+  const logDir = join(stateDir, 'logs');
+  const group = new ProcessGroup(out, { logDir, showLogs });
   let stopRoundKeeper: (() => void) | undefined;
   let progress: DemoProgress | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
@@ -94,14 +105,23 @@ async function main(): Promise<void> {
 
   try {
     log(`state in ${stateDir}`);
+    log(
+      showLogs
+        ? `service logs on the console and in ${logDir}/<service>.log`
+        : `service logs in ${logDir}/<service>.log (errors show here; \`npm start -- --logs\` shows all)`,
+    );
     let databaseUrl = env.DATABASE_URL;
     if (databaseUrl) {
       await ensureDatabase(databaseUrl);
     } else {
       const embedded = await startEmbeddedPostgres(stateDir, group, failed);
       databaseUrl = embedded.url;
-      const where = embedded.dataDir.startsWith(stateDir) ? '' : ` (data in ${embedded.dataDir})`;
-      log(`embedded Postgres on ${new URL(databaseUrl).host}${where}`);
+      // The URL (with its dev password) goes to a file, never to the console: the CLI reads it.
+      writeFileSync(join(stateDir, DATABASE_URL_FILE), `${databaseUrl}\n`, { mode: 0o600 });
+      const where = embedded.dataDir.startsWith(stateDir) ? '' : `, data in ${embedded.dataDir}`;
+      log(
+        `embedded Postgres on ${new URL(databaseUrl).host} (URL in ${join(stateDir, DATABASE_URL_FILE)}${where})`,
+      );
     }
     let redisUrl = env.REDIS_URL;
     if (redisUrl) {
@@ -157,6 +177,7 @@ async function main(): Promise<void> {
     if (ops) {
       log(`dashboard: http://127.0.0.1:${ops.httpPort}/  (API token in ${demo.opsApiTokenFile})`);
     }
+    log(`Sender API token of the demo broadcaster in ${demo.apiTokenFile}; clients in ${demo.tokensFile}`);
 
     if (env.TICKETPAY_DEMO) {
       progress = new DemoProgress(databaseUrl);
@@ -175,7 +196,8 @@ async function main(): Promise<void> {
           intercept: (line) => {
             const counters = parseProgressLine(line);
             if (counters) progress?.update(counters);
-            return line.startsWith(PROGRESS_MARKER);
+            // The demo's own few lines (what it pays, why a payment failed) stay on the console.
+            return line.startsWith(PROGRESS_MARKER) ? 'drop' : 'always';
           },
           onUnexpectedExit: failed,
         },
@@ -224,7 +246,19 @@ function takeLock(stateDir: string): void {
 }
 
 function releaseLock(stateDir: string): void {
+  rmSync(join(stateDir, DATABASE_URL_FILE), { force: true });
   rmSync(join(stateDir, 'stack.pid'), { force: true });
+}
+
+/** `npm start -- --logs`; anything else is refused rather than ignored. */
+function parseFlags(args: readonly string[]): { logs: boolean } {
+  const unknown = args.filter((a) => a !== '--logs');
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown option ${unknown[0]} (npm start takes only --logs; settings are environment variables)`,
+    );
+  }
+  return { logs: args.includes('--logs') };
 }
 
 function isAlive(pid: number): boolean {

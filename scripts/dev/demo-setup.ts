@@ -42,8 +42,9 @@ export interface DemoFiles {
   keystoreDir: string;
   passwordFile: string;
   tokensFile: string;
-  /** Sender API token of the demo broadcaster. */
+  /** Sender API token of the demo broadcaster, and the file holding it. */
   apiToken: string;
+  apiTokenFile: string;
   /** AES key encrypting the recipient's generated secret in Postgres; must survive restarts. */
   recipientSecretKey: string;
   /** Where the broadcaster keeps its counters across restarts. */
@@ -81,7 +82,8 @@ export async function prepareDemoFiles(stateDir: string): Promise<DemoFiles> {
     );
     writeFileSync(keystoreFile, json, { mode: 0o600 });
   }
-  const apiToken = readOrCreate(join(dir, 'api-token'), () => `demo-${randomBytes(24).toString('hex')}`);
+  const apiTokenFile = join(dir, 'api-token');
+  const apiToken = readOrCreate(apiTokenFile, () => `demo-${randomBytes(24).toString('hex')}`);
   const tokensFile = join(dir, 'api-tokens.yaml');
   ensureDemoApiToken(tokensFile, apiToken, sender.address);
   const recipientSecretKey = readOrCreate(join(dir, 'recipient-secret-key'), () =>
@@ -103,6 +105,7 @@ export async function prepareDemoFiles(stateDir: string): Promise<DemoFiles> {
     passwordFile,
     tokensFile,
     apiToken,
+    apiTokenFile,
     recipientSecretKey,
     countersFile: join(dir, 'counters.json'),
   };

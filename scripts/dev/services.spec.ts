@@ -10,6 +10,7 @@ const demo = {
   passwordFile: '/state/demo/keystore-password',
   tokensFile: '/state/demo/api-tokens.yaml',
   apiToken: 'token',
+  apiTokenFile: '/state/demo/api-token',
   recipientSecretKey: 'secret-key',
   countersFile: '/state/demo/counters.json',
   opsApiToken: 'ops',
