@@ -1,7 +1,18 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bool, INFRA_ENV, oneOf, parseEnv, str } from '#app/common';
+import {
+  bool,
+  INFRA_ENV,
+  LOCAL_STACK_ENV_FILE,
+  oneOf,
+  parseEnv,
+  removeLocalStackEnv,
+  STACK_PID_FILE,
+  str,
+  writeLocalStackEnv,
+  type LocalStackEnv,
+} from '#app/common';
 import { runMigrations } from '#app/database';
 import { Console, stackLine } from './dev/console.js';
 import { PROGRESS_MARKER, parseProgressLine } from './dev/demo-broadcaster.js';
@@ -21,8 +32,6 @@ import { choosePorts, serviceEnv, serviceSpecs } from './dev/services.js';
  * keeping their state in TICKETPAY_STATE_DIR (default `.ticketpay/`) so a restart continues.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
-/** The embedded Postgres's URL, in the state dir while the stack runs (the CLI's default database). */
-const DATABASE_URL_FILE = 'database-url';
 
 const STACK_ENV = {
   DATABASE_URL: { ...INFRA_ENV.DATABASE_URL, default: undefined, optional: true },
@@ -105,6 +114,7 @@ async function main(): Promise<void> {
 
   try {
     log(`state in ${stateDir}`);
+    const started: LocalStackEnv = {};
     log(
       showLogs
         ? `service logs on the console and in ${logDir}/<service>.log`
@@ -116,11 +126,11 @@ async function main(): Promise<void> {
     } else {
       const embedded = await startEmbeddedPostgres(stateDir, group, failed);
       databaseUrl = embedded.url;
-      // The URL (with its dev password) goes to a file, never to the console: the CLI reads it.
-      writeFileSync(join(stateDir, DATABASE_URL_FILE), `${databaseUrl}\n`, { mode: 0o600 });
+      started.DATABASE_URL = databaseUrl;
+      // The URL (with its dev password) goes to a file, never to the console.
       const where = embedded.dataDir.startsWith(stateDir) ? '' : `, data in ${embedded.dataDir}`;
       log(
-        `embedded Postgres on ${new URL(databaseUrl).host} (URL in ${join(stateDir, DATABASE_URL_FILE)}${where})`,
+        `embedded Postgres on ${new URL(databaseUrl).host} (URL in ${join(stateDir, LOCAL_STACK_ENV_FILE)}${where})`,
       );
     }
     let redisUrl = env.REDIS_URL;
@@ -128,6 +138,7 @@ async function main(): Promise<void> {
       await ensureRedis(redisUrl);
     } else {
       redisUrl = (await startRedisServer(join(stateDir, 'redis'), group, failed)).url;
+      started.REDIS_URL = redisUrl;
       log(`redis-server on ${new URL(redisUrl).host}`);
     }
     const applied = await runMigrations(databaseUrl);
@@ -141,6 +152,8 @@ async function main(): Promise<void> {
       const chain = await startDevChain(stateDir, group, failed);
       rpcUrl = chain.rpcUrl;
       controller = chain.controller;
+      started.ETH_RPC_URL = rpcUrl;
+      started.CONTROLLER_ADDRESS = controller;
       log(`dev chain ${rpcUrl}, Controller ${controller}`);
       stopRoundKeeper = startRoundKeeper(chain, log);
       const { funded, deposit } = await fundDemoSender(chain);
@@ -149,6 +162,9 @@ async function main(): Promise<void> {
           `(deposit ${deposit / 10n ** 15n} mETH); demo recipient ${demo.recipientAddress} registered`,
       );
     }
+
+    const stackEnvFile = writeLocalStackEnv(stateDir, started);
+    log(`what it started, for the ticketpay CLI and your shell: ${stackEnvFile}`);
 
     const ports = await choosePorts(env.TICKETPAY_FREE_PORTS);
     const specs = serviceSpecs(ROOT, ports, demo);
@@ -235,7 +251,7 @@ async function waitHealthy(name: string, port: number, timeoutMs = 90_000): Prom
 
 /** One stack per state directory: two would share (and corrupt) the same data. */
 function takeLock(stateDir: string): void {
-  const lock = join(stateDir, 'stack.pid');
+  const lock = join(stateDir, STACK_PID_FILE);
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8'));
     if (pid > 0 && pid !== process.pid && isAlive(pid)) {
@@ -246,8 +262,8 @@ function takeLock(stateDir: string): void {
 }
 
 function releaseLock(stateDir: string): void {
-  rmSync(join(stateDir, DATABASE_URL_FILE), { force: true });
-  rmSync(join(stateDir, 'stack.pid'), { force: true });
+  removeLocalStackEnv(stateDir);
+  rmSync(join(stateDir, STACK_PID_FILE), { force: true });
 }
 
 /** `npm start -- --logs`; anything else is refused rather than ignored. */

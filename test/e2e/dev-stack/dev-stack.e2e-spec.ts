@@ -54,13 +54,15 @@ describe('npm start (the dev stack)', () => {
     expect(serviceLines.filter((l) => !/\bERROR\b/.test(l))).toEqual([]);
     expect(output()).not.toContain('service started');
     // Where the database and the demo's Sender API token are, never the values themselves.
-    const urlFile = join(stack.stateDir, 'database-url');
-    expect(output()).toContain(`URL in ${urlFile}`);
-    expect(readFileSync(urlFile, 'utf8')).toMatch(
-      /^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/ticketpay\n$/,
-    );
-    expect(statSync(urlFile).mode & 0o777).toBe(0o600);
-    expect(output()).not.toContain(readFileSync(urlFile, 'utf8').trim());
+    const stackEnv = join(stack.stateDir, 'local-stack.env');
+    expect(output()).toContain(`URL in ${stackEnv}`);
+    const settings = readFileSync(stackEnv, 'utf8');
+    expect(settings).toMatch(/^DATABASE_URL=postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/ticketpay$/m);
+    expect(settings).toMatch(/^REDIS_URL=redis:\/\/127\.0\.0\.1:\d+$/m);
+    expect(settings).toMatch(/^ETH_RPC_URL=http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(settings).toMatch(/^CONTROLLER_ADDRESS=0x[0-9a-fA-F]{40}$/m);
+    expect(statSync(stackEnv).mode & 0o777).toBe(0o600);
+    expect(output()).not.toContain(/^DATABASE_URL=(.*)$/m.exec(settings)![1]);
     const tokenFile = join(stack.stateDir, 'demo', 'api-token');
     expect(output()).toContain(`Sender API token of the demo broadcaster in ${tokenFile}`);
     expect(output()).not.toContain(readFileSync(tokenFile, 'utf8').trim());
@@ -85,8 +87,8 @@ describe('npm start (the dev stack)', () => {
     expect(output()).toContain('stopped');
     for (const [name, pid] of Object.entries(pids)) expect(isAlive(pid), `${name} (${pid})`).toBe(false);
     expect(processesUsing(stack.stateDir)).toEqual([]);
-    // The database URL is there only while the stack runs; the logs stay, complete.
-    expect(existsSync(join(stack.stateDir, 'database-url'))).toBe(false);
+    // The stack's settings are there only while it runs; the logs stay, complete.
+    expect(existsSync(join(stack.stateDir, 'local-stack.env'))).toBe(false);
     expect(readFileSync(join(stack.stateDir, 'logs', 'recipient.log'), 'utf8')).toContain('shutting down');
   }, 120_000);
 });
