@@ -76,8 +76,8 @@ export const RECIPIENT_ENV = {
     parse: blocks(2, 5_760),
     default: 40n,
     description:
-      'params expire this many L1 blocks after the last seen one (go-livepeer 40); winners are ' +
-      'redeemed only after that, so the local demo uses 5',
+      'params expire this many L1 blocks after the last seen one, 2 to 5760 (go-livepeer 40); ' +
+      'winners are redeemed only after that (the local demo uses 5)',
   },
   RECIPIENT_MAX_HEAD_AGE_SECONDS: {
     parse: int(0, 7 * 24 * 3600),
