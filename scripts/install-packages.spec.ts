@@ -56,13 +56,15 @@ describe('installPackages (npm start / npm test setup)', () => {
     expect(calls).toEqual(['ci', 'install']);
     expect(shown).toContain('installing the locked versions with npm install');
     expect(shown).not.toContain('npm error');
+    expect(shown).not.toContain('install stdout');
   });
 
-  it("shows npm ci's errors (stdout and stderr) when npm install fails too", () => {
+  it("shows both npm's output (stdout and stderr) when npm install fails too", () => {
     const { status, shown, calls } = run(1, 3);
     expect(status).toBe(3);
     expect(calls).toEqual(['ci', 'install']);
     expect(shown).toContain('npm error code EUSAGE (ci stdout)');
     expect(shown).toContain('Missing: @esbuild/aix-ppc64 from lock file (ci stderr)');
+    expect(shown).toContain('install stdout');
   });
 });
