@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Console } from './console.js';
+import { NAME_WIDTH, type Console } from './console.js';
 
 const COLORS = [36, 35, 33, 32, 34, 31];
 
@@ -75,7 +75,7 @@ export class ProcessGroup {
 
   start(name: string, cmd: string, args: readonly string[], options: StartOptions): ChildProcess {
     const color = COLORS[this.members.length % COLORS.length];
-    const prefix = `\x1b[${color}m${name.padEnd(14)}\x1b[0m│ `;
+    const prefix = `\x1b[${color}m${name.padEnd(NAME_WIDTH)}\x1b[0m│ `;
     const file = this.logFile(name);
     if (existsSync(file)) renameSync(file, `${file}.1`);
     const log = createWriteStream(file, { mode: 0o600 });
