@@ -42,11 +42,10 @@ export interface RedemptionDeps {
  * Redeemer's state machine stays the only writer of redemption outcomes.
  */
 export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest): Promise<RedeemOutcome> {
-  const { FINAL_STATUSES, WinningTicketEntity, WinningTicketRepository, WinningTicketStatus } =
-    await import('#app/database');
+  const { FINAL_STATUSES, WinningTicketRepository, WinningTicketStatus } = await import('#app/database');
   const { ticketHash, ops } = request;
   const repo = new WinningTicketRepository(deps.ds);
-  const read = () => deps.ds.getRepository(WinningTicketEntity).findOneBy({ ticketHash });
+  const read = () => repo.findByHash(ticketHash);
   const via = ops ? 'redeemer-ops' : 'queue';
 
   const outcome = (t: WinningTicketEntity, action: string, waitedMs: number): RedeemOutcome => {
@@ -79,7 +78,7 @@ export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest)
   } else if (ticket.status === WinningTicketStatus.RECEIVED || ticket.status === WinningTicketStatus.QUEUED) {
     action = await makeDueNow(await deps.queue(), { ticketHash, sender: ticket.sender });
     // As WinningTicketIntake does after enqueuing: the job exists, so the row says so.
-    await repo.transition(ticketHash, [WinningTicketStatus.RECEIVED], WinningTicketStatus.QUEUED);
+    await repo.queue(ticketHash);
   } else {
     action = 'in-flight'; // submitting/submitted: its transaction is out, the Redeemer is settling it
   }

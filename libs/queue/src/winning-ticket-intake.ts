@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { WinningTicketRepository, WinningTicketStatus, type NewWinningTicket } from '#app/database';
+import { WinningTicketRepository, type NewWinningTicket } from '#app/database';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
 import { RedemptionQueue } from './redemption-queue.js';
 
@@ -28,11 +28,7 @@ export class WinningTicketIntake {
     const stored = await this.tickets.insertIfAbsent(row);
     try {
       await this.queue.enqueue({ ticketHash: row.ticketHash, sender: row.sender });
-      await this.tickets.transition(
-        row.ticketHash,
-        [WinningTicketStatus.RECEIVED],
-        WinningTicketStatus.QUEUED,
-      );
+      await this.tickets.queue(row.ticketHash);
     } catch (err) {
       // Stored is what matters for the caller's answer; the reconciler re-enqueues `received` rows.
       this.logger.error({

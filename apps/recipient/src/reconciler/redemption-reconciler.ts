@@ -48,10 +48,10 @@ export class RedemptionReconciler implements OnApplicationBootstrap, OnApplicati
   }
 
   private async pass(): Promise<number> {
-    const rows = await this.tickets.listByStatus(
-      [WinningTicketStatus.RECEIVED, WinningTicketStatus.QUEUED],
-      BATCH,
-    );
+    const rows = await this.tickets.openTickets(undefined, BATCH, [
+      WinningTicketStatus.RECEIVED,
+      WinningTicketStatus.QUEUED,
+    ]);
     let requeued = 0;
     for (const row of rows) {
       if (!(await this.queue.getJob(row.ticketHash))) {
@@ -60,11 +60,7 @@ export class RedemptionReconciler implements OnApplicationBootstrap, OnApplicati
         this.logger.warn({ msg: 'redemption job was missing, enqueued again', ticketHash: row.ticketHash });
       }
       if (row.status === WinningTicketStatus.RECEIVED) {
-        await this.tickets.transition(
-          row.ticketHash,
-          [WinningTicketStatus.RECEIVED],
-          WinningTicketStatus.QUEUED,
-        );
+        await this.tickets.queue(row.ticketHash);
       }
     }
     if (requeued > 0) this.metrics.reconcilerRequeued.inc(requeued);

@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { ChainClient, TxManager } from '#app/chain';
+import { RedemptionStats } from '#app/database';
 import { QueueName, type RedeemTicketJob } from '#app/queue';
-import { RedemptionRepository } from '../persistence/redemption.repository.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
 import { RedeemerLifecycle } from '../redeemer.lifecycle.js';
@@ -16,7 +16,7 @@ export class RedeemerStatusService {
     private readonly lifecycle: RedeemerLifecycle,
     private readonly txs: TxManager,
     private readonly chain: ChainClient,
-    private readonly redemptions: RedemptionRepository,
+    private readonly stats: RedemptionStats,
     @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly jobs: Queue<RedeemTicketJob>,
   ) {}
 
@@ -31,7 +31,7 @@ export class RedeemerStatusService {
       Promise.resolve()
         .then(() => this.chain.provider.getBalance(this.txs.address))
         .catch(() => null),
-      this.redemptions.countByStatus(this.config.servedRecipients(this.txs.address)),
+      this.stats.countByStatus(this.config.servedRecipients(this.txs.address)),
       this.jobs.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
     ]);
     return {

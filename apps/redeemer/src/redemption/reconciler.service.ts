@@ -5,7 +5,6 @@ import { TxManager } from '#app/chain';
 import { WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import { QueueName, RedemptionQueue, type RedeemTicketJob } from '#app/queue';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
-import { RedemptionRepository } from '../persistence/redemption.repository.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
 
@@ -28,7 +27,6 @@ export class ReconcilerService {
 
   constructor(
     private readonly config: RedeemerConfig,
-    private readonly redemptions: RedemptionRepository,
     private readonly tickets: WinningTicketRepository,
     private readonly inFlight: InFlight,
     private readonly queue: RedemptionQueue,
@@ -55,7 +53,7 @@ export class ReconcilerService {
   async reconcile(): Promise<number> {
     const recipients = this.config.servedRecipients(this.txs.address);
     let rebuilt = 0;
-    for (const t of await this.redemptions.openTickets(recipients, PASS_LIMIT)) {
+    for (const t of await this.tickets.openTickets(recipients, PASS_LIMIT)) {
       if (this.halted) break;
       if (this.inFlight.ticketBusy(t.ticketHash)) continue;
       const job = await this.jobs.getJob(t.ticketHash);
@@ -66,11 +64,7 @@ export class ReconcilerService {
         rebuilt++;
       }
       if (t.status === WinningTicketStatus.RECEIVED) {
-        await this.tickets.transition(
-          t.ticketHash,
-          [WinningTicketStatus.RECEIVED],
-          WinningTicketStatus.QUEUED,
-        );
+        await this.tickets.queue(t.ticketHash);
       }
     }
     if (rebuilt > 0) {

@@ -4,13 +4,14 @@ import type { Queue } from 'bullmq';
 import { TxManager, TxStore, classifyChainError } from '#app/chain';
 import {
   FINAL_STATUSES,
+  IN_TX_STATUSES,
+  RedemptionRepository,
   WinningTicketRepository,
   WinningTicketStatus,
   type WinningTicketEntity,
 } from '#app/database';
 import { QueueName, RedemptionQueue, type RedeemTicketJob } from '#app/queue';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
-import { RedemptionRepository } from '../persistence/redemption.repository.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
 import { InFlight } from './in-flight.js';
@@ -33,7 +34,6 @@ export interface RedeemNowResult {
   job: 'promoted' | 'enqueued' | 'unchanged';
 }
 
-const IN_TX = [WinningTicketStatus.SUBMITTING, WinningTicketStatus.SUBMITTED];
 const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 
 /**
@@ -92,7 +92,7 @@ export class RedemptionService {
     }
     try {
       if (row.status === WinningTicketStatus.RECEIVED) {
-        await this.tickets.transition(ticketHash, [WinningTicketStatus.RECEIVED], WinningTicketStatus.QUEUED);
+        await this.tickets.queue(ticketHash);
         row = (await this.tickets.findByHash(ticketHash))!;
       }
       switch (row.status) {
@@ -186,26 +186,21 @@ export class RedemptionService {
   async recoverAtBoot(): Promise<void> {
     const settles: string[] = [];
     for (const tx of this.txs.pending()) {
-      const rows = await this.redemptions.ticketsByHash(tx.refs);
+      const rows = await this.tickets.findByHashes(tx.refs);
       void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
       settles.push(tx.id);
     }
     let orphans = 0;
-    for (const t of await this.redemptions.openTickets(this.servedRecipients, 100_000)) {
-      if (!IN_TX.includes(t.status)) continue;
+    for (const t of await this.tickets.openTickets(this.servedRecipients, 100_000, IN_TX_STATUSES)) {
       const tx = await this.store.latestByRef(t.ticketHash);
       if (tx && !this.settlement.ours(tx)) continue;
       if (tx) {
         if (!settles.includes(tx.id)) {
-          const rows = await this.redemptions.ticketsByHash(tx.refs);
+          const rows = await this.tickets.findByHashes(tx.refs);
           void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
           settles.push(tx.id);
         }
-      } else if (
-        await this.tickets.transition(t.ticketHash, IN_TX, WinningTicketStatus.QUEUED, {
-          statusReason: RedemptionCode.ORPHANED,
-        })
-      ) {
+      } else if (await this.tickets.requeue(t.ticketHash, RedemptionCode.ORPHANED)) {
         orphans++;
       }
     }
@@ -249,9 +244,7 @@ export class RedemptionService {
     const tx = await this.store.latestByRef(row.ticketHash);
     if (!tx) {
       // Claimed, but its tx was never stored (crash in between): nothing can be on chain.
-      await this.tickets.transition(row.ticketHash, IN_TX, WinningTicketStatus.QUEUED, {
-        statusReason: RedemptionCode.ORPHANED,
-      });
+      await this.tickets.requeue(row.ticketHash, RedemptionCode.ORPHANED);
       return { kind: 'later', code: RedemptionCode.ORPHANED, delayMs: 0 };
     }
     if (!this.settlement.ours(tx)) return this.later(RedemptionCode.AWAITING_CONFIRMATION);
@@ -282,9 +275,7 @@ export class RedemptionService {
     const hash = row.ticketHash;
     switch (verdict.kind) {
       case 'final': {
-        const moved = await this.tickets.transition(hash, [WinningTicketStatus.QUEUED], verdict.status, {
-          statusReason: verdict.code,
-        });
+        const moved = await this.tickets.finalize(hash, verdict.status, verdict.code);
         if (!moved) return this.later(RedemptionCode.IN_PROGRESS, 0);
         await this.redemptions.recordCode(hash, verdict.code);
         this.metrics.outcomes.inc({ status: verdict.status, code: verdict.code });
@@ -313,9 +304,7 @@ export class RedemptionService {
   /** Records why a queued ticket is not moving (visible to operators), only when the reason changes. */
   private async annotate(row: WinningTicketEntity, code: RedemptionCode): Promise<void> {
     if (row.status !== WinningTicketStatus.QUEUED || row.statusReason === code) return;
-    await this.tickets.transition(row.ticketHash, [WinningTicketStatus.QUEUED], WinningTicketStatus.QUEUED, {
-      statusReason: code,
-    });
+    await this.tickets.note(row.ticketHash, code);
   }
 
   private later(code: RedemptionCode, delayMs = this.config.values.REDEEMER_POLL_MS): JobResult {
