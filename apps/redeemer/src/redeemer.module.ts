@@ -21,7 +21,6 @@ import { RedeemerStatusService } from './ops/redeemer-status.service.js';
 import { RedeemerConfig } from './redeemer.config.js';
 import { RedeemerLifecycle } from './redeemer.lifecycle.js';
 import { InFlight } from './redemption/in-flight.js';
-import { ReconcilerService } from './redemption/reconciler.service.js';
 import { RedeemerChain } from './redemption/redeemer-chain.js';
 import { RedemptionBatcher } from './redemption/redemption-batcher.js';
 import { RedemptionProcessor } from './redemption/redemption.processor.js';
@@ -90,7 +89,6 @@ export class RedeemerModule {
       RedemptionBatcher,
       RedemptionService,
       RedemptionProcessor,
-      ReconcilerService,
       FeeWithdrawalService,
       RedeemerLifecycle,
       RedeemerStatusService,

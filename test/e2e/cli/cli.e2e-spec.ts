@@ -99,7 +99,7 @@ async function winningTicket(faceValue: bigint): Promise<SignedTicket> {
 /** A stored ticket whose job waits an hour, as the Redeemer holds tickets back until they may go. */
 async function delayedTicket(faceValue: bigint): Promise<string> {
   const hash = await storeTicket(faceValue);
-  await new RedemptionQueue(queue).enqueue(
+  await new RedemptionQueue(queue, tickets).enqueue(
     { ticketHash: hash, sender: sender.address.toLowerCase() },
     3_600_000,
   );

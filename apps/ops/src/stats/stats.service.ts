@@ -1,8 +1,6 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { RedemptionStats } from '#app/database';
-import { QueueName, type RedeemTicketJob } from '#app/queue';
+import { QueueName, RedemptionQueue } from '#app/queue';
 import { RecipientCountersSampler } from './recipient-counters.sampler.js';
 
 const REDEMPTION_PURPOSES = ['redeem', 'batch-redeem'];
@@ -17,7 +15,7 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', '
 export class StatsService {
   constructor(
     private readonly stats: RedemptionStats,
-    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly queue: Queue<RedeemTicketJob>,
+    private readonly queue: RedemptionQueue,
     private readonly sampler: RecipientCountersSampler,
   ) {}
 
@@ -95,17 +93,10 @@ export class StatsService {
   }
 
   async queueDepth() {
-    const [jobs, tickets] = await Promise.all([
-      this.queue.getJobCounts(...QUEUE_STATES),
-      this.stats.inQueue(),
-    ]);
-    const counts = Object.fromEntries(QUEUE_STATES.map((s) => [s, jobs[s] ?? 0])) as Record<
-      (typeof QUEUE_STATES)[number],
-      number
-    >;
+    const [jobs, tickets] = await Promise.all([this.queue.counts(QUEUE_STATES), this.stats.inQueue()]);
     return {
       queue: QueueName.TICKET_REDEMPTION,
-      jobs: counts,
+      jobs,
       tickets,
     };
   }

@@ -1,9 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { ChainClient, TxManager } from '#app/chain';
 import { RedemptionStats } from '#app/database';
-import { QueueName, type RedeemTicketJob } from '#app/queue';
+import { RedemptionQueue } from '#app/queue';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
 import { RedeemerLifecycle } from '../redeemer.lifecycle.js';
@@ -17,7 +15,7 @@ export class RedeemerStatusService {
     private readonly txs: TxManager,
     private readonly chain: ChainClient,
     private readonly stats: RedemptionStats,
-    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly jobs: Queue<RedeemTicketJob>,
+    private readonly queue: RedemptionQueue,
   ) {}
 
   requireActive(): void {
@@ -32,7 +30,7 @@ export class RedeemerStatusService {
         .then(() => this.chain.provider.getBalance(this.txs.address))
         .catch(() => null),
       this.stats.countByStatus(this.config.servedRecipients(this.txs.address)),
-      this.jobs.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+      this.queue.counts(['waiting', 'active', 'delayed', 'failed', 'completed']),
     ]);
     return {
       state: this.lifecycle.state,

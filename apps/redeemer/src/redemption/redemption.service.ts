@@ -1,6 +1,4 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { TxManager, TxStore, classifyChainError } from '#app/chain';
 import {
   FINAL_STATUSES,
@@ -10,7 +8,7 @@ import {
   WinningTicketStatus,
   type WinningTicketEntity,
 } from '#app/database';
-import { QueueName, RedemptionQueue, type RedeemTicketJob } from '#app/queue';
+import { RedemptionQueue, type JobAction } from '#app/queue';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
@@ -69,7 +67,6 @@ export class RedemptionService {
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
     private readonly queue: RedemptionQueue,
-    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly jobs: Queue<RedeemTicketJob>,
   ) {
     const served = config.servedRecipients(txs.address);
     this.recipients = served ? new Set(served) : undefined;
@@ -142,7 +139,12 @@ export class RedemptionService {
       );
     }
     if (options.ignoreGasLimits) this.ignoreGasLimits.add(hash);
-    const action = await this.makeJobDue(hash, row.sender);
+    const action = jobAction(
+      await this.queue.ensureDue(
+        { ticketHash: hash, sender: row.sender },
+        { promote: true, status: row.status },
+      ),
+    );
     this.logger.log({
       msg: 'redeem now',
       ticketHash: hash,
@@ -150,32 +152,6 @@ export class RedemptionService {
       ignoreGasLimits: !!options.ignoreGasLimits,
     });
     return { ticketHash: hash, status: row.status, statusReason: row.statusReason, job: action };
-  }
-
-  /**
-   * Moves the ticket's job forward: promoted out of a delay, re-created when missing or finished,
-   * left alone when waiting or running. A job can change state between reading and acting (a
-   * worker takes it, its delay ends), so a failed move is looked at again.
-   */
-  private async makeJobDue(ticketHash: string, sender: string): Promise<RedeemNowResult['job']> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const job = await this.jobs.getJob(ticketHash);
-        const state = job ? await job.getState() : undefined;
-        if (!job || state === 'completed' || state === 'failed' || state === 'unknown') {
-          await job?.remove();
-          await this.queue.enqueue({ ticketHash, sender });
-          return 'enqueued';
-        }
-        if (state === 'delayed') {
-          await job.promote();
-          return 'promoted';
-        }
-        return 'unchanged';
-      } catch (err) {
-        if (attempt >= 2) throw err;
-      }
-    }
   }
 
   /**
@@ -320,5 +296,20 @@ export class RedemptionService {
     const { REDEEMER_RETRY_BASE_MS: base, REDEEMER_RETRY_MAX_MS: max } = this.config.values;
     const exp = Math.min(Math.max(attempts - 1, 0), 30);
     return Math.min(base * 2 ** exp, max);
+  }
+}
+
+/** How redeem-now reports what was done to the job. */
+function jobAction(action: JobAction): RedeemNowResult['job'] {
+  switch (action) {
+    case 'enqueued':
+    case 're-enqueued':
+      return 'enqueued';
+    case 'promoted':
+      return 'promoted';
+    case 'delayed':
+    case 'already-due':
+    case 'in-flight':
+      return 'unchanged';
   }
 }
