@@ -23,7 +23,8 @@ import type { PromptInput } from './prompt.js';
 import { requireDatabaseUrl } from './local-stack.js';
 import type { RedeemerOpsEndpoint } from './redeemer-ops.js';
 import { readPassword, walletFromEnv } from './signer.js';
-import { openDatabase, openRedemptionQueue, type RedemptionQueueHandle } from './stores.js';
+import type { RedemptionQueueHandle } from '#app/queue';
+import { openDatabase, openRedemptionQueue } from './stores.js';
 
 export interface CliIO {
   stdout: Writable;
@@ -172,7 +173,9 @@ export class CommandContext {
   }
 
   redemptionQueue(): Promise<RedemptionQueueHandle> {
-    return (this.queueP ??= openRedemptionQueue(this.env.REDIS_URL, this.env.REDIS_PREFIX));
+    return (this.queueP ??= this.database().then((ds) =>
+      openRedemptionQueue(this.env.REDIS_URL, this.env.REDIS_PREFIX, ds),
+    ));
   }
 
   /** Closes whatever was opened; never throws (the command's own outcome is what counts). */
