@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TxManager, classifyChainError, type RedemptionCalls } from '#app/chain';
-import { WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
+import { WinningTicketRepository, type WinningTicketEntity } from '#app/database';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
@@ -173,13 +173,7 @@ export class RedemptionBatcher {
       candidates.push({ entry: e, gas: sim.gas });
     });
 
-    const moved = new Set(
-      await this.tickets.transitionMany(
-        candidates.map((c) => c.entry.row.ticketHash),
-        [WinningTicketStatus.QUEUED],
-        WinningTicketStatus.SUBMITTING,
-      ),
-    );
+    const moved = new Set(await this.tickets.claimAll(candidates.map((c) => c.entry.row.ticketHash)));
     const claimed = candidates.filter((c) => {
       if (!moved.has(c.entry.row.ticketHash)) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
       return moved.has(c.entry.row.ticketHash);
@@ -246,12 +240,7 @@ export class RedemptionBatcher {
         },
         {
           beforeBroadcast: async (record) => {
-            await this.tickets.transitionMany(
-              hashes,
-              [WinningTicketStatus.SUBMITTING],
-              WinningTicketStatus.SUBMITTED,
-              { txHash: record.hashes[0], statusReason: null },
-            );
+            await this.tickets.markAllSubmitted(hashes, record.hashes[0]);
           },
         },
       );
@@ -259,14 +248,7 @@ export class RedemptionBatcher {
     } catch (err) {
       // Nothing was stored, so nothing can be mined: the tickets go back in line.
       const error = classifyChainError(err);
-      await this.tickets.transitionMany(
-        hashes,
-        [WinningTicketStatus.SUBMITTING],
-        WinningTicketStatus.QUEUED,
-        {
-          statusReason: RedemptionCode.CHAIN_ERROR,
-        },
-      );
+      await this.tickets.unclaimAll(hashes, RedemptionCode.CHAIN_ERROR);
       for (const c of claimed) {
         c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
       }
