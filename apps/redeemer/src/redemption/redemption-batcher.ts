@@ -179,6 +179,11 @@ export class RedemptionBatcher {
       return moved.has(c.entry.row.ticketHash);
     });
     if (claimed.length === 0) return;
+    // Only what goes into the tx stays held: the others are free for the next group.
+    this.inFlight.hold(
+      owner,
+      claimed.map((c) => c.entry.row),
+    );
     await this.send(claimed, calls);
   }
 
