@@ -2,12 +2,13 @@ import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import { bootstrapService } from '#app/common';
-import { WinningTicketRepository } from '#app/database';
+import { WinningTicketRepository, type WinningTicketEntity, type WinningTicketStatus } from '#app/database';
 import { WinningTicketIntake } from '#app/queue';
 import { RedeemerConfig } from '../../../apps/redeemer/src/redeemer.config.js';
 import { RedeemerLifecycle } from '../../../apps/redeemer/src/redeemer.lifecycle.js';
 import { RedeemerModule } from '../../../apps/redeemer/src/redeemer.module.js';
-import { redeemerTestEnv, type RedeemerChainFixture } from './redeemer-fixture.js';
+import type { SignedTicket } from '#app/ticket';
+import { eventually, hashOf, redeemerTestEnv, type RedeemerChainFixture } from './redeemer-fixture.js';
 
 export interface InProcessRedeemer {
   app: INestApplication;
@@ -52,4 +53,21 @@ export async function startInProcessRedeemer(
     tickets: app.get(WinningTicketRepository),
     ds: app.get(DataSource),
   };
+}
+
+/** A ticket's row, and waiting for its status, over the repository `tickets()` returns (set in beforeAll). */
+export function ticketRows(tickets: () => WinningTicketRepository): {
+  row: (t: SignedTicket) => Promise<WinningTicketEntity>;
+  until: (t: SignedTicket, status: WinningTicketStatus) => Promise<WinningTicketEntity>;
+} {
+  const row = async (t: SignedTicket) => (await tickets().findByHash(hashOf(t)))!;
+  const until = (t: SignedTicket, status: WinningTicketStatus) =>
+    eventually(
+      async () => {
+        const r = await row(t);
+        return r.status === status ? r : undefined;
+      },
+      `ticket ${hashOf(t)} to be ${status}`,
+    );
+  return { row, until };
 }

@@ -2,11 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { parseEther } from 'ethers';
 import { type DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
+import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import { type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
-import { startInProcessRedeemer } from './in-process-redeemer.js';
+import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 
 const ETH = parseEther('1');
 const CENTI = ETH / 100n;
@@ -47,15 +47,7 @@ describe('Redeemer: txs in flight', () => {
     await fx?.stop();
   });
 
-  const row = async (t: SignedTicket): Promise<WinningTicketEntity> => (await tickets.findByHash(hashOf(t)))!;
-  const until = (t: SignedTicket, status: WinningTicketStatus) =>
-    eventually(
-      async () => {
-        const r = await row(t);
-        return r.status === status ? r : undefined;
-      },
-      `ticket ${hashOf(t)} to be ${status}`,
-    );
+  const { row, until } = ticketRows(() => tickets);
   const txCount = async (tag: 'latest' | 'pending') =>
     Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, tag]));
   const txsOf = (batch: readonly SignedTicket[]) =>

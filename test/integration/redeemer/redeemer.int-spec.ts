@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Wallet, parseEther } from 'ethers';
 import { type DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
+import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import { type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
 import {
@@ -13,7 +13,7 @@ import {
   startRedeemerChain,
   type RedeemerChainFixture,
 } from './redeemer-fixture.js';
-import { startInProcessRedeemer } from './in-process-redeemer.js';
+import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 
 const OPS_TOKEN = 'redeemer-int-ops-token-0123456789';
 const ETH = parseEther('1');
@@ -50,16 +50,7 @@ describe('Redeemer', () => {
     await fx?.stop();
   });
 
-  const row = async (t: SignedTicket): Promise<WinningTicketEntity> => (await tickets.findByHash(hashOf(t)))!;
-
-  const until = (t: SignedTicket, status: WinningTicketStatus) =>
-    eventually(
-      async () => {
-        const r = await row(t);
-        return r.status === status ? r : undefined;
-      },
-      `ticket ${hashOf(t)} to be ${status}`,
-    );
+  const { row, until } = ticketRows(() => tickets);
 
   const txCount = async () =>
     Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, 'latest']));
