@@ -26,3 +26,10 @@ export {
   type MaxFloatUpdate,
 } from './redeemer-codecs.js';
 export { encodePaymentHeader, decodePaymentHeader } from './payment-header.js';
+export {
+  orchestratorInfoCodec,
+  segDataCodec,
+  type OrchestratorInfo,
+  type AuthToken,
+  type SegData,
+} from './orchestrator-codecs.js';
