@@ -532,6 +532,16 @@ describe('Sender as a go-livepeer remote signer', () => {
     });
   });
 
+  it('counts refusals by endpoint and code, and the tickets it signed, in /metrics', async () => {
+    const text = await (await fetch(`${signer.httpUrl}/metrics`)).text();
+    expect(text).toMatch(
+      /ticketpay_sender_errors_total\{method="generate-live-payment",domain="remote-signer",code="TOO_MANY_TICKETS"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /ticketpay_sender_tickets_sent_total\{sender="0x[0-9a-f]{40}",recipient="0x[0-9a-f]{40}"[^}]*\} [1-9]/,
+    );
+  });
+
   describe('per-token spend caps', () => {
     it('refuses the batch that would pass the EV cap, before a nonce is taken', async () => {
       const p = await params();
