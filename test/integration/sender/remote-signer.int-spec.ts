@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodePaymentHeader, segDataCodec } from '#app/proto';
 import {
@@ -580,6 +581,33 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(await nonceOf(p)).toBe(Math.max(...seen));
     } finally {
       await replica.close();
+    }
+  });
+
+  it('answers random and mutated requests with a coded refusal or a payment, never a 500', async () => {
+    const p = await params();
+    const valid = request(p) as Record<string, unknown>;
+    const field = fc.constantFrom(
+      'orchestrator',
+      'state',
+      'ManifestID',
+      'app',
+      'inPixels',
+      'type',
+      'maxPrice',
+      'capabilities',
+    );
+    const bodies = fc.oneof(
+      fc.anything(),
+      fc.tuple(field, fc.anything()).map(([k, v]) => ({ ...valid, [k]: v })),
+      fc.uint8Array({ maxLength: 200 }).map((b) => ({ ...valid, orchestrator: b64(b) })),
+      fc.uint8Array({ maxLength: 200 }).map((b) => ({ ...valid, state: { State: b64(b), Sig: b64(b) } })),
+    );
+    const samples = fc.sample(bodies, { numRuns: 150, seed: 14 });
+    for (const body of samples) {
+      const a = await pay(JSON.stringify(body) ?? 'null');
+      expect(a.status, JSON.stringify(body)).not.toBe(500);
+      if (a.status !== 200) expect(typeof errorCode(a), JSON.stringify(a.body)).toBe('string');
     }
   });
 
