@@ -486,6 +486,18 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(stateOf(lv2v).Type).toBe('lv2v');
     });
 
+    it('never bills a continuing call as a first one when replica clocks disagree a little', async () => {
+      const p = await params();
+      const one = await pay(request(p, { type: 'live', inPixels: 0 }));
+      const s1 = stateOf(one);
+      // Another replica wrote LastUpdate 5 s ahead of this one's clock: 1 s is billed, not 10 s again.
+      const ahead = sealState({ ...s1, LastUpdate: new Date(Date.now() + 5_000).toISOString() });
+      const two = await pay(request(p, { type: 'live', inPixels: 0, state: ahead }));
+      const n = BigInt(payment(two).ticketSenderParams.length);
+      const want = balanceAfter(parseRatString(s1.Balance as string), n, evOf(p), Rational.of(500n));
+      expect(parseRatString(stateOf(two).Balance as string).equals(want)).toBe(true);
+    });
+
     it('signs segment credentials with the tickets’ key, for the manifest and O’s auth token', async () => {
       const p = await params();
       const a = await pay(request(p, { ManifestID: 'stream-42' }));
