@@ -30,7 +30,6 @@ import { RedisNonceLedger, priceField } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 import { RecipientSecrets } from '../secret/recipient-secrets.service.js';
-import { GatedNonceLedger } from './gated-nonce-ledger.js';
 
 export interface TicketOutcome {
   senderNonce: number;
@@ -50,12 +49,6 @@ export interface PaymentOutcome {
   acceptedCount: number;
   winningCount: number;
 }
-
-/**
- * The unlock check inside `receiveTicketBatch` comes before the recipient checks; the sender is
- * validated by the SenderMonitor later, at its place in the order (see `beforeRecording`).
- */
-const SENDER_CHECKED_BY_MONITOR = { withdrawRound: 0n };
 
 /** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
 const WARM_UP_TICKETS_PER_THREAD = 64;
@@ -207,11 +200,13 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         secret: this.secrets.secretFor(batch),
         lastSeenL1Block: head.l1Block,
         lastInitializedRound: head.rounds.lastInitializedRound,
-        senderInfo: SENDER_CHECKED_BY_MONITOR,
+        // No senderInfo: the SenderMonitor validates the sender in beforeRecording, at its place
+        // in our order (after the recipient, commitment and signature checks).
       },
       {
-        ledger: new GatedNonceLedger(this.ledger, () => this.beforeRecording(batch, sender, head)),
+        ledger: this.ledger,
         verify: this.verifierFor(batch),
+        beforeRecording: () => this.beforeRecording(batch, sender, head),
       },
     );
   }
