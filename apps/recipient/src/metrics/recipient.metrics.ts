@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
+import { WinningTicketIntake } from '#app/queue';
 import type { Rational } from '#app/ticket';
 
 /**
@@ -23,7 +24,7 @@ export class RecipientMetrics {
   readonly paramsIssued: Counter;
   readonly reconcilerRequeued: Counter;
 
-  constructor(metrics: MetricsRegistry) {
+  constructor(metrics: MetricsRegistry, intake: WinningTicketIntake) {
     this.shared = ticketMetrics(metrics);
     const registers = [metrics.registry];
     this.ticketsReceived = new Counter({
@@ -85,6 +86,7 @@ export class RecipientMetrics {
       help: 'Stored winning tickets whose missing redemption job was enqueued again',
       registers,
     });
+    intake.onRequeued((count) => this.reconcilerRequeued.inc(count));
   }
 
   /** A rational amount as a float, for counters only. */

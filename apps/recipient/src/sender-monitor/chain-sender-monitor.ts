@@ -1,9 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Subscription } from 'rxjs';
-import { DataSource } from 'typeorm';
 import { ChainFacts } from '#app/chain';
-import { FINAL_STATUSES } from '#app/database';
+import { PendingFaceValue } from '#app/database';
 import {
   SenderMonitor,
   TicketError,
@@ -37,7 +35,7 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
 
   constructor(
     private readonly chain: ChainFacts,
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly pendingFaceValue: PendingFaceValue,
   ) {
     super();
   }
@@ -79,20 +77,13 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
 
   /** Face value of the sender's stored winning tickets that are not redeemed, failed or expired yet. */
   private async pending(sender: string): Promise<bigint> {
-    const rows = await this.ds
-      .query<{ pending: string }[]>(
-        `SELECT COALESCE(SUM(face_value), 0)::text AS pending
-           FROM winning_ticket WHERE sender = $1 AND status <> ALL($2::text[])`,
-        [sender, FINAL_STATUSES],
-      )
-      .catch((cause: unknown) => {
-        throw new RecipientError(
-          RecipientErrorCode.DATABASE_UNAVAILABLE,
-          "the sender's pending winning tickets cannot be read right now",
-          { cause },
-        );
-      });
-    return BigInt(rows[0].pending);
+    return this.pendingFaceValue.ofSender(sender).catch((cause: unknown) => {
+      throw new RecipientError(
+        RecipientErrorCode.DATABASE_UNAVAILABLE,
+        "the sender's pending winning tickets cannot be read right now",
+        { cause },
+      );
+    });
   }
 
   private senderInfo(sender: string): Promise<SenderInfo> {
