@@ -38,6 +38,7 @@ import {
 import {
   bootSender,
   DEFAULT_PRICE,
+  failure,
   freshParams,
   newOrchestrator,
   senderEnv,
@@ -621,6 +622,13 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(a.status, JSON.stringify(body)).not.toBe(500);
       if (a.status !== 200) expect(typeof errorCode(a), JSON.stringify(a.body)).toBe('string');
     }
+  });
+
+  it('leaves the gRPC API and its coded errors as they are', async () => {
+    const f = await failure(
+      signer.client.call('CreateTicketBatch', { sessionId: 'nope', size: 1 }, LIVE_TOKEN),
+    );
+    expect(f).toMatchObject({ status: 3, code: 'INVALID_REQUEST' });
   });
 
   describe('per-token spend caps', () => {
