@@ -487,6 +487,21 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(stateOf(lv2v).Type).toBe('lv2v');
     });
 
+    it('bills a fixed job one unit per call at the initial price', async () => {
+      // A fixed price is checked against the ceilings like any other (800 wei here), and one call is
+      // one unit whatever inPixels says.
+      const p = await params({
+        price: { ...DEFAULT_PRICE, pricePerUnit: 3_000_000_000n, pixelsPerUnit: 1n },
+      });
+      const one = await pay(request(p, { type: 'fixed', inPixels: 0 }), LIVE_TOKEN);
+      expect(one.status, JSON.stringify(one.body)).toBe(481); // above SENDER_REMOTE_SIGNER_MAX_PRICE (800)
+      const q = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 700n, pixelsPerUnit: 1n } });
+      const first = await pay(request(q, { type: 'fixed', inPixels: 123 }));
+      const bal = parseRatString(stateOf(first).Balance as string);
+      expect(bal.equals(balanceAfter(Rational.ZERO, 1n, evOf(q), Rational.of(700n)))).toBe(true);
+      expect(stateOf(first).Type).toBe('fixed');
+    });
+
     it('never bills a continuing call as a first one when replica clocks disagree a little', async () => {
       const p = await params();
       const one = await pay(request(p, { type: 'live', inPixels: 0 }));
