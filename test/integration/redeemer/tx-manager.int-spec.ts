@@ -181,19 +181,24 @@ describe('TxManager', () => {
     const w = await wallet();
     const m = await manager(w);
     await fx.provider.send('evm_setAutomine', [false]);
-    const sent = [await m.send(transfer()), await m.send(transfer()), await m.send(transfer())];
+    const sent = [
+      await m.send({ ...transfer(), value: parseEther('5') }),
+      await m.send(transfer()),
+      await m.send(transfer()),
+    ];
     expect(sent.map((r) => r.nonce)).toEqual([0n, 1n, 2n]);
     expect(m.pending().map((r) => r.nonce)).toEqual([0n, 1n, 2n]);
 
-    // The node forgets nonce 0 and, the signer now broke, refuses it for good on re-broadcast:
-    // nonces 1 and 2 can never be mined until something takes nonce 0.
+    // The signer can no longer afford nonce 0's 5 ETH, and the node forgets it (anvil drops the
+    // txs above it too): on re-broadcast nonce 0 is refused for good while 1 and 2 are taken
+    // back, and they can never be mined until something takes nonce 0. The balance is set before
+    // the drop and never below what 1, 2 and a filler cost, so no poll tick can refuse them too.
+    await fx.provider.send('anvil_setBalance', [w.address, toQuantity(parseEther('1'))]);
     await fx.provider.send('anvil_dropTransaction', [sent[0].hashes[0]]);
-    await fx.provider.send('anvil_setBalance', [w.address, '0x0']);
     expect((await m.wait(sent[0].id)).record).toMatchObject({
       status: ChainTxStatus.DROPPED,
       errorCode: ChainErrorCode.SIGNER_INSUFFICIENT_FUNDS,
     });
-    await fx.provider.send('anvil_setBalance', [w.address, toQuantity(parseEther('1'))]);
     const filler = await eventually(async () => {
       const rows = await ds.query<
         { id: string; nonce: string; purpose: string; to: string; value: string }[]
