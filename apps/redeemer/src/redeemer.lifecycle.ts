@@ -121,10 +121,8 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
       limit: RECONCILE_PASS_LIMIT,
       intervalMs: this.config.values.REDEEMER_RECONCILE_INTERVAL_MS,
       skip: (ticketHash) => this.inFlight.ticketBusy(ticketHash),
-      onRebuilt: (rebuilt) => {
-        this.metrics.reconciled.inc(rebuilt);
-        this.logger.warn({ msg: 'redemption jobs rebuilt from Postgres', rebuilt });
-      },
+      // The reconciler logs each rebuilt job itself.
+      onRebuilt: (rebuilt) => this.metrics.reconciled.inc(rebuilt),
     };
   }
 

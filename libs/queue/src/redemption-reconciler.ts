@@ -12,7 +12,10 @@ export interface ReconcileScope {
   limit: number;
   /** Tickets a worker of this process holds right now: their jobs are not touched. */
   skip?: (ticketHash: string) => boolean;
-  /** Called after a pass that re-created jobs, with how many. */
+  /**
+   * Called with 1 as soon as each job is re-created, not at the end of the pass: a long pass does
+   * not lag behind the tickets it brought back, and one that fails later does not lose the count.
+   */
   onRebuilt?: (count: number) => void;
   intervalMs: number;
 }
@@ -77,10 +80,10 @@ export class RedemptionReconciler implements OnApplicationShutdown {
       );
       if (action === 'enqueued' || action === 're-enqueued') {
         rebuilt++;
+        scope.onRebuilt?.(1);
         this.logger.warn({ msg: 'redemption job was missing, enqueued again', ticketHash: t.ticketHash });
       }
     }
-    if (rebuilt > 0) scope.onRebuilt?.(rebuilt);
     return rebuilt;
   }
 
