@@ -54,3 +54,38 @@ export async function flushRedisPrefix(redisUrl: string, prefix: string): Promis
   }
   return deleted;
 }
+
+/**
+ * Only while every id of `jobIds` sits in the sorted set `delayedKey` (BullMQ delayed jobs): then
+ * deletes every key under `prefix` in one step, as a FLUSHALL would, so no job can move between
+ * the check and the flush. Returns how many keys went, or null (nothing touched) when one was not
+ * delayed. One Lua script: meant for a test's small keyspace, not a shared production Redis.
+ */
+export async function flushRedisPrefixWhenDelayed(
+  redisUrl: string,
+  prefix: string,
+  delayedKey: string,
+  jobIds: readonly string[],
+): Promise<number | null> {
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+  await redis.connect();
+  try {
+    const deleted = (await redis.eval(FLUSH_WHEN_DELAYED, 1, delayedKey, `${prefix}*`, ...jobIds)) as number;
+    return deleted < 0 ? null : deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const FLUSH_WHEN_DELAYED = `
+for i = 2, #ARGV do
+  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then return -1 end
+end
+local deleted, cursor = 0, '0'
+repeat
+  local page = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = page[1]
+  for _, key in ipairs(page[2]) do deleted = deleted + redis.call('DEL', key) end
+until cursor == '0'
+return deleted
+`;

@@ -212,7 +212,7 @@ export function redeemerTestEnv(fx: RedeemerChainFixture): Record<string, string
   };
 }
 
-export { flushRedisPrefix } from '#app/testing';
+export { flushRedisPrefix, flushRedisPrefixWhenDelayed } from '#app/testing';
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
