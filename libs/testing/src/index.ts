@@ -8,3 +8,4 @@ export * from './rpc-proxy.js';
 export * from './stores.js';
 export * from './private-postgres.js';
 export * from './postgres-binaries.js';
+export * from './fake-web3signer.js';
