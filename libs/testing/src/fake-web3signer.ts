@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getBytes, hashMessage, SigningKey, Wallet } from 'ethers';
 
@@ -28,6 +29,8 @@ export interface FakeWeb3SignerOptions {
   /** When set, requests without `authorization: Bearer <token>` get HTTP 401. */
   bearerToken?: string;
   port?: number;
+  /** Serve HTTPS with this PEM certificate and key; with `clientCa`, require client certificates it signed. */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
 }
 
 /**
@@ -51,22 +54,37 @@ export class FakeWeb3Signer {
 
   private readonly server: Server;
   private baseUrl = '';
+  private readonly scheme: 'http' | 'https';
 
   private constructor(
     keys: readonly string[],
     private readonly bearerToken: string | undefined,
+    tls: FakeWeb3SignerOptions['tls'],
   ) {
     for (const key of keys) this.wallets.set(new Wallet(key).address.toLowerCase(), new SigningKey(key));
-    this.server = createServer((req, res) => this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = tls
+      ? createTlsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.clientCa,
+            requestCert: !!tls.clientCa,
+            rejectUnauthorized: !!tls.clientCa,
+          },
+          handler,
+        )
+      : createServer(handler);
+    this.scheme = tls ? 'https' : 'http';
   }
 
   static async start(options: FakeWeb3SignerOptions): Promise<FakeWeb3Signer> {
-    const fake = new FakeWeb3Signer(options.keys, options.bearerToken);
+    const fake = new FakeWeb3Signer(options.keys, options.bearerToken, options.tls);
     await new Promise<void>((resolve, reject) => {
       fake.server.once('error', reject);
       fake.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
-    fake.baseUrl = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    fake.baseUrl = `${fake.scheme}://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
     return fake;
   }
 
