@@ -1,0 +1,46 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Body, Controller, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { parseLivePaymentRequest } from './live-payment-request.js';
+import { RemoteCallers } from './remote-callers.js';
+import { RemoteSignerHttpFilter } from './remote-signer.filter.js';
+import { AUTH_ID_HEADER, RemoteSignerService } from './remote-signer.service.js';
+import { webhookHeaders } from './signer-webhook.js';
+
+/** The part of the HTTP request the endpoints read. */
+interface SignerRequest {
+  headers: IncomingHttpHeaders;
+  headersDistinct?: Record<string, string[]>;
+}
+
+/**
+ * go-livepeer's remote signer API on the Sender's HTTP port (docs/remote-signer.md): gateways
+ * started with `-remoteSignerUrl` and the Python SDK's `signer_url` get tickets here.
+ */
+@Controller()
+@UseFilters(RemoteSignerHttpFilter)
+export class RemoteSignerController {
+  constructor(
+    private readonly callers: RemoteCallers,
+    private readonly signer: RemoteSignerService,
+  ) {}
+
+  @Post('sign-orchestrator-info')
+  @HttpCode(200)
+  signOrchestratorInfo(@Req() req: SignerRequest) {
+    return this.signer.signOrchestratorInfo(this.callers.resolve(req.headers));
+  }
+
+  @Post('generate-live-payment')
+  @HttpCode(200)
+  generateLivePayment(@Req() req: SignerRequest, @Body() body: unknown) {
+    const caller = this.callers.resolve(req.headers);
+    const request = parseLivePaymentRequest(body);
+    const authId = req.headers[AUTH_ID_HEADER];
+    return this.signer.generateLivePayment(
+      caller,
+      request,
+      () => webhookHeaders(req.headersDistinct ?? req.headers, caller.tokenUsed),
+      typeof authId === 'string' ? authId : '',
+    );
+  }
+}
