@@ -1,11 +1,28 @@
+import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError } from '#app/common';
-import { decodePaymentHeader } from '#app/proto';
+import { decodePaymentHeader, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { FakeWeb3Signer } from '#app/testing';
-import { InMemoryNonceLedger, receiveTicketBatch, ticketBatchFromPayment } from '#app/ticket';
+import {
+  InMemoryNonceLedger,
+  hexToBytes,
+  keccak256,
+  nobleBackend,
+  personalDigest,
+  receiveTicketBatch,
+  signatureFault,
+  ticketBatchFromPayment,
+} from '#app/ticket';
+import { fetchSignerIdentity } from '../../support/live-gateway/live-gateway.js';
+import {
+  decodeSegData,
+  encodeOrchestratorInfo,
+  flattenLiveSegData,
+} from '../../support/live-gateway/wire.js';
 import {
   FUNDED_SENDER_KEY,
+  GATEWAY_TOKEN,
   UNFUNDED_SENDER_KEY,
   bootSender,
   chainView,
@@ -46,7 +63,11 @@ describe('Sender with a Web3Signer account', () => {
       chain,
       files,
       { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}sender-web3signer:` },
-      { SENDER_WEB3SIGNER_URL: web3signer.url, SENDER_WEB3SIGNER_TIMEOUT_MS: '1000' },
+      {
+        SENDER_WEB3SIGNER_URL: web3signer.url,
+        SENDER_WEB3SIGNER_TIMEOUT_MS: '1000',
+        SENDER_REMOTE_SIGNER: 'true',
+      },
     );
     delete env.SENDER_KEYSTORE_DIR;
     delete env.SENDER_KEYSTORE_PASSWORD_FILE;
@@ -69,17 +90,12 @@ describe('Sender with a Web3Signer account', () => {
     return started.sessionId;
   }
 
-  it('signs a batch through eth_sign that the Recipient library accepts', async () => {
-    const sessionId = await startSession();
-    const before = web3signer.signRequests;
-    const res = await sender.client.call<BatchResponse>('CreateTicketBatch', { sessionId, size: 12 });
-    expect(res).toMatchObject({ firstNonce: 1, lastNonce: 12 });
-    expect(web3signer.signRequests - before).toBe(12);
-
-    const batch = ticketBatchFromPayment(decodePaymentHeader(res.paymentHeader))!;
+  /** O's side: the Recipient library's checks over a received payment header. */
+  async function receive(paymentHeader: string) {
+    const batch = ticketBatchFromPayment(decodePaymentHeader(paymentHeader))!;
     expect(Buffer.from(batch.sender).toString('hex')).toBe(chain.funded.address.slice(2).toLowerCase());
     const { block, round } = await chainView(chain);
-    const received = await receiveTicketBatch(
+    return receiveTicketBatch(
       batch,
       {
         recipient: orch.address,
@@ -90,7 +106,57 @@ describe('Sender with a Web3Signer account', () => {
       },
       { ledger: new InMemoryNonceLedger() },
     );
+  }
+
+  it('signs a batch through eth_sign that the Recipient library accepts', async () => {
+    const sessionId = await startSession();
+    const before = web3signer.signRequests;
+    const res = await sender.client.call<BatchResponse>('CreateTicketBatch', { sessionId, size: 12 });
+    expect(res).toMatchObject({ firstNonce: 1, lastNonce: 12 });
+    expect(web3signer.signRequests - before).toBe(12);
+    const received = await receive(res.paymentHeader);
     expect(received.map((r) => r.error)).toEqual(Array(12).fill(undefined));
+  });
+
+  it('answers go-livepeer remote signer calls with the key Web3Signer holds', async () => {
+    const headers = { authorization: `Bearer ${GATEWAY_TOKEN}`, 'ticketpay-sender': chain.funded.address };
+    // The gateway client checks the orchestrator-info signature against the address.
+    const identity = await fetchSignerIdentity(sender.httpUrl, headers);
+    expect(identity.addressHex).toBe(chain.funded.address.toLowerCase());
+
+    const p = await freshParams(chain, orch);
+    const orchestrator = encodeOrchestratorInfo({
+      transcoder: 'https://orchestrator.invalid:8935',
+      ticketParams: ticketParamsCodec.toMessage(p.params),
+      priceInfo: priceInfoCodec.toMessage(p.price),
+      address: orch.address,
+      authToken: {
+        token: randomBytes(32),
+        sessionId: 'w3s-session',
+        expiration: BigInt(Math.floor(Date.now() / 1000) + 1_800),
+      },
+    });
+    const before = web3signer.signRequests;
+    const res = await fetch(new URL('/generate-live-payment', sender.httpUrl), {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        orchestrator: Buffer.from(orchestrator).toString('base64'),
+        type: 'live',
+        ManifestID: 'w3s-stream',
+      }),
+    });
+    const body = (await res.json()) as { payment: string; segCreds: string };
+    expect(res.status).toBe(200);
+    const received = await receive(body.payment);
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.map((r) => r.error)).toEqual(received.map(() => undefined));
+    const seg = decodeSegData(body.segCreds);
+    const segDigest = personalDigest(keccak256(flattenLiveSegData(seg)));
+    const funded = hexToBytes(chain.funded.address.toLowerCase(), 'sender', 20);
+    expect(signatureFault(funded, segDigest, seg.sig, nobleBackend)).toBeNull();
+    // Every ticket and the segment credentials went through eth_sign (the state too, unsealed by HMAC).
+    expect(web3signer.signRequests - before).toBeGreaterThanOrEqual(received.length + 1);
   });
 
   it('refuses a batch with a coded error when the signer answers with another key, and signs again after', async () => {
