@@ -532,6 +532,57 @@ describe('Sender as a go-livepeer remote signer', () => {
     });
   });
 
+  it('counts refusals by endpoint and code, and the tickets it signed, in /metrics', async () => {
+    const text = await (await fetch(`${signer.httpUrl}/metrics`)).text();
+    expect(text).toMatch(
+      /ticketpay_sender_errors_total\{method="generate-live-payment",domain="remote-signer",code="TOO_MANY_TICKETS"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /ticketpay_sender_tickets_sent_total\{sender="0x[0-9a-f]{40}",recipient="0x[0-9a-f]{40}"[^}]*\} [1-9]/,
+    );
+  });
+
+  it('two replicas sharing Redis: alternating calls and a replayed state never reuse a nonce', async () => {
+    const replica = await bootSender({
+      ...base,
+      SENDER_API_TOKENS_FILE: join(files.dir, 'signer-tokens.yaml'),
+      SENDER_REMOTE_SIGNER: 'true',
+      SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
+    });
+    try {
+      const p = await params();
+      const urls = [signer.httpUrl, replica.httpUrl];
+      const seen: number[] = [];
+      let state: unknown;
+      let replayed: unknown;
+      for (let i = 0; i < 6; i++) {
+        const body = request(p, { inPixels: i === 0 ? 1000 : 2_500_000, ...(state ? { state } : {}) });
+        const a = await postJson(`${urls[i % 2]}/generate-live-payment`, body, {
+          Authorization: `Bearer ${LIVE_TOKEN}`,
+        });
+        seen.push(...payment(a).ticketSenderParams.map((t) => t.senderNonce));
+        if (i === 2) replayed = state;
+        state = a.body.state;
+      }
+      // The state of call 2 sent again, to both replicas: fresh nonces each time.
+      for (const url of urls) {
+        const a = await postJson(
+          `${url}/generate-live-payment`,
+          request(p, { inPixels: 2_500_000, state: replayed }),
+          {
+            Authorization: `Bearer ${LIVE_TOKEN}`,
+          },
+        );
+        seen.push(...payment(a).ticketSenderParams.map((t) => t.senderNonce));
+      }
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen).toEqual([...seen].sort((x, y) => x - y));
+      expect(await nonceOf(p)).toBe(Math.max(...seen));
+    } finally {
+      await replica.close();
+    }
+  });
+
   describe('per-token spend caps', () => {
     it('refuses the batch that would pass the EV cap, before a nonce is taken', async () => {
       const p = await params();

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { hexToBytes } from '#app/ticket';
 import { SenderAccounts } from '../accounts/sender-accounts.js';
 import type { SenderAccount } from '../accounts/keystore-loader.js';
 import { ApiClients } from '../auth/api-clients.js';
 import type { ApiClient } from '../auth/api-tokens.js';
 import { parseAddressHex } from '../boot/config-files.js';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
+import { SenderService } from '../session/sender.service.js';
 
 /** Header naming the sender account when the caller may use several. */
 export const SENDER_HEADER = 'ticketpay-sender';
@@ -28,6 +30,7 @@ export class RemoteCallers {
   constructor(
     private readonly clients: ApiClients,
     private readonly accounts: SenderAccounts,
+    private readonly sender: SenderService,
   ) {}
 
   resolve(headers: Readonly<Record<string, string | string[] | undefined>>): RemoteCaller {
@@ -40,7 +43,7 @@ export class RemoteCallers {
           senders: new Set(this.accounts.list().map((a) => a.addressHex)),
         };
     const named = single(headers[SENDER_HEADER]);
-    let senderHex: string;
+    let sender: Uint8Array = new Uint8Array(0);
     if (named !== undefined) {
       const parsed = parseAddressHex(named);
       if (parsed === undefined) {
@@ -49,22 +52,9 @@ export class RemoteCallers {
           'the Ticketpay-Sender header must be an address',
         );
       }
-      senderHex = parsed;
-    } else {
-      const usable = [...client.senders].filter((a) => this.accounts.has(a));
-      if (usable.length !== 1) {
-        throw new SenderError(
-          SenderErrorCode.INVALID_REQUEST,
-          'name the sender account in the Ticketpay-Sender header: this caller may use several (or none is loaded)',
-        );
-      }
-      senderHex = usable[0];
+      sender = hexToBytes(parsed, 'Ticketpay-Sender', 20);
     }
-    this.clients.authorize(client, senderHex);
-    const account = this.accounts.get(senderHex);
-    if (!account) {
-      throw new SenderError(SenderErrorCode.ACCOUNT_NOT_PERMITTED, `sender ${senderHex} is not served here`);
-    }
+    const account = this.sender.accountFor(client, sender);
     return { client, account, tokenUsed };
   }
 }

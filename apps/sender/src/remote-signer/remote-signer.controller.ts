@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Body, Controller, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { AppError } from '#app/common';
+import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
 import { RemoteCallers } from './remote-callers.js';
 import { RemoteSignerHttpFilter } from './remote-signer.filter.js';
@@ -22,25 +24,41 @@ export class RemoteSignerController {
   constructor(
     private readonly callers: RemoteCallers,
     private readonly signer: RemoteSignerService,
+    private readonly metrics: SenderMetrics,
   ) {}
 
   @Post('sign-orchestrator-info')
   @HttpCode(200)
   signOrchestratorInfo(@Req() req: SignerRequest) {
-    return this.signer.signOrchestratorInfo(this.callers.resolve(req.headers));
+    return this.counted('sign-orchestrator-info', () =>
+      this.signer.signOrchestratorInfo(this.callers.resolve(req.headers)),
+    );
   }
 
   @Post('generate-live-payment')
   @HttpCode(200)
   generateLivePayment(@Req() req: SignerRequest, @Body() body: unknown) {
-    const caller = this.callers.resolve(req.headers);
-    const request = parseLivePaymentRequest(body);
-    const authId = req.headers[AUTH_ID_HEADER];
-    return this.signer.generateLivePayment(
-      caller,
-      request,
-      () => webhookHeaders(req.headersDistinct ?? req.headers, caller.tokenUsed),
-      typeof authId === 'string' ? authId : '',
-    );
+    return this.counted('generate-live-payment', () => {
+      const caller = this.callers.resolve(req.headers);
+      const request = parseLivePaymentRequest(body);
+      const authId = req.headers[AUTH_ID_HEADER];
+      return this.signer.generateLivePayment(
+        caller,
+        request,
+        () => webhookHeaders(req.headersDistinct ?? req.headers, caller.tokenUsed),
+        typeof authId === 'string' ? authId : '',
+      );
+    });
+  }
+
+  /** Counts a refusal by its code (ticketpay_sender_errors_total), then lets the filter answer it. */
+  private async counted<T>(method: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      const e = err instanceof AppError ? (err as AppError<string>) : undefined;
+      this.metrics.error(method, e?.domain ?? 'remote-signer', e?.code ?? 'INTERNAL');
+      throw err;
+    }
   }
 }

@@ -297,8 +297,11 @@ export class SenderService {
     return allocation.last;
   }
 
-  /** The account a StartSession names, checked against the caller's token. */
-  private accountFor(client: ApiClient, sender: Uint8Array): SenderAccount {
+  /**
+   * The account a request names (20 bytes), or the caller's only one (empty), checked against
+   * the caller's token.
+   */
+  accountFor(client: ApiClient, sender: Uint8Array): SenderAccount {
     let senderHex: string;
     if (sender.length === 0) {
       const usable = [...client.senders].filter((a) => this.accounts.has(a));
