@@ -188,6 +188,35 @@ describe('Sender with a Web3Signer account', () => {
     }
   });
 
+  it.each([
+    [{ SENDER_WEB3SIGNER_ACCOUNTS: `0x${'12'.repeat(20)}` }, /SENDER_WEB3SIGNER_URL is not set/],
+    [
+      { SENDER_WEB3SIGNER_URL: 'https://127.0.0.1:1', SENDER_WEB3SIGNER_TLS_CERT_FILE: '/nonexistent.pem' },
+      /SENDER_WEB3SIGNER_TLS_CERT_FILE and SENDER_WEB3SIGNER_TLS_KEY_FILE go together/,
+    ],
+    [
+      { SENDER_WEB3SIGNER_URL: 'http://127.0.0.1:1', SENDER_WEB3SIGNER_TLS_CA_FILE: '/nonexistent.pem' },
+      /SENDER_WEB3SIGNER_URL is not https/,
+    ],
+    [
+      { SENDER_WEB3SIGNER_URL: 'https://127.0.0.1:1', SENDER_WEB3SIGNER_TLS_CA_FILE: '/nonexistent/ca.pem' },
+      /SENDER_WEB3SIGNER_TLS_CA_FILE: cannot read \/nonexistent\/ca.pem \(ENOENT\)/,
+    ],
+  ])('fails the boot on inconsistent Web3Signer settings %#', async (settings, problem) => {
+    const err = await bootSender({
+      ...senderEnv(chain, files, { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}w3s-cfg:` }),
+      ...settings,
+    }).then(
+      async (s) => {
+        await s.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(problem);
+  });
+
   it('fails the boot listing an account the signer does not hold and a keystore account it also holds', async () => {
     const err = await bootSender({
       ...senderEnv(chain, files, { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}w3s-bad:` }),
