@@ -18,7 +18,11 @@ import {
   type TestSender,
 } from '../../integration/recipient/recipient-fixture.js';
 import { writeKeystore } from '../../integration/sender/sender-fixture.js';
-import { LiveGatewaySession, type PaymentOutcome } from '../../support/live-gateway/live-gateway.js';
+import {
+  LiveGatewaySession,
+  type LiveJobType,
+  type PaymentOutcome,
+} from '../../support/live-gateway/live-gateway.js';
 import {
   LiveOrchestrator,
   rationalOf,
@@ -29,19 +33,25 @@ import { startRoundRobinProxy, type RoundRobinProxy } from '../../support/live-g
 const SESSION_MS = 60_000;
 /** How often each stream asks for a payment (go-livepeer's live gateway pays every few seconds). */
 const PAY_EVERY_MS = 2_000;
+/** go-livepeer bills `lv2v` as 720p30 video: 1280 × 720 × 30 pixels per second. */
+const LV2V_PIXELS_PER_SECOND = 27_648_000n;
 /**
- * Wei per second of live video, one stream each. At the Recipient's default EV (8 gwei) the first
- * pays a few tickets every time; the second costs less per interval than one ticket is worth, so
- * the signer answers 482 (balance still covers it) every few calls.
+ * One stream each. At the Recipient's default EV (8 gwei) the `live` stream (20 gwei per second)
+ * pays a few tickets every time; the `lv2v` one (72 wei per pixel, ≈ 2 gwei per second) costs less
+ * per interval than one ticket is worth, so the signer answers 482 (balance still covers it)
+ * every few calls.
  */
-const STREAM_PRICES = [20_000_000_000n, 2_000_000_000n];
+const STREAMS: { type: LiveJobType; pricePerUnit: bigint; unitsPerSecond: bigint }[] = [
+  { type: 'live', pricePerUnit: 20_000_000_000n, unitsPerSecond: 1n },
+  { type: 'lv2v', pricePerUnit: 72n, unitsPerSecond: LV2V_PIXELS_PER_SECOND },
+];
 /** A low per-session nonce cap, so the 60 s run goes through several 480 session refreshes. */
 const NONCE_CAP = 40;
 const TOKEN = `gw-${randomBytes(12).toString('hex')}`;
 const PASSWORD = 'e2e-remote-signer-password';
 
 interface StreamLog {
-  price: bigint;
+  stream: (typeof STREAMS)[number];
   refreshes: number;
   payments: ReceivedPayment[];
   noTickets: number;
@@ -142,14 +152,14 @@ describe('remote signer: 60 s live session over two Sender replicas', () => {
       recipient,
       address: h.recipient,
       transcoderUrl: 'https://orchestrator.invalid:8935',
-      pricePerUnit: log.price,
+      pricePerUnit: log.stream.pricePerUnit,
       pixelsPerUnit: 1n,
     });
     const session = await LiveGatewaySession.start({
       signerUrl: lb.url,
       signerHeaders: { authorization: `Bearer ${TOKEN}` },
       orchestrator,
-      type: 'live',
+      type: log.stream.type,
     });
     const started = Date.now();
     let lastDebit = started;
@@ -158,10 +168,10 @@ describe('remote signer: 60 s live session over two Sender replicas', () => {
       if (outcome.kind === 'paid') log.payments.push(outcome.received);
       else log.noTickets++;
       const now = Date.now();
-      // Seconds of video processed since the last debit, to the millisecond, exactly.
-      const units = Rational.of(BigInt(now - lastDebit), 1000n);
+      // Billable units (seconds, or pixels) processed since the last debit, to the millisecond, exactly.
+      const units = Rational.of(BigInt(now - lastDebit) * log.stream.unitsPerSecond, 1000n);
       lastDebit = now;
-      log.debited = log.debited.add(units.mul(Rational.of(log.price)));
+      log.debited = log.debited.add(units.mul(Rational.of(log.stream.pricePerUnit)));
       log.balancesAfterDebit.push(await session.debit(units));
       await new Promise((r) => setTimeout(r, Math.max(0, PAY_EVERY_MS - (Date.now() - now))));
     }
@@ -169,9 +179,9 @@ describe('remote signer: 60 s live session over two Sender replicas', () => {
   }
 
   it('every payment is accepted and credited exactly, balances never run dry, no nonce is reused', async () => {
-    for (const price of STREAM_PRICES) {
+    for (const stream of STREAMS) {
       logs.push({
-        price,
+        stream,
         refreshes: 0,
         payments: [],
         noTickets: 0,
@@ -184,7 +194,7 @@ describe('remote signer: 60 s live session over two Sender replicas', () => {
       logs
         .map(
           (l) =>
-            `stream at ${l.price} wei/s: ${l.payments.length} payments, ` +
+            `${l.stream.type} stream: ${l.payments.length} payments, ` +
             `${l.payments.reduce((n, p) => n + p.nonces.length, 0)} tickets, ${l.noTickets} × 482, ` +
             `${l.refreshes} × 480 refresh`,
         )
