@@ -20,9 +20,11 @@ import { CliError, CliErrorCode, usageError } from './cli.error.js';
 import { decryptKeystore } from './keystore-files.js';
 import { Progress, type ProgressStream } from './progress.js';
 import type { PromptInput } from './prompt.js';
+import { requireDatabaseUrl } from './local-stack.js';
 import type { RedeemerOpsEndpoint } from './redeemer-ops.js';
 import { readPassword, walletFromEnv } from './signer.js';
-import { openDatabase, openRedemptionQueue, type RedemptionQueueHandle } from './stores.js';
+import type { RedemptionQueueHandle } from '#app/queue';
+import { openDatabase, openRedemptionQueue } from './stores.js';
 
 export interface CliIO {
   stdout: Writable;
@@ -166,11 +168,14 @@ export class CommandContext {
   }
 
   database(): Promise<DataSource> {
-    return (this.databaseP ??= openDatabase(this.env.DATABASE_URL));
+    return (this.databaseP ??= (async () =>
+      openDatabase(requireDatabaseUrl(this.env.DATABASE_URL, this.rawEnv)))());
   }
 
   redemptionQueue(): Promise<RedemptionQueueHandle> {
-    return (this.queueP ??= openRedemptionQueue(this.env.REDIS_URL, this.env.REDIS_PREFIX));
+    return (this.queueP ??= this.database().then((ds) =>
+      openRedemptionQueue(this.env.REDIS_URL, this.env.REDIS_PREFIX, ds),
+    ));
   }
 
   /** Closes whatever was opened; never throws (the command's own outcome is what counts). */

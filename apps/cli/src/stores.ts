@@ -1,6 +1,5 @@
-import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import type { RedeemTicketJob, RedemptionQueue } from '#app/queue';
+import type { RedemptionQueueHandle } from '#app/queue';
 import { CliError, CliErrorCode } from './cli.error.js';
 
 // TypeORM, BullMQ and their Nest wrappers are loaded only by the commands that use them, so the
@@ -29,51 +28,23 @@ export async function openDatabase(url: string): Promise<DataSource> {
   return ds;
 }
 
-export interface RedemptionQueueHandle {
-  queue: Queue<RedeemTicketJob>;
-  /** The services' own producer: same job name, job id (the ticket hash) and options. */
-  producer: RedemptionQueue;
-  close(): Promise<void>;
-}
-
 /** The redemption queue under the deployment's REDIS_PREFIX, as QueueModule configures it. */
 export async function openRedemptionQueue(
   redisUrl: string,
   redisPrefix: string,
+  ds: DataSource,
 ): Promise<RedemptionQueueHandle> {
-  const [{ Redis }, { Queue }, { QueueName, RedemptionQueue, bullPrefix }] = await Promise.all([
-    import('ioredis'),
-    import('bullmq'),
+  const [{ connectRedemptionQueue }, { WinningTicketRepository }] = await Promise.all([
     import('#app/queue'),
+    import('#app/database'),
   ]);
-  // A CLI fails fast instead of reconnecting forever when Redis is down.
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: 5_000,
-    maxRetriesPerRequest: 3,
-    retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 200),
-  });
-  redis.on('error', () => undefined); // reported through the failing command instead
   try {
-    await redis.connect();
+    return await connectRedemptionQueue(redisUrl, redisPrefix, new WinningTicketRepository(ds));
   } catch (err) {
-    redis.disconnect();
     throw new CliError(
       CliErrorCode.STORE_UNAVAILABLE,
       `cannot connect to Redis (REDIS_URL): ${(err as Error).message}`,
       { cause: err },
     );
   }
-  const queue = new Queue<RedeemTicketJob>(QueueName.TICKET_REDEMPTION, {
-    connection: redis,
-    prefix: bullPrefix(redisPrefix),
-  });
-  return {
-    queue,
-    producer: new RedemptionQueue(queue),
-    close: async () => {
-      await queue.close();
-      redis.disconnect();
-    },
-  };
 }

@@ -2,9 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { WinningTicketEntity, WinningTicketStatus } from '#app/database';
 import { CliError, CliErrorCode } from './cli.error.js';
 import type { Progress } from './progress.js';
-import { makeDueNow } from './redeem-now.js';
 import { requestRedeemNow, type RedeemerOpsEndpoint } from './redeemer-ops.js';
-import type { RedemptionQueueHandle } from './stores.js';
+import type { RedemptionQueueHandle } from '#app/queue';
 
 const POLL_MS = 500;
 
@@ -42,11 +41,10 @@ export interface RedemptionDeps {
  * Redeemer's state machine stays the only writer of redemption outcomes.
  */
 export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest): Promise<RedeemOutcome> {
-  const { FINAL_STATUSES, WinningTicketEntity, WinningTicketRepository, WinningTicketStatus } =
-    await import('#app/database');
+  const { FINAL_STATUSES, WinningTicketRepository, WinningTicketStatus } = await import('#app/database');
   const { ticketHash, ops } = request;
   const repo = new WinningTicketRepository(deps.ds);
-  const read = () => deps.ds.getRepository(WinningTicketEntity).findOneBy({ ticketHash });
+  const read = () => repo.findByHash(ticketHash);
   const via = ops ? 'redeemer-ops' : 'queue';
 
   const outcome = (t: WinningTicketEntity, action: string, waitedMs: number): RedeemOutcome => {
@@ -77,9 +75,13 @@ export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest)
     const reply = await requestRedeemNow(ops, ticketHash, request.ignoreGasLimits);
     action = reply.final ? 'none' : reply.job; // final by the time the Redeemer looked
   } else if (ticket.status === WinningTicketStatus.RECEIVED || ticket.status === WinningTicketStatus.QUEUED) {
-    action = await makeDueNow(await deps.queue(), { ticketHash, sender: ticket.sender });
-    // As WinningTicketIntake does after enqueuing: the job exists, so the row says so.
-    await repo.transition(ticketHash, [WinningTicketStatus.RECEIVED], WinningTicketStatus.QUEUED);
+    // The same moves as the Redeemer's own redeem-now: the job is only moved forward in BullMQ (and
+    // the row marked queued), the Redeemer's worker does the rest as for any other job.
+    const handle = await deps.queue();
+    action = await handle.queue.ensureDue(
+      { ticketHash, sender: ticket.sender },
+      { promote: true, status: ticket.status },
+    );
   } else {
     action = 'in-flight'; // submitting/submitted: its transaction is out, the Redeemer is settling it
   }

@@ -14,7 +14,6 @@ import { SenderRateLimiter } from './payment/sender-rate-limiter.js';
 import { PaymentService } from './payment/payment.service.js';
 import { RecipientRedisCloser, recipientRedisProvider } from './recipient-redis.js';
 import { RecipientConfig } from './recipient.config.js';
-import { RedemptionReconciler } from './reconciler/redemption-reconciler.js';
 import { RecipientSecrets } from './secret/recipient-secrets.service.js';
 import { ChainSenderMonitor } from './sender-monitor/chain-sender-monitor.js';
 
@@ -27,7 +26,11 @@ export class RecipientModule {
       module: RecipientModule,
       imports: [
         ...infrastructure('recipient', env, { database: true }),
-        QueueModule.forRoot({ redisUrl: env.REDIS_URL, redisPrefix: env.REDIS_PREFIX }),
+        QueueModule.forRoot({
+          redisUrl: env.REDIS_URL,
+          redisPrefix: env.REDIS_PREFIX,
+          intake: { reconcileIntervalMs: env.RECIPIENT_RECONCILE_INTERVAL_SECONDS * 1000 },
+        }),
       ],
       controllers: [RecipientController],
       providers: [
@@ -43,7 +46,6 @@ export class RecipientModule {
         TicketParamsService,
         PaymentService,
         SenderRateLimiter,
-        RedemptionReconciler,
       ],
     };
   }

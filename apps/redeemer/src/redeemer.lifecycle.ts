@@ -5,8 +5,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { classifyChainError, TxManager } from '#app/chain';
+import { RedemptionReconciler, type ReconcileScope } from '#app/queue';
+import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
 import { RedeemerConfig } from './redeemer.config.js';
-import { ReconcilerService } from './redemption/reconciler.service.js';
+import { InFlight } from './redemption/in-flight.js';
 import { RedemptionProcessor } from './redemption/redemption.processor.js';
 import { RedemptionService } from './redemption/redemption.service.js';
 import { SignerLease } from './signer/signer-lease.js';
@@ -14,6 +16,8 @@ import { SignerLease } from './signer/signer-lease.js';
 export type RedeemerState = 'starting' | 'standby' | 'active' | 'stopping';
 
 const RETRY_MS = 2_000;
+/** Tickets the reconciler checks per pass; the oldest first, so nothing starves. */
+const RECONCILE_PASS_LIMIT = 10_000;
 
 /**
  * Brings redemption up in the only safe order, in the background so the service's health and
@@ -35,7 +39,9 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     private readonly txs: TxManager,
     private readonly redemptions: RedemptionService,
     private readonly processor: RedemptionProcessor,
-    private readonly reconciler: ReconcilerService,
+    private readonly reconciler: RedemptionReconciler,
+    private readonly inFlight: InFlight,
+    private readonly metrics: RedeemerMetrics,
   ) {}
 
   get state(): RedeemerState {
@@ -99,10 +105,27 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
         .run()
         .catch((err: unknown) => this.logger.error({ msg: 'worker stopped', error: (err as Error).message }));
     }
-    this.reconciler.start();
+    this.reconciler.start(this.reconcileScope());
     this.current = 'active';
     this.logger.log({ msg: 'redeemer active', signer: this.txs.address });
     for (const resolve of this.activeWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * The Redeemer owns the reconciler: every open ticket of the recipients it serves gets its job
+   * back when Redis lost it, except those a worker here holds right now.
+   */
+  private reconcileScope(): ReconcileScope {
+    return {
+      recipients: () => this.config.servedRecipients(this.txs.address),
+      limit: RECONCILE_PASS_LIMIT,
+      intervalMs: this.config.values.REDEEMER_RECONCILE_INTERVAL_MS,
+      skip: (ticketHash) => this.inFlight.ticketBusy(ticketHash),
+      onRebuilt: (rebuilt) => {
+        this.metrics.reconciled.inc(rebuilt);
+        this.logger.warn({ msg: 'redemption jobs rebuilt from Postgres', rebuilt });
+      },
+    };
   }
 
   /** The lease's connection failed: stop sending at once, then try to become active again. */

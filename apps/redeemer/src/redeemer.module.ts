@@ -9,6 +9,7 @@ import {
 import { APP_FILTER } from '@nestjs/core';
 import type { Wallet } from 'ethers';
 import { ChainClient, TxManager, TxStore, loadSigner } from '#app/chain';
+import { PgTxStore } from '#app/database';
 import { QueueModule } from '#app/queue';
 import { infrastructure } from '#app/runtime';
 import { FeeWithdrawalService } from './fees/fee-withdrawal.service.js';
@@ -17,12 +18,9 @@ import { OpsController } from './ops/ops.controller.js';
 import { OpsPathFilter } from './ops/ops-http.filter.js';
 import { OpsTokenGuard } from './ops/ops-token.guard.js';
 import { RedeemerStatusService } from './ops/redeemer-status.service.js';
-import { PgTxStore } from './persistence/pg-tx-store.js';
-import { RedemptionRepository } from './persistence/redemption.repository.js';
 import { RedeemerConfig } from './redeemer.config.js';
 import { RedeemerLifecycle } from './redeemer.lifecycle.js';
 import { InFlight } from './redemption/in-flight.js';
-import { ReconcilerService } from './redemption/reconciler.service.js';
 import { RedeemerChain } from './redemption/redeemer-chain.js';
 import { RedemptionBatcher } from './redemption/redemption-batcher.js';
 import { RedemptionProcessor } from './redemption/redemption.processor.js';
@@ -85,14 +83,12 @@ export class RedeemerModule {
         inject: [REDEEMER_WALLET, ChainClient, TxStore, RedeemerMetrics],
       },
       SignerLease,
-      RedemptionRepository,
       RedeemerChain,
       InFlight,
       SettlementService,
       RedemptionBatcher,
       RedemptionService,
       RedemptionProcessor,
-      ReconcilerService,
       FeeWithdrawalService,
       RedeemerLifecycle,
       RedeemerStatusService,

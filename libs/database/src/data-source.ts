@@ -1,10 +1,10 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '#migrations';
-import { RecipientSecretEntity } from './entities/recipient-secret.entity.js';
-import { WinningTicketEntity } from './entities/winning-ticket.entity.js';
-import { ChainTxEntity } from './entities/chain-tx.entity.js';
-import { RedemptionEntity } from './entities/redemption.entity.js';
-import { SignerNonceEntity } from './entities/signer-nonce.entity.js';
+import { ChainTxEntity } from './chain-tx/chain-tx.entity.js';
+import { SignerNonceEntity } from './chain-tx/signer-nonce.entity.js';
+import { RecipientSecretEntity } from './recipient-secret/recipient-secret.entity.js';
+import { RedemptionEntity } from './redemption/redemption.entity.js';
+import { WinningTicketEntity } from './winning-ticket/winning-ticket.entity.js';
 
 export const ENTITIES = [
   WinningTicketEntity,

@@ -3,7 +3,24 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, HealthProbe } from '#app/common';
 import { dataSourceOptions } from './data-source.js';
-import { WinningTicketRepository } from './winning-ticket.repository.js';
+import { PendingFaceValue } from './read-model/pending-face-value.js';
+import { RedemptionStats } from './read-model/redemption-stats.js';
+import { SenderSummaries } from './read-model/sender-summaries.js';
+import { TicketQueries } from './read-model/ticket-queries.js';
+import { RecipientSecretRepository } from './recipient-secret/recipient-secret.repository.js';
+import { RedemptionRepository } from './redemption/redemption.repository.js';
+import { WinningTicketRepository } from './winning-ticket/winning-ticket.repository.js';
+
+/** Repositories (writers, one per aggregate) and read models every service may inject. */
+const PROVIDERS = [
+  WinningTicketRepository,
+  RedemptionRepository,
+  RecipientSecretRepository,
+  TicketQueries,
+  RedemptionStats,
+  SenderSummaries,
+  PendingFaceValue,
+];
 
 export enum DatabaseErrorCode {
   PENDING_MIGRATIONS = 'PENDING_MIGRATIONS',
@@ -49,8 +66,8 @@ export class DatabaseModule {
       module: DatabaseModule,
       global: true,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url), retryAttempts: 3, retryDelay: 1_000 })],
-      providers: [MigrationGuard, WinningTicketRepository],
-      exports: [WinningTicketRepository],
+      providers: [MigrationGuard, ...PROVIDERS],
+      exports: PROVIDERS,
     };
   }
 }

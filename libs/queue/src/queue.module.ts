@@ -2,14 +2,20 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { bullPrefix, QueueName } from './queues.js';
 import { RedemptionQueue } from './redemption-queue.js';
-import { WinningTicketIntake } from './winning-ticket-intake.js';
+import { RedemptionReconciler } from './redemption-reconciler.js';
+import { INTAKE_OPTIONS, WinningTicketIntake, type IntakeOptions } from './winning-ticket-intake.js';
 
 export interface QueueModuleOptions {
   redisUrl: string;
   redisPrefix: string;
+  /** Given: the intake re-enqueues its stored tickets whose job went missing (the Recipient). */
+  intake?: IntakeOptions;
 }
 
-/** BullMQ connection and the redemption queue producer, keyed under the deployment's prefix. */
+/**
+ * BullMQ connection, the redemption queue (RedemptionQueue, the only handle on it), the intake and
+ * the reconciler, keyed under the deployment's prefix.
+ */
 @Module({})
 export class QueueModule {
   static forRoot(options: QueueModuleOptions): DynamicModule {
@@ -33,8 +39,13 @@ export class QueueModule {
         }),
         BullModule.registerQueue({ name: QueueName.TICKET_REDEMPTION }),
       ],
-      providers: [RedemptionQueue, WinningTicketIntake],
-      exports: [RedemptionQueue, WinningTicketIntake, BullModule],
+      providers: [
+        RedemptionQueue,
+        RedemptionReconciler,
+        WinningTicketIntake,
+        ...(options.intake ? [{ provide: INTAKE_OPTIONS, useValue: options.intake }] : []),
+      ],
+      exports: [RedemptionQueue, RedemptionReconciler, WinningTicketIntake, BullModule],
     };
   }
 }

@@ -1,7 +1,18 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { WinningTicketRepository, WinningTicketStatus, type NewWinningTicket } from '#app/database';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
 import { RedemptionQueue } from './redemption-queue.js';
+import { RedemptionReconciler } from './redemption-reconciler.js';
+
+/** The intake's own safety net: how often it re-enqueues stored tickets whose job went missing. */
+export interface IntakeOptions {
+  reconcileIntervalMs: number;
+}
+
+export const INTAKE_OPTIONS = Symbol('INTAKE_OPTIONS');
+
+/** Tickets looked at per intake pass; a larger backlog is worked off over the following passes. */
+const INTAKE_PASS_LIMIT = 1_000;
 
 export interface IntakeResult {
   ticketHash: string;
@@ -12,27 +23,43 @@ export interface IntakeResult {
 /**
  * The one way a winning ticket enters the system (Recipient's ProcessPayment and the
  * SenderMonitor's QueueTicket): commit it to Postgres first, then enqueue its redemption. A
- * ticket is never only in Redis; if the enqueue fails the reconciler finds it in `received`.
+ * ticket is never only in Redis; if the enqueue fails (or Redis loses the job), the reconciler
+ * finds it: the Redeemer's over every open ticket, and with `reconcileIntervalMs` the intake's
+ * own over the tickets no worker has taken yet (`received`, `queued`), so a Recipient running
+ * without a Redeemer still never leaves a stored winner without a job.
  */
 @Injectable()
-export class WinningTicketIntake {
+export class WinningTicketIntake implements OnApplicationBootstrap {
   private readonly logger = new Logger(WinningTicketIntake.name);
+  private readonly requeuedListeners: ((count: number) => void)[] = [];
 
   constructor(
     private readonly tickets: WinningTicketRepository,
     private readonly queue: RedemptionQueue,
+    private readonly reconciler: RedemptionReconciler,
+    @Optional() @Inject(INTAKE_OPTIONS) private readonly options?: IntakeOptions,
   ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.options) return;
+    this.reconciler.start({
+      statuses: [WinningTicketStatus.RECEIVED, WinningTicketStatus.QUEUED],
+      limit: INTAKE_PASS_LIMIT,
+      intervalMs: this.options.reconcileIntervalMs,
+      onRebuilt: (count) => this.requeuedListeners.forEach((listener) => listener(count)),
+    });
+  }
+
+  /** Called with how many jobs a pass of the intake's reconciler re-created (for metrics). */
+  onRequeued(listener: (count: number) => void): void {
+    this.requeuedListeners.push(listener);
+  }
 
   async accept(ticket: SignedTicket): Promise<IntakeResult> {
     const row = toWinningTicketRow(ticket);
     const stored = await this.tickets.insertIfAbsent(row);
     try {
-      await this.queue.enqueue({ ticketHash: row.ticketHash, sender: row.sender });
-      await this.tickets.transition(
-        row.ticketHash,
-        [WinningTicketStatus.RECEIVED],
-        WinningTicketStatus.QUEUED,
-      );
+      await this.queue.enqueueStored({ ticketHash: row.ticketHash, sender: row.sender });
     } catch (err) {
       // Stored is what matters for the caller's answer; the reconciler re-enqueues `received` rows.
       this.logger.error({

@@ -99,11 +99,11 @@ async function winningTicket(faceValue: bigint): Promise<SignedTicket> {
 /** A stored ticket whose job waits an hour, as the Redeemer holds tickets back until they may go. */
 async function delayedTicket(faceValue: bigint): Promise<string> {
   const hash = await storeTicket(faceValue);
-  await new RedemptionQueue(queue).enqueue(
+  await new RedemptionQueue(queue, tickets).enqueue(
     { ticketHash: hash, sender: sender.address.toLowerCase() },
     3_600_000,
   );
-  await tickets.transition(hash, [WinningTicketStatus.RECEIVED], WinningTicketStatus.QUEUED);
+  await tickets.queue(hash);
   expect(await (await queue.getJob(hash))?.getState()).toBe('delayed');
   return hash;
 }
@@ -473,9 +473,8 @@ describe('ticketpay CLI', () => {
 
   it('tickets redeem reports a failed ticket and does not touch it', async () => {
     const ticket = await storeTicket(ETH / 10n);
-    await tickets.transition(ticket, [WinningTicketStatus.RECEIVED], WinningTicketStatus.FAILED, {
-      statusReason: 'TICKET_USED',
-    });
+    await tickets.queue(ticket);
+    await tickets.finalize(ticket, WinningTicketStatus.FAILED, 'TICKET_USED');
     const run = await cli('tickets', 'redeem', ticket, '--json');
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'NOT_REDEEMED' } });

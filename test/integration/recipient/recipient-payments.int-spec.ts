@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WinningTicketStatus } from '#app/database';
 import { encodePaymentHeader, ticketParamsCodec } from '#app/proto';
+import { RedemptionReconciler } from '#app/queue';
 import { MAX_WIN_PROB, Rational, SenderMonitor, bytesToHex, ticketEV } from '#app/ticket';
 import { ConsoleLogger } from '@nestjs/common';
 import { bootstrapService } from '#app/common';
 import { freePort } from '#app/testing';
-import { RedemptionReconciler } from '../../../apps/recipient/src/reconciler/redemption-reconciler.js';
 import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sender-monitor.proto-paths.js';
 import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
 import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';

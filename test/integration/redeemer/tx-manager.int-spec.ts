@@ -10,9 +10,8 @@ import {
   classifyChainError,
   type TxManagerOptions,
 } from '#app/chain';
-import { createDataSource } from '#app/database';
+import { PgTxStore, createDataSource } from '#app/database';
 import { toWinningTicketRow } from '#app/queue';
-import { PgTxStore } from '../../../apps/redeemer/src/persistence/pg-tx-store.js';
 import {
   eventually,
   hashOf,

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodePaymentHeader, segDataCodec } from '#app/proto';
 import {
@@ -37,6 +38,7 @@ import {
 import {
   bootSender,
   DEFAULT_PRICE,
+  failure,
   freshParams,
   newOrchestrator,
   senderEnv,
@@ -485,6 +487,33 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(stateOf(lv2v).Type).toBe('lv2v');
     });
 
+    it('bills a fixed job one unit per call at the initial price', async () => {
+      // A fixed price is checked against the ceilings like any other (800 wei here), and one call is
+      // one unit whatever inPixels says.
+      const p = await params({
+        price: { ...DEFAULT_PRICE, pricePerUnit: 3_000_000_000n, pixelsPerUnit: 1n },
+      });
+      const one = await pay(request(p, { type: 'fixed', inPixels: 0 }), LIVE_TOKEN);
+      expect(one.status, JSON.stringify(one.body)).toBe(481); // above SENDER_REMOTE_SIGNER_MAX_PRICE (800)
+      const q = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 700n, pixelsPerUnit: 1n } });
+      const first = await pay(request(q, { type: 'fixed', inPixels: 123 }));
+      const bal = parseRatString(stateOf(first).Balance as string);
+      expect(bal.equals(balanceAfter(Rational.ZERO, 1n, evOf(q), Rational.of(700n)))).toBe(true);
+      expect(stateOf(first).Type).toBe('fixed');
+    });
+
+    it('never bills a continuing call as a first one when replica clocks disagree a little', async () => {
+      const p = await params();
+      const one = await pay(request(p, { type: 'live', inPixels: 0 }));
+      const s1 = stateOf(one);
+      // Another replica wrote LastUpdate 5 s ahead of this one's clock: 1 s is billed, not 10 s again.
+      const ahead = sealState({ ...s1, LastUpdate: new Date(Date.now() + 5_000).toISOString() });
+      const two = await pay(request(p, { type: 'live', inPixels: 0, state: ahead }));
+      const n = BigInt(payment(two).ticketSenderParams.length);
+      const want = balanceAfter(parseRatString(s1.Balance as string), n, evOf(p), Rational.of(500n));
+      expect(parseRatString(stateOf(two).Balance as string).equals(want)).toBe(true);
+    });
+
     it('signs segment credentials with the tickets’ key, for the manifest and O’s auth token', async () => {
       const p = await params();
       const a = await pay(request(p, { ManifestID: 'stream-42' }));
@@ -581,6 +610,40 @@ describe('Sender as a go-livepeer remote signer', () => {
     } finally {
       await replica.close();
     }
+  });
+
+  it('answers random and mutated requests with a coded refusal or a payment, never a 500', async () => {
+    const p = await params();
+    const valid = request(p) as Record<string, unknown>;
+    const field = fc.constantFrom(
+      'orchestrator',
+      'state',
+      'ManifestID',
+      'app',
+      'inPixels',
+      'type',
+      'maxPrice',
+      'capabilities',
+    );
+    const bodies = fc.oneof(
+      fc.anything(),
+      fc.tuple(field, fc.anything()).map(([k, v]) => ({ ...valid, [k]: v })),
+      fc.uint8Array({ maxLength: 200 }).map((b) => ({ ...valid, orchestrator: b64(b) })),
+      fc.uint8Array({ maxLength: 200 }).map((b) => ({ ...valid, state: { State: b64(b), Sig: b64(b) } })),
+    );
+    const samples = fc.sample(bodies, { numRuns: 150, seed: 14 });
+    for (const body of samples) {
+      const a = await pay(JSON.stringify(body) ?? 'null');
+      expect(a.status, JSON.stringify(body)).not.toBe(500);
+      if (a.status !== 200) expect(typeof errorCode(a), JSON.stringify(a.body)).toBe('string');
+    }
+  });
+
+  it('leaves the gRPC API and its coded errors as they are', async () => {
+    const f = await failure(
+      signer.client.call('CreateTicketBatch', { sessionId: 'nope', size: 1 }, LIVE_TOKEN),
+    );
+    expect(f).toMatchObject({ status: 3, code: 'INVALID_REQUEST' });
   });
 
   describe('per-token spend caps', () => {

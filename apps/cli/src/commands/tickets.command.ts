@@ -21,8 +21,8 @@ function parseHash(raw: string): string {
 }
 
 async function findTicket(ds: DataSource, ticketHash: string): Promise<WinningTicketEntity> {
-  const { WinningTicketEntity } = await import('#app/database');
-  const row = await ds.getRepository(WinningTicketEntity).findOneBy({ ticketHash });
+  const { WinningTicketRepository } = await import('#app/database');
+  const row = await new WinningTicketRepository(ds).findByHash(ticketHash);
   if (!row) throw new CliError(CliErrorCode.NOT_FOUND, `no winning ticket ${ticketHash} in the database`);
   return row;
 }
@@ -96,16 +96,16 @@ export const ticketsCommands: CommandGroup = {
         const sender = args.string('sender');
         const recipient = args.string('recipient');
         const limit = args.uint('limit', 50, 1_000);
-        const where = {
-          ...(statuses.length > 0 ? { status: (await import('typeorm')).In(statuses) } : {}),
-          ...(sender ? { sender: parseAddressArg(sender, '--sender').toLowerCase() } : {}),
-          ...(recipient ? { recipient: parseAddressArg(recipient, '--recipient').toLowerCase() } : {}),
-        };
-        const { WinningTicketEntity } = await import('#app/database');
+        const { TicketQueries } = await import('#app/database');
         const ds = await ctx.database();
-        const [rows, total] = await ds
-          .getRepository(WinningTicketEntity)
-          .findAndCount({ where, order: { createdAt: 'DESC' }, take: limit });
+        const { rows, total } = await new TicketQueries(ds).entities(
+          {
+            statuses,
+            sender: sender ? parseAddressArg(sender, '--sender').toLowerCase() : undefined,
+            recipient: recipient ? parseAddressArg(recipient, '--recipient').toLowerCase() : undefined,
+          },
+          limit,
+        );
         return {
           data: { total, tickets: rows.map((t) => ticketJson(t, false)) },
           human:

@@ -1,10 +1,5 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import { InjectQueue } from '@nestjs/bullmq';
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import type { Queue } from 'bullmq';
-import { QueueName, type RedeemTicketJob } from '#app/queue';
+import { RedemptionQueue, redemptionQueueBoard } from '#app/queue';
 import { TokenMatcher, bearerOf, cookieToken } from '../auth/ops-token.js';
 import { OpsConfig } from '../ops.config.js';
 
@@ -32,17 +27,11 @@ export class QueueBoardModule implements NestModule {
 
   constructor(
     private readonly config: OpsConfig,
-    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly queue: Queue<RedeemTicketJob>,
+    private readonly queue: RedemptionQueue,
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    const adapter = new ExpressAdapter();
-    adapter.setBasePath(QUEUE_BOARD_PATH);
-    createBullBoard({
-      queues: [new BullMQAdapter(this.queue, { readOnlyMode: true })],
-      serverAdapter: adapter,
-      options: { uiConfig: { boardTitle: 'ticketpay redemptions' } },
-    });
+    const board = redemptionQueueBoard(this.queue, QUEUE_BOARD_PATH, 'ticketpay redemptions');
     const token = new TokenMatcher(this.config.values.OPS_API_TOKEN);
     const auth = (req: Req, res: Res, next: () => void) => {
       if (
@@ -63,8 +52,6 @@ export class QueueBoardModule implements NestModule {
         }),
       );
     };
-    consumer
-      .apply(auth, adapter.getRouter() as (req: unknown, res: unknown, next: () => void) => void)
-      .forRoutes(QUEUE_BOARD_PATH);
+    consumer.apply(auth, board).forRoutes(QUEUE_BOARD_PATH);
   }
 }

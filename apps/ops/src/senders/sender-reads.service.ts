@@ -1,21 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { RemoteSenderMonitor, type RemoteSenderInfo } from '#app/chain';
 import { AppError } from '#app/common';
-import { FINAL_STATUSES, WinningTicketStatus } from '#app/database';
+import { SenderSummaries, type SenderSummaryRow } from '#app/database';
 import type { Page } from '../http/params.js';
 import { OpsConfig } from '../ops.config.js';
-
-interface SenderRow {
-  sender: string;
-  won: number;
-  pending: number;
-  redeemed: number;
-  face_value_won: string;
-  face_value_pending: string;
-  last_ticket_at: Date;
-}
 
 /** Concurrent SenderInfo calls per request: the monitor answers from its cache, this bounds the burst. */
 const MONITOR_CONCURRENCY = 8;
@@ -28,29 +16,22 @@ const MONITOR_CONCURRENCY = 8;
 @Injectable()
 export class SenderReads {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly summaries: SenderSummaries,
     private readonly monitor: RemoteSenderMonitor,
     private readonly config: OpsConfig,
   ) {}
 
   async list(page: Page) {
-    const [rows, count] = await Promise.all([
-      this.ds.query<SenderRow[]>(
-        `${SENDER_SQL} GROUP BY sender ORDER BY max(created_at) DESC, sender LIMIT $3 OFFSET $4`,
-        [FINAL_STATUSES, null, page.limit, page.offset],
-      ),
-      this.ds.query<{ n: string }[]>(`SELECT count(DISTINCT sender)::text AS n FROM winning_ticket`),
-    ]);
+    const { rows, total } = await this.summaries.list(page);
     const senders = await mapBounded(rows, MONITOR_CONCURRENCY, (r) => this.describe(r.sender, r));
-    return { total: Number(count[0].n), ...page, senders };
+    return { total, ...page, senders };
   }
 
   async get(sender: string) {
-    const rows = await this.ds.query<SenderRow[]>(`${SENDER_SQL} GROUP BY sender`, [FINAL_STATUSES, sender]);
-    return this.describe(sender, rows[0]);
+    return this.describe(sender, await this.summaries.get(sender));
   }
 
-  private async describe(sender: string, row: SenderRow | undefined) {
+  private async describe(sender: string, row: SenderSummaryRow | undefined) {
     let info: RemoteSenderInfo | undefined;
     let monitorError: string | null = null;
     try {
@@ -87,16 +68,6 @@ export class SenderReads {
     };
   }
 }
-
-const SENDER_SQL = `
-  SELECT sender,
-         count(*)::int AS won,
-         count(*) FILTER (WHERE NOT (status = ANY($1::text[])))::int AS pending,
-         count(*) FILTER (WHERE status = '${WinningTicketStatus.REDEEMED}')::int AS redeemed,
-         sum(face_value)::text AS face_value_won,
-         COALESCE(sum(face_value) FILTER (WHERE NOT (status = ANY($1::text[]))), 0)::text AS face_value_pending,
-         max(created_at) AS last_ticket_at
-  FROM winning_ticket WHERE ($2::text IS NULL OR sender = $2)`;
 
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);

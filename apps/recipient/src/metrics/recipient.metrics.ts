@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
+import { WinningTicketIntake } from '#app/queue';
 import type { Rational } from '#app/ticket';
 
 /**
@@ -18,10 +20,11 @@ export class RecipientMetrics {
   readonly evReceived: Counter<'sender'>;
   readonly faceValueWon: Counter<'sender'>;
   readonly validationSeconds: Histogram;
+  readonly paymentPhaseSeconds: Histogram<'phase'>;
   readonly paramsIssued: Counter;
   readonly reconcilerRequeued: Counter;
 
-  constructor(metrics: MetricsRegistry) {
+  constructor(metrics: MetricsRegistry, intake: WinningTicketIntake) {
     this.shared = ticketMetrics(metrics);
     const registers = [metrics.registry];
     this.ticketsReceived = new Counter({
@@ -66,6 +69,13 @@ export class RecipientMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.paymentPhaseSeconds = new Histogram({
+      name: 'recipient_payment_phase_seconds',
+      help: 'Wall time of each step of ProcessPayment (see PaymentPhase), seconds',
+      labelNames: ['phase'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
     this.paramsIssued = new Counter({
       name: 'recipient_params_issued_total',
       help: 'Ticket params issued',
@@ -76,10 +86,32 @@ export class RecipientMetrics {
       help: 'Stored winning tickets whose missing redemption job was enqueued again',
       registers,
     });
+    intake.onRequeued((count) => this.reconcilerRequeued.inc(count));
   }
 
   /** A rational amount as a float, for counters only. */
   static approx(value: Rational): number {
     return Number(value.num) / Number(value.den);
+  }
+}
+
+/**
+ * Steps of a ProcessPayment, in order: `rate` the up-front rate check, `verify` the recipientRand
+ * HMAC, shared checks and signatures, `checks` expiry, price and sender, `record` the nonce ledger
+ * (with the credit when it rides along), `store` winners to Postgres and the queue, `credit` the
+ * rate window and the balance when they were not part of `record`.
+ */
+export type PaymentPhase = 'rate' | 'verify' | 'checks' | 'record' | 'store' | 'credit';
+
+/** Times a payment's steps back to back: each `lap` observes the time since the previous one. */
+export class PhaseClock {
+  private last = performance.now();
+
+  constructor(private readonly histogram: Histogram<'phase'>) {}
+
+  lap(phase: PaymentPhase): void {
+    const now = performance.now();
+    this.histogram.observe({ phase }, (now - this.last) / 1000);
+    this.last = now;
   }
 }

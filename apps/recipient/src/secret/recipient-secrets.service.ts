@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ChainFacts } from '#app/chain';
-import { RecipientSecretEntity } from '#app/database';
-import { computeRecipientRand, equalBytes, recipientRandHash, type TicketBatch } from '#app/ticket';
+import { RecipientSecretRepository, type SealedSecret } from '#app/database';
+import {
+  computeRecipientRand,
+  equalBytes,
+  recipientRandHash,
+  recipientRandInput,
+  type TicketBatch,
+} from '#app/ticket';
 import { currentHead } from '../chain-head.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
@@ -51,7 +55,7 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly config: RecipientConfig,
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly secrets: RecipientSecretRepository,
     private readonly chain: ChainFacts,
   ) {
     this.recipient = config.values.RECIPIENT_ADDRESS;
@@ -100,16 +104,9 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
       (v) => v.acceptUntilBlock !== null && v.acceptUntilBlock >= batch.params.expirationBlock,
     );
     if (candidates.length === 0) return current.key;
+    const input = recipientRandInput(batch);
     for (const version of [current, ...candidates]) {
-      const rand = computeRecipientRand(version.key, {
-        seed: batch.params.seed,
-        sender: batch.sender,
-        faceValue: batch.params.faceValue,
-        winProb: batch.params.winProb,
-        expirationBlock: batch.params.expirationBlock,
-        pricePerPixel: batch.pricePerPixel,
-        ...batch.expirationParams,
-      });
+      const rand = computeRecipientRand(version.key, input);
       if (equalBytes(recipientRandHash(rand), batch.params.recipientRandHash)) return version.key;
     }
     return current.key;
@@ -144,22 +141,7 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
       currentHead(this.chain).l1Block +
       this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS +
       ROTATION_GRACE_BLOCKS;
-    const rotated = await this.ds.transaction(async (manager) => {
-      const rows = await manager.query<{ id: string }[]>(
-        `SELECT id FROM recipient_secret
-          WHERE recipient = $1 AND retired_at IS NULL
-            AND ($2::float8 IS NULL OR created_at <= now() - make_interval(secs => $2::float8 / 1000))
-          FOR UPDATE`,
-        [this.recipient, olderThanMs ?? null],
-      );
-      if (rows.length === 0) return false;
-      await manager.query(
-        `UPDATE recipient_secret SET retired_at = now(), accept_until_block = $2 WHERE id = $1`,
-        [rows[0].id, acceptUntil.toString()],
-      );
-      await manager.query(this.insertSql(), this.insertParams());
-      return true;
-    });
+    const rotated = await this.secrets.rotate(this.recipient, acceptUntil, () => this.seal(), olderThanMs);
     if (rotated) {
       this.logger.log({
         msg: 'recipient secret rotated',
@@ -171,35 +153,19 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
     return rotated;
   }
 
-  /** Stores a first secret unless another replica just did (the partial unique index decides). */
+  /** Stores a first secret unless another replica just did. */
   private async insertCurrent(): Promise<void> {
-    await this.ds.query(
-      `${this.insertSql()} ON CONFLICT (recipient) WHERE retired_at IS NULL DO NOTHING`,
-      this.insertParams(),
-    );
+    await this.secrets.insertFirst(this.recipient, this.seal());
   }
 
-  private insertSql(): string {
-    return `INSERT INTO recipient_secret (recipient, iv, ciphertext, auth_tag) VALUES ($1, $2, $3, $4)`;
-  }
-
-  private insertParams(): unknown[] {
-    const sealed = this.cipher!.seal(randomBytes(32), this.recipient);
-    return [
-      this.recipient,
-      Buffer.from(sealed.iv),
-      Buffer.from(sealed.ciphertext),
-      Buffer.from(sealed.authTag),
-    ];
+  /** A fresh random secret, sealed under the configured key. */
+  private seal(): SealedSecret {
+    return this.cipher!.seal(randomBytes(32), this.recipient);
   }
 
   private async load(): Promise<void> {
     this.lastLoad = Date.now();
-    const rows = await this.ds.getRepository(RecipientSecretEntity).find({
-      where: { recipient: this.recipient },
-      order: { id: 'DESC' },
-      take: MAX_RETIRED + 1,
-    });
+    const rows = await this.secrets.recent(this.recipient, MAX_RETIRED + 1);
     const versions = rows.map((row): SecretVersion => ({
       id: row.id.toString(),
       key: this.cipher!.open(row, this.recipient),

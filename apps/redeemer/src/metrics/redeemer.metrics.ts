@@ -1,10 +1,8 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ChainTxRecord } from '#app/chain';
 import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
-import { QueueName, type RedeemTicketJob } from '#app/queue';
+import { RedemptionQueue } from '#app/queue';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 const SCRAPE_TIMEOUT_MS = 1_000;
@@ -31,10 +29,7 @@ export class RedeemerMetrics {
   readonly batchSize: Histogram;
   readonly reconciled: Counter;
 
-  constructor(
-    metrics: MetricsRegistry,
-    @InjectQueue(QueueName.TICKET_REDEMPTION) queue: Queue<RedeemTicketJob>,
-  ) {
+  constructor(metrics: MetricsRegistry, queue: RedemptionQueue) {
     this.shared = ticketMetrics(metrics);
     const registers = [metrics.registry];
     new Gauge({
@@ -43,9 +38,7 @@ export class RedeemerMetrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const counts = await withTimeout(queue.getJobCounts(...QUEUE_STATES), SCRAPE_TIMEOUT_MS).catch(
-          () => null,
-        );
+        const counts = await withTimeout(queue.counts(QUEUE_STATES), SCRAPE_TIMEOUT_MS).catch(() => null);
         if (!counts) return;
         for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
       },

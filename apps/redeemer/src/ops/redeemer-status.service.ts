@@ -1,9 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { ChainClient, TxManager } from '#app/chain';
-import { QueueName, type RedeemTicketJob } from '#app/queue';
-import { RedemptionRepository } from '../persistence/redemption.repository.js';
+import { RedemptionStats } from '#app/database';
+import { RedemptionQueue } from '#app/queue';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
 import { RedeemerLifecycle } from '../redeemer.lifecycle.js';
@@ -16,8 +14,8 @@ export class RedeemerStatusService {
     private readonly lifecycle: RedeemerLifecycle,
     private readonly txs: TxManager,
     private readonly chain: ChainClient,
-    private readonly redemptions: RedemptionRepository,
-    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly jobs: Queue<RedeemTicketJob>,
+    private readonly stats: RedemptionStats,
+    private readonly queue: RedemptionQueue,
   ) {}
 
   requireActive(): void {
@@ -31,8 +29,8 @@ export class RedeemerStatusService {
       Promise.resolve()
         .then(() => this.chain.provider.getBalance(this.txs.address))
         .catch(() => null),
-      this.redemptions.countByStatus(this.config.servedRecipients(this.txs.address)),
-      this.jobs.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+      this.stats.countByStatus(this.config.servedRecipients(this.txs.address)),
+      this.queue.counts(['waiting', 'active', 'delayed', 'failed', 'completed']),
     ]);
     return {
       state: this.lifecycle.state,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TxManager, classifyChainError, type RedemptionCalls } from '#app/chain';
-import { WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
+import { WinningTicketRepository, type WinningTicketEntity } from '#app/database';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
@@ -178,11 +178,7 @@ export class RedemptionBatcher {
 
     const claimed: Candidate[] = [];
     for (const c of candidates) {
-      const ok = await this.tickets.transition(
-        c.entry.row.ticketHash,
-        [WinningTicketStatus.QUEUED],
-        WinningTicketStatus.SUBMITTING,
-      );
+      const ok = await this.tickets.claim(c.entry.row.ticketHash);
       if (ok) claimed.push(c);
       else c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
     }
@@ -238,15 +234,7 @@ export class RedemptionBatcher {
         {
           beforeBroadcast: async (record) => {
             for (const hash of hashes) {
-              await this.tickets.transition(
-                hash,
-                [WinningTicketStatus.SUBMITTING],
-                WinningTicketStatus.SUBMITTED,
-                {
-                  txHash: record.hashes[0],
-                  statusReason: null,
-                },
-              );
+              await this.tickets.markSubmitted(hash, record.hashes[0]);
             }
           },
         },
@@ -256,12 +244,7 @@ export class RedemptionBatcher {
       // Nothing was stored, so nothing can be mined: the tickets go back in line.
       const error = classifyChainError(err);
       for (const c of claimed) {
-        await this.tickets.transition(
-          c.entry.row.ticketHash,
-          [WinningTicketStatus.SUBMITTING],
-          WinningTicketStatus.QUEUED,
-          { statusReason: RedemptionCode.CHAIN_ERROR },
-        );
+        await this.tickets.unclaim(c.entry.row.ticketHash, RedemptionCode.CHAIN_ERROR);
         c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
       }
       return;

@@ -1,16 +1,15 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { TxManager, TxStore, classifyChainError } from '#app/chain';
 import {
   FINAL_STATUSES,
+  IN_TX_STATUSES,
+  RedemptionRepository,
   WinningTicketRepository,
   WinningTicketStatus,
   type WinningTicketEntity,
 } from '#app/database';
-import { QueueName, RedemptionQueue, type RedeemTicketJob } from '#app/queue';
+import { RedemptionQueue, type JobAction } from '#app/queue';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
-import { RedemptionRepository } from '../persistence/redemption.repository.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
 import { InFlight } from './in-flight.js';
@@ -33,7 +32,6 @@ export interface RedeemNowResult {
   job: 'promoted' | 'enqueued' | 'unchanged';
 }
 
-const IN_TX = [WinningTicketStatus.SUBMITTING, WinningTicketStatus.SUBMITTED];
 const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 
 /**
@@ -69,7 +67,6 @@ export class RedemptionService {
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
     private readonly queue: RedemptionQueue,
-    @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly jobs: Queue<RedeemTicketJob>,
   ) {
     const served = config.servedRecipients(txs.address);
     this.recipients = served ? new Set(served) : undefined;
@@ -92,7 +89,7 @@ export class RedemptionService {
     }
     try {
       if (row.status === WinningTicketStatus.RECEIVED) {
-        await this.tickets.transition(ticketHash, [WinningTicketStatus.RECEIVED], WinningTicketStatus.QUEUED);
+        await this.tickets.queue(ticketHash);
         row = (await this.tickets.findByHash(ticketHash))!;
       }
       switch (row.status) {
@@ -142,7 +139,12 @@ export class RedemptionService {
       );
     }
     if (options.ignoreGasLimits) this.ignoreGasLimits.add(hash);
-    const action = await this.makeJobDue(hash, row.sender);
+    const action = jobAction(
+      await this.queue.ensureDue(
+        { ticketHash: hash, sender: row.sender },
+        { promote: true, status: row.status },
+      ),
+    );
     this.logger.log({
       msg: 'redeem now',
       ticketHash: hash,
@@ -153,32 +155,6 @@ export class RedemptionService {
   }
 
   /**
-   * Moves the ticket's job forward: promoted out of a delay, re-created when missing or finished,
-   * left alone when waiting or running. A job can change state between reading and acting (a
-   * worker takes it, its delay ends), so a failed move is looked at again.
-   */
-  private async makeJobDue(ticketHash: string, sender: string): Promise<RedeemNowResult['job']> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const job = await this.jobs.getJob(ticketHash);
-        const state = job ? await job.getState() : undefined;
-        if (!job || state === 'completed' || state === 'failed' || state === 'unknown') {
-          await job?.remove();
-          await this.queue.enqueue({ ticketHash, sender });
-          return 'enqueued';
-        }
-        if (state === 'delayed') {
-          await job.promote();
-          return 'promoted';
-        }
-        return 'unchanged';
-      } catch (err) {
-        if (attempt >= 2) throw err;
-      }
-    }
-  }
-
-  /**
    * After a restart, before any job runs: follow every stored pending tx again (holding its
    * senders), settle txs that became final while we were down, and put tickets claimed by a tx
    * that was never stored back in line.
@@ -186,26 +162,21 @@ export class RedemptionService {
   async recoverAtBoot(): Promise<void> {
     const settles: string[] = [];
     for (const tx of this.txs.pending()) {
-      const rows = await this.redemptions.ticketsByHash(tx.refs);
+      const rows = await this.tickets.findByHashes(tx.refs);
       void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
       settles.push(tx.id);
     }
     let orphans = 0;
-    for (const t of await this.redemptions.openTickets(this.servedRecipients, 100_000)) {
-      if (!IN_TX.includes(t.status)) continue;
+    for (const t of await this.tickets.openTickets(this.servedRecipients, 100_000, IN_TX_STATUSES)) {
       const tx = await this.store.latestByRef(t.ticketHash);
       if (tx && !this.settlement.ours(tx)) continue;
       if (tx) {
         if (!settles.includes(tx.id)) {
-          const rows = await this.redemptions.ticketsByHash(tx.refs);
+          const rows = await this.tickets.findByHashes(tx.refs);
           void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
           settles.push(tx.id);
         }
-      } else if (
-        await this.tickets.transition(t.ticketHash, IN_TX, WinningTicketStatus.QUEUED, {
-          statusReason: RedemptionCode.ORPHANED,
-        })
-      ) {
+      } else if (await this.tickets.requeue(t.ticketHash, RedemptionCode.ORPHANED)) {
         orphans++;
       }
     }
@@ -249,9 +220,7 @@ export class RedemptionService {
     const tx = await this.store.latestByRef(row.ticketHash);
     if (!tx) {
       // Claimed, but its tx was never stored (crash in between): nothing can be on chain.
-      await this.tickets.transition(row.ticketHash, IN_TX, WinningTicketStatus.QUEUED, {
-        statusReason: RedemptionCode.ORPHANED,
-      });
+      await this.tickets.requeue(row.ticketHash, RedemptionCode.ORPHANED);
       return { kind: 'later', code: RedemptionCode.ORPHANED, delayMs: 0 };
     }
     if (!this.settlement.ours(tx)) return this.later(RedemptionCode.AWAITING_CONFIRMATION);
@@ -282,9 +251,7 @@ export class RedemptionService {
     const hash = row.ticketHash;
     switch (verdict.kind) {
       case 'final': {
-        const moved = await this.tickets.transition(hash, [WinningTicketStatus.QUEUED], verdict.status, {
-          statusReason: verdict.code,
-        });
+        const moved = await this.tickets.finalize(hash, verdict.status, verdict.code);
         if (!moved) return this.later(RedemptionCode.IN_PROGRESS, 0);
         await this.redemptions.recordCode(hash, verdict.code);
         this.metrics.outcomes.inc({ status: verdict.status, code: verdict.code });
@@ -313,9 +280,7 @@ export class RedemptionService {
   /** Records why a queued ticket is not moving (visible to operators), only when the reason changes. */
   private async annotate(row: WinningTicketEntity, code: RedemptionCode): Promise<void> {
     if (row.status !== WinningTicketStatus.QUEUED || row.statusReason === code) return;
-    await this.tickets.transition(row.ticketHash, [WinningTicketStatus.QUEUED], WinningTicketStatus.QUEUED, {
-      statusReason: code,
-    });
+    await this.tickets.note(row.ticketHash, code);
   }
 
   private later(code: RedemptionCode, delayMs = this.config.values.REDEEMER_POLL_MS): JobResult {
@@ -331,5 +296,20 @@ export class RedemptionService {
     const { REDEEMER_RETRY_BASE_MS: base, REDEEMER_RETRY_MAX_MS: max } = this.config.values;
     const exp = Math.min(Math.max(attempts - 1, 0), 30);
     return Math.min(base * 2 ** exp, max);
+  }
+}
+
+/** How redeem-now reports what was done to the job. */
+function jobAction(action: JobAction): RedeemNowResult['job'] {
+  switch (action) {
+    case 'enqueued':
+    case 're-enqueued':
+      return 'enqueued';
+    case 'promoted':
+      return 'promoted';
+    case 'delayed':
+    case 'already-due':
+    case 'in-flight':
+      return 'unchanged';
   }
 }

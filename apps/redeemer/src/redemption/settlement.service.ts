@@ -2,18 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { TransactionReceipt } from 'ethers';
 import { ChainTxStatus, TxManager, TxStore, type ChainTxRecord, type RedeemedTicket } from '#app/chain';
 import {
-  FINAL_STATUSES,
+  IN_TX_STATUSES,
+  RedemptionRepository,
   WinningTicketRepository,
   WinningTicketStatus,
   type WinningTicketEntity,
 } from '#app/database';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
-import { RedemptionRepository } from '../persistence/redemption.repository.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionCode } from './redemption-code.js';
-
-const IN_TX = [WinningTicketStatus.SUBMITTING, WinningTicketStatus.SUBMITTED];
 
 /** Senders and tickets of a tx, when the caller already has them (so the hold is taken at once). */
 export interface TxParties {
@@ -78,7 +76,7 @@ export class SettlementService {
       });
       return;
     }
-    const rows = await this.redemptions.ticketsByHash(record.refs);
+    const rows = await this.tickets.findByHashes(record.refs);
     if (!held) {
       this.inFlight.hold(
         owner(txId),
@@ -115,14 +113,15 @@ export class SettlementService {
     for (const row of rows) {
       const hash = row.ticketHash;
       const current = await this.tickets.findByHash(hash);
-      if (!current || FINAL_STATUSES.includes(current.status) || !IN_TX.includes(current.status)) continue;
+      if (!current || !IN_TX_STATUSES.includes(current.status)) continue;
       const newest = await this.store.latestByRef(hash);
       if (newest && newest.id !== record.id) continue;
 
       const hit = redeemed.get(hash.toLowerCase());
       if (hit) {
         const underpaid = hit.amountPaid < current.faceValue;
-        const moved = await this.tickets.transition(hash, IN_TX, WinningTicketStatus.REDEEMED, {
+        const moved = await this.tickets.settle(hash, {
+          status: WinningTicketStatus.REDEEMED,
           txHash: record.minedHash,
           statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
         });
@@ -147,7 +146,8 @@ export class SettlementService {
       }
 
       if (await calls.isUsed(hash)) {
-        const moved = await this.tickets.transition(hash, IN_TX, WinningTicketStatus.FAILED, {
+        const moved = await this.tickets.settle(hash, {
+          status: WinningTicketStatus.FAILED,
           statusReason: RedemptionCode.TICKET_USED,
         });
         if (moved) {
@@ -157,9 +157,7 @@ export class SettlementService {
         }
         continue;
       }
-      const moved = await this.tickets.transition(hash, IN_TX, WinningTicketStatus.QUEUED, {
-        statusReason: missed,
-      });
+      const moved = await this.tickets.requeue(hash, missed);
       if (moved) {
         await this.redemptions.recordRetry(hash, missed, record.errorCode);
         this.metrics.retries.inc({ code: missed });

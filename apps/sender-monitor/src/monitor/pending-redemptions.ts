@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { FINAL_STATUSES } from '#app/database';
+import { PendingFaceValue } from '#app/database';
 
 export interface PendingAmounts {
   /** Over every recipient. */
@@ -15,19 +13,15 @@ const NONE: PendingAmounts = { total: 0n, byRecipient: new Map() };
 const BATCH = 1_000;
 
 /**
- * Face value pending redemption per sender: the sum over its `winning_ticket` rows that are not
- * final (received, queued, submitting, submitted).
- *
- * Postgres is the ledger, not a counter kept beside it: every writer (the Recipient's intake,
- * QueueTicket, every Redeemer worker) already moves those rows, so the sum is shared by all of
- * them, survives restarts and cannot drift. This class only caches the last sums of the senders
- * being watched, refreshed with one grouped query per poll.
+ * Face value pending redemption per sender and recipient (the database's PendingFaceValue: Postgres
+ * is the ledger). This class only caches the last sums of the senders being watched, refreshed
+ * with one grouped query per poll.
  */
 @Injectable()
 export class PendingRedemptions {
   private readonly cache = new Map<string, PendingAmounts>();
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(private readonly pendingFaceValue: PendingFaceValue) {}
 
   peek(sender: string): PendingAmounts | undefined {
     return this.cache.get(sender);
@@ -44,15 +38,9 @@ export class PendingRedemptions {
     const changed: string[] = [];
     for (let i = 0; i < senders.length; i += BATCH) {
       const batch = senders.slice(i, i + BATCH);
-      const rows = await this.ds.query<{ sender: string; recipient: string; pending: string }[]>(
-        `SELECT sender, recipient, SUM(face_value)::text AS pending
-           FROM winning_ticket
-          WHERE sender = ANY($1::text[]) AND status <> ALL($2::text[])
-          GROUP BY sender, recipient`,
-        [batch, FINAL_STATUSES],
-      );
+      const rows = await this.pendingFaceValue.bySenderAndRecipient(batch);
       const fresh = new Map<string, Map<string, bigint>>(batch.map((s) => [s, new Map()]));
-      for (const row of rows) fresh.get(row.sender)?.set(row.recipient, BigInt(row.pending));
+      for (const row of rows) fresh.get(row.sender)?.set(row.recipient, row.pending);
       for (const [sender, byRecipient] of fresh) {
         let total = 0n;
         for (const v of byRecipient.values()) total += v;

@@ -118,7 +118,9 @@ export class RemoteSignerService {
     const webhookMaxPrice = verdict && this.webhookMaxPrice(verdict, req);
 
     this.checkRefresh(info, nowMs);
-    const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(nowMs - state.lastUpdateMs);
+    // A continuing call is never billed as a first one (that prepays again), even when replica
+    // clocks disagree by a little: at least 1 ms has passed.
+    const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
     const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels));
     const ceilings: PriceCeiling[] = [
       { source: 'configured maximum price', price: this.maxPrice },

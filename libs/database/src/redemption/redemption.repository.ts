@@ -1,58 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
-import { FINAL_STATUSES, WinningTicketEntity, WinningTicketStatus } from '#app/database';
-
-export interface OpenTicketRef {
-  ticketHash: string;
-  sender: string;
-  status: WinningTicketStatus;
-}
+import { DataSource } from 'typeorm';
 
 /**
- * The Redeemer's reads of `winning_ticket` (status changes go through WinningTicketRepository's
- * compare-and-set) and its own `redemption` bookkeeping.
+ * The Redeemer's `redemption` bookkeeping per ticket: retries for back-off, the last reason it could
+ * not go through, and once redeemed, the tx and the amount paid.
  */
 @Injectable()
 export class RedemptionRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
-
-  ticketsByHash(hashes: readonly string[]): Promise<WinningTicketEntity[]> {
-    if (hashes.length === 0) return Promise.resolve([]);
-    return this.ds.getRepository(WinningTicketEntity).findBy({ ticketHash: In([...hashes]) });
-  }
-
-  /** Non-final tickets, oldest first, optionally only those paying `recipients`. */
-  async openTickets(recipients: readonly string[] | undefined, limit: number): Promise<OpenTicketRef[]> {
-    const params: unknown[] = [FINAL_STATUSES, limit];
-    let filter = '';
-    if (recipients) {
-      params.push(recipients);
-      filter = 'AND recipient = ANY($3::text[])';
-    }
-    const rows = await this.ds.query<{ ticket_hash: string; sender: string; status: WinningTicketStatus }[]>(
-      `SELECT ticket_hash, sender, status FROM winning_ticket
-        WHERE status <> ALL($1::text[]) ${filter}
-        ORDER BY created_at ASC LIMIT $2`,
-      params,
-    );
-    return rows.map((r) => ({ ticketHash: r.ticket_hash, sender: r.sender, status: r.status }));
-  }
-
-  /** Ticket counts per status (for /ops/status), optionally only those paying `recipients`. */
-  async countByStatus(recipients: readonly string[] | undefined): Promise<Record<string, number>> {
-    const params: unknown[] = [];
-    let filter = '';
-    if (recipients) {
-      params.push(recipients);
-      filter = 'WHERE recipient = ANY($1::text[])';
-    }
-    const rows = await this.ds.query<{ status: string; n: number }[]>(
-      `SELECT status, count(*)::int AS n FROM winning_ticket ${filter} GROUP BY status`,
-      params,
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  }
 
   /** Counts one more retryable failure and returns how many there have been. */
   async recordRetry(ticketHash: string, code: string, error: string | null): Promise<number> {

@@ -9,7 +9,8 @@ import {
   type TxFinish,
   type TxReplacement,
 } from '#app/chain';
-import { ChainTxEntity, SignerNonceEntity } from '#app/database';
+import { ChainTxEntity } from './chain-tx.entity.js';
+import { SignerNonceEntity } from './signer-nonce.entity.js';
 
 const str = (v: bigint | null | undefined): string | null =>
   v === null || v === undefined ? null : v.toString();

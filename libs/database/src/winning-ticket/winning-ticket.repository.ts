@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
+import { WinningTicketEntity, WinningTicketStatus } from './winning-ticket.entity.js';
+import { MOVES, OPEN_STATUSES, type Move } from './winning-ticket.transitions.js';
+
+export type NewWinningTicket = Omit<
+  WinningTicketEntity,
+  'status' | 'statusReason' | 'txHash' | 'createdAt' | 'updatedAt'
+>;
+
+type Patch = Partial<Pick<WinningTicketEntity, 'statusReason' | 'txHash'>>;
+
+/** How a ticket's tx decided it. */
+export type Settlement =
+  | { status: WinningTicketStatus.REDEEMED; txHash: string | null; statusReason: string | null }
+  | { status: WinningTicketStatus.FAILED; statusReason: string };
+
+/** A non-final ticket as the reconciler and recovery see it. */
+export interface OpenTicketRef {
+  ticketHash: string;
+  sender: string;
+  status: WinningTicketStatus;
+}
+
+/**
+ * The only writer of `winning_ticket`. Inserts are idempotent by ticket hash; every status change
+ * is one of the named moves of MOVES (checked against TRANSITIONS) and a compare-and-set on the
+ * row, so concurrent workers and crashed retries cannot redeem or drop a ticket twice. Each move
+ * returns whether the row moved.
+ */
+@Injectable()
+export class WinningTicketRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  private repo(manager?: EntityManager): Repository<WinningTicketEntity> {
+    return (manager ?? this.ds.manager).getRepository(WinningTicketEntity);
+  }
+
+  /** Stores the ticket unless a row with its hash exists. Returns whether this call inserted it. */
+  async insertIfAbsent(ticket: NewWinningTicket, manager?: EntityManager): Promise<boolean> {
+    const result = await this.repo(manager)
+      .createQueryBuilder()
+      .insert()
+      .values({ ...ticket, status: WinningTicketStatus.RECEIVED })
+      .orIgnore()
+      .execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
+  findByHash(ticketHash: string): Promise<WinningTicketEntity | null> {
+    return this.repo().findOneBy({ ticketHash });
+  }
+
+  findByHashes(hashes: readonly string[]): Promise<WinningTicketEntity[]> {
+    if (hashes.length === 0) return Promise.resolve([]);
+    return this.repo().findBy({ ticketHash: In([...hashes]) });
+  }
+
+  /**
+   * Non-final tickets (or only those in `statuses`), oldest first, optionally only those paying
+   * `recipients`: what the reconciler and the Redeemer's recovery re-drive.
+   */
+  async openTickets(
+    recipients: readonly string[] | undefined,
+    limit: number,
+    statuses: readonly WinningTicketStatus[] = OPEN_STATUSES,
+  ): Promise<OpenTicketRef[]> {
+    const rows = await this.repo().find({
+      select: { ticketHash: true, sender: true, status: true },
+      where: {
+        status: In(statuses.filter((s) => OPEN_STATUSES.includes(s))),
+        ...(recipients ? { recipient: In([...recipients]) } : {}),
+      },
+      order: { createdAt: 'ASC' },
+      take: limit,
+    });
+    return rows.map((r) => ({ ticketHash: r.ticketHash, sender: r.sender, status: r.status }));
+  }
+
+  /** received → queued: its redemption job exists. */
+  queue(ticketHash: string): Promise<boolean> {
+    return this.move(MOVES.queue, ticketHash, WinningTicketStatus.QUEUED);
+  }
+
+  /** Records why a queued ticket waits or was retried (visible to operators); the status stays. */
+  note(ticketHash: string, statusReason: string): Promise<boolean> {
+    return this.move(MOVES.note, ticketHash, WinningTicketStatus.QUEUED, { statusReason });
+  }
+
+  /** queued → submitting: taken for a tx about to be built. */
+  claim(ticketHash: string): Promise<boolean> {
+    return this.move(MOVES.claim, ticketHash, WinningTicketStatus.SUBMITTING);
+  }
+
+  /** submitting → submitted: its tx (first hash `txHash`) is stored and about to be broadcast. */
+  markSubmitted(ticketHash: string, txHash: string): Promise<boolean> {
+    return this.move(MOVES.markSubmitted, ticketHash, WinningTicketStatus.SUBMITTED, {
+      txHash,
+      statusReason: null,
+    });
+  }
+
+  /** submitting → queued: sending failed before its tx was stored. */
+  unclaim(ticketHash: string, statusReason: string): Promise<boolean> {
+    return this.move(MOVES.unclaim, ticketHash, WinningTicketStatus.QUEUED, { statusReason });
+  }
+
+  /** submitting|submitted → queued: its tx was never stored (crash) or did not redeem it. */
+  requeue(ticketHash: string, statusReason: string): Promise<boolean> {
+    return this.move(MOVES.requeue, ticketHash, WinningTicketStatus.QUEUED, { statusReason });
+  }
+
+  /** submitting|submitted → redeemed | failed: what its tx decided. */
+  settle(ticketHash: string, outcome: Settlement): Promise<boolean> {
+    const { status, ...patch } = outcome;
+    return this.move(MOVES.settle, ticketHash, status, patch);
+  }
+
+  /** queued → failed | expired: a check's final verdict. */
+  finalize(
+    ticketHash: string,
+    status: WinningTicketStatus.FAILED | WinningTicketStatus.EXPIRED,
+    statusReason: string,
+  ): Promise<boolean> {
+    return this.move(MOVES.finalize, ticketHash, status, { statusReason });
+  }
+
+  /** The single compare-and-set every status change goes through. */
+  private async move<To extends WinningTicketStatus>(
+    move: Move<To>,
+    ticketHash: string,
+    to: To,
+    patch: Patch = {},
+  ): Promise<boolean> {
+    if (!move.to.includes(to)) throw new Error(`move ${move.name} cannot end in ${to}`);
+    const result = await this.repo()
+      .createQueryBuilder()
+      .update()
+      .set({ status: to, ...patch })
+      .where({ ticketHash, status: In([...move.from]) })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,85 @@
+import { WinningTicketStatus } from './winning-ticket.entity.js';
+
+const { RECEIVED, QUEUED, SUBMITTING, SUBMITTED, REDEEMED, FAILED, EXPIRED } = WinningTicketStatus;
+
+/**
+ * The winning ticket's state machine: every status a ticket may move to from each status. The
+ * one definition of it; every named move of WinningTicketRepository is checked against it.
+ *
+ *   received → queued → submitting → submitted(txHash) → redeemed | failed(code)
+ *                 │ ↑________|____________|  (tx not stored, reverted, dropped, batch item failed)
+ *                 └→ failed | expired  (a check's final verdict)
+ *
+ * `queued → queued` keeps the status and records why the ticket waits (`status_reason`).
+ */
+export const TRANSITIONS: Readonly<Record<WinningTicketStatus, readonly WinningTicketStatus[]>> = {
+  [RECEIVED]: [QUEUED],
+  [QUEUED]: [QUEUED, SUBMITTING, FAILED, EXPIRED],
+  [SUBMITTING]: [SUBMITTED, QUEUED, REDEEMED, FAILED],
+  [SUBMITTED]: [QUEUED, REDEEMED, FAILED],
+  [REDEEMED]: [],
+  [FAILED]: [],
+  [EXPIRED]: [],
+};
+
+/** Statuses a ticket never leaves. */
+export const FINAL_STATUSES: readonly WinningTicketStatus[] = Object.values(WinningTicketStatus).filter(
+  (s) => TRANSITIONS[s].length === 0,
+);
+
+/** Not final: the ticket's face value is still owed (pending). */
+export const OPEN_STATUSES: readonly WinningTicketStatus[] = Object.values(WinningTicketStatus).filter(
+  (s) => TRANSITIONS[s].length > 0,
+);
+
+/** Claimed by a redemption tx (stored or about to be): only its settlement moves the ticket on. */
+export const IN_TX_STATUSES: readonly WinningTicketStatus[] = [SUBMITTING, SUBMITTED];
+
+export function isFinal(status: WinningTicketStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function canMove(from: WinningTicketStatus, to: WinningTicketStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** A named move: from any of `from` to any of `to`, each pair allowed by TRANSITIONS. */
+export interface Move<To extends WinningTicketStatus = WinningTicketStatus> {
+  readonly name: string;
+  readonly from: readonly WinningTicketStatus[];
+  readonly to: readonly To[];
+}
+
+/** Defines a move; throws at load time if any of its pairs is not in TRANSITIONS. */
+export function defineMove<To extends WinningTicketStatus>(
+  name: string,
+  from: readonly WinningTicketStatus[],
+  to: readonly To[],
+): Move<To> {
+  for (const f of from) {
+    for (const t of to) {
+      if (!canMove(f, t)) throw new Error(`move ${name}: ${f} → ${t} is not in TRANSITIONS`);
+    }
+  }
+  return { name, from, to };
+}
+
+/** Every status change the system makes, by name. */
+export const MOVES = {
+  /** The redemption job exists: received → queued (intake, reconciler, redeem-now). */
+  queue: defineMove('queue', [RECEIVED], [QUEUED]),
+  /** Why a queued ticket waits or was retried, without changing its status. */
+  note: defineMove('note', [QUEUED], [QUEUED]),
+  /** Taken for a tx about to be built: queued → submitting. */
+  claim: defineMove('claim', [QUEUED], [SUBMITTING]),
+  /** Its tx is stored and about to be broadcast. */
+  markSubmitted: defineMove('markSubmitted', [SUBMITTING], [SUBMITTED]),
+  /** Back in line after sending failed before its tx was stored: nothing can be on chain. */
+  unclaim: defineMove('unclaim', [SUBMITTING], [QUEUED]),
+  /** Back in line: its tx was never stored (crash), or did not redeem it. */
+  requeue: defineMove('requeue', IN_TX_STATUSES, [QUEUED]),
+  /** Decided by its tx: redeemed, or failed because someone else used it. */
+  settle: defineMove('settle', IN_TX_STATUSES, [REDEEMED, FAILED]),
+  /** A check's final verdict on a queued ticket. */
+  finalize: defineMove('finalize', [QUEUED], [FAILED, EXPIRED]),
+} as const;

@@ -1,0 +1,98 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { OPEN_STATUSES, WinningTicketRepository, type WinningTicketStatus } from '#app/database';
+import { RedemptionQueue } from './redemption-queue.js';
+
+/** Which tickets a reconciler looks after, and how often. */
+export interface ReconcileScope {
+  /** Only tickets paying these recipients (read each pass); undefined = all. */
+  recipients?: () => readonly string[] | undefined;
+  /** Only tickets in these statuses; default: every non-final one. */
+  statuses?: readonly WinningTicketStatus[];
+  /** Tickets looked at per pass, oldest first; a larger backlog is worked off over the next passes. */
+  limit: number;
+  /** Tickets a worker of this process holds right now: their jobs are not touched. */
+  skip?: (ticketHash: string) => boolean;
+  /** Called after a pass that re-created jobs, with how many. */
+  onRebuilt?: (count: number) => void;
+  intervalMs: number;
+}
+
+/**
+ * Postgres is the queue's source of truth: every pass, each ticket of the scope without a live job
+ * (Redis flushed or lost, an enqueue that failed after the insert, a job that ended while the
+ * ticket did not) gets its job back, and `received` tickets move to `queued`. The one
+ * implementation; the Redeemer runs it over every open ticket it serves, and the intake over the
+ * tickets no worker has taken yet, so a Recipient alone still never leaves a stored winner
+ * without a job. Job ids are ticket hashes, so replicas reconciling at once add one job.
+ */
+@Injectable()
+export class RedemptionReconciler implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedemptionReconciler.name);
+  private scope?: ReconcileScope;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  /** Set by stop(): no new pass, and a running one ends early. */
+  private halted = true;
+
+  constructor(
+    private readonly tickets: WinningTicketRepository,
+    private readonly queue: RedemptionQueue,
+  ) {}
+
+  /** Runs a pass now and then every `scope.intervalMs` until stop(). */
+  start(scope: ReconcileScope): void {
+    if (!this.halted) return;
+    this.scope = scope;
+    this.halted = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.halted = true;
+    clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** One pass over the started scope; returns how many jobs it re-created. Concurrent calls share one pass. */
+  reconcile(): Promise<number> {
+    const scope = this.scope;
+    if (!scope) return Promise.resolve(0);
+    this.running ??= this.pass(scope).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(scope: ReconcileScope): Promise<number> {
+    const statuses = scope.statuses ?? OPEN_STATUSES;
+    let rebuilt = 0;
+    for (const t of await this.tickets.openTickets(scope.recipients?.(), scope.limit, statuses)) {
+      if (this.halted) break;
+      if (scope.skip?.(t.ticketHash)) continue;
+      const action = await this.queue.ensureDue(
+        { ticketHash: t.ticketHash, sender: t.sender },
+        { promote: false, status: t.status },
+      );
+      if (action === 'enqueued' || action === 're-enqueued') {
+        rebuilt++;
+        this.logger.warn({ msg: 'redemption job was missing, enqueued again', ticketHash: t.ticketHash });
+      }
+    }
+    if (rebuilt > 0) scope.onRebuilt?.(rebuilt);
+    return rebuilt;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.halted) return;
+    this.timer = setTimeout(() => {
+      this.reconcile()
+        .catch((err: unknown) =>
+          this.logger.warn({ msg: 'reconcile pass failed', error: (err as Error).message }),
+        )
+        .finally(() => this.schedule(this.scope!.intervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import {
+  MOVES,
+  RedemptionStats,
+  PendingFaceValue,
+  WinningTicketRepository,
+  WinningTicketStatus,
+  createDataSource,
+  type NewWinningTicket,
+} from '#app/database';
+
+const S = WinningTicketStatus;
+const hex = (bytes: number) => `0x${randomBytes(bytes).toString('hex')}`;
+
+function newTicket(overrides: Partial<NewWinningTicket> = {}): NewWinningTicket {
+  return {
+    ticketHash: hex(32),
+    recipient: hex(20),
+    sender: hex(20),
+    faceValue: 1_000n,
+    winProb: 1n << 255n,
+    senderNonce: 1n,
+    recipientRandHash: hex(32),
+    creationRound: 10n,
+    creationRoundBlockHash: hex(32),
+    paramsExpirationBlock: 100n,
+    sig: hex(65),
+    recipientRand: 7n,
+    ...overrides,
+  };
+}
+
+/** Every named move of the repository against real Postgres: compare-and-set, from the table's statuses only. */
+describe('WinningTicketRepository moves', () => {
+  let ds: DataSource;
+  let repo: WinningTicketRepository;
+
+  beforeAll(async () => {
+    ds = await createDataSource(inject('databaseUrl')).initialize();
+    repo = new WinningTicketRepository(ds);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  async function stored(status: WinningTicketStatus, overrides: Partial<NewWinningTicket> = {}) {
+    const t = newTicket(overrides);
+    expect(await repo.insertIfAbsent(t)).toBe(true);
+    const path: Record<WinningTicketStatus, (() => Promise<boolean>)[]> = {
+      [S.RECEIVED]: [],
+      [S.QUEUED]: [() => repo.queue(t.ticketHash)],
+      [S.SUBMITTING]: [() => repo.queue(t.ticketHash), () => repo.claim(t.ticketHash)],
+      [S.SUBMITTED]: [
+        () => repo.queue(t.ticketHash),
+        () => repo.claim(t.ticketHash),
+        () => repo.markSubmitted(t.ticketHash, hex(32)),
+      ],
+      [S.REDEEMED]: [],
+      [S.FAILED]: [],
+      [S.EXPIRED]: [],
+    };
+    for (const step of path[status]) expect(await step()).toBe(true);
+    return t.ticketHash;
+  }
+
+  const statusOf = async (hash: string) => (await repo.findByHash(hash))?.status;
+
+  it('inserts a ticket once, as received', async () => {
+    const t = newTicket();
+    expect(await repo.insertIfAbsent(t)).toBe(true);
+    expect(await repo.insertIfAbsent(t)).toBe(false);
+    expect(await statusOf(t.ticketHash)).toBe(S.RECEIVED);
+  });
+
+  it('walks received → queued → submitting → submitted → redeemed', async () => {
+    const hash = await stored(S.RECEIVED);
+    expect(await repo.queue(hash)).toBe(true);
+    expect(await repo.claim(hash)).toBe(true);
+    const txHash = hex(32);
+    expect(await repo.markSubmitted(hash, txHash)).toBe(true);
+    const mined = hex(32);
+    expect(await repo.settle(hash, { status: S.REDEEMED, txHash: mined, statusReason: null })).toBe(true);
+    const row = await repo.findByHash(hash);
+    expect(row).toMatchObject({ status: S.REDEEMED, txHash: mined, statusReason: null });
+  });
+
+  it('moves only from the statuses of the move (compare-and-set), and never out of a final status', async () => {
+    const received = await stored(S.RECEIVED);
+    expect(await repo.claim(received)).toBe(false);
+    expect(await repo.note(received, 'X')).toBe(false);
+    expect(await repo.finalize(received, S.FAILED, 'X')).toBe(false);
+    expect(await repo.settle(received, { status: S.FAILED, statusReason: 'X' })).toBe(false);
+    expect(await statusOf(received)).toBe(S.RECEIVED);
+
+    const queued = await stored(S.QUEUED);
+    expect(await repo.queue(queued)).toBe(false);
+    expect(await repo.markSubmitted(queued, hex(32))).toBe(false);
+    expect(await repo.requeue(queued, 'X')).toBe(false);
+    expect(await repo.claim(queued)).toBe(true);
+    // A second claimer loses: a ticket is in at most one tx.
+    expect(await repo.claim(queued)).toBe(false);
+
+    const final = await stored(S.QUEUED);
+    expect(await repo.finalize(final, S.EXPIRED, 'TICKET_EXPIRED')).toBe(true);
+    for (const move of [
+      () => repo.queue(final),
+      () => repo.note(final, 'X'),
+      () => repo.claim(final),
+      () => repo.requeue(final, 'X'),
+      () => repo.settle(final, { status: S.FAILED, statusReason: 'X' }),
+      () => repo.finalize(final, S.FAILED, 'X'),
+    ]) {
+      expect(await move()).toBe(false);
+    }
+    expect(await repo.findByHash(final)).toMatchObject({ status: S.EXPIRED, statusReason: 'TICKET_EXPIRED' });
+  });
+
+  it('unclaims only a submitting ticket; requeues submitting and submitted ones', async () => {
+    const submitting = await stored(S.SUBMITTING);
+    expect(await repo.unclaim(submitting, 'CHAIN_ERROR')).toBe(true);
+    expect(await repo.findByHash(submitting)).toMatchObject({
+      status: S.QUEUED,
+      statusReason: 'CHAIN_ERROR',
+    });
+
+    const submitted = await stored(S.SUBMITTED);
+    expect(await repo.unclaim(submitted, 'CHAIN_ERROR')).toBe(false);
+    expect(await repo.requeue(submitted, 'TX_DROPPED')).toBe(true);
+    expect(await repo.findByHash(submitted)).toMatchObject({ status: S.QUEUED, statusReason: 'TX_DROPPED' });
+  });
+
+  it('settles a ticket in a tx as failed, notes a queued one without moving it', async () => {
+    const inTx = await stored(S.SUBMITTED);
+    expect(await repo.settle(inTx, { status: S.FAILED, statusReason: 'TICKET_USED' })).toBe(true);
+    expect(await statusOf(inTx)).toBe(S.FAILED);
+
+    const queued = await stored(S.QUEUED);
+    expect(await repo.note(queued, 'GAS_PRICE_TOO_HIGH')).toBe(true);
+    expect(await repo.findByHash(queued)).toMatchObject({
+      status: S.QUEUED,
+      statusReason: 'GAS_PRICE_TOO_HIGH',
+    });
+  });
+
+  it('refuses a target its move does not have', async () => {
+    const queued = await stored(S.QUEUED);
+    await expect(repo.finalize(queued, S.REDEEMED as unknown as typeof S.FAILED, 'X')).rejects.toThrow(
+      /finalize cannot end in redeemed/,
+    );
+    expect(MOVES.finalize.to).not.toContain(S.REDEEMED);
+    expect(await statusOf(queued)).toBe(S.QUEUED);
+  });
+
+  it('lists open tickets oldest first, by recipient and status; sums what is pending', async () => {
+    const recipient = hex(20);
+    const sender = hex(20);
+    const a = await stored(S.RECEIVED, { recipient, sender, faceValue: 5n });
+    const b = await stored(S.SUBMITTED, { recipient, sender, faceValue: 7n });
+    const c = await stored(S.QUEUED, { recipient, sender, faceValue: 11n });
+    expect(await repo.finalize(c, S.FAILED, 'X')).toBe(true);
+
+    const open = await repo.openTickets([recipient], 10);
+    expect(open.map((t) => t.ticketHash)).toEqual([a, b]);
+    expect(open[1]).toEqual({ ticketHash: b, sender, status: S.SUBMITTED });
+    expect((await repo.openTickets([recipient], 10, [S.RECEIVED])).map((t) => t.ticketHash)).toEqual([a]);
+    expect(await repo.openTickets([recipient], 1)).toHaveLength(1);
+
+    const pending = new PendingFaceValue(ds);
+    expect(await pending.ofSender(sender)).toBe(12n);
+    expect(await pending.bySenderAndRecipient([sender])).toEqual([{ sender, recipient, pending: 12n }]);
+    expect(await new RedemptionStats(ds).countByStatus([recipient])).toEqual({
+      [S.RECEIVED]: 1,
+      [S.SUBMITTED]: 1,
+      [S.FAILED]: 1,
+    });
+  });
+});
