@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError } from '#app/common';
 import { decodePaymentHeader, priceInfoCodec, ticketParamsCodec } from '#app/proto';
-import { FakeWeb3Signer } from '#app/testing';
+import { FakeWeb3Signer, type FakeWeb3SignerFault } from '#app/testing';
 import {
   InMemoryNonceLedger,
   hexToBytes,
@@ -159,33 +159,32 @@ describe('Sender with a Web3Signer account', () => {
     expect(web3signer.signRequests - before).toBeGreaterThanOrEqual(received.length + 1);
   });
 
-  it('refuses a batch with a coded error when the signer answers with another key, and signs again after', async () => {
-    const sessionId = await startSession();
-    web3signer.fault = 'wrong-key';
+  /** How CreateTicketBatch fails while the signer misbehaves with `fault`. */
+  async function batchFailureUnder(fault: FakeWeb3SignerFault, sessionId: string, size: number) {
+    web3signer.fault = fault;
     try {
-      expect(await failure(sender.client.call('CreateTicketBatch', { sessionId, size: 3 }))).toMatchObject({
-        status: status.INTERNAL,
-        code: 'SIGNER_WRONG_ACCOUNT',
-      });
+      return await failure(sender.client.call('CreateTicketBatch', { sessionId, size }));
     } finally {
       web3signer.fault = 'none';
     }
+  }
+
+  it('refuses a batch with a coded error when the signer answers with another key, and signs again after', async () => {
+    const sessionId = await startSession();
+    expect(await batchFailureUnder('wrong-key', sessionId, 3)).toMatchObject({
+      status: status.INTERNAL,
+      code: 'SIGNER_WRONG_ACCOUNT',
+    });
     // The failed batch's nonces are spent (a gap the recipient accepts); the next batch goes on.
     const res = await sender.client.call<BatchResponse>('CreateTicketBatch', { sessionId, size: 2 });
     expect(res).toMatchObject({ firstNonce: 4, lastNonce: 5 });
   });
 
-  it('reports a signer that is down as UNAVAILABLE / SIGNER_UNAVAILABLE', async () => {
-    const sessionId = await startSession();
-    web3signer.fault = 'hang';
-    try {
-      expect(await failure(sender.client.call('CreateTicketBatch', { sessionId, size: 1 }))).toMatchObject({
-        status: status.UNAVAILABLE,
-        code: 'SIGNER_UNAVAILABLE',
-      });
-    } finally {
-      web3signer.fault = 'none';
-    }
+  it('reports a signer that does not answer as UNAVAILABLE / SIGNER_UNAVAILABLE', async () => {
+    expect(await batchFailureUnder('hang', await startSession(), 1)).toMatchObject({
+      status: status.UNAVAILABLE,
+      code: 'SIGNER_UNAVAILABLE',
+    });
   });
 
   it.each([
