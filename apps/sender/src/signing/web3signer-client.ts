@@ -39,29 +39,34 @@ interface JsonRpcReply {
 export class Web3SignerClient {
   /** The URL without credentials, for logs and messages. */
   readonly endpoint: string;
-  private readonly target: URL;
-  private readonly agent: HttpAgent;
-  private readonly headers: Record<string, string>;
+  // ECMAScript-private: neither util.inspect nor JSON shows the credentials these carry.
+  readonly #target: URL;
+  readonly #agent: HttpAgent;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #maxInFlight: number;
   private nextId = 1;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly options: Web3SignerOptions) {
-    this.target = new URL(options.url);
+  constructor(options: Web3SignerOptions) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#maxInFlight = options.maxInFlight;
+    this.#target = new URL(options.url);
     const clean = new URL(options.url);
     clean.username = '';
     clean.password = '';
     this.endpoint = clean.origin + clean.pathname.replace(/\/$/, '');
-    const https = this.target.protocol === 'https:';
-    this.agent = https
+    const https = this.#target.protocol === 'https:';
+    this.#agent = https
       ? new HttpsAgent({ keepAlive: true, ca: options.ca, cert: options.cert, key: options.key })
       : new HttpAgent({ keepAlive: true });
-    this.headers = { 'content-type': 'application/json', accept: 'application/json' };
-    if (options.bearerToken !== undefined) this.headers.authorization = `Bearer ${options.bearerToken}`;
-    if (this.target.username !== '') {
-      const user = decodeURIComponent(this.target.username);
-      const pass = decodeURIComponent(this.target.password);
-      this.headers.authorization ??= `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    this.#headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (options.bearerToken !== undefined) this.#headers.authorization = `Bearer ${options.bearerToken}`;
+    if (this.#target.username !== '') {
+      const user = decodeURIComponent(this.#target.username);
+      const pass = decodeURIComponent(this.#target.password);
+      this.#headers.authorization ??= `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
     }
   }
 
@@ -95,7 +100,7 @@ export class Web3SignerClient {
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    this.agent.destroy();
+    this.#agent.destroy();
   }
 
   private async call(method: string, params: unknown[]): Promise<unknown> {
@@ -121,7 +126,7 @@ export class Web3SignerClient {
   }
 
   private post(body: string): Promise<JsonRpcReply> {
-    const request = this.target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = this.#target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (err: SenderError) => {
@@ -132,11 +137,11 @@ export class Web3SignerClient {
         reject(err);
       };
       const req = request(
-        this.target,
+        this.#target,
         {
           method: 'POST',
-          agent: this.agent,
-          headers: { ...this.headers, 'content-length': Buffer.byteLength(body) },
+          agent: this.#agent,
+          headers: { ...this.#headers, 'content-length': Buffer.byteLength(body) },
         },
         (res) =>
           this.readReply(res, fail, (reply) => {
@@ -151,10 +156,10 @@ export class Web3SignerClient {
           fail(
             new SenderError(
               SenderErrorCode.SIGNER_UNAVAILABLE,
-              `${this.endpoint} did not answer within ${this.options.timeoutMs} ms`,
+              `${this.endpoint} did not answer within ${this.#timeoutMs} ms`,
             ),
           ),
-        this.options.timeoutMs,
+        this.#timeoutMs,
       );
       req.on('error', (cause: NodeJS.ErrnoException) =>
         fail(
@@ -218,7 +223,7 @@ export class Web3SignerClient {
   }
 
   private acquire(): Promise<void> {
-    if (this.inFlight < this.options.maxInFlight) {
+    if (this.inFlight < this.#maxInFlight) {
       this.inFlight++;
       return Promise.resolve();
     }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { inspect } from 'node:util';
 import { Wallet } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeWeb3Signer, freePort, type FakeWeb3SignerFault } from '#app/testing';
@@ -136,6 +137,17 @@ describe('Web3Signer signing client', () => {
     expect(c.endpoint).not.toContain('hunter2');
     const err = await failure(new Web3SignerAccountSigner(c, ADDRESS).signPersonal(HASH));
     expect(err.message).not.toContain('hunter2');
+  });
+
+  it('keeps the bearer token and URL credentials out of inspection and JSON of a signer', () => {
+    const withUser = new URL(fake.url);
+    withUser.username = 'ops';
+    withUser.password = 'hunter2-secret';
+    const s = new Web3SignerAccountSigner(client({ url: withUser.toString() }), ADDRESS);
+    for (const text of [inspect(s, { depth: 10, showHidden: true }), JSON.stringify(s)]) {
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain('hunter2');
+    }
   });
 
   it('keeps at most maxInFlight calls open at once', async () => {
