@@ -18,7 +18,7 @@ import { JsonRpcProvider, parseEther, Wallet } from 'ethers';
 import pg from 'pg';
 import { ticketBrokerAt } from '#app/chain';
 import { ANVIL_PRIVATE_KEYS, buildServices, startDevStack } from '#app/testing';
-import { RecipientClient } from '../apps/recipient/src/grpc/recipient.client.js';
+import { RecipientClient } from '#app/clients';
 import { SenderApi } from '../scripts/dev/demo-broadcaster.js';
 import { embeddedDatabaseUrl } from '../scripts/dev/embedded-postgres.js';
 import { printBenchJson } from './bench-json.js';

@@ -11,9 +11,16 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { ConsoleLogger } from '@nestjs/common';
 import { Wallet, parseEther, toQuantity } from 'ethers';
-import { deployProtocol, ticketBrokerAt } from '#app/chain';
+import { ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
-import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, scratchDatabase, startAnvil } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  flushRedisPrefix,
+  freePort,
+  scratchDatabase,
+  startAnvil,
+  deployProtocol,
+} from '#app/testing';
 import {
   InMemoryNonceLedger,
   Rational,
@@ -27,7 +34,7 @@ import {
   winProbForEV,
   type TicketBatch,
 } from '#app/ticket';
-import { RECIPIENT_GRPC } from '../apps/recipient/src/grpc/recipient.proto-paths.js';
+import { RECIPIENT_GRPC } from '#app/clients';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';

@@ -22,7 +22,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
-import { deployProtocol, roundsManagerAt, ticketBrokerAt } from '#app/chain';
+import { roundsManagerAt, ticketBrokerAt } from '#app/chain';
 import { repoRoot } from '#app/common';
 import { PROTO_DIR, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import {
@@ -36,7 +36,7 @@ import {
   winProbForEV,
   type PriceInfo,
 } from '#app/ticket';
-import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, startAnvil } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, startAnvil, deployProtocol } from '#app/testing';
 import { printBenchJson } from './bench-json.js';
 
 const RUN_MS = 3_000;
