@@ -91,6 +91,7 @@ export default tseslint.config(
       'apps/cli/src/context.ts',
       'apps/cli/src/keystore-files.ts',
       'apps/cli/src/signer.ts',
+      'apps/cli/src/commands/dev.command.ts',
       'apps/cli/src/commands/keystore.command.ts',
       'apps/cli/src/commands/recipient.command.ts',
       'apps/ops/src/auth/request-signature.ts',

@@ -11,6 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { ConsoleLogger } from '@nestjs/common';
 import { Wallet, parseEther, toQuantity } from 'ethers';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
 import { ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import {
@@ -35,10 +37,13 @@ import {
   type TicketBatch,
 } from '#app/ticket';
 import { RECIPIENT_GRPC } from '#app/clients';
+import { RecipientMetrics, type PaymentPhase } from '../apps/recipient/src/metrics/recipient.metrics.js';
+import { RECIPIENT_REDIS } from '../apps/recipient/src/recipient-redis.js';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';
 import type { LoadResult, LoadSpec } from './recipient-load.js';
+import { formatProfile, profileWhile } from './recipient-profile.js';
 import { printBenchJson, type BenchFigure } from './bench-json.js';
 
 const run = promisify(execFile);
@@ -99,7 +104,10 @@ async function main(): Promise<void> {
     });
 
     const rows: string[] = [];
+    const breakdowns: string[] = [];
     const figures: BenchFigure[] = [];
+    const io = countIo(app.get<Redis>(RECIPIENT_REDIS));
+    const phases = app.get(RecipientMetrics).paymentPhaseSeconds;
     for (const s of scenarios) {
       const spec: LoadSpec = {
         target: grpcUrl,
@@ -111,11 +119,27 @@ async function main(): Promise<void> {
       // Measured right before its scenario, best of three: other load on the machine only ever slows it down.
       let ceiling = 0;
       for (let i = 0; i < 3; i++) ceiling = Math.max(ceiling, await libraryCeiling(s.ticketsPerPayment));
+      phases.reset();
       const cpu = process.cpuUsage();
+      const ioBefore = { ...io };
       const result = await load(spec);
       const used = process.cpuUsage(cpu);
+      // Includes the params fetches of the load generator's prepare step (one per 600 tickets).
+      const perPayment = (n: number) => (n / s.payments).toFixed(2);
       // The service's CPU share over the whole call, load generator start-up and signing included.
       const serviceCpu = (used.user + used.system) / 1e6;
+      breakdowns.push(
+        (await phaseBreakdown(s, phases, result)) +
+          `\n  per payment: ${perPayment(serviceCpu * 1000)} ms of service CPU (all threads), ` +
+          `${perPayment(io.redis - ioBefore.redis)} Redis commands, ` +
+          `${perPayment(io.postgres - ioBefore.postgres)} Postgres queries`,
+      );
+      // A shorter pass under the sampling profiler, not counted in the figures: where the CPU goes.
+      const profiledPayments = Math.ceil(s.payments / 3);
+      const profile = await profileWhile(async () => {
+        await load({ ...spec, payments: profiledPayments });
+      });
+      breakdowns.push(formatProfile(profile, profiledPayments));
       if (result.accepted !== result.tickets) {
         throw new Error(`only ${result.accepted} of ${result.tickets} tickets were accepted`);
       }
@@ -146,6 +170,8 @@ async function main(): Promise<void> {
     );
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const row of rows) console.log(row);
+    console.log('\nWhere the time of a payment goes (server-side mean per payment; see PaymentPhase):');
+    for (const b of breakdowns) console.log(b);
     printBenchJson('recipient', figures);
     console.log(
       '\nlibrary ceiling: receiveTicketBatch on one thread (HMAC, hashes, signature recovery, lottery) with an ' +
@@ -175,6 +201,45 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
     { maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
+}
+
+/** Counts the commands sent on the Recipient's Redis connection and the queries of every pg client. */
+function countIo(redis: Redis): { redis: number; postgres: number } {
+  const counts = { redis: 0, postgres: 0 };
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    counts.redis++;
+    return send(...args);
+  };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- rebound below
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    counts.postgres++;
+    return query.apply(this, args);
+  } as typeof pg.Client.prototype.query;
+  return counts;
+}
+
+const PHASES: readonly PaymentPhase[] = ['rate', 'verify', 'checks', 'record', 'store', 'credit'];
+
+/** Mean wall time per payment of each step, and what the client saw on top of it (gRPC, Nest, queueing). */
+async function phaseBreakdown(
+  s: Scenario,
+  histogram: RecipientMetrics['paymentPhaseSeconds'],
+  result: LoadResult,
+): Promise<string> {
+  const { values } = await histogram.get();
+  const sumOf = (phase: string) =>
+    values.find((v) => v.metricName?.endsWith('_sum') && v.labels.phase === phase)?.value ?? 0;
+  const meanMs = (phase: string) => (sumOf(phase) / s.payments) * 1000;
+  const server = PHASES.reduce((total, p) => total + meanMs(p), 0);
+  const client = result.latenciesMs.reduce((a, b) => a + b, 0) / result.latenciesMs.length;
+  const parts = PHASES.map((p) => `${p} ${meanMs(p).toFixed(3)}`).join(', ');
+  return (
+    `- ${s.ticketsPerPayment} tickets/payment, ms: ${parts}; service total ${server.toFixed(3)}; ` +
+    `client latency ${client.toFixed(3)} (gRPC, decoding and waiting for the event loop: ` +
+    `${(client - server).toFixed(3)})`
+  );
 }
 
 /** Tickets per second receiveTicketBatch validates on this thread for batches of `size`. */

@@ -1,7 +1,18 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bool, INFRA_ENV, parseEnv, str } from '#app/common';
+import {
+  bool,
+  INFRA_ENV,
+  LOCAL_STACK_ENV_FILE,
+  oneOf,
+  parseEnv,
+  removeLocalStackEnv,
+  STACK_PID_FILE,
+  str,
+  writeLocalStackEnv,
+  type LocalStackEnv,
+} from '#app/common';
 import { runMigrations } from '#app/database';
 import { Console, stackLine } from './dev/console.js';
 import { PROGRESS_MARKER, parseProgressLine } from './dev/demo-broadcaster.js';
@@ -12,7 +23,7 @@ import { ensureDatabase, ensureRedis } from './dev/local-stores.js';
 import { ProcessGroup } from './dev/process-group.js';
 import { DemoProgress, formatProgress } from './dev/progress.js';
 import { startRedisServer } from './dev/redis-server.js';
-import { choosePorts, serviceSpecs } from './dev/services.js';
+import { choosePorts, serviceEnv, serviceSpecs } from './dev/services.js';
 
 /**
  * `npm start`: the whole system on one machine, with a demo broadcaster paying the demo
@@ -38,6 +49,13 @@ const STACK_ENV = {
     description: 'give every service a free port instead of its usual one (tests, a second stack)',
   },
   TICKETPAY_DEMO: { parse: bool, default: true, description: 'run the demo broadcaster' },
+  TICKETPAY_LOGS: {
+    parse: oneOf(['files', 'console'] as const),
+    default: 'files' as const,
+    description:
+      "where the services' logs go: files under <state dir>/logs (the console shows only errors), " +
+      'or the console as well (also `npm start -- --logs`)',
+  },
   // Text reads best in a terminal; json is what the services log in production.
   LOG_FORMAT: { ...INFRA_ENV.LOG_FORMAT, default: 'text' as const },
 };
@@ -54,6 +72,7 @@ const STOP_TIERS = [
 
 async function main(): Promise<void> {
   const env = parseEnv(STACK_ENV, process.env);
+  const showLogs = env.TICKETPAY_LOGS === 'console' || parseFlags(process.argv.slice(2)).logs;
   const stateDir = resolve(env.TICKETPAY_STATE_DIR);
   mkdirSync(stateDir, { recursive: true });
   // Postgres runs as the `postgres` user when we are root: it must be able to reach its data.
@@ -62,7 +81,8 @@ async function main(): Promise<void> {
 
   const out = new Console();
   const log = (msg: string) => out.line(stackLine(msg));
-  const group = new ProcessGroup(out);
+  const logDir = join(stateDir, 'logs');
+  const group = new ProcessGroup(out, { logDir, showLogs });
   let stopRoundKeeper: (() => void) | undefined;
   let progress: DemoProgress | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
@@ -94,20 +114,31 @@ async function main(): Promise<void> {
 
   try {
     log(`state in ${stateDir}`);
+    const started: LocalStackEnv = {};
+    log(
+      showLogs
+        ? `service logs on the console and in ${logDir}/<service>.log`
+        : `service logs in ${logDir}/<service>.log (errors show here; \`npm start -- --logs\` shows all)`,
+    );
     let databaseUrl = env.DATABASE_URL;
     if (databaseUrl) {
       await ensureDatabase(databaseUrl);
     } else {
       const embedded = await startEmbeddedPostgres(stateDir, group, failed);
       databaseUrl = embedded.url;
-      const where = embedded.dataDir.startsWith(stateDir) ? '' : ` (data in ${embedded.dataDir})`;
-      log(`embedded Postgres on ${new URL(databaseUrl).host}${where}`);
+      started.DATABASE_URL = databaseUrl;
+      // The URL (with its dev password) goes to a file, never to the console.
+      const where = embedded.dataDir.startsWith(stateDir) ? '' : `, data in ${embedded.dataDir}`;
+      log(
+        `embedded Postgres on ${new URL(databaseUrl).host} (URL in ${join(stateDir, LOCAL_STACK_ENV_FILE)}${where})`,
+      );
     }
     let redisUrl = env.REDIS_URL;
     if (redisUrl) {
       await ensureRedis(redisUrl);
     } else {
       redisUrl = (await startRedisServer(join(stateDir, 'redis'), group, failed)).url;
+      started.REDIS_URL = redisUrl;
       log(`redis-server on ${new URL(redisUrl).host}`);
     }
     const applied = await runMigrations(databaseUrl);
@@ -121,6 +152,8 @@ async function main(): Promise<void> {
       const chain = await startDevChain(stateDir, group, failed);
       rpcUrl = chain.rpcUrl;
       controller = chain.controller;
+      started.ETH_RPC_URL = rpcUrl;
+      started.CONTROLLER_ADDRESS = controller;
       log(`dev chain ${rpcUrl}, Controller ${controller}`);
       stopRoundKeeper = startRoundKeeper(chain, log);
       const { funded, deposit } = await fundDemoSender(chain);
@@ -129,6 +162,9 @@ async function main(): Promise<void> {
           `(deposit ${deposit / 10n ** 15n} mETH); demo recipient ${demo.recipientAddress} registered`,
       );
     }
+
+    const stackEnvFile = writeLocalStackEnv(stateDir, started);
+    log(`what it started, for the ticketpay CLI and your shell: ${stackEnvFile}`);
 
     const ports = await choosePorts(env.TICKETPAY_FREE_PORTS);
     const specs = serviceSpecs(ROOT, ports, demo);
@@ -143,7 +179,7 @@ async function main(): Promise<void> {
     };
     for (const spec of specs) {
       group.start(spec.name, process.execPath, [spec.entry], {
-        env: { ...base, ...spec.env },
+        env: serviceEnv(spec, base),
         onUnexpectedExit: failed,
       });
     }
@@ -157,6 +193,7 @@ async function main(): Promise<void> {
     if (ops) {
       log(`dashboard: http://127.0.0.1:${ops.httpPort}/  (API token in ${demo.opsApiTokenFile})`);
     }
+    log(`Sender API token of the demo broadcaster in ${demo.apiTokenFile}; clients in ${demo.tokensFile}`);
 
     if (env.TICKETPAY_DEMO) {
       progress = new DemoProgress(databaseUrl);
@@ -175,7 +212,8 @@ async function main(): Promise<void> {
           intercept: (line) => {
             const counters = parseProgressLine(line);
             if (counters) progress?.update(counters);
-            return line.startsWith(PROGRESS_MARKER);
+            // The demo's own few lines (what it pays, why a payment failed) stay on the console.
+            return line.startsWith(PROGRESS_MARKER) ? 'drop' : 'always';
           },
           onUnexpectedExit: failed,
         },
@@ -213,7 +251,7 @@ async function waitHealthy(name: string, port: number, timeoutMs = 90_000): Prom
 
 /** One stack per state directory: two would share (and corrupt) the same data. */
 function takeLock(stateDir: string): void {
-  const lock = join(stateDir, 'stack.pid');
+  const lock = join(stateDir, STACK_PID_FILE);
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8'));
     if (pid > 0 && pid !== process.pid && isAlive(pid)) {
@@ -224,7 +262,19 @@ function takeLock(stateDir: string): void {
 }
 
 function releaseLock(stateDir: string): void {
-  rmSync(join(stateDir, 'stack.pid'), { force: true });
+  removeLocalStackEnv(stateDir);
+  rmSync(join(stateDir, STACK_PID_FILE), { force: true });
+}
+
+/** `npm start -- --logs`; anything else is refused rather than ignored. */
+function parseFlags(args: readonly string[]): { logs: boolean } {
+  const unknown = args.filter((a) => a !== '--logs');
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown option ${unknown[0]} (npm start takes only --logs; settings are environment variables)`,
+    );
+  }
+  return { logs: args.includes('--logs') };
 }
 
 function isAlive(pid: number): boolean {

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPackages } from './install-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,10 +22,11 @@ const installed = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   process.stdout.write('setup: installing packages (npm ci)\n');
-  // Where the registry serves no other-platform builds of native packages, npm ci refuses any
-  // lockfile as out of sync; npm install then installs exactly the locked versions.
-  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (ci.status !== 0) run('npm', ['install', '--no-audit', '--no-fund']);
+  const status = installPackages(root);
+  if (status !== 0) {
+    process.stderr.write('setup step failed: npm install --no-audit --no-fund\n');
+    process.exit(status);
+  }
 }
 run(process.execPath, [join(root, 'scripts', 'compile-contracts.mjs')]);
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);

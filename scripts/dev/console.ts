@@ -34,7 +34,10 @@ export class Console {
   }
 }
 
+/** Width of the name column before `│` (the longest name, demo-broadcaster, fits). */
+export const NAME_WIDTH = 17;
+
 /** The dev stack's own messages, prefixed like its children's. */
 export function stackLine(msg: string): string {
-  return `\x1b[1mticketpay\x1b[0m     │ ${msg}`;
+  return `\x1b[1mticketpay\x1b[0m${' '.repeat(NAME_WIDTH - 'ticketpay'.length)}│ ${msg}`;
 }

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
 import { ticketBrokerAt } from '#app/chain';
+import { MAX_WIN_PROB } from '#app/ticket';
+import { ensureDemoApiToken } from './demo-api-tokens.js';
 import { DEMO_RECIPIENT_KEY, DEMO_SENDER_KEY, type DevChain } from './dev-chain.js';
 
 /**
@@ -14,6 +16,20 @@ export const DEMO_TICKET_EV = parseEther('0.001');
 export const DEMO_FACE_VALUE = parseEther('0.01');
 /** Params expire 5 blocks (5 s) after issue; the redeemer reveals recipientRand only after that. */
 export const DEMO_PARAMS_EXPIRY_BLOCKS = 5n;
+/** The largest batch the Sender signs (SENDER_MAX_BATCH_SIZE's default, the nonce cap). */
+export const DEMO_MAX_BATCH = 600n;
+
+/**
+ * The Sender's cap on one batch's EV, so that a full batch always passes. A ticket's real EV is
+ * faceValue × winProb / MAX, and the Recipient rounds winProb up (winProbForEV): EV × (⌊MAX/F⌋ + 1)
+ * × F / MAX < EV × (MAX + F) / MAX for any face value F. The bound grows with F, so it holds for
+ * every face value up to the demo's cap (a low max float makes F smaller). EV × 600 alone misses
+ * by a fraction of a wei.
+ */
+export const DEMO_MAX_TOTAL_EV = ceilDiv(
+  DEMO_MAX_BATCH * DEMO_TICKET_EV * (MAX_WIN_PROB + DEMO_FACE_VALUE),
+  MAX_WIN_PROB,
+);
 const DEMO_DEPOSIT = parseEther('10');
 const DEMO_RESERVE = parseEther('10');
 /** Below this deposit the demo sender is topped up on start. */
@@ -26,8 +42,9 @@ export interface DemoFiles {
   keystoreDir: string;
   passwordFile: string;
   tokensFile: string;
-  /** Sender API token of the demo broadcaster. */
+  /** Sender API token of the demo broadcaster, and the file holding it. */
   apiToken: string;
+  apiTokenFile: string;
   /** AES key encrypting the recipient's generated secret in Postgres; must survive restarts. */
   recipientSecretKey: string;
   /** Where the broadcaster keeps its counters across restarts. */
@@ -65,13 +82,10 @@ export async function prepareDemoFiles(stateDir: string): Promise<DemoFiles> {
     );
     writeFileSync(keystoreFile, json, { mode: 0o600 });
   }
-  const apiToken = readOrCreate(join(dir, 'api-token'), () => `demo-${randomBytes(24).toString('hex')}`);
+  const apiTokenFile = join(dir, 'api-token');
+  const apiToken = readOrCreate(apiTokenFile, () => `demo-${randomBytes(24).toString('hex')}`);
   const tokensFile = join(dir, 'api-tokens.yaml');
-  writeFileSync(
-    tokensFile,
-    `clients:\n  - name: demo-broadcaster\n    token: "${apiToken}"\n    senders: ["${sender.address}"]\n`,
-    { mode: 0o600 },
-  );
+  ensureDemoApiToken(tokensFile, apiToken, sender.address);
   const recipientSecretKey = readOrCreate(join(dir, 'recipient-secret-key'), () =>
     randomBytes(32).toString('hex'),
   );
@@ -91,9 +105,14 @@ export async function prepareDemoFiles(stateDir: string): Promise<DemoFiles> {
     passwordFile,
     tokensFile,
     apiToken,
+    apiTokenFile,
     recipientSecretKey,
     countersFile: join(dir, 'counters.json'),
   };
+}
+
+function ceilDiv(a: bigint, b: bigint): bigint {
+  return (a + b - 1n) / b;
 }
 
 function readOrCreate(path: string, make: () => string): string {

@@ -52,8 +52,8 @@ export async function startEmbeddedPostgres(
     spawn: ids,
     intercept: (line) => {
       if (line.includes('ready to accept connections')) ready();
-      // Start-up chatter is noise; warnings and errors are shown.
-      return !/(ERROR|FATAL|PANIC|WARNING)/.test(line);
+      // Start-up chatter is noise for the console; warnings and errors are worth showing.
+      return /(ERROR|FATAL|PANIC|WARNING)/.test(line) ? 'show' : 'file';
     },
     onUnexpectedExit,
   });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { Rational } from '#app/ticket';
+import { NAME_WIDTH } from './console.js';
 import type { DemoCounters } from './demo-broadcaster.js';
 
 export interface ProgressFigures {
@@ -68,7 +69,7 @@ export function formatProgress(f: ProgressFigures): string {
   const ev = f.evPaid.div(Rational.of(WEI_PER_ETH)).toDecimalString(6);
   const gasEth = Rational.of(f.gasCostWei, WEI_PER_ETH).toDecimalString(6);
   return (
-    `\x1b[1mdemo\x1b[0m          │ tickets sent ${f.sent} · EV paid ${ev} ETH · winners ${f.winners} · ` +
+    `\x1b[1mdemo\x1b[0m${' '.repeat(NAME_WIDTH - 'demo'.length)}│ tickets sent ${f.sent} · EV paid ${ev} ETH · winners ${f.winners} · ` +
     `redeemed ${f.redeemed} · gas ${f.gasUsed} (${gasEth} ETH)`
   );
 }

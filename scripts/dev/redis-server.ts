@@ -48,7 +48,7 @@ export async function startRedisServer(
       env: process.env,
       onUnexpectedExit,
       // Start-up banner and the overcommit advice (irrelevant without snapshots) are noise.
-      intercept: (line) => STARTUP_NOISE.test(line),
+      intercept: (line) => (STARTUP_NOISE.test(line) ? 'file' : 'show'),
     },
   );
   const url = `redis://127.0.0.1:${port}`;

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '#app/testing';
-import { DEMO_FACE_VALUE, DEMO_PARAMS_EXPIRY_BLOCKS, DEMO_TICKET_EV, type DemoFiles } from './demo-setup.js';
+import {
+  DEMO_FACE_VALUE,
+  DEMO_MAX_TOTAL_EV,
+  DEMO_PARAMS_EXPIRY_BLOCKS,
+  DEMO_TICKET_EV,
+  type DemoFiles,
+} from './demo-setup.js';
 
 export interface StackPorts {
   senderHttp: number;
@@ -38,13 +44,17 @@ export interface ServiceSpec {
   httpPort: number;
   /** host:port of its gRPC API, when it has one. */
   grpc?: string;
+  /** Wiring: ports, keys, files, addresses. */
   env: Record<string, string>;
+  /** The demo's tuning: defaults that the user's environment overrides (e.g. RECIPIENT_PARAMS_EXPIRY_BLOCKS). */
+  tuning: Record<string, string>;
 }
 
 /**
  * The services of the local stack and their settings for the demo: the demo sender's keystore
  * and API token, a recipient with demo ticket economics and short-lived params, and a redeemer
  * signing with the recipient's dev key that polls often. The ops API only when it is built.
+ * The tuning is only a default: a variable set in the user's environment wins.
  */
 export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): ServiceSpec[] {
   const entry = (name: string) => join(root, 'dist', 'apps', name, 'src', 'main.js');
@@ -62,8 +72,10 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         SENDER_KEYSTORE_DIR: demo.keystoreDir,
         SENDER_KEYSTORE_PASSWORD_FILE: demo.passwordFile,
         SENDER_API_TOKENS_FILE: demo.tokensFile,
+      },
+      tuning: {
         SENDER_MAX_TICKET_EV: String(DEMO_TICKET_EV * 2n),
-        SENDER_MAX_TOTAL_EV: String(DEMO_TICKET_EV * 600n),
+        SENDER_MAX_TOTAL_EV: String(DEMO_MAX_TOTAL_EV),
         SENDER_L1_BLOCK_SECONDS: '1',
       },
     },
@@ -76,11 +88,13 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         RECIPIENT_HTTP_PORT: String(ports.recipientHttp),
         RECIPIENT_GRPC_URL: recipientGrpc,
         RECIPIENT_ADDRESS: demo.recipientAddress,
+        RECIPIENT_SECRET_KEY: demo.recipientSecretKey,
+      },
+      tuning: {
         RECIPIENT_TICKET_EV: String(DEMO_TICKET_EV),
         RECIPIENT_MAX_FACE_VALUE: String(DEMO_FACE_VALUE),
         RECIPIENT_PARAMS_EXPIRY_BLOCKS: String(DEMO_PARAMS_EXPIRY_BLOCKS),
         RECIPIENT_PARAMS_TTL_SECONDS: '600',
-        RECIPIENT_SECRET_KEY: demo.recipientSecretKey,
         RECIPIENT_RECONCILE_INTERVAL_SECONDS: '10',
       },
     },
@@ -93,8 +107,8 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         SENDER_MONITOR_HTTP_PORT: String(ports.monitorHttp),
         SENDER_MONITOR_GRPC_URL: monitorGrpc,
         SENDER_MONITOR_RECIPIENTS: demo.recipientAddress,
-        SENDER_MONITOR_POLL_INTERVAL_MS: '1000',
       },
+      tuning: { SENDER_MONITOR_POLL_INTERVAL_MS: '1000' },
     },
     {
       name: 'redeemer',
@@ -105,12 +119,14 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         // Anvil's public dev key of the demo recipient; a real deployment uses a keystore.
         REDEEMER_PRIVATE_KEY: demo.recipientKey,
         REDEEMER_RECIPIENTS: demo.recipientAddress,
+        REDEEMER_OPS_TOKEN: demo.redeemerOpsToken,
+      },
+      tuning: {
         REDEEMER_CONFIRMATIONS: '1',
         REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '1',
         REDEEMER_POLL_MS: '1000',
         REDEEMER_TX_POLL_MS: '500',
         REDEEMER_RECONCILE_INTERVAL_MS: '5000',
-        REDEEMER_OPS_TOKEN: demo.redeemerOpsToken,
       },
     },
   ];
@@ -128,7 +144,13 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         REDEEMER_OPS_TOKEN: demo.redeemerOpsToken,
         OPS_RECIPIENT_METRICS_URLS: `http://127.0.0.1:${ports.recipientHttp}/metrics`,
       },
+      tuning: {},
     });
   }
   return specs;
+}
+
+/** A service's environment: the demo's tuning, then the user's environment, then the wiring. */
+export function serviceEnv(spec: ServiceSpec, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...spec.tuning, ...base, ...spec.env };
 }

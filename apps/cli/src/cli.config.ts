@@ -13,7 +13,8 @@ export const CLI_ENV = {
     optional: true,
     description: 'address of the Livepeer Controller (or --controller)',
   },
-  DATABASE_URL: INFRA_ENV.DATABASE_URL,
+  // No default: without it (and without a running `npm start`) the tickets commands say what to set.
+  DATABASE_URL: { ...INFRA_ENV.DATABASE_URL, default: undefined, optional: true },
   REDIS_URL: INFRA_ENV.REDIS_URL,
   REDIS_PREFIX: INFRA_ENV.REDIS_PREFIX,
   REDEEMER_URL: {

@@ -5,12 +5,14 @@ import { CliError, CliErrorCode, usageError } from './cli.error.js';
 import { isGroup, type Command, type CommandGroup } from './command.js';
 import { chainCommands } from './commands/chain.command.js';
 import { conformanceCommand } from './commands/conformance.command.js';
+import { devCommands } from './commands/dev.command.js';
 import { keystoreCommands } from './commands/keystore.command.js';
 import { recipientCommands } from './commands/recipient.command.js';
 import { senderCommands } from './commands/sender.command.js';
 import { ticketsCommands } from './commands/tickets.command.js';
 import { CommandContext, type CliIO } from './context.js';
 import { BIN, commandHelp, groupHelp, topHelp } from './help.js';
+import { withLocalStack } from './local-stack.js';
 import { toJson } from './output.js';
 
 export const COMMANDS: readonly (Command | CommandGroup)[] = [
@@ -19,6 +21,7 @@ export const COMMANDS: readonly (Command | CommandGroup)[] = [
   senderCommands,
   recipientCommands,
   ticketsCommands,
+  devCommands,
   conformanceCommand,
 ];
 
@@ -80,7 +83,8 @@ export async function run(
           : `unexpected argument "${args.positionals[max]}"`,
       );
     }
-    const ctx = new CommandContext(parseEnv(CLI_ENV, rawEnv), rawEnv, io, args);
+    const env = withLocalStack(rawEnv);
+    const ctx = new CommandContext(parseEnv(CLI_ENV, env), env, io, args);
     try {
       const result = await command.run(ctx, args);
       print(json ? toJson(result.data) : result.human.join('\n'));

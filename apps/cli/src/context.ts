@@ -20,6 +20,7 @@ import { CliError, CliErrorCode, usageError } from './cli.error.js';
 import { decryptKeystore } from './keystore-files.js';
 import { Progress, type ProgressStream } from './progress.js';
 import type { PromptInput } from './prompt.js';
+import { requireDatabaseUrl } from './local-stack.js';
 import type { RedeemerOpsEndpoint } from './redeemer-ops.js';
 import { readPassword, walletFromEnv } from './signer.js';
 import type { RedemptionQueueHandle } from '#app/queue';
@@ -167,7 +168,8 @@ export class CommandContext {
   }
 
   database(): Promise<DataSource> {
-    return (this.databaseP ??= openDatabase(this.env.DATABASE_URL));
+    return (this.databaseP ??= (async () =>
+      openDatabase(requireDatabaseUrl(this.env.DATABASE_URL, this.rawEnv)))());
   }
 
   redemptionQueue(): Promise<RedemptionQueueHandle> {

@@ -63,6 +63,7 @@ export function topHelp(entries: readonly (Command | CommandGroup)[]): string {
     '  DATABASE_URL        Postgres of the services (tickets commands)',
     '  REDIS_URL, REDIS_PREFIX  Redis of the services (tickets redeem)',
     '  KEYSTORE_FILE, KEYSTORE_PASSWORD, KEYSTORE_DIR  signing account and keystore folder',
+    'While `npm start` runs, the first four default to what it started (.ticketpay/local-stack.env).',
     '',
     'Every command takes --json (machine-readable stdout; amounts in wei as strings) and --help.',
     'Exit status: 0 success, 1 failure (chain, stores, timeouts), 2 usage or configuration error.',

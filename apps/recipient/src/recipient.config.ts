@@ -26,6 +26,12 @@ function positive(parse: (raw: string) => bigint): (raw: string) => bigint {
   };
 }
 
+/** A block count in [min, max], as the bigint block arithmetic uses it. */
+function blocks(min: number, max: number): (raw: string) => bigint {
+  const parse = int(min, max);
+  return (raw) => BigInt(parse(raw));
+}
+
 export const RECIPIENT_ENV = {
   ...INFRA_ENV,
   RECIPIENT_GRPC_URL: { parse: hostPort, default: '127.0.0.1:8931', description: 'gRPC listen address' },
@@ -65,9 +71,13 @@ export const RECIPIENT_ENV = {
     description: 'cap on the face value in wei; 0 = no cap (go-livepeer -maxFaceValue)',
   },
   RECIPIENT_PARAMS_EXPIRY_BLOCKS: {
-    parse: positive(uint),
+    // Senders refuse params with 1 block or less to go (go-livepeer paramsExpiryBuffer); past about
+    // a round (5760 L1 blocks) winners would wait so long to be revealed that they could age out.
+    parse: blocks(2, 5_760),
     default: 40n,
-    description: 'params expire this many L1 blocks after the last seen one',
+    description:
+      'params expire this many L1 blocks after the last seen one, 2 to 5760 (go-livepeer 40); ' +
+      'winners are redeemed only after that (the local demo uses 5)',
   },
   RECIPIENT_MAX_HEAD_AGE_SECONDS: {
     parse: int(0, 7 * 24 * 3600),

@@ -56,6 +56,13 @@ export abstract class ChainFacts {
   /** Reads the head now instead of waiting for the next poll. */
   abstract refresh(): Promise<ChainHead>;
   /**
+   * BondingManager.isActiveTranscoder at the latest block: only active recipients may claim from
+   * a reserve. Undefined when this source does not read it.
+   */
+  isActiveTranscoder(_recipient: string): Promise<boolean | undefined> {
+    return Promise.resolve(undefined);
+  }
+  /**
    * When (ms since the epoch) the RPC last answered for the head, changed or not; undefined when
    * this source does not track it. How stale `head()` may be while the RPC is down.
    */
@@ -120,6 +127,10 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
 
   async claimedReserve(sender: string, claimant: string): Promise<bigint> {
     return ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).claimedReserve(sender, claimant);
+  }
+
+  override async isActiveTranscoder(recipient: string): Promise<boolean> {
+    return bondingManagerAt(this.addresses.bondingManager, this.chain.provider).isActiveTranscoder(recipient);
   }
 
   async refresh(): Promise<ChainHead> {

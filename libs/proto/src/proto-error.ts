@@ -7,6 +7,8 @@ export enum ProtoErrorCode {
   INVALID_FIELD = 'INVALID_FIELD',
   /** A `Livepeer-Payment` header is not standard padded base64. */
   INVALID_HEADER = 'INVALID_HEADER',
+  /** A gRPC request larger than the server accepts (`*_GRPC_MAX_REQUEST_BYTES`); refused unread. */
+  MESSAGE_TOO_LARGE = 'MESSAGE_TOO_LARGE',
 }
 
 /** Wire decoding/encoding failure; messages name the field, never echo secret values. */

@@ -46,6 +46,7 @@ const PROTO: Record<ProtoErrorCode, status> = {
   [ProtoErrorCode.MALFORMED_MESSAGE]: status.INVALID_ARGUMENT,
   [ProtoErrorCode.INVALID_FIELD]: status.INVALID_ARGUMENT,
   [ProtoErrorCode.INVALID_HEADER]: status.INVALID_ARGUMENT,
+  [ProtoErrorCode.MESSAGE_TOO_LARGE]: status.RESOURCE_EXHAUSTED,
 };
 
 const CHAIN: Record<ChainErrorCode, status> = {

@@ -34,8 +34,17 @@ export {
   computeRecipientRand,
   recipientRandHash,
   recipientRandMessage,
+  recipientRandInput,
   type RecipientRandInput,
+  type RecipientRandSource,
 } from './recipient-rand.js';
+export { maxFloat, reserveAllocation, type MaxFloatInputs } from './max-float.js';
+export {
+  faceValueFor,
+  txCostMultiplierOf,
+  type FaceValueOutcome,
+  type FaceValuePolicy,
+} from './face-value.js';
 export { isUnlockingSoon } from './sender-unlock.js';
 export {
   validateTicketParams,

@@ -4,6 +4,7 @@ import {
   bytesToHex,
   computeRecipientRand,
   recipientRandHash,
+  recipientRandInput,
   recipientRandMessage,
   winProbForEV,
   type RecipientRandInput,
@@ -28,6 +29,36 @@ describe('recipientRand (§5.1)', () => {
     expect(bytesToHex(recipientRandHash(rand))).toBe(
       '0x444275b1e20d40becbca48c8ecb7e58d355f4fdb0be4000e0b7f803a7ad66118',
     );
+  });
+
+  it('builds the same input from issued params as from the batch paying against them', () => {
+    const params = {
+      seed: example.seed,
+      faceValue: example.faceValue,
+      winProb: example.winProb,
+      expirationBlock: example.expirationBlock,
+    };
+    const expirationParams = EXAMPLE.expirationParams;
+    const fromParams = recipientRandInput({
+      sender: SENDER,
+      params,
+      pricePerPixel: EXAMPLE.price,
+      expirationParams,
+    });
+    expect(fromParams).toEqual(example);
+    const batch = {
+      params: {
+        ...params,
+        recipient: new Uint8Array(20),
+        recipientRandHash: new Uint8Array(32),
+        expirationParams,
+      },
+      expirationParams,
+      sender: SENDER,
+      pricePerPixel: EXAMPLE.price,
+      senderParams: [],
+    };
+    expect(computeRecipientRand(SECRET, recipientRandInput(batch))).toBe(EXAMPLE.recipientRand);
   });
 
   it('hashes recipientRand as a uint256 (TicketBroker vector: rand 5)', () => {

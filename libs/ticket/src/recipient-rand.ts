@@ -5,7 +5,7 @@ import { assertLength, assertUint256, bytesToBigInt, minBytes, uint256Bytes } fr
 import { invalidInput } from './errors.js';
 import { keccak256 } from './keccak.js';
 import type { Rational } from './rational.js';
-import type { Address, Bytes32, TicketExpirationParams } from './types.js';
+import type { Address, Bytes32, TicketExpirationParams, TicketParams } from './types.js';
 
 /** The fields O binds into recipientRand (§5.1); tampering with any of them breaks the commitment. */
 export interface RecipientRandInput extends TicketExpirationParams {
@@ -15,6 +15,32 @@ export interface RecipientRandInput extends TicketExpirationParams {
   winProb: bigint;
   expirationBlock: bigint;
   pricePerPixel: Rational;
+}
+
+/** Where the HMAC fields come from: the params O issues, or a received batch (a TicketBatch is one). */
+export interface RecipientRandSource {
+  sender: Address;
+  params: Pick<TicketParams, 'seed' | 'faceValue' | 'winProb' | 'expirationBlock'>;
+  pricePerPixel: Rational;
+  expirationParams: TicketExpirationParams;
+}
+
+/**
+ * The recipientRand input of params or of a batch: the one place that says which fields the
+ * commitment binds, for issuing params and for checking the tickets paid against them.
+ */
+export function recipientRandInput(source: RecipientRandSource): RecipientRandInput {
+  const { sender, params, pricePerPixel, expirationParams } = source;
+  return {
+    seed: params.seed,
+    sender,
+    faceValue: params.faceValue,
+    winProb: params.winProb,
+    expirationBlock: params.expirationBlock,
+    pricePerPixel,
+    creationRound: expirationParams.creationRound,
+    creationRoundBlockHash: expirationParams.creationRoundBlockHash,
+  };
 }
 
 /**

@@ -239,6 +239,62 @@ describe('receiveTicketBatch (§5.4)', () => {
     ).resolves.toEqual([]);
   });
 
+  it('runs beforeRecording after the signatures and before any nonce is recorded', async () => {
+    const { batch, ctx } = validBatch({ nonces: [1, 2] });
+    const ledger = new InMemoryNonceLedger();
+    const withoutSender = { ...ctx, senderInfo: undefined };
+    const seen: number[] = [];
+    const refusal = new Error('refused by the caller');
+    const refused = receiveTicketBatch(batch, withoutSender, {
+      ledger,
+      beforeRecording: () => {
+        seen.push(ledger.size);
+        throw refusal;
+      },
+    });
+    await expect(refused).rejects.toBe(refusal);
+    expect(seen).toEqual([0]);
+    expect(ledger.size).toBe(0);
+    // Accepted, the same batch then records its nonces once.
+    const received = await receiveTicketBatch(batch, withoutSender, {
+      ledger,
+      beforeRecording: () => Promise.resolve(void seen.push(ledger.size)),
+    });
+    expect(received.map((r) => r.error)).toEqual([undefined, undefined]);
+    expect(seen).toEqual([0, 0]);
+    expect(ledger.size).toBe(1);
+  });
+
+  it('skips beforeRecording when every signature failed, and fails shared checks before it', async () => {
+    const { batch, ctx } = validBatch({ nonces: [1] });
+    let calls = 0;
+    const beforeRecording = () => {
+      calls++;
+    };
+    const forged = { ...batch, senderParams: [{ senderNonce: 2, sig: batch.senderParams[0].sig }] };
+    const [ticket] = await receiveTicketBatch(forged, ctx, {
+      ledger: new InMemoryNonceLedger(),
+      beforeRecording,
+    });
+    expect(ticket.error?.code).toBe(TicketErrorCode.INVALID_SIGNATURE);
+    await expect(
+      receiveTicketBatch(
+        batch,
+        { ...ctx, recipient: new Uint8Array(20).fill(3) },
+        { ledger: new InMemoryNonceLedger(), beforeRecording },
+      ),
+    ).rejects.toMatchObject({ code: TicketErrorCode.INVALID_RECIPIENT });
+    expect(calls).toBe(0);
+  });
+
+  it('needs the sender state unless beforeRecording validates the sender', async () => {
+    const { batch, ctx } = validBatch();
+    const withoutSender = { ...ctx, senderInfo: undefined };
+    await expect(
+      receiveTicketBatch(batch, withoutSender, { ledger: new InMemoryNonceLedger() }),
+    ).rejects.toMatchObject({ code: TicketErrorCode.INVALID_INPUT });
+  });
+
   it('detects a NonceLedger that answers for the wrong number of nonces', async () => {
     const { batch, ctx } = validBatch();
     const ledger = new InMemoryNonceLedger();

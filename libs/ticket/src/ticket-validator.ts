@@ -11,9 +11,9 @@ import { ADDRESS_LENGTH, HASH_LENGTH } from './constants.js';
 import { assertLength, bytesToHex, equalBytes, isZeroBytes } from './bytes.js';
 import type { CryptoBackend } from './crypto/backend.js';
 import { selectCryptoBackend } from './crypto/select-backend.js';
-import { TicketError, TicketErrorCode } from './errors.js';
+import { TicketError, TicketErrorCode, invalidInput } from './errors.js';
 import { NonceOutcome, type NonceLedger } from './nonce-ledger.js';
-import { computeRecipientRand, recipientRandHash } from './recipient-rand.js';
+import { computeRecipientRand, recipientRandHash, recipientRandInput } from './recipient-rand.js';
 import { isUnlockingSoon } from './sender-unlock.js';
 import { type SignatureFault, signatureFault, personalDigest } from './signature.js';
 import { ticketHash } from './ticket-hash.js';
@@ -28,8 +28,11 @@ export interface RecipientContext {
   secret: Uint8Array;
   lastSeenL1Block: bigint;
   lastInitializedRound: bigint;
-  /** The batch sender's on-chain state (only the unlock round is checked, as in §8.3). */
-  senderInfo: Pick<SenderInfo, 'withdrawRound'>;
+  /**
+   * The batch sender's on-chain state, checked for an unlock at step 2 (§8.3). Omitted only by a
+   * caller that validates the sender itself in `beforeRecording` (a SenderMonitor).
+   */
+  senderInfo?: Pick<SenderInfo, 'withdrawRound'>;
 }
 
 /** ValidateTicket steps 1–3 (§6): the checks every ticket of a batch shares. */
@@ -116,6 +119,13 @@ export interface ReceiveOptions {
   ledger: NonceLedger;
   /** Defaults to verification on this thread with the selected backend. */
   verify?: BatchVerifier;
+  /**
+   * Runs after the shared checks and the signatures, right before the valid tickets' nonces are
+   * recorded: where a caller puts checks of its own that must refuse the whole batch without
+   * changing anything (a throw propagates, nothing recorded). Skipped when no ticket has a valid
+   * signature, so each keeps its own INVALID_SIGNATURE.
+   */
+  beforeRecording?: () => void | Promise<void>;
 }
 
 /** The acceptable error for a refused nonce; the checksum is only computed for an error. */
@@ -140,9 +150,10 @@ function nonceError(outcome: NonceOutcome, sender: Address, nonce: number): Tick
  * go-livepeer's `ReceiveTicket` (§5.4) over a whole batch. The steps every ticket shares run
  * once: recipientRand from the HMAC, the sender's unlock state, recipient, sender and the
  * commitment; their failures are fatal and thrown before any ticket is looked at. Per ticket:
- * signature (acceptable failure, nonce not recorded), lottery, nonce (acceptable failures), and
- * finally params expiry (acceptable, after the nonce was recorded). A batch without tickets
- * passes without checks, as go-livepeer's loop does.
+ * signature (acceptable failure, nonce not recorded), lottery, then the caller's
+ * `beforeRecording` checks, nonce (acceptable failures), and finally params expiry (acceptable,
+ * after the nonce was recorded). A batch without tickets passes without checks, as go-livepeer's
+ * loop does.
  */
 export async function receiveTicketBatch(
   batch: TicketBatch,
@@ -155,16 +166,12 @@ export async function receiveTicketBatch(
   assertLength(sender, ADDRESS_LENGTH, 'sender');
   assertLength(params.recipientRandHash, HASH_LENGTH, 'recipientRandHash');
 
-  const recipientRand = computeRecipientRand(ctx.secret, {
-    seed: params.seed,
-    sender,
-    faceValue: params.faceValue,
-    winProb: params.winProb,
-    expirationBlock: params.expirationBlock,
-    pricePerPixel: batch.pricePerPixel,
-    ...expirationParams,
-  });
-  if (isUnlockingSoon(ctx.senderInfo, ctx.lastInitializedRound)) {
+  if (!ctx.senderInfo && !options.beforeRecording) {
+    throw invalidInput('senderInfo is required unless beforeRecording validates the sender');
+  }
+
+  const recipientRand = computeRecipientRand(ctx.secret, recipientRandInput(batch));
+  if (ctx.senderInfo && isUnlockingSoon(ctx.senderInfo, ctx.lastInitializedRound)) {
     throw new TicketError(
       TicketErrorCode.SENDER_UNLOCKING,
       `deposit and reserve for sender ${toChecksumAddress(sender)} is set to unlock soon`,
@@ -187,6 +194,7 @@ export async function receiveTicketBatch(
   for (let i = 0; i < batch.senderParams.length; i++) {
     if (statusFault(checks.status[i]) === null) validNonces.push(batch.senderParams[i].senderNonce);
   }
+  if (validNonces.length > 0) await options.beforeRecording?.();
   const nonceOutcomes = await options.ledger.record(
     bytesToHex(params.recipientRandHash),
     params.expirationBlock,

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServices, startDevStack, type DevStack } from '#app/testing';
 
@@ -39,6 +40,34 @@ describe('npm start (the dev stack)', () => {
     expect(output()).toMatch(/winners [1-9]\d*/);
   }, 300_000);
 
+  it("keeps the services' logs off the console, in files it names, and says where the URL and token are", () => {
+    const logDir = join(stack.stateDir, 'logs');
+    expect(output()).toContain(`service logs in ${logDir}/<service>.log`);
+    for (const name of ['sender', 'recipient', 'sender-monitor', 'redeemer', 'anvil', 'postgres']) {
+      expect(existsSync(join(logDir, `${name}.log`)), name).toBe(true);
+    }
+    expect(readFileSync(join(logDir, 'recipient.log'), 'utf8')).toContain('service started');
+    // The console: the stack's own lines, the demo's and the progress; no service chatter.
+    const serviceLines = output()
+      .split('\n')
+      .filter((l) => SERVICES.has(plain(l).split('│')[0].trim()));
+    expect(serviceLines.filter((l) => !/\bERROR\b/.test(l))).toEqual([]);
+    expect(output()).not.toContain('service started');
+    // Where the database and the demo's Sender API token are, never the values themselves.
+    const stackEnv = join(stack.stateDir, 'local-stack.env');
+    expect(output()).toContain(`URL in ${stackEnv}`);
+    const settings = readFileSync(stackEnv, 'utf8');
+    expect(settings).toMatch(/^DATABASE_URL=postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/ticketpay$/m);
+    expect(settings).toMatch(/^REDIS_URL=redis:\/\/127\.0\.0\.1:\d+$/m);
+    expect(settings).toMatch(/^ETH_RPC_URL=http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(settings).toMatch(/^CONTROLLER_ADDRESS=0x[0-9a-fA-F]{40}$/m);
+    expect(statSync(stackEnv).mode & 0o777).toBe(0o600);
+    expect(output()).not.toContain(/^DATABASE_URL=(.*)$/m.exec(settings)![1]);
+    const tokenFile = join(stack.stateDir, 'demo', 'api-token');
+    expect(output()).toContain(`Sender API token of the demo broadcaster in ${tokenFile}`);
+    expect(output()).not.toContain(readFileSync(tokenFile, 'utf8').trim());
+  });
+
   it('stops cleanly on SIGINT, leaving no process behind', async () => {
     const pids = startedPids(output());
     expect(Object.keys(pids)).toEqual(
@@ -58,6 +87,9 @@ describe('npm start (the dev stack)', () => {
     expect(output()).toContain('stopped');
     for (const [name, pid] of Object.entries(pids)) expect(isAlive(pid), `${name} (${pid})`).toBe(false);
     expect(processesUsing(stack.stateDir)).toEqual([]);
+    // The stack's settings are there only while it runs; the logs stay, complete.
+    expect(existsSync(join(stack.stateDir, 'local-stack.env'))).toBe(false);
+    expect(readFileSync(join(stack.stateDir, 'logs', 'recipient.log'), 'utf8')).toContain('shutting down');
   }, 120_000);
 });
 
@@ -93,6 +125,16 @@ function processesUsing(dir: string): number[] {
     }
   }
   return found;
+}
+
+const SERVICES = new Set(['sender', 'recipient', 'sender-monitor', 'redeemer', 'ops']);
+
+/** A console line without its colour codes. */
+function plain(line: string): string {
+  return line
+    .split(String.fromCharCode(27))
+    .join('')
+    .replace(/\[\d+m/g, '');
 }
 
 function tail(text: string, lines = 60): string {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,13 @@ export function secretLeakSuite(logFormat: 'text' | 'json'): void {
     }
 
     const demo = (file: string) => readFileSync(join(stateDir, 'demo', file), 'utf8').trim();
+
+    /** Every line the services wrote to their log files (npm start keeps them off the console). */
+    const serviceLogs = (): string[] =>
+      [...SERVICES].flatMap((name) => {
+        const file = join(stateDir, 'logs', `${name}.log`);
+        return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+      });
 
     async function http(url: string, init?: RequestInit): Promise<number> {
       const res = await fetch(url, init);
@@ -175,7 +182,7 @@ export function secretLeakSuite(logFormat: 'text' | 'json'): void {
         'ops API token': demo('ops-api-token'),
         'redeemer ops token': demo('redeemer-ops-token'),
       };
-      const haystack = `${output()}\n${responses.join('\n')}`;
+      const haystack = `${output()}\n${serviceLogs().join('\n')}\n${responses.join('\n')}`;
       const lower = haystack.toLowerCase();
       for (const [what, secret] of Object.entries(secrets)) {
         for (const form of encodings(secret)) {
@@ -183,16 +190,19 @@ export function secretLeakSuite(logFormat: 'text' | 'json'): void {
         }
       }
       // The services' own lines (not the stack's, which prints where its dev stores run) never
-      // carry a connection URL.
-      const serviceLines = output()
-        .split('\n')
-        .map(stripAnsi)
-        .filter((l) => SERVICES.has(l.split('│')[0].trim()));
-      expect(serviceLines.length).toBeGreaterThan(10);
+      // carry a connection URL: those on the console and those in their log files.
+      const serviceLines = [
+        ...output()
+          .split('\n')
+          .map(stripAnsi)
+          .filter((l) => SERVICES.has(l.split('│')[0].trim())),
+        ...serviceLogs(),
+      ];
+      expect(serviceLogs().length).toBeGreaterThan(10);
       if (logFormat === 'json') {
         // The services really logged JSON (one object a line), so this run covered that logger.
-        const bodies = serviceLines
-          .map((l) => l.slice(l.indexOf('│') + 1).trim())
+        const bodies = serviceLogs()
+          .map(stripAnsi)
           .filter((l) => l.startsWith('{'));
         expect(bodies.length).toBeGreaterThan(10);
         for (const body of bodies) expect(() => JSON.parse(body) as unknown).not.toThrow();

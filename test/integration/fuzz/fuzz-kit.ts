@@ -52,8 +52,9 @@ const UNCODED = new Set<number>([status.UNKNOWN, status.INTERNAL]);
 
 /**
  * A bad-input outcome is fine when it is OK (a valid answer) or a coded error: a status other
- * than UNKNOWN/INTERNAL with an `error-code` trailer. Malformed protobuf included: bootstrapService
- * turns grpc-js's own uncoded decode failure into MALFORMED_MESSAGE.
+ * than UNKNOWN/INTERNAL with an `error-code` trailer. Malformed protobuf and oversized requests
+ * included: bootstrapService turns grpc-js's own uncoded decode failure into MALFORMED_MESSAGE and
+ * its size refusal into MESSAGE_TOO_LARGE.
  */
 export function checkOutcome(tally: Tally, endpoint: string, out: RawOutcome): boolean {
   tally.add(endpoint);
@@ -63,7 +64,7 @@ export function checkOutcome(tally: Tally, endpoint: string, out: RawOutcome): b
     tally.fail(endpoint, `status ${out.code} ${out.details} (${out.errorCode ?? 'no code'})`);
     return false;
   }
-  if (!out.errorCode && out.code !== RESOURCE_EXHAUSTED) {
+  if (!out.errorCode) {
     tally.fail(endpoint, `status ${out.code} without error-code trailer: ${out.details}`);
     return false;
   }

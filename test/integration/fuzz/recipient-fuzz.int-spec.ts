@@ -224,7 +224,11 @@ describe('fuzz: Recipient gRPC', () => {
       encode('ticketpay.recipient.v1.ProcessPaymentRequest', { jobId: 'x'.repeat(8 << 20) }),
     );
     tally.add('ProcessPayment (oversized message)');
-    expect(oversized.code).toBe(RESOURCE_EXHAUSTED);
+    expect(oversized).toMatchObject({
+      code: RESOURCE_EXHAUSTED,
+      errorCode: 'MESSAGE_TOO_LARGE',
+      errorDomain: 'proto',
+    });
 
     expect(credited, 'a mutated payment was credited').toBe(0);
     expect(await winners()).toBe(rowsBefore);

@@ -50,6 +50,8 @@ describe('Recipient: largest gRPC request', () => {
     );
     expect(refused).toBeInstanceOf(RecipientCallError);
     expect((refused as RecipientCallError).status).toBe(status.RESOURCE_EXHAUSTED);
+    // grpc-js refuses it before any of our code runs; the answer still carries our code trailer.
+    expect((refused as RecipientCallError).errorCode).toBe('MESSAGE_TOO_LARGE');
     expect((await client.balance({ sender: sender.address, jobId: 'job-big' })).balance.num).toBe('0');
 
     // The same tickets in a payment under the limit are read and accepted.

@@ -222,6 +222,12 @@ describe('Recipient: every refused payment returns its code and changes nothing'
     const before = await state(issued, jobId, leaving);
     expect(await errorCodeOf(r.client.processPayment({ payment, jobId }))).toBe('SENDER_UNLOCKING');
     expect(await state(issued, jobId, leaving)).toEqual(before);
+    // A wrong price comes first in the order, unlocking sender or not; unknown params too.
+    const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+    await r.redis.hset(paramsKey(rrHash), 'price', '1/1');
+    expect(await errorCodeOf(r.client.processPayment({ payment, jobId }))).toBe('PRICE_MISMATCH');
+    await r.redis.del(paramsKey(rrHash));
+    expect(await errorCodeOf(r.client.processPayment({ payment, jobId }))).toBe('PARAMS_UNKNOWN');
   });
 
   it('malformed payments: missing sender, missing expiration params, bad price, too many tickets', async () => {

@@ -148,7 +148,7 @@ describe('Sender boot', () => {
     try {
       await waitForGrpcServing(grpcUrl, svc);
       const big = await failure(client.call('StartSession', { sender: Buffer.alloc(2_048, 1) }));
-      expect(big.status).toBe(status.RESOURCE_EXHAUSTED);
+      expect(big).toMatchObject({ status: status.RESOURCE_EXHAUSTED, code: 'MESSAGE_TOO_LARGE' });
       // Under the limit the request is read, and refused for what it says (not UNAUTHENTICATED:
       // gRPC serves only once the API tokens are loaded).
       const small = await failure(client.call('StartSession', { sender: Buffer.alloc(512, 1) }));

@@ -5,15 +5,19 @@ import { InjectRecipientRedis } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { invalidRequest, RecipientError, RecipientErrorCode } from '../recipient.error.js';
 
-// KEYS[1] balance; ARGV[1] the value read ('' when absent), ARGV[2] the new value, ARGV[3] TTL ms.
-// Sets the new value only if the key still holds the value read: a compare-and-set, so the exact
-// rational arithmetic (which Lua cannot do on 256-bit numbers) happens in the service.
+// KEYS[1] balance; ARGV[1] the value expected ('' when absent), ARGV[2] the new value, ARGV[3] TTL ms.
+// Sets the new value only if the key still holds the value expected: a compare-and-set, so the
+// exact rational arithmetic (which Lua cannot do on 256-bit numbers) happens in the service.
+// Returns 1 when set, else {0, the value held ('' when absent)} for the next attempt.
 const COMPARE_AND_SET_LUA = `
-local current = redis.call('GET', KEYS[1])
-if (current or '') ~= ARGV[1] then return 0 end
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return {0, current} end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
+
+/** Balances whose last known value is kept; past this many the memory is simply dropped. */
+const MAX_KNOWN = 100_000;
 
 /**
  * Longest stored balance (`num/den`, characters). Honest use stays far below: EVs have powers of
@@ -26,7 +30,7 @@ export const MAX_BALANCE_CHARS = 1_024;
 const MAX_ATTEMPTS = 64;
 
 type BalanceRedis = Redis & {
-  recipientBalanceCas(key: string, expected: string, next: string, ttlMs: number): Promise<number>;
+  recipientBalanceCas(key: string, expected: string, next: string, ttlMs: number): Promise<1 | [0, string]>;
 };
 
 function balanceKey(sender: string, jobId: string): string {
@@ -34,7 +38,7 @@ function balanceKey(sender: string, jobId: string): string {
 }
 
 function parseStored(raw: string | null): Rational {
-  if (raw === null) return Rational.ZERO;
+  if (raw === null || raw === '') return Rational.ZERO;
   const [num, den] = raw.split('/');
   return Rational.of(BigInt(num), BigInt(den));
 }
@@ -44,7 +48,8 @@ function parseStored(raw: string | null): Rational {
  * replica sees one balance (go-livepeer keeps it in memory, §11, §15.10). Tickets credit their
  * EV, work debits its fee; a debit that would take the balance below −max unsecured is refused
  * and changes nothing. Updates are compare-and-set rounds (concurrent ones of a process share
- * one); a balance idle for the TTL is dropped.
+ * one) against the value this process last saw, so a balance only this replica updates costs one
+ * round trip per round; a balance idle for the TTL is dropped.
  */
 @Injectable()
 export class Balances {
@@ -53,6 +58,8 @@ export class Balances {
   private readonly ttlMs: number;
   /** Updates waiting per balance key; present while that key's updates are being applied. */
   private readonly waiting = new Map<string, PendingUpdate[]>();
+  /** The value each balance key held when this process last read or wrote it ('' = absent). */
+  private readonly known = new Map<string, string>();
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientBalanceCas' in redis)) {
@@ -64,7 +71,10 @@ export class Balances {
   }
 
   async balance(sender: string, jobId: string): Promise<Rational> {
-    return parseStored(await this.redis.get(balanceKey(sender, jobId)));
+    const key = balanceKey(sender, jobId);
+    const raw = await this.redis.get(key);
+    this.remember(key, raw ?? '');
+    return parseStored(raw);
   }
 
   /** Adds `amount` (≥ 0); returns the new balance. */
@@ -85,6 +95,11 @@ export class Balances {
       }
       return next;
     });
+  }
+
+  private remember(key: string, raw: string): void {
+    if (this.known.size >= MAX_KNOWN && !this.known.has(key)) this.known.clear();
+    this.known.set(key, raw);
   }
 
   /**
@@ -116,10 +131,19 @@ export class Balances {
     }
   }
 
-  /** Applies the group's changes in order to one read and writes the result with one CAS. */
+  /**
+   * Applies the group's changes in order to the balance and writes the result with one CAS. The
+   * first round starts from the value this process last saw (a guess: the CAS checks it); a
+   * refused change is only reported when computed from a value Redis just gave.
+   */
   private async applyGroup(key: string, group: readonly PendingUpdate[]): Promise<void> {
+    let raw = this.known.get(key);
+    let confirmed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const raw = await this.redis.get(key);
+      if (raw === undefined) {
+        raw = (await this.redis.get(key)) ?? '';
+        confirmed = true;
+      }
       let value = parseStored(raw);
       // A change that throws (insufficient balance, too long) is refused alone; the rest go on.
       const outcomes = group.map((u) => {
@@ -132,15 +156,27 @@ export class Balances {
           return { ok: false as const, error };
         }
       });
-      const written =
-        !outcomes.some((o) => o.ok) ||
-        (await this.redis.recipientBalanceCas(key, raw ?? '', value.toString(), this.ttlMs)) === 1;
+      if (!confirmed && outcomes.some((o) => !o.ok)) {
+        raw = undefined;
+        continue;
+      }
+      let written = !outcomes.some((o) => o.ok);
+      if (!written) {
+        const next = value.toString();
+        const reply = await this.redis.recipientBalanceCas(key, raw, next, this.ttlMs);
+        written = reply === 1;
+        // What the key holds now, either way: the next round (or update) starts from it.
+        raw = written ? next : (reply as [0, string])[1];
+        confirmed = true;
+        this.remember(key, raw);
+      }
       if (written) {
         outcomes.forEach((o, i) => (o.ok ? group[i].resolve(o.value) : group[i].reject(o.error)));
         return;
       }
-      // Another replica wrote first: a short random pause keeps two replicas from colliding again.
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt + 1, 10)));
+      // Another replica wrote first (or the guess was stale): only a real collision pauses, briefly
+      // and at random, so two replicas do not collide again.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 10)));
     }
     throw new RecipientError(RecipientErrorCode.BALANCE_CONTENTION, 'the balance kept changing; retry');
   }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
@@ -19,6 +20,7 @@ export class RecipientMetrics {
   readonly evReceived: Counter<'sender'>;
   readonly faceValueWon: Counter<'sender'>;
   readonly validationSeconds: Histogram;
+  readonly paymentPhaseSeconds: Histogram<'phase'>;
   readonly paramsIssued: Counter;
   readonly reconcilerRequeued: Counter;
 
@@ -67,6 +69,13 @@ export class RecipientMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.paymentPhaseSeconds = new Histogram({
+      name: 'recipient_payment_phase_seconds',
+      help: 'Wall time of each step of ProcessPayment (see PaymentPhase), seconds',
+      labelNames: ['phase'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
     this.paramsIssued = new Counter({
       name: 'recipient_params_issued_total',
       help: 'Ticket params issued',
@@ -83,5 +92,26 @@ export class RecipientMetrics {
   /** A rational amount as a float, for counters only. */
   static approx(value: Rational): number {
     return Number(value.num) / Number(value.den);
+  }
+}
+
+/**
+ * Steps of a ProcessPayment, in order: `rate` the up-front rate check, `verify` the recipientRand
+ * HMAC, shared checks and signatures, `checks` expiry, price and sender, `record` the nonce ledger
+ * (with the credit when it rides along), `store` winners to Postgres and the queue, `credit` the
+ * rate window and the balance when they were not part of `record`.
+ */
+export type PaymentPhase = 'rate' | 'verify' | 'checks' | 'record' | 'store' | 'credit';
+
+/** Times a payment's steps back to back: each `lap` observes the time since the previous one. */
+export class PhaseClock {
+  private last = performance.now();
+
+  constructor(private readonly histogram: Histogram<'phase'>) {}
+
+  lap(phase: PaymentPhase): void {
+    const now = performance.now();
+    this.histogram.observe({ phase }, (now - this.last) / 1000);
+    this.last = now;
   }
 }

@@ -23,14 +23,20 @@ export function priceField(price: Rational): string {
   return `${price.num}/${price.den}`;
 }
 
-// KEYS[1] params hash; ARGV[1] nonce cap; ARGV[2..] nonces in order.
-// Returns -1 when the params are unknown, else one status per nonce: 0 recorded, 1 seen, 2 too many.
+// KEYS[1] params hash; ARGV[1] nonce cap; ARGV[2] the price the payment names ('' = any);
+// ARGV[3..] nonces in order. Returns -1 when the params are unknown, {-2, issued price} when the
+// price is not the one they were issued for (nothing recorded), else one status per nonce:
+// 0 recorded, 1 seen, 2 too many.
 const RECORD_NONCES_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[2] ~= '' then
+  local issued = redis.call('HGET', KEYS[1], 'price')
+  if issued ~= ARGV[2] then return {-2, issued or ''} end
+end
 local count = redis.call('HLEN', KEYS[1]) - 1
 local cap = tonumber(ARGV[1])
 local out = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local nonce = ARGV[i]
   if redis.call('HEXISTS', KEYS[1], nonce) == 1 then
     out[#out + 1] = 1
@@ -48,13 +54,25 @@ return out
 const OUTCOMES = [NonceOutcome.RECORDED, NonceOutcome.ALREADY_SEEN, NonceOutcome.TOO_MANY] as const;
 
 type LedgerRedis = Redis & {
-  recipientRecordNonces(key: string, cap: number, ...nonces: number[]): Promise<number | number[]>;
+  recipientRecordNonces(
+    key: string,
+    cap: number,
+    price: string,
+    ...nonces: number[]
+  ): Promise<number | [-2, string] | number[]>;
 };
 
 export function paramsUnknown(): RecipientError {
   return new RecipientError(
     RecipientErrorCode.PARAMS_UNKNOWN,
     'ticket params were not issued by this recipient or are too old: fetch new params',
+  );
+}
+
+export function priceMismatch(expected: string, issued: string): RecipientError {
+  return new RecipientError(
+    RecipientErrorCode.PRICE_MISMATCH,
+    `expected price ${expected} is not the price ${issued} the ticket params were issued for`,
   );
 }
 
@@ -95,11 +113,26 @@ export class RedisNonceLedger extends NonceLedger {
   }
 
   /** Throws PARAMS_UNKNOWN when the params' entry is gone. */
-  async record(key: string, _expirationBlock: bigint, nonces: readonly number[]): Promise<NonceOutcome[]> {
+  record(key: string, _expirationBlock: bigint, nonces: readonly number[]): Promise<NonceOutcome[]> {
+    return this.recordAt(key, '', nonces);
+  }
+
+  /**
+   * This ledger for one payment at `price`: its nonces are recorded only if the params were issued
+   * for that price (PRICE_MISMATCH otherwise, nothing recorded), checked in the same script, so a
+   * payment's price check and replay guard cost one round trip.
+   */
+  forPrice(price: Rational): NonceLedger {
+    return new PricedNonces(this, priceField(price));
+  }
+
+  /** `record` for `price` ('' = any). */
+  async recordAt(key: string, price: string, nonces: readonly number[]): Promise<NonceOutcome[]> {
     if (nonces.length === 0) return [];
-    const reply = await this.redis.recipientRecordNonces(paramsKey(key), this.cap, ...nonces);
+    const reply = await this.redis.recipientRecordNonces(paramsKey(key), this.cap, price, ...nonces);
     if (!Array.isArray(reply)) throw paramsUnknown();
-    return reply.map((status) => OUTCOMES[status]);
+    if (reply[0] === -2) throw priceMismatch(price, (reply as [-2, string])[1]);
+    return (reply as number[]).map((status) => OUTCOMES[status]);
   }
 
   /**
@@ -113,6 +146,24 @@ export class RedisNonceLedger extends NonceLedger {
   }
 
   /** Entries expire by their Redis TTL; nothing to sweep. */
+  expire(): number {
+    return 0;
+  }
+}
+
+/** The Redis ledger seen through one payment's price (`RedisNonceLedger.forPrice`). */
+class PricedNonces extends NonceLedger {
+  constructor(
+    private readonly ledger: RedisNonceLedger,
+    private readonly price: string,
+  ) {
+    super();
+  }
+
+  record(key: string, _expirationBlock: bigint, nonces: readonly number[]): Promise<NonceOutcome[]> {
+    return this.ledger.recordAt(key, this.price, nonces);
+  }
+
   expire(): number {
     return 0;
   }

@@ -7,11 +7,15 @@ import {
   bytesToBigInt,
   bytesToHex,
   computeRecipientRand,
+  faceValueFor,
   parseAddress,
   pricePerPixel,
   recipientRandHash,
+  recipientRandInput,
+  txCostMultiplierOf,
   winProbForEV,
   type Address,
+  type FaceValuePolicy,
   type PriceInfo,
   type TicketParams,
 } from '#app/ticket';
@@ -19,9 +23,9 @@ import { currentHead } from '../chain-head.js';
 import { RecipientMetrics } from '../metrics/recipient.metrics.js';
 import { RedisNonceLedger } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
+import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 import { RecipientSecrets } from '../secret/recipient-secrets.service.js';
 import { ExpirationParamsSource } from './expiration-params.source.js';
-import { faceValueFor, txCostMultiplierFor, type FaceValuePolicy } from './face-value.js';
 
 export interface IssuedParams {
   params: TicketParams;
@@ -66,26 +70,19 @@ export class TicketParamsService {
     const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
     const expirationParams = await this.expiration.forHead(head);
     // go-livepeer issues free params (face value 0, never winning) without consulting the reserve.
-    const faceValue =
-      price.num > 0n
-        ? faceValueFor(
-            this.policy,
-            head.gasPrice,
-            await this.senderMonitor.maxFloat(bytesToHex(sender), this.recipientHex),
-          )
-        : 0n;
+    const faceValue = price.num > 0n ? await this.faceValue(sender, head.gasPrice) : 0n;
     const winProb = winProbForEV(this.policy.ev, faceValue);
     const seed = bytesToBigInt(randomBytes(32));
     const expirationBlock = head.l1Block + this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS;
-    const recipientRand = computeRecipientRand(this.secrets.current().key, {
-      seed,
-      sender,
-      faceValue,
-      winProb,
-      expirationBlock,
-      pricePerPixel: price,
-      ...expirationParams,
-    });
+    const recipientRand = computeRecipientRand(
+      this.secrets.current().key,
+      recipientRandInput({
+        sender,
+        params: { seed, faceValue, winProb, expirationBlock },
+        pricePerPixel: price,
+        expirationParams,
+      }),
+    );
     const params: TicketParams = {
       recipient: this.recipient,
       faceValue,
@@ -108,7 +105,17 @@ export class TicketParamsService {
   /** faceValue / txCost for `sender` (§5.3), with the face value's errors. */
   async txCostMultiplier(sender: Address): Promise<Rational> {
     const head = currentHead(this.chain);
+    return txCostMultiplierOf(this.policy, head.gasPrice, await this.faceValue(sender, head.gasPrice));
+  }
+
+  /** The face value for `sender` within its max float, or INSUFFICIENT_SENDER_RESERVE. */
+  private async faceValue(sender: Address, gasPrice: bigint): Promise<bigint> {
     const maxFloat = await this.senderMonitor.maxFloat(bytesToHex(sender), this.recipientHex);
-    return txCostMultiplierFor(this.policy, head.gasPrice, maxFloat);
+    const outcome = faceValueFor(this.policy, gasPrice, maxFloat);
+    if (outcome.ok) return outcome.faceValue;
+    throw new RecipientError(
+      RecipientErrorCode.INSUFFICIENT_SENDER_RESERVE,
+      `insufficient sender reserve: ${outcome.reason}`,
+    );
   }
 }

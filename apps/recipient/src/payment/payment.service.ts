@@ -25,12 +25,11 @@ import {
 import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
 import { SenderRateLimiter } from './sender-rate-limiter.js';
-import { RecipientMetrics } from '../metrics/recipient.metrics.js';
-import { RedisNonceLedger, priceField } from '../nonce/redis-nonce-ledger.js';
+import { PhaseClock, RecipientMetrics } from '../metrics/recipient.metrics.js';
+import { RedisNonceLedger, priceField, priceMismatch } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 import { RecipientSecrets } from '../secret/recipient-secrets.service.js';
-import { GatedNonceLedger } from './gated-nonce-ledger.js';
 
 export interface TicketOutcome {
   senderNonce: number;
@@ -51,12 +50,6 @@ export interface PaymentOutcome {
   winningCount: number;
 }
 
-/**
- * The unlock check inside `receiveTicketBatch` comes before the recipient checks; the sender is
- * validated by the SenderMonitor later, at its place in the order (see `beforeRecording`).
- */
-const SENDER_CHECKED_BY_MONITOR = { withdrawRound: 0n };
-
 /** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
 const WARM_UP_TICKETS_PER_THREAD = 64;
 
@@ -65,7 +58,8 @@ const WARM_UP_TICKETS_PER_THREAD = 64;
  * `receiveTicketBatch`. Checks run in go-livepeer's order: recipient, non-zero sender,
  * recipientRand commitment, signature (per ticket), then params expiry, the price the params were
  * issued for, the sender (SenderMonitor), and the shared nonce ledger. Failures before the nonces
- * refuse the whole payment and change nothing.
+ * refuse the whole payment and change nothing. A payment without winners takes two Redis round
+ * trips: price check with the nonces, then the balance (plus the rate window when capped).
  *
  * Deliberate differences from go-livepeer: each valid ticket is credited even after an invalid
  * one (no sticky error, §14.2), and an expired or over-the-cap ticket is neither credited nor
@@ -150,19 +144,22 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     this.metrics.ticketsReceived.inc({ sender }, batch.senderParams.length);
+    const clock = new PhaseClock(this.metrics.paymentPhaseSeconds);
     await this.rateLimiter.check(sender);
+    clock.lap('rate');
 
     const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
     let received: ReceivedTicket[];
     try {
-      received = await this.validate(batch, sender, head);
+      received = await this.validate(batch, sender, head, clock);
     } catch (err) {
       // A commitment failure is thrown before anything is recorded: if another replica rotated
       // the secret meanwhile, validating once more with the new one is safe.
       const commitment = err instanceof TicketError && err.code === TicketErrorCode.INVALID_RECIPIENT_RAND;
       if (!commitment || !(await this.secrets.reloadAfterMiss())) throw err;
-      received = await this.validate(batch, sender, head);
+      received = await this.validate(batch, sender, head, clock);
     }
+    clock.lap('record');
 
     const accepted = received.filter((t) => !t.error);
     const credited = ticketEV(batch.params.faceValue, batch.params.winProb).mul(
@@ -172,6 +169,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     let balance: Rational;
     try {
       await this.storeWinners(received);
+      clock.lap('store');
       await this.rateLimiter.consume(sender, accepted.length);
       crediting = true;
       balance =
@@ -185,6 +183,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       if (!crediting || err instanceof RecipientError) await this.forgetRecorded(batch, accepted);
       throw err;
     }
+    clock.lap('credit');
     this.record(sender, batch, received, accepted, credited);
     return this.outcome(received, credited, balance);
   }
@@ -199,7 +198,12 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     );
   }
 
-  private validate(batch: TicketBatch, sender: string, head: ChainHead): Promise<ReceivedTicket[]> {
+  private validate(
+    batch: TicketBatch,
+    sender: string,
+    head: ChainHead,
+    clock: PhaseClock,
+  ): Promise<ReceivedTicket[]> {
     return receiveTicketBatch(
       batch,
       {
@@ -207,36 +211,38 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         secret: this.secrets.secretFor(batch),
         lastSeenL1Block: head.l1Block,
         lastInitializedRound: head.rounds.lastInitializedRound,
-        senderInfo: SENDER_CHECKED_BY_MONITOR,
+        // No senderInfo: the SenderMonitor validates the sender in beforeRecording, at its place
+        // in our order (after the recipient, commitment and signature checks).
       },
       {
-        ledger: new GatedNonceLedger(this.ledger, () => this.beforeRecording(batch, sender, head)),
+        ledger: this.ledger.forPrice(batch.pricePerPixel),
         verify: this.verifierFor(batch),
+        beforeRecording: async () => {
+          clock.lap('verify');
+          await this.beforeRecording(batch, sender, head);
+          clock.lap('checks');
+        },
       },
     );
   }
 
   /**
-   * Validation steps 5–7: params expiry, the issued price, the sender. The price and sender reads
-   * run side by side (the sender may need a chain read); their failures are reported in order.
+   * Validation steps 5–7: params expiry, the issued price, the sender. The price is checked by the
+   * nonce ledger's script, in the round trip that records the nonces (`forPrice`); only when the
+   * sender is refused is it read here first, so that a wrong price is still reported before it.
    */
   private async beforeRecording(batch: TicketBatch, sender: string, head: ChainHead): Promise<void> {
     if (batch.params.expirationBlock <= head.l1Block) {
       throw new TicketError(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
     }
-    const [issued, senderCheck] = await Promise.allSettled([
-      this.ledger.issuedPrice(bytesToHex(batch.params.recipientRandHash)),
-      this.senderMonitor.validateSender(sender),
-    ]);
-    if (issued.status === 'rejected') throw issued.reason;
-    const expected = priceField(batch.pricePerPixel);
-    if (issued.value !== expected) {
-      throw new RecipientError(
-        RecipientErrorCode.PRICE_MISMATCH,
-        `expected price ${expected} is not the price ${issued.value} the ticket params were issued for`,
-      );
+    try {
+      await this.senderMonitor.validateSender(sender);
+    } catch (err) {
+      const issued = await this.ledger.issuedPrice(bytesToHex(batch.params.recipientRandHash));
+      const expected = priceField(batch.pricePerPixel);
+      if (issued !== expected) throw priceMismatch(expected, issued);
+      throw err;
     }
-    if (senderCheck.status === 'rejected') throw senderCheck.reason;
   }
 
   /**

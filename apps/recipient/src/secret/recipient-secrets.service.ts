@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ChainFacts } from '#app/chain';
 import { RecipientSecretRepository, type SealedSecret } from '#app/database';
-import { computeRecipientRand, equalBytes, recipientRandHash, type TicketBatch } from '#app/ticket';
+import {
+  computeRecipientRand,
+  equalBytes,
+  recipientRandHash,
+  recipientRandInput,
+  type TicketBatch,
+} from '#app/ticket';
 import { currentHead } from '../chain-head.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
@@ -98,16 +104,9 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
       (v) => v.acceptUntilBlock !== null && v.acceptUntilBlock >= batch.params.expirationBlock,
     );
     if (candidates.length === 0) return current.key;
+    const input = recipientRandInput(batch);
     for (const version of [current, ...candidates]) {
-      const rand = computeRecipientRand(version.key, {
-        seed: batch.params.seed,
-        sender: batch.sender,
-        faceValue: batch.params.faceValue,
-        winProb: batch.params.winProb,
-        expirationBlock: batch.params.expirationBlock,
-        pricePerPixel: batch.pricePerPixel,
-        ...batch.expirationParams,
-      });
+      const rand = computeRecipientRand(version.key, input);
       if (equalBytes(recipientRandHash(rand), batch.params.recipientRandHash)) return version.key;
     }
     return current.key;

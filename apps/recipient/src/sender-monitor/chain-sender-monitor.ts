@@ -7,6 +7,7 @@ import {
   TicketError,
   TicketErrorCode,
   isUnlockingSoon,
+  maxFloat,
   parseAddress,
   toChecksumAddress,
   type SenderInfo,
@@ -21,15 +22,15 @@ const MAX_CACHED = 10_000;
  * The SenderMonitor port read straight from the chain views, until the SenderMonitor service is
  * there to ask (PROTOCOL.md §8.1, §8.3). Chain reads are cached for the current head only.
  *
- * maxFloat = (fundsRemaining + claimedInCurrentRound) / poolSize − claimedReserve(sender, recipient)
- *            − pending, where pending is the face value of the sender's winning tickets stored
- * here and not yet final. Unlike go-livepeer, a large deposit never waives the pending deduction
- * (its 3× deposit/pending rule): this view has no redemption ledger to trust for that.
+ * Max float is the ticket library's rule, the same the SenderMonitor service applies, over what
+ * this Recipient knows: pending is the face value of the sender's winning tickets stored here and
+ * not yet final, and it is all there is (so it is also the total the 3× deposit waiver weighs).
  */
 @Injectable()
 export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, OnModuleDestroy {
   private readonly infos = new Map<string, Promise<SenderInfo>>();
   private readonly claimed = new Map<string, Promise<bigint>>();
+  private readonly active = new Map<string, Promise<boolean | undefined>>();
   private subscription?: Subscription;
 
   constructor(
@@ -51,16 +52,15 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
     const s = sender.toLowerCase();
     const r = recipient.toLowerCase();
     const { poolSize } = currentHead(this.chain).rounds;
-    const [info, claimed, pending] = await Promise.all([
+    const [info, claimed, active, pending] = await Promise.all([
       this.senderInfo(s),
       this.claimedReserve(s, r),
+      this.recipientActive(r),
       this.pending(s),
     ]);
-    const allocation =
-      poolSize === 0n
-        ? 0n
-        : (info.reserve.fundsRemaining + info.reserve.claimedInCurrentRound) / poolSize - claimed;
-    return allocation - pending;
+    // A chain source that cannot tell leaves the activity check to the contract at redemption.
+    const recipientActive = active ?? true;
+    return maxFloat({ info, claimed, poolSize, recipientActive, pending, pendingTotal: pending });
   }
 
   async validateSender(sender: string): Promise<void> {
@@ -96,7 +96,21 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
     );
   }
 
-  private cached<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  private recipientActive(recipient: string): Promise<boolean | undefined> {
+    return this.cached(
+      this.active,
+      recipient,
+      () => this.chain.isActiveTranscoder(recipient),
+      'whether the recipient is active',
+    );
+  }
+
+  private cached<T>(
+    cache: Map<string, Promise<T>>,
+    key: string,
+    read: () => Promise<T>,
+    what = 'sender info',
+  ): Promise<T> {
     let hit = cache.get(key);
     if (!hit) {
       if (cache.size >= MAX_CACHED) cache.clear();
@@ -104,7 +118,7 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
         cache.delete(key);
         throw new RecipientError(
           RecipientErrorCode.CHAIN_UNAVAILABLE,
-          `could not get sender info for ${key.slice(0, 42)}`,
+          `could not get ${what} for ${key.slice(0, 42)}`,
           { cause },
         );
       });
@@ -116,5 +130,6 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
   private clear(): void {
     this.infos.clear();
     this.claimed.clear();
+    this.active.clear();
   }
 }

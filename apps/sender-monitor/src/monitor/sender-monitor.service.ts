@@ -22,7 +22,9 @@ import { WinningTicketIntake, type IntakeResult } from '#app/queue';
 import {
   bytesToHex,
   isUnlockingSoon,
+  maxFloat,
   parseAddress,
+  reserveAllocation,
   SenderMonitor,
   TicketError,
   TicketErrorCode,
@@ -32,7 +34,6 @@ import {
   type SignedTicket,
 } from '#app/ticket';
 import { SenderMonitorMetrics } from '../metrics/sender-monitor.metrics.js';
-import { maxFloat, reserveAllocation } from './max-float.js';
 import { PendingRedemptions, type PendingAmounts } from './pending-redemptions.js';
 import { SENDER_MONITOR_OPTIONS, type SenderMonitorOptions } from './sender-monitor.options.js';
 

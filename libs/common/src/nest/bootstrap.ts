@@ -16,6 +16,7 @@ import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import { ProtoError, ProtoErrorCode } from '#app/proto';
 import { ConfigError } from '../config/config-error.js';
+import { codeSizeRefusals } from './grpc-size-refusal.js';
 import { readPemFile } from './grpc-tls.js';
 import { HEALTH_PROTO_PATH } from './proto-paths.js';
 
@@ -113,6 +114,7 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
       url: opts.grpc.url,
       credentials: serverCredentials(opts.grpc.tls),
       maxReceiveMessageLength: opts.grpc.maxRequestBytes,
+      channelOptions: { interceptors: [codeSizeRefusals] },
       onLoadPackageDefinition: (pkg: Record<string, unknown>) => tolerateMalformedRequests(pkg),
       package: ['grpc.health.v1', ...(opts.grpc.packages ?? [])],
       protoPath: [HEALTH_PROTO_PATH, ...(opts.grpc.protoPaths ?? [])],

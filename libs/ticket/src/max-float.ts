@@ -1,4 +1,4 @@
-import type { SenderInfo } from '#app/ticket';
+import type { SenderInfo } from './types.js';
 
 /**
  * go-livepeer waives the pending deduction while the deposit is at least this many times the

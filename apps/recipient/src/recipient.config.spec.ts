@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv } from '#app/common';
+import { RECIPIENT_ENV } from './recipient.config.js';
+
+const BASE = {
+  CONTROLLER_ADDRESS: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+  RECIPIENT_ADDRESS: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+};
+
+function expiry(raw?: string): bigint {
+  return parseEnv(RECIPIENT_ENV, { ...BASE, RECIPIENT_PARAMS_EXPIRY_BLOCKS: raw })
+    .RECIPIENT_PARAMS_EXPIRY_BLOCKS;
+}
+
+describe('RECIPIENT_PARAMS_EXPIRY_BLOCKS', () => {
+  it("defaults to go-livepeer's 40 blocks", () => {
+    expect(expiry()).toBe(40n);
+  });
+
+  it('takes 2 to 5760 blocks', () => {
+    expect(expiry('2')).toBe(2n);
+    expect(expiry('5')).toBe(5n);
+    expect(expiry('5760')).toBe(5_760n);
+  });
+
+  it('refuses what senders would refuse or what would delay redemptions past a round', () => {
+    for (const raw of ['0', '1', '5761', '-3', '4.5', 'forty']) {
+      expect(() => expiry(raw), raw).toThrow(ConfigError);
+    }
+    expect(() => expiry('1')).toThrow(/RECIPIENT_PARAMS_EXPIRY_BLOCKS.*\[2, 5760\]/);
+  });
+});

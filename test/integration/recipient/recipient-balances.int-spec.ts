@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { Rational } from '#app/ticket';
+import { Balances } from '../../../apps/recipient/src/balance/balances.service.js';
+import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
+
+// Two Balances on their own connections play two replicas: each starts its compare-and-set from
+// the value it last saw, which the other one may have changed meanwhile.
+describe('Recipient balances across replicas (real Redis)', () => {
+  const prefix = `${inject('redisPrefix')}recipient-balances:`;
+  const connections: Redis[] = [];
+  const config = RecipientConfig.fromEnv({
+    DATABASE_URL: inject('databaseUrl'),
+    REDIS_URL: inject('redisUrl'),
+    REDIS_PREFIX: prefix,
+    ETH_RPC_URL: 'http://127.0.0.1:1',
+    CONTROLLER_ADDRESS: `0x${'11'.repeat(20)}`,
+    RECIPIENT_ADDRESS: `0x${'22'.repeat(20)}`,
+    RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
+  });
+  const replica = () => {
+    const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true });
+    connections.push(redis);
+    return new Balances(redis, config);
+  };
+  const sender = `0x${'33'.repeat(20)}`;
+  const wei = (n: bigint) => Rational.of(n);
+
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.quit()));
+  });
+
+  it('credits and debits exactly when another replica changed the balance since', async () => {
+    const [a, b] = [replica(), replica()];
+    expect((await a.credit(sender, 'job-1', wei(10n))).equals(wei(10n))).toBe(true);
+    expect((await b.credit(sender, 'job-1', wei(5n))).equals(wei(15n))).toBe(true);
+    // a still remembers 10: its compare-and-set fails once and applies to the real 15.
+    expect((await a.debit(sender, 'job-1', wei(14n))).equals(wei(1n))).toBe(true);
+    expect((await b.balance(sender, 'job-1')).equals(wei(1n))).toBe(true);
+  });
+
+  it('refuses a debit only on the balance Redis holds, not on a stale memory of it', async () => {
+    const [a, b] = [replica(), replica()];
+    expect((await a.balance(sender, 'job-2')).equals(Rational.ZERO)).toBe(true);
+    await b.credit(sender, 'job-2', wei(100n));
+    // a remembers 0, where the debit would be refused; Redis holds 100.
+    expect((await a.debit(sender, 'job-2', wei(50n))).equals(wei(50n))).toBe(true);
+    // b remembers 100; Redis holds 50: this debit is refused and changes nothing.
+    await expect(b.debit(sender, 'job-2', wei(60n))).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
+    expect((await a.balance(sender, 'job-2')).equals(wei(50n))).toBe(true);
+  });
+
+  it('loses no credit when replicas credit the same balance concurrently', async () => {
+    const replicas = [replica(), replica(), replica()];
+    await Promise.all(
+      Array.from({ length: 90 }, (_, i) => replicas[i % 3].credit(sender, 'job-3', wei(BigInt(i + 1)))),
+    );
+    expect((await replicas[0].balance(sender, 'job-3')).equals(wei((90n * 91n) / 2n))).toBe(true);
+  });
+});
