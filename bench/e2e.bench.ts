@@ -3,13 +3,27 @@
  * figures, never passes or fails on time.
  *
  * Starts the local stack as `npm start` does (embedded Postgres, redis-server, anvil with 1 s
- * blocks, the four services as processes) in a temporary state directory, without the demo
- * broadcaster, and drives the demo flow at full speed from here: GetTicketParams (Recipient) →
- * StartSession + CreateTicketBatch (Sender) → ProcessPayment (Recipient), several in flight. It
- * measures tickets/s through that whole loop, then waits for the winners to be redeemed on-chain
- * and reports the time from a winning ticket stored by the Recipient to its redemption recorded by
- * the Redeemer. That time includes the protocol's wait for the params to expire (5 blocks of
- * the demo config + 1 margin block) before recipientRand may be revealed, and 1 confirmation.
+ * blocks and 20-block rounds, the four services as processes) in a temporary state directory,
+ * without the demo broadcaster, and drives the demo flow at full speed from here, LOOPS payment
+ * loops in flight, in two variants one after the other:
+ *
+ * - realistic broadcaster: as go-livepeer does, a loop keeps its params and Sender session across
+ *   payments (CreateTicketBatch → ProcessPayment) and fetches fresh ones only when the Sender asks
+ *   for it (nonce 500 of the recipient's 600-nonce cap, PROTOCOL §15), when the params are about
+ *   to expire, or after an error;
+ * - new params per payment: GetTicketParams → StartSession → CreateTicketBatch → ProcessPayment →
+ *   EndSession for every payment (the previous benchmark's loop).
+ *
+ * Before them it measures the single-core ticket validation ceiling of the library with the code
+ * of `npm run bench:ticket`, in the same process and run, with the stack up (idle).
+ *
+ * After each variant it waits until every winner of that variant is final and reports how many
+ * were redeemed and expired, winners redeemed per second (from the first winner stored to the
+ * last redemption), redemption txs per block (mined redemption txs ÷ blocks holding at least one),
+ * the most txs of the signer in flight at once, and the time from a winning ticket stored by the
+ * Recipient to its redemption recorded by the Redeemer. That time includes the protocol's wait for
+ * the params to expire (5 blocks of the demo config + 1 margin block) before recipientRand may be
+ * revealed, and 1 confirmation.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -17,23 +31,35 @@ import { join } from 'node:path';
 import { JsonRpcProvider, parseEther, Wallet } from 'ethers';
 import pg from 'pg';
 import { ticketBrokerAt } from '#app/chain';
+import { ticketParamsCodec } from '#app/proto';
 import { ANVIL_PRIVATE_KEYS, buildServices, startDevStack } from '#app/testing';
-import { RecipientClient } from '#app/clients';
+import { RecipientClient, type GetTicketParamsResponse } from '#app/clients';
 import { SenderApi } from '../scripts/dev/demo-broadcaster.js';
 import { embeddedDatabaseUrl } from '../scripts/dev/embedded-postgres.js';
-import { printBenchJson } from './bench-json.js';
+import { printBenchJson, type BenchFigure } from './bench-json.js';
+import { singleCoreValidationCeiling } from './validation-ceiling.js';
 
 const WARMUP_MS = 3_000;
 const RUN_MS = Number(process.env.BENCH_E2E_SECONDS ?? '20') * 1_000;
-const IN_FLIGHT = 4;
+/** Payment loops in flight (a broadcaster's concurrent streams); BENCH_E2E_LOOPS overrides. */
+const LOOPS = Number(process.env.BENCH_E2E_LOOPS ?? '16');
 const BATCH_SIZE = 10;
 const REDEEM_WAIT_MS = 180_000;
+/** Fresh params this many blocks before the current ones expire (a payment takes a few ms). */
+const EXPIRY_MARGIN_BLOCKS = 1n;
+
+type Variant = 'realistic' | 'per-payment';
+const VARIANTS: Record<Variant, string> = {
+  realistic: 'realistic broadcaster (params reused)',
+  'per-payment': 'new params per payment',
+};
 
 async function main(): Promise<void> {
   buildServices();
   const stack = startDevStack('bench-e2e', { TICKETPAY_DEMO: 'false' });
   const { stateDir, proc } = stack;
   let db: pg.Client | undefined;
+  let provider: JsonRpcProvider | undefined;
   try {
     const started = Date.now();
     while (!stack.output().includes('press Ctrl-C to stop')) {
@@ -55,8 +81,8 @@ async function main(): Promise<void> {
       addresses: { ticketBroker: string };
     };
 
-    // Room for the winners of a full-speed run: the demo funding covers 1000 of them.
-    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+    // Room for the winners of two full-speed runs: the demo funding covers 1000 of them.
+    provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
     const senderWallet = new Wallet(ANVIL_PRIVATE_KEYS[2], provider);
     const broker = ticketBrokerAt(deployment.addresses.ticketBroker, senderWallet);
     await (
@@ -64,119 +90,323 @@ async function main(): Promise<void> {
         value: parseEther('4000'),
       })
     ).wait();
-    provider.destroy();
     // Let the services' chain views see the new deposit.
     await sleep(3_000);
+
+    const ceiling = await singleCoreValidationCeiling(5);
+
+    let head = BigInt(await provider.getBlockNumber());
+    const chain = provider;
+    const headTimer = setInterval(() => {
+      chain.getBlockNumber().then(
+        (n) => (head = BigInt(n)),
+        () => undefined,
+      );
+    }, 200);
 
     const sender = new SenderApi(senderGrpc, token);
     const recipient = new RecipientClient(recipientGrpc);
     const account = (await sender.call<{ senders: { address: Buffer }[] }>('Senders', {})).senders[0].address;
     const price = { pricePerUnit: '1000', pixelsPerUnit: '1' };
-    const payOnce = async (): Promise<number> => {
-      const { ticketParams, priceInfo } = await recipient.getTicketParams({ sender: account, price });
-      const session = await sender.call<{ sessionId: string }>('StartSession', {
-        sender: account,
-        ticketParams,
-        expectedPrice: priceInfo,
-      });
-      const batch = await sender.call<{ payment: unknown }>('CreateTicketBatch', {
-        sessionId: session.sessionId,
-        size: BATCH_SIZE,
-      });
-      const result = await recipient.processPayment({ payment: batch.payment as never, jobId: 'bench' });
-      await sender.call('EndSession', { sessionId: session.sessionId });
-      return result.acceptedCount;
-    };
-    let errors = 0;
-    const drive = async (ms: number): Promise<number> => {
-      const until = Date.now() + ms;
-      let accepted = 0;
-      await Promise.all(
-        Array.from({ length: IN_FLIGHT }, async () => {
-          while (Date.now() < until) {
-            try {
-              accepted += await payOnce();
-            } catch {
-              errors++;
-            }
-          }
+
+    interface Session {
+      id: string;
+      expirationBlock: bigint;
+    }
+    const startSession = async (): Promise<Session> => {
+      const params: GetTicketParamsResponse = await calls.time('GetTicketParams', () =>
+        recipient.getTicketParams({ sender: account, price }),
+      );
+      const session = await calls.time('StartSession', () =>
+        sender.call<{ sessionId: string }>('StartSession', {
+          sender: account,
+          ticketParams: params.ticketParams,
+          expectedPrice: params.priceInfo,
         }),
       );
+      const { expirationBlock } = ticketParamsCodec.fromMessage(params.ticketParams);
+      return { id: session.sessionId, expirationBlock };
+    };
+    const endSession = (session: Session) =>
+      calls
+        .time('EndSession', () => sender.call('EndSession', { sessionId: session.id }))
+        .catch(() => undefined);
+    /** One payment on `session`; returns the accepted count and whether the Sender asks for fresh params. */
+    const calls = new CallTimes();
+    const pay = async (session: Session): Promise<{ accepted: number; refresh: boolean }> => {
+      const batch = await calls.time('CreateTicketBatch', () =>
+        sender.call<{ payment: unknown; refreshParams: boolean }>('CreateTicketBatch', {
+          sessionId: session.id,
+          size: BATCH_SIZE,
+        }),
+      );
+      const result = await calls.time('ProcessPayment', () =>
+        recipient.processPayment({ payment: batch.payment as never, jobId: 'bench' }),
+      );
+      return { accepted: result.acceptedCount, refresh: batch.refreshParams };
+    };
+
+    let errors = 0;
+    let sessions = 0;
+    const errorKinds = new Map<string, number>();
+    const loop = async (variant: Variant, until: number): Promise<number> => {
+      let accepted = 0;
+      let session: Session | undefined;
+      while (Date.now() < until) {
+        try {
+          if (!session || head + EXPIRY_MARGIN_BLOCKS >= session.expirationBlock) {
+            if (session) void endSession(session);
+            session = await startSession();
+            sessions++;
+          }
+          const paid = await pay(session);
+          accepted += paid.accepted;
+          if (variant === 'per-payment' || paid.refresh) {
+            await endSession(session);
+            session = undefined;
+          }
+        } catch (err) {
+          errors++;
+          const what = (err as Error).message.slice(0, 100);
+          errorKinds.set(what, (errorKinds.get(what) ?? 0) + 1);
+          if (session) void endSession(session);
+          session = undefined;
+        }
+      }
+      if (session) await endSession(session);
       return accepted;
     };
-    await drive(WARMUP_MS);
+    const drive = async (variant: Variant, ms: number): Promise<number> => {
+      const until = Date.now() + ms;
+      const counts = await Promise.all(Array.from({ length: LOOPS }, () => loop(variant, until)));
+      return counts.reduce((a, b) => a + b, 0);
+    };
+
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    const since = (await db.query<{ now: Date }>('SELECT now() AS now')).rows[0].now;
-    const t0 = performance.now();
-    const accepted = await drive(RUN_MS);
-    const seconds = (performance.now() - t0) / 1_000;
+    const results: VariantResult[] = [];
+    for (const variant of ['realistic', 'per-payment'] as const) {
+      await drive(variant, WARMUP_MS);
+      await waitForWinners(db, new Date(0));
+      errors = 0;
+      sessions = 0;
+      errorKinds.clear();
+      calls.clear();
+      const since = await dbNow(db);
+      const t0 = performance.now();
+      const accepted = await drive(variant, RUN_MS);
+      const seconds = (performance.now() - t0) / 1_000;
+      const until = await dbNow(db);
+      await waitForWinners(db, since);
+      results.push({
+        variant,
+        rate: accepted / seconds,
+        errors,
+        errorKinds: [...errorKinds],
+        calls: calls.summary(),
+        sessions,
+        ...(await redemptionFigures(db, since, until)),
+      });
+    }
+    clearInterval(headTimer);
     sender.close();
     recipient.close();
-
-    // Every winner of the measured run redeemed (or given up on after REDEEM_WAIT_MS).
-    const waitUntil = Date.now() + REDEEM_WAIT_MS;
-    for (;;) {
-      const { rows } = await db.query<{ open: string }>(
-        `SELECT count(*) AS open FROM winning_ticket
-          WHERE created_at >= $1 AND status NOT IN ('redeemed', 'failed', 'expired')`,
-        [since],
-      );
-      if (Number(rows[0].open) === 0 || Date.now() > waitUntil) break;
-      await sleep(1_000);
-    }
-    const { rows } = await db.query<{ seconds: string; status: string }>(
-      `SELECT w.status, extract(epoch FROM (r.redeemed_at - w.created_at)) AS seconds
-         FROM winning_ticket w LEFT JOIN redemption r USING (ticket_hash)
-        WHERE w.created_at >= $1`,
-      [since],
-    );
-    const outcomes = await db.query<{ status: string; reason: string | null; n: string }>(
-      `SELECT status, left(status_reason, 120) AS reason, count(*) AS n FROM winning_ticket
-        WHERE created_at >= $1 GROUP BY 1, 2 ORDER BY 3 DESC`,
-      [since],
-    );
-    const latencies = rows
-      .filter((r) => r.status === 'redeemed' && r.seconds !== null)
-      .map((r) => Number(r.seconds))
-      .sort((a, b) => a - b);
-    const rate = accepted / seconds;
-    const fmt = (n: number) => n.toFixed(1);
-    console.log(
-      `End-to-end on the local stack (${availableParallelism()} cores; ${IN_FLIGHT} payment loops in flight, ` +
-        `${BATCH_SIZE} tickets per payment, ${RUN_MS / 1000} s)\n`,
-    );
-    console.log('| figure | value |');
-    console.log('| --- | ---: |');
-    console.log(`| tickets/s (params → sign → validate, accepted) | ${fmt(rate)} |`);
-    console.log(`| winning tickets | ${rows.length} |`);
-    console.log(`| redeemed | ${latencies.length} |`);
-    console.log(`| win → redeemed p50 (s) | ${fmt(percentile(latencies, 0.5))} |`);
-    console.log(`| win → redeemed p90 (s) | ${fmt(percentile(latencies, 0.9))} |`);
-    console.log(`| failed calls | ${errors} |`);
-    for (const o of outcomes.rows) {
-      console.log(`| winners ${o.status}${o.reason ? ` (${o.reason})` : ''} | ${o.n} |`);
-    }
-    printBenchJson('e2e', [
-      { name: 'end-to-end tickets (params → sign → validate)', value: rate, unit: 'tickets/s' },
-      {
-        name: 'winning ticket received → redeemed on-chain, p50',
-        value: percentile(latencies, 0.5),
-        unit: 's',
-      },
-      {
-        name: 'winning ticket received → redeemed on-chain, p90',
-        value: percentile(latencies, 0.9),
-        unit: 's',
-      },
-      { name: 'winners redeemed', value: latencies.length, unit: `of ${rows.length}` },
-    ]);
+    report(ceiling, results);
   } finally {
+    provider?.destroy();
     await db?.end().catch(() => undefined);
     if (proc.exitCode === null) proc.kill('SIGINT');
     const ended = await Promise.race([stack.exited, sleep(60_000).then(() => 'timeout' as const)]);
     if (ended === 'timeout') proc.kill('SIGKILL');
     rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+interface RedemptionFigures {
+  winners: number;
+  redeemed: number;
+  expired: number;
+  /** Winners per final status and reason, for the printed table. */
+  outcomes: { status: string; reason: string | null; n: number }[];
+  /** Seconds from a winner stored to its redemption recorded, sorted. */
+  latencies: number[];
+  winnersPerSecond: number;
+  txs: number;
+  txsPerBlock: number;
+  maxTxsPerBlock: number;
+  maxTxsInFlight: number;
+}
+
+interface VariantResult extends RedemptionFigures {
+  variant: Variant;
+  rate: number;
+  errors: number;
+  errorKinds: [string, number][];
+  /** Per call: count, p50 and p90 latency in ms. */
+  calls: [string, { n: number; p50: number; p90: number }][];
+  sessions: number;
+}
+
+async function dbNow(db: pg.Client): Promise<Date> {
+  return (await db.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0].now;
+}
+
+/** Until every winner stored since `since` is final (or REDEEM_WAIT_MS passed). */
+async function waitForWinners(db: pg.Client, since: Date): Promise<void> {
+  const waitUntil = Date.now() + REDEEM_WAIT_MS;
+  for (;;) {
+    const { rows } = await db.query<{ open: string }>(
+      `SELECT count(*) AS open FROM winning_ticket
+        WHERE created_at >= $1 AND status NOT IN ('redeemed', 'failed', 'expired')`,
+      [since],
+    );
+    if (Number(rows[0].open) === 0 || Date.now() > waitUntil) return;
+    await sleep(1_000);
+  }
+}
+
+/** What became of the winners stored in [since, until), and the txs that redeemed them. */
+async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promise<RedemptionFigures> {
+  const window = [since, until];
+  const { rows } = await db.query<{
+    status: string;
+    seconds: string | null;
+    created: Date;
+    redeemed: Date | null;
+  }>(
+    `SELECT w.status, extract(epoch FROM (r.redeemed_at - w.created_at)) AS seconds,
+            w.created_at AS created, r.redeemed_at AS redeemed
+       FROM winning_ticket w LEFT JOIN redemption r USING (ticket_hash)
+      WHERE w.created_at >= $1 AND w.created_at < $2`,
+    window,
+  );
+  const outcomes = await db.query<{ status: string; reason: string | null; n: string }>(
+    `SELECT status, left(status_reason, 120) AS reason, count(*) AS n FROM winning_ticket
+      WHERE created_at >= $1 AND created_at < $2 GROUP BY 1, 2 ORDER BY 3 DESC`,
+    window,
+  );
+  const txs = await db.query<{ sent_block: string; block_number: string | null }>(
+    `SELECT DISTINCT t.id, t.sent_block, t.block_number FROM chain_tx t
+       JOIN winning_ticket w ON w.ticket_hash = ANY(t.refs)
+      WHERE w.created_at >= $1 AND w.created_at < $2 AND t.purpose IN ('redeem', 'batch-redeem')`,
+    window,
+  );
+  const redeemedRows = rows.filter((r) => r.status === 'redeemed' && r.seconds !== null);
+  const latencies = redeemedRows.map((r) => Number(r.seconds)).sort((a, b) => a - b);
+  const first = Math.min(...rows.map((r) => r.created.getTime()));
+  const last = Math.max(...redeemedRows.map((r) => r.redeemed!.getTime()));
+  const perBlock = new Map<bigint, number>();
+  const spans: [bigint, bigint][] = [];
+  for (const tx of txs.rows) {
+    if (tx.block_number === null) continue;
+    const block = BigInt(tx.block_number);
+    perBlock.set(block, (perBlock.get(block) ?? 0) + 1);
+    spans.push([BigInt(tx.sent_block), block]);
+  }
+  // Txs in flight at a block: sent at or before it, mined at or after it.
+  let maxTxsInFlight = 0;
+  for (const [, at] of spans) {
+    maxTxsInFlight = Math.max(maxTxsInFlight, spans.filter(([s, m]) => s <= at && m >= at).length);
+  }
+  const mined = [...perBlock.values()].reduce((a, b) => a + b, 0);
+  return {
+    winners: rows.length,
+    redeemed: latencies.length,
+    expired: rows.filter((r) => r.status === 'expired').length,
+    outcomes: outcomes.rows.map((o) => ({ status: o.status, reason: o.reason, n: Number(o.n) })),
+    latencies,
+    winnersPerSecond: latencies.length > 0 ? latencies.length / ((last - first) / 1_000) : 0,
+    txs: mined,
+    txsPerBlock: perBlock.size > 0 ? mined / perBlock.size : 0,
+    maxTxsPerBlock: Math.max(0, ...perBlock.values()),
+    maxTxsInFlight,
+  };
+}
+
+function report(ceiling: number, results: VariantResult[]): void {
+  const fmt = (n: number) => n.toFixed(1);
+  console.log(
+    `End-to-end on the local stack (${availableParallelism()} cores; ${LOOPS} payment loops in flight, ` +
+      `${BATCH_SIZE} tickets per payment, ${RUN_MS / 1000} s per variant)\n`,
+  );
+  console.log(`single-core ticket validation ceiling (library, same run): ${fmt(ceiling)} tickets/s\n`);
+  console.log(`| figure | ${results.map((r) => VARIANTS[r.variant]).join(' | ')} |`);
+  console.log(`| --- |${results.map(() => ' ---: |').join('')}`);
+  const line = (name: string, value: (r: VariantResult) => string) =>
+    console.log(`| ${name} | ${results.map(value).join(' | ')} |`);
+  line('tickets/s (accepted)', (r) => fmt(r.rate));
+  line('of the single-core ceiling', (r) => `${fmt((100 * r.rate) / ceiling)}%`);
+  line('sessions (params fetched)', (r) => String(r.sessions));
+  line('failed calls', (r) => String(r.errors));
+  line('winning tickets', (r) => String(r.winners));
+  line('redeemed', (r) => String(r.redeemed));
+  line('expired', (r) => String(r.expired));
+  line('winners redeemed/s', (r) => fmt(r.winnersPerSecond));
+  line('redemption txs', (r) => String(r.txs));
+  line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
+  line('most txs in flight', (r) => String(r.maxTxsInFlight));
+  line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
+  line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
+  for (const r of results) {
+    const calls = r.calls.map(([name, c]) => `${name} ×${c.n} p50 ${fmt(c.p50)} ms p90 ${fmt(c.p90)} ms`);
+    console.log(`${VARIANTS[r.variant]}: calls ${calls.join('; ')}`);
+    for (const [what, n] of r.errorKinds) console.log(`${VARIANTS[r.variant]}: ${n} × failed call: ${what}`);
+    for (const o of r.outcomes) {
+      console.log(`${VARIANTS[r.variant]}: winners ${o.status}${o.reason ? ` (${o.reason})` : ''}: ${o.n}`);
+    }
+  }
+  const realistic = results.find((r) => r.variant === 'realistic')!;
+  const figures: BenchFigure[] = [
+    { name: 'single-core ticket validation ceiling (same run)', value: ceiling, unit: 'tickets/s' },
+    { name: 'realistic loop of the single-core ceiling', value: (100 * realistic.rate) / ceiling, unit: '%' },
+  ];
+  for (const r of results) {
+    const v = VARIANTS[r.variant];
+    figures.push(
+      { name: `end-to-end tickets, ${v}`, value: r.rate, unit: 'tickets/s' },
+      { name: `winners redeemed, ${v}`, value: r.redeemed, unit: `of ${r.winners}` },
+      { name: `winners expired, ${v}`, value: r.expired, unit: 'tickets' },
+      { name: `winners redeemed per second, ${v}`, value: r.winnersPerSecond, unit: 'winners/s' },
+      { name: `redemption txs per block, ${v}`, value: r.txsPerBlock, unit: 'txs/block' },
+      {
+        name: `winning ticket received → redeemed, p50, ${v}`,
+        value: percentile(r.latencies, 0.5),
+        unit: 's',
+      },
+      {
+        name: `winning ticket received → redeemed, p90, ${v}`,
+        value: percentile(r.latencies, 0.9),
+        unit: 's',
+      },
+    );
+  }
+  printBenchJson('e2e', figures);
+}
+
+/** Latency of each kind of call the loops make, for where the time of a payment goes. */
+class CallTimes {
+  private readonly times = new Map<string, number[]>();
+
+  async time<T>(name: string, call: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await call();
+    } finally {
+      const list = this.times.get(name) ?? [];
+      list.push(performance.now() - t0);
+      this.times.set(name, list);
+    }
+  }
+
+  clear(): void {
+    this.times.clear();
+  }
+
+  summary(): [string, { n: number; p50: number; p90: number }][] {
+    return [...this.times].map(([name, list]) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return [name, { n: sorted.length, p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9) }];
+    });
   }
 }
 

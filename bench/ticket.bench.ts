@@ -15,78 +15,30 @@ import type * as Secp256k1 from 'secp256k1';
 import {
   InMemoryNonceLedger,
   PersonalDigester,
-  Rational,
   TicketHasher,
   ValidationPool,
   availableBackends,
-  computeRecipientRand,
-  createTicketBatch,
   inThreadVerifier,
   keccakImplementation,
   personalDigest,
   receiveTicketBatch,
-  recipientRandHash,
   selectCryptoBackend,
   ticketHash,
-  winProbForEV,
-  type BatchVerifier,
   type CryptoBackend,
-  type RecipientContext,
   type TicketBatch,
 } from '#app/ticket';
 import { printBenchJson } from './bench-json.js';
+import { CTX, KEY, RUN_MS, makeBatches, median, rate, validationStep } from './validation-ceiling.js';
 
 const RUNS = 5;
-const RUN_MS = 600;
 const BATCHES = 20;
 const TICKETS_PER_BATCH = 50;
 const POOL_BATCHES = 8;
 const POOL_TICKETS_PER_BATCH = 400;
 
-const SECRET = new Uint8Array(32).fill(0x11);
-const RECIPIENT = new Uint8Array(20).fill(0x70);
-const KEY = new Uint8Array(32).fill(0x42);
-const CTX: RecipientContext = {
-  recipient: RECIPIENT,
-  secret: SECRET,
-  lastSeenL1Block: 100n,
-  lastInitializedRound: 10n,
-  senderInfo: { withdrawRound: 0n },
-};
-
-/** `count` batches O accepts, each on its own params (own commitment, so nonces never collide). */
-function makeBatches(count: number, size: number, signer: CryptoBackend): TicketBatch[] {
-  const sender = signer.addressOf(KEY);
-  const faceValue = 1_200_000_000_000_000n;
-  const winProb = winProbForEV(8_000_000_000n, faceValue);
-  const expirationParams = { creationRound: 3500n, creationRoundBlockHash: new Uint8Array(32).fill(0xab) };
-  const price = Rational.of(1200n);
-  return Array.from({ length: count }, (_, b) => {
-    const seed = BigInt(b + 1) * 0x9e3779b97f4a7c15n;
-    const rand = computeRecipientRand(SECRET, {
-      seed,
-      sender,
-      faceValue,
-      winProb,
-      expirationBlock: 140n,
-      pricePerPixel: price,
-      ...expirationParams,
-    });
-    const params = {
-      recipient: RECIPIENT,
-      faceValue,
-      winProb,
-      recipientRandHash: recipientRandHash(rand),
-      seed,
-      expirationBlock: 140n,
-    };
-    const nonces = Array.from({ length: size }, (_, i) => i + 1);
-    return createTicketBatch(
-      { params, expirationParams, pricePerPixel: price, nonces, privateKey: KEY },
-      signer,
-    );
-  });
-}
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
+const spread = (values: number[]) => `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`;
 
 /** The backend's own recovery call with no protocol work around it. */
 function rawRecover(backend: CryptoBackend): (digest: Uint8Array, sig: Uint8Array) => void {
@@ -100,43 +52,6 @@ function rawRecover(backend: CryptoBackend): (digest: Uint8Array, sig: Uint8Arra
     recovered[0] = sig[64] - 27;
     recovered.set(sig.subarray(0, 64), 1);
     secp256k1.Signature.fromBytes(recovered, 'recovered').recoverPublicKey(digest);
-  };
-}
-
-/** Calls `step` (which reports how many operations it did) for RUN_MS; returns operations per second. */
-async function rate(step: () => number | Promise<number>): Promise<number> {
-  let ops = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < RUN_MS) {
-    ops += await step();
-    elapsed = performance.now() - start;
-  }
-  return (ops * 1000) / elapsed;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
-const spread = (values: number[]) => `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`;
-
-/** Cycles through the batches, with a fresh ledger per cycle so every pass records new nonces. */
-function validationStep(batches: TicketBatch[], verify: BatchVerifier): () => Promise<number> {
-  let next = 0;
-  let ledger = new InMemoryNonceLedger();
-  return async () => {
-    if (next === batches.length) {
-      next = 0;
-      ledger = new InMemoryNonceLedger();
-    }
-    const received = await receiveTicketBatch(batches[next++], CTX, { ledger, verify });
-    if (received.some((r) => r.error)) throw new Error('benchmark batch was refused');
-    return received.length;
   };
 }
 

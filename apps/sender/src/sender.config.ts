@@ -7,8 +7,10 @@ import {
   INFRA_ENV,
   str,
   uint,
+  url,
   type EnvSchema,
 } from '#app/common';
+import { parseDecimal, type Rational } from '#app/ticket';
 
 /** A comma-separated list of file paths; blanks between commas are ignored. */
 function pathList(raw: string): string[] {
@@ -16,6 +18,32 @@ function pathList(raw: string): string[] {
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
+}
+
+function minLength(min: number): (raw: string) => string {
+  return (raw) => {
+    if (raw.length < min) throw new Error(`must be at least ${min} characters`);
+    return raw;
+  };
+}
+
+/** go-livepeer's header list: `Key:Value,Key2:Value2`; names are HTTP tokens. */
+function headerList(raw: string): [string, string][] {
+  return raw
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const at = pair.indexOf(':');
+      const name = at > 0 ? pair.slice(0, at).trim() : '';
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+        throw new Error('expected Key:Value pairs separated by commas');
+      return [name, pair.slice(at + 1).trim()];
+    });
+}
+
+function positiveDecimal(raw: string): Rational {
+  return parseDecimal(raw, 'price');
 }
 
 const positiveUint = (raw: string): bigint => {
@@ -113,6 +141,60 @@ export const SENDER_ENV = {
     parse: int(1, 3_600),
     default: 12,
     description: 'L1 block time, used to turn a params expiration block into a Redis TTL',
+  },
+  SENDER_REMOTE_SIGNER: {
+    parse: bool,
+    default: false,
+    description:
+      "serve go-livepeer's remote signer API (POST /sign-orchestrator-info, /generate-live-payment) on " +
+      'the HTTP port; needs auth (API tokens or a webhook) unless HTTP_HOST is loopback',
+  },
+  SENDER_REMOTE_SIGNER_STATE_SECRET: {
+    parse: minLength(32),
+    optional: true,
+    secret: true,
+    description:
+      'key (32+ characters, the same on every replica) of the HMAC that seals the remote signer state; ' +
+      'unset: the state is signed by the sender account, as go-livepeer does',
+  },
+  SENDER_REMOTE_SIGNER_WEBHOOK_URL: {
+    parse: url(['http', 'https']),
+    optional: true,
+    secret: true,
+    description:
+      'auth webhook called before any ticket is signed (go-livepeer -remoteSignerWebhookUrl: same body, ' +
+      'honours status, reason, expiry, auth_id and maxPrice of the reply)',
+  },
+  SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS: {
+    parse: headerList,
+    default: [] as [string, string][],
+    secret: true,
+    description:
+      'headers sent to the webhook, "Key:Value,Key2:Value2" (go-livepeer -remoteSignerWebhookHeaders)',
+  },
+  SENDER_REMOTE_SIGNER_WEBHOOK_TIMEOUT_MS: {
+    parse: int(100, 60_000),
+    default: 5_000,
+    description: 'webhook timeout; a webhook that does not answer in time refuses the request',
+  },
+  SENDER_REMOTE_SIGNER_ALLOW_NO_AUTH: {
+    parse: bool,
+    default: false,
+    description:
+      'let the remote signer run on a non-loopback HTTP_HOST without API tokens or webhook ' +
+      '(go-livepeer -remoteSignerAllowNoAuth): anyone who reaches it spends the deposit',
+  },
+  SENDER_REMOTE_SIGNER_MAX_TICKETS: {
+    parse: int(1, 600),
+    default: 100,
+    description: 'most tickets one /generate-live-payment call may sign (go-livepeer: 100)',
+  },
+  SENDER_REMOTE_SIGNER_MAX_PRICE: {
+    parse: positiveDecimal,
+    optional: true,
+    description:
+      'highest orchestrator price accepted, wei per billable unit (decimal); above it HTTP 481 ' +
+      '(go-livepeer -maxPricePerUnit / -pixelsPerUnit)',
   },
 } satisfies EnvSchema;
 

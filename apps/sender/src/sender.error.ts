@@ -22,6 +22,8 @@ export enum SenderErrorCode {
   NONCE_CAP_REACHED = 'NONCE_CAP_REACHED',
   /** The account's signed tickets this second reached SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER; retry next second. */
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The batch would take the API token past its spend cap (EV or face value, per window or total). */
+  SPEND_CAP_REACHED = 'SPEND_CAP_REACHED',
   /** The chain head or the sender's on-chain info could not be read; retry later. */
   CHAIN_UNAVAILABLE = 'CHAIN_UNAVAILABLE',
 }

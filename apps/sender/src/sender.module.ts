@@ -1,4 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { infrastructure } from '#app/runtime';
 import { SenderAccounts } from './accounts/sender-accounts.js';
 import { SenderChainView } from './accounts/sender-chain-view.js';
@@ -6,7 +7,15 @@ import { ApiClients } from './auth/api-clients.js';
 import { SenderBoot } from './boot/sender-boot.js';
 import { ContactBook } from './contacts/contact-book.js';
 import { SenderGrpcController } from './grpc/sender.controller.js';
+import { SpendCaps } from './auth/spend-caps.js';
 import { SenderMetrics } from './metrics/sender.metrics.js';
+import { AccountSignatures } from './remote-signer/account-signatures.js';
+import { RemoteCallers } from './remote-signer/remote-callers.js';
+import { RemoteSignerController } from './remote-signer/remote-signer.controller.js';
+import { RemoteSignerPathFilter } from './remote-signer/remote-signer.filter.js';
+import { RemoteSignerService } from './remote-signer/remote-signer.service.js';
+import { SignerWebhook } from './remote-signer/signer-webhook.js';
+import { StateSeal } from './remote-signer/state-seal.js';
 import { SenderConfig } from './sender.config.js';
 import { AccountRateLimiter } from './session/account-rate-limiter.js';
 import { SenderService } from './session/sender.service.js';
@@ -16,10 +25,23 @@ import { SessionStore } from './session/session.store.js';
 @Module({})
 export class SenderModule {
   static forRoot(config: SenderConfig): DynamicModule {
+    // go-livepeer's remote signer API on the HTTP port, only when asked for (SENDER_REMOTE_SIGNER).
+    const remoteSigner = config.values.SENDER_REMOTE_SIGNER;
+    const signerControllers: Type[] = remoteSigner ? [RemoteSignerController] : [];
+    const signerProviders: Provider[] = remoteSigner
+      ? [
+          AccountSignatures,
+          StateSeal,
+          SignerWebhook,
+          RemoteCallers,
+          RemoteSignerService,
+          { provide: APP_FILTER, useClass: RemoteSignerPathFilter },
+        ]
+      : [];
     return {
       module: SenderModule,
       imports: infrastructure('sender', config.values, { database: false }),
-      controllers: [SenderGrpcController],
+      controllers: [SenderGrpcController, ...signerControllers],
       providers: [
         { provide: SenderConfig, useValue: config },
         SenderMetrics,
@@ -29,8 +51,10 @@ export class SenderModule {
         ContactBook,
         SessionStore,
         AccountRateLimiter,
+        SpendCaps,
         SenderService,
         SenderBoot,
+        ...signerProviders,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import type protobuf from 'protobufjs';
+import protobuf from 'protobufjs';
 import { ProtoError, ProtoErrorCode } from './proto-error.js';
 
 /**
@@ -33,4 +33,21 @@ export function messageCodec<T, M extends object>(
     toMessage,
     fromMessage,
   };
+}
+
+/**
+ * Throws MALFORMED_MESSAGE unless `bytes` parse as protobuf fields of any message (for blobs
+ * passed on without being interpreted, e.g. `net.Capabilities`).
+ */
+export function assertWellFormedMessage(bytes: Uint8Array, name: string): void {
+  const reader = protobuf.Reader.create(bytes);
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag >>> 3 === 0) throw new Error('field number 0');
+      reader.skipType(tag & 7);
+    }
+  } catch (cause) {
+    throw new ProtoError(ProtoErrorCode.MALFORMED_MESSAGE, `malformed ${name} message`, { cause });
+  }
 }

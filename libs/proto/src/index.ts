@@ -1,6 +1,6 @@
 export { PROTO_DIR, LP_RPC_PROTO, REDEEMER_PROTO, TICKET_REDEEMER_SERVICE } from './proto-paths.js';
 export { ProtoError, ProtoErrorCode } from './proto-error.js';
-export type { MessageCodec } from './codec.js';
+export { assertWellFormedMessage, type MessageCodec } from './codec.js';
 export type { WireBytes, WireInt64 } from './fields.js';
 export {
   ticketParamsCodec,
@@ -26,3 +26,10 @@ export {
   type MaxFloatUpdate,
 } from './redeemer-codecs.js';
 export { encodePaymentHeader, decodePaymentHeader } from './payment-header.js';
+export {
+  orchestratorInfoCodec,
+  segDataCodec,
+  type OrchestratorInfo,
+  type AuthToken,
+  type SegData,
+} from './orchestrator-codecs.js';

@@ -74,3 +74,32 @@ export { pricePerPixel, ticketBatchFromPayment, paymentFromTicketBatch } from '.
 export { createTicketBatch, type TicketBatchRequest } from './ticket-signer.js';
 export { ValidationPool, type ValidationPoolOptions } from './pool/validation-pool.js';
 export { SenderMonitor } from './sender-monitor.port.js';
+export {
+  MAX_REMOTE_TICKETS,
+  LIVE_PREPAID_MS,
+  LV2V_PREPAID_MS,
+  LV2V_PIXELS_PER_SECOND,
+  MAX_IN_PIXELS,
+  MAX_STATE_BYTES,
+  EMPTY_SEGMENT_HASH,
+  parseRemotePaymentType,
+  billableUnits,
+  unitPrice,
+  remoteFee,
+  ticketsNeeded,
+  balanceAfter,
+  ratString,
+  parseRatString,
+  exceededCeiling,
+  parseDecimal,
+  parseMaxPrice,
+  segmentFlatten,
+  orchestratorInfoPayload,
+  encodeRemoteState,
+  decodeRemoteState,
+  remoteStateJson,
+  type RemotePaymentType,
+  type RemotePaymentState,
+  type UnitPrice,
+  type PriceCeiling,
+} from './remote-payment.js';

@@ -1,23 +1,19 @@
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { Wallet, parseEther } from 'ethers';
-import { DataSource } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bootstrapService } from '#app/common';
-import { WinningTicketRepository, WinningTicketStatus, type WinningTicketEntity } from '#app/database';
-import { WinningTicketIntake } from '#app/queue';
+import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
+import { type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
-import { RedeemerConfig } from '../../../apps/redeemer/src/redeemer.config.js';
-import { RedeemerLifecycle } from '../../../apps/redeemer/src/redeemer.lifecycle.js';
-import { RedeemerModule } from '../../../apps/redeemer/src/redeemer.module.js';
 import {
   eventually,
   flushRedisPrefix,
   hashOf,
   redeemDirectly,
-  redeemerTestEnv,
   startRedeemerChain,
   type RedeemerChainFixture,
 } from './redeemer-fixture.js';
+import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 
 const OPS_TOKEN = 'redeemer-int-ops-token-0123456789';
 const ETH = parseEther('1');
@@ -39,31 +35,14 @@ describe('Redeemer', () => {
   beforeAll(async () => {
     fx = await startRedeemerChain();
     redisPrefix = `${inject('redisPrefix')}redeemer-int:`;
-    const config = RedeemerConfig.fromEnv({
-      DATABASE_URL: inject('databaseUrl'),
-      REDIS_URL: inject('redisUrl'),
-      REDIS_PREFIX: redisPrefix,
-      ETH_RPC_URL: fx.anvil.url,
-      ...redeemerTestEnv(fx),
+    ({ app, url, intake, tickets, ds } = await startInProcessRedeemer(fx, redisPrefix, {
       REDEEMER_BATCH_WINDOW_MS: '300',
       REDEEMER_RETRY_BASE_MS: '200',
       REDEEMER_RETRY_MAX_MS: '2000',
       REDEEMER_SETTLE_WAIT_MS: '5000',
       REDEEMER_RECONCILE_INTERVAL_MS: '500',
       REDEEMER_OPS_TOKEN: OPS_TOKEN,
-    });
-    app = await bootstrapService({
-      name: 'redeemer',
-      module: RedeemerModule.forRoot(config),
-      logger: new ConsoleLogger('test', { logLevels: ['fatal', 'error'] }),
-      http: { host: '127.0.0.1', port: 0 },
-      exitOnSignals: false,
-    });
-    url = await app.getUrl();
-    intake = app.get(WinningTicketIntake);
-    tickets = app.get(WinningTicketRepository);
-    ds = app.get(DataSource);
-    await app.get(RedeemerLifecycle).whenActive();
+    }));
   });
 
   afterAll(async () => {
@@ -71,16 +50,7 @@ describe('Redeemer', () => {
     await fx?.stop();
   });
 
-  const row = async (t: SignedTicket): Promise<WinningTicketEntity> => (await tickets.findByHash(hashOf(t)))!;
-
-  const until = (t: SignedTicket, status: WinningTicketStatus) =>
-    eventually(
-      async () => {
-        const r = await row(t);
-        return r.status === status ? r : undefined;
-      },
-      `ticket ${hashOf(t)} to be ${status}`,
-    );
+  const { row, until } = ticketRows(() => tickets);
 
   const txCount = async () =>
     Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, 'latest']));

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import {
   ChainErrorCode,
   ChainTxStatus,
+  NONCE_FILLER,
   RedemptionCalls,
   TxManager,
   classifyChainError,
@@ -174,6 +175,42 @@ describe('TxManager', () => {
     const retried = await m.send(transfer());
     expect(retried.nonce).toBe(refused.nonce);
     expect((await m.wait(retried.id)).record.status).toBe(ChainTxStatus.MINED);
+  });
+
+  it('keeps several txs in flight with consecutive nonces, and fills a nonce gap a refused tx leaves below them', async () => {
+    const w = await wallet();
+    const m = await manager(w);
+    await fx.provider.send('evm_setAutomine', [false]);
+    const sent = [await m.send(transfer()), await m.send(transfer()), await m.send(transfer())];
+    expect(sent.map((r) => r.nonce)).toEqual([0n, 1n, 2n]);
+    expect(m.pending().map((r) => r.nonce)).toEqual([0n, 1n, 2n]);
+
+    // The node forgets nonce 0 and, the signer now broke, refuses it for good on re-broadcast:
+    // nonces 1 and 2 can never be mined until something takes nonce 0.
+    await fx.provider.send('anvil_dropTransaction', [sent[0].hashes[0]]);
+    await fx.provider.send('anvil_setBalance', [w.address, '0x0']);
+    expect((await m.wait(sent[0].id)).record).toMatchObject({
+      status: ChainTxStatus.DROPPED,
+      errorCode: ChainErrorCode.SIGNER_INSUFFICIENT_FUNDS,
+    });
+    await fx.provider.send('anvil_setBalance', [w.address, toQuantity(parseEther('1'))]);
+    const filler = await eventually(async () => {
+      const rows = await ds.query<
+        { id: string; nonce: string; purpose: string; to: string; value: string }[]
+      >(
+        `SELECT id, nonce, purpose, to_address AS "to", value FROM chain_tx WHERE signer = $1 AND purpose = $2 AND status <> 'dropped'`,
+        [w.address.toLowerCase(), NONCE_FILLER],
+      );
+      return rows.length > 0 ? rows : undefined;
+    }, 'the nonce filler');
+    expect(filler).toEqual([
+      { id: filler[0].id, nonce: '0', purpose: NONCE_FILLER, to: w.address.toLowerCase(), value: '0' },
+    ]);
+
+    await fx.provider.send('evm_mine', []);
+    for (const r of [...sent.slice(1)]) expect((await m.wait(r.id)).record.status).toBe(ChainTxStatus.MINED);
+    expect((await m.wait(filler[0].id)).record.status).toBe(ChainTxStatus.MINED);
+    expect(m.nextNonce()).toBe(3n);
   });
 
   it('classifies node errors once into stable codes', async () => {

@@ -170,4 +170,47 @@ describe('Sender boot', () => {
       await sender.close();
     }
   });
+
+  describe('remote signer auth (fail closed, go-livepeer #3959)', () => {
+    const open = () => {
+      const e: Env = { ...env, SENDER_REMOTE_SIGNER: 'true', HTTP_HOST: '0.0.0.0' };
+      delete e.SENDER_API_TOKENS_FILE;
+      return e;
+    };
+
+    it('stops the process on a non-loopback HTTP_HOST without API tokens or webhook (exit 78)', async () => {
+      const { code, output } = await runSenderMain({
+        ...open(),
+        SENDER_GRPC_URL: '127.0.0.1:0',
+        SENDER_HTTP_PORT: '0',
+      });
+      expect(code).toBe(78);
+      expect(output).toContain('invalid configuration');
+      expect(output).toContain('HTTP_HOST 0.0.0.0 is not a loopback address and no auth is configured');
+      expect(output).toContain('SENDER_REMOTE_SIGNER_ALLOW_NO_AUTH=true');
+    });
+
+    it('boots there with a webhook, with API tokens, or with the explicit override', async () => {
+      const extras: Env[] = [
+        { SENDER_REMOTE_SIGNER_WEBHOOK_URL: 'http://127.0.0.1:9/authorize' },
+        { SENDER_API_TOKENS_FILE: files.tokensFile },
+        { SENDER_REMOTE_SIGNER_ALLOW_NO_AUTH: 'true' },
+      ];
+      for (const extra of extras) {
+        const sender = await bootSender({ ...open(), ...extra });
+        await sender.close();
+      }
+    });
+
+    it('boots on loopback without auth, as go-livepeer does (with a warning)', async () => {
+      const sender = await bootSender({ ...open(), HTTP_HOST: '127.0.0.1' });
+      try {
+        const res = await fetch(`${sender.httpUrl}/sign-orchestrator-info`, { method: 'POST' });
+        // Two accounts and no token to choose: the caller must name one.
+        expect(res.status).toBe(400);
+      } finally {
+        await sender.close();
+      }
+    });
+  });
 });

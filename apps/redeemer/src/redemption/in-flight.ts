@@ -1,41 +1,54 @@
 import { Injectable } from '@nestjs/common';
 
-interface Hold {
-  senders: readonly string[];
-  tickets: readonly string[];
+/** A ticket as far as in-flight bookkeeping cares: whose it is and what it may cost the sender. */
+export interface HeldTicket {
+  ticketHash: string;
+  sender: string;
+  faceValue: bigint;
 }
 
 /**
- * What this process is redeeming right now: tickets claimed by a batch or waiting on their tx, and
- * the senders those belong to. A sender with a hold gets no second tx until the first one settles,
- * so its funds are never counted twice (tickets of one sender go one tx at a time). One Redeemer
- * process is active per signer (the signer lease), so in-process knowledge is complete.
+ * What this process is redeeming right now: tickets claimed by a batch or waiting on their tx,
+ * and per sender the face value those tickets may still draw from its deposit and reserve. A
+ * sender may have several txs in flight; the batcher only holds a ticket back while the sender's
+ * funds cannot cover it on top of what is already in flight (so funds are never counted twice).
+ * One Redeemer process is active per signer (the signer lease), so in-process knowledge is complete.
  */
 @Injectable()
 export class InFlight {
-  private readonly holds = new Map<string, Hold>();
-  private readonly senders = new Map<string, number>();
+  private readonly holds = new Map<string, readonly HeldTicket[]>();
   private readonly tickets = new Map<string, number>();
 
   /** Registers (or replaces) the hold of `owner`; synchronous, so a hand-over never leaves a gap. */
-  hold(owner: string, senders: readonly string[], tickets: readonly string[]): void {
+  hold(owner: string, tickets: readonly HeldTicket[]): void {
     this.release(owner);
-    const hold = { senders: [...new Set(senders)], tickets: [...new Set(tickets)] };
-    this.holds.set(owner, hold);
-    for (const s of hold.senders) this.senders.set(s, (this.senders.get(s) ?? 0) + 1);
-    for (const t of hold.tickets) this.tickets.set(t, (this.tickets.get(t) ?? 0) + 1);
+    const unique = [...new Map(tickets.map((t) => [t.ticketHash, t])).values()];
+    this.holds.set(owner, unique);
+    for (const t of unique) this.tickets.set(t.ticketHash, (this.tickets.get(t.ticketHash) ?? 0) + 1);
   }
 
   release(owner: string): void {
     const hold = this.holds.get(owner);
     if (!hold) return;
     this.holds.delete(owner);
-    for (const s of hold.senders) decrement(this.senders, s);
-    for (const t of hold.tickets) decrement(this.tickets, t);
+    for (const t of hold) {
+      const n = (this.tickets.get(t.ticketHash) ?? 0) - 1;
+      if (n <= 0) this.tickets.delete(t.ticketHash);
+      else this.tickets.set(t.ticketHash, n);
+    }
   }
 
-  senderBusy(sender: string): boolean {
-    return this.senders.has(sender);
+  /**
+   * Face value of `sender`'s tickets held by owners other than `except` (txs in flight, and
+   * batches being built): what its funds must still cover before anything new is sent.
+   */
+  committed(sender: string, except?: string): bigint {
+    let total = 0n;
+    for (const [owner, hold] of this.holds) {
+      if (owner === except) continue;
+      for (const t of hold) if (t.sender === sender) total += t.faceValue;
+    }
+    return total;
   }
 
   ticketBusy(ticketHash: string): boolean {
@@ -45,10 +58,4 @@ export class InFlight {
   get ticketCount(): number {
     return this.tickets.size;
   }
-}
-
-function decrement(map: Map<string, number>, key: string): void {
-  const n = (map.get(key) ?? 0) - 1;
-  if (n <= 0) map.delete(key);
-  else map.set(key, n);
 }

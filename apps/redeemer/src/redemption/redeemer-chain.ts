@@ -2,12 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { ChainClient, ChainFacts, RedemptionCalls, type ChainHead } from '#app/chain';
 
 const VALIDITY_PERIOD_TTL_MS = 60_000;
+/** Weight of the newest block interval in the L1 block pace (an exponential moving average). */
+const PACE_WEIGHT = 0.2;
 
 /** The chain as the Redeemer reads it: the polled head, and TicketBroker calls bound on first use. */
 @Injectable()
 export class RedeemerChain {
   private bound?: RedemptionCalls;
   private validity?: { value: bigint; at: number };
+  /** The last L1 block seen advancing, and when; and the average ms per L1 block so far. */
+  private lastL1?: { block: bigint; at: number };
+  private msPerL1Block?: number;
 
   constructor(
     private readonly client: ChainClient,
@@ -26,11 +31,37 @@ export class RedeemerChain {
 
   /** The last polled head, or a fresh read if none was polled yet. */
   async head(): Promise<ChainHead> {
+    let head: ChainHead;
     try {
-      return this.facts.head();
+      head = this.facts.head();
     } catch {
-      return this.facts.refresh();
+      head = await this.facts.refresh();
     }
+    this.observe(head.l1Block);
+    return head;
+  }
+
+  /**
+   * About how long until `blocks` more L1 blocks are mined, from the pace seen so far; undefined
+   * before two blocks were seen. A job waiting for its params to expire sleeps that long instead
+   * of polling every REDEEMER_POLL_MS.
+   */
+  msForL1Blocks(blocks: bigint): number | undefined {
+    return this.msPerL1Block === undefined ? undefined : Number(blocks) * this.msPerL1Block;
+  }
+
+  private observe(l1Block: bigint): void {
+    const now = Date.now();
+    if (this.lastL1 && l1Block <= this.lastL1.block) return;
+    if (this.lastL1) {
+      const sample = (now - this.lastL1.at) / Number(l1Block - this.lastL1.block);
+      // A quiet spell (no head read for a while) would look like slow blocks: damp it.
+      this.msPerL1Block =
+        this.msPerL1Block === undefined
+          ? sample
+          : (1 - PACE_WEIGHT) * this.msPerL1Block + PACE_WEIGHT * Math.min(sample, 2 * this.msPerL1Block);
+    }
+    this.lastL1 = { block: l1Block, at: now };
   }
 
   /** TicketBroker.ticketValidityPeriod, re-read every minute (an admin can change it). */

@@ -29,12 +29,14 @@ const GAS_HEADROOM_PERCENT = 25n;
 
 /**
  * Gathers tickets that passed the cheap checks (params expired, still valid, round initialized,
- * gas price) per recipient for a short window, then, one group at a time:
- * senders with a tx in flight wait; used tickets fail without a tx; each sender's tickets are
- * funded in arrival order while deposit + min(reserve, claimable) covers their face values (the
- * rest wait, without holding anyone else up); each ticket is simulated on its own (its revert
- * reason decides it) and must cost at most faceValue × ratio; the survivors are claimed
- * (queued → submitting) and sent as one `redeemWinningTicket` or `batchRedeemWinningTickets`.
+ * gas price) per recipient for a short window, then, one group at a time: used tickets fail
+ * without a tx; each sender's tickets are funded in arrival order while deposit +
+ * min(reserve, claimable), less the face value of its tickets already in flight, covers them
+ * (the rest wait — behind the sender's own txs when those hold the funds — without holding
+ * anyone else up); each ticket is simulated on its own (its revert reason decides it) and must
+ * cost at most faceValue × ratio; the survivors are claimed (queued → submitting) and sent as one
+ * `redeemWinningTicket` or `batchRedeemWinningTickets`. Sending returns once the tx is broadcast:
+ * the next group goes out at once, so a signer has as many txs in flight as there are groups.
  */
 @Injectable()
 export class RedemptionBatcher {
@@ -63,8 +65,6 @@ export class RedemptionBatcher {
     if (this.stopped || this.inFlight.ticketBusy(row.ticketHash)) {
       return Promise.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
     }
-    if (this.inFlight.senderBusy(row.sender))
-      return Promise.resolve(verdict(wait(RedemptionCode.SENDER_BUSY)));
 
     let resolve!: (o: BatchOutcome) => void;
     const promise = new Promise<BatchOutcome>((r) => (resolve = r));
@@ -106,7 +106,10 @@ export class RedemptionBatcher {
     );
   }
 
-  /** Groups are sent one at a time: funds checks and nonces then never interleave. */
+  /**
+   * Groups are built one at a time, so funds checks never interleave; each ends when its tx is
+   * broadcast, not mined.
+   */
   private flush(recipient: string): void {
     this.timers.delete(recipient);
     this.flushing = this.flushing.then(async () => {
@@ -133,17 +136,11 @@ export class RedemptionBatcher {
   }
 
   private async evaluateAndSend(entries: Entry[], owner: string): Promise<void> {
-    let ready: Entry[] = [];
-    for (const e of entries) {
-      if (this.inFlight.senderBusy(e.row.sender)) e.resolve(verdict(wait(RedemptionCode.SENDER_BUSY)));
-      else ready.push(e);
-    }
-    if (ready.length === 0) return;
     this.inFlight.hold(
       owner,
-      ready.map((e) => e.row.sender),
-      ready.map((e) => e.row.ticketHash),
+      entries.map((e) => e.row),
     );
+    let ready = entries;
     const calls = this.chain.calls();
     const head = await this.chain.head();
 
@@ -153,7 +150,7 @@ export class RedemptionBatcher {
       return !used[i];
     });
 
-    ready = await this.funded(ready, calls, head.rounds.currentRound);
+    ready = await this.funded(ready, calls, head.rounds.currentRound, owner);
 
     const signer = this.txs.address;
     const sims = await Promise.all(
@@ -176,21 +173,32 @@ export class RedemptionBatcher {
       candidates.push({ entry: e, gas: sim.gas });
     });
 
-    const claimed: Candidate[] = [];
-    for (const c of candidates) {
-      const ok = await this.tickets.claim(c.entry.row.ticketHash);
-      if (ok) claimed.push(c);
-      else c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
-    }
+    const moved = new Set(await this.tickets.claimAll(candidates.map((c) => c.entry.row.ticketHash)));
+    const claimed = candidates.filter((c) => {
+      if (!moved.has(c.entry.row.ticketHash)) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
+      return moved.has(c.entry.row.ticketHash);
+    });
     if (claimed.length === 0) return;
+    // Only what goes into the tx stays held: the others are free for the next group.
+    this.inFlight.hold(
+      owner,
+      claimed.map((c) => c.entry.row),
+    );
     await this.send(claimed, calls);
   }
 
   /**
    * Keeps each sender's tickets, oldest first, while deposit + min(reserve, claimable) covers
-   * their face values together; the contract would otherwise pay short and still consume them.
+   * their face values on top of the sender's tickets already in flight; the contract would
+   * otherwise pay short and still consume them. A ticket left out while the sender has txs in
+   * flight waits for those (SENDER_BUSY); with nothing in flight the funds are simply short.
    */
-  private async funded(ready: Entry[], calls: RedemptionCalls, currentRound: bigint): Promise<Entry[]> {
+  private async funded(
+    ready: Entry[],
+    calls: RedemptionCalls,
+    currentRound: bigint,
+    owner: string,
+  ): Promise<Entry[]> {
     const bySender = new Map<string, Entry[]>();
     for (const e of ready) bySender.set(e.row.sender, [...(bySender.get(e.row.sender) ?? []), e]);
     const kept: Entry[] = [];
@@ -198,7 +206,9 @@ export class RedemptionBatcher {
       [...bySender.entries()].map(async ([sender, list]) => {
         const funds = await calls.senderFunds(sender, list[0].row.recipient);
         const locked = funds.withdrawRound === 0n || currentRound < funds.withdrawRound;
-        let total = 0n;
+        // Counted again even when mined but not yet settled (the chain already paid it): safe side.
+        const committed = this.inFlight.committed(sender, owner);
+        let total = committed;
         for (const e of list.sort((a, b) => a.row.createdAt.getTime() - b.row.createdAt.getTime())) {
           if (!locked) {
             e.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
@@ -206,7 +216,9 @@ export class RedemptionBatcher {
             total += e.row.faceValue;
             kept.push(e);
           } else {
-            e.resolve(verdict(wait(RedemptionCode.INSUFFICIENT_FUNDS)));
+            e.resolve(
+              verdict(wait(committed > 0n ? RedemptionCode.SENDER_BUSY : RedemptionCode.INSUFFICIENT_FUNDS)),
+            );
           }
         }
       }),
@@ -233,9 +245,7 @@ export class RedemptionBatcher {
         },
         {
           beforeBroadcast: async (record) => {
-            for (const hash of hashes) {
-              await this.tickets.markSubmitted(hash, record.hashes[0]);
-            }
+            await this.tickets.markAllSubmitted(hashes, record.hashes[0]);
           },
         },
       );
@@ -243,15 +253,15 @@ export class RedemptionBatcher {
     } catch (err) {
       // Nothing was stored, so nothing can be mined: the tickets go back in line.
       const error = classifyChainError(err);
+      await this.tickets.unclaimAll(hashes, RedemptionCode.CHAIN_ERROR);
       for (const c of claimed) {
-        await this.tickets.unclaim(c.entry.row.ticketHash, RedemptionCode.CHAIN_ERROR);
         c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
       }
       return;
     }
     this.metrics.batchSize.observe(rows.length);
-    // The tx's own hold replaces the flush's before the flush lets go of the senders.
-    void this.settlement.settle(txId, { senders: rows.map((r) => r.sender), tickets: hashes });
+    // The tx's own hold replaces the flush's before the flush lets go of the tickets.
+    void this.settlement.settle(txId, rows);
     for (const c of claimed) c.entry.resolve({ kind: 'submitted', txId });
   }
 }

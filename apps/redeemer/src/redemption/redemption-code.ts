@@ -13,7 +13,7 @@ export enum RedemptionCode {
   TX_COST_TOO_HIGH = 'TX_COST_TOO_HIGH',
   INSUFFICIENT_FUNDS = 'INSUFFICIENT_FUNDS',
   SENDER_UNLOCKED = 'SENDER_UNLOCKED',
-  /** Another tx of the same sender is in flight: its tickets go one tx at a time. */
+  /** The sender's funds are committed to its txs in flight: the ticket waits for those to settle. */
   SENDER_BUSY = 'SENDER_BUSY',
   IN_PROGRESS = 'IN_PROGRESS',
   AWAITING_CONFIRMATION = 'AWAITING_CONFIRMATION',
@@ -45,7 +45,8 @@ export enum RedemptionCode {
 /** What to do with a ticket after a check. */
 export type Verdict =
   | { kind: 'final'; status: WinningTicketStatus.FAILED | WinningTicketStatus.EXPIRED; code: RedemptionCode }
-  | { kind: 'wait'; code: RedemptionCode }
+  /** `delayMs`: when a new look makes sense, if known (else the poll interval). */
+  | { kind: 'wait'; code: RedemptionCode; delayMs?: number }
   | { kind: 'retry'; code: RedemptionCode; error?: string };
 
 export const failed = (code: RedemptionCode): Verdict => ({
@@ -58,7 +59,7 @@ export const expired = (): Verdict => ({
   status: WinningTicketStatus.EXPIRED,
   code: RedemptionCode.TICKET_EXPIRED,
 });
-export const wait = (code: RedemptionCode): Verdict => ({ kind: 'wait', code });
+export const wait = (code: RedemptionCode, delayMs?: number): Verdict => ({ kind: 'wait', code, delayMs });
 export const retry = (code: RedemptionCode, error?: string): Verdict => ({ kind: 'retry', code, error });
 
 /**

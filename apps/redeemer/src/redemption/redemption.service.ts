@@ -32,7 +32,15 @@ export interface RedeemNowResult {
   job: 'promoted' | 'enqueued' | 'unchanged';
 }
 
+/** Why a settlement put a ticket back in line: its next attempt first waits out its back-off. */
+const SETTLED_BACK: readonly (string | null)[] = [
+  RedemptionCode.TX_REVERTED,
+  RedemptionCode.TX_DROPPED,
+  RedemptionCode.BATCH_ITEM_FAILED,
+];
 const TICKET_HASH = /^0x[0-9a-f]{64}$/;
+/** Longest sleep of a waiting ticket, in poll intervals, whatever the block pace estimate says. */
+const MAX_WAIT_POLLS = 10;
 
 /**
  * One ticket's way through the state machine, driven by its job:
@@ -163,7 +171,7 @@ export class RedemptionService implements RedemptionJobHandler {
     const settles: string[] = [];
     for (const tx of this.txs.pending()) {
       const rows = await this.tickets.findByHashes(tx.refs);
-      void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
+      void this.settlement.settle(tx.id, rows);
       settles.push(tx.id);
     }
     let orphans = 0;
@@ -173,7 +181,7 @@ export class RedemptionService implements RedemptionJobHandler {
       if (tx) {
         if (!settles.includes(tx.id)) {
           const rows = await this.tickets.findByHashes(tx.refs);
-          void this.settlement.settle(tx.id, { senders: rows.map((r) => r.sender), tickets: tx.refs });
+          void this.settlement.settle(tx.id, rows);
           settles.push(tx.id);
         }
       } else if (await this.tickets.requeue(t.ticketHash, RedemptionCode.ORPHANED)) {
@@ -190,13 +198,24 @@ export class RedemptionService implements RedemptionJobHandler {
   }
 
   private async redeem(row: WinningTicketEntity): Promise<JobResult> {
+    const pause = await this.backoffLeft(row);
+    if (pause > 0) return this.later(row.statusReason as RedemptionCode, pause);
     const force = this.ignoreGasLimits.has(row.ticketHash);
     const gate = await this.gate(row, force);
     if (gate) return this.apply(row, gate);
     const outcome = await this.batcher.submit(row, force);
     if (outcome.kind === 'verdict') return this.apply(row, outcome.verdict);
     this.ignoreGasLimits.delete(row.ticketHash);
-    return this.awaitSettlement(row.ticketHash, outcome.txId);
+    // The settlement follows the tx on its own: the job gives back its worker slot meanwhile, so
+    // the number of tickets in flight is not bounded by the worker concurrency.
+    return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+  }
+
+  /** What is left of the back-off of a ticket its last tx did not redeem (0 = none). */
+  private async backoffLeft(row: WinningTicketEntity): Promise<number> {
+    if (!SETTLED_BACK.includes(row.statusReason)) return 0;
+    const since = Date.now() - row.updatedAt.getTime();
+    return Math.max(0, (await this.backoffFor(row.ticketHash)) - since);
   }
 
   /** The checks that need no chain call per ticket: params expiry, validity window, round, gas price cap. */
@@ -204,8 +223,11 @@ export class RedemptionService implements RedemptionJobHandler {
     const v = this.config.values;
     const head = await this.chain.head();
     // recipientRand is revealed only once the sender can no longer use these params (PROTOCOL §8.4).
-    if (row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS) > head.l1Block) {
-      return wait(RedemptionCode.PARAMS_NOT_EXPIRED);
+    const blocksLeft =
+      row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS) - head.l1Block;
+    if (blocksLeft > 0n) {
+      // Sleep until about the last block, then poll: never past the moment, rarely much before.
+      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msForL1Blocks(blocksLeft - 1n));
     }
     // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
     if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
@@ -223,7 +245,10 @@ export class RedemptionService implements RedemptionJobHandler {
       await this.tickets.requeue(row.ticketHash, RedemptionCode.ORPHANED);
       return { kind: 'later', code: RedemptionCode.ORPHANED, delayMs: 0 };
     }
-    if (!this.settlement.ours(tx)) return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+    if (!this.settlement.ours(tx) || this.settlement.running(tx.id)) {
+      return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+    }
+    // Nobody follows the tx (a restart, or its settlement gave up): settle it, for a bounded time.
     return this.awaitSettlement(row.ticketHash, tx.id);
   }
 
@@ -264,10 +289,15 @@ export class RedemptionService implements RedemptionJobHandler {
         });
         return { kind: 'done', status: verdict.status };
       }
-      case 'wait':
+      case 'wait': {
         this.metrics.waits.inc({ code: verdict.code });
         await this.annotate(row, verdict.code);
-        return this.later(verdict.code);
+        const poll = this.config.values.REDEEMER_POLL_MS;
+        return this.later(
+          verdict.code,
+          Math.min(Math.max(verdict.delayMs ?? poll, poll), MAX_WAIT_POLLS * poll),
+        );
+      }
       case 'retry': {
         const attempts = await this.redemptions.recordRetry(hash, verdict.code, verdict.error ?? null);
         this.metrics.retries.inc({ code: verdict.code });

@@ -9,15 +9,12 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
-import { InFlight } from './in-flight.js';
+import { InFlight, type HeldTicket } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionCode } from './redemption-code.js';
 
-/** Senders and tickets of a tx, when the caller already has them (so the hold is taken at once). */
-export interface TxParties {
-  senders: readonly string[];
-  tickets: readonly string[];
-}
+/** The tickets of a tx, when the caller already has them (so the hold is taken at once). */
+export type TxParties = readonly HeldTicket[];
 
 /**
  * Turns a redemption tx's final status into its tickets' final (or retry) statuses. Per ticket:
@@ -29,7 +26,7 @@ export interface TxParties {
 @Injectable()
 export class SettlementService {
   private readonly logger = new Logger(SettlementService.name);
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly runs = new Map<string, Promise<void>>();
 
   constructor(
     private readonly txs: TxManager,
@@ -46,9 +43,9 @@ export class SettlementService {
    * tickets are decided or the attempt failed (stopping, chain or database down).
    */
   settle(txId: string, parties?: TxParties): Promise<void> {
-    const running = this.running.get(txId);
+    const running = this.runs.get(txId);
     if (running) return running;
-    if (parties) this.inFlight.hold(owner(txId), parties.senders, parties.tickets);
+    if (parties) this.inFlight.hold(owner(txId), parties);
     const run = this.run(txId, parties !== undefined)
       .catch((err: unknown) =>
         // The tickets stay as they are (`submitted`) and are settled again by the next job run
@@ -57,9 +54,9 @@ export class SettlementService {
       )
       .finally(() => {
         this.inFlight.release(owner(txId));
-        this.running.delete(txId);
+        this.runs.delete(txId);
       });
-    this.running.set(txId, run);
+    this.runs.set(txId, run);
     return run;
   }
 
@@ -77,16 +74,15 @@ export class SettlementService {
       return;
     }
     const rows = await this.tickets.findByHashes(record.refs);
-    if (!held) {
-      this.inFlight.hold(
-        owner(txId),
-        rows.map((r) => r.sender),
-        rows.map((r) => r.ticketHash),
-      );
-    }
+    if (!held) this.inFlight.hold(owner(txId), rows);
     const result = await this.txs.wait(txId);
     if (record.purpose !== 'redeem' && record.purpose !== 'batch-redeem') return;
     await this.apply(result.record, result.receipt, rows);
+  }
+
+  /** Whether a settlement of `txId` is under way in this process. */
+  running(txId: string): boolean {
+    return this.runs.has(txId);
   }
 
   /** Whether this process's signer on this chain sent the tx. */

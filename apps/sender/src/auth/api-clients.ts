@@ -26,11 +26,16 @@ export class ApiClients {
    */
   authenticate(metadata: Metadata | undefined): ApiClient {
     const header = metadata?.get('authorization')[0];
+    return this.authenticateBearer(typeof header === 'string' ? header : undefined, 'metadata');
+  }
+
+  /** The same for an `Authorization` value of any transport (`where` names it in the error). */
+  authenticateBearer(header: string | undefined, where: 'metadata' | 'header'): ApiClient {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) {
       throw new SenderError(
         SenderErrorCode.UNAUTHENTICATED,
-        'missing "authorization: Bearer <token>" metadata',
+        `missing "authorization: Bearer <token>" ${where}`,
       );
     }
     const presented = hashToken(match[1]);

@@ -8,6 +8,18 @@ export interface ApiClient {
   readonly tokenHash: Buffer;
   /** Lowercase 0x-hex addresses. */
   readonly senders: ReadonlySet<string>;
+  /** What this token may have signed, shared by all replicas (see SpendCaps); none when absent. */
+  readonly spendCap?: SpendCap;
+}
+
+/** Limits on what one token may have signed, in wei, per window or in total. */
+export interface SpendCap {
+  /** Sum of the tickets' expected values. */
+  readonly maxEV?: bigint;
+  /** Sum of the tickets' face values (what the deposit risks). */
+  readonly maxFaceValue?: bigint;
+  /** Window length; absent = since the cap was first used (kept as long as Redis keeps it). */
+  readonly windowSeconds?: number;
 }
 
 /** Shorter tokens are refused: they could be guessed. */
@@ -25,6 +37,10 @@ export function hashToken(token: string): Buffer {
  *   - name: studio-gateway            # shown in logs and metrics, never the token
  *     token: "…"                      # or tokenSha256: "<64 hex digits>"
  *     senders: ["0x…", "0x…"]         # accounts this token may use
+ *     spendCap:                       # optional, wei; shared by all replicas through Redis
+ *       maxEV: "50000000000000000"    # total EV of the tickets signed
+ *       maxFaceValue: "…"             # total face value of the tickets signed
+ *       windowSeconds: 3600           # per window; omit for a total
  * ```
  *
  * Problems name the client and field, never a token.
@@ -85,7 +101,45 @@ export function parseApiTokens(doc: unknown, source: string, problems: string[])
         else senders.add(address);
       }
     }
-    if (tokenHash) clients.push({ name, tokenHash, senders });
+    const spendCap = parseSpendCap(entry.spendCap, `${at} (${name})`, problems);
+    if (tokenHash) clients.push({ name, tokenHash, senders, ...(spendCap ? { spendCap } : {}) });
   });
   return clients;
+}
+
+const WEI = /^\d{1,78}$/;
+
+function parseSpendCap(raw: unknown, at: string, problems: string[]): SpendCap | undefined {
+  if (raw === undefined) return undefined;
+  if (!isRecord(raw)) {
+    problems.push(`${at}: "spendCap" must be a mapping`);
+    return undefined;
+  }
+  const wei = (key: 'maxEV' | 'maxFaceValue'): bigint | undefined => {
+    const v = raw[key];
+    if (v === undefined) return undefined;
+    const text = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+    if (typeof text !== 'string' || !WEI.test(text) || BigInt(text) === 0n) {
+      problems.push(
+        `${at}: "spendCap.${key}" must be a positive whole number of wei (a string for large values)`,
+      );
+      return undefined;
+    }
+    return BigInt(text);
+  };
+  const maxEV = wei('maxEV');
+  const maxFaceValue = wei('maxFaceValue');
+  const window = raw.windowSeconds;
+  if (window !== undefined && (!Number.isSafeInteger(window) || (window as number) < 1)) {
+    problems.push(`${at}: "spendCap.windowSeconds" must be a positive whole number of seconds`);
+  }
+  if (maxEV === undefined && maxFaceValue === undefined) {
+    problems.push(`${at}: "spendCap" needs maxEV and/or maxFaceValue`);
+    return undefined;
+  }
+  return {
+    ...(maxEV !== undefined ? { maxEV } : {}),
+    ...(maxFaceValue !== undefined ? { maxFaceValue } : {}),
+    ...(typeof window === 'number' ? { windowSeconds: window } : {}),
+  };
 }

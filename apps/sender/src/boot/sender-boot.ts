@@ -50,6 +50,7 @@ export class SenderBoot implements OnModuleInit {
     const accounts = await this.loadAccounts(problems);
     const clients = this.loadClients(accounts, problems);
     const contacts = this.loadContacts(problems);
+    this.checkRemoteSigner(accounts, clients, problems);
     if (problems.length > 0) throw new ConfigError(problems);
 
     this.accounts.load(accounts);
@@ -62,6 +63,35 @@ export class SenderBoot implements OnModuleInit {
       apiClients: clients.map((c) => c.name),
       contacts: contacts.length,
       allowlist: v.SENDER_ALLOWLIST,
+    });
+  }
+
+  /**
+   * The remote signer signs from the deposit for whoever reaches it: without API tokens or a
+   * webhook it may only listen on loopback, unless the operator says otherwise (go-livepeer #3959).
+   */
+  private checkRemoteSigner(
+    accounts: readonly SenderAccount[],
+    clients: readonly ApiClient[],
+    problems: string[],
+  ): void {
+    const v = this.config.values;
+    if (!v.SENDER_REMOTE_SIGNER) return;
+    if (accounts.length === 0) problems.push('SENDER_REMOTE_SIGNER is on but no sender account is loaded');
+    const auth = clients.length > 0 || v.SENDER_REMOTE_SIGNER_WEBHOOK_URL !== undefined;
+    if (auth) return;
+    if (!isLoopbackHost(v.HTTP_HOST) && !v.SENDER_REMOTE_SIGNER_ALLOW_NO_AUTH) {
+      problems.push(
+        `SENDER_REMOTE_SIGNER is on, HTTP_HOST ${v.HTTP_HOST} is not a loopback address and no auth is configured: ` +
+          'anyone who reaches it could spend the deposit. Set SENDER_API_TOKENS_FILE or ' +
+          'SENDER_REMOTE_SIGNER_WEBHOOK_URL, bind HTTP_HOST to 127.0.0.1, or accept the risk with ' +
+          'SENDER_REMOTE_SIGNER_ALLOW_NO_AUTH=true',
+      );
+      return;
+    }
+    this.logger.warn({
+      msg: 'remote signer runs without auth: every caller that reaches the HTTP port can spend the deposit',
+      httpHost: v.HTTP_HOST,
     });
   }
 
@@ -122,4 +152,13 @@ export class SenderBoot implements OnModuleInit {
     const doc = readYamlFile(path, 'SENDER_CONTACTS_FILE', problems);
     return doc === undefined ? [] : parseContacts(doc, path, problems);
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost; `0.0.0.0` and `::` listen on every interface, so they are not. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }

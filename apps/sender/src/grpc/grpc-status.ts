@@ -16,5 +16,6 @@ export const SENDER_ERROR_STATUS: Record<SenderErrorCode, status> = {
   // The caller must fetch fresh params: the session is used up, like a quota.
   [SenderErrorCode.NONCE_CAP_REACHED]: status.RESOURCE_EXHAUSTED,
   [SenderErrorCode.RATE_LIMITED]: status.RESOURCE_EXHAUSTED,
+  [SenderErrorCode.SPEND_CAP_REACHED]: status.RESOURCE_EXHAUSTED,
   [SenderErrorCode.CHAIN_UNAVAILABLE]: status.UNAVAILABLE,
 };

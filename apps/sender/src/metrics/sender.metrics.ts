@@ -48,7 +48,7 @@ export class SenderMetrics {
     });
     this.errors = new Counter({
       name: 'ticketpay_sender_errors_total',
-      help: 'Failed gRPC calls by method and error code',
+      help: 'Failed calls by method (gRPC methods, remote signer endpoints) and error code',
       labelNames: ['method', 'domain', 'code'],
       registers,
     });

@@ -24,6 +24,7 @@ import { SenderChainView } from '../accounts/sender-chain-view.js';
 import type { SenderAccount } from '../accounts/keystore-loader.js';
 import { ApiClients } from '../auth/api-clients.js';
 import type { ApiClient } from '../auth/api-tokens.js';
+import { SpendCaps } from '../auth/spend-caps.js';
 import { ContactBook } from '../contacts/contact-book.js';
 import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { SenderConfig } from '../sender.config.js';
@@ -97,6 +98,7 @@ export class SenderService {
     private readonly store: SessionStore,
     private readonly metrics: SenderMetrics,
     private readonly rateLimiter: AccountRateLimiter,
+    private readonly spendCaps: SpendCaps,
   ) {
     const v = config.values;
     this.policy = {
@@ -108,10 +110,22 @@ export class SenderService {
 
   /** Checks O's params for one ticket (as go-livepeer does before use) and opens or resumes the session. */
   async startSession(client: ApiClient, input: StartSessionInput): Promise<StartedSession> {
-    const account = this.accountFor(client, input.sender);
-    const params = input.params;
+    return this.openSession(this.accountFor(client, input.sender), input.params, input.expectedPrice);
+  }
+
+  /**
+   * StartSession for an account the caller has already resolved and authorized. `nonceFloor`
+   * (from the remote signer's state) raises the session's counter to at least that nonce, so a
+   * session Redis lost never reissues nonces a gateway's state shows were used.
+   */
+  async openSession(
+    account: SenderAccount,
+    params: TicketParams | undefined,
+    expectedPrice: PriceInfo | undefined,
+    opts: { nonceFloor?: number; quietResume?: boolean } = {},
+  ): Promise<StartedSession> {
     if (!params) throw new TicketError(TicketErrorCode.PARAMS_MISSING, 'ticketParams is nil');
-    const session = this.describe(params, input.expectedPrice);
+    const session = this.describe(params, expectedPrice);
     const contact = this.contacts.find(session.recipientHex);
     checkSessionPolicy({
       params,
@@ -131,7 +145,7 @@ export class SenderService {
       head.l1Block,
       this.config.values.SENDER_L1_BLOCK_SECONDS,
     );
-    const outcome = await this.store.start(key, params, session.price, ttl);
+    const outcome = await this.store.start(key, params, session.price, ttl, opts.nonceFloor ?? 0);
     if (outcome.kind === 'conflict') {
       throw new SenderError(
         SenderErrorCode.SESSION_CONFLICT,
@@ -140,16 +154,18 @@ export class SenderService {
     }
     const id = sessionId(key);
     this.remember(id, session);
-    const nonce = outcome.kind === 'resumed' ? outcome.nonce : 0;
+    const nonce = outcome.nonce;
     this.metrics.sessionStarted(account.addressHex, outcome.kind);
-    this.logger.log({
-      msg: outcome.kind === 'resumed' ? 'session resumed' : 'session started',
-      sender: account.addressHex,
-      recipient: session.recipientHex,
-      recipientRandHash: key.recipientRandHashHex,
-      expirationBlock: params.expirationBlock.toString(),
-      nonce,
-    });
+    // The remote signer resumes its session on every call: logging each would flood the log.
+    if (!(opts.quietResume && outcome.kind === 'resumed'))
+      this.logger.log({
+        msg: outcome.kind === 'resumed' ? 'session resumed' : 'session started',
+        sender: account.addressHex,
+        recipient: session.recipientHex,
+        recipientRandHash: key.recipientRandHashHex,
+        expirationBlock: params.expirationBlock.toString(),
+        nonce,
+      });
     return {
       sessionId: id,
       ev: session.ev,
@@ -181,12 +197,20 @@ export class SenderService {
     const head = await this.validate(account, session.params, size);
     const expirationParams = batchExpirationParams(session.params, head.rounds);
 
-    // The last check before anything is written, so a batch it refuses has changed nothing.
+    // The last checks before anything is written, so a batch they refuse has changed nothing.
     const allowance = await this.rateLimiter.take(account.addressHex, size);
+    const n = BigInt(size);
+    const charge = await this.spendCaps
+      .charge(client, session.ev.mul(Rational.of(n)), session.params.faceValue * n)
+      .catch(async (err: unknown) => {
+        await allowance.release().catch(() => undefined);
+        throw err;
+      });
     const lastNonce = await this.allocate(key, size, cap).catch(async (err: unknown) => {
-      // No nonces, no tickets: give them back to the budget. Should that fail as well, the window
-      // over-counts for at most a second; the caller still gets the original error.
+      // No nonces, no tickets: give the tickets back to the budget and the cap. Should that fail
+      // as well, the window over-counts for a while; the caller still gets the original error.
       await allowance.release().catch(() => undefined);
+      await charge.refund().catch(() => undefined);
       throw err;
     });
     const firstNonce = lastNonce - size + 1;
@@ -280,8 +304,11 @@ export class SenderService {
     return allocation.last;
   }
 
-  /** The account a StartSession names, checked against the caller's token. */
-  private accountFor(client: ApiClient, sender: Uint8Array): SenderAccount {
+  /**
+   * The account a request names (20 bytes), or the caller's only one (empty), checked against
+   * the caller's token.
+   */
+  accountFor(client: ApiClient, sender: Uint8Array): SenderAccount {
     let senderHex: string;
     if (sender.length === 0) {
       const usable = [...client.senders].filter((a) => this.accounts.has(a));

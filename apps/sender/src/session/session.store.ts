@@ -13,7 +13,8 @@ export interface StoredSession {
 }
 
 export type StartOutcome =
-  | { kind: 'created' }
+  /** `nonce` is the floor the counter started at (0 unless one was given). */
+  | { kind: 'created'; nonce: number }
   | { kind: 'resumed'; nonce: number }
   /** Same sender and recipientRandHash, different params or price. */
   | { kind: 'conflict' };
@@ -31,19 +32,26 @@ export type AllocateOutcome =
 // number of Sender replicas can share sessions.
 
 // Creates the session, or resumes it when the same params are started again: the counter is
-// never reset, since O refuses a nonce it has seen for these params. TTL only ever grows.
+// never reset, since O refuses a nonce it has seen for these params; a floor (ARGV[4]) only ever
+// raises it. TTL only ever grows.
 const START_LUA = `
 local key = KEYS[1]
+local floor = tonumber(ARGV[4])
 if redis.call('EXISTS', key) == 1 then
   local v = redis.call('HMGET', key, 'params', 'price', 'nonce')
   if v[1] ~= ARGV[1] or v[2] ~= ARGV[2] then return {-1, 0} end
   redis.call('HDEL', key, 'ended')
   if redis.call('PTTL', key) < tonumber(ARGV[3]) then redis.call('PEXPIRE', key, ARGV[3]) end
-  return {1, tonumber(v[3])}
+  local n = tonumber(v[3])
+  if floor > n then
+    redis.call('HSET', key, 'nonce', floor)
+    n = floor
+  end
+  return {1, n}
 end
-redis.call('HSET', key, 'params', ARGV[1], 'price', ARGV[2], 'nonce', 0)
+redis.call('HSET', key, 'params', ARGV[1], 'price', ARGV[2], 'nonce', floor)
 redis.call('PEXPIRE', key, ARGV[3])
-return {0, 0}`;
+return {0, floor}`;
 
 // Reserves ARGV[1] consecutive nonces with one increment, unless the session is gone or ended
 // (a bare HINCRBY would resurrect it as a hash without TTL) or the batch would pass the cap.
@@ -77,14 +85,21 @@ export class SessionStore {
     this.endScript = this.script('ticketpaySenderEnd', END_LUA);
   }
 
-  async start(key: SessionKey, params: TicketParams, price: PriceInfo, ttlMs: number): Promise<StartOutcome> {
+  async start(
+    key: SessionKey,
+    params: TicketParams,
+    price: PriceInfo,
+    ttlMs: number,
+    nonceFloor = 0,
+  ): Promise<StartOutcome> {
     const [code, nonce] = (await this.startScript(
       redisKey(key),
       Buffer.from(ticketParamsCodec.encode(params)),
       Buffer.from(priceInfoCodec.encode(price)),
       ttlMs,
+      nonceFloor,
     )) as [number, number];
-    if (code === 0) return { kind: 'created' };
+    if (code === 0) return { kind: 'created', nonce };
     if (code === 1) return { kind: 'resumed', nonce };
     return { kind: 'conflict' };
   }

@@ -66,6 +66,9 @@ interface OpenTx {
   nonceGoneChecks: number;
 }
 
+/** Purpose of the zero-value self-transfer that fills a nonce gap below pending txs. */
+export const NONCE_FILLER = 'nonce-filler';
+
 /** Checks to wait (receipt indexing can lag the nonce) before calling a tx dropped. */
 const NONCE_GONE_CHECKS = 3;
 
@@ -297,9 +300,14 @@ export class TxManager {
     try {
       const head = BigInt(await this.provider.getBlockNumber());
       const mined = await this.txCount('latest');
-      for (const open of [...this.open.values()].sort((a, b) => (a.record.nonce < b.record.nonce ? -1 : 1))) {
+      const sorted = [...this.open.values()].sort((a, b) => (a.record.nonce < b.record.nonce ? -1 : 1));
+      // Receipts of every tx in flight at once: many txs of one signer may be pending together.
+      const receipts = await Promise.all(
+        sorted.map((o) => this.findReceipt(o.record.hashes).catch((err: unknown) => err as Error)),
+      );
+      for (const [i, open] of sorted.entries()) {
         if (this.stopped) return;
-        await this.check(open, head, mined).catch((err: unknown) => {
+        await this.check(open, head, mined, receipts[i]).catch((err: unknown) => {
           const error = classifyChainError(err);
           this.logger.warn({
             msg: 'tx check failed',
@@ -309,15 +317,51 @@ export class TxManager {
           });
         });
       }
+      if (this.gapBelowPending(mined) !== null) await this.fillGap(mined);
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'tx poll failed', code: error.code, error: error.message });
     }
   }
 
-  private async check(open: OpenTx, head: bigint, minedCount: bigint): Promise<void> {
+  /**
+   * The lowest nonce at or above the mined count that no pending tx holds while a higher one does:
+   * the txs above it can never be mined. It appears when a tx is refused for good after txs with
+   * higher nonces were sent (their nonces are not re-signed: they are stored and may be mined).
+   */
+  private gapBelowPending(mined: bigint): bigint | null {
+    const held = new Set([...this.open.values()].map((o) => o.record.nonce));
+    const top = [...held].reduce((a, b) => (b > a ? b : a), -1n);
+    for (let n = mined; n < top; n++) if (!held.has(n)) return n;
+    return null;
+  }
+
+  /**
+   * Fills a nonce gap with a zero-value transfer to ourselves, stored before broadcast like any tx,
+   * through the send queue (so a real send that fills the gap first makes this a no-op).
+   */
+  private fillGap(mined: bigint): Promise<unknown> {
+    const run = this.queue.then(async () => {
+      const gap = this.gapBelowPending(mined);
+      if (gap === null || this.nextNonce() !== gap) return;
+      this.logger.warn({ msg: 'filling a nonce gap below pending txs', nonce: gap.toString() });
+      await this.sendNow({ purpose: NONCE_FILLER, to: this.address, data: '0x', gasLimit: 21_000n }, {});
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async check(
+    open: OpenTx,
+    head: bigint,
+    minedCount: bigint,
+    found: TransactionReceipt | null | Error,
+  ): Promise<void> {
     const { record } = open;
-    const receipt = await this.findReceipt(record.hashes);
+    // Finished meanwhile (e.g. refused for good by its own broadcast): never re-broadcast it.
+    if (this.open.get(record.id) !== open) return;
+    if (found instanceof Error) throw found;
+    const receipt = found;
     if (receipt) {
       open.nonceGoneChecks = 0;
       if (head - BigInt(receipt.blockNumber) + 1n >= BigInt(this.options.confirmations)) {

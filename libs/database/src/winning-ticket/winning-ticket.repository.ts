@@ -101,6 +101,24 @@ export class WinningTicketRepository {
     });
   }
 
+  /** `claim` for a whole batch in one statement; returns the hashes that moved. */
+  claimAll(ticketHashes: readonly string[]): Promise<string[]> {
+    return this.moveAll(MOVES.claim, ticketHashes, WinningTicketStatus.SUBMITTING);
+  }
+
+  /** `markSubmitted` for every ticket of one tx, in one statement. */
+  async markAllSubmitted(ticketHashes: readonly string[], txHash: string): Promise<void> {
+    await this.moveAll(MOVES.markSubmitted, ticketHashes, WinningTicketStatus.SUBMITTED, {
+      txHash,
+      statusReason: null,
+    });
+  }
+
+  /** `unclaim` for every ticket of a batch whose tx could not be stored, in one statement. */
+  async unclaimAll(ticketHashes: readonly string[], statusReason: string): Promise<void> {
+    await this.moveAll(MOVES.unclaim, ticketHashes, WinningTicketStatus.QUEUED, { statusReason });
+  }
+
   /** submitting → queued: sending failed before its tx was stored. */
   unclaim(ticketHash: string, statusReason: string): Promise<boolean> {
     return this.move(MOVES.unclaim, ticketHash, WinningTicketStatus.QUEUED, { statusReason });
@@ -124,6 +142,25 @@ export class WinningTicketRepository {
     statusReason: string,
   ): Promise<boolean> {
     return this.move(MOVES.finalize, ticketHash, status, { statusReason });
+  }
+
+  /** `move` for many tickets at once (each moves only if it is in one of `move.from`); the hashes that moved. */
+  private async moveAll<To extends WinningTicketStatus>(
+    move: Move<To>,
+    ticketHashes: readonly string[],
+    to: To,
+    patch: Patch = {},
+  ): Promise<string[]> {
+    if (!move.to.includes(to)) throw new Error(`move ${move.name} cannot end in ${to}`);
+    if (ticketHashes.length === 0) return [];
+    const result = await this.repo()
+      .createQueryBuilder()
+      .update()
+      .set({ status: to, ...patch })
+      .where({ ticketHash: In([...ticketHashes]), status: In([...move.from]) })
+      .returning(['ticketHash'])
+      .execute();
+    return (result.raw as { ticket_hash: string }[]).map((r) => r.ticket_hash);
   }
 
   /** The single compare-and-set every status change goes through. */

@@ -1,0 +1,91 @@
+import { parseRemotePaymentType, type RemotePaymentType } from '#app/ticket';
+import { invalidRequest } from './remote-signer.error.js';
+
+/** A `/generate-live-payment` request, checked (docs/remote-signer.md §3.1). */
+export interface LivePaymentRequest {
+  /** Protobuf `net.OrchestratorInfo`. */
+  orchestrator: Uint8Array;
+  /** The sealed state of the previous call; absent on a session's first. */
+  state?: { state: Uint8Array; sig: Uint8Array };
+  manifestId: string;
+  app: string;
+  inPixels: bigint;
+  type: RemotePaymentType;
+  /** Parsed later, against the type. */
+  maxPrice: unknown;
+  /** Protobuf `net.Capabilities`, kept encoded; empty when absent. */
+  capabilities: Uint8Array;
+}
+
+/** Go's base64.StdEncoding: standard alphabet, padded. */
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const MAX_BLOB_BYTES = 64 * 1024;
+const MAX_TEXT = 256;
+
+/**
+ * Go's `encoding/json` matches object keys to fields case-insensitively; gateways rely on it
+ * (`ManifestID`, `state.State`). An exact match wins over a case-folded one, as in Go.
+ */
+function fields(obj: Record<string, unknown>): (name: string) => unknown {
+  const folded = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(obj)) if (!folded.has(k.toLowerCase())) folded.set(k.toLowerCase(), v);
+  return (name) => (Object.hasOwn(obj, name) ? obj[name] : folded.get(name.toLowerCase()));
+}
+
+function bytes(value: unknown, name: string): Uint8Array {
+  if (value === undefined || value === null) return new Uint8Array(0);
+  if (typeof value !== 'string' || value.length > (MAX_BLOB_BYTES * 4) / 3 + 4 || !STD_BASE64.test(value)) {
+    throw invalidRequest(`${name} must be standard padded base64 of at most ${MAX_BLOB_BYTES} bytes`);
+  }
+  return new Uint8Array(Buffer.from(value, 'base64'));
+}
+
+function text(value: unknown, name: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string' || value.length > MAX_TEXT) {
+    throw invalidRequest(`${name} must be a string of at most ${MAX_TEXT} characters`);
+  }
+  return value;
+}
+
+export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest('the request body must be a JSON object');
+  }
+  const get = fields(body as Record<string, unknown>);
+  const orchestrator = bytes(get('orchestrator'), 'orchestrator');
+  if (orchestrator.length === 0) throw invalidRequest('missing orchestrator');
+
+  let state: LivePaymentRequest['state'];
+  const rawState = get('state');
+  if (rawState !== undefined && rawState !== null) {
+    if (typeof rawState !== 'object' || Array.isArray(rawState)) {
+      throw invalidRequest('state must be an object {State, Sig}');
+    }
+    const s = fields(rawState as Record<string, unknown>);
+    const blob = bytes(s('State'), 'state.State');
+    const sig = bytes(s('Sig'), 'state.Sig');
+    if (blob.length > 0 || sig.length > 0) state = { state: blob, sig };
+  }
+
+  const rawPixels = get('inPixels') ?? 0;
+  if (typeof rawPixels !== 'number' || !Number.isSafeInteger(rawPixels)) {
+    throw invalidRequest('inPixels must be an integer of at most 2^53 − 1');
+  }
+  let type: RemotePaymentType;
+  try {
+    type = parseRemotePaymentType(get('type'));
+  } catch (err) {
+    throw invalidRequest('invalid job type', err);
+  }
+  return {
+    orchestrator,
+    state,
+    manifestId: text(get('ManifestID'), 'ManifestID'),
+    app: text(get('app'), 'app'),
+    inPixels: BigInt(rawPixels),
+    type,
+    maxPrice: get('maxPrice'),
+    capabilities: bytes(get('capabilities'), 'capabilities'),
+  };
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { parseApiTokens } from '../auth/api-tokens.js';
+import { isLoopbackHost } from '../boot/sender-boot.js';
+import { parseLivePaymentRequest } from './live-payment-request.js';
+import { canonicalHeaderName, webhookHeaders } from './signer-webhook.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return 'NO_ERROR';
+};
+
+describe('remote signer request parsing', () => {
+  it("matches keys case-insensitively, as Go's encoding/json does, exact names first", () => {
+    const r = parseLivePaymentRequest({
+      ORCHESTRATOR: b64('x'),
+      manifestid: 'm',
+      ManifestID: 'exact',
+      Type: 'live',
+      state: { state: b64('s'), SIG: b64('g') },
+      App: 'a',
+    });
+    expect(Buffer.from(r.orchestrator).toString()).toBe('x');
+    expect(r.manifestId).toBe('exact');
+    expect(r.type).toBe('live');
+    expect(r.app).toBe('a');
+    expect(Buffer.from(r.state!.state).toString()).toBe('s');
+    expect(Buffer.from(r.state!.sig).toString()).toBe('g');
+  });
+
+  it('treats an empty state as none and refuses malformed fields with INVALID_REQUEST', () => {
+    expect(
+      parseLivePaymentRequest({ orchestrator: b64('x'), state: { State: '', Sig: null } }).state,
+    ).toBeUndefined();
+    const bad: unknown[] = [
+      null,
+      [],
+      'text',
+      {},
+      { orchestrator: 'not base64!' },
+      { orchestrator: 'eA=' },
+      { orchestrator: b64('x'), inPixels: 1.5 },
+      { orchestrator: b64('x'), inPixels: '100' },
+      { orchestrator: b64('x'), inPixels: 2 ** 60 },
+      { orchestrator: b64('x'), type: 'usage' },
+      { orchestrator: b64('x'), ManifestID: 7 },
+      { orchestrator: b64('x'), app: 'a'.repeat(257) },
+      { orchestrator: b64('x'), state: 'blob' },
+      { orchestrator: b64('x'), capabilities: '***' },
+    ];
+    for (const body of bad) expect(code(() => parseLivePaymentRequest(body))).toBe('INVALID_REQUEST');
+  });
+});
+
+describe('webhook headers', () => {
+  it("canonicalises names like Go's CanonicalMIMEHeaderKey and drops a ticketpay token", () => {
+    expect(canonicalHeaderName('x-request-id')).toBe('X-Request-Id');
+    expect(canonicalHeaderName('SIGNER-AUTH-ID')).toBe('Signer-Auth-Id');
+    const h = { authorization: 'Bearer t', 'x-request-id': 'r', accept: ['a', 'b'] };
+    expect(webhookHeaders(h, true)).toEqual({ 'X-Request-Id': ['r'], Accept: ['a', 'b'] });
+    expect(webhookHeaders(h, false).Authorization).toEqual(['Bearer t']);
+  });
+});
+
+describe('fail-closed boot', () => {
+  it('counts only loopback hosts as private', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', ''])
+      expect(isLoopbackHost(h)).toBe(false);
+  });
+});
+
+describe('API token spend caps', () => {
+  const doc = (spendCap: unknown) => ({
+    clients: [{ name: 'c', token: 'x'.repeat(16), senders: ['0x' + '11'.repeat(20)], spendCap }],
+  });
+
+  it('parses wei caps, large ones as strings, per window or total', () => {
+    const problems: string[] = [];
+    const [c] = parseApiTokens(
+      doc({ maxEV: '123456789012345678901234567890', maxFaceValue: 5, windowSeconds: 60 }),
+      'f',
+      problems,
+    );
+    expect(problems).toEqual([]);
+    expect(c.spendCap).toEqual({
+      maxEV: 123456789012345678901234567890n,
+      maxFaceValue: 5n,
+      windowSeconds: 60,
+    });
+    expect(parseApiTokens(doc(undefined), 'f', [])[0].spendCap).toBeUndefined();
+  });
+
+  it('names the client and field of a bad cap, never the token', () => {
+    for (const cap of [
+      {},
+      { maxEV: '-1' },
+      { maxEV: 0 },
+      { maxEV: 1.5 },
+      { maxEV: '1', windowSeconds: 0 },
+      'big',
+    ]) {
+      const problems: string[] = [];
+      parseApiTokens(doc(cap), 'f', problems);
+      expect(problems.length, JSON.stringify(cap)).toBeGreaterThan(0);
+      expect(problems.join('\n')).toContain('clients[0] (c)');
+      expect(problems.join('\n')).not.toContain('x'.repeat(16));
+    }
+  });
+});

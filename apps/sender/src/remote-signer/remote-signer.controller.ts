@@ -1,0 +1,64 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Body, Controller, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { AppError } from '#app/common';
+import { SenderMetrics } from '../metrics/sender.metrics.js';
+import { parseLivePaymentRequest } from './live-payment-request.js';
+import { RemoteCallers } from './remote-callers.js';
+import { RemoteSignerHttpFilter } from './remote-signer.filter.js';
+import { AUTH_ID_HEADER, RemoteSignerService } from './remote-signer.service.js';
+import { webhookHeaders } from './signer-webhook.js';
+
+/** The part of the HTTP request the endpoints read. */
+interface SignerRequest {
+  headers: IncomingHttpHeaders;
+  headersDistinct?: Record<string, string[]>;
+}
+
+/**
+ * go-livepeer's remote signer API on the Sender's HTTP port (docs/remote-signer.md): gateways
+ * started with `-remoteSignerUrl` and the Python SDK's `signer_url` get tickets here.
+ */
+@Controller()
+@UseFilters(RemoteSignerHttpFilter)
+export class RemoteSignerController {
+  constructor(
+    private readonly callers: RemoteCallers,
+    private readonly signer: RemoteSignerService,
+    private readonly metrics: SenderMetrics,
+  ) {}
+
+  @Post('sign-orchestrator-info')
+  @HttpCode(200)
+  signOrchestratorInfo(@Req() req: SignerRequest) {
+    return this.counted('sign-orchestrator-info', () =>
+      this.signer.signOrchestratorInfo(this.callers.resolve(req.headers)),
+    );
+  }
+
+  @Post('generate-live-payment')
+  @HttpCode(200)
+  generateLivePayment(@Req() req: SignerRequest, @Body() body: unknown) {
+    return this.counted('generate-live-payment', () => {
+      const caller = this.callers.resolve(req.headers);
+      const request = parseLivePaymentRequest(body);
+      const authId = req.headers[AUTH_ID_HEADER];
+      return this.signer.generateLivePayment(
+        caller,
+        request,
+        () => webhookHeaders(req.headersDistinct ?? req.headers, caller.tokenUsed),
+        typeof authId === 'string' ? authId : '',
+      );
+    });
+  }
+
+  /** Counts a refusal by its code (ticketpay_sender_errors_total), then lets the filter answer it. */
+  private async counted<T>(method: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      const e = err instanceof AppError ? (err as AppError<string>) : undefined;
+      this.metrics.error(method, e?.domain ?? 'remote-signer', e?.code ?? 'INTERNAL');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { throwError, type Observable } from 'rxjs';
+import { AppError } from '#app/common';
+import { ProtoError } from '#app/proto';
+import { TicketError, TicketErrorCode } from '#app/ticket';
+import { SenderErrorCode } from '../sender.error.js';
+import { HTTP_PRICE_EXCEEDED, RemoteSignerError } from './remote-signer.error.js';
+
+const SENDER_STATUS: Record<SenderErrorCode, number> = {
+  [SenderErrorCode.UNAUTHENTICATED]: HttpStatus.UNAUTHORIZED,
+  [SenderErrorCode.ACCOUNT_NOT_PERMITTED]: HttpStatus.FORBIDDEN,
+  [SenderErrorCode.INVALID_REQUEST]: HttpStatus.BAD_REQUEST,
+  [SenderErrorCode.SESSION_NOT_FOUND]: HttpStatus.CONFLICT,
+  [SenderErrorCode.SESSION_CONFLICT]: HttpStatus.CONFLICT,
+  [SenderErrorCode.RECIPIENT_NOT_ALLOWED]: HttpStatus.FORBIDDEN,
+  [SenderErrorCode.PRICE_TOO_HIGH]: HTTP_PRICE_EXCEEDED,
+  [SenderErrorCode.WIN_PROB_ZERO]: HttpStatus.BAD_REQUEST,
+  [SenderErrorCode.NONCE_CAP_REACHED]: HttpStatus.CONFLICT,
+  [SenderErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
+  [SenderErrorCode.SPEND_CAP_REACHED]: HttpStatus.TOO_MANY_REQUESTS,
+  [SenderErrorCode.CHAIN_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+/** Ticket codes that are not the caller's fault. */
+const TICKET_INTERNAL: ReadonlySet<string> = new Set([
+  TicketErrorCode.CRYPTO_BACKEND_UNAVAILABLE,
+  TicketErrorCode.VALIDATION_POOL_BUSY,
+  TicketErrorCode.VALIDATION_POOL_CLOSED,
+  TicketErrorCode.VALIDATION_WORKER_FAILED,
+]);
+/** Depend on the sender's on-chain funds, not on the request. */
+const TICKET_FUNDS: ReadonlySet<string> = new Set([
+  TicketErrorCode.NO_SENDER_DEPOSIT,
+  TicketErrorCode.NO_SENDER_RESERVE,
+  TicketErrorCode.FACE_VALUE_TOO_HIGH,
+  TicketErrorCode.SENDER_UNLOCKING,
+]);
+
+interface HttpResponse {
+  status(code: number): { json(body: unknown): void };
+  setHeader(name: string, value: string): void;
+}
+
+/**
+ * go-livepeer's error envelope `{"error": {"message"}}`, with ticketpay's stable `code` and
+ * `domain` beside the message. Anything unexpected is logged and answered 500 without detail.
+ */
+@Catch()
+export class RemoteSignerHttpFilter implements ExceptionFilter {
+  private readonly logger = new Logger('RemoteSigner');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<HttpResponse>();
+    const { status, code, domain, message, headers } = this.answer(err);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    res.status(status).json({ error: { message, code, domain } });
+  }
+
+  private answer(err: unknown): {
+    status: number;
+    code: string;
+    domain: string;
+    message: string;
+    headers: Readonly<Record<string, string>>;
+  } {
+    const none = {};
+    if (err instanceof RemoteSignerError) {
+      return {
+        status: err.status,
+        code: err.code,
+        domain: err.domain,
+        message: err.message,
+        headers: err.headers,
+      };
+    }
+    if (err instanceof AppError && err.domain === 'sender') {
+      const e = err as AppError<string>;
+      const status = SENDER_STATUS[e.code as SenderErrorCode] ?? HttpStatus.INTERNAL_SERVER_ERROR;
+      return { status, code: e.code, domain: e.domain, message: e.message, headers: none };
+    }
+    if (err instanceof TicketError && !TICKET_INTERNAL.has(err.code)) {
+      const status = TICKET_FUNDS.has(err.code) ? HttpStatus.PRECONDITION_FAILED : HttpStatus.BAD_REQUEST;
+      return { status, code: err.code, domain: err.domain, message: err.message, headers: none };
+    }
+    if (err instanceof ProtoError) {
+      return { status: 400, code: err.code, domain: err.domain, message: err.message, headers: none };
+    }
+    if (err instanceof AppError && err.domain === 'chain') {
+      const e = err as AppError<string>;
+      return { status: 503, code: e.code, domain: e.domain, message: 'chain unavailable', headers: none };
+    }
+    if (err instanceof HttpException) {
+      const status = err.getStatus();
+      return {
+        status,
+        code: String(HttpStatus[status] ?? status),
+        domain: 'http',
+        message: err.message,
+        headers: none,
+      };
+    }
+    this.logger.error({
+      msg: 'remote signer request failed',
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return {
+      status: 500,
+      code: 'INTERNAL',
+      domain: 'remote-signer',
+      message: 'Internal Server Error',
+      headers: none,
+    };
+  }
+}
+
+const PATHS = /^\/(sign-orchestrator-info|generate-live-payment)\/?$/;
+
+/**
+ * Global, for remote signer requests that fail before the controller runs (a body the JSON parser
+ * refuses, too large, wrong method): the same envelope. Other HTTP paths keep Nest's answer; gRPC
+ * errors pass through to the gRPC filter.
+ */
+@Catch()
+export class RemoteSignerPathFilter extends BaseExceptionFilter {
+  private readonly signer = new RemoteSignerHttpFilter();
+
+  override catch(err: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() !== 'http') return throwError(() => err);
+    const path = host.switchToHttp().getRequest<{ path?: string }>().path ?? '';
+    if (PATHS.test(path)) this.signer.catch(err, host);
+    else super.catch(err, host);
+  }
+}

@@ -1,0 +1,358 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  assertWellFormedMessage,
+  orchestratorInfoCodec,
+  segDataCodec,
+  type OrchestratorInfo,
+} from '#app/proto';
+import {
+  balanceAfter,
+  billableUnits,
+  bytesToHex,
+  decodeRemoteState,
+  EMPTY_SEGMENT_HASH,
+  encodeRemoteState,
+  equalBytes,
+  exceededCeiling,
+  fitBytes,
+  keccak256,
+  MAX_IN_PIXELS,
+  orchestratorInfoPayload,
+  parseMaxPrice,
+  Rational,
+  remoteFee,
+  remoteStateJson,
+  segmentFlatten,
+  TicketError,
+  TicketErrorCode,
+  ticketsNeeded,
+  toChecksumAddress,
+  unitPrice,
+  type PriceCeiling,
+  type RemotePaymentState,
+  type TicketParams,
+} from '#app/ticket';
+import { SenderError, SenderErrorCode } from '../sender.error.js';
+import { SenderConfig } from '../sender.config.js';
+import { SenderService } from '../session/sender.service.js';
+import { AccountSignatures } from './account-signatures.js';
+import type { LivePaymentRequest } from './live-payment-request.js';
+import type { RemoteCaller } from './remote-callers.js';
+import {
+  invalidRequest,
+  ORCHESTRATOR_URL_HEADER,
+  RemoteSignerError,
+  RemoteSignerErrorCode,
+} from './remote-signer.error.js';
+import { SignerWebhook, type WebhookVerdict } from './signer-webhook.js';
+import { StateSeal } from './state-seal.js';
+
+/** The JSON answer of `/generate-live-payment` (base64 bytes, as Go encodes `[]byte`). */
+export interface LivePaymentResponse {
+  payment: string;
+  segCreds: string;
+  state: { State: string; Sig: string };
+}
+
+/** The request header a gateway may carry the caller's identity in (go-livepeer). */
+export const AUTH_ID_HEADER = 'signer-auth-id';
+/** go-livepeer refreshes the auth token in the last 10 % of its 30-minute life. */
+const AUTH_TOKEN_REFRESH_SECONDS = 180n;
+
+/**
+ * go-livepeer's remote signer on top of the Sender's sessions: authorization first (webhook),
+ * then the price ceilings, then the fee at the session's initial price, and only then nonces
+ * (Redis, shared by replicas) and signatures through the same batch path as the gRPC API.
+ */
+@Injectable()
+export class RemoteSignerService {
+  private readonly logger = new Logger(RemoteSignerService.name);
+  private readonly maxTickets: bigint;
+  private readonly maxPrice: Rational | undefined;
+
+  constructor(
+    config: SenderConfig,
+    private readonly sender: SenderService,
+    private readonly signatures: AccountSignatures,
+    private readonly seal: StateSeal,
+    private readonly webhook: SignerWebhook,
+  ) {
+    this.maxTickets = BigInt(config.values.SENDER_REMOTE_SIGNER_MAX_TICKETS);
+    this.maxPrice = config.values.SENDER_REMOTE_SIGNER_MAX_PRICE;
+  }
+
+  /** `POST /sign-orchestrator-info`: the account's address (EIP-55) and its GetOrchestrator signature. */
+  async signOrchestratorInfo(caller: RemoteCaller): Promise<{ address: string; signature: string }> {
+    const payload = orchestratorInfoPayload(caller.account.address);
+    const sig = await this.signatures.signPersonal(caller.account, keccak256(payload));
+    return { address: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
+  }
+
+  /** `POST /generate-live-payment` (docs/remote-signer.md §3.3, with authorization first). */
+  async generateLivePayment(
+    caller: RemoteCaller,
+    req: LivePaymentRequest,
+    webhookHeaders: () => Record<string, string[]>,
+    authIdHeader: string,
+    nowMs = Date.now(),
+  ): Promise<LivePaymentResponse> {
+    const info = decodeOrchestratorInfo(req.orchestrator);
+    const price = info.priceInfo;
+    if (!price || price.pricePerUnit === 0n || price.pixelsPerUnit === 0n) {
+      throw invalidRequest('missing or zero priceInfo');
+    }
+    const orchPrice = asRequest(() => unitPrice(price));
+    const params = info.ticketParams;
+    if (!params) throw invalidRequest('missing ticketParams in OrchestratorInfo');
+    const orchestrator = fitBytes(info.address, 20);
+    if (req.capabilities.length > 0) assertWellFormedMessage(req.capabilities, 'capabilities');
+
+    const state = this.loadState(caller, req, orchestrator, price, nowMs);
+    if (req.state && req.manifestId === '') throw invalidRequest('missing manifestID');
+    const manifestId = req.manifestId !== '' ? req.manifestId : randomId();
+    const requestMaxPrice = asRequest(() => parseMaxPrice(req.maxPrice, req.type));
+
+    // Authorization before anything is written or signed (go-livepeer #3958, #3961).
+    const verdict = await this.authorize(state, webhookHeaders, authIdHeader, nowMs);
+    const webhookMaxPrice = verdict && this.webhookMaxPrice(verdict, req);
+
+    this.checkRefresh(info, nowMs);
+    // A continuing call is never billed as a first one (that prepays again), even when replica
+    // clocks disagree by a little: at least 1 ms has passed.
+    const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
+    const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels));
+    const ceilings: PriceCeiling[] = [
+      { source: 'configured maximum price', price: this.maxPrice },
+      { source: 'request maxPrice', price: requestMaxPrice },
+      { source: 'auth webhook maxPrice', price: webhookMaxPrice },
+      { source: 'initial session price', price: req.state ? unitPrice(state.initialPrice) : undefined },
+    ];
+    const exceeded = exceededCeiling(orchPrice, ceilings);
+    if (exceeded) {
+      throw new RemoteSignerError(
+        RemoteSignerErrorCode.PRICE_EXCEEDED,
+        `orchestrator price ${orchPrice.toDecimalString(3)} exceeds ${exceeded.source} ceiling ${exceeded.price!.toDecimalString(3)}`,
+      );
+    }
+    const fee = remoteFee(units, state.initialPrice);
+
+    const pmSessionId = bytesToHex(params.recipientRandHash);
+    const session = await this.refreshOn(info, () =>
+      this.sender.openSession(caller.account, params, price, {
+        nonceFloor: state.pmSessionId === pmSessionId ? state.senderNonce : 0,
+        quietResume: true,
+      }),
+    );
+    const numTickets = ticketsNeeded(state.balance, fee, session.ev);
+    if (numTickets === 0n) {
+      throw new RemoteSignerError(
+        RemoteSignerErrorCode.NO_TICKETS_NEEDED,
+        'no tickets: the balance covers this call; nothing was signed',
+      );
+    }
+    if (numTickets > this.maxTickets) {
+      throw new RemoteSignerError(
+        RemoteSignerErrorCode.TOO_MANY_TICKETS,
+        `numTickets ${numTickets} exceeds maximum of ${this.maxTickets} (ticket EV ${session.ev.toDecimalString(3)} wei, fee ${fee.toDecimalString(0)} wei)`,
+      );
+    }
+
+    const batch = await this.refreshOn(info, () =>
+      this.sender.createTicketBatch(caller.client, session.sessionId, Number(numTickets)),
+    );
+    const segCreds = await this.segmentCredentials(caller, info, manifestId, req.capabilities);
+
+    const next: RemotePaymentState = {
+      ...state,
+      balance: balanceAfter(state.balance, numTickets, session.ev, fee),
+      lastUpdateMs: nowMs,
+      pmSessionId,
+      senderNonce: batch.lastNonce,
+    };
+    const blob = encodeRemoteState(next);
+    const sig = await this.seal.seal(blob, caller.account);
+    this.logger.debug({
+      msg: 'live payment signed',
+      sender: caller.account.addressHex,
+      client: caller.client.name,
+      recipient: bytesToHex(params.recipient),
+      stateId: next.stateId,
+      seq: next.sequenceNumber,
+      tickets: Number(numTickets),
+      nonce: batch.lastNonce,
+      fee: fee.toDecimalString(0),
+      balance: next.balance.toDecimalString(0),
+    });
+    return {
+      payment: batch.paymentHeader,
+      segCreds,
+      state: { State: Buffer.from(blob).toString('base64'), Sig: Buffer.from(sig).toString('base64') },
+    };
+  }
+
+  /** The sealed state checked against the request, or a new one (go-livepeer's order of checks). */
+  private loadState(
+    caller: RemoteCaller,
+    req: LivePaymentRequest,
+    orchestrator: Uint8Array,
+    price: { pricePerUnit: bigint; pixelsPerUnit: bigint },
+    nowMs: number,
+  ): RemotePaymentState {
+    if (!req.state) {
+      // The state keeps the price as JSON numbers; go-livepeer's int64 prices this large are not taken.
+      if (price.pricePerUnit > MAX_IN_PIXELS || price.pixelsPerUnit > MAX_IN_PIXELS) {
+        throw invalidRequest('priceInfo parts above 2^53 − 1 are not supported');
+      }
+      return {
+        stateId: randomId(),
+        pmSessionId: '',
+        lastUpdateMs: undefined,
+        orchestrator,
+        app: req.app,
+        authExpiry: 0,
+        senderNonce: 0,
+        balance: Rational.ZERO,
+        initialPrice: { pricePerUnit: price.pricePerUnit, pixelsPerUnit: price.pixelsPerUnit },
+        type: req.type,
+        sequenceNumber: 0,
+        authId: '',
+        sender: caller.account.address,
+        client: caller.client.name,
+      };
+    }
+    const { signer } = this.seal.open(req.state.state, req.state.sig);
+    let state: RemotePaymentState;
+    try {
+      state = decodeRemoteState(req.state.state);
+    } catch (err) {
+      throw new RemoteSignerError(RemoteSignerErrorCode.INVALID_REQUEST, 'invalid state', { cause: err });
+    }
+    const mismatch = (what: string) => new RemoteSignerError(RemoteSignerErrorCode.STATE_MISMATCH, what);
+    if (signer !== undefined && signer !== bytesToHex(state.sender)) throw mismatch('state signer mismatch');
+    if (!equalBytes(state.orchestrator, orchestrator)) throw mismatch('orchestratorAddress mismatch');
+    if (state.app !== req.app) throw mismatch('app mismatch');
+    if (state.type !== '' && state.type !== req.type) throw mismatch('job type mismatch');
+    if (!equalBytes(state.sender, caller.account.address) || state.client !== caller.client.name) {
+      throw mismatch('the state belongs to another sender account or API client');
+    }
+    if (state.lastUpdateMs !== undefined && state.lastUpdateMs > nowMs + 60_000) {
+      throw mismatch('the state was updated in the future: replica clocks disagree');
+    }
+    return { ...state, type: req.type, sequenceNumber: state.sequenceNumber + 1 };
+  }
+
+  /**
+   * The webhook's verdict, when it is configured and the state holds no unexpired authorization;
+   * records its expiry and the caller's identity in the state (which must not change).
+   */
+  private async authorize(
+    state: RemotePaymentState,
+    headers: () => Record<string, string[]>,
+    authIdHeader: string,
+    nowMs: number,
+  ): Promise<WebhookVerdict | undefined> {
+    let verdict: WebhookVerdict | undefined;
+    const cached = state.authExpiry !== 0 && Math.floor(nowMs / 1000) <= state.authExpiry;
+    if (this.webhook.enabled && !cached) {
+      verdict = await this.webhook.authorize(headers(), remoteStateJson(state));
+      state.authExpiry = verdict.expiry;
+    }
+    const authId = verdict?.authId || authIdHeader;
+    if (authId !== '' && authId !== state.authId) {
+      if (state.authId !== '') {
+        throw new RemoteSignerError(
+          RemoteSignerErrorCode.AUTH_ID_CHANGED,
+          'remote signer auth ID changed: the session belongs to another identity',
+        );
+      }
+      state.authId = authId;
+    }
+    return verdict;
+  }
+
+  private webhookMaxPrice(verdict: WebhookVerdict, req: LivePaymentRequest): Rational | undefined {
+    try {
+      return parseMaxPrice(verdict.maxPrice, req.type);
+    } catch (err) {
+      throw new RemoteSignerError(
+        RemoteSignerErrorCode.WEBHOOK_FAILED,
+        `signer auth invalid maxPrice: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** go-livepeer's shouldRefreshSession, first half: the auth token must outlive the next 3 minutes. */
+  private checkRefresh(info: OrchestratorInfo, nowMs: number): void {
+    const token = info.authToken;
+    if (!token)
+      throw invalidRequest('remote signer could not check whether to refresh session: missing auth token');
+    if (BigInt(Math.floor(nowMs / 1000)) > token.expiration - AUTH_TOKEN_REFRESH_SECONDS) {
+      throw refreshSession(info, 'refresh session for remote signer: the auth token expires');
+    }
+  }
+
+  /** Runs a Sender step, turning "fetch fresh params" failures into HTTP 480. */
+  private async refreshOn<T>(info: OrchestratorInfo, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof TicketError && err.code === TicketErrorCode.PARAMS_EXPIRED) {
+        throw refreshSession(info, `refresh session for remote signer: ${err.message}`);
+      }
+      if (err instanceof SenderError && err.code === SenderErrorCode.NONCE_CAP_REACHED) {
+        throw refreshSession(info, `refresh session for remote signer: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  /** `Livepeer-Segment` for a live payment (docs/remote-signer.md §6.3), signed by the tickets' account. */
+  private async segmentCredentials(
+    caller: RemoteCaller,
+    info: OrchestratorInfo,
+    manifestId: string,
+    capabilities: Uint8Array,
+  ): Promise<string> {
+    const flat = segmentFlatten(manifestId, 0n, EMPTY_SEGMENT_HASH);
+    const sig = await this.signatures.signPersonal(caller.account, keccak256(flat));
+    const bytes = segDataCodec.encode({
+      manifestId: new TextEncoder().encode(manifestId),
+      seq: 0n,
+      hash: EMPTY_SEGMENT_HASH,
+      sig,
+      capabilities,
+      authToken: info.authToken,
+    });
+    return Buffer.from(bytes).toString('base64');
+  }
+}
+
+function decodeOrchestratorInfo(bytes: Uint8Array): OrchestratorInfo & { ticketParams?: TicketParams } {
+  try {
+    return orchestratorInfoCodec.decode(bytes);
+  } catch (err) {
+    throw invalidRequest(`orchestrator is not a net.OrchestratorInfo: ${(err as Error).message}`, err);
+  }
+}
+
+/** Input checks of the pure protocol module surface as INVALID_REQUEST. */
+function asRequest<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof TicketError && err.code === TicketErrorCode.INVALID_INPUT)
+      throw invalidRequest(err.message, err);
+    throw err;
+  }
+}
+
+function refreshSession(info: OrchestratorInfo, message: string): RemoteSignerError {
+  return new RemoteSignerError(RemoteSignerErrorCode.REFRESH_SESSION, message, {
+    headers: info.transcoder === '' ? {} : { [ORCHESTRATOR_URL_HEADER]: info.transcoder },
+  });
+}
+
+function randomId(): string {
+  return randomBytes(8).toString('hex');
+}

@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { SenderConfig } from '../sender.config.js';
+import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
+
+/** What an allowing webhook reply carries (go-livepeer's authResponse). */
+export interface WebhookVerdict {
+  /** Unix seconds until which the authorization holds (0: ask again next call). */
+  expiry: number;
+  /** Caller identity, empty when the reply has none. */
+  authId: string;
+  /** The reply's `maxPrice` object as sent; the caller parses it for its job type. */
+  maxPrice: unknown;
+}
+
+/** Largest webhook reply read. */
+const MAX_REPLY_BYTES = 64 * 1024;
+
+/**
+ * go-livepeer's `-remoteSignerWebhookUrl` client: POSTs `{headers, state}` with the configured
+ * headers and honours the reply's `status`, `reason`, `expiry`, `auth_id` and `maxPrice`. Fails
+ * closed: no answer, a non-200 HTTP answer or an unusable reply refuses the request.
+ */
+@Injectable()
+export class SignerWebhook {
+  private readonly url: string | undefined;
+  private readonly headers: readonly [string, string][];
+  private readonly timeoutMs: number;
+
+  constructor(config: SenderConfig) {
+    const v = config.values;
+    this.url = v.SENDER_REMOTE_SIGNER_WEBHOOK_URL;
+    this.headers = v.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS;
+    this.timeoutMs = v.SENDER_REMOTE_SIGNER_WEBHOOK_TIMEOUT_MS;
+  }
+
+  get enabled(): boolean {
+    return this.url !== undefined;
+  }
+
+  async authorize(
+    headers: Record<string, string[]>,
+    state: Record<string, unknown>,
+  ): Promise<WebhookVerdict> {
+    const reply = await this.call(JSON.stringify({ headers, state }));
+    const status = reply.status;
+    if (typeof status !== 'number' || !Number.isInteger(status) || status <= 0) {
+      throw failed('the webhook reply has no valid "status"');
+    }
+    if (status !== 200) {
+      const reason =
+        typeof reply.reason === 'string' && reply.reason !== ''
+          ? reply.reason.slice(0, 512)
+          : `signer auth rejected request with status ${status}`;
+      if (status < 400 || status > 599) throw failed(`the webhook answered status ${status}: ${reason}`);
+      throw new RemoteSignerError(RemoteSignerErrorCode.WEBHOOK_DENIED, reason, { status });
+    }
+    const { expiry, auth_id: authId } = reply;
+    if (
+      expiry !== undefined &&
+      expiry !== null &&
+      (!Number.isSafeInteger(expiry) || (expiry as number) < 0)
+    ) {
+      throw failed('the webhook reply\'s "expiry" is not unix seconds');
+    }
+    if (authId !== undefined && authId !== null && (typeof authId !== 'string' || authId.length > 256)) {
+      throw failed('the webhook reply\'s "auth_id" is not a string of at most 256 characters');
+    }
+    return {
+      expiry: (expiry as number | undefined) ?? 0,
+      authId: (authId as string | undefined) ?? '',
+      maxPrice: reply.maxPrice,
+    };
+  }
+
+  private async call(body: string): Promise<Record<string, unknown>> {
+    let res: Response;
+    try {
+      res = await fetch(this.url!, {
+        method: 'POST',
+        headers: [['Content-Type', 'application/json'], ...this.headers],
+        body,
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      throw failed(
+        timedOut ? `the webhook did not answer within ${this.timeoutMs} ms` : 'the webhook is unreachable',
+      );
+    }
+    const text = await readLimited(res);
+    if (res.status !== 200) throw failed(`the webhook answered HTTP ${res.status}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text ?? '');
+    } catch {
+      throw failed('the webhook reply is not JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw failed('the webhook reply is not a JSON object');
+    }
+    return parsed as Record<string, unknown>;
+  }
+}
+
+async function readLimited(res: Response): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length') ?? 0);
+  if (declared > MAX_REPLY_BYTES) {
+    await res.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  const buf = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  return buf.length > MAX_REPLY_BYTES ? undefined : buf.toString('utf8');
+}
+
+const failed = (why: string) =>
+  new RemoteSignerError(
+    RemoteSignerErrorCode.WEBHOOK_FAILED,
+    `signer auth failed (nothing was signed): ${why}`,
+  );
+
+/** Go's `CanonicalMIMEHeaderKey`: `x-request-id` → `X-Request-Id`. */
+export function canonicalHeaderName(name: string): string {
+  return name
+    .split('-')
+    .map((part) => (part === '' ? part : part[0].toUpperCase() + part.slice(1).toLowerCase()))
+    .join('-');
+}
+
+/**
+ * The incoming request's headers as go-livepeer forwards them (canonical names, lists of values),
+ * minus `Authorization` when it carried a ticketpay API token: that secret is ours, not the webhook's.
+ */
+export function webhookHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  dropAuthorization: boolean,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (dropAuthorization && name.toLowerCase() === 'authorization') continue;
+    out[canonicalHeaderName(name)] = Array.isArray(value) ? value : [value];
+  }
+  return out;
+}

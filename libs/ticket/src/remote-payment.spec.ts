@@ -1,0 +1,222 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  balanceAfter,
+  billableUnits,
+  bytesToHex,
+  decodeRemoteState,
+  EMPTY_SEGMENT_HASH,
+  encodeRemoteState,
+  exceededCeiling,
+  hexToBytes,
+  keccak256,
+  orchestratorInfoPayload,
+  parseMaxPrice,
+  parseRatString,
+  parseRemotePaymentType,
+  Rational,
+  ratString,
+  remoteFee,
+  segmentFlatten,
+  TicketErrorCode,
+  ticketsNeeded,
+  type RemotePaymentState,
+} from '#app/ticket';
+
+const invalid: unknown = expect.objectContaining({ code: TicketErrorCode.INVALID_INPUT });
+
+describe('remote signer arithmetic (go-livepeer GenerateLivePayment)', () => {
+  it('bills live in whole seconds, rounding up, and prepays 10 s on the first call', () => {
+    expect(billableUnits('live', 0n, 0n)).toBe(10n);
+    expect(billableUnits('live', -5n, 0n)).toBe(10n);
+    expect(billableUnits('live', 1n, 0n)).toBe(1n);
+    expect(billableUnits('live', 1000n, 0n)).toBe(1n);
+    expect(billableUnits('live', 1001n, 0n)).toBe(2n);
+  });
+
+  it('bills lv2v as 1280×720 at 30 fps and prepays 60 s (1 658 880 000 pixels)', () => {
+    expect(billableUnits('lv2v', 0n, 0n)).toBe(1_658_880_000n);
+    expect(billableUnits('lv2v', 1000n, 0n)).toBe(27_648_000n);
+    expect(billableUnits('lv2v', 1n, 0n)).toBe(27_648n);
+  });
+
+  it('bills fixed as one unit and an untyped call as its inPixels', () => {
+    expect(billableUnits('fixed', 123_456n, 99n)).toBe(1n);
+    expect(billableUnits('', 5_000n, 1000n)).toBe(1000n);
+    expect(() => billableUnits('', 0n, 0n)).toThrow(invalid);
+    expect(() => billableUnits('', 0n, -1n)).toThrow(invalid);
+    expect(() => billableUnits('', 0n, 2n ** 53n)).toThrow(invalid);
+  });
+
+  it('refuses unknown job types, including go-livepeer usage', () => {
+    expect(parseRemotePaymentType(undefined)).toBe('');
+    expect(parseRemotePaymentType('lv2v')).toBe('lv2v');
+    for (const t of ['bogus', 'usage', 'LIVE', 7]) expect(() => parseRemotePaymentType(t)).toThrow(invalid);
+  });
+
+  // TestGenerateLivePayment_LV2V_Succeeds: price 150/175 wei per pixel, 1000 pixels → 6000/7.
+  it('computes the fee at the initial price, exactly', () => {
+    expect(remoteFee(1000n, { pricePerUnit: 150n, pixelsPerUnit: 175n }).toString()).toBe('6000/7');
+    expect(() => remoteFee(1n, { pricePerUnit: 0n, pixelsPerUnit: 1n })).toThrow(invalid);
+  });
+
+  it('stages tickets like Balance.StageUpdate: max(fee, ev) as the floor, rounded up', () => {
+    const ev = Rational.of(35n);
+    expect(ticketsNeeded(Rational.ZERO, Rational.of(6000n, 7n), ev)).toBe(25n); // 857.14 / 35
+    expect(ticketsNeeded(Rational.ZERO, Rational.of(1n), ev)).toBe(1n); // EV is the floor
+    expect(ticketsNeeded(Rational.of(1000n), Rational.of(1n), ev)).toBe(0n); // → HTTP 482
+    expect(ticketsNeeded(Rational.of(10n), Rational.of(70n), ev)).toBe(2n);
+    expect(ticketsNeeded(Rational.of(-35n), Rational.of(70n), ev)).toBe(3n);
+  });
+
+  it('keeps the balance at or above zero after a paid call and below max(fee, ev) + ev', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+        fc.bigInt({ min: 1n, max: 10n ** 15n }),
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.bigInt({ min: 1n, max: 1000n }),
+        (b, f, e, d) => {
+          const balance = Rational.of(b, d);
+          const fee = Rational.of(f, 7n);
+          const ev = Rational.of(e, 3n);
+          const n = ticketsNeeded(balance, fee, ev);
+          if (n === 0n) return;
+          const after = balanceAfter(balance, n, ev, fee);
+          expect(after.sign()).toBeGreaterThanOrEqual(0);
+          const floor = fee.cmp(ev) < 0 ? ev : fee;
+          expect(balance.add(ev.mul(Rational.of(n))).cmp(floor.add(ev))).toBeLessThan(0);
+        },
+      ),
+    );
+  });
+
+  it("writes and reads balances as Go's RatString", () => {
+    expect(ratString(Rational.of(6000n, 7n))).toBe('6000/7');
+    expect(ratString(Rational.of(14n, 7n))).toBe('2');
+    expect(ratString(Rational.of(-3n, 6n))).toBe('-1/2');
+    expect(parseRatString('6000/7').equals(Rational.of(6000n, 7n))).toBe(true);
+    expect(parseRatString('-5').equals(Rational.of(-5n))).toBe(true);
+    for (const bad of ['', '1/0', '1.5', '0x10', '1/-2', ' 1', '1'.repeat(201)]) {
+      expect(() => parseRatString(bad)).toThrow(invalid);
+    }
+  });
+
+  it('picks the lowest ceiling and reports it only when exceeded', () => {
+    const ceilings = [
+      { source: 'configured', price: Rational.of(500n) },
+      { source: 'request maxPrice', price: Rational.of(200n) },
+      { source: 'initial session price', price: undefined },
+    ];
+    expect(exceededCeiling(Rational.of(200n), ceilings)).toBeUndefined();
+    expect(exceededCeiling(Rational.of(201n), ceilings)?.source).toBe('request maxPrice');
+    expect(exceededCeiling(Rational.of(10n ** 30n), [])).toBeUndefined();
+  });
+
+  it('parses maxPrice with the unit of the job type, in wei only', () => {
+    expect(parseMaxPrice(undefined, 'live')).toBeUndefined();
+    expect(parseMaxPrice({ price: '1.5', currency: 'WEI', unit: 'Seconds' }, 'live')?.toString()).toBe('3/2');
+    expect(parseMaxPrice({ price: 7, currency: 'wei', unit: '720p-pixel-seconds' }, 'lv2v')?.toString()).toBe(
+      '7/1',
+    );
+    const bad: [unknown, '' | 'live' | 'fixed'][] = [
+      [{ price: '0', currency: 'wei', unit: 'fixed' }, 'fixed'],
+      [{ price: '-1', currency: 'wei', unit: 'fixed' }, 'fixed'],
+      [{ price: '1e3', currency: 'wei', unit: 'fixed' }, 'fixed'],
+      [{ price: '1', currency: 'usd', unit: 'fixed' }, 'fixed'],
+      [{ price: '1', currency: 'wei', unit: 'seconds' }, 'fixed'],
+      [{ price: '1', currency: 'wei', unit: 'seconds' }, ''],
+      ['1', 'live'],
+    ];
+    for (const [raw, type] of bad) expect(() => parseMaxPrice(raw, type)).toThrow(invalid);
+  });
+
+  it('flattens segment credentials as go-livepeer does (manifestId ‖ u256(seq) ‖ hash)', () => {
+    expect(bytesToHex(EMPTY_SEGMENT_HASH)).toBe(
+      '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470',
+    );
+    const flat = segmentFlatten('abc', 0n, EMPTY_SEGMENT_HASH);
+    expect(flat.length).toBe(3 + 32 + 32);
+    expect(Buffer.from(flat.subarray(0, 3)).toString()).toBe('abc');
+    expect(flat.subarray(3, 35).every((b) => b === 0)).toBe(true);
+    expect(bytesToHex(flat.subarray(35))).toBe(bytesToHex(EMPTY_SEGMENT_HASH));
+  });
+
+  it('signs the orchestrator-info request over the EIP-55 address string', () => {
+    const address = hexToBytes('0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359', 'a', 20);
+    expect(Buffer.from(orchestratorInfoPayload(address)).toString()).toBe(
+      '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359',
+    );
+    expect(keccak256(orchestratorInfoPayload(address)).length).toBe(32);
+  });
+});
+
+describe('remote signer state blob', () => {
+  const state: RemotePaymentState = {
+    stateId: 'abc123',
+    pmSessionId: '0x' + '11'.repeat(32),
+    lastUpdateMs: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
+    orchestrator: hexToBytes('0x' + 'ab'.repeat(20), 'o', 20),
+    app: 'my-app',
+    authExpiry: 1_800_000_000,
+    senderNonce: 42,
+    balance: Rational.of(6000n, 7n),
+    initialPrice: { pricePerUnit: 150n, pixelsPerUnit: 175n },
+    type: 'lv2v',
+    sequenceNumber: 3,
+    authId: 'user-1',
+    sender: hexToBytes('0x' + 'cd'.repeat(20), 's', 20),
+    client: 'gateway',
+  };
+
+  it("uses go-livepeer's field names and order, then ticketpay's Sender and Client", () => {
+    const json = new TextDecoder().decode(encodeRemoteState(state));
+    expect(Object.keys(JSON.parse(json) as object)).toEqual([
+      'StateID',
+      'PMSessionID',
+      'LastUpdate',
+      'OrchestratorAddress',
+      'App',
+      'AuthExpiry',
+      'SenderNonce',
+      'Balance',
+      'InitialPricePerUnit',
+      'InitialPixelsPerUnit',
+      'Type',
+      'SequenceNumber',
+      'AuthID',
+      'Sender',
+      'Client',
+    ]);
+    expect(json).toContain('"Balance":"6000/7"');
+    expect(json).toContain('"LastUpdate":"2026-01-02T03:04:05.678Z"');
+  });
+
+  it('round-trips, including a state before its first charged call', () => {
+    expect(decodeRemoteState(encodeRemoteState(state))).toEqual(state);
+    const fresh = { ...state, lastUpdateMs: undefined, pmSessionId: '', balance: Rational.ZERO };
+    expect(decodeRemoteState(encodeRemoteState(fresh))).toEqual(fresh);
+  });
+
+  it('refuses anything that is not such a state', () => {
+    const bytes = (s: string) => new TextEncoder().encode(s);
+    const good = JSON.parse(new TextDecoder().decode(encodeRemoteState(state))) as Record<string, unknown>;
+    const bad = [
+      bytes('not-json'),
+      bytes('[]'),
+      bytes('null'),
+      bytes(JSON.stringify({ ...good, SenderNonce: -1 })),
+      bytes(JSON.stringify({ ...good, SenderNonce: 2 ** 32 })),
+      bytes(JSON.stringify({ ...good, Balance: '1/0' })),
+      bytes(JSON.stringify({ ...good, Type: 'usage' })),
+      bytes(JSON.stringify({ ...good, LastUpdate: 'yesterday' })),
+      bytes(JSON.stringify({ ...good, InitialPricePerUnit: 1.5 })),
+      bytes(JSON.stringify({ ...good, Sender: undefined })),
+      new Uint8Array(5000),
+    ];
+    for (const b of bad) expect(() => decodeRemoteState(b)).toThrow(invalid);
+    expect(() =>
+      encodeRemoteState({ ...state, initialPrice: { pricePerUnit: 2n ** 53n, pixelsPerUnit: 1n } }),
+    ).toThrow(invalid);
+  });
+});

@@ -1,0 +1,303 @@
+import { bytesToHex, hexToBytes, uint256Bytes } from './bytes.js';
+import { ADDRESS_LENGTH, HASH_LENGTH } from './constants.js';
+import { invalidInput } from './errors.js';
+import { keccak256 } from './keccak.js';
+import { Rational } from './rational.js';
+import { toChecksumAddress } from './address.js';
+import type { Address } from './types.js';
+
+/*
+ * The arithmetic and state rules of go-livepeer's remote signer (`/generate-live-payment`, see
+ * docs/remote-signer.md): billable units per job type, the fee at the session's initial price,
+ * how many tickets bring the balance up to the fee, and the JSON state blob the gateway carries.
+ * Pure: no clock, no I/O; the caller passes `now`.
+ */
+
+/** Job types: `''` bills `inPixels` as given. go-livepeer's `usage` type is not supported. */
+export type RemotePaymentType = '' | 'live' | 'lv2v' | 'fixed';
+
+const TYPES: ReadonlySet<string> = new Set(['', 'live', 'lv2v', 'fixed']);
+
+/** go-livepeer's tickets-per-call cap: guards both the deposit and the signer's time. */
+export const MAX_REMOTE_TICKETS = 100;
+/** A live session's first call prepays 10 s, lv2v's 60 s (go-livepeer). */
+export const LIVE_PREPAID_MS = 10_000n;
+export const LV2V_PREPAID_MS = 60_000n;
+/** lv2v bills a nominal 1280×720 at 30 fps. */
+export const LV2V_PIXELS_PER_SECOND = 1280n * 720n * 30n;
+/** Largest `inPixels` taken (a JSON number is exact up to 2^53 − 1). */
+export const MAX_IN_PIXELS = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function parseRemotePaymentType(raw: unknown): RemotePaymentType {
+  const type = raw ?? '';
+  if (typeof type !== 'string' || !TYPES.has(type)) throw invalidInput('invalid job type');
+  return type as RemotePaymentType;
+}
+
+/**
+ * Units to charge for this call. `elapsedMs` is the time since the state's last charged call
+ * (≤ 0 on a session's first call, which prepays). Exact integer arithmetic on whole milliseconds.
+ */
+export function billableUnits(type: RemotePaymentType, elapsedMs: bigint, inPixels: bigint): bigint {
+  switch (type) {
+    case 'live': {
+      const ms = elapsedMs > 0n ? elapsedMs : LIVE_PREPAID_MS;
+      return (ms + 999n) / 1000n;
+    }
+    case 'lv2v': {
+      const ms = elapsedMs > 0n ? elapsedMs : LV2V_PREPAID_MS;
+      return (LV2V_PIXELS_PER_SECOND * ms) / 1000n;
+    }
+    case 'fixed':
+      return 1n;
+    case '':
+      if (inPixels <= 0n) throw invalidInput('missing pixels or job type');
+      if (inPixels > MAX_IN_PIXELS) throw invalidInput(`inPixels must not exceed ${MAX_IN_PIXELS}`);
+      return inPixels;
+  }
+}
+
+export interface UnitPrice {
+  pricePerUnit: bigint;
+  pixelsPerUnit: bigint;
+}
+
+/** wei per billable unit; both parts must be positive. */
+export function unitPrice(price: UnitPrice): Rational {
+  if (price.pricePerUnit <= 0n || price.pixelsPerUnit <= 0n) throw invalidInput('missing or zero priceInfo');
+  return Rational.of(price.pricePerUnit, price.pixelsPerUnit);
+}
+
+/** go-livepeer's `calculateFee`: units × pricePerUnit / pixelsPerUnit, at the session's initial price. */
+export function remoteFee(units: bigint, initialPrice: UnitPrice): Rational {
+  return unitPrice(initialPrice).mul(Rational.of(units));
+}
+
+/**
+ * go-livepeer's `Balance.StageUpdate`: the credit O must hold after this call is at least
+ * max(fee, ev); the tickets needed to lift `balance` there, 0 when it already is.
+ */
+export function ticketsNeeded(balance: Rational, fee: Rational, ev: Rational): bigint {
+  if (ev.sign() <= 0) throw invalidInput('ticket EV must be positive');
+  const minCredit = fee.cmp(ev) < 0 ? ev : fee;
+  if (balance.cmp(minCredit) >= 0) return 0n;
+  const gap = minCredit.sub(balance).div(ev);
+  return (gap.num + gap.den - 1n) / gap.den;
+}
+
+/** The balance after `numTickets` of `ev` were paid and `fee` charged. */
+export function balanceAfter(balance: Rational, numTickets: bigint, ev: Rational, fee: Rational): Rational {
+  return balance.add(ev.mul(Rational.of(numTickets))).sub(fee);
+}
+
+/** Go `big.Rat.RatString()`: `a/b`, or `a` when the denominator is 1. */
+export function ratString(value: Rational): string {
+  return value.den === 1n ? value.num.toString() : `${value.num}/${value.den}`;
+}
+
+const RAT_STRING = /^(-?\d{1,200})(?:\/(\d{1,200}))?$/;
+
+export function parseRatString(raw: string): Rational {
+  const m = RAT_STRING.exec(raw);
+  if (!m) throw invalidInput('balance must be an integer or a fraction a/b');
+  const den = m[2] === undefined ? 1n : BigInt(m[2]);
+  if (den === 0n) throw invalidInput('balance has a zero denominator');
+  return Rational.of(BigInt(m[1]), den);
+}
+
+/** One price ceiling and where it comes from (for the error message). */
+export interface PriceCeiling {
+  source: string;
+  price: Rational | undefined;
+}
+
+/** The lowest ceiling `price` exceeds, or undefined when it is within all of them. */
+export function exceededCeiling(
+  price: Rational,
+  ceilings: readonly PriceCeiling[],
+): PriceCeiling | undefined {
+  let lowest: PriceCeiling | undefined;
+  for (const c of ceilings) {
+    if (c.price !== undefined && (lowest === undefined || c.price.cmp(lowest.price!) < 0)) lowest = c;
+  }
+  return lowest !== undefined && price.cmp(lowest.price!) > 0 ? lowest : undefined;
+}
+
+const MAX_PRICE_UNIT: Record<RemotePaymentType, string | undefined> = {
+  live: 'seconds',
+  lv2v: '720p-pixel-seconds',
+  fixed: 'fixed',
+  '': undefined,
+};
+
+const DECIMAL = /^(\d{1,78})(?:\.(\d{1,78}))?$/;
+
+/** A positive decimal (JSON number or string, no exponent) as an exact rational. */
+export function parseDecimal(raw: unknown, field: string): Rational {
+  const text = typeof raw === 'number' ? (Number.isFinite(raw) ? String(raw) : '') : raw;
+  const m = typeof text === 'string' ? DECIMAL.exec(text.trim()) : null;
+  if (!m) throw invalidInput(`${field} must be a positive decimal`);
+  const frac = m[2] ?? '';
+  const value = Rational.of(BigInt(m[1] + frac), 10n ** BigInt(frac.length));
+  if (value.sign() <= 0) throw invalidInput(`${field} must be a positive decimal`);
+  return value;
+}
+
+/**
+ * A `maxPrice` object (request or auth webhook, go-livepeer PR #4014): `{price, currency: "wei",
+ * unit}` with the unit of the job type. Undefined when absent.
+ */
+export function parseMaxPrice(raw: unknown, type: RemotePaymentType): Rational | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidInput('maxPrice must be an object');
+  const { price, currency, unit } = raw as Record<string, unknown>;
+  const value = parseDecimal(
+    typeof price === 'string' || typeof price === 'number' ? price : '',
+    'maxPrice.price',
+  );
+  if (typeof currency !== 'string' || currency.trim().toLowerCase() !== 'wei') {
+    throw invalidInput('maxPrice.currency must be wei');
+  }
+  const expected = MAX_PRICE_UNIT[type];
+  if (expected === undefined) throw invalidInput('maxPrice requires payment type live, lv2v or fixed');
+  if (typeof unit !== 'string' || unit.trim().toLowerCase() !== expected) {
+    throw invalidInput(`maxPrice.unit must be ${expected} for payment type ${type}`);
+  }
+  return value;
+}
+
+/** keccak256 of an empty segment: the `hash` of a live payment's segment credentials. */
+export const EMPTY_SEGMENT_HASH = keccak256(new Uint8Array(0));
+
+/**
+ * go-livepeer's `SegTranscodingMetadata.Flatten()` with no profiles: manifestId ‖ u256(seq) ‖
+ * hash. The segment credentials' signature is over its keccak256.
+ */
+export function segmentFlatten(manifestId: string, seq: bigint, hash: Uint8Array): Uint8Array {
+  if (hash.length !== HASH_LENGTH) throw invalidInput('segment hash must be 32 bytes');
+  const id = new TextEncoder().encode(manifestId);
+  const out = new Uint8Array(id.length + 32 + HASH_LENGTH);
+  out.set(id, 0);
+  out.set(uint256Bytes(seq), id.length);
+  out.set(hash, id.length + 32);
+  return out;
+}
+
+/** The payload of the orchestrator-info signature: the EIP-55 address string's ASCII bytes. */
+export function orchestratorInfoPayload(address: Address): Uint8Array {
+  return new TextEncoder().encode(toChecksumAddress(address));
+}
+
+/** The session state the gateway carries between calls (docs/remote-signer.md §3.5). */
+export interface RemotePaymentState {
+  stateId: string;
+  /** `0x` + hex of the recipientRandHash the last tickets used; empty before the first. */
+  pmSessionId: string;
+  /** Unix ms of the last charged call; undefined before the first. */
+  lastUpdateMs: number | undefined;
+  orchestrator: Address;
+  app: string;
+  /** Unix seconds until which the webhook's authorization holds; 0 = none. */
+  authExpiry: number;
+  senderNonce: number;
+  balance: Rational;
+  initialPrice: UnitPrice;
+  type: RemotePaymentType;
+  sequenceNumber: number;
+  authId: string;
+  /** ticketpay: the sender account the session's tickets are signed by. */
+  sender: Address;
+  /** ticketpay: the API client (token name) the session belongs to; empty without tokens. */
+  client: string;
+}
+
+/** Go's zero `time.Time`, as `encoding/json` writes it. */
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+/** States are small; anything larger is not one of ours. */
+export const MAX_STATE_BYTES = 4096;
+
+/**
+ * The state's JSON bytes, with go-livepeer's field names and order (so a webhook sees the same
+ * object) plus ticketpay's `Sender` and `Client`. Integers are written as JSON numbers.
+ */
+export function encodeRemoteState(s: RemotePaymentState): Uint8Array {
+  for (const [name, v] of [
+    ['InitialPricePerUnit', s.initialPrice.pricePerUnit],
+    ['InitialPixelsPerUnit', s.initialPrice.pixelsPerUnit],
+  ] as const) {
+    if (v <= 0n || v > MAX_IN_PIXELS) throw invalidInput(`${name} must be between 1 and 2^53 − 1`);
+  }
+  const json = {
+    StateID: s.stateId,
+    PMSessionID: s.pmSessionId,
+    LastUpdate: s.lastUpdateMs === undefined ? GO_ZERO_TIME : new Date(s.lastUpdateMs).toISOString(),
+    OrchestratorAddress: toChecksumAddress(s.orchestrator),
+    App: s.app,
+    AuthExpiry: s.authExpiry,
+    SenderNonce: s.senderNonce,
+    Balance: ratString(s.balance),
+    InitialPricePerUnit: Number(s.initialPrice.pricePerUnit),
+    InitialPixelsPerUnit: Number(s.initialPrice.pixelsPerUnit),
+    Type: s.type,
+    SequenceNumber: s.sequenceNumber,
+    AuthID: s.authId,
+    Sender: bytesToHex(s.sender),
+    Client: s.client,
+  };
+  return new TextEncoder().encode(JSON.stringify(json));
+}
+
+/** The plain object a webhook receives as `state` (the same fields as the blob). */
+export function remoteStateJson(s: RemotePaymentState): Record<string, unknown> {
+  return JSON.parse(new TextDecoder().decode(encodeRemoteState(s))) as Record<string, unknown>;
+}
+
+function field<T>(obj: Record<string, unknown>, name: string, check: (v: unknown) => v is T): T {
+  const v = obj[name];
+  if (!check(v)) throw invalidInput(`state field ${name} is missing or malformed`);
+  return v;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
+const isSafeUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Parses state bytes written by `encodeRemoteState`; throws INVALID_INPUT on anything else. */
+export function decodeRemoteState(bytes: Uint8Array): RemotePaymentState {
+  if (bytes.length > MAX_STATE_BYTES) throw invalidInput('invalid state');
+  let obj: unknown;
+  try {
+    obj = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw invalidInput('invalid state');
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw invalidInput('invalid state');
+  const o = obj as Record<string, unknown>;
+  const lastUpdate = field(o, 'LastUpdate', isString);
+  const lastUpdateMs = lastUpdate === GO_ZERO_TIME ? undefined : Date.parse(lastUpdate);
+  if (lastUpdateMs !== undefined && !Number.isFinite(lastUpdateMs)) throw invalidInput('invalid state');
+  const senderNonce = field(o, 'SenderNonce', isSafeUint);
+  if (senderNonce > 0xffff_ffff) throw invalidInput('state field SenderNonce is out of range');
+  return {
+    stateId: field(o, 'StateID', isString),
+    pmSessionId: field(o, 'PMSessionID', isString),
+    lastUpdateMs,
+    orchestrator: hexToBytes(
+      field(o, 'OrchestratorAddress', isString).toLowerCase(),
+      'state',
+      ADDRESS_LENGTH,
+    ),
+    app: field(o, 'App', isString),
+    authExpiry: field(o, 'AuthExpiry', isSafeUint),
+    senderNonce,
+    balance: parseRatString(field(o, 'Balance', isString)),
+    initialPrice: {
+      pricePerUnit: BigInt(field(o, 'InitialPricePerUnit', isSafeUint)),
+      pixelsPerUnit: BigInt(field(o, 'InitialPixelsPerUnit', isSafeUint)),
+    },
+    type: parseRemotePaymentType(field(o, 'Type', isString)),
+    sequenceNumber: field(o, 'SequenceNumber', isSafeUint),
+    authId: field(o, 'AuthID', isString),
+    sender: hexToBytes(field(o, 'Sender', isString), 'state', ADDRESS_LENGTH),
+    client: field(o, 'Client', isString),
+  };
+}

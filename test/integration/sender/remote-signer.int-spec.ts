@@ -1,0 +1,895 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { decodePaymentHeader, segDataCodec } from '#app/proto';
+import {
+  balanceAfter,
+  bytesToHex,
+  EMPTY_SEGMENT_HASH,
+  hexToBytes,
+  keccak256,
+  nobleBackend,
+  orchestratorInfoPayload,
+  parseRatString,
+  personalDigest,
+  Rational,
+  segmentFlatten,
+  ticketEV,
+  type PriceInfo,
+  type TicketParams,
+} from '#app/ticket';
+import {
+  authToken,
+  b64,
+  errorCode,
+  errorMessage,
+  issuedNonce,
+  ORCH_URL,
+  orchestratorInfo,
+  postJson,
+  sealState,
+  startWebhook,
+  STATE_SECRET,
+  stateOf,
+  type FakeWebhook,
+  type HttpAnswer,
+} from './remote-signer-fixture.js';
+import {
+  bootSender,
+  DEFAULT_PRICE,
+  failure,
+  freshParams,
+  newOrchestrator,
+  senderEnv,
+  startSenderChain,
+  writeSenderFiles,
+  type Env,
+  type Orchestrator,
+  type ParamsOptions,
+  type RunningSender,
+  type SenderChain,
+  type SenderFiles,
+} from './sender-fixture.js';
+
+const LIVE_TOKEN = 'live-token-0123456789abcdef';
+const CAPPED_TOKEN = 'capped-token-0123456789abcdef';
+const MULTI_TOKEN = 'multi-token-0123456789abcdef';
+
+type Params = { params: TicketParams; price: PriceInfo };
+
+describe('Sender as a go-livepeer remote signer', () => {
+  let chain: SenderChain;
+  let files: SenderFiles;
+  let base: Env;
+  let signer: RunningSender;
+  let orch: Orchestrator;
+  let funded: string;
+
+  beforeAll(async () => {
+    chain = await startSenderChain();
+    files = await writeSenderFiles(chain);
+    funded = chain.funded.address.toLowerCase();
+    const tokensFile = join(files.dir, 'signer-tokens.yaml');
+    writeFileSync(
+      tokensFile,
+      [
+        'clients:',
+        '  - name: live',
+        `    token: "${LIVE_TOKEN}"`,
+        `    senders: ["${chain.funded.address}"]`,
+        '  - name: capped',
+        `    token: "${CAPPED_TOKEN}"`,
+        `    senders: ["${chain.funded.address}"]`,
+        '    spendCap:',
+        '      maxEV: "2500000000"', // two tickets of EV 1 gwei fit, a third does not
+        '  - name: multi',
+        `    token: "${MULTI_TOKEN}"`,
+        `    senders: ["${chain.funded.address}", "${chain.unfunded.address}"]`,
+        '',
+      ].join('\n'),
+    );
+    base = senderEnv(chain, files, {
+      url: inject('redisUrl'),
+      prefix: `${inject('redisPrefix')}remote-signer:`,
+    });
+    signer = await bootSender({
+      ...base,
+      SENDER_API_TOKENS_FILE: tokensFile,
+      SENDER_REMOTE_SIGNER: 'true',
+      SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
+      SENDER_REMOTE_SIGNER_MAX_PRICE: '800',
+    });
+    orch = newOrchestrator(chain.recipient);
+  });
+  afterAll(async () => {
+    await signer?.close();
+    await chain?.stop();
+    files?.cleanup();
+  });
+
+  const params = (overrides: Partial<ParamsOptions> = {}, validFor = 40n) =>
+    freshParams(chain, orch, overrides, validFor);
+  const pay = (body: unknown, token = LIVE_TOKEN, headers: Record<string, string> = {}) =>
+    postJson(`${signer.httpUrl}/generate-live-payment`, body, {
+      Authorization: `Bearer ${token}`,
+      ...headers,
+    });
+  const request = (p: Params, extra: Record<string, unknown> = {}) => ({
+    orchestrator: b64(orchestratorInfo(p)),
+    ManifestID: 'manifest-1',
+    inPixels: 1000,
+    ...extra,
+  });
+  const nonceOf = (p: Params) => issuedNonce(signer.app, funded, p.params.recipientRandHash);
+  const evOf = (p: Params) => ticketEV(p.params.faceValue, p.params.winProb);
+
+  function payment(a: HttpAnswer) {
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    return decodePaymentHeader(a.body.payment as string);
+  }
+
+  describe('sign-orchestrator-info', () => {
+    it('answers the EIP-55 address and its GetOrchestrator signature, as go-livepeer does', async () => {
+      const a = await postJson(
+        `${signer.httpUrl}/sign-orchestrator-info`,
+        {},
+        { Authorization: `Bearer ${LIVE_TOKEN}` },
+      );
+      expect(a.status).toBe(200);
+      expect(a.body.address).toBe(chain.funded.address);
+      const sig = hexToBytes(a.body.signature as string, 'signature', 65);
+      const digest = personalDigest(keccak256(orchestratorInfoPayload(hexToBytes(funded, 'a', 20))));
+      expect(bytesToHex(nobleBackend.recoverAddress(digest, sig)!)).toBe(funded);
+    });
+
+    it('needs a token once tokens are configured, and a sender when the token has several', async () => {
+      const none = await postJson(`${signer.httpUrl}/sign-orchestrator-info`, {});
+      expect(none.status).toBe(401);
+      expect(errorCode(none)).toBe('UNAUTHENTICATED');
+      const multi = await postJson(
+        `${signer.httpUrl}/sign-orchestrator-info`,
+        {},
+        { Authorization: `Bearer ${MULTI_TOKEN}` },
+      );
+      expect(multi.status).toBe(400);
+      const chosen = await postJson(
+        `${signer.httpUrl}/sign-orchestrator-info`,
+        {},
+        { Authorization: `Bearer ${MULTI_TOKEN}`, 'Ticketpay-Sender': chain.unfunded.address },
+      );
+      expect(chosen.body.address).toBe(chain.unfunded.address);
+      const other = await postJson(
+        `${signer.httpUrl}/sign-orchestrator-info`,
+        {},
+        { Authorization: `Bearer ${LIVE_TOKEN}`, 'Ticketpay-Sender': chain.unfunded.address },
+      );
+      expect(other.status).toBe(403);
+      expect(errorCode(other)).toBe('ACCOUNT_NOT_PERMITTED');
+    });
+  });
+
+  // go-livepeer TestGenerateLivePayment_RequestValidationErrors, case by case: each is refused
+  // with a clear code, and no nonce is taken (asserted on the session's counter in Redis).
+  describe('TestGenerateLivePayment_RequestValidationErrors', () => {
+    type Case = {
+      name: string;
+      body: (p: Params) => unknown;
+      status: number;
+      code: string;
+      message?: string;
+      header?: string;
+      validFor?: bigint;
+    };
+    const cases: Case[] = [
+      { name: 'invalid JSON', body: () => '{not-json', status: 400, code: 'BAD_REQUEST' },
+      {
+        name: 'missing orchestrator blob',
+        body: () => ({ inPixels: 1 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'missing orchestrator',
+      },
+      {
+        name: 'orchestrator blob not protobuf',
+        body: () => ({ orchestrator: b64('not-proto'), inPixels: 1 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'net.OrchestratorInfo',
+      },
+      {
+        name: 'missing price info',
+        body: (p) => ({ orchestrator: b64(orchestratorInfo(p, { priceInfo: undefined })), inPixels: 1 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'missing or zero priceInfo',
+      },
+      {
+        name: 'zero price per unit',
+        body: (p) => ({
+          orchestrator: b64(orchestratorInfo(p, { priceInfo: { ...DEFAULT_PRICE, pricePerUnit: 0n } })),
+          inPixels: 1,
+        }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'missing or zero priceInfo',
+      },
+      {
+        name: 'zero pixels per unit',
+        body: (p) => ({
+          orchestrator: b64(orchestratorInfo(p, { priceInfo: { ...DEFAULT_PRICE, pixelsPerUnit: 0n } })),
+          inPixels: 1,
+        }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'missing or zero priceInfo',
+      },
+      {
+        name: 'negative price',
+        body: (p) => ({
+          orchestrator: b64(orchestratorInfo(p, { priceInfo: { ...DEFAULT_PRICE, pricePerUnit: -5n } })),
+          inPixels: 1,
+        }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+      },
+      {
+        name: 'missing ticket params',
+        body: (p) => ({ orchestrator: b64(orchestratorInfo(p, { ticketParams: undefined })), inPixels: 1 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'missing ticketParams in OrchestratorInfo',
+      },
+      {
+        name: 'missing auth token',
+        body: (p) => ({ orchestrator: b64(orchestratorInfo(p, { authToken: undefined })), inPixels: 1 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'remote signer could not check whether to refresh session',
+      },
+      {
+        name: 'auth token expired triggers 480',
+        body: (p) => ({ orchestrator: b64(orchestratorInfo(p, { authToken: authToken(-60) })), inPixels: 1 }),
+        status: 480,
+        code: 'REFRESH_SESSION',
+        message: 'refresh session for remote signer',
+        header: ORCH_URL,
+      },
+      {
+        name: 'ticket params expired triggers 480',
+        body: (p) => request(p),
+        validFor: 1n,
+        status: 480,
+        code: 'REFRESH_SESSION',
+        message: 'refresh session for remote signer',
+        header: ORCH_URL,
+      },
+      {
+        name: 'invalid job type',
+        body: (p) => request(p, { type: 'bogus' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'invalid job type',
+      },
+      {
+        name: 'missing pixels without type',
+        body: (p) => request(p, { inPixels: 0 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'missing pixels or job type',
+      },
+      {
+        name: 'negative pixels',
+        body: (p) => request(p, { inPixels: -1000 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+      },
+      {
+        name: 'huge inPixels',
+        body: (p) => request(p, { inPixels: 1e300 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'inPixels',
+      },
+      {
+        // 500 wei per pixel and 1 gwei tickets: 202 000 000 pixels need 101 tickets.
+        name: 'num tickets exceeds limit',
+        body: (p) => request(p, { inPixels: 202_000_000 }),
+        status: 400,
+        code: 'TOO_MANY_TICKETS',
+        message: 'exceeds maximum of 100',
+      },
+      {
+        name: 'invalid capabilities protobuf',
+        body: (p) => request(p, { type: 'lv2v', capabilities: b64('not-valid-protobuf') }),
+        status: 400,
+        code: 'MALFORMED_MESSAGE',
+      },
+      {
+        name: 'capabilities not base64',
+        body: (p) => request(p, { capabilities: '%%%' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+      },
+      {
+        name: 'orchestrator price exceeds max price',
+        body: (p) => ({
+          orchestrator: b64(orchestratorInfo(p, { priceInfo: { ...DEFAULT_PRICE, pricePerUnit: 900n } })),
+          inPixels: 1,
+        }),
+        status: 481,
+        code: 'PRICE_EXCEEDED',
+        message: 'exceeds configured maximum price ceiling',
+      },
+      {
+        name: 'request maxPrice below the orchestrator price',
+        body: (p) =>
+          request(p, { type: 'live', maxPrice: { price: '499', currency: 'wei', unit: 'seconds' } }),
+        status: 481,
+        code: 'PRICE_EXCEEDED',
+        message: 'request maxPrice',
+      },
+      {
+        name: 'maxPrice in another unit',
+        body: (p) => request(p, { type: 'live', maxPrice: { price: '600', currency: 'wei', unit: 'fixed' } }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        message: 'maxPrice.unit must be seconds',
+      },
+    ];
+
+    for (const c of cases) {
+      it(`${c.name}: ${c.status} ${c.code}, nothing signed`, async () => {
+        const p = await params({}, c.validFor);
+        const a = await pay(c.body(p));
+        expect(a.status, JSON.stringify(a.body)).toBe(c.status);
+        expect(errorCode(a)).toBe(c.code);
+        if (c.message) expect(errorMessage(a)).toContain(c.message);
+        if (c.header) expect(a.headers.get('livepeer-orchestrator-url')).toBe(c.header);
+        expect(a.body.payment).toBeUndefined();
+        // No nonce taken (a refusal after the session check may have opened the session at 0).
+        expect((await nonceOf(p)) ?? 0).toBe(0);
+      });
+    }
+  });
+
+  // go-livepeer TestGenerateLivePayment_StateValidationErrors.
+  describe('TestGenerateLivePayment_StateValidationErrors', () => {
+    async function first(extra: Record<string, unknown> = {}) {
+      const p = await params();
+      const a = await pay(request(p, extra));
+      payment(a);
+      return { p, a, state: a.body.state as { State: string; Sig: string } };
+    }
+
+    it('missing manifest id with state', async () => {
+      const { p, state } = await first();
+      const a = await pay({ ...request(p, { state }), ManifestID: '' });
+      expect(a.status).toBe(400);
+      expect(errorMessage(a)).toContain('missing manifestID');
+      expect(await nonceOf(p)).toBe(1);
+    });
+
+    it('invalid state signature: a state with a changed balance is refused and signs nothing', async () => {
+      const { p, a: prev, state } = await first();
+      const json = stateOf(prev);
+      const forged = Buffer.from(JSON.stringify({ ...json, Balance: '1000000000000000000' })).toString(
+        'base64',
+      );
+      const a = await pay(request(p, { state: { State: forged, Sig: state.Sig } }));
+      expect(a.status).toBe(400);
+      expect(errorCode(a)).toBe('INVALID_STATE_SIGNATURE');
+      expect(errorMessage(a)).toContain('invalid sig');
+      const garbageSig = await pay(request(p, { state: { State: state.State, Sig: b64('bad') } }));
+      expect(errorCode(garbageSig)).toBe('INVALID_STATE_SIGNATURE');
+      expect(await nonceOf(p)).toBe(1);
+    });
+
+    it('invalid state json', async () => {
+      const p = await params();
+      const a = await pay(request(p, { state: sealState('not-json') }));
+      expect(a.status).toBe(400);
+      expect(errorMessage(a)).toContain('invalid state');
+      expect(await nonceOf(p)).toBeUndefined();
+    });
+
+    it('orchestrator address mismatch: a state for another orchestrator', async () => {
+      const { p, state } = await first();
+      const other = await params({ recipient: hexToBytes('0x' + '42'.repeat(20), 'r', 20) });
+      const a = await pay({
+        ...request(p, { state }),
+        orchestrator: b64(orchestratorInfo(other, { address: other.params.recipient })),
+      });
+      expect(a.status).toBe(400);
+      expect(errorCode(a)).toBe('STATE_MISMATCH');
+      expect(errorMessage(a)).toContain('orchestratorAddress mismatch');
+    });
+
+    it('app and job type mismatch against the state', async () => {
+      const { p, state } = await first({ app: 'app-a', type: 'live', inPixels: 0 });
+      const app = await pay(request(p, { state, app: 'app-b', type: 'live' }));
+      expect(errorCode(app)).toBe('STATE_MISMATCH');
+      expect(errorMessage(app)).toContain('app mismatch');
+      const type = await pay(request(p, { state, app: 'app-a', type: 'lv2v' }));
+      expect(errorCode(type)).toBe('STATE_MISMATCH');
+      expect(errorMessage(type)).toContain('job type mismatch');
+      expect(await nonceOf(p)).toBe(1);
+    });
+
+    it('a state of another API client or account is refused', async () => {
+      const { p, state } = await first();
+      const a = await pay(request(p, { state }), MULTI_TOKEN, { 'Ticketpay-Sender': chain.funded.address });
+      expect(errorCode(a)).toBe('STATE_MISMATCH');
+      expect(await nonceOf(p)).toBe(1);
+    });
+
+    it('orchestrator price increased above the initial price: 481', async () => {
+      const { p, state } = await first();
+      const raised = { ...p, price: { ...DEFAULT_PRICE, pricePerUnit: 600n } };
+      const a = await pay({ ...request(p, { state }), orchestrator: b64(orchestratorInfo(raised)) });
+      expect(a.status).toBe(481);
+      expect(errorMessage(a)).toContain('initial session price');
+      expect(await nonceOf(p)).toBe(1);
+    });
+
+    it('zero tickets returns 482 and leaves the nonces alone', async () => {
+      const { p, a: prev } = await first();
+      const rich = sealState({ ...stateOf(prev), Balance: '1000000000000' });
+      const a = await pay(request(p, { state: rich }));
+      expect(a.status).toBe(482);
+      expect(errorCode(a)).toBe('NO_TICKETS_NEEDED');
+      expect(await nonceOf(p)).toBe(1);
+    });
+  });
+
+  // go-livepeer TestGenerateLivePayment_LV2V_Succeeds (with inPixels, so the fee is exact).
+  describe('TestGenerateLivePayment_LV2V_Succeeds', () => {
+    it('charges the initial price, carries the exact balance and continues the nonces', async () => {
+      const p = await params();
+      const ev = evOf(p);
+      const one = await pay(request(p, { inPixels: 1000 }));
+      const pay1 = payment(one);
+      expect(pay1.ticketSenderParams.map((t) => t.senderNonce)).toEqual([1]);
+      const s1 = stateOf(one);
+      const fee1 = Rational.of(500n * 1000n);
+      const bal1 = balanceAfter(Rational.ZERO, 1n, ev, fee1);
+      expect(parseRatString(s1.Balance as string).equals(bal1)).toBe(true);
+      expect(s1.SequenceNumber).toBe(0);
+      expect(s1.PMSessionID).toBe(bytesToHex(p.params.recipientRandHash));
+      expect(s1.SenderNonce).toBe(1);
+      expect(s1.OrchestratorAddress).toBe(chain.recipient.address);
+
+      const two = await pay(request(p, { inPixels: 2_500_000, state: one.body.state }));
+      const pay2 = payment(two);
+      const n2 = BigInt(pay2.ticketSenderParams.length);
+      expect(pay2.ticketSenderParams[0].senderNonce).toBe(2);
+      const s2 = stateOf(two);
+      expect(s2.SequenceNumber).toBe(1);
+      expect(s2.StateID).toBe(s1.StateID);
+      const bal2 = balanceAfter(bal1, n2, ev, Rational.of(500n * 2_500_000n));
+      expect(parseRatString(s2.Balance as string).equals(bal2)).toBe(true);
+      expect(bal2.sign()).toBeGreaterThanOrEqual(0);
+      expect(await nonceOf(p)).toBe(1 + Number(n2));
+    });
+
+    it('prepays 10 s of live and 60 s of lv2v on the first call', async () => {
+      const p = await params();
+      const live = await pay(request(p, { type: 'live', inPixels: 0 }));
+      expect(
+        parseRatString(stateOf(live).Balance as string).equals(evOf(p).sub(Rational.of(10n * 500n))),
+      ).toBe(true);
+      // 60 s of 720p30 at 1/10 000 wei per pixel: 165 888 wei.
+      const q = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 1n, pixelsPerUnit: 10_000n } });
+      const lv2v = await pay(request(q, { type: 'lv2v', inPixels: 0 }));
+      expect(parseRatString(stateOf(lv2v).Balance as string).equals(evOf(q).sub(Rational.of(165_888n)))).toBe(
+        true,
+      );
+      expect(stateOf(lv2v).Type).toBe('lv2v');
+    });
+
+    it('bills a fixed job one unit per call at the initial price', async () => {
+      // A fixed price is checked against the ceilings like any other (800 wei here), and one call is
+      // one unit whatever inPixels says.
+      const p = await params({
+        price: { ...DEFAULT_PRICE, pricePerUnit: 3_000_000_000n, pixelsPerUnit: 1n },
+      });
+      const one = await pay(request(p, { type: 'fixed', inPixels: 0 }), LIVE_TOKEN);
+      expect(one.status, JSON.stringify(one.body)).toBe(481); // above SENDER_REMOTE_SIGNER_MAX_PRICE (800)
+      const q = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 700n, pixelsPerUnit: 1n } });
+      const first = await pay(request(q, { type: 'fixed', inPixels: 123 }));
+      const bal = parseRatString(stateOf(first).Balance as string);
+      expect(bal.equals(balanceAfter(Rational.ZERO, 1n, evOf(q), Rational.of(700n)))).toBe(true);
+      expect(stateOf(first).Type).toBe('fixed');
+    });
+
+    it('never bills a continuing call as a first one when replica clocks disagree a little', async () => {
+      const p = await params();
+      const one = await pay(request(p, { type: 'live', inPixels: 0 }));
+      const s1 = stateOf(one);
+      // Another replica wrote LastUpdate 5 s ahead of this one's clock: 1 s is billed, not 10 s again.
+      const ahead = sealState({ ...s1, LastUpdate: new Date(Date.now() + 5_000).toISOString() });
+      const two = await pay(request(p, { type: 'live', inPixels: 0, state: ahead }));
+      const n = BigInt(payment(two).ticketSenderParams.length);
+      const want = balanceAfter(parseRatString(s1.Balance as string), n, evOf(p), Rational.of(500n));
+      expect(parseRatString(stateOf(two).Balance as string).equals(want)).toBe(true);
+    });
+
+    it('signs segment credentials with the tickets’ key, for the manifest and O’s auth token', async () => {
+      const p = await params();
+      const a = await pay(request(p, { ManifestID: 'stream-42' }));
+      payment(a);
+      const seg = segDataCodec.decode(Buffer.from(a.body.segCreds as string, 'base64'));
+      expect(Buffer.from(seg.manifestId).toString()).toBe('stream-42');
+      expect(bytesToHex(seg.hash)).toBe(bytesToHex(EMPTY_SEGMENT_HASH));
+      expect(seg.authToken?.sessionId).toBe('orch-session');
+      const digest = personalDigest(keccak256(segmentFlatten('stream-42', 0n, EMPTY_SEGMENT_HASH)));
+      expect(bytesToHex(nobleBackend.recoverAddress(digest, seg.sig)!)).toBe(funded);
+    });
+
+    it('keeps nonce continuity when Redis lost the session: the state raises the floor', async () => {
+      const p = await params();
+      const one = await pay(request(p));
+      payment(one);
+      // As if another replica had already issued up to nonce 40 under this recipientRandHash.
+      const ahead = sealState({ ...stateOf(one), SenderNonce: 40 });
+      const two = await pay(request(p, { state: ahead, inPixels: 2_500_000 }));
+      expect(payment(two).ticketSenderParams[0].senderNonce).toBe(41);
+    });
+
+    it('refreshes (480) when the batch would pass the recipient nonce cap', async () => {
+      const p = await params();
+      const one = await pay(request(p));
+      payment(one);
+      const full = sealState({ ...stateOf(one), SenderNonce: 600 });
+      const a = await pay(request(p, { state: full, inPixels: 2_500_000 }));
+      expect(a.status).toBe(480);
+      expect(a.headers.get('livepeer-orchestrator-url')).toBe(ORCH_URL);
+      expect(await nonceOf(p)).toBe(600);
+    });
+
+    it('accepts Go-style key casing (ManifestId, State/Sig in any case)', async () => {
+      const p = await params();
+      const one = await pay(request(p));
+      const state = one.body.state as { State: string; Sig: string };
+      const a = await pay({
+        Orchestrator: b64(orchestratorInfo(p)),
+        manifestid: 'manifest-1',
+        INPIXELS: 2_500_000,
+        STATE: { state: state.State, sig: state.Sig },
+      });
+      expect(payment(a).ticketSenderParams[0].senderNonce).toBe(2);
+    });
+  });
+
+  it('counts refusals by endpoint and code, and the tickets it signed, in /metrics', async () => {
+    const text = await (await fetch(`${signer.httpUrl}/metrics`)).text();
+    expect(text).toMatch(
+      /ticketpay_sender_errors_total\{method="generate-live-payment",domain="remote-signer",code="TOO_MANY_TICKETS"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /ticketpay_sender_tickets_sent_total\{sender="0x[0-9a-f]{40}",recipient="0x[0-9a-f]{40}"[^}]*\} [1-9]/,
+    );
+  });
+
+  it('two replicas sharing Redis: alternating calls and a replayed state never reuse a nonce', async () => {
+    const replica = await bootSender({
+      ...base,
+      SENDER_API_TOKENS_FILE: join(files.dir, 'signer-tokens.yaml'),
+      SENDER_REMOTE_SIGNER: 'true',
+      SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
+    });
+    try {
+      const p = await params();
+      const urls = [signer.httpUrl, replica.httpUrl];
+      const seen: number[] = [];
+      let state: unknown;
+      let replayed: unknown;
+      for (let i = 0; i < 6; i++) {
+        const body = request(p, { inPixels: i === 0 ? 1000 : 2_500_000, ...(state ? { state } : {}) });
+        const a = await postJson(`${urls[i % 2]}/generate-live-payment`, body, {
+          Authorization: `Bearer ${LIVE_TOKEN}`,
+        });
+        seen.push(...payment(a).ticketSenderParams.map((t) => t.senderNonce));
+        if (i === 2) replayed = state;
+        state = a.body.state;
+      }
+      // The state of call 2 sent again, to both replicas: fresh nonces each time.
+      for (const url of urls) {
+        const a = await postJson(
+          `${url}/generate-live-payment`,
+          request(p, { inPixels: 2_500_000, state: replayed }),
+          {
+            Authorization: `Bearer ${LIVE_TOKEN}`,
+          },
+        );
+        seen.push(...payment(a).ticketSenderParams.map((t) => t.senderNonce));
+      }
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen).toEqual([...seen].sort((x, y) => x - y));
+      expect(await nonceOf(p)).toBe(Math.max(...seen));
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('answers random and mutated requests with a coded refusal or a payment, never a 500', async () => {
+    const p = await params();
+    const valid = request(p) as Record<string, unknown>;
+    const field = fc.constantFrom(
+      'orchestrator',
+      'state',
+      'ManifestID',
+      'app',
+      'inPixels',
+      'type',
+      'maxPrice',
+      'capabilities',
+    );
+    const bodies = fc.oneof(
+      fc.anything(),
+      fc.tuple(field, fc.anything()).map(([k, v]) => ({ ...valid, [k]: v })),
+      fc.uint8Array({ maxLength: 200 }).map((b) => ({ ...valid, orchestrator: b64(b) })),
+      fc.uint8Array({ maxLength: 200 }).map((b) => ({ ...valid, state: { State: b64(b), Sig: b64(b) } })),
+    );
+    const samples = fc.sample(bodies, { numRuns: 150, seed: 14 });
+    for (const body of samples) {
+      const a = await pay(JSON.stringify(body) ?? 'null');
+      expect(a.status, JSON.stringify(body)).not.toBe(500);
+      if (a.status !== 200) expect(typeof errorCode(a), JSON.stringify(a.body)).toBe('string');
+    }
+  });
+
+  it('leaves the gRPC API and its coded errors as they are', async () => {
+    const f = await failure(
+      signer.client.call('CreateTicketBatch', { sessionId: 'nope', size: 1 }, LIVE_TOKEN),
+    );
+    expect(f).toMatchObject({ status: 3, code: 'INVALID_REQUEST' });
+  });
+
+  describe('per-token spend caps', () => {
+    it('refuses the batch that would pass the EV cap, before a nonce is taken', async () => {
+      const p = await params();
+      const one = await pay(request(p), CAPPED_TOKEN);
+      payment(one);
+      const two = await pay(request(p, { state: one.body.state, inPixels: 2_500_000 }), CAPPED_TOKEN);
+      payment(two);
+      const three = await pay(request(p, { state: two.body.state, inPixels: 2_500_000 }), CAPPED_TOKEN);
+      expect(three.status).toBe(429);
+      expect(errorCode(three)).toBe('SPEND_CAP_REACHED');
+      expect(await nonceOf(p)).toBe(2);
+    });
+  });
+});
+
+describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_WebhookCallback)', () => {
+  let chain: SenderChain;
+  let files: SenderFiles;
+  let signer: RunningSender;
+  let orch: Orchestrator;
+  let hook: FakeWebhook;
+  let funded: string;
+
+  beforeAll(async () => {
+    chain = await startSenderChain();
+    files = await writeSenderFiles(chain);
+    funded = chain.funded.address.toLowerCase();
+    hook = await startWebhook();
+    const env = senderEnv(chain, files, {
+      url: inject('redisUrl'),
+      prefix: `${inject('redisPrefix')}remote-signer-webhook:`,
+    });
+    delete env.SENDER_API_TOKENS_FILE;
+    delete env.SENDER_KEYSTORE_DIR;
+    // One account, no API tokens, no state secret: the webhook authorizes and the account seals.
+    signer = await bootSender({
+      ...env,
+      SENDER_KEYSTORE_FILES: join(files.keystoreDir, 'funded.json'),
+      SENDER_REMOTE_SIGNER: 'true',
+      SENDER_REMOTE_SIGNER_WEBHOOK_URL: hook.url,
+      SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS: 'Authorization:Bearer abc,X-API-Key:secret',
+      SENDER_REMOTE_SIGNER_WEBHOOK_TIMEOUT_MS: '1000',
+    });
+    orch = newOrchestrator(chain.recipient);
+  });
+  afterAll(async () => {
+    await signer?.close();
+    await hook?.close();
+    await chain?.stop();
+    files?.cleanup();
+  });
+
+  const reply = (status: number, body: unknown) => {
+    hook.reply = () => ({ status, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  };
+  async function call(extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    const p = await freshParams(chain, orch);
+    const a = await postJson(
+      `${signer.httpUrl}/generate-live-payment`,
+      { orchestrator: b64(orchestratorInfo(p)), ManifestID: 'manifest', inPixels: 1000, ...extra },
+      headers,
+    );
+    return { p, a };
+  }
+  const nonceOf = (p: { params: TicketParams }) =>
+    issuedNonce(signer.app, funded, p.params.recipientRandHash);
+
+  it('callback receives request headers and outbound auth headers, before anything is signed', async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 200 });
+    const { a } = await call({}, { 'X-Request-ID': 'req-123' });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(hook.calls).toHaveLength(1);
+    const c = hook.calls[0];
+    expect(c.headers.authorization).toBe('Bearer abc');
+    expect(c.headers['x-api-key']).toBe('secret');
+    expect(c.headers['content-type']).toBe('application/json');
+    expect(c.body.headers['X-Request-Id']).toEqual(['req-123']);
+    // Authorization happens first: the webhook sees the state before any ticket (no nonce yet).
+    expect(c.body.state?.SenderNonce).toBe(0);
+    expect(c.body.state?.PMSessionID).toBe('');
+  });
+
+  it('callback 200 with expiry sets state auth expiry; auth id from the callback wins over the header', async () => {
+    const expiry = Math.floor(Date.now() / 1000) + 300;
+    reply(200, { status: 200, expiry, auth_id: 'webhook-auth-id' });
+    const { a } = await call({}, { 'Signer-Auth-Id': 'header-auth-id' });
+    expect(stateOf(a).AuthExpiry).toBe(expiry);
+    expect(stateOf(a).AuthID).toBe('webhook-auth-id');
+  });
+
+  it('request auth id header is fallback when callback omits auth id', async () => {
+    reply(200, { status: 200 });
+    const { a } = await call({}, { 'Signer-Auth-Id': 'header-auth-id' });
+    expect(stateOf(a).AuthID).toBe('header-auth-id');
+  });
+
+  it('sequential requests skip callback while auth expiry still valid; a new auth id is then refused', async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 200, expiry: Math.floor(Date.now() / 1000) + 300, auth_id: 'cached-auth-id' });
+    const { p, a: first } = await call();
+    const second = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 2_500_000,
+      state: first.body.state,
+    });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(stateOf(second).AuthID).toBe('cached-auth-id');
+    expect(hook.calls).toHaveLength(1);
+    const nonce = await nonceOf(p);
+    const third = await postJson(
+      `${signer.httpUrl}/generate-live-payment`,
+      {
+        orchestrator: b64(orchestratorInfo(p)),
+        ManifestID: 'manifest',
+        inPixels: 2_500_000,
+        state: second.body.state,
+      },
+      { 'Signer-Auth-Id': 'new-header-auth-id' },
+    );
+    expect(third.status).toBe(403);
+    expect(errorCode(third)).toBe('AUTH_ID_CHANGED');
+    expect(hook.calls).toHaveLength(1);
+    expect(await nonceOf(p)).toBe(nonce);
+  });
+
+  it('expired auth expiry triggers callback on next request', async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 200, expiry: Math.floor(Date.now() / 1000) - 60 });
+    const { p, a: first } = await call();
+    const second = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 2_500_000,
+      state: first.body.state,
+    });
+    expect(second.status).toBe(200);
+    expect(hook.calls).toHaveLength(2);
+  });
+
+  const refusals: { name: string; status: number; body: unknown; want: number; code: string; msg: string }[] =
+    [
+      {
+        name: 'callback 200 with rejection status returns reason',
+        status: 200,
+        body: { status: 403, reason: 'denied' },
+        want: 403,
+        code: 'WEBHOOK_DENIED',
+        msg: 'denied',
+      },
+      {
+        name: 'callback 200 with rejection status and no reason uses fallback',
+        status: 200,
+        body: { status: 429 },
+        want: 429,
+        code: 'WEBHOOK_DENIED',
+        msg: 'signer auth rejected request with status 429',
+      },
+      {
+        name: 'callback 200 missing status',
+        status: 200,
+        body: { expiry: 123 },
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'status',
+      },
+      {
+        name: 'callback HTTP non-200',
+        status: 401,
+        body: 'denied',
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'HTTP 401',
+      },
+      {
+        name: 'callback reply not JSON',
+        status: 200,
+        body: '<html>',
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'not JSON',
+      },
+      {
+        name: 'callback maxPrice below the orchestrator price',
+        status: 200,
+        body: { status: 200, maxPrice: { price: '499', currency: 'wei', unit: 'seconds' } },
+        want: 481,
+        code: 'PRICE_EXCEEDED',
+        msg: 'auth webhook maxPrice',
+      },
+      {
+        name: 'callback maxPrice malformed',
+        status: 200,
+        body: { status: 200, maxPrice: { price: 'lots', currency: 'wei', unit: 'seconds' } },
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'maxPrice',
+      },
+    ];
+  for (const r of refusals) {
+    it(`${r.name}: ${r.want}, nothing signed`, async () => {
+      reply(r.status, r.body);
+      const { p, a } = await call({ type: 'live', inPixels: 0 });
+      expect(a.status, JSON.stringify(a.body)).toBe(r.want);
+      expect(errorCode(a)).toBe(r.code);
+      expect(errorMessage(a)).toContain(r.msg);
+      expect(await nonceOf(p)).toBeUndefined();
+    });
+  }
+
+  it('callback maxPrice at or above the orchestrator price lets the payment through', async () => {
+    reply(200, { status: 200, maxPrice: { price: 500, currency: 'wei', unit: 'seconds' } });
+    const { a } = await call({ type: 'live', inPixels: 0 });
+    expect(a.status).toBe(200);
+  });
+
+  it('webhook down: refused (fail closed), nothing signed', async () => {
+    hook.reply = () => {
+      throw new Error('never answers'); // the fake's handler crashes: the socket closes unanswered
+    };
+    const { p, a } = await call();
+    expect(a.status).toBe(502);
+    expect(errorCode(a)).toBe('WEBHOOK_FAILED');
+    expect(await nonceOf(p)).toBeUndefined();
+  });
+
+  it('seals the state with the account key (go-livepeer style) and refuses a forged one', async () => {
+    reply(200, { status: 200 });
+    const { p, a } = await call();
+    const state = a.body.state as { State: string; Sig: string };
+    expect(Buffer.from(state.Sig, 'base64')).toHaveLength(65);
+    const digest = personalDigest(keccak256(Buffer.from(state.State, 'base64')));
+    expect(bytesToHex(nobleBackend.recoverAddress(digest, Buffer.from(state.Sig, 'base64'))!)).toBe(funded);
+    const forged = Buffer.from(JSON.stringify({ ...stateOf(a), Balance: '1000000000000' })).toString(
+      'base64',
+    );
+    const refused = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 1000,
+      state: { State: forged, Sig: state.Sig },
+    });
+    expect(errorCode(refused)).toBe('INVALID_STATE_SIGNATURE');
+    expect(await nonceOf(p)).toBe(1);
+  });
+});
