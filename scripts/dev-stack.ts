@@ -176,6 +176,8 @@ async function main(): Promise<void> {
       CONTROLLER_ADDRESS: controller,
       LOG_FORMAT: env.LOG_FORMAT,
       TICKETPAY_STATE_DIR: stateDir,
+      // Log files read best without colour codes; on the console (--logs) Nest's colours help.
+      ...(showLogs ? {} : { NO_COLOR: '1' }),
     };
     for (const spec of specs) {
       group.start(spec.name, process.execPath, [spec.entry], {

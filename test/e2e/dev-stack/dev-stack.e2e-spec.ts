@@ -46,7 +46,9 @@ describe('npm start (the dev stack)', () => {
     for (const name of ['sender', 'recipient', 'sender-monitor', 'redeemer', 'anvil', 'postgres']) {
       expect(existsSync(join(logDir, `${name}.log`)), name).toBe(true);
     }
-    expect(readFileSync(join(logDir, 'recipient.log'), 'utf8')).toContain('service started');
+    const recipientLog = readFileSync(join(logDir, 'recipient.log'), 'utf8');
+    expect(recipientLog).toContain('service started');
+    expect(recipientLog, 'plain text, no colour codes').not.toContain(String.fromCharCode(27));
     // The console: the stack's own lines, the demo's and the progress; no service chatter.
     const serviceLines = output()
       .split('\n')

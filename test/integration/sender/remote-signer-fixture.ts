@@ -106,7 +106,8 @@ export interface WebhookCall {
 export interface FakeWebhook {
   url: string;
   calls: WebhookCall[];
-  reply: (call: WebhookCall) => { status: number; body: string };
+  /** `'hang-up'` closes the connection unanswered, like a webhook that died mid-request. */
+  reply: (call: WebhookCall) => { status: number; body: string } | 'hang-up';
   close(): Promise<void>;
 }
 
@@ -126,8 +127,12 @@ export async function startWebhook(): Promise<FakeWebhook> {
         body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookCall['body'],
       };
       hook.calls.push(call);
-      const { status, body } = hook.reply(call);
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(body);
+      const answer = hook.reply(call);
+      if (answer === 'hang-up') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
