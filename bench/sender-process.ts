@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
-import { deployProtocol, roundsManagerAt, ticketBrokerAt } from '#app/chain';
+import { roundsManagerAt, ticketBrokerAt } from '#app/chain';
 import { repoRoot } from '#app/common';
 import {
   Rational,
@@ -20,7 +20,14 @@ import {
   type TicketExpirationParams,
   type TicketParams,
 } from '#app/ticket';
-import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, startAnvil, type AnvilInstance } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  deployProtocol,
+  flushRedisPrefix,
+  freePort,
+  startAnvil,
+  type AnvilInstance,
+} from '#app/testing';
 
 const PASSWORD = 'bench-password';
 

@@ -9,3 +9,5 @@ export * from './stores.js';
 export * from './private-postgres.js';
 export * from './postgres-binaries.js';
 export * from './fake-web3signer.js';
+export * from './deploy.js';
+export { advanceToNextRound } from './dev-chain.js';

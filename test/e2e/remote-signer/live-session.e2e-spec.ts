@@ -11,7 +11,7 @@ import {
   type ServiceProcess,
 } from '#app/testing';
 import { Rational } from '#app/ticket';
-import { RecipientClient } from '../../../apps/recipient/src/grpc/recipient.client.js';
+import { RecipientClient } from '#app/clients';
 import {
   startHarness,
   type RecipientHarness,

@@ -11,8 +11,7 @@ import {
   ticketEV,
   type Payment,
 } from '#app/ticket';
-import type { RecipientClient } from '../../../apps/recipient/src/grpc/recipient.client.js';
-import type { RationalMessage } from '../../../apps/recipient/src/grpc/recipient.messages.js';
+import type { RationalMessage, RecipientClient } from '#app/clients';
 import { decodeSegData, flattenLiveSegData, type AuthToken, type OrchestratorInfo } from './wire.js';
 
 /** go-livepeer orchestrators issue auth tokens valid for 30 minutes. */
