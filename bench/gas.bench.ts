@@ -14,14 +14,8 @@ import {
   zeroPadValue,
   type ContractTransactionResponse,
 } from 'ethers';
-import {
-  deployProtocol,
-  loadArtifact,
-  roundsManagerAt,
-  ticketBrokerAt,
-  type TicketBrokerContract,
-} from '#app/chain';
-import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilInstance } from '#app/testing';
+import { loadArtifact, roundsManagerAt, ticketBrokerAt, type TicketBrokerContract } from '#app/chain';
+import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilInstance, deployProtocol } from '#app/testing';
 import { printBenchJson } from './bench-json.js';
 
 const MAX_WIN_PROB = (1n << 256n) - 1n;

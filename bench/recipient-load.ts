@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { paymentCodec, priceInfoCodec, ticketParamsCodec, type PaymentMessage } from '#app/proto';
 import { createTicketBatch, hexToBytes, paymentFromTicketBatch, pricePerPixel } from '#app/ticket';
-import { RecipientClient } from '../apps/recipient/src/grpc/recipient.client.js';
+import { RecipientClient } from '#app/clients';
 
 export interface LoadSpec {
   target: string;

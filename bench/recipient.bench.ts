@@ -13,9 +13,16 @@ import { ConsoleLogger } from '@nestjs/common';
 import { Wallet, parseEther, toQuantity } from 'ethers';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
-import { deployProtocol, ticketBrokerAt } from '#app/chain';
+import { ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
-import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, scratchDatabase, startAnvil } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  flushRedisPrefix,
+  freePort,
+  scratchDatabase,
+  startAnvil,
+  deployProtocol,
+} from '#app/testing';
 import {
   InMemoryNonceLedger,
   Rational,
@@ -29,7 +36,7 @@ import {
   winProbForEV,
   type TicketBatch,
 } from '#app/ticket';
-import { RECIPIENT_GRPC } from '../apps/recipient/src/grpc/recipient.proto-paths.js';
+import { RECIPIENT_GRPC } from '#app/clients';
 import { RecipientMetrics, type PaymentPhase } from '../apps/recipient/src/metrics/recipient.metrics.js';
 import { RECIPIENT_REDIS } from '../apps/recipient/src/recipient-redis.js';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';

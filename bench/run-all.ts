@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs every benchmark as its own process (ticket, sender, recipient, gas, and
+ * `npm run bench`: runs every benchmark as its own process (ticket, sender, signer, recipient, gas, and
  * the end-to-end run on the local stack), streams their output, gathers the figures each prints
  * on its `BENCH_JSON` line, and writes bench/RESULTS.md: the machine, then one table of medians.
  *
@@ -19,6 +19,7 @@ const ROOT = join(BENCH_DIR, '..');
 const BENCHES = [
   { name: 'ticket', file: 'ticket.bench.ts' },
   { name: 'sender', file: 'sender.bench.ts' },
+  { name: 'signer', file: 'signer.bench.ts' },
   { name: 'recipient', file: 'recipient.bench.ts' },
   { name: 'gas', file: 'gas.bench.ts' },
   { name: 'e2e', file: 'e2e.bench.ts' },

@@ -15,11 +15,18 @@ import { Queue } from 'bullmq';
 import { Wallet, parseEther, toQuantity } from 'ethers';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { deployProtocol, ticketBrokerAt } from '#app/chain';
+import { ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import { paymentCodec, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { bullPrefix, QueueName } from '#app/queue';
-import { ANVIL_PRIVATE_KEYS, flushRedisPrefix, freePort, scratchDatabase, startAnvil } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  flushRedisPrefix,
+  freePort,
+  scratchDatabase,
+  startAnvil,
+  deployProtocol,
+} from '#app/testing';
 import {
   bytesToHex,
   createTicketBatch,
@@ -27,9 +34,12 @@ import {
   paymentFromTicketBatch,
   pricePerPixel,
 } from '#app/ticket';
-import { RecipientCallError, RecipientClient } from '../apps/recipient/src/grpc/recipient.client.js';
-import type { GetTicketParamsResponse } from '../apps/recipient/src/grpc/recipient.messages.js';
-import { RECIPIENT_GRPC } from '../apps/recipient/src/grpc/recipient.proto-paths.js';
+import {
+  RecipientCallError,
+  RecipientClient,
+  type GetTicketParamsResponse,
+  RECIPIENT_GRPC,
+} from '#app/clients';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';

@@ -1,7 +1,6 @@
 import { JsonRpcProvider, Wallet } from 'ethers';
-import { deployProtocol } from '#app/chain';
 import { runMain, url, parseEnv } from '#app/common';
-import { ANVIL_PRIVATE_KEYS } from '#app/testing';
+import { ANVIL_PRIVATE_KEYS, deployProtocol } from '#app/testing';
 
 /**
  * Deploys the dev contracts on a fresh dev chain (docker compose's `deploy` step) and prints the

@@ -12,7 +12,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { hostPort, int, parseEnv, str, uint } from '#app/common';
 import { Rational } from '#app/ticket';
 import { SENDER_GRPC, SENDER_PROTO_PATH } from '../../apps/sender/src/sender.grpc.js';
-import { RecipientClient, RecipientCallError } from '../../apps/recipient/src/grpc/recipient.client.js';
+import { RecipientClient, RecipientCallError } from '#app/clients';
 
 /**
  * The demo broadcaster of `npm start`, acting as broadcaster and orchestrator glue: every tick it

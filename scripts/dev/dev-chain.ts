@@ -1,8 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
-import { deployProtocol, roundsManagerAt, type DeployedProtocol } from '#app/chain';
-import { ANVIL_CHAIN_ID, ANVIL_PRIVATE_KEYS, anvilBinaryPath, freePort } from '#app/testing';
+import { roundsManagerAt } from '#app/chain';
+import {
+  ANVIL_CHAIN_ID,
+  ANVIL_PRIVATE_KEYS,
+  anvilBinaryPath,
+  freePort,
+  deployProtocol,
+  type DeployedProtocol,
+} from '#app/testing';
 import type { ProcessGroup } from './process-group.js';
 
 export interface DevChain {

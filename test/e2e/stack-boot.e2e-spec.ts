@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deployProtocol } from '#app/chain';
 import {
   ANVIL_PRIVATE_KEYS,
   freePort,
@@ -11,6 +10,7 @@ import {
   waitForHttpOk,
   type AnvilInstance,
   type ServiceProcess,
+  deployProtocol,
 } from '#app/testing';
 
 /** The four built services as real processes against a dev chain: boot, serve health, stop cleanly. */

@@ -3,9 +3,15 @@ import { ConsoleLogger, type DynamicModule, type INestApplication } from '@nestj
 import { Wallet } from 'ethers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deployProtocol } from '#app/chain';
 import { bootstrapService } from '#app/common';
-import { ANVIL_PRIVATE_KEYS, freePort, grpcHealthCheck, startAnvil, type AnvilInstance } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  freePort,
+  grpcHealthCheck,
+  startAnvil,
+  type AnvilInstance,
+  deployProtocol,
+} from '#app/testing';
 import { RecipientConfig } from '../../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../../apps/recipient/src/recipient.module.js';
 import { RedeemerConfig } from '../../apps/redeemer/src/redeemer.config.js';

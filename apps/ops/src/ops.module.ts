@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { RemoteSenderMonitor } from '#app/chain';
+import { RemoteSenderMonitor } from '#app/clients';
 import { grpcClientCredentials } from '#app/common';
 import { QueueModule } from '#app/queue';
 import { infrastructure } from '#app/runtime';

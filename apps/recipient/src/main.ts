@@ -1,5 +1,5 @@
 import { runService } from '#app/runtime';
-import { RECIPIENT_GRPC } from './grpc/recipient.proto-paths.js';
+import { RECIPIENT_GRPC } from '#app/clients';
 import { RecipientConfig } from './recipient.config.js';
 import { RecipientModule } from './recipient.module.js';
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from '#app/common';
 import { RecipientConfig } from './recipient.config.js';
 
 /** The Recipient's own Redis connection for the payment path (params, nonces, balances). */
@@ -15,10 +16,10 @@ export const recipientRedisProvider: Provider = {
   provide: RECIPIENT_REDIS,
   inject: [RecipientConfig],
   useFactory: (config: RecipientConfig) =>
-    new Redis(config.values.REDIS_URL, {
-      keyPrefix: config.values.REDIS_PREFIX,
-      enableAutoPipelining: true,
-      maxRetriesPerRequest: 3,
+    createRedisConnection({
+      url: config.values.REDIS_URL,
+      prefix: config.values.REDIS_PREFIX,
+      autoPipelining: true,
       connectionName: 'ticketpay-recipient',
     }),
 };

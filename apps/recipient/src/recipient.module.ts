@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { RemoteSenderMonitor } from '#app/chain';
+import { RemoteSenderMonitor } from '#app/clients';
 import { grpcClientCredentials } from '#app/common';
 import { QueueModule } from '#app/queue';
 import { infrastructure } from '#app/runtime';

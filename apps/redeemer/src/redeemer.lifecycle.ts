@@ -5,13 +5,12 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { classifyChainError, TxManager } from '#app/chain';
-import { RedemptionReconciler, type ReconcileScope } from '#app/queue';
+import { SignerLease } from '#app/database';
+import { RedemptionReconciler, RedemptionWorker, type ReconcileScope } from '#app/queue';
 import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
 import { RedeemerConfig } from './redeemer.config.js';
 import { InFlight } from './redemption/in-flight.js';
-import { RedemptionProcessor } from './redemption/redemption.processor.js';
 import { RedemptionService } from './redemption/redemption.service.js';
-import { SignerLease } from './signer/signer-lease.js';
 
 export type RedeemerState = 'starting' | 'standby' | 'active' | 'stopping';
 
@@ -38,7 +37,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     private readonly lease: SignerLease,
     private readonly txs: TxManager,
     private readonly redemptions: RedemptionService,
-    private readonly processor: RedemptionProcessor,
+    private readonly worker: RedemptionWorker,
     private readonly reconciler: RedemptionReconciler,
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
@@ -64,7 +63,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     this.redemptions.stop();
     await this.activation?.catch(() => undefined);
     await this.reconciler.stop();
-    await this.processor.worker.close().catch(() => undefined);
+    await this.worker.close();
     await this.txs.stop();
     await this.lease.release();
   }
@@ -97,14 +96,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     if (this.stopping) return;
     await this.redemptions.recoverAtBoot();
     if (this.stopping) return;
-    const worker = this.processor.worker;
-    worker.concurrency = this.config.values.REDEEMER_CONCURRENCY;
-    if (worker.isPaused()) void worker.resume();
-    else if (!worker.isRunning()) {
-      worker
-        .run()
-        .catch((err: unknown) => this.logger.error({ msg: 'worker stopped', error: (err as Error).message }));
-    }
+    this.worker.start(this.config.values.REDEEMER_CONCURRENCY);
     this.reconciler.start(this.reconcileScope());
     this.current = 'active';
     this.logger.log({ msg: 'redeemer active', signer: this.txs.address });
@@ -130,7 +122,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
   private async onLeaseLost(): Promise<void> {
     if (this.stopping) return;
     this.current = 'standby';
-    await this.processor.worker.pause(true);
+    await this.worker.pause();
     await this.reconciler.stop();
     await this.txs.stop();
     this.activation = this.activateUntilDone();

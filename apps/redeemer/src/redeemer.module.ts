@@ -9,8 +9,8 @@ import {
 import { APP_FILTER } from '@nestjs/core';
 import type { Wallet } from 'ethers';
 import { ChainClient, TxManager, TxStore, loadSigner } from '#app/chain';
-import { PgTxStore } from '#app/database';
-import { QueueModule } from '#app/queue';
+import { PgTxStore, SignerLease } from '#app/database';
+import { QueueModule, RedemptionJobHandler, RedemptionWorker } from '#app/queue';
 import { infrastructure } from '#app/runtime';
 import { FeeWithdrawalService } from './fees/fee-withdrawal.service.js';
 import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
@@ -23,10 +23,8 @@ import { RedeemerLifecycle } from './redeemer.lifecycle.js';
 import { InFlight } from './redemption/in-flight.js';
 import { RedeemerChain } from './redemption/redeemer-chain.js';
 import { RedemptionBatcher } from './redemption/redemption-batcher.js';
-import { RedemptionProcessor } from './redemption/redemption.processor.js';
 import { RedemptionService } from './redemption/redemption.service.js';
 import { SettlementService } from './redemption/settlement.service.js';
-import { SignerLease } from './signer/signer-lease.js';
 
 export const REDEEMER_WALLET = Symbol('REDEEMER_WALLET');
 
@@ -88,7 +86,8 @@ export class RedeemerModule {
       SettlementService,
       RedemptionBatcher,
       RedemptionService,
-      RedemptionProcessor,
+      { provide: RedemptionJobHandler, useExisting: RedemptionService },
+      RedemptionWorker,
       FeeWithdrawalService,
       RedeemerLifecycle,
       RedeemerStatusService,

@@ -1,4 +1,5 @@
 import {
+  address,
   bool,
   configClass,
   hostPort,
@@ -18,6 +19,11 @@ function pathList(raw: string): string[] {
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
+}
+
+/** A comma-separated list of 0x addresses, lowercased. */
+function addressList(raw: string): string[] {
+  return pathList(raw).map((a) => address(a));
 }
 
 function minLength(min: number): (raw: string) => string {
@@ -77,6 +83,50 @@ export const SENDER_ENV = {
     parse: str,
     optional: true,
     description: 'file holding the password of the keystores (one trailing newline is ignored)',
+  },
+  SENDER_WEB3SIGNER_URL: {
+    parse: url(['http', 'https']),
+    optional: true,
+    description:
+      'Web3Signer eth1 JSON-RPC URL: accounts whose keys it holds sign through its eth_sign (besides or instead of keystores)',
+  },
+  SENDER_WEB3SIGNER_ACCOUNTS: {
+    parse: addressList,
+    default: [] as string[],
+    description:
+      'comma-separated addresses to use from Web3Signer; empty = every account its eth_accounts lists',
+  },
+  SENDER_WEB3SIGNER_TIMEOUT_MS: {
+    parse: int(100, 120_000),
+    default: 5_000,
+    description: 'deadline of one Web3Signer JSON-RPC call, ms',
+  },
+  SENDER_WEB3SIGNER_MAX_IN_FLIGHT: {
+    parse: int(1, 1_024),
+    default: 32,
+    description: 'Web3Signer calls in flight at once (a batch of n tickets is n eth_sign calls)',
+  },
+  SENDER_WEB3SIGNER_TLS_CA_FILE: {
+    parse: str,
+    optional: true,
+    description: 'PEM CA certificates to trust for an https SENDER_WEB3SIGNER_URL (default: the system CAs)',
+  },
+  SENDER_WEB3SIGNER_TLS_CERT_FILE: {
+    parse: str,
+    optional: true,
+    description:
+      'PEM client certificate for Web3Signer TLS client authentication (with SENDER_WEB3SIGNER_TLS_KEY_FILE)',
+  },
+  SENDER_WEB3SIGNER_TLS_KEY_FILE: {
+    parse: str,
+    optional: true,
+    description: 'PEM private key of SENDER_WEB3SIGNER_TLS_CERT_FILE',
+  },
+  SENDER_WEB3SIGNER_BEARER_TOKEN_FILE: {
+    parse: str,
+    optional: true,
+    description:
+      'file holding a bearer token sent to Web3Signer (for an authenticating proxy in front of it)',
   },
   SENDER_API_TOKENS_FILE: {
     parse: str,

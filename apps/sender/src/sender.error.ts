@@ -26,6 +26,14 @@ export enum SenderErrorCode {
   SPEND_CAP_REACHED = 'SPEND_CAP_REACHED',
   /** The chain head or the sender's on-chain info could not be read; retry later. */
   CHAIN_UNAVAILABLE = 'CHAIN_UNAVAILABLE',
+  /** The remote signing service (Web3Signer) could not be reached, timed out or answered HTTP 5xx; retry later. */
+  SIGNER_UNAVAILABLE = 'SIGNER_UNAVAILABLE',
+  /** The remote signing service refused to sign (a JSON-RPC error: account not held, unauthorized, …). */
+  SIGNER_REFUSED = 'SIGNER_REFUSED',
+  /** The remote signing service answered something that is not a usable signature. */
+  SIGNER_BAD_RESPONSE = 'SIGNER_BAD_RESPONSE',
+  /** The remote signing service returned a valid signature by another key than the account's. */
+  SIGNER_WRONG_ACCOUNT = 'SIGNER_WRONG_ACCOUNT',
 }
 
 /** A Sender service failure; messages carry public values only (addresses, sizes, nonces). */

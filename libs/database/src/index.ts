@@ -9,6 +9,7 @@ export * from './redemption/redemption.repository.js';
 export * from './chain-tx/chain-tx.entity.js';
 export * from './chain-tx/signer-nonce.entity.js';
 export * from './chain-tx/pg-tx-store.js';
+export * from './chain-tx/signer-lease.js';
 export * from './recipient-secret/recipient-secret.entity.js';
 export * from './recipient-secret/recipient-secret.repository.js';
 export * from './read-model/ticket-queries.js';

@@ -1,13 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import {
-  ChainError,
-  ChainErrorCode,
-  SenderMonitorError,
-  SenderMonitorErrorCode,
-  WatcherError,
-  WatcherErrorCode,
-} from '#app/chain';
+import { ChainError, ChainErrorCode, WatcherError, WatcherErrorCode } from '#app/chain';
+import { SenderMonitorError, SenderMonitorErrorCode } from '#app/clients';
 import { AppError } from '#app/common';
 import { ProtoError, ProtoErrorCode } from '#app/proto';
 import { TicketError, TicketErrorCode } from '#app/ticket';

@@ -1,13 +1,8 @@
 import { Metadata, status, type ServerUnaryCall } from '@grpc/grpc-js';
 import { Catch, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
 import { throwError, type Observable } from 'rxjs';
-import {
-  ChainErrorCode,
-  ERROR_CODE_TRAILER,
-  ERROR_DOMAIN_TRAILER,
-  SenderMonitorErrorCode,
-  WatcherErrorCode,
-} from '#app/chain';
+import { ChainErrorCode, WatcherErrorCode } from '#app/chain';
+import { ERROR_CODE_TRAILER, ERROR_DOMAIN_TRAILER, SenderMonitorErrorCode } from '#app/clients';
 import { AppError } from '#app/common';
 import { ProtoErrorCode } from '#app/proto';
 import { TicketErrorCode } from '#app/ticket';

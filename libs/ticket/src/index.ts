@@ -71,7 +71,13 @@ export {
   type ReceiveOptions,
 } from './ticket-validator.js';
 export { pricePerPixel, ticketBatchFromPayment, paymentFromTicketBatch } from './payment.js';
-export { createTicketBatch, type TicketBatchRequest } from './ticket-signer.js';
+export {
+  createTicketBatch,
+  signTicketBatch,
+  type TicketBatchRequest,
+  type TicketBatchTemplate,
+} from './ticket-signer.js';
+export { AccountSigner, PrivateKeySigner } from './account-signer.js';
 export { ValidationPool, type ValidationPoolOptions } from './pool/validation-pool.js';
 export { SenderMonitor } from './sender-monitor.port.js';
 export {

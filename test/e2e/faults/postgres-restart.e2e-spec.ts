@@ -16,11 +16,9 @@ import { MAX_WIN_PROB, Rational, bytesToHex, hexToBytes, ticketEV } from '#app/t
 import {
   RecipientClient,
   type RecipientCallError,
-} from '../../../apps/recipient/src/grpc/recipient.client.js';
-import type {
-  GetTicketParamsResponse,
-  ProcessPaymentResponse,
-} from '../../../apps/recipient/src/grpc/recipient.messages.js';
+  type GetTicketParamsResponse,
+  type ProcessPaymentResponse,
+} from '#app/clients';
 import {
   PRICE,
   paymentMessage,

@@ -12,10 +12,7 @@ import {
   type ServiceProcess,
 } from '#app/testing';
 import { bytesToHex } from '#app/ticket';
-import {
-  RecipientClient,
-  type RecipientCallError,
-} from '../../../apps/recipient/src/grpc/recipient.client.js';
+import { RecipientClient, type RecipientCallError } from '#app/clients';
 import {
   ALWAYS_WIN,
   PRICE,

@@ -1,15 +1,16 @@
 import { Wallet } from 'ethers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { advanceToNextRound } from '#app/chain';
 import { ticketParamsCodec } from '#app/proto';
-import { ANVIL_PRIVATE_KEYS, buildServices, grpcHealthCheck, type ServiceProcess } from '#app/testing';
-import { bytesToHex, type TicketParams } from '#app/ticket';
 import {
-  RecipientClient,
-  type RecipientCallError,
-} from '../../../apps/recipient/src/grpc/recipient.client.js';
-import type { GetTicketParamsResponse } from '../../../apps/recipient/src/grpc/recipient.messages.js';
+  ANVIL_PRIVATE_KEYS,
+  buildServices,
+  grpcHealthCheck,
+  type ServiceProcess,
+  advanceToNextRound,
+} from '#app/testing';
+import { bytesToHex, type TicketParams } from '#app/ticket';
+import { RecipientClient, type RecipientCallError, type GetTicketParamsResponse } from '#app/clients';
 import {
   PRICE,
   paymentMessage,

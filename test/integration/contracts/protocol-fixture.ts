@@ -19,21 +19,25 @@ import {
   type TransactionReceipt,
 } from 'ethers';
 import {
-  advanceToNextRound,
   bondingManagerAt,
   controllerAt,
-  deployProtocol,
   minterAt,
   roundsManagerAt,
   ticketBrokerAt,
   type BondingManagerContract,
   type ControllerContract,
-  type DeployedProtocol,
   type MinterContract,
   type RoundsManagerContract,
   type TicketBrokerContract,
 } from '#app/chain';
-import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilInstance } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  startAnvil,
+  type AnvilInstance,
+  advanceToNextRound,
+  deployProtocol,
+  type DeployedProtocol,
+} from '#app/testing';
 
 // Shared set-up for the contract tests: a fresh anvil per test file with the dev protocol deployed,
 // plus the little ticket maths the tests need (kept here so they don't depend on libs/ticket).

@@ -6,7 +6,7 @@ import { Wallet, parseEther, toQuantity } from 'ethers';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
-import { ChainFacts, deployProtocol, ticketBrokerAt, type DeployedProtocol } from '#app/chain';
+import { ChainFacts, ticketBrokerAt } from '#app/chain';
 import { REDIS_CLIENT, bootstrapService } from '#app/common';
 import { WinningTicketRepository } from '#app/database';
 import {
@@ -17,7 +17,14 @@ import {
   type PriceInfoMessage,
 } from '#app/proto';
 import { QueueName, type RedeemTicketJob } from '#app/queue';
-import { ANVIL_PRIVATE_KEYS, freePort, startAnvil, type AnvilInstance } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  freePort,
+  startAnvil,
+  type AnvilInstance,
+  deployProtocol,
+  type DeployedProtocol,
+} from '#app/testing';
 import {
   createTicketBatch,
   hexToBytes,
@@ -26,9 +33,7 @@ import {
   type Payment,
   type TicketBatch,
 } from '#app/ticket';
-import { RecipientClient } from '../../../apps/recipient/src/grpc/recipient.client.js';
-import type { GetTicketParamsResponse } from '../../../apps/recipient/src/grpc/recipient.messages.js';
-import { RECIPIENT_GRPC } from '../../../apps/recipient/src/grpc/recipient.proto-paths.js';
+import { RecipientClient, type GetTicketParamsResponse, RECIPIENT_GRPC } from '#app/clients';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../../../apps/recipient/src/recipient.module.js';
 

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startSourceService, waitForGrpcServing, type ServiceProcess } from '#app/testing';
-import { RecipientCallError, RecipientClient } from '../../../apps/recipient/src/grpc/recipient.client.js';
+import { RecipientCallError, RecipientClient } from '#app/clients';
 import {
   PRICE,
   paymentMessage,

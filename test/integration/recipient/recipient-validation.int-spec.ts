@@ -3,7 +3,7 @@ import { ticketBrokerAt } from '#app/chain';
 import { paymentCodec, ticketParamsCodec, type PaymentMessage } from '#app/proto';
 import { Rational, bytesToHex, createTicketBatch, hexToBytes, ticketEV } from '#app/ticket';
 import { paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
-import type { GetTicketParamsResponse } from '../../../apps/recipient/src/grpc/recipient.messages.js';
+import { type GetTicketParamsResponse } from '#app/clients';
 import {
   ALWAYS_WIN,
   errorCodeOf,

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Wallet, hexlify, parseEther, toQuantity, type JsonRpcProvider } from 'ethers';
 import {
-  advanceToNextRound,
   bondingManagerAt,
-  deployProtocol,
   roundsManagerAt,
   ticketBrokerAt,
   type BondingManagerContract,
-  type DeployedProtocol,
   type RoundsManagerContract,
   type TicketBrokerContract,
 } from '#app/chain';
@@ -23,7 +20,15 @@ import {
   type SignedTicket,
   type TicketParams,
 } from '#app/ticket';
-import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilInstance, type StartAnvilOptions } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  startAnvil,
+  type AnvilInstance,
+  type StartAnvilOptions,
+  advanceToNextRound,
+  deployProtocol,
+  type DeployedProtocol,
+} from '#app/testing';
 
 /**
  * A dev chain for Redeemer tests: the protocol deployed with one fresh, registered and active

@@ -1,6 +1,6 @@
 import { parseEther, toQuantity, type Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteSenderMonitor, type MaxFloatChange } from '#app/chain';
+import { RemoteSenderMonitor, type MaxFloatChange } from '#app/clients';
 import { mined } from '../contracts/protocol-fixture.js';
 import { eventually, metric, Recorder, startMonitor, type MonitorUnderTest } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseEther, type Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteSenderMonitor, SenderMonitorErrorCode, type MaxFloatChange } from '#app/chain';
+import { RemoteSenderMonitor, SenderMonitorErrorCode, type MaxFloatChange } from '#app/clients';
 import { TicketErrorCode } from '#app/ticket';
 import { makeTicket, mined, redeem } from '../contracts/protocol-fixture.js';
 import { eventually, Recorder, startMonitor, type MonitorUnderTest } from './harness.js';

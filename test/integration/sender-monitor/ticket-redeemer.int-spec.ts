@@ -2,7 +2,7 @@ import { Metadata, status, type ClientReadableStream, type ServiceError } from '
 import { parseEther, type Wallet } from 'ethers';
 import { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteSenderMonitor } from '#app/chain';
+import { RemoteSenderMonitor } from '#app/clients';
 import { maxFloatUpdateCodec, redeemerTicketCodec, type MaxFloatUpdateMessage } from '#app/proto';
 import { bytesToHex, hexToBytes, ticketHash } from '#app/ticket';
 import { mined } from '../contracts/protocol-fixture.js';

@@ -117,7 +117,7 @@ describe('Sender boot', () => {
       `clients:\n  - name: a\n    token: "a-long-enough-token-123"\n    senders: ["${stranger}"]\n`,
     );
     await expect(bootSender({ ...env, SENDER_API_TOKENS_FILE: tokens })).rejects.toThrow(
-      new RegExp(`client "a" names sender ${stranger}, which no keystore holds`),
+      new RegExp(`client "a" names sender ${stranger}, which no keystore or Web3Signer account holds`),
     );
   });
 

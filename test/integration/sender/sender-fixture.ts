@@ -13,7 +13,7 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
-import { deployProtocol, roundsManagerAt, ticketBrokerAt, type DeployedProtocol } from '#app/chain';
+import { roundsManagerAt, ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import {
@@ -28,7 +28,14 @@ import {
   type TicketExpirationParams,
   type TicketParams,
 } from '#app/ticket';
-import { ANVIL_PRIVATE_KEYS, freePort, startAnvil, type AnvilInstance } from '#app/testing';
+import {
+  ANVIL_PRIVATE_KEYS,
+  freePort,
+  startAnvil,
+  type AnvilInstance,
+  deployProtocol,
+  type DeployedProtocol,
+} from '#app/testing';
 import { SenderConfig } from '../../../apps/sender/src/sender.config.js';
 import { SENDER_GRPC, SENDER_PROTO_PATH } from '../../../apps/sender/src/sender.grpc.js';
 import { SenderModule } from '../../../apps/sender/src/sender.module.js';

@@ -1,7 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteSenderMonitor, SenderMonitorError, SenderMonitorErrorCode } from '#app/chain';
+import {
+  RemoteSenderMonitor,
+  SenderMonitorError,
+  SenderMonitorErrorCode,
+  RecipientCallError,
+} from '#app/clients';
 import {
   bootstrapService,
   ConfigError,
@@ -15,7 +20,6 @@ import { ticketParamsCodec } from '#app/proto';
 import { freePort, startServiceProcess } from '#app/testing';
 import { OpsConfig } from '../../../apps/ops/src/ops.config.js';
 import { OpsModule } from '../../../apps/ops/src/ops.module.js';
-import { RecipientCallError } from '../../../apps/recipient/src/grpc/recipient.client.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../../../apps/recipient/src/recipient.module.js';
 import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sender-monitor.proto-paths.js';

@@ -10,7 +10,6 @@ import { loadSync } from '@grpc/proto-loader';
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deployProtocol } from '#app/chain';
 import {
   bootstrapService,
   ConfigError,
@@ -27,6 +26,7 @@ import {
   waitForHttpOk,
   type AnvilInstance,
   type ServiceProcess,
+  deployProtocol,
 } from '#app/testing';
 import { createTestPki, type TestPki } from './certs.js';
 

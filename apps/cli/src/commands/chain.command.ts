@@ -1,4 +1,4 @@
-import { controllerAt, deployProtocol } from '#app/chain';
+import { controllerAt } from '#app/chain';
 import { CHAIN_OPTIONS, SIGNER_OPTIONS } from '../args.js';
 import { onChain } from '../chain-errors.js';
 import { usageError } from '../cli.error.js';
@@ -59,6 +59,8 @@ export const chainCommands: CommandGroup = {
         }
         const signer = await ctx.signer();
         ctx.progress.status('deploying the dev protocol…');
+        // Dev-only code (libs/testing), loaded by this anvil-only command alone.
+        const { deployProtocol } = await import('#app/testing');
         const deployed = await onChain(
           deployProtocol(signer, { roundLength, unlockPeriod, ticketValidityPeriod, recipients }),
         );

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RemoteSenderMonitor, type RemoteSenderInfo } from '#app/chain';
+import { RemoteSenderMonitor, type RemoteSenderInfo } from '#app/clients';
 import { AppError } from '#app/common';
 import { SenderSummaries, type SenderSummaryRow } from '#app/database';
 import type { Page } from '../http/params.js';

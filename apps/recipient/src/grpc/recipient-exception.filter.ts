@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Catch } from '@nestjs/common';
-import { SenderMonitorErrorCode } from '#app/chain';
+import { SenderMonitorErrorCode } from '#app/clients';
 import { GrpcErrorMapper, GrpcExceptionFilter } from '#app/runtime';
 import { RecipientErrorCode } from '../recipient.error.js';
 

@@ -6,19 +6,19 @@ import { Balances } from '../balance/balances.service.js';
 import { TicketParamsService } from '../params/ticket-params.service.js';
 import { PaymentService } from '../payment/payment.service.js';
 import { RecipientExceptionFilter } from './recipient-exception.filter.js';
-import { RECIPIENT_GRPC_SERVICE } from './recipient.proto-paths.js';
-import type {
-  BalanceRequest,
-  BalanceResponse,
-  DebitRequest,
-  EVResponse,
-  GetTicketParamsRequest,
-  GetTicketParamsResponse,
-  ProcessPaymentRequest,
-  ProcessPaymentResponse,
-  TxCostMultiplierRequest,
-  TxCostMultiplierResponse,
-} from './recipient.messages.js';
+import {
+  RECIPIENT_GRPC_SERVICE,
+  type BalanceRequest,
+  type BalanceResponse,
+  type DebitRequest,
+  type EVResponse,
+  type GetTicketParamsRequest,
+  type GetTicketParamsResponse,
+  type ProcessPaymentRequest,
+  type ProcessPaymentResponse,
+  type TxCostMultiplierRequest,
+  type TxCostMultiplierResponse,
+} from '#app/clients';
 import {
   rationalMessage,
   readAmount,

@@ -7,7 +7,7 @@ import {
 } from '#app/proto';
 import { ADDRESS_LENGTH, Rational, isZeroBytes, type Payment, type PriceInfo } from '#app/ticket';
 import { invalidRequest } from '../recipient.error.js';
-import type { ProcessPaymentRequest, RationalMessage } from './recipient.messages.js';
+import { type ProcessPaymentRequest, type RationalMessage } from '#app/clients';
 
 /** Job ids are go-livepeer manifest / session ids: printable ASCII without spaces. */
 const JOB_ID = /^[\x21-\x7e]{1,128}$/;

@@ -8,7 +8,7 @@ import {
   WinningTicketStatus,
   type WinningTicketEntity,
 } from '#app/database';
-import { RedemptionQueue, type JobAction } from '#app/queue';
+import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app/queue';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
@@ -54,7 +54,7 @@ const MAX_WAIT_POLLS = 10;
  * any crash its row plus the stored tx (hash, receipt) and `usedTickets` say where it stands.
  */
 @Injectable()
-export class RedemptionService {
+export class RedemptionService implements RedemptionJobHandler {
   private readonly logger = new Logger(RedemptionService.name);
   private readonly recipients?: ReadonlySet<string>;
   /** Tickets an operator asked to redeem regardless of the gas price / cost limits. */

@@ -14,7 +14,7 @@ import {
   type ValidateSenderRequestMessage,
   type ValidityMessage,
   type WatchMaxFloatRequestMessage,
-} from '#app/chain';
+} from '#app/clients';
 import { LocalSenderMonitor } from '../monitor/sender-monitor.service.js';
 import { SenderMonitorExceptionFilter } from './grpc-errors.js';
 import { maxFloatChangeMessage, senderInfoMessage, validityMessage } from './sender-monitor.messages.js';

@@ -4,7 +4,7 @@ import {
   type RecipientFloatMessage,
   type SenderInfoResponseMessage,
   type ValidityMessage,
-} from '#app/chain';
+} from '#app/clients';
 import type {
   MaxFloatUpdate,
   RecipientView,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SENDER_MONITOR_PACKAGE, SENDER_MONITOR_PROTO_PATH } from '#app/chain';
+import { SENDER_MONITOR_PACKAGE, SENDER_MONITOR_PROTO_PATH } from '#app/clients';
 import { PROTO_DIR, REDEEMER_PROTO } from '#app/proto';
 
 /** What bootstrapService needs to serve go-livepeer's `net.TicketRedeemer` and our SenderMonitor API. */

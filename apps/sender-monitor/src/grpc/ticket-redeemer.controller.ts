@@ -1,7 +1,7 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { distinctUntilChanged, map, type Observable } from 'rxjs';
-import { SenderMonitorError, SenderMonitorErrorCode } from '#app/chain';
+import { SenderMonitorError, SenderMonitorErrorCode } from '#app/clients';
 import {
   maxFloatReqCodec,
   maxFloatUpdateCodec,

@@ -15,15 +15,8 @@ import {
   type Observable,
   type Subscription,
 } from 'rxjs';
-import {
-  ChainWatcher,
-  SenderMonitorError,
-  SenderMonitorErrorCode,
-  type CachedSender,
-  type ChainHead,
-  type ChainUpdate,
-  type MaxFloatChangeReason,
-} from '#app/chain';
+import { ChainWatcher, type CachedSender, type ChainHead, type ChainUpdate } from '#app/chain';
+import { SenderMonitorError, SenderMonitorErrorCode, type MaxFloatChangeReason } from '#app/clients';
 import { AppError } from '#app/common';
 import { WinningTicketIntake, type IntakeResult } from '#app/queue';
 import {

@@ -1,16 +1,29 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptKeystoreJson, getBytes, isError, isKeystoreJson } from 'ethers';
-import { hexToBytes } from '#app/ticket';
+import { hexToBytes, PrivateKeySigner, type AccountSigner } from '#app/ticket';
 
-/** One account this node signs tickets for. The private key never leaves this process. */
+/**
+ * One account this node signs tickets for. Its key is behind `signer`: decrypted into this
+ * process (a keystore) or held by a remote signing service; nothing else here ever sees it.
+ */
 export interface SenderAccount {
   /** Lowercase 0x-hex address: the key every map and log field uses. */
   readonly addressHex: string;
   readonly address: Uint8Array;
-  readonly privateKey: Uint8Array;
-  /** Keystore path, for logs. */
+  /** Where the key lives (keystore path, signer URL), for logs. */
   readonly source: string;
+  readonly signer: AccountSigner;
+}
+
+/** The account a signer signs for. */
+export function senderAccount(signer: AccountSigner): SenderAccount {
+  return {
+    addressHex: signer.addressHex,
+    address: hexToBytes(signer.addressHex, 'address', 20),
+    source: signer.source,
+    signer,
+  };
 }
 
 export interface KeystoreSources {
@@ -85,12 +98,7 @@ export async function loadKeystores(
       continue;
     }
     seen.set(addressHex, path);
-    accounts.push({
-      addressHex,
-      address: hexToBytes(addressHex, 'address', 20),
-      privateKey: getBytes(decrypted.privateKey),
-      source: path,
-    });
+    accounts.push(senderAccount(new PrivateKeySigner(getBytes(decrypted.privateKey), path)));
   }
   return accounts;
 }

@@ -1,6 +1,12 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ConfigError } from '#app/common';
-import { keystorePaths, loadKeystores, type SenderAccount } from '../accounts/keystore-loader.js';
+import {
+  keystorePaths,
+  loadKeystores,
+  senderAccount,
+  type SenderAccount,
+} from '../accounts/keystore-loader.js';
 import { SenderAccounts } from '../accounts/sender-accounts.js';
 import { ApiClients } from '../auth/api-clients.js';
 import { parseApiTokens, type ApiClient } from '../auth/api-tokens.js';
@@ -8,16 +14,19 @@ import { ContactBook } from '../contacts/contact-book.js';
 import { parseContacts, type Contact } from '../contacts/contacts.js';
 import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { SenderConfig } from '../sender.config.js';
+import { loadWeb3SignerAccounts } from '../signing/web3signer-accounts.js';
+import type { Web3SignerClient, Web3SignerOptions } from '../signing/web3signer-client.js';
 import { readSecretFile, readYamlFile } from './config-files.js';
 
 /**
- * Loads what the settings point at (keystores, API tokens, contacts) before the servers accept
- * calls. Every problem is collected and the boot fails once with a ConfigError listing them all;
+ * Loads what the settings point at (keystores, Web3Signer accounts, API tokens, contacts) before
+ * the servers accept calls. Every problem is collected and the boot fails once with a ConfigError listing them all;
  * no password, key or token appears in a message or a log line.
  */
 @Injectable()
-export class SenderBoot implements OnModuleInit {
+export class SenderBoot implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SenderBoot.name);
+  private web3signer: Web3SignerClient | undefined;
 
   constructor(
     private readonly config: SenderConfig,
@@ -48,6 +57,7 @@ export class SenderBoot implements OnModuleInit {
       );
     }
     const accounts = await this.loadAccounts(problems);
+    accounts.push(...(await this.loadWeb3SignerAccounts(accounts, problems)));
     const clients = this.loadClients(accounts, problems);
     const contacts = this.loadContacts(problems);
     this.checkRemoteSigner(accounts, clients, problems);
@@ -59,7 +69,7 @@ export class SenderBoot implements OnModuleInit {
     this.metrics.accounts.set(accounts.length);
     this.logger.log({
       msg: 'sender accounts loaded',
-      accounts: accounts.map((a) => a.addressHex),
+      accounts: accounts.map((a) => ({ address: a.addressHex, source: a.source })),
       apiClients: clients.map((c) => c.name),
       contacts: contacts.length,
       allowlist: v.SENDER_ALLOWLIST,
@@ -121,6 +131,90 @@ export class SenderBoot implements OnModuleInit {
     return loadKeystores(paths, password, problems);
   }
 
+  onModuleDestroy(): void {
+    this.web3signer?.close();
+  }
+
+  /** Accounts whose keys Web3Signer holds; one that a keystore already loaded is a problem. */
+  private async loadWeb3SignerAccounts(
+    loaded: readonly SenderAccount[],
+    problems: string[],
+  ): Promise<SenderAccount[]> {
+    const options = this.web3SignerOptions(problems);
+    if (options === undefined) return [];
+    const { client, signers } = await loadWeb3SignerAccounts(
+      options,
+      this.config.values.SENDER_WEB3SIGNER_ACCOUNTS,
+      problems,
+    );
+    this.web3signer = client;
+    const fromKeystores = new Map(loaded.map((a) => [a.addressHex, a.source]));
+    const accounts: SenderAccount[] = [];
+    for (const signer of signers) {
+      const keystore = fromKeystores.get(signer.addressHex);
+      if (keystore !== undefined) {
+        problems.push(
+          `SENDER_WEB3SIGNER_URL: account ${signer.addressHex} is already loaded from keystore ${keystore}`,
+        );
+      } else {
+        accounts.push(senderAccount(signer));
+      }
+    }
+    return accounts;
+  }
+
+  /** The Web3Signer client settings, files read; undefined when no URL is set or a file is unreadable. */
+  private web3SignerOptions(problems: string[]): Web3SignerOptions | undefined {
+    const v = this.config.values;
+    const url = v.SENDER_WEB3SIGNER_URL;
+    const tlsSet = [
+      v.SENDER_WEB3SIGNER_TLS_CA_FILE,
+      v.SENDER_WEB3SIGNER_TLS_CERT_FILE,
+      v.SENDER_WEB3SIGNER_TLS_KEY_FILE,
+    ];
+    if (url === undefined) {
+      if (v.SENDER_WEB3SIGNER_ACCOUNTS.length > 0 || tlsSet.some((f) => f !== undefined)) {
+        problems.push('SENDER_WEB3SIGNER_* settings are given but SENDER_WEB3SIGNER_URL is not set');
+      }
+      return undefined;
+    }
+    if (
+      (v.SENDER_WEB3SIGNER_TLS_CERT_FILE === undefined) !==
+      (v.SENDER_WEB3SIGNER_TLS_KEY_FILE === undefined)
+    ) {
+      problems.push('SENDER_WEB3SIGNER_TLS_CERT_FILE and SENDER_WEB3SIGNER_TLS_KEY_FILE go together');
+      return undefined;
+    }
+    if (!url.startsWith('https:') && tlsSet.some((f) => f !== undefined)) {
+      problems.push('SENDER_WEB3SIGNER_TLS_* files are given but SENDER_WEB3SIGNER_URL is not https');
+      return undefined;
+    }
+    const before = problems.length;
+    const file = (path: string | undefined, setting: string): Buffer | undefined => {
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        problems.push(`${setting}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        return undefined;
+      }
+    };
+    const tokenFile = v.SENDER_WEB3SIGNER_BEARER_TOKEN_FILE;
+    const options: Web3SignerOptions = {
+      url,
+      timeoutMs: v.SENDER_WEB3SIGNER_TIMEOUT_MS,
+      maxInFlight: v.SENDER_WEB3SIGNER_MAX_IN_FLIGHT,
+      ca: file(v.SENDER_WEB3SIGNER_TLS_CA_FILE, 'SENDER_WEB3SIGNER_TLS_CA_FILE'),
+      cert: file(v.SENDER_WEB3SIGNER_TLS_CERT_FILE, 'SENDER_WEB3SIGNER_TLS_CERT_FILE'),
+      key: file(v.SENDER_WEB3SIGNER_TLS_KEY_FILE, 'SENDER_WEB3SIGNER_TLS_KEY_FILE'),
+      bearerToken:
+        tokenFile === undefined
+          ? undefined
+          : readSecretFile(tokenFile, 'SENDER_WEB3SIGNER_BEARER_TOKEN_FILE', problems),
+    };
+    return problems.length === before ? options : undefined;
+  }
+
   private loadClients(accounts: readonly SenderAccount[], problems: string[]): ApiClient[] {
     const path = this.config.values.SENDER_API_TOKENS_FILE;
     if (path === undefined) return [];
@@ -132,7 +226,7 @@ export class SenderBoot implements OnModuleInit {
       for (const sender of client.senders) {
         if (!loaded.has(sender)) {
           problems.push(
-            `SENDER_API_TOKENS_FILE ${path}: client "${client.name}" names sender ${sender}, which no keystore holds`,
+            `SENDER_API_TOKENS_FILE ${path}: client "${client.name}" names sender ${sender}, which no keystore or Web3Signer account holds`,
           );
         }
       }

@@ -18,4 +18,9 @@ export const SENDER_ERROR_STATUS: Record<SenderErrorCode, status> = {
   [SenderErrorCode.RATE_LIMITED]: status.RESOURCE_EXHAUSTED,
   [SenderErrorCode.SPEND_CAP_REACHED]: status.RESOURCE_EXHAUSTED,
   [SenderErrorCode.CHAIN_UNAVAILABLE]: status.UNAVAILABLE,
+  [SenderErrorCode.SIGNER_UNAVAILABLE]: status.UNAVAILABLE,
+  // The signing service is this node's dependency, not the caller's: its faults are ours.
+  [SenderErrorCode.SIGNER_REFUSED]: status.INTERNAL,
+  [SenderErrorCode.SIGNER_BAD_RESPONSE]: status.INTERNAL,
+  [SenderErrorCode.SIGNER_WRONG_ACCOUNT]: status.INTERNAL,
 };

@@ -12,14 +12,14 @@ import type { SenderAccount } from '../accounts/keystore-loader.js';
  * The one place the remote signer signs with a sender account (orchestrator-info request,
  * segment credentials, state when no HMAC secret is set): the EIP-191 personal-sign of a 32-byte
  * hash, 65 bytes r‖s‖v with v ∈ {27, 28} — go-livepeer's `Sign(msg)` is this over keccak256(msg).
- * Async already, so an external signing port (Web3Signer, KMS) can take the key's place here.
+ * Signing goes through the account's AccountSigner port (keystore key or Web3Signer).
  */
 @Injectable()
 export class AccountSignatures {
   private readonly backend: CryptoBackend = selectCryptoBackend();
 
   signPersonal(account: SenderAccount, hash32: Uint8Array): Promise<Uint8Array> {
-    return Promise.resolve(this.backend.sign(personalDigest(hash32), account.privateKey));
+    return account.signer.signPersonal(hash32);
   }
 
   /** The address that personal-signed `hash32`, or null; low-s and v ∈ {27, 28} required. */

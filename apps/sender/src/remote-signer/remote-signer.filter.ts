@@ -27,6 +27,11 @@ const SENDER_STATUS: Record<SenderErrorCode, number> = {
   [SenderErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
   [SenderErrorCode.SPEND_CAP_REACHED]: HttpStatus.TOO_MANY_REQUESTS,
   [SenderErrorCode.CHAIN_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
+  // The signing service (Web3Signer) is this node's upstream: its faults are not the caller's.
+  [SenderErrorCode.SIGNER_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
+  [SenderErrorCode.SIGNER_REFUSED]: HttpStatus.BAD_GATEWAY,
+  [SenderErrorCode.SIGNER_BAD_RESPONSE]: HttpStatus.BAD_GATEWAY,
+  [SenderErrorCode.SIGNER_WRONG_ACCOUNT]: HttpStatus.BAD_GATEWAY,
 };
 
 /** Ticket codes that are not the caller's fault. */

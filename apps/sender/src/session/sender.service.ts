@@ -3,16 +3,14 @@ import type { ChainHead } from '#app/chain';
 import { encodePaymentHeader } from '#app/proto';
 import {
   bytesToHex,
-  createTicketBatch,
   paymentFromTicketBatch,
   pricePerPixel,
   Rational,
-  selectCryptoBackend,
+  signTicketBatch,
   TicketError,
   TicketErrorCode,
   ticketEV,
   validateTicketParams,
-  type CryptoBackend,
   type Payment,
   type PriceInfo,
   type SenderInfo,
@@ -86,7 +84,6 @@ const SESSION_CACHE_LIMIT = 10_000;
 export class SenderService {
   private readonly logger = new Logger(SenderService.name);
   private readonly policy: SenderParamsPolicy;
-  private readonly backend: CryptoBackend = selectCryptoBackend();
   private readonly cache = new Map<string, SessionParams>();
 
   constructor(
@@ -216,15 +213,11 @@ export class SenderService {
     const firstNonce = lastNonce - size + 1;
     const nonces = Array.from({ length: size }, (_, i) => firstNonce + i);
 
-    const batch = createTicketBatch(
-      {
-        params: session.params,
-        expirationParams,
-        pricePerPixel: session.pricePerPixel,
-        nonces,
-        privateKey: account.privateKey,
-      },
-      this.backend,
+    // A signature failure after the allocation leaves a gap in the session's nonces, which the
+    // recipient accepts (it refuses reuse, not gaps); the nonces are never handed out again.
+    const batch = await signTicketBatch(
+      { params: session.params, expirationParams, pricePerPixel: session.pricePerPixel, nonces },
+      account.signer,
     );
     const payment = paymentFromTicketBatch(batch, session.price);
     const paymentHeader = encodePaymentHeader(payment);

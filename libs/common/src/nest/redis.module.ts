@@ -10,6 +10,23 @@ export interface RedisOptions {
   prefix: string;
 }
 
+/** Options of a connection beside the shared one (e.g. auto-pipelined for a hot path). */
+export interface RedisConnectionOptions extends RedisOptions {
+  connectionName: string;
+  /** Commands sent in the same tick leave in one write. */
+  autoPipelining?: boolean;
+}
+
+/** A Redis connection of the deployment (its key prefix, bounded retries); the caller closes it. */
+export function createRedisConnection(options: RedisConnectionOptions): Redis {
+  return new Redis(options.url, {
+    keyPrefix: options.prefix,
+    enableAutoPipelining: options.autoPipelining ?? false,
+    maxRetriesPerRequest: 3,
+    connectionName: options.connectionName,
+  });
+}
+
 @Injectable()
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}

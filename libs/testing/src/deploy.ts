@@ -5,11 +5,18 @@ import {
   type Overrides,
   type Signer,
 } from 'ethers';
-import { loadArtifact, type ArtifactName } from './artifacts.js';
-import { bondingManagerAt, controllerAt, roundsManagerAt, ticketBrokerAt } from './bindings.js';
-import { CONTRACT_IDS, type ContractName } from './contract-names.js';
+import {
+  CONTRACT_IDS,
+  bondingManagerAt,
+  controllerAt,
+  loadArtifact,
+  roundsManagerAt,
+  ticketBrokerAt,
+  type ArtifactName,
+  type ContractName,
+  type ProtocolAddresses,
+} from '#app/chain';
 import { advanceToNextRound, freshPendingNonce } from './dev-chain.js';
-import type { ProtocolAddresses } from './discover.js';
 
 export interface DeployProtocolOptions {
   /** Blocks per round. Default 20: short rounds keep dev and test chains quick. */

@@ -1,6 +1,5 @@
 import { JsonRpcApiProvider, toQuantity, type Signer } from 'ethers';
-import { roundsManagerAt } from './bindings.js';
-import { ChainError, ChainErrorCode } from './chain.error.js';
+import { ChainError, ChainErrorCode, roundsManagerAt } from '#app/chain';
 
 /**
  * Dev/test helper (anvil only): mines up to the next round boundary and initializes that round,

@@ -7,7 +7,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { ERROR_CODE_TRAILER } from '#app/chain';
+import { ERROR_CODE_TRAILER } from '../sender-monitor/sender-monitor.error.js';
 import type {
   BalanceRequest,
   BalanceResponse,

@@ -1,0 +1,2 @@
+export * from './sender-monitor/index.js';
+export * from './recipient/index.js';

@@ -1,0 +1,81 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { QueueName, type RedeemTicketJob } from './queues.js';
+
+/** What the handler decided for the ticket of a job. */
+export type RedemptionJobResult =
+  /** Final status reached: the job completes. */
+  | { kind: 'done'; status: string }
+  /** Look again in `delayMs` (a wait or a back-off): parked without using up an attempt. */
+  | { kind: 'later'; code: string; delayMs: number }
+  /** The job names no ticket this process may redeem: failed for good. */
+  | { kind: 'invalid'; reason: string };
+
+/** The port the Redeemer implements: moves one ticket as far as it can go now. */
+export abstract class RedemptionJobHandler {
+  abstract process(ticketHash: string): Promise<RedemptionJobResult>;
+}
+
+const TICKET_HASH = /^0x[0-9a-f]{64}$/;
+
+/**
+ * The redemption queue's one processor: decode the job, let the handler move the ticket, then
+ * finish the job (final status), park it until its next check (waits and back-off do not use up
+ * attempts), or fail it for good (a job that names no ticket). Unexpected errors are thrown and
+ * retried by BullMQ. Created stopped (`autorun: false`): its owner starts, pauses and closes it.
+ *
+ * A job held by a process that died (kill -9 while its ticket sat in a batch) is handed to a live
+ * worker once its lock lapses: a short lock (renewed every 5 s) and a stalled-job check every 5 s
+ * bring it back within ~15 s instead of BullMQ's default ~60 s — short next to a ticket's validity.
+ */
+@Processor(QueueName.TICKET_REDEMPTION, { autorun: false, lockDuration: 10_000, stalledInterval: 5_000 })
+export class RedemptionWorker extends WorkerHost {
+  private readonly logger = new Logger(RedemptionWorker.name);
+
+  constructor(private readonly handler: RedemptionJobHandler) {
+    super();
+  }
+
+  async process(job: Job<RedeemTicketJob>, token?: string): Promise<string> {
+    const ticketHash = typeof job.data?.ticketHash === 'string' ? job.data.ticketHash.toLowerCase() : '';
+    if (!TICKET_HASH.test(ticketHash)) throw new UnrecoverableError('job has no valid ticketHash');
+    const result = await this.handler.process(ticketHash);
+    switch (result.kind) {
+      case 'done':
+        return result.status;
+      case 'invalid':
+        throw new UnrecoverableError(result.reason);
+      case 'later':
+        await job.moveToDelayed(Date.now() + result.delayMs, token);
+        throw new DelayedError(result.code);
+    }
+  }
+
+  /** Starts taking jobs, `concurrency` at a time, or resumes after pause(). */
+  start(concurrency: number): void {
+    const worker = this.worker;
+    worker.concurrency = concurrency;
+    if (worker.isPaused()) void worker.resume();
+    else if (!worker.isRunning()) {
+      worker
+        .run()
+        .catch((err: unknown) => this.logger.error({ msg: 'worker stopped', error: (err as Error).message }));
+    }
+  }
+
+  /** Stops taking jobs at once (running ones are not waited for). */
+  async pause(): Promise<void> {
+    await this.worker.pause(true);
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close().catch(() => undefined);
+  }
+
+  /** Redis trouble (e.g. a job's keys vanished in a flush): logged; the reconciler rebuilds lost jobs. */
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    this.logger.warn({ msg: 'redemption worker error', error: err.message });
+  }
+}
