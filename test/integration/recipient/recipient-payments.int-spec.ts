@@ -285,6 +285,27 @@ describe('Recipient: params, payments, accounting, winners', () => {
       ).toBe(1);
     });
 
+    it('stores all winners of a payment together, a ticket repeated within it once', async () => {
+      const issued = await issue(r, sender);
+      const res = await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, sender, [21, 21, 22, 23])),
+        jobId: 'job-many',
+      });
+      expect(res.tickets.map((t) => t.errorCode)).toEqual(['', 'NONCE_ALREADY_SEEN', '', '']);
+      expect(res.acceptedCount).toBe(3);
+      const hashes = new Set(res.tickets.map((t) => bytesToHex(t.ticketHash)));
+      expect(hashes.size).toBe(3);
+      for (const hash of hashes) {
+        expect((await r.tickets.findByHash(hash))?.status).toBe(WinningTicketStatus.QUEUED);
+        expect((await r.queue.getJob(hash))?.data).toEqual({ ticketHash: hash, sender: sender.hex });
+      }
+      expect(
+        await r.countWinners(
+          bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash),
+        ),
+      ).toBe(3);
+    });
+
     it('a deleted redemption job is enqueued again by the reconciler', async () => {
       const issued = await issue(r, sender);
       const res = await r.client.processPayment({

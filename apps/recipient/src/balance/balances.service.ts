@@ -58,8 +58,8 @@ export class Balances {
   private readonly ttlMs: number;
   /** Updates waiting per balance key; present while that key's updates are being applied. */
   private readonly waiting = new Map<string, PendingUpdate[]>();
-  /** The value each balance key held when this process last read or wrote it ('' = absent). */
-  private readonly known = new Map<string, string>();
+  /** The value each balance key held when this process last read or wrote it ('' = absent), parsed. */
+  private readonly known = new Map<string, Known>();
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientBalanceCas' in redis)) {
@@ -97,9 +97,16 @@ export class Balances {
     });
   }
 
-  private remember(key: string, raw: string): void {
+  private remember(key: string, raw: string, value?: Rational): void {
     if (this.known.size >= MAX_KNOWN && !this.known.has(key)) this.known.clear();
-    this.known.set(key, raw);
+    this.known.set(key, { raw, value });
+  }
+
+  /** `raw` parsed, from the memory of `key` when that is what it holds (parsing reduces: a gcd). */
+  private parse(key: string, raw: string): Rational {
+    const known = this.known.get(key);
+    if (known?.value && known.raw === raw) return known.value;
+    return parseStored(raw);
   }
 
   /**
@@ -137,14 +144,14 @@ export class Balances {
    * refused change is only reported when computed from a value Redis just gave.
    */
   private async applyGroup(key: string, group: readonly PendingUpdate[]): Promise<void> {
-    let raw = this.known.get(key);
+    let raw = this.known.get(key)?.raw;
     let confirmed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (raw === undefined) {
         raw = (await this.redis.get(key)) ?? '';
         confirmed = true;
       }
-      let value = parseStored(raw);
+      let value = this.parse(key, raw);
       // A change that throws (insufficient balance, too long) is refused alone; the rest go on.
       const outcomes = group.map((u) => {
         try {
@@ -168,7 +175,7 @@ export class Balances {
         // What the key holds now, either way: the next round (or update) starts from it.
         raw = written ? next : (reply as [0, string])[1];
         confirmed = true;
-        this.remember(key, raw);
+        this.remember(key, raw, written ? value : undefined);
       }
       if (written) {
         outcomes.forEach((o, i) => (o.ok ? group[i].resolve(o.value) : group[i].reject(o.error)));
@@ -183,6 +190,11 @@ export class Balances {
 }
 
 type Change = (current: Rational) => Rational;
+
+interface Known {
+  raw: string;
+  value?: Rational;
+}
 
 interface PendingUpdate {
   change: Change;

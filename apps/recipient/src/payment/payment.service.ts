@@ -256,7 +256,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     );
     let results: IntakeResult[];
     try {
-      results = await Promise.all(winners.map((t) => this.intake.accept(t.signedTicket!)));
+      results = await this.intake.acceptAll(winners.map((t) => t.signedTicket!));
     } catch (cause) {
       this.logger.warn({
         msg: 'winning tickets not stored; payment refused',
@@ -269,7 +269,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     for (const r of results) {
-      if (r.stored) this.logger.log({ msg: 'winning ticket stored', ticketHash: r.ticketHash });
+      if (r.stored) this.logger.debug({ msg: 'winning ticket stored', ticketHash: r.ticketHash });
     }
   }
 
