@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Rational } from '#app/ticket';
+import type { CreditRider, RiderOutcome } from '../nonce/redis-nonce-ledger.js';
 import { InjectRecipientRedis } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { invalidRequest, RecipientError, RecipientErrorCode } from '../recipient.error.js';
@@ -33,8 +34,27 @@ type BalanceRedis = Redis & {
   recipientBalanceCas(key: string, expected: string, next: string, ttlMs: number): Promise<1 | [0, string]>;
 };
 
-function balanceKey(sender: string, jobId: string): string {
+/**
+ * The sender's hash tag, as for its params and rate window: a payment's nonces and its credit can
+ * then be one script on one Redis Cluster slot (`RedisNonceLedger`).
+ */
+export function balanceKey(sender: string, jobId: string): string {
+  return `recipient:balance:{${sender}}:${jobId}`;
+}
+
+/**
+ * Where balances were kept before the sender's hash tag. Never written any more: a balance still
+ * there is moved (GETDEL, then added to the new key) the first time this process touches that
+ * (sender, job) without knowing its value, i.e. on its first update after a (re)start. A crash
+ * between the two steps loses that one balance, as a restart loses go-livepeer's in-memory ones.
+ */
+export function legacyBalanceKey(sender: string, jobId: string): string {
   return `recipient:balance:${sender}:${jobId}`;
+}
+
+/** `legacyBalanceKey` of a `balanceKey` (sender hex never holds a brace). */
+function legacyKeyOf(key: string): string {
+  return key.replace(/^recipient:balance:\{([^}]*)\}:/, 'recipient:balance:$1:');
 }
 
 function parseStored(raw: string | null): Rational {
@@ -53,6 +73,7 @@ function parseStored(raw: string | null): Rational {
  */
 @Injectable()
 export class Balances {
+  private readonly logger = new Logger(Balances.name);
   private readonly redis: BalanceRedis;
   private readonly floor: Rational;
   private readonly ttlMs: number;
@@ -60,6 +81,8 @@ export class Balances {
   private readonly waiting = new Map<string, PendingUpdate[]>();
   /** The value each balance key held when this process last read or wrote it ('' = absent), parsed. */
   private readonly known = new Map<string, Known>();
+  /** Balances held by a rider (`rider`), with the value they get if it is credited. */
+  private readonly riding = new Map<string, Rational>();
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientBalanceCas' in redis)) {
@@ -72,9 +95,56 @@ export class Balances {
 
   async balance(sender: string, jobId: string): Promise<Rational> {
     const key = balanceKey(sender, jobId);
-    const raw = await this.redis.get(key);
+    const [raw, legacy] = await Promise.all([
+      this.redis.get(key),
+      this.redis.get(legacyBalanceKey(sender, jobId)),
+    ]);
+    // Not yet moved: the next update moves it (a remembered value would skip the move).
+    if (legacy !== null) return parseStored(raw).add(parseStored(legacy));
     this.remember(key, raw ?? '');
     return parseStored(raw);
+  }
+
+  /**
+   * Offers the credit of a payment to ride along with its nonces (one round trip, see
+   * RedisNonceLedger): only when this process knows the balance's value (its guess is checked by
+   * the script's compare-and-set) and no other update of it is in flight here. The balance is then
+   * held until `settle`, which must follow whatever happens.
+   */
+  rider(sender: string, jobId: string, amount: Rational): CreditRider | undefined {
+    const key = balanceKey(sender, jobId);
+    const known = this.known.get(key);
+    if (this.waiting.has(key) || !known) return undefined;
+    const next = (known.value ?? parseStored(known.raw)).add(amount);
+    const text = next.toString();
+    if (text.length > MAX_BALANCE_CHARS) return undefined;
+    this.waiting.set(key, []);
+    this.riding.set(key, next);
+    return { balanceKey: key, expected: known.raw, next: text, ttlMs: this.ttlMs };
+  }
+
+  /**
+   * Releases a rider's balance: remembers what the script found and starts the updates that queued
+   * behind it. Returns the new balance when the credit was applied.
+   */
+  settle(rider: CreditRider, outcome: RiderOutcome | { kind: 'error' }): Rational | undefined {
+    const key = rider.balanceKey;
+    const next = this.riding.get(key);
+    if (next === undefined) return undefined;
+    this.riding.delete(key);
+    let credited: Rational | undefined;
+    if (outcome.kind === 'credited') {
+      this.remember(key, rider.next, next);
+      credited = next;
+    } else if (outcome.kind === 'stale') {
+      this.remember(key, outcome.held);
+    } else if (outcome.kind === 'error') {
+      // The script may or may not have run: the next update reads the balance first.
+      this.known.delete(key);
+    }
+    if (this.waiting.get(key)?.length) void this.drain(key);
+    else this.waiting.delete(key);
+    return credited;
   }
 
   /** Adds `amount` (≥ 0); returns the new balance. */
@@ -146,12 +216,20 @@ export class Balances {
   private async applyGroup(key: string, group: readonly PendingUpdate[]): Promise<void> {
     let raw = this.known.get(key)?.raw;
     let confirmed = false;
+    /** A balance moved from its legacy key, added until the first successful write. */
+    let carried: Rational | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (raw === undefined) {
-        raw = (await this.redis.get(key)) ?? '';
+        const [current, legacy] = await Promise.all([
+          this.redis.get(key),
+          carried ? null : this.redis.getdel(legacyKeyOf(key)),
+        ]);
+        raw = current ?? '';
+        if (legacy !== null) carried = parseStored(legacy);
         confirmed = true;
       }
       let value = this.parse(key, raw);
+      if (carried) value = value.add(carried);
       // A change that throws (insufficient balance, too long) is refused alone; the rest go on.
       const outcomes = group.map((u) => {
         try {
@@ -167,7 +245,8 @@ export class Balances {
         raw = undefined;
         continue;
       }
-      let written = !outcomes.some((o) => o.ok);
+      // Nothing to write unless a change applies or a legacy balance was moved.
+      let written = !outcomes.some((o) => o.ok) && !carried;
       if (!written) {
         const next = value.toString();
         const reply = await this.redis.recipientBalanceCas(key, raw, next, this.ttlMs);
@@ -184,6 +263,15 @@ export class Balances {
       // Another replica wrote first (or the guess was stale): only a real collision pauses, briefly
       // and at random, so two replicas do not collide again.
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 10)));
+    }
+    if (carried) {
+      // Taken from the legacy key but not written: put it back for the next update to move.
+      const back = await this.redis
+        .set(legacyKeyOf(key), carried.toString(), 'PX', this.ttlMs, 'NX')
+        .catch(() => null);
+      if (back === null) {
+        this.logger.error({ msg: 'a legacy balance could not be moved nor put back', balance: key });
+      }
     }
     throw new RecipientError(RecipientErrorCode.BALANCE_CONTENTION, 'the balance kept changing; retry');
   }
