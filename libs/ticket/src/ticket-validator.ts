@@ -202,7 +202,7 @@ export async function receiveTicketBatch(
   for (let i = 0; i < batch.senderParams.length; i++) {
     if (statusFault(checks.status[i]) !== null) continue;
     validNonces.push(batch.senderParams[i].senderNonce);
-    if (checks.status[i] === TicketCheckStatus.VALID_WON) winning++;
+    if ((checks.status[i] as TicketCheckStatus) === TicketCheckStatus.VALID_WON) winning++;
   }
   if (validNonces.length > 0) await options.beforeRecording?.({ count: validNonces.length, winning });
   const nonceOutcomes = await options.ledger.record(
