@@ -168,6 +168,10 @@ export class RedemptionStats {
 export async function openRedemptionStats(
   url: string,
 ): Promise<{ stats: RedemptionStats; close: () => Promise<void> }> {
-  const ds = await new DataSource({ ...dataSourceOptions(url), logging: false, extra: { max: 1 } }).initialize();
+  const ds = await new DataSource({
+    ...dataSourceOptions(url),
+    logging: false,
+    extra: { max: 1 },
+  }).initialize();
   return { stats: new RedemptionStats(ds), close: () => ds.destroy() };
 }
