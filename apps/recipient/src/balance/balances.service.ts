@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Rational } from '#app/ticket';
 import type { CreditRider, RiderOutcome } from '../nonce/redis-nonce-ledger.js';
@@ -6,13 +6,20 @@ import { InjectRecipientRedis } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { invalidRequest, RecipientError, RecipientErrorCode } from '../recipient.error.js';
 
-// KEYS[1] balance; ARGV[1] the value expected ('' when absent), ARGV[2] the new value, ARGV[3] TTL ms.
-// Sets the new value only if the key still holds the value expected: a compare-and-set, so the
-// exact rational arithmetic (which Lua cannot do on 256-bit numbers) happens in the service.
+// KEYS[1] balance, KEYS[2] its legacy key (optional); ARGV[1] the value expected ('' when absent),
+// ARGV[2] the new value, ARGV[3] TTL ms, ARGV[4] the legacy value expected (with KEYS[2]).
+// Sets the new value only if the key (and the legacy key) still hold the values expected: a
+// compare-and-set, so the exact rational arithmetic (which Lua cannot do on 256-bit numbers)
+// happens in the service. With a legacy key its balance, already added in ARGV[2], is deleted in
+// the same step: a balance moves to its new key atomically, never counted twice nor lost.
 // Returns 1 when set, else {0, the value held ('' when absent)} for the next attempt.
 const COMPARE_AND_SET_LUA = `
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return {0, current} end
+if KEYS[2] then
+  if (redis.call('GET', KEYS[2]) or '') ~= ARGV[4] then return {0, current} end
+  redis.call('DEL', KEYS[2])
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
@@ -31,7 +38,7 @@ export const MAX_BALANCE_CHARS = 1_024;
 const MAX_ATTEMPTS = 64;
 
 type BalanceRedis = Redis & {
-  recipientBalanceCas(key: string, expected: string, next: string, ttlMs: number): Promise<1 | [0, string]>;
+  recipientBalanceCas(numberOfKeys: 1 | 2, ...args: (string | number)[]): Promise<1 | [0, string]>;
 };
 
 /**
@@ -44,9 +51,9 @@ export function balanceKey(sender: string, jobId: string): string {
 
 /**
  * Where balances were kept before the sender's hash tag. Never written any more: a balance still
- * there is moved (GETDEL, then added to the new key) the first time this process touches that
- * (sender, job) without knowing its value, i.e. on its first update after a (re)start. A crash
- * between the two steps loses that one balance, as a restart loses go-livepeer's in-memory ones.
+ * there is moved into the new key, in the same compare-and-set script that writes it, the first
+ * time this process updates that (sender, job) without knowing its value (its first update after
+ * a (re)start). Reads add both meanwhile.
  */
 export function legacyBalanceKey(sender: string, jobId: string): string {
   return `recipient:balance:${sender}:${jobId}`;
@@ -73,7 +80,6 @@ function parseStored(raw: string | null): Rational {
  */
 @Injectable()
 export class Balances {
-  private readonly logger = new Logger(Balances.name);
   private readonly redis: BalanceRedis;
   private readonly floor: Rational;
   private readonly ttlMs: number;
@@ -86,7 +92,8 @@ export class Balances {
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientBalanceCas' in redis)) {
-      redis.defineCommand('recipientBalanceCas', { numberOfKeys: 1, lua: COMPARE_AND_SET_LUA });
+      // The number of keys comes first in each call: 2 when a legacy balance moves along.
+      redis.defineCommand('recipientBalanceCas', { lua: COMPARE_AND_SET_LUA });
     }
     this.redis = redis as BalanceRedis;
     this.floor = Rational.of(-config.values.RECIPIENT_MAX_UNSECURED);
@@ -216,20 +223,17 @@ export class Balances {
   private async applyGroup(key: string, group: readonly PendingUpdate[]): Promise<void> {
     let raw = this.known.get(key)?.raw;
     let confirmed = false;
-    /** A balance moved from its legacy key, added until the first successful write. */
-    let carried: Rational | undefined;
+    /** The legacy key's value read with `raw` (null: none): moved by the write that succeeds. */
+    let legacy: string | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (raw === undefined) {
-        const [current, legacy] = await Promise.all([
-          this.redis.get(key),
-          carried ? null : this.redis.getdel(legacyKeyOf(key)),
-        ]);
+        const [current, old] = await Promise.all([this.redis.get(key), this.redis.get(legacyKeyOf(key))]);
         raw = current ?? '';
-        if (legacy !== null) carried = parseStored(legacy);
+        legacy = old;
         confirmed = true;
       }
       let value = this.parse(key, raw);
-      if (carried) value = value.add(carried);
+      if (legacy !== null) value = value.add(parseStored(legacy));
       // A change that throws (insufficient balance, too long) is refused alone; the rest go on.
       const outcomes = group.map((u) => {
         try {
@@ -245,16 +249,25 @@ export class Balances {
         raw = undefined;
         continue;
       }
-      // Nothing to write unless a change applies or a legacy balance was moved.
-      let written = !outcomes.some((o) => o.ok) && !carried;
+      // Nothing to write unless a change applies or a legacy balance is to be moved.
+      let written = !outcomes.some((o) => o.ok) && legacy === null;
       if (!written) {
         const next = value.toString();
-        const reply = await this.redis.recipientBalanceCas(key, raw, next, this.ttlMs);
+        const reply =
+          legacy === null
+            ? await this.redis.recipientBalanceCas(1, key, raw, next, this.ttlMs)
+            : await this.redis.recipientBalanceCas(2, key, legacyKeyOf(key), raw, next, this.ttlMs, legacy);
         written = reply === 1;
-        // What the key holds now, either way: the next round (or update) starts from it.
-        raw = written ? next : (reply as [0, string])[1];
-        confirmed = true;
-        this.remember(key, raw, written ? value : undefined);
+        if (written || legacy === null) {
+          // What the key holds now, either way: the next round (or update) starts from it.
+          raw = written ? next : (reply as [0, string])[1];
+          this.remember(key, raw, written ? value : undefined);
+          confirmed = true;
+        } else {
+          // The legacy key changed too (an older replica): read both again.
+          raw = undefined;
+        }
+        if (written) legacy = null;
       }
       if (written) {
         outcomes.forEach((o, i) => (o.ok ? group[i].resolve(o.value) : group[i].reject(o.error)));
@@ -263,15 +276,6 @@ export class Balances {
       // Another replica wrote first (or the guess was stale): only a real collision pauses, briefly
       // and at random, so two replicas do not collide again.
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 10)));
-    }
-    if (carried) {
-      // Taken from the legacy key but not written: put it back for the next update to move.
-      const back = await this.redis
-        .set(legacyKeyOf(key), carried.toString(), 'PX', this.ttlMs, 'NX')
-        .catch(() => null);
-      if (back === null) {
-        this.logger.error({ msg: 'a legacy balance could not be moved nor put back', balance: key });
-      }
     }
     throw new RecipientError(RecipientErrorCode.BALANCE_CONTENTION, 'the balance kept changing; retry');
   }
