@@ -21,7 +21,8 @@
  * were redeemed and expired, winners redeemed per second (from the first winner stored to the
  * last redemption), redemption txs per block (mined redemption txs ÷ blocks holding at least one),
  * the most txs of the signer in flight at once, and the time from a winning ticket stored by the
- * Recipient to its redemption recorded by the Redeemer. That time includes the protocol's wait for
+ * Recipient to its redemption recorded by the Redeemer, and the Redeemer's CPU time (its
+ * process_cpu_seconds_total from the variant's start until its winners are final) per winner. That time includes the protocol's wait for
  * the params to expire (5 blocks of the demo config + 1 margin block) before recipientRand may be
  * revealed, and 1 confirmation.
  */
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     const rpcUrl = find(/dev chain (http:\/\/\S+),/);
     const senderGrpc = find(/sender\s+http:\S+\s+gRPC (\S+)/);
     const recipientGrpc = find(/recipient\s+http:\S+\s+gRPC (\S+)/);
+    const redeemerHttp = find(/redeemer\s+(http:\S+)\/health/);
     const token = readFileSync(join(stateDir, 'demo', 'api-token'), 'utf8').trim();
     const deployment = JSON.parse(readFileSync(join(stateDir, 'deployment.json'), 'utf8')) as {
       addresses: { ticketBroker: string };
@@ -193,11 +195,14 @@ async function main(): Promise<void> {
       errorKinds.clear();
       calls.clear();
       const since = await dbNow(db);
+      const cpu0 = await processCpuSeconds(redeemerHttp);
       const t0 = performance.now();
       const accepted = await drive(variant, RUN_MS);
       const seconds = (performance.now() - t0) / 1_000;
       const until = await dbNow(db);
       await waitForWinners(db, since);
+      const redeemerCpu = (await processCpuSeconds(redeemerHttp)) - cpu0;
+      const figures = await redemptionFigures(db, since, until);
       results.push({
         variant,
         rate: accepted / seconds,
@@ -205,7 +210,8 @@ async function main(): Promise<void> {
         errorKinds: [...errorKinds],
         calls: calls.summary(),
         sessions,
-        ...(await redemptionFigures(db, since, until)),
+        ...figures,
+        redeemerCpuMsPerWinner: figures.winners > 0 ? (1_000 * redeemerCpu) / figures.winners : Number.NaN,
       });
     }
     clearInterval(headTimer);
@@ -245,6 +251,16 @@ interface VariantResult extends RedemptionFigures {
   /** Per call: count, p50 and p90 latency in ms. */
   calls: [string, { n: number; p50: number; p90: number }][];
   sessions: number;
+  /** Redeemer CPU (user + system) from the variant's start until its winners are final, per winner. */
+  redeemerCpuMsPerWinner: number;
+}
+
+/** A service's process_cpu_seconds_total (prom-client default metrics): robust to a loaded machine. */
+async function processCpuSeconds(httpBase: string): Promise<number> {
+  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  const m = /^process_cpu_seconds_total(?:\{[^}]*\})?\s+(\S+)$/m.exec(text);
+  if (!m) throw new Error(`no process_cpu_seconds_total at ${httpBase}/metrics`);
+  return Number(m[1]);
 }
 
 async function dbNow(db: pg.Client): Promise<Date> {
@@ -345,6 +361,7 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('redemption txs', (r) => String(r.txs));
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
+  line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
   for (const r of results) {
@@ -368,6 +385,7 @@ function report(ceiling: number, results: VariantResult[]): void {
       { name: `winners expired, ${v}`, value: r.expired, unit: 'tickets' },
       { name: `winners redeemed per second, ${v}`, value: r.winnersPerSecond, unit: 'winners/s' },
       { name: `redemption txs per block, ${v}`, value: r.txsPerBlock, unit: 'txs/block' },
+      { name: `redeemer CPU per winner, ${v}`, value: r.redeemerCpuMsPerWinner, unit: 'ms' },
       {
         name: `winning ticket received → redeemed, p50, ${v}`,
         value: percentile(r.latencies, 0.5),

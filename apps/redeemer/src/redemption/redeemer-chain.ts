@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ChainClient, ChainFacts, RedemptionCalls, type ChainHead } from '#app/chain';
 
+/** How long the validity period and block gas limit read from the chain are reused. */
 const VALIDITY_PERIOD_TTL_MS = 60_000;
 /** Weight of the newest block interval in the L1 block pace (an exponential moving average). */
 const PACE_WEIGHT = 0.2;
@@ -10,6 +11,7 @@ const PACE_WEIGHT = 0.2;
 export class RedeemerChain {
   private bound?: RedemptionCalls;
   private validity?: { value: bigint; at: number };
+  private gasLimit?: { value: bigint; at: number };
   /** The last L1 block seen advancing, and when; and the average ms per L1 block so far. */
   private lastL1?: { block: bigint; at: number };
   private msPerL1Block?: number;
@@ -70,5 +72,13 @@ export class RedeemerChain {
       this.validity = { value: await this.calls().ticketValidityPeriod(), at: Date.now() };
     }
     return this.validity.value;
+  }
+
+  /** The latest block's gas limit, re-read every minute (a chain may move it). */
+  async blockGasLimit(): Promise<bigint> {
+    if (!this.gasLimit || Date.now() - this.gasLimit.at > VALIDITY_PERIOD_TTL_MS) {
+      this.gasLimit = { value: await this.calls().blockGasLimit(), at: Date.now() };
+    }
+    return this.gasLimit.value;
   }
 }

@@ -5,7 +5,7 @@ import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
-import { RedemptionCode, failed, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
+import { RedemptionCode, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
 import { SettlementService } from './settlement.service.js';
 
 /** What became of a ticket handed to the batcher. */
@@ -22,21 +22,30 @@ interface Entry {
 interface Candidate {
   entry: Entry;
   gas: bigint;
+  /** Its single-ticket calldata, as simulated (sent as is when it goes alone). */
+  data: string;
 }
 
 /** Headroom over the simulated gas; unused gas is not paid for. */
 const GAS_HEADROOM_PERCENT = 25n;
+/**
+ * Share of the block gas limit one redemption tx may ask for: a tx over the limit can never be
+ * mined, and one that fills a whole block waits for an empty block. A larger group is split.
+ */
+const BLOCK_GAS_SHARE_PERCENT = 50n;
 
 /**
  * Gathers tickets that passed the cheap checks (params expired, still valid, round initialized,
- * gas price) per recipient for a short window, then, one group at a time: used tickets fail
- * without a tx; each sender's tickets are funded in arrival order while deposit +
- * min(reserve, claimable), less the face value of its tickets already in flight, covers them
- * (the rest wait — behind the sender's own txs when those hold the funds — without holding
- * anyone else up); each ticket is simulated on its own (its revert reason decides it) and must
- * cost at most faceValue × ratio; the survivors are claimed (queued → submitting) and sent as one
- * `redeemWinningTicket` or `batchRedeemWinningTickets`. Sending returns once the tx is broadcast:
- * the next group goes out at once, so a signer has as many txs in flight as there are groups.
+ * gas price) per recipient for a short window, then, one group at a time: each ticket is
+ * simulated on its own (its revert reason decides it: a used ticket fails there, without a tx)
+ * and must cost at most faceValue × ratio; each sender's remaining tickets are funded in arrival
+ * order while deposit + min(reserve, claimable), less the face value of its tickets already in
+ * flight, covers them (the rest wait — behind the sender's own txs when those hold the funds —
+ * without holding anyone else up); the survivors are claimed (queued → submitting) and sent as
+ * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
+ * half the block gas limit. Only the evaluation is serialized (funds checks never interleave): a
+ * group's txs are signed and broadcast while the next group is evaluated, and a signer has as many
+ * txs in flight as there are groups.
  */
 @Injectable()
 export class RedemptionBatcher {
@@ -123,39 +132,40 @@ export class RedemptionBatcher {
 
   private async redeemGroup(entries: Entry[]): Promise<void> {
     const owner = `flush:${++this.seq}`;
+    let txs: Candidate[][];
     try {
-      await this.evaluateAndSend(entries, owner);
+      txs = await this.evaluate(entries, owner);
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption batch failed', code: error.code, error: error.message });
       for (const e of entries)
         e.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
-    } finally {
       this.inFlight.release(owner);
+      return;
     }
+    // Not awaited by the flush chain: the next group's funds check still sees these tickets, held
+    // by `owner` until their tx's settlement holds them.
+    const calls = this.chain.calls();
+    void Promise.all(txs.map((claimed) => this.send(claimed, calls))).finally(() =>
+      this.inFlight.release(owner),
+    );
   }
 
-  private async evaluateAndSend(entries: Entry[], owner: string): Promise<void> {
+  /** Decides every entry but the ones it claims, and returns those, split into txs. */
+  private async evaluate(entries: Entry[], owner: string): Promise<Candidate[][]> {
     this.inFlight.hold(
       owner,
       entries.map((e) => e.row),
     );
-    let ready = entries;
     const calls = this.chain.calls();
-    const head = await this.chain.head();
+    const [head, blockGasLimit] = await Promise.all([this.chain.head(), this.chain.blockGasLimit()]);
 
-    const used = await Promise.all(ready.map((e) => calls.isUsed(e.row.ticketHash)));
-    ready = ready.filter((e, i) => {
-      if (used[i]) e.resolve(verdict(failed(RedemptionCode.TICKET_USED)));
-      return !used[i];
-    });
-
-    ready = await this.funded(ready, calls, head.rounds.currentRound, owner);
-
+    // Simulated first: a used (or otherwise doomed) ticket is decided by its revert reason and
+    // never counts against its sender's funds.
+    const ready = entries;
     const signer = this.txs.address;
-    const sims = await Promise.all(
-      ready.map((e) => calls.simulate(signer, calls.brokerAddress, calls.encodeRedeem(e.row))),
-    );
+    const data = ready.map((e) => calls.encodeRedeem(e.row));
+    const sims = await Promise.all(data.map((d) => calls.simulate(signer, calls.brokerAddress, d)));
     const { num, den } = this.config.values.REDEEMER_MAX_TX_COST_RATIO;
     const candidates: Candidate[] = [];
     ready.forEach((e, i) => {
@@ -170,21 +180,29 @@ export class RedemptionBatcher {
         e.resolve(verdict(wait(RedemptionCode.TX_COST_TOO_HIGH)));
         return;
       }
-      candidates.push({ entry: e, gas: sim.gas });
+      candidates.push({ entry: e, gas: sim.gas, data: data[i] });
     });
+    const funded = new Set(
+      await this.funded(
+        candidates.map((c) => c.entry),
+        calls,
+        head.rounds.currentRound,
+        owner,
+      ),
+    );
+    const affordable = candidates.filter((c) => funded.has(c.entry));
 
-    const moved = new Set(await this.tickets.claimAll(candidates.map((c) => c.entry.row.ticketHash)));
-    const claimed = candidates.filter((c) => {
+    const moved = new Set(await this.tickets.claimAll(affordable.map((c) => c.entry.row.ticketHash)));
+    const claimed = affordable.filter((c) => {
       if (!moved.has(c.entry.row.ticketHash)) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
       return moved.has(c.entry.row.ticketHash);
     });
-    if (claimed.length === 0) return;
-    // Only what goes into the tx stays held: the others are free for the next group.
+    // Only what goes into a tx stays held: the others are free for the next group.
     this.inFlight.hold(
       owner,
       claimed.map((c) => c.entry.row),
     );
-    await this.send(claimed, calls);
+    return splitByGas(claimed, (blockGasLimit * BLOCK_GAS_SHARE_PERCENT) / 100n);
   }
 
   /**
@@ -237,10 +255,10 @@ export class RedemptionBatcher {
         {
           purpose: single ? 'redeem' : 'batch-redeem',
           to: calls.brokerAddress,
-          data: single ? calls.encodeRedeem(rows[0]) : calls.encodeBatchRedeem(rows),
+          data: single ? claimed[0].data : calls.encodeBatchRedeem(rows),
           // A batch is never sized by estimateGas: a sub-call that runs out of gas is swallowed,
           // so the estimate may starve the last ticket. The sum of single estimates is an upper bound.
-          gasLimit: (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n,
+          gasLimit: withHeadroom(gas),
           refs: hashes,
         },
         {
@@ -267,3 +285,26 @@ export class RedemptionBatcher {
 }
 
 const verdict = (v: Verdict): BatchOutcome => ({ kind: 'verdict', verdict: v });
+
+const withHeadroom = (gas: bigint): bigint => (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n;
+
+/**
+ * Consecutive runs of `claimed` whose gas limit (sum of single estimates plus headroom) stays
+ * within `maxGas`; a ticket over it on its own still goes alone (its simulation says it fits a block).
+ */
+export function splitByGas<T extends { gas: bigint }>(claimed: readonly T[], maxGas: bigint): T[][] {
+  const txs: T[][] = [];
+  let current: T[] = [];
+  let sum = 0n;
+  for (const c of claimed) {
+    if (current.length > 0 && withHeadroom(sum + c.gas) > maxGas) {
+      txs.push(current);
+      current = [];
+      sum = 0n;
+    }
+    current.push(c);
+    sum += c.gas;
+  }
+  if (current.length > 0) txs.push(current);
+  return txs;
+}

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import {
   JsonRpcApiProvider,
-  Transaction,
+  keccak256,
   type Provider,
   type TransactionReceipt,
   type TransactionRequest,
@@ -394,7 +394,7 @@ export class TxManager {
     }
     open.nonceGoneChecks = 0;
     const current = record.hashes[record.hashes.length - 1];
-    if (!(await this.provider.getTransaction(current))) {
+    if (!(await this.nodeKnows(current))) {
       await this.rebroadcast(open, head);
       return;
     }
@@ -533,7 +533,8 @@ export class TxManager {
         ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas }
         : { type: 0, gasPrice: fees.gasPrice }),
     });
-    return { raw, hash: Transaction.from(raw).hash! };
+    // A signed tx's hash is the Keccak of its raw bytes: no parse and re-serialization of the calldata.
+    return { raw, hash: keccak256(raw) };
   }
 
   private async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
@@ -542,6 +543,17 @@ export class TxManager {
       if (receipt) return receipt;
     }
     return null;
+  }
+
+  /**
+   * Whether the node has the tx. Asked raw where possible: only presence matters, and ethers would
+   * parse the whole tx (a batch's calldata is tens of kB) at every poll of every tx in flight.
+   */
+  private async nodeKnows(hash: string): Promise<boolean> {
+    if (this.provider instanceof JsonRpcApiProvider) {
+      return (await this.provider.send('eth_getTransactionByHash', [hash])) != null;
+    }
+    return (await this.provider.getTransaction(hash)) !== null;
   }
 
   /** Read past the provider's request cache: a stale count would hand out a used nonce. */
