@@ -247,7 +247,7 @@ export class TxManager {
       );
     }
     try {
-      await this.provider.broadcastTransaction(raw);
+      await this.broadcast(raw);
       this.logger.log({
         msg: 'tx sent',
         txId: record.id,
@@ -404,7 +404,7 @@ export class TxManager {
   /** The node lost the tx (restart, eviction) or never got it (crash before broadcasting). */
   private async rebroadcast(open: OpenTx, head: bigint): Promise<void> {
     try {
-      await this.provider.broadcastTransaction(open.record.rawTx);
+      await this.broadcast(open.record.rawTx);
       this.logger.log({ msg: 'tx re-broadcast', txId: open.record.id, nonce: open.record.nonce.toString() });
     } catch (err) {
       if (isAlreadyKnown(err)) return;
@@ -456,7 +456,7 @@ export class TxManager {
     });
     this.events.replaced?.(open.record);
     try {
-      await this.provider.broadcastTransaction(signed.raw);
+      await this.broadcast(signed.raw);
       this.logger.log({
         msg: 'stuck tx replaced',
         txId: record.id,
@@ -543,6 +543,19 @@ export class TxManager {
       if (receipt) return receipt;
     }
     return null;
+  }
+
+  /**
+   * Sends a signed tx. Raw where possible: ethers' broadcastTransaction parses the tx again,
+   * re-serializes it for its hash and recovers its sender (pure-JS secp256k1) to build a response
+   * this manager never reads. Node errors are classified the same way (same JSON-RPC method).
+   */
+  private async broadcast(raw: string): Promise<void> {
+    if (this.provider instanceof JsonRpcApiProvider) {
+      await this.provider.send('eth_sendRawTransaction', [raw]);
+      return;
+    }
+    await this.provider.broadcastTransaction(raw);
   }
 
   /**
