@@ -44,12 +44,18 @@ export class RedeemerChain {
   }
 
   /**
-   * About how long until `blocks` more L1 blocks are mined, from the pace seen so far; undefined
-   * before two blocks were seen. A job waiting for its params to expire sleeps that long instead
-   * of polling every REDEEMER_POLL_MS.
+   * About how long until L1 block `target` is seen here, from when the last block was seen
+   * advancing and the pace so far (undefined before two blocks were seen; ≤ 0 when due). A job
+   * waiting for its params to expire sleeps that long instead of polling every REDEEMER_POLL_MS.
    */
-  msForL1Blocks(blocks: bigint): number | undefined {
-    return this.msPerL1Block === undefined ? undefined : Number(blocks) * this.msPerL1Block;
+  msUntilL1Block(target: bigint): number | undefined {
+    if (this.msPerL1Block === undefined || !this.lastL1) return undefined;
+    return this.lastL1.at + Number(target - this.lastL1.block) * this.msPerL1Block - Date.now();
+  }
+
+  /** The average ms per L1 block seen so far; undefined before two blocks were seen. */
+  get l1BlockMs(): number | undefined {
+    return this.msPerL1Block;
   }
 
   private observe(l1Block: bigint): void {

@@ -250,8 +250,11 @@ export class RedemptionService implements RedemptionJobHandler {
     const blocksLeft =
       row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS) - head.l1Block;
     if (blocksLeft > 0n) {
-      // Sleep until about the last block, then poll: never past the moment, rarely much before.
-      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msForL1Blocks(blocksLeft - 1n));
+      // Sleep until the block is due to be seen, plus a quarter block: one run usually finds the
+      // params expired (a run per poll interval before it was the Redeemer's largest job churn).
+      const due = this.chain.msUntilL1Block(head.l1Block + blocksLeft);
+      const slack = (this.chain.l1BlockMs ?? 0) / 4;
+      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, due === undefined ? undefined : due + slack);
     }
     // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
     if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
