@@ -236,6 +236,8 @@ interface RedemptionFigures {
   outcomes: { status: string; reason: string | null; n: number }[];
   /** Seconds from a winner stored to its redemption recorded, sorted. */
   latencies: number[];
+  /** Seconds from a redeemed winner stored to the tx that redeemed it stored (just before broadcast), sorted. */
+  sentAfter: number[];
   winnersPerSecond: number;
   txs: number;
   txsPerBlock: number;
@@ -287,12 +289,15 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
   const { rows } = await db.query<{
     status: string;
     seconds: string | null;
+    sent: string | null;
     created: Date;
     redeemed: Date | null;
   }>(
     `SELECT w.status, extract(epoch FROM (r.redeemed_at - w.created_at)) AS seconds,
+            extract(epoch FROM (t.created_at - w.created_at)) AS sent,
             w.created_at AS created, r.redeemed_at AS redeemed
        FROM winning_ticket w LEFT JOIN redemption r USING (ticket_hash)
+       LEFT JOIN chain_tx t ON t.id = r.chain_tx_id
       WHERE w.created_at >= $1 AND w.created_at < $2`,
     window,
   );
@@ -309,6 +314,10 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
   );
   const redeemedRows = rows.filter((r) => r.status === 'redeemed' && r.seconds !== null);
   const latencies = redeemedRows.map((r) => Number(r.seconds)).sort((a, b) => a - b);
+  const sentAfter = redeemedRows
+    .filter((r) => r.sent !== null)
+    .map((r) => Number(r.sent))
+    .sort((a, b) => a - b);
   const first = Math.min(...rows.map((r) => r.created.getTime()));
   const last = Math.max(...redeemedRows.map((r) => r.redeemed!.getTime()));
   const perBlock = new Map<bigint, number>();
@@ -331,6 +340,7 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     expired: rows.filter((r) => r.status === 'expired').length,
     outcomes: outcomes.rows.map((o) => ({ status: o.status, reason: o.reason, n: Number(o.n) })),
     latencies,
+    sentAfter,
     winnersPerSecond: latencies.length > 0 ? latencies.length / ((last - first) / 1_000) : 0,
     txs: mined,
     txsPerBlock: perBlock.size > 0 ? mined / perBlock.size : 0,
@@ -362,6 +372,7 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
   line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
+  line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
   for (const r of results) {

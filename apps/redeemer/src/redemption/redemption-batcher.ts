@@ -146,9 +146,19 @@ export class RedemptionBatcher {
     // Not awaited by the flush chain: the next group's funds check still sees these tickets, held
     // by `owner` until their tx's settlement holds them.
     const calls = this.chain.calls();
-    void Promise.all(txs.map((claimed) => this.send(claimed, calls))).finally(() =>
-      this.inFlight.release(owner),
-    );
+    void Promise.all(
+      txs.map((claimed) =>
+        this.send(claimed, calls).catch((err: unknown) => {
+          // Only putting the tickets back failed (database): their jobs find them claimed
+          // without a stored tx and queue them again (ORPHANED).
+          const error = classifyChainError(err);
+          this.logger.warn({ msg: 'redemption tx failed', code: error.code, error: error.message });
+          for (const c of claimed) {
+            c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+          }
+        }),
+      ),
+    ).finally(() => this.inFlight.release(owner));
   }
 
   /** Decides every entry but the ones it claims, and returns those, split into txs. */
