@@ -26,6 +26,13 @@ interface Candidate {
   data: string;
 }
 
+/** A group after its simulations: the tickets still in the running, and the chain facts they were judged on. */
+interface Simulated {
+  candidates: Candidate[];
+  currentRound: bigint;
+  blockGasLimit: bigint;
+}
+
 /** Headroom over the simulated gas; unused gas is not paid for. */
 const GAS_HEADROOM_PERCENT = 25n;
 /**
@@ -43,9 +50,9 @@ const BLOCK_GAS_SHARE_PERCENT = 50n;
  * flight, covers them (the rest wait — behind the sender's own txs when those hold the funds —
  * without holding anyone else up); the survivors are claimed (queued → submitting) and sent as
  * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
- * half the block gas limit. Only the evaluation is serialized (funds checks never interleave): a
- * group's txs are signed and broadcast while the next group is evaluated, and a signer has as many
- * txs in flight as there are groups.
+ * half the block gas limit. Only the funds check and claim are serialized (funds checks never
+ * interleave): groups are simulated side by side, a group's txs are signed and broadcast while the
+ * next group is checked, and a signer has as many txs in flight as there are groups.
  */
 @Injectable()
 export class RedemptionBatcher {
@@ -116,25 +123,33 @@ export class RedemptionBatcher {
   }
 
   /**
-   * Groups are built one at a time, so funds checks never interleave; each ends when its tx is
-   * broadcast, not mined.
+   * Cuts the recipient's group and simulates it at once, alongside groups still being simulated;
+   * only the funds check and claim run one group at a time (so funds checks never interleave).
+   * Each group ends when its txs are broadcast, not mined.
    */
   private flush(recipient: string): void {
     this.timers.delete(recipient);
-    this.flushing = this.flushing.then(async () => {
-      const group = this.groups.get(recipient) ?? [];
-      const take = group.splice(0, this.config.values.REDEEMER_BATCH_MAX_SIZE);
-      if (group.length === 0) this.groups.delete(recipient);
-      else this.schedule(recipient, true);
-      if (take.length > 0) await this.redeemGroup(take);
-    });
+    const group = this.groups.get(recipient) ?? [];
+    const take = group.splice(0, this.config.values.REDEEMER_BATCH_MAX_SIZE);
+    if (group.length === 0) this.groups.delete(recipient);
+    else this.schedule(recipient, true);
+    if (take.length === 0) return;
+    const owner = `flush:${++this.seq}`;
+    // Busy from now on, but committed against no sender's funds until the claim below.
+    this.inFlight.hold(
+      owner,
+      take.map((e) => ({ ticketHash: e.row.ticketHash, sender: e.row.sender, faceValue: 0n })),
+    );
+    const simulated = this.simulate(take);
+    // Never rejects: a failure is handled inside, so the chain goes on.
+    simulated.catch(() => undefined);
+    this.flushing = this.flushing.then(() => this.redeemGroup(take, owner, simulated));
   }
 
-  private async redeemGroup(entries: Entry[]): Promise<void> {
-    const owner = `flush:${++this.seq}`;
+  private async redeemGroup(entries: Entry[], owner: string, simulated: Promise<Simulated>): Promise<void> {
     let txs: Candidate[][];
     try {
-      txs = await this.evaluate(entries, owner);
+      txs = await this.claim(await simulated, owner);
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption batch failed', code: error.code, error: error.message });
@@ -161,24 +176,19 @@ export class RedemptionBatcher {
     ).finally(() => this.inFlight.release(owner));
   }
 
-  /** Decides every entry but the ones it claims, and returns those, split into txs. */
-  private async evaluate(entries: Entry[], owner: string): Promise<Candidate[][]> {
-    this.inFlight.hold(
-      owner,
-      entries.map((e) => e.row),
-    );
+  /**
+   * Simulates each ticket on its own: a used (or otherwise doomed) ticket is decided by its revert
+   * reason and never counts against its sender's funds; one that would cost too much waits.
+   */
+  private async simulate(entries: Entry[]): Promise<Simulated> {
     const calls = this.chain.calls();
     const [head, blockGasLimit] = await Promise.all([this.chain.head(), this.chain.blockGasLimit()]);
-
-    // Simulated first: a used (or otherwise doomed) ticket is decided by its revert reason and
-    // never counts against its sender's funds.
-    const ready = entries;
     const signer = this.txs.address;
-    const data = ready.map((e) => calls.encodeRedeem(e.row));
+    const data = entries.map((e) => calls.encodeRedeem(e.row));
     const sims = await Promise.all(data.map((d) => calls.simulate(signer, calls.brokerAddress, d)));
     const { num, den } = this.config.values.REDEEMER_MAX_TX_COST_RATIO;
     const candidates: Candidate[] = [];
-    ready.forEach((e, i) => {
+    entries.forEach((e, i) => {
       const sim = sims[i];
       if (!sim.ok) {
         const past = e.row.creationRound < head.rounds.currentRound;
@@ -192,27 +202,33 @@ export class RedemptionBatcher {
       }
       candidates.push({ entry: e, gas: sim.gas, data: data[i] });
     });
+    return { candidates, currentRound: head.rounds.currentRound, blockGasLimit };
+  }
+
+  /** Funds and claims the simulated survivors (the others are decided), split into txs. */
+  private async claim(s: Simulated, owner: string): Promise<Candidate[][]> {
+    const calls = this.chain.calls();
     const funded = new Set(
       await this.funded(
-        candidates.map((c) => c.entry),
+        s.candidates.map((c) => c.entry),
         calls,
-        head.rounds.currentRound,
+        s.currentRound,
         owner,
       ),
     );
-    const affordable = candidates.filter((c) => funded.has(c.entry));
+    const affordable = s.candidates.filter((c) => funded.has(c.entry));
 
     const moved = new Set(await this.tickets.claimAll(affordable.map((c) => c.entry.row.ticketHash)));
     const claimed = affordable.filter((c) => {
       if (!moved.has(c.entry.row.ticketHash)) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
       return moved.has(c.entry.row.ticketHash);
     });
-    // Only what goes into a tx stays held: the others are free for the next group.
+    // Only what goes into a tx stays held, now with its face value: the others are free.
     this.inFlight.hold(
       owner,
       claimed.map((c) => c.entry.row),
     );
-    return splitByGas(claimed, (blockGasLimit * BLOCK_GAS_SHARE_PERCENT) / 100n);
+    return splitByGas(claimed, (s.blockGasLimit * BLOCK_GAS_SHARE_PERCENT) / 100n);
   }
 
   /**
