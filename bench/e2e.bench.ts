@@ -21,7 +21,8 @@
  * were redeemed and expired, winners redeemed per second (from the first winner stored to the
  * last redemption), redemption txs per block (mined redemption txs ÷ blocks holding at least one),
  * the most txs of the signer in flight at once, and the time from a winning ticket stored by the
- * Recipient to its redemption recorded by the Redeemer. That time includes the protocol's wait for
+ * Recipient to its redemption recorded by the Redeemer, and the Redeemer's CPU time (its
+ * process_cpu_seconds_total from the variant's start until its winners are final) per winner. That time includes the protocol's wait for
  * the params to expire (5 blocks of the demo config + 1 margin block) before recipientRand may be
  * revealed, and 1 confirmation.
  */
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     const rpcUrl = find(/dev chain (http:\/\/\S+),/);
     const senderGrpc = find(/sender\s+http:\S+\s+gRPC (\S+)/);
     const recipientGrpc = find(/recipient\s+http:\S+\s+gRPC (\S+)/);
+    const redeemerHttp = find(/redeemer\s+(http:\S+)\/health/);
     const token = readFileSync(join(stateDir, 'demo', 'api-token'), 'utf8').trim();
     const deployment = JSON.parse(readFileSync(join(stateDir, 'deployment.json'), 'utf8')) as {
       addresses: { ticketBroker: string };
@@ -193,11 +195,14 @@ async function main(): Promise<void> {
       errorKinds.clear();
       calls.clear();
       const since = await dbNow(db);
+      const cpu0 = await processCpuSeconds(redeemerHttp);
       const t0 = performance.now();
       const accepted = await drive(variant, RUN_MS);
       const seconds = (performance.now() - t0) / 1_000;
       const until = await dbNow(db);
       await waitForWinners(db, since);
+      const redeemerCpu = (await processCpuSeconds(redeemerHttp)) - cpu0;
+      const figures = await redemptionFigures(db, since, until);
       results.push({
         variant,
         rate: accepted / seconds,
@@ -205,7 +210,8 @@ async function main(): Promise<void> {
         errorKinds: [...errorKinds],
         calls: calls.summary(),
         sessions,
-        ...(await redemptionFigures(db, since, until)),
+        ...figures,
+        redeemerCpuMsPerWinner: figures.winners > 0 ? (1_000 * redeemerCpu) / figures.winners : Number.NaN,
       });
     }
     clearInterval(headTimer);
@@ -230,6 +236,8 @@ interface RedemptionFigures {
   outcomes: { status: string; reason: string | null; n: number }[];
   /** Seconds from a winner stored to its redemption recorded, sorted. */
   latencies: number[];
+  /** Seconds from a redeemed winner stored to the tx that redeemed it stored (just before broadcast), sorted. */
+  sentAfter: number[];
   winnersPerSecond: number;
   txs: number;
   txsPerBlock: number;
@@ -245,6 +253,16 @@ interface VariantResult extends RedemptionFigures {
   /** Per call: count, p50 and p90 latency in ms. */
   calls: [string, { n: number; p50: number; p90: number }][];
   sessions: number;
+  /** Redeemer CPU (user + system) from the variant's start until its winners are final, per winner. */
+  redeemerCpuMsPerWinner: number;
+}
+
+/** A service's process_cpu_seconds_total (prom-client default metrics): robust to a loaded machine. */
+async function processCpuSeconds(httpBase: string): Promise<number> {
+  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  const m = /^process_cpu_seconds_total(?:\{[^}]*\})?\s+(\S+)$/m.exec(text);
+  if (!m) throw new Error(`no process_cpu_seconds_total at ${httpBase}/metrics`);
+  return Number(m[1]);
 }
 
 async function dbNow(db: pg.Client): Promise<Date> {
@@ -271,12 +289,15 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
   const { rows } = await db.query<{
     status: string;
     seconds: string | null;
+    sent: string | null;
     created: Date;
     redeemed: Date | null;
   }>(
     `SELECT w.status, extract(epoch FROM (r.redeemed_at - w.created_at)) AS seconds,
+            extract(epoch FROM (t.created_at - w.created_at)) AS sent,
             w.created_at AS created, r.redeemed_at AS redeemed
        FROM winning_ticket w LEFT JOIN redemption r USING (ticket_hash)
+       LEFT JOIN chain_tx t ON t.id = r.chain_tx_id
       WHERE w.created_at >= $1 AND w.created_at < $2`,
     window,
   );
@@ -293,6 +314,10 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
   );
   const redeemedRows = rows.filter((r) => r.status === 'redeemed' && r.seconds !== null);
   const latencies = redeemedRows.map((r) => Number(r.seconds)).sort((a, b) => a - b);
+  const sentAfter = redeemedRows
+    .filter((r) => r.sent !== null)
+    .map((r) => Number(r.sent))
+    .sort((a, b) => a - b);
   const first = Math.min(...rows.map((r) => r.created.getTime()));
   const last = Math.max(...redeemedRows.map((r) => r.redeemed!.getTime()));
   const perBlock = new Map<bigint, number>();
@@ -315,6 +340,7 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     expired: rows.filter((r) => r.status === 'expired').length,
     outcomes: outcomes.rows.map((o) => ({ status: o.status, reason: o.reason, n: Number(o.n) })),
     latencies,
+    sentAfter,
     winnersPerSecond: latencies.length > 0 ? latencies.length / ((last - first) / 1_000) : 0,
     txs: mined,
     txsPerBlock: perBlock.size > 0 ? mined / perBlock.size : 0,
@@ -345,6 +371,8 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('redemption txs', (r) => String(r.txs));
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
+  line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
+  line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
   for (const r of results) {
@@ -368,6 +396,7 @@ function report(ceiling: number, results: VariantResult[]): void {
       { name: `winners expired, ${v}`, value: r.expired, unit: 'tickets' },
       { name: `winners redeemed per second, ${v}`, value: r.winnersPerSecond, unit: 'winners/s' },
       { name: `redemption txs per block, ${v}`, value: r.txsPerBlock, unit: 'txs/block' },
+      { name: `redeemer CPU per winner, ${v}`, value: r.redeemerCpuMsPerWinner, unit: 'ms' },
       {
         name: `winning ticket received → redeemed, p50, ${v}`,
         value: percentile(r.latencies, 0.5),

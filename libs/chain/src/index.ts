@@ -8,3 +8,4 @@ export * from './discover.js';
 export * from './chain-facts.js';
 export * from './watchers/index.js';
 export * from './tx/index.js';
+export * from './fast-keccak.js';

@@ -127,6 +127,39 @@ export class RedemptionQueue {
     }
   }
 
+  /**
+   * After a settlement decided tickets whose jobs sleep while their tx is in flight: the job of a
+   * `final` ticket is removed (its row is the record; nothing is left to do), the job of a ticket
+   * to look at `again` (put back in line, or its tx not settled after all) is promoted out of its
+   * sleep. Returns the jobs a worker holds right now
+   * (locked: not removed; active: not promoted) for the caller to look at again.
+   */
+  async wake(
+    final: readonly string[],
+    again: readonly string[],
+  ): Promise<{ final: string[]; woken: string[] }> {
+    const busy = { final: [] as string[], woken: [] as string[] };
+    await Promise.all([
+      ...final.map(async (hash) => {
+        if ((await this.queue.remove(hash)) === 0) busy.final.push(hash);
+      }),
+      ...again.map(async (hash) => {
+        const job = await this.queue.getJob(hash);
+        if (!job) return;
+        // Only a delayed job can be promoted; a waiting one runs soon anyway.
+        if (await job.isDelayed()) await job.promote().catch(() => busy.woken.push(hash));
+        else if (await job.isActive()) busy.woken.push(hash);
+      }),
+    ]);
+    return busy;
+  }
+
+  /** Ids of every job still to run (waiting, prioritized, delayed or active), in one Redis call. */
+  async liveJobIds(): Promise<Set<string>> {
+    const live: JobType[] = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children'];
+    return new Set(await this.queue.getRanges(live, 0, -1));
+  }
+
   /** Jobs per state, every asked state present (0 when none). */
   async counts<S extends JobState>(states: readonly S[]): Promise<Record<S, number>> {
     const raw = await this.queue.getJobCounts(...states);

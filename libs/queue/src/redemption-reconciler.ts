@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { OPEN_STATUSES, WinningTicketRepository, type WinningTicketStatus } from '#app/database';
+import { OPEN_STATUSES, WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import { RedemptionQueue } from './redemption-queue.js';
 
 /** Which tickets a reconciler looks after, and how often. */
@@ -71,9 +71,20 @@ export class RedemptionReconciler implements OnApplicationShutdown {
   private async pass(scope: ReconcileScope): Promise<number> {
     const statuses = scope.statuses ?? OPEN_STATUSES;
     let rebuilt = 0;
-    for (const t of await this.tickets.openTickets(scope.recipients?.(), scope.limit, statuses)) {
+    const open = await this.tickets.openTickets(scope.recipients?.(), scope.limit, statuses);
+    // One read of the live job ids instead of two Redis reads per ticket: only a ticket without a
+    // live job, or still `received`, is looked at one by one.
+    const live = await this.queue.liveJobIds();
+    const suspects = open.filter((t) => t.status === WinningTicketStatus.RECEIVED || !live.has(t.ticketHash));
+    // Read again: a ticket decided since the first read (its job removed by its settlement) is left alone.
+    const still = new Set(
+      (await this.tickets.findByHashes(suspects.map((t) => t.ticketHash)))
+        .filter((r) => OPEN_STATUSES.includes(r.status))
+        .map((r) => r.ticketHash),
+    );
+    for (const t of suspects) {
       if (this.halted) break;
-      if (scope.skip?.(t.ticketHash)) continue;
+      if (!still.has(t.ticketHash) || scope.skip?.(t.ticketHash)) continue;
       const action = await this.queue.ensureDue(
         { ticketHash: t.ticketHash, sender: t.sender },
         { promote: false, status: t.status },

@@ -310,7 +310,8 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
   it('after the restart every winner is redeemed on chain exactly once', async () => {
     await makeDue();
     await redeemedOnce(winners);
-    for (const hash of winners) expect(await jobsFor(hash)).toHaveLength(1);
+    // Never a second job: the one job completed, or was removed by the settlement that redeemed it.
+    for (const hash of winners) expect((await jobsFor(hash)).length).toBeLessThanOrEqual(1);
   });
 
   it('Postgres stopped while the Redeemer has due jobs: none is lost or failed, each is redeemed once after', async () => {
@@ -343,7 +344,8 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     await untilHealth(redeemerHttp, 'up');
     await redeemerState('active');
     await redeemedOnce(hashes);
-    for (const hash of hashes) expect(await jobsFor(hash)).toHaveLength(1);
+    // Never a second job: the one job completed, or was removed by the settlement that redeemed it.
+    for (const hash of hashes) expect((await jobsFor(hash)).length).toBeLessThanOrEqual(1);
     expect(redeemer!.proc.exitCode).toBeNull();
   });
 

@@ -6,6 +6,8 @@ import {
   MOVES,
   RedemptionStats,
   PendingFaceValue,
+  PgTxStore,
+  RedemptionRepository,
   WinningTicketRepository,
   WinningTicketStatus,
   createDataSource,
@@ -176,5 +178,118 @@ describe('WinningTicketRepository moves', () => {
       [S.SUBMITTED]: 1,
       [S.FAILED]: 1,
     });
+  });
+});
+
+/** What a settlement writes for a batch tx: one statement each, whatever the batch size. */
+describe('settling a batch tx', () => {
+  let ds: DataSource;
+  let repo: WinningTicketRepository;
+  let store: PgTxStore;
+  let redemptions: RedemptionRepository;
+
+  beforeAll(async () => {
+    ds = await createDataSource(inject('databaseUrl')).initialize();
+    repo = new WinningTicketRepository(ds);
+    store = new PgTxStore(ds);
+    redemptions = new RedemptionRepository(ds);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  async function submitted(): Promise<string> {
+    const t = newTicket();
+    await repo.insertIfAbsent(t);
+    await repo.queue(t.ticketHash);
+    await repo.claim(t.ticketHash);
+    await repo.markSubmitted(t.ticketHash, hex(32));
+    return t.ticketHash;
+  }
+
+  const signer = hex(20);
+  let nonce = 0n;
+  const storeTx = (refs: string[]) =>
+    store.insert({
+      chainId: 31337n,
+      signer,
+      nonce: nonce++,
+      purpose: 'batch-redeem',
+      to: hex(20),
+      data: '0x',
+      value: 0n,
+      gasLimit: 1_000_000n,
+      refs,
+      hash: hex(32),
+      rawTx: '0x',
+      sentBlock: 1n,
+      maxFeePerGas: 1n,
+      maxPriorityFeePerGas: 1n,
+      gasPrice: null,
+    });
+
+  /** Runs `fn` and counts the SQL statements it sent. */
+  async function counted<T>(fn: () => Promise<T>): Promise<[T, number]> {
+    const original = ds.createQueryRunner.bind(ds);
+    let statements = 0;
+    ds.createQueryRunner = (mode) => {
+      const runner = original(mode);
+      const query = runner.query.bind(runner);
+      runner.query = ((...args: Parameters<typeof query>) => {
+        statements++;
+        return query(...args);
+      }) as typeof runner.query;
+      return runner;
+    };
+    try {
+      return [await fn(), statements];
+    } finally {
+      ds.createQueryRunner = original;
+    }
+  }
+
+  it("finds each ticket's newest tx, moves the redeemed ones and records them in three statements", async () => {
+    const hashes: string[] = [];
+    for (let i = 0; i < 50; i++) hashes.push(await submitted());
+    const older = await storeTx(hashes);
+    // The last ticket went into a newer tx since: only that one may decide it.
+    const newer = await storeTx([hashes[49]]);
+    const unknown = hex(32);
+
+    const [newest, reads] = await counted(() => store.latestIdsByRefs([...hashes, unknown]));
+    expect(reads).toBe(1);
+    expect(newest.size).toBe(50);
+    expect(newest.get(hashes[0])).toBe(older.id);
+    expect(newest.get(hashes[49])).toBe(newer.id);
+    expect(newest.has(unknown)).toBe(false);
+
+    const mine = hashes.filter((h) => newest.get(h) === older.id);
+    const [moved, moves] = await counted(() =>
+      repo.settleAll(mine, { status: S.REDEEMED, txHash: hex(32), statusReason: null }),
+    );
+    expect(moves).toBe(1);
+    expect(moved.sort()).toEqual([...mine].sort());
+    // Compare-and-set: settled once only.
+    expect(await repo.settleAll(mine, { status: S.REDEEMED, txHash: hex(32), statusReason: null })).toEqual(
+      [],
+    );
+
+    const [, inserts] = await counted(() =>
+      redemptions.recordRedeemedAll(
+        mine.map((ticketHash, i) => ({ ticketHash, amountPaid: 1_000n + BigInt(i) })),
+        older.id,
+      ),
+    );
+    expect(inserts).toBe(1);
+    const rows = await ds.query<{ ticket_hash: string; chain_tx_id: string; amount_paid: string }[]>(
+      `SELECT ticket_hash, chain_tx_id, amount_paid FROM redemption WHERE ticket_hash = ANY($1::text[])`,
+      [hashes],
+    );
+    expect(rows).toHaveLength(49);
+    for (const r of rows) {
+      expect(r.chain_tx_id).toBe(older.id);
+      expect(BigInt(r.amount_paid)).toBe(1_000n + BigInt(mine.indexOf(r.ticket_hash)));
+    }
+    expect((await repo.findByHash(hashes[49]))?.status).toBe(S.SUBMITTED);
   });
 });

@@ -94,6 +94,15 @@ describe('Redeemer', () => {
       [batch.map(hashOf)],
     );
     expect(paid.map((p) => BigInt(p.amount_paid)).sort()).toEqual(batch.map((t) => t.faceValue).sort());
+    // Each job slept while its ticket's tx was in flight (no polling) and the settlement that
+    // redeemed the ticket removed it.
+    const jobs = app.get(RedemptionQueue).boardSource();
+    for (const t of batch) {
+      await eventually(
+        async () => ((await jobs.getJob(hashOf(t))) === undefined ? true : undefined),
+        `the job of ${hashOf(t)} removed`,
+      );
+    }
     const redeemed = await fx.redeemedHashes();
     for (const t of batch) {
       expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);

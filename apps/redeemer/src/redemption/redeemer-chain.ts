@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ChainClient, ChainFacts, RedemptionCalls, type ChainHead } from '#app/chain';
 
+/** How long the validity period and block gas limit read from the chain are reused. */
 const VALIDITY_PERIOD_TTL_MS = 60_000;
 /** Weight of the newest block interval in the L1 block pace (an exponential moving average). */
 const PACE_WEIGHT = 0.2;
@@ -10,6 +11,7 @@ const PACE_WEIGHT = 0.2;
 export class RedeemerChain {
   private bound?: RedemptionCalls;
   private validity?: { value: bigint; at: number };
+  private gasLimit?: { value: bigint; at: number };
   /** The last L1 block seen advancing, and when; and the average ms per L1 block so far. */
   private lastL1?: { block: bigint; at: number };
   private msPerL1Block?: number;
@@ -42,12 +44,18 @@ export class RedeemerChain {
   }
 
   /**
-   * About how long until `blocks` more L1 blocks are mined, from the pace seen so far; undefined
-   * before two blocks were seen. A job waiting for its params to expire sleeps that long instead
-   * of polling every REDEEMER_POLL_MS.
+   * About how long until L1 block `target` is seen here, from when the last block was seen
+   * advancing and the pace so far (undefined before two blocks were seen; ≤ 0 when due). A job
+   * waiting for its params to expire sleeps that long instead of polling every REDEEMER_POLL_MS.
    */
-  msForL1Blocks(blocks: bigint): number | undefined {
-    return this.msPerL1Block === undefined ? undefined : Number(blocks) * this.msPerL1Block;
+  msUntilL1Block(target: bigint): number | undefined {
+    if (this.msPerL1Block === undefined || !this.lastL1) return undefined;
+    return this.lastL1.at + Number(target - this.lastL1.block) * this.msPerL1Block - Date.now();
+  }
+
+  /** The average ms per L1 block seen so far; undefined before two blocks were seen. */
+  get l1BlockMs(): number | undefined {
+    return this.msPerL1Block;
   }
 
   private observe(l1Block: bigint): void {
@@ -70,5 +78,13 @@ export class RedeemerChain {
       this.validity = { value: await this.calls().ticketValidityPeriod(), at: Date.now() };
     }
     return this.validity.value;
+  }
+
+  /** The latest block's gas limit, re-read every minute (a chain may move it). */
+  async blockGasLimit(): Promise<bigint> {
+    if (!this.gasLimit || Date.now() - this.gasLimit.at > VALIDITY_PERIOD_TTL_MS) {
+      this.gasLimit = { value: await this.calls().blockGasLimit(), at: Date.now() };
+    }
+    return this.gasLimit.value;
   }
 }

@@ -5,7 +5,7 @@ import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
-import { RedemptionCode, failed, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
+import { RedemptionCode, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
 import { SettlementService } from './settlement.service.js';
 
 /** What became of a ticket handed to the batcher. */
@@ -22,21 +22,37 @@ interface Entry {
 interface Candidate {
   entry: Entry;
   gas: bigint;
+  /** Its single-ticket calldata, as simulated (sent as is when it goes alone). */
+  data: string;
+}
+
+/** A group after its simulations: the tickets still in the running, and the chain facts they were judged on. */
+interface Simulated {
+  candidates: Candidate[];
+  currentRound: bigint;
+  blockGasLimit: bigint;
 }
 
 /** Headroom over the simulated gas; unused gas is not paid for. */
 const GAS_HEADROOM_PERCENT = 25n;
+/**
+ * Share of the block gas limit one redemption tx may ask for: a tx over the limit can never be
+ * mined, and one that fills a whole block waits for an empty block. A larger group is split.
+ */
+const BLOCK_GAS_SHARE_PERCENT = 50n;
 
 /**
  * Gathers tickets that passed the cheap checks (params expired, still valid, round initialized,
- * gas price) per recipient for a short window, then, one group at a time: used tickets fail
- * without a tx; each sender's tickets are funded in arrival order while deposit +
- * min(reserve, claimable), less the face value of its tickets already in flight, covers them
- * (the rest wait — behind the sender's own txs when those hold the funds — without holding
- * anyone else up); each ticket is simulated on its own (its revert reason decides it) and must
- * cost at most faceValue × ratio; the survivors are claimed (queued → submitting) and sent as one
- * `redeemWinningTicket` or `batchRedeemWinningTickets`. Sending returns once the tx is broadcast:
- * the next group goes out at once, so a signer has as many txs in flight as there are groups.
+ * gas price) per recipient for a short window, then, one group at a time: each ticket is
+ * simulated on its own (its revert reason decides it: a used ticket fails there, without a tx)
+ * and must cost at most faceValue × ratio; each sender's remaining tickets are funded in arrival
+ * order while deposit + min(reserve, claimable), less the face value of its tickets already in
+ * flight, covers them (the rest wait — behind the sender's own txs when those hold the funds —
+ * without holding anyone else up); the survivors are claimed (queued → submitting) and sent as
+ * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
+ * half the block gas limit. Only the funds check and claim are serialized (funds checks never
+ * interleave): groups are simulated side by side, a group's txs are signed and broadcast while the
+ * next group is checked, and a signer has as many txs in flight as there are groups.
  */
 @Injectable()
 export class RedemptionBatcher {
@@ -107,58 +123,72 @@ export class RedemptionBatcher {
   }
 
   /**
-   * Groups are built one at a time, so funds checks never interleave; each ends when its tx is
-   * broadcast, not mined.
+   * Cuts the recipient's group and simulates it at once, alongside groups still being simulated;
+   * only the funds check and claim run one group at a time (so funds checks never interleave).
+   * Each group ends when its txs are broadcast, not mined.
    */
   private flush(recipient: string): void {
     this.timers.delete(recipient);
-    this.flushing = this.flushing.then(async () => {
-      const group = this.groups.get(recipient) ?? [];
-      const take = group.splice(0, this.config.values.REDEEMER_BATCH_MAX_SIZE);
-      if (group.length === 0) this.groups.delete(recipient);
-      else this.schedule(recipient, true);
-      if (take.length > 0) await this.redeemGroup(take);
-    });
+    const group = this.groups.get(recipient) ?? [];
+    const take = group.splice(0, this.config.values.REDEEMER_BATCH_MAX_SIZE);
+    if (group.length === 0) this.groups.delete(recipient);
+    else this.schedule(recipient, true);
+    if (take.length === 0) return;
+    const owner = `flush:${++this.seq}`;
+    // Busy from now on, but committed against no sender's funds until the claim below.
+    this.inFlight.hold(
+      owner,
+      take.map((e) => ({ ticketHash: e.row.ticketHash, sender: e.row.sender, faceValue: 0n })),
+    );
+    const simulated = this.simulate(take);
+    // Never rejects: a failure is handled inside, so the chain goes on.
+    simulated.catch(() => undefined);
+    this.flushing = this.flushing.then(() => this.redeemGroup(take, owner, simulated));
   }
 
-  private async redeemGroup(entries: Entry[]): Promise<void> {
-    const owner = `flush:${++this.seq}`;
+  private async redeemGroup(entries: Entry[], owner: string, simulated: Promise<Simulated>): Promise<void> {
+    let txs: Candidate[][];
     try {
-      await this.evaluateAndSend(entries, owner);
+      txs = await this.claim(await simulated, owner);
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption batch failed', code: error.code, error: error.message });
       for (const e of entries)
         e.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
-    } finally {
       this.inFlight.release(owner);
+      return;
     }
+    // Not awaited by the flush chain: the next group's funds check still sees these tickets, held
+    // by `owner` until their tx's settlement holds them.
+    const calls = this.chain.calls();
+    void Promise.all(
+      txs.map((claimed) =>
+        this.send(claimed, calls).catch((err: unknown) => {
+          // Only putting the tickets back failed (database): their jobs find them claimed
+          // without a stored tx and queue them again (ORPHANED).
+          const error = classifyChainError(err);
+          this.logger.warn({ msg: 'redemption tx failed', code: error.code, error: error.message });
+          for (const c of claimed) {
+            c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+          }
+        }),
+      ),
+    ).finally(() => this.inFlight.release(owner));
   }
 
-  private async evaluateAndSend(entries: Entry[], owner: string): Promise<void> {
-    this.inFlight.hold(
-      owner,
-      entries.map((e) => e.row),
-    );
-    let ready = entries;
+  /**
+   * Simulates each ticket on its own: a used (or otherwise doomed) ticket is decided by its revert
+   * reason and never counts against its sender's funds; one that would cost too much waits.
+   */
+  private async simulate(entries: Entry[]): Promise<Simulated> {
     const calls = this.chain.calls();
-    const head = await this.chain.head();
-
-    const used = await Promise.all(ready.map((e) => calls.isUsed(e.row.ticketHash)));
-    ready = ready.filter((e, i) => {
-      if (used[i]) e.resolve(verdict(failed(RedemptionCode.TICKET_USED)));
-      return !used[i];
-    });
-
-    ready = await this.funded(ready, calls, head.rounds.currentRound, owner);
-
+    const [head, blockGasLimit] = await Promise.all([this.chain.head(), this.chain.blockGasLimit()]);
     const signer = this.txs.address;
-    const sims = await Promise.all(
-      ready.map((e) => calls.simulate(signer, calls.brokerAddress, calls.encodeRedeem(e.row))),
-    );
+    const data = entries.map((e) => calls.encodeRedeem(e.row));
+    const sims = await Promise.all(data.map((d) => calls.simulate(signer, calls.brokerAddress, d)));
     const { num, den } = this.config.values.REDEEMER_MAX_TX_COST_RATIO;
     const candidates: Candidate[] = [];
-    ready.forEach((e, i) => {
+    entries.forEach((e, i) => {
       const sim = sims[i];
       if (!sim.ok) {
         const past = e.row.creationRound < head.rounds.currentRound;
@@ -170,21 +200,35 @@ export class RedemptionBatcher {
         e.resolve(verdict(wait(RedemptionCode.TX_COST_TOO_HIGH)));
         return;
       }
-      candidates.push({ entry: e, gas: sim.gas });
+      candidates.push({ entry: e, gas: sim.gas, data: data[i] });
     });
+    return { candidates, currentRound: head.rounds.currentRound, blockGasLimit };
+  }
 
-    const moved = new Set(await this.tickets.claimAll(candidates.map((c) => c.entry.row.ticketHash)));
-    const claimed = candidates.filter((c) => {
+  /** Funds and claims the simulated survivors (the others are decided), split into txs. */
+  private async claim(s: Simulated, owner: string): Promise<Candidate[][]> {
+    const calls = this.chain.calls();
+    const funded = new Set(
+      await this.funded(
+        s.candidates.map((c) => c.entry),
+        calls,
+        s.currentRound,
+        owner,
+      ),
+    );
+    const affordable = s.candidates.filter((c) => funded.has(c.entry));
+
+    const moved = new Set(await this.tickets.claimAll(affordable.map((c) => c.entry.row.ticketHash)));
+    const claimed = affordable.filter((c) => {
       if (!moved.has(c.entry.row.ticketHash)) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
       return moved.has(c.entry.row.ticketHash);
     });
-    if (claimed.length === 0) return;
-    // Only what goes into the tx stays held: the others are free for the next group.
+    // Only what goes into a tx stays held, now with its face value: the others are free.
     this.inFlight.hold(
       owner,
       claimed.map((c) => c.entry.row),
     );
-    await this.send(claimed, calls);
+    return splitByGas(claimed, (s.blockGasLimit * BLOCK_GAS_SHARE_PERCENT) / 100n);
   }
 
   /**
@@ -237,10 +281,10 @@ export class RedemptionBatcher {
         {
           purpose: single ? 'redeem' : 'batch-redeem',
           to: calls.brokerAddress,
-          data: single ? calls.encodeRedeem(rows[0]) : calls.encodeBatchRedeem(rows),
+          data: single ? claimed[0].data : calls.encodeBatchRedeem(rows),
           // A batch is never sized by estimateGas: a sub-call that runs out of gas is swallowed,
           // so the estimate may starve the last ticket. The sum of single estimates is an upper bound.
-          gasLimit: (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n,
+          gasLimit: withHeadroom(gas),
           refs: hashes,
         },
         {
@@ -267,3 +311,26 @@ export class RedemptionBatcher {
 }
 
 const verdict = (v: Verdict): BatchOutcome => ({ kind: 'verdict', verdict: v });
+
+const withHeadroom = (gas: bigint): bigint => (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n;
+
+/**
+ * Consecutive runs of `claimed` whose gas limit (sum of single estimates plus headroom) stays
+ * within `maxGas`; a ticket over it on its own still goes alone (its simulation says it fits a block).
+ */
+export function splitByGas<T extends { gas: bigint }>(claimed: readonly T[], maxGas: bigint): T[][] {
+  const txs: T[][] = [];
+  let current: T[] = [];
+  let sum = 0n;
+  for (const c of claimed) {
+    if (current.length > 0 && withHeadroom(sum + c.gas) > maxGas) {
+      txs.push(current);
+      current = [];
+      sum = 0n;
+    }
+    current.push(c);
+    sum += c.gas;
+  }
+  if (current.length > 0) txs.push(current);
+  return txs;
+}

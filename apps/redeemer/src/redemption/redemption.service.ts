@@ -41,6 +41,12 @@ const SETTLED_BACK: readonly (string | null)[] = [
 const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 /** Longest sleep of a waiting ticket, in poll intervals, whatever the block pace estimate says. */
 const MAX_WAIT_POLLS = 10;
+/**
+ * How long the job of a ticket in a tx sleeps while this process's settlement follows the tx: the
+ * settlement removes or wakes the job as soon as it decides the ticket, so this is only the
+ * backstop for a wake-up that did not happen (Redis trouble), never the normal path.
+ */
+export const IN_TX_SLEEP_MS = 30_000;
 
 /**
  * One ticket's way through the state machine, driven by its job:
@@ -174,7 +180,7 @@ export class RedemptionService implements RedemptionJobHandler {
       void this.settlement.settle(tx.id, rows);
       settles.push(tx.id);
     }
-    let orphans = 0;
+    const orphans: string[] = [];
     for (const t of await this.tickets.openTickets(this.servedRecipients, 100_000, IN_TX_STATUSES)) {
       const tx = await this.store.latestByRef(t.ticketHash);
       if (tx && !this.settlement.ours(tx)) continue;
@@ -185,10 +191,19 @@ export class RedemptionService implements RedemptionJobHandler {
           settles.push(tx.id);
         }
       } else if (await this.tickets.requeue(t.ticketHash, RedemptionCode.ORPHANED)) {
-        orphans++;
+        orphans.push(t.ticketHash);
       }
     }
-    this.logger.log({ msg: 'recovered', txs: settles.length, orphans });
+    // Their jobs may sleep the long in-tx sleep: back in line, they are due now (or after that
+    // sleep if Redis does not answer: nothing is lost).
+    if (orphans.length > 0) {
+      await this.queue
+        .wake([], orphans)
+        .catch((err: unknown) =>
+          this.logger.warn({ msg: 'orphans not woken', error: (err as Error).message }),
+        );
+    }
+    this.logger.log({ msg: 'recovered', txs: settles.length, orphans: orphans.length });
   }
 
   stop(): void {
@@ -207,8 +222,17 @@ export class RedemptionService implements RedemptionJobHandler {
     if (outcome.kind === 'verdict') return this.apply(row, outcome.verdict);
     this.ignoreGasLimits.delete(row.ticketHash);
     // The settlement follows the tx on its own: the job gives back its worker slot meanwhile, so
-    // the number of tickets in flight is not bounded by the worker concurrency.
-    return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+    // the number of tickets in flight is not bounded by the worker concurrency, and sleeps until
+    // the settlement removes or wakes it.
+    return this.awaitingTx(outcome.txId);
+  }
+
+  /** A ticket in tx `txId`: sleep long while this process's settlement follows it, else poll. */
+  private awaitingTx(txId: string): JobResult {
+    return this.later(
+      RedemptionCode.AWAITING_CONFIRMATION,
+      this.settlement.running(txId) ? IN_TX_SLEEP_MS : this.config.values.REDEEMER_POLL_MS,
+    );
   }
 
   /** What is left of the back-off of a ticket its last tx did not redeem (0 = none). */
@@ -226,8 +250,11 @@ export class RedemptionService implements RedemptionJobHandler {
     const blocksLeft =
       row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS) - head.l1Block;
     if (blocksLeft > 0n) {
-      // Sleep until about the last block, then poll: never past the moment, rarely much before.
-      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msForL1Blocks(blocksLeft - 1n));
+      // Sleep until the block is due to be seen, plus a quarter block: one run usually finds the
+      // params expired (a run per poll interval before it was the Redeemer's largest job churn).
+      const due = this.chain.msUntilL1Block(head.l1Block + blocksLeft);
+      const slack = (this.chain.l1BlockMs ?? 0) / 4;
+      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, due === undefined ? undefined : due + slack);
     }
     // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
     if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
@@ -245,9 +272,8 @@ export class RedemptionService implements RedemptionJobHandler {
       await this.tickets.requeue(row.ticketHash, RedemptionCode.ORPHANED);
       return { kind: 'later', code: RedemptionCode.ORPHANED, delayMs: 0 };
     }
-    if (!this.settlement.ours(tx) || this.settlement.running(tx.id)) {
-      return this.later(RedemptionCode.AWAITING_CONFIRMATION);
-    }
+    if (!this.settlement.ours(tx)) return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+    if (this.settlement.running(tx.id)) return this.awaitingTx(tx.id);
     // Nobody follows the tx (a restart, or its settlement gave up): settle it, for a bounded time.
     return this.awaitSettlement(row.ticketHash, tx.id);
   }
@@ -269,7 +295,7 @@ export class RedemptionService implements RedemptionJobHandler {
     if (row.status === WinningTicketStatus.QUEUED) {
       return this.later(RedemptionCode.TX_REVERTED, await this.backoffFor(ticketHash));
     }
-    return this.later(RedemptionCode.AWAITING_CONFIRMATION);
+    return this.awaitingTx(txId);
   }
 
   private async apply(row: WinningTicketEntity, verdict: Verdict): Promise<JobResult> {

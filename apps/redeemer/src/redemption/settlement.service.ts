@@ -6,8 +6,8 @@ import {
   RedemptionRepository,
   WinningTicketRepository,
   WinningTicketStatus,
-  type WinningTicketEntity,
 } from '#app/database';
+import { RedemptionQueue } from '#app/queue';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { InFlight, type HeldTicket } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
@@ -16,12 +16,25 @@ import { RedemptionCode } from './redemption-code.js';
 /** The tickets of a tx, when the caller already has them (so the hold is taken at once). */
 export type TxParties = readonly HeldTicket[];
 
+/** Whose jobs a settlement must tell: tickets decided for good, and tickets to look at again. */
+interface Decided {
+  final: string[];
+  /** Put back in line, or still in the tx because the settlement failed. */
+  again: string[];
+}
+
 /**
  * Turns a redemption tx's final status into its tickets' final (or retry) statuses. Per ticket:
  * in the receipt's `WinningTicketRedeemed` logs → `redeemed`; otherwise (reverted, dropped, or a
  * batch item that failed silently) → `failed(TICKET_USED)` if someone else used it, else back to
  * `queued` for another attempt. Idempotent and safe to run again after a crash: every change is a
- * compare-and-set, and only the ticket's newest tx may decide it.
+ * compare-and-set, and only the ticket's newest tx may decide it. The rows are read and written
+ * per tx, not per ticket (one read of the tickets, one of their newest txs, one move of the redeemed
+ * ones, one insert of their redemptions).
+ *
+ * A ticket's job sleeps while its tx is in flight (it is not polled): once the settlement has
+ * decided a ticket, its job is removed (final) or woken (back in line), or, when the settlement
+ * failed, woken so that its next run settles the tx again.
  */
 @Injectable()
 export class SettlementService {
@@ -36,6 +49,7 @@ export class SettlementService {
     private readonly chain: RedeemerChain,
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
+    private readonly queue: RedemptionQueue,
   ) {}
 
   /**
@@ -46,23 +60,48 @@ export class SettlementService {
     const running = this.runs.get(txId);
     if (running) return running;
     if (parties) this.inFlight.hold(owner(txId), parties);
-    const run = this.run(txId, parties !== undefined)
-      .catch((err: unknown) =>
-        // The tickets stay as they are (`submitted`) and are settled again by the next job run
-        // or at the next start: never dropped.
-        this.logger.warn({ msg: 'tx not settled now', txId, error: (err as Error).message }),
-      )
-      .finally(() => {
+    let refs: readonly string[] = parties?.map((p) => p.ticketHash) ?? [];
+    const run = this.run(txId, parties !== undefined, (r) => (refs = r))
+      .catch((err: unknown): Decided => {
+        // The tickets stay as they are (`submitted`) and are settled again by their job's next
+        // run (woken below) or at the next start: never dropped.
+        this.logger.warn({ msg: 'tx not settled now', txId, error: (err as Error).message });
+        return { final: [], again: [...refs] };
+      })
+      .then((decided) => {
         this.inFlight.release(owner(txId));
         this.runs.delete(txId);
+        // Woken once the run is over, so a woken job that finds the ticket in a tx settles anew.
+        return this.wake(decided);
       });
     this.runs.set(txId, run);
     return run;
   }
 
-  private async run(txId: string, held: boolean): Promise<void> {
+  /** Removes the jobs of decided tickets and wakes the others; a job a worker holds now is retried once. */
+  private async wake(decided: Decided, retry = true): Promise<void> {
+    if (decided.final.length === 0 && decided.again.length === 0) return;
+    try {
+      const busy = await this.queue.wake(decided.final, decided.again);
+      // A job still running (it was about to go to sleep): look again once it has.
+      if (retry && (busy.final.length > 0 || busy.woken.length > 0)) {
+        setTimeout(() => void this.wake({ final: busy.final, again: busy.woken }, false), 1_000).unref();
+      }
+    } catch (err) {
+      // Their jobs come back by themselves after their sleep; nothing is lost.
+      this.logger.warn({ msg: 'jobs of a settled tx not woken', error: (err as Error).message });
+    }
+  }
+
+  private async run(
+    txId: string,
+    held: boolean,
+    onRefs: (refs: readonly string[]) => void,
+  ): Promise<Decided> {
+    const none: Decided = { final: [], again: [] };
     const record = await this.store.get(txId);
-    if (!record) return;
+    if (!record) return none;
+    onRefs(record.refs);
     if (!this.ours(record)) {
       // Another signer's or another chain's tx (key rotated, shared database): its outcome cannot
       // be read here, and deciding its tickets from this chain's view would be wrong.
@@ -71,13 +110,12 @@ export class SettlementService {
         txId,
         signer: record.signer,
       });
-      return;
+      return none;
     }
-    const rows = await this.tickets.findByHashes(record.refs);
-    if (!held) this.inFlight.hold(owner(txId), rows);
+    if (!held) this.inFlight.hold(owner(txId), await this.tickets.findByHashes(record.refs));
     const result = await this.txs.wait(txId);
-    if (record.purpose !== 'redeem' && record.purpose !== 'batch-redeem') return;
-    await this.apply(result.record, result.receipt, rows);
+    if (record.purpose !== 'redeem' && record.purpose !== 'batch-redeem') return none;
+    return this.apply(result.record, result.receipt);
   }
 
   /** Whether a settlement of `txId` is under way in this process. */
@@ -90,11 +128,7 @@ export class SettlementService {
     return record.chainId === this.txs.chain && record.signer === this.txs.address;
   }
 
-  private async apply(
-    record: ChainTxRecord,
-    receipt: TransactionReceipt | null,
-    rows: readonly WinningTicketEntity[],
-  ): Promise<void> {
+  private async apply(record: ChainTxRecord, receipt: TransactionReceipt | null): Promise<Decided> {
     const calls = this.chain.calls();
     const redeemed =
       record.status === ChainTxStatus.MINED && receipt
@@ -106,47 +140,67 @@ export class SettlementService {
         : record.status === ChainTxStatus.REVERTED
           ? RedemptionCode.TX_REVERTED
           : RedemptionCode.TX_DROPPED;
-    for (const row of rows) {
-      const hash = row.ticketHash;
-      const current = await this.tickets.findByHash(hash);
-      if (!current || !IN_TX_STATUSES.includes(current.status)) continue;
-      const newest = await this.store.latestByRef(hash);
-      if (newest && newest.id !== record.id) continue;
+    const [rows, newest] = await Promise.all([
+      this.tickets.findByHashes(record.refs),
+      this.store.latestIdsByRefs(record.refs),
+    ]);
+    // Only tickets still in a tx, and only by their newest tx, are decided here.
+    const mine = rows.filter(
+      (r) => IN_TX_STATUSES.includes(r.status) && (newest.get(r.ticketHash) ?? record.id) === record.id,
+    );
+    const decided: Decided = { final: [], again: [] };
 
-      const hit = redeemed.get(hash.toLowerCase());
-      if (hit) {
-        const underpaid = hit.amountPaid < current.faceValue;
-        const moved = await this.tickets.settle(hash, {
-          status: WinningTicketStatus.REDEEMED,
-          txHash: record.minedHash,
-          statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
+    const hits = mine.flatMap((row) => {
+      const hit = redeemed.get(row.ticketHash.toLowerCase());
+      return hit ? [{ row, amountPaid: hit.amountPaid, underpaid: hit.amountPaid < row.faceValue }] : [];
+    });
+    const moved = new Set<string>();
+    for (const underpaid of [false, true]) {
+      const group = hits.filter((h) => h.underpaid === underpaid).map((h) => h.row.ticketHash);
+      if (group.length === 0) continue;
+      const done = await this.tickets.settleAll(group, {
+        status: WinningTicketStatus.REDEEMED,
+        txHash: record.minedHash,
+        statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
+      });
+      for (const hash of done) moved.add(hash);
+    }
+    const settled = hits.filter((h) => moved.has(h.row.ticketHash));
+    await this.redemptions.recordRedeemedAll(
+      settled.map((h) => ({ ticketHash: h.row.ticketHash, amountPaid: h.amountPaid })),
+      record.id,
+    );
+    for (const { row, amountPaid, underpaid } of settled) {
+      decided.final.push(row.ticketHash);
+      this.metrics.outcomes.inc({
+        status: WinningTicketStatus.REDEEMED,
+        code: underpaid ? RedemptionCode.UNDERPAID : 'OK',
+      });
+      this.metrics.faceValueRedeemed.inc(Number(row.faceValue));
+      this.metrics.amountPaid.inc(Number(amountPaid));
+      this.metrics.shared.redeemed(row.sender, amountPaid);
+      if (underpaid) {
+        this.logger.warn({
+          msg: 'ticket redeemed below face value',
+          ticketHash: row.ticketHash,
+          faceValue: row.faceValue.toString(),
+          amountPaid: amountPaid.toString(),
         });
-        if (!moved) continue;
-        await this.redemptions.recordRedeemed(hash, record.id, hit.amountPaid);
-        this.metrics.outcomes.inc({
-          status: WinningTicketStatus.REDEEMED,
-          code: underpaid ? RedemptionCode.UNDERPAID : 'OK',
-        });
-        this.metrics.faceValueRedeemed.inc(Number(current.faceValue));
-        this.metrics.amountPaid.inc(Number(hit.amountPaid));
-        this.metrics.shared.redeemed(current.sender, hit.amountPaid);
-        if (underpaid) {
-          this.logger.warn({
-            msg: 'ticket redeemed below face value',
-            ticketHash: hash,
-            faceValue: current.faceValue.toString(),
-            amountPaid: hit.amountPaid.toString(),
-          });
-        }
-        continue;
       }
+    }
 
+    // Not in the receipt (reverted, dropped, or a batch item that failed): rare, one at a time.
+    const hit = new Set(hits.map((h) => h.row.ticketHash));
+    for (const row of mine) {
+      const hash = row.ticketHash;
+      if (hit.has(hash)) continue;
       if (await calls.isUsed(hash)) {
         const moved = await this.tickets.settle(hash, {
           status: WinningTicketStatus.FAILED,
           statusReason: RedemptionCode.TICKET_USED,
         });
         if (moved) {
+          decided.final.push(hash);
           await this.redemptions.recordCode(hash, RedemptionCode.TICKET_USED);
           this.metrics.outcomes.inc({ status: WinningTicketStatus.FAILED, code: RedemptionCode.TICKET_USED });
           this.metrics.shared.redemptionError(RedemptionCode.TICKET_USED);
@@ -155,6 +209,7 @@ export class SettlementService {
       }
       const moved = await this.tickets.requeue(hash, missed);
       if (moved) {
+        decided.again.push(hash);
         await this.redemptions.recordRetry(hash, missed, record.errorCode);
         this.metrics.retries.inc({ code: missed });
         this.logger.warn({
@@ -165,6 +220,7 @@ export class SettlementService {
         });
       }
     }
+    return decided;
   }
 }
 

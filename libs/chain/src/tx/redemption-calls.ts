@@ -1,13 +1,4 @@
-import {
-  ZeroHash,
-  concat,
-  keccak256,
-  solidityPackedKeccak256,
-  toBeHex,
-  zeroPadValue,
-  type Provider,
-  type TransactionReceipt,
-} from 'ethers';
+import { ZeroHash, type Provider, type TransactionReceipt } from 'ethers';
 import {
   bondingManagerAt,
   ticketBrokerAt,
@@ -16,7 +7,15 @@ import {
   type TicketInput,
 } from '../bindings.js';
 import { ChainErrorCode } from '../chain.error.js';
-import { classifyChainError, type ChainTxError } from './tx-error.js';
+import {
+  decodeRedeemed,
+  decodeTransferAmount,
+  encodeBatchRedeemCall,
+  encodeRedeemCall,
+  type RedeemArgs,
+  type TicketTuple,
+} from './redemption-abi.js';
+import { ChainTxError, classifyChainError } from './tx-error.js';
 
 /** A stored winning ticket, as much of it as redemption needs. Hex fields are 0x-prefixed. */
 export interface RedeemableTicket {
@@ -54,9 +53,16 @@ export interface RedeemedTicket {
 
 export type Simulation = { ok: true; gas: bigint } | { ok: false; error: ChainTxError };
 
-/** The contract's ticket tuple; auxData as go-livepeer builds it (empty only when both parts are zero). */
-export function ticketInput(t: RedeemableTicket): TicketInput {
+/** auxData as go-livepeer builds it: creationRound ‖ creationRoundBlockHash, empty only when both are zero. */
+function auxDataOf(t: RedeemableTicket): string {
   const hasAux = t.creationRound !== 0n || t.creationRoundBlockHash !== ZeroHash;
+  return hasAux
+    ? `0x${t.creationRound.toString(16).padStart(64, '0')}${t.creationRoundBlockHash.slice(2)}`
+    : '0x';
+}
+
+/** The contract's ticket tuple. */
+export function ticketInput(t: RedeemableTicket): TicketInput & TicketTuple {
   return {
     recipient: t.recipient,
     sender: t.sender,
@@ -64,14 +70,25 @@ export function ticketInput(t: RedeemableTicket): TicketInput {
     winProb: t.winProb,
     senderNonce: t.senderNonce,
     recipientRandHash: t.recipientRandHash,
-    auxData: hasAux ? concat([zeroPadValue(toBeHex(t.creationRound), 32), t.creationRoundBlockHash]) : '0x',
+    auxData: auxDataOf(t),
   };
 }
+
+const redeemArgs = (t: RedeemableTicket): RedeemArgs => ({
+  ticket: ticketInput(t),
+  sig: t.sig,
+  recipientRand: t.recipientRand,
+});
 
 /** The TicketBroker and BondingManager calls the redeemer makes: reads, simulations, calldata, receipts. */
 export class RedemptionCalls {
   readonly broker: TicketBrokerContract;
   readonly bonding: BondingManagerContract;
+  /** Topic hashes of the two events redeemedIn reads, and the redemption selectors, computed once. */
+  private readonly transferTopic: string;
+  private readonly redeemedTopic: string;
+  private readonly redeemSelector: string;
+  private readonly batchRedeemSelector: string;
 
   constructor(
     private readonly provider: Provider,
@@ -80,6 +97,18 @@ export class RedemptionCalls {
   ) {
     this.broker = ticketBrokerAt(brokerAddress, provider);
     this.bonding = bondingManagerAt(bondingManagerAddress, provider);
+    const iface = this.broker.interface;
+    this.transferTopic = iface.getEvent('WinningTicketTransfer')!.topicHash;
+    this.redeemedTopic = iface.getEvent('WinningTicketRedeemed')!.topicHash;
+    this.redeemSelector = iface.getFunction('redeemWinningTicket')!.selector;
+    this.batchRedeemSelector = iface.getFunction('batchRedeemWinningTickets')!.selector;
+  }
+
+  /** The latest block's gas limit: no tx, so no batch, may need more. */
+  async blockGasLimit(): Promise<bigint> {
+    const block = await this.provider.getBlock('latest');
+    if (!block) throw new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, 'no latest block');
+    return block.gasLimit;
   }
 
   isUsed(ticketHash: string): Promise<boolean> {
@@ -115,20 +144,14 @@ export class RedemptionCalls {
     return this.bonding.pendingFees(account, round);
   }
 
+  /** Calldata of redeemWinningTicket (hand-encoded: redemption-abi.ts). */
   encodeRedeem(t: RedeemableTicket): string {
-    return this.broker.interface.encodeFunctionData('redeemWinningTicket', [
-      ticketInput(t),
-      t.sig,
-      t.recipientRand,
-    ]);
+    return encodeRedeemCall(this.redeemSelector, redeemArgs(t));
   }
 
+  /** Calldata of batchRedeemWinningTickets (hand-encoded: redemption-abi.ts). */
   encodeBatchRedeem(tickets: readonly RedeemableTicket[]): string {
-    return this.broker.interface.encodeFunctionData('batchRedeemWinningTickets', [
-      tickets.map(ticketInput),
-      tickets.map((t) => t.sig),
-      tickets.map((t) => t.recipientRand),
-    ]);
+    return encodeBatchRedeemCall(this.batchRedeemSelector, tickets.map(redeemArgs));
   }
 
   encodeWithdrawFees(to: string, amount: bigint): string {
@@ -160,25 +183,13 @@ export class RedemptionCalls {
     let paid = 0n;
     for (const log of receipt.logs) {
       if (log.address.toLowerCase() !== broker) continue;
-      const parsed = this.broker.interface.parseLog(log);
-      if (!parsed) continue;
-      if (parsed.name === 'WinningTicketTransfer') {
-        paid = parsed.args.amount as bigint;
-      } else if (parsed.name === 'WinningTicketRedeemed') {
-        const a = parsed.args;
-        const ticketHash = solidityPackedKeccak256(
-          ['address', 'address', 'uint256', 'uint256', 'uint256', 'bytes32', 'bytes'],
-          [
-            a.recipient as string,
-            a.sender as string,
-            a.faceValue as bigint,
-            a.winProb as bigint,
-            a.senderNonce as bigint,
-            keccak256(zeroPadValue(toBeHex(a.recipientRand as bigint), 32)),
-            a.auxData as string,
-          ],
-        );
-        out.set(ticketHash.toLowerCase(), { ticketHash, faceValue: a.faceValue as bigint, amountPaid: paid });
+      // Matched by topic, then decoded by hand (redemption-abi.ts): no per-log ABI machinery.
+      const topic = log.topics[0];
+      if (topic === this.transferTopic) {
+        paid = decodeTransferAmount(log);
+      } else if (topic === this.redeemedTopic) {
+        const { ticketHash, faceValue } = decodeRedeemed(log);
+        out.set(ticketHash, { ticketHash, faceValue, amountPaid: paid });
         paid = 0n;
       }
     }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import {
   JsonRpcApiProvider,
-  Transaction,
+  keccak256,
   type Provider,
   type TransactionReceipt,
   type TransactionRequest,
@@ -247,7 +247,7 @@ export class TxManager {
       );
     }
     try {
-      await this.provider.broadcastTransaction(raw);
+      await this.broadcast(raw);
       this.logger.log({
         msg: 'tx sent',
         txId: record.id,
@@ -394,7 +394,7 @@ export class TxManager {
     }
     open.nonceGoneChecks = 0;
     const current = record.hashes[record.hashes.length - 1];
-    if (!(await this.provider.getTransaction(current))) {
+    if (!(await this.nodeKnows(current))) {
       await this.rebroadcast(open, head);
       return;
     }
@@ -404,7 +404,7 @@ export class TxManager {
   /** The node lost the tx (restart, eviction) or never got it (crash before broadcasting). */
   private async rebroadcast(open: OpenTx, head: bigint): Promise<void> {
     try {
-      await this.provider.broadcastTransaction(open.record.rawTx);
+      await this.broadcast(open.record.rawTx);
       this.logger.log({ msg: 'tx re-broadcast', txId: open.record.id, nonce: open.record.nonce.toString() });
     } catch (err) {
       if (isAlreadyKnown(err)) return;
@@ -456,7 +456,7 @@ export class TxManager {
     });
     this.events.replaced?.(open.record);
     try {
-      await this.provider.broadcastTransaction(signed.raw);
+      await this.broadcast(signed.raw);
       this.logger.log({
         msg: 'stuck tx replaced',
         txId: record.id,
@@ -533,7 +533,8 @@ export class TxManager {
         ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas }
         : { type: 0, gasPrice: fees.gasPrice }),
     });
-    return { raw, hash: Transaction.from(raw).hash! };
+    // A signed tx's hash is the Keccak of its raw bytes: no parse and re-serialization of the calldata.
+    return { raw, hash: keccak256(raw) };
   }
 
   private async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
@@ -542,6 +543,30 @@ export class TxManager {
       if (receipt) return receipt;
     }
     return null;
+  }
+
+  /**
+   * Sends a signed tx. Raw where possible: ethers' broadcastTransaction parses the tx again,
+   * re-serializes it for its hash and recovers its sender (pure-JS secp256k1) to build a response
+   * this manager never reads. Node errors are classified the same way (same JSON-RPC method).
+   */
+  private async broadcast(raw: string): Promise<void> {
+    if (this.provider instanceof JsonRpcApiProvider) {
+      await this.provider.send('eth_sendRawTransaction', [raw]);
+      return;
+    }
+    await this.provider.broadcastTransaction(raw);
+  }
+
+  /**
+   * Whether the node has the tx. Asked raw where possible: only presence matters, and ethers would
+   * parse the whole tx (a batch's calldata is tens of kB) at every poll of every tx in flight.
+   */
+  private async nodeKnows(hash: string): Promise<boolean> {
+    if (this.provider instanceof JsonRpcApiProvider) {
+      return (await this.provider.send('eth_getTransactionByHash', [hash])) != null;
+    }
+    return (await this.provider.getTransaction(hash)) !== null;
   }
 
   /** Read past the provider's request cache: a stale count would hand out a used nonce. */

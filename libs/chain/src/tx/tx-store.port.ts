@@ -106,6 +106,19 @@ export abstract class TxStore {
   /** The newest tx (any status) whose refs include `ref`. */
   abstract latestByRef(ref: string): Promise<ChainTxRecord | null>;
 
+  /**
+   * For each of `refs` that any tx names, the id of the newest such tx: latestByRef for a whole
+   * batch (a store may answer it in one query, without loading the txs).
+   */
+  async latestIdsByRefs(refs: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const ref of refs) {
+      const tx = await this.latestByRef(ref);
+      if (tx) out.set(ref, tx.id);
+    }
+    return out;
+  }
+
   abstract storedNextNonce(chainId: bigint, signer: string): Promise<bigint | null>;
 
   abstract saveNextNonce(chainId: bigint, signer: string, next: bigint): Promise<void>;

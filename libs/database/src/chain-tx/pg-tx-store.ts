@@ -131,6 +131,19 @@ export class PgTxStore extends TxStore {
     return row ? toRecord(row) : null;
   }
 
+  override async latestIdsByRefs(refs: readonly string[]): Promise<Map<string, string>> {
+    if (refs.length === 0) return new Map();
+    // The GIN index on refs finds the txs; only (ref, id) pairs come back, not the txs' calldata.
+    const rows = await this.ds.query<{ ref: string; id: string }[]>(
+      `SELECT DISTINCT ON (r.ref) r.ref, t.id::text AS id
+         FROM chain_tx t CROSS JOIN LATERAL unnest(t.refs) AS r(ref)
+        WHERE t.refs && $1::text[] AND r.ref = ANY($1::text[])
+        ORDER BY r.ref, t.id DESC`,
+      [[...refs]],
+    );
+    return new Map(rows.map((r) => [r.ref, r.id]));
+  }
+
   async storedNextNonce(chainId: bigint, signer: string): Promise<bigint | null> {
     const row = await this.ds
       .getRepository(SignerNonceEntity)

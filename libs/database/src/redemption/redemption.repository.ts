@@ -51,4 +51,20 @@ export class RedemptionRepository {
       [ticketHash, chainTxId, amountPaid.toString()],
     );
   }
+
+  /** recordRedeemed for every ticket a tx redeemed, in one statement. */
+  async recordRedeemedAll(
+    redeemed: readonly { ticketHash: string; amountPaid: bigint }[],
+    chainTxId: string,
+  ): Promise<void> {
+    if (redeemed.length === 0) return;
+    await this.ds.query(
+      `INSERT INTO redemption (ticket_hash, chain_tx_id, amount_paid, redeemed_at, last_code)
+       SELECT h, $3::bigint, a::numeric, now(), NULL FROM unnest($1::text[], $2::text[]) AS x(h, a)
+       ON CONFLICT (ticket_hash) DO UPDATE
+         SET chain_tx_id = EXCLUDED.chain_tx_id, amount_paid = EXCLUDED.amount_paid,
+             redeemed_at = EXCLUDED.redeemed_at, last_code = NULL, updated_at = now()`,
+      [redeemed.map((r) => r.ticketHash), redeemed.map((r) => r.amountPaid.toString()), chainTxId],
+    );
+  }
 }

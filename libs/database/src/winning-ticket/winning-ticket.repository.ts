@@ -156,6 +156,12 @@ export class WinningTicketRepository {
     return this.move(MOVES.settle, ticketHash, status, patch);
   }
 
+  /** `settle` for many tickets of one tx with the same outcome, in one statement; the hashes that moved. */
+  settleAll(ticketHashes: readonly string[], outcome: Settlement): Promise<string[]> {
+    const { status, ...patch } = outcome;
+    return this.moveAll(MOVES.settle, ticketHashes, status, patch);
+  }
+
   /** queued → failed | expired: a check's final verdict. */
   finalize(
     ticketHash: string,
