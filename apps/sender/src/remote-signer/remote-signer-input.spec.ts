@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseApiTokens } from '../auth/api-tokens.js';
 import { isLoopbackHost } from '../boot/sender-boot.js';
+import { parseByocJobRequest } from './byoc-job-request.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
 import { canonicalHeaderName, webhookHeaders } from './signer-webhook.js';
 
@@ -51,8 +52,47 @@ describe('remote signer request parsing', () => {
       { orchestrator: b64('x'), app: 'a'.repeat(257) },
       { orchestrator: b64('x'), state: 'blob' },
       { orchestrator: b64('x'), capabilities: '***' },
+      { orchestrator: b64('x'), type: 'byoc', timeoutSeconds: -1 },
+      { orchestrator: b64('x'), type: 'byoc', timeoutSeconds: 2.5 },
+      { orchestrator: b64('x'), type: 'nano-banana' },
     ];
     for (const body of bad) expect(code(() => parseLivePaymentRequest(body))).toBe('INVALID_REQUEST');
+  });
+
+  it('takes the BYOC type and its timeoutSeconds', () => {
+    const r = parseLivePaymentRequest({ orchestrator: b64('x'), type: 'byoc', TimeoutSeconds: 90 });
+    expect(r.type).toBe('byoc');
+    expect(r.timeoutSeconds).toBe(90n);
+    expect(parseLivePaymentRequest({ orchestrator: b64('x') }).timeoutSeconds).toBe(0n);
+  });
+});
+
+describe('sign-byoc-job request parsing', () => {
+  const job = { id: 'j1', capability: 'text-reversal', request: '{}', parameters: '{}', timeout_seconds: 30 };
+
+  it("reads go-livepeer's field names case-insensitively; request and parameters may be empty", () => {
+    expect(
+      parseByocJobRequest({ ID: 'j', Capability: 'c', TIMEOUT_SECONDS: 5, signature_format: 'v1' }),
+    ).toEqual({ id: 'j', capability: 'c', request: '', parameters: '', timeoutSeconds: 5 });
+    expect(parseByocJobRequest(job).timeoutSeconds).toBe(30);
+  });
+
+  it("refuses what go-livepeer refuses with 400, and formats other than v1, as INVALID_REQUEST", () => {
+    const bad: unknown[] = [
+      null,
+      [],
+      'text',
+      { ...job, id: '' },
+      { ...job, capability: undefined },
+      { ...job, timeout_seconds: 0 },
+      { ...job, timeout_seconds: -5 },
+      { ...job, timeout_seconds: 1.5 },
+      { ...job, timeout_seconds: '30' },
+      { ...job, request: { text: 'hi' } },
+      { ...job, parameters: 7 },
+      { ...job, signature_format: 'legacy' },
+    ];
+    for (const body of bad) expect(code(() => parseByocJobRequest(body)), JSON.stringify(body)).toBe('INVALID_REQUEST');
   });
 });
 

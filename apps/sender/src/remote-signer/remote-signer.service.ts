@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   assertWellFormedMessage,
+  orchestratorCapabilityPricesCodec,
   orchestratorInfoCodec,
   segDataCodec,
   type OrchestratorInfo,
@@ -9,6 +10,7 @@ import {
 import {
   balanceAfter,
   billableUnits,
+  byocPrice,
   bytesToHex,
   decodeRemoteState,
   EMPTY_SEGMENT_HASH,
@@ -16,6 +18,7 @@ import {
   equalBytes,
   exceededCeiling,
   fitBytes,
+  flattenByocJob,
   keccak256,
   MAX_IN_PIXELS,
   orchestratorInfoPayload,
@@ -29,7 +32,9 @@ import {
   ticketsNeeded,
   toChecksumAddress,
   unitPrice,
+  type ByocJobSigningInput,
   type PriceCeiling,
+  type PriceInfo,
   type RemotePaymentState,
   type TicketParams,
 } from '#app/ticket';
@@ -53,6 +58,14 @@ export interface LivePaymentResponse {
   payment: string;
   segCreds: string;
   state: { State: string; Sig: string };
+}
+
+/** The JSON answer of `/sign-byoc-job`, formatted as go-livepeer formats it. */
+export interface ByocJobSignature {
+  /** EIP-55 address of the signing account. */
+  sender: string;
+  /** `0x` + 130 hex digits: r ‖ s ‖ v, v ∈ {27, 28}. */
+  signature: string;
 }
 
 /** The request header a gateway may carry the caller's identity in (go-livepeer). */
@@ -89,6 +102,25 @@ export class RemoteSignerService {
     return { address: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
   }
 
+  /**
+   * `POST /sign-byoc-job`: the account's signature over the V1 flattening of a BYOC job, which the
+   * gateway puts in the job request's `sender`/`sig` for the orchestrator to check. Go-livepeer's
+   * `Sign`: personal-sign of keccak256(flattening). Nothing is charged: the job is paid for through
+   * `/generate-live-payment` with type `byoc`.
+   */
+  async signByocJob(caller: RemoteCaller, job: ByocJobSigningInput): Promise<ByocJobSignature> {
+    const flat = asRequest(() => flattenByocJob(job));
+    const sig = await this.signatures.signPersonal(caller.account, keccak256(flat));
+    this.logger.debug({
+      msg: 'BYOC job signed',
+      sender: caller.account.addressHex,
+      client: caller.client.name,
+      jobId: job.id,
+      capability: job.capability,
+    });
+    return { sender: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
+  }
+
   /** `POST /generate-live-payment` (docs/remote-signer.md §3.3, with authorization first). */
   async generateLivePayment(
     caller: RemoteCaller,
@@ -98,10 +130,7 @@ export class RemoteSignerService {
     nowMs = Date.now(),
   ): Promise<LivePaymentResponse> {
     const info = decodeOrchestratorInfo(req.orchestrator);
-    const price = info.priceInfo;
-    if (!price || price.pricePerUnit === 0n || price.pixelsPerUnit === 0n) {
-      throw invalidRequest('missing or zero priceInfo');
-    }
+    const price = this.paymentPrice(info, req);
     const orchPrice = asRequest(() => unitPrice(price));
     const params = info.ticketParams;
     if (!params) throw invalidRequest('missing ticketParams in OrchestratorInfo');
@@ -121,7 +150,9 @@ export class RemoteSignerService {
     // A continuing call is never billed as a first one (that prepays again), even when replica
     // clocks disagree by a little: at least 1 ms has passed.
     const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
-    const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels));
+    const byoc =
+      req.type === 'byoc' ? { pixelsPerUnit: price.pixelsPerUnit, timeoutSeconds: req.timeoutSeconds } : undefined;
+    const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels, byoc));
     const ceilings: PriceCeiling[] = [
       { source: 'configured maximum price', price: this.maxPrice },
       { source: 'request maxPrice', price: requestMaxPrice },
@@ -189,6 +220,28 @@ export class RemoteSignerService {
       segCreds,
       state: { State: Buffer.from(blob).toString('base64'), Sig: Buffer.from(sig).toString('base64') },
     };
+  }
+
+  /**
+   * The price this payment is sized and billed at: the OrchestratorInfo's `price_info`, or for a
+   * BYOC payment the capability's entry in `capabilities_prices` (the request's ManifestID names
+   * the capability, as in go-livepeer). The BYOC price also goes into the Payment's expected_price.
+   */
+  private paymentPrice(info: OrchestratorInfo, req: LivePaymentRequest): PriceInfo {
+    if (req.type === 'byoc') {
+      let prices: PriceInfo[];
+      try {
+        prices = orchestratorCapabilityPricesCodec.decode(req.orchestrator);
+      } catch (err) {
+        throw invalidRequest(`orchestrator capabilities_prices unreadable: ${(err as Error).message}`, err);
+      }
+      return asRequest(() => byocPrice(info.priceInfo, prices, req.manifestId));
+    }
+    const price = info.priceInfo;
+    if (!price || price.pricePerUnit === 0n || price.pixelsPerUnit === 0n) {
+      throw invalidRequest('missing or zero priceInfo');
+    }
+    return price;
   }
 
   /** The sealed state checked against the request, or a new one (go-livepeer's order of checks). */
