@@ -321,7 +321,7 @@ describe('BYOC remote payments (go-livepeer type "byoc")', () => {
         (price, scale, ms) => {
           const units = billableUnits('byoc', ms, 0n, { pixelsPerUnit: scale, timeoutSeconds: 0n });
           const fee = remoteFee(units, { pricePerUnit: price, pixelsPerUnit: scale });
-          expect(fee.eq(Rational.of(price * ((ms + 999n) / 1000n)))).toBe(true);
+          expect(fee.equals(Rational.of(price * ((ms + 999n) / 1000n)))).toBe(true);
         },
       ),
     );

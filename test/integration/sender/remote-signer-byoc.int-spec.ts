@@ -13,6 +13,7 @@ import {
   type PriceInfo,
   type TicketParams,
 } from '#app/ticket';
+import { byocJobV1Bytes, signByocJob } from '../../support/live-gateway/byoc-job.js';
 import {
   b64,
   errorCode,
@@ -42,37 +43,16 @@ import {
 const TOKEN = 'byoc-token-0123456789abcdef';
 const MULTI_TOKEN = 'byoc-multi-0123456789abcdef';
 const CAPABILITY = 'text-reversal';
-/** O's BYOC tariff: 10^8 wei per compute second, on a scale of 1000 units per second. */
+/**
+ * O's BYOC tariff: 10^8 wei per compute second on a scale of 10^6 units per second (100 wei per
+ * unit, under the contact's maxPricePerUnit of 1000).
+ */
 const BYOC_PRICE: PriceInfo = {
   pricePerUnit: 100_000_000n,
-  pixelsPerUnit: 1000n,
+  pixelsPerUnit: 1_000_000n,
   capability: 37,
   constraint: CAPABILITY,
 };
-
-/**
- * The V1 flattening built here from its definition, independently of libs/ticket: the 16-byte
- * domain separator, then id, capability, request, parameters each as u32be length ‖ UTF-8, then
- * u32be timeout_seconds.
- */
-function v1Bytes(job: { id: string; capability: string; request: string; parameters: string; timeout: number }) {
-  const field = (s: string) => {
-    const b = Buffer.from(s, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(b.length);
-    return Buffer.concat([len, b]);
-  };
-  const timeout = Buffer.alloc(4);
-  timeout.writeUInt32BE(job.timeout);
-  return Buffer.concat([
-    Buffer.from('LP_BYOC_JOB_V1\0\0', 'latin1'),
-    field(job.id),
-    field(job.capability),
-    field(job.request),
-    field(job.parameters),
-    timeout,
-  ]);
-}
 
 describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
   let chain: SenderChain;
@@ -127,9 +107,19 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       expect(a.body.signature).toMatch(/^0x[0-9a-f]{130}$/);
       const sig = hexToBytes(a.body.signature as string, 'signature', 65);
       expect([27, 28]).toContain(sig[64]);
-      const flat = v1Bytes({ ...job, timeout: job.timeout_seconds });
-      const digest = personalDigest(keccak256(new Uint8Array(flat)));
+      // The V1 bytes as the independent gateway client builds them (test/support/live-gateway).
+      const flat = byocJobV1Bytes({ ...job, timeoutSeconds: job.timeout_seconds });
+      const digest = personalDigest(keccak256(flat));
       expect(bytesToHex(nobleBackend.recoverAddress(digest, sig)!)).toBe(funded);
+    });
+
+    it('gives the independent gateway client credentials a BYOC orchestrator accepts', async () => {
+      const creds = await signByocJob(
+        signer.httpUrl,
+        { ...job, request: '{"prompt":"naïve café ☕"}', timeoutSeconds: 600 },
+        auth(),
+      );
+      expect(creds.sender).toBe(chain.funded.address);
     });
 
     it('signs each field: another id, capability, request, parameters or timeout is another signature', async () => {
@@ -244,7 +234,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       const s1 = stateOf(one);
       expect(s1.Type).toBe('byoc');
       expect(s1.InitialPricePerUnit).toBe(100_000_000);
-      expect(s1.InitialPixelsPerUnit).toBe(1000);
+      expect(s1.InitialPixelsPerUnit).toBe(1_000_000);
       expect(parseRatString(s1.Balance as string).equals(Rational.ZERO)).toBe(true);
 
       const two = await pay({

@@ -229,7 +229,7 @@ export class RemoteSignerService {
    */
   private paymentPrice(info: OrchestratorInfo, req: LivePaymentRequest): PriceInfo {
     if (req.type === 'byoc') {
-      let prices: PriceInfo[];
+      let prices: readonly PriceInfo[];
       try {
         prices = orchestratorCapabilityPricesCodec.decode(req.orchestrator);
       } catch (err) {
