@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { openRedemptionStats, type RedemptionStats } from '#app/database';
 import { Rational } from '#app/ticket';
 import { NAME_WIDTH } from './console.js';
 import type { DemoCounters } from './demo-broadcaster.js';
@@ -24,43 +24,43 @@ const WEI_PER_ETH = 10n ** 18n;
  */
 export class DemoProgress {
   private counters: DemoCounters = { sent: 0, accepted: 0, winners: 0, ev: '0/1' };
-  private readonly pool: pg.Pool;
+  private opened?: ReturnType<typeof openRedemptionStats>;
 
-  constructor(databaseUrl: string) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-    this.pool.on('error', () => {});
-  }
+  constructor(private readonly databaseUrl: string) {}
 
   update(counters: DemoCounters): void {
     this.counters = counters;
   }
 
   async read(): Promise<ProgressFigures> {
-    const { rows } = await this.pool.query<{
-      winners: string;
-      redeemed: string;
-      gas_used: string;
-      gas_cost: string;
-    }>(`SELECT
-          (SELECT count(*) FROM winning_ticket) AS winners,
-          (SELECT count(*) FROM winning_ticket WHERE status = 'redeemed') AS redeemed,
-          (SELECT coalesce(sum(gas_used), 0) FROM chain_tx WHERE gas_used IS NOT NULL) AS gas_used,
-          (SELECT coalesce(sum(gas_used * effective_gas_price), 0)
-             FROM chain_tx WHERE gas_used IS NOT NULL) AS gas_cost`);
-    const row = rows[0];
+    const stats = await this.stats();
+    const [counts, gas] = await Promise.all([stats.countByStatus(undefined), stats.gasByPurpose()]);
     const [num, den] = this.counters.ev.split('/').map(BigInt);
     return {
       sent: this.counters.sent,
       evPaid: Rational.of(num, den),
-      winners: Number(row.winners),
-      redeemed: Number(row.redeemed),
-      gasUsed: BigInt(row.gas_used),
-      gasCostWei: BigInt(row.gas_cost),
+      winners: Object.values(counts).reduce((a, b) => a + b, 0),
+      redeemed: counts.redeemed ?? 0,
+      gasUsed: gas.reduce((sum, g) => sum + BigInt(g.gas_used), 0n),
+      gasCostWei: gas.reduce((sum, g) => sum + BigInt(g.cost), 0n),
     };
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened) await (await opened).close();
+  }
+
+  /** The read model, connecting on first use and again after a failed connection attempt. */
+  private async stats(): Promise<RedemptionStats> {
+    this.opened ??= openRedemptionStats(this.databaseUrl);
+    try {
+      return (await this.opened).stats;
+    } catch (err) {
+      this.opened = undefined;
+      throw err;
+    }
   }
 }
 

@@ -34,7 +34,7 @@ export class OpsModule {
     return {
       module: OpsModule,
       imports: [
-        ...infrastructure('ops', env, { database: true }),
+        ...infrastructure('ops', env, { database: true, chainFacts: false }),
         QueueModule.forRoot({ redisUrl: env.REDIS_URL, redisPrefix: env.REDIS_PREFIX }),
         QueueBoardModule.forRoot(config),
       ],

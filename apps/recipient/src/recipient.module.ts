@@ -25,7 +25,7 @@ export class RecipientModule {
     return {
       module: RecipientModule,
       imports: [
-        ...infrastructure('recipient', env, { database: true }),
+        ...infrastructure('recipient', env, { database: true, chainFacts: true }),
         QueueModule.forRoot({
           redisUrl: env.REDIS_URL,
           redisPrefix: env.REDIS_PREFIX,

@@ -44,7 +44,7 @@ export class RedeemerModule {
   static forRoot(config: RedeemerConfig): DynamicModule {
     const v = config.values;
     const imports = [
-      ...infrastructure('redeemer', v, { database: true }),
+      ...infrastructure('redeemer', v, { database: true, chainFacts: true }),
       QueueModule.forRoot({ redisUrl: v.REDIS_URL, redisPrefix: v.REDIS_PREFIX }),
     ];
     const base: Provider[] = [{ provide: RedeemerConfig, useValue: config }, RedeemerMetrics];

@@ -26,7 +26,7 @@ export class SenderMonitorModule {
     return {
       module: SenderMonitorModule,
       imports: [
-        ...infrastructure('sender-monitor', env, { database: true }),
+        ...infrastructure('sender-monitor', env, { database: true, chainFacts: false }),
         QueueModule.forRoot({ redisUrl: env.REDIS_URL, redisPrefix: env.REDIS_PREFIX }),
         ChainWatcherModule.forRoot({
           l1BlockSource: env.SENDER_MONITOR_L1_BLOCK_SOURCE,

@@ -40,7 +40,7 @@ export class SenderModule {
       : [];
     return {
       module: SenderModule,
-      imports: infrastructure('sender', config.values, { database: false }),
+      imports: infrastructure('sender', config.values, { database: false, chainFacts: true }),
       controllers: [SenderGrpcController, ...signerControllers],
       providers: [
         { provide: SenderConfig, useValue: config },

@@ -8,7 +8,11 @@ export interface ChainOptions {
   /** Per JSON-RPC request; default 5 s. */
   requestTimeoutMs?: number;
   controllerAddress: string;
-  facts?: Partial<ChainFactsOptions>;
+  /**
+   * Settings of the polled chain facts (head, rounds, gas price); `false` when the service reads
+   * none (it then polls nothing: e.g. the SenderMonitor, whose ChainWatcher owns the head).
+   */
+  facts?: Partial<ChainFactsOptions> | false;
 }
 
 export const CHAIN_OPTIONS = Symbol('CHAIN_OPTIONS');

@@ -26,20 +26,25 @@ export class ChainProbe extends HealthProbe {
   }
 }
 
-/** The chain connection and the chain facts (head, rounds, gas price) every service reads. */
+/**
+ * The chain connection, and the polled chain facts (head, rounds, gas price) unless the service
+ * reads none (`facts: false`): one poller per service, never one beside a ChainWatcher.
+ */
 @Module({})
 export class ChainModule {
   static forRoot(options: ChainOptions): DynamicModule {
+    const facts =
+      options.facts === false
+        ? []
+        : [
+            { provide: CHAIN_FACTS_OPTIONS, useValue: { ...DEFAULT_FACTS_OPTIONS, ...options.facts } },
+            { provide: ChainFacts, useClass: RpcChainFacts },
+          ];
     return {
       module: ChainModule,
       global: true,
-      providers: [
-        { provide: CHAIN_OPTIONS, useValue: options },
-        ChainClient,
-        { provide: CHAIN_FACTS_OPTIONS, useValue: { ...DEFAULT_FACTS_OPTIONS, ...options.facts } },
-        { provide: ChainFacts, useClass: RpcChainFacts },
-      ],
-      exports: [ChainClient, ChainFacts],
+      providers: [{ provide: CHAIN_OPTIONS, useValue: options }, ChainClient, ...facts],
+      exports: [ChainClient, ...(facts.length > 0 ? [ChainFacts] : [])],
     };
   }
 }

@@ -14,6 +14,11 @@ import { DatabaseModule, DatabaseProbe } from '#app/database';
 export interface InfrastructureNeeds {
   /** Services that own Postgres state (winning tickets, redemptions) ask for it; the Sender does not. */
   database: boolean;
+  /**
+   * Whether the service reads the polled chain facts (ChainFacts). The SenderMonitor's ChainWatcher
+   * owns its chain view and the ops API reads none, so neither polls the head a second time.
+   */
+  chainFacts: boolean;
 }
 
 /**
@@ -33,7 +38,7 @@ export function infrastructure(
       rpcUrl: env.ETH_RPC_URL,
       requestTimeoutMs: env.ETH_RPC_TIMEOUT_MS,
       controllerAddress: env.CONTROLLER_ADDRESS,
-      facts: { l1BlockSource: env.ETH_L1_BLOCK_SOURCE },
+      facts: needs.chainFacts && { l1BlockSource: env.ETH_L1_BLOCK_SOURCE },
     }),
   ];
   if (needs.database) {

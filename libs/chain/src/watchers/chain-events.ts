@@ -1,5 +1,5 @@
-import { getAddress, Interface, type Log } from 'ethers';
-import { loadArtifact } from '../artifacts.js';
+import { Interface, type EventFragment, type Log } from 'ethers';
+import { loadArtifact, type ArtifactName } from '../artifacts.js';
 
 interface EventBase {
   block: bigint;
@@ -37,12 +37,24 @@ const BROKER_EVENTS = [
   'Withdrawal',
 ] as const;
 
-let interfaces: { broker: Interface; rounds: Interface } | undefined;
+/** A contract's ABI and its watched events by topic0 (hashed once, not per log as `parseLog` does). */
+interface WatchedAbi {
+  iface: Interface;
+  byTopic: Map<string, EventFragment>;
+}
 
-function abis(): { broker: Interface; rounds: Interface } {
+let interfaces: { broker: WatchedAbi; rounds: WatchedAbi } | undefined;
+
+function watched(artifact: ArtifactName, names: readonly string[]): WatchedAbi {
+  const iface = new Interface(loadArtifact(artifact).abi);
+  const byTopic = new Map(names.map((name) => [iface.getEvent(name)!.topicHash, iface.getEvent(name)!]));
+  return { iface, byTopic };
+}
+
+function abis(): { broker: WatchedAbi; rounds: WatchedAbi } {
   interfaces ??= {
-    broker: new Interface(loadArtifact('TicketBroker').abi),
-    rounds: new Interface(loadArtifact('RoundsManager').abi),
+    broker: watched('TicketBroker', BROKER_EVENTS),
+    rounds: watched('RoundsManager', ['NewRound']),
   };
   return interfaces;
 }
@@ -50,13 +62,11 @@ function abis(): { broker: Interface; rounds: Interface } {
 /** topic0 of every watched event: one `eth_getLogs` filter (OR of topics) covers both contracts. */
 export function watchedTopics(): string[] {
   const { broker, rounds } = abis();
-  return [
-    ...BROKER_EVENTS.map((name) => broker.getEvent(name)!.topicHash),
-    rounds.getEvent('NewRound')!.topicHash,
-  ];
+  return [...broker.byTopic.keys(), ...rounds.byTopic.keys()];
 }
 
-const lower = (address: unknown): string => getAddress(String(address)).toLowerCase();
+/** The ABI decoder already checked and checksummed the address. */
+const lower = (address: unknown): string => String(address).toLowerCase();
 
 /**
  * Decodes one log of the TicketBroker or RoundsManager; anything else (another contract, an
@@ -126,9 +136,11 @@ export function decodeChainLog(
   }
 }
 
-function safeParse(iface: Interface, log: { topics: readonly string[]; data: string }) {
+function safeParse(abi: WatchedAbi, log: { topics: readonly string[]; data: string }) {
+  const fragment = abi.byTopic.get(log.topics[0]?.toLowerCase() ?? '');
+  if (!fragment) return null;
   try {
-    return iface.parseLog({ topics: [...log.topics], data: log.data });
+    return { name: fragment.name, args: abi.iface.decodeEventLog(fragment, log.data, log.topics) };
   } catch {
     return null;
   }

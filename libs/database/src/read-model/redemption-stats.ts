@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../data-source.js';
 
 /** Counts and exact decimal wei sums of winning tickets by outcome. */
 export interface TotalsRow {
@@ -158,4 +159,19 @@ export class RedemptionStats {
     );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
+}
+
+/**
+ * The read model on a connection of its own (one pooled connection), for a process outside the
+ * services' Nest containers (the local stack's progress line). `close` ends the connection.
+ */
+export async function openRedemptionStats(
+  url: string,
+): Promise<{ stats: RedemptionStats; close: () => Promise<void> }> {
+  const ds = await new DataSource({
+    ...dataSourceOptions(url),
+    logging: false,
+    extra: { max: 1 },
+  }).initialize();
+  return { stats: new RedemptionStats(ds), close: () => ds.destroy() };
 }
