@@ -12,9 +12,22 @@ describe('OrchestratorInfo.capabilities_prices (field 33)', () => {
     // Written by hand with go-livepeer's field numbers: OrchestratorInfo.capabilities_prices = 33,
     // PriceInfo {pricePerUnit = 1, pixelsPerUnit = 2, capability = 3, constraint = 4}.
     const w = protobuf.Writer.create();
-    w.uint32((33 << 3) | 2).fork().uint32(8).int64(7).uint32(16).int64(1000).uint32(24).uint32(37);
+    w.uint32((33 << 3) | 2)
+      .fork()
+      .uint32(8)
+      .int64(7)
+      .uint32(16)
+      .int64(1000)
+      .uint32(24)
+      .uint32(37);
     w.uint32(34).string('text-reversal').ldelim();
-    w.uint32((33 << 3) | 2).fork().uint32(8).int64(0).uint32(24).uint32(35).ldelim();
+    w.uint32((33 << 3) | 2)
+      .fork()
+      .uint32(8)
+      .int64(0)
+      .uint32(24)
+      .uint32(35)
+      .ldelim();
     const extra = w.finish();
     const bytes = new Uint8Array(base.length + extra.length);
     bytes.set(base);

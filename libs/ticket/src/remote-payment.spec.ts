@@ -244,10 +244,14 @@ describe('BYOC job V1 flattening (go-livepeer FlattenBYOCJob)', () => {
     const want =
       '4c505f42594f435f4a4f425f5631' +
       '0000' +
-      '00000001' + '78' + // id "x"
-      '00000001' + '63' + // capability "c"
-      '00000001' + '72' + // request "r"
-      '00000001' + '70' + // parameters "p"
+      '00000001' +
+      '78' + // id "x"
+      '00000001' +
+      '63' + // capability "c"
+      '00000001' +
+      '72' + // request "r"
+      '00000001' +
+      '70' + // parameters "p"
       '00000001'; // timeout_seconds 1
     expect(Buffer.from(flattenByocJob(job())).toString('hex')).toBe(want);
     expect(BYOC_JOB_DOMAIN_V1).toHaveLength(16);

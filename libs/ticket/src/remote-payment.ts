@@ -61,8 +61,10 @@ export function billableUnits(
 ): bigint {
   switch (type) {
     case 'byoc': {
-      if (!byoc || byoc.pixelsPerUnit <= 0n) throw invalidInput('missing or zero priceInfo for BYOC capability');
-      const prepaid = byoc.timeoutSeconds > BYOC_MIN_PREPAID_SECONDS ? byoc.timeoutSeconds : BYOC_MIN_PREPAID_SECONDS;
+      if (!byoc || byoc.pixelsPerUnit <= 0n)
+        throw invalidInput('missing or zero priceInfo for BYOC capability');
+      const prepaid =
+        byoc.timeoutSeconds > BYOC_MIN_PREPAID_SECONDS ? byoc.timeoutSeconds : BYOC_MIN_PREPAID_SECONDS;
       const seconds = elapsedMs > 0n ? (elapsedMs + 999n) / 1000n : prepaid;
       return seconds * byoc.pixelsPerUnit;
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodePaymentHeader, orchestratorCapabilityPricesCodec } from '#app/proto';
 import {
+  balanceAfter,
   bytesToHex,
   hexToBytes,
   keccak256,
@@ -10,6 +11,8 @@ import {
   parseRatString,
   personalDigest,
   Rational,
+  ticketEV,
+  ticketsNeeded,
   type PriceInfo,
   type TicketParams,
 } from '#app/ticket';
@@ -31,7 +34,6 @@ import {
   newOrchestrator,
   senderEnv,
   startSenderChain,
-  TICKET_EV,
   writeSenderFiles,
   type Env,
   type Orchestrator,
@@ -96,10 +98,16 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
   const signJob = (body: unknown, headers: Record<string, string> = auth()) =>
     postJson(`${signer.httpUrl}/sign-byoc-job`, body, headers);
   const pay = (body: unknown) => postJson(`${signer.httpUrl}/generate-live-payment`, body, auth());
-  const job = { id: 'job-1', capability: CAPABILITY, request: '{"text":"hi"}', parameters: '{}', timeout_seconds: 30 };
+  const job = {
+    id: 'job-1',
+    capability: CAPABILITY,
+    request: '{"text":"hi"}',
+    parameters: '{}',
+    timeout_seconds: 30,
+  };
 
   describe('POST /sign-byoc-job', () => {
-    it("answers {sender, signature} as go-livepeer: EIP-55 sender, personal-sign of keccak256(V1 bytes)", async () => {
+    it('answers {sender, signature} as go-livepeer: EIP-55 sender, personal-sign of keccak256(V1 bytes)', async () => {
       const a = await signJob({ ...job, signature_format: 'v1' });
       expect(a.status, JSON.stringify(a.body)).toBe(200);
       expect(Object.keys(a.body).sort()).toEqual(['sender', 'signature']);
@@ -143,10 +151,23 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       expect(a.body.sender).toBe(chain.unfunded.address);
     });
 
-    type Bad = { name: string; body: unknown; headers?: Record<string, string>; status: number; code: string; message?: string };
+    type Bad = {
+      name: string;
+      body: unknown;
+      headers?: Record<string, string>;
+      status: number;
+      code: string;
+      message?: string;
+    };
     const bad: Bad[] = [
       { name: 'no token', body: job, headers: {}, status: 401, code: 'UNAUTHENTICATED' },
-      { name: 'unknown token', body: job, headers: auth('nope-nope-nope-nope'), status: 401, code: 'UNAUTHENTICATED' },
+      {
+        name: 'unknown token',
+        body: job,
+        headers: auth('nope-nope-nope-nope'),
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      },
       {
         name: 'account the token may not use',
         body: job,
@@ -183,9 +204,24 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
         code: 'INVALID_REQUEST',
         message: 'timeout_seconds',
       },
-      { name: 'fractional timeout', body: { ...job, timeout_seconds: 1.5 }, status: 400, code: 'INVALID_REQUEST' },
-      { name: 'request not a string', body: { ...job, request: { text: 'hi' } }, status: 400, code: 'INVALID_REQUEST' },
-      { name: 'another signing format', body: { ...job, signature_format: 'v0' }, status: 400, code: 'INVALID_REQUEST' },
+      {
+        name: 'fractional timeout',
+        body: { ...job, timeout_seconds: 1.5 },
+        status: 400,
+        code: 'INVALID_REQUEST',
+      },
+      {
+        name: 'request not a string',
+        body: { ...job, request: { text: 'hi' } },
+        status: 400,
+        code: 'INVALID_REQUEST',
+      },
+      {
+        name: 'another signing format',
+        body: { ...job, signature_format: 'v0' },
+        status: 400,
+        code: 'INVALID_REQUEST',
+      },
     ];
     for (const c of bad) {
       it(`${c.name}: ${c.status} ${c.code}, nothing signed`, async () => {
@@ -225,17 +261,26 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
 
     it("prepays max(timeoutSeconds, 60) s at the capability's per-second price, then whole seconds", async () => {
       const p = await byocParams();
-      const one = await pay({ orchestrator: byocInfo(p), type: 'byoc', ManifestID: CAPABILITY, timeoutSeconds: 90 });
+      const one = await pay({
+        orchestrator: byocInfo(p),
+        type: 'byoc',
+        ManifestID: CAPABILITY,
+        timeoutSeconds: 90,
+      });
       expect(one.status, JSON.stringify(one.body)).toBe(200);
       const pay1 = decodePaymentHeader(one.body.payment as string);
-      // 90 s × 10^8 wei = 9 · 10^9 wei = 9 tickets of EV 10^9, nothing left over.
+      // 90 s × 10^8 wei = 9 · 10^9 wei = 9 tickets of EV ≈ 10^9 (exactly as O's winProb rounds).
+      const ev = ticketEV(p.params.faceValue, p.params.winProb);
+      const fee1 = Rational.of(90n * 100_000_000n);
+      expect(pay1.ticketSenderParams).toHaveLength(Number(ticketsNeeded(Rational.ZERO, fee1, ev)));
       expect(pay1.ticketSenderParams).toHaveLength(9);
       expect(pay1.expectedPrice).toEqual(BYOC_PRICE);
       const s1 = stateOf(one);
       expect(s1.Type).toBe('byoc');
       expect(s1.InitialPricePerUnit).toBe(100_000_000);
       expect(s1.InitialPixelsPerUnit).toBe(1_000_000);
-      expect(parseRatString(s1.Balance as string).equals(Rational.ZERO)).toBe(true);
+      const bal1 = balanceAfter(Rational.ZERO, 9n, ev, fee1);
+      expect(parseRatString(s1.Balance as string).equals(bal1)).toBe(true);
 
       const two = await pay({
         orchestrator: byocInfo(p),
@@ -245,13 +290,12 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       });
       expect(two.status, JSON.stringify(two.body)).toBe(200);
       expect(decodePaymentHeader(two.body.payment as string).ticketSenderParams).toHaveLength(1);
-      // One ticket (EV 10^9) less the started seconds since the first call at 10^8 wei each.
-      const left = parseRatString(stateOf(two).Balance as string);
-      expect(left.den).toBe(1n);
-      const secondsBilled = (TICKET_EV - left.num) / 100_000_000n;
-      expect(left.equals(Rational.of(TICKET_EV - secondsBilled * 100_000_000n))).toBe(true);
-      expect(secondsBilled).toBeGreaterThanOrEqual(1n);
-      expect(secondsBilled).toBeLessThanOrEqual(9n);
+      // One more ticket, less the started seconds since the first call at 10^8 wei each.
+      const charged = bal1.add(ev).sub(parseRatString(stateOf(two).Balance as string));
+      const seconds = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n].find((k) =>
+        charged.equals(Rational.of(k * 100_000_000n)),
+      );
+      expect(seconds, charged.toString()).toBeDefined();
       expect(await nonceOf(p)).toBe(10);
     });
 

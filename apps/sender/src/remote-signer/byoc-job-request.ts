@@ -17,7 +17,8 @@ function fields(obj: Record<string, unknown>): (name: string) => unknown {
 function text(value: unknown, name: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw invalidRequest(`${name} must be a string`);
-  if (value.length > MAX_FIELD_CHARS) throw invalidRequest(`${name} must be at most ${MAX_FIELD_CHARS} characters`);
+  if (value.length > MAX_FIELD_CHARS)
+    throw invalidRequest(`${name} must be at most ${MAX_FIELD_CHARS} characters`);
   return value;
 }
 

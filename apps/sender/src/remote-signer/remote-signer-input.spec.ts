@@ -77,7 +77,7 @@ describe('sign-byoc-job request parsing', () => {
     expect(parseByocJobRequest(job).timeoutSeconds).toBe(30);
   });
 
-  it("refuses what go-livepeer refuses with 400, and formats other than v1, as INVALID_REQUEST", () => {
+  it('refuses what go-livepeer refuses with 400, and formats other than v1, as INVALID_REQUEST', () => {
     const bad: unknown[] = [
       null,
       [],
@@ -92,7 +92,11 @@ describe('sign-byoc-job request parsing', () => {
       { ...job, parameters: 7 },
       { ...job, signature_format: 'legacy' },
     ];
-    for (const body of bad) expect(code(() => parseByocJobRequest(body)), JSON.stringify(body)).toBe('INVALID_REQUEST');
+    for (const body of bad)
+      expect(
+        code(() => parseByocJobRequest(body)),
+        JSON.stringify(body),
+      ).toBe('INVALID_REQUEST');
   });
 });
 

@@ -151,7 +151,9 @@ export class RemoteSignerService {
     // clocks disagree by a little: at least 1 ms has passed.
     const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
     const byoc =
-      req.type === 'byoc' ? { pixelsPerUnit: price.pixelsPerUnit, timeoutSeconds: req.timeoutSeconds } : undefined;
+      req.type === 'byoc'
+        ? { pixelsPerUnit: price.pixelsPerUnit, timeoutSeconds: req.timeoutSeconds }
+        : undefined;
     const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels, byoc));
     const ceilings: PriceCeiling[] = [
       { source: 'configured maximum price', price: this.maxPrice },
