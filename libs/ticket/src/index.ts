@@ -111,6 +111,8 @@ export {
   type ByocBilling,
   MAX_BYOC_TIMEOUT_SECONDS,
   flattenByocJob,
+  legacyByocJobPayload,
+  legacyByocPayloadFault,
   type ByocJobSigningInput,
   type RemotePaymentType,
   type RemotePaymentState,

@@ -10,11 +10,15 @@ import {
   decodeRemoteState,
   EMPTY_SEGMENT_HASH,
   encodeRemoteState,
+  encodeTicket,
   exceededCeiling,
   flattenByocJob,
   hexToBytes,
   keccak256,
+  legacyByocJobPayload,
+  legacyByocPayloadFault,
   MAX_BYOC_TIMEOUT_SECONDS,
+  MAX_IN_PIXELS,
   orchestratorInfoPayload,
   parseMaxPrice,
   parseRatString,
@@ -352,5 +356,99 @@ describe('BYOC remote payments (go-livepeer type "byoc")', () => {
     expect(() => byocPrice({ ...base, capability: 0 }, [], 'text-reversal')).toThrow(invalid);
     expect(() => byocPrice(base, list, '')).toThrow(/missing manifestID/);
     expect(() => byocPrice(undefined, list, 'nano-banana')).toThrow(/capability "nano-banana"/);
+  });
+});
+
+describe('BYOC request payments (the Python SDK\'s type "byoc-request")', () => {
+  it('bills inPixels as given (seconds to prefund), positive and at most 2^53 − 1, on every call', () => {
+    expect(parseRemotePaymentType('byoc-request')).toBe('byoc-request');
+    expect(billableUnits('byoc-request', 0n, 75n)).toBe(75n);
+    expect(billableUnits('byoc-request', 5_000n, 75n)).toBe(75n);
+    expect(billableUnits('byoc-request', 0n, MAX_IN_PIXELS)).toBe(MAX_IN_PIXELS);
+    for (const bad of [0n, -1n, MAX_IN_PIXELS + 1n]) {
+      expect(() => billableUnits('byoc-request', 0n, bad)).toThrow(invalid);
+    }
+    expect(() => billableUnits('byoc-request', 0n, 0n)).toThrow(/byoc-request requires positive inPixels/);
+  });
+
+  it('costs inPixels × pricePerUnit / pixelsPerUnit exactly: what a BYOC orchestrator debits for that many seconds', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.bigInt({ min: 1n, max: 10n ** 9n }),
+        fc.bigInt({ min: 1n, max: 10n ** 6n }),
+        (price, scale, seconds) => {
+          const units = billableUnits('byoc-request', 0n, seconds);
+          const fee = remoteFee(units, { pricePerUnit: price, pixelsPerUnit: scale });
+          expect(fee.equals(Rational.of(price * seconds, scale))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('takes no maxPrice (no unit is defined for it)', () => {
+    expect(() => parseMaxPrice({ price: 1, currency: 'wei', unit: 'seconds' }, 'byoc-request')).toThrow(
+      invalid,
+    );
+  });
+});
+
+describe('legacy BYOC job payload (go-livepeer gatewayJob.sign)', () => {
+  const account = hexToBytes('0x' + '5a'.repeat(20), 'a', 20);
+
+  it('is the UTF-8 bytes of request + parameters, with nothing between them', () => {
+    expect(Buffer.from(legacyByocJobPayload('{"a":"é"}', '{}')).toString('hex')).toBe(
+      Buffer.from('{"a":"é"}{}', 'utf8').toString('hex'),
+    );
+    expect(legacyByocJobPayload('ab', 'c')).toEqual(legacyByocJobPayload('a', 'bc'));
+    expect(legacyByocJobPayload('', '')).toEqual(new Uint8Array(0));
+    // A lone surrogate becomes U+FFFD, as Go's JSON decoder makes it.
+    expect(Buffer.from(legacyByocJobPayload('\ud800', '')).toString('hex')).toBe('efbfbd');
+  });
+
+  it('may sign ordinary job text', () => {
+    expect(legacyByocPayloadFault(legacyByocJobPayload('{"prompt":"hi"}', ''), account)).toBeUndefined();
+    expect(legacyByocPayloadFault(new Uint8Array(0), account)).toBeUndefined();
+    expect(legacyByocPayloadFault(legacyByocJobPayload('{"StateID":"x"}', ''), account)).toBeUndefined();
+  });
+
+  it("refuses a payload that could be one of the account's tickets", () => {
+    const packed = encodeTicket({
+      recipient: hexToBytes('0x' + '21'.repeat(20), 'r', 20),
+      sender: account,
+      faceValue: 10n ** 15n,
+      winProb: 2n ** 200n,
+      senderNonce: 7,
+      recipientRandHash: new Uint8Array(32).fill(0x33),
+      creationRound: 4000n,
+      creationRoundBlockHash: new Uint8Array(32).fill(0x44),
+    });
+    expect(legacyByocPayloadFault(packed, account)).toMatch(/address bytes/);
+    const other = hexToBytes('0x' + '5b'.repeat(20), 'o', 20);
+    expect(legacyByocPayloadFault(packed, other)).toBeUndefined();
+  });
+
+  it('refuses a payload that decodes as a remote-signer state', () => {
+    const state: RemotePaymentState = {
+      stateId: 'forged',
+      pmSessionId: '',
+      lastUpdateMs: undefined,
+      orchestrator: hexToBytes('0x' + 'ab'.repeat(20), 'o', 20),
+      app: '',
+      authExpiry: 4_000_000_000,
+      senderNonce: 0,
+      balance: Rational.ZERO,
+      initialPrice: { pricePerUnit: 1n, pixelsPerUnit: 1n },
+      type: 'byoc-request',
+      sequenceNumber: 0,
+      authId: '',
+      sender: hexToBytes('0x' + 'cd'.repeat(20), 's', 20),
+      client: '',
+    };
+    const json = new TextDecoder().decode(encodeRemoteState(state));
+    expect(decodeRemoteState(legacyByocJobPayload(json, '')).type).toBe('byoc-request');
+    expect(legacyByocPayloadFault(legacyByocJobPayload(json.slice(0, 40), json.slice(40)), account)).toMatch(
+      /remote-signer state/,
+    );
   });
 });

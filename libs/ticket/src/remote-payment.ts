@@ -14,12 +14,13 @@ import type { Address, PriceInfo } from './types.js';
  */
 
 /**
- * Job types: `''` bills `inPixels` as given; `byoc` bills compute seconds of a BYOC capability.
- * go-livepeer's `usage` type is not supported.
+ * Job types: `''` bills `inPixels` as given; `byoc` bills compute seconds of a BYOC capability;
+ * `byoc-request` (the Python SDK's BYOC request session) bills `inPixels` as seconds prepaid at the
+ * OrchestratorInfo's `price_info`. go-livepeer's `usage` type is not supported.
  */
-export type RemotePaymentType = '' | 'live' | 'lv2v' | 'fixed' | 'byoc';
+export type RemotePaymentType = '' | 'live' | 'lv2v' | 'fixed' | 'byoc' | 'byoc-request';
 
-const TYPES: ReadonlySet<string> = new Set(['', 'live', 'lv2v', 'fixed', 'byoc']);
+const TYPES: ReadonlySet<string> = new Set(['', 'live', 'lv2v', 'fixed', 'byoc', 'byoc-request']);
 
 /** go-livepeer's tickets-per-call cap: guards both the deposit and the signer's time. */
 export const MAX_REMOTE_TICKETS = 100;
@@ -80,6 +81,11 @@ export function billableUnits(
       return 1n;
     case '':
       if (inPixels <= 0n) throw invalidInput('missing pixels or job type');
+      if (inPixels > MAX_IN_PIXELS) throw invalidInput(`inPixels must not exceed ${MAX_IN_PIXELS}`);
+      return inPixels;
+    case 'byoc-request':
+      // The SDK's compute budget: seconds to prefund, each one unit of the job token's price.
+      if (inPixels <= 0n) throw invalidInput('byoc-request requires positive inPixels (seconds to prefund)');
       if (inPixels > MAX_IN_PIXELS) throw invalidInput(`inPixels must not exceed ${MAX_IN_PIXELS}`);
       return inPixels;
   }
@@ -157,6 +163,7 @@ const MAX_PRICE_UNIT: Record<RemotePaymentType, string | undefined> = {
   fixed: 'fixed',
   // No unit is defined upstream for a BYOC ceiling: refused rather than guessed.
   byoc: undefined,
+  'byoc-request': undefined,
   '': undefined,
 };
 
@@ -408,4 +415,46 @@ export function flattenByocJob(job: ByocJobSigningInput): Uint8Array {
   }
   view.setUint32(at, job.timeoutSeconds, false);
   return out;
+}
+
+/*
+ * The legacy BYOC job signature (go-livepeer's embedded-key `gatewayJob.sign()`, and what the
+ * Python SDK's `sign_byoc_job` asks a signer for): the personal-sign of keccak256 of the UTF-8
+ * bytes of `request + parameters`, with no separator and no domain. That makes it an oracle for
+ * any UTF-8 byte string, so the signer refuses the payloads that could pass for another message
+ * the account signs with the same primitive.
+ */
+
+/** The legacy payload: the UTF-8 bytes of `request + parameters` (Go string concatenation). */
+export function legacyByocJobPayload(request: string, parameters: string): Uint8Array {
+  return new TextEncoder().encode(request + parameters);
+}
+
+/**
+ * Why `payload` must not be legacy-signed by `account`, or undefined when it may:
+ * - it holds the account's 20 raw address bytes, as every ticket's packed encoding does (bytes
+ *   20..40), so the signature could be a ticket signature that no nonce counter or budget saw;
+ * - it decodes as a remote-signer state, so in signature-seal mode (no state secret) the signature
+ *   would seal a state of the caller's making (an authorisation expiry the webhook never gave).
+ * Orchestrator-info and segment-credential payloads need no check: the first is public, the
+ * second authorises only the caller's own segments.
+ */
+export function legacyByocPayloadFault(payload: Uint8Array, account: Address): string | undefined {
+  if (indexOfBytes(payload, account) >= 0) {
+    return "the payload contains the signing account's address bytes (it could be a ticket)";
+  }
+  try {
+    decodeRemoteState(payload);
+  } catch {
+    return undefined;
+  }
+  return 'the payload is a remote-signer state';
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
 }

@@ -1,7 +1,7 @@
 import type { ByocJobSigningInput } from '#app/ticket';
 import { invalidRequest } from './remote-signer.error.js';
 
-/** The only signing format served: go-livepeer's V1 flattening (docs/remote-signer.md §2a). */
+/** The one signing format a caller may name: go-livepeer's V1 flattening (docs/remote-signer.md §2a). */
 const SIGNATURE_FORMAT_V1 = 'v1';
 /** Bounds each text field; the signed job travels in an HTTP header, so it is small in practice. */
 const MAX_FIELD_CHARS = 64 * 1024;
@@ -22,17 +22,40 @@ function text(value: unknown, name: string): string {
   return value;
 }
 
+/** A checked `/sign-byoc-job` body: which payload to sign (docs/remote-signer.md §2a). */
+export type ByocJobSignRequest =
+  { format: 'v1'; job: ByocJobSigningInput } | { format: 'legacy'; request: string; parameters: string };
+
+/** Absent, or `null` (Go decodes both to the zero value). */
+const missing = (v: unknown) => v === undefined || v === null;
+
 /**
- * A `/sign-byoc-job` body checked as go-livepeer does (400 on each): a JSON object; `id` and
- * `capability` non-empty; `timeout_seconds` a positive integer. The SDK's `signature_format` is
- * ignored upstream (always V1); here anything but absent or `v1` is refused rather than signed
- * in a format the caller did not ask for.
+ * A `/sign-byoc-job` body. With none of `id`, `capability`, `timeout_seconds`, `signature_format`
+ * it is the legacy request the Python SDK's `sign_byoc_job` sends (`{request, parameters}`, signed
+ * as `request + parameters`); one of those fields present makes it a V1 request, checked as
+ * go-livepeer does (400 on each): `id` and `capability` non-empty, `timeout_seconds` a positive
+ * integer. The SDK's `signature_format` is ignored upstream (always V1); here anything but absent
+ * or `v1` is refused rather than signed in a format the caller did not ask for.
  */
-export function parseByocJobRequest(body: unknown): ByocJobSigningInput {
+export function parseByocJobRequest(body: unknown): ByocJobSignRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('the request body must be a JSON object');
   }
   const get = fields(body as Record<string, unknown>);
+  if (['id', 'capability', 'timeout_seconds', 'signature_format'].every((k) => missing(get(k)))) {
+    // Upstream signs the empty string for a body without either field; a body that names no job
+    // at all is refused (an explicit "" is signed, as upstream).
+    if (missing(get('request')) && missing(get('parameters'))) {
+      throw invalidRequest(
+        'sign-byoc-job requires request and parameters (legacy) or id, capability and timeout_seconds (V1)',
+      );
+    }
+    return {
+      format: 'legacy',
+      request: text(get('request'), 'request'),
+      parameters: text(get('parameters'), 'parameters'),
+    };
+  }
   const rawTimeout = get('timeout_seconds') ?? 0;
   if (typeof rawTimeout !== 'number' || !Number.isSafeInteger(rawTimeout)) {
     throw invalidRequest('timeout_seconds must be an integer');
@@ -52,5 +75,5 @@ export function parseByocJobRequest(body: unknown): ByocJobSigningInput {
     throw invalidRequest('sign-byoc-job requires non-empty id and capability');
   }
   if (job.timeoutSeconds <= 0) throw invalidRequest('sign-byoc-job requires positive timeout_seconds');
-  return job;
+  return { format: 'v1', job };
 }

@@ -73,8 +73,31 @@ describe('sign-byoc-job request parsing', () => {
   it("reads go-livepeer's field names case-insensitively; request and parameters may be empty", () => {
     expect(
       parseByocJobRequest({ ID: 'j', Capability: 'c', TIMEOUT_SECONDS: 5, signature_format: 'v1' }),
-    ).toEqual({ id: 'j', capability: 'c', request: '', parameters: '', timeoutSeconds: 5 });
-    expect(parseByocJobRequest(job).timeoutSeconds).toBe(30);
+    ).toEqual({
+      format: 'v1',
+      job: { id: 'j', capability: 'c', request: '', parameters: '', timeoutSeconds: 5 },
+    });
+    expect(parseByocJobRequest(job)).toMatchObject({ format: 'v1', job: { timeoutSeconds: 30 } });
+  });
+
+  it("takes the Python SDK's {request, parameters} as the legacy format; any V1 field makes it V1", () => {
+    expect(parseByocJobRequest({ request: '{"a":1}', parameters: '{}' })).toEqual({
+      format: 'legacy',
+      request: '{"a":1}',
+      parameters: '{}',
+    });
+    expect(parseByocJobRequest({ Request: '', parameters: null, id: null })).toEqual({
+      format: 'legacy',
+      request: '',
+      parameters: '',
+    });
+    expect(parseByocJobRequest({ parameters: 'p' })).toMatchObject({ format: 'legacy', request: '' });
+    for (const v1 of [{ id: 'j' }, { capability: 'c' }, { timeout_seconds: 5 }, { signature_format: 'v1' }]) {
+      expect(
+        code(() => parseByocJobRequest({ request: 'r', parameters: 'p', ...v1 })),
+        JSON.stringify(v1),
+      ).toBe('INVALID_REQUEST');
+    }
   });
 
   it('refuses what go-livepeer refuses with 400, and formats other than v1, as INVALID_REQUEST', () => {
@@ -91,6 +114,10 @@ describe('sign-byoc-job request parsing', () => {
       { ...job, request: { text: 'hi' } },
       { ...job, parameters: 7 },
       { ...job, signature_format: 'legacy' },
+      {},
+      { request: null, parameters: null },
+      { request: 1, parameters: '' },
+      { request: 'x'.repeat(64 * 1024 + 1) },
     ];
     for (const body of bad)
       expect(

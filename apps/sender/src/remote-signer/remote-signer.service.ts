@@ -20,6 +20,8 @@ import {
   fitBytes,
   flattenByocJob,
   keccak256,
+  legacyByocJobPayload,
+  legacyByocPayloadFault,
   MAX_IN_PIXELS,
   orchestratorInfoPayload,
   parseMaxPrice,
@@ -32,7 +34,6 @@ import {
   ticketsNeeded,
   toChecksumAddress,
   unitPrice,
-  type ByocJobSigningInput,
   type PriceCeiling,
   type PriceInfo,
   type RemotePaymentState,
@@ -42,6 +43,7 @@ import { SenderError, SenderErrorCode } from '../sender.error.js';
 import { SenderConfig } from '../sender.config.js';
 import { SenderService } from '../session/sender.service.js';
 import { AccountSignatures } from './account-signatures.js';
+import type { ByocJobSignRequest } from './byoc-job-request.js';
 import type { LivePaymentRequest } from './live-payment-request.js';
 import type { RemoteCaller } from './remote-callers.js';
 import {
@@ -103,20 +105,30 @@ export class RemoteSignerService {
   }
 
   /**
-   * `POST /sign-byoc-job`: the account's signature over the V1 flattening of a BYOC job, which the
-   * gateway puts in the job request's `sender`/`sig` for the orchestrator to check. Go-livepeer's
-   * `Sign`: personal-sign of keccak256(flattening). Nothing is charged: the job is paid for through
-   * `/generate-live-payment` with type `byoc`.
+   * `POST /sign-byoc-job`: the account's signature over a BYOC job, which the gateway puts in the
+   * job request's `sender`/`sig` for the orchestrator to check. Go-livepeer's `Sign`: personal-sign
+   * of keccak256(payload), the payload being the V1 flattening or, for the SDK's legacy request,
+   * the bytes of `request + parameters` (refused when they could pass for a ticket or a state).
+   * Nothing is charged: the job is paid for through `/generate-live-payment`.
    */
-  async signByocJob(caller: RemoteCaller, job: ByocJobSigningInput): Promise<ByocJobSignature> {
-    const flat = asRequest(() => flattenByocJob(job));
-    const sig = await this.signatures.signPersonal(caller.account, keccak256(flat));
+  async signByocJob(caller: RemoteCaller, req: ByocJobSignRequest): Promise<ByocJobSignature> {
+    let payload: Uint8Array;
+    if (req.format === 'v1') {
+      payload = asRequest(() => flattenByocJob(req.job));
+    } else {
+      payload = legacyByocJobPayload(req.request, req.parameters);
+      const fault = legacyByocPayloadFault(payload, caller.account.address);
+      if (fault !== undefined) throw invalidRequest(`sign-byoc-job refused: ${fault}`);
+    }
+    const sig = await this.signatures.signPersonal(caller.account, keccak256(payload));
     this.logger.debug({
       msg: 'BYOC job signed',
       sender: caller.account.addressHex,
       client: caller.client.name,
-      jobId: job.id,
-      capability: job.capability,
+      format: req.format,
+      ...(req.format === 'v1'
+        ? { jobId: req.job.id, capability: req.job.capability }
+        : { payloadBytes: payload.length }),
     });
     return { sender: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
   }
