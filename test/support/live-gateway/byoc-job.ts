@@ -79,3 +79,36 @@ export async function signByocJob(
   if (fault !== null) throw new Error(`sign-byoc-job: signature refused (${fault})`);
   return { sender: body.sender, signature };
 }
+
+/**
+ * The legacy job credentials the Python SDK's `sign_byoc_job` asks for: it posts only
+ * `{request, parameters}`, and the orchestrator checks the signature over the UTF-8 bytes of
+ * `request + parameters` (go-livepeer `gatewayJob.sign()`). Checked here as it would (throws
+ * otherwise).
+ */
+export async function signByocJobLegacy(
+  signerUrl: string,
+  job: { request: string; parameters: string },
+  headers: Record<string, string> = {},
+): Promise<ByocJobCredentials> {
+  const res = await fetch(new URL('/sign-byoc-job', signerUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ request: job.request, parameters: job.parameters }),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new RemoteSignerHttpError(res.status, text);
+  const body = JSON.parse(text) as { sender?: unknown; signature?: unknown };
+  if (typeof body.sender !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(body.sender)) {
+    throw new Error(`sign-byoc-job: bad sender ${String(body.sender)}`);
+  }
+  if (typeof body.signature !== 'string' || !/^0x[0-9a-f]{130}$/.test(body.signature)) {
+    throw new Error('sign-byoc-job: signature is not 0x + 65 lowercase hex bytes');
+  }
+  const signature = hexToBytes(body.signature, 'signature', 65);
+  const payload = new Uint8Array(Buffer.from(job.request + job.parameters, 'utf8'));
+  const sender = hexToBytes(body.sender.toLowerCase(), 'sender', 20);
+  const fault = signatureFault(sender, personalDigest(keccak256(payload)), signature, nobleBackend);
+  if (fault !== null) throw new Error(`sign-byoc-job: signature refused (${fault})`);
+  return { sender: body.sender, signature };
+}
