@@ -16,6 +16,12 @@ export interface LoadSpec {
   concurrency: number;
   /** Nonces per set of params before new ones are fetched (the Recipient caps them at 600). */
   noncesPerParams: number;
+  /**
+   * Payments per second to offer (still at most `concurrency` in flight); unset = as fast as they
+   * are answered. A fixed rate makes CPU per payment comparable between runs on a busy machine:
+   * the service's background work is then spread over the same number of payments.
+   */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {
@@ -65,9 +71,15 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     let next = 0;
     const started = performance.now();
     const cpu = process.cpuUsage();
+    const rate = spec.ratePerSecond;
     const worker = async (id: number) => {
       while (next < payments.length) {
-        const payment = payments[next++];
+        const index = next++;
+        const payment = payments[index];
+        if (rate) {
+          const due = started + (index * 1000) / rate - performance.now();
+          if (due > 0) await new Promise((r) => setTimeout(r, due));
+        }
         const t0 = performance.now();
         const res = await client.processPayment({ payment, jobId: `bench-${id}` });
         latenciesMs.push(performance.now() - t0);

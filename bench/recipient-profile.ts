@@ -1,6 +1,7 @@
 // CPU profile of the Recipient's main thread during a load run of `npm run bench:recipient`,
 // folded into a few categories, so the bench can say where a payment's CPU time goes. Uses the
 // V8 sampling profiler through node:inspector; the profiled pass is not one of the measured ones.
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { Profiler } from 'node:inspector';
 
@@ -62,6 +63,8 @@ export async function profileWhile(fn: () => Promise<void>): Promise<CpuProfileS
     await fn();
     const used = process.cpuUsage(cpu);
     const { profile } = await session.post('Profiler.stop');
+    // BENCH_PROFILE_OUT=file.cpuprofile keeps the raw profile for function-level tools.
+    if (process.env.BENCH_PROFILE_OUT) writeFileSync(process.env.BENCH_PROFILE_OUT, JSON.stringify(profile));
     return { ...summarize(profile), cpuMs: (used.user + used.system) / 1000 };
   } finally {
     session.disconnect();

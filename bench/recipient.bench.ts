@@ -60,6 +60,8 @@ const SCENARIOS: Scenario[] = [
   { ticketsPerPayment: 100, payments: 200, concurrency: 8 },
 ];
 const THREADS = Number(process.env.BENCH_VALIDATION_THREADS ?? '0');
+/** BENCH_RATE=300 offers that many payments per second instead of as many as are answered. */
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 /** BENCH_TICKETS=10 runs only the scenarios with that many tickets per payment. */
 const ONLY = process.env.BENCH_TICKETS ? Number(process.env.BENCH_TICKETS) : undefined;
 
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
         senderAddress: sender.address.toLowerCase(),
         noncesPerParams: 600,
         ...s,
+        ratePerSecond: RATE,
       };
       // Measured right before its scenario, best of three: other load on the machine only ever slows it down.
       let ceiling = 0;

@@ -56,19 +56,31 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
   }
 
   async accept(ticket: SignedTicket): Promise<IntakeResult> {
-    const row = toWinningTicketRow(ticket);
-    const stored = await this.tickets.insertIfAbsent(row);
+    return (await this.acceptAll([ticket]))[0];
+  }
+
+  /**
+   * `accept` for a payment's winners: one INSERT for all of them (committed when it returns), then
+   * one bulk enqueue. Idempotent by ticket hash like `accept`; one result per ticket, in order.
+   */
+  async acceptAll(tickets: readonly SignedTicket[]): Promise<IntakeResult[]> {
+    if (tickets.length === 0) return [];
+    const rows = tickets.map(toWinningTicketRow);
+    // The same ticket twice in one payment is one row (and one job).
+    const unique = [...new Map(rows.map((r) => [r.ticketHash, r])).values()];
+    const inserted = await this.tickets.insertAllIfAbsent(unique);
     try {
-      await this.queue.enqueueStored({ ticketHash: row.ticketHash, sender: row.sender });
+      await this.queue.enqueueStoredAll(unique.map((r) => ({ ticketHash: r.ticketHash, sender: r.sender })));
     } catch (err) {
       // Stored is what matters for the caller's answer; the reconciler re-enqueues `received` rows.
       this.logger.error({
         msg: 'enqueue failed, left for the reconciler',
-        ticketHash: row.ticketHash,
+        ticketHashes: unique.map((r) => r.ticketHash),
         error: (err as Error).message,
       });
     }
-    return { ticketHash: row.ticketHash, stored };
+    // A duplicate within the payment counts as stored once, at its first place.
+    return rows.map((r) => ({ ticketHash: r.ticketHash, stored: inserted.delete(r.ticketHash) }));
   }
 }
 

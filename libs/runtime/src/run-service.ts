@@ -33,7 +33,7 @@ export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: Ser
   runMain(async () => {
     const config = spec.loadConfig();
     const env: EnvValues<typeof INFRA_ENV> = config.values;
-    const logger = createLogger(spec.name, env.LOG_FORMAT);
+    const logger = createLogger(spec.name, env.LOG_FORMAT, env.LOG_LEVEL);
     logger.log({ msg: 'configuration', config: config.redacted() });
     // Both read files named by settings (client and server TLS): one boot reports every problem.
     const [module, tls] = collectConfigProblems(

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rational } from '#app/ticket';
+import { gcd } from './rational.js';
 
 describe('Rational (Go big.Rat semantics)', () => {
   it('normalises like big.Rat: positive denominator, lowest terms, zero as 0/1', () => {
@@ -50,5 +51,38 @@ describe('Rational (Go big.Rat semantics)', () => {
         expect(x.add(y).sub(y).equals(x)).toBe(true);
       }),
     );
+  });
+});
+
+describe('gcd', () => {
+  /** The textbook Euclid, as the reference. */
+  const euclid = (a: bigint, b: bigint): bigint => {
+    let x = a < 0n ? -a : a;
+    let y = b < 0n ? -b : b;
+    while (y !== 0n) [x, y] = [y, x % y];
+    return x;
+  };
+
+  it('agrees with Euclid on powers of two, odd parts, signs and zero', () => {
+    const values = [
+      0n,
+      1n,
+      -1n,
+      2n,
+      3n,
+      12n,
+      -18n,
+      1n << 256n,
+      (1n << 256n) - 1n,
+      3n << 200n,
+      5n * 7n * (1n << 77n),
+    ];
+    let seed = 0x9e3779b97f4a7c15n;
+    for (let i = 0; i < 200; i++) {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+      const big = (seed << 192n) ^ (seed * seed) ^ seed;
+      values.push(big << BigInt(i % 40), -big);
+    }
+    for (const a of values) for (const b of values.slice(0, 40)) expect(gcd(a, b)).toBe(euclid(a, b));
   });
 });

@@ -1,10 +1,26 @@
 import { invalidInput } from './errors.js';
 
-function gcd(a: bigint, b: bigint): bigint {
+/**
+ * gcd(a, b) = 2^min(i, j) · gcd(a', b') for a = 2^i·a', b = 2^j·b' with a', b' odd. Our
+ * denominators are powers of two times small factors (EVs divide by 2^256), so the odd parts are
+ * small and Euclid runs a few steps instead of ~150 on 256-bit numbers. Exported for tests.
+ */
+export function gcd(a: bigint, b: bigint): bigint {
   let x = a < 0n ? -a : a;
   let y = b < 0n ? -b : b;
-  while (y !== 0n) [x, y] = [y, x % y];
-  return x;
+  if (x === 0n) return y;
+  if (y === 0n) return x;
+  // x & -x is x's lowest set bit: the largest power of two dividing x.
+  const lowX = x & -x;
+  const lowY = y & -y;
+  x /= lowX;
+  y /= lowY;
+  while (y !== 0n) {
+    const r = x % y;
+    x = y;
+    y = r;
+  }
+  return x * (lowX < lowY ? lowX : lowY);
 }
 
 /**

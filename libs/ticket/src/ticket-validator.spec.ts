@@ -265,6 +265,26 @@ describe('receiveTicketBatch (§5.4)', () => {
     expect(ledger.size).toBe(1);
   });
 
+  it('tells beforeRecording how many tickets are valid and how many of them won', async () => {
+    const told: unknown[] = [];
+    const losers = validBatch({ nonces: [1, 2, 3] });
+    const senderParams = [...losers.batch.senderParams];
+    senderParams[1] = { ...senderParams[1], sig: new Uint8Array(65) };
+    await receiveTicketBatch({ ...losers.batch, senderParams }, losers.ctx, {
+      ledger: new InMemoryNonceLedger(),
+      beforeRecording: (valid) => void told.push(valid),
+    });
+    const winners = validBatch({ faceValue: 1000n, winProb: MAX_WIN_PROB - 1n, nonces: [1, 2] });
+    await receiveTicketBatch(winners.batch, winners.ctx, {
+      ledger: new InMemoryNonceLedger(),
+      beforeRecording: (valid) => void told.push(valid),
+    });
+    expect(told).toEqual([
+      { count: 2, winning: 0 },
+      { count: 2, winning: 2 },
+    ]);
+  });
+
   it('skips beforeRecording when every signature failed, and fails shared checks before it', async () => {
     const { batch, ctx } = validBatch({ nonces: [1] });
     let calls = 0;

@@ -123,9 +123,16 @@ export interface ReceiveOptions {
    * Runs after the shared checks and the signatures, right before the valid tickets' nonces are
    * recorded: where a caller puts checks of its own that must refuse the whole batch without
    * changing anything (a throw propagates, nothing recorded). Skipped when no ticket has a valid
-   * signature, so each keeps its own INVALID_SIGNATURE.
+   * signature, so each keeps its own INVALID_SIGNATURE. Told how many tickets have a valid
+   * signature (the nonces about to be recorded) and how many of those won.
    */
-  beforeRecording?: () => void | Promise<void>;
+  beforeRecording?: (valid: ValidTickets) => void | Promise<void>;
+}
+
+/** What `beforeRecording` is told about the tickets whose nonces are about to be recorded. */
+export interface ValidTickets {
+  count: number;
+  winning: number;
 }
 
 /** The acceptable error for a refused nonce; the checksum is only computed for an error. */
@@ -191,10 +198,13 @@ export async function receiveTicketBatch(
   const checks = await verify(packTicketBatch(template, recipientRand, batch.senderParams));
 
   const validNonces: number[] = [];
+  let winning = 0;
   for (let i = 0; i < batch.senderParams.length; i++) {
-    if (statusFault(checks.status[i]) === null) validNonces.push(batch.senderParams[i].senderNonce);
+    if (statusFault(checks.status[i]) !== null) continue;
+    validNonces.push(batch.senderParams[i].senderNonce);
+    if ((checks.status[i] as TicketCheckStatus) === TicketCheckStatus.VALID_WON) winning++;
   }
-  if (validNonces.length > 0) await options.beforeRecording?.();
+  if (validNonces.length > 0) await options.beforeRecording?.({ count: validNonces.length, winning });
   const nonceOutcomes = await options.ledger.record(
     bytesToHex(params.recipientRandHash),
     params.expirationBlock,

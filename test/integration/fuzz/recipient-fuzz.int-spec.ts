@@ -317,7 +317,7 @@ describe('fuzz: Recipient gRPC', () => {
     const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     const balanceKey = (senderBytes: Uint8Array, job: string) =>
-      `${prefix}recipient:balance:0x${Buffer.from(senderBytes).toString('hex')}:${job}`;
+      `${prefix}recipient:balance:{0x${Buffer.from(senderBytes).toString('hex')}}:${job}`;
     const read = async (keys: Iterable<string>) => {
       const out = new Map<string, string | undefined>();
       for (const k of keys) out.set(k, (await redis.get(k)) ?? undefined);

@@ -3,7 +3,11 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Rational } from '#app/ticket';
-import { Balances } from '../../../apps/recipient/src/balance/balances.service.js';
+import {
+  Balances,
+  balanceKey,
+  legacyBalanceKey,
+} from '../../../apps/recipient/src/balance/balances.service.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
 
 // Two Balances on their own connections play two replicas: each starts its compare-and-set from
@@ -50,6 +54,32 @@ describe('Recipient balances across replicas (real Redis)', () => {
     // b remembers 100; Redis holds 50: this debit is refused and changes nothing.
     await expect(b.debit(sender, 'job-2', wei(60n))).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
     expect((await a.balance(sender, 'job-2')).equals(wei(50n))).toBe(true);
+  });
+
+  it('moves a balance from its legacy key (before the sender hash tag) on the first update', async () => {
+    const [a, b] = [replica(), replica()];
+    const raw = connections[0];
+    await raw.set(legacyBalanceKey(sender, 'job-legacy'), '7/2', 'PX', 60_000);
+    // Read-only: seen through the legacy key, not moved.
+    expect((await b.balance(sender, 'job-legacy')).equals(Rational.of(7n, 2n))).toBe(true);
+    expect((await a.credit(sender, 'job-legacy', wei(1n))).equals(Rational.of(9n, 2n))).toBe(true);
+    expect(await raw.get(legacyBalanceKey(sender, 'job-legacy'))).toBeNull();
+    expect(await raw.get(balanceKey(sender, 'job-legacy'))).toBe('9/2');
+    // b's first update reads the new key; the legacy one is gone, nothing is counted twice.
+    expect((await b.debit(sender, 'job-legacy', wei(4n))).equals(Rational.of(1n, 2n))).toBe(true);
+  });
+
+  it('a legacy balance left by an older replica after the move is added on the next first update', async () => {
+    const a = replica();
+    await a.credit(sender, 'job-late', wei(10n));
+    await connections[0].set(legacyBalanceKey(sender, 'job-late'), '3/1', 'PX', 60_000);
+    // A fresh process (no memory of the balance) moves it; a debit refused moves it all the same.
+    const restarted = replica();
+    await expect(restarted.debit(sender, 'job-late', wei(1_000n))).rejects.toMatchObject({
+      code: 'INSUFFICIENT_BALANCE',
+    });
+    expect((await restarted.balance(sender, 'job-late')).equals(wei(13n))).toBe(true);
+    expect(await connections[0].get(legacyBalanceKey(sender, 'job-late'))).toBeNull();
   });
 
   it('loses no credit when replicas credit the same balance concurrently', async () => {

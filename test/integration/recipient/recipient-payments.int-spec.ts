@@ -4,6 +4,10 @@ import { encodePaymentHeader, ticketParamsCodec } from '#app/proto';
 import { RedemptionReconciler } from '#app/queue';
 import { MAX_WIN_PROB, Rational, SenderMonitor, bytesToHex, ticketEV } from '#app/ticket';
 import { ConsoleLogger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { balanceKey } from '../../../apps/recipient/src/balance/balances.service.js';
+import { legacyParamsKey, paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
+import { RECIPIENT_REDIS } from '../../../apps/recipient/src/recipient-redis.js';
 import { bootstrapService } from '#app/common';
 import { freePort } from '#app/testing';
 import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sender-monitor.proto-paths.js';
@@ -189,7 +193,7 @@ describe('Recipient: params, payments, accounting, winners', () => {
       // A balance one credit away from its length bound: its odd denominator has to take the
       // credit's power of two in, which adds about 75 digits above and below.
       const den = 3n ** 950n;
-      await r.redis.set(`recipient:balance:${sender.hex}:job-long`, `${den * 7n + 1n}/${den}`);
+      await r.redis.set(balanceKey(sender.hex, 'job-long'), `${den * 7n + 1n}/${den}`);
       const payment = paymentMessage(issued, signBatch(issued, sender, [1, 2]));
       expect(await errorCodeOf(r.client.processPayment({ payment, jobId: 'job-long' }))).toBe(
         'INVALID_REQUEST',
@@ -199,6 +203,43 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(again.acceptedCount).toBe(2);
       const replay = await r.client.processPayment({ payment, jobId: 'job-short' });
       expect(replay.acceptedCount).toBe(0);
+    });
+
+    it('records, price-checks and credits a payment without winners in one Redis command', async () => {
+      const issued = await issue(r, sender);
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      const ev = ticketEV(params.faceValue, params.winProb);
+      const pay = (nonces: number[], jobId = 'job-one-trip') =>
+        r.client.processPayment({
+          payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+          jobId,
+        });
+      await pay([1]);
+      const commands = countCommands(r.app.get<Redis>(RECIPIENT_REDIS));
+      const second = await pay([2, 3]);
+      expect(commands.count).toBe(1);
+      expect(ratio(second.balance)).toBe(ev.mul(Rational.of(3n)).toString());
+      // A replay within a payment is not credited by the script: the good ticket is, in a second step.
+      const mixed = await pay([3, 4]);
+      expect(mixed.tickets.map((t) => t.errorCode)).toEqual(['NONCE_ALREADY_SEEN', '']);
+      expect(ratio(mixed.balance)).toBe(ev.mul(Rational.of(4n)).toString());
+      // Another replica changed the balance meanwhile: the script's compare-and-set refuses, the
+      // credit is applied to what Redis holds, once.
+      await r.redis.set(balanceKey(sender.hex, 'job-one-trip'), ev.mul(Rational.of(10n)).toString());
+      const stale = await pay([5]);
+      expect(ratio(stale.balance)).toBe(ev.mul(Rational.of(11n)).toString());
+      commands.stop();
+    });
+
+    it('accepts payments on params kept under the legacy key until they expire', async () => {
+      const issued = await issue(r, sender);
+      const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+      await r.redis.rename(paramsKey(sender.hex, rrHash), legacyParamsKey(rrHash));
+      const payment = paymentMessage(issued, signBatch(issued, sender, [1]));
+      expect((await r.client.processPayment({ payment, jobId: 'job-legacy' })).acceptedCount).toBe(1);
+      const replay = await r.client.processPayment({ payment, jobId: 'job-legacy' });
+      expect(replay.tickets[0].errorCode).toBe('NONCE_ALREADY_SEEN');
+      expect(await r.redis.hexists(legacyParamsKey(rrHash), '1')).toBe(1);
     });
 
     it('answers EV and the tx cost multiplier', async () => {
@@ -285,6 +326,27 @@ describe('Recipient: params, payments, accounting, winners', () => {
       ).toBe(1);
     });
 
+    it('stores all winners of a payment together, a ticket repeated within it once', async () => {
+      const issued = await issue(r, sender);
+      const res = await r.client.processPayment({
+        payment: paymentMessage(issued, signBatch(issued, sender, [21, 21, 22, 23])),
+        jobId: 'job-many',
+      });
+      expect(res.tickets.map((t) => t.errorCode)).toEqual(['', 'NONCE_ALREADY_SEEN', '', '']);
+      expect(res.acceptedCount).toBe(3);
+      const hashes = new Set(res.tickets.map((t) => bytesToHex(t.ticketHash)));
+      expect(hashes.size).toBe(3);
+      for (const hash of hashes) {
+        expect((await r.tickets.findByHash(hash))?.status).toBe(WinningTicketStatus.QUEUED);
+        expect((await r.queue.getJob(hash))?.data).toEqual({ ticketHash: hash, sender: sender.hex });
+      }
+      expect(
+        await r.countWinners(
+          bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash),
+        ),
+      ).toBe(3);
+    });
+
     it('a deleted redemption job is enqueued again by the reconciler', async () => {
       const issued = await issue(r, sender);
       const res = await r.client.processPayment({
@@ -352,3 +414,19 @@ describe('Recipient: params, payments, accounting, winners', () => {
     });
   });
 });
+
+/** Counts the commands sent on `redis` until `stop`. */
+function countCommands(redis: Redis): { count: number; stop(): void } {
+  const send = redis.sendCommand.bind(redis);
+  const counter = {
+    count: 0,
+    stop: () => {
+      redis.sendCommand = send;
+    },
+  };
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    counter.count++;
+    return send(...args);
+  };
+  return counter;
+}

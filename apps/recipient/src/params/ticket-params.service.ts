@@ -92,7 +92,7 @@ export class TicketParamsService {
       expirationBlock,
       expirationParams,
     };
-    await this.ledger.register(bytesToHex(params.recipientRandHash), price);
+    await this.ledger.register(bytesToHex(sender), bytesToHex(params.recipientRandHash), price);
     this.metrics.paramsIssued.inc();
     return { params, priceInfo };
   }

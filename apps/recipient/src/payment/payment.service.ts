@@ -26,7 +26,7 @@ import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
 import { SenderRateLimiter } from './sender-rate-limiter.js';
 import { PhaseClock, RecipientMetrics } from '../metrics/recipient.metrics.js';
-import { RedisNonceLedger, priceField, priceMismatch } from '../nonce/redis-nonce-ledger.js';
+import { RedisNonceLedger, priceField, priceMismatch, type RideAlong } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 import { RecipientSecrets } from '../secret/recipient-secrets.service.js';
@@ -50,6 +50,19 @@ export interface PaymentOutcome {
   winningCount: number;
 }
 
+/** One payment on its way through `receive`. */
+interface PaymentContext {
+  batch: TicketBatch;
+  sender: string;
+  jobId: string;
+  head: ChainHead;
+  clock: PhaseClock;
+  /** EV of one of its tickets. */
+  ev: Rational;
+  /** Its credit, when offered to the nonce script. */
+  ride: RideAlong;
+}
+
 /** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
 const WARM_UP_TICKETS_PER_THREAD = 64;
 
@@ -58,8 +71,10 @@ const WARM_UP_TICKETS_PER_THREAD = 64;
  * `receiveTicketBatch`. Checks run in go-livepeer's order: recipient, non-zero sender,
  * recipientRand commitment, signature (per ticket), then params expiry, the price the params were
  * issued for, the sender (SenderMonitor), and the shared nonce ledger. Failures before the nonces
- * refuse the whole payment and change nothing. A payment without winners takes two Redis round
- * trips: price check with the nonces, then the balance (plus the rate window when capped).
+ * refuse the whole payment and change nothing. A payment without winners, with no rate cap, whose
+ * balance this process last wrote takes one Redis round trip: the nonce script checks the price,
+ * records the nonces and, when all are new, credits the balance (a compare-and-set against the
+ * value this process knows). Otherwise the balance (and rate window) follow in their own steps.
  *
  * Deliberate differences from go-livepeer: each valid ticket is credited even after an invalid
  * one (no sticky error, §14.2), and an expired or over-the-cap ticket is neither credited nor
@@ -149,22 +164,33 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     clock.lap('rate');
 
     const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
+    const ev = ticketEV(batch.params.faceValue, batch.params.winProb);
+    const context: PaymentContext = { batch, sender, jobId, head, clock, ev, ride: {} };
     let received: ReceivedTicket[];
+    let ridden: Rational | undefined;
     try {
-      received = await this.validate(batch, sender, head, clock);
-    } catch (err) {
-      // A commitment failure is thrown before anything is recorded: if another replica rotated
-      // the secret meanwhile, validating once more with the new one is safe.
-      const commitment = err instanceof TicketError && err.code === TicketErrorCode.INVALID_RECIPIENT_RAND;
-      if (!commitment || !(await this.secrets.reloadAfterMiss())) throw err;
-      received = await this.validate(batch, sender, head, clock);
+      try {
+        received = await this.validate(context);
+      } catch (err) {
+        // A commitment failure is thrown before anything is recorded: if another replica rotated
+        // the secret meanwhile, validating once more with the new one is safe.
+        const commitment = err instanceof TicketError && err.code === TicketErrorCode.INVALID_RECIPIENT_RAND;
+        if (!commitment || !(await this.secrets.reloadAfterMiss())) throw err;
+        received = await this.validate(context);
+      }
+    } finally {
+      const { rider, settled } = context.ride;
+      if (rider) ridden = this.balances.settle(rider, settled ?? { kind: 'not-tried' });
     }
     clock.lap('record');
 
     const accepted = received.filter((t) => !t.error);
-    const credited = ticketEV(batch.params.faceValue, batch.params.winProb).mul(
-      Rational.of(BigInt(accepted.length)),
-    );
+    const credited = ev.mul(Rational.of(BigInt(accepted.length)));
+    if (ridden) {
+      // Credited by the nonce script: every ticket recorded, none won, no rate cap to count.
+      this.record(sender, batch, received, accepted, credited);
+      return this.outcome(received, credited, ridden);
+    }
     let crediting = false;
     let balance: Rational;
     try {
@@ -190,20 +216,19 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
 
   private async forgetRecorded(batch: TicketBatch, accepted: readonly ReceivedTicket[]): Promise<void> {
     const nonces = accepted.map((t) => t.senderNonce);
-    await this.ledger.forget(bytesToHex(batch.params.recipientRandHash), nonces).catch((err: unknown) =>
-      this.logger.error({
-        msg: 'nonces of a refused payment could not be forgotten; its retry will be refused as a replay',
-        error: (err as Error).message,
-      }),
-    );
+    const sender = bytesToHex(batch.sender);
+    await this.ledger
+      .forget(sender, bytesToHex(batch.params.recipientRandHash), nonces)
+      .catch((err: unknown) =>
+        this.logger.error({
+          msg: 'nonces of a refused payment could not be forgotten; its retry will be refused as a replay',
+          error: (err as Error).message,
+        }),
+      );
   }
 
-  private validate(
-    batch: TicketBatch,
-    sender: string,
-    head: ChainHead,
-    clock: PhaseClock,
-  ): Promise<ReceivedTicket[]> {
+  private validate(payment: PaymentContext): Promise<ReceivedTicket[]> {
+    const { batch, sender, jobId, head, clock, ev, ride } = payment;
     return receiveTicketBatch(
       batch,
       {
@@ -215,12 +240,17 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         // in our order (after the recipient, commitment and signature checks).
       },
       {
-        ledger: this.ledger.forPrice(batch.pricePerPixel),
+        ledger: this.ledger.forPayment(sender, batch.pricePerPixel, ride),
         verify: this.verifierFor(batch),
-        beforeRecording: async () => {
+        beforeRecording: async (valid) => {
           clock.lap('verify');
           await this.beforeRecording(batch, sender, head);
           clock.lap('checks');
+          // The common payment (no winner to store first, no rate window to count) is credited by
+          // the script that records its nonces, when every nonce turns out new.
+          if (valid.winning === 0 && !this.rateLimiter.enabled && !ride.rider) {
+            ride.rider = this.balances.rider(sender, jobId, ev.mul(Rational.of(BigInt(valid.count))));
+          }
         },
       },
     );
@@ -238,7 +268,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     try {
       await this.senderMonitor.validateSender(sender);
     } catch (err) {
-      const issued = await this.ledger.issuedPrice(bytesToHex(batch.params.recipientRandHash));
+      const issued = await this.ledger.issuedPrice(sender, bytesToHex(batch.params.recipientRandHash));
       const expected = priceField(batch.pricePerPixel);
       if (issued !== expected) throw priceMismatch(expected, issued);
       throw err;
@@ -256,7 +286,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     );
     let results: IntakeResult[];
     try {
-      results = await Promise.all(winners.map((t) => this.intake.accept(t.signedTicket!)));
+      results = await this.intake.acceptAll(winners.map((t) => t.signedTicket!));
     } catch (cause) {
       this.logger.warn({
         msg: 'winning tickets not stored; payment refused',
@@ -269,7 +299,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     for (const r of results) {
-      if (r.stored) this.logger.log({ msg: 'winning ticket stored', ticketHash: r.ticketHash });
+      if (r.stored) this.logger.debug({ msg: 'winning ticket stored', ticketHash: r.ticketHash });
     }
   }
 

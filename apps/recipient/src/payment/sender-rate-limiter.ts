@@ -23,6 +23,11 @@ export class SenderRateLimiter {
     });
   }
 
+  /** False when there is no cap (nothing is counted). */
+  get enabled(): boolean {
+    return this.window.enabled;
+  }
+
   /** Throws RATE_LIMITED when `sender` already had its tickets this second. */
   async check(sender: string): Promise<void> {
     if (!this.window.enabled) return;

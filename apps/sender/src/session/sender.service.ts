@@ -155,7 +155,7 @@ export class SenderService {
     this.metrics.sessionStarted(account.addressHex, outcome.kind);
     // The remote signer resumes its session on every call: logging each would flood the log.
     if (!(opts.quietResume && outcome.kind === 'resumed'))
-      this.logger.log({
+      this.logger.debug({
         msg: outcome.kind === 'resumed' ? 'session resumed' : 'session started',
         sender: account.addressHex,
         recipient: session.recipientHex,
@@ -246,7 +246,7 @@ export class SenderService {
     this.cache.delete(sessionId(key));
     if (ended) {
       this.metrics.sessionEnded(account.addressHex);
-      this.logger.log({
+      this.logger.debug({
         msg: 'session ended',
         sender: key.senderHex,
         recipientRandHash: key.recipientRandHashHex,

@@ -102,6 +102,13 @@ export const INFRA_ENV = {
     default: 'json' as const,
     description: 'log output format',
   },
+  LOG_LEVEL: {
+    parse: oneOf(['debug', 'log', 'warn', 'error'] as const),
+    default: 'log' as const,
+    description:
+      'least severe log level written; `debug` adds per-ticket and per-session lines (winners stored, ' +
+      'sessions started and ended), which metrics count anyway',
+  },
 } satisfies EnvSchema;
 
 export const httpPortField = (defaultPort: number) =>

@@ -48,6 +48,22 @@ export class WinningTicketRepository {
     return (result.raw as unknown[]).length > 0;
   }
 
+  /**
+   * `insertIfAbsent` for many tickets in one statement (a payment's winners). Returns the hashes
+   * this call inserted; the others were stored before.
+   */
+  async insertAllIfAbsent(tickets: readonly NewWinningTicket[]): Promise<Set<string>> {
+    if (tickets.length === 0) return new Set();
+    const result = await this.repo()
+      .createQueryBuilder()
+      .insert()
+      .values(tickets.map((t) => ({ ...t, status: WinningTicketStatus.RECEIVED })))
+      .orIgnore()
+      .returning(['ticketHash'])
+      .execute();
+    return new Set((result.raw as { ticket_hash: string }[]).map((r) => r.ticket_hash));
+  }
+
   findByHash(ticketHash: string): Promise<WinningTicketEntity | null> {
     return this.repo().findOneBy({ ticketHash });
   }
@@ -81,6 +97,11 @@ export class WinningTicketRepository {
   /** received → queued: its redemption job exists. */
   queue(ticketHash: string): Promise<boolean> {
     return this.move(MOVES.queue, ticketHash, WinningTicketStatus.QUEUED);
+  }
+
+  /** `queue` for many tickets in one statement; returns the hashes that moved. */
+  queueAll(ticketHashes: readonly string[]): Promise<string[]> {
+    return this.moveAll(MOVES.queue, ticketHashes, WinningTicketStatus.QUEUED);
   }
 
   /** Records why a queued ticket waits or was retried (visible to operators); the status stays. */
