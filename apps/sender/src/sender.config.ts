@@ -196,8 +196,9 @@ export const SENDER_ENV = {
     parse: bool,
     default: false,
     description:
-      "serve go-livepeer's remote signer API (POST /sign-orchestrator-info, /generate-live-payment) on " +
-      'the HTTP port; needs auth (API tokens or a webhook) unless HTTP_HOST is loopback',
+      "serve go-livepeer's remote signer API (POST /sign-orchestrator-info, /generate-live-payment, " +
+      '/sign-byoc-job; GET /discover-orchestrators answers 503) on the HTTP port; needs auth (API tokens ' +
+      'or a webhook) unless HTTP_HOST is loopback',
   },
   SENDER_REMOTE_SIGNER_STATE_SECRET: {
     parse: minLength(32),

@@ -28,6 +28,7 @@ export {
 export { encodePaymentHeader, decodePaymentHeader } from './payment-header.js';
 export {
   orchestratorInfoCodec,
+  orchestratorCapabilityPricesCodec,
   segDataCodec,
   type OrchestratorInfo,
   type AuthToken,

@@ -135,3 +135,20 @@ export const orchestratorInfoCodec = messageCodec(
   orchestratorInfoFromMessage,
 );
 export const segDataCodec = messageCodec(protoTypes.SegData, segDataToMessage, segDataFromMessage);
+
+interface OrchestratorCapabilityPricesMessage {
+  capabilitiesPrices?: PriceInfoMessage[];
+}
+
+/**
+ * `OrchestratorInfo.capabilities_prices` (field 33) from the same bytes `orchestratorInfoCodec`
+ * reads; entries are taken as sent (zero parts included), callers pick the one they need.
+ */
+export const orchestratorCapabilityPricesCodec = messageCodec(
+  protoTypes.OrchestratorCapabilityPrices,
+  (prices: readonly PriceInfo[]): OrchestratorCapabilityPricesMessage => ({
+    capabilitiesPrices: prices.map(priceInfoToMessage),
+  }),
+  (message: OrchestratorCapabilityPricesMessage): PriceInfo[] =>
+    (message.capabilitiesPrices ?? []).map(priceInfoFromMessage),
+);

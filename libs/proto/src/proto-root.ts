@@ -15,6 +15,7 @@ export const protoTypes = {
   PriceInfo: root.lookupType('net.PriceInfo'),
   Payment: root.lookupType('net.Payment'),
   OrchestratorInfo: root.lookupType('net.OrchestratorInfo'),
+  OrchestratorCapabilityPrices: root.lookupType('net.OrchestratorCapabilityPrices'),
   AuthToken: root.lookupType('net.AuthToken'),
   SegData: root.lookupType('net.SegData'),
   Ticket: root.lookupType('net.Ticket'),

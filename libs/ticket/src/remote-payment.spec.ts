@@ -3,13 +3,22 @@ import { describe, expect, it } from 'vitest';
 import {
   balanceAfter,
   billableUnits,
+  BYOC_CAPABILITY,
+  BYOC_JOB_DOMAIN_V1,
+  byocPrice,
   bytesToHex,
   decodeRemoteState,
   EMPTY_SEGMENT_HASH,
   encodeRemoteState,
+  encodeTicket,
   exceededCeiling,
+  flattenByocJob,
   hexToBytes,
   keccak256,
+  legacyByocJobPayload,
+  legacyByocPayloadFault,
+  MAX_BYOC_TIMEOUT_SECONDS,
+  MAX_IN_PIXELS,
   orchestratorInfoPayload,
   parseMaxPrice,
   parseRatString,
@@ -18,8 +27,11 @@ import {
   ratString,
   remoteFee,
   segmentFlatten,
+  TicketError,
   TicketErrorCode,
   ticketsNeeded,
+  type ByocJobSigningInput,
+  type PriceInfo,
   type RemotePaymentState,
 } from '#app/ticket';
 
@@ -218,5 +230,225 @@ describe('remote signer state blob', () => {
     expect(() =>
       encodeRemoteState({ ...state, initialPrice: { pricePerUnit: 2n ** 53n, pixelsPerUnit: 1n } }),
     ).toThrow(invalid);
+  });
+});
+
+describe('BYOC job V1 flattening (go-livepeer FlattenBYOCJob)', () => {
+  const job = (over: Partial<ByocJobSigningInput> = {}): ByocJobSigningInput => ({
+    id: 'x',
+    capability: 'c',
+    request: 'r',
+    parameters: 'p',
+    timeoutSeconds: 1,
+    ...over,
+  });
+
+  it('writes the domain separator, each field length-prefixed, then the timeout (hand-built bytes)', () => {
+    // "LP_BYOC_JOB_V1" = 4c505f42594f435f4a4f425f5631, then 0000; each field 00000001 + 1 byte.
+    const want =
+      '4c505f42594f435f4a4f425f5631' +
+      '0000' +
+      '00000001' +
+      '78' + // id "x"
+      '00000001' +
+      '63' + // capability "c"
+      '00000001' +
+      '72' + // request "r"
+      '00000001' +
+      '70' + // parameters "p"
+      '00000001'; // timeout_seconds 1
+    expect(Buffer.from(flattenByocJob(job())).toString('hex')).toBe(want);
+    expect(BYOC_JOB_DOMAIN_V1).toHaveLength(16);
+  });
+
+  it('matches upstream test facts: deterministic, longer than 16+4+4*5 bytes, differs by id', () => {
+    const upstream = job({
+      id: 'id1',
+      capability: 'text-reversal',
+      request: '{"text":"hi"}',
+      parameters: '{"options_filter":{}}',
+      timeoutSeconds: 30,
+    });
+    expect(flattenByocJob(upstream)).toEqual(flattenByocJob({ ...upstream }));
+    expect(flattenByocJob(upstream).length).toBeGreaterThan(16 + 4 + 4 * 5);
+    expect(flattenByocJob(job())).not.toEqual(flattenByocJob(job({ id: 'y' })));
+  });
+
+  it('keeps field boundaries: moving a byte between neighbouring fields changes the bytes', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (a, b, c) => {
+        fc.pre(b.length > 0);
+        const left = flattenByocJob(job({ request: a + b, parameters: c }));
+        const right = flattenByocJob(job({ request: a, parameters: b + c }));
+        expect(left).not.toEqual(right);
+      }),
+    );
+  });
+
+  it('encodes text as UTF-8 with byte lengths, and the timeout big-endian', () => {
+    const flat = flattenByocJob(job({ id: 'é', timeoutSeconds: 0x01020304 }));
+    expect(Buffer.from(flat.subarray(16, 22)).toString('hex')).toBe('00000002c3a9');
+    expect(Buffer.from(flat.subarray(flat.length - 4)).toString('hex')).toBe('01020304');
+  });
+
+  it('refuses a timeout that is not a positive 32-bit integer', () => {
+    for (const t of [0, -1, 1.5, MAX_BYOC_TIMEOUT_SECONDS + 1, Number.NaN]) {
+      expect(() => flattenByocJob(job({ timeoutSeconds: t }))).toThrow(TicketError);
+    }
+    expect(flattenByocJob(job({ timeoutSeconds: MAX_BYOC_TIMEOUT_SECONDS })).length).toBe(16 + 5 * 4 + 4);
+  });
+});
+
+describe('BYOC remote payments (go-livepeer type "byoc")', () => {
+  const byocEntry = (over: Partial<PriceInfo> = {}): PriceInfo => ({
+    pricePerUnit: 7n,
+    pixelsPerUnit: 1000n,
+    capability: BYOC_CAPABILITY,
+    constraint: 'text-reversal',
+    ...over,
+  });
+
+  it('prepays the job timeout on the first call, at least 60 s, in units of the price scale', () => {
+    expect(billableUnits('byoc', 0n, 0n, { pixelsPerUnit: 1000n, timeoutSeconds: 0n })).toBe(60_000n);
+    expect(billableUnits('byoc', 0n, 0n, { pixelsPerUnit: 1000n, timeoutSeconds: 30n })).toBe(60_000n);
+    expect(billableUnits('byoc', 0n, 0n, { pixelsPerUnit: 1000n, timeoutSeconds: 120n })).toBe(120_000n);
+  });
+
+  it('bills whole started seconds after that', () => {
+    expect(billableUnits('byoc', 1n, 0n, { pixelsPerUnit: 1n, timeoutSeconds: 300n })).toBe(1n);
+    expect(billableUnits('byoc', 1500n, 0n, { pixelsPerUnit: 1000n, timeoutSeconds: 0n })).toBe(2000n);
+    expect(billableUnits('byoc', 2000n, 0n, { pixelsPerUnit: 3n, timeoutSeconds: 0n })).toBe(6n);
+  });
+
+  it('charges pricePerUnit wei per second exactly, whatever the scale', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.bigInt({ min: 1n, max: 10n ** 9n }),
+        fc.bigInt({ min: 1n, max: 10n ** 7n }),
+        (price, scale, ms) => {
+          const units = billableUnits('byoc', ms, 0n, { pixelsPerUnit: scale, timeoutSeconds: 0n });
+          const fee = remoteFee(units, { pricePerUnit: price, pixelsPerUnit: scale });
+          expect(fee.equals(Rational.of(price * ((ms + 999n) / 1000n)))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('needs the capability price to bill', () => {
+    expect(() => billableUnits('byoc', 0n, 0n)).toThrow(invalid);
+    expect(parseRemotePaymentType('byoc')).toBe('byoc');
+    expect(() => parseMaxPrice({ price: 1, currency: 'wei', unit: 'seconds' }, 'byoc')).toThrow(invalid);
+  });
+
+  it('prices by the BYOC entry named by the capability, skipping zero and other entries', () => {
+    const wanted = byocEntry({ pricePerUnit: 9n });
+    const list = [
+      byocEntry({ pricePerUnit: 0n }),
+      byocEntry({ constraint: 'other' }),
+      byocEntry({ capability: 35 }),
+      wanted,
+      byocEntry({ pricePerUnit: 11n }),
+    ];
+    expect(byocPrice(undefined, list, 'text-reversal')).toBe(wanted);
+    const base = byocEntry({ pricePerUnit: 5n });
+    expect(byocPrice(base, list, 'text-reversal')).toBe(base);
+    expect(() => byocPrice({ ...base, capability: 0 }, [], 'text-reversal')).toThrow(invalid);
+    expect(() => byocPrice(base, list, '')).toThrow(/missing manifestID/);
+    expect(() => byocPrice(undefined, list, 'nano-banana')).toThrow(/capability "nano-banana"/);
+  });
+});
+
+describe('BYOC request payments (the Python SDK\'s type "byoc-request")', () => {
+  it('bills inPixels as given (seconds to prefund), positive and at most 2^53 − 1, on every call', () => {
+    expect(parseRemotePaymentType('byoc-request')).toBe('byoc-request');
+    expect(billableUnits('byoc-request', 0n, 75n)).toBe(75n);
+    expect(billableUnits('byoc-request', 5_000n, 75n)).toBe(75n);
+    expect(billableUnits('byoc-request', 0n, MAX_IN_PIXELS)).toBe(MAX_IN_PIXELS);
+    for (const bad of [0n, -1n, MAX_IN_PIXELS + 1n]) {
+      expect(() => billableUnits('byoc-request', 0n, bad)).toThrow(invalid);
+    }
+    expect(() => billableUnits('byoc-request', 0n, 0n)).toThrow(/byoc-request requires positive inPixels/);
+  });
+
+  it('costs inPixels × pricePerUnit / pixelsPerUnit exactly: what a BYOC orchestrator debits for that many seconds', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.bigInt({ min: 1n, max: 10n ** 9n }),
+        fc.bigInt({ min: 1n, max: 10n ** 6n }),
+        (price, scale, seconds) => {
+          const units = billableUnits('byoc-request', 0n, seconds);
+          const fee = remoteFee(units, { pricePerUnit: price, pixelsPerUnit: scale });
+          expect(fee.equals(Rational.of(price * seconds, scale))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('takes no maxPrice (no unit is defined for it)', () => {
+    expect(() => parseMaxPrice({ price: 1, currency: 'wei', unit: 'seconds' }, 'byoc-request')).toThrow(
+      invalid,
+    );
+  });
+});
+
+describe('legacy BYOC job payload (go-livepeer gatewayJob.sign)', () => {
+  const account = hexToBytes('0x' + '5a'.repeat(20), 'a', 20);
+
+  it('is the UTF-8 bytes of request + parameters, with nothing between them', () => {
+    expect(Buffer.from(legacyByocJobPayload('{"a":"é"}', '{}')).toString('hex')).toBe(
+      Buffer.from('{"a":"é"}{}', 'utf8').toString('hex'),
+    );
+    expect(legacyByocJobPayload('ab', 'c')).toEqual(legacyByocJobPayload('a', 'bc'));
+    expect(legacyByocJobPayload('', '')).toEqual(new Uint8Array(0));
+    // A lone surrogate becomes U+FFFD, as Go's JSON decoder makes it.
+    expect(Buffer.from(legacyByocJobPayload('\ud800', '')).toString('hex')).toBe('efbfbd');
+  });
+
+  it('may sign ordinary job text', () => {
+    expect(legacyByocPayloadFault(legacyByocJobPayload('{"prompt":"hi"}', ''), account)).toBeUndefined();
+    expect(legacyByocPayloadFault(new Uint8Array(0), account)).toBeUndefined();
+    expect(legacyByocPayloadFault(legacyByocJobPayload('{"StateID":"x"}', ''), account)).toBeUndefined();
+  });
+
+  it("refuses a payload that could be one of the account's tickets", () => {
+    const packed = encodeTicket({
+      recipient: hexToBytes('0x' + '21'.repeat(20), 'r', 20),
+      sender: account,
+      faceValue: 10n ** 15n,
+      winProb: 2n ** 200n,
+      senderNonce: 7,
+      recipientRandHash: new Uint8Array(32).fill(0x33),
+      creationRound: 4000n,
+      creationRoundBlockHash: new Uint8Array(32).fill(0x44),
+    });
+    expect(legacyByocPayloadFault(packed, account)).toMatch(/address bytes/);
+    const other = hexToBytes('0x' + '5b'.repeat(20), 'o', 20);
+    expect(legacyByocPayloadFault(packed, other)).toBeUndefined();
+  });
+
+  it('refuses a payload that decodes as a remote-signer state', () => {
+    const state: RemotePaymentState = {
+      stateId: 'forged',
+      pmSessionId: '',
+      lastUpdateMs: undefined,
+      orchestrator: hexToBytes('0x' + 'ab'.repeat(20), 'o', 20),
+      app: '',
+      authExpiry: 4_000_000_000,
+      senderNonce: 0,
+      balance: Rational.ZERO,
+      initialPrice: { pricePerUnit: 1n, pixelsPerUnit: 1n },
+      type: 'byoc-request',
+      sequenceNumber: 0,
+      authId: '',
+      sender: hexToBytes('0x' + 'cd'.repeat(20), 's', 20),
+      client: '',
+    };
+    const json = new TextDecoder().decode(encodeRemoteState(state));
+    expect(decodeRemoteState(legacyByocJobPayload(json, '')).type).toBe('byoc-request');
+    expect(legacyByocPayloadFault(legacyByocJobPayload(json.slice(0, 40), json.slice(40)), account)).toMatch(
+      /remote-signer state/,
+    );
   });
 });

@@ -4,7 +4,7 @@ import { invalidInput } from './errors.js';
 import { keccak256 } from './keccak.js';
 import { Rational } from './rational.js';
 import { toChecksumAddress } from './address.js';
-import type { Address } from './types.js';
+import type { Address, PriceInfo } from './types.js';
 
 /*
  * The arithmetic and state rules of go-livepeer's remote signer (`/generate-live-payment`, see
@@ -13,10 +13,14 @@ import type { Address } from './types.js';
  * Pure: no clock, no I/O; the caller passes `now`.
  */
 
-/** Job types: `''` bills `inPixels` as given. go-livepeer's `usage` type is not supported. */
-export type RemotePaymentType = '' | 'live' | 'lv2v' | 'fixed';
+/**
+ * Job types: `''` bills `inPixels` as given; `byoc` bills compute seconds of a BYOC capability;
+ * `byoc-request` (the Python SDK's BYOC request session) bills `inPixels` as seconds prepaid at the
+ * OrchestratorInfo's `price_info`. go-livepeer's `usage` type is not supported.
+ */
+export type RemotePaymentType = '' | 'live' | 'lv2v' | 'fixed' | 'byoc' | 'byoc-request';
 
-const TYPES: ReadonlySet<string> = new Set(['', 'live', 'lv2v', 'fixed']);
+const TYPES: ReadonlySet<string> = new Set(['', 'live', 'lv2v', 'fixed', 'byoc', 'byoc-request']);
 
 /** go-livepeer's tickets-per-call cap: guards both the deposit and the signer's time. */
 export const MAX_REMOTE_TICKETS = 100;
@@ -27,6 +31,18 @@ export const LV2V_PREPAID_MS = 60_000n;
 export const LV2V_PIXELS_PER_SECOND = 1280n * 720n * 30n;
 /** Largest `inPixels` taken (a JSON number is exact up to 2^53 − 1). */
 export const MAX_IN_PIXELS = BigInt(Number.MAX_SAFE_INTEGER);
+/** go-livepeer's capability id of BYOC jobs (`Capability_BYOC`) in `capabilities_prices`. */
+export const BYOC_CAPABILITY = 37;
+/** A BYOC session's first call prepays the job's timeout, at least the 60 s O requires as balance. */
+export const BYOC_MIN_PREPAID_SECONDS = 60n;
+
+/** What BYOC billing needs beside the elapsed time (go-livepeer's `byoc` remote payment type). */
+export interface ByocBilling {
+  /** pixelsPerUnit of the capability's price: one compute second is this many units. */
+  pixelsPerUnit: bigint;
+  /** The request's `timeoutSeconds` (0 when absent): the first call's prepaid seconds, floored at 60. */
+  timeoutSeconds: bigint;
+}
 
 export function parseRemotePaymentType(raw: unknown): RemotePaymentType {
   const type = raw ?? '';
@@ -38,8 +54,21 @@ export function parseRemotePaymentType(raw: unknown): RemotePaymentType {
  * Units to charge for this call. `elapsedMs` is the time since the state's last charged call
  * (≤ 0 on a session's first call, which prepays). Exact integer arithmetic on whole milliseconds.
  */
-export function billableUnits(type: RemotePaymentType, elapsedMs: bigint, inPixels: bigint): bigint {
+export function billableUnits(
+  type: RemotePaymentType,
+  elapsedMs: bigint,
+  inPixels: bigint,
+  byoc?: ByocBilling,
+): bigint {
   switch (type) {
+    case 'byoc': {
+      if (!byoc || byoc.pixelsPerUnit <= 0n)
+        throw invalidInput('missing or zero priceInfo for BYOC capability');
+      const prepaid =
+        byoc.timeoutSeconds > BYOC_MIN_PREPAID_SECONDS ? byoc.timeoutSeconds : BYOC_MIN_PREPAID_SECONDS;
+      const seconds = elapsedMs > 0n ? (elapsedMs + 999n) / 1000n : prepaid;
+      return seconds * byoc.pixelsPerUnit;
+    }
     case 'live': {
       const ms = elapsedMs > 0n ? elapsedMs : LIVE_PREPAID_MS;
       return (ms + 999n) / 1000n;
@@ -52,6 +81,11 @@ export function billableUnits(type: RemotePaymentType, elapsedMs: bigint, inPixe
       return 1n;
     case '':
       if (inPixels <= 0n) throw invalidInput('missing pixels or job type');
+      if (inPixels > MAX_IN_PIXELS) throw invalidInput(`inPixels must not exceed ${MAX_IN_PIXELS}`);
+      return inPixels;
+    case 'byoc-request':
+      // The SDK's compute budget: seconds to prefund, each one unit of the job token's price.
+      if (inPixels <= 0n) throw invalidInput('byoc-request requires positive inPixels (seconds to prefund)');
       if (inPixels > MAX_IN_PIXELS) throw invalidInput(`inPixels must not exceed ${MAX_IN_PIXELS}`);
       return inPixels;
   }
@@ -127,6 +161,9 @@ const MAX_PRICE_UNIT: Record<RemotePaymentType, string | undefined> = {
   live: 'seconds',
   lv2v: '720p-pixel-seconds',
   fixed: 'fixed',
+  // No unit is defined upstream for a BYOC ceiling: refused rather than guessed.
+  byoc: undefined,
+  'byoc-request': undefined,
   '': undefined,
 };
 
@@ -164,6 +201,34 @@ export function parseMaxPrice(raw: unknown, type: RemotePaymentType): Rational |
     throw invalidInput(`maxPrice.unit must be ${expected} for payment type ${type}`);
   }
   return value;
+}
+
+/**
+ * The price of a BYOC payment (go-livepeer `resolvePriceInfo` for type `byoc`): the first of
+ * `price_info` and `capabilities_prices` whose capability is BYOC, whose constraint is the
+ * capability name (the request's ManifestID) and whose parts are both non-zero.
+ */
+export function byocPrice(
+  priceInfo: PriceInfo | undefined,
+  capabilityPrices: readonly PriceInfo[],
+  capabilityName: string,
+): PriceInfo {
+  if (capabilityName === '') throw invalidInput('missing manifestID for BYOC capability');
+  const candidates = priceInfo ? [priceInfo, ...capabilityPrices] : capabilityPrices;
+  const found = candidates.find(
+    (p) =>
+      p.pricePerUnit !== 0n &&
+      p.pixelsPerUnit !== 0n &&
+      p.capability === BYOC_CAPABILITY &&
+      p.constraint === capabilityName,
+  );
+  if (!found) {
+    throw invalidInput(
+      `missing or zero priceInfo for BYOC capability ${JSON.stringify(capabilityName)}; the orchestrator ` +
+        `must advertise capabilities_prices with capability ${BYOC_CAPABILITY} and constraint = the capability name`,
+    );
+  }
+  return found;
 }
 
 /** keccak256 of an empty segment: the `hash` of a live payment's segment credentials. */
@@ -300,4 +365,96 @@ export function decodeRemoteState(bytes: Uint8Array): RemotePaymentState {
     sender: hexToBytes(field(o, 'Sender', isString), 'state', ADDRESS_LENGTH),
     client: field(o, 'Client', isString),
   };
+}
+
+/*
+ * BYOC job credentials (`POST /sign-byoc-job`): the gateway's signature over a job request that a
+ * BYOC orchestrator checks before it runs the job. go-livepeer signs the "V1" flattening of the
+ * five job fields, opened by a 16-byte domain separator so that the bytes can never be taken for
+ * another signed message (a ticket, segment credentials, the orchestrator-info address).
+ */
+
+/** `LP_BYOC_JOB_V1` and two zero bytes: the V1 format's domain separator (16 bytes). */
+export const BYOC_JOB_DOMAIN_V1 = new Uint8Array([...new TextEncoder().encode('LP_BYOC_JOB_V1'), 0, 0]);
+/** timeout_seconds is written as an unsigned 32-bit integer. */
+export const MAX_BYOC_TIMEOUT_SECONDS = 0xffff_ffff;
+
+/** The signed fields of a BYOC job request (go-livepeer `BYOCJobSigningInput`). */
+export interface ByocJobSigningInput {
+  id: string;
+  capability: string;
+  request: string;
+  parameters: string;
+  timeoutSeconds: number;
+}
+
+/**
+ * The V1 byte string: domain ‖ (u32 length ‖ UTF-8) for id, capability, request, parameters, in
+ * that order ‖ u32 timeout_seconds; integers big-endian. The length prefixes keep field
+ * boundaries unambiguous (`"ab"+"c"` and `"a"+"bc"` flatten differently). See
+ * docs/remote-signer.md §2a for what of this layout is confirmed upstream.
+ */
+export function flattenByocJob(job: ByocJobSigningInput): Uint8Array {
+  if (!Number.isInteger(job.timeoutSeconds) || job.timeoutSeconds <= 0) {
+    throw invalidInput('sign-byoc-job requires positive timeout_seconds');
+  }
+  if (job.timeoutSeconds > MAX_BYOC_TIMEOUT_SECONDS) {
+    throw invalidInput(`timeout_seconds must not exceed ${MAX_BYOC_TIMEOUT_SECONDS}`);
+  }
+  const enc = new TextEncoder();
+  const parts = [job.id, job.capability, job.request, job.parameters].map((s) => enc.encode(s));
+  const size = BYOC_JOB_DOMAIN_V1.length + parts.reduce((n, p) => n + 4 + p.length, 0) + 4;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out.set(BYOC_JOB_DOMAIN_V1, 0);
+  let at = BYOC_JOB_DOMAIN_V1.length;
+  for (const p of parts) {
+    view.setUint32(at, p.length, false);
+    out.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  view.setUint32(at, job.timeoutSeconds, false);
+  return out;
+}
+
+/*
+ * The legacy BYOC job signature (go-livepeer's embedded-key `gatewayJob.sign()`, and what the
+ * Python SDK's `sign_byoc_job` asks a signer for): the personal-sign of keccak256 of the UTF-8
+ * bytes of `request + parameters`, with no separator and no domain. That makes it an oracle for
+ * any UTF-8 byte string, so the signer refuses the payloads that could pass for another message
+ * the account signs with the same primitive.
+ */
+
+/** The legacy payload: the UTF-8 bytes of `request + parameters` (Go string concatenation). */
+export function legacyByocJobPayload(request: string, parameters: string): Uint8Array {
+  return new TextEncoder().encode(request + parameters);
+}
+
+/**
+ * Why `payload` must not be legacy-signed by `account`, or undefined when it may:
+ * - it holds the account's 20 raw address bytes, as every ticket's packed encoding does (bytes
+ *   20..40), so the signature could be a ticket signature that no nonce counter or budget saw;
+ * - it decodes as a remote-signer state, so in signature-seal mode (no state secret) the signature
+ *   would seal a state of the caller's making (an authorisation expiry the webhook never gave).
+ * Orchestrator-info and segment-credential payloads need no check: the first is public, the
+ * second authorises only the caller's own segments.
+ */
+export function legacyByocPayloadFault(payload: Uint8Array, account: Address): string | undefined {
+  if (indexOfBytes(payload, account) >= 0) {
+    return "the payload contains the signing account's address bytes (it could be a ticket)";
+  }
+  try {
+    decodeRemoteState(payload);
+  } catch {
+    return undefined;
+  }
+  return 'the payload is a remote-signer state';
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
 }

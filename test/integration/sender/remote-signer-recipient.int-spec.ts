@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodePaymentHeader, priceInfoCodec, ticketParamsCodec } from '#app/proto';
-import { Rational, ticketEV } from '#app/ticket';
+import { Rational, ticketEV, ticketsNeeded } from '#app/ticket';
 import {
   issue,
   ratio,
@@ -12,7 +12,7 @@ import {
   type RunningRecipient,
   type TestSender,
 } from '../recipient/recipient-fixture.js';
-import { b64, orchestratorInfo, postJson, stateOf } from './remote-signer-fixture.js';
+import { authToken, b64, orchestratorInfo, postJson, stateOf } from './remote-signer-fixture.js';
 import { bootSender, writeKeystore, type RunningSender } from './sender-fixture.js';
 
 const PASSWORD = 'remote-signer-recipient-password';
@@ -111,5 +111,40 @@ describe('remote signer payments at the Recipient', () => {
     expect(ratio(res.credited)).toBe(`${credited.num}/${credited.den}`);
     expect(credited.cmp(fee)).toBeGreaterThanOrEqual(0);
     expect(credited.sub(ev).cmp(fee)).toBeLessThan(0);
+  });
+
+  it("pays the SDK's byoc-request: inPixels seconds at the job price, credited exactly by the Recipient", async () => {
+    // O's job price as /process/token hands it to the SDK: 2000/3 wei per second.
+    const issued = await issue(recipient, payer, { pricePerUnit: '2000', pixelsPerUnit: '3' });
+    const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+    const price = priceInfoCodec.fromMessage(issued.priceInfo);
+    const ev = ticketEV(params.faceValue, params.winProb);
+    const seconds = 40_000_001;
+    // As the SDK's job_token_to_orch_info builds it: price_info, a synthetic auth token, no ManifestID.
+    const info = orchestratorInfo(
+      { params, price },
+      { authToken: { ...authToken(), token: new Uint8Array(0), sessionId: 'byoc-00aa' } },
+    );
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(info),
+      type: 'byoc-request',
+      inPixels: seconds,
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(stateOf(a).Type).toBe('byoc-request');
+    const fee = Rational.of(2000n * BigInt(seconds), 3n);
+    const n = ticketsNeeded(Rational.ZERO, fee, ev);
+    expect(n).toBeGreaterThan(1n);
+    expect(decodePaymentHeader(a.body.payment as string).ticketSenderParams).toHaveLength(Number(n));
+    // A BYOC orchestrator processes the payment under the capability name.
+    const res = await recipient.client.processPayment({
+      paymentHeader: a.body.payment as string,
+      jobId: 'text-reversal',
+    });
+    expect(res.acceptedCount).toBe(Number(n));
+    const credited = ev.mul(Rational.of(n));
+    expect(ratio(res.credited)).toBe(`${credited.num}/${credited.den}`);
+    const balance = await recipient.client.balance({ sender: payer.address, jobId: 'text-reversal' });
+    expect(ratio(balance.balance)).toBe(`${credited.num}/${credited.den}`);
   });
 });

@@ -15,6 +15,8 @@ export interface LivePaymentRequest {
   maxPrice: unknown;
   /** Protobuf `net.Capabilities`, kept encoded; empty when absent. */
   capabilities: Uint8Array;
+  /** Expected job duration (`timeoutSeconds`): a BYOC session's first call prepays it (≥ 60 s). */
+  timeoutSeconds: bigint;
 }
 
 /** Go's base64.StdEncoding: standard alphabet, padded. */
@@ -72,6 +74,10 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
   if (typeof rawPixels !== 'number' || !Number.isSafeInteger(rawPixels)) {
     throw invalidRequest('inPixels must be an integer of at most 2^53 − 1');
   }
+  const rawTimeout = get('timeoutSeconds') ?? 0;
+  if (typeof rawTimeout !== 'number' || !Number.isSafeInteger(rawTimeout) || rawTimeout < 0) {
+    throw invalidRequest('timeoutSeconds must be a non-negative integer');
+  }
   let type: RemotePaymentType;
   try {
     type = parseRemotePaymentType(get('type'));
@@ -87,5 +93,6 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
     type,
     maxPrice: get('maxPrice'),
     capabilities: bytes(get('capabilities'), 'capabilities'),
+    timeoutSeconds: BigInt(rawTimeout),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseApiTokens } from '../auth/api-tokens.js';
 import { isLoopbackHost } from '../boot/sender-boot.js';
+import { parseByocJobRequest } from './byoc-job-request.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
 import { canonicalHeaderName, webhookHeaders } from './signer-webhook.js';
 
@@ -51,8 +52,78 @@ describe('remote signer request parsing', () => {
       { orchestrator: b64('x'), app: 'a'.repeat(257) },
       { orchestrator: b64('x'), state: 'blob' },
       { orchestrator: b64('x'), capabilities: '***' },
+      { orchestrator: b64('x'), type: 'byoc', timeoutSeconds: -1 },
+      { orchestrator: b64('x'), type: 'byoc', timeoutSeconds: 2.5 },
+      { orchestrator: b64('x'), type: 'nano-banana' },
     ];
     for (const body of bad) expect(code(() => parseLivePaymentRequest(body))).toBe('INVALID_REQUEST');
+  });
+
+  it('takes the BYOC type and its timeoutSeconds', () => {
+    const r = parseLivePaymentRequest({ orchestrator: b64('x'), type: 'byoc', TimeoutSeconds: 90 });
+    expect(r.type).toBe('byoc');
+    expect(r.timeoutSeconds).toBe(90n);
+    expect(parseLivePaymentRequest({ orchestrator: b64('x') }).timeoutSeconds).toBe(0n);
+  });
+});
+
+describe('sign-byoc-job request parsing', () => {
+  const job = { id: 'j1', capability: 'text-reversal', request: '{}', parameters: '{}', timeout_seconds: 30 };
+
+  it("reads go-livepeer's field names case-insensitively; request and parameters may be empty", () => {
+    expect(
+      parseByocJobRequest({ ID: 'j', Capability: 'c', TIMEOUT_SECONDS: 5, signature_format: 'v1' }),
+    ).toEqual({
+      format: 'v1',
+      job: { id: 'j', capability: 'c', request: '', parameters: '', timeoutSeconds: 5 },
+    });
+    expect(parseByocJobRequest(job)).toMatchObject({ format: 'v1', job: { timeoutSeconds: 30 } });
+  });
+
+  it("takes the Python SDK's {request, parameters} as the legacy format; any V1 field makes it V1", () => {
+    expect(parseByocJobRequest({ request: '{"a":1}', parameters: '{}' })).toEqual({
+      format: 'legacy',
+      request: '{"a":1}',
+      parameters: '{}',
+    });
+    expect(parseByocJobRequest({ Request: '', parameters: null, id: null })).toEqual({
+      format: 'legacy',
+      request: '',
+      parameters: '',
+    });
+    expect(parseByocJobRequest({ parameters: 'p' })).toMatchObject({ format: 'legacy', request: '' });
+    for (const v1 of [{ id: 'j' }, { capability: 'c' }, { timeout_seconds: 5 }, { signature_format: 'v1' }]) {
+      expect(
+        code(() => parseByocJobRequest({ request: 'r', parameters: 'p', ...v1 })),
+        JSON.stringify(v1),
+      ).toBe('INVALID_REQUEST');
+    }
+  });
+
+  it('refuses what go-livepeer refuses with 400, and formats other than v1, as INVALID_REQUEST', () => {
+    const bad: unknown[] = [
+      null,
+      [],
+      'text',
+      { ...job, id: '' },
+      { ...job, capability: undefined },
+      { ...job, timeout_seconds: 0 },
+      { ...job, timeout_seconds: -5 },
+      { ...job, timeout_seconds: 1.5 },
+      { ...job, timeout_seconds: '30' },
+      { ...job, request: { text: 'hi' } },
+      { ...job, parameters: 7 },
+      { ...job, signature_format: 'legacy' },
+      {},
+      { request: null, parameters: null },
+      { request: 1, parameters: '' },
+      { request: 'x'.repeat(64 * 1024 + 1) },
+    ];
+    for (const body of bad)
+      expect(
+        code(() => parseByocJobRequest(body)),
+        JSON.stringify(body),
+      ).toBe('INVALID_REQUEST');
   });
 });
 

@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Body, Controller, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { AppError } from '#app/common';
 import { SenderMetrics } from '../metrics/sender.metrics.js';
+import { parseByocJobRequest } from './byoc-job-request.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
 import { RemoteCallers } from './remote-callers.js';
+import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 import { RemoteSignerHttpFilter } from './remote-signer.filter.js';
 import { AUTH_ID_HEADER, RemoteSignerService } from './remote-signer.service.js';
 import { webhookHeaders } from './signer-webhook.js';
@@ -49,6 +51,29 @@ export class RemoteSignerController {
         typeof authId === 'string' ? authId : '',
       );
     });
+  }
+
+  /** BYOC job credentials, under the same caller authentication as sign-orchestrator-info. */
+  @Post('sign-byoc-job')
+  @HttpCode(200)
+  signByocJob(@Req() req: SignerRequest, @Body() body: unknown) {
+    return this.counted('sign-byoc-job', () => {
+      const caller = this.callers.resolve(req.headers);
+      return this.signer.signByocJob(caller, parseByocJobRequest(body));
+    });
+  }
+
+  /**
+   * go-livepeer serves this only from an orchestrator pool (`-remoteDiscovery`); ticketpay keeps
+   * none, so it answers as go-livepeer does without one: 503 (docs/remote-signer.md §2b).
+   */
+  @Get('discover-orchestrators')
+  discoverOrchestrators() {
+    return this.counted('discover-orchestrators', () =>
+      Promise.reject(
+        new RemoteSignerError(RemoteSignerErrorCode.DISCOVERY_UNAVAILABLE, 'no orchestrator pool configured'),
+      ),
+    );
   }
 
   /** Counts a refusal by its code (ticketpay_sender_errors_total), then lets the filter answer it. */

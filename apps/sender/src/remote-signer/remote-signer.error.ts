@@ -30,6 +30,8 @@ export enum RemoteSignerErrorCode {
   WEBHOOK_FAILED = 'WEBHOOK_FAILED',
   /** The caller's identity (webhook auth_id or Signer-Auth-Id) differs from the session's. */
   AUTH_ID_CHANGED = 'AUTH_ID_CHANGED',
+  /** `GET /discover-orchestrators`: this signer keeps no orchestrator pool (go-livepeer's 503). */
+  DISCOVERY_UNAVAILABLE = 'DISCOVERY_UNAVAILABLE',
 }
 
 export const REMOTE_SIGNER_STATUS: Record<RemoteSignerErrorCode, number> = {
@@ -43,6 +45,7 @@ export const REMOTE_SIGNER_STATUS: Record<RemoteSignerErrorCode, number> = {
   [RemoteSignerErrorCode.WEBHOOK_DENIED]: HttpStatus.FORBIDDEN,
   [RemoteSignerErrorCode.WEBHOOK_FAILED]: HttpStatus.BAD_GATEWAY,
   [RemoteSignerErrorCode.AUTH_ID_CHANGED]: HttpStatus.FORBIDDEN,
+  [RemoteSignerErrorCode.DISCOVERY_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /** A refused remote signer request; `status` and `headers` override the table (webhook verdicts, 480). */

@@ -127,7 +127,7 @@ export class RemoteSignerHttpFilter implements ExceptionFilter {
   }
 }
 
-const PATHS = /^\/(sign-orchestrator-info|generate-live-payment)\/?$/;
+const PATHS = /^\/(sign-orchestrator-info|generate-live-payment|sign-byoc-job|discover-orchestrators)\/?$/;
 
 /**
  * Global, for remote signer requests that fail before the controller runs (a body the JSON parser

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   assertWellFormedMessage,
+  orchestratorCapabilityPricesCodec,
   orchestratorInfoCodec,
   segDataCodec,
   type OrchestratorInfo,
@@ -9,6 +10,7 @@ import {
 import {
   balanceAfter,
   billableUnits,
+  byocPrice,
   bytesToHex,
   decodeRemoteState,
   EMPTY_SEGMENT_HASH,
@@ -16,7 +18,10 @@ import {
   equalBytes,
   exceededCeiling,
   fitBytes,
+  flattenByocJob,
   keccak256,
+  legacyByocJobPayload,
+  legacyByocPayloadFault,
   MAX_IN_PIXELS,
   orchestratorInfoPayload,
   parseMaxPrice,
@@ -30,6 +35,7 @@ import {
   toChecksumAddress,
   unitPrice,
   type PriceCeiling,
+  type PriceInfo,
   type RemotePaymentState,
   type TicketParams,
 } from '#app/ticket';
@@ -37,6 +43,7 @@ import { SenderError, SenderErrorCode } from '../sender.error.js';
 import { SenderConfig } from '../sender.config.js';
 import { SenderService } from '../session/sender.service.js';
 import { AccountSignatures } from './account-signatures.js';
+import type { ByocJobSignRequest } from './byoc-job-request.js';
 import type { LivePaymentRequest } from './live-payment-request.js';
 import type { RemoteCaller } from './remote-callers.js';
 import {
@@ -53,6 +60,14 @@ export interface LivePaymentResponse {
   payment: string;
   segCreds: string;
   state: { State: string; Sig: string };
+}
+
+/** The JSON answer of `/sign-byoc-job`, formatted as go-livepeer formats it. */
+export interface ByocJobSignature {
+  /** EIP-55 address of the signing account. */
+  sender: string;
+  /** `0x` + 130 hex digits: r ‖ s ‖ v, v ∈ {27, 28}. */
+  signature: string;
 }
 
 /** The request header a gateway may carry the caller's identity in (go-livepeer). */
@@ -89,6 +104,35 @@ export class RemoteSignerService {
     return { address: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
   }
 
+  /**
+   * `POST /sign-byoc-job`: the account's signature over a BYOC job, which the gateway puts in the
+   * job request's `sender`/`sig` for the orchestrator to check. Go-livepeer's `Sign`: personal-sign
+   * of keccak256(payload), the payload being the V1 flattening or, for the SDK's legacy request,
+   * the bytes of `request + parameters` (refused when they could pass for a ticket or a state).
+   * Nothing is charged: the job is paid for through `/generate-live-payment`.
+   */
+  async signByocJob(caller: RemoteCaller, req: ByocJobSignRequest): Promise<ByocJobSignature> {
+    let payload: Uint8Array;
+    if (req.format === 'v1') {
+      payload = asRequest(() => flattenByocJob(req.job));
+    } else {
+      payload = legacyByocJobPayload(req.request, req.parameters);
+      const fault = legacyByocPayloadFault(payload, caller.account.address);
+      if (fault !== undefined) throw invalidRequest(`sign-byoc-job refused: ${fault}`);
+    }
+    const sig = await this.signatures.signPersonal(caller.account, keccak256(payload));
+    this.logger.debug({
+      msg: 'BYOC job signed',
+      sender: caller.account.addressHex,
+      client: caller.client.name,
+      format: req.format,
+      ...(req.format === 'v1'
+        ? { jobId: req.job.id, capability: req.job.capability }
+        : { payloadBytes: payload.length }),
+    });
+    return { sender: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
+  }
+
   /** `POST /generate-live-payment` (docs/remote-signer.md §3.3, with authorization first). */
   async generateLivePayment(
     caller: RemoteCaller,
@@ -98,10 +142,7 @@ export class RemoteSignerService {
     nowMs = Date.now(),
   ): Promise<LivePaymentResponse> {
     const info = decodeOrchestratorInfo(req.orchestrator);
-    const price = info.priceInfo;
-    if (!price || price.pricePerUnit === 0n || price.pixelsPerUnit === 0n) {
-      throw invalidRequest('missing or zero priceInfo');
-    }
+    const price = this.paymentPrice(info, req);
     const orchPrice = asRequest(() => unitPrice(price));
     const params = info.ticketParams;
     if (!params) throw invalidRequest('missing ticketParams in OrchestratorInfo');
@@ -121,7 +162,11 @@ export class RemoteSignerService {
     // A continuing call is never billed as a first one (that prepays again), even when replica
     // clocks disagree by a little: at least 1 ms has passed.
     const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
-    const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels));
+    const byoc =
+      req.type === 'byoc'
+        ? { pixelsPerUnit: price.pixelsPerUnit, timeoutSeconds: req.timeoutSeconds }
+        : undefined;
+    const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels, byoc));
     const ceilings: PriceCeiling[] = [
       { source: 'configured maximum price', price: this.maxPrice },
       { source: 'request maxPrice', price: requestMaxPrice },
@@ -189,6 +234,28 @@ export class RemoteSignerService {
       segCreds,
       state: { State: Buffer.from(blob).toString('base64'), Sig: Buffer.from(sig).toString('base64') },
     };
+  }
+
+  /**
+   * The price this payment is sized and billed at: the OrchestratorInfo's `price_info`, or for a
+   * BYOC payment the capability's entry in `capabilities_prices` (the request's ManifestID names
+   * the capability, as in go-livepeer). The BYOC price also goes into the Payment's expected_price.
+   */
+  private paymentPrice(info: OrchestratorInfo, req: LivePaymentRequest): PriceInfo {
+    if (req.type === 'byoc') {
+      let prices: readonly PriceInfo[];
+      try {
+        prices = orchestratorCapabilityPricesCodec.decode(req.orchestrator);
+      } catch (err) {
+        throw invalidRequest(`orchestrator capabilities_prices unreadable: ${(err as Error).message}`, err);
+      }
+      return asRequest(() => byocPrice(info.priceInfo, prices, req.manifestId));
+    }
+    const price = info.priceInfo;
+    if (!price || price.pricePerUnit === 0n || price.pixelsPerUnit === 0n) {
+      throw invalidRequest('missing or zero priceInfo');
+    }
+    return price;
   }
 
   /** The sealed state checked against the request, or a new one (go-livepeer's order of checks). */

@@ -1,0 +1,79 @@
+import type { ByocJobSigningInput } from '#app/ticket';
+import { invalidRequest } from './remote-signer.error.js';
+
+/** The one signing format a caller may name: go-livepeer's V1 flattening (docs/remote-signer.md §2a). */
+const SIGNATURE_FORMAT_V1 = 'v1';
+/** Bounds each text field; the signed job travels in an HTTP header, so it is small in practice. */
+const MAX_FIELD_CHARS = 64 * 1024;
+
+/** Go's `encoding/json`: keys match fields case-insensitively, an exact match first. */
+function fields(obj: Record<string, unknown>): (name: string) => unknown {
+  const folded = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(obj)) if (!folded.has(k.toLowerCase())) folded.set(k.toLowerCase(), v);
+  return (name) => (Object.hasOwn(obj, name) ? obj[name] : folded.get(name.toLowerCase()));
+}
+
+/** A Go `string` field: absent or null is empty, any other JSON type fails decoding. */
+function text(value: unknown, name: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw invalidRequest(`${name} must be a string`);
+  if (value.length > MAX_FIELD_CHARS)
+    throw invalidRequest(`${name} must be at most ${MAX_FIELD_CHARS} characters`);
+  return value;
+}
+
+/** A checked `/sign-byoc-job` body: which payload to sign (docs/remote-signer.md §2a). */
+export type ByocJobSignRequest =
+  { format: 'v1'; job: ByocJobSigningInput } | { format: 'legacy'; request: string; parameters: string };
+
+/** Absent, or `null` (Go decodes both to the zero value). */
+const missing = (v: unknown) => v === undefined || v === null;
+
+/**
+ * A `/sign-byoc-job` body. With none of `id`, `capability`, `timeout_seconds`, `signature_format`
+ * it is the legacy request the Python SDK's `sign_byoc_job` sends (`{request, parameters}`, signed
+ * as `request + parameters`); one of those fields present makes it a V1 request, checked as
+ * go-livepeer does (400 on each): `id` and `capability` non-empty, `timeout_seconds` a positive
+ * integer. The SDK's `signature_format` is ignored upstream (always V1); here anything but absent
+ * or `v1` is refused rather than signed in a format the caller did not ask for.
+ */
+export function parseByocJobRequest(body: unknown): ByocJobSignRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest('the request body must be a JSON object');
+  }
+  const get = fields(body as Record<string, unknown>);
+  if (['id', 'capability', 'timeout_seconds', 'signature_format'].every((k) => missing(get(k)))) {
+    // Upstream signs the empty string for a body without either field; a body that names no job
+    // at all is refused (an explicit "" is signed, as upstream).
+    if (missing(get('request')) && missing(get('parameters'))) {
+      throw invalidRequest(
+        'sign-byoc-job requires request and parameters (legacy) or id, capability and timeout_seconds (V1)',
+      );
+    }
+    return {
+      format: 'legacy',
+      request: text(get('request'), 'request'),
+      parameters: text(get('parameters'), 'parameters'),
+    };
+  }
+  const rawTimeout = get('timeout_seconds') ?? 0;
+  if (typeof rawTimeout !== 'number' || !Number.isSafeInteger(rawTimeout)) {
+    throw invalidRequest('timeout_seconds must be an integer');
+  }
+  const format = get('signature_format');
+  if (format !== undefined && format !== null && format !== SIGNATURE_FORMAT_V1) {
+    throw invalidRequest(`unsupported signature_format ${JSON.stringify(format)}: only "v1" is served`);
+  }
+  const job: ByocJobSigningInput = {
+    id: text(get('id'), 'id'),
+    capability: text(get('capability'), 'capability'),
+    request: text(get('request'), 'request'),
+    parameters: text(get('parameters'), 'parameters'),
+    timeoutSeconds: rawTimeout,
+  };
+  if (job.id === '' || job.capability === '') {
+    throw invalidRequest('sign-byoc-job requires non-empty id and capability');
+  }
+  if (job.timeoutSeconds <= 0) throw invalidRequest('sign-byoc-job requires positive timeout_seconds');
+  return { format: 'v1', job };
+}

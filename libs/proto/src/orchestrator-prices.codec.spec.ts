@@ -1,0 +1,48 @@
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import { orchestratorCapabilityPricesCodec, orchestratorInfoCodec } from '#app/proto';
+
+describe('OrchestratorInfo.capabilities_prices (field 33)', () => {
+  it('reads the entries a go-livepeer orchestrator appends, beside the fields orchestratorInfoCodec reads', () => {
+    const base = orchestratorInfoCodec.encode({
+      transcoder: 'https://o.example:8935',
+      address: new Uint8Array(20).fill(1),
+      capabilities: new Uint8Array(0),
+    });
+    // Written by hand with go-livepeer's field numbers: OrchestratorInfo.capabilities_prices = 33,
+    // PriceInfo {pricePerUnit = 1, pixelsPerUnit = 2, capability = 3, constraint = 4}.
+    const w = protobuf.Writer.create();
+    w.uint32((33 << 3) | 2)
+      .fork()
+      .uint32(8)
+      .int64(7)
+      .uint32(16)
+      .int64(1000)
+      .uint32(24)
+      .uint32(37);
+    w.uint32(34).string('text-reversal').ldelim();
+    w.uint32((33 << 3) | 2)
+      .fork()
+      .uint32(8)
+      .int64(0)
+      .uint32(24)
+      .uint32(35)
+      .ldelim();
+    const extra = w.finish();
+    const bytes = new Uint8Array(base.length + extra.length);
+    bytes.set(base);
+    bytes.set(extra, base.length);
+
+    expect(orchestratorInfoCodec.decode(bytes).transcoder).toBe('https://o.example:8935');
+    expect(orchestratorCapabilityPricesCodec.decode(bytes)).toEqual([
+      { pricePerUnit: 7n, pixelsPerUnit: 1000n, capability: 37, constraint: 'text-reversal' },
+      { pricePerUnit: 0n, pixelsPerUnit: 0n, capability: 35, constraint: '' },
+    ]);
+    expect(orchestratorCapabilityPricesCodec.decode(base)).toEqual([]);
+    expect(
+      orchestratorCapabilityPricesCodec.encode([
+        { pricePerUnit: 7n, pixelsPerUnit: 1000n, capability: 37, constraint: 'text-reversal' },
+      ])[0],
+    ).toBe(0x8a); // tag (33 << 3) | 2 as a varint: 0x8a 0x02
+  });
+});
