@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodePaymentHeader, orchestratorCapabilityPricesCodec } from '#app/proto';
 import {
@@ -36,6 +34,7 @@ import {
   senderEnv,
   startSenderChain,
   writeSenderFiles,
+  writeTokensFile,
   type Env,
   type Orchestrator,
   type RunningSender,
@@ -73,20 +72,10 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
     chain = await startSenderChain();
     files = await writeSenderFiles(chain);
     funded = chain.funded.address.toLowerCase();
-    const tokensFile = join(files.dir, 'byoc-tokens.yaml');
-    writeFileSync(
-      tokensFile,
-      [
-        'clients:',
-        '  - name: byoc',
-        `    token: "${TOKEN}"`,
-        `    senders: ["${chain.funded.address}"]`,
-        '  - name: multi',
-        `    token: "${MULTI_TOKEN}"`,
-        `    senders: ["${chain.funded.address}", "${chain.unfunded.address}"]`,
-        '',
-      ].join('\n'),
-    );
+    const tokensFile = writeTokensFile(files.dir, 'byoc-tokens.yaml', [
+      { name: 'byoc', token: TOKEN, senders: [chain.funded.address] },
+      { name: 'multi', token: MULTI_TOKEN, senders: [chain.funded.address, chain.unfunded.address] },
+    ]);
     const env: Env = senderEnv(chain, files, {
       url: inject('redisUrl'),
       prefix: `${inject('redisPrefix')}remote-signer-byoc:`,

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -44,6 +43,7 @@ import {
   senderEnv,
   startSenderChain,
   writeSenderFiles,
+  writeTokensFile,
   type Env,
   type Orchestrator,
   type ParamsOptions,
@@ -70,25 +70,12 @@ describe('Sender as a go-livepeer remote signer', () => {
     chain = await startSenderChain();
     files = await writeSenderFiles(chain);
     funded = chain.funded.address.toLowerCase();
-    const tokensFile = join(files.dir, 'signer-tokens.yaml');
-    writeFileSync(
-      tokensFile,
-      [
-        'clients:',
-        '  - name: live',
-        `    token: "${LIVE_TOKEN}"`,
-        `    senders: ["${chain.funded.address}"]`,
-        '  - name: capped',
-        `    token: "${CAPPED_TOKEN}"`,
-        `    senders: ["${chain.funded.address}"]`,
-        '    spendCap:',
-        '      maxEV: "2500000000"', // two tickets of EV 1 gwei fit, a third does not
-        '  - name: multi',
-        `    token: "${MULTI_TOKEN}"`,
-        `    senders: ["${chain.funded.address}", "${chain.unfunded.address}"]`,
-        '',
-      ].join('\n'),
-    );
+    const tokensFile = writeTokensFile(files.dir, 'signer-tokens.yaml', [
+      { name: 'live', token: LIVE_TOKEN, senders: [chain.funded.address] },
+      // two tickets of EV 1 gwei fit, a third does not
+      { name: 'capped', token: CAPPED_TOKEN, senders: [chain.funded.address], maxEV: '2500000000' },
+      { name: 'multi', token: MULTI_TOKEN, senders: [chain.funded.address, chain.unfunded.address] },
+    ]);
     base = senderEnv(chain, files, {
       url: inject('redisUrl'),
       prefix: `${inject('redisPrefix')}remote-signer:`,

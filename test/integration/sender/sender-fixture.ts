@@ -105,6 +105,28 @@ export async function writeKeystore(path: string, privateKey: string, password: 
   writeFileSync(path, json);
 }
 
+/** One client of an API tokens file, as a test writes it (plain token, spend cap optional). */
+export interface TestApiClient {
+  name: string;
+  token: string;
+  senders: readonly string[];
+  /** spendCap.maxEV, wei. */
+  maxEV?: string;
+}
+
+/** Writes `clients` as the API tokens file `fileName` in `dir`; returns its path. */
+export function writeTokensFile(dir: string, fileName: string, clients: readonly TestApiClient[]): string {
+  const lines = ['clients:'];
+  for (const c of clients) {
+    lines.push(`  - name: ${c.name}`, `    token: "${c.token}"`);
+    lines.push(`    senders: [${c.senders.map((a) => `"${a}"`).join(', ')}]`);
+    if (c.maxEV !== undefined) lines.push('    spendCap:', `      maxEV: "${c.maxEV}"`);
+  }
+  const path = join(dir, fileName);
+  writeFileSync(path, [...lines, ''].join('\n'));
+  return path;
+}
+
 export async function writeSenderFiles(chain: SenderChain): Promise<SenderFiles> {
   const dir = mkdtempSync(join(tmpdir(), 'ticketpay-sender-'));
   const keystoreDir = join(dir, 'keystores');
