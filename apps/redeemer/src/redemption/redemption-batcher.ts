@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TxManager, classifyChainError, type RedemptionCalls } from '#app/chain';
+import { TxManager, classifyChainError, type RedemptionCalls, type Simulation } from '#app/chain';
 import { WinningTicketRepository, type WinningTicketEntity } from '#app/database';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
+import { RedemptionGas, checkLimit, gasAllowance } from './redemption-gas.js';
 import { RedemptionCode, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
 import { SettlementService } from './settlement.service.js';
 
@@ -21,6 +22,7 @@ interface Entry {
 
 interface Candidate {
   entry: Entry;
+  /** Its share of the tx gas limit: gasAllowance of what one redemption is expected to need. */
   gas: bigint;
   /** Its single-ticket calldata, as simulated (sent as is when it goes alone). */
   data: string;
@@ -33,8 +35,6 @@ interface Simulated {
   blockGasLimit: bigint;
 }
 
-/** Headroom over the simulated gas; unused gas is not paid for. */
-const GAS_HEADROOM_PERCENT = 25n;
 /**
  * Share of the block gas limit one redemption tx may ask for: a tx over the limit can never be
  * mined, and one that fills a whole block waits for an empty block. A larger group is split.
@@ -72,6 +72,7 @@ export class RedemptionBatcher {
     private readonly inFlight: InFlight,
     private readonly settlement: SettlementService,
     private readonly metrics: RedeemerMetrics,
+    private readonly gas: RedemptionGas,
   ) {}
 
   /** Resolves when the ticket is in a sent tx, or with why it is not (wait, retry, final). */
@@ -178,14 +179,39 @@ export class RedemptionBatcher {
 
   /**
    * Simulates each ticket on its own: a used (or otherwise doomed) ticket is decided by its revert
-   * reason and never counts against its sender's funds; one that would cost too much waits.
+   * reason and never counts against its sender's funds; one that would cost too much waits. One
+   * eth_call per ticket against the recipient's learned gas figure, or eth_estimateGas when there
+   * is none (see RedemptionGas).
    */
   private async simulate(entries: Entry[]): Promise<Simulated> {
     const calls = this.chain.calls();
     const [head, blockGasLimit] = await Promise.all([this.chain.head(), this.chain.blockGasLimit()]);
+    const round = head.rounds.currentRound;
+    const recipient = entries[0].row.recipient;
+    const expected = this.gas.expected(recipient, round);
     const signer = this.txs.address;
     const data = entries.map((e) => calls.encodeRedeem(e.row));
-    const sims = await Promise.all(data.map((d) => calls.simulate(signer, calls.brokerAddress, d)));
+    const estimated: bigint[] = [];
+    const estimate = async (d: string): Promise<Simulation> => {
+      const sim = await calls.simulate(signer, calls.brokerAddress, d);
+      if (sim.ok) estimated.push(sim.gas);
+      return sim;
+    };
+    const sims = await Promise.all(
+      data.map(async (d): Promise<Simulation> => {
+        if (expected === undefined) return estimate(d);
+        const check = await calls.check(signer, calls.brokerAddress, d, checkLimit(expected));
+        switch (check.kind) {
+          case 'ok':
+            return { ok: true, gas: expected };
+          case 'reverted':
+            return { ok: false, error: check.error };
+          case 'unclear':
+            return estimate(d);
+        }
+      }),
+    );
+    this.gas.learn(recipient, round, estimated);
     const { num, den } = this.config.values.REDEEMER_MAX_TX_COST_RATIO;
     const candidates: Candidate[] = [];
     entries.forEach((e, i) => {
@@ -200,7 +226,7 @@ export class RedemptionBatcher {
         e.resolve(verdict(wait(RedemptionCode.TX_COST_TOO_HIGH)));
         return;
       }
-      candidates.push({ entry: e, gas: sim.gas, data: data[i] });
+      candidates.push({ entry: e, gas: gasAllowance(sim.gas), data: data[i] });
     });
     return { candidates, currentRound: head.rounds.currentRound, blockGasLimit };
   }
@@ -283,8 +309,10 @@ export class RedemptionBatcher {
           to: calls.brokerAddress,
           data: single ? claimed[0].data : calls.encodeBatchRedeem(rows),
           // A batch is never sized by estimateGas: a sub-call that runs out of gas is swallowed,
-          // so the estimate may starve the last ticket. The sum of single estimates is an upper bound.
-          gasLimit: withHeadroom(gas),
+          // so the estimate may starve the last ticket. Each ticket brings its own allowance
+          // (its single redemption's gas, doubled: RedemptionGas), and each sub-call is given all
+          // the gas left, so a ticket can only run short if one before it took more than its own.
+          gasLimit: gas,
           refs: hashes,
         },
         {
@@ -312,18 +340,16 @@ export class RedemptionBatcher {
 
 const verdict = (v: Verdict): BatchOutcome => ({ kind: 'verdict', verdict: v });
 
-const withHeadroom = (gas: bigint): bigint => (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n;
-
 /**
- * Consecutive runs of `claimed` whose gas limit (sum of single estimates plus headroom) stays
- * within `maxGas`; a ticket over it on its own still goes alone (its simulation says it fits a block).
+ * Consecutive runs of `claimed` whose gas limit (the sum of their allowances) stays within
+ * `maxGas`; a ticket over it on its own still goes alone (its simulation says it fits a block).
  */
 export function splitByGas<T extends { gas: bigint }>(claimed: readonly T[], maxGas: bigint): T[][] {
   const txs: T[][] = [];
   let current: T[] = [];
   let sum = 0n;
   for (const c of claimed) {
-    if (current.length > 0 && withHeadroom(sum + c.gas) > maxGas) {
+    if (current.length > 0 && sum + c.gas > maxGas) {
       txs.push(current);
       current = [];
       sum = 0n;
