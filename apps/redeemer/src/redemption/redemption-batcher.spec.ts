@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitByGas } from './redemption-batcher.js';
+import { byTimeLeft, splitByGas } from './redemption-batcher.js';
 
 describe('splitByGas', () => {
   const items = (...gas: number[]) => gas.map((g, i) => ({ i, gas: BigInt(g) }));
@@ -22,5 +22,18 @@ describe('splitByGas', () => {
   it('sends a ticket over the cap on its own, and nothing for no ticket', () => {
     expect(indexes(splitByGas(items(50_000, 900_000, 50_000), 400_000n))).toEqual([[0], [1], [2]]);
     expect(splitByGas([], 400_000n)).toEqual([]);
+  });
+});
+
+describe('byTimeLeft', () => {
+  it('orders by creation round (the oldest expires first), then by arrival', () => {
+    const t = (name: string, creationRound: bigint, at: number) => ({
+      name,
+      row: { creationRound, createdAt: new Date(at) },
+    });
+    const sorted = [t('new', 12n, 1), t('old-late', 10n, 9), t('mid', 11n, 0), t('old-early', 10n, 5)].sort(
+      byTimeLeft,
+    );
+    expect(sorted.map((x) => x.name)).toEqual(['old-early', 'old-late', 'mid', 'new']);
   });
 });

@@ -131,6 +131,8 @@ export class RedemptionBatcher {
   private flush(recipient: string): void {
     this.timers.delete(recipient);
     const group = this.groups.get(recipient) ?? [];
+    // A backlog (more than one batch waiting) goes out least time left first.
+    if (group.length > this.config.values.REDEEMER_BATCH_MAX_SIZE) group.sort(byTimeLeft);
     const take = group.splice(0, this.config.values.REDEEMER_BATCH_MAX_SIZE);
     if (group.length === 0) this.groups.delete(recipient);
     else this.schedule(recipient, true);
@@ -258,7 +260,7 @@ export class RedemptionBatcher {
   }
 
   /**
-   * Keeps each sender's tickets, oldest first, while deposit + min(reserve, claimable) covers
+   * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit + min(reserve, claimable) covers
    * their face values on top of the sender's tickets already in flight; the contract would
    * otherwise pay short and still consume them. A ticket left out while the sender has txs in
    * flight waits for those (SENDER_BUSY); with nothing in flight the funds are simply short.
@@ -279,7 +281,7 @@ export class RedemptionBatcher {
         // Counted again even when mined but not yet settled (the chain already paid it): safe side.
         const committed = this.inFlight.committed(sender, owner);
         let total = committed;
-        for (const e of list.sort((a, b) => a.row.createdAt.getTime() - b.row.createdAt.getTime())) {
+        for (const e of list.sort(byTimeLeft)) {
           if (!locked) {
             e.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
           } else if (total + e.row.faceValue <= funds.available) {
@@ -339,6 +341,17 @@ export class RedemptionBatcher {
 }
 
 const verdict = (v: Verdict): BatchOutcome => ({ kind: 'verdict', verdict: v });
+
+/**
+ * Least time left first: a ticket is valid for ticketValidityPeriod rounds from its creationRound,
+ * so the oldest round expires first; within a round, the oldest arrival.
+ */
+export function byTimeLeft(a: { row: TimeLeft }, b: { row: TimeLeft }): number {
+  if (a.row.creationRound !== b.row.creationRound) return a.row.creationRound < b.row.creationRound ? -1 : 1;
+  return a.row.createdAt.getTime() - b.row.createdAt.getTime();
+}
+
+type TimeLeft = Pick<WinningTicketEntity, 'creationRound' | 'createdAt'>;
 
 /**
  * Consecutive runs of `claimed` whose gas limit (the sum of their allowances) stays within
