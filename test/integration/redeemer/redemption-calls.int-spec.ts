@@ -1,22 +1,9 @@
 import { parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedemptionCalls, type RedeemableTicket } from '#app/chain';
-import { bytesToHex, type SignedTicket } from '#app/ticket';
-import { hashOf, redeemDirectly, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
-
-const redeemable = (t: SignedTicket): RedeemableTicket => ({
-  ticketHash: hashOf(t),
-  recipient: bytesToHex(t.recipient),
-  sender: bytesToHex(t.sender),
-  faceValue: t.faceValue,
-  winProb: t.winProb,
-  senderNonce: BigInt(t.senderNonce),
-  recipientRandHash: bytesToHex(t.recipientRandHash),
-  creationRound: t.creationRound,
-  creationRoundBlockHash: bytesToHex(t.creationRoundBlockHash),
-  sig: bytesToHex(t.sig),
-  recipientRand: t.recipientRand,
-});
+import { RedemptionCalls } from '#app/chain';
+import { toWinningTicketRow } from '#app/queue';
+import type { SignedTicket } from '#app/ticket';
+import { redeemDirectly, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 
 /** RedemptionCalls.check (one eth_call with a gas limit) against anvil, next to the estimate it replaces. */
 describe('RedemptionCalls.check', () => {
@@ -37,7 +24,7 @@ describe('RedemptionCalls.check', () => {
   });
 
   const check = (t: SignedTicket, gas: bigint) =>
-    calls.check(fx.recipient.address, calls.brokerAddress, calls.encodeRedeem(redeemable(t)), gas);
+    calls.check(fx.recipient.address, calls.brokerAddress, calls.encodeRedeem(toWinningTicketRow(t)), gas);
 
   it('completes within the estimated gas, is unclear below it, and states why a used ticket reverts', async () => {
     const sender = await fx.newSender(parseEther('1'));
@@ -45,7 +32,7 @@ describe('RedemptionCalls.check', () => {
     const sim = await calls.simulate(
       fx.recipient.address,
       calls.brokerAddress,
-      calls.encodeRedeem(redeemable(t)),
+      calls.encodeRedeem(toWinningTicketRow(t)),
     );
     expect(sim.ok).toBe(true);
     const gas = sim.ok ? sim.gas : 0n;
