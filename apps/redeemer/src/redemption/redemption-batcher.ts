@@ -260,9 +260,9 @@ export class RedemptionBatcher {
   }
 
   /**
-   * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit + min(reserve, claimable) covers
-   * their face values on top of the sender's tickets already in flight; the contract would
-   * otherwise pay short and still consume them. A ticket left out while the sender has txs in
+   * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit +
+   * min(reserve, claimable) covers their face values on top of the sender's tickets already in
+   * flight; the contract would otherwise pay short and still consume them. A ticket left out while the sender has txs in
    * flight waits for those (SENDER_BUSY); with nothing in flight the funds are simply short.
    */
   private async funded(
