@@ -26,6 +26,8 @@ export interface LoadSpec {
   ratePerSecond?: number;
   /** RecipientClient's coalescing of concurrent calls into ProcessPayments; false = one RPC each. */
   coalesce: boolean;
+  /** Most payments in one ProcessPayments call (the client's default when unset). */
+  maxBatch?: number;
 }
 
 export interface LoadResult {
@@ -67,7 +69,9 @@ async function prepare(client: RecipientClient, spec: LoadSpec): Promise<Payment
 }
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
-  const client = new RecipientClient(spec.target, 60_000, { coalesce: spec.coalesce });
+  const client = new RecipientClient(spec.target, 60_000, {
+    coalesce: spec.coalesce && (spec.maxBatch ? { maxPayments: spec.maxBatch } : true),
+  });
   try {
     const payments = await prepare(client, spec);
     const latenciesMs: number[] = [];

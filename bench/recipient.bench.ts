@@ -67,6 +67,9 @@ const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
 /** BENCH_TICKETS=10 runs only the scenarios with that many tickets per payment. */
 const ONLY = process.env.BENCH_TICKETS ? Number(process.env.BENCH_TICKETS) : undefined;
 
+/** BENCH_BATCH=8 caps the coalescing client's batches at that many payments. */
+const BATCH = process.env.BENCH_BATCH ? Number(process.env.BENCH_BATCH) : undefined;
+
 /** How the load generator sends its payments. */
 interface ClientMode {
   coalesce: boolean;
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
           ...s,
           ratePerSecond: RATE,
           coalesce: mode.coalesce,
+          maxBatch: BATCH,
         };
         phases.reset();
         batches.reset();
@@ -219,6 +223,10 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const { stdout } = await run(
     process.execPath,
     [
+      // BENCH_LOAD_PROFILE_DIR=dir keeps a CPU profile of each load generator run (its own cost).
+      ...(process.env.BENCH_LOAD_PROFILE_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_LOAD_PROFILE_DIR]
+        : []),
       '--conditions=ticketpay-source',
       '--import',
       '@swc-node/register/esm-register',
