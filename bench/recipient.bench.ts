@@ -1,11 +1,15 @@
 // Throughput and latency of the Recipient's payments over gRPC on loopback, against real
 // Postgres, Redis and anvil, sent two ways: one ProcessPayment call per payment (any client), and
-// RecipientClient's default, which folds the calls in flight into ProcessPayments calls. The Recipient runs in this process; the load generator
-// (bench/recipient-load.ts) runs as a separate process. Also measures, in the same run, the ticket
-// library's single-core ceiling (receiveTicketBatch on this thread with an in-memory nonce ledger)
-// and prints each figure as a ratio of it. Prints figures; never passes or fails on time.
-// Run: npm run bench:recipient   (BENCH_VALIDATION_THREADS=n to verify on n worker threads,
-// BENCH_CLIENT=plain|coalescing for one way only)
+// RecipientClient's default, which folds the calls in flight into ProcessPayments calls. The
+// Recipient runs in this process; the load generator (bench/recipient-load.ts) runs as a separate
+// process. Also measures, in the same run, the ticket library's single-core ceiling
+// (receiveTicketBatch on this thread with an in-memory nonce ledger) and prints each figure as a
+// ratio of it, with a CPU profile of each row (where the time goes). Prints figures; never passes
+// or fails on time.
+// Run: npm run bench:recipient   Options (environment): BENCH_TICKETS=1 one scenario only,
+// BENCH_CLIENT=plain|coalescing one way only, BENCH_BATCH=n the coalescing client's largest batch,
+// BENCH_RATE=n payments/s offered, BENCH_VALIDATION_THREADS=n verify on n worker threads,
+// BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
