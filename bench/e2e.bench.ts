@@ -22,11 +22,13 @@
  * last redemption), redemption txs per block (mined redemption txs ÷ blocks holding at least one),
  * the most txs of the signer in flight at once, and the time from a winning ticket stored by the
  * Recipient to its redemption recorded by the Redeemer, and the Redeemer's CPU time (its
- * process_cpu_seconds_total from the variant's start until its winners are final) per winner. That time includes the protocol's wait for
+ * process_cpu_seconds_total from the variant's start until its winners are final) per winner,
+ * next to anvil's and Postgres' over the same span (from /proc). That time includes the protocol's wait for
  * the params to expire (5 blocks of the demo config + 1 margin block) before recipientRand may be
  * revealed, and 1 confirmation.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider, parseEther, Wallet } from 'ethers';
@@ -196,13 +198,17 @@ async function main(): Promise<void> {
       calls.clear();
       const since = await dbNow(db);
       const cpu0 = await processCpuSeconds(redeemerHttp);
+      const stackCpu0 = stackCpuSeconds(stateDir);
       const t0 = performance.now();
       const accepted = await drive(variant, RUN_MS);
       const seconds = (performance.now() - t0) / 1_000;
       const until = await dbNow(db);
       await waitForWinners(db, since);
       const redeemerCpu = (await processCpuSeconds(redeemerHttp)) - cpu0;
+      const stackCpu = stackCpuSeconds(stateDir);
       const figures = await redemptionFigures(db, since, until);
+      const perWinner = (seconds: number) =>
+        figures.winners > 0 ? (1_000 * seconds) / figures.winners : Number.NaN;
       results.push({
         variant,
         rate: accepted / seconds,
@@ -211,7 +217,9 @@ async function main(): Promise<void> {
         calls: calls.summary(),
         sessions,
         ...figures,
-        redeemerCpuMsPerWinner: figures.winners > 0 ? (1_000 * redeemerCpu) / figures.winners : Number.NaN,
+        redeemerCpuMsPerWinner: perWinner(redeemerCpu),
+        anvilCpuMsPerWinner: perWinner(stackCpu.anvil - stackCpu0.anvil),
+        postgresCpuMsPerWinner: perWinner(stackCpu.postgres - stackCpu0.postgres),
       });
     }
     clearInterval(headTimer);
@@ -255,6 +263,12 @@ interface VariantResult extends RedemptionFigures {
   sessions: number;
   /** Redeemer CPU (user + system) from the variant's start until its winners are final, per winner. */
   redeemerCpuMsPerWinner: number;
+  /**
+   * The same for the stack's anvil and Postgres (all its processes); they also serve the Sender and
+   * Recipient, so this is what the whole run asks of them, spread over its winners.
+   */
+  anvilCpuMsPerWinner: number;
+  postgresCpuMsPerWinner: number;
 }
 
 /** A service's process_cpu_seconds_total (prom-client default metrics): robust to a loaded machine. */
@@ -263,6 +277,52 @@ async function processCpuSeconds(httpBase: string): Promise<number> {
   const m = /^process_cpu_seconds_total(?:\{[^}]*\})?\s+(\S+)$/m.exec(text);
   if (!m) throw new Error(`no process_cpu_seconds_total at ${httpBase}/metrics`);
   return Number(m[1]);
+}
+
+/**
+ * CPU seconds (user + system) so far of the stack's anvil and embedded Postgres, found by the state
+ * directory in their command lines (/proc, Linux only; NaN elsewhere). Postgres counts the
+ * postmaster, its live children, and its children that exited (cutime + cstime).
+ */
+function stackCpuSeconds(stateDir: string): { anvil: number; postgres: number } {
+  let procs: { pid: number; ppid: number; args: string; fields: string[] }[];
+  try {
+    procs = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .flatMap((d) => {
+        try {
+          const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+          // Fields after the parenthesised command name (which may hold spaces), from field 3.
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
+          return [{ pid: Number(d), ppid: Number(fields[1]), args, fields }];
+        } catch {
+          return []; // exited meanwhile
+        }
+      });
+  } catch {
+    return { anvil: Number.NaN, postgres: Number.NaN };
+  }
+  const ticks = clockTicks();
+  // utime, stime, cutime, cstime are fields 14-17 of /proc/<pid>/stat.
+  const own = (f: string[]) => (Number(f[11]) + Number(f[12])) / ticks;
+  const reaped = (f: string[]) => (Number(f[13]) + Number(f[14])) / ticks;
+  const mine = procs.filter((p) => p.args.includes(stateDir));
+  const anvil = mine.filter((p) => /(^|\/)anvil /.test(p.args));
+  const postmaster = mine.filter((p) => /(^|\/)postgres /.test(p.args));
+  const backends = procs.filter((p) => postmaster.some((m) => m.pid === p.ppid));
+  return {
+    anvil: anvil.reduce((sum, p) => sum + own(p.fields), 0),
+    postgres:
+      postmaster.reduce((sum, p) => sum + own(p.fields) + reaped(p.fields), 0) +
+      backends.reduce((sum, p) => sum + own(p.fields), 0),
+  };
+}
+
+let clockTicksPerSecond: number | undefined;
+function clockTicks(): number {
+  clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return clockTicksPerSecond;
 }
 
 async function dbNow(db: pg.Client): Promise<Date> {
@@ -372,6 +432,8 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
   line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
+  line('anvil CPU ms per winner', (r) => fmt(r.anvilCpuMsPerWinner));
+  line('postgres CPU ms per winner', (r) => fmt(r.postgresCpuMsPerWinner));
   line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
@@ -397,6 +459,8 @@ function report(ceiling: number, results: VariantResult[]): void {
       { name: `winners redeemed per second, ${v}`, value: r.winnersPerSecond, unit: 'winners/s' },
       { name: `redemption txs per block, ${v}`, value: r.txsPerBlock, unit: 'txs/block' },
       { name: `redeemer CPU per winner, ${v}`, value: r.redeemerCpuMsPerWinner, unit: 'ms' },
+      { name: `anvil CPU per winner, ${v}`, value: r.anvilCpuMsPerWinner, unit: 'ms' },
+      { name: `postgres CPU per winner, ${v}`, value: r.postgresCpuMsPerWinner, unit: 'ms' },
       {
         name: `winning ticket received → redeemed, p50, ${v}`,
         value: percentile(r.latencies, 0.5),

@@ -1,10 +1,12 @@
 import { CreateWinningTicket1795304125423 } from './1795304125423-CreateWinningTicket.js';
 import { CreateRecipientSecret1795305090346 } from './1795305090346-CreateRecipientSecret.js';
 import { CreateRedemptionTables1795305474866 } from './1795305474866-CreateRedemptionTables.js';
+import { AddOpenSenderIndexToWinningTicket1796301867955 } from './1796301867955-AddOpenSenderIndexToWinningTicket.js';
 
 /** Every migration in order. Listed explicitly so source and compiled runs load the same set. */
 export const MIGRATIONS = [
   CreateWinningTicket1795304125423,
   CreateRecipientSecret1795305090346,
   CreateRedemptionTables1795305474866,
+  AddOpenSenderIndexToWinningTicket1796301867955,
 ];

@@ -23,6 +23,7 @@ import { RedeemerLifecycle } from './redeemer.lifecycle.js';
 import { InFlight } from './redemption/in-flight.js';
 import { RedeemerChain } from './redemption/redeemer-chain.js';
 import { RedemptionBatcher } from './redemption/redemption-batcher.js';
+import { RedemptionGas } from './redemption/redemption-gas.js';
 import { RedemptionService } from './redemption/redemption.service.js';
 import { SettlementService } from './redemption/settlement.service.js';
 
@@ -85,6 +86,7 @@ export class RedeemerModule {
       InFlight,
       SettlementService,
       RedemptionBatcher,
+      RedemptionGas,
       RedemptionService,
       { provide: RedemptionJobHandler, useExisting: RedemptionService },
       RedemptionWorker,

@@ -367,9 +367,19 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     await fx.provider.send('evm_setAutomine', [false]);
     try {
       await fx.mine(6);
+      // Every tx holding the two tickets broadcast (their jobs may fall due a batch window
+      // apart on a busy machine, and then go in two txs): only then is nothing left to send.
       await eventually(
-        async () => ((await txCount('pending')) > mined ? true : undefined),
-        'the redemption tx',
+        async () => {
+          const { rows } = await db.query<{ txs: string; covered: string }>(
+            `SELECT count(DISTINCT t.id) AS txs, count(DISTINCT r.ref) AS covered
+               FROM chain_tx t CROSS JOIN LATERAL unnest(t.refs) AS r(ref) WHERE r.ref = ANY($1::text[])`,
+            [hashes],
+          );
+          const sent = (await txCount('pending')) - mined;
+          return Number(rows[0].covered) === hashes.length && sent === Number(rows[0].txs) ? true : undefined;
+        },
+        'the redemption tx(s) of both tickets',
         30_000,
         20,
       );

@@ -8,6 +8,7 @@ import {
   PendingFaceValue,
   PgTxStore,
   RedemptionRepository,
+  WinningTicketEntity,
   WinningTicketRepository,
   WinningTicketStatus,
   createDataSource,
@@ -69,6 +70,33 @@ describe('WinningTicketRepository moves', () => {
   }
 
   const statusOf = async (hash: string) => (await repo.findByHash(hash))?.status;
+
+  it('reads a row (findByHash, findByHashes) exactly as TypeORM maps the entity, every column', async () => {
+    const big = newTicket({
+      faceValue: (1n << 255n) + 3n,
+      recipientRand: (1n << 256n) - 1n,
+      senderNonce: 2n ** 62n,
+    });
+    await repo.insertIfAbsent(big);
+    await repo.queue(big.ticketHash);
+    await repo.note(big.ticketHash, 'PARAMS_NOT_EXPIRED');
+    const other = await stored(S.SUBMITTED);
+    const typeorm = ds.getRepository(WinningTicketEntity);
+    for (const hash of [big.ticketHash, other]) {
+      const expected = await typeorm.findOneByOrFail({ ticketHash: hash });
+      expect(await repo.findByHash(hash)).toStrictEqual(expected);
+      expect(Object.keys(expected).sort()).toEqual(
+        ds
+          .getMetadata(WinningTicketEntity)
+          .columns.map((c) => c.propertyName)
+          .sort(),
+      );
+    }
+    const both = await repo.findByHashes([big.ticketHash, other, hex(32)]);
+    expect(both.map((r) => r.ticketHash).sort()).toEqual([big.ticketHash, other].sort());
+    expect(await repo.findByHash(hex(32))).toBeNull();
+    expect(await repo.findByHashes([])).toEqual([]);
+  });
 
   it('inserts a ticket once, as received', async () => {
     const t = newTicket();

@@ -13,6 +13,7 @@ import {
   startRedeemerChain,
   type RedeemerChainFixture,
 } from './redeemer-fixture.js';
+import { RedemptionGas } from '../../../apps/redeemer/src/redemption/redemption-gas.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 
 const OPS_TOKEN = 'redeemer-int-ops-token-0123456789';
@@ -108,6 +109,44 @@ describe('Redeemer', () => {
       expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
       expect((await row(t)).txHash).toMatch(/^0x[0-9a-f]{64}$/);
     }
+  });
+
+  it('gives a reserve-paid ticket enough gas in a batch with deposit-paid ones, judged against a deposit-paid gas figure', async () => {
+    // The figure is learned from deposit-paid tickets only.
+    const rich = await fx.newSender(ETH);
+    const first = await fx.ticket(rich, CENTI);
+    await intake.accept(first);
+    await until(first, WinningTicketStatus.REDEEMED);
+    const round = await fx.rounds.currentRound();
+    expect(app.get(RedemptionGas).expected(fx.recipient.address.toLowerCase(), round)).toBeDefined();
+
+    // No deposit at all; and a deposit that covers only the first of two tickets, the second
+    // drawing on the reserve inside the same tx.
+    const reserveOnly = await fx.newSender(0n, ETH);
+    const short = await fx.newSender(CENTI, ETH);
+    const batch = [
+      await fx.ticket(rich, CENTI),
+      await fx.ticket(reserveOnly, 2n * CENTI),
+      await fx.ticket(rich, CENTI),
+      await fx.ticket(short, CENTI),
+      await fx.ticket(short, 3n * CENTI),
+    ];
+    const before = await fx.fees();
+    for (const t of batch) await intake.accept(t);
+    for (const t of batch) {
+      const done = await until(t, WinningTicketStatus.REDEEMED);
+      expect(done.statusReason).toBeNull();
+    }
+    expect((await fx.fees()) - before).toBe(8n * CENTI);
+    // Each went through its first tx (no batch item ran out of gas and came back), and they shared one.
+    const txs = await ds.query<{ purpose: string; refs: string[] }[]>(
+      `SELECT purpose, refs FROM chain_tx WHERE refs && $1::text[]`,
+      [batch.map(hashOf)],
+    );
+    expect(txs.flatMap((tx) => tx.refs.filter((r) => batch.map(hashOf).includes(r))).sort()).toEqual(
+      batch.map(hashOf).sort(),
+    );
+    expect(txs.some((tx) => tx.purpose === 'batch-redeem' && tx.refs.length >= 3)).toBe(true);
   });
 
   it("waits for an unfunded sender's funds without holding up another sender's ticket", async () => {

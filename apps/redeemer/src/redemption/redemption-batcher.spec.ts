@@ -1,27 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { splitByGas } from './redemption-batcher.js';
+import { byTimeLeft, splitByGas } from './redemption-batcher.js';
 
 describe('splitByGas', () => {
   const items = (...gas: number[]) => gas.map((g, i) => ({ i, gas: BigInt(g) }));
   const indexes = (txs: { i: number }[][]) => txs.map((tx) => tx.map((t) => t.i));
 
-  it('keeps a group in one tx while its gas limit (sum + 25% headroom) fits', () => {
-    // 4 × 100k = 400k → 500k with headroom: exactly the cap.
-    expect(indexes(splitByGas(items(100_000, 100_000, 100_000, 100_000), 500_000n))).toEqual([[0, 1, 2, 3]]);
+  it('keeps a group in one tx while its gas limit (the sum of the allowances) fits', () => {
+    // 4 × 100k = 400k: exactly the cap.
+    expect(indexes(splitByGas(items(100_000, 100_000, 100_000, 100_000), 400_000n))).toEqual([[0, 1, 2, 3]]);
   });
 
   it('splits a group over the cap into consecutive txs, none over it, order kept', () => {
-    const txs = splitByGas(items(100_000, 100_000, 100_000, 100_000, 100_000), 400_000n);
+    const txs = splitByGas(items(100_000, 100_000, 100_000, 100_000, 100_000), 350_000n);
     expect(indexes(txs)).toEqual([
       [0, 1, 2],
       [3, 4],
     ]);
-    for (const tx of txs)
-      expect((tx.reduce((s, t) => s + t.gas, 0n) * 125n) / 100n).toBeLessThanOrEqual(400_000n);
+    for (const tx of txs) expect(tx.reduce((s, t) => s + t.gas, 0n)).toBeLessThanOrEqual(350_000n);
   });
 
   it('sends a ticket over the cap on its own, and nothing for no ticket', () => {
     expect(indexes(splitByGas(items(50_000, 900_000, 50_000), 400_000n))).toEqual([[0], [1], [2]]);
     expect(splitByGas([], 400_000n)).toEqual([]);
+  });
+});
+
+describe('byTimeLeft', () => {
+  it('orders by creation round (the oldest expires first), then by arrival', () => {
+    const t = (name: string, creationRound: bigint, at: number) => ({
+      name,
+      row: { creationRound, createdAt: new Date(at) },
+    });
+    const sorted = [t('new', 12n, 1), t('old-late', 10n, 9), t('mid', 11n, 0), t('old-early', 10n, 5)].sort(
+      byTimeLeft,
+    );
+    expect(sorted.map((x) => x.name)).toEqual(['old-early', 'old-late', 'mid', 'new']);
   });
 });

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TxManager, classifyChainError, type RedemptionCalls } from '#app/chain';
+import { TxManager, classifyChainError, type RedemptionCalls, type Simulation } from '#app/chain';
 import { WinningTicketRepository, type WinningTicketEntity } from '#app/database';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
+import { RedemptionGas, checkLimit, gasAllowance } from './redemption-gas.js';
 import { RedemptionCode, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
 import { SettlementService } from './settlement.service.js';
 
@@ -21,6 +22,7 @@ interface Entry {
 
 interface Candidate {
   entry: Entry;
+  /** Its share of the tx gas limit: gasAllowance of what one redemption is expected to need. */
   gas: bigint;
   /** Its single-ticket calldata, as simulated (sent as is when it goes alone). */
   data: string;
@@ -33,8 +35,6 @@ interface Simulated {
   blockGasLimit: bigint;
 }
 
-/** Headroom over the simulated gas; unused gas is not paid for. */
-const GAS_HEADROOM_PERCENT = 25n;
 /**
  * Share of the block gas limit one redemption tx may ask for: a tx over the limit can never be
  * mined, and one that fills a whole block waits for an empty block. A larger group is split.
@@ -72,6 +72,7 @@ export class RedemptionBatcher {
     private readonly inFlight: InFlight,
     private readonly settlement: SettlementService,
     private readonly metrics: RedeemerMetrics,
+    private readonly gas: RedemptionGas,
   ) {}
 
   /** Resolves when the ticket is in a sent tx, or with why it is not (wait, retry, final). */
@@ -130,6 +131,8 @@ export class RedemptionBatcher {
   private flush(recipient: string): void {
     this.timers.delete(recipient);
     const group = this.groups.get(recipient) ?? [];
+    // A backlog (more than one batch waiting) goes out least time left first.
+    if (group.length > this.config.values.REDEEMER_BATCH_MAX_SIZE) group.sort(byTimeLeft);
     const take = group.splice(0, this.config.values.REDEEMER_BATCH_MAX_SIZE);
     if (group.length === 0) this.groups.delete(recipient);
     else this.schedule(recipient, true);
@@ -178,14 +181,39 @@ export class RedemptionBatcher {
 
   /**
    * Simulates each ticket on its own: a used (or otherwise doomed) ticket is decided by its revert
-   * reason and never counts against its sender's funds; one that would cost too much waits.
+   * reason and never counts against its sender's funds; one that would cost too much waits. One
+   * eth_call per ticket against the recipient's learned gas figure, or eth_estimateGas when there
+   * is none (see RedemptionGas).
    */
   private async simulate(entries: Entry[]): Promise<Simulated> {
     const calls = this.chain.calls();
     const [head, blockGasLimit] = await Promise.all([this.chain.head(), this.chain.blockGasLimit()]);
+    const round = head.rounds.currentRound;
+    const recipient = entries[0].row.recipient;
+    const expected = this.gas.expected(recipient, round);
     const signer = this.txs.address;
     const data = entries.map((e) => calls.encodeRedeem(e.row));
-    const sims = await Promise.all(data.map((d) => calls.simulate(signer, calls.brokerAddress, d)));
+    const estimated: bigint[] = [];
+    const estimate = async (d: string): Promise<Simulation> => {
+      const sim = await calls.simulate(signer, calls.brokerAddress, d);
+      if (sim.ok) estimated.push(sim.gas);
+      return sim;
+    };
+    const sims = await Promise.all(
+      data.map(async (d): Promise<Simulation> => {
+        if (expected === undefined) return estimate(d);
+        const check = await calls.check(signer, calls.brokerAddress, d, checkLimit(expected));
+        switch (check.kind) {
+          case 'ok':
+            return { ok: true, gas: expected };
+          case 'reverted':
+            return { ok: false, error: check.error };
+          case 'unclear':
+            return estimate(d);
+        }
+      }),
+    );
+    this.gas.learn(recipient, round, estimated);
     const { num, den } = this.config.values.REDEEMER_MAX_TX_COST_RATIO;
     const candidates: Candidate[] = [];
     entries.forEach((e, i) => {
@@ -200,7 +228,7 @@ export class RedemptionBatcher {
         e.resolve(verdict(wait(RedemptionCode.TX_COST_TOO_HIGH)));
         return;
       }
-      candidates.push({ entry: e, gas: sim.gas, data: data[i] });
+      candidates.push({ entry: e, gas: gasAllowance(sim.gas), data: data[i] });
     });
     return { candidates, currentRound: head.rounds.currentRound, blockGasLimit };
   }
@@ -232,9 +260,9 @@ export class RedemptionBatcher {
   }
 
   /**
-   * Keeps each sender's tickets, oldest first, while deposit + min(reserve, claimable) covers
-   * their face values on top of the sender's tickets already in flight; the contract would
-   * otherwise pay short and still consume them. A ticket left out while the sender has txs in
+   * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit +
+   * min(reserve, claimable) covers their face values on top of the sender's tickets already in
+   * flight; the contract would otherwise pay short and still consume them. A ticket left out while the sender has txs in
    * flight waits for those (SENDER_BUSY); with nothing in flight the funds are simply short.
    */
   private async funded(
@@ -253,7 +281,7 @@ export class RedemptionBatcher {
         // Counted again even when mined but not yet settled (the chain already paid it): safe side.
         const committed = this.inFlight.committed(sender, owner);
         let total = committed;
-        for (const e of list.sort((a, b) => a.row.createdAt.getTime() - b.row.createdAt.getTime())) {
+        for (const e of list.sort(byTimeLeft)) {
           if (!locked) {
             e.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
           } else if (total + e.row.faceValue <= funds.available) {
@@ -283,8 +311,10 @@ export class RedemptionBatcher {
           to: calls.brokerAddress,
           data: single ? claimed[0].data : calls.encodeBatchRedeem(rows),
           // A batch is never sized by estimateGas: a sub-call that runs out of gas is swallowed,
-          // so the estimate may starve the last ticket. The sum of single estimates is an upper bound.
-          gasLimit: withHeadroom(gas),
+          // so the estimate may starve the last ticket. Each ticket brings its own allowance
+          // (its single redemption's gas, doubled: RedemptionGas), and each sub-call is given all
+          // the gas left, so a ticket can only run short if one before it took more than its own.
+          gasLimit: gas,
           refs: hashes,
         },
         {
@@ -312,18 +342,27 @@ export class RedemptionBatcher {
 
 const verdict = (v: Verdict): BatchOutcome => ({ kind: 'verdict', verdict: v });
 
-const withHeadroom = (gas: bigint): bigint => (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n;
+/**
+ * Least time left first: a ticket is valid for ticketValidityPeriod rounds from its creationRound,
+ * so the oldest round expires first; within a round, the oldest arrival.
+ */
+export function byTimeLeft(a: { row: TimeLeft }, b: { row: TimeLeft }): number {
+  if (a.row.creationRound !== b.row.creationRound) return a.row.creationRound < b.row.creationRound ? -1 : 1;
+  return a.row.createdAt.getTime() - b.row.createdAt.getTime();
+}
+
+type TimeLeft = Pick<WinningTicketEntity, 'creationRound' | 'createdAt'>;
 
 /**
- * Consecutive runs of `claimed` whose gas limit (sum of single estimates plus headroom) stays
- * within `maxGas`; a ticket over it on its own still goes alone (its simulation says it fits a block).
+ * Consecutive runs of `claimed` whose gas limit (the sum of their allowances) stays within
+ * `maxGas`; a ticket over it on its own still goes alone (its simulation says it fits a block).
  */
 export function splitByGas<T extends { gas: bigint }>(claimed: readonly T[], maxGas: bigint): T[][] {
   const txs: T[][] = [];
   let current: T[] = [];
   let sum = 0n;
   for (const c of claimed) {
-    if (current.length > 0 && withHeadroom(sum + c.gas) > maxGas) {
+    if (current.length > 0 && sum + c.gas > maxGas) {
       txs.push(current);
       current = [];
       sum = 0n;

@@ -103,8 +103,10 @@ export class RedemptionService implements RedemptionJobHandler {
     }
     try {
       if (row.status === WinningTicketStatus.RECEIVED) {
-        await this.tickets.queue(ticketHash);
-        row = (await this.tickets.findByHash(ticketHash))!;
+        // Its job ran before the intake marked it queued. Moved here, nothing else of it changed.
+        row = (await this.tickets.queue(ticketHash))
+          ? Object.assign(row, { status: WinningTicketStatus.QUEUED })
+          : (await this.tickets.findByHash(ticketHash))!;
       }
       switch (row.status) {
         case WinningTicketStatus.QUEUED:

@@ -12,6 +12,7 @@ import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { InFlight, type HeldTicket } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionCode } from './redemption-code.js';
+import { RedemptionGas } from './redemption-gas.js';
 
 /** The tickets of a tx, when the caller already has them (so the hold is taken at once). */
 export type TxParties = readonly HeldTicket[];
@@ -50,6 +51,7 @@ export class SettlementService {
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
     private readonly queue: RedemptionQueue,
+    private readonly gas: RedemptionGas,
   ) {}
 
   /**
@@ -207,6 +209,8 @@ export class SettlementService {
         }
         continue;
       }
+      // A batch item that failed may have run out of gas: the next group is estimated afresh.
+      if (missed === RedemptionCode.BATCH_ITEM_FAILED) this.gas.forget(row.recipient);
       const moved = await this.tickets.requeue(hash, missed);
       if (moved) {
         decided.again.push(hash);

@@ -15,7 +15,7 @@ import {
   type RedeemArgs,
   type TicketTuple,
 } from './redemption-abi.js';
-import { ChainTxError, classifyChainError } from './tx-error.js';
+import { ChainTxError, classifyChainError, isOutOfGas } from './tx-error.js';
 
 /** A stored winning ticket, as much of it as redemption needs. Hex fields are 0x-prefixed. */
 export interface RedeemableTicket {
@@ -52,6 +52,9 @@ export interface RedeemedTicket {
 }
 
 export type Simulation = { ok: true; gas: bigint } | { ok: false; error: ChainTxError };
+
+/** A call run with a gas limit: completed, reverted for a stated reason, or neither (only an estimate can tell). */
+export type GasCheck = { kind: 'ok' } | { kind: 'reverted'; error: ChainTxError } | { kind: 'unclear' };
 
 /** auxData as go-livepeer builds it: creationRound ‖ creationRoundBlockHash, empty only when both are zero. */
 function auxDataOf(t: RedeemableTicket): string {
@@ -169,6 +172,25 @@ export class RedemptionCalls {
       const error = classifyChainError(err);
       if (error.code === ChainErrorCode.REVERTED) return { ok: false, error };
       throw error;
+    }
+  }
+
+  /**
+   * One eth_call as `from` with at most `gas`: one EVM run, where eth_estimateGas runs a binary
+   * search of them. A revert with a reason (or panic) decides a ticket as the estimate would; a
+   * call that ran out of gas, or reverted without saying why (nodes differ on how they report
+   * running out), is `unclear`. Other failures are thrown, classified.
+   */
+  async check(from: string, to: string, data: string, gas: bigint): Promise<GasCheck> {
+    try {
+      await this.provider.call({ from, to, data, gasLimit: gas });
+      return { kind: 'ok' };
+    } catch (err) {
+      if (isOutOfGas(err)) return { kind: 'unclear' };
+      const error = classifyChainError(err);
+      if (error.code !== ChainErrorCode.REVERTED) throw error;
+      const stated = error.revert?.reason !== undefined || error.revert?.panic !== undefined;
+      return stated ? { kind: 'reverted', error } : { kind: 'unclear' };
     }
   }
 

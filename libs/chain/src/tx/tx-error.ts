@@ -104,6 +104,14 @@ export function classifyChainError(err: unknown): ChainTxError {
   return make(ChainErrorCode.RPC_ERROR);
 }
 
+/**
+ * True when a call ran out of the gas it was given (geth and nitro: "out of gas"; anvil:
+ * "OutOfGas"; estimates: "gas required exceeds allowance"; or the intrinsic gas alone was too much).
+ */
+export function isOutOfGas(err: unknown): boolean {
+  return /out of gas|outofgas|gas required exceeds|intrinsic gas too low/.test(errorText(err));
+}
+
 /** True when a broadcast failed only because the node already holds this exact transaction. */
 export function isAlreadyKnown(err: unknown): boolean {
   return /already known|already imported|known transaction|transaction already exists/.test(errorText(err));

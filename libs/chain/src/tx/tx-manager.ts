@@ -1,14 +1,8 @@
 import { Logger } from '@nestjs/common';
-import {
-  JsonRpcApiProvider,
-  keccak256,
-  type Provider,
-  type TransactionReceipt,
-  type TransactionRequest,
-  type Wallet,
-} from 'ethers';
+import { JsonRpcApiProvider, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
 import { ChainErrorCode } from '../chain.error.js';
 import { bumpFees, feeFields, quoteFees, quoteOf, type FeeQuote } from './fees.js';
+import { signTx } from './tx-encoding.js';
 import { ChainTxError, classifyChainError, isAlreadyKnown } from './tx-error.js';
 import { ChainTxStatus, type ChainTxRecord, type TxFinish, type TxStore } from './tx-store.port.js';
 
@@ -209,7 +203,7 @@ export class TxManager {
       if (this.needsReconcile) await this.reconcileNonce();
       const fees = await quoteFees(this.provider, this.options.maxGasPrice);
       const nonce = this.nextNonce();
-      const signed = await this.sign(
+      const signed = this.sign(
         { to: intent.to, data: intent.data, value: intent.value ?? 0n, gasLimit: intent.gasLimit },
         nonce,
         fees,
@@ -443,7 +437,7 @@ export class TxManager {
       open.record = { ...record, sentBlock: head };
       return;
     }
-    const signed = await this.sign(
+    const signed = this.sign(
       { to: record.to, data: record.data, value: record.value, gasLimit: record.gasLimit },
       record.nonce,
       fees,
@@ -520,21 +514,13 @@ export class TxManager {
     this.needsReconcile = false;
   }
 
-  private async sign(
-    tx: Pick<TransactionRequest, 'to' | 'data' | 'value' | 'gasLimit'>,
+  /** Signs with the fields encoded once (tx-encoding.ts); the hash is the Keccak of the raw bytes. */
+  private sign(
+    tx: { to: string; data: string; value: bigint; gasLimit: bigint },
     nonce: bigint,
     fees: FeeQuote,
-  ): Promise<{ raw: string; hash: string }> {
-    const raw = await this.wallet.signTransaction({
-      ...tx,
-      chainId: this.chainId,
-      nonce: Number(nonce),
-      ...(fees.type === 2
-        ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas }
-        : { type: 0, gasPrice: fees.gasPrice }),
-    });
-    // A signed tx's hash is the Keccak of its raw bytes: no parse and re-serialization of the calldata.
-    return { raw, hash: keccak256(raw) };
+  ): { raw: string; hash: string } {
+    return signTx(this.wallet.signingKey, { ...tx, chainId: this.chainId, nonce, fees });
   }
 
   private async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {

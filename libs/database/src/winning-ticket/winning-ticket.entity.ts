@@ -16,6 +16,9 @@ export enum WinningTicketStatus {
  * A winning ticket as received from a sender: everything needed to redeem it on-chain
  * (ticket fields, signature, the revealed recipientRand). Byte fields are 0x-prefixed lowercase hex.
  */
+// Also idx_winning_ticket_open_sender (migration 1796301867955): (sender, recipient) INCLUDE
+// (face_value) over the non-final rows, for the pending face value per sender; a partial
+// covering index TypeORM's @Index cannot describe.
 @Entity({ name: 'winning_ticket' })
 @Index('idx_winning_ticket_status', ['status'])
 @Index('idx_winning_ticket_sender_status', ['sender', 'status'])

@@ -64,13 +64,21 @@ export class WinningTicketRepository {
     return new Set((result.raw as { ticket_hash: string }[]).map((r) => r.ticket_hash));
   }
 
-  findByHash(ticketHash: string): Promise<WinningTicketEntity | null> {
-    return this.repo().findOneBy({ ticketHash });
+  /**
+   * The row of `ticketHash`. Read with one fixed statement and hydrated by hand: every redemption
+   * job run reads its ticket, and TypeORM's find builds the query and maps the result anew each time.
+   */
+  async findByHash(ticketHash: string): Promise<WinningTicketEntity | null> {
+    const rows = await this.ds.query<RawTicket[]>(`${SELECT_TICKETS} WHERE ticket_hash = $1`, [ticketHash]);
+    return rows.length > 0 ? hydrate(rows[0]) : null;
   }
 
-  findByHashes(hashes: readonly string[]): Promise<WinningTicketEntity[]> {
-    if (hashes.length === 0) return Promise.resolve([]);
-    return this.repo().findBy({ ticketHash: In([...hashes]) });
+  async findByHashes(hashes: readonly string[]): Promise<WinningTicketEntity[]> {
+    if (hashes.length === 0) return [];
+    const rows = await this.ds.query<RawTicket[]>(`${SELECT_TICKETS} WHERE ticket_hash = ANY($1::text[])`, [
+      [...hashes],
+    ]);
+    return rows.map(hydrate);
   }
 
   /**
@@ -206,4 +214,51 @@ export class WinningTicketRepository {
       .execute();
     return (result.affected ?? 0) > 0;
   }
+}
+
+/** A `winning_ticket` row as SELECT_TICKETS returns it (numbers as text: never a JS number). */
+interface RawTicket {
+  ticket_hash: string;
+  recipient: string;
+  sender: string;
+  face_value: string;
+  win_prob: string;
+  sender_nonce: string;
+  recipient_rand_hash: string;
+  creation_round: string;
+  creation_round_block_hash: string;
+  params_expiration_block: string;
+  sig: string;
+  recipient_rand: string;
+  status: WinningTicketStatus;
+  status_reason: string | null;
+  tx_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SELECT_TICKETS = `SELECT ticket_hash, recipient, sender, face_value::text, win_prob::text, sender_nonce::text,
+  recipient_rand_hash, creation_round::text, creation_round_block_hash, params_expiration_block::text, sig,
+  recipient_rand::text, status, status_reason, tx_hash, created_at, updated_at FROM winning_ticket`;
+
+function hydrate(r: RawTicket): WinningTicketEntity {
+  return Object.assign(new WinningTicketEntity(), {
+    ticketHash: r.ticket_hash,
+    recipient: r.recipient,
+    sender: r.sender,
+    faceValue: BigInt(r.face_value),
+    winProb: BigInt(r.win_prob),
+    senderNonce: BigInt(r.sender_nonce),
+    recipientRandHash: r.recipient_rand_hash,
+    creationRound: BigInt(r.creation_round),
+    creationRoundBlockHash: r.creation_round_block_hash,
+    paramsExpirationBlock: BigInt(r.params_expiration_block),
+    sig: r.sig,
+    recipientRand: BigInt(r.recipient_rand),
+    status: r.status,
+    statusReason: r.status_reason,
+    txHash: r.tx_hash,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
 }
