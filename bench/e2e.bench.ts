@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     const senderGrpc = find(/sender\s+http:\S+\s+gRPC (\S+)/);
     const recipientGrpc = find(/recipient\s+http:\S+\s+gRPC (\S+)/);
     const redeemerHttp = find(/redeemer\s+(http:\S+)\/health/);
+    const recipientHttp = find(/recipient\s+(http:\S+)\/health/);
+    const senderHttp = find(/sender\s+(http:\S+)\/health/);
     const token = readFileSync(join(stateDir, 'demo', 'api-token'), 'utf8').trim();
     const deployment = JSON.parse(readFileSync(join(stateDir, 'deployment.json'), 'utf8')) as {
       addresses: { ticketBroker: string };
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
         .catch(() => undefined);
     /** One payment on `session`; returns the accepted count and whether the Sender asks for fresh params. */
     const calls = new CallTimes();
+    let payments = 0;
     const pay = async (session: Session): Promise<{ accepted: number; refresh: boolean }> => {
       const batch = await calls.time('CreateTicketBatch', () =>
         sender.call<{ payment: unknown; refreshParams: boolean }>('CreateTicketBatch', {
@@ -145,6 +148,7 @@ async function main(): Promise<void> {
       const result = await calls.time('ProcessPayment', () =>
         recipient.processPayment({ payment: batch.payment as never, jobId: 'bench' }),
       );
+      payments++;
       return { accepted: result.acceptedCount, refresh: batch.refreshParams };
     };
 
@@ -194,11 +198,14 @@ async function main(): Promise<void> {
       sessions = 0;
       errorKinds.clear();
       calls.clear();
+      payments = 0;
       const since = await dbNow(db);
       const cpu0 = await processCpuSeconds(redeemerHttp);
+      const paying0 = await payingCpu(recipientHttp, senderHttp);
       const t0 = performance.now();
       const accepted = await drive(variant, RUN_MS);
       const seconds = (performance.now() - t0) / 1_000;
+      const paying = payingCpuSince(paying0, await payingCpu(recipientHttp, senderHttp), payments);
       const until = await dbNow(db);
       await waitForWinners(db, since);
       const redeemerCpu = (await processCpuSeconds(redeemerHttp)) - cpu0;
@@ -212,6 +219,7 @@ async function main(): Promise<void> {
         sessions,
         ...figures,
         redeemerCpuMsPerWinner: figures.winners > 0 ? (1_000 * redeemerCpu) / figures.winners : Number.NaN,
+        paying,
       });
     }
     clearInterval(headTimer);
@@ -255,11 +263,65 @@ interface VariantResult extends RedemptionFigures {
   sessions: number;
   /** Redeemer CPU (user + system) from the variant's start until its winners are final, per winner. */
   redeemerCpuMsPerWinner: number;
+  paying: PayingCpu;
+}
+
+/** Recipient and Sender CPU per payment over a variant's run, and the Recipient's mean time per payment phase. */
+interface PayingCpu {
+  recipientMs: number;
+  senderMs: number;
+  /** This process, the broadcaster and orchestrator's gRPC client side. */
+  driverMs: number;
+  /** Per PaymentPhase: mean ms and how many payments went through it. */
+  phases: [string, { meanMs: number; n: number }][];
+}
+
+interface PayingSample {
+  recipientCpu: number;
+  senderCpu: number;
+  driverCpu: number;
+  phases: Map<string, { sum: number; count: number }>;
+}
+
+async function payingCpu(recipientHttp: string, senderHttp: string): Promise<PayingSample> {
+  const text = await (await fetch(`${recipientHttp}/metrics`)).text();
+  const phases = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(
+    /^recipient_payment_phase_seconds_(sum|count)\{[^}]*\bphase="(\w+)"[^}]*\}\s+(\S+)$/gm,
+  )) {
+    const entry = phases.get(m[2]) ?? { sum: 0, count: 0 };
+    entry[m[1] as 'sum' | 'count'] = Number(m[3]);
+    phases.set(m[2], entry);
+  }
+  const own = process.cpuUsage();
+  return {
+    recipientCpu: cpuSecondsIn(text, recipientHttp),
+    senderCpu: await processCpuSeconds(senderHttp),
+    driverCpu: (own.user + own.system) / 1e6,
+    phases,
+  };
+}
+
+function payingCpuSince(before: PayingSample, after: PayingSample, payments: number): PayingCpu {
+  const perPayment = (seconds: number) => (payments > 0 ? (1_000 * seconds) / payments : Number.NaN);
+  return {
+    recipientMs: perPayment(after.recipientCpu - before.recipientCpu),
+    senderMs: perPayment(after.senderCpu - before.senderCpu),
+    driverMs: perPayment(after.driverCpu - before.driverCpu),
+    phases: [...after.phases].map(([phase, a]) => {
+      const b = before.phases.get(phase) ?? { sum: 0, count: 0 };
+      const n = a.count - b.count;
+      return [phase, { meanMs: n > 0 ? (1_000 * (a.sum - b.sum)) / n : Number.NaN, n }];
+    }),
+  };
 }
 
 /** A service's process_cpu_seconds_total (prom-client default metrics): robust to a loaded machine. */
 async function processCpuSeconds(httpBase: string): Promise<number> {
-  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  return cpuSecondsIn(await (await fetch(`${httpBase}/metrics`)).text(), httpBase);
+}
+
+function cpuSecondsIn(text: string, httpBase: string): number {
   const m = /^process_cpu_seconds_total(?:\{[^}]*\})?\s+(\S+)$/m.exec(text);
   if (!m) throw new Error(`no process_cpu_seconds_total at ${httpBase}/metrics`);
   return Number(m[1]);
@@ -372,12 +434,17 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
   line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
+  line('recipient CPU ms per payment', (r) => fmt(r.paying.recipientMs));
+  line('sender CPU ms per payment', (r) => fmt(r.paying.senderMs));
+  line('bench driver CPU ms per payment', (r) => fmt(r.paying.driverMs));
   line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
   for (const r of results) {
     const calls = r.calls.map(([name, c]) => `${name} ×${c.n} p50 ${fmt(c.p50)} ms p90 ${fmt(c.p90)} ms`);
     console.log(`${VARIANTS[r.variant]}: calls ${calls.join('; ')}`);
+    const phases = r.paying.phases.map(([phase, p]) => `${phase} ${fmt(p.meanMs)} ms ×${p.n}`);
+    console.log(`${VARIANTS[r.variant]}: recipient payment phases (mean) ${phases.join('; ')}`);
     for (const [what, n] of r.errorKinds) console.log(`${VARIANTS[r.variant]}: ${n} × failed call: ${what}`);
     for (const o of r.outcomes) {
       console.log(`${VARIANTS[r.variant]}: winners ${o.status}${o.reason ? ` (${o.reason})` : ''}: ${o.n}`);
