@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   WinningTicketRepository,
   WinningTicketStatus,
   createDataSource,
+  dataSourceOptions,
   type NewWinningTicket,
 } from '#app/database';
 import {
   RedemptionReconciler,
   WinningTicketIntake,
   connectRedemptionQueue,
+  toWinningTicketRow,
   type IntakeResult,
   type RedemptionQueueHandle,
 } from '#app/queue';
@@ -154,5 +156,33 @@ describe('WinningTicketIntake group commit', () => {
     expect(results.flat().every((r) => r.stored)).toBe(true);
     expect(repo.inserts.slice(before)).toEqual([1, 500, 500, 200]);
     expect(await committed(payments.flat().map(hashOf))).toBe(1_200);
+  });
+});
+
+describe('WinningTicketRepository.queueAll', () => {
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    // One connection: the statement after queueAll runs on the connection queueAll used.
+    ds = await new DataSource({
+      ...dataSourceOptions(inject('databaseUrl')),
+      extra: { max: 1 },
+    }).initialize();
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  it('moves received rows to queued without waiting for the flush, and leaves the connection flushing', async () => {
+    const repo = new WinningTicketRepository(ds);
+    const rows = [winner(), winner()].map(toWinningTicketRow);
+    await repo.insertAllIfAbsent(rows);
+    const hashes = rows.map((r) => r.ticketHash);
+    expect((await repo.queueAll(hashes)).sort()).toEqual([...hashes].sort());
+    expect(await repo.queueAll(hashes)).toEqual([]);
+    for (const h of hashes) expect((await repo.findByHash(h))?.status).toBe(WinningTicketStatus.QUEUED);
+    const [{ synchronous_commit: setting }] =
+      await ds.query<{ synchronous_commit: string }[]>('SHOW synchronous_commit');
+    expect(setting).toBe('on');
   });
 });

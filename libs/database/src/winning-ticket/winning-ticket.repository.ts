@@ -99,9 +99,14 @@ export class WinningTicketRepository {
     return this.move(MOVES.queue, ticketHash, WinningTicketStatus.QUEUED);
   }
 
-  /** `queue` for many tickets in one statement; returns the hashes that moved. */
+  /**
+   * `queue` for many tickets in one statement; returns the hashes that moved. Its commit does not
+   * wait for the WAL flush (the intake's answer waits for it): should a crash lose the move, the
+   * row is still `received` with its job in Redis, and the reconciler, which looks at every
+   * `received` row, moves it again. A later durable commit (a worker's claim) flushes it first.
+   */
   queueAll(ticketHashes: readonly string[]): Promise<string[]> {
-    return this.moveAll(MOVES.queue, ticketHashes, WinningTicketStatus.QUEUED);
+    return this.moveAll(MOVES.queue, ticketHashes, WinningTicketStatus.QUEUED, {}, { flush: false });
   }
 
   /** Records why a queued ticket waits or was retried (visible to operators); the status stays. */
@@ -171,22 +176,29 @@ export class WinningTicketRepository {
     return this.move(MOVES.finalize, ticketHash, status, { statusReason });
   }
 
-  /** `move` for many tickets at once (each moves only if it is in one of `move.from`); the hashes that moved. */
+  /**
+   * `move` for many tickets at once (each moves only if it is in one of `move.from`); the hashes
+   * that moved. `flush: false` commits without waiting for the WAL to reach the disk (only for a
+   * move that may be lost in a crash and redone).
+   */
   private async moveAll<To extends WinningTicketStatus>(
     move: Move<To>,
     ticketHashes: readonly string[],
     to: To,
     patch: Patch = {},
+    { flush } = { flush: true },
   ): Promise<string[]> {
     if (!move.to.includes(to)) throw new Error(`move ${move.name} cannot end in ${to}`);
     if (ticketHashes.length === 0) return [];
-    const result = await this.repo()
+    let update = this.repo()
       .createQueryBuilder()
       .update()
       .set({ status: to, ...patch })
-      .where({ ticketHash: In([...ticketHashes]), status: In([...move.from]) })
-      .returning(['ticketHash'])
-      .execute();
+      .where({ ticketHash: In([...ticketHashes]), status: In([...move.from]) });
+    // Set for this statement's own transaction, in the statement: no extra round trip. Evaluated
+    // for every row that moves, so a commit with anything to flush always has it.
+    if (!flush) update = update.andWhere("set_config('synchronous_commit', 'off', true) IS NOT NULL");
+    const result = await update.returning(['ticketHash']).execute();
     return (result.raw as { ticket_hash: string }[]).map((r) => r.ticket_hash);
   }
 
