@@ -272,7 +272,7 @@ interface PayingCpu {
   senderMs: number;
   /** This process, the broadcaster and orchestrator's gRPC client side. */
   driverMs: number;
-  /** Per PaymentPhase: mean ms and how many payments went through it. */
+  /** Per PaymentPhase, and each call's time inside its service: mean ms and how many calls. */
   phases: [string, { meanMs: number; n: number }][];
 }
 
@@ -284,22 +284,47 @@ interface PayingSample {
 }
 
 async function payingCpu(recipientHttp: string, senderHttp: string): Promise<PayingSample> {
-  const text = await (await fetch(`${recipientHttp}/metrics`)).text();
-  const phases = new Map<string, { sum: number; count: number }>();
-  for (const m of text.matchAll(
-    /^recipient_payment_phase_seconds_(sum|count)\{[^}]*\bphase="(\w+)"[^}]*\}\s+(\S+)$/gm,
-  )) {
-    const entry = phases.get(m[2]) ?? { sum: 0, count: 0 };
-    entry[m[1] as 'sum' | 'count'] = Number(m[3]);
-    phases.set(m[2], entry);
-  }
+  const recipientText = await (await fetch(`${recipientHttp}/metrics`)).text();
+  const senderText = await (await fetch(`${senderHttp}/metrics`)).text();
   const own = process.cpuUsage();
   return {
-    recipientCpu: cpuSecondsIn(text, recipientHttp),
-    senderCpu: await processCpuSeconds(senderHttp),
+    recipientCpu: cpuSecondsIn(recipientText, recipientHttp),
+    senderCpu: cpuSecondsIn(senderText, senderHttp),
     driverCpu: (own.user + own.system) / 1e6,
-    phases,
+    phases: new Map([
+      ...histogramSums(recipientText, 'recipient_payment_phase_seconds', 'phase'),
+      ...histogramSums(
+        recipientText,
+        'recipient_payment_validation_seconds',
+        undefined,
+        'ProcessPayment in service',
+      ),
+      ...histogramSums(
+        senderText,
+        'ticketpay_sender_batch_duration_seconds',
+        undefined,
+        'CreateTicketBatch in service',
+      ),
+    ]),
   };
+}
+
+/** Sum and count of a histogram, per value of `label` (or summed over all series, named `name`). */
+function histogramSums(
+  text: string,
+  metric: string,
+  label?: string,
+  name = metric,
+): Map<string, { sum: number; count: number }> {
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(new RegExp(`^${metric}_(sum|count)(?:\\{([^}]*)\\})?\\s+(\\S+)$`, 'gm'))) {
+    const key = label ? new RegExp(`\\b${label}="([^"]*)"`).exec(m[2] ?? '')?.[1] : name;
+    if (key === undefined) continue;
+    const entry = sums.get(key) ?? { sum: 0, count: 0 };
+    entry[m[1] as 'sum' | 'count'] += Number(m[3]);
+    sums.set(key, entry);
+  }
+  return sums;
 }
 
 function payingCpuSince(before: PayingSample, after: PayingSample, payments: number): PayingCpu {
@@ -444,7 +469,7 @@ function report(ceiling: number, results: VariantResult[]): void {
     const calls = r.calls.map(([name, c]) => `${name} ×${c.n} p50 ${fmt(c.p50)} ms p90 ${fmt(c.p90)} ms`);
     console.log(`${VARIANTS[r.variant]}: calls ${calls.join('; ')}`);
     const phases = r.paying.phases.map(([phase, p]) => `${phase} ${fmt(p.meanMs)} ms ×${p.n}`);
-    console.log(`${VARIANTS[r.variant]}: recipient payment phases (mean) ${phases.join('; ')}`);
+    console.log(`${VARIANTS[r.variant]}: payment phases and in-service times (mean) ${phases.join('; ')}`);
     for (const [what, n] of r.errorKinds) console.log(`${VARIANTS[r.variant]}: ${n} × failed call: ${what}`);
     for (const o of r.outcomes) {
       console.log(`${VARIANTS[r.variant]}: winners ${o.status}${o.reason ? ` (${o.reason})` : ''}: ${o.n}`);
