@@ -17,9 +17,9 @@ export const INTAKE_OPTIONS = Symbol('INTAKE_OPTIONS');
 const INTAKE_PASS_LIMIT = 1_000;
 
 /**
- * Rows one group INSERT (and jobs one bulk enqueue) carries at most, from however many calls: 13
- * parameters a row stay far below Postgres' 65,535, and one slow statement holds few payments. A
- * single call with more rows than this still goes whole, alone.
+ * Rows one group INSERT (and jobs one bulk enqueue) carries at most, from however many calls: a
+ * backlog is written in several statements, none long enough to hold its first payments back for
+ * long. A single call with more rows than this still goes whole, alone.
  */
 const GROUP_MAX_ROWS = 500;
 

@@ -115,6 +115,17 @@ describe('WinningTicketIntake group commit', () => {
     }
   });
 
+  it('stores every field of a ticket as it came', async () => {
+    const t = winner({
+      faceValue: (1n << 256n) - 1n,
+      senderNonce: 2 ** 32 - 1,
+      recipientRand: (1n << 255n) + 3n,
+    });
+    await intake.acceptAll([t]);
+    const row = await repo.findByHash(hashOf(t));
+    expect(row).toMatchObject({ ...toWinningTicketRow(t), status: WinningTicketStatus.QUEUED });
+  });
+
   it('stores a ticket carried by two concurrent payments once: stored for exactly one of them', async () => {
     const shared = winner();
     const lone = intake.acceptAll([winner()]);
