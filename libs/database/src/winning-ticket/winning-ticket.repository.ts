@@ -37,6 +37,14 @@ const INSERT_ALL_SQL = `INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, co
   SELECT *, '${WinningTicketStatus.RECEIVED}' FROM unnest(${NEW_ROW_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})
   ON CONFLICT DO NOTHING RETURNING ticket_hash`;
 
+// MOVES.queue as a compare-and-set, committed without waiting for the flush: set_config(…, true)
+// lasts for the statement's own transaction and costs no round trip of its own; it is evaluated
+// for every row that moves, so a commit with anything to flush always has it.
+const QUEUE_ALL_SQL = `UPDATE winning_ticket SET status = $3, updated_at = now()
+  WHERE ticket_hash = ANY($1) AND status = ANY($2)
+    AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+  RETURNING ticket_hash`;
+
 /** A non-final ticket as the reconciler and recovery see it. */
 export interface OpenTicketRef {
   ticketHash: string;
@@ -118,13 +126,21 @@ export class WinningTicketRepository {
   }
 
   /**
-   * `queue` for many tickets in one statement; returns the hashes that moved. Its commit does not
-   * wait for the WAL flush (the intake's answer waits for it): should a crash lose the move, the
-   * row is still `received` with its job in Redis, and the reconciler, which looks at every
-   * `received` row, moves it again. A later durable commit (a worker's claim) flushes it first.
+   * `queue` for many tickets in one statement (the intake's, after each group's bulk enqueue);
+   * returns the hashes that moved. Its commit does not wait for the WAL flush, since the intake's
+   * answer waits for it: should a crash lose the move, the row is still `received` with its job in
+   * Redis, and the reconciler, which looks at every `received` row, moves it again. Any later
+   * durable commit (a worker's claim) flushes it first.
    */
-  queueAll(ticketHashes: readonly string[]): Promise<string[]> {
-    return this.moveAll(MOVES.queue, ticketHashes, WinningTicketStatus.QUEUED, {}, { flush: false });
+  async queueAll(ticketHashes: readonly string[]): Promise<string[]> {
+    if (ticketHashes.length === 0) return [];
+    // TypeORM answers an UPDATE with [rows, row count].
+    const [rows] = await this.ds.query<[{ ticket_hash: string }[], number]>(QUEUE_ALL_SQL, [
+      ticketHashes,
+      MOVES.queue.from,
+      WinningTicketStatus.QUEUED,
+    ]);
+    return rows.map((r) => r.ticket_hash);
   }
 
   /** Records why a queued ticket waits or was retried (visible to operators); the status stays. */
@@ -194,29 +210,22 @@ export class WinningTicketRepository {
     return this.move(MOVES.finalize, ticketHash, status, { statusReason });
   }
 
-  /**
-   * `move` for many tickets at once (each moves only if it is in one of `move.from`); the hashes
-   * that moved. `flush: false` commits without waiting for the WAL to reach the disk (only for a
-   * move that may be lost in a crash and redone).
-   */
+  /** `move` for many tickets at once (each moves only if it is in one of `move.from`); the hashes that moved. */
   private async moveAll<To extends WinningTicketStatus>(
     move: Move<To>,
     ticketHashes: readonly string[],
     to: To,
     patch: Patch = {},
-    { flush } = { flush: true },
   ): Promise<string[]> {
     if (!move.to.includes(to)) throw new Error(`move ${move.name} cannot end in ${to}`);
     if (ticketHashes.length === 0) return [];
-    let update = this.repo()
+    const result = await this.repo()
       .createQueryBuilder()
       .update()
       .set({ status: to, ...patch })
-      .where({ ticketHash: In([...ticketHashes]), status: In([...move.from]) });
-    // Set for this statement's own transaction, in the statement: no extra round trip. Evaluated
-    // for every row that moves, so a commit with anything to flush always has it.
-    if (!flush) update = update.andWhere("set_config('synchronous_commit', 'off', true) IS NOT NULL");
-    const result = await update.returning(['ticketHash']).execute();
+      .where({ ticketHash: In([...ticketHashes]), status: In([...move.from]) })
+      .returning(['ticketHash'])
+      .execute();
     return (result.raw as { ticket_hash: string }[]).map((r) => r.ticket_hash);
   }
 
