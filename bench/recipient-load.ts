@@ -1,7 +1,9 @@
 // Load generator for `npm run bench:recipient`, run as its own process so the Recipient under test
 // has the other process's cores to itself as much as a 2-core machine allows. It fetches params
 // over gRPC, signs every payment up front (signing is the sender's cost, not measured), then sends
-// ProcessPayment calls with a fixed number in flight and prints one JSON line with the results.
+// payments with a fixed number in flight and prints one JSON line with the results. With `coalesce`
+// the client folds the calls in flight into ProcessPayments calls (RecipientClient's default);
+// without, each payment is one ProcessPayment call.
 import { performance } from 'node:perf_hooks';
 import { paymentCodec, priceInfoCodec, ticketParamsCodec, type PaymentMessage } from '#app/proto';
 import { createTicketBatch, hexToBytes, paymentFromTicketBatch, pricePerPixel } from '#app/ticket';
@@ -22,6 +24,10 @@ export interface LoadSpec {
    * the service's background work is then spread over the same number of payments.
    */
   ratePerSecond?: number;
+  /** RecipientClient's coalescing of concurrent calls into ProcessPayments; false = one RPC each. */
+  coalesce: boolean;
+  /** Most payments in one ProcessPayments call (the client's default when unset). */
+  maxBatch?: number;
 }
 
 export interface LoadResult {
@@ -63,7 +69,9 @@ async function prepare(client: RecipientClient, spec: LoadSpec): Promise<Payment
 }
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
-  const client = new RecipientClient(spec.target, 60_000);
+  const client = new RecipientClient(spec.target, 60_000, {
+    coalesce: spec.coalesce && (spec.maxBatch ? { maxPayments: spec.maxBatch } : true),
+  });
   try {
     const payments = await prepare(client, spec);
     const latenciesMs: number[] = [];

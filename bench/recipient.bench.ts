@@ -1,9 +1,15 @@
-// Throughput and latency of the Recipient's ProcessPayment over gRPC on loopback, against real
-// Postgres, Redis and anvil. The Recipient runs in this process; the load generator
-// (bench/recipient-load.ts) runs as a separate process. Also measures, in the same run, the ticket
-// library's single-core ceiling (receiveTicketBatch on this thread with an in-memory nonce ledger)
-// and prints each figure as a ratio of it. Prints figures; never passes or fails on time.
-// Run: npm run bench:recipient   (BENCH_VALIDATION_THREADS=n to verify on n worker threads)
+// Throughput and latency of the Recipient's payments over gRPC on loopback, against real
+// Postgres, Redis and anvil, sent two ways: one ProcessPayment call per payment (any client), and
+// RecipientClient's default, which folds the calls in flight into ProcessPayments calls. The
+// Recipient runs in this process; the load generator (bench/recipient-load.ts) runs as a separate
+// process. Also measures, in the same run, the ticket library's single-core ceiling
+// (receiveTicketBatch on this thread with an in-memory nonce ledger) and prints each figure as a
+// ratio of it, with a CPU profile of each row (where the time goes). Prints figures; never passes
+// or fails on time.
+// Run: npm run bench:recipient   Options (environment): BENCH_TICKETS=1 one scenario only,
+// BENCH_CLIENT=plain|coalescing one way only, BENCH_BATCH=n the coalescing client's largest batch,
+// BENCH_RATE=n payments/s offered, BENCH_VALIDATION_THREADS=n verify on n worker threads,
+// BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -65,6 +71,22 @@ const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
 /** BENCH_TICKETS=10 runs only the scenarios with that many tickets per payment. */
 const ONLY = process.env.BENCH_TICKETS ? Number(process.env.BENCH_TICKETS) : undefined;
 
+/** BENCH_BATCH=8 caps the coalescing client's batches at that many payments. */
+const BATCH = process.env.BENCH_BATCH ? Number(process.env.BENCH_BATCH) : undefined;
+
+/** How the load generator sends its payments. */
+interface ClientMode {
+  coalesce: boolean;
+  /** Row label: what goes over the wire. */
+  label: string;
+}
+const CLIENT_MODES: ClientMode[] = [
+  { coalesce: false, label: 'ProcessPayment (1 RPC per payment)' },
+  { coalesce: true, label: 'coalescing client (ProcessPayments)' },
+].filter(
+  (m) => !process.env.BENCH_CLIENT || process.env.BENCH_CLIENT === (m.coalesce ? 'coalescing' : 'plain'),
+);
+
 async function main(): Promise<void> {
   const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const redisPrefix = `ticketpay-bench:${runId}:`;
@@ -110,68 +132,77 @@ async function main(): Promise<void> {
     const figures: BenchFigure[] = [];
     const io = countIo(app.get<Redis>(RECIPIENT_REDIS));
     const phases = app.get(RecipientMetrics).paymentPhaseSeconds;
+    const batches = app.get(RecipientMetrics).batchPayments;
     for (const s of scenarios) {
-      const spec: LoadSpec = {
-        target: grpcUrl,
-        senderKey: sender.privateKey,
-        senderAddress: sender.address.toLowerCase(),
-        noncesPerParams: 600,
-        ...s,
-        ratePerSecond: RATE,
-      };
       // Measured right before its scenario, best of three: other load on the machine only ever slows it down.
       let ceiling = 0;
       for (let i = 0; i < 3; i++) ceiling = Math.max(ceiling, await libraryCeiling(s.ticketsPerPayment));
-      phases.reset();
-      const cpu = process.cpuUsage();
-      const ioBefore = { ...io };
-      const result = await load(spec);
-      const used = process.cpuUsage(cpu);
-      // Includes the params fetches of the load generator's prepare step (one per 600 tickets).
-      const perPayment = (n: number) => (n / s.payments).toFixed(2);
-      // The service's CPU share over the whole call, load generator start-up and signing included.
-      const serviceCpu = (used.user + used.system) / 1e6;
-      breakdowns.push(
-        (await phaseBreakdown(s, phases, result)) +
-          `\n  per payment: ${perPayment(serviceCpu * 1000)} ms of service CPU (all threads), ` +
-          `${perPayment(io.redis - ioBefore.redis)} Redis commands, ` +
-          `${perPayment(io.postgres - ioBefore.postgres)} Postgres queries`,
-      );
-      // A shorter pass under the sampling profiler, not counted in the figures: where the CPU goes.
-      const profiledPayments = Math.ceil(s.payments / 3);
-      const profile = await profileWhile(async () => {
-        await load({ ...spec, payments: profiledPayments });
-      });
-      breakdowns.push(formatProfile(profile, profiledPayments));
-      if (result.accepted !== result.tickets) {
-        throw new Error(`only ${result.accepted} of ${result.tickets} tickets were accepted`);
+      for (const mode of CLIENT_MODES) {
+        const spec: LoadSpec = {
+          target: grpcUrl,
+          senderKey: sender.privateKey,
+          senderAddress: sender.address.toLowerCase(),
+          noncesPerParams: 600,
+          ...s,
+          ratePerSecond: RATE,
+          coalesce: mode.coalesce,
+          maxBatch: BATCH,
+        };
+        phases.reset();
+        batches.reset();
+        const cpu = process.cpuUsage();
+        const ioBefore = { ...io };
+        const result = await load(spec);
+        const used = process.cpuUsage(cpu);
+        // Includes the params fetches of the load generator's prepare step (one per 600 tickets).
+        const perPayment = (n: number) => (n / s.payments).toFixed(2);
+        // The service's CPU share over the whole call, load generator start-up and signing included.
+        const serviceCpu = (used.user + used.system) / 1e6;
+        breakdowns.push(
+          `- ${mode.label}, ${await phaseBreakdown(s, phases, result)}` +
+            `\n  per payment: ${perPayment(serviceCpu * 1000)} ms of service CPU (all threads), ` +
+            `${perPayment(io.redis - ioBefore.redis)} Redis commands, ` +
+            `${perPayment(io.postgres - ioBefore.postgres)} Postgres queries` +
+            (mode.coalesce ? `\n  ${await batchSizes(batches, s.payments)}` : ''),
+        );
+        // A shorter pass under the sampling profiler, not counted in the figures: where the CPU goes.
+        const profiledPayments = Math.ceil(s.payments / 3);
+        const profile = await profileWhile(async () => {
+          await load({ ...spec, payments: profiledPayments });
+        });
+        breakdowns.push(formatProfile(profile, profiledPayments));
+        if (result.accepted !== result.tickets) {
+          throw new Error(`only ${result.accepted} of ${result.tickets} tickets were accepted`);
+        }
+        const rate = result.tickets / result.seconds;
+        const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+        // The plain figures keep the names earlier runs recorded them under.
+        const name = mode.coalesce ? 'Coalescing client (ProcessPayments)' : 'ProcessPayment';
+        const at = `${s.ticketsPerPayment} tickets/payment`;
+        figures.push(
+          { name: `${name}, ${at}`, value: rate, unit: 'tickets/s' },
+          { name: `${name} p50 latency, ${at}`, value: percentile(sorted, 0.5), unit: 'ms' },
+          { name: `${name} p99 latency, ${at}`, value: percentile(sorted, 0.99), unit: 'ms' },
+        );
+        rows.push(
+          `| ${mode.label} | ${s.ticketsPerPayment} | ${s.concurrency} | ${s.payments.toLocaleString('en-US')} | ` +
+            `${fmt(rate)} | ${percentile(sorted, 0.5).toFixed(2)} | ${percentile(sorted, 0.99).toFixed(2)} | ` +
+            `${fmt(ceiling)} | ${(rate / ceiling).toFixed(3)} | ` +
+            `${pct(serviceCpu / result.seconds)} | ${pct(result.cpuSeconds / result.seconds)} |`,
+        );
       }
-      const rate = result.tickets / result.seconds;
-      const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-      const at = `${s.ticketsPerPayment} tickets/payment`;
-      figures.push(
-        { name: `ProcessPayment, ${at}`, value: rate, unit: 'tickets/s' },
-        { name: `ProcessPayment p50 latency, ${at}`, value: percentile(sorted, 0.5), unit: 'ms' },
-        { name: `ProcessPayment p99 latency, ${at}`, value: percentile(sorted, 0.99), unit: 'ms' },
-      );
-      rows.push(
-        `| ${s.ticketsPerPayment} | ${s.concurrency} | ${s.payments.toLocaleString('en-US')} | ` +
-          `${fmt(rate)} | ${percentile(sorted, 0.5).toFixed(2)} | ${percentile(sorted, 0.99).toFixed(2)} | ` +
-          `${fmt(ceiling)} | ${(rate / ceiling).toFixed(2)} | ` +
-          `${pct(serviceCpu / result.seconds)} | ${pct(result.cpuSeconds / result.seconds)} |`,
-      );
     }
 
     console.log(
-      `Recipient ProcessPayment over gRPC (loopback), ${selectCryptoBackend().name} secp256k1, ` +
+      `Recipient payments over gRPC (loopback), ${selectCryptoBackend().name} secp256k1, ` +
         `${availableParallelism()} cores, validation threads: ${THREADS || 'none (main thread)'}; ` +
         'Postgres, Redis and anvil real; load generator in its own process.\n',
     );
     console.log(
-      '| tickets/payment | in flight | payments | tickets/s | p50 ms | p99 ms | ' +
+      '| client | tickets/payment | in flight | payments | tickets/s | p50 ms | p99 ms | ' +
         'library ceiling tickets/s (1 core) | ratio | service CPU | load generator CPU |',
     );
-    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const row of rows) console.log(row);
     console.log('\nWhere the time of a payment goes (server-side mean per payment; see PaymentPhase):');
     for (const b of breakdowns) console.log(b);
@@ -179,7 +210,8 @@ async function main(): Promise<void> {
     console.log(
       '\nlibrary ceiling: receiveTicketBatch on one thread (HMAC, hashes, signature recovery, lottery) with an ' +
         'in-memory nonce ledger, same batch size. Service figures add gRPC decoding, the Redis params/nonce ' +
-        'script, the Redis balance update and the SenderMonitor read per payment. Latency is per ProcessPayment call.',
+        'script, the Redis balance update and the SenderMonitor read per payment. Latency is per payment, ' +
+        'as its caller waited for it (with the coalescing client: the whole ProcessPayments call it travelled in).',
     );
   } finally {
     await app?.close();
@@ -195,6 +227,10 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const { stdout } = await run(
     process.execPath,
     [
+      // BENCH_LOAD_PROFILE_DIR=dir keeps a CPU profile of each load generator run (its own cost).
+      ...(process.env.BENCH_LOAD_PROFILE_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_LOAD_PROFILE_DIR]
+        : []),
       '--conditions=ticketpay-source',
       '--import',
       '@swc-node/register/esm-register',
@@ -239,9 +275,29 @@ async function phaseBreakdown(
   const client = result.latenciesMs.reduce((a, b) => a + b, 0) / result.latenciesMs.length;
   const parts = PHASES.map((p) => `${p} ${meanMs(p).toFixed(3)}`).join(', ');
   return (
-    `- ${s.ticketsPerPayment} tickets/payment, ms: ${parts}; service total ${server.toFixed(3)}; ` +
+    `${s.ticketsPerPayment} tickets/payment, ms: ${parts}; service total ${server.toFixed(3)}; ` +
     `client latency ${client.toFixed(3)} (gRPC, decoding and waiting for the event loop: ` +
     `${(client - server).toFixed(3)})`
+  );
+}
+
+/** How many payments the ProcessPayments calls of a run carried. */
+async function batchSizes(histogram: RecipientMetrics['batchPayments'], payments: number): Promise<string> {
+  const { values } = await histogram.get();
+  const calls = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  const batched = values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+  const buckets = values
+    .filter((v) => v.metricName?.endsWith('_bucket'))
+    .map((v) => [String(v.labels.le), v.value] as const);
+  const shares = buckets
+    .map(([le, cumulative], i) => [le, cumulative - (i > 0 ? buckets[i - 1][1] : 0)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([le, n]) => `≤${le}: ${n}`)
+    .join(', ');
+  return (
+    `batches: ${calls} ProcessPayments calls carried ${batched} of ${payments} payments ` +
+    `(mean ${(batched / Math.max(calls, 1)).toFixed(1)}; calls by size ${shares || 'none'}); ` +
+    `the rest went alone as ProcessPayment`
   );
 }
 

@@ -25,6 +25,16 @@ describe('EV and winProb', () => {
     expect(winProbRat(MAX_WIN_PROB).toString()).toBe('1/1');
   });
 
+  it('answers a repeated (faceValue, winProb) from its last result, and any other pair afresh', () => {
+    const first = ticketEV(10n ** 18n, MAX_WIN_PROB / 3n);
+    expect(ticketEV(10n ** 18n, MAX_WIN_PROB / 3n)).toBe(first);
+    expect(ticketEV(10n ** 18n, MAX_WIN_PROB / 4n).equals(first)).toBe(false);
+    expect(ticketEV(2n, MAX_WIN_PROB / 5n).toString()).toBe('2/5');
+    expect(() => ticketEV(-1n, MAX_WIN_PROB)).toThrow(
+      expect.objectContaining({ code: TicketErrorCode.INVALID_INPUT }),
+    );
+  });
+
   it('never lets the real EV fall below the target, nor exceed it by more than EV × faceValue / MAX', () => {
     const faceValues = fc.oneof(
       fc.bigInt({ min: 1n, max: 10n ** 30n }),

@@ -9,11 +9,20 @@ export function winProbRat(winProb: bigint): Rational {
   return Rational.of(winProb, MAX_WIN_PROB);
 }
 
+/**
+ * The last EV computed: a recipient sees the same (faceValue, winProb) payment after payment, and
+ * reducing by 2^256 − 1 (a long Euclid: its odd part is the whole number) is not free.
+ */
+let lastEV: { faceValue: bigint; winProb: bigint; ev: Rational } | undefined;
+
 /** Expected value faceValue × winProb / (2^256 − 1), exact and in lowest terms (go-livepeer's `Ticket.EV`). */
 export function ticketEV(faceValue: bigint, winProb: bigint): Rational {
+  if (lastEV?.faceValue === faceValue && lastEV.winProb === winProb) return lastEV.ev;
   assertUint256(faceValue, 'faceValue');
   assertUint256(winProb, 'winProb');
-  return Rational.of(faceValue * winProb, MAX_WIN_PROB);
+  const ev = Rational.of(faceValue * winProb, MAX_WIN_PROB);
+  lastEV = { faceValue, winProb, ev };
+  return ev;
 }
 
 /**

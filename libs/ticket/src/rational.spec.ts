@@ -52,6 +52,28 @@ describe('Rational (Go big.Rat semantics)', () => {
       }),
     );
   });
+
+  it('adds, subtracts and multiplies exactly as reducing the plain cross products would', () => {
+    // Denominators from shared factors (powers of two, 2^256 − 1's, small primes) so the
+    // operands share factors as EVs and counts do, plus arbitrary ones.
+    const factor = fc.constantFrom(1n, 2n, 3n, 5n, 17n, 2n ** 64n, 2n ** 256n - 1n, 641n * 65537n);
+    const den = fc.oneof(
+      fc.tuple(factor, factor, fc.bigInt({ min: 1n, max: 1000n })).map(([a, b, c]) => a * b * c),
+      fc.bigInt({ min: 1n, max: 2n ** 300n }),
+    );
+    const num = fc.oneof(fc.constant(0n), fc.bigInt({ min: -(2n ** 300n), max: 2n ** 300n }));
+    const rational = fc.tuple(num, den).map(([n, d]) => Rational.of(n, d));
+    fc.assert(
+      fc.property(rational, rational, (x, y) => {
+        const naive = (n: bigint, d: bigint) => Rational.of(n, d).toString();
+        expect(x.add(y).toString()).toBe(naive(x.num * y.den + y.num * x.den, x.den * y.den));
+        expect(x.sub(y).toString()).toBe(naive(x.num * y.den - y.num * x.den, x.den * y.den));
+        expect(x.mul(y).toString()).toBe(naive(x.num * y.num, x.den * y.den));
+        expect(x.add(x).toString()).toBe(naive(2n * x.num, x.den));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('gcd', () => {

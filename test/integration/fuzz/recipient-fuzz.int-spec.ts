@@ -26,6 +26,7 @@ import { runAll } from './run-all.js';
 
 const SVC = '/ticketpay.recipient.v1.Recipient';
 const PP = `${SVC}/ProcessPayment`;
+const PPS = `${SVC}/ProcessPayments`;
 const GTP = `${SVC}/GetTicketParams`;
 const DEBIT = `${SVC}/Debit`;
 const BALANCE = `${SVC}/Balance`;
@@ -203,6 +204,32 @@ describe('fuzz: Recipient gRPC', () => {
         encode('ticketpay.recipient.v1.ProcessPaymentRequest', { paymentHeader, jobId: JOB }),
       );
       checkOutcome(tally, 'ProcessPayment (payment header)', out);
+    });
+    // ProcessPayments: raw bytes, and batches of hostile payments (the replayed valid one among
+    // them): each item answered on its own, with a code, none credited.
+    await runAll(fc.sample(bytes(600), { numRuns: 800, seed: SEED + 6 }), async (b) => {
+      checkOutcome(tally, 'ProcessPayments (raw bytes)', await raw.call(PPS, b));
+    });
+    const batches = fc.sample(
+      fc.array(fc.array(paymentMutation, { maxLength: 3 }), { minLength: 1, maxLength: 6 }),
+      { numRuns: 500, seed: SEED + 7 },
+    );
+    await runAll(batches, async (items) => {
+      const payments = items.map((mutations) => ({
+        payment: mutations.reduce((p, m) => m(p), valid),
+        jobId: JOB,
+      }));
+      const out = await raw.call(PPS, encode('ticketpay.recipient.v1.ProcessPaymentsRequest', { payments }));
+      if (!checkOutcome(tally, 'ProcessPayments (hostile batch)', out) || out.code !== OK) return;
+      const { results } = decode('ticketpay.recipient.v1.ProcessPaymentsResponse', out.response!) as {
+        results: { response?: { acceptedCount: number }; error?: { code: string } }[];
+      };
+      expect(results).toHaveLength(payments.length);
+      for (const result of results) {
+        if (result.response) credited += Number(result.response.acceptedCount);
+        else if (!result.error?.code)
+          tally.fail('ProcessPayments (hostile batch)', 'an item failed without a code');
+      }
     });
     // A batch far over the per-payment limit is refused as a whole.
     const huge = {

@@ -58,4 +58,27 @@ describe('Recipient: largest gRPC request', () => {
     const small = paymentMessage(issued, signBatch(issued, sender, nonces(10)));
     expect((await client.processPayment({ payment: small, jobId: 'job-small' })).acceptedCount).toBe(10);
   });
+
+  it('refuses a batch above the limit, and the coalescing client then sends its payments alone', async () => {
+    const issued = await client.getTicketParams({ sender: sender.address, price: PRICE });
+    // Five payments of 10 tickets: each fits the limit, together they do not.
+    const payments = [0, 1, 2, 3, 4].map((k) => ({
+      payment: paymentMessage(
+        issued,
+        signBatch(
+          issued,
+          sender,
+          nonces(10).map((n) => 100 + 10 * k + n),
+        ),
+      ),
+      jobId: 'job-batched',
+    }));
+    const refused = await client.processPayments({ payments }).then(
+      () => undefined,
+      (e: unknown) => e as RecipientCallError,
+    );
+    expect(refused?.errorCode).toBe('MESSAGE_TOO_LARGE');
+    const answers = await Promise.all(payments.map((p) => client.processPayment(p)));
+    expect(answers.map((a) => a.acceptedCount)).toEqual([10, 10, 10, 10, 10]);
+  });
 });

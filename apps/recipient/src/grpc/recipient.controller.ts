@@ -1,11 +1,13 @@
-import { Controller, UseFilters } from '@nestjs/common';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Controller, Logger, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { bytesToHex } from '#app/ticket';
 import { Balances } from '../balance/balances.service.js';
+import { RecipientMetrics } from '../metrics/recipient.metrics.js';
 import { TicketParamsService } from '../params/ticket-params.service.js';
 import { PaymentService } from '../payment/payment.service.js';
-import { RecipientExceptionFilter } from './recipient-exception.filter.js';
+import { RECIPIENT_ERRORS, RecipientExceptionFilter } from './recipient-exception.filter.js';
 import {
   RECIPIENT_GRPC_SERVICE,
   type BalanceRequest,
@@ -14,14 +16,19 @@ import {
   type EVResponse,
   type GetTicketParamsRequest,
   type GetTicketParamsResponse,
+  type PaymentErrorMessage,
+  type PaymentResultMessage,
   type ProcessPaymentRequest,
   type ProcessPaymentResponse,
+  type ProcessPaymentsRequest,
+  type ProcessPaymentsResponse,
   type TxCostMultiplierRequest,
   type TxCostMultiplierResponse,
 } from '#app/clients';
 import {
   rationalMessage,
   readAmount,
+  readBatch,
   readJobId,
   readPayment,
   readPrice,
@@ -32,10 +39,13 @@ import {
 @Controller()
 @UseFilters(RecipientExceptionFilter)
 export class RecipientController {
+  private readonly logger = new Logger('Grpc');
+
   constructor(
     private readonly params: TicketParamsService,
     private readonly payments: PaymentService,
     private readonly balances: Balances,
+    private readonly metrics: RecipientMetrics,
   ) {}
 
   @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'GetTicketParams')
@@ -67,6 +77,26 @@ export class RecipientController {
     };
   }
 
+  /**
+   * Each payment through the same path as ProcessPayment, all at once (their Redis scripts
+   * pipeline, their winners' inserts group); answers when every one has settled, so each
+   * payment's winners are stored before the answer. A failure is that payment's alone.
+   */
+  @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'ProcessPayments')
+  async processPayments(request: ProcessPaymentsRequest): Promise<ProcessPaymentsResponse> {
+    const payments = readBatch(request.payments);
+    this.metrics.batchPayments.observe(payments.length);
+    const results = await Promise.all(
+      payments.map((payment) =>
+        this.processPayment(payment).then(
+          (response): PaymentResultMessage => ({ response }),
+          (err: unknown): PaymentResultMessage => ({ error: this.paymentError(err) }),
+        ),
+      ),
+    );
+    return { results };
+  }
+
   @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'Debit')
   async debit(request: DebitRequest): Promise<BalanceResponse> {
     const sender = bytesToHex(readSender(request.sender));
@@ -92,5 +122,18 @@ export class RecipientController {
   @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'TxCostMultiplier')
   async txCostMultiplier(request: TxCostMultiplierRequest): Promise<TxCostMultiplierResponse> {
     return { multiplier: rationalMessage(await this.params.txCostMultiplier(readSender(request.sender))) };
+  }
+
+  /** What the exception filter would have answered for a lone ProcessPayment failing with `err`. */
+  private paymentError(err: unknown): PaymentErrorMessage {
+    const { status, code, domain, message } = RECIPIENT_ERRORS.classify(err);
+    if (status === GrpcStatus.INTERNAL) {
+      this.logger.error({
+        msg: 'gRPC call failed',
+        method: 'ProcessPayments',
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    return { status, code, domain, message };
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '#app/proto';
 import { ADDRESS_LENGTH, Rational, isZeroBytes, type Payment, type PriceInfo } from '#app/ticket';
 import { invalidRequest } from '../recipient.error.js';
-import { type ProcessPaymentRequest, type RationalMessage } from '#app/clients';
+import { MAX_PAYMENTS_PER_BATCH, type ProcessPaymentRequest, type RationalMessage } from '#app/clients';
 
 /** Job ids are go-livepeer manifest / session ids: printable ASCII without spaces. */
 const JOB_ID = /^[\x21-\x7e]{1,128}$/;
@@ -40,6 +40,15 @@ export function readPayment(request: ProcessPaymentRequest): Payment {
   if (request.form === 'paymentHeader' && request.paymentHeader)
     return decodePaymentHeader(request.paymentHeader);
   throw invalidRequest('payment or payment_header is required');
+}
+
+/** A ProcessPayments batch: 1 to MAX_PAYMENTS_PER_BATCH payments, each read on its own later. */
+export function readBatch(value: ProcessPaymentRequest[] | null | undefined): ProcessPaymentRequest[] {
+  const count = value?.length ?? 0;
+  if (count === 0 || count > MAX_PAYMENTS_PER_BATCH) {
+    throw invalidRequest(`payments must hold 1 to ${MAX_PAYMENTS_PER_BATCH} payments, not ${count}`);
+  }
+  return value!;
 }
 
 /** A non-negative exact amount. */

@@ -21,6 +21,7 @@ export class RecipientMetrics {
   readonly faceValueWon: Counter<'sender'>;
   readonly validationSeconds: Histogram;
   readonly paymentPhaseSeconds: Histogram<'phase'>;
+  readonly batchPayments: Histogram;
   readonly paramsIssued: Counter;
   readonly reconcilerRequeued: Counter;
 
@@ -74,6 +75,12 @@ export class RecipientMetrics {
       help: 'Wall time of each step of ProcessPayment (see PaymentPhase), seconds',
       labelNames: ['phase'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.batchPayments = new Histogram({
+      name: 'recipient_payments_per_batch',
+      help: 'Payments carried by one ProcessPayments call',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers,
     });
     this.paramsIssued = new Counter({

@@ -2,6 +2,7 @@ import {
   credentials,
   loadPackageDefinition,
   Metadata,
+  status,
   type Client,
   type ServiceClientConstructor,
   type ServiceError,
@@ -17,10 +18,19 @@ import type {
   GetTicketParamsResponse,
   ProcessPaymentRequest,
   ProcessPaymentResponse,
+  ProcessPaymentsRequest,
+  ProcessPaymentsResponse,
   TxCostMultiplierRequest,
   TxCostMultiplierResponse,
 } from './recipient.messages.js';
 import { RECIPIENT_GRPC } from './recipient.proto-paths.js';
+import {
+  DEFAULT_COALESCING,
+  PaymentCoalescer,
+  type CoalescingLimits,
+  type PaymentTransport,
+} from './payment-coalescer.js';
+import { ProtoErrorCode } from '#app/proto';
 
 /** A failed call: the gRPC status plus the Recipient's stable error code from the trailers. */
 export class RecipientCallError extends Error {
@@ -44,6 +54,7 @@ type Unary<Req, Res> = (
 type RawClient = Client & {
   GetTicketParams: Unary<GetTicketParamsRequest, GetTicketParamsResponse>;
   ProcessPayment: Unary<ProcessPaymentRequest, ProcessPaymentResponse>;
+  ProcessPayments: Unary<ProcessPaymentsRequest, ProcessPaymentsResponse>;
   Debit: Unary<DebitRequest, BalanceResponse>;
   Balance: Unary<BalanceRequest, BalanceResponse>;
   EV: Unary<Record<string, never>, EVResponse>;
@@ -70,24 +81,49 @@ function serviceConstructor(): ServiceClientConstructor {
   return constructorCache;
 }
 
+export interface RecipientClientOptions {
+  /**
+   * Concurrent `processPayment` calls travel together in ProcessPayments calls (default), each
+   * caller still getting its own result or error; false sends one ProcessPayment per call.
+   */
+  coalesce?: boolean | Partial<CoalescingLimits>;
+}
+
 /** A promise-based client of `ticketpay.recipient.v1.Recipient` (orchestrator side, tests, benchmarks). */
 export class RecipientClient {
   private readonly raw: RawClient;
+  private readonly coalescer?: PaymentCoalescer;
 
   constructor(
     target: string,
     private readonly timeoutMs = 10_000,
+    options: RecipientClientOptions = {},
   ) {
     const Ctor = serviceConstructor();
-    this.raw = new Ctor(target, credentials.createInsecure()) as unknown as RawClient;
+    this.raw = new Ctor(target, credentials.createInsecure(), {
+      // Per-call bookkeeping for a debugging service nobody queries here.
+      'grpc.enable_channelz': 0,
+    }) as unknown as RawClient;
+    const coalesce = options.coalesce ?? true;
+    if (coalesce !== false) {
+      const limits = { ...DEFAULT_COALESCING, ...(coalesce === true ? {} : coalesce) };
+      this.coalescer = new PaymentCoalescer(this.paymentTransport(), limits);
+    }
   }
 
   getTicketParams(request: GetTicketParamsRequest): Promise<GetTicketParamsResponse> {
     return this.call(this.raw.GetTicketParams, request);
   }
 
+  /** One payment; concurrent calls are coalesced into ProcessPayments unless turned off. */
   processPayment(request: ProcessPaymentRequest): Promise<ProcessPaymentResponse> {
+    if (this.coalescer) return this.coalescer.submit(request, Date.now() + this.timeoutMs);
     return this.call(this.raw.ProcessPayment, request);
+  }
+
+  /** One ProcessPayments call, as it is: per-payment results and errors in request order. */
+  processPayments(request: ProcessPaymentsRequest): Promise<ProcessPaymentsResponse> {
+    return this.call(this.raw.ProcessPayments, request);
   }
 
   debit(request: DebitRequest): Promise<BalanceResponse> {
@@ -110,28 +146,43 @@ export class RecipientClient {
     this.raw.close();
   }
 
-  private call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
+  private paymentTransport(): PaymentTransport {
+    return {
+      single: (request, deadline) => this.call(this.raw.ProcessPayment, request, deadline),
+      batch: (payments, deadline) => this.call(this.raw.ProcessPayments, { payments }, deadline),
+      failure: (e) => new RecipientCallError(e.status, e.code, e.message),
+      retryAlone: (err) => {
+        if (!(err instanceof RecipientCallError)) return false;
+        const code = err.status as status;
+        if (code === status.UNIMPLEMENTED) return 'always';
+        const tooLarge =
+          code === status.RESOURCE_EXHAUSTED &&
+          err.errorCode === (ProtoErrorCode.MESSAGE_TOO_LARGE as string);
+        return tooLarge ? 'once' : false;
+      },
+    };
+  }
+
+  private call<Req, Res>(
+    method: Unary<Req, Res>,
+    request: Req,
+    deadline = Date.now() + this.timeoutMs,
+  ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      method.call(
-        this.raw,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + this.timeoutMs },
-        (err, response) => {
-          if (err) {
-            const code = err.metadata?.get(ERROR_CODE_TRAILER)[0];
-            reject(
-              new RecipientCallError(
-                err.code,
-                typeof code === 'string' ? code : '',
-                err.details || err.message,
-              ),
-            );
-          } else {
-            resolve(response as Res);
-          }
-        },
-      );
+      method.call(this.raw, request, new Metadata(), { deadline }, (err, response) => {
+        if (err) {
+          const code = err.metadata?.get(ERROR_CODE_TRAILER)[0];
+          reject(
+            new RecipientCallError(
+              err.code,
+              typeof code === 'string' ? code : '',
+              err.details || err.message,
+            ),
+          );
+        } else {
+          resolve(response as Res);
+        }
+      });
     });
   }
 }

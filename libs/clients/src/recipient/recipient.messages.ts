@@ -42,6 +42,30 @@ export interface ProcessPaymentResponse {
   winningCount: number;
 }
 
+/** Payments one ProcessPayments call may carry; a longer batch is refused whole (INVALID_REQUEST). */
+export const MAX_PAYMENTS_PER_BATCH = 256;
+
+export interface ProcessPaymentsRequest {
+  payments?: ProcessPaymentRequest[];
+}
+
+/** What ProcessPayment would have failed with: gRPC status, `error-code`, `error-domain`, details. */
+export interface PaymentErrorMessage {
+  status: number;
+  code: string;
+  domain: string;
+  message: string;
+}
+
+export type PaymentResultMessage =
+  | { result?: 'response'; response: ProcessPaymentResponse; error?: null }
+  | { result?: 'error'; response?: null; error: PaymentErrorMessage };
+
+export interface ProcessPaymentsResponse {
+  /** One per request payment, in request order. */
+  results: PaymentResultMessage[];
+}
+
 export interface DebitRequest {
   sender?: WireBytes;
   jobId?: string;

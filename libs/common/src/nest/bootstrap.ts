@@ -114,7 +114,8 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
       url: opts.grpc.url,
       credentials: serverCredentials(opts.grpc.tls),
       maxReceiveMessageLength: opts.grpc.maxRequestBytes,
-      channelOptions: { interceptors: [codeSizeRefusals] },
+      // channelz (grpc-js's call-tracing introspection) is unused here and costs every call.
+      channelOptions: { interceptors: [codeSizeRefusals], 'grpc.enable_channelz': 0 },
       onLoadPackageDefinition: (pkg: Record<string, unknown>) => tolerateMalformedRequests(pkg),
       package: ['grpc.health.v1', ...(opts.grpc.packages ?? [])],
       protoPath: [HEALTH_PROTO_PATH, ...(opts.grpc.protoPaths ?? [])],
