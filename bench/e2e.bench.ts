@@ -199,9 +199,9 @@ async function main(): Promise<void> {
       errorKinds.clear();
       calls.clear();
       payments = 0;
+      const paying0 = await payingCpu(recipientHttp, senderHttp);
       const since = await dbNow(db);
       const cpu0 = await processCpuSeconds(redeemerHttp);
-      const paying0 = await payingCpu(recipientHttp, senderHttp);
       const t0 = performance.now();
       const accepted = await drive(variant, RUN_MS);
       const seconds = (performance.now() - t0) / 1_000;
@@ -217,9 +217,9 @@ async function main(): Promise<void> {
         errorKinds: [...errorKinds],
         calls: calls.summary(),
         sessions,
+        paying,
         ...figures,
         redeemerCpuMsPerWinner: figures.winners > 0 ? (1_000 * redeemerCpu) / figures.winners : Number.NaN,
-        paying,
       });
     }
     clearInterval(headTimer);
@@ -261,12 +261,16 @@ interface VariantResult extends RedemptionFigures {
   /** Per call: count, p50 and p90 latency in ms. */
   calls: [string, { n: number; p50: number; p90: number }][];
   sessions: number;
+  paying: PayingCpu;
   /** Redeemer CPU (user + system) from the variant's start until its winners are final, per winner. */
   redeemerCpuMsPerWinner: number;
-  paying: PayingCpu;
 }
 
-/** Recipient and Sender CPU per payment over a variant's run, and the Recipient's mean time per payment phase. */
+/**
+ * CPU per payment of the Recipient, the Sender and this process (the clients of both) over a
+ * variant's run, and where a payment's time goes: the Recipient's mean per payment phase, and each
+ * call's mean time inside its service (the rest of a call's latency is transport and queueing).
+ */
 interface PayingCpu {
   recipientMs: number;
   senderMs: number;
@@ -451,6 +455,9 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('of the single-core ceiling', (r) => `${fmt((100 * r.rate) / ceiling)}%`);
   line('sessions (params fetched)', (r) => String(r.sessions));
   line('failed calls', (r) => String(r.errors));
+  line('recipient CPU ms per payment', (r) => fmt(r.paying.recipientMs));
+  line('sender CPU ms per payment', (r) => fmt(r.paying.senderMs));
+  line('bench driver CPU ms per payment', (r) => fmt(r.paying.driverMs));
   line('winning tickets', (r) => String(r.winners));
   line('redeemed', (r) => String(r.redeemed));
   line('expired', (r) => String(r.expired));
@@ -459,9 +466,6 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
   line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
-  line('recipient CPU ms per payment', (r) => fmt(r.paying.recipientMs));
-  line('sender CPU ms per payment', (r) => fmt(r.paying.senderMs));
-  line('bench driver CPU ms per payment', (r) => fmt(r.paying.driverMs));
   line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
