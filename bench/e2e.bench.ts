@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     const senderGrpc = find(/sender\s+http:\S+\s+gRPC (\S+)/);
     const recipientGrpc = find(/recipient\s+http:\S+\s+gRPC (\S+)/);
     const redeemerHttp = find(/redeemer\s+(http:\S+)\/health/);
+    const recipientHttp = find(/recipient\s+(http:\S+)\/health/);
+    const senderHttp = find(/sender\s+(http:\S+)\/health/);
     const token = readFileSync(join(stateDir, 'demo', 'api-token'), 'utf8').trim();
     const deployment = JSON.parse(readFileSync(join(stateDir, 'deployment.json'), 'utf8')) as {
       addresses: { ticketBroker: string };
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
         .catch(() => undefined);
     /** One payment on `session`; returns the accepted count and whether the Sender asks for fresh params. */
     const calls = new CallTimes();
+    let payments = 0;
     const pay = async (session: Session): Promise<{ accepted: number; refresh: boolean }> => {
       const batch = await calls.time('CreateTicketBatch', () =>
         sender.call<{ payment: unknown; refreshParams: boolean }>('CreateTicketBatch', {
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
       const result = await calls.time('ProcessPayment', () =>
         recipient.processPayment({ payment: batch.payment as never, jobId: 'bench' }),
       );
+      payments++;
       return { accepted: result.acceptedCount, refresh: batch.refreshParams };
     };
 
@@ -196,12 +200,15 @@ async function main(): Promise<void> {
       sessions = 0;
       errorKinds.clear();
       calls.clear();
+      payments = 0;
+      const paying0 = await payingCpu(recipientHttp, senderHttp);
       const since = await dbNow(db);
       const cpu0 = await processCpuSeconds(redeemerHttp);
       const stackCpu0 = stackCpuSeconds(stateDir);
       const t0 = performance.now();
       const accepted = await drive(variant, RUN_MS);
       const seconds = (performance.now() - t0) / 1_000;
+      const paying = payingCpuSince(paying0, await payingCpu(recipientHttp, senderHttp), payments);
       const until = await dbNow(db);
       await waitForWinners(db, since);
       const redeemerCpu = (await processCpuSeconds(redeemerHttp)) - cpu0;
@@ -216,6 +223,7 @@ async function main(): Promise<void> {
         errorKinds: [...errorKinds],
         calls: calls.summary(),
         sessions,
+        paying,
         ...figures,
         redeemerCpuMsPerWinner: perWinner(redeemerCpu),
         anvilCpuMsPerWinner: perWinner(stackCpu.anvil - stackCpu0.anvil),
@@ -261,6 +269,7 @@ interface VariantResult extends RedemptionFigures {
   /** Per call: count, p50 and p90 latency in ms. */
   calls: [string, { n: number; p50: number; p90: number }][];
   sessions: number;
+  paying: PayingCpu;
   /** Redeemer CPU (user + system) from the variant's start until its winners are final, per winner. */
   redeemerCpuMsPerWinner: number;
   /**
@@ -271,9 +280,91 @@ interface VariantResult extends RedemptionFigures {
   postgresCpuMsPerWinner: number;
 }
 
+/**
+ * CPU per payment of the Recipient, the Sender and this process (the clients of both) over a
+ * variant's run, and where a payment's time goes: the Recipient's mean per payment phase, and each
+ * call's mean time inside its service (the rest of a call's latency is transport and queueing).
+ */
+interface PayingCpu {
+  recipientMs: number;
+  senderMs: number;
+  /** This process, the broadcaster and orchestrator's gRPC client side. */
+  driverMs: number;
+  /** Per PaymentPhase, and each call's time inside its service: mean ms and how many calls. */
+  phases: [string, { meanMs: number; n: number }][];
+}
+
+interface PayingSample {
+  recipientCpu: number;
+  senderCpu: number;
+  driverCpu: number;
+  phases: Map<string, { sum: number; count: number }>;
+}
+
+async function payingCpu(recipientHttp: string, senderHttp: string): Promise<PayingSample> {
+  const recipientText = await (await fetch(`${recipientHttp}/metrics`)).text();
+  const senderText = await (await fetch(`${senderHttp}/metrics`)).text();
+  const own = process.cpuUsage();
+  return {
+    recipientCpu: cpuSecondsIn(recipientText, recipientHttp),
+    senderCpu: cpuSecondsIn(senderText, senderHttp),
+    driverCpu: (own.user + own.system) / 1e6,
+    phases: new Map([
+      ...histogramSums(recipientText, 'recipient_payment_phase_seconds', 'phase'),
+      ...histogramSums(
+        recipientText,
+        'recipient_payment_validation_seconds',
+        undefined,
+        'ProcessPayment in service',
+      ),
+      ...histogramSums(
+        senderText,
+        'ticketpay_sender_batch_duration_seconds',
+        undefined,
+        'CreateTicketBatch in service',
+      ),
+    ]),
+  };
+}
+
+/** Sum and count of a histogram, per value of `label` (or summed over all series, named `name`). */
+function histogramSums(
+  text: string,
+  metric: string,
+  label?: string,
+  name = metric,
+): Map<string, { sum: number; count: number }> {
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(new RegExp(`^${metric}_(sum|count)(?:\\{([^}]*)\\})?\\s+(\\S+)$`, 'gm'))) {
+    const key = label ? new RegExp(`\\b${label}="([^"]*)"`).exec(m[2] ?? '')?.[1] : name;
+    if (key === undefined) continue;
+    const entry = sums.get(key) ?? { sum: 0, count: 0 };
+    entry[m[1] as 'sum' | 'count'] += Number(m[3]);
+    sums.set(key, entry);
+  }
+  return sums;
+}
+
+function payingCpuSince(before: PayingSample, after: PayingSample, payments: number): PayingCpu {
+  const perPayment = (seconds: number) => (payments > 0 ? (1_000 * seconds) / payments : Number.NaN);
+  return {
+    recipientMs: perPayment(after.recipientCpu - before.recipientCpu),
+    senderMs: perPayment(after.senderCpu - before.senderCpu),
+    driverMs: perPayment(after.driverCpu - before.driverCpu),
+    phases: [...after.phases].map(([phase, a]) => {
+      const b = before.phases.get(phase) ?? { sum: 0, count: 0 };
+      const n = a.count - b.count;
+      return [phase, { meanMs: n > 0 ? (1_000 * (a.sum - b.sum)) / n : Number.NaN, n }];
+    }),
+  };
+}
+
 /** A service's process_cpu_seconds_total (prom-client default metrics): robust to a loaded machine. */
 async function processCpuSeconds(httpBase: string): Promise<number> {
-  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  return cpuSecondsIn(await (await fetch(`${httpBase}/metrics`)).text(), httpBase);
+}
+
+function cpuSecondsIn(text: string, httpBase: string): number {
   const m = /^process_cpu_seconds_total(?:\{[^}]*\})?\s+(\S+)$/m.exec(text);
   if (!m) throw new Error(`no process_cpu_seconds_total at ${httpBase}/metrics`);
   return Number(m[1]);
@@ -424,6 +515,9 @@ function report(ceiling: number, results: VariantResult[]): void {
   line('of the single-core ceiling', (r) => `${fmt((100 * r.rate) / ceiling)}%`);
   line('sessions (params fetched)', (r) => String(r.sessions));
   line('failed calls', (r) => String(r.errors));
+  line('recipient CPU ms per payment', (r) => fmt(r.paying.recipientMs));
+  line('sender CPU ms per payment', (r) => fmt(r.paying.senderMs));
+  line('bench driver CPU ms per payment', (r) => fmt(r.paying.driverMs));
   line('winning tickets', (r) => String(r.winners));
   line('redeemed', (r) => String(r.redeemed));
   line('expired', (r) => String(r.expired));
@@ -440,6 +534,8 @@ function report(ceiling: number, results: VariantResult[]): void {
   for (const r of results) {
     const calls = r.calls.map(([name, c]) => `${name} ×${c.n} p50 ${fmt(c.p50)} ms p90 ${fmt(c.p90)} ms`);
     console.log(`${VARIANTS[r.variant]}: calls ${calls.join('; ')}`);
+    const phases = r.paying.phases.map(([phase, p]) => `${phase} ${fmt(p.meanMs)} ms ×${p.n}`);
+    console.log(`${VARIANTS[r.variant]}: payment phases and in-service times (mean) ${phases.join('; ')}`);
     for (const [what, n] of r.errorKinds) console.log(`${VARIANTS[r.variant]}: ${n} × failed call: ${what}`);
     for (const o of r.outcomes) {
       console.log(`${VARIANTS[r.variant]}: winners ${o.status}${o.reason ? ` (${o.reason})` : ''}: ${o.n}`);

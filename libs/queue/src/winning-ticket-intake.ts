@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { WinningTicketRepository, WinningTicketStatus, type NewWinningTicket } from '#app/database';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
+import { GroupCommit, type GroupMember } from './group-commit.js';
+import type { RedeemTicketJob } from './queues.js';
 import { RedemptionQueue } from './redemption-queue.js';
 import { RedemptionReconciler } from './redemption-reconciler.js';
 
@@ -13,6 +15,13 @@ export const INTAKE_OPTIONS = Symbol('INTAKE_OPTIONS');
 
 /** Tickets looked at per intake pass; a larger backlog is worked off over the following passes. */
 const INTAKE_PASS_LIMIT = 1_000;
+
+/**
+ * Rows one group INSERT (and jobs one bulk enqueue) carries at most, from however many calls: a
+ * backlog is written in several statements, none long enough to hold its first payments back for
+ * long. A single call with more rows than this still goes whole, alone.
+ */
+const GROUP_MAX_ROWS = 500;
 
 export interface IntakeResult {
   ticketHash: string;
@@ -32,6 +41,16 @@ export interface IntakeResult {
 export class WinningTicketIntake implements OnApplicationBootstrap {
   private readonly logger = new Logger(WinningTicketIntake.name);
   private readonly requeuedListeners: ((count: number) => void)[] = [];
+  private readonly stores = new GroupCommit<NewWinningTicket[], IntakeResult[]>(
+    (group) => this.store(group),
+    (rows) => rows.length,
+    GROUP_MAX_ROWS,
+  );
+  private readonly enqueues = new GroupCommit<RedeemTicketJob[], void>(
+    (group) => this.enqueue(group),
+    (jobs) => jobs.length,
+    GROUP_MAX_ROWS,
+  );
 
   constructor(
     private readonly tickets: WinningTicketRepository,
@@ -60,27 +79,49 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
   }
 
   /**
-   * `accept` for a payment's winners: one INSERT for all of them (committed when it returns), then
-   * one bulk enqueue. Idempotent by ticket hash like `accept`; one result per ticket, in order.
+   * `accept` for a payment's winners. Concurrent calls are committed together (GroupCommit): one
+   * INSERT for every waiting call's rows, then one bulk enqueue; a call returns once the INSERT
+   * holding its rows committed and its jobs were offered to Redis, and an INSERT that fails fails
+   * every call of its group. Idempotent by ticket hash like `accept`: a ticket is `stored` for one
+   * caller only (the first, at its first place), however many calls carry it. One result per
+   * ticket, in order.
    */
   async acceptAll(tickets: readonly SignedTicket[]): Promise<IntakeResult[]> {
     if (tickets.length === 0) return [];
-    const rows = tickets.map(toWinningTicketRow);
-    // The same ticket twice in one payment is one row (and one job).
-    const unique = [...new Map(rows.map((r) => [r.ticketHash, r])).values()];
-    const inserted = await this.tickets.insertAllIfAbsent(unique);
+    return this.stores.submit(tickets.map(toWinningTicketRow));
+  }
+
+  /** One INSERT for a group of calls; their answers wait for the group's jobs, the next INSERT does not. */
+  private async store(group: readonly GroupMember<NewWinningTicket[], IntakeResult[]>[]): Promise<void> {
+    // The same ticket twice (in one payment or in two at once) is one row and one job.
+    const unique = new Map<string, NewWinningTicket>();
+    for (const row of group.flatMap((member) => member.input)) {
+      if (!unique.has(row.ticketHash)) unique.set(row.ticketHash, row);
+    }
+    const inserted = await this.tickets.insertAllIfAbsent([...unique.values()]);
+    const results = group.map((member) =>
+      member.input.map((r) => ({ ticketHash: r.ticketHash, stored: inserted.delete(r.ticketHash) })),
+    );
+    const jobs = [...unique.values()].map((r) => ({ ticketHash: r.ticketHash, sender: r.sender }));
+    const answer = () => group.forEach((member, i) => member.resolve(results[i]));
+    void this.enqueues.submit(jobs).then(answer, answer);
+  }
+
+  /** One bulk enqueue for the jobs of every group committed meanwhile; never throws. */
+  private async enqueue(group: readonly GroupMember<RedeemTicketJob[], void>[]): Promise<void> {
+    // Consecutive groups may carry the same ticket (a replay): one job each suffices.
+    const jobs = [...new Map(group.flatMap((member) => member.input).map((j) => [j.ticketHash, j])).values()];
     try {
-      await this.queue.enqueueStoredAll(unique.map((r) => ({ ticketHash: r.ticketHash, sender: r.sender })));
+      await this.queue.enqueueStoredAll(jobs);
     } catch (err) {
-      // Stored is what matters for the caller's answer; the reconciler re-enqueues `received` rows.
+      // Stored is what matters for the callers' answers; the reconciler re-enqueues `received` rows.
       this.logger.error({
         msg: 'enqueue failed, left for the reconciler',
-        ticketHashes: unique.map((r) => r.ticketHash),
+        ticketHashes: jobs.map((j) => j.ticketHash),
         error: (err as Error).message,
       });
     }
-    // A duplicate within the payment counts as stored once, at its first place.
-    return rows.map((r) => ({ ticketHash: r.ticketHash, stored: inserted.delete(r.ticketHash) }));
+    for (const member of group) member.resolve();
   }
 }
 

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  WinningTicketRepository,
+  WinningTicketStatus,
+  createDataSource,
+  dataSourceOptions,
+  type NewWinningTicket,
+} from '#app/database';
+import {
+  RedemptionReconciler,
+  WinningTicketIntake,
+  connectRedemptionQueue,
+  toWinningTicketRow,
+  type IntakeResult,
+  type RedemptionQueueHandle,
+} from '#app/queue';
+import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
+import { flushRedisPrefix } from '#app/testing';
+
+/** INSERTs the intake sent, with their row counts: the real repository, watched. */
+class WatchedRepository extends WinningTicketRepository {
+  readonly inserts: number[] = [];
+
+  override insertAllIfAbsent(tickets: readonly NewWinningTicket[]): Promise<Set<string>> {
+    this.inserts.push(tickets.length);
+    return super.insertAllIfAbsent(tickets);
+  }
+}
+
+const sender = randomBytes(20);
+let nonce = 0;
+
+function winner(overrides: Partial<SignedTicket> = {}): SignedTicket {
+  return {
+    recipient: randomBytes(20),
+    sender,
+    faceValue: 1_000n,
+    winProb: 1n << 255n,
+    senderNonce: ++nonce,
+    recipientRandHash: randomBytes(32),
+    creationRound: 10n,
+    creationRoundBlockHash: randomBytes(32),
+    paramsExpirationBlock: 100n,
+    sig: randomBytes(65),
+    recipientRand: 7n,
+    ...overrides,
+  };
+}
+
+const hashOf = (t: SignedTicket) => bytesToHex(ticketHash(t));
+
+/**
+ * The intake's group commit against real Postgres and Redis: concurrent calls share one INSERT
+ * and one bulk enqueue; each call returns only after its rows committed, with `stored` true for
+ * exactly one caller of a ticket; a failed INSERT fails every call of its group and stores none
+ * of their rows.
+ */
+describe('WinningTicketIntake group commit', () => {
+  let ds: DataSource;
+  let repo: WatchedRepository;
+  let handle: RedemptionQueueHandle;
+  let intake: WinningTicketIntake;
+  let observer: pg.Pool;
+  const prefix = `${inject('redisPrefix')}intake-group:`;
+
+  beforeAll(async () => {
+    ds = await createDataSource(inject('databaseUrl')).initialize();
+    repo = new WatchedRepository(ds);
+    handle = await connectRedemptionQueue(inject('redisUrl'), prefix, repo);
+    intake = new WinningTicketIntake(repo, handle.queue, new RedemptionReconciler(repo, handle.queue));
+    observer = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
+  });
+  afterAll(async () => {
+    await observer?.end();
+    await handle?.close();
+    await ds?.destroy();
+    await flushRedisPrefix(inject('redisUrl'), prefix);
+  });
+
+  /** Rows another connection sees: what is committed. */
+  const committed = async (hashes: readonly string[]) =>
+    (
+      await observer.query<{ ticket_hash: string }>(
+        'SELECT ticket_hash FROM winning_ticket WHERE ticket_hash = ANY($1)',
+        [hashes],
+      )
+    ).rows.length;
+
+  it('starts a lone call at once, and coalesces the calls that arrive meanwhile into one INSERT', async () => {
+    const before = repo.inserts.length;
+    const lone = [winner(), winner()];
+    const first = intake.acceptAll(lone);
+    // No timer: the lone call's INSERT is already under way.
+    expect(repo.inserts.length).toBe(before + 1);
+    const payments = Array.from({ length: 12 }, () => [winner()]);
+    const rest = payments.map((p) => intake.acceptAll(p));
+    // Each call, when it returns, finds its rows committed (another connection sees them).
+    const seenOnReturn = await Promise.all(
+      [lone, ...payments].map(async (p, i) => {
+        const results = await (i === 0 ? first : rest[i - 1]);
+        expect(results.map((r) => r.ticketHash)).toEqual(p.map(hashOf));
+        expect(results.every((r) => r.stored)).toBe(true);
+        return committed(p.map(hashOf));
+      }),
+    );
+    expect(seenOnReturn).toEqual([2, ...payments.map(() => 1)]);
+    // The lone call alone, then the twelve that waited for it together.
+    expect(repo.inserts.slice(before)).toEqual([2, 12]);
+    for (const t of [...lone, ...payments.flat()]) {
+      expect((await repo.findByHash(hashOf(t)))?.status).toBe(WinningTicketStatus.QUEUED);
+      expect(await handle.queue.boardSource().getJob(hashOf(t))).toBeTruthy();
+    }
+  });
+
+  it('stores every field of a ticket as it came', async () => {
+    const t = winner({
+      faceValue: (1n << 256n) - 1n,
+      senderNonce: 2 ** 32 - 1,
+      recipientRand: (1n << 255n) + 3n,
+    });
+    await intake.acceptAll([t]);
+    const row = await repo.findByHash(hashOf(t));
+    expect(row).toMatchObject({ ...toWinningTicketRow(t), status: WinningTicketStatus.QUEUED });
+  });
+
+  it('stores a ticket carried by two concurrent payments once: stored for exactly one of them', async () => {
+    const shared = winner();
+    const lone = intake.acceptAll([winner()]);
+    // Same group (both wait for the lone call) and across groups (the lone call's and a later one).
+    const calls = [
+      intake.acceptAll([shared, winner()]),
+      intake.acceptAll([winner(), shared]),
+      intake.acceptAll([shared, shared]),
+    ];
+    await lone;
+    const late = intake.acceptAll([shared]);
+    const results: IntakeResult[][] = await Promise.all([...calls, late]);
+    const storedFlags = results.flat().filter((r) => r.ticketHash === hashOf(shared));
+    expect(storedFlags).toHaveLength(5);
+    expect(storedFlags.filter((r) => r.stored)).toHaveLength(1);
+    expect(results[0][0].stored).toBe(true);
+    expect(await committed([hashOf(shared)])).toBe(1);
+  });
+
+  it('fails every call of a group whose INSERT fails, storing none of their rows; the next group goes on', async () => {
+    const lone = intake.acceptAll([winner()]);
+    // Past int64: Postgres refuses the row, and with it the group's one statement.
+    const poisoned = [[winner({ paramsExpirationBlock: 1n << 63n })], [winner()], [winner(), winner()]];
+    const group = poisoned.map((p) => intake.acceptAll(p));
+    const outcomes = await Promise.allSettled([lone, ...group]);
+    expect(outcomes[0].status).toBe('fulfilled');
+    expect(outcomes.slice(1).map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await committed(poisoned.flat().map(hashOf))).toBe(0);
+    const after = [winner()];
+    expect((await intake.acceptAll(after))[0].stored).toBe(true);
+    expect(await committed(after.map(hashOf))).toBe(1);
+  });
+
+  it('bounds a group: 1,200 waiting rows go in INSERTs of at most 500', async () => {
+    const before = repo.inserts.length;
+    const lone = intake.acceptAll([winner()]);
+    const payments = Array.from({ length: 12 }, () => Array.from({ length: 100 }, () => winner()));
+    const results = await Promise.all([lone, ...payments.map((p) => intake.acceptAll(p))]);
+    expect(results.flat().every((r) => r.stored)).toBe(true);
+    expect(repo.inserts.slice(before)).toEqual([1, 500, 500, 200]);
+    expect(await committed(payments.flat().map(hashOf))).toBe(1_200);
+  });
+});
+
+describe('WinningTicketRepository.queueAll', () => {
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    // One connection: the statement after queueAll runs on the connection queueAll used.
+    ds = await new DataSource({
+      ...dataSourceOptions(inject('databaseUrl')),
+      extra: { max: 1 },
+    }).initialize();
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  it('moves received rows to queued without waiting for the flush, and leaves the connection flushing', async () => {
+    const repo = new WinningTicketRepository(ds);
+    const rows = [winner(), winner()].map(toWinningTicketRow);
+    await repo.insertAllIfAbsent(rows);
+    const hashes = rows.map((r) => r.ticketHash);
+    expect((await repo.queueAll(hashes)).sort()).toEqual([...hashes].sort());
+    expect(await repo.queueAll(hashes)).toEqual([]);
+    for (const h of hashes) expect((await repo.findByHash(h))?.status).toBe(WinningTicketStatus.QUEUED);
+    const [{ synchronous_commit: setting }] =
+      await ds.query<{ synchronous_commit: string }[]>('SHOW synchronous_commit');
+    expect(setting).toBe('on');
+  });
+});
