@@ -4,6 +4,7 @@ import { ChainTxEntity } from './chain-tx/chain-tx.entity.js';
 import { SignerNonceEntity } from './chain-tx/signer-nonce.entity.js';
 import { RecipientSecretEntity } from './recipient-secret/recipient-secret.entity.js';
 import { RedemptionEntity } from './redemption/redemption.entity.js';
+import { ParameterFreeQueryLogger } from './query-logger.js';
 import { WinningTicketEntity } from './winning-ticket/winning-ticket.entity.js';
 
 export const ENTITIES = [
@@ -25,6 +26,8 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: ['error'],
+    // Never TypeORM's default: it logs a failed statement's parameters (ticket secrets).
+    logger: new ParameterFreeQueryLogger(),
   };
 }
 
