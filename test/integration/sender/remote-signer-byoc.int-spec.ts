@@ -61,6 +61,16 @@ const BYOC_PRICE: PriceInfo = {
  */
 const JOB_TOKEN_PRICE: PriceInfo = { pricePerUnit: 2000n, pixelsPerUnit: 3n, capability: 0, constraint: '' };
 
+/** A /sign-byoc-job request that must be refused, and how. */
+interface Refusal {
+  name: string;
+  body: unknown;
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+  message?: string;
+}
+
 describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
   let chain: SenderChain;
   let files: SenderFiles;
@@ -93,6 +103,18 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
   const signJob = (body: unknown, headers: Record<string, string> = auth()) =>
     postJson(`${signer.httpUrl}/sign-byoc-job`, body, headers);
   const pay = (body: unknown) => postJson(`${signer.httpUrl}/generate-live-payment`, body, auth());
+  /** One test per refused request: its status and code, and no signature in the answer. */
+  const refusesEach = (cases: readonly Refusal[]) => {
+    for (const c of cases) {
+      it(`${c.name}: ${c.status} ${c.code}, nothing signed`, async () => {
+        const a = await signJob(c.body, c.headers ?? auth());
+        expect(a.status, JSON.stringify(a.body)).toBe(c.status);
+        expect(errorCode(a)).toBe(c.code);
+        if (c.message) expect(errorMessage(a)).toContain(c.message);
+        expect(a.body.signature).toBeUndefined();
+      });
+    }
+  };
   /**
    * OrchestratorInfo as the SDK's `job_token_to_orch_info` builds it from O's `/process/token`:
    * ticket params, O's address, the job price as `price_info`, and a synthetic auth token.
@@ -157,15 +179,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       expect(a.body.sender).toBe(chain.unfunded.address);
     });
 
-    type Bad = {
-      name: string;
-      body: unknown;
-      headers?: Record<string, string>;
-      status: number;
-      code: string;
-      message?: string;
-    };
-    const bad: Bad[] = [
+    const bad: Refusal[] = [
       { name: 'no token', body: job, headers: {}, status: 401, code: 'UNAUTHENTICATED' },
       {
         name: 'unknown token',
@@ -229,15 +243,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
         code: 'INVALID_REQUEST',
       },
     ];
-    for (const c of bad) {
-      it(`${c.name}: ${c.status} ${c.code}, nothing signed`, async () => {
-        const a = await signJob(c.body, c.headers ?? auth());
-        expect(a.status, JSON.stringify(a.body)).toBe(c.status);
-        expect(errorCode(a)).toBe(c.code);
-        if (c.message) expect(errorMessage(a)).toContain(c.message);
-        expect(a.body.signature).toBeUndefined();
-      });
-    }
+    refusesEach(bad);
   });
 
   describe('POST /sign-byoc-job, legacy format (the Python SDK sends only request and parameters)', () => {
@@ -293,14 +299,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       expect(recoverLegacy('r', 'p', a.body.signature)).toBe(chain.unfunded.address.toLowerCase());
     });
 
-    const bad: {
-      name: string;
-      body: unknown;
-      headers?: Record<string, string>;
-      status: number;
-      code: string;
-      message?: string;
-    }[] = [
+    const bad: Refusal[] = [
       {
         name: 'no token',
         body: { request: 'r', parameters: '' },
@@ -337,15 +336,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
         message: 'request must be a string',
       },
     ];
-    for (const c of bad) {
-      it(`${c.name}: ${c.status} ${c.code}, nothing signed`, async () => {
-        const a = await signJob(c.body, c.headers ?? auth());
-        expect(a.status, JSON.stringify(a.body)).toBe(c.status);
-        expect(errorCode(a)).toBe(c.code);
-        if (c.message) expect(errorMessage(a)).toContain(c.message);
-        expect(a.body.signature).toBeUndefined();
-      });
-    }
+    refusesEach(bad);
 
     it('refuses to sign a state: its signature would seal a state the caller made up', async () => {
       // This signer seals states with the account (no state secret): Sig = personal-sign of keccak256(State).

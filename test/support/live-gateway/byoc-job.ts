@@ -46,38 +46,20 @@ export function byocJobV1Bytes(job: ByocJob): Uint8Array {
 }
 
 /** `POST /sign-byoc-job`, its answer checked as a BYOC orchestrator would (throws otherwise). */
-export async function signByocJob(
+export function signByocJob(
   signerUrl: string,
   job: ByocJob,
   headers: Record<string, string> = {},
 ): Promise<ByocJobCredentials> {
-  const res = await fetch(new URL('/sign-byoc-job', signerUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({
-      id: job.id,
-      capability: job.capability,
-      request: job.request,
-      parameters: job.parameters,
-      timeout_seconds: job.timeoutSeconds,
-      signature_format: 'v1',
-    }),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new RemoteSignerHttpError(res.status, text);
-  const body = JSON.parse(text) as { sender?: unknown; signature?: unknown };
-  if (typeof body.sender !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(body.sender)) {
-    throw new Error(`sign-byoc-job: bad sender ${String(body.sender)}`);
-  }
-  if (typeof body.signature !== 'string' || !/^0x[0-9a-f]{130}$/.test(body.signature)) {
-    throw new Error('sign-byoc-job: signature is not 0x + 65 lowercase hex bytes');
-  }
-  const signature = hexToBytes(body.signature, 'signature', 65);
-  const digest = personalDigest(keccak256(byocJobV1Bytes(job)));
-  const sender = hexToBytes(body.sender.toLowerCase(), 'sender', 20);
-  const fault = signatureFault(sender, digest, signature, nobleBackend);
-  if (fault !== null) throw new Error(`sign-byoc-job: signature refused (${fault})`);
-  return { sender: body.sender, signature };
+  const body = {
+    id: job.id,
+    capability: job.capability,
+    request: job.request,
+    parameters: job.parameters,
+    timeout_seconds: job.timeoutSeconds,
+    signature_format: 'v1',
+  };
+  return postSignByocJob(signerUrl, body, headers, byocJobV1Bytes(job));
 }
 
 /**
@@ -86,29 +68,39 @@ export async function signByocJob(
  * `request + parameters` (go-livepeer `gatewayJob.sign()`). Checked here as it would (throws
  * otherwise).
  */
-export async function signByocJobLegacy(
+export function signByocJobLegacy(
   signerUrl: string,
   job: { request: string; parameters: string },
   headers: Record<string, string> = {},
 ): Promise<ByocJobCredentials> {
+  const signed = new Uint8Array(Buffer.from(job.request + job.parameters, 'utf8'));
+  return postSignByocJob(signerUrl, { request: job.request, parameters: job.parameters }, headers, signed);
+}
+
+/** Posts `body`; the answer must be an address and its personal-sign signature over `signed`. */
+async function postSignByocJob(
+  signerUrl: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string>,
+  signed: Uint8Array,
+): Promise<ByocJobCredentials> {
   const res = await fetch(new URL('/sign-byoc-job', signerUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ request: job.request, parameters: job.parameters }),
+    body: JSON.stringify(body),
   });
   const text = await res.text();
   if (res.status !== 200) throw new RemoteSignerHttpError(res.status, text);
-  const body = JSON.parse(text) as { sender?: unknown; signature?: unknown };
-  if (typeof body.sender !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(body.sender)) {
-    throw new Error(`sign-byoc-job: bad sender ${String(body.sender)}`);
+  const answer = JSON.parse(text) as { sender?: unknown; signature?: unknown };
+  if (typeof answer.sender !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(answer.sender)) {
+    throw new Error(`sign-byoc-job: bad sender ${String(answer.sender)}`);
   }
-  if (typeof body.signature !== 'string' || !/^0x[0-9a-f]{130}$/.test(body.signature)) {
+  if (typeof answer.signature !== 'string' || !/^0x[0-9a-f]{130}$/.test(answer.signature)) {
     throw new Error('sign-byoc-job: signature is not 0x + 65 lowercase hex bytes');
   }
-  const signature = hexToBytes(body.signature, 'signature', 65);
-  const payload = new Uint8Array(Buffer.from(job.request + job.parameters, 'utf8'));
-  const sender = hexToBytes(body.sender.toLowerCase(), 'sender', 20);
-  const fault = signatureFault(sender, personalDigest(keccak256(payload)), signature, nobleBackend);
+  const signature = hexToBytes(answer.signature, 'signature', 65);
+  const sender = hexToBytes(answer.sender.toLowerCase(), 'sender', 20);
+  const fault = signatureFault(sender, personalDigest(keccak256(signed)), signature, nobleBackend);
   if (fault !== null) throw new Error(`sign-byoc-job: signature refused (${fault})`);
-  return { sender: body.sender, signature };
+  return { sender: answer.sender, signature };
 }
