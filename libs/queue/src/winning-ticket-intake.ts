@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
+import { GroupCommit, type GroupMember } from '#app/core';
 import { WinningTicketRepository, WinningTicketStatus, type NewWinningTicket } from '#app/database';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
-import { GroupCommit, type GroupMember } from './group-commit.js';
 import { RedemptionQueue, type StoredTicketJob } from './redemption-queue.js';
 import { RedemptionReconciler } from './redemption-reconciler.js';
 
