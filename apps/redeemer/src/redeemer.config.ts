@@ -133,9 +133,9 @@ export const REDEEMER_ENV = {
   REDEEMER_MAX_FEE_BUMPS: { parse: int(0, 1_000), default: 10, description: 'replacements per tx' },
   REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: {
     parse: int(0, 10_000),
-    // New jobs' first runs are timed for this margin (the intake does not read this setting).
     default: DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
-    description: 'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed',
+    description:
+      'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed (the Recipient and SenderMonitor time new jobs for the default)',
   },
   REDEEMER_POLL_MS: ms(
     20,
