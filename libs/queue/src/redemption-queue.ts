@@ -95,7 +95,8 @@ export class RedemptionQueue {
 
   /**
    * How long the first run of a new ticket's job waits: until L1 block paramsExpirationBlock + the
-   * margin is due to be seen, by this process's BlockPace; 0 while the pace is unknown (no head
+   * margin (the first block where the params count as expired with the margin, as paramsExpired
+   * says) is due to be seen, by this process's BlockPace; 0 while the pace is unknown (no head
    * read yet, or none read here), at most MAX_FIRST_RUN_DELAY_MS. Only a schedule: the Redeemer
    * checks the params against its own head before revealing anything.
    */
