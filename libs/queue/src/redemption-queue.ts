@@ -18,6 +18,13 @@ import {
  */
 export const MAX_FIRST_RUN_DELAY_MS = 15 * 60_000;
 
+/**
+ * Blocks of slack a new job's first run gets on top of BlockPace's own: the Redeemer sees a block
+ * up to one of its head polls after this process does, and a run that comes before that waits
+ * another poll interval, while one that comes a quarter block late loses just that.
+ */
+const FIRST_RUN_SLACK_BLOCKS = 0.25;
+
 /** A ticket just stored, for its first job: the job, and the L1 block its params expire at. */
 export interface StoredTicketJob extends RedeemTicketJob {
   paramsExpirationBlock: bigint;
@@ -96,14 +103,16 @@ export class RedemptionQueue {
   /**
    * How long the first run of a new ticket's job waits: until L1 block paramsExpirationBlock + the
    * margin (the first block where the params count as expired with the margin, as paramsExpired
-   * says) is due to be seen, by this process's BlockPace; 0 while the pace is unknown (no head
-   * read yet, or none read here), at most MAX_FIRST_RUN_DELAY_MS. Only a schedule: the Redeemer
-   * checks the params against its own head before revealing anything.
+   * says) is due to be seen, by this process's BlockPace, with FIRST_RUN_SLACK_BLOCKS more; 0 for a
+   * block seen already or while the pace is unknown (no head read yet, or none read here), at most
+   * MAX_FIRST_RUN_DELAY_MS. Only a schedule: the Redeemer checks the params against its own head
+   * before revealing anything.
    */
   firstRunDelay(paramsExpirationBlock: bigint): number {
     const due = this.pace?.msUntil(paramsExpirationBlock + BigInt(this.marginBlocks));
     if (due === undefined || !(due > 0)) return 0;
-    return Math.min(Math.ceil(due), MAX_FIRST_RUN_DELAY_MS);
+    const slack = FIRST_RUN_SLACK_BLOCKS * (this.pace?.blockMs ?? 0);
+    return Math.min(Math.ceil(due + slack), MAX_FIRST_RUN_DELAY_MS);
   }
 
   /** Idempotent: the job id is the ticket hash, so enqueuing the same ticket twice adds one job. */
