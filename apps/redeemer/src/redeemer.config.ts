@@ -137,6 +137,13 @@ export const REDEEMER_ENV = {
     description:
       'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed (the Recipient and SenderMonitor time new jobs for the default)',
   },
+  REDEEMER_ROUND_END_MARGIN_BLOCKS: {
+    parse: int(0, 10_000),
+    default: 3,
+    description:
+      'no redemption tx is sent while fewer than this many L1 blocks of the round are left: one mined ' +
+      'in the next round reverts (gas lost) until that round is initialized (0 = never hold)',
+  },
   REDEEMER_POLL_MS: ms(
     20,
     3_600_000,
