@@ -224,25 +224,3 @@ export const ALWAYS_WIN: Env = {
 export function ratio(r: { num?: string; den?: string } | undefined): string {
   return `${r?.num ?? ''}/${r?.den ?? ''}`;
 }
-
-/** Counts the commands sent on `redis` (kept in `sent`) until `stop`. */
-export function countCommands(redis: Redis): {
-  count: number;
-  sent: { name: string; args: unknown[] }[];
-  stop(): void;
-} {
-  const send = redis.sendCommand.bind(redis);
-  const counter = {
-    count: 0,
-    sent: [] as { name: string; args: unknown[] }[],
-    stop: () => {
-      redis.sendCommand = send;
-    },
-  };
-  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
-    counter.count++;
-    counter.sent.push({ name: args[0].name, args: args[0].args });
-    return send(...args);
-  };
-  return counter;
-}

@@ -15,7 +15,6 @@ import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-mon
 import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';
 import {
   ALWAYS_WIN,
-  countCommands,
   PRICE,
   errorCodeOf,
   issue,
@@ -415,3 +414,19 @@ describe('Recipient: params, payments, accounting, winners', () => {
     });
   });
 });
+
+/** Counts the commands sent on `redis` until `stop`. */
+function countCommands(redis: Redis): { count: number; stop(): void } {
+  const send = redis.sendCommand.bind(redis);
+  const counter = {
+    count: 0,
+    stop: () => {
+      redis.sendCommand = send;
+    },
+  };
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    counter.count++;
+    return send(...args);
+  };
+  return counter;
+}

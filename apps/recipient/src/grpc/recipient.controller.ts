@@ -6,7 +6,7 @@ import { bytesToHex } from '#app/ticket';
 import { Balances } from '../balance/balances.service.js';
 import { RecipientMetrics } from '../metrics/recipient.metrics.js';
 import { TicketParamsService } from '../params/ticket-params.service.js';
-import { PaymentService, type JobPayment, type PaymentOutcome } from '../payment/payment.service.js';
+import { PaymentService } from '../payment/payment.service.js';
 import { RECIPIENT_ERRORS, RecipientExceptionFilter } from './recipient-exception.filter.js';
 import {
   RECIPIENT_GRPC_SERVICE,
@@ -59,37 +59,39 @@ export class RecipientController {
 
   @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'ProcessPayment')
   async processPayment(request: ProcessPaymentRequest): Promise<ProcessPaymentResponse> {
-    const { payment, jobId } = readJobPayment(request);
-    return paymentResponse(await this.payments.process(payment, jobId));
+    const jobId = readJobId(request.jobId);
+    const outcome = await this.payments.process(readPayment(request), jobId);
+    return {
+      tickets: outcome.tickets.map((t) => ({
+        senderNonce: t.senderNonce,
+        ticketHash: t.ticketHash,
+        won: t.won,
+        accepted: t.accepted,
+        errorCode: t.error?.code ?? '',
+        errorMessage: t.error?.message ?? '',
+      })),
+      credited: rationalMessage(outcome.credited),
+      balance: rationalMessage(outcome.balance),
+      acceptedCount: outcome.acceptedCount,
+      winningCount: outcome.winningCount,
+    };
   }
 
   /**
-   * Each payment through the same path as ProcessPayment, all at once (those on the same params
-   * share one nonce script, the others' scripts pipeline, their winners' inserts group); answers
-   * when every one has settled, so each payment's winners are stored before the answer. A failure
-   * is that payment's alone.
+   * Each payment through the same path as ProcessPayment, all at once (their Redis scripts
+   * pipeline, their winners' inserts group); answers when every one has settled, so each
+   * payment's winners are stored before the answer. A failure is that payment's alone.
    */
   @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'ProcessPayments')
   async processPayments(request: ProcessPaymentsRequest): Promise<ProcessPaymentsResponse> {
-    const requests = readBatch(request.payments);
-    this.metrics.batchPayments.observe(requests.length);
-    const read = requests.map((r): JobPayment | { error: unknown } => {
-      try {
-        return readJobPayment(r);
-      } catch (error) {
-        return { error };
-      }
-    });
-    const running = this.payments.processAll(read.filter((r): r is JobPayment => !('error' in r)));
-    let next = 0;
+    const payments = readBatch(request.payments);
+    this.metrics.batchPayments.observe(payments.length);
     const results = await Promise.all(
-      read.map((r) =>
-        'error' in r
-          ? Promise.resolve({ error: this.paymentError(r.error) })
-          : running[next++].then(
-              (outcome): PaymentResultMessage => ({ response: paymentResponse(outcome) }),
-              (err: unknown): PaymentResultMessage => ({ error: this.paymentError(err) }),
-            ),
+      payments.map((payment) =>
+        this.processPayment(payment).then(
+          (response): PaymentResultMessage => ({ response }),
+          (err: unknown): PaymentResultMessage => ({ error: this.paymentError(err) }),
+        ),
       ),
     );
     return { results };
@@ -134,27 +136,4 @@ export class RecipientController {
     }
     return { status, code, domain, message };
   }
-}
-
-/** A ProcessPayment request's job id and payment, in that order of checks. */
-function readJobPayment(request: ProcessPaymentRequest): JobPayment {
-  const jobId = readJobId(request.jobId);
-  return { payment: readPayment(request), jobId };
-}
-
-function paymentResponse(outcome: PaymentOutcome): ProcessPaymentResponse {
-  return {
-    tickets: outcome.tickets.map((t) => ({
-      senderNonce: t.senderNonce,
-      ticketHash: t.ticketHash,
-      won: t.won,
-      accepted: t.accepted,
-      errorCode: t.error?.code ?? '',
-      errorMessage: t.error?.message ?? '',
-    })),
-    credited: rationalMessage(outcome.credited),
-    balance: rationalMessage(outcome.balance),
-    acceptedCount: outcome.acceptedCount,
-    winningCount: outcome.winningCount,
-  };
 }

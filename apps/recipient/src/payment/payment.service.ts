@@ -26,14 +26,7 @@ import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
 import { SenderRateLimiter } from './sender-rate-limiter.js';
 import { PhaseClock, RecipientMetrics } from '../metrics/recipient.metrics.js';
-import {
-  RedisNonceLedger,
-  priceField,
-  priceMismatch,
-  type NonceSlot,
-  type ParamsOfSender,
-  type RideAlong,
-} from '../nonce/redis-nonce-ledger.js';
+import { RedisNonceLedger, priceField, priceMismatch, type RideAlong } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 import { RecipientSecrets } from '../secret/recipient-secrets.service.js';
@@ -68,14 +61,6 @@ interface PaymentContext {
   ev: Rational;
   /** Its credit, when offered to the nonce script. */
   ride: RideAlong;
-  /** Its place in the nonce script shared with the other payments of its batch on the same params. */
-  slot?: NonceSlot;
-}
-
-/** A payment and the job it pays for. */
-export interface JobPayment {
-  payment: Payment;
-  jobId: string;
 }
 
 /** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
@@ -143,35 +128,19 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     await this.pool?.close();
   }
 
-  process(payment: Payment, jobId: string): Promise<PaymentOutcome> {
-    return this.processWith(payment, jobId);
-  }
-
-  /**
-   * The payments of one ProcessPayments call, each taken as `process` takes it alone (one promise
-   * each, in order). Those naming the same params of the same sender (a broadcaster's concurrent
-   * streams) record their nonces, and credits, in one Redis script run, in batch order.
-   */
-  processAll(payments: readonly JobPayment[]): Promise<PaymentOutcome>[] {
-    const slots = this.ledger.share(payments.map(({ payment }) => paramsOf(payment)));
-    return payments.map(({ payment, jobId }, i) => this.processWith(payment, jobId, slots[i]));
-  }
-
-  private async processWith(payment: Payment, jobId: string, slot?: NonceSlot): Promise<PaymentOutcome> {
+  async process(payment: Payment, jobId: string): Promise<PaymentOutcome> {
     const timer = performance.now();
     try {
-      return await this.receive(payment, jobId, slot);
+      return await this.receive(payment, jobId);
     } catch (err) {
       this.metrics.errors.inc({ code: err instanceof AppError ? (err as AppError).code : 'INTERNAL' });
       throw err;
     } finally {
-      // Refused before its nonces: the payments sharing its script go on without it.
-      slot?.leave();
       this.metrics.validationSeconds.observe((performance.now() - timer) / 1000);
     }
   }
 
-  private async receive(payment: Payment, jobId: string, slot?: NonceSlot): Promise<PaymentOutcome> {
+  private async receive(payment: Payment, jobId: string): Promise<PaymentOutcome> {
     if (!payment.sender) {
       throw new TicketError(TicketErrorCode.MISSING_SENDER, 'Could not find Sender for payment');
     }
@@ -196,7 +165,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
 
     const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
     const ev = ticketEV(batch.params.faceValue, batch.params.winProb);
-    const context: PaymentContext = { batch, sender, jobId, head, clock, ev, ride: {}, slot };
+    const context: PaymentContext = { batch, sender, jobId, head, clock, ev, ride: {} };
     let received: ReceivedTicket[];
     let ridden: Rational | undefined;
     try {
@@ -259,7 +228,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private validate(payment: PaymentContext): Promise<ReceivedTicket[]> {
-    const { batch, sender, jobId, head, clock, ev, ride, slot } = payment;
+    const { batch, sender, jobId, head, clock, ev, ride } = payment;
     return receiveTicketBatch(
       batch,
       {
@@ -271,7 +240,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         // in our order (after the recipient, commitment and signature checks).
       },
       {
-        ledger: this.ledger.forPayment(sender, batch.pricePerPixel, ride, slot),
+        ledger: this.ledger.forPayment(sender, batch.pricePerPixel, ride),
         verify: this.verifierFor(batch),
         beforeRecording: async (valid) => {
           clock.lap('verify');
@@ -377,13 +346,4 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       winningCount: tickets.filter((t) => t.accepted && t.won).length,
     };
   }
-}
-
-/** The params a payment's tickets name, when it has tickets to record (else it shares no script). */
-function paramsOf(payment: Payment): ParamsOfSender | undefined {
-  if (!payment.sender || !payment.ticketParams || payment.ticketSenderParams.length === 0) return undefined;
-  return {
-    senderHex: bytesToHex(payment.sender),
-    recipientRandHashHex: bytesToHex(payment.ticketParams.recipientRandHash),
-  };
 }
