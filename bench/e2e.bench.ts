@@ -26,6 +26,11 @@
  * next to anvil's and Postgres' over the same span (from /proc). That time includes the protocol's wait for
  * the params to expire (5 blocks of the demo config + 1 margin block) before recipientRand may be
  * revealed, and 1 confirmation.
+ *
+ * The demo's economics make 1 ticket in 10 a winner, so that the Redeemer is loaded hard; the
+ * header prints the economics of the run. The user's environment overrides the demo's tuning, so
+ * e.g. `RECIPIENT_TICKET_EV=10000000000000` (1/1000 at the demo's 0.01 ETH face value) measures
+ * the payment path at a rarer, more production-like win rate.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -35,6 +40,7 @@ import { JsonRpcProvider, parseEther, Wallet } from 'ethers';
 import pg from 'pg';
 import { ticketBrokerAt } from '#app/chain';
 import { ticketParamsCodec } from '#app/proto';
+import { MAX_WIN_PROB } from '#app/ticket';
 import { ANVIL_PRIVATE_KEYS, buildServices, startDevStack } from '#app/testing';
 import { RecipientClient, type GetTicketParamsResponse } from '#app/clients';
 import { SenderApi } from '../scripts/dev/demo-broadcaster.js';
@@ -119,6 +125,8 @@ async function main(): Promise<void> {
       id: string;
       expirationBlock: bigint;
     }
+    /** The Recipient's ticket economics, from the first params it issued (for the report). */
+    let economics: Economics | undefined;
     const startSession = async (): Promise<Session> => {
       const params: GetTicketParamsResponse = await calls.time('GetTicketParams', () =>
         recipient.getTicketParams({ sender: account, price }),
@@ -130,7 +138,8 @@ async function main(): Promise<void> {
           expectedPrice: params.priceInfo,
         }),
       );
-      const { expirationBlock } = ticketParamsCodec.fromMessage(params.ticketParams);
+      const { expirationBlock, faceValue, winProb } = ticketParamsCodec.fromMessage(params.ticketParams);
+      economics ??= { faceValue, winProb };
       return { id: session.sessionId, expirationBlock };
     };
     const endSession = (session: Session) =>
@@ -233,7 +242,7 @@ async function main(): Promise<void> {
     clearInterval(headTimer);
     sender.close();
     recipient.close();
-    report(ceiling, results);
+    report(ceiling, results, economics);
   } finally {
     provider?.destroy();
     await db?.end().catch(() => undefined);
@@ -500,11 +509,22 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
   };
 }
 
-function report(ceiling: number, results: VariantResult[]): void {
+interface Economics {
+  faceValue: bigint;
+  winProb: bigint;
+}
+
+/** "face value F wei, 1 ticket in N wins": N rounded to a whole number, exact enough for a report. */
+function describeEconomics(e: Economics | undefined): string {
+  if (!e || e.winProb === 0n) return 'ticket economics unknown (no params were issued)';
+  return `face value ${e.faceValue} wei, 1 ticket in ${(MAX_WIN_PROB + e.winProb / 2n) / e.winProb} wins`;
+}
+
+function report(ceiling: number, results: VariantResult[], economics: Economics | undefined): void {
   const fmt = (n: number) => n.toFixed(1);
   console.log(
     `End-to-end on the local stack (${availableParallelism()} cores; ${LOOPS} payment loops in flight, ` +
-      `${BATCH_SIZE} tickets per payment, ${RUN_MS / 1000} s per variant)\n`,
+      `${BATCH_SIZE} tickets per payment, ${RUN_MS / 1000} s per variant; ${describeEconomics(economics)})\n`,
   );
   console.log(`single-core ticket validation ceiling (library, same run): ${fmt(ceiling)} tickets/s\n`);
   console.log(`| figure | ${results.map((r) => VARIANTS[r.variant]).join(' | ')} |`);

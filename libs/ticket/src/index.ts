@@ -1,4 +1,5 @@
 export * from './constants.js';
+export * from './params-expiry.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './rational.js';

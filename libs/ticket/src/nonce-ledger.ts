@@ -1,4 +1,5 @@
 import { MAX_SENDER_NONCES } from './constants.js';
+import { paramsExpired } from './params-expiry.js';
 
 /** What happened to one nonce offered to the ledger. */
 export enum NonceOutcome {
@@ -63,7 +64,7 @@ export class InMemoryNonceLedger extends NonceLedger {
   expire(lastSeenL1Block: bigint): number {
     let dropped = 0;
     for (const [key, entry] of this.entries) {
-      if (entry.expirationBlock <= lastSeenL1Block) {
+      if (paramsExpired(entry.expirationBlock, lastSeenL1Block)) {
         this.entries.delete(key);
         dropped++;
       }

@@ -1,4 +1,4 @@
-import { PARAMS_EXPIRY_BUFFER_BLOCKS } from './constants.js';
+import { paramsExpiredForSender } from './params-expiry.js';
 import { TicketError, TicketErrorCode, invalidInput } from './errors.js';
 import { ticketEV } from './ev.js';
 import { Rational } from './rational.js';
@@ -48,7 +48,7 @@ export function validateTicketParams(
   if (params.expirationBlock === 0n) {
     fail(TicketErrorCode.PARAMS_EXPIRATION_BLOCK_ZERO, 'ticketParams expiration block is 0');
   }
-  if (params.expirationBlock - facts.lastSeenL1Block <= PARAMS_EXPIRY_BUFFER_BLOCKS) {
+  if (paramsExpiredForSender(params.expirationBlock, facts.lastSeenL1Block)) {
     fail(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
   }
 

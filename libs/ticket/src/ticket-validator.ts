@@ -13,6 +13,7 @@ import type { CryptoBackend } from './crypto/backend.js';
 import { selectCryptoBackend } from './crypto/select-backend.js';
 import { TicketError, TicketErrorCode, invalidInput } from './errors.js';
 import { NonceOutcome, type NonceLedger } from './nonce-ledger.js';
+import { paramsExpired } from './params-expiry.js';
 import { computeRecipientRand, recipientRandHash, recipientRandInput } from './recipient-rand.js';
 import { isUnlockingSoon } from './sender-unlock.js';
 import { type SignatureFault, signatureFault, personalDigest } from './signature.js';
@@ -213,7 +214,7 @@ export async function receiveTicketBatch(
   if (nonceOutcomes.length !== validNonces.length) {
     throw new Error(`NonceLedger returned ${nonceOutcomes.length} outcomes for ${validNonces.length} nonces`);
   }
-  const expired = params.expirationBlock <= ctx.lastSeenL1Block;
+  const expired = paramsExpired(params.expirationBlock, ctx.lastSeenL1Block);
 
   const received: ReceivedTicket[] = [];
   let validIndex = 0;

@@ -12,6 +12,7 @@ import {
   bytesToHex,
   inThreadVerifier,
   packTicketBatch,
+  paramsExpired,
   parseAddress,
   pricePerPixel,
   receiveTicketBatch,
@@ -262,7 +263,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
    * sender is refused is it read here first, so that a wrong price is still reported before it.
    */
   private async beforeRecording(batch: TicketBatch, sender: string, head: ChainHead): Promise<void> {
-    if (batch.params.expirationBlock <= head.l1Block) {
+    if (paramsExpired(batch.params.expirationBlock, head.l1Block)) {
       throw new TicketError(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
     }
     try {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { InjectRedis } from '#app/common';
 import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
-import type { PriceInfo, TicketParams } from '#app/ticket';
+import { blocksUntilParamsExpire, type PriceInfo, type TicketParams } from '#app/ticket';
 import { sessionId, type SessionKey } from './session-id.js';
 
 /** A session as stored: O's params, the price they came with and the last nonce issued. */
@@ -154,7 +154,7 @@ const MAX_SESSION_TTL_MS = 7n * 24n * 3_600_000n;
  * while its params are still valid would restart its nonces at 1, and O refuses seen nonces.
  */
 export function sessionTtlMs(expirationBlock: bigint, l1Block: bigint, l1BlockSeconds: number): number {
-  const remaining = expirationBlock > l1Block ? expirationBlock - l1Block : 1n;
+  const remaining = blocksUntilParamsExpire(expirationBlock, l1Block) || 1n;
   const ms = 2n * remaining * BigInt(l1BlockSeconds) * 1000n + 60_000n;
   return Number(ms > MAX_SESSION_TTL_MS ? MAX_SESSION_TTL_MS : ms);
 }

@@ -1,0 +1,26 @@
+import { PARAMS_EXPIRY_BUFFER_BLOCKS } from './constants.js';
+
+/**
+ * The one statement of when ticket params expire, in the L1 block numbers they are issued against
+ * (on Arbitrum the L1 block, elsewhere the chain's own). Every side decides by these: the Recipient
+ * refuses tickets and forgets their nonces (PROTOCOL §5.4 step 6), the Redeemer reveals
+ * recipientRand only after it (§8.4), the Sender stops signing one block earlier (§7.3).
+ */
+
+/** True once `l1Block` has reached `expirationBlock`: tickets are refused, recipientRand may be revealed. */
+export function paramsExpired(expirationBlock: bigint, l1Block: bigint): boolean {
+  return expirationBlock <= l1Block;
+}
+
+/** Blocks left until `paramsExpired` holds (0 once it does). */
+export function blocksUntilParamsExpire(expirationBlock: bigint, l1Block: bigint): bigint {
+  return expirationBlock > l1Block ? expirationBlock - l1Block : 0n;
+}
+
+/**
+ * The Sender's view: params count as expired PARAMS_EXPIRY_BUFFER_BLOCKS early, so a ticket it
+ * signs still arrives in time.
+ */
+export function paramsExpiredForSender(expirationBlock: bigint, l1Block: bigint): boolean {
+  return expirationBlock - l1Block <= PARAMS_EXPIRY_BUFFER_BLOCKS;
+}
