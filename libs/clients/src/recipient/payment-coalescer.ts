@@ -19,8 +19,9 @@ export interface CoalescingLimits {
   maxBytes: number;
   /**
    * Tickets per call. A call is answered when its slowest payment is, and the Recipient's work
-   * grows with tickets: past a few dozen tickets a batch only makes its payments wait for each
-   * other. A payment with more tickets than this goes alone.
+   * grows with tickets: large payments gain little from sharing a call (per-call costs are small
+   * next to theirs) but would wait for each other. Small ones, where per-call costs dominate,
+   * still travel many to a call. A payment with more tickets than this goes alone.
    */
   maxTickets: number;
 }
