@@ -29,7 +29,7 @@ export interface CoalescingLimits {
 export const DEFAULT_COALESCING: CoalescingLimits = {
   maxPayments: 64,
   maxBytes: 1024 * 1024,
-  maxTickets: 32,
+  maxTickets: 64,
 };
 
 /** How the coalescer reaches the Recipient; failures reject with the client's typed error. */
