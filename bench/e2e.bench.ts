@@ -20,7 +20,8 @@
  * After each variant it waits until every winner of that variant is final and reports how many
  * were redeemed and expired, winners redeemed per second (from the first winner stored to the
  * last redemption), redemption txs per block (mined redemption txs ÷ blocks holding at least one),
- * the most txs of the signer in flight at once, and the time from a winning ticket stored by the
+ * the most txs of the signer in flight at once, the redemption txs that reverted (and the tickets
+ * they held, retried), and the time from a winning ticket stored by the
  * Recipient to its redemption recorded by the Redeemer, and the Redeemer's CPU time (its
  * process_cpu_seconds_total from the variant's start until its winners are final) per winner,
  * next to anvil's and Postgres' over the same span (from /proc). That time includes the protocol's wait for
@@ -268,6 +269,9 @@ interface RedemptionFigures {
   txsPerBlock: number;
   maxTxsPerBlock: number;
   maxTxsInFlight: number;
+  /** Redemption txs that reverted (gas lost on a real chain), and the tickets they held (retried). */
+  revertedTxs: number;
+  revertedTickets: number;
 }
 
 interface VariantResult extends RedemptionFigures {
@@ -466,8 +470,13 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
       WHERE created_at >= $1 AND created_at < $2 GROUP BY 1, 2 ORDER BY 3 DESC`,
     window,
   );
-  const txs = await db.query<{ sent_block: string; block_number: string | null }>(
-    `SELECT DISTINCT t.id, t.sent_block, t.block_number FROM chain_tx t
+  const txs = await db.query<{
+    sent_block: string;
+    block_number: string | null;
+    status: string;
+    tickets: number;
+  }>(
+    `SELECT DISTINCT t.id, t.sent_block, t.block_number, t.status, cardinality(t.refs) AS tickets FROM chain_tx t
        JOIN winning_ticket w ON w.ticket_hash = ANY(t.refs)
       WHERE w.created_at >= $1 AND w.created_at < $2 AND t.purpose IN ('redeem', 'batch-redeem')`,
     window,
@@ -494,6 +503,7 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     maxTxsInFlight = Math.max(maxTxsInFlight, spans.filter(([s, m]) => s <= at && m >= at).length);
   }
   const mined = [...perBlock.values()].reduce((a, b) => a + b, 0);
+  const reverted = txs.rows.filter((tx) => tx.status === 'reverted');
   return {
     winners: rows.length,
     redeemed: latencies.length,
@@ -506,6 +516,8 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     txsPerBlock: perBlock.size > 0 ? mined / perBlock.size : 0,
     maxTxsPerBlock: Math.max(0, ...perBlock.values()),
     maxTxsInFlight,
+    revertedTxs: reverted.length,
+    revertedTickets: reverted.reduce((sum, tx) => sum + Number(tx.tickets), 0),
   };
 }
 
@@ -545,6 +557,7 @@ function report(ceiling: number, results: VariantResult[], economics: Economics 
   line('redemption txs', (r) => String(r.txs));
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
+  line('reverted redemption txs (tickets in them)', (r) => `${r.revertedTxs} (${r.revertedTickets})`);
   line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
   line('anvil CPU ms per winner', (r) => fmt(r.anvilCpuMsPerWinner));
   line('postgres CPU ms per winner', (r) => fmt(r.postgresCpuMsPerWinner));
@@ -574,6 +587,7 @@ function report(ceiling: number, results: VariantResult[], economics: Economics 
       { name: `winners expired, ${v}`, value: r.expired, unit: 'tickets' },
       { name: `winners redeemed per second, ${v}`, value: r.winnersPerSecond, unit: 'winners/s' },
       { name: `redemption txs per block, ${v}`, value: r.txsPerBlock, unit: 'txs/block' },
+      { name: `reverted redemption txs, ${v}`, value: r.revertedTxs, unit: 'txs' },
       { name: `redeemer CPU per winner, ${v}`, value: r.redeemerCpuMsPerWinner, unit: 'ms' },
       { name: `anvil CPU per winner, ${v}`, value: r.anvilCpuMsPerWinner, unit: 'ms' },
       { name: `postgres CPU per winner, ${v}`, value: r.postgresCpuMsPerWinner, unit: 'ms' },

@@ -207,6 +207,8 @@ async function redeemerBatchGas(): Promise<void> {
           REDEEMER_PRIVATE_KEY: fx.recipient.privateKey,
           REDEEMER_CONFIRMATIONS: '1',
           REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
+          // anvil mines only on transactions: the next block is the one a tx is mined in.
+          REDEEMER_ROUND_END_MARGIN_BLOCKS: '1',
           REDEEMER_BATCH_MAX_SIZE: String(Math.max(...REDEEMER_BATCHES)),
           REDEEMER_BATCH_WINDOW_MS: '1000',
           REDEEMER_POLL_MS: '200',

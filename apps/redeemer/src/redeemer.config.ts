@@ -135,6 +135,13 @@ export const REDEEMER_ENV = {
     default: 1,
     description: 'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed',
   },
+  REDEEMER_ROUND_END_MARGIN_BLOCKS: {
+    parse: int(0, 10_000),
+    default: 3,
+    description:
+      'no redemption tx is sent while fewer than this many L1 blocks of the round are left: one mined ' +
+      'in the next round reverts (gas lost) until that round is initialized (0 = never hold)',
+  },
   REDEEMER_POLL_MS: ms(
     20,
     3_600_000,

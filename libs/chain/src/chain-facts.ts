@@ -28,6 +28,10 @@ export interface RoundFacts {
   lastInitializedBlockHash: string;
   /** Active transcoder pool size: the reserve is split between this many recipients. */
   poolSize: bigint;
+  /** RoundsManager.roundLength: blocks per round (L1 blocks on Arbitrum). */
+  roundLength: bigint;
+  /** RoundsManager.currentRoundStartBlock: the next round starts at this + roundLength. */
+  currentRoundStartBlock: bigint;
 }
 
 export interface ChainHead {
@@ -148,10 +152,20 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
     const blockTag = Number(block);
     const rounds = roundsManagerAt(this.addresses.roundsManager, provider);
     const bonding = bondingManagerAt(this.addresses.bondingManager, provider);
-    const [currentRound, currentRoundInitialized, lastInitializedRound, poolSize, fee] = await Promise.all([
+    const [
+      currentRound,
+      currentRoundInitialized,
+      lastInitializedRound,
+      roundLength,
+      currentRoundStartBlock,
+      poolSize,
+      fee,
+    ] = await Promise.all([
       rounds.currentRound({ blockTag }),
       rounds.currentRoundInitialized({ blockTag }),
       rounds.lastInitializedRound({ blockTag }),
+      rounds.roundLength({ blockTag }),
+      rounds.currentRoundStartBlock({ blockTag }),
       bonding.getTranscoderPoolSize({ blockTag }),
       provider.getFeeData(),
     ]);
@@ -169,6 +183,8 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
         lastInitializedRound,
         lastInitializedBlockHash: hash,
         poolSize,
+        roundLength,
+        currentRoundStartBlock,
       },
       gasPrice: polledGasPrice > this.options.minGasPrice ? polledGasPrice : this.options.minGasPrice,
     };

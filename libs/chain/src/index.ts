@@ -6,6 +6,7 @@ export * from './artifacts.js';
 export * from './bindings.js';
 export * from './discover.js';
 export * from './chain-facts.js';
+export * from './round-end.js';
 export * from './watchers/index.js';
 export * from './tx/index.js';
 export * from './fast-keccak.js';

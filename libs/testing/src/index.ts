@@ -10,4 +10,4 @@ export * from './private-postgres.js';
 export * from './postgres-binaries.js';
 export * from './fake-web3signer.js';
 export * from './deploy.js';
-export { advanceToNextRound } from './dev-chain.js';
+export { advanceToNextRound, freshPendingNonce } from './dev-chain.js';

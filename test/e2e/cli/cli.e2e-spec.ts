@@ -396,8 +396,10 @@ describe('ticketpay CLI', () => {
       // The recipient redeems its own tickets, as an orchestrator does.
       REDEEMER_PRIVATE_KEY: recipient.privateKey,
       REDEEMER_OPS_TOKEN: OPS_TOKEN,
-      // anvil mines only on transactions: one confirmation, short polls.
+      // anvil mines only on transactions: one confirmation, short polls, and a tx is mined in the
+      // very next block (only the round's last block is held before the round ends).
       REDEEMER_CONFIRMATIONS: '1',
+      REDEEMER_ROUND_END_MARGIN_BLOCKS: '1',
       REDEEMER_POLL_MS: '200',
       REDEEMER_TX_POLL_MS: '200',
       REDEEMER_RETRY_BASE_MS: '200',

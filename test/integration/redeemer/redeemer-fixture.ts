@@ -212,6 +212,9 @@ export function redeemerTestEnv(fx: RedeemerChainFixture): Record<string, string
     REDEEMER_RECIPIENTS: fx.recipient.address,
     REDEEMER_CONFIRMATIONS: '1',
     REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: '0',
+    // anvil mines only on transactions: a tx is mined in the very next block, so only a head in
+    // the round's last block is held (a larger margin would wait for blocks nobody mines).
+    REDEEMER_ROUND_END_MARGIN_BLOCKS: '1',
     REDEEMER_POLL_MS: '250',
     REDEEMER_TX_POLL_MS: '100',
   };

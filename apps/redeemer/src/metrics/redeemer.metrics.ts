@@ -26,6 +26,7 @@ export class RedeemerMetrics {
   readonly txs: Counter<'purpose' | 'status'>;
   readonly txLatency: Histogram<'purpose'>;
   readonly replacements: Counter;
+  readonly roundEndHolds: Counter;
   readonly batchSize: Histogram;
   readonly reconciled: Counter;
 
@@ -99,6 +100,13 @@ export class RedeemerMetrics {
     this.replacements = new Counter({
       name: 'redeemer_tx_replacements_total',
       help: 'Stuck transactions replaced at the same nonce with bumped fees',
+      registers,
+    });
+    this.roundEndHolds = new Counter({
+      name: 'redeemer_round_end_holds_total',
+      help:
+        'Redemption txs not sent because the round was ending (they would revert in the next round ' +
+        'until it is initialized); their tickets wait with ROUND_ENDING',
       registers,
     });
     this.batchSize = new Histogram({

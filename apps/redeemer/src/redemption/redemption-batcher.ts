@@ -1,5 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TxManager, classifyChainError, type RedemptionCalls, type Simulation } from '#app/chain';
+import {
+  TxManager,
+  classifyChainError,
+  roundMayEndBeforeMined,
+  type RedemptionCalls,
+  type Simulation,
+} from '#app/chain';
 import { WinningTicketRepository, type WinningTicketEntity } from '#app/database';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
@@ -50,7 +56,8 @@ const BLOCK_GAS_SHARE_PERCENT = 50n;
  * flight, covers them (the rest wait — behind the sender's own txs when those hold the funds —
  * without holding anyone else up); the survivors are claimed (queued → submitting) and sent as
  * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
- * half the block gas limit. Only the funds check and claim are serialized (funds checks never
+ * half the block gas limit — unless the round is about to end by then (the gate's rule, checked
+ * again at the latest head: the batch window may have crossed into the round's last blocks). Only the funds check and claim are serialized (funds checks never
  * interleave): groups are simulated side by side, a group's txs are signed and broadcast while the
  * next group is checked, and a signer has as many txs in flight as there are groups.
  */
@@ -298,9 +305,26 @@ export class RedemptionBatcher {
     return kept;
   }
 
+  /** Whether a tx sent now may be mined after the round's end (the gate's rule, at the latest head). */
+  private async roundEnding(): Promise<boolean> {
+    return roundMayEndBeforeMined(
+      await this.chain.head(),
+      this.config.values.REDEEMER_ROUND_END_MARGIN_BLOCKS,
+    );
+  }
+
   private async send(claimed: Candidate[], calls: RedemptionCalls): Promise<void> {
     const rows = claimed.map((c) => c.entry.row);
     const hashes = rows.map((r) => r.ticketHash);
+    if (await this.roundEnding()) {
+      // The batch window, simulations and claim took long enough to bring the round's end near:
+      // the tickets go back in line, and their gate holds them until the next round is initialized.
+      await this.tickets.unclaimAll(hashes, RedemptionCode.ROUND_ENDING);
+      this.metrics.roundEndHolds.inc();
+      this.logger.log({ msg: 'redemption tx held back: the round ends', tickets: rows.length });
+      for (const c of claimed) c.entry.resolve(verdict(wait(RedemptionCode.ROUND_ENDING)));
+      return;
+    }
     const single = rows.length === 1;
     const gas = claimed.reduce((sum, c) => sum + c.gas, 0n);
     let txId: string;

@@ -8,6 +8,11 @@ export enum RedemptionCode {
   // Waiting: the ticket is fine, the moment is not. No attempt is counted.
   PARAMS_NOT_EXPIRED = 'PARAMS_NOT_EXPIRED',
   ROUND_NOT_INITIALIZED = 'ROUND_NOT_INITIALIZED',
+  /**
+   * The round ends before a tx sent now would surely be mined (REDEEMER_ROUND_END_MARGIN_BLOCKS),
+   * and the next one reverts every redemption until initialized: wait for that.
+   */
+  ROUND_ENDING = 'ROUND_ENDING',
   SYSTEM_PAUSED = 'SYSTEM_PAUSED',
   GAS_PRICE_TOO_HIGH = 'GAS_PRICE_TOO_HIGH',
   TX_COST_TOO_HIGH = 'TX_COST_TOO_HIGH',

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TxManager, TxStore, classifyChainError } from '#app/chain';
+import { TxManager, TxStore, classifyChainError, roundMayEndBeforeMined } from '#app/chain';
 import {
   FINAL_STATUSES,
   IN_TX_STATUSES,
@@ -261,6 +261,10 @@ export class RedemptionService implements RedemptionJobHandler {
     // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
     if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
     if (!head.rounds.currentRoundInitialized) return wait(RedemptionCode.ROUND_NOT_INITIALIZED);
+    // A tx mined in the next round reverts until that round is initialized: hold near the end.
+    if (roundMayEndBeforeMined(head, v.REDEEMER_ROUND_END_MARGIN_BLOCKS)) {
+      return wait(RedemptionCode.ROUND_ENDING);
+    }
     if (!force && v.REDEEMER_MAX_GAS_PRICE > 0n && head.gasPrice > v.REDEEMER_MAX_GAS_PRICE) {
       return wait(RedemptionCode.GAS_PRICE_TOO_HIGH);
     }

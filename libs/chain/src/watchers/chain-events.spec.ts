@@ -53,6 +53,18 @@ describe('decodeChainLog', () => {
     ).toBeUndefined();
   });
 
+  it('decodes the RoundsManager\'s ParameterUpdate("roundLength") only', () => {
+    expect(
+      decodeChainLog(log(rounds, addresses.roundsManager, 'ParameterUpdate', ['roundLength']), addresses),
+    ).toEqual({ kind: 'RoundLengthUpdate', block: 7n, logIndex: 3, txHash: '0x' + '00'.repeat(32) });
+    expect(
+      decodeChainLog(log(rounds, addresses.roundsManager, 'ParameterUpdate', ['other']), addresses),
+    ).toBeUndefined();
+    expect(
+      decodeChainLog(log(broker, addresses.ticketBroker, 'ParameterUpdate', ['roundLength']), addresses),
+    ).toBeUndefined();
+  });
+
   it('ignores other events and other contracts', () => {
     expect(
       decodeChainLog(log(broker, addresses.ticketBroker, 'ParameterUpdate', ['x']), addresses),
@@ -63,7 +75,8 @@ describe('decodeChainLog', () => {
   });
 
   it('filters on exactly the watched topics, and orders events as the chain does', () => {
-    expect(watchedTopics()).toHaveLength(8);
+    // 7 TicketBroker events, NewRound, and ParameterUpdate (one topic for both contracts).
+    expect(watchedTopics()).toHaveLength(9);
     const e = (block: bigint, logIndex: number) => ({ block, logIndex, txHash: '0x' });
     expect([e(2n, 0), e(1n, 5), e(1n, 1)].sort(compareEvents)).toEqual([e(1n, 1), e(1n, 5), e(2n, 0)]);
   });

@@ -22,8 +22,14 @@ export type BrokerEvent = EventBase &
 /** RoundsManager `NewRound(round, blockHash)`. */
 export type NewRoundEvent = EventBase & { kind: 'NewRound'; round: bigint; blockHash: string };
 
+/**
+ * RoundsManager `ParameterUpdate("roundLength")`: the length changed from the start of the current
+ * round, so the round's end (and maybe its number) moved; the event carries no value, re-read it.
+ */
+export type RoundLengthUpdateEvent = EventBase & { kind: 'RoundLengthUpdate' };
+
 /** Every event the watchers act on, in chain order. Addresses are lowercase 0x-hex. */
-export type ChainEvent = BrokerEvent | NewRoundEvent;
+export type ChainEvent = BrokerEvent | NewRoundEvent | RoundLengthUpdateEvent;
 
 export type ChainEventKind = ChainEvent['kind'];
 
@@ -54,15 +60,18 @@ function watched(artifact: ArtifactName, names: readonly string[]): WatchedAbi {
 function abis(): { broker: WatchedAbi; rounds: WatchedAbi } {
   interfaces ??= {
     broker: watched('TicketBroker', BROKER_EVENTS),
-    rounds: watched('RoundsManager', ['NewRound']),
+    rounds: watched('RoundsManager', ['NewRound', 'ParameterUpdate']),
   };
   return interfaces;
 }
 
-/** topic0 of every watched event: one `eth_getLogs` filter (OR of topics) covers both contracts. */
+/**
+ * topic0 of every watched event: one `eth_getLogs` filter (OR of topics) covers both contracts
+ * (so the TicketBroker's own rare ParameterUpdate logs come too, and decode to nothing).
+ */
 export function watchedTopics(): string[] {
   const { broker, rounds } = abis();
-  return [...broker.byTopic.keys(), ...rounds.byTopic.keys()];
+  return [...new Set([...broker.byTopic.keys(), ...rounds.byTopic.keys()])];
 }
 
 /** The ABI decoder already checked and checksummed the address. */
@@ -85,6 +94,9 @@ export function decodeChainLog(
   const { broker, rounds } = abis();
   if (from === addresses.roundsManager.toLowerCase()) {
     const parsed = safeParse(rounds, log);
+    if (parsed?.name === 'ParameterUpdate') {
+      return parsed.args[0] === 'roundLength' ? { ...base, kind: 'RoundLengthUpdate' } : undefined;
+    }
     if (parsed?.name !== 'NewRound') return undefined;
     return { ...base, kind: 'NewRound', round: parsed.args[0] as bigint, blockHash: String(parsed.args[1]) };
   }

@@ -82,11 +82,16 @@ interface Contracts {
   bonding: BondingManagerContract;
 }
 
+/** Where the current round ends: constant through a round unless the round length is changed. */
+type RoundSchedule = Pick<RoundFacts, 'roundLength' | 'currentRoundStartBlock'>;
+
 interface HeadState {
   currentRound: bigint;
   poolSize: bigint;
   active: Map<string, boolean>;
   lastInitialized?: { round: bigint; blockHash: string };
+  /** Read when the round may have moved on or its length changed; else the last one holds. */
+  schedule?: RoundSchedule;
 }
 
 const EVENT_KINDS: readonly ChainEventKind[] = [
@@ -98,6 +103,7 @@ const EVENT_KINDS: readonly ChainEventKind[] = [
   'UnlockCancelled',
   'Withdrawal',
   'NewRound',
+  'RoundLengthUpdate',
 ];
 
 /**
@@ -123,6 +129,8 @@ export class ChainWatcher {
   private contracts?: Contracts;
   private synced?: BlockHeader;
   private rounds?: RoundFacts;
+  /** A RoundLengthUpdate was applied: the round schedule is re-read at the synced block. */
+  private roundLengthChanged = false;
   private readonly active = new Map<string, boolean>();
   private latestSeen?: bigint;
   /** The block the pool size and round numbers were last read at. */
@@ -260,7 +268,7 @@ export class ChainWatcher {
       const synced = this.synced!;
       if (this.headStateAt !== synced.number) {
         // After the events: a NewRound changes what "initialized" means for the current round.
-        if (this.setHeadState(await this.readHeadState(synced.number, false))) this.unannounced.all = true;
+        if (this.setHeadState(await this.readHeadState(synced, false))) this.unannounced.all = true;
         this.headStateAt = synced.number;
       }
       const gasChanged = this.gas.observe(getBigInt(gasHex));
@@ -345,7 +353,8 @@ export class ChainWatcher {
             lastInitializedBlockHash: event.blockHash,
           };
         }
-        for (const sender of this.cache.apply(event)) u.senders.add(sender);
+        if (event.kind === 'RoundLengthUpdate') this.roundLengthChanged = true;
+        else for (const sender of this.cache.apply(event)) u.senders.add(sender);
         this.eventCounts[event.kind] += 1;
         this.events$.next(event);
       }
@@ -356,7 +365,7 @@ export class ChainWatcher {
   }
 
   private async resync(head: BlockHeader, reason: ResyncReason): Promise<void> {
-    const state = await this.readHeadState(head.number, true);
+    const state = await this.readHeadState(head, true);
     this.synced = head;
     this.setHeadState(state);
     this.headStateAt = head.number;
@@ -369,20 +378,40 @@ export class ChainWatcher {
     for (const sender of await this.cache.refetchAll()) this.unannounced.senders.add(sender);
   }
 
-  /** Round state at `block`; `full` also reads the last initialized round and its hash (no event needed). */
-  private async readHeadState(block: bigint, full: boolean): Promise<HeadState> {
+  /**
+   * Round state at `head`; `full` also reads the last initialized round and its hash (no event
+   * needed). The round schedule is read only when it may have changed: in a full read, after a
+   * RoundLengthUpdate, or once the head reached the start of the next round (read again if the
+   * round number moved all the same).
+   */
+  private async readHeadState(head: BlockHeader, full: boolean): Promise<HeadState> {
     const { rounds, bonding } = await this.bound();
-    const opts = { blockTag: Number(block) };
-    const [currentRound, poolSize, lastInitializedRound, ...active] = await Promise.all([
+    const opts = { blockTag: Number(head.number) };
+    const known = this.rounds;
+    const readSchedule = async (): Promise<RoundSchedule> => {
+      const [roundLength, currentRoundStartBlock] = await Promise.all([
+        rounds.roundLength(opts),
+        rounds.currentRoundStartBlock(opts),
+      ]);
+      return { roundLength, currentRoundStartBlock };
+    };
+    const scheduleDue =
+      full ||
+      this.roundLengthChanged ||
+      !known ||
+      head.l1Block >= known.currentRoundStartBlock + known.roundLength;
+    const [currentRound, poolSize, lastInitializedRound, schedule, ...active] = await Promise.all([
       rounds.currentRound(opts),
       bonding.getTranscoderPoolSize(opts),
       full ? rounds.lastInitializedRound(opts) : Promise.resolve(undefined),
+      scheduleDue ? readSchedule() : Promise.resolve(undefined),
       ...this.claimants.map((c) => bonding.isActiveTranscoder(c, opts)),
     ]);
     const state: HeadState = {
       currentRound,
       poolSize,
       active: new Map(this.claimants.map((c, i) => [c, active[i]])),
+      schedule: schedule ?? (currentRound !== known?.currentRound ? await readSchedule() : undefined),
     };
     if (lastInitializedRound !== undefined) {
       const blockHash =
@@ -398,12 +427,17 @@ export class ChainWatcher {
     const lastInitializedRound = state.lastInitialized?.round ?? before?.lastInitializedRound ?? 0n;
     const lastInitializedBlockHash =
       state.lastInitialized?.blockHash ?? before?.lastInitializedBlockHash ?? ZeroHash;
+    // Both are set together by every first read (bootstrap is a full read).
+    const schedule = state.schedule ?? before!;
+    if (state.schedule) this.roundLengthChanged = false;
     this.rounds = {
       currentRound: state.currentRound,
       currentRoundInitialized: lastInitializedRound === state.currentRound,
       lastInitializedRound,
       lastInitializedBlockHash,
       poolSize: state.poolSize,
+      roundLength: schedule.roundLength,
+      currentRoundStartBlock: schedule.currentRoundStartBlock,
     };
     let changed = before?.poolSize !== state.poolSize;
     for (const [claimant, active] of state.active) {

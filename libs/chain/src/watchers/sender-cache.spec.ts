@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SenderInfo } from '#app/ticket';
-import type { ChainEvent } from './chain-events.js';
-import { SenderCache, type SenderStateReader } from './sender-cache.js';
+import { SenderCache, type SenderEvent, type SenderStateReader } from './sender-cache.js';
 import { WatcherErrorCode } from './watcher.error.js';
 
 const S = '0x' + '11'.repeat(20);
@@ -38,14 +37,14 @@ function reader(state: SenderInfo, claimed: bigint[] = [0n, 0n]) {
 }
 
 /** An event without its position, per kind. */
-type EventBody = ChainEvent extends infer E
-  ? E extends ChainEvent
+type EventBody = SenderEvent extends infer E
+  ? E extends SenderEvent
     ? Omit<E, 'block' | 'logIndex' | 'txHash'>
     : never
   : never;
 
 let seq = 0;
-function ev(block: bigint, event: EventBody): ChainEvent {
+function ev(block: bigint, event: EventBody): SenderEvent {
   return { block, logIndex: seq++, txHash: '0x', ...event };
 }
 

@@ -1,6 +1,9 @@
 import type { SenderInfo } from '#app/ticket';
-import type { ChainEvent } from './chain-events.js';
+import type { BrokerEvent, NewRoundEvent } from './chain-events.js';
 import { WatcherError, WatcherErrorCode } from './watcher.error.js';
+
+/** The events that move a cached sender's state. */
+export type SenderEvent = BrokerEvent | NewRoundEvent;
 
 /** A sender's TicketBroker state as the cache holds it. */
 export interface CachedSender {
@@ -33,7 +36,7 @@ interface Entry {
 interface Inflight {
   promise: Promise<CachedSender>;
   /** Events applied while the read was under way; replayed onto its result. */
-  backlog: ChainEvent[];
+  backlog: SenderEvent[];
   cancelled: boolean;
 }
 
@@ -106,7 +109,7 @@ export class SenderCache {
    * Applies one event (callers pass events in chain order). Returns the cached senders whose
    * state changed; a NewRound resets every sender's claims of the round (§8.6).
    */
-  apply(event: ChainEvent): string[] {
+  apply(event: SenderEvent): string[] {
     if (event.kind === 'NewRound') {
       for (const slot of this.inflight.values()) slot.backlog.push(event);
       const changed: string[] = [];
@@ -178,7 +181,7 @@ export class SenderCache {
 }
 
 /** Applies an event to one entry; returns whether anything changed. */
-function applyTo(entry: Entry, event: ChainEvent): boolean {
+function applyTo(entry: Entry, event: SenderEvent): boolean {
   const before = fingerprint(entry);
   switch (event.kind) {
     case 'DepositFunded':

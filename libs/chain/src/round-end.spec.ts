@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { blocksLeftInRound, roundMayEndBeforeMined } from './round-end.js';
+
+/** A head whose round started at `start` with `length` blocks, at `l1Block` (and L2 `block`). */
+const head = (l1Block: bigint, start: bigint, length: bigint, block = l1Block) => ({
+  block,
+  l1Block,
+  rounds: { currentRoundStartBlock: start, roundLength: length },
+});
+
+describe('blocksLeftInRound', () => {
+  it('counts the blocks after the head that are still in its round', () => {
+    expect(blocksLeftInRound(head(100n, 100n, 20n))).toBe(19n);
+    expect(blocksLeftInRound(head(118n, 100n, 20n))).toBe(1n);
+    expect(blocksLeftInRound(head(119n, 100n, 20n))).toBe(0n);
+  });
+});
+
+describe('roundMayEndBeforeMined', () => {
+  it('with a margin of 1 holds only in the last block of the round (a tx is mined in the next one)', () => {
+    expect(roundMayEndBeforeMined(head(118n, 100n, 20n), 1)).toBe(false);
+    expect(roundMayEndBeforeMined(head(119n, 100n, 20n), 1)).toBe(true);
+    // The first block of the next round is a new round: room again (its initialization is the gate's).
+    expect(roundMayEndBeforeMined(head(120n, 120n, 20n), 1)).toBe(false);
+  });
+
+  it('holds the last `margin` blocks of the round', () => {
+    const holds = [110n, 116n, 117n, 118n, 119n].map((b) => roundMayEndBeforeMined(head(b, 100n, 20n), 3));
+    expect(holds).toEqual([false, false, true, true, true]);
+  });
+
+  it('never holds with a margin of 0', () => {
+    expect(roundMayEndBeforeMined(head(119n, 100n, 20n), 0)).toBe(false);
+  });
+
+  it('counts L1 blocks on Arbitrum, whatever the L2 block number', () => {
+    // Mainnet-like: rounds of 5760 L1 blocks; many L2 blocks carry the same L1 number.
+    const start = 5760n * 3_500n;
+    const last = start + 5759n;
+    expect(roundMayEndBeforeMined(head(last - 3n, start, 5760n, 290_000_000n), 3)).toBe(false);
+    expect(roundMayEndBeforeMined(head(last - 2n, start, 5760n, 290_000_001n), 3)).toBe(true);
+    expect(roundMayEndBeforeMined(head(last - 2n, start, 5760n, 290_000_040n), 3)).toBe(true);
+    expect(roundMayEndBeforeMined(head(last + 1n, last + 1n, 5760n, 290_000_050n), 3)).toBe(false);
+  });
+
+  it('follows a round length change: the round ends where the new length puts it', () => {
+    // setRoundLength applies from the start of the current round (the RoundsManager re-anchors).
+    expect(roundMayEndBeforeMined(head(105n, 100n, 20n), 3)).toBe(false);
+    expect(roundMayEndBeforeMined(head(105n, 100n, 8n), 3)).toBe(true);
+  });
+
+  it('holds at most half a round, so a margin longer than a round cannot hold every tx', () => {
+    const holds = [100n, 101n, 102n, 103n].map((b) => roundMayEndBeforeMined(head(b, 100n, 4n), 10));
+    expect(holds).toEqual([false, false, true, true]);
+    expect(roundMayEndBeforeMined(head(100n, 100n, 1n), 10)).toBe(false);
+  });
+});

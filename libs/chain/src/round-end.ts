@@ -1,0 +1,32 @@
+import type { ChainHead } from './chain-facts.js';
+
+type RoundHead = Pick<ChainHead, 'l1Block'> & {
+  rounds: Pick<ChainHead['rounds'], 'roundLength' | 'currentRoundStartBlock'>;
+};
+
+/**
+ * L1 blocks after `head` still in its round (0 when the head is the round's last block). Rounds
+ * count in the block number the RoundsManager sees: the L1 block on Arbitrum.
+ */
+export function blocksLeftInRound(head: RoundHead): bigint {
+  const { currentRoundStartBlock, roundLength } = head.rounds;
+  return currentRoundStartBlock + roundLength - 1n - head.l1Block;
+}
+
+/**
+ * Whether a tx sent at `head` may be mined in the next round, where every redemption reverts until
+ * someone initializes it (the gas is lost): true while fewer than `marginBlocks` L1 blocks of the
+ * round are left after the head, i.e. the tx is taken to be mined within that many L1 blocks.
+ *
+ * Off Arbitrum a tx is mined in head + 1 at the earliest, so 1 covers only the sure case (the head
+ * is the round's last block); the head is also up to a poll old and the tx waits for a block, hence
+ * a larger margin. On Arbitrum the next L2 blocks usually still carry the head's L1 number, but it
+ * may jump several L1 blocks at once. 0 never holds. At most half a round is held (a margin of a
+ * whole round or more would hold every tx forever).
+ */
+export function roundMayEndBeforeMined(head: RoundHead, marginBlocks: number): boolean {
+  const { roundLength } = head.rounds;
+  const cap = roundLength / 2n;
+  const margin = BigInt(marginBlocks) < cap ? BigInt(marginBlocks) : cap;
+  return margin > 0n && blocksLeftInRound(head) < margin;
+}
