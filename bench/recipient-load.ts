@@ -28,6 +28,8 @@ export interface LoadSpec {
   coalesce: boolean;
   /** Most payments in one ProcessPayments call (the client's default when unset). */
   maxBatch?: number;
+  /** Most tickets in one ProcessPayments call (the client's default when unset). */
+  maxBatchTickets?: number;
 }
 
 export interface LoadResult {
@@ -69,9 +71,11 @@ async function prepare(client: RecipientClient, spec: LoadSpec): Promise<Payment
 }
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
-  const client = new RecipientClient(spec.target, 60_000, {
-    coalesce: spec.coalesce && (spec.maxBatch ? { maxPayments: spec.maxBatch } : true),
-  });
+  const limits = {
+    ...(spec.maxBatch ? { maxPayments: spec.maxBatch } : {}),
+    ...(spec.maxBatchTickets ? { maxTickets: spec.maxBatchTickets } : {}),
+  };
+  const client = new RecipientClient(spec.target, 60_000, { coalesce: spec.coalesce && limits });
   try {
     const payments = await prepare(client, spec);
     const latenciesMs: number[] = [];

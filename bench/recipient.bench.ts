@@ -8,6 +8,7 @@
 // or fails on time.
 // Run: npm run bench:recipient   Options (environment): BENCH_TICKETS=1 one scenario only,
 // BENCH_CLIENT=plain|coalescing one way only, BENCH_BATCH=n the coalescing client's largest batch,
+// BENCH_BATCH_TICKETS=n the most tickets it puts in one batch,
 // BENCH_RATE=n payments/s offered, BENCH_VALIDATION_THREADS=n verify on n worker threads,
 // BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { execFile } from 'node:child_process';
@@ -73,6 +74,8 @@ const ONLY = process.env.BENCH_TICKETS ? Number(process.env.BENCH_TICKETS) : und
 
 /** BENCH_BATCH=8 caps the coalescing client's batches at that many payments. */
 const BATCH = process.env.BENCH_BATCH ? Number(process.env.BENCH_BATCH) : undefined;
+/** BENCH_BATCH_TICKETS=64 caps the coalescing client's batches at that many tickets. */
+const BATCH_TICKETS = process.env.BENCH_BATCH_TICKETS ? Number(process.env.BENCH_BATCH_TICKETS) : undefined;
 
 /** How the load generator sends its payments. */
 interface ClientMode {
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
           ratePerSecond: RATE,
           coalesce: mode.coalesce,
           maxBatch: BATCH,
+          maxBatchTickets: BATCH_TICKETS,
         };
         phases.reset();
         batches.reset();

@@ -19,6 +19,13 @@ describe('byte helpers', () => {
     expect(() => minBytes(-1n)).toThrow('negative');
   });
 
+  it('hex-encodes exactly the bytes of a view, not its whole buffer', () => {
+    const whole = Uint8Array.from([0xaa, 0x00, 0x0f, 0xf0, 0xff, 0xbb]);
+    expect(bytesToHex(whole.subarray(1, 5))).toBe('0x000ff0ff');
+    expect(bytesToHex(whole.subarray(3, 3))).toBe('0x');
+    expect(bytesToHex(whole)).toBe('0xaa000ff0ffbb');
+  });
+
   it('reads unsigned big-endian bytes, tolerating leading zeros', () => {
     expect(bytesToBigInt(new Uint8Array(0))).toBe(0n);
     expect(bytesToBigInt(Uint8Array.of(0, 0, 1, 0))).toBe(256n);

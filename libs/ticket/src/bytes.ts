@@ -1,18 +1,13 @@
 import { MAX_UINT256 } from './constants.js';
 import { invalidInput } from './errors.js';
 
-const HEX_DIGITS = '0123456789abcdef';
-const BYTE_TO_HEX: readonly string[] = Array.from(
-  { length: 256 },
-  (_, b) => HEX_DIGITS[b >> 4] + HEX_DIGITS[b & 15],
-);
 const HEX_PATTERN = /^0x(?:[0-9a-fA-F]{2})*$/;
 
 /** `0x`-prefixed lowercase hex. */
 export function bytesToHex(bytes: Uint8Array): string {
-  let out = '0x';
-  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]];
-  return out;
+  // Node's native encoder, on a view (no copy): about twice as fast as joining per-byte strings
+  // from 32 bytes up, and a flat string, which is what the Redis keys and SQL values built from it want.
+  return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
 
 /**

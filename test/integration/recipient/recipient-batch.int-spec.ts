@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WinningTicketStatus } from '#app/database';
 import { ticketParamsCodec } from '#app/proto';
 import { Rational, bytesToHex, ticketEV } from '#app/ticket';
+import { legacyParamsKey, paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import {
   MAX_PAYMENTS_PER_BATCH,
   RecipientCallError,
@@ -54,6 +55,7 @@ function evOf(issued: GetTicketParamsResponse): Rational {
 describe('Recipient: ProcessPayments (batches) and the coalescing client', () => {
   let h: RecipientHarness;
   let sender: TestSender;
+  let other: TestSender;
   let r: RunningRecipient;
   /** One ProcessPayment per call: the path every batch item must match. */
   let plain: RecipientClient;
@@ -61,6 +63,7 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
   beforeAll(async () => {
     h = await startHarness('recipient-batch');
     sender = await h.newSender();
+    other = await h.newSender();
     r = await h.boot();
     plain = new RecipientClient(r.grpcUrl, 10_000, { coalesce: false });
   });
@@ -200,6 +203,167 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
       const { balance } = await r.client.balance({ sender: sender.address, jobId: `coalesced-${job}` });
       expect(ratio(balance)).toBe(ev.mul(Rational.of(4n)).toString());
     }
+  });
+
+  describe('payments of one batch on the same params', () => {
+    const CAP = 5;
+    let capped: RunningRecipient;
+    let cappedPlain: RecipientClient;
+    beforeAll(async () => {
+      capped = await h.boot({ RECIPIENT_MAX_SENDER_NONCES: String(CAP) });
+      cappedPlain = new RecipientClient(capped.grpcUrl, 10_000, { coalesce: false });
+    });
+    afterAll(() => cappedPlain?.close());
+
+    /**
+     * A batch on `issued`: nonces named twice (across and within payments), the nonce cap, refusals
+     * before the nonces, a busy balance, a payment without tickets.
+     */
+    function scenario(issued: GetTicketParamsResponse, prefix: string): ProcessPaymentRequest[] {
+      const pay = (nonces: number[], job: string) => ({
+        payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+        jobId: `${prefix}-${job}`,
+      });
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      const tampered = structuredClone(issued);
+      tampered.ticketParams = ticketParamsCodec.toMessage({ ...params, faceValue: params.faceValue * 2n });
+      const forged = pay([5], 'd');
+      forged.payment.ticketSenderParams = signBatch(issued, other, [5]).senderParams.map((t) => ({
+        senderNonce: t.senderNonce,
+        sig: t.sig,
+      }));
+      return [
+        pay([1, 2], 'a'),
+        // Nonce 2 again: the earlier payment of the batch has it.
+        pay([2, 3], 'b'),
+        // Refused before its nonces (the commitment): records nothing, the others go on.
+        { payment: paymentMessage(tampered, signBatch(tampered, sender, [4])), jobId: `${prefix}-c` },
+        // The same job as the first (its balance is busy), and a nonce twice within the payment.
+        pay([4, 4], 'a'),
+        // Every signature bad: no nonce to record.
+        forged,
+        // Reaches the cap: 5 is the fifth nonce, 6 one too many.
+        pay([5, 6], 'e'),
+        pay([1], 'f'),
+        // No tickets: only the balance is read.
+        { payment: { ...pay([8], 'g').payment, ticketSenderParams: [] }, jobId: `${prefix}-g` },
+        pay([7], 'a'),
+      ];
+    }
+
+    /** What a payment came to, less what differs between two sets of params (ticket hashes). */
+    function summary(result: PaymentResultMessage): unknown {
+      if (!result.response) return refusalOf(result);
+      const { tickets, credited, acceptedCount, winningCount } = result.response;
+      return {
+        tickets: tickets.map((t) => [t.senderNonce, t.accepted, t.errorCode, t.errorMessage]),
+        credited: ratio(credited),
+        acceptedCount,
+        winningCount,
+      };
+    }
+
+    async function balances(prefix: string): Promise<string[]> {
+      return Promise.all(
+        ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(async (job) =>
+          ratio((await capped.client.balance({ sender: sender.address, jobId: `${prefix}-${job}` })).balance),
+        ),
+      );
+    }
+
+    it('gives each payment exactly what it gets alone, in batch order', async () => {
+      // Alone: one ProcessPayment after the other, on their own params.
+      const aloneParams = await issue(capped, sender);
+      const alone: PaymentResultMessage[] = [];
+      for (const request of scenario(aloneParams, 'alone')) {
+        alone.push(
+          await cappedPlain.processPayment(request).then(
+            (response) => ({ response }),
+            (err: RecipientCallError) => ({
+              error: { status: err.status, code: err.errorCode, domain: '', message: err.message },
+            }),
+          ),
+        );
+      }
+
+      const batchParams = await issue(capped, sender);
+      const { results } = await capped.client.processPayments({ payments: scenario(batchParams, 'grouped') });
+
+      expect(results.map(summary)).toEqual(alone.map(summary));
+      expect(await balances('grouped')).toEqual(await balances('alone'));
+      // The outcomes the scenario is about, spelled out.
+      expect(
+        results.map((x) => x.response?.tickets.map((t) => t.errorCode || 'ok') ?? x.error!.code),
+      ).toEqual([
+        ['ok', 'ok'],
+        ['NONCE_ALREADY_SEEN', 'ok'],
+        'INVALID_RECIPIENT_RAND',
+        ['ok', 'NONCE_ALREADY_SEEN'],
+        ['INVALID_SIGNATURE'],
+        ['ok', 'TOO_MANY_NONCES'],
+        ['NONCE_ALREADY_SEEN'],
+        [],
+        ['TOO_MANY_NONCES'],
+      ]);
+    });
+
+    it('refuses every payment of the batch at a price the params were not issued for, recording nothing', async () => {
+      const issued = await issue(capped, sender);
+      const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+      const payments = [[1], [2, 3]].map((nonces, i) => ({
+        payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+        jobId: `mismatch-${i}`,
+      }));
+      const issuedPrice = await capped.redis.hget(paramsKey(sender.hex, rrHash), 'price');
+      await capped.redis.hset(paramsKey(sender.hex, rrHash), 'price', '1/1');
+      const refused = await capped.client.processPayments({ payments });
+      expect(refused.results.map((x) => x.error?.code)).toEqual(['PRICE_MISMATCH', 'PRICE_MISMATCH']);
+      for (const [i, result] of refused.results.entries()) {
+        expect(await lone(cappedPlain, payments[i])).toEqual(refusalOf(result));
+      }
+      await capped.redis.hset(paramsKey(sender.hex, rrHash), 'price', issuedPrice!);
+      const accepted = await capped.client.processPayments({ payments });
+      expect(accepted.results.map((x) => x.response?.acceptedCount)).toEqual([1, 2]);
+    });
+
+    it('records legacy params for the whole batch in the same order', async () => {
+      const issued = await issue(capped, sender);
+      const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+      await capped.redis.rename(paramsKey(sender.hex, rrHash), legacyParamsKey(rrHash));
+      const { results } = await capped.client.processPayments({
+        payments: [[1], [1, 2]].map((nonces, i) => ({
+          payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+          jobId: `legacy-${i}`,
+        })),
+      });
+      expect(results.map((x) => x.response!.tickets.map((t) => t.errorCode || 'ok'))).toEqual([
+        ['ok'],
+        ['NONCE_ALREADY_SEEN', 'ok'],
+      ]);
+      expect(await capped.redis.hlen(legacyParamsKey(rrHash))).toBe(3);
+    });
+
+    it('two replicas given the same batches at once accept each ticket exactly once', async () => {
+      const twin = await h.boot({ RECIPIENT_MAX_SENDER_NONCES: String(CAP) });
+      try {
+        const issued = await issue(capped, sender);
+        const payments = [[1, 2], [2, 3], [3, 4], [1]].map((nonces) => ({
+          payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+          jobId: 'twins',
+        }));
+        const answers = await Promise.all(
+          [capped, twin, capped, twin].map((x) => x.client.processPayments({ payments })),
+        );
+        const accepted = answers.flatMap((a) =>
+          a.results.flatMap((x) => x.response!.tickets.filter((t) => t.accepted).map((t) => t.senderNonce)),
+        );
+        expect(accepted.sort()).toEqual([1, 2, 3, 4]);
+        const { balance } = await twin.client.balance({ sender: sender.address, jobId: 'twins' });
+        expect(ratio(balance)).toBe(evOf(issued).mul(Rational.of(4n)).toString());
+      } finally {
+        await twin.close();
+      }
+    });
   });
 
   describe('with winning tickets', () => {

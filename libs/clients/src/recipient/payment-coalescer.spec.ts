@@ -1,6 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { PaymentCoalescer, encodedSizeBound, type PaymentTransport } from './payment-coalescer.js';
+import { encodePaymentHeader, paymentCodec, type PaymentMessage } from '#app/proto';
+import {
+  PaymentCoalescer,
+  encodedSizeBound,
+  ticketCount,
+  type PaymentTransport,
+} from './payment-coalescer.js';
 import type {
   PaymentErrorMessage,
   ProcessPaymentRequest,
@@ -64,6 +70,27 @@ function fakeTransport(opts: { batchFails?: Error } = {}) {
 
 const payment = (jobId: string): ProcessPaymentRequest => ({ jobId, paymentHeader: 'x'.repeat(100) });
 
+/** A payment message with `tickets` tickets (only what the coalescer reads is real). */
+function paymentWith(tickets: number): PaymentMessage {
+  return {
+    ticketParams: {
+      recipient: new Uint8Array(20).fill(1),
+      faceValue: Uint8Array.of(9),
+      winProb: Uint8Array.of(5),
+    },
+    sender: new Uint8Array(20).fill(2),
+    ticketSenderParams: Array.from({ length: tickets }, (_, i) => ({
+      senderNonce: i + 1,
+      sig: new Uint8Array(65).fill(3),
+    })),
+    expectedPrice: { pricePerUnit: '1200', pixelsPerUnit: '1' },
+  };
+}
+
+function headerWith(tickets: number): string {
+  return encodePaymentHeader(paymentCodec.fromMessage(paymentWith(tickets)));
+}
+
 describe('PaymentCoalescer', () => {
   it('sends a lone call as a plain ProcessPayment, without waiting for company', async () => {
     const { transport, calls } = fakeTransport();
@@ -93,7 +120,11 @@ describe('PaymentCoalescer', () => {
   it('caps a batch by count and by bytes, and sends a payment too large for any batch alone', async () => {
     const { transport, calls } = fakeTransport();
     const size = encodedSizeBound(payment('ok-0'));
-    const coalescer = new PaymentCoalescer(transport, { maxPayments: 3, maxBytes: size * 2 });
+    const coalescer = new PaymentCoalescer(transport, {
+      maxPayments: 3,
+      maxBytes: size * 2,
+      maxTickets: 100,
+    });
     const big = { jobId: 'ok-big', paymentHeader: 'x'.repeat(size * 2) };
     await Promise.all([
       ...['ok-1', 'ok-2', 'ok-3', 'ok-4', 'ok-5'].map((j) => coalescer.submit(payment(j), 1)),
@@ -107,9 +138,45 @@ describe('PaymentCoalescer', () => {
     ]);
 
     const { transport: t2, calls: byCount } = fakeTransport();
-    const counted = new PaymentCoalescer(t2, { maxPayments: 3, maxBytes: 1 << 20 });
+    const counted = new PaymentCoalescer(t2, { maxPayments: 3, maxBytes: 1 << 20, maxTickets: 100 });
     await Promise.all(['ok-1', 'ok-2', 'ok-3', 'ok-4'].map((j) => counted.submit(payment(j), 1)));
     expect(byCount.map((c) => c.jobs)).toEqual([['ok-1', 'ok-2', 'ok-3'], ['ok-4']]);
+  });
+
+  it('caps a batch by tickets, and sends a payment with more tickets than a batch may hold alone', async () => {
+    const { transport, calls } = fakeTransport();
+    const coalescer = new PaymentCoalescer(transport, { maxPayments: 64, maxBytes: 1 << 20, maxTickets: 10 });
+    const sized = (jobId: string, tickets: number): ProcessPaymentRequest =>
+      tickets % 2 ? { jobId, payment: paymentWith(tickets) } : { jobId, paymentHeader: headerWith(tickets) };
+    await Promise.all(
+      (
+        [
+          ['ok-1', 4],
+          ['ok-2', 6],
+          ['ok-3', 1],
+          ['ok-big', 11],
+          ['ok-4', 2],
+          ['ok-5', 1],
+        ] as const
+      ).map(([job, tickets]) => coalescer.submit(sized(job, tickets), 1)),
+    );
+    expect(calls.map((c) => [c.kind, c.jobs])).toEqual([
+      ['batch', ['ok-1', 'ok-2']],
+      ['single', ['ok-big']],
+      ['batch', ['ok-3', 'ok-4', 'ok-5']],
+    ]);
+  });
+
+  it('counts the tickets of a payment message and of a payment header', () => {
+    for (const tickets of [0, 1, 10, 300]) {
+      expect(ticketCount({ payment: paymentWith(tickets) })).toBe(tickets);
+      expect(ticketCount({ paymentHeader: headerWith(tickets) })).toBe(tickets);
+    }
+    expect(ticketCount({ jobId: 'none' })).toBe(0);
+    // A truncated header counts the tickets it still holds whole or in part; nothing throws.
+    const header = Buffer.from(headerWith(3), 'base64');
+    expect(ticketCount({ paymentHeader: header.subarray(0, header.length - 10).toString('base64') })).toBe(3);
+    expect(ticketCount({ paymentHeader: 'not base64!' })).toBe(0);
   });
 
   it('fails every caller of a batch with the batch’s transport error', async () => {

@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 import type {
   PaymentErrorMessage,
   ProcessPaymentRequest,
@@ -16,11 +17,19 @@ export interface CoalescingLimits {
    * RECIPIENT_GRPC_MAX_REQUEST_BYTES (4 MiB by default). A payment larger than this goes alone.
    */
   maxBytes: number;
+  /**
+   * Tickets per call. A call is answered when its slowest payment is, and the Recipient's work
+   * grows with tickets: large payments gain little from sharing a call (per-call costs are small
+   * next to theirs) but would wait for each other. Small ones, where per-call costs dominate,
+   * still travel many to a call. A payment with more tickets than this goes alone.
+   */
+  maxTickets: number;
 }
 
 export const DEFAULT_COALESCING: CoalescingLimits = {
   maxPayments: 64,
   maxBytes: 1024 * 1024,
+  maxTickets: 64,
 };
 
 /** How the coalescer reaches the Recipient; failures reject with the client's typed error. */
@@ -55,6 +64,7 @@ interface Waiter {
 export class PaymentCoalescer {
   private pending: Waiter[] = [];
   private pendingBytes = 0;
+  private pendingTickets = 0;
   private scheduled = false;
   /** Off after the server answered UNIMPLEMENTED: an older Recipient without ProcessPayments. */
   private batching = true;
@@ -69,12 +79,16 @@ export class PaymentCoalescer {
   }
 
   submit(request: ProcessPaymentRequest, deadline: number): Promise<ProcessPaymentResponse> {
+    if (!this.batching) return this.transport.single(request, deadline);
     const bytes = encodedSizeBound(request);
-    if (!this.batching || bytes > this.limits.maxBytes) return this.transport.single(request, deadline);
-    if (this.pendingBytes + bytes > this.limits.maxBytes) this.flush();
+    const tickets = ticketCount(request);
+    const { maxBytes, maxTickets } = this.limits;
+    if (bytes > maxBytes || tickets > maxTickets) return this.transport.single(request, deadline);
+    if (this.pendingBytes + bytes > maxBytes || this.pendingTickets + tickets > maxTickets) this.flush();
     return new Promise<ProcessPaymentResponse>((resolve, reject) => {
       this.pending.push({ request, deadline, resolve, reject });
       this.pendingBytes += bytes;
+      this.pendingTickets += tickets;
       if (this.pending.length >= this.limits.maxPayments) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -91,6 +105,7 @@ export class PaymentCoalescer {
     if (waiters.length === 0) return;
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingTickets = 0;
     if (waiters.length === 1) this.alone(waiters[0]);
     else void this.send(waiters);
   }
@@ -134,6 +149,30 @@ export class PaymentCoalescer {
       }
     });
   }
+}
+
+/** Payment.ticket_sender_params (lp_rpc.proto): field 4, length-delimited. */
+const TICKET_SENDER_PARAMS_TAG = (4 << 3) | 2;
+
+/**
+ * The tickets a payment carries: counted in the message, or in the header's top-level protobuf
+ * fields without decoding them (a malformed header counts what was read; the Recipient refuses it).
+ */
+export function ticketCount(request: ProcessPaymentRequest): number {
+  if (request.payment) return request.payment.ticketSenderParams?.length ?? 0;
+  if (!request.paymentHeader) return 0;
+  const reader = protobuf.Reader.create(Buffer.from(request.paymentHeader, 'base64'));
+  let count = 0;
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag === TICKET_SENDER_PARAMS_TAG) count++;
+      reader.skipType(tag & 7);
+    }
+  } catch {
+    // Malformed: what was counted so far.
+  }
+  return count;
 }
 
 /**
