@@ -214,7 +214,9 @@ async function main(): Promise<void> {
       const paying0 = await payingCpu(recipientHttp, senderHttp);
       const since = await dbNow(db);
       const cpu0 = await processCpuSeconds(redeemerHttp);
-      const stackCpu0 = stackCpuSeconds(stateDir);
+      const waits0 = await redeemerWaits(redeemerHttp);
+      const stackCpu0 = stackCpuSeconds(stateDir, proc.pid);
+      const pg0 = await postgresCounts(db);
       const t0 = performance.now();
       const accepted = await drive(variant, RUN_MS);
       const seconds = (performance.now() - t0) / 1_000;
@@ -222,7 +224,11 @@ async function main(): Promise<void> {
       const until = await dbNow(db);
       await waitForWinners(db, since);
       const redeemerCpu = (await processCpuSeconds(redeemerHttp)) - cpu0;
-      const stackCpu = stackCpuSeconds(stateDir);
+      const waits = await redeemerWaits(redeemerHttp);
+      const stackCpu = stackCpuSeconds(stateDir, proc.pid);
+      // Backends report their counts at most once a second.
+      await sleep(1_500);
+      const pg1 = await postgresCounts(db);
       const figures = await redemptionFigures(db, since, until);
       const perWinner = (seconds: number) =>
         figures.winners > 0 ? (1_000 * seconds) / figures.winners : Number.NaN;
@@ -238,6 +244,11 @@ async function main(): Promise<void> {
         redeemerCpuMsPerWinner: perWinner(redeemerCpu),
         anvilCpuMsPerWinner: perWinner(stackCpu.anvil - stackCpu0.anvil),
         postgresCpuMsPerWinner: perWinner(stackCpu.postgres - stackCpu0.postgres),
+        redisCpuMsPerWinner: perWinner(stackCpu.redis - stackCpu0.redis),
+        waitsPerWinner: [...waits]
+          .map(([code, n]): [string, number] => [code, (n - (waits0.get(code) ?? 0)) / figures.winners])
+          .filter(([, n]) => n > 0),
+        postgresPerWinner: postgresCountsPerWinner(pg0, pg1, figures.winners),
       });
     }
     clearInterval(headTimer);
@@ -291,6 +302,20 @@ interface VariantResult extends RedemptionFigures {
    */
   anvilCpuMsPerWinner: number;
   postgresCpuMsPerWinner: number;
+  redisCpuMsPerWinner: number;
+  /** Redeemer checks that left a winner waiting or retrying (a job run that did not redeem it), per reason, per winner. */
+  waitsPerWinner: [string, number][];
+  postgresPerWinner: PostgresPerWinner;
+}
+
+/** What the stack asked of Postgres over a variant, per winner (pg_stat_database of its database). */
+interface PostgresPerWinner {
+  commits: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  /** Per statement text, when the cluster preloads pg_stat_statements: calls per winner, most first. */
+  statements: [string, number][];
 }
 
 /**
@@ -388,7 +413,10 @@ function cpuSecondsIn(text: string, httpBase: string): number {
  * directory in their command lines (/proc, Linux only; NaN elsewhere). Postgres counts the
  * postmaster, its live children, and its children that exited (cutime + cstime).
  */
-function stackCpuSeconds(stateDir: string): { anvil: number; postgres: number } {
+function stackCpuSeconds(
+  stateDir: string,
+  stackPid?: number,
+): { anvil: number; postgres: number; redis: number } {
   let procs: { pid: number; ppid: number; args: string; fields: string[] }[];
   try {
     procs = readdirSync('/proc')
@@ -405,7 +433,7 @@ function stackCpuSeconds(stateDir: string): { anvil: number; postgres: number } 
         }
       });
   } catch {
-    return { anvil: Number.NaN, postgres: Number.NaN };
+    return { anvil: Number.NaN, postgres: Number.NaN, redis: Number.NaN };
   }
   const ticks = clockTicks();
   // utime, stime, cutime, cstime are fields 14-17 of /proc/<pid>/stat.
@@ -415,8 +443,11 @@ function stackCpuSeconds(stateDir: string): { anvil: number; postgres: number } 
   const anvil = mine.filter((p) => /(^|\/)anvil /.test(p.args));
   const postmaster = mine.filter((p) => /(^|\/)postgres /.test(p.args));
   const backends = procs.filter((p) => postmaster.some((m) => m.pid === p.ppid));
+  // redis-server renames its command line: found as the stack's child instead.
+  const redis = procs.filter((p) => p.ppid === stackPid && /^redis-server /.test(p.args));
   return {
     anvil: anvil.reduce((sum, p) => sum + own(p.fields), 0),
+    redis: redis.reduce((sum, p) => sum + own(p.fields), 0),
     postgres:
       postmaster.reduce((sum, p) => sum + own(p.fields) + reaped(p.fields), 0) +
       backends.reduce((sum, p) => sum + own(p.fields), 0),
@@ -427,6 +458,71 @@ let clockTicksPerSecond: number | undefined;
 function clockTicks(): number {
   clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   return clockTicksPerSecond;
+}
+
+/** The Redeemer's waits (redeemer_ticket_waits_total) and retries (redeemer_retries_total) per reason code so far. */
+async function redeemerWaits(httpBase: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  const waits = new Map<string, number>();
+  for (const m of text.matchAll(
+    /^redeemer_(ticket_waits|retries)_total\{[^}]*\bcode="([^"]*)"[^}]*\}\s+(\S+)$/gm,
+  )) {
+    const key = `${m[1] === 'retries' ? 'retry' : 'wait'} ${m[2]}`;
+    waits.set(key, (waits.get(key) ?? 0) + Number(m[3]));
+  }
+  return waits;
+}
+
+interface PostgresCounts {
+  commits: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  statements: Map<string, number>;
+}
+
+/** The database's commits and rows written so far, and pg_stat_statements' calls when loaded. */
+async function postgresCounts(db: pg.Client): Promise<PostgresCounts> {
+  const { rows } = await db.query<Record<'commits' | 'inserted' | 'updated' | 'deleted', string>>(
+    `SELECT xact_commit AS commits, tup_inserted AS inserted, tup_updated AS updated, tup_deleted AS deleted
+       FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  const statements = new Map<string, number>();
+  try {
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const stats = await db.query<{ query: string; calls: string }>(
+      `SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
+    for (const r of stats.rows) {
+      const flat = r.query.replace(/\s+/g, ' ');
+      const text = flat.length > 150 ? `${flat.slice(0, 90)} … ${flat.slice(-60)}` : flat;
+      statements.set(text, (statements.get(text) ?? 0) + Number(r.calls));
+    }
+  } catch {
+    // Not preloaded by this cluster: the totals above only.
+  }
+  const r = rows[0];
+  return {
+    commits: Number(r.commits),
+    inserted: Number(r.inserted),
+    updated: Number(r.updated),
+    deleted: Number(r.deleted),
+    statements,
+  };
+}
+
+function postgresCountsPerWinner(a: PostgresCounts, b: PostgresCounts, winners: number): PostgresPerWinner {
+  const per = (n: number) => (winners > 0 ? n / winners : Number.NaN);
+  return {
+    commits: per(b.commits - a.commits),
+    inserted: per(b.inserted - a.inserted),
+    updated: per(b.updated - a.updated),
+    deleted: per(b.deleted - a.deleted),
+    statements: [...b.statements]
+      .map(([text, calls]): [string, number] => [text, per(calls - (a.statements.get(text) ?? 0))])
+      .filter(([, n]) => n >= 0.01)
+      .sort((x, y) => y[1] - x[1]),
+  };
 }
 
 async function dbNow(db: pg.Client): Promise<Date> {
@@ -561,6 +657,18 @@ function report(ceiling: number, results: VariantResult[], economics: Economics 
   line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
   line('anvil CPU ms per winner', (r) => fmt(r.anvilCpuMsPerWinner));
   line('postgres CPU ms per winner', (r) => fmt(r.postgresCpuMsPerWinner));
+  line('redis CPU ms per winner', (r) => fmt(r.redisCpuMsPerWinner));
+  const fmt2 = (n: number) => n.toFixed(2);
+  line(
+    'redeemer waits and retries per winner',
+    (r) => r.waitsPerWinner.map(([c, n]) => `${c} ${fmt2(n)}`).join(', ') || '0',
+  );
+  line('postgres commits per winner', (r) => fmt2(r.postgresPerWinner.commits));
+  line(
+    'postgres rows inserted / updated / deleted per winner',
+    (r) =>
+      `${fmt2(r.postgresPerWinner.inserted)} / ${fmt2(r.postgresPerWinner.updated)} / ${fmt2(r.postgresPerWinner.deleted)}`,
+  );
   line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
@@ -570,6 +678,9 @@ function report(ceiling: number, results: VariantResult[], economics: Economics 
     const phases = r.paying.phases.map(([phase, p]) => `${phase} ${fmt(p.meanMs)} ms ×${p.n}`);
     console.log(`${VARIANTS[r.variant]}: payment phases and in-service times (mean) ${phases.join('; ')}`);
     for (const [what, n] of r.errorKinds) console.log(`${VARIANTS[r.variant]}: ${n} × failed call: ${what}`);
+    for (const [text, n] of r.postgresPerWinner.statements) {
+      console.log(`${VARIANTS[r.variant]}: statement ×${n.toFixed(2)} per winner: ${text}`);
+    }
     for (const o of r.outcomes) {
       console.log(`${VARIANTS[r.variant]}: winners ${o.status}${o.reason ? ` (${o.reason})` : ''}: ${o.n}`);
     }
@@ -591,6 +702,8 @@ function report(ceiling: number, results: VariantResult[], economics: Economics 
       { name: `redeemer CPU per winner, ${v}`, value: r.redeemerCpuMsPerWinner, unit: 'ms' },
       { name: `anvil CPU per winner, ${v}`, value: r.anvilCpuMsPerWinner, unit: 'ms' },
       { name: `postgres CPU per winner, ${v}`, value: r.postgresCpuMsPerWinner, unit: 'ms' },
+      { name: `redis CPU per winner, ${v}`, value: r.redisCpuMsPerWinner, unit: 'ms' },
+      { name: `postgres commits per winner, ${v}`, value: r.postgresPerWinner.commits, unit: 'commits' },
       {
         name: `winning ticket received → redeemed, p50, ${v}`,
         value: percentile(r.latencies, 0.5),

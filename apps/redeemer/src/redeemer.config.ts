@@ -12,6 +12,7 @@ import {
   type EnvValues,
 } from '#app/common';
 import type { SignerSource } from '#app/chain';
+import { DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS } from '#app/queue';
 
 /** An exact ratio (no floats near money): `0.25` → 25/100. */
 export interface Ratio {
@@ -132,8 +133,9 @@ export const REDEEMER_ENV = {
   REDEEMER_MAX_FEE_BUMPS: { parse: int(0, 1_000), default: 10, description: 'replacements per tx' },
   REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: {
     parse: int(0, 10_000),
-    default: 1,
-    description: 'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed',
+    default: DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
+    description:
+      'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed (the Recipient and SenderMonitor time new jobs for the default)',
   },
   REDEEMER_ROUND_END_MARGIN_BLOCKS: {
     parse: int(0, 10_000),

@@ -46,7 +46,11 @@ export class RedeemerModule {
     const v = config.values;
     const imports = [
       ...infrastructure('redeemer', v, { database: true, chainFacts: true }),
-      QueueModule.forRoot({ redisUrl: v.REDIS_URL, redisPrefix: v.REDIS_PREFIX }),
+      QueueModule.forRoot({
+        redisUrl: v.REDIS_URL,
+        redisPrefix: v.REDIS_PREFIX,
+        paramsExpiryMarginBlocks: v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS,
+      }),
     ];
     const base: Provider[] = [{ provide: RedeemerConfig, useValue: config }, RedeemerMetrics];
     const source = config.signerSource();

@@ -1,8 +1,16 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { getBigInt, ZeroHash, type JsonRpcApiProvider } from 'ethers';
 import { Subject } from 'rxjs';
 import type { SenderInfo } from '#app/ticket';
 import { bondingManagerAt, roundsManagerAt, ticketBrokerAt } from './bindings.js';
+import { BlockPace } from './block-pace.js';
 import { ChainClient } from './chain-client.js';
 import { discoverAddresses, type ProtocolAddresses } from './discover.js';
 
@@ -88,6 +96,8 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
   constructor(
     private readonly chain: ChainClient,
     @Inject(CHAIN_FACTS_OPTIONS) private readonly options: ChainFactsOptions,
+    /** Fed every head read here (the process's one BlockPace, from ChainModule). */
+    @Optional() private readonly pace?: BlockPace,
   ) {
     super();
   }
@@ -189,6 +199,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
       gasPrice: polledGasPrice > this.options.minGasPrice ? polledGasPrice : this.options.minGasPrice,
     };
     this.readAt = Date.now();
+    this.pace?.observe(this.current.l1Block, this.readAt);
     this.heads$.next(this.current);
     return this.current;
   }

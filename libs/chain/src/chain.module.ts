@@ -1,5 +1,6 @@
 import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { HealthProbe } from '#app/common';
+import { BlockPace } from './block-pace.js';
 import { CHAIN_OPTIONS, ChainClient, type ChainOptions } from './chain-client.js';
 import { CHAIN_FACTS_OPTIONS, ChainFacts, RpcChainFacts, type ChainFactsOptions } from './chain-facts.js';
 
@@ -28,7 +29,9 @@ export class ChainProbe extends HealthProbe {
 
 /**
  * The chain connection, and the polled chain facts (head, rounds, gas price) unless the service
- * reads none (`facts: false`): one poller per service, never one beside a ChainWatcher.
+ * reads none (`facts: false`): one poller per service, never one beside a ChainWatcher. The
+ * process's BlockPace too, fed by whichever of the two reads the heads (none: the pace stays
+ * unknown).
  */
 @Module({})
 export class ChainModule {
@@ -43,8 +46,13 @@ export class ChainModule {
     return {
       module: ChainModule,
       global: true,
-      providers: [{ provide: CHAIN_OPTIONS, useValue: options }, ChainClient, ...facts],
-      exports: [ChainClient, ...(facts.length > 0 ? [ChainFacts] : [])],
+      providers: [
+        { provide: CHAIN_OPTIONS, useValue: options },
+        ChainClient,
+        { provide: BlockPace, useValue: new BlockPace() },
+        ...facts,
+      ],
+      exports: [ChainClient, BlockPace, ...(facts.length > 0 ? [ChainFacts] : [])],
     };
   }
 }

@@ -1,3 +1,4 @@
 // Nest-free foundations shared by every library, including the pure protocol library.
 export * from './app-error.js';
 export * from './repo-root.js';
+export * from './group-commit.js';

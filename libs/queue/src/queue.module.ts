@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { bullPrefix, QueueName } from './queues.js';
+import { bullPrefix, PARAMS_EXPIRY_MARGIN_BLOCKS, QueueName } from './queues.js';
 import { RedemptionQueue } from './redemption-queue.js';
 import { RedemptionReconciler } from './redemption-reconciler.js';
 import { INTAKE_OPTIONS, WinningTicketIntake, type IntakeOptions } from './winning-ticket-intake.js';
@@ -10,6 +10,11 @@ export interface QueueModuleOptions {
   redisPrefix: string;
   /** Given: the intake re-enqueues its stored tickets whose job went missing (the Recipient). */
   intake?: IntakeOptions;
+  /**
+   * The Redeemer's REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS where it is known (the Redeemer's own
+   * process), for timing new jobs' first runs; DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS elsewhere.
+   */
+  paramsExpiryMarginBlocks?: number;
 }
 
 /**
@@ -44,6 +49,9 @@ export class QueueModule {
         RedemptionReconciler,
         WinningTicketIntake,
         ...(options.intake ? [{ provide: INTAKE_OPTIONS, useValue: options.intake }] : []),
+        ...(options.paramsExpiryMarginBlocks === undefined
+          ? []
+          : [{ provide: PARAMS_EXPIRY_MARGIN_BLOCKS, useValue: options.paramsExpiryMarginBlocks }]),
       ],
       exports: [RedemptionQueue, RedemptionReconciler, WinningTicketIntake, BullModule],
     };

@@ -20,6 +20,18 @@ export interface RedeemTicketJob {
   sender: string;
 }
 
+/**
+ * L1 blocks past paramsExpirationBlock before recipientRand is revealed, by default: the default of
+ * the Redeemer's REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS, and the margin new jobs' first runs are
+ * timed for (RedemptionQueue.enqueueStoredAll) where that setting is not known (QueueModule's
+ * `paramsExpiryMarginBlocks`). A Redeemer set otherwise still decides alone: a job that runs early
+ * waits there.
+ */
+export const DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS = 1;
+
+/** QueueModule's `paramsExpiryMarginBlocks`, for RedemptionQueue. */
+export const PARAMS_EXPIRY_MARGIN_BLOCKS = Symbol('PARAMS_EXPIRY_MARGIN_BLOCKS');
+
 export interface JobPayloads {
   [JobName.REDEEM_TICKET]: RedeemTicketJob;
 }

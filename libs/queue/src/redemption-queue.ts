@@ -1,8 +1,34 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { JobType, Queue } from 'bullmq';
+import { BlockPace } from '#app/chain';
 import { WinningTicketRepository, WinningTicketStatus } from '#app/database';
-import { JobName, QUEUE_DEFAULTS, QueueName, type RedeemTicketJob } from './queues.js';
+import {
+  DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
+  JobName,
+  PARAMS_EXPIRY_MARGIN_BLOCKS,
+  QUEUE_DEFAULTS,
+  QueueName,
+  type RedeemTicketJob,
+} from './queues.js';
+
+/**
+ * Longest delay of a new job's first run, whatever the block pace says: an estimate gone wrong
+ * costs a few early runs (each waits in the Redeemer), never a long-parked winner.
+ */
+export const MAX_FIRST_RUN_DELAY_MS = 15 * 60_000;
+
+/**
+ * Blocks of slack a new job's first run gets on top of BlockPace's own: the Redeemer sees a block
+ * up to one of its head polls after this process does, and a run that comes before that waits
+ * another poll interval, while one that comes a quarter block late loses just that.
+ */
+const FIRST_RUN_SLACK_BLOCKS = 0.25;
+
+/** A ticket just stored, for its first job: the job, and the L1 block its params expire at. */
+export interface StoredTicketJob extends RedeemTicketJob {
+  paramsExpirationBlock: bigint;
+}
 
 /** What ensureDue did to a ticket's redemption job. */
 export type JobAction =
@@ -43,6 +69,11 @@ export class RedemptionQueue {
   constructor(
     @InjectQueue(QueueName.TICKET_REDEMPTION) private readonly queue: Queue<RedeemTicketJob>,
     private readonly tickets: WinningTicketRepository,
+    /** This process's L1 block pace (ChainModule), when it reads heads: times new jobs' first runs. */
+    @Optional() private readonly pace?: BlockPace,
+    @Optional()
+    @Inject(PARAMS_EXPIRY_MARGIN_BLOCKS)
+    private readonly marginBlocks: number = DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
   ) {}
 
   /** A ticket just stored: adds its job, then marks the row queued. */
@@ -51,18 +82,37 @@ export class RedemptionQueue {
     await this.tickets.queue(job.ticketHash);
   }
 
-  /** `enqueueStored` for many tickets: one Redis round trip for the jobs, one statement for the rows. */
-  async enqueueStoredAll(jobs: readonly RedeemTicketJob[]): Promise<void> {
-    if (jobs.length === 0) return;
+  /**
+   * `enqueueStored` for many tickets: one Redis round trip for the jobs, one statement for the
+   * rows. Each job's first run is delayed until its params are due to have expired (firstRunDelay),
+   * so that run usually redeems instead of finding them unexpired and sleeping again.
+   */
+  async enqueueStoredAll(tickets: readonly StoredTicketJob[]): Promise<void> {
+    if (tickets.length === 0) return;
     const opts = QUEUE_DEFAULTS[QueueName.TICKET_REDEMPTION];
     await this.queue.addBulk(
-      jobs.map((job) => ({
+      tickets.map((t) => ({
         name: JobName.REDEEM_TICKET,
-        data: job,
-        opts: { ...opts, jobId: job.ticketHash },
+        data: { ticketHash: t.ticketHash, sender: t.sender },
+        opts: { ...opts, jobId: t.ticketHash, delay: this.firstRunDelay(t.paramsExpirationBlock) },
       })),
     );
-    await this.tickets.queueAll(jobs.map((j) => j.ticketHash));
+    await this.tickets.queueAll(tickets.map((t) => t.ticketHash));
+  }
+
+  /**
+   * How long the first run of a new ticket's job waits: until L1 block paramsExpirationBlock + the
+   * margin (the first block where the params count as expired with the margin, as paramsExpired
+   * says) is due to be seen, by this process's BlockPace, with FIRST_RUN_SLACK_BLOCKS more; 0 for a
+   * block seen already or while the pace is unknown (no head read yet, or none read here), at most
+   * MAX_FIRST_RUN_DELAY_MS. Only a schedule: the Redeemer checks the params against its own head
+   * before revealing anything.
+   */
+  firstRunDelay(paramsExpirationBlock: bigint): number {
+    const due = this.pace?.msUntil(paramsExpirationBlock + BigInt(this.marginBlocks));
+    if (due === undefined || !(due > 0)) return 0;
+    const slack = FIRST_RUN_SLACK_BLOCKS * (this.pace?.blockMs ?? 0);
+    return Math.min(Math.ceil(due + slack), MAX_FIRST_RUN_DELAY_MS);
   }
 
   /** Idempotent: the job id is the ticket hash, so enqueuing the same ticket twice adds one job. */

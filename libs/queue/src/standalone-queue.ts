@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { BlockPace } from '#app/chain';
 import type { WinningTicketRepository } from '#app/database';
 import { bullPrefix, QueueName, type RedeemTicketJob } from './queues.js';
 import { RedemptionQueue } from './redemption-queue.js';
@@ -13,12 +14,14 @@ export interface RedemptionQueueHandle {
 /**
  * The redemption queue under a deployment's REDIS_PREFIX outside Nest (the CLI), as QueueModule
  * configures it. Fails fast, instead of reconnecting forever, when Redis is down: the connection
- * error is thrown as is.
+ * error is thrown as is. Without a `pace` (one fed by heads), new jobs' first runs are not delayed;
+ * with one, they are timed for the default params expiry margin.
  */
 export async function connectRedemptionQueue(
   redisUrl: string,
   redisPrefix: string,
   tickets: WinningTicketRepository,
+  pace?: BlockPace,
 ): Promise<RedemptionQueueHandle> {
   const redis = new Redis(redisUrl, {
     lazyConnect: true,
@@ -38,7 +41,7 @@ export async function connectRedemptionQueue(
     prefix: bullPrefix(redisPrefix),
   });
   return {
-    queue: new RedemptionQueue(queue, tickets),
+    queue: new RedemptionQueue(queue, tickets, pace),
     close: async () => {
       await queue.close();
       redis.disconnect();

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
+import { GroupCommit, type GroupMember } from '#app/core';
 import { WinningTicketRepository, WinningTicketStatus, type NewWinningTicket } from '#app/database';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
-import { GroupCommit, type GroupMember } from './group-commit.js';
-import type { RedeemTicketJob } from './queues.js';
-import { RedemptionQueue } from './redemption-queue.js';
+import { RedemptionQueue, type StoredTicketJob } from './redemption-queue.js';
 import { RedemptionReconciler } from './redemption-reconciler.js';
 
 /** The intake's own safety net: how often it re-enqueues stored tickets whose job went missing. */
@@ -46,7 +45,7 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
     (rows) => rows.length,
     GROUP_MAX_ROWS,
   );
-  private readonly enqueues = new GroupCommit<RedeemTicketJob[], void>(
+  private readonly enqueues = new GroupCommit<StoredTicketJob[], void>(
     (group) => this.enqueue(group),
     (jobs) => jobs.length,
     GROUP_MAX_ROWS,
@@ -102,13 +101,17 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
     const results = group.map((member) =>
       member.input.map((r) => ({ ticketHash: r.ticketHash, stored: inserted.delete(r.ticketHash) })),
     );
-    const jobs = [...unique.values()].map((r) => ({ ticketHash: r.ticketHash, sender: r.sender }));
+    const jobs = [...unique.values()].map((r) => ({
+      ticketHash: r.ticketHash,
+      sender: r.sender,
+      paramsExpirationBlock: r.paramsExpirationBlock,
+    }));
     const answer = () => group.forEach((member, i) => member.resolve(results[i]));
     void this.enqueues.submit(jobs).then(answer, answer);
   }
 
   /** One bulk enqueue for the jobs of every group committed meanwhile; never throws. */
-  private async enqueue(group: readonly GroupMember<RedeemTicketJob[], void>[]): Promise<void> {
+  private async enqueue(group: readonly GroupMember<StoredTicketJob[], void>[]): Promise<void> {
     // Consecutive groups may carry the same ticket (a replay): one job each suffices.
     const jobs = [...new Map(group.flatMap((member) => member.input).map((j) => [j.ticketHash, j])).values()];
     try {

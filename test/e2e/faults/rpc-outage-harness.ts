@@ -2,7 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import type { WinningTicketRepository } from '#app/database';
-import type { WinningTicketIntake } from '#app/queue';
+import type { RedemptionQueue, WinningTicketIntake } from '#app/queue';
 import {
   freePort,
   startServiceProcess,
@@ -49,6 +49,8 @@ export interface RedeemerBehindProxy {
   proxy: TcpProxy;
   database: PrivateDatabase;
   intake: WinningTicketIntake;
+  /** The intake's handle on the redemption queue (no block pace here: its jobs run at once). */
+  queue: RedemptionQueue;
   tickets: WinningTicketRepository;
   ds: DataSource;
   httpPort: number;
@@ -72,6 +74,7 @@ export async function redeemerBehindProxy(name: string): Promise<RedeemerBehindP
     proxy,
     database,
     intake: intake.intake,
+    queue: intake.queue,
     tickets: intake.tickets,
     ds: intake.ds,
     httpPort,

@@ -44,6 +44,16 @@ describe('Redeemer process: the chain RPC goes away for some blocks', () => {
       `ticket ${hashOf(t)} to be ${status}${reason ? ` (${reason})` : ''}`,
     );
 
+  /** Until the Redeemer took the ticket's job and put it to sleep, the ticket still queued: its params wait. */
+  const untilParamsWait = async (t: SignedTicket) => {
+    await eventually(
+      async () =>
+        (await (await rs.queue.boardSource().getJob(hashOf(t)))?.getState()) === 'delayed' ? true : undefined,
+      `job of ${hashOf(t)} to sleep`,
+    );
+    expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+  };
+
   /** Redeemed by exactly one WinningTicketRedeemed, through exactly one tx, the one the row names. */
   const redeemedOnce = async (t: SignedTicket) => {
     const r = await untilStatus(t, WinningTicketStatus.REDEEMED);
@@ -66,7 +76,7 @@ describe('Redeemer process: the chain RPC goes away for some blocks', () => {
       await rs.fx.ticket(sender, parseEther('0.02'), { expirationBlock: head + 3n }),
     ];
     for (const t of waiting) await rs.intake.accept(t);
-    for (const t of waiting) await untilStatus(t, WinningTicketStatus.QUEUED, 'PARAMS_NOT_EXPIRED');
+    for (const t of waiting) await untilParamsWait(t);
     const fees = await rs.fx.fees();
     const sent = await rs.txCount('pending');
 
@@ -191,7 +201,7 @@ describe('Redeemer process: the chain RPC goes away for some blocks', () => {
       expirationBlock: (await rs.fx.blockNumber()) + 5n,
     });
     await rs.intake.accept(t);
-    await untilStatus(t, WinningTicketStatus.QUEUED, 'PARAMS_NOT_EXPIRED');
+    await untilParamsWait(t);
     const sent = await rs.txCount('latest');
 
     await rs.proxy.stop();

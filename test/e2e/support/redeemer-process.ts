@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import { DatabaseModule, WinningTicketRepository } from '#app/database';
-import { QueueModule, WinningTicketIntake } from '#app/queue';
+import { QueueModule, RedemptionQueue, WinningTicketIntake } from '#app/queue';
 import { startServiceProcess, waitForHttpOk, type ServiceProcess } from '#app/testing';
 import {
   eventually,
@@ -17,6 +17,7 @@ class IntakeHarness {}
 
 export interface RedeemerIntake {
   intake: WinningTicketIntake;
+  queue: RedemptionQueue;
   tickets: WinningTicketRepository;
   ds: DataSource;
   close(): Promise<void>;
@@ -36,6 +37,7 @@ export async function redeemerIntake(databaseUrl: string, redisPrefix: string): 
   );
   return {
     intake: ctx.get(WinningTicketIntake),
+    queue: ctx.get(RedemptionQueue),
     tickets: ctx.get(WinningTicketRepository),
     ds: ctx.get(DataSource),
     close: () => ctx.close(),

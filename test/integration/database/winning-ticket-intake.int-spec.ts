@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BlockPace } from '#app/chain';
 import {
   WinningTicketRepository,
   WinningTicketStatus,
@@ -167,6 +168,70 @@ describe('WinningTicketIntake group commit', () => {
     expect(results.flat().every((r) => r.stored)).toBe(true);
     expect(repo.inserts.slice(before)).toEqual([1, 500, 500, 200]);
     expect(await committed(payments.flat().map(hashOf))).toBe(1_200);
+  });
+});
+
+/**
+ * A new job's first run waits until its params are due to have expired by the process's block
+ * pace (so the Redeemer's first run usually redeems); at once while no pace is known, or when they
+ * have expired already.
+ */
+describe('WinningTicketIntake first run', () => {
+  let ds: DataSource;
+  let repo: WinningTicketRepository;
+  const pace = new BlockPace();
+  const handles: RedemptionQueueHandle[] = [];
+  const prefix = `${inject('redisPrefix')}intake-first-run:`;
+
+  const intakeWith = async (withPace?: BlockPace) => {
+    const handle = await connectRedemptionQueue(inject('redisUrl'), prefix, repo, withPace);
+    handles.push(handle);
+    return {
+      intake: new WinningTicketIntake(repo, handle.queue, new RedemptionReconciler(repo, handle.queue)),
+      job: async (t: SignedTicket) => {
+        const job = await handle.queue.boardSource().getJob(hashOf(t));
+        return { state: await job?.getState(), delay: job?.delay ?? 0 };
+      },
+    };
+  };
+
+  beforeAll(async () => {
+    ds = await createDataSource(inject('databaseUrl')).initialize();
+    repo = new WinningTicketRepository(ds);
+    // L1 block 1000 seen now, one block a second before it.
+    pace.observe(990n, Date.now() - 10_000);
+    pace.observe(1_000n, Date.now());
+  });
+  afterAll(async () => {
+    for (const h of handles) await h.close();
+    await ds?.destroy();
+    await flushRedisPrefix(inject('redisUrl'), prefix);
+  });
+
+  it('delays it until the params are due to have expired, and marks the row queued', async () => {
+    const { intake, job } = await intakeWith(pace);
+    const t = winner({ paramsExpirationBlock: 1_020n });
+    await intake.accept(t);
+    const { state, delay } = await job(t);
+    expect(state).toBe('delayed');
+    // Block 1021 (expiry + the default margin) is ~21 s away at one block a second, plus half a block of slack.
+    expect(delay).toBeGreaterThan(15_000);
+    expect(delay).toBeLessThanOrEqual(21_500);
+    expect((await repo.findByHash(hashOf(t)))?.status).toBe(WinningTicketStatus.QUEUED);
+  });
+
+  it('runs it at once when the params have expired already', async () => {
+    const { intake, job } = await intakeWith(pace);
+    const t = winner({ paramsExpirationBlock: 900n });
+    await intake.accept(t);
+    expect(await job(t)).toEqual({ state: 'waiting', delay: 0 });
+  });
+
+  it('runs it at once while the pace is unknown', async () => {
+    const { intake, job } = await intakeWith(new BlockPace());
+    const t = winner({ paramsExpirationBlock: 1_020n });
+    await intake.accept(t);
+    expect(await job(t)).toEqual({ state: 'waiting', delay: 0 });
   });
 });
 

@@ -98,6 +98,37 @@ describe('WinningTicketRepository moves', () => {
     expect(await repo.findByHashes([])).toEqual([]);
   });
 
+  it('answers concurrent findByHash calls from shared SELECTs: each its own row (or null), writes before it seen', async () => {
+    const hashes = [await stored(S.QUEUED), await stored(S.SUBMITTED), await stored(S.RECEIVED)];
+    const missing = hex(32);
+    const selects: string[] = [];
+    const query = ds.query.bind(ds);
+    ds.query = ((sql: string, params?: unknown[]) => {
+      if (sql.includes('FROM winning_ticket WHERE ticket_hash')) selects.push(sql);
+      return query(sql, params);
+    }) as typeof ds.query;
+    try {
+      const asked = [...hashes, missing, hashes[0], ...hashes];
+      const rows = await Promise.all(asked.map((h) => repo.findByHash(h)));
+      expect(rows.map((r) => r?.ticketHash ?? null)).toEqual(asked.map((h) => (h === missing ? null : h)));
+      expect(rows.map((r) => r?.status ?? null)).toEqual(
+        asked.map(
+          (h) => ({ [hashes[0]]: S.QUEUED, [hashes[1]]: S.SUBMITTED, [hashes[2]]: S.RECEIVED })[h] ?? null,
+        ),
+      );
+      // A lone first call, then everyone who asked while it ran.
+      expect(selects).toHaveLength(2);
+      // The same row twice is two objects: a caller may change its own.
+      expect(rows[5]).not.toBe(rows[4]);
+      expect(rows[5]).toStrictEqual(rows[4]);
+      // A call made after a write sees it.
+      await repo.claim(hashes[0]);
+      expect((await repo.findByHash(hashes[0]))?.status).toBe(S.SUBMITTING);
+    } finally {
+      ds.query = query;
+    }
+  });
+
   it('inserts a ticket once, as received', async () => {
     const t = newTicket();
     expect(await repo.insertIfAbsent(t)).toBe(true);

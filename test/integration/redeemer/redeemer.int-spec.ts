@@ -171,14 +171,19 @@ describe('Redeemer', () => {
     expect((await fx.fees()) - before).toBe(CENTI);
   });
 
-  it('waits until the params have expired before revealing recipientRand', async () => {
+  it('waits until the params have expired before revealing recipientRand, even when told to redeem now', async () => {
     const sender = await fx.newSender(ETH);
     const t = await fx.ticket(sender, CENTI, { expirationBlock: (await fx.blockNumber()) + 3n });
     await intake.accept(t);
-    await eventually(
-      async () => ((await row(t)).statusReason === 'PARAMS_NOT_EXPIRED' ? true : undefined),
-      'params wait',
-    );
+    const state = async () => (await app.get(RedemptionQueue).boardSource().getJob(hashOf(t)))?.getState();
+    // Its job sleeps: delayed by the intake until the params are due to expire, or by a run that found them unexpired.
+    await eventually(async () => ((await state()) === 'delayed' ? true : undefined), 'params wait');
+    // Redeem-now runs it at once; the Redeemer's own check still finds the params unexpired.
+    expect((await ops(`tickets/${hashOf(t)}/redeem`, {})).status).toBe(202);
+    await eventually(async () => ((await state()) === 'delayed' ? true : undefined), 'params wait again');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/redeemer_ticket_waits_total\{code="PARAMS_NOT_EXPIRED"[^}]*\} [1-9]/);
+    expect(await row(t)).toMatchObject({ status: WinningTicketStatus.QUEUED, statusReason: null });
     expect(await chainTxsFor(t)).toHaveLength(0);
     await fx.mine(3);
     await until(t, WinningTicketStatus.REDEEMED);

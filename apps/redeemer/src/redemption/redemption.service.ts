@@ -252,11 +252,9 @@ export class RedemptionService implements RedemptionJobHandler {
     const blocksLeft =
       row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS) - head.l1Block;
     if (blocksLeft > 0n) {
-      // Sleep until the block is due to be seen, plus a quarter block: one run usually finds the
-      // params expired (a run per poll interval before it was the Redeemer's largest job churn).
-      const due = this.chain.msUntilL1Block(head.l1Block + blocksLeft);
-      const slack = (this.chain.l1BlockMs ?? 0) / 4;
-      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, due === undefined ? undefined : due + slack);
+      // Sleep until the block is due to be seen: one run usually finds the params expired (a run
+      // per poll interval before it was the Redeemer's largest job churn).
+      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msUntilL1Block(head.l1Block + blocksLeft));
     }
     // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
     if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
@@ -339,8 +337,13 @@ export class RedemptionService implements RedemptionJobHandler {
     }
   }
 
-  /** Records why a queued ticket is not moving (visible to operators), only when the reason changes. */
+  /**
+   * Records why a queued ticket is not moving (visible to operators), only when the reason changes.
+   * Not for params not expired yet: every winner waits for them first (mostly in its job's first
+   * delay, without a run), and its row's paramsExpirationBlock says so; no UPDATE for it.
+   */
   private async annotate(row: WinningTicketEntity, code: RedemptionCode): Promise<void> {
+    if (code === RedemptionCode.PARAMS_NOT_EXPIRED) return;
     if (row.status !== WinningTicketStatus.QUEUED || row.statusReason === code) return;
     await this.tickets.note(row.ticketHash, code);
   }

@@ -1,11 +1,13 @@
 import {
   Injectable,
   Module,
+  Optional,
   type DynamicModule,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { JsonRpcApiProvider } from 'ethers';
+import { BlockPace } from '../block-pace.js';
 import { ChainClient } from '../chain-client.js';
 import { ChainWatcher, type ChainWatcherOptions } from './chain-watcher.js';
 import { HttpRpcEndpoint, SharedRpcEndpoint, type RpcEndpoint } from './rpc-endpoint.js';
@@ -18,12 +20,17 @@ export type ChainWatcherModuleOptions = Omit<ChainWatcherOptions, 'controllerAdd
 
 const WATCHER_OPTIONS = Symbol('CHAIN_WATCHER_OPTIONS');
 
-/** Starts the watcher with the application and stops it on shutdown. */
+/** Starts the watcher with the application and stops it on shutdown; its heads feed the BlockPace. */
 @Injectable()
 class ChainWatcherLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(private readonly watcher: ChainWatcher) {}
+  constructor(
+    private readonly watcher: ChainWatcher,
+    @Optional() private readonly pace?: BlockPace,
+  ) {}
 
   async onModuleInit(): Promise<void> {
+    const pace = this.pace;
+    if (pace) this.watcher.heads$.subscribe((head) => pace.observe(head.l1Block));
     // The first poll runs before the app serves, so a reachable chain is synced at boot; an
     // unreachable one is retried by the poll loop (health reports it meanwhile).
     await this.watcher.start();

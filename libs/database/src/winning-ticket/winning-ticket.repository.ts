@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
+import { GroupCommit, type GroupMember } from '#app/core';
 import { WinningTicketEntity, WinningTicketStatus } from './winning-ticket.entity.js';
 import { MOVES, OPEN_STATUSES, type Move } from './winning-ticket.transitions.js';
 
@@ -45,6 +46,9 @@ const QUEUE_ALL_SQL = `UPDATE winning_ticket SET status = $3, updated_at = now()
     AND set_config('synchronous_commit', 'off', true) IS NOT NULL
   RETURNING ticket_hash`;
 
+/** findByHash calls one SELECT answers at most. */
+const READ_GROUP_MAX = 500;
+
 /** A non-final ticket as the reconciler and recovery see it. */
 export interface OpenTicketRef {
   ticketHash: string;
@@ -60,6 +64,12 @@ export interface OpenTicketRef {
  */
 @Injectable()
 export class WinningTicketRepository {
+  private readonly reads = new GroupCommit<string, WinningTicketEntity | null>(
+    (group) => this.readGroup(group),
+    () => 1,
+    READ_GROUP_MAX,
+  );
+
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   private repo(manager?: EntityManager): Repository<WinningTicketEntity> {
@@ -93,10 +103,28 @@ export class WinningTicketRepository {
   /**
    * The row of `ticketHash`. Read with one fixed statement and hydrated by hand: every redemption
    * job run reads its ticket, and TypeORM's find builds the query and maps the result anew each time.
+   * Concurrent calls share one SELECT (a group read: a lone call goes at once, the calls arriving
+   * while it runs go together next), since jobs falling due together (their params expiring at the
+   * same block) read together; each call still sees every write committed before it was made.
    */
-  async findByHash(ticketHash: string): Promise<WinningTicketEntity | null> {
-    const rows = await this.ds.query<RawTicket[]>(`${SELECT_TICKETS} WHERE ticket_hash = $1`, [ticketHash]);
-    return rows.length > 0 ? hydrate(rows[0]) : null;
+  findByHash(ticketHash: string): Promise<WinningTicketEntity | null> {
+    return this.reads.submit(ticketHash);
+  }
+
+  /** One SELECT for a group of findByHash calls; each caller gets a row of its own. */
+  private async readGroup(group: readonly GroupMember<string, WinningTicketEntity | null>[]): Promise<void> {
+    const hashes = [...new Set(group.map((m) => m.input))];
+    const rows = await this.ds.query<RawTicket[]>(
+      hashes.length === 1
+        ? `${SELECT_TICKETS} WHERE ticket_hash = $1`
+        : `${SELECT_TICKETS} WHERE ticket_hash = ANY($1::text[])`,
+      [hashes.length === 1 ? hashes[0] : hashes],
+    );
+    const byHash = new Map(rows.map((r) => [r.ticket_hash, r]));
+    for (const m of group) {
+      const raw = byHash.get(m.input);
+      m.resolve(raw ? hydrate(raw) : null);
+    }
   }
 
   async findByHashes(hashes: readonly string[]): Promise<WinningTicketEntity[]> {
