@@ -9,6 +9,7 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app/queue';
+import { blocksUntilParamsExpire } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
@@ -249,8 +250,10 @@ export class RedemptionService implements RedemptionJobHandler {
     const v = this.config.values;
     const head = await this.chain.head();
     // recipientRand is revealed only once the sender can no longer use these params (PROTOCOL §8.4).
-    const blocksLeft =
-      row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS) - head.l1Block;
+    const blocksLeft = blocksUntilParamsExpire(
+      row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS),
+      head.l1Block,
+    );
     if (blocksLeft > 0n) {
       // Sleep until the block is due to be seen: one run usually finds the params expired (a run
       // per poll interval before it was the Redeemer's largest job churn).
