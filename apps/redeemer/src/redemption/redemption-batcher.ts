@@ -57,9 +57,10 @@ const BLOCK_GAS_SHARE_PERCENT = 50n;
  * without holding anyone else up); the survivors are claimed (queued → submitting) and sent as
  * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
  * half the block gas limit — unless the round is about to end by then (the gate's rule, checked
- * again at the latest head: the batch window may have crossed into the round's last blocks). Only the funds check and claim are serialized (funds checks never
- * interleave): groups are simulated side by side, a group's txs are signed and broadcast while the
- * next group is checked, and a signer has as many txs in flight as there are groups.
+ * again at the latest head: the batch window may have crossed into the round's last blocks). Only
+ * the funds check and claim are serialized (funds checks never interleave): groups are simulated
+ * side by side, a group's txs are signed and broadcast while the next group is checked, and a
+ * signer has as many txs in flight as there are groups.
  */
 @Injectable()
 export class RedemptionBatcher {

@@ -113,13 +113,7 @@ export class WinningTicketRepository {
 
   /** One SELECT for a group of findByHash calls; each caller gets a row of its own. */
   private async readGroup(group: readonly GroupMember<string, WinningTicketEntity | null>[]): Promise<void> {
-    const hashes = [...new Set(group.map((m) => m.input))];
-    const rows = await this.ds.query<RawTicket[]>(
-      hashes.length === 1
-        ? `${SELECT_TICKETS} WHERE ticket_hash = $1`
-        : `${SELECT_TICKETS} WHERE ticket_hash = ANY($1::text[])`,
-      [hashes.length === 1 ? hashes[0] : hashes],
-    );
+    const rows = await this.selectByHashes([...new Set(group.map((m) => m.input))]);
     const byHash = new Map(rows.map((r) => [r.ticket_hash, r]));
     for (const m of group) {
       const raw = byHash.get(m.input);
@@ -129,10 +123,14 @@ export class WinningTicketRepository {
 
   async findByHashes(hashes: readonly string[]): Promise<WinningTicketEntity[]> {
     if (hashes.length === 0) return [];
-    const rows = await this.ds.query<RawTicket[]>(`${SELECT_TICKETS} WHERE ticket_hash = ANY($1::text[])`, [
-      [...hashes],
-    ]);
-    return rows.map(hydrate);
+    return (await this.selectByHashes(hashes)).map(hydrate);
+  }
+
+  /** The raw rows of `hashes` (at least one), by the fixed statements: `=` for one, `ANY` for more. */
+  private selectByHashes(hashes: readonly string[]): Promise<RawTicket[]> {
+    return hashes.length === 1
+      ? this.ds.query<RawTicket[]>(`${SELECT_TICKETS} WHERE ticket_hash = $1`, [hashes[0]])
+      : this.ds.query<RawTicket[]>(`${SELECT_TICKETS} WHERE ticket_hash = ANY($1::text[])`, [[...hashes]]);
   }
 
   /**
