@@ -106,7 +106,10 @@ describe('Redeemer round-end margin, learned from its own txs', () => {
     );
     const slow = await fx.ticket(sender, CENTI);
     await intake.accept(slow);
-    await eventually(async () => ((await p.chainTxsFor(slow)).length === 1 ? true : undefined), 'its tx sent');
+    await eventually(
+      async () => ((await p.chainTxsFor(slow)).length === 1 ? true : undefined),
+      'its tx sent',
+    );
 
     const gasLimit = (await fx.provider.getBlock('latest'))!.gasLimit;
     await fx.provider.send('anvil_setBlockGasLimit', [toQuantity(30_000n)]);
@@ -120,7 +123,10 @@ describe('Redeemer round-end margin, learned from its own txs', () => {
     expect(mined).toBe(judged + KEPT_OUT + 1n);
 
     const learned = Number(mined - judged);
-    await eventually(async () => (margin.blocks() === learned ? true : undefined), 'the margin learned');
+    await eventually(
+      () => Promise.resolve(margin.blocks() === learned ? true : undefined),
+      'the margin learned',
+    );
     expect(await p.metric('redeemer_round_end_margin_blocks')).toBe(learned);
 
     // Two blocks before the round's end there is room for the configured margin, not the learned one.
@@ -193,7 +199,7 @@ describe('Redeemer waiting for the next round', () => {
       { REDEEMER_ROUND_END_MARGIN_BLOCKS: '2' },
     ));
     await eventually(
-      async () => (app.get(BlockPace).blockMs !== undefined ? true : undefined),
+      () => Promise.resolve(app.get(BlockPace).blockMs !== undefined ? true : undefined),
       'the block pace',
     );
   });

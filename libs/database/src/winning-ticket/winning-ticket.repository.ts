@@ -80,7 +80,11 @@ export class WinningTicketRepository {
     READ_GROUP_MAX,
   );
 
-  private readonly notes = new GroupCommit<Note, boolean>((group) => this.noteGroup(group), () => 1, NOTE_GROUP_MAX);
+  private readonly notes = new GroupCommit<Note, boolean>(
+    (group) => this.noteGroup(group),
+    () => 1,
+    NOTE_GROUP_MAX,
+  );
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
@@ -215,7 +219,9 @@ export class WinningTicketRepository {
     const moved = new Set<string>();
     await Promise.all(
       [...byReason].map(async ([statusReason, hashes]) => {
-        const noted = await this.moveAll(MOVES.note, [...hashes], WinningTicketStatus.QUEUED, { statusReason });
+        const noted = await this.moveAll(MOVES.note, [...hashes], WinningTicketStatus.QUEUED, {
+          statusReason,
+        });
         for (const h of noted) moved.add(`${statusReason}\n${h}`);
       }),
     );
