@@ -482,7 +482,7 @@ async function redeemerWaits(httpBase: string): Promise<Map<string, number>> {
 /** A gauge of the Redeemer's /metrics, undefined when it exports none by that name. */
 async function redeemerGauge(httpBase: string, name: string): Promise<number | undefined> {
   const text = await (await fetch(`${httpBase}/metrics`)).text();
-  const m = new RegExp(`^${name}\\s+(\\S+)$`, 'm').exec(text);
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }
 
