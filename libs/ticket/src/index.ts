@@ -46,7 +46,7 @@ export {
   type FaceValueOutcome,
   type FaceValuePolicy,
 } from './face-value.js';
-export { isUnlockingSoon } from './sender-unlock.js';
+export { isUnlockingSoon, senderUnlockingError, assertSenderNotUnlocking } from './sender-unlock.js';
 export {
   validateTicketParams,
   type SenderParamsPolicy,

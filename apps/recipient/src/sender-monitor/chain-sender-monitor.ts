@@ -4,12 +4,9 @@ import { ChainFacts } from '#app/chain';
 import { PendingFaceValue } from '#app/database';
 import {
   SenderMonitor,
-  TicketError,
-  TicketErrorCode,
-  isUnlockingSoon,
+  assertSenderNotUnlocking,
   maxFloat,
   parseAddress,
-  toChecksumAddress,
   type SenderInfo,
 } from '#app/ticket';
 import { currentHead } from '../chain-head.js';
@@ -67,12 +64,7 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
     const s = sender.toLowerCase();
     const { lastInitializedRound } = currentHead(this.chain).rounds;
     const info = await this.senderInfo(s);
-    if (isUnlockingSoon(info, lastInitializedRound)) {
-      throw new TicketError(
-        TicketErrorCode.SENDER_UNLOCKING,
-        `deposit and reserve for sender ${toChecksumAddress(parseAddress(s))} is set to unlock soon`,
-      );
-    }
+    assertSenderNotUnlocking(parseAddress(s), info, lastInitializedRound);
   }
 
   /** Face value of the sender's stored winning tickets that are not redeemed, failed or expired yet. */
