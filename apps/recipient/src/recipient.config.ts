@@ -10,6 +10,7 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
+import { MAX_SENDER_NONCES } from '#app/ticket';
 
 /** 32 bytes as 64 hex digits, `0x` optional. The message never echoes the value (secrets use it). */
 function key32(raw: string): Uint8Array {
@@ -97,7 +98,7 @@ export const RECIPIENT_ENV = {
   // Replay protection and accounting.
   RECIPIENT_MAX_SENDER_NONCES: {
     parse: int(1, 1_000_000),
-    default: 600,
+    default: MAX_SENDER_NONCES,
     description: 'distinct nonces accepted per set of params (go-livepeer maxSenderNonces)',
   },
   RECIPIENT_MAX_TICKETS_PER_SECOND_PER_SENDER: {
