@@ -1,5 +1,6 @@
 import {
   address,
+  bearerToken,
   ConfigError,
   configClass,
   hostPort,
@@ -10,11 +11,6 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-
-function bearerToken(raw: string): string {
-  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
-  return raw;
-}
 
 function httpUrlList(raw: string): string[] {
   const list = raw

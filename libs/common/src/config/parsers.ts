@@ -48,6 +48,12 @@ export function address(raw: string): string {
   return raw.toLowerCase();
 }
 
+/** A configured bearer token (ops API, Redeemer /ops): long enough not to be guessed, no white space. */
+export function bearerToken(raw: string): string {
+  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
+  return raw;
+}
+
 /** `host:port` listen address for gRPC servers. */
 export function hostPort(raw: string): string {
   const m = /^(\[[0-9a-fA-F:]+\]|[\w.-]+):(\d{1,5})$/.exec(raw);
