@@ -7,6 +7,7 @@ import {
   INFRA_ENV,
   int,
   uint,
+  ZERO_ADDRESS,
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
@@ -186,7 +187,7 @@ export class RecipientConfig extends configClass(RECIPIENT_ENV) {
         'RECIPIENT_SECRET_ROTATION_HOURS needs a stored secret (RECIPIENT_SECRET_KEY), not RECIPIENT_SECRET',
       );
     }
-    if (/^0x0{40}$/.test(values.RECIPIENT_ADDRESS))
+    if (values.RECIPIENT_ADDRESS === ZERO_ADDRESS)
       problems.push('RECIPIENT_ADDRESS must not be the zero address');
     if (problems.length > 0) throw new ConfigError(problems);
   }

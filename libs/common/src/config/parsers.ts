@@ -42,6 +42,9 @@ export function url(protocols: readonly string[]): (raw: string) => string {
   };
 }
 
+/** The zero address as `address` returns it: the services refuse it wherever a recipient is configured. */
+export const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
+
 /** A 20-byte hex address, returned lowercase; checksum casing is accepted but not required. */
 export function address(raw: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw new Error('expected a 0x-prefixed 20-byte hex address');
