@@ -45,6 +45,8 @@ export class FakeWeb3Signer {
   /** The most requests it has had open at once. */
   maxConcurrent = 0;
   private open = 0;
+  /** Accounts it acts as if it no longer held (a key removed after the client booted). */
+  readonly hidden = new Set<string>();
   /** The authorization header of the last request, to check what the client sends. */
   lastAuthorization: string | undefined;
   private readonly wallets = new Map<string, SigningKey>();
@@ -94,7 +96,7 @@ export class FakeWeb3Signer {
 
   /** Lowercase addresses of the keys it holds. */
   get accounts(): string[] {
-    return [...this.wallets.keys()];
+    return [...this.wallets.keys()].filter((a) => !this.hidden.has(a));
   }
 
   async stop(): Promise<void> {
@@ -139,7 +141,7 @@ export class FakeWeb3Signer {
       return;
     }
     const [address, data] = params as [string, string];
-    const key = this.wallets.get(address.toLowerCase());
+    const key = this.hidden.has(address.toLowerCase()) ? undefined : this.wallets.get(address.toLowerCase());
     if (!key) {
       this.reply(
         res,

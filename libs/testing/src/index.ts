@@ -11,3 +11,4 @@ export * from './postgres-binaries.js';
 export * from './fake-web3signer.js';
 export * from './deploy.js';
 export { advanceToNextRound, freshPendingNonce } from './dev-chain.js';
+export * from './step.js';

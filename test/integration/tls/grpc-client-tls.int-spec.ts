@@ -17,7 +17,7 @@ import {
 } from '#app/common';
 import { runMigrations } from '#app/database';
 import { ticketParamsCodec } from '#app/proto';
-import { freePort, startServiceProcess } from '#app/testing';
+import { freePort, startServiceProcess, step } from '#app/testing';
 import { OpsConfig } from '../../../apps/ops/src/ops.config.js';
 import { OpsModule } from '../../../apps/ops/src/ops.module.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
@@ -134,15 +134,14 @@ describe('gRPC clients over TLS', () => {
 
   describe('the Recipient asks the SenderMonitor for max floats', () => {
     /** Issues params for `sender` from a Recipient calling the SenderMonitor at `target` with `files`. */
+    // Each step is bounded so that a hang (seen once in CI, not reproduced since) names its step.
     async function issueVia(target: string, files: GrpcClientTlsFiles) {
-      const recipient = await h.boot({
-        RECIPIENT_SENDER_MONITOR_URL: target,
-        ...(files as Record<string, string>),
-      });
+      const boot = h.boot({ RECIPIENT_SENDER_MONITOR_URL: target, ...(files as Record<string, string>) });
+      const recipient = await step('booting the Recipient', 20_000, boot);
       try {
-        return await issue(recipient, sender);
+        return await step('GetTicketParams', 15_000, issue(recipient, sender));
       } finally {
-        await recipient.close();
+        await step('closing the Recipient', 15_000, recipient.close());
       }
     }
 
