@@ -73,6 +73,7 @@ export {
   type ReceiveOptions,
 } from './ticket-validator.js';
 export { pricePerPixel, ticketBatchFromPayment, paymentFromTicketBatch } from './payment.js';
+export { batchExpirationParams, type OwnRoundView } from './batch-expiration.js';
 export {
   createTicketBatch,
   signTicketBatch,
