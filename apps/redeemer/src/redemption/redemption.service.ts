@@ -9,7 +9,7 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app/queue';
-import { blocksUntilParamsExpire } from '#app/ticket';
+import { blocksUntilParamsExpire, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
@@ -259,8 +259,8 @@ export class RedemptionService implements RedemptionJobHandler {
       // per poll interval before it was the Redeemer's largest job churn).
       return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msUntilL1Block(head.l1Block + blocksLeft));
     }
-    // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
-    if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
+    const validityPeriod = await this.chain.validityPeriod();
+    if (ticketValidityExpired(row.creationRound, validityPeriod, head.rounds.currentRound)) return expired();
     if (!head.rounds.currentRoundInitialized) return wait(RedemptionCode.ROUND_NOT_INITIALIZED);
     // A tx mined in the next round reverts until that round is initialized: hold near the end.
     if (roundMayEndBeforeMined(head, v.REDEEMER_ROUND_END_MARGIN_BLOCKS)) {
