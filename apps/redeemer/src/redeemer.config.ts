@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import {
   address,
+  bearerToken,
   configClass,
   ConfigError,
   httpPortField,
@@ -48,11 +49,6 @@ function recipientList(raw: string): readonly string[] | 'any' {
     .filter((a) => a !== '');
   if (list.length === 0) throw new Error('expected at least one address');
   return list.map(address);
-}
-
-function bearerToken(raw: string): string {
-  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
-  return raw;
 }
 
 const ms = (min: number, max: number, dflt: number, description: string) =>

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getBytes, hashMessage, SigningKey, Wallet } from 'ethers';
+import { SECP256K1_N } from '#app/ticket';
 
 /**
  * How the fake misbehaves, for tests of a client's checks. `wrong-key` signs with another key,
@@ -20,8 +21,6 @@ export type FakeWeb3SignerFault =
   | 'http-500'
   | 'not-json'
   | 'hang';
-
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 export interface FakeWeb3SignerOptions {
   /** Hex private keys of the accounts it holds. */
@@ -46,6 +45,8 @@ export class FakeWeb3Signer {
   /** The most requests it has had open at once. */
   maxConcurrent = 0;
   private open = 0;
+  /** Accounts it acts as if it no longer held (a key removed after the client booted). */
+  readonly hidden = new Set<string>();
   /** The authorization header of the last request, to check what the client sends. */
   lastAuthorization: string | undefined;
   private readonly wallets = new Map<string, SigningKey>();
@@ -95,7 +96,7 @@ export class FakeWeb3Signer {
 
   /** Lowercase addresses of the keys it holds. */
   get accounts(): string[] {
-    return [...this.wallets.keys()];
+    return [...this.wallets.keys()].filter((a) => !this.hidden.has(a));
   }
 
   async stop(): Promise<void> {
@@ -140,7 +141,7 @@ export class FakeWeb3Signer {
       return;
     }
     const [address, data] = params as [string, string];
-    const key = this.wallets.get(address.toLowerCase());
+    const key = this.hidden.has(address.toLowerCase()) ? undefined : this.wallets.get(address.toLowerCase());
     if (!key) {
       this.reply(
         res,

@@ -159,6 +159,32 @@ describe('Sender with a Web3Signer account', () => {
     expect(web3signer.signRequests - before).toBeGreaterThanOrEqual(received.length + 1);
   });
 
+  it('reports Web3Signer in /health: down while it no longer holds a signing account', async () => {
+    type Health = { status: string; info?: object; error?: object };
+    const health = async () => {
+      const res = await fetch(`${sender.httpUrl}/health`);
+      return { status: res.status, body: (await res.json()) as Health };
+    };
+    expect(await health()).toMatchObject({
+      status: 200,
+      body: { info: { web3signer: { status: 'up', accounts: 2 } } },
+    });
+    const funded = chain.funded.address.toLowerCase();
+    web3signer.hidden.add(funded);
+    try {
+      const down = await health();
+      expect(down.status).toBe(503);
+      const probe = (down.body.error as { web3signer?: { status: string; message: string } }).web3signer;
+      expect(probe?.status).toBe('down');
+      expect(probe?.message).toContain(`no longer holds account(s) ${funded}`);
+      // The other probes are unaffected.
+      expect(down.body.info).toMatchObject({ redis: { status: 'up' } });
+    } finally {
+      web3signer.hidden.delete(funded);
+    }
+    expect((await health()).status).toBe(200);
+  });
+
   /** How CreateTicketBatch fails while the signer misbehaves with `fault`. */
   async function batchFailureUnder(fault: FakeWeb3SignerFault, sessionId: string, size: number) {
     web3signer.fault = fault;

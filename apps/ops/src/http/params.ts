@@ -1,4 +1,4 @@
-import { WinningTicketStatus } from '#app/database';
+import { IN_TX_STATUSES, UNCLAIMED_STATUSES, WinningTicketStatus } from '#app/database';
 import { OpsError, OpsErrorCode } from '../ops.error.js';
 
 // Parsers of query and path parameters: every external input is checked here, with a clear
@@ -54,8 +54,8 @@ export function windowParams(
  * in progress (a transaction is being built or is on its way), and the three final outcomes.
  */
 export const STATUS_GROUPS = {
-  unclaimed: [WinningTicketStatus.RECEIVED, WinningTicketStatus.QUEUED],
-  'in-progress': [WinningTicketStatus.SUBMITTING, WinningTicketStatus.SUBMITTED],
+  unclaimed: UNCLAIMED_STATUSES,
+  'in-progress': IN_TX_STATUSES,
   redeemed: [WinningTicketStatus.REDEEMED],
   failed: [WinningTicketStatus.FAILED],
   expired: [WinningTicketStatus.EXPIRED],

@@ -9,7 +9,7 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app/queue';
-import { blocksUntilParamsExpire } from '#app/ticket';
+import { blocksUntilParamsExpire, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
@@ -265,8 +265,8 @@ export class RedemptionService implements RedemptionJobHandler {
       // per poll interval before it was the Redeemer's largest job churn).
       return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msUntilL1Block(head.l1Block + blocksLeft));
     }
-    // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
-    if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
+    const validityPeriod = await this.chain.validityPeriod();
+    if (ticketValidityExpired(row.creationRound, validityPeriod, head.rounds.currentRound)) return expired();
     // Redemptions revert until the round is initialized, and a tx mined in the next round reverts
     // until that one is: hold near the end (RoundEndMargin).
     const initialized = head.rounds.currentRoundInitialized;

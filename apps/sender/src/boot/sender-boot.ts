@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { ConfigError } from '#app/common';
+import { ConfigError, HealthRunner } from '#app/common';
 import {
   keystorePaths,
   loadKeystores,
@@ -16,6 +16,7 @@ import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { SenderConfig } from '../sender.config.js';
 import { loadWeb3SignerAccounts } from '../signing/web3signer-accounts.js';
 import type { Web3SignerClient, Web3SignerOptions } from '../signing/web3signer-client.js';
+import { Web3SignerProbe } from '../signing/web3signer-probe.js';
 import { readSecretFile, readYamlFile } from './config-files.js';
 
 /**
@@ -34,6 +35,7 @@ export class SenderBoot implements OnModuleInit, OnModuleDestroy {
     private readonly clients: ApiClients,
     private readonly contacts: ContactBook,
     private readonly metrics: SenderMetrics,
+    private readonly health: HealthRunner,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -160,6 +162,12 @@ export class SenderBoot implements OnModuleInit, OnModuleDestroy {
         accounts.push(senderAccount(signer));
       }
     }
+    this.health.add(
+      new Web3SignerProbe(
+        client,
+        accounts.map((a) => a.addressHex),
+      ),
+    );
     return accounts;
   }
 

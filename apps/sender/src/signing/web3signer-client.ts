@@ -70,9 +70,12 @@ export class Web3SignerClient {
     }
   }
 
-  /** The lowercase addresses of the keys the signer holds. */
-  async accounts(): Promise<string[]> {
-    const result = await this.call('eth_accounts', []);
+  /**
+   * The lowercase addresses of the keys the signer holds. `queued: false` skips the wait for an
+   * in-flight slot (the health probe: a signer busy with tickets is not down).
+   */
+  async accounts({ queued = true }: { queued?: boolean } = {}): Promise<string[]> {
+    const result = await this.call('eth_accounts', [], queued);
     if (
       !Array.isArray(result) ||
       !result.every((a) => typeof a === 'string' && /^0x[0-9a-fA-F]{40}$/.test(a))
@@ -103,8 +106,8 @@ export class Web3SignerClient {
     this.#agent.destroy();
   }
 
-  private async call(method: string, params: unknown[]): Promise<unknown> {
-    await this.acquire();
+  private async call(method: string, params: unknown[], queued = true): Promise<unknown> {
+    if (queued) await this.acquire();
     try {
       const id = this.nextId++;
       const reply = await this.post(JSON.stringify({ jsonrpc: '2.0', method, params, id }));
@@ -121,7 +124,7 @@ export class Web3SignerClient {
       if (!('result' in reply)) throw this.badResponse(`${method} answered without a result`);
       return reply.result;
     } finally {
-      this.release();
+      if (queued) this.release();
     }
   }
 

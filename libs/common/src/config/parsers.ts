@@ -42,10 +42,19 @@ export function url(protocols: readonly string[]): (raw: string) => string {
   };
 }
 
+/** The zero address as `address` returns it: the services refuse it wherever a recipient is configured. */
+export const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
+
 /** A 20-byte hex address, returned lowercase; checksum casing is accepted but not required. */
 export function address(raw: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw new Error('expected a 0x-prefixed 20-byte hex address');
   return raw.toLowerCase();
+}
+
+/** A configured bearer token (ops API, Redeemer /ops): long enough not to be guessed, no white space. */
+export function bearerToken(raw: string): string {
+  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
+  return raw;
 }
 
 /** `host:port` listen address for gRPC servers. */

@@ -29,11 +29,20 @@ export class RedisProbe extends HealthProbe {
 
 @Injectable()
 export class HealthRunner {
+  private readonly probes: HealthProbe[];
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(HEALTH_PROBES) private readonly probes: HealthProbe[],
-  ) {}
+    @Inject(HEALTH_PROBES) probes: HealthProbe[],
+  ) {
+    this.probes = [...probes];
+  }
+
+  /** Adds a probe of a dependency known only once the service has booted (named by its settings). */
+  add(probe: HealthProbe): void {
+    this.probes.push(probe);
+  }
 
   run() {
     return this.health.check(this.probes.map((probe) => () => this.runProbe(probe)));
@@ -93,6 +102,7 @@ export class HealthModule {
         { provide: HEALTH_PROBES, useFactory: (...all: HealthProbe[]) => all, inject: probes },
         HealthRunner,
       ],
+      exports: [HealthRunner],
     };
   }
 }
