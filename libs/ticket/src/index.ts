@@ -15,7 +15,7 @@ export {
   fitBytes,
 } from './bytes.js';
 export { keccak256, keccakImplementation } from './keccak.js';
-export { toChecksumAddress, parseAddress } from './address.js';
+export { toChecksumAddress, parseAddress, addressTextProblem } from './address.js';
 export { auxData, hasAuxData } from './aux-data.js';
 export { TicketHasher, encodeTicket, ticketHash, type TicketTemplate } from './ticket-hash.js';
 export {

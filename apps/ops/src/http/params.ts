@@ -1,3 +1,5 @@
+import { CHECKSUM_HINT } from '#app/common';
+import { addressTextProblem } from '#app/ticket';
 import { IN_TX_STATUSES, UNCLAIMED_STATUSES, WinningTicketStatus } from '#app/database';
 import { OpsError, OpsErrorCode } from '../ops.error.js';
 
@@ -30,7 +32,9 @@ export function pageParams(limit: string | undefined, offset: string | undefined
 
 export function addressParam(raw: string | undefined, name: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw invalid(`${name} must be a 0x-prefixed 20-byte hex address`);
+  const problem = addressTextProblem(raw);
+  if (problem === 'malformed') throw invalid(`${name} must be a 0x-prefixed 20-byte hex address`);
+  if (problem === 'checksum') throw invalid(`${name}: ${CHECKSUM_HINT}`);
   return raw.toLowerCase();
 }
 
