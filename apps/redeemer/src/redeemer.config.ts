@@ -137,8 +137,8 @@ export const REDEEMER_ENV = {
     parse: int(0, 10_000),
     default: 3,
     description:
-      'no redemption tx is sent while fewer than this many L1 blocks of the round are left: one mined ' +
-      'in the next round reverts (gas lost) until that round is initialized (0 = never hold)',
+      'no redemption tx is sent while fewer than this many L1 blocks of the round are left (one mined ' +
+      'in the next round reverts); a floor, raised to the most L1 blocks recent txs took to be mined',
   },
   REDEEMER_POLL_MS: ms(
     20,
