@@ -26,9 +26,13 @@ export class RoundEndMargin {
     this.metrics.roundEndMargin.set(this.blocks());
   }
 
-  /** The margin now: the configured floor or the largest recent delay (roundMayEndBeforeMined caps it). */
+  /**
+   * The margin now: the configured floor or the largest recent delay (roundMayEndBeforeMined caps
+   * it); a configured 0 turns the guard off, learned delays included.
+   */
   blocks(): number {
-    return Math.max(this.config.values.REDEEMER_ROUND_END_MARGIN_BLOCKS, this.delays.largest());
+    const floor = this.config.values.REDEEMER_ROUND_END_MARGIN_BLOCKS;
+    return floor === 0 ? 0 : Math.max(floor, this.delays.largest());
   }
 
   /** Tx `txId` is about to be broadcast, judged against a head at L1 block `l1Block`. */
