@@ -21,7 +21,8 @@
  * were redeemed and expired, winners redeemed per second (from the first winner stored to the
  * last redemption), redemption txs per block (mined redemption txs ÷ blocks holding at least one),
  * the most txs of the signer in flight at once, the redemption txs that reverted (and the tickets
- * they held, retried), and the time from a winning ticket stored by the
+ * they held, retried), how many blocks each mined redemption tx took from the block it was sent
+ * at (and the Redeemer's round-end margin at the end), and the time from a winning ticket stored by the
  * Recipient to its redemption recorded by the Redeemer, and the Redeemer's CPU time (its
  * process_cpu_seconds_total from the variant's start until its winners are final) per winner,
  * next to anvil's and Postgres' over the same span (from /proc). That time includes the protocol's wait for
@@ -249,6 +250,7 @@ async function main(): Promise<void> {
           .map(([code, n]): [string, number] => [code, (n - (waits0.get(code) ?? 0)) / figures.winners])
           .filter(([, n]) => n > 0),
         postgresPerWinner: postgresCountsPerWinner(pg0, pg1, figures.winners),
+        roundEndMargin: await redeemerGauge(redeemerHttp, 'redeemer_round_end_margin_blocks'),
       });
     }
     clearInterval(headTimer);
@@ -283,6 +285,8 @@ interface RedemptionFigures {
   /** Redemption txs that reverted (gas lost on a real chain), and the tickets they held (retried). */
   revertedTxs: number;
   revertedTickets: number;
+  /** Mined redemption txs by blocks from the block they were sent at to the one that mined them. */
+  miningDelays: [number, number][];
 }
 
 interface VariantResult extends RedemptionFigures {
@@ -305,6 +309,8 @@ interface VariantResult extends RedemptionFigures {
   redisCpuMsPerWinner: number;
   /** Redeemer checks that left a winner waiting or retrying (a job run that did not redeem it), per reason, per winner. */
   waitsPerWinner: [string, number][];
+  /** The Redeemer's round-end margin once the variant's winners are final (L1 blocks), if it exports one. */
+  roundEndMargin?: number;
   postgresPerWinner: PostgresPerWinner;
 }
 
@@ -473,6 +479,13 @@ async function redeemerWaits(httpBase: string): Promise<Map<string, number>> {
   return waits;
 }
 
+/** A gauge of the Redeemer's /metrics, undefined when it exports none by that name. */
+async function redeemerGauge(httpBase: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 interface PostgresCounts {
   commits: number;
   inserted: number;
@@ -587,11 +600,14 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
   const last = Math.max(...redeemedRows.map((r) => r.redeemed!.getTime()));
   const perBlock = new Map<bigint, number>();
   const spans: [bigint, bigint][] = [];
+  const delays = new Map<number, number>();
   for (const tx of txs.rows) {
     if (tx.block_number === null) continue;
     const block = BigInt(tx.block_number);
     perBlock.set(block, (perBlock.get(block) ?? 0) + 1);
     spans.push([BigInt(tx.sent_block), block]);
+    const delay = Number(block - BigInt(tx.sent_block));
+    delays.set(delay, (delays.get(delay) ?? 0) + 1);
   }
   // Txs in flight at a block: sent at or before it, mined at or after it.
   let maxTxsInFlight = 0;
@@ -614,6 +630,7 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     maxTxsInFlight,
     revertedTxs: reverted.length,
     revertedTickets: reverted.reduce((sum, tx) => sum + Number(tx.tickets), 0),
+    miningDelays: [...delays].sort(([a], [b]) => a - b),
   };
 }
 
@@ -654,6 +671,13 @@ function report(ceiling: number, results: VariantResult[], economics: Economics 
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
   line('reverted redemption txs (tickets in them)', (r) => `${r.revertedTxs} (${r.revertedTickets})`);
+  line(
+    'mined redemption txs by blocks sent → mined',
+    (r) => r.miningDelays.map(([d, n]) => `${d}:${n}`).join(', ') || '—',
+  );
+  line('redeemer round-end margin at the end (blocks)', (r) =>
+    r.roundEndMargin === undefined ? '—' : String(r.roundEndMargin),
+  );
   line('redeemer CPU ms per winner', (r) => fmt(r.redeemerCpuMsPerWinner));
   line('anvil CPU ms per winner', (r) => fmt(r.anvilCpuMsPerWinner));
   line('postgres CPU ms per winner', (r) => fmt(r.postgresCpuMsPerWinner));

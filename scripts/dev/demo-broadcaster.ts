@@ -9,7 +9,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { hostPort, int, parseEnv, str, uint } from '#app/common';
+import { hostPort, int, parseEnv, readErrorTrailers, str, uint } from '#app/common';
 import { Rational } from '#app/ticket';
 import { SENDER_GRPC, SENDER_PROTO_PATH } from '../../apps/sender/src/sender.grpc.js';
 import { RecipientClient, RecipientCallError } from '#app/clients';
@@ -108,8 +108,7 @@ function describe(err: unknown): string {
   if (err instanceof RecipientCallError) return `recipient: ${err.errorCode || err.status} ${err.message}`;
   const e = err as Partial<ServiceError>;
   if (e.metadata) {
-    const code = e.metadata.get('error-code')[0];
-    return `sender: ${typeof code === 'string' ? code : e.code} ${e.details ?? ''}`;
+    return `sender: ${readErrorTrailers(e.metadata).code ?? e.code} ${e.details ?? ''}`;
   }
   return err instanceof Error ? err.message : String(err);
 }

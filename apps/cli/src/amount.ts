@@ -1,9 +1,9 @@
+import { MAX_UINT256 } from '#app/ticket';
 import { CliError, CliErrorCode } from './cli.error.js';
 
 /** Decimals of each accepted unit, relative to wei. */
 const UNIT_DECIMALS: Readonly<Record<string, number>> = { wei: 0, gwei: 9, eth: 18, ether: 18 };
 
-const MAX_UINT256 = (1n << 256n) - 1n;
 const WEI_PER_ETH = 10n ** 18n;
 
 const AMOUNT = /^(\d+)(?:\.(\d+))?\s*([a-z]*)$/;

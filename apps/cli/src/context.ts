@@ -11,7 +11,8 @@ import {
   type RoundsManagerContract,
   type TicketBrokerContract,
 } from '#app/chain';
-import { url } from '#app/common';
+import { CHECKSUM_HINT, url } from '#app/common';
+import { addressTextProblem } from '#app/ticket';
 import type { Args } from './args.js';
 import { chainFailure } from './chain-errors.js';
 import { connectChain } from './chain-connection.js';
@@ -199,14 +200,11 @@ export class CommandContext {
 
 /** A 0x address argument, checksummed; anything else is a usage error naming the argument. */
 export function parseAddressArg(raw: string, what: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) {
+  const problem = addressTextProblem(raw);
+  if (problem === 'malformed')
     throw usageError(`${what} must be a 0x-prefixed 20-byte address, got "${raw}"`);
-  }
-  try {
-    return getAddress(raw); // checks the EIP-55 checksum of a mixed-case address
-  } catch {
-    throw usageError(`${what} "${raw}" has a wrong EIP-55 checksum (or write it all lowercase)`);
-  }
+  if (problem === 'checksum') throw usageError(`${what} "${raw}": ${CHECKSUM_HINT}`);
+  return getAddress(raw);
 }
 
 /** An http(s) URL argument; the value is not echoed (URLs may carry keys). */

@@ -41,14 +41,20 @@ export interface RedemptionDeps {
  * Redeemer's state machine stays the only writer of redemption outcomes.
  */
 export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest): Promise<RedeemOutcome> {
-  const { FINAL_STATUSES, WinningTicketRepository, WinningTicketStatus } = await import('#app/database');
+  const {
+    FINAL_STATUSES,
+    UNCLAIMED_STATUSES,
+    UNPAID_FINAL_STATUSES,
+    WinningTicketRepository,
+    WinningTicketStatus,
+  } = await import('#app/database');
   const { ticketHash, ops } = request;
   const repo = new WinningTicketRepository(deps.ds);
   const read = () => repo.findByHash(ticketHash);
   const via = ops ? 'redeemer-ops' : 'queue';
 
   const outcome = (t: WinningTicketEntity, action: string, waitedMs: number): RedeemOutcome => {
-    if (t.status === WinningTicketStatus.FAILED || t.status === WinningTicketStatus.EXPIRED) {
+    if (UNPAID_FINAL_STATUSES.includes(t.status)) {
       throw new CliError(
         CliErrorCode.NOT_REDEEMED,
         `ticket ${ticketHash} is ${t.status}${t.statusReason ? `: ${t.statusReason}` : ''}`,
@@ -74,7 +80,7 @@ export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest)
   if (ops) {
     const reply = await requestRedeemNow(ops, ticketHash, request.ignoreGasLimits);
     action = reply.final ? 'none' : reply.job; // final by the time the Redeemer looked
-  } else if (ticket.status === WinningTicketStatus.RECEIVED || ticket.status === WinningTicketStatus.QUEUED) {
+  } else if (UNCLAIMED_STATUSES.includes(ticket.status)) {
     // The same moves as the Redeemer's own redeem-now: the job is only moved forward in BullMQ (and
     // the row marked queued), the Redeemer's worker does the rest as for any other job.
     const handle = await deps.queue();

@@ -1,5 +1,6 @@
 import {
   address,
+  bearerToken,
   ConfigError,
   configClass,
   hostPort,
@@ -7,14 +8,10 @@ import {
   INFRA_ENV,
   int,
   url,
+  ZERO_ADDRESS,
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-
-function bearerToken(raw: string): string {
-  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
-  return raw;
-}
 
 function httpUrlList(raw: string): string[] {
   const list = raw
@@ -99,7 +96,7 @@ export class OpsConfig extends configClass(OPS_ENV) {
     if ((values.REDEEMER_URL === undefined) !== (values.REDEEMER_OPS_TOKEN === undefined)) {
       problems.push('set REDEEMER_URL and REDEEMER_OPS_TOKEN together (or neither)');
     }
-    if (values.OPS_RECIPIENT_ADDRESS === `0x${'0'.repeat(40)}`) {
+    if (values.OPS_RECIPIENT_ADDRESS === ZERO_ADDRESS) {
       problems.push('OPS_RECIPIENT_ADDRESS must not be the zero address');
     }
     if (problems.length > 0) throw new ConfigError(problems);

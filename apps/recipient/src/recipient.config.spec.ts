@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv } from '#app/common';
-import { RECIPIENT_ENV } from './recipient.config.js';
+import { RECIPIENT_ENV, RecipientConfig } from './recipient.config.js';
 
 const BASE = {
   CONTROLLER_ADDRESS: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
@@ -28,5 +28,16 @@ describe('RECIPIENT_PARAMS_EXPIRY_BLOCKS', () => {
       expect(() => expiry(raw), raw).toThrow(ConfigError);
     }
     expect(() => expiry('1')).toThrow(/RECIPIENT_PARAMS_EXPIRY_BLOCKS.*\[2, 5760\]/);
+  });
+});
+
+describe('RecipientConfig', () => {
+  it('refuses the zero address as RECIPIENT_ADDRESS', () => {
+    const config = (address: string) =>
+      new RecipientConfig(
+        parseEnv(RECIPIENT_ENV, { ...BASE, RECIPIENT_ADDRESS: address, RECIPIENT_SECRET: 'a'.repeat(64) }),
+      );
+    expect(() => config(BASE.RECIPIENT_ADDRESS)).not.toThrow();
+    expect(() => config(`0x${'0'.repeat(40)}`)).toThrow(/RECIPIENT_ADDRESS must not be the zero address/);
   });
 });

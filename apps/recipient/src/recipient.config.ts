@@ -7,9 +7,11 @@ import {
   INFRA_ENV,
   int,
   uint,
+  ZERO_ADDRESS,
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
+import { MAX_SENDER_NONCES } from '#app/ticket';
 
 /** 32 bytes as 64 hex digits, `0x` optional. The message never echoes the value (secrets use it). */
 function key32(raw: string): Uint8Array {
@@ -97,7 +99,7 @@ export const RECIPIENT_ENV = {
   // Replay protection and accounting.
   RECIPIENT_MAX_SENDER_NONCES: {
     parse: int(1, 1_000_000),
-    default: 600,
+    default: MAX_SENDER_NONCES,
     description: 'distinct nonces accepted per set of params (go-livepeer maxSenderNonces)',
   },
   RECIPIENT_MAX_TICKETS_PER_SECOND_PER_SENDER: {
@@ -185,7 +187,7 @@ export class RecipientConfig extends configClass(RECIPIENT_ENV) {
         'RECIPIENT_SECRET_ROTATION_HOURS needs a stored secret (RECIPIENT_SECRET_KEY), not RECIPIENT_SECRET',
       );
     }
-    if (/^0x0{40}$/.test(values.RECIPIENT_ADDRESS))
+    if (values.RECIPIENT_ADDRESS === ZERO_ADDRESS)
       problems.push('RECIPIENT_ADDRESS must not be the zero address');
     if (problems.length > 0) throw new ConfigError(problems);
   }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import {
   address,
+  bearerToken,
   configClass,
   ConfigError,
   httpPortField,
@@ -48,11 +49,6 @@ function recipientList(raw: string): readonly string[] | 'any' {
     .filter((a) => a !== '');
   if (list.length === 0) throw new Error('expected at least one address');
   return list.map(address);
-}
-
-function bearerToken(raw: string): string {
-  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
-  return raw;
 }
 
 const ms = (min: number, max: number, dflt: number, description: string) =>
@@ -141,8 +137,8 @@ export const REDEEMER_ENV = {
     parse: int(0, 10_000),
     default: 3,
     description:
-      'no redemption tx is sent while fewer than this many L1 blocks of the round are left: one mined ' +
-      'in the next round reverts (gas lost) until that round is initialized (0 = never hold)',
+      'no redemption tx is sent while fewer than this many L1 blocks of the round are left (one mined ' +
+      'in the next round reverts); a floor, raised to the most L1 blocks recent txs took to be mined; 0 = off',
   },
   REDEEMER_POLL_MS: ms(
     20,

@@ -25,6 +25,7 @@ import { RedeemerChain } from './redemption/redeemer-chain.js';
 import { RedemptionBatcher } from './redemption/redemption-batcher.js';
 import { RedemptionGas } from './redemption/redemption-gas.js';
 import { RedemptionService } from './redemption/redemption.service.js';
+import { RoundEndMargin } from './redemption/round-end-margin.js';
 import { SettlementService } from './redemption/settlement.service.js';
 
 export const REDEEMER_WALLET = Symbol('REDEEMER_WALLET');
@@ -65,7 +66,13 @@ export class RedeemerModule {
       { provide: TxStore, useClass: PgTxStore },
       {
         provide: TxManager,
-        useFactory: (wallet: Wallet, chain: ChainClient, store: TxStore, metrics: RedeemerMetrics) =>
+        useFactory: (
+          wallet: Wallet,
+          chain: ChainClient,
+          store: TxStore,
+          metrics: RedeemerMetrics,
+          margin: RoundEndMargin,
+        ) =>
           new TxManager(
             wallet,
             () => chain.provider,
@@ -80,11 +87,16 @@ export class RedeemerModule {
             },
             {
               replaced: () => metrics.replacements.inc(),
-              finished: (record) => metrics.txFinished(record),
+              finished: (record, receipt) => {
+                metrics.txFinished(record);
+                // Where receipts are seen: the round-end margin learns how long txs take to be mined.
+                margin.finished(record, receipt);
+              },
             },
           ),
-        inject: [REDEEMER_WALLET, ChainClient, TxStore, RedeemerMetrics],
+        inject: [REDEEMER_WALLET, ChainClient, TxStore, RedeemerMetrics, RoundEndMargin],
       },
+      RoundEndMargin,
       SignerLease,
       RedeemerChain,
       InFlight,

@@ -4,7 +4,7 @@ import { SenderMonitorConfig } from './sender-monitor.config.js';
 
 const CONTROLLER = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 const R0 = '0x' + 'aa'.repeat(20);
-const R1 = '0x' + 'Bb'.repeat(20);
+const R1 = '0x' + 'BB'.repeat(20);
 
 describe('SenderMonitorConfig', () => {
   it('has go-livepeer-like defaults and parses the recipient list', () => {

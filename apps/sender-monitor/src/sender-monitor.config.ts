@@ -8,6 +8,7 @@ import {
   int,
   oneOf,
   uint,
+  ZERO_ADDRESS,
   type EnvValues,
 } from '#app/common';
 
@@ -87,7 +88,7 @@ function crossFieldProblems(v: EnvValues<typeof SENDER_MONITOR_ENV>): string[] {
   ) {
     problems.push('SENDER_MONITOR_MIN_GAS_PRICE must not exceed SENDER_MONITOR_MAX_GAS_PRICE');
   }
-  if (v.SENDER_MONITOR_RECIPIENTS.includes(`0x${'0'.repeat(40)}`)) {
+  if (v.SENDER_MONITOR_RECIPIENTS.includes(ZERO_ADDRESS)) {
     problems.push('SENDER_MONITOR_RECIPIENTS must not contain the zero address');
   }
   return problems;

@@ -11,7 +11,7 @@ import {
   url,
   type EnvSchema,
 } from '#app/common';
-import { parseDecimal, type Rational } from '#app/ticket';
+import { MAX_SENDER_NONCE, MAX_SENDER_NONCES, parseDecimal, type Rational } from '#app/ticket';
 
 /** A comma-separated list of file paths; blanks between commas are ignored. */
 function pathList(raw: string): string[] {
@@ -159,12 +159,12 @@ export const SENDER_ENV = {
     description: 'faceValue may be at most deposit / this (go-livepeer -depositMultiplier)',
   },
   SENDER_NONCE_CAP: {
-    parse: int(1, 0xffff_ffff),
-    default: 600,
+    parse: int(1, MAX_SENDER_NONCE),
+    default: MAX_SENDER_NONCES,
     description: "nonces one session may issue: the recipient's cap per recipientRand (go-livepeer 600)",
   },
   SENDER_NONCE_REFRESH_AT: {
-    parse: int(1, 0xffff_ffff),
+    parse: int(1, MAX_SENDER_NONCE),
     default: 500,
     description: 'from this nonce on, batch responses ask the caller to refresh its params',
   },

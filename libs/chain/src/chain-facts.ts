@@ -13,6 +13,7 @@ import { bondingManagerAt, roundsManagerAt, ticketBrokerAt } from './bindings.js
 import { BlockPace } from './block-pace.js';
 import { ChainClient } from './chain-client.js';
 import { discoverAddresses, type ProtocolAddresses } from './discover.js';
+import { l1BlockOf } from './watchers/block-header.js';
 
 /** Where "the L1 block number" comes from: the block itself, or Arbitrum's `l1BlockNumber` field. */
 export type L1BlockSource = 'block' | 'arbitrum';
@@ -186,7 +187,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
     const polledGasPrice = fee.gasPrice ?? 0n;
     this.current = {
       block,
-      l1Block: this.options.l1BlockSource === 'arbitrum' ? getBigInt(raw.l1BlockNumber ?? raw.number) : block,
+      l1Block: l1BlockOf(raw, this.options.l1BlockSource),
       rounds: {
         currentRound,
         currentRoundInitialized,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blocksLeftInRound, roundMayEndBeforeMined } from './round-end.js';
+import { blocksLeftInRound, roundMayEndBeforeMined, roundWaitTarget } from './round-end.js';
 
 /** A head whose round started at `start` with `length` blocks, at `l1Block` (and L2 `block`). */
 const head = (l1Block: bigint, start: bigint, length: bigint, block = l1Block) => ({
@@ -53,5 +53,22 @@ describe('roundMayEndBeforeMined', () => {
     const holds = [100n, 101n, 102n, 103n].map((b) => roundMayEndBeforeMined(head(b, 100n, 4n), 10));
     expect(holds).toEqual([false, false, true, true]);
     expect(roundMayEndBeforeMined(head(100n, 100n, 1n), 10)).toBe(false);
+  });
+});
+
+describe('roundWaitTarget', () => {
+  const state = (l1Block: bigint, initialized: boolean) => ({
+    l1Block,
+    rounds: { currentRoundStartBlock: 100n, roundLength: 20n, currentRoundInitialized: initialized },
+  });
+
+  it('wakes a ticket held at the end of an initialized round one block after the next round starts', () => {
+    expect(roundWaitTarget(state(117n, true))).toBe(121n);
+    expect(roundWaitTarget(state(119n, true))).toBe(121n);
+  });
+
+  it('wakes a ticket waiting for the current round to be initialized at the next block', () => {
+    expect(roundWaitTarget(state(100n, false))).toBe(101n);
+    expect(roundWaitTarget(state(104n, false))).toBe(105n);
   });
 });

@@ -4,6 +4,8 @@ type RoundHead = Pick<ChainHead, 'l1Block'> & {
   rounds: Pick<ChainHead['rounds'], 'roundLength' | 'currentRoundStartBlock'>;
 };
 
+type RoundStateHead = RoundHead & { rounds: Pick<ChainHead['rounds'], 'currentRoundInitialized'> };
+
 /**
  * L1 blocks after `head` still in its round (0 when the head is the round's last block). Rounds
  * count in the block number the RoundsManager sees: the L1 block on Arbitrum.
@@ -29,4 +31,18 @@ export function roundMayEndBeforeMined(head: RoundHead, marginBlocks: number): b
   const cap = roundLength / 2n;
   const margin = BigInt(marginBlocks) < cap ? BigInt(marginBlocks) : cap;
   return margin > 0n && blocksLeftInRound(head) < margin;
+}
+
+/**
+ * The first L1 block at which a redemption held for the round (ROUND_ENDING or
+ * ROUND_NOT_INITIALIZED at `head`) may go ahead: the round it waits for has started and a keeper
+ * can have initialized it. A keeper initializes a round once it sees the round's first block, in
+ * a tx mined a block later at the earliest (on Arbitrum it may already carry the same L1 number:
+ * waiting one L1 block more costs one block once per round). With the current round initialized
+ * (the head is in its last blocks) that is the next round's first block + 1; with it not
+ * initialized, the block after the head. A schedule only: whoever wakes then checks its own head.
+ */
+export function roundWaitTarget(head: RoundStateHead): bigint {
+  const { currentRoundStartBlock, roundLength, currentRoundInitialized } = head.rounds;
+  return currentRoundInitialized ? currentRoundStartBlock + roundLength + 1n : head.l1Block + 1n;
 }

@@ -32,7 +32,10 @@ export interface StoredTicketJob extends RedeemTicketJob {
 
 /** What ensureDue did to a ticket's redemption job. */
 export type JobAction =
-  /** No job existed (or it was in an unknown state): added without delay, as the intake does. */
+  /**
+   * No job existed (or it was in an unknown state): added, due at once or, given the params'
+   * expiry, after firstRunDelay as the intake does.
+   */
   | 'enqueued'
   /** A completed or failed job was removed and the ticket enqueued again (its row is not final). */
   | 're-enqueued'
@@ -56,6 +59,11 @@ export interface EnsureDueOptions {
   promote: boolean;
   /** The row's status when the caller knows it: only a `received` row is then moved to `queued`. */
   status?: WinningTicketStatus;
+  /**
+   * When the ticket's params expire (the reconciler): a job re-created for it waits for that as a
+   * new ticket's job does (firstRunDelay). Without it (redeem now) a re-created job is due at once.
+   */
+  paramsExpirationBlock?: bigint;
 }
 
 /**
@@ -135,7 +143,7 @@ export class RedemptionQueue {
     let action: JobAction;
     for (let attempt = 0; ; attempt++) {
       try {
-        action = await this.ensureOnce(ticket, options.promote);
+        action = await this.ensureOnce(ticket, options);
         break;
       } catch (err) {
         if (attempt >= 2) throw err;
@@ -147,16 +155,18 @@ export class RedemptionQueue {
     return action;
   }
 
-  private async ensureOnce(ticket: RedeemTicketJob, promote: boolean): Promise<JobAction> {
+  private async ensureOnce(ticket: RedeemTicketJob, options: EnsureDueOptions): Promise<JobAction> {
+    const expiry = options.paramsExpirationBlock;
+    const enqueue = () => this.enqueue(ticket, expiry === undefined ? 0 : this.firstRunDelay(expiry));
     const job = await this.queue.getJob(ticket.ticketHash);
     if (!job) {
-      await this.enqueue(ticket);
+      await enqueue();
       return 'enqueued';
     }
     const state = await job.getState();
     switch (state) {
       case 'delayed':
-        if (!promote) return 'delayed';
+        if (!options.promote) return 'delayed';
         await job.promote();
         return 'promoted';
       case 'waiting':
@@ -168,11 +178,11 @@ export class RedemptionQueue {
       case 'failed':
       case 'completed':
         await job.remove();
-        await this.enqueue(ticket);
+        await enqueue();
         return 're-enqueued';
       case 'unknown':
         await job.remove().catch(() => undefined);
-        await this.enqueue(ticket);
+        await enqueue();
         return 'enqueued';
     }
   }

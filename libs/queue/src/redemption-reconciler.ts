@@ -87,7 +87,7 @@ export class RedemptionReconciler implements OnApplicationShutdown {
       if (!still.has(t.ticketHash) || scope.skip?.(t.ticketHash)) continue;
       const action = await this.queue.ensureDue(
         { ticketHash: t.ticketHash, sender: t.sender },
-        { promote: false, status: t.status },
+        { promote: false, status: t.status, paramsExpirationBlock: t.paramsExpirationBlock },
       );
       if (action === 'enqueued' || action === 're-enqueued') {
         rebuilt++;

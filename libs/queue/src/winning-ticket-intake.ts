@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { GroupCommit, type GroupMember } from '#app/core';
-import { WinningTicketRepository, WinningTicketStatus, type NewWinningTicket } from '#app/database';
+import { UNCLAIMED_STATUSES, WinningTicketRepository, type NewWinningTicket } from '#app/database';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
 import { RedemptionQueue, type StoredTicketJob } from './redemption-queue.js';
 import { RedemptionReconciler } from './redemption-reconciler.js';
@@ -61,7 +61,7 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (!this.options) return;
     this.reconciler.start({
-      statuses: [WinningTicketStatus.RECEIVED, WinningTicketStatus.QUEUED],
+      statuses: UNCLAIMED_STATUSES,
       limit: INTAKE_PASS_LIMIT,
       intervalMs: this.options.reconcileIntervalMs,
       onRebuilt: (count) => this.requeuedListeners.forEach((listener) => listener(count)),

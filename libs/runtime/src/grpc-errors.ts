@@ -1,9 +1,9 @@
-import { Metadata, status, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { Catch, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
 import { throwError, type Observable } from 'rxjs';
 import { ChainErrorCode, WatcherErrorCode } from '#app/chain';
-import { ERROR_CODE_TRAILER, ERROR_DOMAIN_TRAILER, SenderMonitorErrorCode } from '#app/clients';
-import { AppError } from '#app/common';
+import { SenderMonitorErrorCode } from '#app/clients';
+import { AppError, setErrorTrailers } from '#app/common';
 import { ProtoErrorCode } from '#app/proto';
 import { TicketErrorCode } from '#app/ticket';
 
@@ -132,10 +132,12 @@ export class GrpcErrorMapper {
 }
 
 function responseOf(c: ClassifiedError): GrpcErrorResponse {
-  const metadata = new Metadata();
-  metadata.set(ERROR_CODE_TRAILER, c.code);
-  metadata.set(ERROR_DOMAIN_TRAILER, c.domain);
-  return { code: c.status, message: c.message, details: c.message, metadata };
+  return {
+    code: c.status,
+    message: c.message,
+    details: c.message,
+    metadata: setErrorTrailers(c.code, c.domain),
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getBytes, hashMessage, SigningKey, Wallet } from 'ethers';
+import { SECP256K1_N } from '#app/ticket';
 
 /**
  * How the fake misbehaves, for tests of a client's checks. `wrong-key` signs with another key,
@@ -20,8 +21,6 @@ export type FakeWeb3SignerFault =
   | 'http-500'
   | 'not-json'
   | 'hang';
-
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 export interface FakeWeb3SignerOptions {
   /** Hex private keys of the accounts it holds. */

@@ -1,5 +1,6 @@
 export * from './constants.js';
 export * from './params-expiry.js';
+export { ticketValidityExpired } from './ticket-validity.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './rational.js';
@@ -14,7 +15,7 @@ export {
   fitBytes,
 } from './bytes.js';
 export { keccak256, keccakImplementation } from './keccak.js';
-export { toChecksumAddress, parseAddress } from './address.js';
+export { toChecksumAddress, parseAddress, addressTextProblem } from './address.js';
 export { auxData, hasAuxData } from './aux-data.js';
 export { TicketHasher, encodeTicket, ticketHash, type TicketTemplate } from './ticket-hash.js';
 export {
@@ -46,7 +47,7 @@ export {
   type FaceValueOutcome,
   type FaceValuePolicy,
 } from './face-value.js';
-export { isUnlockingSoon } from './sender-unlock.js';
+export { isUnlockingSoon, senderUnlockingError, assertSenderNotUnlocking } from './sender-unlock.js';
 export {
   validateTicketParams,
   type SenderParamsPolicy,
@@ -72,6 +73,7 @@ export {
   type ReceiveOptions,
 } from './ticket-validator.js';
 export { pricePerPixel, ticketBatchFromPayment, paymentFromTicketBatch } from './payment.js';
+export { batchExpirationParams, type OwnRoundView } from './batch-expiration.js';
 export {
   createTicketBatch,
   signTicketBatch,

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, keccak256, keccakImplementation, parseAddress, toChecksumAddress } from '#app/ticket';
+import {
+  addressTextProblem,
+  bytesToHex,
+  keccak256,
+  keccakImplementation,
+  parseAddress,
+  toChecksumAddress,
+} from '#app/ticket';
 
 describe('keccak256', () => {
   it('uses the WebAssembly hasher here and returns Ethereum Keccak-256 (not SHA3)', () => {
@@ -30,5 +37,18 @@ describe('addresses', () => {
       'invalid EIP-55 checksum',
     );
     expect(() => parseAddress('0x1234')).toThrow('address must be 20 bytes');
+  });
+
+  it('says what is wrong with an address written in text, by the same checksum rule', () => {
+    expect(addressTextProblem('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')).toBeNull();
+    expect(addressTextProblem('0x70997970c51812dc3a010c7d01b50e0d17dc79c8')).toBeNull();
+    expect(addressTextProblem('0x70997970C51812DC3A010C7D01B50E0D17DC79C8')).toBeNull();
+    expect(addressTextProblem('0x70997970C51812dc3A010C7d01b50e0d17dc79c8')).toBe('checksum');
+    for (const bad of [
+      '0x1234',
+      '70997970c51812dc3a010c7d01b50e0d17dc79c8',
+      '0x70997970c51812dc3a010c7d01b50e0d17dc79cg',
+    ])
+      expect(addressTextProblem(bad)).toBe('malformed');
   });
 });

@@ -15,7 +15,7 @@ import { TicketError, TicketErrorCode, invalidInput } from './errors.js';
 import { NonceOutcome, type NonceLedger } from './nonce-ledger.js';
 import { paramsExpired } from './params-expiry.js';
 import { computeRecipientRand, recipientRandHash, recipientRandInput } from './recipient-rand.js';
-import { isUnlockingSoon } from './sender-unlock.js';
+import { assertSenderNotUnlocking } from './sender-unlock.js';
 import { type SignatureFault, signatureFault, personalDigest } from './signature.js';
 import { ticketHash } from './ticket-hash.js';
 import type { Address, SenderInfo, SignedTicket, TicketBatch, TicketHashFields } from './types.js';
@@ -179,12 +179,7 @@ export async function receiveTicketBatch(
   }
 
   const recipientRand = computeRecipientRand(ctx.secret, recipientRandInput(batch));
-  if (ctx.senderInfo && isUnlockingSoon(ctx.senderInfo, ctx.lastInitializedRound)) {
-    throw new TicketError(
-      TicketErrorCode.SENDER_UNLOCKING,
-      `deposit and reserve for sender ${toChecksumAddress(sender)} is set to unlock soon`,
-    );
-  }
+  if (ctx.senderInfo) assertSenderNotUnlocking(sender, ctx.senderInfo, ctx.lastInitializedRound);
   const template = {
     recipient: params.recipient,
     sender,

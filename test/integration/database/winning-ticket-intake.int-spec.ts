@@ -187,6 +187,7 @@ describe('WinningTicketIntake first run', () => {
     const handle = await connectRedemptionQueue(inject('redisUrl'), prefix, repo, withPace);
     handles.push(handle);
     return {
+      handle,
       intake: new WinningTicketIntake(repo, handle.queue, new RedemptionReconciler(repo, handle.queue)),
       job: async (t: SignedTicket) => {
         const job = await handle.queue.boardSource().getJob(hashOf(t));
@@ -225,6 +226,23 @@ describe('WinningTicketIntake first run', () => {
     const t = winner({ paramsExpirationBlock: 900n });
     await intake.accept(t);
     expect(await job(t)).toEqual({ state: 'waiting', delay: 0 });
+  });
+
+  it('gives a job the reconciler re-creates (it was lost) the same first-run delay', async () => {
+    const { intake, job, handle } = await intakeWith(pace);
+    const t = winner({ paramsExpirationBlock: 1_020n });
+    await intake.accept(t);
+    await handle.queue.boardSource().remove(hashOf(t));
+    expect((await job(t)).state).toBeUndefined();
+
+    const reconciler = new RedemptionReconciler(repo, handle.queue);
+    reconciler.start({ recipients: () => [bytesToHex(t.recipient)], limit: 10, intervalMs: 60_000 });
+    expect(await reconciler.reconcile()).toBe(1);
+    await reconciler.stop();
+    const { state, delay } = await job(t);
+    expect(state).toBe('delayed');
+    expect(delay).toBeGreaterThan(15_000);
+    expect(delay).toBeLessThanOrEqual(21_500);
   });
 
   it('runs it at once while the pace is unknown', async () => {

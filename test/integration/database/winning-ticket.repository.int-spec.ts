@@ -225,7 +225,7 @@ describe('WinningTicketRepository moves', () => {
 
     const open = await repo.openTickets([recipient], 10);
     expect(open.map((t) => t.ticketHash)).toEqual([a, b]);
-    expect(open[1]).toEqual({ ticketHash: b, sender, status: S.SUBMITTED });
+    expect(open[1]).toEqual({ ticketHash: b, sender, status: S.SUBMITTED, paramsExpirationBlock: 100n });
     expect((await repo.openTickets([recipient], 10, [S.RECEIVED])).map((t) => t.ticketHash)).toEqual([a]);
     expect(await repo.openTickets([recipient], 1)).toHaveLength(1);
 

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { grpcHealthCheck } from '#app/testing';
-import { Rational } from '#app/ticket';
+import { bytesToHex, Rational } from '#app/ticket';
+import { balanceKey as recipientBalanceKey } from '../../../apps/recipient/src/balance/balances.service.js';
 import {
   issue,
   paymentMessage,
@@ -344,7 +345,7 @@ describe('fuzz: Recipient gRPC', () => {
     const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     const balanceKey = (senderBytes: Uint8Array, job: string) =>
-      `${prefix}recipient:balance:{0x${Buffer.from(senderBytes).toString('hex')}}:${job}`;
+      `${prefix}${recipientBalanceKey(bytesToHex(senderBytes), job)}`;
     const read = async (keys: Iterable<string>) => {
       const out = new Map<string, string | undefined>();
       for (const k of keys) out.set(k, (await redis.get(k)) ?? undefined);

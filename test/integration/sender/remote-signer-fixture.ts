@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { REDIS_CLIENT } from '#app/common';
 import { orchestratorInfoCodec, type AuthToken, type OrchestratorInfo } from '#app/proto';
 import { bytesToHex, type PriceInfo, type TicketParams } from '#app/ticket';
-import { sessionId } from '../../../apps/sender/src/session/session-id.js';
+import { sessionRedisKey } from '../../../apps/sender/src/session/session.store.js';
 
 export const ORCH_URL = 'https://orch-a.invalid:8935';
 /** SENDER_REMOTE_SIGNER_STATE_SECRET of the tests (known here so they can forge sealed states). */
@@ -89,11 +89,11 @@ export async function issuedNonce(
   recipientRandHash: Uint8Array,
 ): Promise<number | undefined> {
   const redis = app.get<Redis>(REDIS_CLIENT);
-  const id = sessionId({
+  const key = sessionRedisKey({
     senderHex: senderHex.toLowerCase(),
     recipientRandHashHex: bytesToHex(recipientRandHash),
   });
-  const nonce = await redis.hget(`sender:session:{${id}}`, 'nonce');
+  const nonce = await redis.hget(key, 'nonce');
   return nonce === null ? undefined : Number(nonce);
 }
 

@@ -1,4 +1,5 @@
 import { toQuantity, type JsonRpcProvider } from 'ethers';
+import { MAX_UINT256 } from '#app/ticket';
 import { formatEth, parseAmount } from '../amount.js';
 import { CHAIN_OPTIONS } from '../args.js';
 import { chainFailure } from '../chain-errors.js';
@@ -10,7 +11,6 @@ import { fieldLines } from '../output.js';
 /** anvil's chain id. */
 const DEV_CHAIN_ID = 31337n;
 const DEFAULT_AMOUNT = '100eth';
-const MAX_UINT256 = (1n << 256n) - 1n;
 
 /**
  * Refuses anything but a local anvil: the chain id must be anvil's, and the node must say it is

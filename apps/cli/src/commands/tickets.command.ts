@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { WinningTicketEntity, WinningTicketStatus } from '#app/database';
+import { MAX_WIN_PROB } from '#app/ticket';
 import { formatEth } from '../amount.js';
 import type { Args } from '../args.js';
 import { CliError, CliErrorCode, usageError } from '../cli.error.js';
@@ -10,7 +11,6 @@ import { redeemTicket } from '../ticket-redemption.js';
 
 // TypeORM is loaded on first use (see stores.ts), hence the dynamic imports of #app/database.
 
-const MAX_UINT256 = (1n << 256n) - 1n;
 const DEFAULT_REDEEM_TIMEOUT_S = 120;
 
 function parseHash(raw: string): string {
@@ -68,7 +68,7 @@ function ticketJson(t: WinningTicketEntity, full: boolean): Record<string, unkno
 
 /** winProb as a percentage for display only (never used in any computation). */
 function winChance(winProb: bigint): string {
-  return `${(Number((winProb * 1_000_000n) / MAX_UINT256) / 10_000).toFixed(4)}%`;
+  return `${(Number((winProb * 1_000_000n) / MAX_WIN_PROB) / 10_000).toFixed(4)}%`;
 }
 
 export const ticketsCommands: CommandGroup = {

@@ -1,8 +1,8 @@
 import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { TokenMatcher, bearerOf } from '#app/runtime';
 import { OpsConfig } from '../ops.config.js';
 import { OpsError, OpsErrorCode } from '../ops.error.js';
-import { TokenMatcher, bearerOf } from './ops-token.js';
 import { BLOCK_HEADER, SIGNATURE_HEADER } from './request-signature.js';
 import { SignedRequestVerifier } from './signed-request.verifier.js';
 

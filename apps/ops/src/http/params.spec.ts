@@ -22,8 +22,15 @@ describe('ops request parameters', () => {
   });
 
   it('checks addresses and hashes', () => {
-    expect(addressParam('0xABCDEF0123456789abcdef0123456789ABCDEF01', 'sender')).toBe(
-      '0xabcdef0123456789abcdef0123456789abcdef01',
+    expect(addressParam('0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 'sender')).toBe(
+      '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+    );
+    expect(addressParam('0x70997970C51812DC3A010C7D01B50E0D17DC79C8', 'sender')).toBe(
+      '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+    );
+    // A mistyped checksummed address is refused, not looked up as another account.
+    expect(() => addressParam('0x70997970C51812dc3A010C7d01b50e0d17dc79c8', 'sender')).toThrow(
+      /sender: the address has an invalid EIP-55 checksum/,
     );
     expect(addressParam('', 'sender')).toBeUndefined();
     expect(() => addressParam('0x12', 'sender')).toThrow(/sender/);

@@ -1,4 +1,6 @@
-import { WinningTicketStatus } from '#app/database';
+import { CHECKSUM_HINT } from '#app/common';
+import { addressTextProblem } from '#app/ticket';
+import { IN_TX_STATUSES, UNCLAIMED_STATUSES, WinningTicketStatus } from '#app/database';
 import { OpsError, OpsErrorCode } from '../ops.error.js';
 
 // Parsers of query and path parameters: every external input is checked here, with a clear
@@ -30,7 +32,9 @@ export function pageParams(limit: string | undefined, offset: string | undefined
 
 export function addressParam(raw: string | undefined, name: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw invalid(`${name} must be a 0x-prefixed 20-byte hex address`);
+  const problem = addressTextProblem(raw);
+  if (problem === 'malformed') throw invalid(`${name} must be a 0x-prefixed 20-byte hex address`);
+  if (problem === 'checksum') throw invalid(`${name}: ${CHECKSUM_HINT}`);
   return raw.toLowerCase();
 }
 
@@ -54,8 +58,8 @@ export function windowParams(
  * in progress (a transaction is being built or is on its way), and the three final outcomes.
  */
 export const STATUS_GROUPS = {
-  unclaimed: [WinningTicketStatus.RECEIVED, WinningTicketStatus.QUEUED],
-  'in-progress': [WinningTicketStatus.SUBMITTING, WinningTicketStatus.SUBMITTED],
+  unclaimed: UNCLAIMED_STATUSES,
+  'in-progress': IN_TX_STATUSES,
   redeemed: [WinningTicketStatus.REDEEMED],
   failed: [WinningTicketStatus.FAILED],
   expired: [WinningTicketStatus.EXPIRED],

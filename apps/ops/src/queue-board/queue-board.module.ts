@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { RedemptionQueue, redemptionQueueBoard } from '#app/queue';
-import { TokenMatcher, bearerOf, cookieToken } from '../auth/ops-token.js';
+import { TokenMatcher, bearerOf } from '#app/runtime';
+import { cookieToken } from '../auth/ops-token.js';
 import { OpsConfig } from '../ops.config.js';
 
 export const QUEUE_BOARD_PATH = '/queues';

@@ -27,6 +27,7 @@ export class RedeemerMetrics {
   readonly txLatency: Histogram<'purpose'>;
   readonly replacements: Counter;
   readonly roundEndHolds: Counter;
+  readonly roundEndMargin: Gauge;
   readonly batchSize: Histogram;
   readonly reconciled: Counter;
 
@@ -107,6 +108,13 @@ export class RedeemerMetrics {
       help:
         'Redemption txs not sent because the round was ending (they would revert in the next round ' +
         'until it is initialized); their tickets wait with ROUND_ENDING',
+      registers,
+    });
+    this.roundEndMargin = new Gauge({
+      name: 'redeemer_round_end_margin_blocks',
+      help:
+        'L1 blocks before a round ends in which no redemption tx is sent: REDEEMER_ROUND_END_MARGIN_BLOCKS, ' +
+        "or the most L1 blocks a recent redemption tx took from its send's head to being mined",
       registers,
     });
     this.batchSize = new Histogram({

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { BlockPace, ChainClient, ChainFacts, RedemptionCalls, type ChainHead } from '#app/chain';
+import {
+  BlockPace,
+  ChainClient,
+  ChainFacts,
+  RedemptionCalls,
+  roundWaitTarget,
+  type ChainHead,
+} from '#app/chain';
 
 /** How long the validity period and block gas limit read from the chain are reused. */
 const VALIDITY_PERIOD_TTL_MS = 60_000;
@@ -10,6 +17,7 @@ export class RedeemerChain {
   private bound?: RedemptionCalls;
   private validity?: { value: bigint; at: number };
   private gasLimit?: { value: bigint; at: number };
+  private reading?: Promise<ChainHead>;
 
   constructor(
     private readonly client: ChainClient,
@@ -34,6 +42,23 @@ export class RedeemerChain {
     } catch {
       return this.facts.refresh();
     }
+  }
+
+  /**
+   * The head read now rather than the last polled one (up to a poll old), one read shared by every
+   * caller meanwhile: for a ticket about to wait a whole round step on what an old head says.
+   */
+  latestHead(): Promise<ChainHead> {
+    this.reading ??= this.facts.refresh().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  /**
+   * About how long a ticket held for the round at `head` (ending, or not initialized) sleeps:
+   * until the round it waits for can have been initialized (roundWaitTarget) is due to be seen.
+   */
+  msUntilRoundReady(head: ChainHead): number | undefined {
+    return this.pace.msUntil(roundWaitTarget(head));
   }
 
   /**

@@ -13,6 +13,7 @@ import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionGas, checkLimit, gasAllowance } from './redemption-gas.js';
 import { RedemptionCode, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
+import { RoundEndMargin } from './round-end-margin.js';
 import { SettlementService } from './settlement.service.js';
 
 /** What became of a ticket handed to the batcher. */
@@ -81,6 +82,7 @@ export class RedemptionBatcher {
     private readonly settlement: SettlementService,
     private readonly metrics: RedeemerMetrics,
     private readonly gas: RedemptionGas,
+    private readonly margin: RoundEndMargin,
   ) {}
 
   /** Resolves when the ticket is in a sent tx, or with why it is not (wait, retry, final). */
@@ -306,24 +308,23 @@ export class RedemptionBatcher {
     return kept;
   }
 
-  /** Whether a tx sent now may be mined after the round's end (the gate's rule, at the latest head). */
-  private async roundEnding(): Promise<boolean> {
-    return roundMayEndBeforeMined(
-      await this.chain.head(),
-      this.config.values.REDEEMER_ROUND_END_MARGIN_BLOCKS,
-    );
-  }
-
   private async send(claimed: Candidate[], calls: RedemptionCalls): Promise<void> {
     const rows = claimed.map((c) => c.entry.row);
     const hashes = rows.map((r) => r.ticketHash);
-    if (await this.roundEnding()) {
-      // The batch window, simulations and claim took long enough to bring the round's end near:
-      // the tickets go back in line, and their gate holds them until the next round is initialized.
+    // The gate's rule again at the latest head: the batch window, simulations and claim may have
+    // brought the round's end near. This head is also what the tx's mining delay is counted from.
+    const head = await this.chain.head();
+    if (roundMayEndBeforeMined(head, this.margin.blocks())) {
+      // The tickets go back in line, noted ROUND_ENDING in this one UPDATE (their rows say so
+      // now: no note of their own follows), and sleep until the next round can be initialized.
       await this.tickets.unclaimAll(hashes, RedemptionCode.ROUND_ENDING);
       this.metrics.roundEndHolds.inc();
       this.logger.log({ msg: 'redemption tx held back: the round ends', tickets: rows.length });
-      for (const c of claimed) c.entry.resolve(verdict(wait(RedemptionCode.ROUND_ENDING)));
+      const delayMs = this.chain.msUntilRoundReady(head);
+      for (const c of claimed) {
+        c.entry.row.statusReason = RedemptionCode.ROUND_ENDING;
+        c.entry.resolve(verdict(wait(RedemptionCode.ROUND_ENDING, delayMs)));
+      }
       return;
     }
     const single = rows.length === 1;
@@ -344,6 +345,7 @@ export class RedemptionBatcher {
         },
         {
           beforeBroadcast: async (record) => {
+            this.margin.sent(record.id, head.l1Block);
             await this.tickets.markAllSubmitted(hashes, record.hashes[0]);
           },
         },

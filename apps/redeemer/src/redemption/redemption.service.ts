@@ -9,7 +9,7 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app/queue';
-import { blocksUntilParamsExpire } from '#app/ticket';
+import { blocksUntilParamsExpire, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
@@ -17,6 +17,7 @@ import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionBatcher } from './redemption-batcher.js';
 import { RedemptionCode, expired, retry, wait, type Verdict } from './redemption-code.js';
+import { RoundEndMargin } from './round-end-margin.js';
 import { SettlementService } from './settlement.service.js';
 
 /** What the processor does with the job. */
@@ -82,6 +83,7 @@ export class RedemptionService implements RedemptionJobHandler {
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
     private readonly queue: RedemptionQueue,
+    private readonly margin: RoundEndMargin,
   ) {
     const served = config.servedRecipients(txs.address);
     this.recipients = served ? new Set(served) : undefined;
@@ -245,10 +247,14 @@ export class RedemptionService implements RedemptionJobHandler {
     return Math.max(0, (await this.backoffFor(row.ticketHash)) - since);
   }
 
-  /** The checks that need no chain call per ticket: params expiry, validity window, round, gas price cap. */
-  private async gate(row: WinningTicketEntity, force: boolean): Promise<Verdict | null> {
+  /**
+   * The checks that need no chain call per ticket: params expiry, validity window, round, gas price
+   * cap. Against the polled head, except a round wait (its sleep lasts until the next round can be
+   * initialized), which is first confirmed against the head read now (`latest`).
+   */
+  private async gate(row: WinningTicketEntity, force: boolean, latest = false): Promise<Verdict | null> {
     const v = this.config.values;
-    const head = await this.chain.head();
+    const head = latest ? await this.chain.latestHead() : await this.chain.head();
     // recipientRand is revealed only once the sender can no longer use these params (PROTOCOL §8.4).
     const blocksLeft = blocksUntilParamsExpire(
       row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS),
@@ -259,12 +265,18 @@ export class RedemptionService implements RedemptionJobHandler {
       // per poll interval before it was the Redeemer's largest job churn).
       return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msUntilL1Block(head.l1Block + blocksLeft));
     }
-    // The contract's window: creationRound + ticketValidityPeriod > currentRound (TICKETBROKER §4.4).
-    if (row.creationRound + (await this.chain.validityPeriod()) <= head.rounds.currentRound) return expired();
-    if (!head.rounds.currentRoundInitialized) return wait(RedemptionCode.ROUND_NOT_INITIALIZED);
-    // A tx mined in the next round reverts until that round is initialized: hold near the end.
-    if (roundMayEndBeforeMined(head, v.REDEEMER_ROUND_END_MARGIN_BLOCKS)) {
-      return wait(RedemptionCode.ROUND_ENDING);
+    const validityPeriod = await this.chain.validityPeriod();
+    if (ticketValidityExpired(row.creationRound, validityPeriod, head.rounds.currentRound)) return expired();
+    // Redemptions revert until the round is initialized, and a tx mined in the next round reverts
+    // until that one is: hold near the end (RoundEndMargin).
+    const initialized = head.rounds.currentRoundInitialized;
+    if (!initialized || roundMayEndBeforeMined(head, this.margin.blocks())) {
+      if (!latest) return this.gate(row, force, true);
+      // One wait per round step: sleep until the round waited for can have been initialized.
+      return wait(
+        initialized ? RedemptionCode.ROUND_ENDING : RedemptionCode.ROUND_NOT_INITIALIZED,
+        this.chain.msUntilRoundReady(head),
+      );
     }
     if (!force && v.REDEEMER_MAX_GAS_PRICE > 0n && head.gasPrice > v.REDEEMER_MAX_GAS_PRICE) {
       return wait(RedemptionCode.GAS_PRICE_TOO_HIGH);
@@ -341,8 +353,9 @@ export class RedemptionService implements RedemptionJobHandler {
   }
 
   /**
-   * Records why a queued ticket is not moving (visible to operators), only when the reason changes.
-   * Not for params not expired yet: every winner waits for them first (mostly in its job's first
+   * Records why a queued ticket is not moving (visible to operators), only when the reason changes;
+   * notes of tickets waiting at once are written together (WinningTicketRepository.note). Not for
+   * params not expired yet: every winner waits for them first (mostly in its job's first
    * delay, without a run), and its row's paramsExpirationBlock says so; no UPDATE for it.
    */
   private async annotate(row: WinningTicketEntity, code: RedemptionCode): Promise<void> {

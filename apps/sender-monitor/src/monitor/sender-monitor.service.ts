@@ -22,10 +22,12 @@ import { WinningTicketIntake, type IntakeResult } from '#app/queue';
 import {
   bytesToHex,
   isUnlockingSoon,
+  MAX_INT64,
   maxFloat,
   parseAddress,
   reserveAllocation,
   SenderMonitor,
+  senderUnlockingError,
   TicketError,
   TicketErrorCode,
   toChecksumAddress,
@@ -36,9 +38,6 @@ import {
 import { SenderMonitorMetrics } from '../metrics/sender-monitor.metrics.js';
 import { PendingRedemptions, type PendingAmounts } from './pending-redemptions.js';
 import { SENDER_MONITOR_OPTIONS, type SenderMonitorOptions } from './sender-monitor.options.js';
-
-/** Largest value of the Postgres bigint columns a stored ticket's block numbers go to. */
-const MAX_INT64 = (1n << 63n) - 1n;
 
 export interface Validity {
   valid: boolean;
@@ -436,11 +435,8 @@ function buildView(
 
 function validityOf(sender: string, info: SenderInfo, head: ChainHead): Validity {
   if (!isUnlockingSoon(info, head.rounds.lastInitializedRound)) return { valid: true };
-  return {
-    valid: false,
-    errorCode: TicketErrorCode.SENDER_UNLOCKING,
-    errorMessage: `deposit and reserve for sender ${checksum(sender)} is set to unlock soon`,
-  };
+  const refusal = senderUnlockingError(parseAddress(sender));
+  return { valid: false, errorCode: refusal.code, errorMessage: refusal.message };
 }
 
 const checksum = (address: string): string => toChecksumAddress(parseAddress(address));

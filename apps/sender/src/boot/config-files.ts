@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { addressTextProblem } from '#app/ticket';
 
 /**
  * Reads a YAML (or JSON, a subset of it) settings file. Problems go to `problems` and the result
@@ -49,7 +50,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A 0x-prefixed 20-byte hex address, lowercased; undefined when malformed. */
+/** A 0x-prefixed 20-byte hex address, lowercased; undefined when malformed or mixed case failing EIP-55. */
 export function parseAddressHex(value: unknown): string | undefined {
-  return typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : undefined;
+  return typeof value === 'string' && addressTextProblem(value) === null ? value.toLowerCase() : undefined;
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ChainHead } from '#app/chain';
 import { encodePaymentHeader } from '#app/proto';
 import {
+  batchExpirationParams,
   bytesToHex,
   paymentFromTicketBatch,
   pricePerPixel,
@@ -28,7 +29,6 @@ import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { SenderConfig } from '../sender.config.js';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import { AccountRateLimiter } from './account-rate-limiter.js';
-import { batchExpirationParams } from './expiration-params.js';
 import { parseSessionId, sessionId, type SessionKey } from './session-id.js';
 import { checkSessionPolicy } from './session-policy.js';
 import { SessionStore, sessionTtlMs } from './session.store.js';

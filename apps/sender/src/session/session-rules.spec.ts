@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rational, type TicketParams } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
-import { batchExpirationParams } from './expiration-params.js';
 import { parseSessionId, sessionId } from './session-id.js';
 import { checkSessionPolicy } from './session-policy.js';
 import { sessionTtlMs } from './session.store.js';
@@ -52,22 +51,6 @@ describe('checkSessionPolicy', () => {
     expect(codeOf(() => checkSessionPolicy({ ...base, pricePerPixel: Rational.of(21n, 2n) }))).toBe(
       SenderErrorCode.PRICE_TOO_HIGH,
     );
-  });
-});
-
-describe('batchExpirationParams', () => {
-  const own = { lastInitializedRound: 7n, lastInitializedBlockHash: `0x${'ab'.repeat(32)}` };
-  it("uses O's values when round and hash are both set", () => {
-    const fromO = { creationRound: 5n, creationRoundBlockHash: new Uint8Array(32).fill(9) };
-    expect(batchExpirationParams({ ...PARAMS, expirationParams: fromO }, own)).toBe(fromO);
-  });
-  it("falls back to B's view when O sent none, a zero round or a zero hash", () => {
-    const mine = { creationRound: 7n, creationRoundBlockHash: new Uint8Array(32).fill(0xab) };
-    expect(batchExpirationParams(PARAMS, own)).toEqual(mine);
-    const zeroRound = { creationRound: 0n, creationRoundBlockHash: new Uint8Array(32).fill(9) };
-    expect(batchExpirationParams({ ...PARAMS, expirationParams: zeroRound }, own)).toEqual(mine);
-    const zeroHash = { creationRound: 5n, creationRoundBlockHash: new Uint8Array(32) };
-    expect(batchExpirationParams({ ...PARAMS, expirationParams: zeroHash }, own)).toEqual(mine);
   });
 });
 

@@ -93,7 +93,7 @@ export class SessionStore {
     nonceFloor = 0,
   ): Promise<StartOutcome> {
     const [code, nonce] = (await this.startScript(
-      redisKey(key),
+      sessionRedisKey(key),
       Buffer.from(ticketParamsCodec.encode(params)),
       Buffer.from(priceInfoCodec.encode(price)),
       ttlMs,
@@ -107,7 +107,7 @@ export class SessionStore {
   /** The live session, or undefined when it is missing or ended. */
   async load(key: SessionKey): Promise<StoredSession | undefined> {
     const [params, price, nonce, ended] = await this.redis.hmgetBuffer(
-      redisKey(key),
+      sessionRedisKey(key),
       'params',
       'price',
       'nonce',
@@ -122,7 +122,7 @@ export class SessionStore {
   }
 
   async allocate(key: SessionKey, size: number, cap: number): Promise<AllocateOutcome> {
-    const [code, value] = (await this.allocateScript(redisKey(key), size, cap)) as [number, number];
+    const [code, value] = (await this.allocateScript(sessionRedisKey(key), size, cap)) as [number, number];
     if (code === 0) return { kind: 'allocated', last: value };
     if (code === -1) return { kind: 'missing' };
     return { kind: 'cap', nonce: value };
@@ -130,7 +130,7 @@ export class SessionStore {
 
   /** True when a live session was ended. */
   async end(key: SessionKey): Promise<boolean> {
-    return (await this.endScript(redisKey(key))) === 1;
+    return (await this.endScript(sessionRedisKey(key))) === 1;
   }
 
   private script(name: string, lua: string): Script {
@@ -141,7 +141,7 @@ export class SessionStore {
 }
 
 /** `{…}` is a hash tag: a session is one key, kept whole on one Redis Cluster slot. */
-function redisKey(key: SessionKey): string {
+export function sessionRedisKey(key: SessionKey): string {
   return `sender:session:{${sessionId(key)}}`;
 }
 

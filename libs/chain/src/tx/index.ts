@@ -4,3 +4,4 @@ export * from './fees.js';
 export * from './tx-manager.js';
 export * from './signer.js';
 export * from './redemption-calls.js';
+export * from './mining-delays.js';

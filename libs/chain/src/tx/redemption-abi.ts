@@ -1,4 +1,4 @@
-import { keccak256 } from '#app/ticket';
+import { keccak256, MAX_UINT256 } from '#app/ticket';
 
 /*
  * The TicketBroker calldata and events of redemption, encoded and decoded by hand. ethers' ABI
@@ -28,7 +28,6 @@ export interface RedeemArgs {
   recipientRand: bigint;
 }
 
-const MAX_UINT256 = (1n << 256n) - 1n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;

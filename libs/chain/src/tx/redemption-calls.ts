@@ -1,4 +1,5 @@
-import { ZeroHash, type Provider, type TransactionReceipt } from 'ethers';
+import { type Provider, type TransactionReceipt } from 'ethers';
+import { auxData, bytesToHex, hexToBytes } from '#app/ticket';
 import {
   bondingManagerAt,
   ticketBrokerAt,
@@ -56,12 +57,10 @@ export type Simulation = { ok: true; gas: bigint } | { ok: false; error: ChainTx
 /** A call run with a gas limit: completed, reverted for a stated reason, or neither (only an estimate can tell). */
 export type GasCheck = { kind: 'ok' } | { kind: 'reverted'; error: ChainTxError } | { kind: 'unclear' };
 
-/** auxData as go-livepeer builds it: creationRound ‖ creationRoundBlockHash, empty only when both are zero. */
+/** The stored ticket's auxData, by the ticket library's rule (the one its hash and signature cover). */
 function auxDataOf(t: RedeemableTicket): string {
-  const hasAux = t.creationRound !== 0n || t.creationRoundBlockHash !== ZeroHash;
-  return hasAux
-    ? `0x${t.creationRound.toString(16).padStart(64, '0')}${t.creationRoundBlockHash.slice(2)}`
-    : '0x';
+  const creationRoundBlockHash = hexToBytes(t.creationRoundBlockHash, 'creationRoundBlockHash', 32);
+  return bytesToHex(auxData({ creationRound: t.creationRound, creationRoundBlockHash }));
 }
 
 /** The contract's ticket tuple. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHeader } from './block-header.js';
+import { l1BlockOf, parseHeader } from './block-header.js';
 import { redact } from './rpc-endpoint.js';
 
 const raw = { number: '0x10', hash: '0xAB', parentHash: '0xCD', l1BlockNumber: '0x5' };
@@ -19,6 +19,14 @@ describe('parseHeader', () => {
     expect(() => parseHeader({ ...raw, l1BlockNumber: undefined }, 'arbitrum')).toThrow(/l1BlockNumber/);
     expect(() => parseHeader({ hash: '0x' }, 'block')).toThrow();
     expect(() => parseHeader(null, 'block')).toThrow();
+  });
+});
+
+describe('l1BlockOf', () => {
+  it('reads the block number itself, or the Arbitrum l1BlockNumber, never falling back to the L2 number', () => {
+    expect(l1BlockOf(raw, 'block')).toBe(16n);
+    expect(l1BlockOf(raw, 'arbitrum')).toBe(5n);
+    expect(() => l1BlockOf({ number: '0x10' }, 'arbitrum')).toThrow(/l1BlockNumber/);
   });
 });
 

@@ -19,26 +19,34 @@ interface RawHeader {
 }
 
 /**
- * Validates a raw `eth_getBlockByNumber` header. With the `arbitrum` source a missing
- * `l1BlockNumber` is an error, not a silent fallback: params would expire against L2 blocks.
+ * The L1 block number params expire against and rounds count, from a raw block: the block's own
+ * number, or with the `arbitrum` source its `l1BlockNumber`, whose absence is an error, never a
+ * silent fallback (params would expire against L2 blocks). The one reading of it: every head
+ * source and the Redeemer's mined-block reads go through here.
  */
+export function l1BlockOf(raw: { number: string; l1BlockNumber?: unknown }, source: L1BlockSource): bigint {
+  if (source === 'block') return getBigInt(raw.number);
+  if (typeof raw.l1BlockNumber !== 'string') {
+    throw new WatcherError(
+      WatcherErrorCode.RPC_FAILED,
+      'block has no l1BlockNumber: is the L1 block source "arbitrum" right for this chain?',
+    );
+  }
+  return getBigInt(raw.l1BlockNumber);
+}
+
+/** Validates a raw `eth_getBlockByNumber` header (its L1 block as l1BlockOf reads it). */
 export function parseHeader(raw: unknown, source: L1BlockSource): BlockHeader {
   const h = (raw ?? {}) as RawHeader;
   if (typeof h.number !== 'string' || typeof h.hash !== 'string' || typeof h.parentHash !== 'string') {
     throw new WatcherError(WatcherErrorCode.RPC_FAILED, 'the RPC returned a block without number or hash');
   }
-  const number = getBigInt(h.number);
-  let l1Block = number;
-  if (source === 'arbitrum') {
-    if (typeof h.l1BlockNumber !== 'string') {
-      throw new WatcherError(
-        WatcherErrorCode.RPC_FAILED,
-        'block has no l1BlockNumber: is the L1 block source "arbitrum" right for this chain?',
-      );
-    }
-    l1Block = getBigInt(h.l1BlockNumber);
-  }
-  return { number, hash: h.hash.toLowerCase(), parentHash: h.parentHash.toLowerCase(), l1Block };
+  return {
+    number: getBigInt(h.number),
+    hash: h.hash.toLowerCase(),
+    parentHash: h.parentHash.toLowerCase(),
+    l1Block: l1BlockOf({ number: h.number, l1BlockNumber: h.l1BlockNumber }, source),
+  };
 }
 
 /** Reads a header (`latest` or a number) through the raw JSON-RPC call, which keeps `l1BlockNumber`. */
@@ -53,4 +61,17 @@ export async function readHeader(
     throw new WatcherError(WatcherErrorCode.RPC_FAILED, `the RPC does not know block ${String(block)}`);
   }
   return parseHeader(raw, source);
+}
+
+/**
+ * The L1 block of block `number` (e.g. the one that mined a tx), read as the head source reads a
+ * head: off Arbitrum the number itself (no read), else the block's header (l1BlockOf).
+ */
+export async function l1BlockAt(
+  provider: JsonRpcApiProvider,
+  number: bigint,
+  source: L1BlockSource,
+): Promise<bigint> {
+  if (source === 'block') return number;
+  return (await readHeader(provider, number, source)).l1Block;
 }

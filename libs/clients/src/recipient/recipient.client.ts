@@ -8,7 +8,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { ERROR_CODE_TRAILER } from '../sender-monitor/sender-monitor.error.js';
+import { readErrorTrailers } from '#app/common';
 import type {
   BalanceRequest,
   BalanceResponse,
@@ -171,14 +171,8 @@ export class RecipientClient {
     return new Promise<Res>((resolve, reject) => {
       method.call(this.raw, request, new Metadata(), { deadline }, (err, response) => {
         if (err) {
-          const code = err.metadata?.get(ERROR_CODE_TRAILER)[0];
-          reject(
-            new RecipientCallError(
-              err.code,
-              typeof code === 'string' ? code : '',
-              err.details || err.message,
-            ),
-          );
+          const { code = '' } = readErrorTrailers(err.metadata);
+          reject(new RecipientCallError(err.code, code, err.details || err.message));
         } else {
           resolve(response as Res);
         }

@@ -11,15 +11,10 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Observable } from 'rxjs';
-import type { AppError } from '#app/common';
+import { readErrorTrailers, type AppError } from '#app/common';
 import { PROTO_DIR } from '#app/proto';
 import { SenderMonitor, TicketError, TicketErrorCode, type SenderInfo } from '#app/ticket';
-import {
-  ERROR_CODE_TRAILER,
-  ERROR_DOMAIN_TRAILER,
-  SenderMonitorError,
-  SenderMonitorErrorCode,
-} from './sender-monitor.error.js';
+import { SenderMonitorError, SenderMonitorErrorCode } from './sender-monitor.error.js';
 import {
   addressField,
   parseAmount,
@@ -296,7 +291,7 @@ export class RemoteSenderMonitor extends SenderMonitor {
    */
   private failure(err: ServiceError): AppError {
     const coded = fromGrpcError(err);
-    const fromService = (err.metadata?.get(ERROR_CODE_TRAILER).length ?? 0) > 0;
+    const fromService = readErrorTrailers(err.metadata).code !== undefined;
     if (err.code !== status.UNAVAILABLE || fromService) return coded;
     const why = coded.message.replace(/\s*Resolution note:\s*$/, '');
     return new SenderMonitorError(
@@ -338,12 +333,7 @@ function validityError(v: SenderValidity): AppError {
 
 /** The typed error a gRPC failure stands for, from the trailers the service sets, else from its status. */
 export function fromGrpcError(err: ServiceError): AppError {
-  const trailer = (name: string) => {
-    const v = err.metadata?.get(name)[0];
-    return v === undefined ? undefined : v.toString();
-  };
-  const code = trailer(ERROR_CODE_TRAILER);
-  const domain = trailer(ERROR_DOMAIN_TRAILER);
+  const { code, domain } = readErrorTrailers(err.metadata);
   const message = err.details || err.message;
   if (domain === 'ticket' && code && TICKET_CODES.has(code)) {
     return new TicketError(code as TicketErrorCode, message, { cause: err });

@@ -27,7 +27,3 @@ export enum SenderMonitorErrorCode {
 export class SenderMonitorError extends AppError<SenderMonitorErrorCode> {
   readonly domain = 'sender-monitor';
 }
-
-/** gRPC trailers that carry an AppError's code and domain to clients (the same keys as the Recipient's). */
-export const ERROR_CODE_TRAILER = 'error-code';
-export const ERROR_DOMAIN_TRAILER = 'error-domain';

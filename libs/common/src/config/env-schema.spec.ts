@@ -62,6 +62,10 @@ describe('parsers', () => {
     expect(bool('on')).toBe(true);
     expect(() => url(['http'])('redis://x')).toThrow(/http URL/);
     expect(() => address('0x1234')).toThrow(/address/);
+    expect(address('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')).toBe(
+      '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+    );
+    expect(() => address('0x70997970C51812dc3A010C7d01b50e0d17dc79c8')).toThrow(/invalid EIP-55 checksum/);
     expect(hostPort('[::1]:8930')).toBe('[::1]:8930');
     expect(() => hostPort('localhost')).toThrow();
     expect(() => hostPort('a:99999')).toThrow();

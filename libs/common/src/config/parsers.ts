@@ -1,5 +1,7 @@
 /** Parsers for environment values. Each throws an Error whose message says what was expected. */
 
+import { addressTextProblem } from '#app/ticket';
+
 export const str = (raw: string): string => raw;
 
 export function int(min: number, max: number): (raw: string) => number {
@@ -42,10 +44,25 @@ export function url(protocols: readonly string[]): (raw: string) => string {
   };
 }
 
-/** A 20-byte hex address, returned lowercase; checksum casing is accepted but not required. */
+/** The zero address as `address` returns it: the services refuse it wherever a recipient is configured. */
+export const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
+
+/** A 20-byte hex address, returned lowercase; mixed case must carry a valid EIP-55 checksum. */
 export function address(raw: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw new Error('expected a 0x-prefixed 20-byte hex address');
+  const problem = addressTextProblem(raw);
+  if (problem === 'malformed') throw new Error('expected a 0x-prefixed 20-byte hex address');
+  if (problem === 'checksum') throw new Error(CHECKSUM_HINT);
   return raw.toLowerCase();
+}
+
+/** The refusal of a mistyped checksummed address, wherever an address is read from text. */
+export const CHECKSUM_HINT =
+  'the address has an invalid EIP-55 checksum (check it, or write it all lowercase)';
+
+/** A configured bearer token (ops API, Redeemer /ops): long enough not to be guessed, no white space. */
+export function bearerToken(raw: string): string {
+  if (raw.length < 16 || /\s/.test(raw)) throw new Error('expected at least 16 characters without spaces');
+  return raw;
 }
 
 /** `host:port` listen address for gRPC servers. */

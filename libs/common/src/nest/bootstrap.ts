@@ -1,4 +1,4 @@
-import { Metadata, ServerCredentials, status } from '@grpc/grpc-js';
+import { ServerCredentials, status } from '@grpc/grpc-js';
 import { Catch } from '@nestjs/common';
 import type {
   ArgumentsHost,
@@ -16,6 +16,7 @@ import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import { ProtoError, ProtoErrorCode } from '#app/proto';
 import { ConfigError } from '../config/config-error.js';
+import { setErrorTrailers } from './grpc-error-trailers.js';
 import { codeSizeRefusals } from './grpc-size-refusal.js';
 import { readPemFile } from './grpc-tls.js';
 import { HEALTH_PROTO_PATH } from './proto-paths.js';
@@ -200,14 +201,11 @@ class MalformedRequestFilter implements RpcExceptionFilter<ProtoError> {
       res.status(400).json({ domain: err.domain, code: err.code, message: err.message });
       return throwError(() => err);
     }
-    const metadata = new Metadata();
-    metadata.set('error-code', err.code);
-    metadata.set('error-domain', err.domain);
     return throwError(() => ({
       code: status.INVALID_ARGUMENT,
       message: err.message,
       details: err.message,
-      metadata,
+      metadata: setErrorTrailers(err.code, err.domain),
     }));
   }
 }

@@ -1,11 +1,11 @@
 import {
-  Metadata,
   type ServerInterceptingCall,
   status,
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
 import { ProtoErrorCode } from '#app/proto';
+import { readErrorTrailers, setErrorTrailers } from './grpc-error-trailers.js';
 
 /**
  * grpc-js refuses a request above `grpc.max_receive_message_length` itself, as soon as the
@@ -27,12 +27,10 @@ export const codeSizeRefusals: ServerInterceptor = (_method, call) => {
 type SentStatus = Parameters<Parameters<ServerInterceptor>[1]['sendStatus']>[0];
 
 function isUncodedSizeRefusal(s: SentStatus): boolean {
-  return s.code === status.RESOURCE_EXHAUSTED && !s.metadata?.get('error-code').length;
+  return s.code === status.RESOURCE_EXHAUSTED && readErrorTrailers(s.metadata).code === undefined;
 }
 
 function withSizeCode(s: SentStatus): StatusObject {
-  const metadata = s.metadata?.clone() ?? new Metadata();
-  metadata.set('error-code', ProtoErrorCode.MESSAGE_TOO_LARGE);
-  metadata.set('error-domain', 'proto');
+  const metadata = setErrorTrailers(ProtoErrorCode.MESSAGE_TOO_LARGE, 'proto', s.metadata?.clone());
   return { code: s.code, details: s.details, metadata };
 }

@@ -1,4 +1,5 @@
 export * from './bootstrap.js';
+export * from './grpc-error-trailers.js';
 export * from './grpc-tls.js';
 export * from './health.js';
 export * from './logger.js';

@@ -2,6 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../data-source.js';
+import { WinningTicketStatus } from '../winning-ticket/winning-ticket.entity.js';
+import {
+  FINAL_STATUSES,
+  IN_TX_STATUSES,
+  OPEN_STATUSES,
+  UNCLAIMED_STATUSES,
+  UNPAID_FINAL_STATUSES,
+} from '../winning-ticket/winning-ticket.transitions.js';
+import { statusList } from './status-sql.js';
+
+// The status groups of the state machine, as the SQL below filters by them.
+const OPEN = statusList(OPEN_STATUSES);
+const FINAL = statusList(FINAL_STATUSES);
+const IN_TX = statusList(IN_TX_STATUSES);
+const UNCLAIMED = statusList(UNCLAIMED_STATUSES);
+const UNPAID = statusList(UNPAID_FINAL_STATUSES);
+const { REDEEMED, FAILED, EXPIRED } = WinningTicketStatus;
 
 /** Counts and exact decimal wei sums of winning tickets by outcome. */
 export interface TotalsRow {
@@ -52,15 +69,15 @@ export class RedemptionStats {
   async totals(recipient: string | undefined): Promise<TotalsRow> {
     const [t] = await this.ds.query<TotalsRow[]>(
       `SELECT count(*)::int AS won, COALESCE(sum(w.face_value), 0)::text AS face_value_won,
-              count(*) FILTER (WHERE w.status IN ('received','queued','submitting','submitted'))::int AS pending,
-              COALESCE(sum(w.face_value) FILTER (WHERE w.status IN ('received','queued','submitting','submitted')), 0)::text AS face_value_pending,
-              count(*) FILTER (WHERE w.status = 'redeemed')::int AS redeemed,
-              COALESCE(sum(w.face_value) FILTER (WHERE w.status = 'redeemed'), 0)::text AS face_value_redeemed,
-              count(*) FILTER (WHERE w.status = 'failed')::int AS failed,
-              COALESCE(sum(w.face_value) FILTER (WHERE w.status = 'failed'), 0)::text AS face_value_failed,
-              count(*) FILTER (WHERE w.status = 'expired')::int AS expired,
-              COALESCE(sum(w.face_value) FILTER (WHERE w.status = 'expired'), 0)::text AS face_value_expired,
-              COALESCE(sum(r.amount_paid) FILTER (WHERE w.status = 'redeemed'), 0)::text AS amount_paid
+              count(*) FILTER (WHERE w.status IN (${OPEN}))::int AS pending,
+              COALESCE(sum(w.face_value) FILTER (WHERE w.status IN (${OPEN})), 0)::text AS face_value_pending,
+              count(*) FILTER (WHERE w.status = '${REDEEMED}')::int AS redeemed,
+              COALESCE(sum(w.face_value) FILTER (WHERE w.status = '${REDEEMED}'), 0)::text AS face_value_redeemed,
+              count(*) FILTER (WHERE w.status = '${FAILED}')::int AS failed,
+              COALESCE(sum(w.face_value) FILTER (WHERE w.status = '${FAILED}'), 0)::text AS face_value_failed,
+              count(*) FILTER (WHERE w.status = '${EXPIRED}')::int AS expired,
+              COALESCE(sum(w.face_value) FILTER (WHERE w.status = '${EXPIRED}'), 0)::text AS face_value_expired,
+              COALESCE(sum(r.amount_paid) FILTER (WHERE w.status = '${REDEEMED}'), 0)::text AS amount_paid
        FROM winning_ticket w LEFT JOIN redemption r ON r.ticket_hash = w.ticket_hash
        WHERE ($1::text IS NULL OR w.recipient = $1)`,
       [recipient ?? null],
@@ -98,7 +115,7 @@ export class RedemptionStats {
       `SELECT (floor(extract(epoch FROM r.redeemed_at) / $2) * $2)::bigint::text AS t, count(*)::int AS n,
               sum(w.face_value)::text AS fv, COALESCE(sum(r.amount_paid), 0)::text AS paid
        FROM redemption r JOIN winning_ticket w ON w.ticket_hash = r.ticket_hash
-       WHERE r.redeemed_at >= to_timestamp($1) AND w.status = 'redeemed' AND ($3::text IS NULL OR w.recipient = $3)
+       WHERE r.redeemed_at >= to_timestamp($1) AND w.status = '${REDEEMED}' AND ($3::text IS NULL OR w.recipient = $3)
        GROUP BY 1`,
       [start, bucketSeconds, recipient ?? null],
     );
@@ -107,9 +124,9 @@ export class RedemptionStats {
   /** Tickets no tx has taken yet (received, queued) and those in a tx (submitting, submitted). */
   async inQueue(): Promise<{ unclaimed: number; inProgress: number }> {
     const [db] = await this.ds.query<{ unclaimed: number; in_progress: number }[]>(
-      `SELECT count(*) FILTER (WHERE status IN ('received','queued'))::int AS unclaimed,
-              count(*) FILTER (WHERE status IN ('submitting','submitted'))::int AS in_progress
-       FROM winning_ticket WHERE status IN ('received','queued','submitting','submitted')`,
+      `SELECT count(*) FILTER (WHERE status IN (${UNCLAIMED}))::int AS unclaimed,
+              count(*) FILTER (WHERE status IN (${IN_TX}))::int AS in_progress
+       FROM winning_ticket WHERE status IN (${OPEN})`,
     );
     return { unclaimed: db.unclaimed, inProgress: db.in_progress };
   }
@@ -118,7 +135,7 @@ export class RedemptionStats {
   finalFailures(since: number): Promise<{ code: string; status: string; n: number }[]> {
     return this.ds.query<{ code: string; status: string; n: number }[]>(
       `SELECT COALESCE(status_reason, 'UNKNOWN') AS code, status, count(*)::int AS n FROM winning_ticket
-       WHERE status IN ('failed','expired') AND updated_at >= to_timestamp($1) GROUP BY 1, 2 ORDER BY n DESC, code`,
+       WHERE status IN (${UNPAID}) AND updated_at >= to_timestamp($1) GROUP BY 1, 2 ORDER BY n DESC, code`,
       [since],
     );
   }
@@ -128,7 +145,7 @@ export class RedemptionStats {
     return this.ds.query<{ code: string; n: number }[]>(
       `SELECT COALESCE(w.status_reason, r.last_code) AS code, count(*)::int AS n
        FROM winning_ticket w LEFT JOIN redemption r ON r.ticket_hash = w.ticket_hash
-       WHERE w.status NOT IN ('redeemed','failed','expired') AND COALESCE(w.status_reason, r.last_code) IS NOT NULL
+       WHERE w.status NOT IN (${FINAL}) AND COALESCE(w.status_reason, r.last_code) IS NOT NULL
          AND GREATEST(w.updated_at, r.updated_at) >= to_timestamp($1)
        GROUP BY 1 ORDER BY n DESC, code`,
       [since],
@@ -139,7 +156,7 @@ export class RedemptionStats {
   recentFailures(since: number, limit: number): Promise<FailureRow[]> {
     return this.ds.query<FailureRow[]>(
       `SELECT ticket_hash, status, status_reason AS code, sender, face_value::text AS face_value, updated_at AS at
-       FROM winning_ticket WHERE status IN ('failed','expired') AND updated_at >= to_timestamp($1)
+       FROM winning_ticket WHERE status IN (${UNPAID}) AND updated_at >= to_timestamp($1)
        ORDER BY updated_at DESC LIMIT $2`,
       [since, limit],
     );

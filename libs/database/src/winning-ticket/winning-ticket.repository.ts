@@ -48,12 +48,22 @@ const QUEUE_ALL_SQL = `UPDATE winning_ticket SET status = $3, updated_at = now()
 
 /** findByHash calls one SELECT answers at most. */
 const READ_GROUP_MAX = 500;
+/** note calls one group commits at most (one UPDATE per distinct reason in it). */
+const NOTE_GROUP_MAX = 500;
+
+/** A note to record: why a queued ticket is not moving. */
+interface Note {
+  ticketHash: string;
+  statusReason: string;
+}
 
 /** A non-final ticket as the reconciler and recovery see it. */
 export interface OpenTicketRef {
   ticketHash: string;
   sender: string;
   status: WinningTicketStatus;
+  /** When its params expire: a job re-created for it waits for that like a new one. */
+  paramsExpirationBlock: bigint;
 }
 
 /**
@@ -68,6 +78,12 @@ export class WinningTicketRepository {
     (group) => this.readGroup(group),
     () => 1,
     READ_GROUP_MAX,
+  );
+
+  private readonly notes = new GroupCommit<Note, boolean>(
+    (group) => this.noteGroup(group),
+    () => 1,
+    NOTE_GROUP_MAX,
   );
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
@@ -143,7 +159,7 @@ export class WinningTicketRepository {
     statuses: readonly WinningTicketStatus[] = OPEN_STATUSES,
   ): Promise<OpenTicketRef[]> {
     const rows = await this.repo().find({
-      select: { ticketHash: true, sender: true, status: true },
+      select: { ticketHash: true, sender: true, status: true, paramsExpirationBlock: true },
       where: {
         status: In(statuses.filter((s) => OPEN_STATUSES.includes(s))),
         ...(recipients ? { recipient: In([...recipients]) } : {}),
@@ -151,7 +167,12 @@ export class WinningTicketRepository {
       order: { createdAt: 'ASC' },
       take: limit,
     });
-    return rows.map((r) => ({ ticketHash: r.ticketHash, sender: r.sender, status: r.status }));
+    return rows.map((r) => ({
+      ticketHash: r.ticketHash,
+      sender: r.sender,
+      status: r.status,
+      paramsExpirationBlock: r.paramsExpirationBlock,
+    }));
   }
 
   /** received → queued: its redemption job exists. */
@@ -177,9 +198,34 @@ export class WinningTicketRepository {
     return rows.map((r) => r.ticket_hash);
   }
 
-  /** Records why a queued ticket waits or was retried (visible to operators); the status stays. */
+  /**
+   * Records why a queued ticket waits or was retried (visible to operators); the status stays.
+   * Concurrent calls are written together (a group commit: a lone call goes at once, the calls
+   * arriving while it runs go together next), one UPDATE per reason: tickets held for the round
+   * all fall due and wait at once. Returns whether the row was queued and took the note.
+   */
   note(ticketHash: string, statusReason: string): Promise<boolean> {
-    return this.move(MOVES.note, ticketHash, WinningTicketStatus.QUEUED, { statusReason });
+    return this.notes.submit({ ticketHash, statusReason });
+  }
+
+  /** One UPDATE per distinct reason of a group of note calls. */
+  private async noteGroup(group: readonly GroupMember<Note, boolean>[]): Promise<void> {
+    const byReason = new Map<string, Set<string>>();
+    for (const m of group) {
+      const hashes = byReason.get(m.input.statusReason) ?? new Set<string>();
+      hashes.add(m.input.ticketHash);
+      byReason.set(m.input.statusReason, hashes);
+    }
+    const moved = new Set<string>();
+    await Promise.all(
+      [...byReason].map(async ([statusReason, hashes]) => {
+        const noted = await this.moveAll(MOVES.note, [...hashes], WinningTicketStatus.QUEUED, {
+          statusReason,
+        });
+        for (const h of noted) moved.add(`${statusReason}\n${h}`);
+      }),
+    );
+    for (const m of group) m.resolve(moved.has(`${m.input.statusReason}\n${m.input.ticketHash}`));
   }
 
   /** queued → submitting: taken for a tx about to be built. */

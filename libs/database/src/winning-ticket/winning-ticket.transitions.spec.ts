@@ -6,6 +6,8 @@ import {
   MOVES,
   OPEN_STATUSES,
   TRANSITIONS,
+  UNCLAIMED_STATUSES,
+  UNPAID_FINAL_STATUSES,
   canMove,
   defineMove,
   isFinal,
@@ -24,6 +26,18 @@ describe('winning ticket TRANSITIONS', () => {
     expect([...FINAL_STATUSES].sort()).toEqual([S.EXPIRED, S.FAILED, S.REDEEMED]);
     expect([...OPEN_STATUSES].sort()).toEqual([S.QUEUED, S.RECEIVED, S.SUBMITTED, S.SUBMITTING]);
     for (const s of ALL) expect(isFinal(s)).toBe(FINAL_STATUSES.includes(s));
+  });
+
+  it('splits open into unclaimed and in a tx, and final into redeemed and unpaid', () => {
+    expect(UNCLAIMED_STATUSES).toEqual([S.RECEIVED, S.QUEUED]);
+    expect([...UNCLAIMED_STATUSES, ...IN_TX_STATUSES].sort()).toEqual([...OPEN_STATUSES].sort());
+    expect(UNPAID_FINAL_STATUSES).toEqual([S.FAILED, S.EXPIRED]);
+    expect([S.REDEEMED, ...UNPAID_FINAL_STATUSES].sort()).toEqual([...FINAL_STATUSES].sort());
+    // No tx has an unclaimed ticket in it: only a claim moves one into a tx.
+    for (const from of UNCLAIMED_STATUSES) {
+      for (const to of IN_TX_STATUSES)
+        expect(canMove(from, to)).toBe(from === S.QUEUED && to === S.SUBMITTING);
+    }
   });
 
   it('never moves back to received, and leaves no final status', () => {

@@ -35,6 +35,16 @@ export const OPEN_STATUSES: readonly WinningTicketStatus[] = Object.values(Winni
 /** Claimed by a redemption tx (stored or about to be): only its settlement moves the ticket on. */
 export const IN_TX_STATUSES: readonly WinningTicketStatus[] = [SUBMITTING, SUBMITTED];
 
+/** Open and in no tx yet: stored, waiting for its redemption (ops calls them unclaimed). */
+export const UNCLAIMED_STATUSES: readonly WinningTicketStatus[] = OPEN_STATUSES.filter(
+  (s) => !IN_TX_STATUSES.includes(s),
+);
+
+/** Final without a payment: the two outcomes the failure reports list. */
+export const UNPAID_FINAL_STATUSES: readonly WinningTicketStatus[] = FINAL_STATUSES.filter(
+  (s) => s !== REDEEMED,
+);
+
 export function isFinal(status: WinningTicketStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }

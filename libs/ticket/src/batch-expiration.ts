@@ -1,6 +1,7 @@
-import { hexToBytes, isZeroBytes, type TicketExpirationParams, type TicketParams } from '#app/ticket';
+import { hexToBytes, isZeroBytes } from './bytes.js';
+import type { TicketExpirationParams, TicketParams } from './types.js';
 
-/** B's own view of the last initialized round, from the chain head. */
+/** B's own view of the last initialized round, from its chain head. */
 export interface OwnRoundView {
   lastInitializedRound: bigint;
   /** 0x-hex, 32 bytes. */
@@ -11,9 +12,8 @@ export interface OwnRoundView {
  * The expiration params a batch puts into auxData (go-livepeer CreateTicketBatch, §7.1 step 3):
  * O's own when it sent them with a non-zero round and block hash, otherwise B's view of the last
  * initialized round. O bound its values into recipientRand, so the fallback only works when both
- * views agree; it exists for orchestrators that do not send the values.
- *
- * Protocol logic that `createTicketBatch` in #app/ticket leaves to its caller; kept pure here.
+ * views agree; it exists for orchestrators that do not send the values. `createTicketBatch` takes
+ * the result as its template's `expirationParams`.
  */
 export function batchExpirationParams(params: TicketParams, own: OwnRoundView): TicketExpirationParams {
   const fromO = params.expirationParams;

@@ -1,0 +1,12 @@
+/**
+ * How long a winning ticket stays redeemable, in rounds: the TicketBroker accepts it while
+ * `creationRound + ticketValidityPeriod > currentRound` (TICKETBROKER §4.4). The period is the
+ * contract's setting (an admin may change it), so callers pass the value they read.
+ */
+export function ticketValidityExpired(
+  creationRound: bigint,
+  ticketValidityPeriod: bigint,
+  currentRound: bigint,
+): boolean {
+  return creationRound + ticketValidityPeriod <= currentRound;
+}
