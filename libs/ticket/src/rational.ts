@@ -1,3 +1,4 @@
+import { MAX_UINT256 } from './constants.js';
 import { invalidInput } from './errors.js';
 
 /**
@@ -17,7 +18,6 @@ export const MAX_UINT256_PRIMES: readonly bigint[] = [
   59_649_589_127_497_217n,
   5_704_689_200_685_129_054_721n,
 ];
-const MAX_UINT256 = (1n << 256n) - 1n;
 /** Below this, Euclid ends in a few steps anyway. */
 const LONG_EUCLID = 1n << 64n;
 /** The last divisor of 2^256 − 1 met, with its primes: a recipient meets the same EV denominator payment after payment. */
