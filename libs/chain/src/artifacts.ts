@@ -20,12 +20,16 @@ export interface ContractArtifact {
 const ARTIFACTS_SUBDIR = join('contracts', 'artifacts');
 const BUILD_HINT = 'run `npm run build:contracts`';
 const cache = new Map<string, ContractArtifact>();
+/** The default lookup's answer: every contract binding asks, and walking up costs a stat per level. */
+let defaultDir: string | undefined;
 
 /**
  * Finds `contracts/artifacts` by walking up from `startDir` (default: this file's folder), so it
  * works from the sources, from `dist/` and from any working directory.
  */
-export function findArtifactsDir(startDir: string = dirname(fileURLToPath(import.meta.url))): string {
+export function findArtifactsDir(startDir?: string): string {
+  if (startDir === undefined)
+    return (defaultDir ??= findArtifactsDir(dirname(fileURLToPath(import.meta.url))));
   for (let dir = startDir; ; dir = dirname(dir)) {
     const candidate = join(dir, ARTIFACTS_SUBDIR);
     if (existsSync(candidate)) return candidate;

@@ -1,5 +1,6 @@
 import {
   Contract,
+  Interface,
   type AddressLike,
   type BaseContract,
   type BaseContractMethod,
@@ -114,13 +115,26 @@ export interface MinterContract extends BaseContract {
   trustedWithdrawETH: Send<[to: AddressLike, amount: BigNumberish]>;
 }
 
+/**
+ * Parsed ABIs by artifact. Services bind a contract per chain read (several per block): parsing
+ * the JSON ABI into fragments each time was a visible share of their CPU. An Interface is
+ * immutable, so one per ABI is shared by every contract bound to it.
+ */
+const interfaces = new WeakMap<object, Interface>();
+
 function bind<T>(
   name: ArtifactName,
   address: string,
   runner?: ContractRunner | null,
   artifactsDir?: string,
 ): T {
-  return new Contract(address, loadArtifact(name, artifactsDir).abi, runner) as unknown as T;
+  const { abi } = loadArtifact(name, artifactsDir);
+  let iface = interfaces.get(abi);
+  if (!iface) {
+    iface = new Interface(abi);
+    interfaces.set(abi, iface);
+  }
+  return new Contract(address, iface, runner) as unknown as T;
 }
 
 export const ticketBrokerAt = (address: string, runner?: ContractRunner | null, artifactsDir?: string) =>

@@ -18,14 +18,21 @@ export function readBytes(value: WireBytes | null | undefined): Uint8Array {
   return new Uint8Array(value);
 }
 
+/** The wire value itself when it is bytes already (for reading only, never kept), else its bytes. */
+function viewBytes(value: WireBytes | null | undefined): Uint8Array {
+  if (value == null) return new Uint8Array(0);
+  return value instanceof Uint8Array ? value : new Uint8Array(value);
+}
+
 /** go-ethereum `BytesToAddress`/`BytesToHash` semantics: last `length` bytes, left-padded. */
 export function readFixed(value: WireBytes | null | undefined, length: number): Uint8Array {
-  return fitBytes(readBytes(value), length);
+  // fitBytes copies into a fresh array: one copy, not aliasing the input.
+  return fitBytes(viewBytes(value), length);
 }
 
 /** Unsigned big-endian integer; leading zeros tolerated (Go `SetBytes`), at most 256 bits. */
 export function readUint256(value: WireBytes | null | undefined, field: string): bigint {
-  const n = bytesToBigInt(readBytes(value));
+  const n = bytesToBigInt(viewBytes(value));
   if (n > MAX_UINT256) throw invalidField(`${field} exceeds 256 bits`);
   return n;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rational } from '#app/ticket';
-import { gcd } from './rational.js';
+import { MAX_UINT256_PRIMES, gcd } from './rational.js';
 
 describe('Rational (Go big.Rat semantics)', () => {
   it('normalises like big.Rat: positive denominator, lowest terms, zero as 0/1', () => {
@@ -106,5 +106,42 @@ describe('gcd', () => {
       values.push(big << BigInt(i % 40), -big);
     }
     for (const a of values) for (const b of values.slice(0, 40)) expect(gcd(a, b)).toBe(euclid(a, b));
+  });
+
+  it('knows the primes of 2^256 − 1, each once', () => {
+    const powMod = (b: bigint, e: bigint, m: bigint): bigint => {
+      let r = 1n;
+      for (b %= m; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+      return r;
+    };
+    expect(MAX_UINT256_PRIMES.reduce((a, b) => a * b, 1n)).toBe((1n << 256n) - 1n);
+    // Fermat's test to several bases: each is (almost surely) prime; and no two are equal.
+    for (const p of MAX_UINT256_PRIMES)
+      for (const base of [2n, 3n, 7n, 11n]) if (p > base) expect(powMod(base, p - 1n, p)).toBe(1n);
+    expect(new Set(MAX_UINT256_PRIMES).size).toBe(MAX_UINT256_PRIMES.length);
+  });
+
+  it('agrees with Euclid when one operand divides 2^256 − 1 (EV denominators)', () => {
+    const max = (1n << 256n) - 1n;
+    const divisors = [
+      max,
+      max / 3n,
+      max / (5n * 257n),
+      max / 641n / 65_537n,
+      max / 5_704_689_200_685_129_054_721n,
+    ];
+    let seed = 0x2545f4914f6cdd1dn;
+    const others: bigint[] = [max, 3n * 17n * (1n << 70n), 6_700_417n * 274_177n * (1n << 90n) + 0n];
+    for (let i = 0; i < 60; i++) {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+      const big = (seed << 192n) ^ (seed * seed) ^ seed;
+      // Multiples of some of the primes, and arbitrary numbers.
+      others.push(big, big * MAX_UINT256_PRIMES[i % 11] * MAX_UINT256_PRIMES[(i * 7) % 11], -(big << 3n));
+    }
+    for (const d of divisors)
+      for (const o of others) {
+        expect(gcd(o, d)).toBe(euclid(o, d));
+        expect(gcd(d << 5n, o)).toBe(euclid(d << 5n, o));
+      }
   });
 });

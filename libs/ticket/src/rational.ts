@@ -1,9 +1,42 @@
+import { MAX_UINT256 } from './constants.js';
 import { invalidInput } from './errors.js';
 
 /**
- * gcd(a, b) = 2^min(i, j) · gcd(a', b') for a = 2^i·a', b = 2^j·b' with a', b' odd. Our
- * denominators are powers of two times small factors (EVs divide by 2^256), so the odd parts are
- * small and Euclid runs a few steps instead of ~150 on 256-bit numbers. Exported for tests.
+ * The prime factors of 2^256 − 1 (the product of the Fermat numbers F0…F7, each prime or of
+ * known factorisation), each once: the number is squarefree. EV denominators divide it.
+ */
+export const MAX_UINT256_PRIMES: readonly bigint[] = [
+  3n,
+  5n,
+  17n,
+  257n,
+  641n,
+  65_537n,
+  274_177n,
+  6_700_417n,
+  67_280_421_310_721n,
+  59_649_589_127_497_217n,
+  5_704_689_200_685_129_054_721n,
+];
+/** Below this, Euclid ends in a few steps anyway. */
+const LONG_EUCLID = 1n << 64n;
+/** The last divisor of 2^256 − 1 met, with its primes: a recipient meets the same EV denominator payment after payment. */
+let lastDivisor: { value: bigint; primes: readonly bigint[] } = { value: 1n, primes: [] };
+
+/** The primes of `n` if it divides 2^256 − 1, else undefined. */
+function divisorPrimes(n: bigint): readonly bigint[] | undefined {
+  if (n === lastDivisor.value) return lastDivisor.primes;
+  if (MAX_UINT256 % n !== 0n) return undefined;
+  lastDivisor = { value: n, primes: MAX_UINT256_PRIMES.filter((p) => n % p === 0n) };
+  return lastDivisor.primes;
+}
+
+/**
+ * gcd(a, b) = 2^min(i, j) · gcd(a', b') for a = 2^i·a', b = 2^j·b' with a', b' odd. The odd
+ * part of an EV denominator is a divisor of 2^256 − 1, large, where Euclid takes ~150 steps of
+ * 256-bit division (a balance credit is a sum with that denominator, so a gcd per payment). A
+ * divisor of 2^256 − 1 is squarefree with known primes, so its gcd with anything is the product
+ * of those of its primes that divide the other number: a few small divisions. Exported for tests.
  */
 export function gcd(a: bigint, b: bigint): bigint {
   let x = a < 0n ? -a : a;
@@ -15,12 +48,26 @@ export function gcd(a: bigint, b: bigint): bigint {
   const lowY = y & -y;
   x /= lowX;
   y /= lowY;
+  const twos = lowX < lowY ? lowX : lowY;
+  if (x >= LONG_EUCLID && y >= LONG_EUCLID) {
+    let other = x;
+    let primes = divisorPrimes(y);
+    if (!primes) {
+      other = y;
+      primes = divisorPrimes(x);
+    }
+    if (primes) {
+      let g = 1n;
+      for (const p of primes) if (other % p === 0n) g *= p;
+      return g * twos;
+    }
+  }
   while (y !== 0n) {
     const r = x % y;
     x = y;
     y = r;
   }
-  return x * (lowX < lowY ? lowX : lowY);
+  return x * twos;
 }
 
 /**

@@ -31,6 +31,20 @@ describe('recipientRand (§5.1)', () => {
     );
   });
 
+  it('answers a repeated input as computed, and never from the memory of a secret changed in place', () => {
+    const secret = SECRET.slice();
+    expect(computeRecipientRand(secret, example)).toBe(EXAMPLE.recipientRand);
+    expect(computeRecipientRand(secret, example)).toBe(EXAMPLE.recipientRand);
+    const other = { ...example, seed: example.seed + 1n };
+    const otherRand = computeRecipientRand(secret, other);
+    expect(otherRand).not.toBe(EXAMPLE.recipientRand);
+    expect(computeRecipientRand(SECRET.slice(), other)).toBe(otherRand);
+    secret[0] ^= 1;
+    const changed = computeRecipientRand(secret, example);
+    expect(changed).not.toBe(EXAMPLE.recipientRand);
+    expect(computeRecipientRand(secret.slice(), example)).toBe(changed);
+  });
+
   it('builds the same input from issued params as from the batch paying against them', () => {
     const params = {
       seed: example.seed,

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { auxData } from './aux-data.js';
 import { ADDRESS_LENGTH } from './constants.js';
-import { assertLength, assertUint256, bytesToBigInt, minBytes, uint256Bytes } from './bytes.js';
+import { assertLength, assertUint256, bytesToBigInt, equalBytes, minBytes, uint256Bytes } from './bytes.js';
 import { invalidInput } from './errors.js';
 import { keccak256 } from './keccak.js';
 import type { Rational } from './rational.js';
@@ -67,11 +67,34 @@ export function recipientRandMessage(input: RecipientRandInput): Uint8Array {
   ]);
 }
 
+/** recipientRands remembered per secret before the memory is simply dropped. */
+const MAX_REMEMBERED_RANDS = 4_096;
+
+/**
+ * recipientRands already computed, per secret (the array given, with a copy of its bytes so a
+ * secret changed in place is never matched), by HMAC message. A recipient receives payment after
+ * payment against the same params: each would otherwise build a native HMAC for the same answer.
+ */
+const remembered = new WeakMap<Uint8Array, { secret: Uint8Array; rands: Map<string, bigint> }>();
+
 /** recipientRand = uint256(HMAC-SHA256(secret, message)); only O, holding the secret, can compute it. */
 export function computeRecipientRand(secret: Uint8Array, input: RecipientRandInput): bigint {
   if (!(secret instanceof Uint8Array) || secret.length === 0)
     throw invalidInput('secret must be non-empty bytes');
-  return bytesToBigInt(createHmac('sha256', secret).update(recipientRandMessage(input)).digest());
+  const message = recipientRandMessage(input);
+  let memory = remembered.get(secret);
+  if (!memory || !equalBytes(memory.secret, secret)) {
+    memory = { secret: secret.slice(), rands: new Map() };
+    remembered.set(secret, memory);
+  }
+  const key = Buffer.from(message.buffer, message.byteOffset, message.length).toString('latin1');
+  let rand = memory.rands.get(key);
+  if (rand === undefined) {
+    rand = bytesToBigInt(createHmac('sha256', secret).update(message).digest());
+    if (memory.rands.size >= MAX_REMEMBERED_RANDS) memory.rands.clear();
+    memory.rands.set(key, rand);
+  }
+  return rand;
 }
 
 /** keccak256(u256(recipientRand)): the commitment O publishes in TicketParams. */
