@@ -2,3 +2,4 @@
 export * from './app-error.js';
 export * from './repo-root.js';
 export * from './group-commit.js';
+export * from './with-timeout.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ChainTxRecord } from '#app/chain';
-import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
+import { MetricsRegistry, ticketMetrics, withTimeout, type TicketMetrics } from '#app/common';
 import { RedemptionQueue } from '#app/queue';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -40,7 +40,9 @@ export class RedeemerMetrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const counts = await withTimeout(queue.counts(QUEUE_STATES), SCRAPE_TIMEOUT_MS).catch(() => null);
+        const counts = await withTimeout(queue.counts(QUEUE_STATES), SCRAPE_TIMEOUT_MS, 'timeout').catch(
+          () => null,
+        );
         if (!counts) return;
         for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
       },
@@ -140,19 +142,5 @@ export class RedeemerMetrics {
     }
     const end = record.finishedAt ?? new Date();
     this.txLatency.observe({ purpose: record.purpose }, (end.getTime() - record.createdAt.getTime()) / 1000);
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

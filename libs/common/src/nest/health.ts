@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Injectable, Module, type DynamicModule, type T
 import { GrpcMethod } from '@nestjs/microservices';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
+import { withTimeout } from '#app/core';
 import { InjectRedis } from './redis.module.js';
 
 /** A dependency a service needs to do its job; `check` resolves with details or throws when down. */
@@ -51,7 +52,11 @@ export class HealthRunner {
   private async runProbe(probe: HealthProbe) {
     const session = this.indicators.check(probe.name);
     try {
-      const data = await withTimeout(probe.check(), PROBE_TIMEOUT_MS);
+      const data = await withTimeout(
+        probe.check(),
+        PROBE_TIMEOUT_MS,
+        `no answer within ${PROBE_TIMEOUT_MS} ms`,
+      );
       return session.up(data);
     } catch (err) {
       return session.down({ message: err instanceof Error ? err.message : String(err) });
@@ -104,19 +109,5 @@ export class HealthModule {
       ],
       exports: [HealthRunner],
     };
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
