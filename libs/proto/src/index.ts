@@ -26,6 +26,7 @@ export {
   type MaxFloatUpdate,
 } from './redeemer-codecs.js';
 export { encodePaymentHeader, decodePaymentHeader } from './payment-header.js';
+export { rationalMessage, type RationalMessage } from './rational-message.js';
 export {
   orchestratorInfoCodec,
   orchestratorCapabilityPricesCodec,
