@@ -54,7 +54,12 @@ export {
   type FaceValueOutcome,
   type FaceValuePolicy,
 } from './face-value.js';
-export { isUnlockingSoon, senderUnlockingError, assertSenderNotUnlocking } from './sender-unlock.js';
+export {
+  isSenderLocked,
+  isUnlockingSoon,
+  senderUnlockingError,
+  assertSenderNotUnlocking,
+} from './sender-unlock.js';
 export {
   validateTicketParams,
   type SenderParamsPolicy,
