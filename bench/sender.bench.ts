@@ -18,7 +18,7 @@ import {
   type ServiceClientConstructor,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { PROTO_DIR, priceInfoCodec, ticketParamsCodec } from '#app/proto';
+import { GRPC_LOADER_OPTIONS, PROTO_DIR, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import {
   Rational,
   createTicketBatch,
@@ -46,13 +46,7 @@ function grpcClient(target: string): {
   close(): void;
 } {
   const def = loadPackageDefinition(
-    loadSync(SENDER_PROTO_PATH, {
-      keepCase: false,
-      longs: String,
-      enums: String,
-      defaults: true,
-      includeDirs: [PROTO_DIR],
-    }),
+    loadSync(SENDER_PROTO_PATH, { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_DIR] }),
   );
   const pkg = def.ticketpay as unknown as { sender: { v1: { Sender: ServiceClientConstructor } } };
   const raw = new pkg.sender.v1.Sender(target, credentials.createInsecure()) as unknown as RawClient;

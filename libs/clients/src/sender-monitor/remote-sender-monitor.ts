@@ -12,7 +12,7 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { Observable } from 'rxjs';
 import { readErrorTrailers, type AppError } from '#app/common';
-import { PROTO_DIR } from '#app/proto';
+import { GRPC_LOADER_OPTIONS, PROTO_DIR } from '#app/proto';
 import { SenderMonitor, TicketError, TicketErrorCode } from '#app/ticket';
 import { SenderMonitorError, SenderMonitorErrorCode } from './sender-monitor.error.js';
 import {
@@ -79,11 +79,7 @@ let clientConstructor: ServiceClientConstructor | undefined;
 function loadClientConstructor(): ServiceClientConstructor {
   if (clientConstructor) return clientConstructor;
   const definition = loadSync(SENDER_MONITOR_PROTO_PATH, {
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
+    ...GRPC_LOADER_OPTIONS,
     includeDirs: [PROTO_DIR],
   });
   const pkg = loadPackageDefinition(definition) as unknown as {
