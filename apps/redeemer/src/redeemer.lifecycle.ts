@@ -12,6 +12,7 @@ import { RedeemerConfig } from './redeemer.config.js';
 import { InFlight } from './redemption/in-flight.js';
 import { RedemptionService } from './redemption/redemption.service.js';
 import { RoundEndMargin } from './redemption/round-end-margin.js';
+import { SettlementService } from './redemption/settlement.service.js';
 
 export type RedeemerState = 'starting' | 'standby' | 'active' | 'stopping';
 
@@ -39,6 +40,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     private readonly lease: SignerLease,
     private readonly txs: TxManager,
     private readonly redemptions: RedemptionService,
+    private readonly settlement: SettlementService,
     private readonly worker: RedemptionWorker,
     private readonly reconciler: RedemptionReconciler,
     private readonly inFlight: InFlight,
@@ -68,6 +70,8 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     await this.reconciler.stop();
     await this.worker.close();
     await this.txs.stop();
+    // Before the database closes: a settlement writing its outcome now finishes (bounded wait).
+    await this.settlement.stop();
     await this.lease.release();
   }
 

@@ -9,13 +9,18 @@ import { SenderSummaries } from './read-model/sender-summaries.js';
 import { TicketQueries } from './read-model/ticket-queries.js';
 import { RecipientSecretRepository } from './recipient-secret/recipient-secret.repository.js';
 import { RedemptionRepository } from './redemption/redemption.repository.js';
+import { UnitOfWork } from './unit-of-work.js';
 import { WinningTicketRepository } from './winning-ticket/winning-ticket.repository.js';
 
-/** Repositories (writers, one per aggregate) and read models every service may inject. */
+/**
+ * Repositories (writers, one per aggregate), the unit of work that commits several writers' moves
+ * together, and read models every service may inject.
+ */
 const PROVIDERS = [
   WinningTicketRepository,
   RedemptionRepository,
   RecipientSecretRepository,
+  UnitOfWork,
   TicketQueries,
   RedemptionStats,
   SenderSummaries,

@@ -1,6 +1,7 @@
 export * from './data-source.js';
 export * from './database.module.js';
 export * from './transformers.js';
+export * from './unit-of-work.js';
 export * from './winning-ticket/winning-ticket.entity.js';
 export * from './winning-ticket/winning-ticket.transitions.js';
 export * from './winning-ticket/winning-ticket.repository.js';

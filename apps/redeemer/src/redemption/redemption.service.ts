@@ -4,6 +4,7 @@ import {
   FINAL_STATUSES,
   IN_TX_STATUSES,
   RedemptionRepository,
+  UnitOfWork,
   WinningTicketRepository,
   WinningTicketStatus,
   type WinningTicketEntity,
@@ -75,6 +76,7 @@ export class RedemptionService implements RedemptionJobHandler {
     private readonly config: RedeemerConfig,
     private readonly tickets: WinningTicketRepository,
     private readonly redemptions: RedemptionRepository,
+    private readonly unitOfWork: UnitOfWork,
     private readonly chain: RedeemerChain,
     private readonly batcher: RedemptionBatcher,
     private readonly settlement: SettlementService,
@@ -321,9 +323,13 @@ export class RedemptionService implements RedemptionJobHandler {
     const hash = row.ticketHash;
     switch (verdict.kind) {
       case 'final': {
-        const moved = await this.tickets.finalize(hash, verdict.status, verdict.code);
+        // The final status and its code in `redemption` commit together: the ticket is final, neither is written again.
+        const moved = await this.unitOfWork.run(async (trx) => {
+          const done = await this.tickets.finalize(hash, verdict.status, verdict.code, trx);
+          if (done) await this.redemptions.recordCode(hash, verdict.code, trx);
+          return done;
+        });
         if (!moved) return this.later(RedemptionCode.IN_PROGRESS, 0);
-        await this.redemptions.recordCode(hash, verdict.code);
         this.metrics.outcomes.inc({ status: verdict.status, code: verdict.code });
         this.metrics.shared.redemptionError(verdict.code);
         this.logger.log({

@@ -1,11 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { TransactionReceipt } from 'ethers';
 import { ChainTxStatus, TxManager, TxStore, type ChainTxRecord, type RedeemedTicket } from '#app/chain';
+import { withTimeout } from '#app/core';
 import {
   IN_TX_STATUSES,
   RedemptionRepository,
+  UnitOfWork,
   WinningTicketRepository,
   WinningTicketStatus,
+  type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue } from '#app/queue';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
@@ -13,6 +16,12 @@ import { InFlight, type HeldTicket } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionCode } from './redemption-code.js';
 import { RedemptionGas } from './redemption-gas.js';
+
+/**
+ * How long shutdown waits for settlements writing their outcome (a few statements, and a chain call
+ * per ticket not in the receipt). One cut off is rolled back whole and done again after the restart.
+ */
+const STOP_WAIT_MS = 5_000;
 
 /** The tickets of a tx, when the caller already has them (so the hold is taken at once). */
 export type TxParties = readonly HeldTicket[];
@@ -33,6 +42,11 @@ interface Decided {
  * per tx, not per ticket (one read of the tickets, one of their newest txs, one move of the redeemed
  * ones, one insert of their redemptions).
  *
+ * A ticket's move and its `redemption` row (the amount paid, the code, the retry) commit in one
+ * database transaction, and the row is written only for the tickets that moved: a settlement cut
+ * short (crash, shutdown, database lost) leaves its tickets in their tx, so the next settlement of
+ * the tx (the ticket's follow-up, or recovery after a restart) decides them with their rows.
+ *
  * A ticket's job sleeps while its tx is in flight (it is not polled): once the settlement has
  * decided a ticket, its job is removed (final) or woken (back in line), or, when the settlement
  * failed, woken so that its next run settles the tx again.
@@ -41,12 +55,16 @@ interface Decided {
 export class SettlementService {
   private readonly logger = new Logger(SettlementService.name);
   private readonly runs = new Map<string, Promise<void>>();
+  /** Settlements writing their outcome now: what `stop` waits for. */
+  private readonly applying = new Set<Promise<Decided>>();
+  private stopping = false;
 
   constructor(
     private readonly txs: TxManager,
     private readonly store: TxStore,
     private readonly tickets: WinningTicketRepository,
     private readonly redemptions: RedemptionRepository,
+    private readonly unitOfWork: UnitOfWork,
     private readonly chain: RedeemerChain,
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
@@ -117,7 +135,36 @@ export class SettlementService {
     if (!held) this.inFlight.hold(owner(txId), await this.tickets.findByHashes(record.refs));
     const result = await this.txs.wait(txId);
     if (record.purpose !== 'redeem' && record.purpose !== 'batch-redeem') return none;
-    return this.apply(result.record, result.receipt);
+    // Left for the next start: shutdown no longer waits for writes that begin now.
+    if (this.stopping) throw new Error('stopping');
+    const applying = this.apply(result.record, result.receipt);
+    this.applying.add(applying);
+    try {
+      return await applying;
+    } finally {
+      this.applying.delete(applying);
+    }
+  }
+
+  /**
+   * Shutdown, before the database closes: no settlement begins writing from now on, and those
+   * writing are waited for, up to STOP_WAIT_MS (one still running then is rolled back when the
+   * connection closes; its tickets stay in their tx and are settled after the restart).
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.applying.size === 0) return;
+    await withTimeout(
+      Promise.allSettled([...this.applying]),
+      STOP_WAIT_MS,
+      `settlements still writing after ${STOP_WAIT_MS} ms`,
+    ).catch((err: unknown) =>
+      this.logger.warn({
+        msg: 'settlements cut off at shutdown: settled again after the restart',
+        settlements: this.applying.size,
+        error: (err as Error).message,
+      }),
+    );
   }
 
   /** Whether a settlement of `txId` is under way in this process. */
@@ -128,6 +175,38 @@ export class SettlementService {
   /** Whether this process's signer on this chain sent the tx. */
   ours(record: ChainTxRecord): boolean {
     return record.chainId === this.txs.chain && record.signer === this.txs.address;
+  }
+
+  /**
+   * Moves the tickets `record` redeemed to `redeemed` (compare-and-set) and records the amount paid
+   * of those that moved, in one database transaction. Returns the hashes that moved.
+   */
+  private redeemAll(record: ChainTxRecord, hits: readonly Hit[]): Promise<Set<string>> {
+    return this.unitOfWork.run(async (trx) => {
+      const moved = new Set<string>();
+      for (const underpaid of [false, true]) {
+        const group = hits.filter((h) => h.underpaid === underpaid).map((h) => h.row.ticketHash);
+        if (group.length === 0) continue;
+        const done = await this.tickets.settleAll(
+          group,
+          {
+            status: WinningTicketStatus.REDEEMED,
+            txHash: record.minedHash,
+            statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
+          },
+          trx,
+        );
+        for (const hash of done) moved.add(hash);
+      }
+      await this.redemptions.recordRedeemedAll(
+        hits
+          .filter((h) => moved.has(h.row.ticketHash))
+          .map((h) => ({ ticketHash: h.row.ticketHash, amountPaid: h.amountPaid })),
+        record.id,
+        trx,
+      );
+      return moved;
+    });
   }
 
   private async apply(record: ChainTxRecord, receipt: TransactionReceipt | null): Promise<Decided> {
@@ -152,26 +231,12 @@ export class SettlementService {
     );
     const decided: Decided = { final: [], again: [] };
 
-    const hits = mine.flatMap((row) => {
+    const hits = mine.flatMap((row): Hit[] => {
       const hit = redeemed.get(row.ticketHash.toLowerCase());
       return hit ? [{ row, amountPaid: hit.amountPaid, underpaid: hit.amountPaid < row.faceValue }] : [];
     });
-    const moved = new Set<string>();
-    for (const underpaid of [false, true]) {
-      const group = hits.filter((h) => h.underpaid === underpaid).map((h) => h.row.ticketHash);
-      if (group.length === 0) continue;
-      const done = await this.tickets.settleAll(group, {
-        status: WinningTicketStatus.REDEEMED,
-        txHash: record.minedHash,
-        statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
-      });
-      for (const hash of done) moved.add(hash);
-    }
+    const moved = hits.length === 0 ? new Set<string>() : await this.redeemAll(record, hits);
     const settled = hits.filter((h) => moved.has(h.row.ticketHash));
-    await this.redemptions.recordRedeemedAll(
-      settled.map((h) => ({ ticketHash: h.row.ticketHash, amountPaid: h.amountPaid })),
-      record.id,
-    );
     for (const { row, amountPaid, underpaid } of settled) {
       decided.final.push(row.ticketHash);
       this.metrics.outcomes.inc({
@@ -197,13 +262,17 @@ export class SettlementService {
       const hash = row.ticketHash;
       if (hit.has(hash)) continue;
       if (await calls.isUsed(hash)) {
-        const moved = await this.tickets.settle(hash, {
-          status: WinningTicketStatus.FAILED,
-          statusReason: RedemptionCode.TICKET_USED,
+        const moved = await this.unitOfWork.run(async (trx) => {
+          const done = await this.tickets.settle(
+            hash,
+            { status: WinningTicketStatus.FAILED, statusReason: RedemptionCode.TICKET_USED },
+            trx,
+          );
+          if (done) await this.redemptions.recordCode(hash, RedemptionCode.TICKET_USED, trx);
+          return done;
         });
         if (moved) {
           decided.final.push(hash);
-          await this.redemptions.recordCode(hash, RedemptionCode.TICKET_USED);
           this.metrics.outcomes.inc({ status: WinningTicketStatus.FAILED, code: RedemptionCode.TICKET_USED });
           this.metrics.shared.redemptionError(RedemptionCode.TICKET_USED);
         }
@@ -211,10 +280,13 @@ export class SettlementService {
       }
       // A batch item that failed may have run out of gas: the next group is estimated afresh.
       if (missed === RedemptionCode.BATCH_ITEM_FAILED) this.gas.forget(row.recipient);
-      const moved = await this.tickets.requeue(hash, missed);
+      const moved = await this.unitOfWork.run(async (trx) => {
+        const done = await this.tickets.requeue(hash, missed, trx);
+        if (done) await this.redemptions.recordRetry(hash, missed, record.errorCode, trx);
+        return done;
+      });
       if (moved) {
         decided.again.push(hash);
-        await this.redemptions.recordRetry(hash, missed, record.errorCode);
         this.metrics.retries.inc({ code: missed });
         this.logger.warn({
           msg: 'ticket not redeemed by its tx; queued again',
@@ -226,6 +298,13 @@ export class SettlementService {
     }
     return decided;
   }
+}
+
+/** A ticket of the tx found in its receipt's `WinningTicketRedeemed` logs. */
+interface Hit {
+  row: WinningTicketEntity;
+  amountPaid: bigint;
+  underpaid: boolean;
 }
 
 const owner = (txId: string) => `tx:${txId}`;

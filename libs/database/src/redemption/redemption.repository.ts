@@ -1,18 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { DbTransaction } from '../unit-of-work.js';
 
 /**
- * The Redeemer's `redemption` bookkeeping per ticket: retries for back-off, the last reason it could
- * not go through, and once redeemed, the tx and the amount paid.
+ * The only writer of `redemption`, the Redeemer's bookkeeping per ticket: retries for back-off, the
+ * last reason it could not go through, and once redeemed, the tx and the amount paid. The writes
+ * that go with a move of the ticket take that move's DbTransaction (UnitOfWork), so a ticket never
+ * ends without its row (a REDEEMED ticket without its amount paid).
  */
 @Injectable()
 export class RedemptionRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
+  private db(trx?: DbTransaction): EntityManager {
+    return trx ?? this.ds.manager;
+  }
+
   /** Counts one more retryable failure and returns how many there have been. */
-  async recordRetry(ticketHash: string, code: string, error: string | null): Promise<number> {
-    const rows = await this.ds.query<{ attempts: number }[]>(
+  async recordRetry(
+    ticketHash: string,
+    code: string,
+    error: string | null,
+    trx?: DbTransaction,
+  ): Promise<number> {
+    const rows = await this.db(trx).query<{ attempts: number }[]>(
       `INSERT INTO redemption (ticket_hash, attempts, last_code, last_error) VALUES ($1, 1, $2, $3)
        ON CONFLICT (ticket_hash) DO UPDATE
          SET attempts = redemption.attempts + 1, last_code = EXCLUDED.last_code,
@@ -32,8 +44,8 @@ export class RedemptionRepository {
   }
 
   /** Notes why a ticket is waiting or how it ended (does not count as an attempt). */
-  async recordCode(ticketHash: string, code: string): Promise<void> {
-    await this.ds.query(
+  async recordCode(ticketHash: string, code: string, trx?: DbTransaction): Promise<void> {
+    await this.db(trx).query(
       `INSERT INTO redemption (ticket_hash, last_code) VALUES ($1, $2)
        ON CONFLICT (ticket_hash) DO UPDATE SET last_code = EXCLUDED.last_code, updated_at = now()
        WHERE redemption.last_code IS DISTINCT FROM EXCLUDED.last_code`,
@@ -41,8 +53,13 @@ export class RedemptionRepository {
     );
   }
 
-  async recordRedeemed(ticketHash: string, chainTxId: string, amountPaid: bigint): Promise<void> {
-    await this.ds.query(
+  async recordRedeemed(
+    ticketHash: string,
+    chainTxId: string,
+    amountPaid: bigint,
+    trx?: DbTransaction,
+  ): Promise<void> {
+    await this.db(trx).query(
       `INSERT INTO redemption (ticket_hash, chain_tx_id, amount_paid, redeemed_at, last_code)
        VALUES ($1, $2, $3, now(), NULL)
        ON CONFLICT (ticket_hash) DO UPDATE
@@ -56,9 +73,10 @@ export class RedemptionRepository {
   async recordRedeemedAll(
     redeemed: readonly { ticketHash: string; amountPaid: bigint }[],
     chainTxId: string,
+    trx?: DbTransaction,
   ): Promise<void> {
     if (redeemed.length === 0) return;
-    await this.ds.query(
+    await this.db(trx).query(
       `INSERT INTO redemption (ticket_hash, chain_tx_id, amount_paid, redeemed_at, last_code)
        SELECT h, $3::bigint, a::numeric, now(), NULL FROM unnest($1::text[], $2::text[]) AS x(h, a)
        ON CONFLICT (ticket_hash) DO UPDATE

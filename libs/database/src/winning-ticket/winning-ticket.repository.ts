@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { GroupCommit, type GroupMember } from '#app/core';
+import type { DbTransaction } from '../unit-of-work.js';
 import { WinningTicketEntity, WinningTicketStatus } from './winning-ticket.entity.js';
 import { MOVES, OPEN_STATUSES, type Move } from './winning-ticket.transitions.js';
 
@@ -70,7 +71,8 @@ export interface OpenTicketRef {
  * The only writer of `winning_ticket`. Inserts are idempotent by ticket hash; every status change
  * is one of the named moves of MOVES (checked against TRANSITIONS) and a compare-and-set on the
  * row, so concurrent workers and crashed retries cannot redeem or drop a ticket twice. Each move
- * returns whether the row moved.
+ * returns whether the row moved. The moves that pair with a `redemption` write (settle, requeue,
+ * finalize) take a DbTransaction (UnitOfWork) so the pair commits as one.
  */
 @Injectable()
 export class WinningTicketRepository {
@@ -265,20 +267,20 @@ export class WinningTicketRepository {
   }
 
   /** submitting|submitted → queued: its tx was never stored (crash) or did not redeem it. */
-  requeue(ticketHash: string, statusReason: string): Promise<boolean> {
-    return this.move(MOVES.requeue, ticketHash, WinningTicketStatus.QUEUED, { statusReason });
+  requeue(ticketHash: string, statusReason: string, trx?: DbTransaction): Promise<boolean> {
+    return this.move(MOVES.requeue, ticketHash, WinningTicketStatus.QUEUED, { statusReason }, trx);
   }
 
   /** submitting|submitted → redeemed | failed: what its tx decided. */
-  settle(ticketHash: string, outcome: Settlement): Promise<boolean> {
+  settle(ticketHash: string, outcome: Settlement, trx?: DbTransaction): Promise<boolean> {
     const { status, ...patch } = outcome;
-    return this.move(MOVES.settle, ticketHash, status, patch);
+    return this.move(MOVES.settle, ticketHash, status, patch, trx);
   }
 
   /** `settle` for many tickets of one tx with the same outcome, in one statement; the hashes that moved. */
-  settleAll(ticketHashes: readonly string[], outcome: Settlement): Promise<string[]> {
+  settleAll(ticketHashes: readonly string[], outcome: Settlement, trx?: DbTransaction): Promise<string[]> {
     const { status, ...patch } = outcome;
-    return this.moveAll(MOVES.settle, ticketHashes, status, patch);
+    return this.moveAll(MOVES.settle, ticketHashes, status, patch, trx);
   }
 
   /** queued → failed | expired: a check's final verdict. */
@@ -286,8 +288,9 @@ export class WinningTicketRepository {
     ticketHash: string,
     status: WinningTicketStatus.FAILED | WinningTicketStatus.EXPIRED,
     statusReason: string,
+    trx?: DbTransaction,
   ): Promise<boolean> {
-    return this.move(MOVES.finalize, ticketHash, status, { statusReason });
+    return this.move(MOVES.finalize, ticketHash, status, { statusReason }, trx);
   }
 
   /** `move` for many tickets at once (each moves only if it is in one of `move.from`); the hashes that moved. */
@@ -296,10 +299,11 @@ export class WinningTicketRepository {
     ticketHashes: readonly string[],
     to: To,
     patch: Patch = {},
+    trx?: DbTransaction,
   ): Promise<string[]> {
     if (!move.to.includes(to)) throw new Error(`move ${move.name} cannot end in ${to}`);
     if (ticketHashes.length === 0) return [];
-    const result = await this.repo()
+    const result = await this.repo(trx)
       .createQueryBuilder()
       .update()
       .set({ status: to, ...patch })
@@ -315,9 +319,10 @@ export class WinningTicketRepository {
     ticketHash: string,
     to: To,
     patch: Patch = {},
+    trx?: DbTransaction,
   ): Promise<boolean> {
     if (!move.to.includes(to)) throw new Error(`move ${move.name} cannot end in ${to}`);
-    const result = await this.repo()
+    const result = await this.repo(trx)
       .createQueryBuilder()
       .update()
       .set({ status: to, ...patch })
