@@ -76,6 +76,22 @@ describe('Rational (Go big.Rat semantics)', () => {
   });
 });
 
+describe('Rational.ceil', () => {
+  it('rounds up to the least integer not below, for either sign', () => {
+    const cases: [bigint, bigint, bigint][] = [
+      [7n, 2n, 4n],
+      [6n, 2n, 3n],
+      [1n, 3n, 1n],
+      [0n, 1n, 0n],
+      [-1n, 3n, 0n],
+      [-7n, 2n, -3n],
+      [-6n, 2n, -3n],
+      [2n ** 256n + 1n, 2n ** 256n, 2n],
+    ];
+    for (const [num, den, want] of cases) expect(Rational.of(num, den).ceil()).toBe(want);
+  });
+});
+
 describe('gcd', () => {
   /** The textbook Euclid, as the reference. */
   const euclid = (a: bigint, b: bigint): bigint => {

@@ -134,6 +134,13 @@ export class Rational {
     return this.num < 0n ? -1 : this.num > 0n ? 1 : 0;
   }
 
+  /** The least integer ≥ this: whole wei when a fraction of one must still be paid for. */
+  ceil(): bigint {
+    const q = this.num / this.den;
+    // bigint division truncates toward zero: a positive remainder rounds up.
+    return this.num % this.den > 0n ? q + 1n : q;
+  }
+
   /**
    * this + num/den (in lowest terms, den > 0) by Knuth 4.5.1: with g = gcd(b, d) the sum's
    * reduction needs only gcd(t, g), where t = a·(d/g) + c·(b/g). Equal denominators (credits

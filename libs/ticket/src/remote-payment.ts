@@ -115,8 +115,7 @@ export function ticketsNeeded(balance: Rational, fee: Rational, ev: Rational): b
   if (ev.sign() <= 0) throw invalidInput('ticket EV must be positive');
   const minCredit = fee.cmp(ev) < 0 ? ev : fee;
   if (balance.cmp(minCredit) >= 0) return 0n;
-  const gap = minCredit.sub(balance).div(ev);
-  return (gap.num + gap.den - 1n) / gap.den;
+  return minCredit.sub(balance).div(ev).ceil();
 }
 
 /** The balance after `numTickets` of `ev` were paid and `fee` charged. */
