@@ -25,7 +25,7 @@ export {
   type MaxFloatRequest,
   type MaxFloatUpdate,
 } from './redeemer-codecs.js';
-export { encodePaymentHeader, decodePaymentHeader } from './payment-header.js';
+export { encodePaymentHeader, paymentHeaderOf, decodePaymentHeader } from './payment-header.js';
 export {
   orchestratorInfoCodec,
   orchestratorCapabilityPricesCodec,
