@@ -2,6 +2,7 @@ import { CreateWinningTicket1795304125423 } from './1795304125423-CreateWinningT
 import { CreateRecipientSecret1795305090346 } from './1795305090346-CreateRecipientSecret.js';
 import { CreateRedemptionTables1795305474866 } from './1795305474866-CreateRedemptionTables.js';
 import { AddOpenSenderIndexToWinningTicket1796301867955 } from './1796301867955-AddOpenSenderIndexToWinningTicket.js';
+import { AddMinedL1BlocksToChainTx1796337040558 } from './1796337040558-AddMinedL1BlocksToChainTx.js';
 
 /** Every migration in order. Listed explicitly so source and compiled runs load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateRecipientSecret1795305090346,
   CreateRedemptionTables1795305474866,
   AddOpenSenderIndexToWinningTicket1796301867955,
+  AddMinedL1BlocksToChainTx1796337040558,
 ];

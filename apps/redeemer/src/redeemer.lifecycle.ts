@@ -11,6 +11,7 @@ import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
 import { RedeemerConfig } from './redeemer.config.js';
 import { InFlight } from './redemption/in-flight.js';
 import { RedemptionService } from './redemption/redemption.service.js';
+import { RoundEndMargin } from './redemption/round-end-margin.js';
 
 export type RedeemerState = 'starting' | 'standby' | 'active' | 'stopping';
 
@@ -20,9 +21,10 @@ const RECONCILE_PASS_LIMIT = 10_000;
 
 /**
  * Brings redemption up in the only safe order, in the background so the service's health and
- * metrics answer meanwhile: signer lease (one submitter per signer) → tx manager (pending txs
- * re-broadcast, nonce reconciled) → recovery of tickets caught mid-flight by a crash → worker →
- * reconciler. Shutdown runs the other way, before connections close.
+ * metrics answer meanwhile: signer lease (one submitter per signer) → round-end margin rebuilt
+ * from the signer's mined txs → tx manager (pending txs re-broadcast, nonce reconciled) →
+ * recovery of tickets caught mid-flight by a crash → worker → reconciler. Shutdown runs the
+ * other way, before connections close.
  */
 @Injectable()
 export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -41,6 +43,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     private readonly reconciler: RedemptionReconciler,
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
+    private readonly margin: RoundEndMargin,
   ) {}
 
   get state(): RedeemerState {
@@ -92,6 +95,8 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
       );
       if (!leased) return;
     }
+    // Before the tx manager: the first sends near a round's end get the margin already learned.
+    await this.margin.restore(this.txs.address);
     await this.txs.start();
     if (this.stopping) return;
     await this.redemptions.recoverAtBoot();

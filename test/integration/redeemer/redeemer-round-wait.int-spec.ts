@@ -28,8 +28,8 @@ function probes(fx: () => RedeemerChainFixture, ds: () => DataSource, url: () =>
     },
     mineTo: async (block: bigint) => fx().mine(Number(block - (await fx().blockNumber()))),
     chainTxsFor: (t: SignedTicket) =>
-      ds().query<{ status: string; mined_hash: string | null }[]>(
-        `SELECT status, mined_hash FROM chain_tx WHERE $1 = ANY(refs)`,
+      ds().query<{ id: string; status: string; mined_hash: string | null }[]>(
+        `SELECT id::text AS id, status, mined_hash FROM chain_tx WHERE $1 = ANY(refs)`,
         [hashOf(t)],
       ),
     /** Redemption txs of the fixture's signer that reverted. */
@@ -58,7 +58,8 @@ function probes(fx: () => RedeemerChainFixture, ds: () => DataSource, url: () =>
  * Under load a redemption tx may be mined several L1 blocks after the head it was judged at; one
  * judged within that many blocks of the round's end is mined in the next round and reverts. The
  * Redeemer learns the margin from its own txs: here one tx is kept out of blocks (a block gas
- * limit below its own) for longer than the configured margin of 1.
+ * limit below its own) for longer than the configured margin of 1. What it learned is kept in
+ * Postgres, so a restarted Redeemer starts with it.
  */
 describe('Redeemer round-end margin, learned from its own txs', () => {
   let fx: RedeemerChainFixture;
@@ -69,6 +70,10 @@ describe('Redeemer round-end margin, learned from its own txs', () => {
   let ds: DataSource;
   /** Blocks the slow tx is kept out of. */
   const KEPT_OUT = 4n;
+  /** The margin the first test taught the Redeemer. */
+  let learned = 0;
+  /** The slow tx's chain_tx id. */
+  let slowTxId = '';
 
   beforeAll(async () => {
     fx = await startRedeemerChain();
@@ -119,10 +124,11 @@ describe('Redeemer round-end margin, learned from its own txs', () => {
     await fx.mine(1);
     await until(slow, WinningTicketStatus.REDEEMED);
     const [tx] = await p.chainTxsFor(slow);
+    slowTxId = tx.id;
     const mined = BigInt((await fx.provider.getTransactionReceipt(tx.mined_hash!))!.blockNumber);
     expect(mined).toBe(judged + KEPT_OUT + 1n);
 
-    const learned = Number(mined - judged);
+    learned = Number(mined - judged);
     await eventually(
       () => Promise.resolve(margin.blocks() === learned ? true : undefined),
       'the margin learned',
@@ -141,6 +147,56 @@ describe('Redeemer round-end margin, learned from its own txs', () => {
 
     await fx.nextRound();
     await until(next, WinningTicketStatus.REDEEMED);
+    expect(await p.reverted()).toBe(0);
+  });
+
+  it('starts again with the learned margin after a restart, not the configured one', async () => {
+    expect(learned).toBeGreaterThan(1);
+    // The slow tx's mined L1 block is stored once read: what the next Redeemer learns from.
+    const stored = () =>
+      ds.query<{ judged: string; mined: string }[]>(
+        `SELECT judged_l1_block::text AS judged, mined_l1_block::text AS mined FROM chain_tx WHERE id = $1`,
+        [slowTxId],
+      );
+    await eventually(async () => ((await stored())[0].mined !== null ? true : undefined), 'mined L1 block');
+    const [row0] = await stored();
+    expect(Number(BigInt(row0.mined) - BigInt(row0.judged))).toBe(learned);
+
+    // The last settlement's writes done, so the shutdown cuts none of them short.
+    const unrecorded = async () =>
+      Number(
+        (
+          await ds.query<{ n: string }[]>(
+            `SELECT count(*) AS n FROM winning_ticket w LEFT JOIN redemption r USING (ticket_hash)
+              WHERE w.recipient = $1 AND w.status = 'redeemed' AND r.redeemed_at IS NULL`,
+            [fx.recipient.address.toLowerCase()],
+          )
+        )[0].n,
+      );
+    await eventually(async () => ((await unrecorded()) === 0 ? true : undefined), 'settlements recorded');
+    await app.close();
+    ({ app, url, intake, tickets, ds } = await startInProcessRedeemer(
+      fx,
+      `${inject('redisPrefix')}redeemer-round-margin:`,
+      {},
+    ));
+    // Active, no tx sent or mined since the restart: the margin comes from Postgres alone.
+    expect(app.get(RoundEndMargin).blocks()).toBe(learned);
+    expect(await p.metric('redeemer_round_end_margin_blocks')).toBe(learned);
+
+    // Two blocks before the round's end the first send after the restart is held, as before it.
+    const sender = await fx.newSender(ETH);
+    await p.mineTo((await p.lastBlockOfRound()) - 2n);
+    const held = await fx.ticket(sender, CENTI);
+    await intake.accept(held);
+    await eventually(
+      async () => ((await row(held)).statusReason === 'ROUND_ENDING' ? true : undefined),
+      'ROUND_ENDING wait',
+    );
+    expect(await p.chainTxsFor(held)).toHaveLength(0);
+
+    await fx.nextRound();
+    await until(held, WinningTicketStatus.REDEEMED);
     expect(await p.reverted()).toBe(0);
   });
 });

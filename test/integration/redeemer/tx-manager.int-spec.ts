@@ -218,6 +218,51 @@ describe('TxManager', () => {
     expect(m.nextNonce()).toBe(3n);
   });
 
+  it("stores the judged head's L1 block with the tx, and reads back the signer's last mined L1 blocks", async () => {
+    const w = await wallet();
+    const m = await manager(w);
+    const other = await manager(await wallet());
+    const head = await fx.blockNumber();
+    // Judged and mined, judged and reverted (a delay all the same), and one without a judged head.
+    const judged = await m.send({ ...transfer(), judgedL1Block: head });
+    const reverted = await m.send({
+      purpose: 'test',
+      to: fx.protocol.addresses.ticketBroker,
+      data: '0xdeadbeef',
+      gasLimit: 100_000n,
+      judgedL1Block: head + 1n,
+    });
+    const unjudged = await m.send(transfer());
+    const elsewhere = await other.send({ ...transfer(), judgedL1Block: head });
+    expect(judged.judgedL1Block).toBe(head);
+    expect(unjudged.judgedL1Block).toBeNull();
+    const results = await Promise.all([judged, reverted, unjudged].map((t) => m.wait(t.id)));
+    expect(results.map((r) => r.record.status)).toEqual([
+      ChainTxStatus.MINED,
+      ChainTxStatus.REVERTED,
+      ChainTxStatus.MINED,
+    ]);
+    await other.wait(elsewhere.id);
+    // Nothing is read back before the mined L1 block is recorded.
+    expect(await store.recentMinedL1Blocks(m.chain, m.address, 128)).toEqual([]);
+
+    for (const [i, { record }] of results.entries()) {
+      await store.recordMinedL1Block(record.id, record.blockNumber! + BigInt(i));
+    }
+    await store.recordMinedL1Block(elsewhere.id, 1n);
+    expect((await store.get(judged.id))!.minedL1Block).toBe(results[0].record.blockNumber);
+    const [mined, revertedRecord] = results.map((r) => r.record);
+    // Oldest first; the unjudged tx has no delay, the other signer's and another chain's are not this signer's.
+    expect(await store.recentMinedL1Blocks(m.chain, m.address, 128)).toEqual([
+      { judgedL1Block: head, minedL1Block: mined.blockNumber },
+      { judgedL1Block: head + 1n, minedL1Block: revertedRecord.blockNumber! + 1n },
+    ]);
+    expect(await store.recentMinedL1Blocks(m.chain, m.address, 1)).toEqual([
+      { judgedL1Block: head + 1n, minedL1Block: revertedRecord.blockNumber! + 1n },
+    ]);
+    expect(await store.recentMinedL1Blocks(m.chain + 1n, m.address, 128)).toEqual([]);
+  });
+
   it('classifies node errors once into stable codes', async () => {
     const w = await wallet();
     const m = await manager(w);

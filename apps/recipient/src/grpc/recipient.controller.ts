@@ -78,8 +78,8 @@ export class RecipientController {
   }
 
   /**
-   * Each payment through the same path as ProcessPayment, all at once (their Redis scripts
-   * pipeline, their winners' inserts group); answers when every one has settled, so each
+   * Each payment through the same path as ProcessPayment, all at once (one nonce script call per
+   * sender records them, their winners' inserts group); answers when every one has settled, so each
    * payment's winners are stored before the answer. A failure is that payment's alone.
    */
   @GrpcMethod(RECIPIENT_GRPC_SERVICE, 'ProcessPayments')

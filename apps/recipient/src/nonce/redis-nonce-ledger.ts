@@ -34,67 +34,106 @@ export function priceField(price: Rational): string {
   return `${price.num}/${price.den}`;
 }
 
-// The nonce loop shared by both scripts: KEYS[1] the params hash, ARGV[1] the nonce cap, ARGV[2]
-// the price the payment names ('' = any), nonces from ARGV[first]. Leaves `out` with one status
-// per nonce (0 recorded, 1 seen, 2 too many) and `all` true when every one was recorded.
-const RECORD_BODY = (first: number) => `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if ARGV[2] ~= '' then
-  local issued = redis.call('HGET', KEYS[1], 'price')
-  if issued ~= ARGV[2] then return {-2, issued or ''} end
+// The nonce loop shared by both scripts, a Lua function: params hash `key`, nonce cap `cap`, the
+// price the payment names ('' = any), its nonces ARGV[first..last]. Returns -1 when the params are
+// unknown, {-2, issued price} when the price is not the one they were issued for (nothing
+// recorded), else one status per nonce (0 recorded, 1 seen, 2 too many) and whether every one was
+// recorded.
+const RECORD_FUNCTION = `
+local function record(key, cap, price, first, last)
+  if redis.call('EXISTS', key) == 0 then return -1 end
+  if price ~= '' then
+    local issued = redis.call('HGET', key, 'price')
+    if issued ~= price then return {-2, issued or ''} end
+  end
+  local count = redis.call('HLEN', key) - 1
+  local out = {}
+  local all = true
+  for i = first, last do
+    local nonce = ARGV[i]
+    if redis.call('HEXISTS', key, nonce) == 1 then
+      out[#out + 1] = 1
+      all = false
+    elseif count >= cap then
+      out[#out + 1] = 2
+      all = false
+    else
+      redis.call('HSET', key, nonce, 1)
+      count = count + 1
+      out[#out + 1] = 0
+    end
+  end
+  return out, all
 end
-local count = redis.call('HLEN', KEYS[1]) - 1
+`;
+
+// Legacy params (one key): KEYS[1], ARGV[1] the cap, ARGV[2] the price, nonces from ARGV[3].
+// Returns what \`record\` does, without the flag.
+const RECORD_NONCES_LUA = `${RECORD_FUNCTION}
+local out = record(KEYS[1], tonumber(ARGV[1]), ARGV[2], 3, #ARGV)
+return out
+`;
+
+// Several payments of one sender, in order, as if each ran alone (their keys share the sender's
+// hash tag, hence one Redis Cluster slot). KEYS: per payment its params hash, then its balance (the
+// params hash again when no credit rides along). ARGV[1] the nonce cap, then per payment: the price
+// ('' = any), '1' when its credit rides along, the balance it must still hold ('' = absent), the
+// balance after the credit, the balance TTL ms, the number of nonces, the nonces. The credit is
+// the Balances compare-and-set, applied only when every nonce was recorded; the new value is
+// computed by the service (exact rationals on 256-bit numbers are beyond Lua's doubles).
+// Returns one reply per payment: -1 / {-2, issued} as \`record\`, else {credit, held, statuses...}:
+// credit 1 = credited, 0 = the balance held \`held\` instead (nothing credited), 2 = not attempted.
+const RECORD_PAYMENTS_LUA = `${RECORD_FUNCTION}
 local cap = tonumber(ARGV[1])
-local out = {}
-local all = true
-for i = ${first}, #ARGV do
-  local nonce = ARGV[i]
-  if redis.call('HEXISTS', KEYS[1], nonce) == 1 then
-    out[#out + 1] = 1
-    all = false
-  elseif count >= cap then
-    out[#out + 1] = 2
-    all = false
-  else
-    redis.call('HSET', KEYS[1], nonce, 1)
-    count = count + 1
-    out[#out + 1] = 0
+local replies = {}
+local a = 2
+for p = 1, #KEYS / 2 do
+  local first = a + 6
+  local last = first + tonumber(ARGV[a + 5]) - 1
+  local out, all = record(KEYS[2 * p - 1], cap, ARGV[a], first, last)
+  if type(out) == 'table' and out[1] ~= -2 then
+    local credit = 2
+    local held = ''
+    if ARGV[a + 1] == '1' and all then
+      held = redis.call('GET', KEYS[2 * p]) or ''
+      if held == ARGV[a + 2] then
+        redis.call('SET', KEYS[2 * p], ARGV[a + 3], 'PX', ARGV[a + 4])
+        credit = 1
+      else
+        credit = 0
+      end
+    end
+    table.insert(out, 1, held)
+    table.insert(out, 1, credit)
   end
+  replies[p] = out
+  a = last + 1
 end
+return replies
 `;
 
-// Legacy params (one key). Returns -1 when the params are unknown, {-2, issued price} when the
-// price is not the one they were issued for (nothing recorded), else one status per nonce.
-const RECORD_NONCES_LUA = `${RECORD_BODY(3)}
-return out
-`;
-
-// Params plus, when ARGV[3] is '1' and every nonce was recorded, the payment's credit: KEYS[2]
-// the balance, set to ARGV[5] (TTL ARGV[6] ms) only if it still holds ARGV[4] ('' = absent), the
-// Balances compare-and-set. The new value is computed by the service (exact rationals on 256-bit
-// numbers are beyond Lua's doubles). Nonces from ARGV[7]. Returns -1 / {-2, issued} as above,
-// else {credit, held, statuses...}: credit 1 = credited, 0 = the balance held `held` instead
-// (nothing credited), 2 = not attempted.
-const RECORD_AND_CREDIT_LUA = `${RECORD_BODY(7)}
-local credit = 2
-local held = ''
-if ARGV[3] == '1' and all then
-  held = redis.call('GET', KEYS[2]) or ''
-  if held == ARGV[4] then
-    redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6])
-    credit = 1
-  else
-    credit = 0
-  end
-end
-table.insert(out, 1, held)
-table.insert(out, 1, credit)
-return out
-`;
+/**
+ * Nonces one script call carries at most: payments of one sender waiting together are split past
+ * this, so no single call holds Redis for long.
+ */
+const MAX_NONCES_PER_CALL = 2_048;
 
 const OUTCOMES = [NonceOutcome.RECORDED, NonceOutcome.ALREADY_SEEN, NonceOutcome.TOO_MANY] as const;
 
 type PriceRefusal = [-2, string];
+
+/** One payment's reply from RECORD_PAYMENTS_LUA. */
+type PaymentReply = -1 | PriceRefusal | [number, string, ...number[]];
+
+/** A payment's nonces waiting for the next script call of its sender. */
+interface PendingRecord {
+  recipientRandHashHex: string;
+  price: string;
+  nonces: readonly number[];
+  credit: RideAlong;
+  resolve(reply: PaymentReply): void;
+  reject(err: unknown): void;
+}
 
 type LedgerRedis = Redis & {
   recipientRecordNonces(
@@ -103,17 +142,8 @@ type LedgerRedis = Redis & {
     price: string,
     ...nonces: number[]
   ): Promise<-1 | PriceRefusal | number[]>;
-  recipientRecordAndCredit(
-    params: string,
-    balance: string,
-    cap: number,
-    price: string,
-    credit: '0' | '1',
-    expected: string,
-    next: string,
-    ttlMs: number,
-    ...nonces: number[]
-  ): Promise<-1 | PriceRefusal | [number, string, ...number[]]>;
+  /** `numberOfKeys` first: two keys per payment. */
+  recipientRecordPayments(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<PaymentReply[]>;
 };
 
 /**
@@ -152,20 +182,25 @@ export function priceMismatch(expected: string, issued: string): RecipientError 
  * exactly one records it. Capped per params (RECIPIENT_MAX_SENDER_NONCES). Entries are created
  * when the params are issued (`register`), not on first use: nonces of params this recipient
  * does not know are refused with PARAMS_UNKNOWN. Keys name the sender, so the NonceLedger port is
- * implemented per payment (`forPayment`).
+ * implemented per payment (`forPayment`). The payments of one sender that reach the ledger in the
+ * same event-loop turn are recorded by one script call, each with the outcome it would have had
+ * alone (they run in arrival order inside the script).
  */
 @Injectable()
 export class RedisNonceLedger {
   private readonly redis: LedgerRedis;
   private readonly cap: number;
   private readonly ttlMs: number;
+  /** Payments waiting for this turn's script call, per sender (one call per sender: one slot). */
+  private readonly pending = new Map<string, PendingRecord[]>();
+  private flushing = false;
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientRecordNonces' in redis)) {
       redis.defineCommand('recipientRecordNonces', { numberOfKeys: 1, lua: RECORD_NONCES_LUA });
     }
-    if (!('recipientRecordAndCredit' in redis)) {
-      redis.defineCommand('recipientRecordAndCredit', { numberOfKeys: 2, lua: RECORD_AND_CREDIT_LUA });
+    if (!('recipientRecordPayments' in redis)) {
+      redis.defineCommand('recipientRecordPayments', { lua: RECORD_PAYMENTS_LUA });
     }
     this.redis = redis as LedgerRedis;
     this.cap = config.values.RECIPIENT_MAX_SENDER_NONCES;
@@ -197,7 +232,11 @@ export class RedisNonceLedger {
     return new PaymentNonces(this, senderHex, priceField(price), credit);
   }
 
-  /** Records `nonces` of the params `recipientRandHashHex` of `senderHex` at `price` ('' = any). */
+  /**
+   * Records `nonces` of the params `recipientRandHashHex` of `senderHex` at `price` ('' = any).
+   * Payments of one sender recorded in the same event-loop turn (a ProcessPayments call, or
+   * concurrent calls) share one script call: one round trip and one script run instead of one each.
+   */
   async recordAt(
     senderHex: string,
     recipientRandHashHex: string,
@@ -206,20 +245,10 @@ export class RedisNonceLedger {
     credit: RideAlong = {},
   ): Promise<NonceOutcome[]> {
     if (nonces.length === 0) return [];
-    const rider = credit.rider;
-    const key = paramsKey(senderHex, recipientRandHashHex);
-    let reply: Awaited<ReturnType<LedgerRedis['recipientRecordAndCredit']>>;
+    let reply: PaymentReply;
     try {
-      reply = await this.redis.recipientRecordAndCredit(
-        key,
-        rider?.balanceKey ?? key,
-        this.cap,
-        price,
-        rider ? '1' : '0',
-        rider?.expected ?? '',
-        rider?.next ?? '',
-        rider?.ttlMs ?? 0,
-        ...nonces,
+      reply = await new Promise<PaymentReply>((resolve, reject) =>
+        this.enqueue(senderHex, { recipientRandHashHex, price, nonces, credit, resolve, reject }),
       );
     } catch (err) {
       credit.settled = { kind: 'error', error: err };
@@ -237,6 +266,60 @@ export class RedisNonceLedger {
     credit.settled =
       status === 1 ? { kind: 'credited' } : status === 0 ? { kind: 'stale', held } : { kind: 'not-tried' };
     return statuses.map((s) => OUTCOMES[s]);
+  }
+
+  private enqueue(senderHex: string, record: PendingRecord): void {
+    const waiting = this.pending.get(senderHex);
+    if (waiting) waiting.push(record);
+    else this.pending.set(senderHex, [record]);
+    if (this.flushing) return;
+    this.flushing = true;
+    // After this turn's I/O callbacks: the other payments of a ProcessPayments call get here first.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    for (const [sender, records] of this.pending) {
+      let start = 0;
+      while (start < records.length) {
+        let end = start + 1;
+        let count = records[start].nonces.length;
+        while (end < records.length && count + records[end].nonces.length <= MAX_NONCES_PER_CALL) {
+          count += records[end].nonces.length;
+          end++;
+        }
+        void this.send(sender, records.slice(start, end));
+        start = end;
+      }
+    }
+    this.pending.clear();
+  }
+
+  /** One script call for `records` of `senderHex`, each answered with its own reply. */
+  private async send(senderHex: string, records: readonly PendingRecord[]): Promise<void> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.cap];
+    for (const { recipientRandHashHex, price, nonces, credit } of records) {
+      const key = paramsKey(senderHex, recipientRandHashHex);
+      const rider = credit.rider;
+      keys.push(key, rider?.balanceKey ?? key);
+      args.push(
+        price,
+        rider ? '1' : '0',
+        rider?.expected ?? '',
+        rider?.next ?? '',
+        rider?.ttlMs ?? 0,
+        nonces.length,
+        ...nonces,
+      );
+    }
+    try {
+      const replies = await this.redis.recipientRecordPayments(keys.length, ...keys, ...args);
+      records.forEach((r, i) => r.resolve(replies[i]));
+    } catch (err) {
+      for (const r of records) r.reject(err);
+    }
   }
 
   private async recordLegacy(

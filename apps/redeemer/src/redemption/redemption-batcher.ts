@@ -342,12 +342,11 @@ export class RedemptionBatcher {
           // the gas left, so a ticket can only run short if one before it took more than its own.
           gasLimit: gas,
           refs: hashes,
+          // Stored with the tx: where its mining delay starts, for the round-end margin.
+          judgedL1Block: head.l1Block,
         },
         {
-          beforeBroadcast: async (record) => {
-            this.margin.sent(record.id, head.l1Block);
-            await this.tickets.markAllSubmitted(hashes, record.hashes[0]);
-          },
+          beforeBroadcast: (record) => this.tickets.markAllSubmitted(hashes, record.hashes[0]),
         },
       );
       txId = record.id;

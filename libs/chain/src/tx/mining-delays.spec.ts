@@ -1,55 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { MiningDelays } from './mining-delays.js';
+import { MiningDelays, miningDelay } from './mining-delays.js';
 
-describe('MiningDelays', () => {
-  it('knows no delay before a tx was mined', () => {
-    expect(new MiningDelays().largest()).toBe(0);
-  });
+const tx = (judgedL1Block: bigint, minedL1Block: bigint) => ({ judgedL1Block, minedL1Block });
 
-  it('takes the delay from the judged head to the mined L1 block, and keeps the largest', () => {
-    const d = new MiningDelays();
-    d.sent('a', 100n);
-    d.sent('b', 101n);
-    d.sent('c', 102n);
-    expect(d.mined('a', 101n)).toBe(1);
-    expect(d.mined('b', 106n)).toBe(5);
-    expect(d.mined('c', 104n)).toBe(2);
-    expect(d.largest()).toBe(5);
-  });
-
-  it('learns nothing from a tx it did not see sent, a dropped one, or the same tx twice', () => {
-    const d = new MiningDelays();
-    expect(d.mined('before-restart', 500n)).toBeUndefined();
-    d.sent('dropped', 10n);
-    d.forget('dropped');
-    expect(d.follows('dropped')).toBe(false);
-    expect(d.mined('dropped', 30n)).toBeUndefined();
-    d.sent('x', 10n);
-    expect(d.mined('x', 12n)).toBe(2);
-    expect(d.mined('x', 40n)).toBeUndefined();
-    expect(d.largest()).toBe(2);
+describe('miningDelay', () => {
+  it('counts the L1 blocks from the judged head to the mined block', () => {
+    expect(miningDelay(tx(100n, 101n))).toBe(1);
+    expect(miningDelay(tx(100n, 106n))).toBe(6);
   });
 
   it('counts a block mined at or below the judged head (same L1 block on Arbitrum) as 0', () => {
+    expect(miningDelay(tx(100n, 100n))).toBe(0);
+    expect(miningDelay(tx(100n, 99n))).toBe(0);
+  });
+});
+
+describe('MiningDelays', () => {
+  it('knows no delay before a tx was mined', () => {
     const d = new MiningDelays();
-    d.sent('a', 100n);
-    d.sent('b', 100n);
-    expect(d.mined('a', 100n)).toBe(0);
-    expect(d.mined('b', 99n)).toBe(0);
     expect(d.largest()).toBe(0);
+    expect(d.size).toBe(0);
+  });
+
+  it('returns each mined tx its delay and keeps the largest', () => {
+    const d = new MiningDelays();
+    expect(d.mined(tx(100n, 101n))).toBe(1);
+    expect(d.mined(tx(101n, 106n))).toBe(5);
+    expect(d.mined(tx(102n, 104n))).toBe(2);
+    expect(d.mined(tx(103n, 103n))).toBe(0);
+    expect(d.largest()).toBe(5);
   });
 
   it('forgets delays older than the last `keep` mined txs', () => {
     const d = new MiningDelays(3);
-    const mine = (id: string, delay: bigint) => {
-      d.sent(id, 0n);
-      d.mined(id, delay);
-    };
-    mine('slow', 9n);
-    mine('a', 1n);
-    mine('b', 2n);
+    d.mined(tx(0n, 9n));
+    d.mined(tx(0n, 1n));
+    d.mined(tx(0n, 2n));
     expect(d.largest()).toBe(9);
-    mine('c', 1n);
+    d.mined(tx(0n, 1n));
     expect(d.largest()).toBe(2);
+    expect(d.size).toBe(3);
+  });
+
+  it('is seeded from stored txs, oldest first, as if they had been mined in that order', () => {
+    const seeded = MiningDelays.of([tx(0n, 9n), tx(0n, 1n), tx(0n, 2n), tx(0n, 1n)], 3);
+    expect(seeded.size).toBe(3);
+    expect(seeded.largest()).toBe(2);
+    // The seed is the window a live feed would have kept: the next mined tx pushes out the oldest.
+    seeded.mined(tx(0n, 0n));
+    seeded.mined(tx(0n, 0n));
+    expect(seeded.largest()).toBe(1);
+    expect(MiningDelays.of([]).largest()).toBe(0);
   });
 });

@@ -2,48 +2,53 @@
 export const RECENT_MINED_TXS = 128;
 
 /**
- * How many L1 blocks this signer's recent txs took from the head they were judged at (the last
- * head a sender checked before sending) to the L1 block of the block that mined them: the
- * round-end margin learns from it, since a tx judged within that many blocks of a round's end
- * may be mined in the next round. State only (no I/O): the owner records each send's head and,
- * once the tx is final, its mined block's L1 number, both read as the head source reads them.
+ * Where one tx's mining delay is counted from and to, both in L1 blocks as the head source reads
+ * them: the head it was judged at (the last head its sender checked before sending) and the block
+ * that mined it.
+ */
+export interface MinedL1Blocks {
+  judgedL1Block: bigint;
+  minedL1Block: bigint;
+}
+
+/**
+ * The delay of one mined tx, in L1 blocks; never below 0 (a head source read ahead of the
+ * receipt's node, or the same L1 block on Arbitrum).
+ */
+export function miningDelay(tx: MinedL1Blocks): number {
+  return tx.minedL1Block > tx.judgedL1Block ? Number(tx.minedL1Block - tx.judgedL1Block) : 0;
+}
+
+/**
+ * How many L1 blocks this signer's recent txs took from the head they were judged at to the
+ * block that mined them: the round-end margin learns from it, since a tx judged within that many
+ * blocks of a round's end may be mined in the next round. State only (no I/O): the owner feeds
+ * each mined tx, and seeds it from the stored txs at boot (`of`), so a restart keeps what was learned.
  */
 export class MiningDelays {
-  /** Txs sent and not final yet: the L1 block of the head each was judged at. */
-  private readonly judgedAt = new Map<string, bigint>();
   /** Delays of the last mined txs, oldest first (at most `keep`). */
   private readonly recent: number[] = [];
 
   constructor(private readonly keep = RECENT_MINED_TXS) {}
 
-  /** Tx `txId` is sent, judged at a head of L1 block `l1Block`. */
-  sent(txId: string, l1Block: bigint): void {
-    this.judgedAt.set(txId, l1Block);
+  /** Delays of `txs` (oldest first), of which the last `keep` are remembered. */
+  static of(txs: readonly MinedL1Blocks[], keep = RECENT_MINED_TXS): MiningDelays {
+    const delays = new MiningDelays(keep);
+    for (const tx of txs.slice(-keep)) delays.mined(tx);
+    return delays;
   }
 
-  /**
-   * Tx `txId` was mined in a block of L1 number `l1Block`: remembers and returns its delay (never
-   * below 0: a head source read ahead of the receipt's node), undefined for a tx not sent here
-   * (e.g. before a restart).
-   */
-  mined(txId: string, l1Block: bigint): number | undefined {
-    const judged = this.judgedAt.get(txId);
-    if (judged === undefined) return undefined;
-    this.judgedAt.delete(txId);
-    const delay = l1Block > judged ? Number(l1Block - judged) : 0;
+  /** A tx was mined: remembers its delay (the oldest one beyond `keep` is forgotten) and returns it. */
+  mined(tx: MinedL1Blocks): number {
+    const delay = miningDelay(tx);
     this.recent.push(delay);
     if (this.recent.length > this.keep) this.recent.shift();
     return delay;
   }
 
-  /** Tx `txId` ended without being mined (dropped): nothing to learn. */
-  forget(txId: string): void {
-    this.judgedAt.delete(txId);
-  }
-
-  /** Whether `txId` was sent here and is not final yet: only those are worth a mined-block read. */
-  follows(txId: string): boolean {
-    return this.judgedAt.has(txId);
+  /** Mined txs remembered (at most `keep`). */
+  get size(): number {
+    return this.recent.length;
   }
 
   /** The largest delay among the recent mined txs; 0 before any. */

@@ -29,6 +29,8 @@ export interface TxIntent {
   /** Set by the caller from its simulation: the manager never estimates, so it never sends blind. */
   gasLimit: bigint;
   refs?: readonly string[];
+  /** L1 block of the head the caller judged this send at, stored with the tx (NewChainTx). */
+  judgedL1Block?: bigint;
 }
 
 export interface SendHooks {
@@ -223,6 +225,7 @@ export class TxManager {
         hash: signed.hash,
         rawTx: signed.raw,
         sentBlock,
+        judgedL1Block: intent.judgedL1Block,
         ...feeFields(fees),
       });
     } catch (err) {

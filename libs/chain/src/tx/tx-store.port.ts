@@ -1,3 +1,5 @@
+import type { MinedL1Blocks } from './mining-delays.js';
+
 /** Lifecycle of one transaction (one nonce of one signer). Only `pending` is not final. */
 export enum ChainTxStatus {
   /** Signed and stored; broadcast, or about to be. */
@@ -38,6 +40,11 @@ export interface NewChainTx extends TxFees {
   rawTx: string;
   /** Block number when it was (about to be) broadcast: the start of the stuck-tx clock. */
   sentBlock: bigint;
+  /**
+   * L1 block of the head the sender judged the send at (as the head source reads it), when it
+   * judged one: the start of the tx's mining delay (MiningDelays).
+   */
+  judgedL1Block?: bigint;
 }
 
 export interface ChainTxRecord extends TxFees {
@@ -56,9 +63,12 @@ export interface ChainTxRecord extends TxFees {
   rawTx: string;
   status: ChainTxStatus;
   sentBlock: bigint;
+  judgedL1Block: bigint | null;
   replacements: number;
   minedHash: string | null;
   blockNumber: bigint | null;
+  /** L1 block of `blockNumber`, once the round-end margin has read it (txs with `judgedL1Block` only). */
+  minedL1Block: bigint | null;
   gasUsed: bigint | null;
   effectiveGasPrice: bigint | null;
   errorCode: string | null;
@@ -118,6 +128,15 @@ export abstract class TxStore {
     }
     return out;
   }
+
+  /** Records the L1 block of the block that mined tx `id` (read after it is final). */
+  abstract recordMinedL1Block(id: string, l1Block: bigint): Promise<void>;
+
+  /**
+   * The L1 blocks of the signer's last `limit` mined (or reverted) txs whose judged and mined L1
+   * blocks are both known, oldest first: what MiningDelays is seeded from at boot.
+   */
+  abstract recentMinedL1Blocks(chainId: bigint, signer: string, limit: number): Promise<MinedL1Blocks[]>;
 
   abstract storedNextNonce(chainId: bigint, signer: string): Promise<bigint | null>;
 

@@ -100,6 +100,10 @@ export class ChainTxEntity {
   @Column({ name: 'sent_block', type: 'bigint', transformer: int8Transformer })
   sentBlock!: bigint;
 
+  /** L1 block of the head the tx was judged at (redemptions): where its mining delay starts. */
+  @Column({ name: 'judged_l1_block', type: 'bigint', nullable: true, transformer: int8Transformer })
+  judgedL1Block!: bigint | null;
+
   @Column({ type: 'integer', default: 0 })
   replacements!: number;
 
@@ -108,6 +112,14 @@ export class ChainTxEntity {
 
   @Column({ name: 'block_number', type: 'bigint', nullable: true, transformer: int8Transformer })
   blockNumber!: bigint | null;
+
+  /**
+   * L1 block of `blockNumber`, recorded once read for a tx with `judgedL1Block`. A partial index
+   * over the rows that have both (by signer, newest mined first) seeds the round-end margin at boot.
+   */
+  @Index('idx_chain_tx_mined_l1', { synchronize: false })
+  @Column({ name: 'mined_l1_block', type: 'bigint', nullable: true, transformer: int8Transformer })
+  minedL1Block!: bigint | null;
 
   @Column({
     name: 'gas_used',

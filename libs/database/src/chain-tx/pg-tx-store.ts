@@ -5,6 +5,7 @@ import {
   ChainTxStatus,
   TxStore,
   type ChainTxRecord,
+  type MinedL1Blocks,
   type NewChainTx,
   type TxFinish,
   type TxReplacement,
@@ -51,9 +52,11 @@ export class PgTxStore extends TxStore {
           rawTx: tx.rawTx,
           status: ChainTxStatus.PENDING,
           sentBlock: tx.sentBlock,
+          judgedL1Block: tx.judgedL1Block ?? null,
           replacements: 0,
           minedHash: null,
           blockNumber: null,
+          minedL1Block: null,
           gasUsed: null,
           effectiveGasPrice: null,
           errorCode: null,
@@ -144,6 +147,25 @@ export class PgTxStore extends TxStore {
     return new Map(rows.map((r) => [r.ref, r.id]));
   }
 
+  async recordMinedL1Block(id: string, l1Block: bigint): Promise<void> {
+    await this.ds.query(`UPDATE chain_tx SET mined_l1_block = $2, updated_at = now() WHERE id = $1`, [
+      id,
+      l1Block.toString(),
+    ]);
+  }
+
+  async recentMinedL1Blocks(chainId: bigint, signer: string, limit: number): Promise<MinedL1Blocks[]> {
+    // idx_chain_tx_mined_l1 answers it: the signer's newest mined rows, without their calldata.
+    const rows = await this.ds.query<{ judged: string; mined: string }[]>(
+      `SELECT judged_l1_block::text AS judged, mined_l1_block::text AS mined FROM chain_tx
+        WHERE chain_id = $1 AND signer = $2 AND mined_l1_block IS NOT NULL AND judged_l1_block IS NOT NULL
+        ORDER BY block_number DESC, id DESC
+        LIMIT $3`,
+      [chainId.toString(), signer, limit],
+    );
+    return rows.reverse().map((r) => ({ judgedL1Block: BigInt(r.judged), minedL1Block: BigInt(r.mined) }));
+  }
+
   async storedNextNonce(chainId: bigint, signer: string): Promise<bigint | null> {
     const row = await this.ds
       .getRepository(SignerNonceEntity)
@@ -187,9 +209,11 @@ function toRecord(e: ChainTxEntity): ChainTxRecord {
     rawTx: e.rawTx,
     status: e.status as ChainTxStatus,
     sentBlock: e.sentBlock,
+    judgedL1Block: e.judgedL1Block,
     replacements: e.replacements,
     minedHash: e.minedHash,
     blockNumber: e.blockNumber,
+    minedL1Block: e.minedL1Block,
     gasUsed: e.gasUsed,
     effectiveGasPrice: e.effectiveGasPrice,
     errorCode: e.errorCode,

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { NonceOutcome, Rational } from '#app/ticket';
+import { Balances, balanceKey } from '../../../apps/recipient/src/balance/balances.service.js';
+import {
+  RedisNonceLedger,
+  legacyParamsKey,
+  paramsKey,
+  priceField,
+  type RideAlong,
+} from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
+import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
+
+// Payments of one sender recorded in the same turn share one script call: each must still get
+// exactly the outcome it would have had alone, whatever the others' outcomes.
+describe('Recipient nonce ledger: payments of one sender in one script call (real Redis)', () => {
+  const prefix = `${inject('redisPrefix')}recipient-nonce-ledger:`;
+  const env = {
+    DATABASE_URL: inject('databaseUrl'),
+    REDIS_URL: inject('redisUrl'),
+    REDIS_PREFIX: prefix,
+    ETH_RPC_URL: 'http://127.0.0.1:1',
+    CONTROLLER_ADDRESS: `0x${'11'.repeat(20)}`,
+    RECIPIENT_ADDRESS: `0x${'22'.repeat(20)}`,
+    RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
+  };
+  const config = RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: '3' });
+  const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true });
+  const ledger = new RedisNonceLedger(redis, config);
+  const balances = new Balances(redis, config);
+  const sender = `0x${'33'.repeat(20)}`;
+  const price = Rational.of(3n, 2n);
+  const { RECORDED, ALREADY_SEEN, TOO_MANY } = NonceOutcome;
+
+  /** The scripts on sender-tagged params Redis ran while `work` ran (seen by MONITOR on a second connection). */
+  async function scriptCalls(work: () => Promise<void>): Promise<number> {
+    const monitor = await redis.duplicate().monitor();
+    const marker = `${prefix}marker:${randomBytes(4).toString('hex')}`;
+    let calls = 0;
+    const seen = new Promise<void>((resolve) =>
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        const name = args[0].toLowerCase();
+        if (
+          (name === 'evalsha' || name === 'eval') &&
+          args[3]?.startsWith(`${prefix}recipient:params:{${sender}}`)
+        )
+          calls++;
+        if (args.includes(marker)) resolve();
+      }),
+    );
+    try {
+      await work();
+      // Redis runs one connection's commands in order: once the marker shows, so has the work.
+      await redis.get(marker.slice(prefix.length));
+      await seen;
+      return calls;
+    } finally {
+      monitor.disconnect();
+    }
+  }
+
+  const rand = () => randomBytes(32).toString('hex');
+
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('gives each payment its own outcome: recorded, replayed, over the cap, unknown, wrong price, legacy', async () => {
+    const [fresh, seen, capped, legacy, unknown, cheap] = [rand(), rand(), rand(), rand(), rand(), rand()];
+    for (const r of [fresh, seen, capped, cheap]) await ledger.register(sender, r, price);
+    await ledger.recordAt(sender, seen, priceField(price), [7]);
+    await redis.hset(legacyParamsKey(legacy), 'price', priceField(price));
+    await redis.pexpire(legacyParamsKey(legacy), 60_000);
+    const at = priceField(price);
+    let outcomes: PromiseSettledResult<NonceOutcome[]>[] = [];
+    const calls = await scriptCalls(async () => {
+      outcomes = await Promise.allSettled([
+        ledger.recordAt(sender, fresh, at, [1, 2]),
+        ledger.recordAt(sender, seen, at, [7, 8]),
+        ledger.recordAt(sender, capped, at, [1, 2, 3, 4]),
+        ledger.recordAt(sender, legacy, at, [5]),
+        ledger.recordAt(sender, unknown, at, [1]),
+        ledger.recordAt(sender, cheap, priceField(Rational.of(1n)), [1]),
+        // The same params as the first payment, after it in the same call: sees its nonces.
+        ledger.recordAt(sender, fresh, at, [2, 3]),
+      ]);
+    });
+    // One call for the seven (the two the sender's keys did not know then try the legacy key).
+    expect(calls).toBe(1);
+    const value = (i: number) => (outcomes[i] as PromiseFulfilledResult<NonceOutcome[]>).value;
+    const reason = (i: number) => (outcomes[i] as PromiseRejectedResult).reason as { code: string };
+    expect(value(0)).toEqual([RECORDED, RECORDED]);
+    expect(value(1)).toEqual([ALREADY_SEEN, RECORDED]);
+    expect(value(2)).toEqual([RECORDED, RECORDED, RECORDED, TOO_MANY]);
+    expect(value(3)).toEqual([RECORDED]);
+    expect(reason(4).code).toBe('PARAMS_UNKNOWN');
+    expect(reason(5).code).toBe('PRICE_MISMATCH');
+    expect(value(6)).toEqual([ALREADY_SEEN, RECORDED]);
+    // The refused price recorded nothing.
+    expect(await ledger.recordAt(sender, cheap, at, [1])).toEqual([RECORDED]);
+  });
+
+  it('credits each riding payment whose nonces were all new, and only those', async () => {
+    const [a, b, c] = [rand(), rand(), rand()];
+    for (const r of [a, b, c]) await ledger.register(sender, r, price);
+    await ledger.recordAt(sender, c, priceField(price), [9]);
+    for (const job of ['job-a', 'job-b', 'job-c']) await balances.balance(sender, job);
+    const pay = async (rr: string, job: string, nonces: number[]) => {
+      const ride: RideAlong = { rider: balances.rider(sender, job, Rational.of(10n)) };
+      try {
+        return await ledger.forPayment(sender, price, ride).record(rr, 0n, nonces);
+      } finally {
+        balances.settle(ride.rider!, ride.settled?.kind === 'error' ? { kind: 'error' } : ride.settled!);
+      }
+    };
+    // job-b's balance changed behind this process's back: its compare-and-set must refuse.
+    await redis.set(balanceKey(sender, 'job-b'), '5/1');
+    let results: (readonly NonceOutcome[])[] = [];
+    const calls = await scriptCalls(async () => {
+      results = await Promise.all([pay(a, 'job-a', [1]), pay(b, 'job-b', [1]), pay(c, 'job-c', [9, 10])]);
+    });
+    const [ra, rb, rc] = results;
+    expect(calls).toBe(1);
+    expect([ra, rb, rc]).toEqual([[RECORDED], [RECORDED], [ALREADY_SEEN, RECORDED]]);
+    expect(await redis.get(balanceKey(sender, 'job-a'))).toBe('10/1');
+    expect(await redis.get(balanceKey(sender, 'job-b'))).toBe('5/1');
+    expect(await redis.get(balanceKey(sender, 'job-c'))).toBeNull();
+  });
+
+  it('splits a turn with more nonces than one call carries, recording every one once', async () => {
+    const rr = rand();
+    await ledger.register(sender, rr, price);
+    const big = new RedisNonceLedger(
+      redis,
+      RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: '10000' }),
+    );
+    const batches = Array.from({ length: 5 }, (_, i) => Array.from({ length: 600 }, (_, j) => i * 600 + j));
+    let results: (readonly NonceOutcome[])[] = [];
+    const calls = await scriptCalls(async () => {
+      results = await Promise.all(
+        batches.map((nonces) => big.recordAt(sender, rr, priceField(price), nonces)),
+      );
+    });
+    // At most 2,048 nonces per call: three payments of 600, then two.
+    expect(calls).toBe(2);
+    expect(results.flat().every((o) => o === RECORDED)).toBe(true);
+    expect(await redis.hlen(paramsKey(sender, rr))).toBe(3_001);
+  });
+});
