@@ -16,9 +16,9 @@ import {
 } from 'ethers';
 import { loadArtifact, roundsManagerAt, ticketBrokerAt, type TicketBrokerContract } from '#app/chain';
 import { ANVIL_PRIVATE_KEYS, startAnvil, type AnvilInstance, deployProtocol } from '#app/testing';
+import { MAX_WIN_PROB } from '#app/ticket';
 import { printBenchJson } from './bench-json.js';
 
-const MAX_WIN_PROB = (1n << 256n) - 1n;
 const BATCH_SIZES = [1, 5, 20];
 // Batches must not be sized by eth_estimateGas: failed sub-calls are swallowed, so the estimate
 // can starve the last ticket. A generous explicit limit; gasUsed is what is reported.

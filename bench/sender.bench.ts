@@ -10,7 +10,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import {
   credentials,
   loadPackageDefinition,
@@ -19,7 +18,7 @@ import {
   type ServiceClientConstructor,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { PROTO_DIR, priceInfoCodec, ticketParamsCodec } from '#app/proto';
+import { GRPC_LOADER_OPTIONS, PROTO_DIR, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import {
   Rational,
   createTicketBatch,
@@ -28,6 +27,7 @@ import {
   winProbForEV,
   type PriceInfo,
 } from '#app/ticket';
+import { SENDER_PROTO_PATH } from '../apps/sender/src/sender.grpc.js';
 import { printBenchJson } from './bench-json.js';
 import { rate, startBenchSender, syncRate } from './sender-process.js';
 
@@ -37,7 +37,6 @@ const IN_FLIGHT = 8;
 const BATCH_SIZES = [1, 10, 100];
 const TOKEN = 'bench-token-0123456789abcdef';
 const PRICE: PriceInfo = { pricePerUnit: 100n, pixelsPerUnit: 1n, capability: 0, constraint: '' };
-const SENDER_PROTO = join(PROTO_DIR, 'ticketpay', 'sender', 'v1', 'sender.proto');
 
 type Callback = (err: Error | null, res?: unknown) => void;
 type RawClient = Client & Record<string, (req: unknown, meta: Metadata, cb: Callback) => void>;
@@ -47,13 +46,7 @@ function grpcClient(target: string): {
   close(): void;
 } {
   const def = loadPackageDefinition(
-    loadSync(SENDER_PROTO, {
-      keepCase: false,
-      longs: String,
-      enums: String,
-      defaults: true,
-      includeDirs: [PROTO_DIR],
-    }),
+    loadSync(SENDER_PROTO_PATH, { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_DIR] }),
   );
   const pkg = def.ticketpay as unknown as { sender: { v1: { Sender: ServiceClientConstructor } } };
   const raw = new pkg.sender.v1.Sender(target, credentials.createInsecure()) as unknown as RawClient;

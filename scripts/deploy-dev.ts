@@ -1,6 +1,6 @@
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { runMain, url, parseEnv } from '#app/common';
-import { ANVIL_PRIVATE_KEYS, deployProtocol } from '#app/testing';
+import { ANVIL_CHAIN_ID, ANVIL_PRIVATE_KEYS, deployProtocol } from '#app/testing';
 
 /**
  * Deploys the dev contracts on a fresh dev chain (docker compose's `deploy` step) and prints the
@@ -17,7 +17,8 @@ runMain(async () => {
   );
   const provider = new JsonRpcProvider(env.ETH_RPC_URL);
   const { chainId } = await provider.getNetwork();
-  if (chainId !== 31337n) throw new Error(`refusing to deploy dev contracts on chain ${chainId}`);
+  if (chainId !== BigInt(ANVIL_CHAIN_ID))
+    throw new Error(`refusing to deploy dev contracts on chain ${chainId}`);
   if (env.EXPECT_CONTROLLER && (await provider.getCode(env.EXPECT_CONTROLLER)) !== '0x') {
     process.stdout.write(`${env.EXPECT_CONTROLLER}\n`);
   } else {

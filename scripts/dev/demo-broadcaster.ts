@@ -10,6 +10,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { hostPort, int, parseEnv, readErrorTrailers, str, uint } from '#app/common';
+import { GRPC_LOADER_OPTIONS } from '#app/proto';
 import { Rational } from '#app/ticket';
 import { SENDER_GRPC, SENDER_PROTO_PATH } from '../../apps/sender/src/sender.grpc.js';
 import { RecipientClient, RecipientCallError } from '#app/clients';
@@ -65,14 +66,7 @@ export class SenderApi {
     private readonly token: string,
   ) {
     const def = loadPackageDefinition(
-      loadSync(SENDER_PROTO_PATH, {
-        keepCase: false,
-        longs: String,
-        enums: String,
-        defaults: true,
-        oneofs: true,
-        includeDirs: SENDER_GRPC.includeDirs,
-      }),
+      loadSync(SENDER_PROTO_PATH, { ...GRPC_LOADER_OPTIONS, includeDirs: SENDER_GRPC.includeDirs }),
     );
     const pkg = def.ticketpay as unknown as { sender: { v1: { Sender: ServiceClientConstructor } } };
     this.raw = new pkg.sender.v1.Sender(target, credentials.createInsecure()) as unknown as RawClient;

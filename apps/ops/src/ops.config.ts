@@ -12,6 +12,7 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
+import { SENDER_MONITOR_DEFAULT_GRPC_URL } from '#app/clients';
 
 function httpUrlList(raw: string): string[] {
   const list = raw
@@ -53,7 +54,7 @@ export const OPS_ENV = {
   },
   SENDER_MONITOR_GRPC_URL: {
     parse: hostPort,
-    default: '127.0.0.1:8935',
+    default: SENDER_MONITOR_DEFAULT_GRPC_URL,
     description: 'host:port of the SenderMonitor gRPC server (deposit, reserve, max float, validity)',
   },
   REDEEMER_URL: {

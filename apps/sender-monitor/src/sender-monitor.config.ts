@@ -11,6 +11,7 @@ import {
   ZERO_ADDRESS,
   type EnvValues,
 } from '#app/common';
+import { SENDER_MONITOR_DEFAULT_GRPC_URL } from '#app/clients';
 
 /** Comma-separated addresses, lowercase, without duplicates. */
 function addressList(raw: string): string[] {
@@ -24,7 +25,11 @@ const DAY_SECONDS = 86_400;
 
 export const SENDER_MONITOR_ENV = {
   ...INFRA_ENV,
-  SENDER_MONITOR_GRPC_URL: { parse: hostPort, default: '127.0.0.1:8935', description: 'gRPC listen address' },
+  SENDER_MONITOR_GRPC_URL: {
+    parse: hostPort,
+    default: SENDER_MONITOR_DEFAULT_GRPC_URL,
+    description: 'gRPC listen address',
+  },
   SENDER_MONITOR_HTTP_PORT: httpPortField(8925),
   SENDER_MONITOR_RECIPIENTS: {
     parse: addressList,

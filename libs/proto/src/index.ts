@@ -1,4 +1,5 @@
 export { PROTO_DIR, LP_RPC_PROTO, REDEEMER_PROTO, TICKET_REDEEMER_SERVICE } from './proto-paths.js';
+export { GRPC_LOADER_OPTIONS } from './grpc-loader.js';
 export { ProtoError, ProtoErrorCode } from './proto-error.js';
 export { assertWellFormedMessage, type MessageCodec } from './codec.js';
 export type { WireBytes, WireInt64 } from './fields.js';
@@ -26,6 +27,7 @@ export {
   type MaxFloatUpdate,
 } from './redeemer-codecs.js';
 export { encodePaymentHeader, paymentHeaderOf, decodePaymentHeader } from './payment-header.js';
+export { rationalMessage, type RationalMessage } from './rational-message.js';
 export {
   orchestratorInfoCodec,
   orchestratorCapabilityPricesCodec,

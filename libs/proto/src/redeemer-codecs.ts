@@ -1,4 +1,4 @@
-import { ADDRESS_LENGTH, type Address, type SignedTicket } from '#app/ticket';
+import { ADDRESS_LENGTH, ticketTemplate, type Address, type SignedTicket } from '#app/ticket';
 import { messageCodec } from './codec.js';
 import { invalidField, readFixed, readUint256, writeFixed, writeUint256, type WireBytes } from './fields.js';
 import {
@@ -66,14 +66,14 @@ function signedTicketFromMessage(message: TicketMessage): SignedTicket {
   if (!message.senderParams) throw invalidField('sender_params is missing');
   const params = ticketParamsFromMessage(message.ticketParams);
   const { senderNonce, sig } = senderParamsFromMessage(message.senderParams);
-  return {
-    recipient: params.recipient,
+  const template = ticketTemplate({
     sender: readFixed(message.sender, ADDRESS_LENGTH),
-    faceValue: params.faceValue,
-    winProb: params.winProb,
+    params,
+    expirationParams: expirationParamsFromMessage(message.expirationParams),
+  });
+  return {
+    ...template,
     senderNonce,
-    recipientRandHash: params.recipientRandHash,
-    ...expirationParamsFromMessage(message.expirationParams),
     paramsExpirationBlock: params.expirationBlock,
     sig,
     recipientRand: readUint256(message.recipientRand, 'recipient_rand'),

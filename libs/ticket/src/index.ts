@@ -17,7 +17,14 @@ export {
 export { keccak256, keccakImplementation } from './keccak.js';
 export { toChecksumAddress, parseAddress, addressTextProblem } from './address.js';
 export { auxData, hasAuxData } from './aux-data.js';
-export { TicketHasher, encodeTicket, ticketHash, type TicketTemplate } from './ticket-hash.js';
+export {
+  TicketHasher,
+  encodeTicket,
+  ticketHash,
+  ticketTemplate,
+  type TicketTemplate,
+  type TicketTemplateSource,
+} from './ticket-hash.js';
 export {
   SignatureFault,
   PersonalDigester,
@@ -47,7 +54,12 @@ export {
   type FaceValueOutcome,
   type FaceValuePolicy,
 } from './face-value.js';
-export { isUnlockingSoon, senderUnlockingError, assertSenderNotUnlocking } from './sender-unlock.js';
+export {
+  isSenderLocked,
+  isUnlockingSoon,
+  senderUnlockingError,
+  assertSenderNotUnlocking,
+} from './sender-unlock.js';
 export {
   validateTicketParams,
   type SenderParamsPolicy,

@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from './bytes.js';
 import { TicketError, TicketErrorCode } from './errors.js';
-import { assertSenderNotUnlocking, isUnlockingSoon, senderUnlockingError } from './sender-unlock.js';
+import {
+  assertSenderNotUnlocking,
+  isSenderLocked,
+  isUnlockingSoon,
+  senderUnlockingError,
+} from './sender-unlock.js';
 
 // An address whose EIP-55 form has both cases, so the message is seen to carry the checksum.
 const SENDER = hexToBytes('0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed', 'sender', 20);
 
 describe('sender unlock', () => {
+  it("is locked (the broker's isLocked, §4.2) without an unlock and until the withdraw round starts", () => {
+    expect(isSenderLocked({ withdrawRound: 0n }, 10n)).toBe(true);
+    expect(isSenderLocked({ withdrawRound: 11n }, 10n)).toBe(true);
+    expect(isSenderLocked({ withdrawRound: 10n }, 10n)).toBe(false);
+    expect(isSenderLocked({ withdrawRound: 3n }, 10n)).toBe(false);
+  });
+
   it('refuses a sender whose unlock completes by the next round, never one without an unlock (§8.3)', () => {
     expect(isUnlockingSoon({ withdrawRound: 0n }, 10n)).toBe(false);
     expect(isUnlockingSoon({ withdrawRound: 12n }, 10n)).toBe(false);

@@ -3,6 +3,15 @@ import { TicketError, TicketErrorCode } from './errors.js';
 import type { Address, SenderInfo } from './types.js';
 
 /**
+ * The TicketBroker's `isLocked` (TICKETBROKER.md §4.2): `withdrawRound == 0 || currentRound <
+ * withdrawRound`. While it holds the sender's tickets are redeemable and its funds cannot be
+ * withdrawn; once the unlock period has passed the broker refuses its tickets ("sender is unlocked").
+ */
+export function isSenderLocked(info: Pick<SenderInfo, 'withdrawRound'>, currentRound: bigint): boolean {
+  return info.withdrawRound === 0n || currentRound < info.withdrawRound;
+}
+
+/**
  * go-livepeer refuses a sender whose unlock completes within a round: `withdrawRound ≠ 0 and
  * withdrawRound ≤ lastInitializedRound + 1` (§7.3 step 8, §8.3). The deposit could be withdrawn
  * before a winning ticket is redeemed.

@@ -10,7 +10,9 @@ import {
   hexToBytes,
   parseAddress,
   ticketHash,
+  ticketTemplate,
   type TicketHashFields,
+  type TicketParams,
 } from '#app/ticket';
 import { exampleTicket } from '../test/fixtures.js';
 
@@ -145,5 +147,27 @@ describe('ticket hash', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('ticketTemplate', () => {
+  it("takes the params' recipient, face value, win prob and commitment, the sender and the auxData round", () => {
+    const t = exampleTicket();
+    const params: TicketParams = {
+      recipient: t.recipient,
+      faceValue: t.faceValue,
+      winProb: t.winProb,
+      recipientRandHash: t.recipientRandHash,
+      seed: 7n,
+      expirationBlock: 99n,
+    };
+    const expirationParams = {
+      creationRound: t.creationRound,
+      creationRoundBlockHash: t.creationRoundBlockHash,
+    };
+    const template = ticketTemplate({ sender: t.sender, params, expirationParams });
+    const { senderNonce, ...shared } = t;
+    expect(template).toEqual(shared);
+    expect(ticketHash({ ...template, senderNonce })).toEqual(ticketHash(t));
   });
 });

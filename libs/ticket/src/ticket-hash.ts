@@ -3,10 +3,36 @@ import { ADDRESS_LENGTH, HASH_LENGTH, MAX_SENDER_NONCE } from './constants.js';
 import { assertLength, assertUint256, writeUint256 } from './bytes.js';
 import { invalidInput } from './errors.js';
 import { keccak256 } from './keccak.js';
-import type { TicketHashFields } from './types.js';
+import type { Address, TicketExpirationParams, TicketHashFields, TicketParams } from './types.js';
 
 /** Everything a batch's tickets share: the hashed fields except the nonce. */
 export type TicketTemplate = Omit<TicketHashFields, 'senderNonce'>;
+
+/** What a ticket is made from: O's params, the paying sender and the round its auxData names. */
+export interface TicketTemplateSource {
+  sender: Address;
+  params: Pick<TicketParams, 'recipient' | 'faceValue' | 'winProb' | 'recipientRandHash'>;
+  expirationParams: TicketExpirationParams;
+}
+
+/**
+ * The tickets paid against `params` (go-livepeer's `NewTicket`, §2): recipient, face value, win
+ * probability and recipientRand commitment from the params, the sender, and creationRound and
+ * its block hash from the expiration params. The one place that says which fields a ticket
+ * carries, for signing a batch, receiving one and reading a ticket queued for redemption.
+ */
+export function ticketTemplate(source: TicketTemplateSource): TicketTemplate {
+  const { sender, params, expirationParams } = source;
+  return {
+    recipient: params.recipient,
+    sender,
+    faceValue: params.faceValue,
+    winProb: params.winProb,
+    recipientRandHash: params.recipientRandHash,
+    creationRound: expirationParams.creationRound,
+    creationRoundBlockHash: expirationParams.creationRoundBlockHash,
+  };
+}
 
 // Packed layout (§2.1): recipient 0..20, sender 20..40, faceValue 40..72, winProb 72..104,
 // senderNonce 104..136, recipientRandHash 136..168, auxData 168..232 (or nothing).

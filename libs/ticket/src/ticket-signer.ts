@@ -3,7 +3,7 @@ import type { CryptoBackend } from './crypto/backend.js';
 import { selectCryptoBackend } from './crypto/select-backend.js';
 import type { Rational } from './rational.js';
 import { PersonalDigester } from './signature.js';
-import { TicketHasher } from './ticket-hash.js';
+import { TicketHasher, ticketTemplate } from './ticket-hash.js';
 import type { Address, Bytes32, TicketBatch, TicketExpirationParams, TicketParams } from './types.js';
 
 /** A batch to build: everything but who signs it. */
@@ -23,14 +23,7 @@ export interface TicketBatchRequest extends TicketBatchTemplate {
 
 function batchHasher(template: TicketBatchTemplate, sender: Address): TicketHasher {
   const { params, expirationParams } = template;
-  return new TicketHasher({
-    recipient: params.recipient,
-    sender,
-    faceValue: params.faceValue,
-    winProb: params.winProb,
-    recipientRandHash: params.recipientRandHash,
-    ...expirationParams,
-  });
+  return new TicketHasher(ticketTemplate({ sender, params, expirationParams }));
 }
 
 function assembleBatch(

@@ -17,7 +17,7 @@ import { paramsExpired } from './params-expiry.js';
 import { computeRecipientRand, recipientRandHash, recipientRandInput } from './recipient-rand.js';
 import { assertSenderNotUnlocking } from './sender-unlock.js';
 import { type SignatureFault, signatureFault, personalDigest } from './signature.js';
-import { ticketHash } from './ticket-hash.js';
+import { ticketHash, ticketTemplate } from './ticket-hash.js';
 import type { Address, SenderInfo, SignedTicket, TicketBatch, TicketHashFields } from './types.js';
 import { isWinningTicket } from './win.js';
 
@@ -170,7 +170,7 @@ export async function receiveTicketBatch(
 ): Promise<ReceivedTicket[]> {
   if (batch.senderParams.length === 0) return [];
   assertLength(ctx.recipient, ADDRESS_LENGTH, 'recipient');
-  const { params, expirationParams, sender } = batch;
+  const { params, sender } = batch;
   assertLength(sender, ADDRESS_LENGTH, 'sender');
   assertLength(params.recipientRandHash, HASH_LENGTH, 'recipientRandHash');
 
@@ -180,14 +180,7 @@ export async function receiveTicketBatch(
 
   const recipientRand = computeRecipientRand(ctx.secret, recipientRandInput(batch));
   if (ctx.senderInfo) assertSenderNotUnlocking(sender, ctx.senderInfo, ctx.lastInitializedRound);
-  const template = {
-    recipient: params.recipient,
-    sender,
-    faceValue: params.faceValue,
-    winProb: params.winProb,
-    recipientRandHash: params.recipientRandHash,
-    ...expirationParams,
-  };
+  const template = ticketTemplate(batch);
   validateSharedFields(ctx.recipient, template, recipientRand);
 
   const verify = options.verify ?? inThreadVerifier();

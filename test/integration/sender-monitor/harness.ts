@@ -18,6 +18,7 @@ import { ChainWatcher } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import { runMigrations } from '#app/database';
 import {
+  GRPC_LOADER_OPTIONS,
   PROTO_DIR,
   REDEEMER_PROTO,
   type MaxFloatReqMessage,
@@ -233,11 +234,8 @@ export type TicketRedeemerClient = Client & {
 /** A plain @grpc/grpc-js client of go-livepeer's redeemer.proto, as an orchestrator would use. */
 export function ticketRedeemerClient(target: string): TicketRedeemerClient {
   const definition = loadSync(join(PROTO_DIR, REDEEMER_PROTO), {
+    ...GRPC_LOADER_OPTIONS,
     includeDirs: [PROTO_DIR],
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
   });
   const pkg = loadPackageDefinition(definition) as unknown as {
     net: { TicketRedeemer: ServiceClientConstructor };

@@ -15,7 +15,7 @@ import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
 import { roundsManagerAt, ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
-import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
+import { GRPC_LOADER_OPTIONS, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import {
   bytesToBigInt,
   computeRecipientRand,
@@ -241,14 +241,7 @@ export class SenderClient {
 
   constructor(target: string) {
     const def = loadPackageDefinition(
-      loadSync(SENDER_PROTO_PATH, {
-        keepCase: false,
-        longs: String,
-        enums: String,
-        defaults: true,
-        oneofs: true,
-        includeDirs: SENDER_GRPC.includeDirs,
-      }),
+      loadSync(SENDER_PROTO_PATH, { ...GRPC_LOADER_OPTIONS, includeDirs: SENDER_GRPC.includeDirs }),
     );
     const pkg = def.ticketpay as unknown as { sender: { v1: { Sender: ServiceClientConstructor } } };
     this.raw = new pkg.sender.v1.Sender(target, credentials.createInsecure()) as unknown as RawClient;

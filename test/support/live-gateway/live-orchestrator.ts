@@ -11,7 +11,8 @@ import {
   ticketEV,
   type Payment,
 } from '#app/ticket';
-import type { RationalMessage, RecipientClient } from '#app/clients';
+import type { RecipientClient } from '#app/clients';
+import type { RationalMessage } from '#app/proto';
 import { decodeSegData, flattenLiveSegData, type AuthToken, type OrchestratorInfo } from './wire.js';
 
 /** go-livepeer orchestrators issue auth tokens valid for 30 minutes. */

@@ -6,9 +6,6 @@ import type { CommandGroup } from '../command.js';
 import { parseAddressArg } from '../context.js';
 import { fieldLines } from '../output.js';
 
-/** anvil's chain id: the dev stand-ins are never deployed anywhere else. */
-const DEV_CHAIN_ID = 31337n;
-
 export const chainCommands: CommandGroup = {
   name: 'chain',
   summary: 'deploy the dev protocol, show protocol state',
@@ -52,15 +49,16 @@ export const chainCommands: CommandGroup = {
         const recipients = args.list('recipient').map((r) => parseAddressArg(r, '--recipient'));
         const provider = await ctx.provider();
         const { chainId } = await provider.getNetwork();
-        if (chainId !== DEV_CHAIN_ID) {
+        // Dev-only code (libs/testing), loaded by the anvil-only commands alone.
+        const { ANVIL_CHAIN_ID, deployProtocol } = await import('#app/testing');
+        // The dev stand-ins are never deployed anywhere but anvil.
+        if (chainId !== BigInt(ANVIL_CHAIN_ID)) {
           throw usageError(
-            `chain deploy installs the dev stand-in contracts and only runs on anvil (chain id ${DEV_CHAIN_ID}); this RPC serves chain ${chainId}`,
+            `chain deploy installs the dev stand-in contracts and only runs on anvil (chain id ${ANVIL_CHAIN_ID}); this RPC serves chain ${chainId}`,
           );
         }
         const signer = await ctx.signer();
         ctx.progress.status('deploying the dev protocol…');
-        // Dev-only code (libs/testing), loaded by this anvil-only command alone.
-        const { deployProtocol } = await import('#app/testing');
         const deployed = await onChain(
           deployProtocol(signer, { roundLength, unlockPeriod, ticketValidityPeriod, recipients }),
         );

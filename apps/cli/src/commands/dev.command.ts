@@ -8,15 +8,15 @@ import type { CommandGroup } from '../command.js';
 import { parseAddressArg } from '../context.js';
 import { fieldLines } from '../output.js';
 
-/** anvil's chain id. */
-const DEV_CHAIN_ID = 31337n;
 const DEFAULT_AMOUNT = '100eth';
 
 /**
  * Refuses anything but a local anvil: the chain id must be anvil's, and the node must say it is
  * anvil (`web3_clientVersion`) — its `anvil_setBalance` prints ETH, which no real chain has.
  */
-async function requireAnvil(provider: JsonRpcProvider): Promise<void> {
+async function requireAnvil(provider: JsonRpcProvider): Promise<bigint> {
+  // Dev-only code (libs/testing), loaded by the anvil-only commands alone.
+  const { ANVIL_CHAIN_ID } = await import('#app/testing');
   let chainId: bigint;
   let client: unknown;
   try {
@@ -26,12 +26,13 @@ async function requireAnvil(provider: JsonRpcProvider): Promise<void> {
     throw await chainFailure(err);
   }
   const isAnvil = typeof client === 'string' && client.toLowerCase().startsWith('anvil/');
-  if (chainId !== DEV_CHAIN_ID || !isAnvil) {
+  if (chainId !== BigInt(ANVIL_CHAIN_ID) || !isAnvil) {
     throw usageError(
-      `dev fund only works on a local anvil (chain id ${DEV_CHAIN_ID}); this RPC serves chain ${chainId}` +
+      `dev fund only works on a local anvil (chain id ${ANVIL_CHAIN_ID}); this RPC serves chain ${chainId}` +
         `${isAnvil ? '' : ' and is not anvil'}. On a real network, send ETH from a funded account instead.`,
     );
   }
+  return chainId;
 }
 
 export const devCommands: CommandGroup = {
@@ -54,7 +55,7 @@ export const devCommands: CommandGroup = {
         const amount = parseAmount(args.positionals[1] ?? DEFAULT_AMOUNT);
         if (amount === 0n) throw new CliError(CliErrorCode.INVALID_AMOUNT, 'the amount must be above 0');
         const provider = await ctx.provider();
-        await requireAnvil(provider);
+        const chainId = await requireAnvil(provider);
         try {
           const before = await provider.getBalance(address);
           if (before + amount > MAX_UINT256) {
@@ -66,7 +67,7 @@ export const devCommands: CommandGroup = {
           await provider.send('anvil_setBalance', [address, toQuantity(before + amount)]);
           const balance = await provider.getBalance(address);
           return {
-            data: { address, added: amount.toString(), balance: balance.toString(), chainId: DEV_CHAIN_ID },
+            data: { address, added: amount.toString(), balance: balance.toString(), chainId },
             human: fieldLines([
               ['account', address],
               ['added', formatEth(amount)],

@@ -1,4 +1,5 @@
 import { ticketBrokerAt, type TicketBrokerContract } from '#app/chain';
+import { isSenderLocked } from '#app/ticket';
 import { formatEth, parseAmount } from '../amount.js';
 import { CHAIN_OPTIONS, SIGNER_OPTIONS, TX_OPTIONS, type Args } from '../args.js';
 import { onChain, type RevertExplainer } from '../chain-errors.js';
@@ -37,9 +38,14 @@ async function readSender(protocol: Protocol, address: string, blockTag?: number
     claimedInCurrentRound: info.reserve.claimedInCurrentRound,
     withdrawRound,
     currentRound,
-    // The broker's isLocked: withdrawRound == 0 || currentRound < withdrawRound (TICKETBROKER.md §4.2).
-    unlock: withdrawRound === 0n ? 'none' : currentRound < withdrawRound ? 'pending' : 'unlocked',
+    unlock: unlockState(withdrawRound, currentRound),
   };
+}
+
+/** No unlock; one in progress (still locked, tickets redeemable); or past its withdraw round. */
+function unlockState(withdrawRound: bigint, currentRound: bigint): UnlockState {
+  if (withdrawRound === 0n) return 'none';
+  return isSenderLocked({ withdrawRound }, currentRound) ? 'pending' : 'unlocked';
 }
 
 function describeUnlock(s: SenderState): string {

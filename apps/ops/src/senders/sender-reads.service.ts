@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RemoteSenderMonitor, type RemoteSenderInfo } from '#app/clients';
+import { RemoteSenderMonitor, type MonitoredSender } from '#app/clients';
 import { AppError } from '#app/common';
 import { SenderSummaries, type SenderSummaryRow } from '#app/database';
 import type { Page } from '../http/params.js';
@@ -32,7 +32,7 @@ export class SenderReads {
   }
 
   private async describe(sender: string, row: SenderSummaryRow | undefined) {
-    let info: RemoteSenderInfo | undefined;
+    let info: MonitoredSender | undefined;
     let monitorError: string | null = null;
     try {
       info = await this.monitor.senderInfo(sender);

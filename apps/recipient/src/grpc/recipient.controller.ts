@@ -1,7 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Controller, Logger, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
+import { priceInfoCodec, rationalMessage, ticketParamsCodec } from '#app/proto';
 import { bytesToHex } from '#app/ticket';
 import { Balances } from '../balance/balances.service.js';
 import { RecipientMetrics } from '../metrics/recipient.metrics.js';
@@ -25,15 +25,7 @@ import {
   type TxCostMultiplierRequest,
   type TxCostMultiplierResponse,
 } from '#app/clients';
-import {
-  rationalMessage,
-  readAmount,
-  readBatch,
-  readJobId,
-  readPayment,
-  readPrice,
-  readSender,
-} from './request-decoding.js';
+import { readAmount, readBatch, readJobId, readPayment, readPrice, readSender } from './request-decoding.js';
 
 /** `ticketpay.recipient.v1.Recipient`: decode, call one service method, encode. */
 @Controller()

@@ -3,11 +3,12 @@ import {
   paymentCodec,
   priceInfoCodec,
   type PriceInfoMessage,
+  type RationalMessage,
   type WireBytes,
 } from '#app/proto';
 import { ADDRESS_LENGTH, Rational, isZeroBytes, type Payment, type PriceInfo } from '#app/ticket';
 import { invalidRequest } from '../recipient.error.js';
-import { MAX_PAYMENTS_PER_BATCH, type ProcessPaymentRequest, type RationalMessage } from '#app/clients';
+import { MAX_PAYMENTS_PER_BATCH, type ProcessPaymentRequest } from '#app/clients';
 
 /** Job ids are go-livepeer manifest / session ids: printable ASCII without spaces. */
 const JOB_ID = /^[\x21-\x7e]{1,128}$/;
@@ -60,8 +61,4 @@ export function readAmount(value: RationalMessage | null | undefined, field: str
   if (!/^[1-9]\d*$/.test(den) || den.length > MAX_DIGITS)
     throw invalidRequest(`${field}.den must be a positive integer`);
   return Rational.of(BigInt(num), BigInt(den));
-}
-
-export function rationalMessage(value: Rational): RationalMessage {
-  return { num: value.num.toString(), den: value.den.toString() };
 }

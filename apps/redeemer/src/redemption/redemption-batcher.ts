@@ -7,6 +7,7 @@ import {
   type Simulation,
 } from '#app/chain';
 import { WinningTicketRepository, type WinningTicketEntity } from '#app/database';
+import { isSenderLocked } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { InFlight } from './in-flight.js';
@@ -287,7 +288,7 @@ export class RedemptionBatcher {
     await Promise.all(
       [...bySender.entries()].map(async ([sender, list]) => {
         const funds = await calls.senderFunds(sender, list[0].row.recipient);
-        const locked = funds.withdrawRound === 0n || currentRound < funds.withdrawRound;
+        const locked = isSenderLocked(funds, currentRound);
         // Counted again even when mined but not yet settled (the chain already paid it): safe side.
         const committed = this.inFlight.committed(sender, owner);
         let total = committed;

@@ -1,24 +1,22 @@
 import {
   formatAmount,
+  type MaxFloatChange,
   type MaxFloatChangeMessage,
+  type MonitoredSender,
+  type RecipientFloat,
   type RecipientFloatMessage,
   type SenderInfoResponseMessage,
+  type SenderValidity,
   type ValidityMessage,
 } from '#app/clients';
-import type {
-  MaxFloatUpdate,
-  RecipientView,
-  SenderView,
-  Validity,
-} from '../monitor/sender-monitor.service.js';
 
 // Domain values → ticketpay.sendermonitor.v1 messages (uint64 as decimal strings, as the loader reads them).
 
-export function validityMessage(v: Validity): ValidityMessage {
+export function validityMessage(v: SenderValidity): ValidityMessage {
   return { valid: v.valid, errorCode: v.errorCode ?? '', errorMessage: v.errorMessage ?? '' };
 }
 
-function recipientMessage(r: RecipientView): RecipientFloatMessage {
+function recipientMessage(r: RecipientFloat): RecipientFloatMessage {
   return {
     recipient: r.recipient,
     recipientActive: r.recipientActive,
@@ -29,7 +27,7 @@ function recipientMessage(r: RecipientView): RecipientFloatMessage {
   };
 }
 
-export function senderInfoMessage(v: SenderView): SenderInfoResponseMessage {
+export function senderInfoMessage(v: MonitoredSender): SenderInfoResponseMessage {
   return {
     sender: v.sender,
     deposit: formatAmount(v.info.deposit),
@@ -41,14 +39,14 @@ export function senderInfoMessage(v: SenderView): SenderInfoResponseMessage {
     pendingTotal: formatAmount(v.pendingTotal),
     recipients: v.recipients.map(recipientMessage),
     validity: validityMessage(v.validity),
-    poolSize: v.head.rounds.poolSize.toString(),
-    currentRound: v.head.rounds.currentRound.toString(),
-    lastInitializedRound: v.head.rounds.lastInitializedRound.toString(),
-    block: v.head.block.toString(),
+    poolSize: v.poolSize.toString(),
+    currentRound: v.currentRound.toString(),
+    lastInitializedRound: v.lastInitializedRound.toString(),
+    block: v.block.toString(),
   };
 }
 
-export function maxFloatChangeMessage(u: MaxFloatUpdate): MaxFloatChangeMessage {
+export function maxFloatChangeMessage(u: MaxFloatChange): MaxFloatChangeMessage {
   return {
     sender: u.sender,
     recipient: u.recipient,

@@ -16,7 +16,14 @@ import {
   type Subscription,
 } from 'rxjs';
 import { ChainWatcher, type CachedSender, type ChainHead, type ChainUpdate } from '#app/chain';
-import { SenderMonitorError, SenderMonitorErrorCode, type MaxFloatChangeReason } from '#app/clients';
+import {
+  SenderMonitorError,
+  SenderMonitorErrorCode,
+  type MaxFloatChange,
+  type MaxFloatChangeReason,
+  type MonitoredSender,
+  type SenderValidity,
+} from '#app/clients';
 import { AppError } from '#app/common';
 import { WinningTicketIntake, type IntakeResult } from '#app/queue';
 import {
@@ -38,40 +45,6 @@ import {
 import { SenderMonitorMetrics } from '../metrics/sender-monitor.metrics.js';
 import { PendingRedemptions, type PendingAmounts } from './pending-redemptions.js';
 import { SENDER_MONITOR_OPTIONS, type SenderMonitorOptions } from './sender-monitor.options.js';
-
-export interface Validity {
-  valid: boolean;
-  errorCode?: TicketErrorCode;
-  errorMessage?: string;
-}
-
-export interface RecipientView {
-  recipient: string;
-  recipientActive: boolean;
-  claimedReserve: bigint;
-  reserveAllocation: bigint;
-  pending: bigint;
-  maxFloat: bigint;
-}
-
-/** Everything known about one sender at one synced block. */
-export interface SenderView {
-  sender: string;
-  info: SenderInfo;
-  pendingTotal: bigint;
-  recipients: RecipientView[];
-  validity: Validity;
-  head: ChainHead;
-}
-
-export interface MaxFloatUpdate {
-  sender: string;
-  recipient: string;
-  maxFloat: bigint;
-  validity: Validity;
-  reason: MaxFloatChangeReason;
-  block: bigint;
-}
 
 /** Which senders' max float may have moved, and why. */
 interface Change {
@@ -171,17 +144,17 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
   async maxFloatOf(sender: string, recipient?: string): Promise<{ maxFloat: bigint; block: bigint }> {
     const r = this.resolveRecipient(recipient);
     const view = await this.view(sender, [r]);
-    return { maxFloat: view.recipients[0].maxFloat, block: view.head.block };
+    return { maxFloat: view.recipients[0].maxFloat, block: view.block };
   }
 
   /** go-livepeer's ValidateSender (§8.3) as data. */
-  async validity(sender: string): Promise<Validity> {
+  async validity(sender: string): Promise<SenderValidity<TicketErrorCode>> {
     const { cached, head } = await this.state(sender);
     return validityOf(sender, cached.info, head);
   }
 
   /** The whole view of a sender, for every served recipient. */
-  senderInfo(sender: string): Promise<SenderView> {
+  senderInfo(sender: string): Promise<MonitoredSender> {
     return this.view(sender, this.options.recipients);
   }
 
@@ -190,7 +163,7 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
    * validity. The sender is not evicted while a stream is open. Transient read failures skip an
    * update (the next trigger re-evaluates); only a failing first read errors the stream.
    */
-  watch(sender: string, recipient?: string): Observable<MaxFloatUpdate> {
+  watch(sender: string, recipient?: string): Observable<MaxFloatChange> {
     return defer(() => {
       const r = this.resolveRecipient(recipient);
       this.subscribe(sender);
@@ -205,13 +178,13 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
       return triggers$.pipe(
         concatMap((reason) =>
           from(this.view(sender, [r])).pipe(
-            map((v): MaxFloatUpdate => ({
+            map((v): MaxFloatChange => ({
               sender,
               recipient: r,
               maxFloat: v.recipients[0].maxFloat,
               validity: v.validity,
               reason,
-              block: v.head.block,
+              block: v.block,
             })),
             catchError((err: unknown) => (reason === 'INITIAL' ? throwError(() => err) : EMPTY)),
           ),
@@ -292,7 +265,7 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
 
   // ------------------------------------------------------------------ internals
 
-  private async view(sender: string, recipients: readonly string[]): Promise<SenderView> {
+  private async view(sender: string, recipients: readonly string[]): Promise<MonitoredSender> {
     const { cached, pending, head } = await this.state(sender);
     return buildView(sender, cached, pending, head, recipients, (r) => this.watcher.isActive(r) ?? false);
   }
@@ -404,14 +377,17 @@ function buildView(
   head: ChainHead,
   recipients: readonly string[],
   isActive: (recipient: string) => boolean,
-): SenderView {
+): MonitoredSender {
   const { info } = cached;
   return {
     sender,
     info,
     pendingTotal: pending.total,
     validity: validityOf(sender, info, head),
-    head,
+    poolSize: head.rounds.poolSize,
+    currentRound: head.rounds.currentRound,
+    lastInitializedRound: head.rounds.lastInitializedRound,
+    block: head.block,
     recipients: recipients.map((recipient) => {
       const inputs = {
         info,
@@ -433,7 +409,7 @@ function buildView(
   };
 }
 
-function validityOf(sender: string, info: SenderInfo, head: ChainHead): Validity {
+function validityOf(sender: string, info: SenderInfo, head: ChainHead): SenderValidity<TicketErrorCode> {
   if (!isUnlockingSoon(info, head.rounds.lastInitializedRound)) return { valid: true };
   const refusal = senderUnlockingError(parseAddress(sender));
   return { valid: false, errorCode: refusal.code, errorMessage: refusal.message };

@@ -1,12 +1,13 @@
 import {
   priceInfoCodec,
+  rationalMessage,
   ticketParamsCodec,
   type PaymentMessage,
   type PriceInfoMessage,
+  type RationalMessage,
   type TicketParamsMessage,
   type WireBytes,
 } from '#app/proto';
-import type { Rational } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import type {
   AccountView,
@@ -33,11 +34,6 @@ export interface CreateTicketBatchRequestMessage extends SessionRequestMessage {
   size?: number | null;
 }
 
-export interface RationalMessage {
-  num: string;
-  den: string;
-}
-
 export function toStartSessionInput(message: StartSessionRequestMessage | undefined): StartSessionInput {
   if (!message) throw new SenderError(SenderErrorCode.INVALID_REQUEST, 'empty request');
   return {
@@ -45,10 +41,6 @@ export function toStartSessionInput(message: StartSessionRequestMessage | undefi
     params: message.ticketParams ? ticketParamsCodec.fromMessage(message.ticketParams) : undefined,
     expectedPrice: message.expectedPrice ? priceInfoCodec.fromMessage(message.expectedPrice) : undefined,
   };
-}
-
-export function rationalMessage(value: Rational): RationalMessage {
-  return { num: value.num.toString(), den: value.den.toString() };
 }
 
 export function startSessionResponse(s: StartedSession) {

@@ -4,9 +4,9 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { ApiClients } from '../auth/api-clients.js';
 import { SenderService } from '../session/sender.service.js';
 import { SenderGrpcErrorFilter } from './grpc-error.filter.js';
+import { rationalMessage } from '#app/proto';
 import {
   createTicketBatchResponse,
-  rationalMessage,
   sendersResponse,
   startSessionResponse,
   toStartSessionInput,

@@ -43,6 +43,13 @@ const BROKER_EVENTS = [
   'Withdrawal',
 ] as const;
 
+/** Every kind a decoded event can have, broker events first (the watcher counts each). */
+export const CHAIN_EVENT_KINDS: readonly ChainEventKind[] = [
+  ...BROKER_EVENTS,
+  'NewRound',
+  'RoundLengthUpdate',
+];
+
 /** A contract's ABI and its watched events by topic0 (hashed once, not per log as `parseLog` does). */
 interface WatchedAbi {
   iface: Interface;

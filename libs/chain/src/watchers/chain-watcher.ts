@@ -14,6 +14,7 @@ import type { ChainHead, L1BlockSource, RoundFacts } from '../chain-facts.js';
 import { discoverAddresses, type ProtocolAddresses } from '../discover.js';
 import { readHeader, type BlockHeader } from './block-header.js';
 import {
+  CHAIN_EVENT_KINDS,
   compareEvents,
   decodeChainLog,
   watchedTopics,
@@ -94,18 +95,6 @@ interface HeadState {
   schedule?: RoundSchedule;
 }
 
-const EVENT_KINDS: readonly ChainEventKind[] = [
-  'DepositFunded',
-  'ReserveFunded',
-  'ReserveClaimed',
-  'WinningTicketTransfer',
-  'Unlock',
-  'UnlockCancelled',
-  'Withdrawal',
-  'NewRound',
-  'RoundLengthUpdate',
-];
-
 /**
  * Follows the chain by polling the head: blocks (with the L1 block number), rounds (NewRound
  * events, pool size, recipient activity), TicketBroker events into the SenderCache, and the gas
@@ -142,7 +131,7 @@ export class ChainWatcher {
   private totalFailures = 0;
   private lastError?: string;
   private readonly resyncs: Record<ResyncReason, number> = { bootstrap: 0, reorg: 0, gap: 0 };
-  private readonly eventCounts = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<
+  private readonly eventCounts = Object.fromEntries(CHAIN_EVENT_KINDS.map((k) => [k, 0])) as Record<
     ChainEventKind,
     number
   >;

@@ -30,7 +30,7 @@ import {
   type CoalescingLimits,
   type PaymentTransport,
 } from './payment-coalescer.js';
-import { ProtoErrorCode } from '#app/proto';
+import { GRPC_LOADER_OPTIONS, ProtoErrorCode } from '#app/proto';
 
 /** A failed call: the gRPC status plus the Recipient's stable error code from the trailers. */
 export class RecipientCallError extends Error {
@@ -66,11 +66,7 @@ let constructorCache: ServiceClientConstructor | undefined;
 function serviceConstructor(): ServiceClientConstructor {
   if (!constructorCache) {
     const definition = loadSync(RECIPIENT_GRPC.protoPaths, {
-      keepCase: false,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true,
+      ...GRPC_LOADER_OPTIONS,
       includeDirs: RECIPIENT_GRPC.includeDirs,
     });
     const pkg = loadPackageDefinition(definition) as unknown as {

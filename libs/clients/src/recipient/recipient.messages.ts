@@ -1,12 +1,13 @@
-import type { PaymentMessage, PriceInfoMessage, TicketParamsMessage, WireBytes } from '#app/proto';
+import type {
+  PaymentMessage,
+  PriceInfoMessage,
+  RationalMessage,
+  TicketParamsMessage,
+  WireBytes,
+} from '#app/proto';
 
 // Plain objects as @grpc/proto-loader hands them over (camelCase, bytes as Buffer, int64 as
 // string, defaults filled in, `form` naming the oneof member that is set).
-
-export interface RationalMessage {
-  num?: string;
-  den?: string;
-}
 
 export interface GetTicketParamsRequest {
   sender?: WireBytes;

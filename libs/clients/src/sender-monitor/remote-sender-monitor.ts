@@ -12,14 +12,13 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { Observable } from 'rxjs';
 import { readErrorTrailers, type AppError } from '#app/common';
-import { PROTO_DIR } from '#app/proto';
-import { SenderMonitor, TicketError, TicketErrorCode, type SenderInfo } from '#app/ticket';
+import { GRPC_LOADER_OPTIONS, PROTO_DIR } from '#app/proto';
+import { SenderMonitor, TicketError, TicketErrorCode } from '#app/ticket';
 import { SenderMonitorError, SenderMonitorErrorCode } from './sender-monitor.error.js';
 import {
   addressField,
   parseAmount,
   type MaxFloatChangeMessage,
-  type MaxFloatChangeReason,
   type MaxFloatRequestMessage,
   type MaxFloatResponseMessage,
   type SenderInfoRequestMessage,
@@ -29,6 +28,7 @@ import {
   type WatchMaxFloatRequestMessage,
 } from './sender-monitor.messages.js';
 import { SENDER_MONITOR_PROTO_PATH } from './sender-monitor.proto-paths.js';
+import type { MaxFloatChange, MonitoredSender, SenderValidity } from './sender-monitor.types.js';
 
 export interface RemoteSenderMonitorOptions {
   /** `host:port` of the sender-monitor gRPC server. */
@@ -39,44 +39,6 @@ export interface RemoteSenderMonitorOptions {
   callTimeoutMs?: number;
   /** Cached max floats (and their streams) unused this long are dropped. Default 5 min, as go-livepeer. */
   idleTtlMs?: number;
-}
-
-/** Whether a sender may be paid from, and why not. */
-export interface SenderValidity {
-  valid: boolean;
-  /** Set when not valid, e.g. TicketErrorCode.SENDER_UNLOCKING. */
-  errorCode?: string;
-  errorMessage?: string;
-}
-
-export interface MaxFloatChange {
-  sender: string;
-  recipient: string;
-  maxFloat: bigint;
-  validity: SenderValidity;
-  reason: MaxFloatChangeReason;
-  block: bigint;
-}
-
-export interface RecipientFloat {
-  recipient: string;
-  recipientActive: boolean;
-  claimedReserve: bigint;
-  reserveAllocation: bigint;
-  pending: bigint;
-  maxFloat: bigint;
-}
-
-export interface RemoteSenderInfo {
-  sender: string;
-  info: SenderInfo;
-  pendingTotal: bigint;
-  recipients: RecipientFloat[];
-  validity: SenderValidity;
-  poolSize: bigint;
-  currentRound: bigint;
-  lastInitializedRound: bigint;
-  block: bigint;
 }
 
 type Callback<T> = (err: ServiceError | null, res?: T) => void;
@@ -117,11 +79,7 @@ let clientConstructor: ServiceClientConstructor | undefined;
 function loadClientConstructor(): ServiceClientConstructor {
   if (clientConstructor) return clientConstructor;
   const definition = loadSync(SENDER_MONITOR_PROTO_PATH, {
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
+    ...GRPC_LOADER_OPTIONS,
     includeDirs: [PROTO_DIR],
   });
   const pkg = loadPackageDefinition(definition) as unknown as {
@@ -182,7 +140,7 @@ export class RemoteSenderMonitor extends SenderMonitor {
   }
 
   /** The monitor's whole view of a sender (not cached). */
-  async senderInfo(sender: string): Promise<RemoteSenderInfo> {
+  async senderInfo(sender: string): Promise<MonitoredSender> {
     const s = addressField(sender, 'sender');
     const res = await this.unary<SenderInfoResponseMessage>((cb, opts) =>
       this.client.SenderInfo({ sender: s }, new Metadata(), opts, cb),
@@ -376,7 +334,7 @@ function parseChange(m: MaxFloatChangeMessage): MaxFloatChange {
   };
 }
 
-function parseSenderInfo(m: SenderInfoResponseMessage): RemoteSenderInfo {
+function parseSenderInfo(m: SenderInfoResponseMessage): MonitoredSender {
   return {
     sender: m.sender,
     info: {

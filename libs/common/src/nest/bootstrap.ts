@@ -14,7 +14,7 @@ import type {
 import { NestFactory } from '@nestjs/core';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
-import { ProtoError, ProtoErrorCode } from '#app/proto';
+import { GRPC_LOADER_OPTIONS, ProtoError, ProtoErrorCode } from '#app/proto';
 import { ConfigError } from '../config/config-error.js';
 import { setErrorTrailers } from './grpc-error-trailers.js';
 import { codeSizeRefusals } from './grpc-size-refusal.js';
@@ -120,14 +120,7 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
       onLoadPackageDefinition: (pkg: Record<string, unknown>) => tolerateMalformedRequests(pkg),
       package: ['grpc.health.v1', ...(opts.grpc.packages ?? [])],
       protoPath: [HEALTH_PROTO_PATH, ...(opts.grpc.protoPaths ?? [])],
-      loader: {
-        keepCase: false,
-        longs: String,
-        enums: String,
-        defaults: true,
-        oneofs: true,
-        includeDirs: opts.grpc.includeDirs,
-      },
+      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: opts.grpc.includeDirs },
     };
     app.useGlobalInterceptors(new RejectMalformedRequests());
     app.useGlobalFilters(new MalformedRequestFilter());
