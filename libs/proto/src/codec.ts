@@ -8,6 +8,8 @@ import { ProtoError, ProtoErrorCode } from './proto-error.js';
  */
 export interface MessageCodec<T, M> {
   encode(value: T): Uint8Array;
+  /** The bytes of a value already converted with `toMessage` (when the message is used twice). */
+  encodeMessage(message: M): Uint8Array;
   /** Throws ProtoError MALFORMED_MESSAGE for bad protobuf, INVALID_FIELD for bad values. */
   decode(bytes: Uint8Array): T;
   toMessage(value: T): M;
@@ -19,8 +21,10 @@ export function messageCodec<T, M extends object>(
   toMessage: (value: T) => M,
   fromMessage: (message: M) => T,
 ): MessageCodec<T, M> {
+  const encodeMessage = (message: M) => type.encode(message).finish();
   return {
-    encode: (value) => type.encode(toMessage(value)).finish(),
+    encode: (value) => encodeMessage(toMessage(value)),
+    encodeMessage,
     decode(bytes) {
       let message: M;
       try {

@@ -26,7 +26,7 @@ export {
   type MaxFloatRequest,
   type MaxFloatUpdate,
 } from './redeemer-codecs.js';
-export { encodePaymentHeader, decodePaymentHeader } from './payment-header.js';
+export { encodePaymentHeader, paymentHeaderOf, decodePaymentHeader } from './payment-header.js';
 export { rationalMessage, type RationalMessage } from './rational-message.js';
 export {
   orchestratorInfoCodec,

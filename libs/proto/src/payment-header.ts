@@ -1,5 +1,5 @@
 import type { Payment } from '#app/ticket';
-import { paymentCodec } from './lp-rpc-codecs.js';
+import { paymentCodec, type PaymentMessage } from './lp-rpc-codecs.js';
 import { ProtoError, ProtoErrorCode } from './proto-error.js';
 
 /** Go's base64.StdEncoding: standard alphabet with padding; Node's decoder alone would skip junk. */
@@ -7,7 +7,17 @@ const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}
 
 /** `Livepeer-Payment` header value: base64 (standard, padded) of the protobuf Payment. */
 export function encodePaymentHeader(payment: Payment): string {
-  return Buffer.from(paymentCodec.encode(payment)).toString('base64');
+  return paymentHeaderOf(paymentCodec.toMessage(payment));
+}
+
+/**
+ * The same header from the Payment's message (`paymentCodec.toMessage`), for a caller that sends
+ * the message too (the Sender's CreateTicketBatch response): the Payment is converted once.
+ */
+export function paymentHeaderOf(message: PaymentMessage): string {
+  const bytes = paymentCodec.encodeMessage(message);
+  // A view, not a copy: the encoded bytes are read once, here.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 /** Parses a `Livepeer-Payment` header value; throws ProtoError on bad base64 or a bad message. */

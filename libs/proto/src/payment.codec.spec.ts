@@ -22,6 +22,7 @@ import {
   decodePaymentHeader,
   encodePaymentHeader,
   paymentCodec,
+  paymentHeaderOf,
   priceInfoCodec,
   ticketExpirationParamsCodec,
   ticketParamsCodec,
@@ -89,6 +90,11 @@ describe('Payment codec', () => {
     expect(bytesToHex(bytes)).toBe(`0x${APPENDIX_A_HEX}`);
     expect(Buffer.from(APPENDIX_A_HEX, 'hex').toString('base64')).toBe(APPENDIX_A_BASE64);
     expect(encodePaymentHeader(payment)).toBe(APPENDIX_A_BASE64);
+    // From the message the Sender also hands to gRPC: the same header, the message unchanged.
+    const message = paymentCodec.toMessage(payment);
+    expect(paymentHeaderOf(message)).toBe(APPENDIX_A_BASE64);
+    expect(paymentCodec.encodeMessage(message)).toEqual(bytes);
+    expect(paymentCodec.fromMessage(message)).toEqual(payment);
     expect(decodePaymentHeader(APPENDIX_A_BASE64)).toEqual(payment);
   });
 
@@ -107,6 +113,7 @@ describe('Payment codec', () => {
         expect(paymentCodec.decode(bytes)).toEqual(payment);
         expect(paymentCodec.encode(paymentCodec.decode(bytes))).toEqual(bytes);
         expect(decodePaymentHeader(encodePaymentHeader(payment))).toEqual(payment);
+        expect(paymentHeaderOf(paymentCodec.toMessage(payment))).toBe(Buffer.from(bytes).toString('base64'));
       }),
       { numRuns: 300 },
     );

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bearerToken } from '#app/common';
-import { TokenMatcher, bearerOf } from './bearer-token.js';
+import { TokenMatcher, bearerOf, tokenDigest } from './bearer-token.js';
 
 const TOKEN = 'a-configured-token-0123';
 
@@ -26,5 +27,13 @@ describe('bearer tokens', () => {
     expect(matcher.matches(`${TOKEN}x`)).toBe(false);
     expect(matcher.matches('')).toBe(false);
     expect(matcher.matches(undefined)).toBe(false);
+  });
+
+  it('digests a token as SHA-256 of its UTF-8 bytes (what a configured tokenSha256 holds)', () => {
+    expect(tokenDigest('abc').toString('hex')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    const unicode = 'jeton-à-clé-ünïcode-0123';
+    expect(tokenDigest(unicode)).toEqual(createHash('sha256').update(Buffer.from(unicode, 'utf8')).digest());
   });
 });

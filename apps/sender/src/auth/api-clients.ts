@@ -1,12 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
+import { tokenDigest } from '#app/runtime';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
-import { hashToken, type ApiClient } from './api-tokens.js';
+import type { ApiClient } from './api-tokens.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** API token authentication: `authorization: Bearer <token>` gRPC metadata → the client it belongs to. */
+/**
+ * API token authentication: `authorization: Bearer <token>` gRPC metadata → the client it belongs to.
+ * Nothing of a presented token outlives its call (no cache of tokens or digests): the clients last
+ * given to `load` (the tokens file, read at boot) decide every call, so a token taken out of the
+ * file stops working as soon as the Sender has loaded the new file.
+ */
 @Injectable()
 export class ApiClients {
   private clients: readonly ApiClient[] = [];
@@ -38,7 +44,7 @@ export class ApiClients {
         `missing "authorization: Bearer <token>" ${where}`,
       );
     }
-    const presented = hashToken(match[1]);
+    const presented = tokenDigest(match[1]);
     let found: ApiClient | undefined;
     for (const client of this.clients) {
       if (timingSafeEqual(presented, client.tokenHash) && !found) found = client;

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { tokenDigest } from '#app/runtime';
 import { isRecord, parseAddressHex } from '../boot/config-files.js';
 
 /** A client of the Sender API: who it is (for logs and metrics) and which accounts it may use. */
 export interface ApiClient {
   readonly name: string;
-  /** SHA-256 of the token: the token itself is not kept, and hashes compare in constant time. */
+  /** SHA-256 of the token (tokenDigest): the token itself is not kept; digests compare in constant time. */
   readonly tokenHash: Buffer;
   /** Lowercase 0x-hex addresses. */
   readonly senders: ReadonlySet<string>;
@@ -24,10 +24,6 @@ export interface SpendCap {
 
 /** Shorter tokens are refused: they could be guessed. */
 export const MIN_TOKEN_LENGTH = 16;
-
-export function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
 
 /**
  * Parses the API tokens file:
@@ -78,7 +74,7 @@ export function parseApiTokens(doc: unknown, source: string, problems: string[])
           `${at} (${name}): "token" must be at least ${MIN_TOKEN_LENGTH} characters without spaces`,
         );
       } else {
-        tokenHash = hashToken(token);
+        tokenHash = tokenDigest(token);
       }
     } else if (typeof tokenSha256 !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(tokenSha256)) {
       problems.push(`${at} (${name}): "tokenSha256" must be 64 hex digits`);

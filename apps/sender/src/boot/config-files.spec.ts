@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashToken, parseApiTokens } from '../auth/api-tokens.js';
+import { tokenDigest } from '#app/runtime';
+import { parseApiTokens } from '../auth/api-tokens.js';
 import { parseContacts } from '../contacts/contacts.js';
 import { readYamlFile } from './config-files.js';
 
@@ -23,7 +24,7 @@ describe('API tokens file', () => {
     const doc = yaml(
       't.yaml',
       `clients:\n  - name: gw\n    token: "0123456789abcdef0123"\n    senders: ["${A.toUpperCase().replace('0X', '0x')}"]\n` +
-        `  - name: ops\n    tokenSha256: "${hashToken('another-token-123456').toString('hex')}"\n    senders: ["${B}"]\n`,
+        `  - name: ops\n    tokenSha256: "${tokenDigest('another-token-123456').toString('hex')}"\n    senders: ["${B}"]\n`,
       problems,
       true,
     );
@@ -33,7 +34,7 @@ describe('API tokens file', () => {
       ['gw', [A]],
       ['ops', [B]],
     ]);
-    expect(clients[0].tokenHash.equals(hashToken('0123456789abcdef0123'))).toBe(true);
+    expect(clients[0].tokenHash.equals(tokenDigest('0123456789abcdef0123'))).toBe(true);
     expect(JSON.stringify(clients)).not.toContain('0123456789abcdef0123');
   });
 

@@ -1,5 +1,4 @@
 import {
-  paymentCodec,
   priceInfoCodec,
   rationalMessage,
   ticketParamsCodec,
@@ -65,7 +64,7 @@ export function createTicketBatchResponse(b: CreatedBatch): {
   ev: RationalMessage;
 } {
   return {
-    payment: paymentCodec.toMessage(b.payment),
+    payment: b.payment,
     paymentHeader: b.paymentHeader,
     firstNonce: b.firstNonce,
     lastNonce: b.lastNonce,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ChainHead } from '#app/chain';
-import { encodePaymentHeader } from '#app/proto';
+import { paymentCodec, paymentHeaderOf, type PaymentMessage } from '#app/proto';
 import {
   batchExpirationParams,
   bytesToHex,
@@ -12,7 +12,6 @@ import {
   TicketErrorCode,
   ticketEV,
   validateTicketParams,
-  type Payment,
   type PriceInfo,
   type SenderInfo,
   type SenderParamsPolicy,
@@ -25,7 +24,7 @@ import { ApiClients } from '../auth/api-clients.js';
 import type { ApiClient } from '../auth/api-tokens.js';
 import { SpendCaps } from '../auth/spend-caps.js';
 import { ContactBook } from '../contacts/contact-book.js';
-import { SenderMetrics } from '../metrics/sender.metrics.js';
+import { SenderMetrics, evWei } from '../metrics/sender.metrics.js';
 import { SenderConfig } from '../sender.config.js';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import { AccountRateLimiter } from './account-rate-limiter.js';
@@ -50,7 +49,9 @@ export interface StartedSession {
 }
 
 export interface CreatedBatch {
-  payment: Payment;
+  /** The Payment as a protobuf message, converted once for both the header and the gRPC response. */
+  payment: PaymentMessage;
+  /** The `Livepeer-Payment` header value: the same Payment encoded, in base64. */
   paymentHeader: string;
   firstNonce: number;
   lastNonce: number;
@@ -70,6 +71,8 @@ interface SessionParams {
   price: PriceInfo;
   pricePerPixel: Rational;
   ev: Rational;
+  /** `ev` for the metrics (evWei). */
+  evWei: number;
   recipientHex: string;
 }
 
@@ -219,11 +222,11 @@ export class SenderService {
       { params: session.params, expirationParams, pricePerPixel: session.pricePerPixel, nonces },
       account.signer,
     );
-    const payment = paymentFromTicketBatch(batch, session.price);
-    const paymentHeader = encodePaymentHeader(payment);
+    const payment = paymentCodec.toMessage(paymentFromTicketBatch(batch, session.price));
+    const paymentHeader = paymentHeaderOf(payment);
 
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.metrics.batchSent(account.addressHex, session.recipientHex, size, session.ev, seconds);
+    this.metrics.batchSent(account.addressHex, session.recipientHex, size, session.evWei, seconds);
     return {
       payment,
       paymentHeader,
@@ -354,11 +357,13 @@ export class SenderService {
   /** Derived, immutable facts of a session; throws INVALID_PRICE for a missing or unusable price. */
   private describe(params: TicketParams, price: PriceInfo | undefined): SessionParams {
     const perPixel = pricePerPixel(price);
+    const ev = ticketEV(params.faceValue, params.winProb);
     return {
       params,
       price: price!,
       pricePerPixel: perPixel,
-      ev: ticketEV(params.faceValue, params.winProb),
+      ev,
+      evWei: evWei(ev),
       recipientHex: bytesToHex(params.recipient),
     };
   }
