@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { InjectRedis } from '#app/common';
+import { InjectRedis, rateWindowKey } from '#app/common';
 import type { Rational } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import type { ApiClient } from './api-tokens.js';
@@ -88,8 +88,8 @@ export class SpendCaps {
     if (!cap) return NOTHING;
     const now = Date.now();
     const windowMs = cap.windowSeconds === undefined ? 0 : cap.windowSeconds * 1000;
-    const key = `sender:spend:{${client.name}}:${windowMs === 0 ? 'total' : Math.floor(now / windowMs)}`;
-    const evWei = ((ev.num + ev.den - 1n) / ev.den).toString();
+    const key = rateWindowKey('sender:spend', client.name, now, windowMs);
+    const evWei = ev.ceil().toString();
     const face = faceValue.toString();
     const [ok, which] = (await this.chargeScript(
       key,

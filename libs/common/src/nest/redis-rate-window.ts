@@ -40,6 +40,15 @@ return redis.call('DECRBY', KEYS[1], ARGV[1])`;
 type Script = (key: string, ...args: (string | number)[]) => Promise<unknown>;
 
 /**
+ * The Redis key of `subject`'s window under `namespace` at `now` (ms): the window's number, or
+ * `total` when `windowMs` is 0 (one window for all time). `{…}` is a hash tag: one subject's
+ * windows stay on one Redis Cluster slot, with its other keys.
+ */
+export function rateWindowKey(namespace: string, subject: string, now: number, windowMs: number): string {
+  return `${namespace}:{${subject}}:${windowMs === 0 ? 'total' : Math.floor(now / windowMs)}`;
+}
+
+/**
  * Fixed-window counters in Redis, per subject (e.g. a sender address), shared by every replica
  * that uses the same Redis and key prefix. Windows are numbered from each replica's clock, so
  * replicas are expected to keep time (NTP); a skew only moves where a window starts. Keys expire
@@ -114,8 +123,7 @@ export class RedisRateWindow {
   }
 
   private key(subject: string, now: number): string {
-    // `{…}` is a hash tag: one subject's windows stay on one Redis Cluster slot.
-    return `${this.namespace}:{${subject}}:${Math.floor(now / this.windowMs)}`;
+    return rateWindowKey(this.namespace, subject, now, this.windowMs);
   }
 
   private retryAfterMs(now: number): number {
