@@ -526,7 +526,8 @@ export class TxManager {
     return signTx(this.wallet.signingKey, { ...tx, chainId: this.chainId, nonce, fees });
   }
 
-  private async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
+  /** The receipt of whichever of `hashes` (a tx's signed variants) the node has, newest first; null if none. */
+  async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
     for (let i = hashes.length - 1; i >= 0; i--) {
       const receipt = await this.provider.getTransactionReceipt(hashes[i]);
       if (receipt) return receipt;
