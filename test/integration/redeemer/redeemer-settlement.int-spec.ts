@@ -6,6 +6,8 @@ import { ChainTxStatus, TxManager, TxStore, type TxFinish } from '#app/chain';
 import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import { toWinningTicketRow, type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
+import { InFlight } from '../../../apps/redeemer/src/redemption/in-flight.js';
+import { RedemptionService } from '../../../apps/redeemer/src/redemption/redemption.service.js';
 import { SettlementService } from '../../../apps/redeemer/src/redemption/settlement.service.js';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
@@ -203,5 +205,38 @@ describe('Redeemer settlement', () => {
 
     await app.get(SettlementService).settle(txId);
     expect(await until(t, WinningTicketStatus.REDEEMED)).toMatchObject({ txHash: minedHash });
+  });
+
+  it('puts a claimed ticket with no stored tx back in line at boot only once its claim is old and no batch here holds it', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const [old, fresh, held] = [
+      await fx.ticket(sender, CENTI),
+      await fx.ticket(sender, CENTI),
+      await fx.ticket(sender, CENTI),
+    ];
+    for (const t of [old, fresh, held]) {
+      // Params far from expiry: a ticket put back in line then waits, and its row stays as recovery left it.
+      await tickets.insertIfAbsent({ ...toWinningTicketRow(t), paramsExpirationBlock: 1_000_000_000n });
+    }
+    await ds.query(`UPDATE winning_ticket SET status = 'submitting' WHERE ticket_hash = ANY($1::text[])`, [
+      [old, fresh, held].map(hashOf),
+    ]);
+    await ds.query(
+      `UPDATE winning_ticket SET updated_at = now() - interval '2 minutes' WHERE ticket_hash = ANY($1::text[])`,
+      [[old, held].map(hashOf)],
+    );
+    const inFlight = app.get(InFlight);
+    inFlight.hold('test-batch', [{ ticketHash: hashOf(held), sender: hashOf(held), faceValue: CENTI }]);
+    try {
+      await app.get(RedemptionService).recoverAtBoot();
+    } finally {
+      inFlight.release('test-batch');
+    }
+
+    expect(await row(old)).toMatchObject({ status: WinningTicketStatus.QUEUED, statusReason: 'ORPHANED' });
+    // Claimed just now: a batch may still be storing its tx.
+    expect((await row(fresh)).status).toBe(WinningTicketStatus.SUBMITTING);
+    // Held by a batch of this process (claimed before a lost lease, still sending).
+    expect((await row(held)).status).toBe(WinningTicketStatus.SUBMITTING);
   });
 });
