@@ -187,8 +187,8 @@ export async function startRedeemerChain(options: StartAnvilOptions = {}): Promi
 /** The ticket's hash as stored in `winning_ticket`. */
 export const hashOf = (t: SignedTicket): string => bytesToHex(ticketHash(t));
 
-/** Redeems a ticket directly on chain (as a third party would), bypassing the Redeemer. */
-export async function redeemDirectly(fx: RedeemerChainFixture, t: SignedTicket): Promise<void> {
+/** Redeems a ticket directly on chain (as a third party would), bypassing the Redeemer; the tx's hash. */
+export async function redeemDirectly(fx: RedeemerChainFixture, t: SignedTicket): Promise<string> {
   const tuple = {
     recipient: bytesToHex(t.recipient),
     sender: bytesToHex(t.sender),
@@ -198,7 +198,9 @@ export async function redeemDirectly(fx: RedeemerChainFixture, t: SignedTicket):
     recipientRandHash: bytesToHex(t.recipientRandHash),
     auxData: `0x${t.creationRound.toString(16).padStart(64, '0')}${bytesToHex(t.creationRoundBlockHash).slice(2)}`,
   };
-  await (await fx.broker.redeemWinningTicket(tuple, bytesToHex(t.sig), t.recipientRand)).wait();
+  const sent = await fx.broker.redeemWinningTicket(tuple, bytesToHex(t.sig), t.recipientRand);
+  await sent.wait();
+  return sent.hash;
 }
 
 /**

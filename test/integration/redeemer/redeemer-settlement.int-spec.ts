@@ -1,12 +1,23 @@
 import type { INestApplication } from '@nestjs/common';
-import { parseEther } from 'ethers';
+import { hexlify, parseEther, randomBytes } from 'ethers';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ChainTxStatus, TxManager, TxStore, type TxFinish } from '#app/chain';
 import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
-import type { WinningTicketIntake } from '#app/queue';
+import { toWinningTicketRow, type WinningTicketIntake } from '#app/queue';
+import type { SignedTicket } from '#app/ticket';
+import { InFlight } from '../../../apps/redeemer/src/redemption/in-flight.js';
+import { RedemptionService } from '../../../apps/redeemer/src/redemption/redemption.service.js';
+import { SettlementService } from '../../../apps/redeemer/src/redemption/settlement.service.js';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
-import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
+import {
+  eventually,
+  hashOf,
+  redeemDirectly,
+  startRedeemerChain,
+  type RedeemerChainFixture,
+} from './redeemer-fixture.js';
 
 const CENTI = parseEther('1') / 100n;
 
@@ -103,5 +114,129 @@ describe('Redeemer settlement', () => {
       new Map(batch.map((t) => [hashOf(t), [txOf.get(hashOf(t))!.id, t.faceValue]])),
     );
     for (const t of batch) expect((await row(t)).txHash).toBe(txOf.get(hashOf(t))!.mined_hash);
+  });
+
+  /**
+   * Stores `t` as submitted in a tx of the Redeemer's own signer that is already final with
+   * `outcome` (as if the Redeemer had sent it), signed under `hashes`; the tx's id. At a nonce far
+   * above the signer's, so it never meets a tx the Redeemer sends meanwhile.
+   */
+  async function submittedIn(t: SignedTicket, hashes: [string, ...string[]], outcome: TxFinish) {
+    const txs = app.get(TxManager);
+    const store = app.get(TxStore);
+    await tickets.insertIfAbsent(toWinningTicketRow(t));
+    await ds.query(`UPDATE winning_ticket SET status = 'submitted', tx_hash = $2 WHERE ticket_hash = $1`, [
+      hashOf(t),
+      hashes[0],
+    ]);
+    const nonce = 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));
+    const tx = await store.insert({
+      chainId: txs.chain,
+      signer: txs.address,
+      nonce,
+      purpose: 'redeem',
+      to: (await fx.broker.getAddress()).toLowerCase(),
+      data: '0x',
+      value: 0n,
+      gasLimit: 300_000n,
+      refs: [hashOf(t)],
+      hash: hashes[0],
+      rawTx: '0x00',
+      sentBlock: await fx.blockNumber(),
+      maxFeePerGas: null,
+      maxPriorityFeePerGas: null,
+      gasPrice: 1n,
+    });
+    for (const hash of hashes.slice(1)) {
+      await store.addReplacement(tx.id, {
+        hash,
+        rawTx: '0x00',
+        sentBlock: 0n,
+        gasPrice: 2n,
+        maxFeePerGas: null,
+        maxPriorityFeePerGas: null,
+      });
+    }
+    await store.finish(tx.id, outcome);
+    await store.saveNextNonce(txs.chain, txs.address, txs.nextNonce());
+    return tx.id;
+  }
+
+  const randomHash = () => hexlify(randomBytes(32));
+
+  it('does not decide the tickets of a mined tx whose receipt the node cannot give, and settles them once it can', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const t = await fx.ticket(sender, CENTI);
+    // Our own tx used the ticket, but the node answering now does not know that tx (a lagging or
+    // load-balanced node): the ticket is used on chain and its receipt is missing.
+    const minedHash = await redeemDirectly(fx, t);
+    const unknown = randomHash();
+    const txId = await submittedIn(t, [unknown], {
+      status: ChainTxStatus.MINED,
+      minedHash: unknown,
+      blockNumber: await fx.blockNumber(),
+    });
+    const settlement = app.get(SettlementService);
+
+    await settlement.settle(txId);
+    expect(await row(t)).toMatchObject({ status: WinningTicketStatus.SUBMITTED, statusReason: null });
+    const written = await ds.query<unknown[]>(`SELECT 1 FROM redemption WHERE ticket_hash = $1`, [hashOf(t)]);
+    expect(written).toEqual([]);
+
+    // The receipt can be read now: the next settlement (here the ticket's own, or ours) redeems it.
+    await ds.query(`UPDATE chain_tx SET mined_hash = $2 WHERE id = $1`, [txId, minedHash]);
+    await settlement.settle(txId);
+    expect(await until(t, WinningTicketStatus.REDEEMED)).toMatchObject({ txHash: minedHash });
+    const paid = await ds.query<{ amount_paid: string }[]>(
+      `SELECT amount_paid::text AS amount_paid FROM redemption WHERE ticket_hash = $1`,
+      [hashOf(t)],
+    );
+    expect(paid.map((p) => BigInt(p.amount_paid))).toEqual([t.faceValue]);
+  });
+
+  it('settles a dropped tx from the receipt of one of its signed variants that was mined after all', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const t = await fx.ticket(sender, CENTI);
+    const minedHash = await redeemDirectly(fx, t);
+    const txId = await submittedIn(t, [randomHash(), minedHash], {
+      status: ChainTxStatus.DROPPED,
+      errorCode: 'TX_DROPPED',
+    });
+
+    await app.get(SettlementService).settle(txId);
+    expect(await until(t, WinningTicketStatus.REDEEMED)).toMatchObject({ txHash: minedHash });
+  });
+
+  it('puts a claimed ticket with no stored tx back in line at boot only once its claim is old and no batch here holds it', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const [old, fresh, held] = [
+      await fx.ticket(sender, CENTI),
+      await fx.ticket(sender, CENTI),
+      await fx.ticket(sender, CENTI),
+    ];
+    for (const t of [old, fresh, held]) {
+      // Params far from expiry: a ticket put back in line then waits, and its row stays as recovery left it.
+      await tickets.insertIfAbsent({ ...toWinningTicketRow(t), paramsExpirationBlock: 1_000_000_000n });
+    }
+    await ds.query(`UPDATE winning_ticket SET status = 'submitting' WHERE ticket_hash = ANY($1::text[])`, [
+      [old, fresh, held].map(hashOf),
+    ]);
+    await ds.query(
+      `UPDATE winning_ticket SET updated_at = now() - interval '2 minutes' WHERE ticket_hash = ANY($1::text[])`,
+      [[old, held].map(hashOf)],
+    );
+    const inFlight = app.get(InFlight);
+    inFlight.hold('test-batch', [{ ticketHash: hashOf(held), sender: hashOf(held), faceValue: CENTI }]);
+    try {
+      await app.get(RedemptionService).recoverAtBoot();
+    } finally {
+      inFlight.release('test-batch');
+    }
+
+    expect(await row(old)).toMatchObject({ status: WinningTicketStatus.QUEUED, statusReason: 'ORPHANED' });
+    // Claimed just now: a batch may still be storing its tx.
+    expect((await row(fresh)).status).toBe(WinningTicketStatus.SUBMITTING);
+    // Held by a batch of this process (claimed before a lost lease, still sending).
+    expect((await row(held)).status).toBe(WinningTicketStatus.SUBMITTING);
   });
 });

@@ -8,7 +8,10 @@ import {
   NONCE_FILLER,
   RedemptionCalls,
   TxManager,
+  TxMaybeStoredError,
   classifyChainError,
+  type ChainTxRecord,
+  type NewChainTx,
   type TxManagerOptions,
 } from '#app/chain';
 import { PgTxStore, createDataSource } from '#app/database';
@@ -29,6 +32,35 @@ const OPTIONS: TxManagerOptions = {
   maxGasPrice: 0n,
   pollIntervalMs: 50,
 };
+
+/**
+ * A test double of the TxStore port, over Postgres: its next `lose` inserts commit and then throw,
+ * as when the connection is reset before the commit's answer arrives; with `lookupDown` its
+ * look-up by signed hash fails too (the database still unreachable).
+ */
+class LostAnswerStore extends PgTxStore {
+  lose = 0;
+  lookupDown = false;
+
+  override async insert(tx: NewChainTx): Promise<ChainTxRecord> {
+    const record = await super.insert(tx);
+    if (this.lose > 0) {
+      this.lose--;
+      throw new Error('Connection terminated unexpectedly');
+    }
+    return record;
+  }
+
+  override findSigned(
+    chainId: bigint,
+    signer: string,
+    nonce: bigint,
+    hash: string,
+  ): Promise<ChainTxRecord | null> {
+    if (this.lookupDown) return Promise.reject(new Error('connect ECONNREFUSED'));
+    return super.findSigned(chainId, signer, nonce, hash);
+  }
+}
 
 /** The transaction manager and its Postgres nonce source / journal, on anvil. */
 describe('TxManager', () => {
@@ -58,8 +90,12 @@ describe('TxManager', () => {
     return w;
   }
 
-  async function manager(w: Wallet, options: Partial<TxManagerOptions> = {}): Promise<TxManager> {
-    const m = new TxManager(w, fx.provider, store, { ...OPTIONS, ...options });
+  async function manager(
+    w: Wallet,
+    options: Partial<TxManagerOptions> = {},
+    txStore: PgTxStore = store,
+  ): Promise<TxManager> {
+    const m = new TxManager(w, fx.provider, txStore, { ...OPTIONS, ...options });
     managers.push(m);
     await m.start();
     return m;
@@ -159,6 +195,53 @@ describe('TxManager', () => {
     const { record } = await m.wait(stored.id);
     expect(record).toMatchObject({ status: ChainTxStatus.MINED, minedHash: stored.hashes[0] });
     expect(m.nextNonce()).toBe(1n);
+  });
+
+  it('follows a tx whose insert committed though its answer was lost, as if the insert had answered', async () => {
+    const lossy = new LostAnswerStore(ds);
+    const w = await wallet();
+    const m = await manager(w, {}, lossy);
+    lossy.lose = 1;
+    const sent = await m.send(transfer());
+    expect(m.pending().map((t) => t.id)).toEqual([sent.id]);
+    expect((await m.wait(sent.id)).record).toMatchObject({ status: ChainTxStatus.MINED, nonce: 0n });
+    const next = await m.send(transfer());
+    expect(next.nonce).toBe(1n);
+    expect((await m.wait(next.id)).record.status).toBe(ChainTxStatus.MINED);
+  });
+
+  it('says a send may have stored its tx when the insert and the look-up both fail, then follows and broadcasts the stored tx', async () => {
+    const lossy = new LostAnswerStore(ds);
+    const w = await wallet();
+    const m = await manager(w, {}, lossy);
+    lossy.lose = 1;
+    lossy.lookupDown = true;
+    const failed = await m.send(transfer()).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(TxMaybeStoredError);
+    lossy.lookupDown = false;
+    const [stored] = await store.listOpen((await fx.provider.getNetwork()).chainId, w.address.toLowerCase());
+    expect(stored.nonce).toBe(0n);
+
+    // The poll loop follows it (it never reached the node: broadcast now), and no later send takes its nonce.
+    await eventually(
+      () => Promise.resolve(m.pending().some((t) => t.id === stored.id) ? true : undefined),
+      'the stored tx followed',
+    );
+    expect((await m.wait(stored.id)).record).toMatchObject({
+      status: ChainTxStatus.MINED,
+      minedHash: stored.hashes[0],
+    });
+    const next = await m.send(transfer());
+    expect(next.nonce).toBe(1n);
+    expect((await m.wait(next.id)).record.status).toBe(ChainTxStatus.MINED);
+  });
+
+  it('says a send failed before storing anything with a plain error', async () => {
+    const m = await manager(await wallet());
+    await m.stop();
+    const failed = await m.send(transfer()).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(Error);
+    expect(failed).not.toBeInstanceOf(TxMaybeStoredError);
   });
 
   it('gives the nonce back when the node refuses a tx for good (signer cannot pay)', async () => {

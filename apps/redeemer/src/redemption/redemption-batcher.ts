@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   TxManager,
+  TxMaybeStoredError,
   classifyChainError,
   roundMayEndBeforeMined,
   type RedemptionCalls,
@@ -352,9 +353,13 @@ export class RedemptionBatcher {
       );
       txId = record.id;
     } catch (err) {
-      // Nothing was stored, so nothing can be mined: the tickets go back in line.
       const error = classifyChainError(err);
-      await this.tickets.unclaimAll(hashes, RedemptionCode.CHAIN_ERROR);
+      // Nothing was stored, so nothing can be mined: the tickets go back in line. Unless the tx
+      // may have been stored (its insert's answer was lost): then they stay claimed, and their
+      // jobs find the tx by its refs once the tx manager follows it, or put them back in line once
+      // the claim is old with no tx stored (ORPHAN_MIN_AGE_MS).
+      if (!(error instanceof TxMaybeStoredError))
+        await this.tickets.unclaimAll(hashes, RedemptionCode.CHAIN_ERROR);
       for (const c of claimed) {
         c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
       }

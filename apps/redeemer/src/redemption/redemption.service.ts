@@ -52,6 +52,15 @@ const MAX_WAIT_POLLS = 10;
 export const IN_TX_SLEEP_MS = 30_000;
 
 /**
+ * How long a ticket must have been claimed, with no tx stored for it, before it is put back in line
+ * (ORPHANED). A claim this young may belong to a batch of this process still storing its tx (after
+ * a lost and regained lease, or one the in-flight hold no longer covers): requeued then, it would
+ * be sent again while that tx goes out. A batch stores its tx within seconds of claiming (one head
+ * read and the send queue), so a minute only delays the rare real orphan of a crash.
+ */
+export const ORPHAN_MIN_AGE_MS = 60_000;
+
+/**
  * One ticket's way through the state machine, driven by its job:
  *
  *   received → queued → submitting → submitted(txHash) → redeemed | failed(code) | expired
@@ -189,6 +198,8 @@ export class RedemptionService implements RedemptionJobHandler {
     }
     const orphans: string[] = [];
     for (const t of await this.tickets.openTickets(this.servedRecipients, 100_000, IN_TX_STATUSES)) {
+      // A batch of this process holds it (claimed before a lost lease, still sending): its own.
+      if (this.inFlight.ticketBusy(t.ticketHash)) continue;
       const tx = await this.store.latestByRef(t.ticketHash);
       if (tx && !this.settlement.ours(tx)) continue;
       if (tx) {
@@ -197,7 +208,7 @@ export class RedemptionService implements RedemptionJobHandler {
           void this.settlement.settle(tx.id, rows);
           settles.push(tx.id);
         }
-      } else if (await this.tickets.requeue(t.ticketHash, RedemptionCode.ORPHANED)) {
+      } else if (await this.tickets.requeueOrphan(t.ticketHash, RedemptionCode.ORPHANED, ORPHAN_MIN_AGE_MS)) {
         orphans.push(t.ticketHash);
       }
     }
@@ -289,9 +300,12 @@ export class RedemptionService implements RedemptionJobHandler {
   private async followUp(row: WinningTicketEntity): Promise<JobResult> {
     const tx = await this.store.latestByRef(row.ticketHash);
     if (!tx) {
-      // Claimed, but its tx was never stored (crash in between): nothing can be on chain.
-      await this.tickets.requeue(row.ticketHash, RedemptionCode.ORPHANED);
-      return { kind: 'later', code: RedemptionCode.ORPHANED, delayMs: 0 };
+      // Claimed, but its tx was never stored (crash in between): nothing can be on chain. Unless
+      // the claim is young: a batch may still be storing its tx (ORPHAN_MIN_AGE_MS).
+      if (await this.tickets.requeueOrphan(row.ticketHash, RedemptionCode.ORPHANED, ORPHAN_MIN_AGE_MS)) {
+        return { kind: 'later', code: RedemptionCode.ORPHANED, delayMs: 0 };
+      }
+      return this.later(RedemptionCode.IN_PROGRESS);
     }
     if (!this.settlement.ours(tx)) return this.later(RedemptionCode.AWAITING_CONFIRMATION);
     if (this.settlement.running(tx.id)) return this.awaitingTx(tx.id);

@@ -178,6 +178,42 @@ export class SettlementService {
   }
 
   /**
+   * What the tickets are decided from. A mined tx needs its receipt: without it (a node lagging
+   * behind, or another node behind a load balancer) every ticket would look missed, and the ones
+   * our own tx used would end as `failed(TICKET_USED)` with nothing recorded as paid. So the
+   * settlement fails instead and is run again (the ticket's job, or recovery at the next start).
+   * A dropped tx (its nonce used by a tx whose receipt was not found) is looked up once more by
+   * every hash it was signed under: one of them may have been mined after all.
+   */
+  private async outcome(
+    record: ChainTxRecord,
+    receipt: TransactionReceipt | null,
+  ): Promise<{ record: ChainTxRecord; receipt: TransactionReceipt | null }> {
+    if (record.status === ChainTxStatus.MINED) {
+      if (!receipt) throw new Error(`receipt of mined tx ${record.id} (${record.minedHash}) not found`);
+      return { record, receipt };
+    }
+    if (record.status !== ChainTxStatus.DROPPED) return { record, receipt };
+    const late = await this.txs.findReceipt(record.hashes);
+    if (!late) return { record, receipt };
+    this.logger.warn({
+      msg: 'dropped tx was mined after all: settled from its receipt',
+      txId: record.id,
+      txHash: late.hash,
+      reverted: late.status !== 1,
+    });
+    return {
+      record: {
+        ...record,
+        status: late.status === 1 ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
+        minedHash: late.hash,
+        blockNumber: BigInt(late.blockNumber),
+      },
+      receipt: late,
+    };
+  }
+
+  /**
    * Moves the tickets `record` redeemed to `redeemed` (compare-and-set) and records the amount paid
    * of those that moved, in one database transaction. Returns the hashes that moved.
    */
@@ -209,7 +245,8 @@ export class SettlementService {
     });
   }
 
-  private async apply(record: ChainTxRecord, receipt: TransactionReceipt | null): Promise<Decided> {
+  private async apply(found: ChainTxRecord, minedReceipt: TransactionReceipt | null): Promise<Decided> {
+    const { record, receipt } = await this.outcome(found, minedReceipt);
     const calls = this.chain.calls();
     const redeemed =
       record.status === ChainTxStatus.MINED && receipt

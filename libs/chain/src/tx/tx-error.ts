@@ -40,6 +40,13 @@ export class ChainTxError extends ChainError {
   }
 }
 
+/**
+ * A send that failed after its tx may have been stored (the store's insert failed with no answer
+ * to say it did not commit): the tx may still be followed and mined, so what it acts on must stay
+ * with it. Every other send failure stored nothing.
+ */
+export class TxMaybeStoredError extends ChainTxError {}
+
 const MAX_MESSAGE = 300;
 
 /**

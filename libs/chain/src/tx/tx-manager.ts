@@ -3,8 +3,14 @@ import { JsonRpcApiProvider, type Provider, type TransactionReceipt, type Wallet
 import { ChainErrorCode } from '../chain.error.js';
 import { bumpFees, feeFields, quoteFees, quoteOf, type FeeQuote } from './fees.js';
 import { signTx } from './tx-encoding.js';
-import { ChainTxError, classifyChainError, isAlreadyKnown } from './tx-error.js';
-import { ChainTxStatus, type ChainTxRecord, type TxFinish, type TxStore } from './tx-store.port.js';
+import { ChainTxError, TxMaybeStoredError, classifyChainError, isAlreadyKnown } from './tx-error.js';
+import {
+  ChainTxStatus,
+  type ChainTxRecord,
+  type NewChainTx,
+  type TxFinish,
+  type TxStore,
+} from './tx-store.port.js';
 
 export interface TxManagerOptions {
   /** Blocks a receipt must be buried under (1 = the block that mined it) before a tx is final. */
@@ -89,6 +95,8 @@ export class TxManager {
   /** Nonces below this are used on chain (or by txs already final). */
   private nonceFloor = 0n;
   private needsReconcile = true;
+  /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
+  private needsAdopt = false;
   private queue: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
@@ -124,6 +132,7 @@ export class TxManager {
       for (const record of await this.store.listOpen(this.chainId, this.address)) {
         this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0 });
       }
+      this.needsAdopt = false;
       await this.reconcileNonce();
     } catch (err) {
       this.open.clear();
@@ -170,7 +179,12 @@ export class TxManager {
 
   /** Signs, stores and broadcasts one tx; resolves with the stored record once it was broadcast (or tried). */
   send(intent: TxIntent, hooks: SendHooks = {}): Promise<ChainTxRecord> {
-    const run = this.queue.then(() => this.sendNow(intent, hooks));
+    return this.enqueue(() => this.sendNow(intent, hooks));
+  }
+
+  /** Runs `step` after every send (and queued step) before it: nonces and the followed set change one at a time. */
+  private enqueue<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(step);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -202,6 +216,7 @@ export class TxManager {
     let record: ChainTxRecord;
     let raw: string;
     try {
+      if (this.needsAdopt) await this.adoptStored();
       if (this.needsReconcile) await this.reconcileNonce();
       const fees = await quoteFees(this.provider, this.options.maxGasPrice);
       const nonce = this.nextNonce();
@@ -212,7 +227,7 @@ export class TxManager {
       );
       raw = signed.raw;
       const sentBlock = BigInt(await this.provider.getBlockNumber());
-      record = await this.store.insert({
+      record = await this.insert({
         chainId: this.chainId,
         signer: this.address,
         nonce,
@@ -259,6 +274,49 @@ export class TxManager {
     return record;
   }
 
+  /**
+   * Stores a signed tx. An insert that throws may have committed anyway (its answer lost with the
+   * connection): the tx is looked for by its signed hash and, if stored, followed as if the insert
+   * had answered. If it cannot be found the send fails with TxMaybeStoredError (a commit may land
+   * late, or the look-up failed too) and the stored pending txs are looked for again before the
+   * next send and poll, so one stored late is still followed and never blocks its nonce.
+   */
+  private async insert(tx: NewChainTx): Promise<ChainTxRecord> {
+    try {
+      return await this.store.insert(tx);
+    } catch (err) {
+      const error = classifyChainError(err);
+      const found = await this.store.findSigned(tx.chainId, tx.signer, tx.nonce, tx.hash).catch(() => null);
+      if (found && found.status === ChainTxStatus.PENDING) {
+        this.logger.warn({
+          msg: 'tx stored though its insert failed: followed',
+          txId: found.id,
+          error: error.message,
+        });
+        return found;
+      }
+      this.needsAdopt = true;
+      throw new TxMaybeStoredError(error.code, `tx may have been stored: ${error.message}`, undefined, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Follows the stored pending txs of this signer that it does not follow yet (see `insert`). */
+  private async adoptStored(): Promise<void> {
+    for (const record of await this.store.listOpen(this.chainId, this.address)) {
+      if (this.open.has(record.id)) continue;
+      this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0 });
+      this.needsReconcile = true;
+      this.logger.warn({
+        msg: 'stored tx followed after a failed insert',
+        txId: record.id,
+        nonce: record.nonce.toString(),
+      });
+    }
+    this.needsAdopt = false;
+  }
+
   private async onBroadcastError(open: OpenTx, err: unknown): Promise<void> {
     if (isAlreadyKnown(err)) return;
     this.needsReconcile = true;
@@ -293,6 +351,8 @@ export class TxManager {
   }
 
   private async tick(): Promise<void> {
+    // Through the send queue, so a send storing its tx right now is never followed twice.
+    if (this.needsAdopt) await this.enqueue(() => this.adoptStored()).catch(() => undefined);
     if (this.open.size === 0) return;
     try {
       const head = BigInt(await this.provider.getBlockNumber());
@@ -338,14 +398,12 @@ export class TxManager {
    * through the send queue (so a real send that fills the gap first makes this a no-op).
    */
   private fillGap(mined: bigint): Promise<unknown> {
-    const run = this.queue.then(async () => {
+    return this.enqueue(async () => {
       const gap = this.gapBelowPending(mined);
       if (gap === null || this.nextNonce() !== gap) return;
       this.logger.warn({ msg: 'filling a nonce gap below pending txs', nonce: gap.toString() });
       await this.sendNow({ purpose: NONCE_FILLER, to: this.address, data: '0x', gasLimit: 21_000n }, {});
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private async check(
@@ -526,7 +584,8 @@ export class TxManager {
     return signTx(this.wallet.signingKey, { ...tx, chainId: this.chainId, nonce, fees });
   }
 
-  private async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
+  /** The receipt of whichever of `hashes` (a tx's signed variants) the node has, newest first; null if none. */
+  async findReceipt(hashes: readonly string[]): Promise<TransactionReceipt | null> {
     for (let i = hashes.length - 1; i >= 0; i--) {
       const receipt = await this.provider.getTransactionReceipt(hashes[i]);
       if (receipt) return receipt;

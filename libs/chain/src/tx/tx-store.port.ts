@@ -110,6 +110,17 @@ export abstract class TxStore {
 
   abstract get(id: string): Promise<ChainTxRecord | null>;
 
+  /**
+   * The tx of `signer` at `nonce` signed under `hash`, if stored: whether an insert whose answer
+   * was lost (connection reset after the commit) stored it after all.
+   */
+  abstract findSigned(
+    chainId: bigint,
+    signer: string,
+    nonce: bigint,
+    hash: string,
+  ): Promise<ChainTxRecord | null>;
+
   /** The signer's pending txs, lowest nonce first. */
   abstract listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]>;
 

@@ -109,6 +109,25 @@ export class PgTxStore extends TxStore {
     return row ? toRecord(row) : null;
   }
 
+  async findSigned(
+    chainId: bigint,
+    signer: string,
+    nonce: bigint,
+    hash: string,
+  ): Promise<ChainTxRecord | null> {
+    const row = await this.ds
+      .getRepository(ChainTxEntity)
+      .createQueryBuilder('t')
+      .where('t.chain_id = :chainId AND t.signer = :signer AND t.nonce = :nonce AND :hash = ANY(t.hashes)', {
+        chainId: chainId.toString(),
+        signer,
+        nonce: nonce.toString(),
+        hash,
+      })
+      .getOne();
+    return row ? toRecord(row) : null;
+  }
+
   async listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]> {
     const rows = await this.ds
       .getRepository(ChainTxEntity)

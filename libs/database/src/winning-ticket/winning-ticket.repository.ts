@@ -271,6 +271,21 @@ export class WinningTicketRepository {
     return this.move(MOVES.requeue, ticketHash, WinningTicketStatus.QUEUED, { statusReason }, trx);
   }
 
+  /**
+   * `requeue` of a ticket claimed but with no stored tx, only if its row has not changed for
+   * `minAgeMs` (by the database's clock): a younger claim may belong to a batch still storing its tx.
+   */
+  async requeueOrphan(ticketHash: string, statusReason: string, minAgeMs: number): Promise<boolean> {
+    const result = await this.repo()
+      .createQueryBuilder()
+      .update()
+      .set({ status: WinningTicketStatus.QUEUED, statusReason })
+      .where({ ticketHash, status: In([...MOVES.requeue.from]) })
+      .andWhere(`updated_at < now() - :minAgeMs * interval '1 millisecond'`, { minAgeMs })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
   /** submitting|submitted → redeemed | failed: what its tx decided. */
   settle(ticketHash: string, outcome: Settlement, trx?: DbTransaction): Promise<boolean> {
     const { status, ...patch } = outcome;
