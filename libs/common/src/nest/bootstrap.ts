@@ -117,16 +117,7 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
       maxReceiveMessageLength: opts.grpc.maxRequestBytes,
       // channelz (grpc-js's call-tracing introspection) is unused here and costs every call.
       channelOptions: { interceptors: [codeSizeRefusals], 'grpc.enable_channelz': 0 },
-      onLoadPackageDefinition: (pkg: Record<string, unknown>) => {
-        tolerateMalformedRequests(pkg);
-        // Closing lets the calls in flight finish first (tryShutdown), before the app's Redis and
-        // Postgres connections close (onApplicationShutdown, after the servers): cancelled midway,
-        // a payment could keep its recorded nonces without its credit, and its retry would be
-        // refused as a replay. Not where a method streams (the SenderMonitor's WatchMaxFloat never
-        // ends by itself); a call in flight is bounded by its caller's deadline, a process by
-        // SHUTDOWN_GRACE_MS.
-        options.gracefulShutdown = !servesStreams(pkg);
-      },
+      onLoadPackageDefinition: (pkg: Record<string, unknown>) => tolerateMalformedRequests(pkg),
       package: ['grpc.health.v1', ...(opts.grpc.packages ?? [])],
       protoPath: [HEALTH_PROTO_PATH, ...(opts.grpc.protoPaths ?? [])],
       loader: { ...GRPC_LOADER_OPTIONS, includeDirs: opts.grpc.includeDirs },
@@ -149,20 +140,6 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     grpcTls: opts.grpc ? (opts.grpc.tls ? (opts.grpc.tls.clientCa ? 'mtls' : 'tls') : 'off') : undefined,
   });
   return app;
-}
-
-/** Whether a loaded package definition has a streaming method (the standard health service aside). */
-function servesStreams(pkg: Record<string, unknown>): boolean {
-  return Object.entries(pkg).some(
-    ([name, definition]) =>
-      !name.startsWith('grpc.health.') &&
-      definition !== null &&
-      typeof definition === 'object' &&
-      !('format' in definition) &&
-      Object.values(definition as Record<string, { requestStream?: boolean; responseStream?: boolean }>).some(
-        (m) => m?.requestStream === true || m?.responseStream === true,
-      ),
-  );
 }
 
 /** What a request that is not its method's protobuf message decodes to (see below). */
