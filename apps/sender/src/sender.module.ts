@@ -40,7 +40,11 @@ export class SenderModule {
       : [];
     return {
       module: SenderModule,
-      imports: infrastructure('sender', config.values, { database: false, chainFacts: true }),
+      imports: infrastructure('sender', config.values, {
+        database: false,
+        chainFacts: true,
+        redisAutoPipelining: true,
+      }),
       controllers: [SenderGrpcController, ...signerControllers],
       providers: [
         { provide: SenderConfig, useValue: config },

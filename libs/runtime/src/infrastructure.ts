@@ -19,6 +19,11 @@ export interface InfrastructureNeeds {
    * owns its chain view and the ops API reads none, so neither polls the head a second time.
    */
   chainFacts: boolean;
+  /**
+   * Whether the shared Redis client pipelines the commands of one tick into one write: for a
+   * service whose hot path is Redis calls from concurrent requests (the Sender's session scripts).
+   */
+  redisAutoPipelining?: boolean;
 }
 
 /**
@@ -33,7 +38,11 @@ export function infrastructure(
   const probes: Type<HealthProbe>[] = [RedisProbe, ChainProbe];
   const modules: DynamicModule[] = [
     MetricsModule.forRoot(service),
-    RedisModule.forRoot({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX }),
+    RedisModule.forRoot({
+      url: env.REDIS_URL,
+      prefix: env.REDIS_PREFIX,
+      autoPipelining: needs.redisAutoPipelining,
+    }),
     ChainModule.forRoot({
       rpcUrl: env.ETH_RPC_URL,
       requestTimeoutMs: env.ETH_RPC_TIMEOUT_MS,

@@ -8,13 +8,13 @@ export interface RedisOptions {
   url: string;
   /** Every key this client writes starts with it, so several deployments or test runs can share a server. */
   prefix: string;
+  /** Commands sent in the same tick leave in one write (for a service whose hot path is Redis). */
+  autoPipelining?: boolean;
 }
 
 /** Options of a connection beside the shared one (e.g. auto-pipelined for a hot path). */
 export interface RedisConnectionOptions extends RedisOptions {
   connectionName: string;
-  /** Commands sent in the same tick leave in one write. */
-  autoPipelining?: boolean;
 }
 
 /** A Redis connection of the deployment (its key prefix, bounded retries); the caller closes it. */
@@ -45,13 +45,7 @@ export class RedisModule {
       providers: [
         {
           provide: REDIS_CLIENT,
-          useFactory: () =>
-            new Redis(options.url, {
-              keyPrefix: options.prefix,
-              lazyConnect: false,
-              maxRetriesPerRequest: 3,
-              connectionName: 'ticketpay',
-            }),
+          useFactory: () => createRedisConnection({ ...options, connectionName: 'ticketpay' }),
         },
         RedisCloser,
       ],
