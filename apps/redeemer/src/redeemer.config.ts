@@ -93,10 +93,8 @@ export const REDEEMER_ENV = {
     parse: recipientList,
     optional: true,
     description:
-      'comma-separated recipients whose tickets this redeemer handles, or * for all (default: the signer, ' +
-      'i.e. an orchestrator redeeming its own tickets, as go-livepeer does); each recipient is served by ' +
-      'one redeemer at a time: one whose recipients (or *) overlap an active redeemer of another signer ' +
-      'serves nothing until they are released',
+      'comma-separated recipients this redeemer handles, or * for all (default: the signer, as go-livepeer ' +
+      'does); each is served by one signer at a time: on overlap a redeemer serves none (see Services)',
   },
   REDEEMER_CONCURRENCY: { parse: int(1, 512), default: 32, description: 'BullMQ worker concurrency' },
   REDEEMER_BATCH_MAX_SIZE: {

@@ -16,13 +16,21 @@ describe('SignerLease recipient leases', () => {
   const pools: DataSource[] = [];
   const leases: SignerLease[] = [];
 
-  async function redeemer(signer = address()): Promise<{ lease: SignerLease; signer: string; lost: () => number }> {
+  async function redeemer(
+    signer = address(),
+  ): Promise<{ lease: SignerLease; signer: string; lost: () => number }> {
     const ds = await createDataSource(db.url).initialize();
     pools.push(ds);
     const lease = new SignerLease(ds);
     leases.push(lease);
     let lost = 0;
-    expect(await lease.acquire(signer, () => false, () => lost++)).toBe(true);
+    expect(
+      await lease.acquire(
+        signer,
+        () => false,
+        () => lost++,
+      ),
+    ).toBe(true);
     return { lease, signer, lost: () => lost };
   }
 
@@ -45,9 +53,7 @@ describe('SignerLease recipient leases', () => {
     const b = await redeemer();
     expect(await a.lease.leaseRecipients(CHAIN, [r1, r2])).toEqual([]);
 
-    expect(await b.lease.leaseRecipients(CHAIN, [r3, r2])).toEqual([
-      { recipient: r2, holders: [a.signer] },
-    ]);
+    expect(await b.lease.leaseRecipients(CHAIN, [r3, r2])).toEqual([{ recipient: r2, holders: [a.signer] }]);
     // None of b's list is held: r3, leased before r2 was refused, went back.
     const c = await redeemer();
     expect(await c.lease.leaseRecipients(CHAIN, [r3])).toEqual([]);
@@ -63,7 +69,9 @@ describe('SignerLease recipient leases', () => {
     const a = await redeemer();
     const all = await redeemer();
     expect(await a.lease.leaseRecipients(CHAIN, [address()])).toEqual([]);
-    expect(await all.lease.leaseRecipients(CHAIN, undefined)).toEqual([{ recipient: '*', holders: [a.signer] }]);
+    expect(await all.lease.leaseRecipients(CHAIN, undefined)).toEqual([
+      { recipient: '*', holders: [a.signer] },
+    ]);
 
     await a.lease.release();
     expect(await all.lease.leaseRecipients(CHAIN, undefined)).toEqual([]);
@@ -89,7 +97,7 @@ describe('SignerLease recipient leases', () => {
     // kill -9 of b's process, as Postgres sees it: its session ends, its leases with it.
     const c = await redeemer();
     expect(await c.lease.leaseRecipients(CHAIN, [r])).toHaveLength(1);
-    await pools[0]!.query(
+    await pools[0].query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
       [`ticketpay-redeemer ${b.signer}`],
     );
@@ -105,7 +113,13 @@ describe('SignerLease recipient leases', () => {
     const standby = new SignerLease(ds);
     leases.push(standby);
     let tries = 0;
-    expect(await standby.acquire(signer, () => tries++ > 0, () => undefined)).toBe(false);
+    expect(
+      await standby.acquire(
+        signer,
+        () => tries++ > 0,
+        () => undefined,
+      ),
+    ).toBe(false);
     await expect(standby.leaseRecipients(CHAIN, [address()])).rejects.toThrow(/signer lease is not held/);
   });
 });

@@ -26,10 +26,15 @@ describe('Redeemer recipient lease', () => {
   const { until } = ticketRows(() => first!.tickets);
   const health = async (r: InProcessRedeemer) => {
     const res = await fetch(`${r.url}/health`);
-    return { status: res.status, body: (await res.json()) as { error?: Record<string, { message?: string }> } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { error?: Record<string, { message?: string }> },
+    };
   };
   const conflictsMetric = async (r: InProcessRedeemer) =>
-    /^redeemer_recipient_conflicts(?:\{[^}]*\})? (\d+)$/m.exec(await (await fetch(`${r.url}/metrics`)).text())?.[1];
+    /^redeemer_recipient_conflicts(?:\{[^}]*\})? (\d+)$/m.exec(
+      await (await fetch(`${r.url}/metrics`)).text(),
+    )?.[1];
 
   beforeAll(async () => {
     fx = await startRedeemerChain();

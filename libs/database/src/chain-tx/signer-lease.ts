@@ -77,7 +77,8 @@ export class SignerLease {
    * without waiting: resolves with what another Redeemer holds (empty = all leased, or already
    * were). A list takes each recipient exclusively plus the chain's "all recipients" key shared;
    * `*` takes that key exclusively. So two lists conflict only where they overlap, and `*`
-   * conflicts with any other Redeemer on the chain. Needs the signer lease.
+   * conflicts with any other Redeemer on the chain. Keys are 32-bit hashes: a collision of two
+   * recipients would refuse a Redeemer (the safe side), never let two serve one. Needs the signer lease.
    */
   async leaseRecipients(
     chainId: bigint,
