@@ -16,22 +16,26 @@ describe('SignerLease recipient leases', () => {
   const pools: DataSource[] = [];
   const leases: SignerLease[] = [];
 
-  async function redeemer(
-    signer = address(),
-  ): Promise<{ lease: SignerLease; signer: string; lost: () => number }> {
+  /** A SignerLease on a pool of its own, released and closed after the test. */
+  async function newLease(): Promise<SignerLease> {
     const ds = await createDataSource(db.url).initialize();
     pools.push(ds);
     const lease = new SignerLease(ds);
     leases.push(lease);
-    let lost = 0;
+    return lease;
+  }
+
+  /** A Redeemer holding the lease of `signer`. */
+  async function redeemer(signer = address()): Promise<{ lease: SignerLease; signer: string }> {
+    const lease = await newLease();
     expect(
       await lease.acquire(
         signer,
         () => false,
-        () => lost++,
+        () => undefined,
       ),
     ).toBe(true);
-    return { lease, signer, lost: () => lost };
+    return { lease, signer };
   }
 
   beforeAll(async () => {
@@ -108,10 +112,7 @@ describe('SignerLease recipient leases', () => {
     const signer = address();
     const active = await redeemer(signer);
     expect(await active.lease.leaseRecipients(CHAIN, [address()])).toEqual([]);
-    const ds = await createDataSource(db.url).initialize();
-    pools.push(ds);
-    const standby = new SignerLease(ds);
-    leases.push(standby);
+    const standby = await newLease();
     let tries = 0;
     expect(
       await standby.acquire(
