@@ -80,6 +80,22 @@ describe('RedeemerConfig', () => {
     expect(problems({ REDEEMER_RECIPIENTS: '0x1234' })[0]).toMatch(/REDEEMER_RECIPIENTS/);
   });
 
+  it('refuses a recipient list that names one twice or mixes * with addresses', () => {
+    const a = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+    // Twice in other cases is still one recipient, leased once.
+    expect(problems({ REDEEMER_RECIPIENTS: `${a},${a.toLowerCase()}` })).toEqual([
+      expect.stringMatching(
+        /REDEEMER_RECIPIENTS.*0x70997970c51812dc3a010c7d01b50e0d17dc79c8 is listed twice/,
+      ),
+    ]);
+    expect(problems({ REDEEMER_RECIPIENTS: `${a}, *` })).toEqual([
+      expect.stringMatching(/REDEEMER_RECIPIENTS.*\* \(every recipient\) cannot be combined with addresses/),
+    ]);
+    expect(
+      RedeemerConfig.fromEnv({ ...BASE, REDEEMER_RECIPIENTS: ' * ' }).servedRecipients(a),
+    ).toBeUndefined();
+  });
+
   it('parses ratios exactly', () => {
     expect(ratio('0.25')).toMatchObject({ num: 25n, den: 100n });
     expect(ratio('3')).toMatchObject({ num: 3n, den: 1n });

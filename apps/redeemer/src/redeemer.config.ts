@@ -42,13 +42,17 @@ function readableFile(raw: string): string {
 
 /** Comma-separated addresses, or `*` for every recipient. */
 function recipientList(raw: string): readonly string[] | 'any' {
-  if (raw === '*') return 'any';
+  if (raw.trim() === '*') return 'any';
   const list = raw
     .split(',')
     .map((a) => a.trim())
     .filter((a) => a !== '');
   if (list.length === 0) throw new Error('expected at least one address');
-  return list.map(address);
+  if (list.includes('*')) throw new Error('* (every recipient) cannot be combined with addresses');
+  const addresses = list.map(address);
+  const twice = addresses.find((a, i) => addresses.indexOf(a) !== i);
+  if (twice) throw new Error(`${twice} is listed twice`);
+  return addresses;
 }
 
 const ms = (min: number, max: number, dflt: number, description: string) =>
@@ -89,8 +93,8 @@ export const REDEEMER_ENV = {
     parse: recipientList,
     optional: true,
     description:
-      'comma-separated recipients whose tickets this redeemer handles, or * for all (default: the signer, ' +
-      'i.e. an orchestrator redeeming its own tickets, as go-livepeer does)',
+      'comma-separated recipients this redeemer handles, or * for all (default: the signer, as go-livepeer ' +
+      'does); each is served by one signer at a time: on overlap a redeemer serves none (see Services)',
   },
   REDEEMER_CONCURRENCY: { parse: int(1, 512), default: 32, description: 'BullMQ worker concurrency' },
   REDEEMER_BATCH_MAX_SIZE: {

@@ -4,8 +4,9 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { classifyChainError, TxManager } from '#app/chain';
-import { SignerLease } from '#app/database';
+import { ChainClient, classifyChainError, TxManager } from '#app/chain';
+import { HealthRunner } from '#app/common';
+import { SignerLease, type RecipientConflict } from '#app/database';
 import { RedemptionReconciler, RedemptionWorker, type ReconcileScope } from '#app/queue';
 import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
 import { RedeemerConfig } from './redeemer.config.js';
@@ -14,7 +15,11 @@ import { RedemptionService } from './redemption/redemption.service.js';
 import { RoundEndMargin } from './redemption/round-end-margin.js';
 import { SettlementService } from './redemption/settlement.service.js';
 
-export type RedeemerState = 'starting' | 'standby' | 'active' | 'stopping';
+/**
+ * `standby`: another replica with this signer is active (or activation is under way); `blocked`:
+ * this signer's lease is held but another Redeemer serves some of its recipients.
+ */
+export type RedeemerState = 'starting' | 'standby' | 'blocked' | 'active' | 'stopping';
 
 const RETRY_MS = 2_000;
 /** Tickets the reconciler checks per pass; the oldest first, so nothing starves. */
@@ -22,7 +27,8 @@ const RECONCILE_PASS_LIMIT = 10_000;
 
 /**
  * Brings redemption up in the only safe order, in the background so the service's health and
- * metrics answer meanwhile: signer lease (one submitter per signer) → round-end margin rebuilt
+ * metrics answer meanwhile: signer lease (one submitter per signer) → recipient leases (one
+ * Redeemer per recipient, all of REDEEMER_RECIPIENTS or none) → round-end margin rebuilt
  * from the signer's mined txs → tx manager (pending txs re-broadcast, nonce reconciled) →
  * recovery of tickets caught mid-flight by a crash → worker → reconciler. Shutdown runs the
  * other way, before connections close.
@@ -33,11 +39,15 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
   private current: RedeemerState = 'starting';
   private stopping = false;
   private activation?: Promise<void>;
+  /** Bumped when the lease is lost: an activation of an older lease gives up. */
+  private epoch = 0;
+  private conflicts: readonly RecipientConflict[] = [];
   private readonly activeWaiters: (() => void)[] = [];
 
   constructor(
     private readonly config: RedeemerConfig,
     private readonly lease: SignerLease,
+    private readonly chain: ChainClient,
     private readonly txs: TxManager,
     private readonly redemptions: RedemptionService,
     private readonly settlement: SettlementService,
@@ -46,10 +56,16 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     private readonly inFlight: InFlight,
     private readonly metrics: RedeemerMetrics,
     private readonly margin: RoundEndMargin,
+    private readonly health: HealthRunner,
   ) {}
 
   get state(): RedeemerState {
     return this.current;
+  }
+
+  /** Recipients of REDEEMER_RECIPIENTS another Redeemer serves (empty unless `blocked`). */
+  get recipientConflicts(): readonly RecipientConflict[] {
+    return this.conflicts;
   }
 
   /** Resolves once workers run (for tests and the status endpoint). */
@@ -59,6 +75,13 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
   }
 
   onApplicationBootstrap(): void {
+    this.health.add({
+      name: 'recipients',
+      check: () =>
+        this.current === 'blocked'
+          ? Promise.reject(new Error(`served by another redeemer: ${conflictSummary(this.conflicts)}`))
+          : Promise.resolve({}),
+    });
     this.activation = this.activateUntilDone();
   }
 
@@ -77,9 +100,11 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
 
   /** Every step is idempotent, so a failed activation (chain or database down) is simply run again. */
   private async activateUntilDone(): Promise<void> {
-    while (!this.stopping) {
+    // One activation per lease: after a loss, onLeaseLost runs a new one and this one gives up.
+    const epoch = this.epoch;
+    while (!this.gaveUp(epoch)) {
       try {
-        await this.activate();
+        await this.activate(epoch);
         return;
       } catch (err) {
         const error = classifyChainError(err);
@@ -89,7 +114,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  private async activate(): Promise<void> {
+  private async activate(epoch: number): Promise<void> {
     this.current = 'standby';
     if (!this.lease.held) {
       const leased = await this.lease.acquire(
@@ -99,17 +124,54 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
       );
       if (!leased) return;
     }
+    if (!(await this.leaseRecipients(epoch))) return;
     // Before the tx manager: the first sends near a round's end get the margin already learned.
     await this.margin.restore(this.txs.address);
     await this.txs.start();
-    if (this.stopping) return;
+    if (this.gaveUp(epoch)) return;
     await this.redemptions.recoverAtBoot();
-    if (this.stopping) return;
+    if (this.gaveUp(epoch)) return;
     this.worker.start(this.config.values.REDEEMER_CONCURRENCY);
     this.reconciler.start(this.reconcileScope());
     this.current = 'active';
     this.logger.log({ msg: 'redeemer active', signer: this.txs.address });
     for (const resolve of this.activeWaiters.splice(0)) resolve();
+  }
+
+  /** Stopping, or the lease this activation ran under was lost (onLeaseLost runs a new one). */
+  private gaveUp(epoch: number): boolean {
+    return this.stopping || this.epoch !== epoch;
+  }
+
+  /**
+   * Waits until every recipient served is leased to this signer: a list that overlaps another
+   * Redeemer's (or `*` next to any other) serves nothing, rather than the part it could lease, so
+   * a misconfiguration cannot go unnoticed and the served set never changes while running. Said
+   * once per change in the log, and in the state, /health and a metric meanwhile. False when
+   * stopping or when the signer lease was lost (a new activation then runs).
+   */
+  private async leaseRecipients(epoch: number): Promise<boolean> {
+    // Recipients are per chain; the chain id is static once the RPC has answered.
+    const { chainId } = await this.chain.provider.getNetwork();
+    const served = this.config.servedRecipients(this.txs.address);
+    let told = '';
+    while (!this.gaveUp(epoch) && this.lease.held) {
+      this.conflicts = await this.lease.leaseRecipients(chainId, served);
+      this.metrics.recipientConflicts.set(this.conflicts.length);
+      if (this.conflicts.length === 0) return true;
+      this.current = 'blocked';
+      const summary = JSON.stringify(this.conflicts);
+      if (summary !== told) {
+        this.logger.error({
+          msg: 'REDEEMER_RECIPIENTS overlap another redeemer (another signer); serving nothing until they are released',
+          signer: this.txs.address,
+          conflicts: this.conflicts,
+        });
+      }
+      told = summary;
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+    return false;
   }
 
   /**
@@ -130,10 +192,20 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
   /** The lease's connection failed: stop sending at once, then try to become active again. */
   private async onLeaseLost(): Promise<void> {
     if (this.stopping) return;
+    this.epoch++;
     this.current = 'standby';
+    this.conflicts = [];
+    this.metrics.recipientConflicts.set(0);
     await this.worker.pause();
     await this.reconciler.stop();
     await this.txs.stop();
     this.activation = this.activateUntilDone();
   }
+}
+
+/** `0xab… (by 0xcd…), *` — what another Redeemer serves, for /health. */
+function conflictSummary(conflicts: readonly RecipientConflict[]): string {
+  return conflicts
+    .map((c) => (c.holders.length > 0 ? `${c.recipient} (by ${c.holders.join(', ')})` : c.recipient))
+    .join(', ');
 }

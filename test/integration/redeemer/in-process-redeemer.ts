@@ -22,12 +22,14 @@ export interface InProcessRedeemer {
 
 /**
  * The Redeemer app in this process for `fx`, on the test Postgres and Redis under `redisPrefix`,
- * with `env` over redeemerTestEnv; resolves once it is active (it redeems).
+ * with `env` over redeemerTestEnv; resolves once it is active (it redeems), or at once when
+ * `waitActive` is false (a standby or blocked one).
  */
 export async function startInProcessRedeemer(
   fx: RedeemerChainFixture,
   redisPrefix: string,
   env: Record<string, string>,
+  { waitActive = true }: { waitActive?: boolean } = {},
 ): Promise<InProcessRedeemer> {
   const config = RedeemerConfig.fromEnv({
     DATABASE_URL: inject('databaseUrl'),
@@ -45,7 +47,7 @@ export async function startInProcessRedeemer(
     exitOnSignals: false,
   });
   const url = await app.getUrl();
-  await app.get(RedeemerLifecycle).whenActive();
+  if (waitActive) await app.get(RedeemerLifecycle).whenActive();
   return {
     app,
     url,

@@ -30,6 +30,7 @@ export class RedeemerMetrics {
   readonly roundEndMargin: Gauge;
   readonly batchSize: Histogram;
   readonly reconciled: Counter;
+  readonly recipientConflicts: Gauge;
 
   constructor(metrics: MetricsRegistry, queue: RedemptionQueue) {
     this.shared = ticketMetrics(metrics);
@@ -128,6 +129,11 @@ export class RedeemerMetrics {
     this.reconciled = new Counter({
       name: 'redeemer_jobs_rebuilt_total',
       help: 'Redemption jobs the reconciler re-created from Postgres',
+      registers,
+    });
+    this.recipientConflicts = new Gauge({
+      name: 'redeemer_recipient_conflicts',
+      help: 'Recipients of REDEEMER_RECIPIENTS (or * for all) another redeemer serves; above 0 this redeemer serves nothing',
       registers,
     });
   }

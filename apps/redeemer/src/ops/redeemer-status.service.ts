@@ -34,6 +34,8 @@ export class RedeemerStatusService {
     ]);
     return {
       state: this.lifecycle.state,
+      // While `blocked`: the recipients another redeemer serves, and its signers.
+      recipientConflicts: this.lifecycle.recipientConflicts,
       signer: this.txs.address,
       signerBalance: balance?.toString() ?? null,
       nextNonce: this.lifecycle.state === 'active' ? this.txs.nextNonce().toString() : null,

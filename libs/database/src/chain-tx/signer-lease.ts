@@ -4,6 +4,8 @@ import { DataSource, type QueryRunner } from 'typeorm';
 
 /** Namespace of the lease among Postgres advisory locks (the first key of the two-key form). */
 const LEASE_CLASS = 7_460_130;
+/** Namespace of the recipient leases (same two-key form). */
+const RECIPIENT_CLASS = 7_460_131;
 const RETRY_MS = 2_000;
 const WATCH_MS = 5_000;
 
@@ -12,6 +14,10 @@ const WATCH_MS = 5_000;
  * signer's address, held on a dedicated connection for as long as this process sends with it. A
  * second Redeemer with the same key stands by until the first one stops or dies (the lock goes
  * with its connection, so `kill -9` frees it too).
+ *
+ * On the same connection, "one Redeemer per recipient" across signers (leaseRecipients): two
+ * signers serving one recipient would each count the senders' whole funds for their own txs and
+ * race for its tickets. The recipient leases go with the signer lease: lost or released together.
  */
 @Injectable()
 export class SignerLease {
@@ -19,6 +25,9 @@ export class SignerLease {
   private runner?: QueryRunner;
   private watchdog?: NodeJS.Timeout;
   private key = '';
+  private signer = '';
+  /** Recipients leased on the connection (lowercase), 'any' for all, or undefined for none yet. */
+  private recipients?: readonly string[] | 'any';
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
@@ -31,7 +40,8 @@ export class SignerLease {
    * `onLost` is called if the lease's connection fails later.
    */
   async acquire(signer: string, shouldStop: () => boolean, onLost: () => void): Promise<boolean> {
-    this.key = `redeemer-signer:${signer.toLowerCase()}`;
+    this.signer = signer.toLowerCase();
+    this.key = `redeemer-signer:${this.signer}`;
     let told = false;
     while (!shouldStop()) {
       const runner = this.ds.createQueryRunner();
@@ -42,6 +52,10 @@ export class SignerLease {
           this.key,
         ])) as { locked: boolean }[];
         if (rows[0]?.locked) {
+          // Names this Redeemer to another one that finds a recipient taken (see holders()).
+          await runner.query("SELECT set_config('application_name', $1, false)", [
+            `${HOLDER_PREFIX}${this.signer}`,
+          ]);
           this.runner = runner;
           this.watch(onLost);
           this.logger.log({ msg: 'signer lease acquired', signer });
@@ -58,15 +72,81 @@ export class SignerLease {
     return false;
   }
 
+  /**
+   * Leases `recipients` (undefined = every recipient) on `chainId` for this signer, all or none,
+   * without waiting: resolves with what another Redeemer holds (empty = all leased, or already
+   * were). A list takes each recipient exclusively plus the chain's "all recipients" key shared;
+   * `*` takes that key exclusively. So two lists conflict only where they overlap, and `*`
+   * conflicts with any other Redeemer on the chain. Keys are 32-bit hashes: a collision of two
+   * recipients would refuse a Redeemer (the safe side), never let two serve one. Needs the signer lease.
+   */
+  async leaseRecipients(
+    chainId: bigint,
+    recipients: readonly string[] | undefined,
+  ): Promise<RecipientConflict[]> {
+    const runner = this.runner;
+    if (!runner) throw new Error('the signer lease is not held');
+    if (this.recipients) return [];
+    const all = allKey(chainId);
+    const keys = (recipients ?? []).map((r) => recipientKey(chainId, r));
+    const rows = (await runner.query(
+      `SELECT $2::text AS key, CASE WHEN $3 THEN pg_try_advisory_lock_shared($1, hashtext($2))
+                                    ELSE pg_try_advisory_lock($1, hashtext($2)) END AS locked
+       UNION ALL
+       SELECT k, pg_try_advisory_lock($1, hashtext(k)) FROM unnest($4::text[]) AS k`,
+      [RECIPIENT_CLASS, all, recipients !== undefined, keys],
+    )) as { key: string; locked: boolean }[];
+    const refused = rows.filter((r) => !r.locked).map((r) => r.key);
+    if (refused.length === 0) {
+      this.recipients = recipients ?? 'any';
+      return [];
+    }
+    // All or none: what was taken goes back (try-locks never wait, so no deadlock either way).
+    const taken = rows.filter((r) => r.locked).map((r) => r.key);
+    await runner.query(
+      `SELECT CASE WHEN k <> $2 THEN pg_advisory_unlock($1, hashtext(k))
+                   WHEN $3 THEN pg_advisory_unlock_shared($1, hashtext(k))
+                   ELSE pg_advisory_unlock($1, hashtext(k)) END
+       FROM unnest($4::text[]) AS k`,
+      [RECIPIENT_CLASS, all, recipients !== undefined, taken],
+    );
+    return Promise.all(
+      refused.map(async (key) => ({
+        recipient: key === all ? '*' : key.slice(key.lastIndexOf(':') + 1),
+        holders: await this.holders(runner, key),
+      })),
+    );
+  }
+
   async release(): Promise<void> {
     clearInterval(this.watchdog);
     const runner = this.runner;
     this.runner = undefined;
+    this.recipients = undefined;
     if (!runner) return;
+    // The signer lease and every recipient lease; the connection goes back to the pool.
     await runner
-      .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_CLASS, this.key])
+      .query('SELECT pg_advisory_unlock_all(), set_config($1, $2, false)', ['application_name', ''])
       .catch(() => undefined);
     await runner.release().catch(() => undefined);
+  }
+
+  /** Signers of the Redeemers holding `key` (best effort: for the operator's log). */
+  private async holders(runner: QueryRunner, key: string): Promise<string[]> {
+    const rows = (await runner
+      .query(
+        `SELECT DISTINCT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2`,
+        [RECIPIENT_CLASS, key],
+      )
+      .catch(() => [])) as { name: string }[];
+    return rows
+      .map((r) => r.name)
+      .filter((n) => n.startsWith(HOLDER_PREFIX))
+      .map((n) => n.slice(HOLDER_PREFIX.length))
+      .sort();
   }
 
   private watch(onLost: () => void): void {
@@ -77,6 +157,7 @@ export class SignerLease {
         this.logger.error({ msg: 'signer lease lost', error: (err as Error).message });
         clearInterval(this.watchdog);
         this.runner = undefined;
+        this.recipients = undefined;
         void runner.release().catch(() => undefined);
         onLost();
       });
@@ -84,3 +165,15 @@ export class SignerLease {
     this.watchdog.unref();
   }
 }
+
+/** A recipient (or `*`, every recipient) that another Redeemer serves. */
+export interface RecipientConflict {
+  recipient: string;
+  /** Signers of the Redeemers holding it, when Postgres tells (may be empty). */
+  holders: string[];
+}
+
+const HOLDER_PREFIX = 'ticketpay-redeemer ';
+const allKey = (chainId: bigint) => `redeemer-recipients:${chainId}:*`;
+const recipientKey = (chainId: bigint, recipient: string) =>
+  `redeemer-recipient:${chainId}:${recipient.toLowerCase()}`;
