@@ -34,6 +34,26 @@ function newTicket(): NewWinningTicket {
   };
 }
 
+/** A pending tx of a fresh signer at nonce 0, stored in `store`. */
+const newTx = (store: PgTxStore) =>
+  store.insert({
+    chainId: 31337n,
+    signer: hex(20),
+    nonce: 0n,
+    purpose: 'batch-redeem',
+    to: hex(20),
+    data: '0x',
+    value: 0n,
+    gasLimit: 1_000_000n,
+    refs: [],
+    hash: hex(32),
+    rawTx: '0x',
+    sentBlock: 1n,
+    maxFeePerGas: 1n,
+    maxPriorityFeePerGas: 1n,
+    gasPrice: null,
+  });
+
 // Refuses a redemption row for the tickets in `refused_ticket`: the second write of a pair fails
 // after the first one went through, as a lost connection would make it.
 const REFUSE_SQL = `
@@ -69,24 +89,7 @@ describe('UnitOfWork', () => {
     redemptions = new RedemptionRepository(ds);
     unit = new UnitOfWork(ds);
     await ds.query(REFUSE_SQL);
-    const tx = await new PgTxStore(ds).insert({
-      chainId: 31337n,
-      signer: hex(20),
-      nonce: 0n,
-      purpose: 'batch-redeem',
-      to: hex(20),
-      data: '0x',
-      value: 0n,
-      gasLimit: 1_000_000n,
-      refs: [],
-      hash: hex(32),
-      rawTx: '0x',
-      sentBlock: 1n,
-      maxFeePerGas: 1n,
-      maxPriorityFeePerGas: 1n,
-      gasPrice: null,
-    });
-    txId = tx.id;
+    txId = (await newTx(new PgTxStore(ds))).id;
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -216,23 +219,7 @@ describe('UnitOfWork', () => {
 
   it("corrects a final tx's row in the caller's unit, only from the status it was read in", async () => {
     const store = new PgTxStore(ds);
-    const tx = await store.insert({
-      chainId: 31337n,
-      signer: hex(20),
-      nonce: 0n,
-      purpose: 'redeem',
-      to: hex(20),
-      data: '0x',
-      value: 0n,
-      gasLimit: 300_000n,
-      refs: [],
-      hash: hex(32),
-      rawTx: '0x',
-      sentBlock: 1n,
-      maxFeePerGas: 1n,
-      maxPriorityFeePerGas: 1n,
-      gasPrice: null,
-    });
+    const tx = await newTx(store);
     await store.finish(tx.id, { status: ChainTxStatus.DROPPED, errorCode: 'TX_DROPPED' });
     const minedHash = hex(32);
     const mined = { status: ChainTxStatus.MINED, minedHash, blockNumber: 7n, gasUsed: 21_000n } as const;

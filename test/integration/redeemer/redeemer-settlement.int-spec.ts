@@ -257,13 +257,7 @@ describe('Redeemer settlement', () => {
     await app.get(SettlementService).settle(txId);
     expect(await until(t, WinningTicketStatus.REDEEMED)).toMatchObject({ txHash: minedHash });
     // The tx's own row says where it was mined, as its tickets and redemption rows do.
-    const receipt = (await fx.provider.getTransactionReceipt(minedHash))!;
-    expect(await txRow(txId)).toEqual({
-      status: 'mined',
-      mined_hash: minedHash,
-      block_number: String(receipt.blockNumber),
-      error_code: null,
-    });
+    await expectMinedAs(txId, minedHash);
     expect(await paidBy(t)).toEqual({ chain_tx_id: txId, amount_paid: t.faceValue.toString() });
   });
 
@@ -274,6 +268,16 @@ describe('Redeemer settlement', () => {
         [id],
       )
     )[0];
+  /** The tx's row says it was mined under `minedHash`, in that tx's block. */
+  const expectMinedAs = async (txId: string, minedHash: string) => {
+    const receipt = (await fx.provider.getTransactionReceipt(minedHash))!;
+    expect(await txRow(txId)).toEqual({
+      status: 'mined',
+      mined_hash: minedHash,
+      block_number: String(receipt.blockNumber),
+      error_code: null,
+    });
+  };
   const paidBy = async (t: SignedTicket) =>
     (
       await ds.query<{ chain_tx_id: string | null; amount_paid: string | null }[]>(
@@ -380,13 +384,7 @@ describe('Redeemer settlement', () => {
       txs.findReceipt = findReceipt;
     }
     expect(await paidBy(t)).toEqual({ chain_tx_id: txId, amount_paid: t.faceValue.toString() });
-    const receipt = (await fx.provider.getTransactionReceipt(minedHash))!;
-    expect(await txRow(txId)).toEqual({
-      status: 'mined',
-      mined_hash: minedHash,
-      block_number: String(receipt.blockNumber),
-      error_code: null,
-    });
+    await expectMinedAs(txId, minedHash);
   });
 
   it('puts a claimed ticket with no stored tx back in line at boot only once its claim is old and no batch here holds it', async () => {

@@ -92,15 +92,7 @@ export class PgTxStore extends TxStore {
       `UPDATE chain_tx SET status = $2, mined_hash = $3, block_number = $4, gas_used = $5,
          effective_gas_price = $6, error_code = $7, finished_at = now(), updated_at = now()
        WHERE id = $1 AND status = 'pending'`,
-      [
-        id,
-        o.status,
-        o.minedHash ?? null,
-        str(o.blockNumber),
-        str(o.gasUsed),
-        str(o.effectiveGasPrice),
-        o.errorCode ?? null,
-      ],
+      [id, ...finishValues(o)],
     );
     return this.mustGet(id);
   }
@@ -117,16 +109,7 @@ export class PgTxStore extends TxStore {
       `UPDATE chain_tx SET status = $3, mined_hash = $4, block_number = $5, gas_used = $6,
          effective_gas_price = $7, error_code = $8, updated_at = now()
        WHERE id = $1 AND status = $2`,
-      [
-        id,
-        from,
-        o.status,
-        o.minedHash ?? null,
-        str(o.blockNumber),
-        str(o.gasUsed),
-        str(o.effectiveGasPrice),
-        o.errorCode ?? null,
-      ],
+      [id, from, ...finishValues(o)],
     );
     return count > 0;
   }
@@ -234,6 +217,18 @@ export class PgTxStore extends TxStore {
     if (!record) throw new Error(`chain_tx ${id} vanished`);
     return record;
   }
+}
+
+/** A final outcome's columns, in the order finish and correct write them. */
+function finishValues(o: TxFinish): (string | null)[] {
+  return [
+    o.status,
+    o.minedHash ?? null,
+    str(o.blockNumber),
+    str(o.gasUsed),
+    str(o.effectiveGasPrice),
+    o.errorCode ?? null,
+  ];
 }
 
 function toRecord(e: ChainTxEntity): ChainTxRecord {
