@@ -390,7 +390,6 @@ export class SettlementService {
       }
       used.push(hash);
     }
-    if (outcome.lost) this.metrics.receiptsLost.inc({ outcome: record.status });
     const missed =
       record.status === ChainTxStatus.MINED
         ? RedemptionCode.BATCH_ITEM_FAILED
@@ -429,6 +428,7 @@ export class SettlementService {
       };
     });
 
+    if (outcome.lost) this.metrics.receiptsLost.inc({ outcome: record.status });
     for (const { row, amountPaid, underpaid } of hits.filter((h) => moved.redeemed.has(h.row.ticketHash))) {
       decided.final.push(row.ticketHash);
       this.metrics.outcomes.inc({
