@@ -142,6 +142,8 @@ describe('Redeemer settlement', () => {
       const t = await fx.ticket(sender, CENTI);
       await intake.accept(t);
       await eventually(() => Promise.resolve(lose === 0 || undefined), 'the insert answer lost');
+      // Still claimed (not put back in line to be sent again) while the stored tx is followed.
+      expect((await row(t)).status).toBe(WinningTicketStatus.SUBMITTING);
       expect(await until(t, WinningTicketStatus.REDEEMED)).toMatchObject({ statusReason: null });
 
       // One tx only, the one stored then: its redemption row, and one redemption on chain.
