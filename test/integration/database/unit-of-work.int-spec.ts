@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChainTxStatus } from '#app/chain';
 import {
   PgTxStore,
   RedemptionRepository,
@@ -8,6 +9,7 @@ import {
   WinningTicketRepository,
   WinningTicketStatus,
   createDataSource,
+  type DbTransaction,
   type NewWinningTicket,
 } from '#app/database';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
@@ -31,6 +33,26 @@ function newTicket(): NewWinningTicket {
     recipientRand: 7n,
   };
 }
+
+/** A pending tx of a fresh signer at nonce 0, stored in `store`. */
+const newTx = (store: PgTxStore) =>
+  store.insert({
+    chainId: 31337n,
+    signer: hex(20),
+    nonce: 0n,
+    purpose: 'batch-redeem',
+    to: hex(20),
+    data: '0x',
+    value: 0n,
+    gasLimit: 1_000_000n,
+    refs: [],
+    hash: hex(32),
+    rawTx: '0x',
+    sentBlock: 1n,
+    maxFeePerGas: 1n,
+    maxPriorityFeePerGas: 1n,
+    gasPrice: null,
+  });
 
 // Refuses a redemption row for the tickets in `refused_ticket`: the second write of a pair fails
 // after the first one went through, as a lost connection would make it.
@@ -67,24 +89,7 @@ describe('UnitOfWork', () => {
     redemptions = new RedemptionRepository(ds);
     unit = new UnitOfWork(ds);
     await ds.query(REFUSE_SQL);
-    const tx = await new PgTxStore(ds).insert({
-      chainId: 31337n,
-      signer: hex(20),
-      nonce: 0n,
-      purpose: 'batch-redeem',
-      to: hex(20),
-      data: '0x',
-      value: 0n,
-      gasLimit: 1_000_000n,
-      refs: [],
-      hash: hex(32),
-      rawTx: '0x',
-      sentBlock: 1n,
-      maxFeePerGas: 1n,
-      maxPriorityFeePerGas: 1n,
-      gasPrice: null,
-    });
-    txId = tx.id;
+    txId = (await newTx(new PgTxStore(ds))).id;
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -168,11 +173,11 @@ describe('UnitOfWork', () => {
   it('commits a failed(TICKET_USED) move with its code, or neither', async () => {
     const hash = await submitted();
     const used = () =>
-      unit.run(async (trx) => {
-        const moved = await tickets.settle(hash, { status: S.FAILED, statusReason: 'TICKET_USED' }, trx);
-        if (moved) await redemptions.recordCode(hash, 'TICKET_USED', trx);
-        return moved;
-      });
+      redemptions.moveWithCode(
+        hash,
+        (trx) => tickets.settle(hash, { status: S.FAILED, statusReason: 'TICKET_USED' }, trx),
+        { code: 'TICKET_USED' },
+      );
     await refuse([hash]);
     await expect(used()).rejects.toThrow(/refused by the test/);
     expect(await statuses([hash])).toEqual(all([hash], S.SUBMITTED));
@@ -181,6 +186,63 @@ describe('UnitOfWork', () => {
     expect(await used()).toBe(true);
     expect(await statuses([hash])).toEqual(all([hash], S.FAILED));
     expect((await redemptionRows([hash]))[0].last_code).toBe('TICKET_USED');
+    // Final now: the move does not happen again, and no note is written for it.
+    await ds.query(`UPDATE redemption SET last_code = NULL WHERE ticket_hash = $1`, [hash]);
+    expect(await used()).toBe(false);
+    expect((await redemptionRows([hash]))[0].last_code).toBeNull();
+  });
+
+  it("counts a requeue's retry with its move inside the caller's unit, rolled back with it", async () => {
+    const hash = await submitted();
+    const requeue = (trx?: DbTransaction) =>
+      redemptions.moveWithCode(
+        hash,
+        (t) => tickets.requeue(hash, 'TX_DROPPED', t),
+        { code: 'TX_DROPPED', retry: true, error: 'RECEIPT_LOST' },
+        trx,
+      );
+    await expect(
+      unit.run(async (trx) => {
+        expect(await requeue(trx)).toBe(true);
+        throw new Error('cut short');
+      }),
+    ).rejects.toThrow('cut short');
+    expect(await statuses([hash])).toEqual(all([hash], S.SUBMITTED));
+    expect(await redemptions.attempts(hash)).toBe(0);
+
+    expect(await unit.run((trx) => requeue(trx))).toBe(true);
+    expect(await statuses([hash])).toEqual(all([hash], S.QUEUED));
+    expect(await redemptions.attempts(hash)).toBe(1);
+    expect(await requeue()).toBe(false);
+    expect(await redemptions.attempts(hash)).toBe(1);
+  });
+
+  it("corrects a final tx's row in the caller's unit, only from the status it was read in", async () => {
+    const store = new PgTxStore(ds);
+    const tx = await newTx(store);
+    await store.finish(tx.id, { status: ChainTxStatus.DROPPED, errorCode: 'TX_DROPPED' });
+    const minedHash = hex(32);
+    const mined = { status: ChainTxStatus.MINED, minedHash, blockNumber: 7n, gasUsed: 21_000n } as const;
+
+    await expect(
+      unit.run(async (trx) => {
+        expect(await store.correct(tx.id, ChainTxStatus.DROPPED, mined, trx)).toBe(true);
+        throw new Error('cut short');
+      }),
+    ).rejects.toThrow('cut short');
+    expect((await store.get(tx.id))!.status).toBe(ChainTxStatus.DROPPED);
+
+    expect(await unit.run((trx) => store.correct(tx.id, ChainTxStatus.DROPPED, mined, trx))).toBe(true);
+    expect(await store.get(tx.id)).toMatchObject({
+      status: ChainTxStatus.MINED,
+      minedHash,
+      blockNumber: 7n,
+      gasUsed: 21_000n,
+      errorCode: null,
+    });
+    // Read as dropped by a settlement that comes second: nothing changes.
+    expect(await store.correct(tx.id, ChainTxStatus.DROPPED, { status: ChainTxStatus.REVERTED })).toBe(false);
+    expect((await store.get(tx.id))!.status).toBe(ChainTxStatus.MINED);
   });
 
   it('keeps the writes of a rolled-back unit out of sight of other connections, and commits the others', async () => {

@@ -8,7 +8,12 @@ import { toWinningTicketRow, type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
 import { InFlight } from '../../../apps/redeemer/src/redemption/in-flight.js';
 import { RedemptionService } from '../../../apps/redeemer/src/redemption/redemption.service.js';
-import { SettlementService } from '../../../apps/redeemer/src/redemption/settlement.service.js';
+import { RedeemerMetrics } from '../../../apps/redeemer/src/metrics/redeemer.metrics.js';
+import {
+  RECEIPT_LOST_BLOCKS,
+  RECEIPT_LOST_MS,
+  SettlementService,
+} from '../../../apps/redeemer/src/redemption/settlement.service.js';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 import {
@@ -116,19 +121,67 @@ describe('Redeemer settlement', () => {
     for (const t of batch) expect((await row(t)).txHash).toBe(txOf.get(hashOf(t))!.mined_hash);
   });
 
+  it('keeps the tickets of a tx whose insert may have committed claimed, follows the stored tx and settles it, sending nothing twice', async () => {
+    // The insert of the next tx commits but its answer is lost, and the look-up by its signed hash
+    // fails too (the database unreachable a moment): the send says the tx may have been stored.
+    const store = app.get(TxStore);
+    const insert = store.insert.bind(store);
+    const findSigned = store.findSigned.bind(store);
+    let lose = 1;
+    store.insert = async (tx) => {
+      const stored = await insert(tx);
+      if (lose > 0) {
+        lose--;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return stored;
+    };
+    store.findSigned = () => Promise.reject(new Error('connect ECONNREFUSED'));
+    try {
+      const sender = await fx.newSender(parseEther('1'));
+      const t = await fx.ticket(sender, CENTI);
+      await intake.accept(t);
+      await eventually(() => Promise.resolve(lose === 0 || undefined), 'the insert answer lost');
+      // Still claimed (not put back in line to be sent again) while the stored tx is followed.
+      expect((await row(t)).status).toBe(WinningTicketStatus.SUBMITTING);
+      expect(await until(t, WinningTicketStatus.REDEEMED)).toMatchObject({ statusReason: null });
+
+      // One tx only, the one stored then: its redemption row, and one redemption on chain.
+      const txsOfTicket = await ds.query<{ id: string; status: string; mined_hash: string }[]>(
+        `SELECT id::text AS id, status, mined_hash FROM chain_tx WHERE $1 = ANY(refs)`,
+        [hashOf(t)],
+      );
+      expect(txsOfTicket.map((tx) => tx.status)).toEqual(['mined']);
+      expect((await row(t)).txHash).toBe(txsOfTicket[0].mined_hash);
+      expect(await paidBy(t)).toEqual({
+        chain_tx_id: txsOfTicket[0].id,
+        amount_paid: t.faceValue.toString(),
+      });
+      expect((await fx.redeemedHashes()).filter((h) => h === hashOf(t))).toHaveLength(1);
+    } finally {
+      store.insert = insert;
+      store.findSigned = findSigned;
+    }
+  });
+
   /**
-   * Stores `t` as submitted in a tx of the Redeemer's own signer that is already final with
-   * `outcome` (as if the Redeemer had sent it), signed under `hashes`; the tx's id. At a nonce far
-   * above the signer's, so it never meets a tx the Redeemer sends meanwhile.
+   * Stores `t` (or each of `t`) as submitted in a tx of the Redeemer's own signer that is already
+   * final with `outcome` (as if the Redeemer had sent it), signed under `hashes`; the tx's id. At a
+   * nonce far above the signer's, so it never meets a tx the Redeemer sends meanwhile.
    */
-  async function submittedIn(t: SignedTicket, hashes: [string, ...string[]], outcome: TxFinish) {
+  async function submittedIn(
+    t: SignedTicket | SignedTicket[],
+    hashes: [string, ...string[]],
+    outcome: TxFinish,
+  ) {
     const txs = app.get(TxManager);
     const store = app.get(TxStore);
-    await tickets.insertIfAbsent(toWinningTicketRow(t));
-    await ds.query(`UPDATE winning_ticket SET status = 'submitted', tx_hash = $2 WHERE ticket_hash = $1`, [
-      hashOf(t),
-      hashes[0],
-    ]);
+    const all = Array.isArray(t) ? t : [t];
+    for (const one of all) await tickets.insertIfAbsent(toWinningTicketRow(one));
+    await ds.query(
+      `UPDATE winning_ticket SET status = 'submitted', tx_hash = $2 WHERE ticket_hash = ANY($1::text[])`,
+      [all.map(hashOf), hashes[0]],
+    );
     const nonce = 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));
     const tx = await store.insert({
       chainId: txs.chain,
@@ -139,7 +192,7 @@ describe('Redeemer settlement', () => {
       data: '0x',
       value: 0n,
       gasLimit: 300_000n,
-      refs: [hashOf(t)],
+      refs: all.map(hashOf),
       hash: hashes[0],
       rawTx: '0x00',
       sentBlock: await fx.blockNumber(),
@@ -205,6 +258,135 @@ describe('Redeemer settlement', () => {
 
     await app.get(SettlementService).settle(txId);
     expect(await until(t, WinningTicketStatus.REDEEMED)).toMatchObject({ txHash: minedHash });
+    // The tx's own row says where it was mined, as its tickets and redemption rows do.
+    await expectMinedAs(txId, minedHash);
+    expect(await paidBy(t)).toEqual({ chain_tx_id: txId, amount_paid: t.faceValue.toString() });
+  });
+
+  const txRow = async (id: string) =>
+    (
+      await ds.query<{ status: string; mined_hash: string | null; block_number: string | null }[]>(
+        `SELECT status, mined_hash, block_number::text AS block_number, error_code FROM chain_tx WHERE id = $1`,
+        [id],
+      )
+    )[0];
+  /** The tx's row says it was mined under `minedHash`, in that tx's block. */
+  const expectMinedAs = async (txId: string, minedHash: string) => {
+    const receipt = (await fx.provider.getTransactionReceipt(minedHash))!;
+    expect(await txRow(txId)).toEqual({
+      status: 'mined',
+      mined_hash: minedHash,
+      block_number: String(receipt.blockNumber),
+      error_code: null,
+    });
+  };
+  const paidBy = async (t: SignedTicket) =>
+    (
+      await ds.query<{ chain_tx_id: string | null; amount_paid: string | null }[]>(
+        `SELECT chain_tx_id::text AS chain_tx_id, amount_paid::text AS amount_paid FROM redemption
+          WHERE ticket_hash = $1`,
+        [hashOf(t)],
+      )
+    )[0];
+
+  /**
+   * Makes the receipt of mined tx `txId` lost for good: its block RECEIPT_LOST_BLOCKS under the
+   * head, and recorded mined RECEIPT_LOST_MS ago.
+   */
+  async function outliveReceipt(txId: string) {
+    await fx.mine(Number(RECEIPT_LOST_BLOCKS) + 1);
+    await ds.query(`UPDATE chain_tx SET finished_at = now() - $2 * interval '1 millisecond' WHERE id = $1`, [
+      txId,
+      RECEIPT_LOST_MS + 60_000,
+    ]);
+  }
+  const lostCount = async (outcome: string) =>
+    (await app.get(RedeemerMetrics).receiptsLost.get()).values.find((v) => v.labels.outcome === outcome)
+      ?.value ?? 0;
+
+  it('decides the tickets of a mined tx whose receipt stays lost from the chain: unused back in line, used by another tx failed, the tx dropped', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const [unused, usedElsewhere] = [await fx.ticket(sender, CENTI), await fx.ticket(sender, CENTI)];
+    // A third party used one ticket; our tx, mined under a hash no node knows any more, is gone (a reorg).
+    const otherHash = await redeemDirectly(fx, usedElsewhere);
+    const gone = randomHash();
+    const txId = await submittedIn([unused, usedElsewhere], [gone], {
+      status: ChainTxStatus.MINED,
+      minedHash: gone,
+      blockNumber: await fx.blockNumber(),
+    });
+    const settlement = app.get(SettlementService);
+
+    // Not yet lost for good: the receipt may only be late.
+    await settlement.settle(txId);
+    for (const t of [unused, usedElsewhere])
+      expect((await row(t)).status).toBe(WinningTicketStatus.SUBMITTED);
+    expect((await txRow(txId)).status).toBe('mined');
+
+    await outliveReceipt(txId);
+    const before = await lostCount('dropped');
+    await settlement.settle(txId);
+    expect(await row(unused)).toMatchObject({
+      status: WinningTicketStatus.QUEUED,
+      statusReason: 'TX_DROPPED',
+    });
+    expect(await row(usedElsewhere)).toMatchObject({
+      status: WinningTicketStatus.FAILED,
+      statusReason: 'TICKET_USED',
+    });
+    const notes = await ds.query<{ ticket_hash: string; attempts: number; last_code: string }[]>(
+      `SELECT ticket_hash, attempts, last_code FROM redemption WHERE ticket_hash = ANY($1::text[])`,
+      [[unused, usedElsewhere].map(hashOf)],
+    );
+    expect(new Map(notes.map((n) => [n.ticket_hash, [n.attempts, n.last_code]]))).toEqual(
+      new Map([
+        [hashOf(unused), [1, 'TX_DROPPED']],
+        [hashOf(usedElsewhere), [0, 'TICKET_USED']],
+      ]),
+    );
+    expect(await txRow(txId)).toEqual({
+      status: 'dropped',
+      mined_hash: null,
+      block_number: null,
+      error_code: 'RECEIPT_LOST',
+    });
+    expect(await lostCount('dropped')).toBe(before + 1);
+    expect(otherHash).not.toBe(gone);
+
+    // Settled again (a job's follow-up): nothing moves twice.
+    await settlement.settle(txId);
+    expect((await row(unused)).status).toBe(WinningTicketStatus.QUEUED);
+    expect(await lostCount('dropped')).toBe(before + 1);
+  });
+
+  it('settles a ticket of a mined tx whose receipt no node gives by the broker logs of its redemption by that tx', async () => {
+    // The blocks mined above left the round uninitialized.
+    await fx.nextRound();
+    const sender = await fx.newSender(parseEther('1'));
+    const t = await fx.ticket(sender, CENTI);
+    // The tx redeemed the ticket, but nodes no longer find its receipt by hash (an index pruned):
+    // only the broker's logs say which tx used the ticket.
+    const minedHash = await redeemDirectly(fx, t);
+    const stale = randomHash();
+    const txId = await submittedIn(t, [stale, minedHash], {
+      status: ChainTxStatus.MINED,
+      minedHash: stale,
+      blockNumber: await fx.blockNumber(),
+    });
+    const txs = app.get(TxManager);
+    const findReceipt = txs.findReceipt.bind(txs);
+    txs.findReceipt = () => Promise.resolve(null);
+    try {
+      await outliveReceipt(txId);
+      const before = await lostCount('mined');
+      await app.get(SettlementService).settle(txId);
+      expect(await row(t)).toMatchObject({ status: WinningTicketStatus.REDEEMED, txHash: minedHash });
+      expect(await lostCount('mined')).toBe(before + 1);
+    } finally {
+      txs.findReceipt = findReceipt;
+    }
+    expect(await paidBy(t)).toEqual({ chain_tx_id: txId, amount_paid: t.faceValue.toString() });
+    await expectMinedAs(txId, minedHash);
   });
 
   it('puts a claimed ticket with no stored tx back in line at boot only once its claim is old and no batch here holds it', async () => {

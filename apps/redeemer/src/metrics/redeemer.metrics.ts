@@ -26,6 +26,7 @@ export class RedeemerMetrics {
   readonly txs: Counter<'purpose' | 'status'>;
   readonly txLatency: Histogram<'purpose'>;
   readonly replacements: Counter;
+  readonly receiptsLost: Counter<'outcome'>;
   readonly roundEndHolds: Counter;
   readonly roundEndMargin: Gauge;
   readonly batchSize: Histogram;
@@ -104,6 +105,15 @@ export class RedeemerMetrics {
     this.replacements = new Counter({
       name: 'redeemer_tx_replacements_total',
       help: 'Stuck transactions replaced at the same nonce with bumped fees',
+      registers,
+    });
+    this.receiptsLost = new Counter({
+      name: 'redeemer_tx_receipts_lost_total',
+      help:
+        'Mined redemption txs whose receipt no node gave long after their block (reorged out, or not ' +
+        'indexed): settled from the broker logs and usedTickets; outcome mined (our tx found in the ' +
+        'logs) or dropped. Any increase deserves a look',
+      labelNames: ['outcome'],
       registers,
     });
     this.roundEndHolds = new Counter({

@@ -4,7 +4,6 @@ import {
   FINAL_STATUSES,
   IN_TX_STATUSES,
   RedemptionRepository,
-  UnitOfWork,
   WinningTicketRepository,
   WinningTicketStatus,
   type WinningTicketEntity,
@@ -85,7 +84,6 @@ export class RedemptionService implements RedemptionJobHandler {
     private readonly config: RedeemerConfig,
     private readonly tickets: WinningTicketRepository,
     private readonly redemptions: RedemptionRepository,
-    private readonly unitOfWork: UnitOfWork,
     private readonly chain: RedeemerChain,
     private readonly batcher: RedemptionBatcher,
     private readonly settlement: SettlementService,
@@ -338,11 +336,11 @@ export class RedemptionService implements RedemptionJobHandler {
     switch (verdict.kind) {
       case 'final': {
         // The final status and its code in `redemption` commit together: the ticket is final, neither is written again.
-        const moved = await this.unitOfWork.run(async (trx) => {
-          const done = await this.tickets.finalize(hash, verdict.status, verdict.code, trx);
-          if (done) await this.redemptions.recordCode(hash, verdict.code, trx);
-          return done;
-        });
+        const moved = await this.redemptions.moveWithCode(
+          hash,
+          (trx) => this.tickets.finalize(hash, verdict.status, verdict.code, trx),
+          { code: verdict.code },
+        );
         if (!moved) return this.later(RedemptionCode.IN_PROGRESS, 0);
         this.metrics.outcomes.inc({ status: verdict.status, code: verdict.code });
         this.metrics.shared.redemptionError(verdict.code);

@@ -1,6 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { TransactionReceipt } from 'ethers';
-import { ChainTxStatus, TxManager, TxStore, type ChainTxRecord, type RedeemedTicket } from '#app/chain';
+import {
+  ChainTxStatus,
+  TxManager,
+  TxStore,
+  type ChainTxRecord,
+  type FoundRedemption,
+  type RedeemedTicket,
+  type TxFinish,
+} from '#app/chain';
 import { withTimeout } from '#app/core';
 import {
   IN_TX_STATUSES,
@@ -8,6 +16,8 @@ import {
   UnitOfWork,
   WinningTicketRepository,
   WinningTicketStatus,
+  type DbTransaction,
+  type RedemptionNote,
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue } from '#app/queue';
@@ -22,6 +32,18 @@ import { RedemptionGas } from './redemption-gas.js';
  * per ticket not in the receipt). One cut off is rolled back whole and done again after the restart.
  */
 const STOP_WAIT_MS = 5_000;
+
+/**
+ * How deep under the latest head a mined tx's block must be, and how long ago the tx was recorded
+ * mined, before a receipt no node gives is lost for good (a reorg took the tx out, or the node no
+ * longer indexes it) rather than late: its tickets are then decided without it (see `outcome`)
+ * instead of being settled again at every poll for ever. Two epochs on Ethereum; on a fast chain
+ * (Arbitrum) the time is what counts: a lagging node behind a load balancer catches up within it.
+ */
+export const RECEIPT_LOST_BLOCKS = 64n;
+export const RECEIPT_LOST_MS = 10 * 60_000;
+/** `chain_tx.error_code` of a mined tx whose receipt was lost and which the logs show redeemed nothing. */
+export const RECEIPT_LOST = 'RECEIPT_LOST';
 
 /** The tickets of a tx, when the caller already has them (so the hold is taken at once). */
 export type TxParties = readonly HeldTicket[];
@@ -42,10 +64,12 @@ interface Decided {
  * per tx, not per ticket (one read of the tickets, one of their newest txs, one move of the redeemed
  * ones, one insert of their redemptions).
  *
- * A ticket's move and its `redemption` row (the amount paid, the code, the retry) commit in one
- * database transaction, and the row is written only for the tickets that moved: a settlement cut
- * short (crash, shutdown, database lost) leaves its tickets in their tx, so the next settlement of
- * the tx (the ticket's follow-up, or recovery after a restart) decides them with their rows.
+ * Every ticket is decided from the chain first; then the tickets' moves with their `redemption`
+ * rows (the amount paid, the code, the retry), and the tx's `chain_tx` row when the chain says
+ * otherwise than it (TxStore.correct), commit in one database transaction, a row written only for
+ * the tickets that moved: a settlement cut short (crash, shutdown, database lost) leaves its
+ * tickets in their tx, so the next settlement of the tx (the ticket's follow-up, or recovery after
+ * a restart) decides them with their rows.
  *
  * A ticket's job sleeps while its tx is in flight (it is not polled): once the settlement has
  * decided a ticket, its job is removed (final) or woken (back in line), or, when the settlement
@@ -181,83 +205,138 @@ export class SettlementService {
    * What the tickets are decided from. A mined tx needs its receipt: without it (a node lagging
    * behind, or another node behind a load balancer) every ticket would look missed, and the ones
    * our own tx used would end as `failed(TICKET_USED)` with nothing recorded as paid. So the
-   * settlement fails instead and is run again (the ticket's job, or recovery at the next start).
-   * A dropped tx (its nonce used by a tx whose receipt was not found) is looked up once more by
-   * every hash it was signed under: one of them may have been mined after all.
+   * settlement fails instead and is run again (the ticket's job, or recovery at the next start),
+   * until the receipt is lost for good (receiptLost): then the tx is `lost`, and who used each
+   * ticket is read from the broker's logs. A mined tx without its receipt, or a dropped one (its
+   * nonce used by a tx whose receipt was not found), is first looked up once more by every hash it
+   * was signed under: one of them may be the one mined.
    */
-  private async outcome(
-    record: ChainTxRecord,
-    receipt: TransactionReceipt | null,
-  ): Promise<{ record: ChainTxRecord; receipt: TransactionReceipt | null }> {
-    if (record.status === ChainTxStatus.MINED) {
-      if (!receipt) throw new Error(`receipt of mined tx ${record.id} (${record.minedHash}) not found`);
-      return { record, receipt };
-    }
-    if (record.status !== ChainTxStatus.DROPPED) return { record, receipt };
-    const late = await this.txs.findReceipt(record.hashes);
-    if (!late) return { record, receipt };
-    this.logger.warn({
-      msg: 'dropped tx was mined after all: settled from its receipt',
-      txId: record.id,
-      txHash: late.hash,
-      reverted: late.status !== 1,
+  private async outcome(record: ChainTxRecord, receipt: TransactionReceipt | null): Promise<Outcome> {
+    const as = (r: ChainTxRecord, rc: TransactionReceipt | null, lost = false) => ({
+      record: r,
+      receipt: rc,
+      lost,
     });
-    return {
-      record: {
+    if (record.status === ChainTxStatus.MINED && receipt) return as(record, receipt);
+    if (record.status !== ChainTxStatus.MINED && record.status !== ChainTxStatus.DROPPED) {
+      return as(record, receipt);
+    }
+    const late = await this.txs.findReceipt(record.hashes);
+    if (late) {
+      this.logger.warn({
+        msg: 'tx found mined under another of its hashes: settled from that receipt',
+        txId: record.id,
+        was: record.status,
+        txHash: late.hash,
+        reverted: late.status !== 1,
+      });
+      return as(
+        {
+          ...record,
+          status: late.status === 1 ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
+          minedHash: late.hash,
+          blockNumber: BigInt(late.blockNumber),
+          gasUsed: late.gasUsed,
+          effectiveGasPrice: late.gasPrice,
+          errorCode: null,
+        },
+        late,
+      );
+    }
+    if (record.status === ChainTxStatus.DROPPED) return as(record, null);
+    if (!(await this.receiptLost(record))) {
+      throw new Error(`receipt of mined tx ${record.id} (${record.minedHash}) not found`);
+    }
+    this.logger.error({
+      msg: 'receipt of a mined tx lost (reorged out, or no longer indexed): its tickets are decided from the broker logs',
+      txId: record.id,
+      txHash: record.minedHash,
+      blockNumber: record.blockNumber?.toString(),
+    });
+    // Dropped unless the logs show it redeemed one of its tickets (apply).
+    return as(
+      {
         ...record,
-        status: late.status === 1 ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
-        minedHash: late.hash,
-        blockNumber: BigInt(late.blockNumber),
+        status: ChainTxStatus.DROPPED,
+        minedHash: null,
+        blockNumber: null,
+        gasUsed: null,
+        effectiveGasPrice: null,
+        errorCode: RECEIPT_LOST,
       },
-      receipt: late,
-    };
+      null,
+      true,
+    );
+  }
+
+  /**
+   * Whether the receipt of mined tx `record` is lost for good: its block is RECEIPT_LOST_BLOCKS
+   * under the latest head and it was recorded mined RECEIPT_LOST_MS ago. A node only behind has
+   * not reached the block; a node behind a load balancer catches up well within the time.
+   */
+  private async receiptLost(record: ChainTxRecord): Promise<boolean> {
+    const since = record.finishedAt ?? record.createdAt;
+    if (Date.now() - since.getTime() < RECEIPT_LOST_MS) return false;
+    const head = await this.chain.latestHead();
+    return head.block >= (record.blockNumber ?? record.sentBlock) + RECEIPT_LOST_BLOCKS;
   }
 
   /**
    * Moves the tickets `record` redeemed to `redeemed` (compare-and-set) and records the amount paid
-   * of those that moved, in one database transaction. Returns the hashes that moved.
+   * of those that moved, in `trx`. Returns the hashes that moved.
    */
-  private redeemAll(record: ChainTxRecord, hits: readonly Hit[]): Promise<Set<string>> {
-    return this.unitOfWork.run(async (trx) => {
-      const moved = new Set<string>();
-      for (const underpaid of [false, true]) {
-        const group = hits.filter((h) => h.underpaid === underpaid).map((h) => h.row.ticketHash);
-        if (group.length === 0) continue;
-        const done = await this.tickets.settleAll(
-          group,
-          {
-            status: WinningTicketStatus.REDEEMED,
-            txHash: record.minedHash,
-            statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
-          },
-          trx,
-        );
-        for (const hash of done) moved.add(hash);
-      }
-      await this.redemptions.recordRedeemedAll(
-        hits
-          .filter((h) => moved.has(h.row.ticketHash))
-          .map((h) => ({ ticketHash: h.row.ticketHash, amountPaid: h.amountPaid })),
-        record.id,
+  private async redeemAll(
+    record: ChainTxRecord,
+    hits: readonly Hit[],
+    trx: DbTransaction,
+  ): Promise<Set<string>> {
+    const moved = new Set<string>();
+    for (const underpaid of [false, true]) {
+      const group = hits.filter((h) => h.underpaid === underpaid).map((h) => h.row.ticketHash);
+      if (group.length === 0) continue;
+      const done = await this.tickets.settleAll(
+        group,
+        {
+          status: WinningTicketStatus.REDEEMED,
+          txHash: record.minedHash,
+          statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
+        },
         trx,
       );
-      return moved;
-    });
+      for (const hash of done) moved.add(hash);
+    }
+    await this.redemptions.recordRedeemedAll(
+      hits
+        .filter((h) => moved.has(h.row.ticketHash))
+        .map((h) => ({ ticketHash: h.row.ticketHash, amountPaid: h.amountPaid })),
+      record.id,
+      trx,
+    );
+    return moved;
+  }
+
+  /** Each of `hashes` moved by `move` with `note` (RedemptionRepository.moveWithCode) in `trx`; those that moved. */
+  private async moveEach(
+    hashes: readonly string[],
+    move: (hash: string, trx: DbTransaction) => Promise<boolean>,
+    note: RedemptionNote,
+    trx: DbTransaction,
+  ): Promise<string[]> {
+    const moved: string[] = [];
+    for (const hash of hashes) {
+      if (await this.redemptions.moveWithCode(hash, (t) => move(hash, t), note, trx)) moved.push(hash);
+    }
+    return moved;
   }
 
   private async apply(found: ChainTxRecord, minedReceipt: TransactionReceipt | null): Promise<Decided> {
-    const { record, receipt } = await this.outcome(found, minedReceipt);
+    const outcome = await this.outcome(found, minedReceipt);
+    let { record } = outcome;
     const calls = this.chain.calls();
     const redeemed =
-      record.status === ChainTxStatus.MINED && receipt
-        ? calls.redeemedIn(receipt)
+      record.status === ChainTxStatus.MINED && outcome.receipt
+        ? calls.redeemedIn(outcome.receipt)
         : new Map<string, RedeemedTicket>();
-    const missed =
-      record.status === ChainTxStatus.MINED
-        ? RedemptionCode.BATCH_ITEM_FAILED
-        : record.status === ChainTxStatus.REVERTED
-          ? RedemptionCode.TX_REVERTED
-          : RedemptionCode.TX_DROPPED;
     const [rows, newest] = await Promise.all([
       this.tickets.findByHashes(record.refs),
       this.store.latestIdsByRefs(record.refs),
@@ -266,15 +345,91 @@ export class SettlementService {
     const mine = rows.filter(
       (r) => IN_TX_STATUSES.includes(r.status) && (newest.get(r.ticketHash) ?? record.id) === record.id,
     );
-    const decided: Decided = { final: [], again: [] };
 
-    const hits = mine.flatMap((row): Hit[] => {
-      const hit = redeemed.get(row.ticketHash.toLowerCase());
-      return hit ? [{ row, amountPaid: hit.amountPaid, underpaid: hit.amountPaid < row.faceValue }] : [];
+    // Each ticket is decided from the chain first: in the receipt → redeemed; else (reverted,
+    // dropped, or a batch item that failed: rare, one at a time) used → failed(TICKET_USED), unused
+    // → back in line. A lost tx's used tickets are looked up in the broker's logs: one redeemed by
+    // one of the tx's hashes is redeemed (and the tx was mined after all), any other is used.
+    const hits: Hit[] = [];
+    const used: string[] = [];
+    const back: WinningTicketEntity[] = [];
+    const logs = new Map<string, Promise<Map<string, FoundRedemption>>>();
+    for (const row of mine) {
+      const hash = row.ticketHash;
+      const hit = redeemed.get(hash.toLowerCase());
+      if (hit) {
+        hits.push(hitOf(row, hit.amountPaid));
+        continue;
+      }
+      if (!(await calls.isUsed(hash))) {
+        back.push(row);
+        continue;
+      }
+      if (outcome.lost) {
+        const key = `${row.sender}:${row.recipient}`;
+        if (!logs.has(key)) logs.set(key, calls.redemptionsOf(row.sender, row.recipient, searchFrom(found)));
+        const by = (await logs.get(key)!).get(hash.toLowerCase());
+        if (by && found.hashes.some((h) => h.toLowerCase() === by.txHash.toLowerCase())) {
+          hits.push(hitOf(row, by.amountPaid));
+          record = {
+            ...found,
+            status: ChainTxStatus.MINED,
+            minedHash: by.txHash,
+            blockNumber: by.blockNumber,
+            errorCode: null,
+          };
+          continue;
+        }
+        this.logger.warn({
+          msg: 'ticket of a lost tx used by another tx',
+          ticketHash: hash,
+          txId: record.id,
+          usedBy: by?.txHash ?? 'unknown (no log in range)',
+          blockNumber: by?.blockNumber.toString(),
+        });
+      }
+      used.push(hash);
+    }
+    const missed =
+      record.status === ChainTxStatus.MINED
+        ? RedemptionCode.BATCH_ITEM_FAILED
+        : record.status === ChainTxStatus.REVERTED
+          ? RedemptionCode.TX_REVERTED
+          : RedemptionCode.TX_DROPPED;
+    // A batch item that failed may have run out of gas: the next group is estimated afresh.
+    if (missed === RedemptionCode.BATCH_ITEM_FAILED) for (const row of back) this.gas.forget(row.recipient);
+
+    // The tx's row, when the chain says otherwise than it, and every ticket's move with its
+    // `redemption` row commit in one transaction: a settlement cut short leaves them all as they were.
+    const corrected = record.status !== found.status || record.minedHash !== found.minedHash;
+    const decided: Decided = { final: [], again: [] };
+    if (!corrected && mine.length === 0) return decided;
+    const moved = await this.unitOfWork.run(async (trx) => {
+      if (corrected) await this.store.correct(found.id, found.status, finishOf(record), trx);
+      return {
+        redeemed: hits.length === 0 ? new Set<string>() : await this.redeemAll(record, hits, trx),
+        used: await this.moveEach(
+          used,
+          (hash, t) =>
+            this.tickets.settle(
+              hash,
+              { status: WinningTicketStatus.FAILED, statusReason: RedemptionCode.TICKET_USED },
+              t,
+            ),
+          { code: RedemptionCode.TICKET_USED },
+          trx,
+        ),
+        back: await this.moveEach(
+          back.map((r) => r.ticketHash),
+          (hash, t) => this.tickets.requeue(hash, missed, t),
+          { code: missed, retry: true, error: record.errorCode },
+          trx,
+        ),
+      };
     });
-    const moved = hits.length === 0 ? new Set<string>() : await this.redeemAll(record, hits);
-    const settled = hits.filter((h) => moved.has(h.row.ticketHash));
-    for (const { row, amountPaid, underpaid } of settled) {
+
+    if (outcome.lost) this.metrics.receiptsLost.inc({ outcome: record.status });
+    for (const { row, amountPaid, underpaid } of hits.filter((h) => moved.redeemed.has(h.row.ticketHash))) {
       decided.final.push(row.ticketHash);
       this.metrics.outcomes.inc({
         status: WinningTicketStatus.REDEEMED,
@@ -292,49 +447,32 @@ export class SettlementService {
         });
       }
     }
-
-    // Not in the receipt (reverted, dropped, or a batch item that failed): rare, one at a time.
-    const hit = new Set(hits.map((h) => h.row.ticketHash));
-    for (const row of mine) {
-      const hash = row.ticketHash;
-      if (hit.has(hash)) continue;
-      if (await calls.isUsed(hash)) {
-        const moved = await this.unitOfWork.run(async (trx) => {
-          const done = await this.tickets.settle(
-            hash,
-            { status: WinningTicketStatus.FAILED, statusReason: RedemptionCode.TICKET_USED },
-            trx,
-          );
-          if (done) await this.redemptions.recordCode(hash, RedemptionCode.TICKET_USED, trx);
-          return done;
-        });
-        if (moved) {
-          decided.final.push(hash);
-          this.metrics.outcomes.inc({ status: WinningTicketStatus.FAILED, code: RedemptionCode.TICKET_USED });
-          this.metrics.shared.redemptionError(RedemptionCode.TICKET_USED);
-        }
-        continue;
-      }
-      // A batch item that failed may have run out of gas: the next group is estimated afresh.
-      if (missed === RedemptionCode.BATCH_ITEM_FAILED) this.gas.forget(row.recipient);
-      const moved = await this.unitOfWork.run(async (trx) => {
-        const done = await this.tickets.requeue(hash, missed, trx);
-        if (done) await this.redemptions.recordRetry(hash, missed, record.errorCode, trx);
-        return done;
+    for (const hash of moved.used) {
+      decided.final.push(hash);
+      this.metrics.outcomes.inc({ status: WinningTicketStatus.FAILED, code: RedemptionCode.TICKET_USED });
+      this.metrics.shared.redemptionError(RedemptionCode.TICKET_USED);
+    }
+    for (const hash of moved.back) {
+      decided.again.push(hash);
+      this.metrics.retries.inc({ code: missed });
+      this.logger.warn({
+        msg: 'ticket not redeemed by its tx; queued again',
+        ticketHash: hash,
+        txId: record.id,
+        code: missed,
       });
-      if (moved) {
-        decided.again.push(hash);
-        this.metrics.retries.inc({ code: missed });
-        this.logger.warn({
-          msg: 'ticket not redeemed by its tx; queued again',
-          ticketHash: hash,
-          txId: record.id,
-          code: missed,
-        });
-      }
     }
     return decided;
   }
+}
+
+/** What a settlement decides its tickets from. */
+interface Outcome {
+  /** The tx as the chain shows it (it may differ from its stored row: see `outcome`). */
+  record: ChainTxRecord;
+  receipt: TransactionReceipt | null;
+  /** Mined, but its receipt is lost for good: its used tickets are looked up in the broker's logs. */
+  lost: boolean;
 }
 
 /** A ticket of the tx found in its receipt's `WinningTicketRedeemed` logs. */
@@ -342,6 +480,37 @@ interface Hit {
   row: WinningTicketEntity;
   amountPaid: bigint;
   underpaid: boolean;
+}
+
+const hitOf = (row: WinningTicketEntity, amountPaid: bigint): Hit => ({
+  row,
+  amountPaid,
+  underpaid: amountPaid < row.faceValue,
+});
+
+/**
+ * Where the broker's logs are searched for the tickets of a lost tx: RECEIPT_LOST_BLOCKS before it
+ * was last sent or mined (its tickets were found unused when it was built, a little before).
+ */
+function searchFrom(record: ChainTxRecord): bigint {
+  const at =
+    record.blockNumber !== null && record.blockNumber < record.sentBlock
+      ? record.blockNumber
+      : record.sentBlock;
+  return at > RECEIPT_LOST_BLOCKS ? at - RECEIPT_LOST_BLOCKS : 0n;
+}
+
+/** A final record as its row's fields (TxStore.correct). */
+function finishOf(record: ChainTxRecord): TxFinish {
+  if (record.status === ChainTxStatus.PENDING) throw new Error(`tx ${record.id} is not final`);
+  return {
+    status: record.status,
+    minedHash: record.minedHash ?? undefined,
+    blockNumber: record.blockNumber ?? undefined,
+    gasUsed: record.gasUsed ?? undefined,
+    effectiveGasPrice: record.effectiveGasPrice ?? undefined,
+    errorCode: record.errorCode ?? undefined,
+  };
 }
 
 const owner = (txId: string) => `tx:${txId}`;

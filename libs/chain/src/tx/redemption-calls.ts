@@ -1,4 +1,4 @@
-import { type Provider, type TransactionReceipt } from 'ethers';
+import { zeroPadValue, type Provider } from 'ethers';
 import { auxData, bytesToHex, hexToBytes } from '#app/ticket';
 import {
   bondingManagerAt,
@@ -13,6 +13,7 @@ import {
   decodeTransferAmount,
   encodeBatchRedeemCall,
   encodeRedeemCall,
+  type RawLog,
   type RedeemArgs,
   type TicketTuple,
 } from './redemption-abi.js';
@@ -50,6 +51,17 @@ export interface RedeemedTicket {
   faceValue: bigint;
   /** From the WinningTicketTransfer before it; below faceValue when the sender was short (§4.5 step 13). */
   amountPaid: bigint;
+}
+
+/** A ticket's redemption as the broker's logs show it: which tx, in which block. */
+export interface FoundRedemption extends RedeemedTicket {
+  txHash: string;
+  blockNumber: bigint;
+}
+
+/** A log as a receipt or eth_getLogs carries it. */
+interface BrokerLog extends RawLog {
+  address: string;
 }
 
 export type Simulation = { ok: true; gas: bigint } | { ok: false; error: ChainTxError };
@@ -198,7 +210,7 @@ export class RedemptionCalls {
    * ticket (§4.7), so `WinningTicketRedeemed` logs are the only evidence of which ones went through;
    * the hash is rebuilt from the event's fields.
    */
-  redeemedIn(receipt: TransactionReceipt): Map<string, RedeemedTicket> {
+  redeemedIn(receipt: { logs: readonly BrokerLog[] }): Map<string, RedeemedTicket> {
     const out = new Map<string, RedeemedTicket>();
     const broker = this.brokerAddress.toLowerCase();
     let paid = 0n;
@@ -213,6 +225,37 @@ export class RedemptionCalls {
         out.set(ticketHash, { ticketHash, faceValue, amountPaid: paid });
         paid = 0n;
       }
+    }
+    return out;
+  }
+
+  /**
+   * The redemptions of `sender`'s tickets to `recipient` from `fromBlock` to the latest block, keyed by
+   * ticket hash, from the broker's logs (one eth_getLogs; logs stay readable where a node no
+   * longer finds a receipt by its tx hash): who redeemed a ticket, when, and what it paid.
+   */
+  async redemptionsOf(
+    sender: string,
+    recipient: string,
+    fromBlock: bigint,
+  ): Promise<Map<string, FoundRedemption>> {
+    // Both events index (sender, recipient): one query brings each payment with its redemption.
+    const logs = await this.provider.getLogs({
+      address: this.brokerAddress,
+      fromBlock: Number(fromBlock),
+      toBlock: 'latest',
+      topics: [
+        [this.transferTopic, this.redeemedTopic],
+        zeroPadValue(sender, 32),
+        zeroPadValue(recipient, 32),
+      ],
+    });
+    const byTx = new Map<string, typeof logs>();
+    for (const log of logs) byTx.set(log.transactionHash, [...(byTx.get(log.transactionHash) ?? []), log]);
+    const out = new Map<string, FoundRedemption>();
+    for (const [txHash, txLogs] of byTx) {
+      const blockNumber = BigInt(txLogs[0].blockNumber);
+      for (const [hash, r] of this.redeemedIn({ logs: txLogs })) out.set(hash, { ...r, txHash, blockNumber });
     }
     return out;
   }

@@ -108,6 +108,14 @@ export abstract class TxStore {
   /** Moves a pending tx to its final status; a no-op returning the row if it is final already. */
   abstract finish(id: string, outcome: TxFinish): Promise<ChainTxRecord>;
 
+  /**
+   * Rewrites the final status of tx `id` when the chain turned out to say otherwise than the row
+   * (a dropped tx mined after all under another of its hashes, a mined tx whose receipt is gone):
+   * only if its status is still `from`. `trx` is an open transaction of the store's own kind (its
+   * database's), so the fix commits with what the caller writes from it. Returns whether it changed.
+   */
+  abstract correct(id: string, from: ChainTxStatus, outcome: TxFinish, trx?: unknown): Promise<boolean>;
+
   abstract get(id: string): Promise<ChainTxRecord | null>;
 
   /**

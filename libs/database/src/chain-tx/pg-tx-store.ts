@@ -10,6 +10,7 @@ import {
   type TxFinish,
   type TxReplacement,
 } from '#app/chain';
+import type { DbTransaction } from '../unit-of-work.js';
 import { ChainTxEntity } from './chain-tx.entity.js';
 import { SignerNonceEntity } from './signer-nonce.entity.js';
 
@@ -91,17 +92,26 @@ export class PgTxStore extends TxStore {
       `UPDATE chain_tx SET status = $2, mined_hash = $3, block_number = $4, gas_used = $5,
          effective_gas_price = $6, error_code = $7, finished_at = now(), updated_at = now()
        WHERE id = $1 AND status = 'pending'`,
-      [
-        id,
-        o.status,
-        o.minedHash ?? null,
-        str(o.blockNumber),
-        str(o.gasUsed),
-        str(o.effectiveGasPrice),
-        o.errorCode ?? null,
-      ],
+      [id, ...finishValues(o)],
     );
     return this.mustGet(id);
+  }
+
+  /** TxStore.correct; `trx` is a UnitOfWork transaction. */
+  override async correct(
+    id: string,
+    from: ChainTxStatus,
+    o: TxFinish,
+    trx?: DbTransaction,
+  ): Promise<boolean> {
+    // TypeORM answers an UPDATE with [rows, row count].
+    const [, count] = await (trx ?? this.ds.manager).query<[unknown[], number]>(
+      `UPDATE chain_tx SET status = $3, mined_hash = $4, block_number = $5, gas_used = $6,
+         effective_gas_price = $7, error_code = $8, updated_at = now()
+       WHERE id = $1 AND status = $2`,
+      [id, from, ...finishValues(o)],
+    );
+    return count > 0;
   }
 
   async get(id: string): Promise<ChainTxRecord | null> {
@@ -207,6 +217,18 @@ export class PgTxStore extends TxStore {
     if (!record) throw new Error(`chain_tx ${id} vanished`);
     return record;
   }
+}
+
+/** A final outcome's columns, in the order finish and correct write them. */
+function finishValues(o: TxFinish): (string | null)[] {
+  return [
+    o.status,
+    o.minedHash ?? null,
+    str(o.blockNumber),
+    str(o.gasUsed),
+    str(o.effectiveGasPrice),
+    o.errorCode ?? null,
+  ];
 }
 
 function toRecord(e: ChainTxEntity): ChainTxRecord {

@@ -4,6 +4,13 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { DbTransaction } from '../unit-of-work.js';
 
 /**
+ * What a ticket's `redemption` row records of a move: its code (how it ended, or why it waits), or
+ * with `retry` one more attempt counted, with the error of the attempt.
+ */
+export type RedemptionNote =
+  { code: string; retry?: false } | { code: string; retry: true; error: string | null };
+
+/**
  * The only writer of `redemption`, the Redeemer's bookkeeping per ticket: retries for back-off, the
  * last reason it could not go through, and once redeemed, the tx and the amount paid. The writes
  * that go with a move of the ticket take that move's DbTransaction (UnitOfWork), so a ticket never
@@ -15,6 +22,27 @@ export class RedemptionRepository {
 
   private db(trx?: DbTransaction): EntityManager {
     return trx ?? this.ds.manager;
+  }
+
+  /**
+   * A ticket's status move and its `redemption` note in one database transaction (`trx` when
+   * given, else one of its own): the note is written only if `move` (a compare-and-set of the
+   * ticket's row, run in that transaction) moved the row, so a ticket never ends, or goes back in
+   * line, without its note. Returns whether the row moved.
+   */
+  moveWithCode(
+    ticketHash: string,
+    move: (trx: DbTransaction) => Promise<boolean>,
+    note: RedemptionNote,
+    trx?: DbTransaction,
+  ): Promise<boolean> {
+    const work = async (t: DbTransaction): Promise<boolean> => {
+      if (!(await move(t))) return false;
+      if (note.retry) await this.recordRetry(ticketHash, note.code, note.error, t);
+      else await this.recordCode(ticketHash, note.code, t);
+      return true;
+    };
+    return trx ? work(trx) : this.ds.transaction(work);
   }
 
   /** Counts one more retryable failure and returns how many there have been. */
