@@ -33,6 +33,15 @@ describe('remote signer request parsing', () => {
     expect(Buffer.from(r.state!.sig).toString()).toBe('g');
   });
 
+  // Go fills maxPrice (runner.LiveRunnerPriceInfo) the same way: `Price`, `CURRENCY`, `Unit`.
+  it('reads maxPrice keys case-insensitively too', () => {
+    const r = parseLivePaymentRequest({
+      orchestrator: b64('x'),
+      MaxPrice: { Price: 1e-7, CURRENCY: 'wei', Unit: 'seconds' },
+    });
+    expect(r.maxPrice).toEqual({ price: 1e-7, currency: 'wei', unit: 'seconds' });
+  });
+
   it('treats an empty state as none and refuses malformed fields with INVALID_REQUEST', () => {
     expect(
       parseLivePaymentRequest({ orchestrator: b64('x'), state: { State: '', Sig: null } }).state,

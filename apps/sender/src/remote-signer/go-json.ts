@@ -1,0 +1,17 @@
+/**
+ * Go's `encoding/json` matches object keys to struct fields case-insensitively, an exact match
+ * first; go-livepeer's callers and webhooks rely on it (`ManifestID`, `state.State`, `Status`).
+ * The getter reads a JSON object the way Go would fill a struct from it.
+ */
+export function goFields(obj: Record<string, unknown>): (name: string) => unknown {
+  const folded = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(obj)) if (!folded.has(k.toLowerCase())) folded.set(k.toLowerCase(), v);
+  return (name) => (Object.hasOwn(obj, name) ? obj[name] : folded.get(name.toLowerCase()));
+}
+
+/** A `maxPrice` object with its keys read as Go fills `runner.LiveRunnerPriceInfo`; else as given. */
+export function goMaxPrice(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const get = goFields(raw as Record<string, unknown>);
+  return { price: get('price'), currency: get('currency'), unit: get('unit') };
+}
