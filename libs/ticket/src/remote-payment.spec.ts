@@ -20,6 +20,7 @@ import {
   MAX_BYOC_TIMEOUT_SECONDS,
   MAX_IN_PIXELS,
   orchestratorInfoPayload,
+  byocCapabilityName,
   parseMaxPrice,
   parseRatString,
   parseRemotePaymentType,
@@ -155,6 +156,15 @@ describe('remote signer arithmetic (go-livepeer GenerateLivePayment)', () => {
     expect(price(JSON.parse('1e-07'))).toBe('1/10000000');
     expect(price(JSON.parse('1.5e+21'))).toBe('1500000000000000000000/1');
     expect(price(JSON.parse('10.12'))).toBe('253/25');
+  });
+
+  it('names the BYOC capability by ManifestID, else the request capability, else a BYOC price_info', () => {
+    const byoc: PriceInfo = { pricePerUnit: 1n, pixelsPerUnit: 1n, capability: 37, constraint: 'from-price' };
+    expect(byocCapabilityName('m', 'c', byoc)).toBe('m');
+    expect(byocCapabilityName('', 'c', byoc)).toBe('c');
+    expect(byocCapabilityName('', '', byoc)).toBe('from-price');
+    expect(byocCapabilityName('', '', { ...byoc, capability: 35 })).toBe('');
+    expect(byocCapabilityName('', '', undefined)).toBe('');
   });
 
   it('flattens segment credentials as go-livepeer does (manifestId ‖ u256(seq) ‖ hash)', () => {

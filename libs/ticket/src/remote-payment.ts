@@ -215,6 +215,21 @@ export function parseMaxPrice(raw: unknown, type: RemotePaymentType): Rational |
 }
 
 /**
+ * The BYOC capability a payment is for: the request's ManifestID (go-livepeer's BYOC signer), else
+ * its `capability` (all the Python SDK's BYOC client sends), else the constraint of a BYOC
+ * `price_info` (the byoc-v2 signer lineage); empty when nothing names one.
+ */
+export function byocCapabilityName(
+  manifestId: string,
+  requested: string,
+  priceInfo: PriceInfo | undefined,
+): string {
+  if (manifestId !== '') return manifestId;
+  if (requested !== '') return requested;
+  return priceInfo?.capability === BYOC_CAPABILITY ? priceInfo.constraint : '';
+}
+
+/**
  * The price of a BYOC payment (go-livepeer `resolvePriceInfo` for type `byoc`): the first of
  * `price_info` and `capabilities_prices` whose capability is BYOC, whose constraint is the
  * capability name (the request's ManifestID) and whose parts are both non-zero.

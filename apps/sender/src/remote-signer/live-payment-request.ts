@@ -16,6 +16,8 @@ export interface LivePaymentRequest {
   maxPrice: unknown;
   /** Protobuf `net.Capabilities`, kept encoded; empty when absent. */
   capabilities: Uint8Array;
+  /** The BYOC capability name the Python SDK's BYOC client sends instead of a ManifestID. */
+  capability: string;
   /** Expected job duration (`timeoutSeconds`): a BYOC session's first call prepays it (≥ 60 s). */
   timeoutSeconds: bigint;
 }
@@ -84,6 +86,7 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
     type,
     maxPrice: goMaxPrice(get('maxPrice')),
     capabilities: bytes(get('capabilities'), 'capabilities'),
+    capability: text(get('capability'), 'capability'),
     timeoutSeconds: BigInt(rawTimeout),
   };
 }
