@@ -580,6 +580,16 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(a.body.signature).toMatch(/^0x[0-9a-f]{130}$/);
     });
 
+    // go-livepeer's own gateway (GetOrchInfoSig) posts no body at all, with Content-Type JSON.
+    it('GetOrchInfoSig: an empty POST body is answered like {}', async () => {
+      const res = await fetch(`${signer.httpUrl}/sign-orchestrator-info`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${LIVE_TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { address: string }).address).toBe(chain.funded.address);
+    });
+
     it('maxPrice floats in Python repr (1e-07, 1e+16) are exact ceilings; the echoed state continues', async () => {
       // 1/10 000 wei per pixel: above a 1e-07 ceiling (481), under 1e+16 and "2.5E-4".
       const p = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 1n, pixelsPerUnit: 10_000n } });
