@@ -590,6 +590,40 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(((await res.json()) as { address: string }).address).toBe(chain.funded.address);
     });
 
+    // go-livepeer json-decodes the body whatever its Content-Type: a bare fetch(url, {body: string})
+    // sends text/plain, a Go http.NewRequest none at all.
+    it('reads a JSON body sent as text/plain or without Content-Type, as go-livepeer does', async () => {
+      const p = await params();
+      const body = JSON.stringify(request(p));
+      const auth = { Authorization: `Bearer ${LIVE_TOKEN}` };
+      const plain = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body,
+      });
+      expect(plain.headers.get('content-type') ?? '').toContain('application/json');
+      expect(plain.status, await plain.clone().text()).toBe(200);
+      const bare = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body: new TextEncoder().encode(body),
+      });
+      expect(bare.status, await bare.clone().text()).toBe(200);
+      const junk = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body: 'not json',
+      });
+      expect(junk.status).toBe(400);
+      expect(((await junk.json()) as { error: { code: string } }).error.code).toBe('INVALID_REQUEST');
+      const huge = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ orchestrator: 'A'.repeat(200_000) }),
+      });
+      expect(huge.status).toBe(413);
+    });
+
     it('maxPrice floats in Python repr (1e-07, 1e+16) are exact ceilings; the echoed state continues', async () => {
       // 1/10 000 wei per pixel: above a 1e-07 ceiling (481), under 1e+16 and "2.5E-4".
       const p = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 1n, pixelsPerUnit: 10_000n } });
