@@ -581,6 +581,22 @@ describe('Sender as a go-livepeer remote signer', () => {
     });
 
     // go-livepeer's own gateway (GetOrchInfoSig) posts no body at all, with Content-Type JSON.
+    // go-livepeer registers `POST /generate-live-payment` etc. on Go's mux: another method is 405.
+    it("answers another method on a signer path 405 with Allow, as Go's mux does", async () => {
+      for (const [method, path, allow] of [
+        ['GET', 'generate-live-payment', 'POST'],
+        ['PUT', 'sign-orchestrator-info', 'POST'],
+        ['DELETE', 'sign-byoc-job', 'POST'],
+        ['POST', 'discover-orchestrators', 'GET, HEAD'],
+      ]) {
+        const res = await fetch(`${signer.httpUrl}/${path}`, { method });
+        expect(res.status, `${method} /${path}`).toBe(405);
+        expect(res.headers.get('allow')).toBe(allow);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
+      }
+      expect((await fetch(`${signer.httpUrl}/discover-orchestrators`, { method: 'HEAD' })).status).toBe(503);
+    });
+
     it('GetOrchInfoSig: an empty POST body is answered like {}', async () => {
       const res = await fetch(`${signer.httpUrl}/sign-orchestrator-info`, {
         method: 'POST',
