@@ -1,4 +1,12 @@
-import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import {
+  Module,
+  RequestMethod,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { infrastructure } from '#app/runtime';
 import { SenderAccounts } from './accounts/sender-accounts.js';
@@ -16,6 +24,7 @@ import { RemoteSignerPathFilter } from './remote-signer/remote-signer.filter.js'
 import { RemoteSignerService } from './remote-signer/remote-signer.service.js';
 import { SignerWebhook } from './remote-signer/signer-webhook.js';
 import { StateSeal } from './remote-signer/state-seal.js';
+import { UntypedJsonBody } from './remote-signer/untyped-json-body.js';
 import { SenderConfig } from './sender.config.js';
 import { AccountRateLimiter } from './session/account-rate-limiter.js';
 import { SenderService } from './session/sender.service.js';
@@ -23,7 +32,19 @@ import { SessionStore } from './session/session.store.js';
 
 /** Sender: signs ticket batches for broadcasters. Owns sessions and nonce counters (Redis). */
 @Module({})
-export class SenderModule {
+export class SenderModule implements NestModule {
+  constructor(private readonly config: SenderConfig) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (!this.config.values.SENDER_REMOTE_SIGNER) return;
+    consumer.apply(UntypedJsonBody).forRoutes(
+      ...['sign-orchestrator-info', 'generate-live-payment', 'sign-byoc-job'].map((path) => ({
+        path,
+        method: RequestMethod.POST,
+      })),
+    );
+  }
+
   static forRoot(config: SenderConfig): DynamicModule {
     // go-livepeer's remote signer API on the HTTP port, only when asked for (SENDER_REMOTE_SIGNER).
     const remoteSigner = config.values.SENDER_REMOTE_SIGNER;

@@ -122,6 +122,7 @@ export {
   BYOC_JOB_DOMAIN_V1,
   BYOC_CAPABILITY,
   BYOC_MIN_PREPAID_SECONDS,
+  byocCapabilityName,
   byocPrice,
   type ByocBilling,
   MAX_BYOC_TIMEOUT_SECONDS,

@@ -20,6 +20,7 @@ import {
   MAX_BYOC_TIMEOUT_SECONDS,
   MAX_IN_PIXELS,
   orchestratorInfoPayload,
+  byocCapabilityName,
   parseMaxPrice,
   parseRatString,
   parseRemotePaymentType,
@@ -134,13 +135,36 @@ describe('remote signer arithmetic (go-livepeer GenerateLivePayment)', () => {
     const bad: [unknown, '' | 'live' | 'fixed'][] = [
       [{ price: '0', currency: 'wei', unit: 'fixed' }, 'fixed'],
       [{ price: '-1', currency: 'wei', unit: 'fixed' }, 'fixed'],
-      [{ price: '1e3', currency: 'wei', unit: 'fixed' }, 'fixed'],
+      [{ price: '1e999', currency: 'wei', unit: 'fixed' }, 'fixed'],
+      [{ price: '0e5', currency: 'wei', unit: 'fixed' }, 'fixed'],
+      [{ price: '1/3', currency: 'wei', unit: 'fixed' }, 'fixed'],
       [{ price: '1', currency: 'usd', unit: 'fixed' }, 'fixed'],
       [{ price: '1', currency: 'wei', unit: 'seconds' }, 'fixed'],
       [{ price: '1', currency: 'wei', unit: 'seconds' }, ''],
       ['1', 'live'],
     ];
     for (const [raw, type] of bad) expect(() => parseMaxPrice(raw, type)).toThrow(invalid);
+  });
+
+  // Go decodes maxPrice.price as a json.Number and parses it with big.Rat.SetString, which takes
+  // exponents; Python's json.dumps writes small floats that way (1e-07), JS's String(1e-7) too.
+  it('reads maxPrice.price with exponents, exactly, as big.Rat.SetString does', () => {
+    const price = (p: unknown) =>
+      parseMaxPrice({ price: p, currency: 'wei', unit: 'fixed' }, 'fixed')?.toString();
+    expect(price('1e3')).toBe('1000/1');
+    expect(price('2.5E-3')).toBe('1/400');
+    expect(price(JSON.parse('1e-07'))).toBe('1/10000000');
+    expect(price(JSON.parse('1.5e+21'))).toBe('1500000000000000000000/1');
+    expect(price(JSON.parse('10.12'))).toBe('253/25');
+  });
+
+  it('names the BYOC capability by ManifestID, else the request capability, else a BYOC price_info', () => {
+    const byoc: PriceInfo = { pricePerUnit: 1n, pixelsPerUnit: 1n, capability: 37, constraint: 'from-price' };
+    expect(byocCapabilityName('m', 'c', byoc)).toBe('m');
+    expect(byocCapabilityName('', 'c', byoc)).toBe('c');
+    expect(byocCapabilityName('', '', byoc)).toBe('from-price');
+    expect(byocCapabilityName('', '', { ...byoc, capability: 35 })).toBe('');
+    expect(byocCapabilityName('', '', undefined)).toBe('');
   });
 
   it('flattens segment credentials as go-livepeer does (manifestId ‖ u256(seq) ‖ hash)', () => {
@@ -202,6 +226,25 @@ describe('remote signer state blob', () => {
     ]);
     expect(json).toContain('"Balance":"6000/7"');
     expect(json).toContain('"LastUpdate":"2026-01-02T03:04:05.678Z"');
+  });
+
+  // What a webhook sees must match go-livepeer's json.Marshal of RemotePaymentState.
+  it('writes OrchestratorAddress as go-ethereum does (lowercase) and LastUpdate as Go time JSON', () => {
+    const text = (s: RemotePaymentState) => new TextDecoder().decode(encodeRemoteState(s));
+    expect(text(state)).toContain(`"OrchestratorAddress":"0x${'ab'.repeat(20)}"`);
+    const at = (ms: number) => text({ ...state, lastUpdateMs: Date.UTC(2026, 0, 2, 3, 4, 5, ms) });
+    expect(at(600)).toContain('"LastUpdate":"2026-01-02T03:04:05.6Z"');
+    expect(at(0)).toContain('"LastUpdate":"2026-01-02T03:04:05Z"');
+    expect(text({ ...state, lastUpdateMs: undefined })).toContain('"LastUpdate":"0001-01-01T00:00:00Z"');
+  });
+
+  it('still reads states sealed before: EIP-55 OrchestratorAddress, three-digit fractions', () => {
+    const old = JSON.parse(new TextDecoder().decode(encodeRemoteState(state))) as Record<string, unknown>;
+    old.OrchestratorAddress = '0xABaBAbabaBABaBAbabaBaBABAbABAbabABaBABAb';
+    old.LastUpdate = '2026-01-02T03:04:05.600Z';
+    const decoded = decodeRemoteState(new TextEncoder().encode(JSON.stringify(old)));
+    expect(decoded.orchestrator).toEqual(state.orchestrator);
+    expect(decoded.lastUpdateMs).toBe(Date.UTC(2026, 0, 2, 3, 4, 5, 600));
   });
 
   it('round-trips, including a state before its first charged call', () => {

@@ -166,15 +166,27 @@ const MAX_PRICE_UNIT: Record<RemotePaymentType, string | undefined> = {
   '': undefined,
 };
 
-const DECIMAL = /^(\d{1,78})(?:\.(\d{1,78}))?$/;
+/**
+ * A decimal as Go's `json.Number` and `big.Rat.SetString` take it: digits, an optional fraction
+ * and an optional exponent (`1e-07` is how Python writes a small float). The exponent is bounded
+ * so that a request cannot make us build a huge integer.
+ */
+const DECIMAL = /^(\d{1,78})(?:\.(\d{1,78}))?(?:[eE]([+-]?\d{1,3}))?$/;
+const MAX_DECIMAL_EXPONENT = 200;
 
-/** A positive decimal (JSON number or string, no exponent) as an exact rational. */
+/** A positive decimal (JSON number or string, Go number syntax) as an exact rational. */
 export function parseDecimal(raw: unknown, field: string): Rational {
   const text = typeof raw === 'number' ? (Number.isFinite(raw) ? String(raw) : '') : raw;
   const m = typeof text === 'string' ? DECIMAL.exec(text.trim()) : null;
-  if (!m) throw invalidInput(`${field} must be a positive decimal`);
+  const exponent = m?.[3] === undefined ? 0 : Number(m[3]);
+  if (!m || Math.abs(exponent) > MAX_DECIMAL_EXPONENT) {
+    throw invalidInput(`${field} must be a positive decimal`);
+  }
   const frac = m[2] ?? '';
-  const value = Rational.of(BigInt(m[1] + frac), 10n ** BigInt(frac.length));
+  const scale = exponent - frac.length;
+  const digits = BigInt(m[1] + frac);
+  const value =
+    scale >= 0 ? Rational.of(digits * 10n ** BigInt(scale)) : Rational.of(digits, 10n ** BigInt(-scale));
   if (value.sign() <= 0) throw invalidInput(`${field} must be a positive decimal`);
   return value;
 }
@@ -200,6 +212,21 @@ export function parseMaxPrice(raw: unknown, type: RemotePaymentType): Rational |
     throw invalidInput(`maxPrice.unit must be ${expected} for payment type ${type}`);
   }
   return value;
+}
+
+/**
+ * The BYOC capability a payment is for: the request's ManifestID (go-livepeer's BYOC signer), else
+ * its `capability` (all the Python SDK's BYOC client sends), else the constraint of a BYOC
+ * `price_info` (the byoc-v2 signer lineage); empty when nothing names one.
+ */
+export function byocCapabilityName(
+  manifestId: string,
+  requested: string,
+  priceInfo: PriceInfo | undefined,
+): string {
+  if (manifestId !== '') return manifestId;
+  if (requested !== '') return requested;
+  return priceInfo?.capability === BYOC_CAPABILITY ? priceInfo.constraint : '';
 }
 
 /**
@@ -277,6 +304,16 @@ export interface RemotePaymentState {
 
 /** Go's zero `time.Time`, as `encoding/json` writes it. */
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+/**
+ * Go's `time.Time` JSON for a UTC instant: RFC 3339 with the fraction's trailing zeros dropped
+ * (`…05.6Z`, `…05Z`), as `encoding/json` writes go-livepeer's `LastUpdate`.
+ */
+function goTimeJson(ms: number): string {
+  const [whole, frac] = new Date(ms).toISOString().slice(0, -1).split('.');
+  const digits = frac.replace(/0+$/, '');
+  return `${whole}${digits === '' ? '' : `.${digits}`}Z`;
+}
+
 /** States are small; anything larger is not one of ours. */
 export const MAX_STATE_BYTES = 4096;
 
@@ -294,8 +331,9 @@ export function encodeRemoteState(s: RemotePaymentState): Uint8Array {
   const json = {
     StateID: s.stateId,
     PMSessionID: s.pmSessionId,
-    LastUpdate: s.lastUpdateMs === undefined ? GO_ZERO_TIME : new Date(s.lastUpdateMs).toISOString(),
-    OrchestratorAddress: toChecksumAddress(s.orchestrator),
+    LastUpdate: s.lastUpdateMs === undefined ? GO_ZERO_TIME : goTimeJson(s.lastUpdateMs),
+    // go-ethereum's Address.MarshalText: lowercase hex, not EIP-55.
+    OrchestratorAddress: bytesToHex(s.orchestrator),
     App: s.app,
     AuthExpiry: s.authExpiry,
     SenderNonce: s.senderNonce,

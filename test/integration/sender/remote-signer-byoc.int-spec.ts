@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decodePaymentHeader, orchestratorCapabilityPricesCodec } from '#app/proto';
+import { decodePaymentHeader, orchestratorCapabilityPricesCodec, segDataCodec } from '#app/proto';
 import {
   balanceAfter,
   bytesToHex,
@@ -427,6 +427,32 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       const a = await pay({ orchestrator: byocInfo(p), type: 'byoc', ManifestID: CAPABILITY });
       expect(a.status, JSON.stringify(a.body)).toBe(200);
       expect(decodePaymentHeader(a.body.payment as string).ticketSenderParams).toHaveLength(6);
+    });
+
+    // livepeer-python-gateway byoc.py `_create_byoc_payment`: json.dumps({"orchestrator": <O's
+    // /process/token orchestrator_info>, "type": "byoc", "capability": <name>}), no ManifestID.
+    it("serves the Python SDK's BYOC payment: the capability named by `capability`", async () => {
+      const p = await byocParams();
+      const a = await postJson(
+        `${signer.httpUrl}/generate-live-payment`,
+        `{"orchestrator": "${byocInfo(p)}", "type": "byoc", "capability": "${CAPABILITY}"}`,
+        { ...auth(), 'User-Agent': 'Python-urllib/3.12' },
+      );
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      const paid = decodePaymentHeader(a.body.payment as string);
+      expect(paid.expectedPrice).toEqual(BYOC_PRICE);
+      expect(paid.ticketSenderParams).toHaveLength(6); // 60 s at 10^8 wei
+      // The job accounts under the capability's name, as go-livepeer's byoc-v2 signer does.
+      const seg = segDataCodec.decode(Buffer.from(a.body.segCreds as string, 'base64'));
+      expect(Buffer.from(seg.manifestId).toString()).toBe(CAPABILITY);
+    });
+
+    it('takes the capability from a BYOC price_info when the request names none (byoc-v2)', async () => {
+      const p = await byocParams();
+      const info = b64(orchestratorInfo(p, { priceInfo: BYOC_PRICE }));
+      const a = await pay({ orchestrator: info, type: 'byoc' });
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      expect(decodePaymentHeader(a.body.payment as string).expectedPrice).toEqual(BYOC_PRICE);
     });
 
     const refusals: { name: string; body: (p: Params) => unknown; message: string }[] = [

@@ -444,7 +444,8 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(s1.SequenceNumber).toBe(0);
       expect(s1.PMSessionID).toBe(bytesToHex(p.params.recipientRandHash));
       expect(s1.SenderNonce).toBe(1);
-      expect(s1.OrchestratorAddress).toBe(chain.recipient.address);
+      // go-ethereum marshals an Address as lowercase hex.
+      expect(s1.OrchestratorAddress).toBe(chain.recipient.address.toLowerCase());
 
       const two = await pay(request(p, { inPixels: 2_500_000, state: one.body.state }));
       const pay2 = payment(two);
@@ -545,6 +546,122 @@ describe('Sender as a go-livepeer remote signer', () => {
         STATE: { state: state.State, sig: state.Sig },
       });
       expect(payment(a).ticketSenderParams[0].senderNonce).toBe(2);
+    });
+  });
+
+  /*
+   * The livepeer-python-gateway SDK's LivePaymentSession, byte for byte: Python's json.dumps
+   * (", " and ": " separators, floats in repr form such as 1e-07), ManifestID on every call,
+   * maxPrice as a float on every call, and the state dict echoed as it came back. Status handling
+   * as the SDK's: 480 refresh, 482 skip the cycle, anything else an HTTP error with error.message.
+   */
+  describe('driven as the Python SDK drives it', () => {
+    const sdkHeaders = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      'User-Agent': 'Python-urllib/3.12',
+      Authorization: `Bearer ${LIVE_TOKEN}`,
+    };
+    const sdkPay = (orchestrator: string, price: string, state?: { State: string; Sig: string }) =>
+      postJson(
+        `${signer.httpUrl}/generate-live-payment`,
+        `{"orchestrator": "${orchestrator}", "type": "lv2v", "ManifestID": "sdk-manifest", ` +
+          `"maxPrice": {"price": ${price}, "currency": "wei", "unit": "720p-pixel-seconds"}` +
+          (state ? `, "state": {"State": "${state.State}", "Sig": "${state.Sig}"}` : '') +
+          '}',
+        sdkHeaders,
+      );
+
+    it('get_signer_info: {} in, hex address and signature out', async () => {
+      const a = await postJson(`${signer.httpUrl}/sign-orchestrator-info`, '{}', sdkHeaders);
+      expect(a.status).toBe(200);
+      // The SDK's _hex_to_bytes: optional 0x, hex digits only, 20 address bytes.
+      expect(a.body.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+      expect(a.body.signature).toMatch(/^0x[0-9a-f]{130}$/);
+    });
+
+    // go-livepeer's own gateway (GetOrchInfoSig) posts no body at all, with Content-Type JSON.
+    // go-livepeer registers `POST /generate-live-payment` etc. on Go's mux: another method is 405.
+    it("answers another method on a signer path 405 with Allow, as Go's mux does", async () => {
+      for (const [method, path, allow] of [
+        ['GET', 'generate-live-payment', 'POST'],
+        ['PUT', 'sign-orchestrator-info', 'POST'],
+        ['DELETE', 'sign-byoc-job', 'POST'],
+        ['POST', 'discover-orchestrators', 'GET, HEAD'],
+      ]) {
+        const res = await fetch(`${signer.httpUrl}/${path}`, { method });
+        expect(res.status, `${method} /${path}`).toBe(405);
+        expect(res.headers.get('allow')).toBe(allow);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
+      }
+      expect((await fetch(`${signer.httpUrl}/discover-orchestrators`, { method: 'HEAD' })).status).toBe(503);
+    });
+
+    it('GetOrchInfoSig: an empty POST body is answered like {}', async () => {
+      const res = await fetch(`${signer.httpUrl}/sign-orchestrator-info`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${LIVE_TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { address: string }).address).toBe(chain.funded.address);
+    });
+
+    // go-livepeer json-decodes the body whatever its Content-Type: a bare fetch(url, {body: string})
+    // sends text/plain, a Go http.NewRequest none at all.
+    it('reads a JSON body sent as text/plain or without Content-Type, as go-livepeer does', async () => {
+      const p = await params();
+      const body = JSON.stringify(request(p));
+      const auth = { Authorization: `Bearer ${LIVE_TOKEN}` };
+      const plain = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body,
+      });
+      expect(plain.headers.get('content-type') ?? '').toContain('application/json');
+      expect(plain.status, await plain.clone().text()).toBe(200);
+      const bare = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body: new TextEncoder().encode(body),
+      });
+      expect(bare.status, await bare.clone().text()).toBe(200);
+      const junk = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body: 'not json',
+      });
+      expect(junk.status).toBe(400);
+      expect(((await junk.json()) as { error: { code: string } }).error.code).toBe('INVALID_REQUEST');
+      const huge = await fetch(`${signer.httpUrl}/generate-live-payment`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ orchestrator: 'A'.repeat(200_000) }),
+      });
+      expect(huge.status).toBe(413);
+    });
+
+    it('maxPrice floats in Python repr (1e-07, 1e+16) are exact ceilings; the echoed state continues', async () => {
+      // 1/10 000 wei per pixel: above a 1e-07 ceiling (481), under 1e+16 and "2.5E-4".
+      const p = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 1n, pixelsPerUnit: 10_000n } });
+      const orchestrator = b64(orchestratorInfo(p));
+      const refused = await sdkPay(orchestrator, '1e-07');
+      expect(refused.status, JSON.stringify(refused.body)).toBe(481);
+      expect(errorMessage(refused)).toContain('exceeds request maxPrice ceiling 0.000');
+      expect(await nonceOf(p)).toBeUndefined();
+
+      const first = await sdkPay(orchestrator, '1e+16');
+      expect(first.status, JSON.stringify(first.body)).toBe(200);
+      expect(typeof first.body.payment).toBe('string');
+      expect(typeof first.body.segCreds).toBe('string');
+      const state = first.body.state as { State: string; Sig: string };
+      expect(Object.keys(state)).toEqual(['State', 'Sig']);
+      expect(stateOf(first).OrchestratorAddress).toBe(bytesToHex(p.params.recipient));
+
+      // The next cycle echoes the state dict; a Go-syntax string price is a ceiling too.
+      const next = await sdkPay(orchestrator, '"2.5E-4"', state);
+      expect(payment(next).ticketSenderParams[0].senderNonce).toBe(Number(stateOf(first).SenderNonce) + 1);
+      expect(stateOf(next).SequenceNumber).toBe(1);
+      expect(stateOf(next).StateID).toBe(stateOf(first).StateID);
     });
   });
 
@@ -722,6 +839,30 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     const { a } = await call({}, { 'Signer-Auth-Id': 'header-auth-id' });
     expect(stateOf(a).AuthExpiry).toBe(expiry);
     expect(stateOf(a).AuthID).toBe('webhook-auth-id');
+  });
+
+  // go-livepeer json.Unmarshals the reply into authResponse: keys match in any case, maxPrice's too.
+  it('reads the callback reply as Go does: Status, Expiry, Auth_ID and MaxPrice in any case', async () => {
+    const expiry = Math.floor(Date.now() / 1000) + 300;
+    reply(200, { Status: 200, Expiry: expiry, AUTH_ID: 'go-cased-id' });
+    const { a } = await call();
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(stateOf(a).AuthExpiry).toBe(expiry);
+    expect(stateOf(a).AuthID).toBe('go-cased-id');
+    reply(200, { STATUS: 200, MaxPrice: { Price: '1e-9', Currency: 'WEI', Unit: 'Seconds' } });
+    const { p, a: capped } = await call({ type: 'live' });
+    expect(capped.status, JSON.stringify(capped.body)).toBe(481);
+    expect(errorMessage(capped)).toContain('auth webhook maxPrice');
+    expect(await nonceOf(p)).toBeUndefined();
+  });
+
+  it('the webhook sees the state as go-livepeer marshals it (lowercase OrchestratorAddress)', async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 200 });
+    const { p, a } = await call();
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(hook.calls[0].body.state?.OrchestratorAddress).toBe(bytesToHex(p.params.recipient));
+    expect(hook.calls[0].body.state?.LastUpdate).toBe('0001-01-01T00:00:00Z');
   });
 
   it('request auth id header is fallback when callback omits auth id', async () => {

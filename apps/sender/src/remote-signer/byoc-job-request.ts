@@ -1,17 +1,11 @@
 import type { ByocJobSigningInput } from '#app/ticket';
+import { goFields } from './go-json.js';
 import { invalidRequest } from './remote-signer.error.js';
 
 /** The one signing format a caller may name: go-livepeer's V1 flattening (docs/remote-signer.md §2a). */
 const SIGNATURE_FORMAT_V1 = 'v1';
 /** Bounds each text field; the signed job travels in an HTTP header, so it is small in practice. */
 const MAX_FIELD_CHARS = 64 * 1024;
-
-/** Go's `encoding/json`: keys match fields case-insensitively, an exact match first. */
-function fields(obj: Record<string, unknown>): (name: string) => unknown {
-  const folded = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(obj)) if (!folded.has(k.toLowerCase())) folded.set(k.toLowerCase(), v);
-  return (name) => (Object.hasOwn(obj, name) ? obj[name] : folded.get(name.toLowerCase()));
-}
 
 /** A Go `string` field: absent or null is empty, any other JSON type fails decoding. */
 function text(value: unknown, name: string): string {
@@ -41,7 +35,7 @@ export function parseByocJobRequest(body: unknown): ByocJobSignRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('the request body must be a JSON object');
   }
-  const get = fields(body as Record<string, unknown>);
+  const get = goFields(body as Record<string, unknown>);
   if (['id', 'capability', 'timeout_seconds', 'signature_format'].every((k) => missing(get(k)))) {
     // Upstream signs the empty string for a body without either field; a body that names no job
     // at all is refused (an explicit "" is signed, as upstream).

@@ -1,4 +1,5 @@
 import { parseRemotePaymentType, type RemotePaymentType } from '#app/ticket';
+import { goFields, goMaxPrice } from './go-json.js';
 import { invalidRequest } from './remote-signer.error.js';
 
 /** A `/generate-live-payment` request, checked (docs/remote-signer.md §3.1). */
@@ -15,6 +16,8 @@ export interface LivePaymentRequest {
   maxPrice: unknown;
   /** Protobuf `net.Capabilities`, kept encoded; empty when absent. */
   capabilities: Uint8Array;
+  /** The BYOC capability name the Python SDK's BYOC client sends instead of a ManifestID. */
+  capability: string;
   /** Expected job duration (`timeoutSeconds`): a BYOC session's first call prepays it (≥ 60 s). */
   timeoutSeconds: bigint;
 }
@@ -23,16 +26,6 @@ export interface LivePaymentRequest {
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const MAX_BLOB_BYTES = 64 * 1024;
 const MAX_TEXT = 256;
-
-/**
- * Go's `encoding/json` matches object keys to fields case-insensitively; gateways rely on it
- * (`ManifestID`, `state.State`). An exact match wins over a case-folded one, as in Go.
- */
-function fields(obj: Record<string, unknown>): (name: string) => unknown {
-  const folded = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(obj)) if (!folded.has(k.toLowerCase())) folded.set(k.toLowerCase(), v);
-  return (name) => (Object.hasOwn(obj, name) ? obj[name] : folded.get(name.toLowerCase()));
-}
 
 function bytes(value: unknown, name: string): Uint8Array {
   if (value === undefined || value === null) return new Uint8Array(0);
@@ -54,7 +47,7 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('the request body must be a JSON object');
   }
-  const get = fields(body as Record<string, unknown>);
+  const get = goFields(body as Record<string, unknown>);
   const orchestrator = bytes(get('orchestrator'), 'orchestrator');
   if (orchestrator.length === 0) throw invalidRequest('missing orchestrator');
 
@@ -64,7 +57,7 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
     if (typeof rawState !== 'object' || Array.isArray(rawState)) {
       throw invalidRequest('state must be an object {State, Sig}');
     }
-    const s = fields(rawState as Record<string, unknown>);
+    const s = goFields(rawState as Record<string, unknown>);
     const blob = bytes(s('State'), 'state.State');
     const sig = bytes(s('Sig'), 'state.Sig');
     if (blob.length > 0 || sig.length > 0) state = { state: blob, sig };
@@ -91,8 +84,9 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
     app: text(get('app'), 'app'),
     inPixels: BigInt(rawPixels),
     type,
-    maxPrice: get('maxPrice'),
+    maxPrice: goMaxPrice(get('maxPrice')),
     capabilities: bytes(get('capabilities'), 'capabilities'),
+    capability: text(get('capability'), 'capability'),
     timeoutSeconds: BigInt(rawTimeout),
   };
 }

@@ -16,7 +16,7 @@ const code = (f: () => unknown) => {
 };
 
 describe('remote signer request parsing', () => {
-  it("matches keys case-insensitively, as Go's encoding/json does, exact names first", () => {
+  it("matches keys case-insensitively, as Go's encoding/json does, the last of them winning", () => {
     const r = parseLivePaymentRequest({
       ORCHESTRATOR: b64('x'),
       manifestid: 'm',
@@ -31,6 +31,22 @@ describe('remote signer request parsing', () => {
     expect(r.app).toBe('a');
     expect(Buffer.from(r.state!.state).toString()).toBe('s');
     expect(Buffer.from(r.state!.sig).toString()).toBe('g');
+    // Go fills the field from each key in turn: an exact name does not outrank a later folded one.
+    const later = parseLivePaymentRequest({
+      orchestrator: b64('x'),
+      ManifestID: 'exact',
+      manifestid: 'later',
+    });
+    expect(later.manifestId).toBe('later');
+  });
+
+  // Go fills maxPrice (runner.LiveRunnerPriceInfo) the same way: `Price`, `CURRENCY`, `Unit`.
+  it('reads maxPrice keys case-insensitively too', () => {
+    const r = parseLivePaymentRequest({
+      orchestrator: b64('x'),
+      MaxPrice: { Price: 1e-7, CURRENCY: 'wei', Unit: 'seconds' },
+    });
+    expect(r.maxPrice).toEqual({ price: 1e-7, currency: 'wei', unit: 'seconds' });
   });
 
   it('treats an empty state as none and refuses malformed fields with INVALID_REQUEST', () => {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Body, Controller, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { All, Body, Controller, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { AppError } from '#app/common';
 import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { parseByocJobRequest } from './byoc-job-request.js';
@@ -74,6 +74,19 @@ export class RemoteSignerController {
         new RemoteSignerError(RemoteSignerErrorCode.DISCOVERY_UNAVAILABLE, 'no orchestrator pool configured'),
       ),
     );
+  }
+
+  /**
+   * Any other method on a signer path: go-livepeer's mux registers `POST /…` (and `GET
+   * /discover-orchestrators`) and answers the rest 405 with `Allow`. Declared last, so the
+   * routes above take their own method first.
+   */
+  @All(['sign-orchestrator-info', 'generate-live-payment', 'sign-byoc-job', 'discover-orchestrators'])
+  methodNotAllowed(@Req() req: { path?: string }): never {
+    const allow = req.path?.includes('discover-orchestrators') ? 'GET, HEAD' : 'POST';
+    throw new RemoteSignerError(RemoteSignerErrorCode.METHOD_NOT_ALLOWED, 'method not allowed', {
+      headers: { Allow: allow },
+    });
   }
 
   /** Counts a refusal by its code (ticketpay_sender_errors_total), then lets the filter answer it. */

@@ -32,6 +32,8 @@ export enum RemoteSignerErrorCode {
   AUTH_ID_CHANGED = 'AUTH_ID_CHANGED',
   /** `GET /discover-orchestrators`: this signer keeps no orchestrator pool (go-livepeer's 503). */
   DISCOVERY_UNAVAILABLE = 'DISCOVERY_UNAVAILABLE',
+  /** A signer path called with another method than its own (Go's mux: 405 with `Allow`). */
+  METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
 }
 
 export const REMOTE_SIGNER_STATUS: Record<RemoteSignerErrorCode, number> = {
@@ -46,6 +48,7 @@ export const REMOTE_SIGNER_STATUS: Record<RemoteSignerErrorCode, number> = {
   [RemoteSignerErrorCode.WEBHOOK_FAILED]: HttpStatus.BAD_GATEWAY,
   [RemoteSignerErrorCode.AUTH_ID_CHANGED]: HttpStatus.FORBIDDEN,
   [RemoteSignerErrorCode.DISCOVERY_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
+  [RemoteSignerErrorCode.METHOD_NOT_ALLOWED]: HttpStatus.METHOD_NOT_ALLOWED,
 };
 
 /** A refused remote signer request; `status` and `headers` override the table (webhook verdicts, 480). */

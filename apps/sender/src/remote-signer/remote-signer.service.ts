@@ -10,6 +10,7 @@ import {
 import {
   balanceAfter,
   billableUnits,
+  byocCapabilityName,
   byocPrice,
   bytesToHex,
   decodeRemoteState,
@@ -142,7 +143,9 @@ export class RemoteSignerService {
     nowMs = Date.now(),
   ): Promise<LivePaymentResponse> {
     const info = decodeOrchestratorInfo(req.orchestrator);
-    const price = this.paymentPrice(info, req);
+    const byocCapability =
+      req.type === 'byoc' ? byocCapabilityName(req.manifestId, req.capability, info.priceInfo) : '';
+    const price = this.paymentPrice(info, req, byocCapability);
     const orchPrice = asRequest(() => unitPrice(price));
     const params = info.ticketParams;
     if (!params) throw invalidRequest('missing ticketParams in OrchestratorInfo');
@@ -151,7 +154,8 @@ export class RemoteSignerService {
 
     const state = this.loadState(caller, req, orchestrator, price, nowMs);
     if (req.state && req.manifestId === '') throw invalidRequest('missing manifestID');
-    const manifestId = req.manifestId !== '' ? req.manifestId : randomId();
+    // A BYOC job without ManifestID accounts under its capability's name (go-livepeer byoc-v2).
+    const manifestId = req.manifestId || byocCapability || randomId();
     const requestMaxPrice = asRequest(() => parseMaxPrice(req.maxPrice, req.type));
 
     // Authorization before anything is written or signed (go-livepeer #3958, #3961).
@@ -238,10 +242,10 @@ export class RemoteSignerService {
 
   /**
    * The price this payment is sized and billed at: the OrchestratorInfo's `price_info`, or for a
-   * BYOC payment the capability's entry in `capabilities_prices` (the request's ManifestID names
-   * the capability, as in go-livepeer). The BYOC price also goes into the Payment's expected_price.
+   * BYOC payment the named capability's entry in `price_info` or `capabilities_prices`. The BYOC
+   * price also goes into the Payment's expected_price.
    */
-  private paymentPrice(info: OrchestratorInfo, req: LivePaymentRequest): PriceInfo {
+  private paymentPrice(info: OrchestratorInfo, req: LivePaymentRequest, byocCapability: string): PriceInfo {
     if (req.type === 'byoc') {
       let prices: readonly PriceInfo[];
       try {
@@ -249,7 +253,7 @@ export class RemoteSignerService {
       } catch (err) {
         throw invalidRequest(`orchestrator capabilities_prices unreadable: ${(err as Error).message}`, err);
       }
-      return asRequest(() => byocPrice(info.priceInfo, prices, req.manifestId));
+      return asRequest(() => byocPrice(info.priceInfo, prices, byocCapability));
     }
     const price = info.priceInfo;
     if (!price || price.pricePerUnit === 0n || price.pixelsPerUnit === 0n) {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SenderConfig } from '../sender.config.js';
+import { goFields, goMaxPrice } from './go-json.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 
 /** What an allowing webhook reply carries (go-livepeer's authResponse). */
@@ -41,20 +42,23 @@ export class SignerWebhook {
     headers: Record<string, string[]>,
     state: Record<string, unknown>,
   ): Promise<WebhookVerdict> {
-    const reply = await this.call(JSON.stringify({ headers, state }));
-    const status = reply.status;
+    // Go decodes the reply into authResponse: keys match case-insensitively (`Status`, `Auth_ID`).
+    const reply = goFields(await this.call(JSON.stringify({ headers, state })));
+    const status = reply('status');
     if (typeof status !== 'number' || !Number.isInteger(status) || status <= 0) {
       throw failed('the webhook reply has no valid "status"');
     }
     if (status !== 200) {
+      const given = reply('reason');
       const reason =
-        typeof reply.reason === 'string' && reply.reason !== ''
-          ? reply.reason.slice(0, 512)
+        typeof given === 'string' && given !== ''
+          ? given.slice(0, 512)
           : `signer auth rejected request with status ${status}`;
       if (status < 400 || status > 599) throw failed(`the webhook answered status ${status}: ${reason}`);
       throw new RemoteSignerError(RemoteSignerErrorCode.WEBHOOK_DENIED, reason, { status });
     }
-    const { expiry, auth_id: authId } = reply;
+    const expiry = reply('expiry');
+    const authId = reply('auth_id');
     if (
       expiry !== undefined &&
       expiry !== null &&
@@ -68,7 +72,7 @@ export class SignerWebhook {
     return {
       expiry: (expiry as number | undefined) ?? 0,
       authId: (authId as string | undefined) ?? '',
-      maxPrice: reply.maxPrice,
+      maxPrice: goMaxPrice(reply('maxPrice')),
     };
   }
 
