@@ -1,5 +1,7 @@
+import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecipientCallError } from '#app/clients';
 import { ticketParamsCodec } from '#app/proto';
 import { Rational, bytesToHex, ticketEV } from '#app/ticket';
 import {
@@ -79,6 +81,33 @@ describe('Recipient: closing with payments in flight', () => {
     const all = await after.client.balance({ sender: sender.address, jobId });
     const total = ev.mul(Rational.of(BigInt(payments.length)));
     expect(ratio(all.balance)).toBe(`${total.num}/${total.den}`);
+  });
+
+  it('cuts a payment still in flight at the drain bound (GRPC_DRAIN_MS)', async () => {
+    const r = await h.boot({ ...ALWAYS_WIN, GRPC_DRAIN_MS: '200' });
+    const issued = await issue(r, sender);
+    const payment = paymentMessage(issued, signBatch(issued, sender, [1]));
+
+    // Postgres holds the payment's winner until after the payment has failed: it never finishes.
+    const blocker = new pg.Client({ connectionString: h.env.DATABASE_URL });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE winning_ticket IN SHARE ROW EXCLUSIVE MODE');
+    const outcome = r.client.processPayment({ payment, jobId: 'job-cut' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await waitForLockWaiters(blocker);
+    const closing = r.app.close();
+    // Cut by the drain (CANCELLED), before its stores close under it (UNAVAILABLE) and before the
+    // client's own deadline (DEADLINE_EXCEEDED, 10 s).
+    const error = await outcome;
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+    await closing;
+    r.client.close();
+    expect(error).toBeInstanceOf(RecipientCallError);
+    expect((error as RecipientCallError).status).toBe(status.CANCELLED);
   });
 });
 
