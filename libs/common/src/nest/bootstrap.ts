@@ -39,7 +39,6 @@ export interface GrpcEndpoint {
   drainMs?: number;
 }
 
-
 /** PEM material of a TLS gRPC server. */
 export interface GrpcServerTls {
   cert: Buffer;

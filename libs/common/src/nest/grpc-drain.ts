@@ -25,15 +25,15 @@ export class OpenStreams {
     return call as ServerInterceptingCall;
   };
 
-  get size(): number {
-    return this.calls.size;
-  }
-
   /** Ends every open stream with UNAVAILABLE; the handler sees it cancelled and unsubscribes. */
   endAll(): number {
     const open = [...this.calls];
     for (const call of open) {
-      call.sendStatus({ code: status.UNAVAILABLE, details: 'the server is shutting down', metadata: new Metadata() });
+      call.sendStatus({
+        code: status.UNAVAILABLE,
+        details: 'the server is shutting down',
+        metadata: new Metadata(),
+      });
     }
     return open.length;
   }
