@@ -98,8 +98,8 @@ export class DrainingGrpcServer extends ServerGrpc {
 async function drainServer(server: Server, url: string, drain: GrpcDrain): Promise<void> {
   // grpc-js's forceShutdown destroys only the sessions channelz tracks, and channelz is off
   // (bootstrapService): at the bound, Server.drain destroys the connections still open, which
-  // cancels their calls. It needs the bound port; a server asked for port 0 is left to the
-  // bound alone (tests only).
+  // cancels their calls; its timer, set first, fires before ours. It needs the bound port: a
+  // server asked for port 0 is left to the bound alone (tests only).
   try {
     server.drain(url, drain.boundMs);
   } catch {
