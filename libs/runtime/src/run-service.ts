@@ -52,6 +52,7 @@ export function runService<C extends ConfigInstance<typeof INFRA_ENV>>(spec: Ser
             protoPaths: spec.grpcProtoPaths,
             includeDirs: spec.grpcIncludeDirs,
             maxRequestBytes: spec.grpcMaxRequestBytes?.(config.values),
+            drainMs: env.GRPC_DRAIN_MS,
             tls,
           }
         : undefined,

@@ -131,12 +131,13 @@ export async function startHarness(
 
 async function bootRecipient(env: Env): Promise<RunningRecipient> {
   const grpcUrl = `127.0.0.1:${await freePort()}`;
+  const config = RecipientConfig.fromEnv(env);
   const app = await bootstrapService({
     name: 'recipient',
-    module: RecipientModule.forRoot(RecipientConfig.fromEnv(env)),
+    module: RecipientModule.forRoot(config),
     logger: new ConsoleLogger('test', { logLevels: ['fatal'] }),
     http: { host: '127.0.0.1', port: 0 },
-    grpc: { url: grpcUrl, ...RECIPIENT_GRPC },
+    grpc: { url: grpcUrl, ...RECIPIENT_GRPC, drainMs: config.values.GRPC_DRAIN_MS },
     exitOnSignals: false,
   });
   const client = new RecipientClient(grpcUrl);

@@ -79,7 +79,7 @@ export async function startMonitor(
     module: SenderMonitorModule.forRoot(config),
     logger: new ConsoleLogger('test', { logLevels: ['fatal'] }),
     http: { host: '127.0.0.1', port: 0 },
-    grpc: { url: grpcUrl, ...SENDER_MONITOR_GRPC },
+    grpc: { url: grpcUrl, ...SENDER_MONITOR_GRPC, drainMs: config.values.GRPC_DRAIN_MS },
     exitOnSignals: false,
   });
   const db = new pg.Client({ connectionString: databaseUrl });

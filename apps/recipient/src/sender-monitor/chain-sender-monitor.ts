@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { ChainFacts } from '#app/chain';
 import { PendingFaceValue } from '#app/database';
@@ -25,7 +25,7 @@ const MAX_CACHED = 10_000;
  * not yet final, and it is all there is (so it is also the total the 3× deposit waiver weighs).
  */
 @Injectable()
-export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, OnModuleDestroy {
+export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, OnApplicationShutdown {
   private readonly infos = new Map<string, Promise<SenderInfo>>();
   private readonly claimed = new Map<string, Promise<bigint>>();
   private readonly active = new Map<string, Promise<boolean | undefined>>();
@@ -42,7 +42,8 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
     this.subscription = this.chain.heads$.subscribe(() => this.clear());
   }
 
-  onModuleDestroy(): void {
+  /** After the gRPC calls in flight have drained (bootstrapService): they read this head's cache. */
+  onApplicationShutdown(): void {
     this.subscription?.unsubscribe();
   }
 

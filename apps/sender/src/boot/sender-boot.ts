@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigError, HealthRunner } from '#app/common';
 import {
   keystorePaths,
@@ -25,7 +25,7 @@ import { readSecretFile, readYamlFile } from './config-files.js';
  * no password, key or token appears in a message or a log line.
  */
 @Injectable()
-export class SenderBoot implements OnModuleInit, OnModuleDestroy {
+export class SenderBoot implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SenderBoot.name);
   private web3signer: Web3SignerClient | undefined;
 
@@ -133,7 +133,8 @@ export class SenderBoot implements OnModuleInit, OnModuleDestroy {
     return loadKeystores(paths, password, problems);
   }
 
-  onModuleDestroy(): void {
+  /** After the gRPC calls in flight have drained (bootstrapService): they may still be signing. */
+  onApplicationShutdown(): void {
     this.web3signer?.close();
   }
 

@@ -12,6 +12,9 @@ function hostName(raw: string): string {
   return raw;
 }
 
+/** GRPC_DRAIN_MS's default: a call in flight is a few Redis and Postgres round trips. */
+export const DEFAULT_GRPC_DRAIN_MS = 10_000;
+
 /** Settings every service shares: where its stores and the chain are. Nothing else is assumed. */
 export const INFRA_ENV = {
   DATABASE_URL: {
@@ -95,6 +98,13 @@ export const INFRA_ENV = {
     description:
       "name the called gRPC servers' certificates must carry, instead of the dialled host (e.g. for IP targets); " +
       'needs GRPC_TLS_SERVER_CA_FILE',
+  },
+  GRPC_DRAIN_MS: {
+    parse: int(0, 60_000),
+    default: DEFAULT_GRPC_DRAIN_MS,
+    description:
+      'how long a closing gRPC server (sender, recipient, sender-monitor) lets calls in flight finish before ' +
+      'cutting them; it takes no new calls and ends its streams at once',
   },
   HTTP_HOST: { parse: str, default: '127.0.0.1', description: 'host for /health and /metrics' },
   LOG_FORMAT: {

@@ -12,11 +12,13 @@ import type {
   Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import type { GrpcOptions } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import { GRPC_LOADER_OPTIONS, ProtoError, ProtoErrorCode } from '#app/proto';
 import { ConfigError } from '../config/config-error.js';
+import { DEFAULT_GRPC_DRAIN_MS } from '../config/infra-env.js';
 import { setErrorTrailers } from './grpc-error-trailers.js';
+import { DrainingGrpcServer, OpenStreams } from './grpc-drain.js';
 import { codeSizeRefusals } from './grpc-size-refusal.js';
 import { readPemFile } from './grpc-tls.js';
 import { HEALTH_PROTO_PATH } from './proto-paths.js';
@@ -33,6 +35,8 @@ export interface GrpcEndpoint {
   tls?: GrpcServerTls;
   /** Largest request message accepted, bytes (default 4 MiB); grpc-js refuses a larger one unread. */
   maxRequestBytes?: number;
+  /** How long closing lets calls in flight finish before cutting them (GRPC_DRAIN_MS). */
+  drainMs?: number;
 }
 
 /** PEM material of a TLS gRPC server. */
@@ -110,13 +114,15 @@ export interface ServiceBootstrap {
  */
 export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApplication> {
   const app = await NestFactory.create(opts.module, { logger: opts.logger, bufferLogs: true });
+  const drainMs = opts.grpc ? (opts.grpc.drainMs ?? DEFAULT_GRPC_DRAIN_MS) : 0;
   if (opts.grpc) {
+    const streams = new OpenStreams();
     const options: GrpcOptions['options'] = {
       url: opts.grpc.url,
       credentials: serverCredentials(opts.grpc.tls),
       maxReceiveMessageLength: opts.grpc.maxRequestBytes,
       // channelz (grpc-js's call-tracing introspection) is unused here and costs every call.
-      channelOptions: { interceptors: [codeSizeRefusals], 'grpc.enable_channelz': 0 },
+      channelOptions: { interceptors: [codeSizeRefusals, streams.interceptor], 'grpc.enable_channelz': 0 },
       onLoadPackageDefinition: (pkg: Record<string, unknown>) => tolerateMalformedRequests(pkg),
       package: ['grpc.health.v1', ...(opts.grpc.packages ?? [])],
       protoPath: [HEALTH_PROTO_PATH, ...(opts.grpc.protoPaths ?? [])],
@@ -124,14 +130,15 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     };
     app.useGlobalInterceptors(new RejectMalformedRequests());
     app.useGlobalFilters(new MalformedRequestFilter());
-    app.connectMicroservice({ transport: Transport.GRPC, options }, { inheritAppConfig: true });
+    const drain = { boundMs: drainMs, streams, logger: opts.logger, service: opts.name };
+    app.connectMicroservice({ strategy: new DrainingGrpcServer(options, drain) }, { inheritAppConfig: true });
     // Boot hooks (keystores, API tokens, config checks) run before gRPC listens: started first,
     // it would answer SERVING and take calls it can only refuse until they finish.
     await app.init();
     await app.startAllMicroservices();
   }
   await app.listen(opts.http.port, opts.http.host);
-  if (opts.exitOnSignals !== false) exitOnSignals(app, opts);
+  if (opts.exitOnSignals !== false) exitOnSignals(app, opts, SHUTDOWN_GRACE_MS + drainMs);
   opts.logger.log({
     msg: 'service started',
     service: opts.name,
@@ -203,19 +210,21 @@ class MalformedRequestFilter implements RpcExceptionFilter<ProtoError> {
   }
 }
 
+/** What a shutdown may take beside the gRPC drain (hooks, stores closing). */
 const SHUTDOWN_GRACE_MS = 15_000;
 
 /**
- * SIGTERM/SIGINT close the app (servers stop accepting, lifecycle hooks close connections) and
- * exit 0, so supervisors see a clean stop; a shutdown stuck past the grace period exits 1.
+ * SIGTERM/SIGINT close the app (servers stop accepting, gRPC calls in flight drain, lifecycle
+ * hooks close connections) and exit 0, so supervisors see a clean stop; a shutdown stuck past the
+ * grace period (plus the drain bound) exits 1.
  */
-function exitOnSignals(app: INestApplication, opts: ServiceBootstrap): void {
+function exitOnSignals(app: INestApplication, opts: ServiceBootstrap, graceMs: number): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
     opts.logger.log({ msg: 'shutting down', service: opts.name, signal });
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    setTimeout(() => process.exit(1), graceMs).unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {
