@@ -274,8 +274,9 @@ export class RedemptionBatcher {
   /**
    * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit +
    * min(reserve, claimable) covers their face values on top of the sender's tickets already in
-   * flight, ours or any other Redeemer's (Postgres); the contract would otherwise pay short and still consume them. A ticket left out while the sender has txs in
-   * flight waits for those (SENDER_BUSY); with nothing in flight the funds are simply short.
+   * flight, ours or another Redeemer's (unpaidElsewhere); the contract would otherwise pay short
+   * and still consume them. A ticket left out while the sender has txs in flight waits for those
+   * (SENDER_BUSY); with nothing in flight the funds are simply short.
    */
   private async funded(
     ready: Entry[],
