@@ -215,6 +215,22 @@ describe('WinningTicketRepository moves', () => {
     expect(await statusOf(queued)).toBe(S.QUEUED);
   });
 
+  it("lists senders' tickets in a tx (submitting, submitted) over every recipient, face values exact", async () => {
+    const sender = hex(20);
+    const big = (1n << 255n) + 3n;
+    const claimed = await stored(S.SUBMITTING, { sender, faceValue: big });
+    const sent = await stored(S.SUBMITTED, { sender, faceValue: 7n });
+    await stored(S.QUEUED, { sender });
+    await stored(S.SUBMITTED);
+
+    const inTx = await repo.inTx([sender]);
+    expect(inTx.sort((x, y) => (x.faceValue < y.faceValue ? -1 : 1))).toEqual([
+      { ticketHash: sent, sender, faceValue: 7n },
+      { ticketHash: claimed, sender, faceValue: big },
+    ]);
+    expect(await repo.inTx([])).toEqual([]);
+  });
+
   it('lists open tickets oldest first, by recipient and status; sums what is pending', async () => {
     const recipient = hex(20);
     const sender = hex(20);

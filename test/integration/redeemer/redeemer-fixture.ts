@@ -41,6 +41,8 @@ export interface RedeemerChainFixture {
   provider: JsonRpcProvider;
   owner: Wallet;
   recipient: Wallet;
+  /** Further registered recipients (ChainFixtureOptions.otherRecipients), for tickets' `recipient`. */
+  otherRecipients: Wallet[];
   protocol: DeployedProtocol;
   broker: TicketBrokerContract;
   bonding: BondingManagerContract;
@@ -64,18 +66,36 @@ export interface TicketOptions {
   /** L1 block the params expire at; default: the current block (already expired for the Redeemer). */
   expirationBlock?: bigint;
   creationRound?: bigint;
+  /** Whom the ticket pays; default: the fixture's recipient. */
+  recipient?: Wallet;
+}
+
+export interface ChainFixtureOptions {
+  /** How many more recipients to register next to `recipient` (default 0). */
+  otherRecipients?: number;
 }
 
 const SECRET = randomBytes(32);
 let nonceCounter = 0;
 
-export async function startRedeemerChain(options: StartAnvilOptions = {}): Promise<RedeemerChainFixture> {
+export async function startRedeemerChain(
+  options: StartAnvilOptions = {},
+  { otherRecipients: others = 0 }: ChainFixtureOptions = {},
+): Promise<RedeemerChainFixture> {
   const anvil = await startAnvil(options);
   const { provider } = anvil;
   const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], provider);
-  const recipient = new Wallet(hexlify(randomBytes(32)), provider);
-  await provider.send('anvil_setBalance', [recipient.address, toQuantity(parseEther('100'))]);
-  const protocol = await deployProtocol(owner, { roundLength: 40n, recipients: [recipient.address] });
+  const [recipient, ...otherRecipients] = Array.from(
+    { length: 1 + others },
+    () => new Wallet(hexlify(randomBytes(32)), provider),
+  );
+  for (const r of [recipient, ...otherRecipients]) {
+    await provider.send('anvil_setBalance', [r.address, toQuantity(parseEther('100'))]);
+  }
+  const protocol = await deployProtocol(owner, {
+    roundLength: 40n,
+    recipients: [recipient, ...otherRecipients].map((r) => r.address),
+  });
   const { addresses } = protocol;
   const broker = ticketBrokerAt(addresses.ticketBroker, owner);
   const bonding = bondingManagerAt(addresses.bondingManager, provider);
@@ -90,6 +110,7 @@ export async function startRedeemerChain(options: StartAnvilOptions = {}): Promi
     provider,
     owner,
     recipient,
+    otherRecipients,
     protocol,
     broker,
     bonding,
@@ -109,7 +130,7 @@ export async function startRedeemerChain(options: StartAnvilOptions = {}): Promi
       const creationRound = opts.creationRound ?? (await rounds.currentRound({ blockTag }));
       const blockHash = await rounds.blockHashForRound(creationRound, { blockTag });
       const expirationParams = { creationRound, creationRoundBlockHash: hexToBytes(blockHash, 'hash', 32) };
-      const recipientAddr = hexToBytes(recipient.address.toLowerCase(), 'recipient', 20);
+      const recipientAddr = hexToBytes((opts.recipient ?? recipient).address.toLowerCase(), 'recipient', 20);
       const senderAddr = hexToBytes(sender.address.toLowerCase(), 'sender', 20);
       const expirationBlock = opts.expirationBlock ?? BigInt(blockTag);
       const price = Rational.of(1n);

@@ -12,7 +12,8 @@ export interface HeldTicket {
  * and per sender the face value those tickets may still draw from its deposit and reserve. A
  * sender may have several txs in flight; the batcher only holds a ticket back while the sender's
  * funds cannot cover it on top of what is already in flight (so funds are never counted twice).
- * One Redeemer process is active per signer (the signer lease), so in-process knowledge is complete.
+ * One Redeemer process is active per signer (the signer lease); tickets other Redeemers put in txs
+ * (their senders' deposits are shared across recipients) are read from Postgres and added.
  */
 @Injectable()
 export class InFlight {
@@ -40,10 +41,15 @@ export class InFlight {
 
   /**
    * Face value of `sender`'s tickets held by owners other than `except` (txs in flight, and
-   * batches being built): what its funds must still cover before anything new is sent.
+   * batches being built), plus those of `elsewhere` (the sender's tickets in a tx by Postgres)
+   * that no owner here holds — another Redeemer's, or the previous holder's of a recipient taken
+   * over: what its funds must still cover before anything new is sent. Each ticket counted once.
    */
-  committed(sender: string, except?: string): bigint {
+  committed(sender: string, except?: string, elsewhere: readonly HeldTicket[] = []): bigint {
     let total = 0n;
+    for (const t of elsewhere) {
+      if (t.sender === sender && !this.tickets.has(t.ticketHash)) total += t.faceValue;
+    }
     for (const [owner, hold] of this.holds) {
       if (owner === except) continue;
       for (const t of hold) if (t.sender === sender) total += t.faceValue;

@@ -11,7 +11,7 @@ import { WinningTicketRepository, type WinningTicketEntity } from '#app/database
 import { isSenderLocked } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
-import { InFlight } from './in-flight.js';
+import { InFlight, type HeldTicket } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionGas, checkLimit, gasAllowance } from './redemption-gas.js';
 import { RedemptionCode, retry, verdictForRevert, wait, type Verdict } from './redemption-code.js';
@@ -274,8 +274,9 @@ export class RedemptionBatcher {
   /**
    * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit +
    * min(reserve, claimable) covers their face values on top of the sender's tickets already in
-   * flight; the contract would otherwise pay short and still consume them. A ticket left out while the sender has txs in
-   * flight waits for those (SENDER_BUSY); with nothing in flight the funds are simply short.
+   * flight, ours or another Redeemer's (unpaidElsewhere); the contract would otherwise pay short
+   * and still consume them. A ticket left out while the sender has txs in flight waits for those
+   * (SENDER_BUSY); with nothing in flight the funds are simply short.
    */
   private async funded(
     ready: Entry[],
@@ -286,12 +287,13 @@ export class RedemptionBatcher {
     const bySender = new Map<string, Entry[]>();
     for (const e of ready) bySender.set(e.row.sender, [...(bySender.get(e.row.sender) ?? []), e]);
     const kept: Entry[] = [];
+    const elsewhere = await this.unpaidElsewhere([...bySender.keys()], calls);
     await Promise.all(
       [...bySender.entries()].map(async ([sender, list]) => {
         const funds = await calls.senderFunds(sender, list[0].row.recipient);
         const locked = isSenderLocked(funds, currentRound);
         // Counted again even when mined but not yet settled (the chain already paid it): safe side.
-        const committed = this.inFlight.committed(sender, owner);
+        const committed = this.inFlight.committed(sender, owner, elsewhere);
         let total = committed;
         for (const e of list.sort(byTimeLeft)) {
           if (!locked) {
@@ -308,6 +310,19 @@ export class RedemptionBatcher {
       }),
     );
     return kept;
+  }
+
+  /**
+   * The senders' tickets in a tx of another Redeemer (Postgres: another signer's, or the previous
+   * holder's of a recipient taken over, whose txs may still be mined) that the chain has not paid
+   * yet: the deposit is shared by every recipient. A used ticket is left out, its payment already
+   * in the funds read (its tx may stay unsettled here for long: only its signer settles it). Read
+   * before the funds: a ticket paid in between is counted twice (safe side), never missed.
+   */
+  private async unpaidElsewhere(senders: string[], calls: RedemptionCalls): Promise<HeldTicket[]> {
+    const others = (await this.tickets.inTx(senders)).filter((t) => !this.inFlight.ticketBusy(t.ticketHash));
+    const used = await Promise.all(others.map((t) => calls.isUsed(t.ticketHash)));
+    return others.filter((_, i) => !used[i]);
   }
 
   private async send(claimed: Candidate[], calls: RedemptionCalls): Promise<void> {

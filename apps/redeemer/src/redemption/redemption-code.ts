@@ -21,6 +21,11 @@ export enum RedemptionCode {
   /** The sender's funds are committed to its txs in flight: the ticket waits for those to settle. */
   SENDER_BUSY = 'SENDER_BUSY',
   IN_PROGRESS = 'IN_PROGRESS',
+  /**
+   * Its recipient is another Redeemer's (one queue under one REDIS_PREFIX): the job is put back for
+   * that one to take. Only a job's delay reason, never a row's status_reason.
+   */
+  NOT_SERVED = 'NOT_SERVED',
   AWAITING_CONFIRMATION = 'AWAITING_CONFIRMATION',
   CREATION_ROUND_NOT_INITIALIZED = 'CREATION_ROUND_NOT_INITIALIZED',
 

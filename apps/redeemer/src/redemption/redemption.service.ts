@@ -110,9 +110,10 @@ export class RedemptionService implements RedemptionJobHandler {
     let row = await this.tickets.findByHash(ticketHash);
     if (!row) return { kind: 'invalid', reason: `no winning ticket ${ticketHash} in the database` };
     if (FINAL_STATUSES.includes(row.status)) return { kind: 'done', status: row.status };
-    if (this.recipients && !this.recipients.has(row.recipient)) {
-      return { kind: 'invalid', reason: `recipient ${row.recipient} is not served by this redeemer` };
-    }
+    // Redeemers serving other recipients share the queue: the job goes back for its owner to take
+    // (failed, it would wait for the owner's next reconciler pass, or for good if that one took
+    // it too). A poll interval apart, so a job whose owner is down costs little meanwhile.
+    if (this.recipients && !this.recipients.has(row.recipient)) return this.later(RedemptionCode.NOT_SERVED);
     try {
       if (row.status === WinningTicketStatus.RECEIVED) {
         // Its job ran before the intake marked it queued. Moved here, nothing else of it changed.

@@ -4,7 +4,7 @@ import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { GroupCommit, type GroupMember } from '#app/core';
 import type { DbTransaction } from '../unit-of-work.js';
 import { WinningTicketEntity, WinningTicketStatus } from './winning-ticket.entity.js';
-import { MOVES, OPEN_STATUSES, type Move } from './winning-ticket.transitions.js';
+import { IN_TX_STATUSES, MOVES, OPEN_STATUSES, type Move } from './winning-ticket.transitions.js';
 
 export type NewWinningTicket = Omit<
   WinningTicketEntity,
@@ -174,6 +174,26 @@ export class WinningTicketRepository {
       sender: r.sender,
       status: r.status,
       paramsExpirationBlock: r.paramsExpirationBlock,
+    }));
+  }
+
+  /**
+   * The senders' tickets claimed by a tx, whichever Redeemer claimed them: what those senders'
+   * funds may still have to pay.
+   */
+  async inTx(
+    senders: readonly string[],
+  ): Promise<Pick<WinningTicketEntity, 'ticketHash' | 'sender' | 'faceValue'>[]> {
+    if (senders.length === 0) return [];
+    const rows = await this.ds.query<{ ticket_hash: string; sender: string; face_value: string }[]>(
+      `SELECT ticket_hash, sender, face_value::text AS face_value FROM winning_ticket
+        WHERE sender = ANY($1::text[]) AND status = ANY($2::text[])`,
+      [senders, IN_TX_STATUSES],
+    );
+    return rows.map((r) => ({
+      ticketHash: r.ticket_hash,
+      sender: r.sender,
+      faceValue: BigInt(r.face_value),
     }));
   }
 
