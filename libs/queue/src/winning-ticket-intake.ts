@@ -90,6 +90,16 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
     return this.stores.submit(tickets.map(toWinningTicketRow));
   }
 
+  /**
+   * Takes back tickets a caller stored (`stored: true`) for a payment that was then refused, unless
+   * a redemption claimed them meanwhile; their jobs find no row and are dropped by the Redeemer.
+   * Returns the hashes removed. Only for a caller's own `stored` tickets: a ticket another call
+   * stored is that call's to keep.
+   */
+  async withdraw(ticketHashes: readonly string[]): Promise<string[]> {
+    return this.tickets.deleteUnclaimed(ticketHashes);
+  }
+
   /** One INSERT for a group of calls; their answers wait for the group's jobs, the next INSERT does not. */
   private async store(group: readonly GroupMember<NewWinningTicket[], IntakeResult[]>[]): Promise<void> {
     // The same ticket twice (in one payment or in two at once) is one row and one job.

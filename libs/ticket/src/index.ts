@@ -83,6 +83,7 @@ export {
   type RecipientContext,
   type ReceivedTicket,
   type ReceiveOptions,
+  type ValidTickets,
 } from './ticket-validator.js';
 export { pricePerPixel, ticketBatchFromPayment, paymentFromTicketBatch } from './payment.js';
 export { batchExpirationParams, type OwnRoundView } from './batch-expiration.js';

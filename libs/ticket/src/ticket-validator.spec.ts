@@ -17,6 +17,7 @@ import {
   validateWinningTicket,
   type TicketBatch,
   type TicketHashFields,
+  type ValidTickets,
 } from '#app/ticket';
 import { EXAMPLE, RECIPIENT, exampleTicket, randomKey, validBatch } from '../test/fixtures.js';
 
@@ -265,8 +266,8 @@ describe('receiveTicketBatch (§5.4)', () => {
     expect(ledger.size).toBe(1);
   });
 
-  it('tells beforeRecording how many tickets are valid and how many of them won', async () => {
-    const told: unknown[] = [];
+  it('tells beforeRecording which tickets are valid (their nonces) and which of them won', async () => {
+    const told: ValidTickets[] = [];
     const losers = validBatch({ nonces: [1, 2, 3] });
     const senderParams = [...losers.batch.senderParams];
     senderParams[1] = { ...senderParams[1], sig: new Uint8Array(65) };
@@ -275,14 +276,17 @@ describe('receiveTicketBatch (§5.4)', () => {
       beforeRecording: (valid) => void told.push(valid),
     });
     const winners = validBatch({ faceValue: 1000n, winProb: MAX_WIN_PROB - 1n, nonces: [1, 2] });
-    await receiveTicketBatch(winners.batch, winners.ctx, {
+    const received = await receiveTicketBatch(winners.batch, winners.ctx, {
       ledger: new InMemoryNonceLedger(),
       beforeRecording: (valid) => void told.push(valid),
     });
-    expect(told).toEqual([
-      { count: 2, winning: 0 },
-      { count: 2, winning: 2 },
+    expect(told.map(({ count, winning, nonces }) => ({ count, winning, nonces }))).toEqual([
+      { count: 2, winning: 0, nonces: [1, 3] },
+      { count: 2, winning: 2, nonces: [1, 2] },
     ]);
+    expect(told[0].winners).toEqual([]);
+    // The winners as signed tickets, before their nonces are recorded: the ones the batch returns.
+    expect(told[1].winners).toEqual(received.map((t) => t.signedTicket));
   });
 
   it('skips beforeRecording when every signature failed, and fails shared checks before it', async () => {

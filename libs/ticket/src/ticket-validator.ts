@@ -134,6 +134,10 @@ export interface ReceiveOptions {
 export interface ValidTickets {
   count: number;
   winning: number;
+  /** Their nonces, in the order they are recorded. */
+  nonces: readonly number[];
+  /** The winners among them, in batch order (a caller may store them before the nonces are recorded). */
+  winners: readonly SignedTicket[];
 }
 
 /** The acceptable error for a refused nonce; the checksum is only computed for an error. */
@@ -187,13 +191,30 @@ export async function receiveTicketBatch(
   const checks = await verify(packTicketBatch(template, recipientRand, batch.senderParams));
 
   const validNonces: number[] = [];
-  let winning = 0;
+  /** The signed ticket of each winner, by batch index. */
+  const winners = new Map<number, SignedTicket>();
   for (let i = 0; i < batch.senderParams.length; i++) {
     if (statusFault(checks.status[i]) !== null) continue;
-    validNonces.push(batch.senderParams[i].senderNonce);
-    if ((checks.status[i] as TicketCheckStatus) === TicketCheckStatus.VALID_WON) winning++;
+    const { senderNonce, sig } = batch.senderParams[i];
+    validNonces.push(senderNonce);
+    if ((checks.status[i] as TicketCheckStatus) === TicketCheckStatus.VALID_WON) {
+      winners.set(i, {
+        ...template,
+        senderNonce,
+        paramsExpirationBlock: params.expirationBlock,
+        sig,
+        recipientRand,
+      });
+    }
   }
-  if (validNonces.length > 0) await options.beforeRecording?.({ count: validNonces.length, winning });
+  if (validNonces.length > 0) {
+    await options.beforeRecording?.({
+      count: validNonces.length,
+      winning: winners.size,
+      nonces: validNonces,
+      winners: [...winners.values()],
+    });
+  }
   const nonceOutcomes = await options.ledger.record(
     bytesToHex(params.recipientRandHash),
     params.expirationBlock,
@@ -207,7 +228,7 @@ export async function receiveTicketBatch(
   const received: ReceivedTicket[] = [];
   let validIndex = 0;
   for (let i = 0; i < batch.senderParams.length; i++) {
-    const { senderNonce, sig } = batch.senderParams[i];
+    const { senderNonce } = batch.senderParams[i];
     const hash = checks.hashes.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
     const status = checks.status[i] as TicketCheckStatus;
     const fault = statusFault(status);
@@ -219,10 +240,7 @@ export async function receiveTicketBatch(
     const outcome = nonceOutcomes[validIndex++];
     let error = nonceError(outcome, sender, senderNonce);
     if (!error && expired) error = new TicketError(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
-    const signedTicket: SignedTicket | undefined = won
-      ? { ...template, senderNonce, paramsExpirationBlock: params.expirationBlock, sig, recipientRand }
-      : undefined;
-    received.push({ senderNonce, ticketHash: hash, won, error, signedTicket });
+    received.push({ senderNonce, ticketHash: hash, won, error, signedTicket: winners.get(i) });
   }
   return received;
 }

@@ -3,7 +3,11 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { NonceOutcome, Rational } from '#app/ticket';
-import { Balances, balanceKey } from '../../../apps/recipient/src/balance/balances.service.js';
+import {
+  Balances,
+  balanceKey,
+  pendingCreditKey,
+} from '../../../apps/recipient/src/balance/balances.service.js';
 import {
   RedisNonceLedger,
   legacyParamsKey,
@@ -102,31 +106,42 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
     expect(await ledger.recordAt(sender, cheap, at, [1])).toEqual([RECORDED]);
   });
 
-  it('credits each riding payment whose nonces were all new, and only those', async () => {
+  it('credits the nonces each payment recorded in their script: to the balance, else to its pending credit', async () => {
     const [a, b, c] = [rand(), rand(), rand()];
     for (const r of [a, b, c]) await ledger.register(sender, r, price);
     await ledger.recordAt(sender, c, priceField(price), [9]);
     for (const job of ['job-a', 'job-b', 'job-c']) await balances.balance(sender, job);
+    const ev = Rational.of(10n);
     const pay = async (rr: string, job: string, nonces: number[]) => {
-      const ride: RideAlong = { rider: balances.rider(sender, job, Rational.of(10n)) };
-      try {
-        return await ledger.forPayment(sender, price, ride).record(rr, 0n, nonces);
-      } finally {
-        balances.settle(ride.rider!, ride.settled?.kind === 'error' ? { kind: 'error' } : ride.settled!);
-      }
+      const ride: RideAlong = { rider: await balances.rider(sender, job, ev, nonces.length) };
+      const outcomes = await ledger.forPayment(sender, price, ride).record(rr, 0n, nonces);
+      const pending = ride.settled?.kind === 'pending' ? ride.settled.pending : undefined;
+      results.push({ job, pending, balance: await balances.settle(ride.rider!, ride.settled!) });
+      return outcomes;
     };
-    // job-b's balance changed behind this process's back: its compare-and-set must refuse.
+    const results: { job: string; pending?: string; balance?: Rational }[] = [];
+    // job-b's balance changed behind this process's back: its compare-and-set refuses.
     await redis.set(balanceKey(sender, 'job-b'), '5/1');
-    let results: (readonly NonceOutcome[])[] = [];
+    let outcomes: (readonly NonceOutcome[])[] = [];
     const calls = await scriptCalls(async () => {
-      results = await Promise.all([pay(a, 'job-a', [1]), pay(b, 'job-b', [1]), pay(c, 'job-c', [9, 10])]);
+      outcomes = await Promise.all([pay(a, 'job-a', [1]), pay(b, 'job-b', [1]), pay(c, 'job-c', [9, 10])]);
     });
-    const [ra, rb, rc] = results;
     expect(calls).toBe(1);
-    expect([ra, rb, rc]).toEqual([[RECORDED], [RECORDED], [ALREADY_SEEN, RECORDED]]);
+    expect(outcomes).toEqual([[RECORDED], [RECORDED], [ALREADY_SEEN, RECORDED]]);
+    // a: set by the script; b (stale) and c (not every nonce new): pending, then moved in.
+    const byJob = Object.fromEntries(results.map((r) => [r.job, r]));
+    expect(byJob['job-a'].pending).toBeUndefined();
+    expect(byJob['job-b'].pending).toBe('10/1=1');
+    expect(byJob['job-c'].pending).toBe('10/1=1');
+    expect(results.map((r) => [r.job, r.balance?.toString()]).sort()).toEqual([
+      ['job-a', '10/1'],
+      ['job-b', '15/1'],
+      ['job-c', '10/1'],
+    ]);
     expect(await redis.get(balanceKey(sender, 'job-a'))).toBe('10/1');
-    expect(await redis.get(balanceKey(sender, 'job-b'))).toBe('5/1');
-    expect(await redis.get(balanceKey(sender, 'job-c'))).toBeNull();
+    expect(await redis.get(balanceKey(sender, 'job-b'))).toBe('15/1');
+    expect(await redis.get(balanceKey(sender, 'job-c'))).toBe('10/1');
+    expect(await redis.exists(pendingCreditKey(sender, 'job-b'), pendingCreditKey(sender, 'job-c'))).toBe(0);
   });
 
   it('splits a turn with more nonces than one call carries, recording every one once', async () => {

@@ -219,12 +219,13 @@ describe('Recipient: params, payments, accounting, winners', () => {
       const second = await pay([2, 3]);
       expect(commands.count).toBe(1);
       expect(ratio(second.balance)).toBe(ev.mul(Rational.of(3n)).toString());
-      // A replay within a payment is not credited by the script: the good ticket is, in a second step.
+      // A replay within a payment: the script credits its good ticket to the pending credit, moved
+      // into the balance in a second step.
       const mixed = await pay([3, 4]);
       expect(mixed.tickets.map((t) => t.errorCode)).toEqual(['NONCE_ALREADY_SEEN', '']);
       expect(ratio(mixed.balance)).toBe(ev.mul(Rational.of(4n)).toString());
       // Another replica changed the balance meanwhile: the script's compare-and-set refuses, the
-      // credit is applied to what Redis holds, once.
+      // credit goes to the pending credit and then onto what Redis holds, once.
       await r.redis.set(balanceKey(sender.hex, 'job-one-trip'), ev.mul(Rational.of(10n)).toString());
       const stale = await pay([5]);
       expect(ratio(stale.balance)).toBe(ev.mul(Rational.of(11n)).toString());

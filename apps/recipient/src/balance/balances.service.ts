@@ -6,20 +6,39 @@ import { InjectRecipientRedis } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { invalidRequest, RecipientError, RecipientErrorCode } from '../recipient.error.js';
 
-// KEYS[1] balance, KEYS[2] its legacy key (optional); ARGV[1] the value expected ('' when absent),
-// ARGV[2] the new value, ARGV[3] TTL ms, ARGV[4] the legacy value expected (with KEYS[2]).
-// Sets the new value only if the key (and the legacy key) still hold the values expected: a
-// compare-and-set, so the exact rational arithmetic (which Lua cannot do on 256-bit numbers)
-// happens in the service. With a legacy key its balance, already added in ARGV[2], is deleted in
-// the same step: a balance moves to its new key atomically, never counted twice nor lost.
-// Returns 1 when set, else {0, the value held ('' when absent)} for the next attempt.
-const COMPARE_AND_SET_LUA = `
-local current = redis.call('GET', KEYS[1]) or ''
-if current ~= ARGV[1] then return {0, current} end
-if KEYS[2] then
-  if (redis.call('GET', KEYS[2]) or '') ~= ARGV[4] then return {0, current} end
-  redis.call('DEL', KEYS[2])
+/**
+ * Lua: the credit a balance is owed, as a canonical string: `ev=count` per entry, sorted, joined
+ * by ',' ('' when none). The nonce script adds `count` tickets of EV `ev` to it (HINCRBY) when it
+ * records nonces it cannot credit to the balance itself (a compare-and-set it cannot do); the next
+ * compare-and-set here moves it into the balance, in the same step that writes it.
+ */
+export const PENDING_CREDIT_FUNCTION = `
+local function pendingOf(key)
+  local flat = redis.call('HGETALL', key)
+  local entries = {}
+  for i = 1, #flat, 2 do entries[#entries + 1] = flat[i] .. '=' .. flat[i + 1] end
+  table.sort(entries)
+  return table.concat(entries, ',')
 end
+`;
+
+// KEYS[1] balance, KEYS[2] its pending credit, KEYS[3] its legacy key (optional); ARGV[1] the
+// value expected ('' when absent), ARGV[2] the new value, ARGV[3] TTL ms, ARGV[4] the pending
+// credit expected (pendingOf), ARGV[5] the legacy value expected (with KEYS[3]).
+// Sets the new value only if the keys still hold the values expected: a compare-and-set, so the
+// exact rational arithmetic (which Lua cannot do on 256-bit numbers) happens in the service. The
+// pending credit and a legacy balance, already added in ARGV[2], are deleted in the same step:
+// moved into the balance atomically, never counted twice nor lost.
+// Returns 1 when set, else {0, the value held, the pending credit held} for the next attempt.
+const COMPARE_AND_SET_LUA = `${PENDING_CREDIT_FUNCTION}
+local current = redis.call('GET', KEYS[1]) or ''
+local pending = pendingOf(KEYS[2])
+if current ~= ARGV[1] or pending ~= ARGV[4] then return {0, current, pending} end
+if KEYS[3] then
+  if (redis.call('GET', KEYS[3]) or '') ~= ARGV[5] then return {0, current, pending} end
+  redis.call('DEL', KEYS[3])
+end
+if pending ~= '' then redis.call('DEL', KEYS[2]) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
@@ -38,7 +57,7 @@ export const MAX_BALANCE_CHARS = 1_024;
 const MAX_ATTEMPTS = 64;
 
 type BalanceRedis = Redis & {
-  recipientBalanceCas(numberOfKeys: 1 | 2, ...args: (string | number)[]): Promise<1 | [0, string]>;
+  recipientBalanceCas(numberOfKeys: 2 | 3, ...args: (string | number)[]): Promise<1 | [0, string, string]>;
 };
 
 /**
@@ -59,6 +78,19 @@ export function legacyBalanceKey(sender: string, jobId: string): string {
   return `recipient:balance:${sender}:${jobId}`;
 }
 
+/**
+ * The credit recorded with a payment's nonces but not yet added to its (sender, job) balance
+ * (PENDING_CREDIT_FUNCTION): a hash of EV → ticket count, under the sender's hash tag.
+ */
+export function pendingCreditKey(sender: string, jobId: string): string {
+  return `recipient:credit:{${sender}}:${jobId}`;
+}
+
+/** `pendingCreditKey` of a `balanceKey`. */
+function pendingKeyOf(key: string): string {
+  return `recipient:credit:${key.slice('recipient:balance:'.length)}`;
+}
+
 /** `legacyBalanceKey` of a `balanceKey` (sender hex never holds a brace). */
 function legacyKeyOf(key: string): string {
   return key.replace(/^recipient:balance:\{([^}]*)\}:/, 'recipient:balance:$1:');
@@ -68,6 +100,25 @@ function parseStored(raw: string | null): Rational {
   if (raw === null || raw === '') return Rational.ZERO;
   const [num, den] = raw.split('/');
   return Rational.of(BigInt(num), BigInt(den));
+}
+
+/** The sum of a pending credit (PENDING_CREDIT_FUNCTION's string). */
+function parsePending(pending: string): Rational {
+  let sum = Rational.ZERO;
+  if (pending === '') return sum;
+  for (const entry of pending.split(',')) {
+    const [ev, count] = entry.split('=');
+    sum = sum.add(parseStored(ev).mul(Rational.of(BigInt(count))));
+  }
+  return sum;
+}
+
+/** PENDING_CREDIT_FUNCTION's string of an HGETALL reply. */
+function pendingString(hash: Record<string, string>): string {
+  return Object.entries(hash)
+    .map(([ev, count]) => `${ev}=${count}`)
+    .sort()
+    .join(',');
 }
 
 /**
@@ -88,11 +139,13 @@ export class Balances {
   /** The value each balance key held when this process last read or wrote it ('' = absent), parsed. */
   private readonly known = new Map<string, Known>();
   /** Balances held by a rider (`rider`), with the value they get if it is credited. */
-  private readonly riding = new Map<string, Rational>();
+  private readonly riding = new Map<string, { next: Rational; rider: CreditRider }>();
+  /** The pending credit a key's next update expects (PENDING_CREDIT_FUNCTION), when not none. */
+  private readonly pendingGuess = new Map<string, string>();
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientBalanceCas' in redis)) {
-      // The number of keys comes first in each call: 2 when a legacy balance moves along.
+      // The number of keys comes first in each call: 3 when a legacy balance moves along.
       redis.defineCommand('recipientBalanceCas', { lua: COMPARE_AND_SET_LUA });
     }
     this.redis = redis as BalanceRedis;
@@ -102,66 +155,76 @@ export class Balances {
 
   async balance(sender: string, jobId: string): Promise<Rational> {
     const key = balanceKey(sender, jobId);
-    const [raw, legacy] = await Promise.all([
+    const [raw, legacy, pending] = await Promise.all([
       this.redis.get(key),
       this.redis.get(legacyBalanceKey(sender, jobId)),
+      this.redis.hgetall(pendingKeyOf(key)),
     ]);
-    // Not yet moved: the next update moves it (a remembered value would skip the move).
-    if (legacy !== null) return parseStored(raw).add(parseStored(legacy));
-    this.remember(key, raw ?? '');
-    return parseStored(raw);
+    const owed = pendingString(pending);
+    const total = parseStored(raw).add(parsePending(owed));
+    // Not yet moved: the next update moves them (a remembered value would let a rider skip the move).
+    if (legacy !== null) return total.add(parseStored(legacy));
+    if (owed === '') this.remember(key, raw ?? '');
+    return total;
   }
 
   /**
-   * Offers the credit of a payment to ride along with its nonces (one round trip, see
-   * RedisNonceLedger): only when this process knows the balance's value (its guess is checked by
-   * the script's compare-and-set) and no other update of it is in flight here. The balance is then
-   * held until `settle`, which must follow whatever happens.
+   * The credit of a payment (`tickets` tickets of EV `ev`), to ride along with its nonces in one
+   * script (RedisNonceLedger): the balance is set there when every nonce is new and it still holds
+   * the value this process knows, else the tickets recorded are added to its pending credit. The
+   * first needs the value (read first when unknown) and no other update of it in flight here: the
+   * balance is then held until `settle`, which must follow whatever happens. A credit that would
+   * make a known balance too long is refused (INVALID_REQUEST) before anything is recorded.
    */
-  rider(sender: string, jobId: string, amount: Rational): CreditRider | undefined {
+  async rider(sender: string, jobId: string, ev: Rational, tickets: number): Promise<CreditRider> {
     const key = balanceKey(sender, jobId);
+    if (!this.known.has(key) && !this.waiting.has(key)) await this.balance(sender, jobId);
+    const rider = { balanceKey: key, pendingKey: pendingKeyOf(key), ev: ev.toString(), ttlMs: this.ttlMs };
     const known = this.known.get(key);
-    if (this.waiting.has(key) || !known) return undefined;
-    const next = (known.value ?? parseStored(known.raw)).add(amount);
+    if (this.waiting.has(key) || !known) return { ...rider, expected: NEVER_HELD, next: '' };
+    const next = (known.value ?? parseStored(known.raw)).add(ev.mul(Rational.of(BigInt(tickets))));
     const text = next.toString();
-    if (text.length > MAX_BALANCE_CHARS) return undefined;
+    if (text.length > MAX_BALANCE_CHARS) throw balanceTooLong();
+    const held = { ...rider, expected: known.raw, next: text };
     this.waiting.set(key, []);
-    this.riding.set(key, next);
-    return { balanceKey: key, expected: known.raw, next: text, ttlMs: this.ttlMs };
+    this.riding.set(key, { next, rider: held });
+    return held;
   }
 
   /**
-   * Releases a rider's balance: remembers what the script found and starts the updates that queued
-   * behind it. Returns the new balance when the credit was applied.
+   * What the script did with a rider: releases its balance (the updates queued behind it go on)
+   * and, when the credit went to the pending credit, moves that into the balance. Returns the
+   * balance after the credit (when set by the script: the balance key's value; a pending credit
+   * left there by a crash is added by the next update), or undefined when nothing was credited.
    */
-  settle(rider: CreditRider, outcome: RiderOutcome | { kind: 'error' }): Rational | undefined {
+  async settle(rider: CreditRider, outcome: RiderOutcome): Promise<Rational | undefined> {
     const key = rider.balanceKey;
-    const next = this.riding.get(key);
-    if (next === undefined) return undefined;
-    this.riding.delete(key);
+    const held = this.riding.get(key);
     let credited: Rational | undefined;
-    if (outcome.kind === 'credited') {
-      this.remember(key, rider.next, next);
-      credited = next;
-    } else if (outcome.kind === 'stale') {
-      this.remember(key, outcome.held);
-    } else if (outcome.kind === 'error') {
-      // The script may or may not have run: the next update reads the balance first.
-      this.known.delete(key);
+    if (held?.rider === rider) {
+      this.riding.delete(key);
+      if (outcome.kind === 'credited') {
+        this.remember(key, rider.next, held.next);
+        credited = held.next;
+      } else if (outcome.kind === 'error') {
+        // The script may or may not have run: the next update reads the balance first.
+        this.known.delete(key);
+      }
+      if (this.waiting.get(key)?.length) void this.drain(key);
+      else this.waiting.delete(key);
     }
-    if (this.waiting.get(key)?.length) void this.drain(key);
-    else this.waiting.delete(key);
+    if (outcome.kind === 'pending') return this.update(key, (current) => current, outcome.pending);
     return credited;
   }
 
   /** Adds `amount` (≥ 0); returns the new balance. */
   credit(sender: string, jobId: string, amount: Rational): Promise<Rational> {
-    return this.update(sender, jobId, (current) => current.add(amount));
+    return this.update(balanceKey(sender, jobId), (current) => current.add(amount));
   }
 
   /** Subtracts `amount` (≥ 0) unless the result would be below −max unsecured (INSUFFICIENT_BALANCE). */
   debit(sender: string, jobId: string, amount: Rational): Promise<Rational> {
-    return this.update(sender, jobId, (current) => {
+    return this.update(balanceKey(sender, jobId), (current) => {
       const next = current.sub(amount);
       if (next.cmp(this.floor) < 0) {
         throw new RecipientError(
@@ -191,8 +254,8 @@ export class Balances {
    * arrive while one round trip is in flight are applied together in the next compare-and-set, so
    * a busy job's balance takes one CAS per round, not one per payment, and only replicas contend.
    */
-  private update(sender: string, jobId: string, change: Change): Promise<Rational> {
-    const key = balanceKey(sender, jobId);
+  private update(key: string, change: Change, pendingGuess?: string): Promise<Rational> {
+    if (pendingGuess !== undefined) this.pendingGuess.set(key, pendingGuess);
     return new Promise<Rational>((resolve, reject) => {
       const waiting = this.waiting.get(key);
       if (waiting) {
@@ -216,29 +279,38 @@ export class Balances {
   }
 
   /**
-   * Applies the group's changes in order to the balance and writes the result with one CAS. The
-   * first round starts from the value this process last saw (a guess: the CAS checks it); a
-   * refused change is only reported when computed from a value Redis just gave.
+   * Applies the group's changes in order to the balance and writes the result with one CAS, which
+   * also moves its pending credit (and a legacy balance) into it. The first round starts from the
+   * value this process last saw and no pending credit unless a payment just reported one (a guess:
+   * the CAS checks it); a refused change is only reported when computed from values Redis just gave.
    */
   private async applyGroup(key: string, group: readonly PendingUpdate[]): Promise<void> {
     let raw = this.known.get(key)?.raw;
+    let pending = this.pendingGuess.get(key) ?? '';
+    this.pendingGuess.delete(key);
     let confirmed = false;
     /** The legacy key's value read with `raw` (null: none): moved by the write that succeeds. */
     let legacy: string | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (raw === undefined) {
-        const [current, old] = await Promise.all([this.redis.get(key), this.redis.get(legacyKeyOf(key))]);
+        const [current, old, owed] = await Promise.all([
+          this.redis.get(key),
+          this.redis.get(legacyKeyOf(key)),
+          this.redis.hgetall(pendingKeyOf(key)),
+        ]);
         raw = current ?? '';
         legacy = old;
+        pending = pendingString(owed);
         confirmed = true;
       }
-      let value = this.parse(key, raw);
+      let value = this.parse(key, raw).add(parsePending(pending));
       if (legacy !== null) value = value.add(parseStored(legacy));
       // A change that throws (insufficient balance, too long) is refused alone; the rest go on.
       const outcomes = group.map((u) => {
         try {
           const next = u.change(value);
-          if (next.toString().length > MAX_BALANCE_CHARS) throw balanceTooLong();
+          // What is already owed is not refused for its length (EVs have power-of-two denominators).
+          if (next !== value && next.toString().length > MAX_BALANCE_CHARS) throw balanceTooLong();
           value = next;
           return { ok: true as const, value: next };
         } catch (error) {
@@ -249,22 +321,34 @@ export class Balances {
         raw = undefined;
         continue;
       }
-      // Nothing to write unless a change applies or a legacy balance is to be moved.
-      let written = !outcomes.some((o) => o.ok) && legacy === null;
+      // Nothing to write unless a change applies or a pending credit or legacy balance is to be moved.
+      let written = !outcomes.some((o) => o.ok) && legacy === null && pending === '';
       if (!written) {
         const next = value.toString();
+        const pendingKey = pendingKeyOf(key);
         const reply =
           legacy === null
-            ? await this.redis.recipientBalanceCas(1, key, raw, next, this.ttlMs)
-            : await this.redis.recipientBalanceCas(2, key, legacyKeyOf(key), raw, next, this.ttlMs, legacy);
+            ? await this.redis.recipientBalanceCas(2, key, pendingKey, raw, next, this.ttlMs, pending)
+            : await this.redis.recipientBalanceCas(
+                3,
+                key,
+                pendingKey,
+                legacyKeyOf(key),
+                raw,
+                next,
+                this.ttlMs,
+                pending,
+                legacy,
+              );
         written = reply === 1;
         if (written || legacy === null) {
-          // What the key holds now, either way: the next round (or update) starts from it.
-          raw = written ? next : (reply as [0, string])[1];
+          // What the keys hold now, either way: the next round (or update) starts from it.
+          raw = written ? next : (reply as [0, string, string])[1];
+          pending = written ? '' : (reply as [0, string, string])[2];
           this.remember(key, raw, written ? value : undefined);
           confirmed = true;
         } else {
-          // The legacy key changed too (an older replica): read both again.
+          // The legacy key changed too (an older replica): read them again.
           raw = undefined;
         }
         if (written) legacy = null;
@@ -280,6 +364,9 @@ export class Balances {
     throw new RecipientError(RecipientErrorCode.BALANCE_CONTENTION, 'the balance kept changing; retry');
   }
 }
+
+/** A balance never holds this: the expectation of a rider that is not to be applied directly. */
+const NEVER_HELD = '-';
 
 type Change = (current: Rational) => Rational;
 

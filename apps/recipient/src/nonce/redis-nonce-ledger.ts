@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { NonceLedger, NonceOutcome, type Rational } from '#app/ticket';
+import { PENDING_CREDIT_FUNCTION } from '../balance/balances.service.js';
 import { InjectRecipientRedis } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
@@ -34,13 +35,13 @@ export function priceField(price: Rational): string {
   return `${price.num}/${price.den}`;
 }
 
-// The nonce loop shared by both scripts, a Lua function: params hash `key`, nonce cap `cap`, the
-// price the payment names ('' = any), its nonces ARGV[first..last]. Returns -1 when the params are
-// unknown, {-2, issued price} when the price is not the one they were issued for (nothing
-// recorded), else one status per nonce (0 recorded, 1 seen, 2 too many) and whether every one was
-// recorded.
-const RECORD_FUNCTION = `
-local function record(key, cap, price, first, last)
+// The nonce check shared by both scripts, a Lua function that writes nothing: params hash `key`,
+// nonce cap `cap`, the price the payment names ('' = any), its nonces ARGV[first..last]. Returns
+// -1 when the params are unknown, {-2, issued price} when the price is not the one they were issued
+// for, else one status per nonce as recording them in order would give (0 new, 1 seen, 2 too
+// many; a nonce twice in one payment is seen the second time) and how many are new.
+const CHECK_FUNCTION = `
+local function check(key, cap, price, first, last)
   if redis.call('EXISTS', key) == 0 then return -1 end
   if price ~= '' then
     local issued = redis.call('HGET', key, 'price')
@@ -48,62 +49,73 @@ local function record(key, cap, price, first, last)
   end
   local count = redis.call('HLEN', key) - 1
   local out = {}
-  local all = true
+  local fresh = {}
+  local new = 0
   for i = first, last do
     local nonce = ARGV[i]
-    if redis.call('HEXISTS', key, nonce) == 1 then
+    if fresh[nonce] or redis.call('HEXISTS', key, nonce) == 1 then
       out[#out + 1] = 1
-      all = false
     elseif count >= cap then
       out[#out + 1] = 2
-      all = false
     else
-      redis.call('HSET', key, nonce, 1)
+      fresh[nonce] = true
       count = count + 1
+      new = new + 1
       out[#out + 1] = 0
     end
   end
-  return out, all
+  return out, new
 end
 `;
 
-// Legacy params (one key): KEYS[1], ARGV[1] the cap, ARGV[2] the price, nonces from ARGV[3].
-// Returns what \`record\` does, without the flag.
-const RECORD_NONCES_LUA = `${RECORD_FUNCTION}
-local out = record(KEYS[1], tonumber(ARGV[1]), ARGV[2], 3, #ARGV)
+// What recording a payment would do, recording nothing: KEYS[1] the params, ARGV[1] the cap,
+// ARGV[2] the price, nonces from ARGV[3]. Returns what \`check\` does, without the count.
+const PEEK_NONCES_LUA = `${CHECK_FUNCTION}
+local out = check(KEYS[1], tonumber(ARGV[1]), ARGV[2], 3, #ARGV)
 return out
 `;
 
 // Several payments of one sender, in order, as if each ran alone (their keys share the sender's
-// hash tag, hence one Redis Cluster slot). KEYS: per payment its params hash, then its balance (the
-// params hash again when no credit rides along). ARGV[1] the nonce cap, then per payment: the price
-// ('' = any), '1' when its credit rides along, the balance it must still hold ('' = absent), the
-// balance after the credit, the balance TTL ms, the number of nonces, the nonces. The credit is
-// the Balances compare-and-set, applied only when every nonce was recorded; the new value is
-// computed by the service (exact rationals on 256-bit numbers are beyond Lua's doubles).
-// Returns one reply per payment: -1 / {-2, issued} as \`record\`, else {credit, held, statuses...}:
-// credit 1 = credited, 0 = the balance held \`held\` instead (nothing credited), 2 = not attempted.
-const RECORD_PAYMENTS_LUA = `${RECORD_FUNCTION}
+// hash tag, hence one Redis Cluster slot). KEYS: per payment its params hash, its balance and its
+// balance's pending credit (the params hash thrice when no credit rides along). ARGV[1] the nonce
+// cap, then per payment: the price ('' = any), '1' when its credit rides along, the balance it must
+// still hold, the balance after the credit, the balance TTL ms, the EV of one ticket, the number of
+// nonces, the nonces. Its new nonces are recorded and, in the same step, credited: by setting the
+// balance (the Balances compare-and-set; the new value is computed by the service, as exact
+// rationals on 256-bit numbers are beyond Lua's doubles) when every nonce is new and the balance
+// holds the value expected, else by adding them to the pending credit (which the service then
+// moves into the balance). The credit is written before the nonces: a command that fails (a key of
+// the wrong type) ends the script before anything is recorded, as a script's writes before an
+// error stay. Returns one reply per payment: -1 / {-2, issued} as \`check\`, else
+// {credit, pending, statuses...}: credit 1 = the balance set, 0 = credit pending (\`pending\` the
+// pending credit now, PENDING_CREDIT_FUNCTION), 2 = nothing to credit.
+const RECORD_PAYMENTS_LUA = `${CHECK_FUNCTION}${PENDING_CREDIT_FUNCTION}
 local cap = tonumber(ARGV[1])
 local replies = {}
 local a = 2
-for p = 1, #KEYS / 2 do
-  local first = a + 6
-  local last = first + tonumber(ARGV[a + 5]) - 1
-  local out, all = record(KEYS[2 * p - 1], cap, ARGV[a], first, last)
+for p = 1, #KEYS / 3 do
+  local key = KEYS[3 * p - 2]
+  local first = a + 7
+  local last = first + tonumber(ARGV[a + 6]) - 1
+  local out, new = check(key, cap, ARGV[a], first, last)
   if type(out) == 'table' and out[1] ~= -2 then
     local credit = 2
-    local held = ''
-    if ARGV[a + 1] == '1' and all then
-      held = redis.call('GET', KEYS[2 * p]) or ''
-      if held == ARGV[a + 2] then
-        redis.call('SET', KEYS[2 * p], ARGV[a + 3], 'PX', ARGV[a + 4])
+    local pending = ''
+    if ARGV[a + 1] == '1' and new > 0 then
+      if new > last - first and (redis.call('GET', KEYS[3 * p - 1]) or '') == ARGV[a + 2] then
+        redis.call('SET', KEYS[3 * p - 1], ARGV[a + 3], 'PX', ARGV[a + 4])
         credit = 1
       else
+        redis.call('HINCRBY', KEYS[3 * p], ARGV[a + 5], new)
+        redis.call('PEXPIRE', KEYS[3 * p], ARGV[a + 4])
+        pending = pendingOf(KEYS[3 * p])
         credit = 0
       end
     end
-    table.insert(out, 1, held)
+    for i = first, last do
+      if out[i - first + 1] == 0 then redis.call('HSET', key, ARGV[i], 1) end
+    end
+    table.insert(out, 1, pending)
     table.insert(out, 1, credit)
   end
   replies[p] = out
@@ -125,18 +137,22 @@ type PriceRefusal = [-2, string];
 /** One payment's reply from RECORD_PAYMENTS_LUA. */
 type PaymentReply = -1 | PriceRefusal | [number, string, ...number[]];
 
+/** The `credit` of a PaymentReply (see RECORD_PAYMENTS_LUA). */
+const PENDING = 0;
+const CREDITED = 1;
+
 /** A payment's nonces waiting for the next script call of its sender. */
 interface PendingRecord {
   recipientRandHashHex: string;
   price: string;
   nonces: readonly number[];
-  credit: RideAlong;
+  rider?: CreditRider;
   resolve(reply: PaymentReply): void;
   reject(err: unknown): void;
 }
 
 type LedgerRedis = Redis & {
-  recipientRecordNonces(
+  recipientPeekNonces(
     key: string,
     cap: number,
     price: string,
@@ -147,20 +163,27 @@ type LedgerRedis = Redis & {
 };
 
 /**
- * A balance update that rides along with a payment's nonces (`Balances.rider`): applied by the
- * same script when every nonce was recorded, as a compare-and-set against `expected`.
+ * A payment's credit that rides along with its nonces (`Balances.rider`): applied by the same
+ * script, to the balance as a compare-and-set against `expected`, else to its pending credit.
  */
 export interface CreditRider {
   balanceKey: string;
-  /** The balance this process last saw ('' = absent). */
+  pendingKey: string;
+  /** The value the balance must still hold to be set ('' = absent). */
   expected: string;
   /** The balance after the credit. */
   next: string;
+  /** The EV of one ticket (`num/den`): the pending credit counts tickets per EV. */
+  ev: string;
   ttlMs: number;
 }
 
-/** What became of a rider: credited, refused by the compare-and-set (the balance held `held`), or not tried. */
-export type RiderOutcome = { kind: 'credited' } | { kind: 'stale'; held: string } | { kind: 'not-tried' };
+/**
+ * What became of a rider: the balance set, the credit added to the pending credit (which then
+ * holds `pending`), nothing to credit (or nothing recorded), or unknown (the call failed).
+ */
+export type RiderOutcome =
+  { kind: 'credited' } | { kind: 'pending'; pending: string } | { kind: 'none' } | { kind: 'error' };
 
 export function paramsUnknown(): RecipientError {
   return new RecipientError(
@@ -185,6 +208,10 @@ export function priceMismatch(expected: string, issued: string): RecipientError 
  * implemented per payment (`forPayment`). The payments of one sender that reach the ledger in the
  * same event-loop turn are recorded by one script call, each with the outcome it would have had
  * alone (they run in arrival order inside the script).
+ *
+ * A payment's credit rides in the script that records its nonces (`CreditRider`): both happen or
+ * neither, so a crash at any point leaves either the whole payment applied or nothing (its retry
+ * then goes through).
  */
 @Injectable()
 export class RedisNonceLedger {
@@ -196,8 +223,8 @@ export class RedisNonceLedger {
   private flushing = false;
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
-    if (!('recipientRecordNonces' in redis)) {
-      redis.defineCommand('recipientRecordNonces', { numberOfKeys: 1, lua: RECORD_NONCES_LUA });
+    if (!('recipientPeekNonces' in redis)) {
+      redis.defineCommand('recipientPeekNonces', { numberOfKeys: 1, lua: PEEK_NONCES_LUA });
     }
     if (!('recipientRecordPayments' in redis)) {
       redis.defineCommand('recipientRecordPayments', { lua: RECORD_PAYMENTS_LUA });
@@ -223,59 +250,97 @@ export class RedisNonceLedger {
   }
 
   /**
-   * The ledger of one payment of `senderHex` at `price`: its nonces are recorded only if the
-   * params were issued for that price (PRICE_MISMATCH otherwise, nothing recorded), checked in the
-   * same script, and `credit` (set by then, or not) rides along: one round trip for the price
-   * check, the replay guard and the balance.
+   * What recording `nonces` at `price` would give now, recording nothing: PARAMS_UNKNOWN or
+   * PRICE_MISMATCH thrown as `recordAt` would, else one outcome per nonce. A payment's winners are
+   * checked with it before they are stored, so that a refused one is not.
    */
-  forPayment(senderHex: string, price: Rational, credit: RideAlong): NonceLedger {
-    return new PaymentNonces(this, senderHex, priceField(price), credit);
+  async peek(
+    senderHex: string,
+    recipientRandHashHex: string,
+    price: string,
+    nonces: readonly number[],
+  ): Promise<NonceOutcome[]> {
+    let reply = await this.redis.recipientPeekNonces(
+      paramsKey(senderHex, recipientRandHashHex),
+      this.cap,
+      price,
+      ...nonces,
+    );
+    if (reply === -1) {
+      reply = await this.redis.recipientPeekNonces(
+        legacyParamsKey(recipientRandHashHex),
+        this.cap,
+        price,
+        ...nonces,
+      );
+    }
+    if (reply === -1) throw paramsUnknown();
+    if (reply[0] === -2) throw priceMismatch(price, (reply as PriceRefusal)[1]);
+    return (reply as number[]).map((status) => OUTCOMES[status]);
   }
 
   /**
-   * Records `nonces` of the params `recipientRandHashHex` of `senderHex` at `price` ('' = any).
-   * Payments of one sender recorded in the same event-loop turn (a ProcessPayments call, or
-   * concurrent calls) share one script call: one round trip and one script run instead of one each.
+   * The ledger of one payment of `senderHex` at `price`: its nonces are recorded only if the
+   * params were issued for that price (PRICE_MISMATCH otherwise, nothing recorded), checked in the
+   * same script, with the credit of `ride.rider` (set by then, or not): one round trip for the
+   * price check, the replay guard and the credit.
+   */
+  forPayment(senderHex: string, price: Rational, ride: RideAlong): NonceLedger {
+    return new PaymentNonces(this, senderHex, priceField(price), ride);
+  }
+
+  /**
+   * Records `nonces` of the params `recipientRandHashHex` of `senderHex` at `price` ('' = any),
+   * crediting those recorded in the same step when `ride.rider` is set (what became of it in
+   * `ride.settled`). Payments of one sender recorded in the same event-loop turn (a
+   * ProcessPayments call, or concurrent calls) share one script call: one round trip and one
+   * script run instead of one each.
    */
   async recordAt(
     senderHex: string,
     recipientRandHashHex: string,
     price: string,
     nonces: readonly number[],
-    credit: RideAlong = {},
+    ride: RideAlong = {},
   ): Promise<NonceOutcome[]> {
     if (nonces.length === 0) return [];
+    const record = { recipientRandHashHex, price, nonces, rider: ride.rider };
     let reply: PaymentReply;
     try {
-      reply = await new Promise<PaymentReply>((resolve, reject) =>
-        this.enqueue(senderHex, { recipientRandHashHex, price, nonces, credit, resolve, reject }),
-      );
+      reply = await this.enqueue(senderHex, record);
+      // Params issued before the sender's hash tag: recorded under their old key.
+      if (reply === -1) reply = await this.sendLegacy(record);
     } catch (err) {
-      credit.settled = { kind: 'error', error: err };
+      ride.settled = { kind: 'error' };
       throw err;
     }
-    if (reply === -1) {
-      credit.settled = { kind: 'not-tried' };
-      return this.recordLegacy(recipientRandHashHex, price, nonces);
+    if (reply === -1 || reply[0] === -2) {
+      ride.settled = { kind: 'none' };
+      throw reply === -1 ? paramsUnknown() : priceMismatch(price, (reply as PriceRefusal)[1]);
     }
-    if (reply[0] === -2) {
-      credit.settled = { kind: 'not-tried' };
-      throw priceMismatch(price, (reply as PriceRefusal)[1]);
-    }
-    const [status, held, ...statuses] = reply as [number, string, ...number[]];
-    credit.settled =
-      status === 1 ? { kind: 'credited' } : status === 0 ? { kind: 'stale', held } : { kind: 'not-tried' };
+    const [status, pending, ...statuses] = reply as [number, string, ...number[]];
+    ride.settled =
+      status === CREDITED
+        ? { kind: 'credited' }
+        : status === PENDING
+          ? { kind: 'pending', pending }
+          : { kind: 'none' };
     return statuses.map((s) => OUTCOMES[s]);
   }
 
-  private enqueue(senderHex: string, record: PendingRecord): void {
-    const waiting = this.pending.get(senderHex);
-    if (waiting) waiting.push(record);
-    else this.pending.set(senderHex, [record]);
-    if (this.flushing) return;
-    this.flushing = true;
-    // After this turn's I/O callbacks: the other payments of a ProcessPayments call get here first.
-    setImmediate(() => this.flush());
+  private enqueue(
+    senderHex: string,
+    record: Omit<PendingRecord, 'resolve' | 'reject'>,
+  ): Promise<PaymentReply> {
+    return new Promise<PaymentReply>((resolve, reject) => {
+      const waiting = this.pending.get(senderHex);
+      if (waiting) waiting.push({ ...record, resolve, reject });
+      else this.pending.set(senderHex, [{ ...record, resolve, reject }]);
+      if (this.flushing) return;
+      this.flushing = true;
+      // After this turn's I/O callbacks: the other payments of a ProcessPayments call get here first.
+      setImmediate(() => this.flush());
+    });
   }
 
   private flush(): void {
@@ -300,19 +365,10 @@ export class RedisNonceLedger {
   private async send(senderHex: string, records: readonly PendingRecord[]): Promise<void> {
     const keys: string[] = [];
     const args: (string | number)[] = [this.cap];
-    for (const { recipientRandHashHex, price, nonces, credit } of records) {
-      const key = paramsKey(senderHex, recipientRandHashHex);
-      const rider = credit.rider;
-      keys.push(key, rider?.balanceKey ?? key);
-      args.push(
-        price,
-        rider ? '1' : '0',
-        rider?.expected ?? '',
-        rider?.next ?? '',
-        rider?.ttlMs ?? 0,
-        nonces.length,
-        ...nonces,
-      );
+    for (const record of records) {
+      const key = paramsKey(senderHex, record.recipientRandHashHex);
+      keys.push(key, record.rider?.balanceKey ?? key, record.rider?.pendingKey ?? key);
+      args.push(...scriptArgs(record));
     }
     try {
       const replies = await this.redis.recipientRecordPayments(keys.length, ...keys, ...args);
@@ -322,35 +378,47 @@ export class RedisNonceLedger {
     }
   }
 
-  private async recordLegacy(
-    recipientRandHashHex: string,
-    price: string,
-    nonces: readonly number[],
-  ): Promise<NonceOutcome[]> {
-    const key = legacyParamsKey(recipientRandHashHex);
-    const reply = await this.redis.recipientRecordNonces(key, this.cap, price, ...nonces);
-    if (!Array.isArray(reply)) throw paramsUnknown();
-    if (reply[0] === -2) throw priceMismatch(price, (reply as PriceRefusal)[1]);
-    return (reply as number[]).map((status) => OUTCOMES[status]);
-  }
-
   /**
-   * Un-records `nonces` this process just recorded for a payment it then failed to finish (its
-   * winners could not be stored), so the same tickets can be sent again. HDEL never creates the
-   * params entry, so forgetting cannot revive params that expired meanwhile.
+   * A payment on params kept under their legacy key, alone. Its params and balance keys are in
+   * different Redis Cluster slots: on a Cluster the script is refused (CROSSSLOT) and the payment
+   * with it, nothing recorded; the sender fetches new params.
    */
-  async forget(senderHex: string, recipientRandHashHex: string, nonces: readonly number[]): Promise<void> {
-    if (nonces.length === 0) return;
-    const fields = nonces.map(String);
-    await this.redis.hdel(paramsKey(senderHex, recipientRandHashHex), ...fields);
-    await this.redis.hdel(legacyParamsKey(recipientRandHashHex), ...fields);
+  private async sendLegacy(record: Omit<PendingRecord, 'resolve' | 'reject'>): Promise<PaymentReply> {
+    const key = legacyParamsKey(record.recipientRandHashHex);
+    const [reply] = await this.redis.recipientRecordPayments(
+      3,
+      key,
+      record.rider?.balanceKey ?? key,
+      record.rider?.pendingKey ?? key,
+      this.cap,
+      ...scriptArgs(record),
+    );
+    return reply;
   }
 }
 
-/** A payment's credit offered to its nonce script, and what became of it. */
+/** A payment's arguments to RECORD_PAYMENTS_LUA, after the cap. */
+function scriptArgs({
+  price,
+  nonces,
+  rider,
+}: Omit<PendingRecord, 'resolve' | 'reject'>): (string | number)[] {
+  return [
+    price,
+    rider ? '1' : '0',
+    rider?.expected ?? '',
+    rider?.next ?? '',
+    rider?.ttlMs ?? 0,
+    rider?.ev ?? '',
+    nonces.length,
+    ...nonces,
+  ];
+}
+
+/** A payment's credit offered to its nonce script (set right before recording), and what became of it. */
 export interface RideAlong {
   rider?: CreditRider;
-  settled?: RiderOutcome | { kind: 'error'; error: unknown };
+  settled?: RiderOutcome;
 }
 
 /** The Redis ledger seen through one payment (`RedisNonceLedger.forPayment`). */
@@ -359,13 +427,13 @@ class PaymentNonces extends NonceLedger {
     private readonly ledger: RedisNonceLedger,
     private readonly senderHex: string,
     private readonly price: string,
-    private readonly credit: RideAlong,
+    private readonly ride: RideAlong,
   ) {
     super();
   }
 
   record(key: string, _expirationBlock: bigint, nonces: readonly number[]): Promise<NonceOutcome[]> {
-    return this.ledger.recordAt(this.senderHex, key, this.price, nonces, this.credit);
+    return this.ledger.recordAt(this.senderHex, key, this.price, nonces, this.ride);
   }
 
   /** Entries expire by their Redis TTL; nothing to sweep. */

@@ -8,6 +8,7 @@ import {
   SenderMonitor,
   TicketError,
   TicketErrorCode,
+  NonceOutcome,
   ValidationPool,
   bytesToHex,
   inThreadVerifier,
@@ -22,6 +23,7 @@ import {
   type Payment,
   type ReceivedTicket,
   type TicketBatch,
+  type ValidTickets,
 } from '#app/ticket';
 import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
@@ -60,9 +62,17 @@ interface PaymentContext {
   clock: PhaseClock;
   /** EV of one of its tickets. */
   ev: Rational;
-  /** Its credit, when offered to the nonce script. */
+  /** Its credit, offered to the nonce script. */
   ride: RideAlong;
+  /** Hashes of the winners this payment stored (not stored before by another). */
+  inserted: string[];
 }
+
+/** Refusals that hold for good: no retry of the payment records these nonces. */
+const PERMANENT_REFUSALS = new Set<string>([
+  RecipientErrorCode.PARAMS_UNKNOWN,
+  RecipientErrorCode.PRICE_MISMATCH,
+]);
 
 /** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
 const WARM_UP_TICKETS_PER_THREAD = 64;
@@ -72,15 +82,26 @@ const WARM_UP_TICKETS_PER_THREAD = 64;
  * `receiveTicketBatch`. Checks run in go-livepeer's order: recipient, non-zero sender,
  * recipientRand commitment, signature (per ticket), then params expiry, the price the params were
  * issued for, the sender (SenderMonitor), and the shared nonce ledger. Failures before the nonces
- * refuse the whole payment and change nothing. A payment without winners, with no rate cap, whose
- * balance this process last wrote takes one Redis round trip: the nonce script checks the price,
- * records the nonces and, when all are new, credits the balance (a compare-and-set against the
- * value this process knows). Otherwise the balance (and rate window) follow in their own steps.
+ * refuse the whole payment and change nothing.
+ *
+ * Crash safety: a payment is applied in steps that each leave it whole or retryable.
+ * (1) Its winners are committed to Postgres (idempotent by ticket hash) before anything is
+ * recorded, after a read-only check of their nonces and price, so that a refused winner is not
+ * stored. (2) One Redis script records its new nonces and credits them, all or nothing: to the
+ * (sender, job) balance by compare-and-set when every nonce is new and the balance holds the value
+ * this process knows (read first when unknown, e.g. after a restart), else to the balance's pending
+ * credit (EV → ticket count), which the next update of the balance moves into it atomically (right
+ * after, here; reads add it meanwhile). A crash before (2) leaves nothing recorded: the sender's
+ * retry applies the payment, its winners not stored twice. After (2) the payment is whole (a retry
+ * is a replay). (3) The rate window is counted last: a crash before it only undercounts. A payment
+ * refused for good after (1) (params gone, wrong price, a winner over the nonce cap in a race) takes
+ * back the rows it inserted itself, unless a redemption already claimed them.
  *
  * Deliberate differences from go-livepeer: each valid ticket is credited even after an invalid
  * one (no sticky error, §14.2), and an expired or over-the-cap ticket is neither credited nor
- * queued (§14.3). A replayed winner is offered to the intake again: storage is idempotent by
- * ticket hash, and a retry after a crash between the nonce and the insert still stores it.
+ * queued (§14.3). A replayed winner (nonce seen) is offered to the intake again, as go-livepeer
+ * queues it: storage is idempotent by ticket hash, and a winner whose nonce was recorded but never
+ * stored (by a version before this order) is stored then.
  */
 @Injectable()
 export class PaymentService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -166,9 +187,9 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
 
     const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
     const ev = ticketEV(batch.params.faceValue, batch.params.winProb);
-    const context: PaymentContext = { batch, sender, jobId, head, clock, ev, ride: {} };
+    const context: PaymentContext = { batch, sender, jobId, head, clock, ev, ride: {}, inserted: [] };
     let received: ReceivedTicket[];
-    let ridden: Rational | undefined;
+    let balance: Rational | undefined;
     try {
       try {
         received = await this.validate(context);
@@ -179,53 +200,46 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         if (!commitment || !(await this.secrets.reloadAfterMiss())) throw err;
         received = await this.validate(context);
       }
+    } catch (err) {
+      // Refused for good (no retry can record these nonces): the winners it stored go too.
+      if (err instanceof RecipientError && PERMANENT_REFUSALS.has(err.code))
+        await this.withdraw(context.inserted);
+      throw err;
     } finally {
       const { rider, settled } = context.ride;
-      if (rider) ridden = this.balances.settle(rider, settled ?? { kind: 'not-tried' });
+      if (rider) balance = await this.balances.settle(rider, settled ?? { kind: 'none' });
     }
     clock.lap('record');
+    // A winner stored here whose nonce went over the cap meanwhile (a race with another payment)
+    // can never be recorded: take it back. One whose nonce was seen stays (that payment's winner).
+    const capped = new Set(
+      received
+        .filter((t) => t.won && t.error?.code === TicketErrorCode.TOO_MANY_NONCES)
+        .map((t) => bytesToHex(t.ticketHash)),
+    );
+    if (capped.size > 0) await this.withdraw(context.inserted.filter((hash) => capped.has(hash)));
 
     const accepted = received.filter((t) => !t.error);
     const credited = ev.mul(Rational.of(BigInt(accepted.length)));
-    if (ridden) {
-      // Credited by the nonce script: every ticket recorded, none won, no rate cap to count.
-      this.record(sender, batch, received, accepted, credited);
-      return this.outcome(received, credited, ridden);
-    }
-    let crediting = false;
-    let balance: Rational;
-    try {
-      await this.storeWinners(received);
-      clock.lap('store');
-      await this.rateLimiter.consume(sender, accepted.length);
-      crediting = true;
-      balance =
-        accepted.length > 0
-          ? await this.balances.credit(sender, jobId, credited)
-          : await this.balances.balance(sender, jobId);
-    } catch (err) {
-      // The tickets were recorded but not credited: forget their nonces so the refused payment
-      // can be sent again. Only when the credit surely did not happen (it failed before, or was
-      // refused): a Redis error mid-credit may have applied it, and a retry must not credit twice.
-      if (!crediting || err instanceof RecipientError) await this.forgetRecorded(batch, accepted);
-      throw err;
-    }
-    clock.lap('credit');
+    // A separate step: a crash before it only leaves these tickets uncounted in this second's window.
+    await this.rateLimiter.consume(sender, accepted.length);
     this.record(sender, batch, received, accepted, credited);
-    return this.outcome(received, credited, balance);
+    return this.outcome(received, credited, balance ?? (await this.balances.balance(sender, jobId)));
   }
 
-  private async forgetRecorded(batch: TicketBatch, accepted: readonly ReceivedTicket[]): Promise<void> {
-    const nonces = accepted.map((t) => t.senderNonce);
-    const sender = bytesToHex(batch.sender);
-    await this.ledger
-      .forget(sender, bytesToHex(batch.params.recipientRandHash), nonces)
-      .catch((err: unknown) =>
-        this.logger.error({
-          msg: 'nonces of a refused payment could not be forgotten; its retry will be refused as a replay',
-          error: (err as Error).message,
-        }),
-      );
+  /** Takes back winners this payment stored; a failure is logged (the rows stay, which loses nothing). */
+  private async withdraw(hashes: readonly string[]): Promise<void> {
+    if (hashes.length === 0) return;
+    try {
+      const removed = await this.intake.withdraw(hashes);
+      for (const ticketHash of removed)
+        this.logger.debug({ msg: 'winning ticket of a refused payment removed', ticketHash });
+    } catch (err) {
+      this.logger.warn({
+        msg: 'winning tickets of a refused payment not removed',
+        error: (err as Error).message,
+      });
+    }
   }
 
   private validate(payment: PaymentContext): Promise<ReceivedTicket[]> {
@@ -247,11 +261,12 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
           clock.lap('verify');
           await this.beforeRecording(batch, sender, head);
           clock.lap('checks');
-          // The common payment (no winner to store first, no rate window to count) is credited by
-          // the script that records its nonces, when every nonce turns out new.
-          if (valid.winning === 0 && !this.rateLimiter.enabled && !ride.rider) {
-            ride.rider = this.balances.rider(sender, jobId, ev.mul(Rational.of(BigInt(valid.count))));
+          if (valid.winners.length > 0) {
+            payment.inserted = await this.storeWinners(batch, sender, valid);
+            clock.lap('store');
           }
+          // The credit rides in the script that records the nonces: both or neither.
+          ride.rider ??= await this.balances.rider(sender, jobId, ev, valid.count);
         },
       },
     );
@@ -277,17 +292,30 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * Commits winners to Postgres (then the queue) before the payment is answered. When that fails
-   * (Postgres down) the payment is refused with DATABASE_UNAVAILABLE and credits nothing (its
-   * nonces are then forgotten, so the retry is not refused as a replay).
+   * Commits a payment's winners to Postgres (then the queue) before their nonces are recorded, so
+   * that a crash at any point leaves no recorded winner unstored: the retry of a payment whose
+   * script never ran stores nothing twice (by ticket hash). The nonces are checked first without
+   * recording them (`peek`): a payment refused for its price or params stores nothing, nor does a
+   * winner over the nonce cap; a replayed winner (nonce seen) is offered again, as go-livepeer
+   * queues it (§11.2), which also stores one recorded before a crash. When Postgres fails the
+   * payment is refused with DATABASE_UNAVAILABLE, nothing recorded. Returns the hashes this call
+   * stored.
    */
-  private async storeWinners(received: readonly ReceivedTicket[]): Promise<void> {
-    const winners = received.filter(
-      (t) => t.signedTicket && (!t.error || t.error.code === TicketErrorCode.NONCE_ALREADY_SEEN),
+  private async storeWinners(batch: TicketBatch, sender: string, valid: ValidTickets): Promise<string[]> {
+    const outcomes = await this.ledger.peek(
+      sender,
+      bytesToHex(batch.params.recipientRandHash),
+      priceField(batch.pricePerPixel),
+      valid.nonces,
     );
+    const storable = new Set<number>();
+    valid.nonces.forEach((nonce, i) => {
+      if (outcomes[i] !== NonceOutcome.TOO_MANY) storable.add(nonce);
+    });
+    const winners = valid.winners.filter((t) => storable.has(t.senderNonce));
     let results: IntakeResult[];
     try {
-      results = await this.intake.acceptAll(winners.map((t) => t.signedTicket!));
+      results = await this.intake.acceptAll(winners);
     } catch (cause) {
       this.logger.warn({
         msg: 'winning tickets not stored; payment refused',
@@ -299,9 +327,9 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         { cause },
       );
     }
-    for (const r of results) {
-      if (r.stored) this.logger.debug({ msg: 'winning ticket stored', ticketHash: r.ticketHash });
-    }
+    const inserted = results.filter((r) => r.stored).map((r) => r.ticketHash);
+    for (const ticketHash of inserted) this.logger.debug({ msg: 'winning ticket stored', ticketHash });
+    return inserted;
   }
 
   private verifierFor(batch: TicketBatch): BatchVerifier {

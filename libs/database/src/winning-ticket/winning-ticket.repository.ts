@@ -4,7 +4,13 @@ import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { GroupCommit, type GroupMember } from '#app/core';
 import type { DbTransaction } from '../unit-of-work.js';
 import { WinningTicketEntity, WinningTicketStatus } from './winning-ticket.entity.js';
-import { IN_TX_STATUSES, MOVES, OPEN_STATUSES, type Move } from './winning-ticket.transitions.js';
+import {
+  IN_TX_STATUSES,
+  MOVES,
+  OPEN_STATUSES,
+  UNCLAIMED_STATUSES,
+  type Move,
+} from './winning-ticket.transitions.js';
 
 export type NewWinningTicket = Omit<
   WinningTicketEntity,
@@ -116,6 +122,19 @@ export class WinningTicketRepository {
     const columns = NEW_ROW_COLUMNS.map(([field]) => tickets.map((t) => String(t[field])));
     const rows = await this.ds.query<{ ticket_hash: string }[]>(INSERT_ALL_SQL, columns);
     return new Set(rows.map((r) => r.ticket_hash));
+  }
+
+  /**
+   * Deletes the rows of `ticketHashes` that no redemption has claimed yet (UNCLAIMED_STATUSES):
+   * for an intake that stored tickets whose payment was then refused. Returns the hashes deleted.
+   */
+  async deleteUnclaimed(ticketHashes: readonly string[]): Promise<string[]> {
+    if (ticketHashes.length === 0) return [];
+    const [rows] = await this.ds.query<[{ ticket_hash: string }[], number]>(
+      'DELETE FROM winning_ticket WHERE ticket_hash = ANY($1) AND status = ANY($2) RETURNING ticket_hash',
+      [ticketHashes, UNCLAIMED_STATUSES],
+    );
+    return rows.map((r) => r.ticket_hash);
   }
 
   /**
