@@ -469,6 +469,16 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(errorMessage(fresh)).toContain('invalid job type');
     });
 
+    it('malformed capabilities with the state of another app: the state mismatch first', async () => {
+      const p = await params();
+      const one = await pay(request(p, { app: 'app-a' }));
+      payment(one);
+      const capabilities = b64('not-valid-protobuf');
+      const a = await pay(request(p, { app: 'app-b', capabilities, state: one.body.state }));
+      expect(errorCode(a), JSON.stringify(a.body)).toBe('STATE_MISMATCH');
+      expect(errorMessage(a)).toContain('app mismatch');
+    });
+
     it('a job type that does not match the state is still refused before the refresh check', async () => {
       const p = await params();
       const one = await pay(request(p, { type: 'live' }));
@@ -1082,6 +1092,22 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     });
     expect(a.status, JSON.stringify(a.body)).toBe(482);
     expect(hook.calls).toHaveLength(0);
+  });
+
+  it("the webhook's maxPrice is checked before its auth id: 481, not 403", async () => {
+    reply(200, { status: 200 });
+    const { p, a: first } = await call({ type: 'live', inPixels: 0 }, { 'Signer-Auth-Id': 'first-id' });
+    expect(stateOf(first).AuthID).toBe('first-id');
+    const maxPrice = { price: '499', currency: 'wei', unit: 'seconds' };
+    reply(200, { status: 200, auth_id: 'other-id', maxPrice });
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      type: 'live',
+      state: first.body.state,
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(481);
+    expect(errorMessage(a)).toContain('auth webhook maxPrice');
   });
 
   it('webhook down: refused (fail closed), nothing signed', async () => {

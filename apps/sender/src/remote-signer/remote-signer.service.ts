@@ -153,12 +153,12 @@ export class RemoteSignerService {
     const params = info.ticketParams;
     if (!params) throw invalidRequest('missing ticketParams in OrchestratorInfo');
     const orchestrator = fitBytes(info.address, 20);
-    if (req.capabilities.length > 0) assertWellFormedMessage(req.capabilities, 'capabilities');
 
     const loaded = this.loadState(caller, req, orchestrator, price, nowMs);
     if (req.state && req.manifestId === '') throw invalidRequest('missing manifestID');
     // A BYOC job without ManifestID accounts under its capability's name (go-livepeer byoc-v2).
     const manifestId = req.manifestId || byocCapability || randomId();
+    if (req.capabilities.length > 0) assertWellFormedMessage(req.capabilities, 'capabilities');
 
     // go-livepeer's shouldRefreshSession: the auth token, then O's params for one ticket.
     this.checkRefresh(info, nowMs);
@@ -197,12 +197,7 @@ export class RemoteSignerService {
 
     // Authorization where go-livepeer checks it (after the price and the ticket count), but
     // before anything is written or signed (go-livepeer #3958, #3961).
-    const verdict = await this.authorize(state, webhookHeaders, authIdHeader, nowMs);
-    if (verdict) {
-      this.checkPrice(orchPrice, [
-        { source: 'auth webhook maxPrice', price: this.webhookMaxPrice(verdict, type) },
-      ]);
-    }
+    await this.authorize(state, webhookHeaders, authIdHeader, nowMs, orchPrice);
 
     const pmSessionId = bytesToHex(params.recipientRandHash);
     const session = await this.refreshOn(info, () =>
@@ -317,20 +312,24 @@ export class RemoteSignerService {
   }
 
   /**
-   * The webhook's verdict, when it is configured and the state holds no unexpired authorization;
-   * records its expiry and the caller's identity in the state (which must not change).
+   * Asks the webhook, when it is configured and the state holds no unexpired authorization, and
+   * checks its maxPrice; then records the caller's identity (which must not change), in
+   * go-livepeer's order. The state keeps the authorization's expiry and the identity.
    */
   private async authorize(
     state: RemotePaymentState,
     headers: () => Record<string, string[]>,
     authIdHeader: string,
     nowMs: number,
-  ): Promise<WebhookVerdict | undefined> {
+    orchPrice: Rational,
+  ): Promise<void> {
     let verdict: WebhookVerdict | undefined;
     const cached = state.authExpiry !== 0 && Math.floor(nowMs / 1000) <= state.authExpiry;
     if (this.webhook.enabled && !cached) {
       verdict = await this.webhook.authorize(headers(), remoteStateJson(state));
       state.authExpiry = verdict.expiry;
+      const ceiling = this.webhookMaxPrice(verdict, state.type);
+      this.checkPrice(orchPrice, [{ source: 'auth webhook maxPrice', price: ceiling }]);
     }
     const authId = verdict?.authId || authIdHeader;
     if (authId !== '' && authId !== state.authId) {
@@ -342,7 +341,6 @@ export class RemoteSignerService {
       }
       state.authId = authId;
     }
-    return verdict;
   }
 
   private webhookMaxPrice(verdict: WebhookVerdict, type: RemotePaymentType): Rational | undefined {
