@@ -137,7 +137,7 @@ export class RemoteSignerService {
     return { sender: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
   }
 
-  /** `POST /generate-live-payment` (docs/remote-signer.md §3.3, with authorization first). */
+  /** `POST /generate-live-payment` (docs/remote-signer.md §3.3, authorization before anything is written). */
   async generateLivePayment(
     caller: RemoteCaller,
     req: LivePaymentRequest,
