@@ -482,6 +482,18 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
         message: 'invalid job type',
       },
     ];
+    // go-livepeer's BYOC signer reads the job type, its units and the price after
+    // shouldRefreshSession: with expired params these requests are 480 (refresh), not 400.
+    for (const r of refusals.slice(2)) {
+      it(`${r.name}, with expired ticket params: 480 first`, async () => {
+        const p = await freshParams(chain, orch, { price: BYOC_PRICE }, 1n);
+        const a = await pay(r.body(p));
+        expect(a.status, JSON.stringify(a.body)).toBe(480);
+        expect(errorCode(a)).toBe('REFRESH_SESSION');
+        expect(await nonceOf(p)).toBeUndefined();
+      });
+    }
+
     for (const r of refusals) {
       it(`${r.name}: 400 INVALID_REQUEST, no nonce taken`, async () => {
         const p = await byocParams();

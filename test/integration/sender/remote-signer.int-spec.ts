@@ -429,6 +429,66 @@ describe('Sender as a go-livepeer remote signer', () => {
     });
   });
 
+  // go-livepeer's GenerateLivePayment checks shouldRefreshSession (auth token, then O's params for
+  // one ticket: expired is 480, any other fault 400) before the job type, maxPrice and the price
+  // ceilings. When two faults hold, the answer is the one go-livepeer gives: the Python SDK
+  // refreshes its OrchestratorInfo on 480 but stops paying on 481.
+  describe('order of checks, as go-livepeer', () => {
+    const above = (p: Params) =>
+      b64(orchestratorInfo(p, { priceInfo: { ...DEFAULT_PRICE, pricePerUnit: 900n } }));
+    const stale = (p: Params) => b64(orchestratorInfo(p, { authToken: authToken(-60) }));
+
+    it('expired ticket params and a price above the ceiling: 480, not 481', async () => {
+      const p = await params({}, 1n);
+      const a = await pay(request(p, { orchestrator: above(p) }));
+      expect(a.status, JSON.stringify(a.body)).toBe(480);
+      expect(a.headers.get('livepeer-orchestrator-url')).toBe(ORCH_URL);
+      expect(await nonceOf(p)).toBeUndefined();
+    });
+
+    it('params refused for another reason and a price above the ceiling: the params fault, not 481', async () => {
+      const p = await params({ faceValue: 10n ** 30n });
+      const a = await pay(request(p, { orchestrator: above(p) }));
+      expect(errorCode(a), JSON.stringify(a.body)).toBe('FACE_VALUE_TOO_HIGH');
+      expect(await nonceOf(p)).toBeUndefined();
+    });
+
+    it('a stale auth token and a maxPrice in the wrong unit: 480, not 400', async () => {
+      const p = await params();
+      const maxPrice = { price: '600', currency: 'wei', unit: 'fixed' };
+      const a = await pay(request(p, { orchestrator: stale(p), type: 'live', maxPrice }));
+      expect(a.status, JSON.stringify(a.body)).toBe(480);
+    });
+
+    it('a stale auth token and an unknown job type: 480, then 400 with fresh params', async () => {
+      const p = await params();
+      const a = await pay(request(p, { orchestrator: stale(p), type: 'bogus' }));
+      expect(a.status, JSON.stringify(a.body)).toBe(480);
+      const fresh = await pay(request(p, { type: 'bogus' }));
+      expect(fresh.status).toBe(400);
+      expect(errorMessage(fresh)).toContain('invalid job type');
+    });
+
+    it('malformed capabilities with the state of another app: the state mismatch first', async () => {
+      const p = await params();
+      const one = await pay(request(p, { app: 'app-a' }));
+      payment(one);
+      const capabilities = b64('not-valid-protobuf');
+      const a = await pay(request(p, { app: 'app-b', capabilities, state: one.body.state }));
+      expect(errorCode(a), JSON.stringify(a.body)).toBe('STATE_MISMATCH');
+      expect(errorMessage(a)).toContain('app mismatch');
+    });
+
+    it('a job type that does not match the state is still refused before the refresh check', async () => {
+      const p = await params();
+      const one = await pay(request(p, { type: 'live' }));
+      payment(one);
+      const a = await pay(request(p, { orchestrator: stale(p), type: 'bogus', state: one.body.state }));
+      expect(a.status).toBe(400);
+      expect(errorMessage(a)).toContain('job type mismatch');
+    });
+  });
+
   // go-livepeer TestGenerateLivePayment_LV2V_Succeeds (with inPixels, so the fee is exact).
   describe('TestGenerateLivePayment_LV2V_Succeeds', () => {
     it('charges the initial price, carries the exact balance and continues the nonces', async () => {
@@ -989,6 +1049,65 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     reply(200, { status: 200, maxPrice: { price: 500, currency: 'wei', unit: 'seconds' } });
     const { a } = await call({ type: 'live', inPixels: 0 });
     expect(a.status).toBe(200);
+  });
+
+  // go-livepeer asks the webhook after shouldRefreshSession, the price ceilings and the ticket count.
+  it('expired ticket params: 480 without asking the webhook', async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 403, reason: 'denied' });
+    const p = await freshParams(chain, orch, {}, 1n);
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 1000,
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(480);
+    expect(hook.calls).toHaveLength(0);
+  });
+
+  it('a request maxPrice below the orchestrator price: 481 without asking the webhook', async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 403, reason: 'denied' });
+    const maxPrice = { price: '499', currency: 'wei', unit: 'seconds' };
+    const { a } = await call({ type: 'live', maxPrice });
+    expect(a.status, JSON.stringify(a.body)).toBe(481);
+    expect(errorMessage(a)).toContain('request maxPrice');
+    expect(hook.calls).toHaveLength(0);
+  });
+
+  it('a balance that covers the call: 482 without asking the webhook', async () => {
+    reply(200, { status: 200 });
+    const { p, a: first } = await call();
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    // An honest balance stays under one ticket's EV: seal a richer one with the account's key.
+    const bytes = Buffer.from(JSON.stringify({ ...stateOf(first), Balance: '1000000000000' }));
+    const sig = await chain.funded.signMessage(keccak256(bytes));
+    hook.calls.length = 0;
+    reply(200, { status: 403, reason: 'denied' });
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 1000,
+      state: { State: b64(bytes), Sig: b64(hexToBytes(sig, 'sig', 65)) },
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(482);
+    expect(hook.calls).toHaveLength(0);
+  });
+
+  it("the webhook's maxPrice is checked before its auth id: 481, not 403", async () => {
+    reply(200, { status: 200 });
+    const { p, a: first } = await call({ type: 'live', inPixels: 0 }, { 'Signer-Auth-Id': 'first-id' });
+    expect(stateOf(first).AuthID).toBe('first-id');
+    const maxPrice = { price: '499', currency: 'wei', unit: 'seconds' };
+    reply(200, { status: 200, auth_id: 'other-id', maxPrice });
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      type: 'live',
+      state: first.body.state,
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(481);
+    expect(errorMessage(a)).toContain('auth webhook maxPrice');
   });
 
   it('webhook down: refused (fail closed), nothing signed', async () => {

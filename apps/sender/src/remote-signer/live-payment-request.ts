@@ -1,4 +1,3 @@
-import { parseRemotePaymentType, type RemotePaymentType } from '#app/ticket';
 import { goFields, goMaxPrice } from './go-json.js';
 import { invalidRequest } from './remote-signer.error.js';
 
@@ -11,7 +10,8 @@ export interface LivePaymentRequest {
   manifestId: string;
   app: string;
   inPixels: bigint;
-  type: RemotePaymentType;
+  /** Checked later (parseRemotePaymentType), after the refresh check, where go-livepeer checks it. */
+  type: string;
   /** Parsed later, against the type. */
   maxPrice: unknown;
   /** Protobuf `net.Capabilities`, kept encoded; empty when absent. */
@@ -71,19 +71,13 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
   if (typeof rawTimeout !== 'number' || !Number.isSafeInteger(rawTimeout) || rawTimeout < 0) {
     throw invalidRequest('timeoutSeconds must be a non-negative integer');
   }
-  let type: RemotePaymentType;
-  try {
-    type = parseRemotePaymentType(get('type'));
-  } catch (err) {
-    throw invalidRequest('invalid job type', err);
-  }
   return {
     orchestrator,
     state,
     manifestId: text(get('ManifestID'), 'ManifestID'),
     app: text(get('app'), 'app'),
     inPixels: BigInt(rawPixels),
-    type,
+    type: text(get('type'), 'type'),
     maxPrice: goMaxPrice(get('maxPrice')),
     capabilities: bytes(get('capabilities'), 'capabilities'),
     capability: text(get('capability'), 'capability'),

@@ -63,16 +63,17 @@ describe('remote signer request parsing', () => {
       { orchestrator: b64('x'), inPixels: 1.5 },
       { orchestrator: b64('x'), inPixels: '100' },
       { orchestrator: b64('x'), inPixels: 2 ** 60 },
-      { orchestrator: b64('x'), type: 'usage' },
+      { orchestrator: b64('x'), type: 7 },
       { orchestrator: b64('x'), ManifestID: 7 },
       { orchestrator: b64('x'), app: 'a'.repeat(257) },
       { orchestrator: b64('x'), state: 'blob' },
       { orchestrator: b64('x'), capabilities: '***' },
       { orchestrator: b64('x'), type: 'byoc', timeoutSeconds: -1 },
       { orchestrator: b64('x'), type: 'byoc', timeoutSeconds: 2.5 },
-      { orchestrator: b64('x'), type: 'nano-banana' },
     ];
     for (const body of bad) expect(code(() => parseLivePaymentRequest(body))).toBe('INVALID_REQUEST');
+    // An unknown type string decodes, as in Go; it is refused after the refresh check.
+    expect(parseLivePaymentRequest({ orchestrator: b64('x'), type: 'nano-banana' }).type).toBe('nano-banana');
   });
 
   it('takes the BYOC type and its timeoutSeconds', () => {

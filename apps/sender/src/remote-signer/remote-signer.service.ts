@@ -26,6 +26,7 @@ import {
   MAX_IN_PIXELS,
   orchestratorInfoPayload,
   parseMaxPrice,
+  parseRemotePaymentType,
   Rational,
   remoteFee,
   remoteStateJson,
@@ -38,6 +39,7 @@ import {
   type PriceCeiling,
   type PriceInfo,
   type RemotePaymentState,
+  type RemotePaymentType,
   type TicketParams,
 } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
@@ -77,9 +79,10 @@ export const AUTH_ID_HEADER = 'signer-auth-id';
 const AUTH_TOKEN_REFRESH_SECONDS = 180n;
 
 /**
- * go-livepeer's remote signer on top of the Sender's sessions: authorization first (webhook),
- * then the price ceilings, then the fee at the session's initial price, and only then nonces
- * (Redis, shared by replicas) and signatures through the same batch path as the gRPC API.
+ * go-livepeer's remote signer on top of the Sender's sessions, its checks in go-livepeer's order
+ * (docs/remote-signer.md §3.3): request and state, refresh (480), job type and units, price
+ * ceilings (481), tickets needed (482), then authorization (webhook), and only then the session,
+ * nonces (Redis, shared by replicas) and signatures through the same batch path as the gRPC API.
  */
 @Injectable()
 export class RemoteSignerService {
@@ -134,7 +137,7 @@ export class RemoteSignerService {
     return { sender: toChecksumAddress(caller.account.address), signature: bytesToHex(sig) };
   }
 
-  /** `POST /generate-live-payment` (docs/remote-signer.md §3.3, with authorization first). */
+  /** `POST /generate-live-payment` (docs/remote-signer.md §3.3, authorization before anything is written). */
   async generateLivePayment(
     caller: RemoteCaller,
     req: LivePaymentRequest,
@@ -150,50 +153,35 @@ export class RemoteSignerService {
     const params = info.ticketParams;
     if (!params) throw invalidRequest('missing ticketParams in OrchestratorInfo');
     const orchestrator = fitBytes(info.address, 20);
-    if (req.capabilities.length > 0) assertWellFormedMessage(req.capabilities, 'capabilities');
 
-    const state = this.loadState(caller, req, orchestrator, price, nowMs);
+    const loaded = this.loadState(caller, req, orchestrator, price, nowMs);
     if (req.state && req.manifestId === '') throw invalidRequest('missing manifestID');
     // A BYOC job without ManifestID accounts under its capability's name (go-livepeer byoc-v2).
     const manifestId = req.manifestId || byocCapability || randomId();
-    const requestMaxPrice = asRequest(() => parseMaxPrice(req.maxPrice, req.type));
+    if (req.capabilities.length > 0) assertWellFormedMessage(req.capabilities, 'capabilities');
 
-    // Authorization before anything is written or signed (go-livepeer #3958, #3961).
-    const verdict = await this.authorize(state, webhookHeaders, authIdHeader, nowMs);
-    const webhookMaxPrice = verdict && this.webhookMaxPrice(verdict, req);
-
+    // go-livepeer's shouldRefreshSession: the auth token, then O's params for one ticket.
     this.checkRefresh(info, nowMs);
+    const ev = await this.refreshOn(info, () => this.sender.checkParams(caller.account, params));
+
+    const type = asRequest(() => parseRemotePaymentType(req.type));
+    const state: RemotePaymentState = { ...loaded, type };
     // A continuing call is never billed as a first one (that prepays again), even when replica
     // clocks disagree by a little: at least 1 ms has passed.
     const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
     const byoc =
-      req.type === 'byoc'
+      type === 'byoc'
         ? { pixelsPerUnit: price.pixelsPerUnit, timeoutSeconds: req.timeoutSeconds }
         : undefined;
-    const units = asRequest(() => billableUnits(req.type, elapsedMs, req.inPixels, byoc));
-    const ceilings: PriceCeiling[] = [
+    const units = asRequest(() => billableUnits(type, elapsedMs, req.inPixels, byoc));
+    const requestMaxPrice = asRequest(() => parseMaxPrice(req.maxPrice, type));
+    this.checkPrice(orchPrice, [
       { source: 'configured maximum price', price: this.maxPrice },
       { source: 'request maxPrice', price: requestMaxPrice },
-      { source: 'auth webhook maxPrice', price: webhookMaxPrice },
       { source: 'initial session price', price: req.state ? unitPrice(state.initialPrice) : undefined },
-    ];
-    const exceeded = exceededCeiling(orchPrice, ceilings);
-    if (exceeded) {
-      throw new RemoteSignerError(
-        RemoteSignerErrorCode.PRICE_EXCEEDED,
-        `orchestrator price ${orchPrice.toDecimalString(3)} exceeds ${exceeded.source} ceiling ${exceeded.price!.toDecimalString(3)}`,
-      );
-    }
+    ]);
     const fee = remoteFee(units, state.initialPrice);
-
-    const pmSessionId = bytesToHex(params.recipientRandHash);
-    const session = await this.refreshOn(info, () =>
-      this.sender.openSession(caller.account, params, price, {
-        nonceFloor: state.pmSessionId === pmSessionId ? state.senderNonce : 0,
-        quietResume: true,
-      }),
-    );
-    const numTickets = ticketsNeeded(state.balance, fee, session.ev);
+    const numTickets = ticketsNeeded(state.balance, fee, ev);
     if (numTickets === 0n) {
       throw new RemoteSignerError(
         RemoteSignerErrorCode.NO_TICKETS_NEEDED,
@@ -203,10 +191,21 @@ export class RemoteSignerService {
     if (numTickets > this.maxTickets) {
       throw new RemoteSignerError(
         RemoteSignerErrorCode.TOO_MANY_TICKETS,
-        `numTickets ${numTickets} exceeds maximum of ${this.maxTickets} (ticket EV ${session.ev.toDecimalString(3)} wei, fee ${fee.toDecimalString(0)} wei)`,
+        `numTickets ${numTickets} exceeds maximum of ${this.maxTickets} (ticket EV ${ev.toDecimalString(3)} wei, fee ${fee.toDecimalString(0)} wei)`,
       );
     }
 
+    // Authorization where go-livepeer checks it (after the price and the ticket count), but
+    // before anything is written or signed (go-livepeer #3958, #3961).
+    await this.authorize(state, webhookHeaders, authIdHeader, nowMs, orchPrice);
+
+    const pmSessionId = bytesToHex(params.recipientRandHash);
+    const session = await this.refreshOn(info, () =>
+      this.sender.openSession(caller.account, params, price, {
+        nonceFloor: state.pmSessionId === pmSessionId ? state.senderNonce : 0,
+        quietResume: true,
+      }),
+    );
     const batch = await this.refreshOn(info, () =>
       this.sender.createTicketBatch(caller.client, session.sessionId, Number(numTickets)),
     );
@@ -214,7 +213,7 @@ export class RemoteSignerService {
 
     const next: RemotePaymentState = {
       ...state,
-      balance: balanceAfter(state.balance, numTickets, session.ev, fee),
+      balance: balanceAfter(state.balance, numTickets, ev, fee),
       lastUpdateMs: nowMs,
       pmSessionId,
       senderNonce: batch.lastNonce,
@@ -269,7 +268,7 @@ export class RemoteSignerService {
     orchestrator: Uint8Array,
     price: { pricePerUnit: bigint; pixelsPerUnit: bigint },
     nowMs: number,
-  ): RemotePaymentState {
+  ): Omit<RemotePaymentState, 'type'> {
     if (!req.state) {
       // The state keeps the price as JSON numbers; go-livepeer's int64 prices this large are not taken.
       if (price.pricePerUnit > MAX_IN_PIXELS || price.pixelsPerUnit > MAX_IN_PIXELS) {
@@ -285,7 +284,6 @@ export class RemoteSignerService {
         senderNonce: 0,
         balance: Rational.ZERO,
         initialPrice: { pricePerUnit: price.pricePerUnit, pixelsPerUnit: price.pixelsPerUnit },
-        type: req.type,
         sequenceNumber: 0,
         authId: '',
         sender: caller.account.address,
@@ -310,24 +308,28 @@ export class RemoteSignerService {
     if (state.lastUpdateMs !== undefined && state.lastUpdateMs > nowMs + 60_000) {
       throw mismatch('the state was updated in the future: replica clocks disagree');
     }
-    return { ...state, type: req.type, sequenceNumber: state.sequenceNumber + 1 };
+    return { ...state, sequenceNumber: state.sequenceNumber + 1 };
   }
 
   /**
-   * The webhook's verdict, when it is configured and the state holds no unexpired authorization;
-   * records its expiry and the caller's identity in the state (which must not change).
+   * Asks the webhook, when it is configured and the state holds no unexpired authorization, and
+   * checks its maxPrice; then records the caller's identity (which must not change), in
+   * go-livepeer's order. The state keeps the authorization's expiry and the identity.
    */
   private async authorize(
     state: RemotePaymentState,
     headers: () => Record<string, string[]>,
     authIdHeader: string,
     nowMs: number,
-  ): Promise<WebhookVerdict | undefined> {
+    orchPrice: Rational,
+  ): Promise<void> {
     let verdict: WebhookVerdict | undefined;
     const cached = state.authExpiry !== 0 && Math.floor(nowMs / 1000) <= state.authExpiry;
     if (this.webhook.enabled && !cached) {
       verdict = await this.webhook.authorize(headers(), remoteStateJson(state));
       state.authExpiry = verdict.expiry;
+      const ceiling = this.webhookMaxPrice(verdict, state.type);
+      this.checkPrice(orchPrice, [{ source: 'auth webhook maxPrice', price: ceiling }]);
     }
     const authId = verdict?.authId || authIdHeader;
     if (authId !== '' && authId !== state.authId) {
@@ -339,16 +341,26 @@ export class RemoteSignerService {
       }
       state.authId = authId;
     }
-    return verdict;
   }
 
-  private webhookMaxPrice(verdict: WebhookVerdict, req: LivePaymentRequest): Rational | undefined {
+  private webhookMaxPrice(verdict: WebhookVerdict, type: RemotePaymentType): Rational | undefined {
     try {
-      return parseMaxPrice(verdict.maxPrice, req.type);
+      return parseMaxPrice(verdict.maxPrice, type);
     } catch (err) {
       throw new RemoteSignerError(
         RemoteSignerErrorCode.WEBHOOK_FAILED,
         `signer auth invalid maxPrice: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** 481 when the orchestrator's price is above the lowest of these ceilings. */
+  private checkPrice(orchPrice: Rational, ceilings: PriceCeiling[]): void {
+    const exceeded = exceededCeiling(orchPrice, ceilings);
+    if (exceeded) {
+      throw new RemoteSignerError(
+        RemoteSignerErrorCode.PRICE_EXCEEDED,
+        `orchestrator price ${orchPrice.toDecimalString(3)} exceeds ${exceeded.source} ceiling ${exceeded.price!.toDecimalString(3)}`,
       );
     }
   }

@@ -177,6 +177,16 @@ export class SenderService {
   }
 
   /**
+   * go-livepeer's ValidateTicketParams: O's params checked for one ticket against the last seen
+   * head and the account's funds, nothing written or reserved. Throws what openSession's check
+   * throws (PARAMS_EXPIRED: fetch fresh params); returns the EV of one ticket.
+   */
+  async checkParams(account: SenderAccount, params: TicketParams): Promise<Rational> {
+    await this.validate(account, params, 1);
+    return ticketEV(params.faceValue, params.winProb);
+  }
+
+  /**
    * Validates the session's params for `size` tickets, takes them from the account's per-second
    * budget, reserves `size` consecutive nonces (one atomic Redis step shared by every replica),
    * signs the tickets and assembles the Payment. A batch refused at any step leaves the budget
