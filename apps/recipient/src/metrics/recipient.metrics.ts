@@ -104,11 +104,11 @@ export class RecipientMetrics {
 
 /**
  * Steps of a ProcessPayment, in order: `rate` the up-front rate check, `verify` the recipientRand
- * HMAC, shared checks and signatures, `checks` expiry, price and sender, `record` the nonce ledger
- * (with the credit when it rides along), `store` winners to Postgres and the queue, `credit` the
- * rate window and the balance when they were not part of `record`.
+ * HMAC, shared checks and signatures, `checks` expiry, price and sender, `store` winners to
+ * Postgres and the queue, `record` the nonce script with the credit (and moving a pending credit
+ * into the balance), `credit` the rate window and reading the balance when `record` did not give it.
  */
-export type PaymentPhase = 'rate' | 'verify' | 'checks' | 'record' | 'store' | 'credit';
+export type PaymentPhase = 'rate' | 'verify' | 'checks' | 'store' | 'record' | 'credit';
 
 /** Times a payment's steps back to back: each `lap` observes the time since the previous one. */
 export class PhaseClock {

@@ -223,8 +223,10 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     const credited = ev.mul(Rational.of(BigInt(accepted.length)));
     // A separate step: a crash before it only leaves these tickets uncounted in this second's window.
     await this.rateLimiter.consume(sender, accepted.length);
+    balance ??= await this.balances.balance(sender, jobId);
+    clock.lap('credit');
     this.record(sender, batch, received, accepted, credited);
-    return this.outcome(received, credited, balance ?? (await this.balances.balance(sender, jobId)));
+    return this.outcome(received, credited, balance);
   }
 
   /** Takes back winners this payment stored; a failure is logged (the rows stay, which loses nothing). */
