@@ -72,7 +72,7 @@ interface OpenTx {
 export const NONCE_FILLER = 'nonce-filler';
 
 /** Checks to wait (receipt indexing can lag the nonce) before calling a tx dropped. */
-const NONCE_GONE_CHECKS = 3;
+export const NONCE_GONE_CHECKS = 3;
 
 /**
  * The single submitter for one signer. Every send goes through one queue: nonce allocation,

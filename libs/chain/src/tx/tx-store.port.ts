@@ -110,7 +110,8 @@ export abstract class TxStore {
 
   /**
    * Rewrites the final status of tx `id` when the chain turned out to say otherwise than the row
-   * (a dropped tx mined after all under another of its hashes, a mined tx whose receipt is gone):
+   * (a dropped tx mined after all under another of its hashes, a mined tx whose receipt is gone),
+   * or finishes a pending tx of a signer no Redeemer follows any more (settled by another signer):
    * only if its status is still `from`. `trx` is an open transaction of the store's own kind (its
    * database's), so the fix commits with what the caller writes from it. Returns whether it changed.
    */

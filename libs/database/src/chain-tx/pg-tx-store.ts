@@ -107,7 +107,8 @@ export class PgTxStore extends TxStore {
     // TypeORM answers an UPDATE with [rows, row count].
     const [, count] = await (trx ?? this.ds.manager).query<[unknown[], number]>(
       `UPDATE chain_tx SET status = $3, mined_hash = $4, block_number = $5, gas_used = $6,
-         effective_gas_price = $7, error_code = $8, updated_at = now()
+         effective_gas_price = $7, error_code = $8, finished_at = COALESCE(finished_at, now()),
+         updated_at = now()
        WHERE id = $1 AND status = $2`,
       [id, from, ...finishValues(o)],
     );
