@@ -229,7 +229,7 @@ export class SettlementService {
    * A pending tx of another signer (adoptable) is decided the same way: mined under one of its
    * hashes, or dropped once its signer's nonce on chain has passed it with no receipt, in
    * NONCE_GONE_CHECKS settlements in a row (receipt indexing can lag the nonce), as the TxManager
-   * decides its own. Until then it may still be mined: null, its tickets stay in it.
+   * decides its own (and mined only with its confirmations). Until then: null, its tickets stay in it.
    */
   private async outcome(record: ChainTxRecord, receipt: TransactionReceipt | null): Promise<Outcome | null> {
     const as = (r: ChainTxRecord, rc: TransactionReceipt | null, lost = false) => ({
@@ -246,6 +246,13 @@ export class SettlementService {
     const late = await this.txs.findReceipt(record.hashes);
     if (late) {
       this.nonceGone.delete(record.id);
+      // As final as the TxManager makes its own txs: a block that may still be reorged out waits.
+      if (
+        record.status === ChainTxStatus.PENDING &&
+        !this.txs.confirmed(late, (await this.chain.latestHead()).block)
+      ) {
+        return null;
+      }
       this.logger.warn({
         msg: 'tx found mined under another of its hashes: settled from that receipt',
         txId: record.id,

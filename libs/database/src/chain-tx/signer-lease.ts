@@ -124,13 +124,13 @@ export class SignerLease {
    * what a caller does while the answer is false must be safe alongside that signer's Redeemer.
    */
   async live(signer: string): Promise<boolean> {
-    const rows = (await this.ds.query(
+    const rows = await this.ds.query<{ live: boolean }[]>(
       `SELECT EXISTS (SELECT 1 FROM pg_locks l
          WHERE l.locktype = 'advisory' AND l.granted
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
            AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2) AS live`,
       [LEASE_CLASS, signerKey(signer)],
-    )) as { live: boolean }[];
+    );
     return rows[0]?.live === true;
   }
 
