@@ -453,7 +453,14 @@ export class SettlementService {
     const decided: Decided = { final: [], again: [] };
     if (!corrected && mine.length === 0) return decided;
     const moved = await this.unitOfWork.run(async (trx) => {
-      if (corrected) await this.store.correct(found.id, found.status, finishOf(record), trx);
+      // Another signer's tx may have been finished or re-signed by its own Redeemer, back since it
+      // was read: then nothing is written, and the next settlement reads it again.
+      if (
+        corrected &&
+        !(await this.store.correct(found.id, this.ours(found) ? found.status : found, finishOf(record), trx))
+      ) {
+        if (!this.ours(found)) throw new Error(`tx ${found.id} of ${found.signer} changed while settled`);
+      }
       return {
         redeemed: hits.length === 0 ? new Set<string>() : await this.redeemAll(record, hits, trx),
         used: await this.moveEach(
