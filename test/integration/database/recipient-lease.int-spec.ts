@@ -123,4 +123,18 @@ describe('SignerLease recipient leases', () => {
     ).toBe(false);
     await expect(standby.leaseRecipients(CHAIN, [address()])).rejects.toThrow(/signer lease is not held/);
   });
+
+  it("tells whether a Redeemer holds a signer's lease (another process's, or its own), until it is released", async () => {
+    const a = await redeemer();
+    const b = await redeemer();
+    const watcher = await newLease();
+    expect(await watcher.live(a.signer)).toBe(true);
+    expect(await watcher.live(a.signer.toUpperCase().replace('0X', '0x'))).toBe(true);
+    expect(await a.lease.live(a.signer)).toBe(true);
+    expect(await watcher.live(address())).toBe(false);
+
+    await a.lease.release();
+    expect(await watcher.live(a.signer)).toBe(false);
+    expect(await watcher.live(b.signer)).toBe(true);
+  });
 });

@@ -245,6 +245,31 @@ describe('UnitOfWork', () => {
     expect((await store.get(tx.id))!.status).toBe(ChainTxStatus.MINED);
   });
 
+  it('finishes a pending tx of another signer only if no variant was signed since it was read, and dates it', async () => {
+    const store = new PgTxStore(ds);
+    const read = await newTx(store);
+    await store.addReplacement(read.id, {
+      hash: hex(32),
+      rawTx: '0x',
+      sentBlock: 2n,
+      maxFeePerGas: 2n,
+      maxPriorityFeePerGas: 1n,
+      gasPrice: null,
+    });
+    const dropped = { status: ChainTxStatus.DROPPED, errorCode: 'TX_DROPPED' } as const;
+    // Re-signed by its own Redeemer since it was read: a variant the reader never looked up.
+    expect(await store.correct(read.id, read, dropped)).toBe(false);
+    const again = (await store.get(read.id))!;
+    expect(again).toMatchObject({ status: ChainTxStatus.PENDING, replacements: 1, finishedAt: null });
+
+    expect(await unit.run((trx) => store.correct(again.id, again, dropped, trx))).toBe(true);
+    expect(await store.get(read.id)).toMatchObject({
+      status: ChainTxStatus.DROPPED,
+      errorCode: 'TX_DROPPED',
+    });
+    expect((await store.get(read.id))!.finishedAt).toBeInstanceOf(Date);
+  });
+
   it('keeps the writes of a rolled-back unit out of sight of other connections, and commits the others', async () => {
     const [a, b] = [await submitted(), await submitted()];
     let inside: unknown;

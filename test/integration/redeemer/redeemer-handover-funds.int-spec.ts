@@ -71,7 +71,7 @@ describe('Redeemer handover with a tx in flight', () => {
       reason: RedemptionCode.SENDER_BUSY,
     });
 
-    // A's tx mined (A is gone, its ticket stays `submitted` here): the chain paid it, so only the
+    // A's tx mined (A is gone; B settles it for A, see redeemer-foreign-tx): the chain paid it, so only the
     // 0.4 left count now, short of 0.6.
     await fx.provider.send('evm_setAutomine', [true]);
     await fx.mine(1);

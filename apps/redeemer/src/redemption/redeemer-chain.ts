@@ -70,6 +70,11 @@ export class RedeemerChain {
     return this.pace.msUntil(target);
   }
 
+  /** How many txs of `address` the latest block has mined: its next nonce on chain. */
+  async minedTxCount(address: string): Promise<bigint> {
+    return BigInt(await this.client.provider.getTransactionCount(address, 'latest'));
+  }
+
   /** TicketBroker.ticketValidityPeriod, re-read every minute (an admin can change it). */
   async validityPeriod(): Promise<bigint> {
     if (!this.validity || Date.now() - this.validity.at > VALIDITY_PERIOD_TTL_MS) {

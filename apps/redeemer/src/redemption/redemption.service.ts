@@ -199,8 +199,8 @@ export class RedemptionService implements RedemptionJobHandler {
     for (const t of await this.tickets.openTickets(this.servedRecipients, 100_000, IN_TX_STATUSES)) {
       // A batch of this process holds it (claimed before a lost lease, still sending): its own.
       if (this.inFlight.ticketBusy(t.ticketHash)) continue;
+      // Another signer's tx too: settled here if no Redeemer holds that signer (SettlementService).
       const tx = await this.store.latestByRef(t.ticketHash);
-      if (tx && !this.settlement.ours(tx)) continue;
       if (tx) {
         if (!settles.includes(tx.id)) {
           const rows = await this.tickets.findByHashes(tx.refs);
@@ -306,9 +306,9 @@ export class RedemptionService implements RedemptionJobHandler {
       }
       return this.later(RedemptionCode.IN_PROGRESS);
     }
-    if (!this.settlement.ours(tx)) return this.later(RedemptionCode.AWAITING_CONFIRMATION);
     if (this.settlement.running(tx.id)) return this.awaitingTx(tx.id);
-    // Nobody follows the tx (a restart, or its settlement gave up): settle it, for a bounded time.
+    // Nobody here follows the tx (a restart, its settlement gave up, or another signer's tx that
+    // no Redeemer follows any more: settled here, see SettlementService): settle it, for a bounded time.
     return this.awaitSettlement(row.ticketHash, tx.id);
   }
 

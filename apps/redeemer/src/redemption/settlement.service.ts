@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { TransactionReceipt } from 'ethers';
 import {
+  ChainErrorCode,
   ChainTxStatus,
+  NONCE_GONE_CHECKS,
   TxManager,
   TxStore,
   type ChainTxRecord,
@@ -13,6 +15,7 @@ import { withTimeout } from '#app/core';
 import {
   IN_TX_STATUSES,
   RedemptionRepository,
+  SignerLease,
   UnitOfWork,
   WinningTicketRepository,
   WinningTicketStatus,
@@ -81,6 +84,8 @@ export class SettlementService {
   private readonly runs = new Map<string, Promise<void>>();
   /** Settlements writing their outcome now: what `stop` waits for. */
   private readonly applying = new Set<Promise<Decided>>();
+  /** Txs of other signers seen with their nonce used and no receipt: checks in a row (see `outcome`). */
+  private readonly nonceGone = new Map<string, number>();
   private stopping = false;
 
   constructor(
@@ -94,6 +99,7 @@ export class SettlementService {
     private readonly metrics: RedeemerMetrics,
     private readonly queue: RedemptionQueue,
     private readonly gas: RedemptionGas,
+    private readonly lease: SignerLease,
   ) {}
 
   /**
@@ -146,18 +152,11 @@ export class SettlementService {
     const record = await this.store.get(txId);
     if (!record) return none;
     onRefs(record.refs);
-    if (!this.ours(record)) {
-      // Another signer's or another chain's tx (key rotated, shared database): its outcome cannot
-      // be read here, and deciding its tickets from this chain's view would be wrong.
-      this.logger.warn({
-        msg: 'tx of another signer or chain: not settled here',
-        txId,
-        signer: record.signer,
-      });
-      return none;
-    }
+    const foreign = !this.ours(record);
+    if (foreign && !(await this.adoptable(record))) return none;
     if (!held) this.inFlight.hold(owner(txId), await this.tickets.findByHashes(record.refs));
-    const result = await this.txs.wait(txId);
+    // Another signer's tx is read from the chain as it stands (`outcome`): no manager follows it.
+    const result = foreign ? { record, receipt: null } : await this.txs.wait(txId);
     if (record.purpose !== 'redeem' && record.purpose !== 'batch-redeem') return none;
     // Left for the next start: shutdown no longer waits for writes that begin now.
     if (this.stopping) throw new Error('stopping');
@@ -196,6 +195,22 @@ export class SettlementService {
     return this.runs.has(txId);
   }
 
+  /**
+   * Whether this process settles `record`, a tx of another signer: on this chain, and no Redeemer
+   * holds that signer's lease (it stopped, its key retired, or its recipients moved here), so
+   * nobody else follows it and its tickets would stay in it for ever. Its holder may come back
+   * meanwhile: every write of a settlement is a compare-and-set, so the two never record twice.
+   */
+  private async adoptable(record: ChainTxRecord): Promise<boolean> {
+    if (record.chainId === this.txs.chain && !(await this.lease.live(record.signer))) return true;
+    this.logger.debug({
+      msg: 'tx of another chain, or of a signer a live Redeemer holds: settled there',
+      txId: record.id,
+      signer: record.signer,
+    });
+    return false;
+  }
+
   /** Whether this process's signer on this chain sent the tx. */
   ours(record: ChainTxRecord): boolean {
     return record.chainId === this.txs.chain && record.signer === this.txs.address;
@@ -210,19 +225,34 @@ export class SettlementService {
    * ticket is read from the broker's logs. A mined tx without its receipt, or a dropped one (its
    * nonce used by a tx whose receipt was not found), is first looked up once more by every hash it
    * was signed under: one of them may be the one mined.
+   *
+   * A pending tx of another signer (adoptable) is decided the same way: mined under one of its
+   * hashes, or dropped once its signer's nonce on chain has passed it with no receipt, in
+   * NONCE_GONE_CHECKS settlements in a row (receipt indexing can lag the nonce), as the TxManager
+   * decides its own (and mined only with its confirmations). Until then: null, its tickets stay in it.
    */
-  private async outcome(record: ChainTxRecord, receipt: TransactionReceipt | null): Promise<Outcome> {
+  private async outcome(record: ChainTxRecord, receipt: TransactionReceipt | null): Promise<Outcome | null> {
     const as = (r: ChainTxRecord, rc: TransactionReceipt | null, lost = false) => ({
       record: r,
       receipt: rc,
       lost,
     });
     if (record.status === ChainTxStatus.MINED && receipt) return as(record, receipt);
-    if (record.status !== ChainTxStatus.MINED && record.status !== ChainTxStatus.DROPPED) {
-      return as(record, receipt);
-    }
+    if (record.status === ChainTxStatus.REVERTED) return as(record, receipt);
+    // Read before the receipts: a tx mined between the two reads is then found mined, never dropped.
+    const passed =
+      record.status === ChainTxStatus.PENDING &&
+      (await this.chain.minedTxCount(record.signer)) > record.nonce;
     const late = await this.txs.findReceipt(record.hashes);
     if (late) {
+      this.nonceGone.delete(record.id);
+      // As final as the TxManager makes its own txs: a block that may still be reorged out waits.
+      if (
+        record.status === ChainTxStatus.PENDING &&
+        !this.txs.confirmed(late, (await this.chain.latestHead()).block)
+      ) {
+        return null;
+      }
       this.logger.warn({
         msg: 'tx found mined under another of its hashes: settled from that receipt',
         txId: record.id,
@@ -242,6 +272,22 @@ export class SettlementService {
         },
         late,
       );
+    }
+    if (record.status === ChainTxStatus.PENDING) {
+      const checks = passed ? (this.nonceGone.get(record.id) ?? 0) + 1 : 0;
+      if (checks < NONCE_GONE_CHECKS) {
+        if (checks === 0) this.nonceGone.delete(record.id);
+        else this.nonceGone.set(record.id, checks);
+        return null;
+      }
+      this.nonceGone.delete(record.id);
+      this.logger.warn({
+        msg: 'tx of another signer replaced or dropped: its nonce is used on chain, no receipt',
+        txId: record.id,
+        signer: record.signer,
+        nonce: record.nonce.toString(),
+      });
+      return as({ ...record, status: ChainTxStatus.DROPPED, errorCode: ChainErrorCode.TX_DROPPED }, null);
     }
     if (record.status === ChainTxStatus.DROPPED) return as(record, null);
     if (!(await this.receiptLost(record))) {
@@ -331,6 +377,8 @@ export class SettlementService {
 
   private async apply(found: ChainTxRecord, minedReceipt: TransactionReceipt | null): Promise<Decided> {
     const outcome = await this.outcome(found, minedReceipt);
+    // Another signer's tx still pending: its tickets stay in it, looked at again by their jobs.
+    if (!outcome) return { final: [], again: [] };
     let { record } = outcome;
     const calls = this.chain.calls();
     const redeemed =
@@ -405,7 +453,14 @@ export class SettlementService {
     const decided: Decided = { final: [], again: [] };
     if (!corrected && mine.length === 0) return decided;
     const moved = await this.unitOfWork.run(async (trx) => {
-      if (corrected) await this.store.correct(found.id, found.status, finishOf(record), trx);
+      // Another signer's tx may have been finished or re-signed by its own Redeemer, back since it
+      // was read: then nothing is written, and the next settlement reads it again.
+      if (
+        corrected &&
+        !(await this.store.correct(found.id, this.ours(found) ? found.status : found, finishOf(record), trx))
+      ) {
+        if (!this.ours(found)) throw new Error(`tx ${found.id} of ${found.signer} changed while settled`);
+      }
       return {
         redeemed: hits.length === 0 ? new Set<string>() : await this.redeemAll(record, hits, trx),
         used: await this.moveEach(

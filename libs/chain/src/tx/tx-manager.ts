@@ -72,7 +72,7 @@ interface OpenTx {
 export const NONCE_FILLER = 'nonce-filler';
 
 /** Checks to wait (receipt indexing can lag the nonce) before calling a tx dropped. */
-const NONCE_GONE_CHECKS = 3;
+export const NONCE_GONE_CHECKS = 3;
 
 /**
  * The single submitter for one signer. Every send goes through one queue: nonce allocation,
@@ -419,7 +419,7 @@ export class TxManager {
     const receipt = found;
     if (receipt) {
       open.nonceGoneChecks = 0;
-      if (head - BigInt(receipt.blockNumber) + 1n >= BigInt(this.options.confirmations)) {
+      if (this.confirmed(receipt, head)) {
         const status = receipt.status === 1 ? ChainTxStatus.MINED : ChainTxStatus.REVERTED;
         await this.finish(
           open,
@@ -582,6 +582,11 @@ export class TxManager {
     fees: FeeQuote,
   ): { raw: string; hash: string } {
     return signTx(this.wallet.signingKey, { ...tx, chainId: this.chainId, nonce, fees });
+  }
+
+  /** Whether `receipt` has the confirmations a tx needs to be final, at head block `head`. */
+  confirmed(receipt: TransactionReceipt, head: bigint): boolean {
+    return head - BigInt(receipt.blockNumber) + 1n >= BigInt(this.options.confirmations);
   }
 
   /** The receipt of whichever of `hashes` (a tx's signed variants) the node has, newest first; null if none. */

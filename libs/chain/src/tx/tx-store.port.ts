@@ -95,6 +95,9 @@ export interface TxFinish {
  * Durable record of a signer's transactions and nonce: the TxManager's persisted nonce source.
  * A port: the service that owns the signer implements it over its database.
  */
+/** What a stored tx must still be for TxStore.correct to rewrite it. */
+export type TxVersion = Pick<ChainTxRecord, 'status' | 'replacements'>;
+
 export abstract class TxStore {
   /**
    * Stores a signed tx and advances the signer's stored next nonce past it, in one database
@@ -110,11 +113,18 @@ export abstract class TxStore {
 
   /**
    * Rewrites the final status of tx `id` when the chain turned out to say otherwise than the row
-   * (a dropped tx mined after all under another of its hashes, a mined tx whose receipt is gone):
-   * only if its status is still `from`. `trx` is an open transaction of the store's own kind (its
+   * (a dropped tx mined after all under another of its hashes, a mined tx whose receipt is gone),
+   * or finishes a pending tx of a signer no Redeemer follows any more (settled by another signer):
+   * only if its status is still `from` (a row's status and replacement count: also unchanged since
+   * it was read, no variant signed since). `trx` is an open transaction of the store's own kind (its
    * database's), so the fix commits with what the caller writes from it. Returns whether it changed.
    */
-  abstract correct(id: string, from: ChainTxStatus, outcome: TxFinish, trx?: unknown): Promise<boolean>;
+  abstract correct(
+    id: string,
+    from: ChainTxStatus | TxVersion,
+    outcome: TxFinish,
+    trx?: unknown,
+  ): Promise<boolean>;
 
   abstract get(id: string): Promise<ChainTxRecord | null>;
 

@@ -9,6 +9,7 @@ import {
   type NewChainTx,
   type TxFinish,
   type TxReplacement,
+  type TxVersion,
 } from '#app/chain';
 import type { DbTransaction } from '../unit-of-work.js';
 import { ChainTxEntity } from './chain-tx.entity.js';
@@ -100,16 +101,18 @@ export class PgTxStore extends TxStore {
   /** TxStore.correct; `trx` is a UnitOfWork transaction. */
   override async correct(
     id: string,
-    from: ChainTxStatus,
+    from: ChainTxStatus | TxVersion,
     o: TxFinish,
     trx?: DbTransaction,
   ): Promise<boolean> {
+    const version = typeof from === 'string' ? { status: from, replacements: null } : from;
     // TypeORM answers an UPDATE with [rows, row count].
     const [, count] = await (trx ?? this.ds.manager).query<[unknown[], number]>(
       `UPDATE chain_tx SET status = $3, mined_hash = $4, block_number = $5, gas_used = $6,
-         effective_gas_price = $7, error_code = $8, updated_at = now()
-       WHERE id = $1 AND status = $2`,
-      [id, from, ...finishValues(o)],
+         effective_gas_price = $7, error_code = $8, finished_at = COALESCE(finished_at, now()),
+         updated_at = now()
+       WHERE id = $1 AND status = $2 AND ($9::int IS NULL OR replacements = $9)`,
+      [id, version.status, ...finishValues(o), version.replacements],
     );
     return count > 0;
   }

@@ -41,7 +41,7 @@ export class SignerLease {
    */
   async acquire(signer: string, shouldStop: () => boolean, onLost: () => void): Promise<boolean> {
     this.signer = signer.toLowerCase();
-    this.key = `redeemer-signer:${this.signer}`;
+    this.key = signerKey(this.signer);
     let told = false;
     while (!shouldStop()) {
       const runner = this.ds.createQueryRunner();
@@ -118,6 +118,22 @@ export class SignerLease {
     );
   }
 
+  /**
+   * Whether a Redeemer holds `signer`'s lease now (on any connection, this one's included). A
+   * read of pg_locks, not a try-lock, so a Redeemer coming back for the signer is never kept out:
+   * what a caller does while the answer is false must be safe alongside that signer's Redeemer.
+   */
+  async live(signer: string): Promise<boolean> {
+    const rows = await this.ds.query<{ live: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM pg_locks l
+         WHERE l.locktype = 'advisory' AND l.granted
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2) AS live`,
+      [LEASE_CLASS, signerKey(signer)],
+    );
+    return rows[0]?.live === true;
+  }
+
   async release(): Promise<void> {
     clearInterval(this.watchdog);
     const runner = this.runner;
@@ -174,6 +190,7 @@ export interface RecipientConflict {
 }
 
 const HOLDER_PREFIX = 'ticketpay-redeemer ';
+const signerKey = (signer: string) => `redeemer-signer:${signer.toLowerCase()}`;
 const allKey = (chainId: bigint) => `redeemer-recipients:${chainId}:*`;
 const recipientKey = (chainId: bigint, recipient: string) =>
   `redeemer-recipient:${chainId}:${recipient.toLowerCase()}`;

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { Wallet, hexlify, parseEther, toQuantity } from 'ethers';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WinningTicketStatus } from '#app/database';
+import type { SignedTicket } from '#app/ticket';
+import { RedemptionCode } from '../../../apps/redeemer/src/redemption/redemption-code.js';
+import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
+import { hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
+
+const ETH = parseEther('1');
+
+interface TxRow {
+  id: string;
+  signer: string;
+  nonce: string;
+  status: string;
+  hashes: string[];
+  mined_hash: string | null;
+  error_code: string | null;
+}
+
+/**
+ * Redeemer A (the recipient's own key) stops for good with a tx in flight; Redeemer B (another key)
+ * takes the recipient over. Nobody holds A's signer any more, so B settles A's tx from the chain:
+ * mined → redeemed with the amount paid, A's row mined; never mined and A's nonce used by another
+ * tx → its ticket back in line, redeemed by B. anvil mines only when the test says.
+ */
+describe("Redeemer settles another signer's tx after a handover", () => {
+  let fx: RedeemerChainFixture;
+  let redisPrefix: string;
+  let first: InProcessRedeemer | undefined;
+  let second: InProcessRedeemer | undefined;
+  let otherSigner: Wallet;
+  const { until } = ticketRows(() => (second ?? first)!.tickets);
+
+  beforeAll(async () => {
+    fx = await startRedeemerChain();
+    redisPrefix = `${inject('redisPrefix')}redeemer-foreign-tx:`;
+    otherSigner = new Wallet(hexlify(randomBytes(32)), fx.provider);
+    await fx.provider.send('anvil_setBalance', [otherSigner.address, toQuantity(parseEther('100'))]);
+  });
+
+  afterEach(async () => {
+    await fx.provider.send('evm_setAutomine', [true]);
+    for (const r of [second, first]) await r?.app.close();
+    second = first = undefined;
+  });
+
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  /** A sends `ticket`'s tx (left pending) and stops; B takes over. A's stored tx. */
+  async function handOver(ticket: SignedTicket): Promise<TxRow> {
+    first = await startInProcessRedeemer(fx, redisPrefix, {});
+    await fx.provider.send('evm_setAutomine', [false]);
+    await first.intake.accept(ticket);
+    await until(ticket, WinningTicketStatus.SUBMITTED);
+    await first.app.close();
+    first = undefined;
+    second = await startInProcessRedeemer(fx, redisPrefix, {
+      REDEEMER_PRIVATE_KEY: otherSigner.privateKey,
+      REDEEMER_RECIPIENTS: fx.recipient.address,
+    });
+    return (await txsOf(ticket))[0];
+  }
+
+  /** The txs that carried `ticket`, oldest first. */
+  const txsOf = (ticket: SignedTicket) =>
+    second!.ds.query<TxRow[]>(
+      `SELECT id::text AS id, signer, nonce::text AS nonce, status, hashes, mined_hash, error_code FROM chain_tx
+        WHERE $1 = ANY(refs) ORDER BY id`,
+      [hashOf(ticket)],
+    );
+
+  const paymentsOf = (ticket: SignedTicket) =>
+    second!.ds.query<{ chain_tx_id: string; amount_paid: string }[]>(
+      `SELECT chain_tx_id::text AS chain_tx_id, amount_paid::text AS amount_paid FROM redemption
+        WHERE ticket_hash = $1 AND amount_paid IS NOT NULL`,
+      [hashOf(ticket)],
+    );
+
+  it("records A's tx mined after the handover: the ticket redeemed with the amount paid, A's row mined", async () => {
+    const sender = await fx.newSender(ETH);
+    const ticket = await fx.ticket(sender, ETH / 10n);
+    const sent = await handOver(ticket);
+    expect({ signer: sent.signer, status: sent.status }).toEqual({
+      signer: fx.recipient.address.toLowerCase(),
+      status: 'pending',
+    });
+
+    await fx.provider.send('evm_setAutomine', [true]);
+    await fx.mine(1);
+    const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
+    const [tx] = await txsOf(ticket);
+    expect(tx).toMatchObject({ id: sent.id, status: 'mined' });
+    expect(sent.hashes).toContain(tx.mined_hash);
+    expect(redeemed.txHash).toBe(tx.mined_hash);
+    expect(await paymentsOf(ticket)).toEqual([{ chain_tx_id: sent.id, amount_paid: (ETH / 10n).toString() }]);
+  });
+
+  it("puts the ticket of A's dropped tx back in line once A's nonce is used, and redeems it with B's key", async () => {
+    const sender = await fx.newSender(ETH);
+    const ticket = await fx.ticket(sender, ETH / 10n);
+    const sent = await handOver(ticket);
+
+    // A's tx leaves the pool and A's nonce goes to another tx: it can never be mined.
+    for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);
+    await fx.provider.send('evm_setAutomine', [true]);
+    const a = new Wallet(fx.recipient.privateKey, fx.provider);
+    await (await a.sendTransaction({ to: a.address, value: 0n, nonce: Number(sent.nonce) })).wait();
+
+    const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
+    const txs = await txsOf(ticket);
+    expect(txs.map((t) => [t.signer, t.status])).toEqual([
+      [fx.recipient.address.toLowerCase(), 'dropped'],
+      [otherSigner.address.toLowerCase(), 'mined'],
+    ]);
+    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+    expect(await paymentsOf(ticket)).toEqual([
+      { chain_tx_id: txs[1].id, amount_paid: (ETH / 10n).toString() },
+    ]);
+    expect(txs[0]).toMatchObject({ id: sent.id, error_code: RedemptionCode.TX_DROPPED, mined_hash: null });
+  });
+});
