@@ -75,6 +75,22 @@ export interface RecipientHarness {
 /** Price per pixel the tests advertise: 1200 wei per pixel. */
 export const PRICE: PriceInfoMessage = { pricePerUnit: '1200', pixelsPerUnit: '1' };
 
+/**
+ * Env for a RecipientConfig of parts tested without a running Recipient (Redis scripts, balances):
+ * this run's Postgres and Redis under `prefix`, no chain behind the addresses.
+ */
+export function offlineEnv(prefix: string): Env {
+  return {
+    DATABASE_URL: inject('databaseUrl'),
+    REDIS_URL: inject('redisUrl'),
+    REDIS_PREFIX: prefix,
+    ETH_RPC_URL: 'http://127.0.0.1:1',
+    CONTROLLER_ADDRESS: `0x${'11'.repeat(20)}`,
+    RECIPIENT_ADDRESS: `0x${'22'.repeat(20)}`,
+    RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
+  };
+}
+
 /** A fresh anvil with the dev protocol, this file's recipient registered, and a Recipient to boot. */
 export async function startHarness(
   file: string,
