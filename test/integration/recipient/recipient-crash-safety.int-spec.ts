@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { GetTicketParamsResponse } from '#app/clients';
-import { ticketParamsCodec } from '#app/proto';
-import { Rational, bytesToHex, ticketEV } from '#app/ticket';
+import { Rational, bytesToHex } from '#app/ticket';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceKey, pendingCreditKey } from '../../../apps/recipient/src/balance/balances.service.js';
@@ -9,9 +8,11 @@ import { paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.
 import {
   ALWAYS_WIN,
   errorCodeOf,
+  evOf,
   issue,
   paymentMessage,
   ratio,
+  rrHashOf,
   signBatch,
   startHarness,
   type RecipientHarness,
@@ -35,12 +36,6 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
     await h?.stop();
   });
 
-  const rrHashOf = (issued: GetTicketParamsResponse) =>
-    bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
-  const evOf = (issued: GetTicketParamsResponse) => {
-    const params = ticketParamsCodec.fromMessage(issued.ticketParams);
-    return ticketEV(params.faceValue, params.winProb);
-  };
   /** Nonces recorded for the params (the hash also holds their price). */
   const recorded = async (r: RunningRecipient, issued: GetTicketParamsResponse) =>
     (await r.redis.hlen(paramsKey(sender.hex, rrHashOf(issued)))) - 1;

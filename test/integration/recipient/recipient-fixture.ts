@@ -26,10 +26,13 @@ import {
   type DeployedProtocol,
 } from '#app/testing';
 import {
+  type Rational,
+  bytesToHex,
   createTicketBatch,
   hexToBytes,
   paymentFromTicketBatch,
   pricePerPixel,
+  ticketEV,
   type Payment,
   type TicketBatch,
 } from '#app/ticket';
@@ -184,6 +187,17 @@ async function bootRecipient(env: Env): Promise<RunningRecipient> {
       await app.close();
     },
   };
+}
+
+/** The recipientRandHash of issued params as 0x-hex: the key of their nonces and stored winners. */
+export function rrHashOf(issued: GetTicketParamsResponse): string {
+  return bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+}
+
+/** The expected value of one ticket of issued params. */
+export function evOf(issued: GetTicketParamsResponse): Rational {
+  const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+  return ticketEV(params.faceValue, params.winProb);
 }
 
 /** Signs tickets with `sender` over params as the Recipient issued them, like a go-livepeer B. */
