@@ -12,7 +12,7 @@ import {
   type ProcessPaymentRequest,
 } from '#app/clients';
 import {
-  ALWAYS_WIN,
+  ALWAYS_WIN_UNRECONCILED,
   errorCodeOf,
   evOf,
   issue,
@@ -366,7 +366,7 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
   describe('with winning tickets', () => {
     let w: RunningRecipient;
     beforeAll(async () => {
-      w = await h.boot({ ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' });
+      w = await h.boot(ALWAYS_WIN_UNRECONCILED);
     });
 
     it('has every winner of the batch in Postgres when it answers', async () => {

@@ -251,6 +251,9 @@ export const ALWAYS_WIN: Env = {
   RECIPIENT_REDEEM_GAS: '100',
 };
 
+/** ALWAYS_WIN with no timed reconcile during the test: the tests that need it run the reconciler themselves. */
+export const ALWAYS_WIN_UNRECONCILED: Env = { ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' };
+
 /** A Rational message as a bigint fraction string, for comparisons. */
 export function ratio(r: { num?: string; den?: string } | undefined): string {
   return `${r?.num ?? ''}/${r?.den ?? ''}`;

@@ -14,7 +14,7 @@ import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sende
 import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
 import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';
 import {
-  ALWAYS_WIN,
+  ALWAYS_WIN_UNRECONCILED,
   PRICE,
   errorCodeOf,
   issue,
@@ -288,7 +288,7 @@ describe('Recipient: params, payments, accounting, winners', () => {
   describe('winning tickets', () => {
     let r: RunningRecipient;
     beforeAll(async () => {
-      r = await h.boot({ ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' });
+      r = await h.boot(ALWAYS_WIN_UNRECONCILED);
     });
 
     it('are in Postgres when ProcessPayment returns, and their redemption job is queued', async () => {
