@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, repoRoot } from '#app/common';
 import { freePort, startSourceService, waitForGrpcServing } from '#app/testing';
 import {
@@ -12,6 +12,7 @@ import {
   failure,
   senderEnv,
   startSenderChain,
+  testRedis,
   writeSenderFiles,
   type Env,
   type SenderChain,
@@ -52,10 +53,7 @@ describe('Sender boot', () => {
   beforeAll(async () => {
     chain = await startSenderChain();
     files = await writeSenderFiles(chain);
-    env = senderEnv(chain, files, {
-      url: inject('redisUrl'),
-      prefix: `${inject('redisPrefix')}sender-boot:`,
-    });
+    env = senderEnv(chain, files, testRedis('sender-boot'));
   });
   afterAll(async () => {
     await chain?.stop();

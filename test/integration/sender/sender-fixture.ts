@@ -13,6 +13,7 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
+import { inject } from 'vitest';
 import { roundsManagerAt, ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import { GRPC_LOADER_OPTIONS, priceInfoCodec, ticketParamsCodec } from '#app/proto';
@@ -174,6 +175,11 @@ export async function writeSenderFiles(chain: SenderChain): Promise<SenderFiles>
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** This run's Redis, under a key prefix of the test's own `name`. */
+export function testRedis(name: string): { url: string; prefix: string } {
+  return { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}${name}:` };
 }
 
 /** The env of a sender serving the test chain with the files above. */
