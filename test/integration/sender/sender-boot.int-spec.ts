@@ -8,6 +8,7 @@ import { freePort, startSourceService, waitForGrpcServing } from '#app/testing';
 import {
   KEYSTORE_PASSWORD,
   SenderClient,
+  bootError,
   bootSender,
   failure,
   senderEnv,
@@ -84,7 +85,7 @@ describe('Sender boot', () => {
       tokens,
       'clients:\n  - name: a\n    token: "short"\n    senders: ["0x0000000000000000000000000000000000000001"]\n',
     );
-    const err = await bootSender({
+    const err = await bootError({
       ...env,
       SENDER_KEYSTORE_PASSWORD_FILE: '',
       SENDER_KEYSTORE_PASSWORD: WRONG_PASSWORD,
@@ -92,10 +93,7 @@ describe('Sender boot', () => {
       SENDER_CONTACTS_FILE: '',
       SENDER_ALLOWLIST: 'on',
       SENDER_NONCE_REFRESH_AT: '700',
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    });
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
     expect(problems).toMatch(/SENDER_NONCE_REFRESH_AT \(700\) must not exceed SENDER_NONCE_CAP \(600\)/);

@@ -238,6 +238,17 @@ export async function bootSender(env: Env): Promise<RunningSender> {
   };
 }
 
+/** The error a Sender boot with `env` fails with; undefined (the Sender closed again) when it boots. */
+export function bootError(env: Env): Promise<unknown> {
+  return bootSender(env).then(
+    async (sender) => {
+      await sender.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+}
+
 type Callback = (err: ServiceError | null, res?: unknown) => void;
 type RawClient = Client & Record<string, (req: unknown, meta: Metadata, cb: Callback) => void>;
 

@@ -24,6 +24,7 @@ import {
   FUNDED_SENDER_KEY,
   GATEWAY_TOKEN,
   UNFUNDED_SENDER_KEY,
+  bootError,
   bootSender,
   chainView,
   failure,
@@ -224,32 +225,20 @@ describe('Sender with a Web3Signer account', () => {
       /SENDER_WEB3SIGNER_TLS_CA_FILE: cannot read \/nonexistent\/ca.pem \(ENOENT\)/,
     ],
   ])('fails the boot on inconsistent Web3Signer settings %#', async (settings, problem) => {
-    const err = await bootSender({
+    const err = await bootError({
       ...senderEnv(chain, files, testRedis('w3s-cfg')),
       ...settings,
-    }).then(
-      async (s) => {
-        await s.close();
-        return undefined;
-      },
-      (e: unknown) => e,
-    );
+    });
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toMatch(problem);
   });
 
   it('fails the boot listing an account the signer does not hold and a keystore account it also holds', async () => {
-    const err = await bootSender({
+    const err = await bootError({
       ...senderEnv(chain, files, testRedis('w3s-bad')),
       SENDER_WEB3SIGNER_URL: web3signer.url,
       SENDER_WEB3SIGNER_ACCOUNTS: `${chain.funded.address},0x${'12'.repeat(20)}`,
-    }).then(
-      async (s) => {
-        await s.close();
-        return undefined;
-      },
-      (e: unknown) => e,
-    );
+    });
     expect(err).toBeInstanceOf(ConfigError);
     const message = (err as ConfigError).message;
     expect(message).toMatch(/does not hold account 0x1212121212121212121212121212121212121212/);
