@@ -49,6 +49,8 @@ import {
  */
 export const TEST_ROUND_LENGTH = 40n;
 export const MAX_WIN_PROB = MaxUint256;
+/** The git commit the tests register contracts with (none). */
+export const NO_COMMIT = `0x${'00'.repeat(20)}`;
 
 export interface ProtocolFixture {
   anvil: AnvilInstance;
@@ -70,6 +72,11 @@ export interface ProtocolFixture {
   nextRound(): Promise<bigint>;
   /** Mines to the next round boundary without initializing the round. */
   mineToNextRoundUninitialized(): Promise<void>;
+  /**
+   * Runs `work` with `address` registered in the Controller as `contractId`, then registers again
+   * the address it replaced, whether `work` succeeded or not.
+   */
+  withContract<T>(contractId: string, address: string, work: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -87,11 +94,12 @@ export async function startProtocol(): Promise<ProtocolFixture> {
   });
   const { addresses } = protocol;
   const rounds = roundsManagerAt(addresses.roundsManager, owner);
+  const controller = controllerAt(addresses.controller, owner);
   return {
     anvil,
     owner,
     protocol,
-    controller: controllerAt(addresses.controller, owner),
+    controller,
     rounds,
     bonding: bondingManagerAt(addresses.bondingManager, owner),
     minter: minterAt(addresses.minter, owner),
@@ -108,6 +116,15 @@ export async function startProtocol(): Promise<ProtocolFixture> {
       const start = await rounds.currentRoundStartBlock();
       const latest = BigInt(await provider.getBlockNumber());
       await provider.send('anvil_mine', [toQuantity(start + TEST_ROUND_LENGTH - latest)]);
+    },
+    withContract: async (contractId, address, work) => {
+      const replaced = await controller.getContract(contractId);
+      await mined(controller.setContractInfo(contractId, address, NO_COMMIT));
+      try {
+        return await work();
+      } finally {
+        await mined(controller.setContractInfo(contractId, replaced, NO_COMMIT));
+      }
     },
     stop: () => anvil.stop(),
   };

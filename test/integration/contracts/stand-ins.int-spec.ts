@@ -13,6 +13,7 @@ import {
   ticketBrokerAt,
 } from '#app/chain';
 import {
+  NO_COMMIT,
   TEST_ROUND_LENGTH,
   eventArgs,
   eventNames,
@@ -33,8 +34,6 @@ afterAll(() => fx?.stop());
 beforeEach(async () => {
   await fx.nextRound();
 });
-
-const NO_COMMIT = `0x${'00'.repeat(20)}`;
 
 async function deployFreshController() {
   const artifact = loadArtifact('Controller');
@@ -237,8 +236,7 @@ describe('BondingManager', () => {
     );
     // Registering an EOA as TicketBroker lets it through, down to the registration check.
     const fake = await fx.newAccount();
-    await mined(fx.controller.setContractInfo(CONTRACT_IDS.TicketBroker, fake.address, NO_COMMIT));
-    try {
+    await fx.withContract(CONTRACT_IDS.TicketBroker, fake.address, async () => {
       const asFake = bondingManagerAt(fx.protocol.addresses.bondingManager, fake);
       const stranger = await fx.newAccount();
       expect((await revertOf(asFake.updateTranscoderWithFees(stranger.address, 1, 1))).reason).toBe(
@@ -253,15 +251,7 @@ describe('BondingManager', () => {
         'system is paused',
       );
       await mined(fx.controller.unpause());
-    } finally {
-      await mined(
-        fx.controller.setContractInfo(
-          CONTRACT_IDS.TicketBroker,
-          fx.protocol.addresses.ticketBroker,
-          NO_COMMIT,
-        ),
-      );
-    }
+    });
   });
 
   it('pays fees out through the Minter with WithdrawFees', async () => {
@@ -271,16 +261,14 @@ describe('BondingManager', () => {
     const sender = await fx.newAccount();
     await mined(fx.brokerAs(sender).fundDeposit({ value: parseEther('1') }));
     const fake = await fx.newAccount();
-    await mined(fx.controller.setContractInfo(CONTRACT_IDS.TicketBroker, fake.address, NO_COMMIT));
-    await mined(
-      bondingManagerAt(fx.protocol.addresses.bondingManager, fake).updateTranscoderWithFees(
-        r.address,
-        parseEther('1'),
-        0,
+    await fx.withContract(CONTRACT_IDS.TicketBroker, fake.address, () =>
+      mined(
+        bondingManagerAt(fx.protocol.addresses.bondingManager, fake).updateTranscoderWithFees(
+          r.address,
+          parseEther('1'),
+          0,
+        ),
       ),
-    );
-    await mined(
-      fx.controller.setContractInfo(CONTRACT_IDS.TicketBroker, fx.protocol.addresses.ticketBroker, NO_COMMIT),
     );
 
     const asR = bondingManagerAt(fx.protocol.addresses.bondingManager, r);
@@ -321,8 +309,7 @@ describe('Minter', () => {
     );
 
     // An EOA registered as JobsManager passes both gates.
-    await mined(fx.controller.setContractInfo(CONTRACT_IDS.JobsManager, stranger.address, NO_COMMIT));
-    try {
+    await fx.withContract(CONTRACT_IDS.JobsManager, stranger.address, async () => {
       const balance = await fx.anvil.provider.getBalance(fx.protocol.addresses.minter);
       expect(await asStranger.depositETH.staticCall({ value: 7 })).toBe(true);
       await mined(asStranger.depositETH({ value: 7 }));
@@ -334,14 +321,6 @@ describe('Minter', () => {
       await mined(fx.controller.unpause());
       await mined(asStranger.trustedWithdrawETH(stranger.address, 7));
       expect(await fx.anvil.provider.getBalance(fx.protocol.addresses.minter)).toBe(balance);
-    } finally {
-      await mined(
-        fx.controller.setContractInfo(
-          CONTRACT_IDS.JobsManager,
-          fx.protocol.addresses.ticketBroker,
-          NO_COMMIT,
-        ),
-      );
-    }
+    });
   });
 });

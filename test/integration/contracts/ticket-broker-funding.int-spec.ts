@@ -24,7 +24,6 @@ beforeEach(async () => {
   await fx.nextRound();
 });
 
-const NO_COMMIT = `0x${'00'.repeat(20)}`;
 const ETH = parseEther('1');
 
 function balanceOf(address: string): Promise<bigint> {
@@ -316,29 +315,19 @@ describe('parameters and controller', () => {
     await mined(broker.unlock());
     await fx.nextRound();
     await fx.nextRound();
-    await mined(fx.controller.setContractInfo(CONTRACT_IDS.JobsManager, fx.owner.address, NO_COMMIT));
-    try {
+    await fx.withContract(CONTRACT_IDS.JobsManager, fx.owner.address, async () => {
       expect((await revertOf(broker.fundDeposit({ value: 1 }))).reason).toBe(
         'msg.sender not Minter or JobsManager',
       );
       expect((await revertOf(broker.withdraw())).reason).toBe('msg.sender not BondingManager or JobsManager');
-    } finally {
-      await mined(
-        fx.controller.setContractInfo(
-          CONTRACT_IDS.JobsManager,
-          fx.protocol.addresses.ticketBroker,
-          NO_COMMIT,
-        ),
-      );
-    }
+    });
     await mined(broker.withdraw());
   });
 
   it('round-dependent views revert without data when no RoundsManager is registered', async () => {
     const sender = fx.owner.address;
     const zero = `0x${'00'.repeat(20)}`;
-    await mined(fx.controller.setContractInfo(CONTRACT_IDS.RoundsManager, zero, NO_COMMIT));
-    try {
+    await fx.withContract(CONTRACT_IDS.RoundsManager, zero, async () => {
       for (const view of [
         () => fx.broker.getSenderInfo(sender),
         () => fx.broker.getReserveInfo(sender),
@@ -350,14 +339,6 @@ describe('parameters and controller', () => {
       }
       // Views that do not need a round keep working.
       expect(await fx.broker.isUnlockInProgress(sender)).toBe(false);
-    } finally {
-      await mined(
-        fx.controller.setContractInfo(
-          CONTRACT_IDS.RoundsManager,
-          fx.protocol.addresses.roundsManager,
-          NO_COMMIT,
-        ),
-      );
-    }
+    });
   });
 });

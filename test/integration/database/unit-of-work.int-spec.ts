@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainTxStatus } from '#app/chain';
@@ -10,49 +9,11 @@ import {
   WinningTicketStatus,
   createDataSource,
   type DbTransaction,
-  type NewWinningTicket,
 } from '#app/database';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
+import { hex, insertTx, submittedTicket } from './database-fixture.js';
 
 const S = WinningTicketStatus;
-const hex = (bytes: number) => `0x${randomBytes(bytes).toString('hex')}`;
-
-function newTicket(): NewWinningTicket {
-  return {
-    ticketHash: hex(32),
-    recipient: hex(20),
-    sender: hex(20),
-    faceValue: 1_000n,
-    winProb: 1n << 255n,
-    senderNonce: 1n,
-    recipientRandHash: hex(32),
-    creationRound: 10n,
-    creationRoundBlockHash: hex(32),
-    paramsExpirationBlock: 100n,
-    sig: hex(65),
-    recipientRand: 7n,
-  };
-}
-
-/** A pending tx of a fresh signer at nonce 0, stored in `store`. */
-const newTx = (store: PgTxStore) =>
-  store.insert({
-    chainId: 31337n,
-    signer: hex(20),
-    nonce: 0n,
-    purpose: 'batch-redeem',
-    to: hex(20),
-    data: '0x',
-    value: 0n,
-    gasLimit: 1_000_000n,
-    refs: [],
-    hash: hex(32),
-    rawTx: '0x',
-    sentBlock: 1n,
-    maxFeePerGas: 1n,
-    maxPriorityFeePerGas: 1n,
-    gasPrice: null,
-  });
 
 // Refuses a redemption row for the tickets in `refused_ticket`: the second write of a pair fails
 // after the first one went through, as a lost connection would make it.
@@ -89,21 +50,14 @@ describe('UnitOfWork', () => {
     redemptions = new RedemptionRepository(ds);
     unit = new UnitOfWork(ds);
     await ds.query(REFUSE_SQL);
-    txId = (await newTx(new PgTxStore(ds))).id;
+    txId = (await insertTx(new PgTxStore(ds))).id;
   });
   afterAll(async () => {
     await ds?.destroy();
     await db?.drop();
   });
 
-  async function submitted(): Promise<string> {
-    const t = newTicket();
-    await tickets.insertIfAbsent(t);
-    await tickets.queue(t.ticketHash);
-    await tickets.claim(t.ticketHash);
-    await tickets.markSubmitted(t.ticketHash, hex(32));
-    return t.ticketHash;
-  }
+  const submitted = () => submittedTicket(tickets);
 
   const refuse = (hashes: string[]) =>
     ds.query(`INSERT INTO refused_ticket SELECT unnest($1::text[])`, [hashes]);
@@ -219,7 +173,7 @@ describe('UnitOfWork', () => {
 
   it("corrects a final tx's row in the caller's unit, only from the status it was read in", async () => {
     const store = new PgTxStore(ds);
-    const tx = await newTx(store);
+    const tx = await insertTx(store);
     await store.finish(tx.id, { status: ChainTxStatus.DROPPED, errorCode: 'TX_DROPPED' });
     const minedHash = hex(32);
     const mined = { status: ChainTxStatus.MINED, minedHash, blockNumber: 7n, gasUsed: 21_000n } as const;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -14,27 +13,9 @@ import {
   createDataSource,
   type NewWinningTicket,
 } from '#app/database';
+import { hex, insertTx, newTicket, submittedTicket } from './database-fixture.js';
 
 const S = WinningTicketStatus;
-const hex = (bytes: number) => `0x${randomBytes(bytes).toString('hex')}`;
-
-function newTicket(overrides: Partial<NewWinningTicket> = {}): NewWinningTicket {
-  return {
-    ticketHash: hex(32),
-    recipient: hex(20),
-    sender: hex(20),
-    faceValue: 1_000n,
-    winProb: 1n << 255n,
-    senderNonce: 1n,
-    recipientRandHash: hex(32),
-    creationRound: 10n,
-    creationRoundBlockHash: hex(32),
-    paramsExpirationBlock: 100n,
-    sig: hex(65),
-    recipientRand: 7n,
-    ...overrides,
-  };
-}
 
 /** Every named move of the repository against real Postgres: compare-and-set, from the table's statuses only. */
 describe('WinningTicketRepository moves', () => {
@@ -273,35 +254,11 @@ describe('settling a batch tx', () => {
     await ds?.destroy();
   });
 
-  async function submitted(): Promise<string> {
-    const t = newTicket();
-    await repo.insertIfAbsent(t);
-    await repo.queue(t.ticketHash);
-    await repo.claim(t.ticketHash);
-    await repo.markSubmitted(t.ticketHash, hex(32));
-    return t.ticketHash;
-  }
+  const submitted = () => submittedTicket(repo);
 
   const signer = hex(20);
   let nonce = 0n;
-  const storeTx = (refs: string[]) =>
-    store.insert({
-      chainId: 31337n,
-      signer,
-      nonce: nonce++,
-      purpose: 'batch-redeem',
-      to: hex(20),
-      data: '0x',
-      value: 0n,
-      gasLimit: 1_000_000n,
-      refs,
-      hash: hex(32),
-      rawTx: '0x',
-      sentBlock: 1n,
-      maxFeePerGas: 1n,
-      maxPriorityFeePerGas: 1n,
-      gasPrice: null,
-    });
+  const storeTx = (refs: string[]) => insertTx(store, { signer, nonce: nonce++, refs });
 
   /** Runs `fn` and counts the SQL statements it sent. */
   async function counted<T>(fn: () => Promise<T>): Promise<[T, number]> {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -9,21 +8,14 @@ import {
   legacyBalanceKey,
 } from '../../../apps/recipient/src/balance/balances.service.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
+import { offlineEnv } from './recipient-fixture.js';
 
 // Two Balances on their own connections play two replicas: each starts its compare-and-set from
 // the value it last saw, which the other one may have changed meanwhile.
 describe('Recipient balances across replicas (real Redis)', () => {
   const prefix = `${inject('redisPrefix')}recipient-balances:`;
   const connections: Redis[] = [];
-  const config = RecipientConfig.fromEnv({
-    DATABASE_URL: inject('databaseUrl'),
-    REDIS_URL: inject('redisUrl'),
-    REDIS_PREFIX: prefix,
-    ETH_RPC_URL: 'http://127.0.0.1:1',
-    CONTROLLER_ADDRESS: `0x${'11'.repeat(20)}`,
-    RECIPIENT_ADDRESS: `0x${'22'.repeat(20)}`,
-    RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
-  });
+  const config = RecipientConfig.fromEnv(offlineEnv(prefix));
   const replica = () => {
     const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true });
     connections.push(redis);

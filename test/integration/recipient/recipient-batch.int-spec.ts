@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WinningTicketStatus } from '#app/database';
 import { ticketParamsCodec } from '#app/proto';
-import { Rational, bytesToHex, ticketEV } from '#app/ticket';
+import { Rational, bytesToHex } from '#app/ticket';
 import { legacyParamsKey, paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import {
   MAX_PAYMENTS_PER_BATCH,
@@ -12,11 +12,13 @@ import {
   type ProcessPaymentRequest,
 } from '#app/clients';
 import {
-  ALWAYS_WIN,
+  ALWAYS_WIN_UNRECONCILED,
   errorCodeOf,
+  evOf,
   issue,
   paymentMessage,
   ratio,
+  rrHashOf,
   signBatch,
   startHarness,
   type RecipientHarness,
@@ -45,11 +47,6 @@ async function lone(client: RecipientClient, request: ProcessPaymentRequest): Pr
 function refusalOf(result: PaymentResultMessage): Refusal {
   const { status, code, message } = result.error!;
   return { status, code, message };
-}
-
-function evOf(issued: GetTicketParamsResponse): Rational {
-  const params = ticketParamsCodec.fromMessage(issued.ticketParams);
-  return ticketEV(params.faceValue, params.winProb);
 }
 
 describe('Recipient: ProcessPayments (batches) and the coalescing client', () => {
@@ -309,7 +306,7 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
 
     it('refuses every payment of the batch at a price the params were not issued for, recording nothing', async () => {
       const issued = await issue(capped, sender);
-      const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+      const rrHash = rrHashOf(issued);
       const payments = [[1], [2, 3]].map((nonces, i) => ({
         payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
         jobId: `mismatch-${i}`,
@@ -328,7 +325,7 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
 
     it('records legacy params for the whole batch in the same order', async () => {
       const issued = await issue(capped, sender);
-      const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+      const rrHash = rrHashOf(issued);
       await capped.redis.rename(paramsKey(sender.hex, rrHash), legacyParamsKey(rrHash));
       const { results } = await capped.client.processPayments({
         payments: [[1], [1, 2]].map((nonces, i) => ({
@@ -369,7 +366,7 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
   describe('with winning tickets', () => {
     let w: RunningRecipient;
     beforeAll(async () => {
-      w = await h.boot({ ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' });
+      w = await h.boot(ALWAYS_WIN_UNRECONCILED);
     });
 
     it('has every winner of the batch in Postgres when it answers', async () => {

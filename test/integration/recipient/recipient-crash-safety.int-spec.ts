@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { GetTicketParamsResponse } from '#app/clients';
-import { ticketParamsCodec } from '#app/proto';
-import { Rational, bytesToHex, ticketEV } from '#app/ticket';
+import { Rational, bytesToHex } from '#app/ticket';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceKey, pendingCreditKey } from '../../../apps/recipient/src/balance/balances.service.js';
 import { paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import {
-  ALWAYS_WIN,
+  ALWAYS_WIN_UNRECONCILED,
   errorCodeOf,
+  evOf,
   issue,
   paymentMessage,
   ratio,
+  rrHashOf,
   signBatch,
   startHarness,
   type RecipientHarness,
@@ -25,7 +26,6 @@ import {
 describe('Recipient: a payment interrupted at any step is applied exactly once by its retry', () => {
   let h: RecipientHarness;
   let sender: TestSender;
-  const settings = { ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' };
 
   beforeAll(async () => {
     h = await startHarness('recipient-crash-safety');
@@ -35,12 +35,6 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
     await h?.stop();
   });
 
-  const rrHashOf = (issued: GetTicketParamsResponse) =>
-    bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
-  const evOf = (issued: GetTicketParamsResponse) => {
-    const params = ticketParamsCodec.fromMessage(issued.ticketParams);
-    return ticketEV(params.faceValue, params.winProb);
-  };
   /** Nonces recorded for the params (the hash also holds their price). */
   const recorded = async (r: RunningRecipient, issued: GetTicketParamsResponse) =>
     (await r.redis.hlen(paramsKey(sender.hex, rrHashOf(issued)))) - 1;
@@ -68,7 +62,7 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
   describe('on one Recipient', () => {
     let r: RunningRecipient;
     beforeAll(async () => {
-      r = await h.boot(settings);
+      r = await h.boot(ALWAYS_WIN_UNRECONCILED);
     });
 
     it('Postgres refusing the winners: nothing recorded nor credited; the retry applies it once', async () => {
@@ -168,7 +162,7 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
     });
 
     it('a winner over the nonce cap or at a price the params were not issued for is not stored', async () => {
-      const capped = await h.boot({ ...settings, RECIPIENT_MAX_SENDER_NONCES: '2' });
+      const capped = await h.boot({ ...ALWAYS_WIN_UNRECONCILED, RECIPIENT_MAX_SENDER_NONCES: '2' });
       try {
         const issued = await issue(capped, sender);
         const res = await capped.client.processPayment({
@@ -213,7 +207,7 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
 
   describe('across a restart (a new Recipient on the same Redis and Postgres)', () => {
     it('a crash after the winners were stored, before the script: the retry to the new process applies it once', async () => {
-      const a = await h.boot(settings);
+      const a = await h.boot(ALWAYS_WIN_UNRECONCILED);
       const issued = await issue(a, sender);
       await a.client.processPayment({
         payment: paymentMessage(issued, signBatch(issued, sender, [1])),
@@ -228,7 +222,7 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
       expect(await a.countWinners(rrHashOf(issued))).toBe(3);
       await a.close();
 
-      const b = await h.boot(settings);
+      const b = await h.boot(ALWAYS_WIN_UNRECONCILED);
       try {
         await repair(b.redis);
         // Unknown to the new process: read first, then credited in the script.
@@ -245,7 +239,7 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
     });
 
     it('a crash before a pending credit was moved into the balance: counted by the new process, moved once', async () => {
-      const a = await h.boot(settings);
+      const a = await h.boot(ALWAYS_WIN_UNRECONCILED);
       const issued = await issue(a, sender);
       const ev = evOf(issued);
       const pay = (r: RunningRecipient, nonces: number[]) =>
@@ -257,7 +251,7 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
       await a.close();
       // What the nonce script leaves when it credits two tickets to the pending credit and the
       // process dies before moving it into the balance.
-      const b = await h.boot(settings);
+      const b = await h.boot(ALWAYS_WIN_UNRECONCILED);
       try {
         const pending = pendingCreditKey(sender.hex, 'job-pending');
         await b.redis.hincrby(pending, `${ev.num}/${ev.den}`, 2);

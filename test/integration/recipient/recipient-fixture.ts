@@ -26,10 +26,13 @@ import {
   type DeployedProtocol,
 } from '#app/testing';
 import {
+  type Rational,
+  bytesToHex,
   createTicketBatch,
   hexToBytes,
   paymentFromTicketBatch,
   pricePerPixel,
+  ticketEV,
   type Payment,
   type TicketBatch,
 } from '#app/ticket';
@@ -74,6 +77,22 @@ export interface RecipientHarness {
 
 /** Price per pixel the tests advertise: 1200 wei per pixel. */
 export const PRICE: PriceInfoMessage = { pricePerUnit: '1200', pixelsPerUnit: '1' };
+
+/**
+ * Env for a RecipientConfig of parts tested without a running Recipient (Redis scripts, balances):
+ * this run's Postgres and Redis under `prefix`, no chain behind the addresses.
+ */
+export function offlineEnv(prefix: string): Env {
+  return {
+    DATABASE_URL: inject('databaseUrl'),
+    REDIS_URL: inject('redisUrl'),
+    REDIS_PREFIX: prefix,
+    ETH_RPC_URL: 'http://127.0.0.1:1',
+    CONTROLLER_ADDRESS: `0x${'11'.repeat(20)}`,
+    RECIPIENT_ADDRESS: `0x${'22'.repeat(20)}`,
+    RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
+  };
+}
 
 /** A fresh anvil with the dev protocol, this file's recipient registered, and a Recipient to boot. */
 export async function startHarness(
@@ -170,6 +189,17 @@ async function bootRecipient(env: Env): Promise<RunningRecipient> {
   };
 }
 
+/** The recipientRandHash of issued params as 0x-hex: the key of their nonces and stored winners. */
+export function rrHashOf(issued: GetTicketParamsResponse): string {
+  return bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+}
+
+/** The expected value of one ticket of issued params. */
+export function evOf(issued: GetTicketParamsResponse): Rational {
+  const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+  return ticketEV(params.faceValue, params.winProb);
+}
+
 /** Signs tickets with `sender` over params as the Recipient issued them, like a go-livepeer B. */
 export function signBatch(
   issued: GetTicketParamsResponse,
@@ -220,6 +250,9 @@ export const ALWAYS_WIN: Env = {
   RECIPIENT_MAX_FACE_VALUE: '1000000000001',
   RECIPIENT_REDEEM_GAS: '100',
 };
+
+/** ALWAYS_WIN with no timed reconcile during the test: the tests that need it run the reconciler themselves. */
+export const ALWAYS_WIN_UNRECONCILED: Env = { ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' };
 
 /** A Rational message as a bigint fraction string, for comparisons. */
 export function ratio(r: { num?: string; den?: string } | undefined): string {

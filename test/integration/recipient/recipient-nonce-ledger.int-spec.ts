@@ -16,20 +16,13 @@ import {
   type RideAlong,
 } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
+import { offlineEnv } from './recipient-fixture.js';
 
 // Payments of one sender recorded in the same turn share one script call: each must still get
 // exactly the outcome it would have had alone, whatever the others' outcomes.
 describe('Recipient nonce ledger: payments of one sender in one script call (real Redis)', () => {
   const prefix = `${inject('redisPrefix')}recipient-nonce-ledger:`;
-  const env = {
-    DATABASE_URL: inject('databaseUrl'),
-    REDIS_URL: inject('redisUrl'),
-    REDIS_PREFIX: prefix,
-    ETH_RPC_URL: 'http://127.0.0.1:1',
-    CONTROLLER_ADDRESS: `0x${'11'.repeat(20)}`,
-    RECIPIENT_ADDRESS: `0x${'22'.repeat(20)}`,
-    RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
-  };
+  const env = offlineEnv(prefix);
   const config = RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: '3' });
   const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true });
   const ledger = new RedisNonceLedger(redis, config);

@@ -14,13 +14,14 @@ import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sende
 import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
 import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';
 import {
-  ALWAYS_WIN,
+  ALWAYS_WIN_UNRECONCILED,
   PRICE,
   errorCodeOf,
   issue,
   paymentMessage,
   paymentOf,
   ratio,
+  rrHashOf,
   signBatch,
   startHarness,
   type RecipientHarness,
@@ -234,7 +235,7 @@ describe('Recipient: params, payments, accounting, winners', () => {
 
     it('accepts payments on params kept under the legacy key until they expire', async () => {
       const issued = await issue(r, sender);
-      const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+      const rrHash = rrHashOf(issued);
       await r.redis.rename(paramsKey(sender.hex, rrHash), legacyParamsKey(rrHash));
       const payment = paymentMessage(issued, signBatch(issued, sender, [1]));
       expect((await r.client.processPayment({ payment, jobId: 'job-legacy' })).acceptedCount).toBe(1);
@@ -287,7 +288,7 @@ describe('Recipient: params, payments, accounting, winners', () => {
   describe('winning tickets', () => {
     let r: RunningRecipient;
     beforeAll(async () => {
-      r = await h.boot({ ...ALWAYS_WIN, RECIPIENT_RECONCILE_INTERVAL_SECONDS: '3600' });
+      r = await h.boot(ALWAYS_WIN_UNRECONCILED);
     });
 
     it('are in Postgres when ProcessPayment returns, and their redemption job is queued', async () => {
@@ -320,11 +321,7 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(first.acceptedCount).toBe(1);
       expect(second.tickets[0]).toMatchObject({ accepted: false, errorCode: 'NONCE_ALREADY_SEEN' });
       expect(ratio(second.balance)).toBe(ratio(first.balance));
-      expect(
-        await r.countWinners(
-          bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash),
-        ),
-      ).toBe(1);
+      expect(await r.countWinners(rrHashOf(issued))).toBe(1);
     });
 
     it('stores all winners of a payment together, a ticket repeated within it once', async () => {
@@ -341,11 +338,7 @@ describe('Recipient: params, payments, accounting, winners', () => {
         expect((await r.tickets.findByHash(hash))?.status).toBe(WinningTicketStatus.QUEUED);
         expect((await r.queue.getJob(hash))?.data).toEqual({ ticketHash: hash, sender: sender.hex });
       }
-      expect(
-        await r.countWinners(
-          bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash),
-        ),
-      ).toBe(3);
+      expect(await r.countWinners(rrHashOf(issued))).toBe(3);
     });
 
     it('a deleted redemption job is enqueued again by the reconciler', async () => {

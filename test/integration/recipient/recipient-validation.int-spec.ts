@@ -11,6 +11,7 @@ import {
   paymentMessage,
   paymentOf,
   ratio,
+  rrHashOf,
   signBatch,
   startHarness,
   type RecipientHarness,
@@ -51,7 +52,7 @@ describe('Recipient: every refused payment returns its code and changes nothing'
   }
 
   async function state(issued: GetTicketParamsResponse, jobId: string, who = sender): Promise<State> {
-    const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+    const rrHash = rrHashOf(issued);
     const fields = await r.redis.hlen(paramsKey(who.hex, rrHash));
     return {
       balance: ratio((await r.client.balance({ sender: who.address, jobId })).balance),
@@ -165,7 +166,7 @@ describe('Recipient: every refused payment returns its code and changes nothing'
 
   it('PRICE_MISMATCH: the price on record for the params differs from the payment’s', async () => {
     const issued = await issue(r, sender);
-    const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+    const rrHash = rrHashOf(issued);
     await r.redis.hset(paramsKey(sender.hex, rrHash), 'price', '1/1');
     await expectRefused(issued, paymentMessage(issued, signBatch(issued, sender, [1])), 'PRICE_MISMATCH', {
       accepted: false,
@@ -176,7 +177,7 @@ describe('Recipient: every refused payment returns its code and changes nothing'
     const issued = await issue(r, sender);
     const payment = paymentMessage(issued, signBatch(issued, sender, [1]));
     await r.client.processPayment({ payment, jobId: 'job-lost' });
-    const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+    const rrHash = rrHashOf(issued);
     await r.redis.del(paramsKey(sender.hex, rrHash));
     const before = ratio((await r.client.balance({ sender: sender.address, jobId: 'job-lost' })).balance);
     expect(await errorCodeOf(r.client.processPayment({ payment, jobId: 'job-lost' }))).toBe('PARAMS_UNKNOWN');
@@ -187,7 +188,7 @@ describe('Recipient: every refused payment returns its code and changes nothing'
 
   it('NONCE_ALREADY_SEEN and TOO_MANY_NONCES: replays and nonces past the cap are neither credited nor stored', async () => {
     const issued = await issue(r, sender);
-    const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+    const rrHash = rrHashOf(issued);
     const jobId = `job-${++job}`;
     const first = await r.client.processPayment({
       payment: paymentMessage(issued, signBatch(issued, sender, [10, 11])),
@@ -223,7 +224,7 @@ describe('Recipient: every refused payment returns its code and changes nothing'
     expect(await errorCodeOf(r.client.processPayment({ payment, jobId }))).toBe('SENDER_UNLOCKING');
     expect(await state(issued, jobId, leaving)).toEqual(before);
     // A wrong price comes first in the order, unlocking sender or not; unknown params too.
-    const rrHash = bytesToHex(ticketParamsCodec.fromMessage(issued.ticketParams).recipientRandHash);
+    const rrHash = rrHashOf(issued);
     await r.redis.hset(paramsKey(leaving.hex, rrHash), 'price', '1/1');
     expect(await errorCodeOf(r.client.processPayment({ payment, jobId }))).toBe('PRICE_MISMATCH');
     await r.redis.del(paramsKey(leaving.hex, rrHash));

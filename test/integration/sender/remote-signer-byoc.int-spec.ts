@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePaymentHeader, orchestratorCapabilityPricesCodec, segDataCodec } from '#app/proto';
 import {
   balanceAfter,
@@ -33,6 +33,7 @@ import {
   newOrchestrator,
   senderEnv,
   startSenderChain,
+  testRedis,
   writeSenderFiles,
   writeTokensFile,
   type Env,
@@ -86,10 +87,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       { name: 'byoc', token: TOKEN, senders: [chain.funded.address] },
       { name: 'multi', token: MULTI_TOKEN, senders: [chain.funded.address, chain.unfunded.address] },
     ]);
-    const env: Env = senderEnv(chain, files, {
-      url: inject('redisUrl'),
-      prefix: `${inject('redisPrefix')}remote-signer-byoc:`,
-    });
+    const env: Env = senderEnv(chain, files, testRedis('remote-signer-byoc'));
     signer = await bootSender({ ...env, SENDER_API_TOKENS_FILE: tokensFile, SENDER_REMOTE_SIGNER: 'true' });
     orch = newOrchestrator(chain.recipient);
   });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePaymentHeader, segDataCodec } from '#app/proto';
 import {
   balanceAfter,
@@ -42,6 +42,7 @@ import {
   newOrchestrator,
   senderEnv,
   startSenderChain,
+  testRedis,
   writeSenderFiles,
   writeTokensFile,
   type Env,
@@ -76,10 +77,7 @@ describe('Sender as a go-livepeer remote signer', () => {
       { name: 'capped', token: CAPPED_TOKEN, senders: [chain.funded.address], maxEV: '2500000000' },
       { name: 'multi', token: MULTI_TOKEN, senders: [chain.funded.address, chain.unfunded.address] },
     ]);
-    base = senderEnv(chain, files, {
-      url: inject('redisUrl'),
-      prefix: `${inject('redisPrefix')}remote-signer:`,
-    });
+    base = senderEnv(chain, files, testRedis('remote-signer'));
     signer = await bootSender({
       ...base,
       SENDER_API_TOKENS_FILE: tokensFile,
@@ -838,10 +836,7 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     files = await writeSenderFiles(chain);
     funded = chain.funded.address.toLowerCase();
     hook = await startWebhook();
-    const env = senderEnv(chain, files, {
-      url: inject('redisUrl'),
-      prefix: `${inject('redisPrefix')}remote-signer-webhook:`,
-    });
+    const env = senderEnv(chain, files, testRedis('remote-signer-webhook'));
     delete env.SENDER_API_TOKENS_FILE;
     delete env.SENDER_KEYSTORE_DIR;
     // One account, no API tokens, no state secret: the webhook authorizes and the account seals.

@@ -2,16 +2,18 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, repoRoot } from '#app/common';
 import { freePort, startSourceService, waitForGrpcServing } from '#app/testing';
 import {
   KEYSTORE_PASSWORD,
   SenderClient,
+  bootError,
   bootSender,
   failure,
   senderEnv,
   startSenderChain,
+  testRedis,
   writeSenderFiles,
   type Env,
   type SenderChain,
@@ -52,10 +54,7 @@ describe('Sender boot', () => {
   beforeAll(async () => {
     chain = await startSenderChain();
     files = await writeSenderFiles(chain);
-    env = senderEnv(chain, files, {
-      url: inject('redisUrl'),
-      prefix: `${inject('redisPrefix')}sender-boot:`,
-    });
+    env = senderEnv(chain, files, testRedis('sender-boot'));
   });
   afterAll(async () => {
     await chain?.stop();
@@ -86,7 +85,7 @@ describe('Sender boot', () => {
       tokens,
       'clients:\n  - name: a\n    token: "short"\n    senders: ["0x0000000000000000000000000000000000000001"]\n',
     );
-    const err = await bootSender({
+    const err = await bootError({
       ...env,
       SENDER_KEYSTORE_PASSWORD_FILE: '',
       SENDER_KEYSTORE_PASSWORD: WRONG_PASSWORD,
@@ -94,10 +93,7 @@ describe('Sender boot', () => {
       SENDER_CONTACTS_FILE: '',
       SENDER_ALLOWLIST: 'on',
       SENDER_NONCE_REFRESH_AT: '700',
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    });
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
     expect(problems).toMatch(/SENDER_NONCE_REFRESH_AT \(700\) must not exceed SENDER_NONCE_CAP \(600\)/);

@@ -13,6 +13,7 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
+import { inject } from 'vitest';
 import { roundsManagerAt, ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import { GRPC_LOADER_OPTIONS, priceInfoCodec, ticketParamsCodec } from '#app/proto';
@@ -176,6 +177,11 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** This run's Redis, under a key prefix of the test's own `name`. */
+export function testRedis(name: string): { url: string; prefix: string } {
+  return { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}${name}:` };
+}
+
 /** The env of a sender serving the test chain with the files above. */
 export function senderEnv(
   chain: SenderChain,
@@ -230,6 +236,17 @@ export async function bootSender(env: Env): Promise<RunningSender> {
       await app.close();
     },
   };
+}
+
+/** The error a Sender boot with `env` fails with; undefined (the Sender closed again) when it boots. */
+export function bootError(env: Env): Promise<unknown> {
+  return bootSender(env).then(
+    async (sender) => {
+      await sender.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
 }
 
 type Callback = (err: ServiceError | null, res?: unknown) => void;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePaymentHeader } from '#app/proto';
 import {
   computeRecipientRand,
@@ -15,6 +15,7 @@ import {
   senderEnv,
   startSenderChain,
   startSessionRequest,
+  testRedis,
   writeSenderFiles,
   type RunningSender,
   type SenderChain,
@@ -36,16 +37,11 @@ describe('Sender replicas', () => {
     chain = await startSenderChain();
     files = await writeSenderFiles(chain);
     // A cap far above go-livepeer's 600 so one session can carry thousands of tickets.
-    const env = senderEnv(
-      chain,
-      files,
-      { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}sender-replicas:` },
-      {
-        SENDER_NONCE_CAP: String(TOTAL + 1000),
-        SENDER_NONCE_REFRESH_AT: String(TOTAL + 1000),
-        SENDER_MAX_BATCH_SIZE: String(BATCH_SIZE),
-      },
-    );
+    const env = senderEnv(chain, files, testRedis('sender-replicas'), {
+      SENDER_NONCE_CAP: String(TOTAL + 1000),
+      SENDER_NONCE_REFRESH_AT: String(TOTAL + 1000),
+      SENDER_MAX_BATCH_SIZE: String(BATCH_SIZE),
+    });
     replicas = [await bootSender(env), await bootSender(env)];
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '#app/common';
 import { decodePaymentHeader, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { FakeWeb3Signer, type FakeWeb3SignerFault } from '#app/testing';
@@ -24,6 +24,7 @@ import {
   FUNDED_SENDER_KEY,
   GATEWAY_TOKEN,
   UNFUNDED_SENDER_KEY,
+  bootError,
   bootSender,
   chainView,
   failure,
@@ -32,6 +33,7 @@ import {
   senderEnv,
   startSenderChain,
   startSessionRequest,
+  testRedis,
   writeSenderFiles,
   type Env,
   type Orchestrator,
@@ -59,16 +61,11 @@ describe('Sender with a Web3Signer account', () => {
     chain = await startSenderChain();
     files = await writeSenderFiles(chain);
     web3signer = await FakeWeb3Signer.start({ keys: [FUNDED_SENDER_KEY, UNFUNDED_SENDER_KEY] });
-    env = senderEnv(
-      chain,
-      files,
-      { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}sender-web3signer:` },
-      {
-        SENDER_WEB3SIGNER_URL: web3signer.url,
-        SENDER_WEB3SIGNER_TIMEOUT_MS: '1000',
-        SENDER_REMOTE_SIGNER: 'true',
-      },
-    );
+    env = senderEnv(chain, files, testRedis('sender-web3signer'), {
+      SENDER_WEB3SIGNER_URL: web3signer.url,
+      SENDER_WEB3SIGNER_TIMEOUT_MS: '1000',
+      SENDER_REMOTE_SIGNER: 'true',
+    });
     delete env.SENDER_KEYSTORE_DIR;
     delete env.SENDER_KEYSTORE_PASSWORD_FILE;
     sender = await bootSender(env);
@@ -228,32 +225,20 @@ describe('Sender with a Web3Signer account', () => {
       /SENDER_WEB3SIGNER_TLS_CA_FILE: cannot read \/nonexistent\/ca.pem \(ENOENT\)/,
     ],
   ])('fails the boot on inconsistent Web3Signer settings %#', async (settings, problem) => {
-    const err = await bootSender({
-      ...senderEnv(chain, files, { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}w3s-cfg:` }),
+    const err = await bootError({
+      ...senderEnv(chain, files, testRedis('w3s-cfg')),
       ...settings,
-    }).then(
-      async (s) => {
-        await s.close();
-        return undefined;
-      },
-      (e: unknown) => e,
-    );
+    });
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toMatch(problem);
   });
 
   it('fails the boot listing an account the signer does not hold and a keystore account it also holds', async () => {
-    const err = await bootSender({
-      ...senderEnv(chain, files, { url: inject('redisUrl'), prefix: `${inject('redisPrefix')}w3s-bad:` }),
+    const err = await bootError({
+      ...senderEnv(chain, files, testRedis('w3s-bad')),
       SENDER_WEB3SIGNER_URL: web3signer.url,
       SENDER_WEB3SIGNER_ACCOUNTS: `${chain.funded.address},0x${'12'.repeat(20)}`,
-    }).then(
-      async (s) => {
-        await s.close();
-        return undefined;
-      },
-      (e: unknown) => e,
-    );
+    });
     expect(err).toBeInstanceOf(ConfigError);
     const message = (err as ConfigError).message;
     expect(message).toMatch(/does not hold account 0x1212121212121212121212121212121212121212/);

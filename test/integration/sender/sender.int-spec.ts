@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePaymentHeader, paymentCodec, type PaymentMessage } from '#app/proto';
 import {
   InMemoryNonceLedger,
@@ -26,6 +26,7 @@ import {
   senderEnv,
   startSenderChain,
   startSessionRequest,
+  testRedis,
   writeSenderFiles,
   type Env,
   type Orchestrator,
@@ -64,10 +65,7 @@ describe('Sender service', () => {
   beforeAll(async () => {
     chain = await startSenderChain();
     files = await writeSenderFiles(chain);
-    env = senderEnv(chain, files, {
-      url: inject('redisUrl'),
-      prefix: `${inject('redisPrefix')}sender-spec:`,
-    });
+    env = senderEnv(chain, files, testRedis('sender-spec'));
     sender = await bootSender(env);
     orch = newOrchestrator(chain.recipient);
   });
