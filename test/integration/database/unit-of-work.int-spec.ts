@@ -201,7 +201,7 @@ describe('UnitOfWork', () => {
 
   it('finishes a pending tx of another signer only if no variant was signed since it was read, and dates it', async () => {
     const store = new PgTxStore(ds);
-    const read = await newTx(store);
+    const read = await insertTx(store);
     await store.addReplacement(read.id, {
       hash: hex(32),
       rawTx: '0x',
