@@ -67,7 +67,8 @@ describe('Two Redeemers checking one sender at once', () => {
       const r = await row(theirs);
       if (r.status !== WinningTicketStatus.QUEUED) return r.status;
       const waiting = await first!.ds.query<unknown[]>(
-        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       );
       return waiting.length > 0 ? 'waiting' : undefined;
     }, 'the second Redeemer to send or wait');
