@@ -137,4 +137,41 @@ describe('SignerLease recipient leases', () => {
     expect(await watcher.live(a.signer)).toBe(false);
     expect(await watcher.live(b.signer)).toBe(true);
   });
+
+  it("makes a second Redeemer's funds check of a sender wait for the first's, even one that throws", async () => {
+    const [s1, s2, s3] = [address(), address(), address()];
+    const a = await redeemer();
+    const b = await redeemer();
+    const c = await redeemer();
+    const order: string[] = [];
+    let fail!: () => void;
+    const failed = new Promise<void>((_, reject) => (fail = () => reject(new Error('check failed'))));
+    let started!: () => void;
+    const holding = new Promise<void>((r) => (started = r));
+    const first = a.lease.withSenderFunds(CHAIN, [s2, s1, s1], async () => {
+      started();
+      await failed;
+    });
+    await holding;
+    const second = b.lease.withSenderFunds(CHAIN, [s2], () => Promise.resolve(order.push('b')));
+    // b waits on a's lock of s2; other senders, and s1 on another chain, do not wait.
+    for (;;) {
+      const waiting = await pools[0].query<unknown[]>(
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      if (waiting.length > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await c.lease.withSenderFunds(CHAIN, [s3], () => Promise.resolve(order.push('c: other sender')));
+    await c.lease.withSenderFunds(CHAIN + 1n, [s1], () => Promise.resolve(order.push('c: other chain')));
+    expect(order).toEqual(['c: other sender', 'c: other chain']);
+
+    fail();
+    await expect(first).rejects.toThrow('check failed');
+    await second;
+    // a's locks went with its failed check: both senders are free again.
+    await c.lease.withSenderFunds(CHAIN, [s1, s2], () => Promise.resolve(order.push('c: after a')));
+    expect(order).toEqual(['c: other sender', 'c: other chain', 'b', 'c: after a']);
+  });
 });

@@ -7,7 +7,7 @@ import {
   type RedemptionCalls,
   type Simulation,
 } from '#app/chain';
-import { WinningTicketRepository, type WinningTicketEntity } from '#app/database';
+import { SignerLease, WinningTicketRepository, type WinningTicketEntity } from '#app/database';
 import { isSenderLocked } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
@@ -85,6 +85,7 @@ export class RedemptionBatcher {
     private readonly metrics: RedeemerMetrics,
     private readonly gas: RedemptionGas,
     private readonly margin: RoundEndMargin,
+    private readonly lease: SignerLease,
   ) {}
 
   /** Resolves when the ticket is in a sent tx, or with why it is not (wait, retry, final). */
@@ -245,20 +246,27 @@ export class RedemptionBatcher {
     return { candidates, currentRound: head.rounds.currentRound, blockGasLimit };
   }
 
-  /** Funds and claims the simulated survivors (the others are decided), split into txs. */
+  /**
+   * Funds and claims the simulated survivors (the others are decided), split into txs. The check
+   * and the claim hold the senders' funds locks (SignerLease): another Redeemer's check of the
+   * same sender waits, then reads these tickets claimed (in a tx, by Postgres).
+   */
   private async claim(s: Simulated, owner: string): Promise<Candidate[][]> {
     const calls = this.chain.calls();
-    const funded = new Set(
-      await this.funded(
-        s.candidates.map((c) => c.entry),
-        calls,
-        s.currentRound,
-        owner,
-      ),
-    );
-    const affordable = s.candidates.filter((c) => funded.has(c.entry));
-
-    const moved = new Set(await this.tickets.claimAll(affordable.map((c) => c.entry.row.ticketHash)));
+    const senders = s.candidates.map((c) => c.entry.row.sender);
+    const { affordable, moved } = await this.lease.withSenderFunds(this.txs.chain, senders, async () => {
+      const funded = new Set(
+        await this.funded(
+          s.candidates.map((c) => c.entry),
+          calls,
+          s.currentRound,
+          owner,
+        ),
+      );
+      const affordable = s.candidates.filter((c) => funded.has(c.entry));
+      const moved = new Set(await this.tickets.claimAll(affordable.map((c) => c.entry.row.ticketHash)));
+      return { affordable, moved };
+    });
     const claimed = affordable.filter((c) => {
       if (!moved.has(c.entry.row.ticketHash)) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
       return moved.has(c.entry.row.ticketHash);

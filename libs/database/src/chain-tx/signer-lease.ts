@@ -6,6 +6,8 @@ import { DataSource, type QueryRunner } from 'typeorm';
 const LEASE_CLASS = 7_460_130;
 /** Namespace of the recipient leases (same two-key form). */
 const RECIPIENT_CLASS = 7_460_131;
+/** Namespace of the sender-funds locks (same two-key form). */
+const SENDER_CLASS = 7_460_132;
 const RETRY_MS = 2_000;
 const WATCH_MS = 5_000;
 
@@ -134,6 +136,38 @@ export class SignerLease {
     return rows[0]?.live === true;
   }
 
+  /**
+   * Runs `work` (a funds check and the claim of what it funded) holding the funds lock of each of
+   * `senders` on `chainId`: a sender's deposit and reserve are shared by all its recipients, so two
+   * Redeemers checking one sender at once would each count funds the other is about to claim, and
+   * one tx would pay short. `work` must commit its claim before it resolves: the next holder's
+   * check then reads it (WinningTicketRepository.inTx). One round trip on the lease's connection
+   * (all senders in one statement, in key order: two Redeemers never deadlock); the unlock is
+   * not awaited (it goes before this connection's next statement). Never hold it across a send.
+   * Needs the signer lease.
+   */
+  async withSenderFunds<T>(chainId: bigint, senders: readonly string[], work: () => Promise<T>): Promise<T> {
+    const runner = this.runner;
+    if (!runner) throw new Error('the signer lease is not held');
+    const keys = [...new Set(senders.map((s) => senderKey(chainId, s)))];
+    if (keys.length === 0) return work();
+    await runner.query(
+      `SELECT pg_advisory_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) s`,
+      [SENDER_CLASS, keys],
+    );
+    try {
+      return await work();
+    } finally {
+      // Fails only with the connection, which takes the locks along.
+      void runner
+        .query(
+          'SELECT pg_advisory_unlock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k) s',
+          [SENDER_CLASS, keys],
+        )
+        .catch(() => undefined);
+    }
+  }
+
   async release(): Promise<void> {
     clearInterval(this.watchdog);
     const runner = this.runner;
@@ -194,3 +228,4 @@ const signerKey = (signer: string) => `redeemer-signer:${signer.toLowerCase()}`;
 const allKey = (chainId: bigint) => `redeemer-recipients:${chainId}:*`;
 const recipientKey = (chainId: bigint, recipient: string) =>
   `redeemer-recipient:${chainId}:${recipient.toLowerCase()}`;
+const senderKey = (chainId: bigint, sender: string) => `redeemer-sender:${chainId}:${sender.toLowerCase()}`;
