@@ -102,7 +102,8 @@ describe('SignerLease recipient leases', () => {
     const c = await redeemer();
     expect(await c.lease.leaseRecipients(CHAIN, [r])).toHaveLength(1);
     await pools[0].query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
+      // With a timeout it returns once the session is gone (its locks released), not when signalled.
+      `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = $1`,
       [`ticketpay-redeemer ${b.signer}`],
     );
     expect(await c.lease.leaseRecipients(CHAIN, [r])).toEqual([]);
