@@ -127,10 +127,7 @@ export class SignerLease {
    */
   async live(signer: string): Promise<boolean> {
     const rows = await this.ds.query<{ live: boolean }[]>(
-      `SELECT EXISTS (SELECT 1 FROM pg_locks l
-         WHERE l.locktype = 'advisory' AND l.granted
-           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-           AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2) AS live`,
+      `SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE ${HELD_ADVISORY_LOCK}) AS live`,
       [LEASE_CLASS, signerKey(signer)],
     );
     return rows[0]?.live === true;
@@ -186,9 +183,7 @@ export class SignerLease {
     const rows = (await runner
       .query(
         `SELECT DISTINCT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
-           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-           AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2`,
+         WHERE ${HELD_ADVISORY_LOCK} AND l.pid <> pg_backend_pid()`,
         [RECIPIENT_CLASS, key],
       )
       .catch(() => [])) as { name: string }[];
@@ -224,6 +219,13 @@ export interface RecipientConflict {
 }
 
 const HOLDER_PREFIX = 'ticketpay-redeemer ';
+/**
+ * pg_locks rows (alias `l`) of the granted two-key advisory lock ($1 class, hashtext($2) key) in
+ * this database: objsubid 2 marks the two-key form.
+ */
+const HELD_ADVISORY_LOCK = `l.locktype = 'advisory' AND l.granted
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2`;
 const signerKey = (signer: string) => `redeemer-signer:${signer.toLowerCase()}`;
 const allKey = (chainId: bigint) => `redeemer-recipients:${chainId}:*`;
 const recipientKey = (chainId: bigint, recipient: string) =>
