@@ -225,11 +225,6 @@ export class Balances {
     return answer;
   }
 
-  /** Adds `amount` (≥ 0); returns the new balance. */
-  credit(sender: string, jobId: string, amount: Rational): Promise<Rational> {
-    return this.update(balanceKey(sender, jobId), (current) => current.add(amount));
-  }
-
   /** Subtracts `amount` (≥ 0) unless the result would be below −max unsecured (INSUFFICIENT_BALANCE). */
   debit(sender: string, jobId: string, amount: Rational): Promise<Rational> {
     return this.update(balanceKey(sender, jobId), (current) => {
