@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -7,21 +8,48 @@ import {
   balanceKey,
   legacyBalanceKey,
 } from '../../../apps/recipient/src/balance/balances.service.js';
+import {
+  RedisNonceLedger,
+  priceField,
+  type RideAlong,
+} from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
 import { offlineEnv } from './recipient-fixture.js';
 
 // Two Balances on their own connections play two replicas: each starts its compare-and-set from
-// the value it last saw, which the other one may have changed meanwhile.
+// the value it last saw, which the other one may have changed meanwhile. Credits go the way a
+// payment's do: with its nonces, in the nonce script (the rider), then settled.
 describe('Recipient balances across replicas (real Redis)', () => {
   const prefix = `${inject('redisPrefix')}recipient-balances:`;
   const connections: Redis[] = [];
   const config = RecipientConfig.fromEnv(offlineEnv(prefix));
+  const sender = `0x${'33'.repeat(20)}`;
+  const price = Rational.of(1n);
   const replica = () => {
     const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true });
     connections.push(redis);
-    return new Balances(redis, config);
+    const balances = new Balances(redis, config);
+    const ledger = new RedisNonceLedger(redis, config);
+    return {
+      balance: (jobId: string) => balances.balance(sender, jobId),
+      debit: (jobId: string, amount: Rational) => balances.debit(sender, jobId, amount),
+      /** A payment of one ticket of EV `ev` on fresh params; returns the balance it answers. */
+      async credit(jobId: string, ev: Rational): Promise<Rational> {
+        const params = randomBytes(32).toString('hex');
+        await ledger.register(sender, params, price);
+        const ride: RideAlong = { rider: await balances.rider(sender, jobId, ev, 1) };
+        try {
+          await ledger.recordAt(sender, params, priceField(price), [1], ride);
+        } catch (err) {
+          // As PaymentService: the rider is settled whatever happened.
+          await balances.settle(ride.rider!, ride.settled ?? { kind: 'error' });
+          throw err;
+        }
+        // A new nonce is credited: settle answers the balance after it.
+        return (await balances.settle(ride.rider!, ride.settled!))!;
+      },
+    };
   };
-  const sender = `0x${'33'.repeat(20)}`;
   const wei = (n: bigint) => Rational.of(n);
 
   afterAll(async () => {
@@ -30,22 +58,22 @@ describe('Recipient balances across replicas (real Redis)', () => {
 
   it('credits and debits exactly when another replica changed the balance since', async () => {
     const [a, b] = [replica(), replica()];
-    expect((await a.credit(sender, 'job-1', wei(10n))).equals(wei(10n))).toBe(true);
-    expect((await b.credit(sender, 'job-1', wei(5n))).equals(wei(15n))).toBe(true);
+    expect((await a.credit('job-1', wei(10n))).equals(wei(10n))).toBe(true);
+    expect((await b.credit('job-1', wei(5n))).equals(wei(15n))).toBe(true);
     // a still remembers 10: its compare-and-set fails once and applies to the real 15.
-    expect((await a.debit(sender, 'job-1', wei(14n))).equals(wei(1n))).toBe(true);
-    expect((await b.balance(sender, 'job-1')).equals(wei(1n))).toBe(true);
+    expect((await a.debit('job-1', wei(14n))).equals(wei(1n))).toBe(true);
+    expect((await b.balance('job-1')).equals(wei(1n))).toBe(true);
   });
 
   it('refuses a debit only on the balance Redis holds, not on a stale memory of it', async () => {
     const [a, b] = [replica(), replica()];
-    expect((await a.balance(sender, 'job-2')).equals(Rational.ZERO)).toBe(true);
-    await b.credit(sender, 'job-2', wei(100n));
+    expect((await a.balance('job-2')).equals(Rational.ZERO)).toBe(true);
+    await b.credit('job-2', wei(100n));
     // a remembers 0, where the debit would be refused; Redis holds 100.
-    expect((await a.debit(sender, 'job-2', wei(50n))).equals(wei(50n))).toBe(true);
+    expect((await a.debit('job-2', wei(50n))).equals(wei(50n))).toBe(true);
     // b remembers 100; Redis holds 50: this debit is refused and changes nothing.
-    await expect(b.debit(sender, 'job-2', wei(60n))).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
-    expect((await a.balance(sender, 'job-2')).equals(wei(50n))).toBe(true);
+    await expect(b.debit('job-2', wei(60n))).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
+    expect((await a.balance('job-2')).equals(wei(50n))).toBe(true);
   });
 
   it('moves a balance from its legacy key (before the sender hash tag) on the first update', async () => {
@@ -53,32 +81,32 @@ describe('Recipient balances across replicas (real Redis)', () => {
     const raw = connections[0];
     await raw.set(legacyBalanceKey(sender, 'job-legacy'), '7/2', 'PX', 60_000);
     // Read-only: seen through the legacy key, not moved.
-    expect((await b.balance(sender, 'job-legacy')).equals(Rational.of(7n, 2n))).toBe(true);
-    expect((await a.credit(sender, 'job-legacy', wei(1n))).equals(Rational.of(9n, 2n))).toBe(true);
+    expect((await b.balance('job-legacy')).equals(Rational.of(7n, 2n))).toBe(true);
+    expect((await a.credit('job-legacy', wei(1n))).equals(Rational.of(9n, 2n))).toBe(true);
     expect(await raw.get(legacyBalanceKey(sender, 'job-legacy'))).toBeNull();
     expect(await raw.get(balanceKey(sender, 'job-legacy'))).toBe('9/2');
     // b's first update reads the new key; the legacy one is gone, nothing is counted twice.
-    expect((await b.debit(sender, 'job-legacy', wei(4n))).equals(Rational.of(1n, 2n))).toBe(true);
+    expect((await b.debit('job-legacy', wei(4n))).equals(Rational.of(1n, 2n))).toBe(true);
   });
 
   it('a legacy balance left by an older replica after the move is added on the next first update', async () => {
     const a = replica();
-    await a.credit(sender, 'job-late', wei(10n));
+    await a.credit('job-late', wei(10n));
     await connections[0].set(legacyBalanceKey(sender, 'job-late'), '3/1', 'PX', 60_000);
     // A fresh process (no memory of the balance) moves it; a debit refused moves it all the same.
     const restarted = replica();
-    await expect(restarted.debit(sender, 'job-late', wei(1_000n))).rejects.toMatchObject({
+    await expect(restarted.debit('job-late', wei(1_000n))).rejects.toMatchObject({
       code: 'INSUFFICIENT_BALANCE',
     });
-    expect((await restarted.balance(sender, 'job-late')).equals(wei(13n))).toBe(true);
+    expect((await restarted.balance('job-late')).equals(wei(13n))).toBe(true);
     expect(await connections[0].get(legacyBalanceKey(sender, 'job-late'))).toBeNull();
   });
 
   it('loses no credit when replicas credit the same balance concurrently', async () => {
     const replicas = [replica(), replica(), replica()];
     await Promise.all(
-      Array.from({ length: 90 }, (_, i) => replicas[i % 3].credit(sender, 'job-3', wei(BigInt(i + 1)))),
+      Array.from({ length: 90 }, (_, i) => replicas[i % 3].credit('job-3', wei(BigInt(i + 1)))),
     );
-    expect((await replicas[0].balance(sender, 'job-3')).equals(wei((90n * 91n) / 2n))).toBe(true);
+    expect((await replicas[0].balance('job-3')).equals(wei((90n * 91n) / 2n))).toBe(true);
   });
 });

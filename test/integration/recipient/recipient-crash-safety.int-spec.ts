@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { GetTicketParamsResponse } from '#app/clients';
 import { Rational, bytesToHex } from '#app/ticket';
+import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceKey, pendingCreditKey } from '../../../apps/recipient/src/balance/balances.service.js';
 import { paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
+import { RECIPIENT_REDIS } from '../../../apps/recipient/src/recipient-redis.js';
 import {
   ALWAYS_WIN_UNRECONCILED,
   errorCodeOf,
@@ -53,6 +55,23 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
       await redis.del(key);
       await redis.set(key, before, 'PX', 60_000);
     };
+  };
+  /** The commands the Recipient's payment connection sent while `work` ran (as bench countIo counts them). */
+  const commandsDuring = async (r: RunningRecipient, work: () => Promise<unknown>) => {
+    const redis = r.app.get<Redis>(RECIPIENT_REDIS);
+    const names: string[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+      names.push(args[0].name);
+      return send(...args);
+    };
+    try {
+      await work();
+    } finally {
+      // The prototype's method again.
+      Reflect.deleteProperty(redis, 'sendCommand');
+    }
+    return names;
   };
   const times = (ev: Rational, n: bigint) => {
     const v = ev.mul(Rational.of(n));
@@ -145,7 +164,7 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
       }
     });
 
-    it('a stale balance (another replica wrote it): credited once, on what Redis holds', async () => {
+    it('a stale balance (another replica wrote it): credited once, on what Redis holds, in one write more', async () => {
       const issued = await issue(r, sender);
       const ev = evOf(issued);
       const pay = (nonces: number[]) =>
@@ -159,6 +178,46 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
       expect(ratio(res.balance)).toBe(times(ev, 11n));
       expect(await r.redis.exists(pendingCreditKey(sender.hex, 'job-stale'))).toBe(0);
       expect(await balanceOf(r, 'job-stale')).toBe(times(ev, 11n));
+
+      // Once the scripts are loaded: a payment on a known balance, then one on a stale balance.
+      const known = await commandsDuring(r, () => pay([3]));
+      await r.redis.set(balanceKey(sender.hex, 'job-stale'), times(ev, 20n), 'PX', 60_000);
+      const stale = await commandsDuring(r, () => pay([4]));
+      // The nonce script found the stale balance and said what it holds: the move of the pending
+      // credit that follows is one compare-and-set, not a refused one and a second.
+      expect(stale.length).toBe(known.length + 1);
+      expect(stale.filter((c) => c === 'evalsha').length).toBe(
+        known.filter((c) => c === 'evalsha').length + 1,
+      );
+      expect(await balanceOf(r, 'job-stale')).toBe(times(ev, 21n));
+      expect(await r.redis.exists(pendingCreditKey(sender.hex, 'job-stale'))).toBe(0);
+    });
+
+    it('a pending credit left by a crashed replica is in the answer of the next payment, moved once', async () => {
+      const issued = await issue(r, sender);
+      const ev = evOf(issued);
+      const pay = (nonces: number[]) =>
+        r.client.processPayment({
+          payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+          jobId: 'job-left',
+        });
+      await pay([1]);
+      // This process knows the balance: the next payment's script sets it, nothing else is sent.
+      const plain = await commandsDuring(r, () => pay([2]));
+      // Another replica's script credited two tickets to the pending credit; it died before moving it.
+      const pending = pendingCreditKey(sender.hex, 'job-left');
+      await r.redis.hincrby(pending, `${ev.num}/${ev.den}`, 2);
+      await r.redis.pexpire(pending, 60_000);
+      let res: Awaited<ReturnType<typeof pay>> | undefined;
+      const moved = await commandsDuring(r, async () => (res = await pay([3])));
+      expect(ratio(res!.balance)).toBe(times(ev, 5n));
+      expect(await r.redis.exists(pending)).toBe(0);
+      expect(await balanceOf(r, 'job-left')).toBe(times(ev, 5n));
+      // The script said a pending credit was there: one compare-and-set moved it.
+      expect(moved.length).toBe(plain.length + 1);
+      // Without one, none.
+      expect((await commandsDuring(r, () => pay([4]))).length).toBe(plain.length);
+      expect(await balanceOf(r, 'job-left')).toBe(times(ev, 6n));
     });
 
     it('a winner over the nonce cap or at a price the params were not issued for is not stored', async () => {

@@ -193,33 +193,36 @@ export class Balances {
 
   /**
    * What the script did with a rider: releases its balance (the updates queued behind it go on)
-   * and, when the credit went to the pending credit, moves that into the balance. Returns the
-   * balance after the credit (when set by the script: the balance key's value; a pending credit
-   * left there by a crash is added by the next update), or undefined when nothing was credited.
+   * and moves the pending credit the balance is owed, if any, into it: the payment's own credit
+   * when the script could not set the balance, or one left earlier (a crash, another replica) when
+   * it did. Returns the balance after the credit, as a read right after would give it, or
+   * undefined when nothing was credited (nor is owed).
    */
   async settle(rider: CreditRider, outcome: RiderOutcome): Promise<Rational | undefined> {
     const key = rider.balanceKey;
     const held = this.riding.get(key);
-    let credited: Rational | undefined;
+    const owed = outcome.kind === 'credited' || outcome.kind === 'pending' ? outcome.pending : '';
+    let answer: Rational | Promise<Rational> | undefined;
     if (held?.rider === rider) {
       this.riding.delete(key);
       if (outcome.kind === 'credited') {
         this.remember(key, rider.next, held.next);
-        credited = held.next;
+        answer = held.next;
+      } else if (outcome.kind === 'pending' && outcome.found !== null) {
+        // Stale: the move below starts from what the script found, not a refused compare-and-set.
+        this.remember(key, outcome.found);
       } else if (outcome.kind === 'error') {
         // The script may or may not have run: the next update reads the balance first.
         this.known.delete(key);
       }
+      // Queued behind the updates that waited for the rider, with the pending credit they expect.
+      if (owed !== '') answer = this.update(key, (current) => current, owed);
       if (this.waiting.get(key)?.length) void this.drain(key);
       else this.waiting.delete(key);
+    } else if (owed !== '') {
+      answer = this.update(key, (current) => current, owed);
     }
-    if (outcome.kind === 'pending') return this.update(key, (current) => current, outcome.pending);
-    return credited;
-  }
-
-  /** Adds `amount` (≥ 0); returns the new balance. */
-  credit(sender: string, jobId: string, amount: Rational): Promise<Rational> {
-    return this.update(balanceKey(sender, jobId), (current) => current.add(amount));
+    return answer;
   }
 
   /** Subtracts `amount` (≥ 0) unless the result would be below −max unsecured (INSUFFICIENT_BALANCE). */

@@ -87,8 +87,10 @@ return out
 // moves into the balance). The credit is written before the nonces: a command that fails (a key of
 // the wrong type) ends the script before anything is recorded, as a script's writes before an
 // error stay. Returns one reply per payment: -1 / {-2, issued} as \`check\`, else
-// {credit, pending, statuses...}: credit 1 = the balance set, 0 = credit pending (\`pending\` the
-// pending credit now, PENDING_CREDIT_FUNCTION), 2 = nothing to credit.
+// {credit, pending, found, statuses...}: credit 1 = the balance set, 0 = credit pending, 2 = nothing
+// to credit; \`pending\` the pending credit the balance is owed now (PENDING_CREDIT_FUNCTION), also
+// when the balance was set (one left earlier: a crash, another replica); \`found\` the value the
+// balance held when it was read and was not the one expected ('' = absent), else false (nil).
 const RECORD_PAYMENTS_LUA = `${CHECK_FUNCTION}${PENDING_CREDIT_FUNCTION}
 local cap = tonumber(ARGV[1])
 local replies = {}
@@ -101,20 +103,24 @@ for p = 1, #KEYS / 3 do
   if type(out) == 'table' and out[1] ~= -2 then
     local credit = 2
     local pending = ''
+    local found = false
     if ARGV[a + 1] == '1' and new > 0 then
-      if new > last - first and (redis.call('GET', KEYS[3 * p - 1]) or '') == ARGV[a + 2] then
+      if new > last - first then found = redis.call('GET', KEYS[3 * p - 1]) or '' end
+      if found == ARGV[a + 2] then
         redis.call('SET', KEYS[3 * p - 1], ARGV[a + 3], 'PX', ARGV[a + 4])
+        found = false
         credit = 1
       else
         redis.call('HINCRBY', KEYS[3 * p], ARGV[a + 5], new)
         redis.call('PEXPIRE', KEYS[3 * p], ARGV[a + 4])
-        pending = pendingOf(KEYS[3 * p])
         credit = 0
       end
+      pending = pendingOf(KEYS[3 * p])
     end
     for i = first, last do
       if out[i - first + 1] == 0 then redis.call('HSET', key, ARGV[i], 1) end
     end
+    table.insert(out, 1, found)
     table.insert(out, 1, pending)
     table.insert(out, 1, credit)
   end
@@ -134,8 +140,8 @@ const OUTCOMES = [NonceOutcome.RECORDED, NonceOutcome.ALREADY_SEEN, NonceOutcome
 
 type PriceRefusal = [-2, string];
 
-/** One payment's reply from RECORD_PAYMENTS_LUA. */
-type PaymentReply = -1 | PriceRefusal | [number, string, ...number[]];
+/** One payment's reply from RECORD_PAYMENTS_LUA (`found` null: Lua's false). */
+type PaymentReply = -1 | PriceRefusal | [number, string, string | null, ...number[]];
 
 /** The `credit` of a PaymentReply (see RECORD_PAYMENTS_LUA). */
 const PENDING = 0;
@@ -179,11 +185,17 @@ export interface CreditRider {
 }
 
 /**
- * What became of a rider: the balance set, the credit added to the pending credit (which then
- * holds `pending`), nothing to credit (or nothing recorded), or unknown (the call failed).
+ * What became of a rider: the balance set, the credit added to the pending credit, nothing to
+ * credit (or nothing recorded), or unknown (the call failed). `pending`: the pending credit the
+ * balance is owed after the script (PENDING_CREDIT_FUNCTION; '' = none), which may be one left
+ * earlier when the balance was set. `found`: the value the balance held instead of the one
+ * expected ('' = absent), or null when the script did not read it (a nonce seen).
  */
 export type RiderOutcome =
-  { kind: 'credited' } | { kind: 'pending'; pending: string } | { kind: 'none' } | { kind: 'error' };
+  | { kind: 'credited'; pending: string }
+  | { kind: 'pending'; pending: string; found: string | null }
+  | { kind: 'none' }
+  | { kind: 'error' };
 
 export function paramsUnknown(): RecipientError {
   return new RecipientError(
@@ -318,12 +330,12 @@ export class RedisNonceLedger {
       ride.settled = { kind: 'none' };
       throw reply === -1 ? paramsUnknown() : priceMismatch(price, (reply as PriceRefusal)[1]);
     }
-    const [status, pending, ...statuses] = reply as [number, string, ...number[]];
+    const [status, pending, found, ...statuses] = reply as [number, string, string | null, ...number[]];
     ride.settled =
       status === CREDITED
-        ? { kind: 'credited' }
+        ? { kind: 'credited', pending }
         : status === PENDING
-          ? { kind: 'pending', pending }
+          ? { kind: 'pending', pending, found }
           : { kind: 'none' };
     return statuses.map((s) => OUTCOMES[s]);
   }
