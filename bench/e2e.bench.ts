@@ -56,8 +56,8 @@ const RUN_MS = Number(process.env.BENCH_E2E_SECONDS ?? '20') * 1_000;
 const LOOPS = Number(process.env.BENCH_E2E_LOOPS ?? '16');
 const BATCH_SIZE = 10;
 const REDEEM_WAIT_MS = 180_000;
-/** Fresh params this many blocks before the current ones expire (a payment takes a few ms). */
-const EXPIRY_MARGIN_BLOCKS = 1n;
+/** Fresh params this many blocks before the current ones expire (a loaded payment can outlast a 1 s block). */
+const EXPIRY_MARGIN_BLOCKS = 2n;
 
 type Variant = 'realistic' | 'per-payment';
 const VARIANTS: Record<Variant, string> = {

@@ -91,9 +91,9 @@ const WARM_UP_TICKETS_PER_THREAD = 64;
  * (sender, job) balance by compare-and-set when every nonce is new and the balance holds the value
  * this process knows (read first when unknown, e.g. after a restart), else to the balance's pending
  * credit (EV → ticket count), which the next update of the balance moves into it atomically (right
- * after, here, as is one a crash left there when the script reports it; reads add it meanwhile). A crash before (2) leaves nothing recorded: the sender's
- * retry applies the payment, its winners not stored twice. After (2) the payment is whole (a retry
- * is a replay). (3) The rate window is counted last: a crash before it only undercounts. A payment
+ * after, here, as is one a crash left there when the script reports it; reads add it meanwhile).
+ * A crash before (2) leaves nothing recorded: the sender's retry applies the payment, its winners
+ * not stored twice. After (2) the payment is whole (a retry is a replay). (3) The rate window is counted last: a crash before it only undercounts. A payment
  * refused for good after (1) (params gone, wrong price, a winner over the nonce cap in a race) takes
  * back the rows it inserted itself, unless a redemption already claimed them.
  *
