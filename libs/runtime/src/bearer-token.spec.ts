@@ -15,7 +15,9 @@ describe('bearer tokens', () => {
   it('reads the token of an `Authorization: Bearer` header, and nothing else', () => {
     expect(bearerOf(`Bearer ${TOKEN}`)).toBe(TOKEN);
     expect(bearerOf([`Bearer ${TOKEN}`, 'Bearer other'])).toBe(TOKEN);
-    expect(bearerOf(`bearer ${TOKEN}`)).toBeUndefined();
+    expect(bearerOf(`bearer ${TOKEN}`)).toBe(TOKEN); // the scheme is case-insensitive (RFC 7235)
+    expect(bearerOf(`BEARER  ${TOKEN} `)).toBe(TOKEN);
+    expect(bearerOf(`Basic ${TOKEN}`)).toBeUndefined();
     expect(bearerOf(`Bearer ${TOKEN} extra`)).toBeUndefined();
     expect(bearerOf('Bearer ')).toBeUndefined();
     expect(bearerOf(undefined)).toBeUndefined();

@@ -28,8 +28,14 @@ export class TokenMatcher {
   }
 }
 
-/** The token of an `Authorization: Bearer <token>` header. */
+/** The scheme name is case-insensitive (RFC 7235 §2.1), so `bearer <token>` is as good. */
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` value (an HTTP header, or gRPC metadata): the one
+ * parser of every service's operator and API tokens.
+ */
 export function bearerOf(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
-  return /^Bearer (\S+)$/.exec(value ?? '')?.[1];
+  return typeof value === 'string' ? BEARER.exec(value)?.[1] : undefined;
 }

@@ -1,11 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
-import { tokenDigest } from '#app/runtime';
+import { bearerOf, tokenDigest } from '#app/runtime';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import type { ApiClient } from './api-tokens.js';
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * API token authentication: `authorization: Bearer <token>` gRPC metadata → the client it belongs to.
@@ -37,14 +35,14 @@ export class ApiClients {
 
   /** The same for an `Authorization` value of any transport (`where` names it in the error). */
   authenticateBearer(header: string | undefined, where: 'metadata' | 'header'): ApiClient {
-    const match = typeof header === 'string' ? BEARER.exec(header) : null;
-    if (!match) {
+    const token = bearerOf(header);
+    if (token === undefined) {
       throw new SenderError(
         SenderErrorCode.UNAUTHENTICATED,
         `missing "authorization: Bearer <token>" ${where}`,
       );
     }
-    const presented = tokenDigest(match[1]);
+    const presented = tokenDigest(token);
     let found: ApiClient | undefined;
     for (const client of this.clients) {
       if (timingSafeEqual(presented, client.tokenHash) && !found) found = client;
