@@ -36,6 +36,7 @@ import {
 } from './remote-signer-fixture.js';
 import {
   bootSender,
+  CONTACT_MAX_PRICE_PER_UNIT,
   DEFAULT_PRICE,
   failure,
   freshParams,
@@ -1163,6 +1164,32 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     });
     expect(a.status, JSON.stringify(a.body)).toBe(481);
     expect(errorMessage(a)).toContain('auth webhook maxPrice');
+  });
+
+  // The Sender's own policy (contacts' maximum price, allowlist) needs no webhook: it refuses first,
+  // so a payment it would refuse anyway never reaches the webhook (an outside side effect).
+  it("the contacts' price ceiling and the allowlist refuse before the webhook is asked", async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 200 });
+    const dear = await freshParams(chain, orch, {
+      price: { ...DEFAULT_PRICE, pricePerUnit: CONTACT_MAX_PRICE_PER_UNIT + 1n },
+    });
+    const body = (p: { params: TicketParams; price: PriceInfo }) => ({
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 1000,
+    });
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, body(dear));
+    expect(a.status, JSON.stringify(a.body)).toBe(481);
+    expect(errorCode(a)).toBe('PRICE_TOO_HIGH');
+    expect(await nonceOf(dear)).toBeUndefined();
+    const stranger = await freshParams(chain, orch, {
+      recipient: hexToBytes('0x' + '42'.repeat(20), 'r', 20),
+    });
+    const b = await postJson(`${signer.httpUrl}/generate-live-payment`, body(stranger));
+    expect(b.status, JSON.stringify(b.body)).toBe(403);
+    expect(errorCode(b)).toBe('RECIPIENT_NOT_ALLOWED');
+    expect(hook.calls).toHaveLength(0);
   });
 
   it("reads the callback's maxPrice number exactly (0.99999999999999999 is not 1)", async () => {
