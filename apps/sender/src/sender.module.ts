@@ -1,13 +1,6 @@
-import {
-  Module,
-  RequestMethod,
-  type DynamicModule,
-  type MiddlewareConsumer,
-  type NestModule,
-  type Provider,
-  type Type,
-} from '@nestjs/common';
+import { Module, type Provider, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { HttpModuleDefinition } from '#app/common';
 import { infrastructure } from '#app/runtime';
 import { SenderAccounts } from './accounts/sender-accounts.js';
 import { SenderChainView } from './accounts/sender-chain-view.js';
@@ -22,9 +15,9 @@ import { RemoteCallers } from './remote-signer/remote-callers.js';
 import { RemoteSignerController } from './remote-signer/remote-signer.controller.js';
 import { RemoteSignerPathFilter } from './remote-signer/remote-signer.filter.js';
 import { RemoteSignerService } from './remote-signer/remote-signer.service.js';
+import { readSignerBody } from './remote-signer/signer-body.js';
 import { SignerWebhook } from './remote-signer/signer-webhook.js';
 import { StateSeal } from './remote-signer/state-seal.js';
-import { UntypedJsonBody } from './remote-signer/untyped-json-body.js';
 import { SenderConfig } from './sender.config.js';
 import { AccountRateLimiter } from './session/account-rate-limiter.js';
 import { SenderService } from './session/sender.service.js';
@@ -32,20 +25,8 @@ import { SessionStore } from './session/session.store.js';
 
 /** Sender: signs ticket batches for broadcasters. Owns sessions and nonce counters (Redis). */
 @Module({})
-export class SenderModule implements NestModule {
-  constructor(private readonly config: SenderConfig) {}
-
-  configure(consumer: MiddlewareConsumer): void {
-    if (!this.config.values.SENDER_REMOTE_SIGNER) return;
-    consumer.apply(UntypedJsonBody).forRoutes(
-      ...['sign-orchestrator-info', 'generate-live-payment', 'sign-byoc-job'].map((path) => ({
-        path,
-        method: RequestMethod.POST,
-      })),
-    );
-  }
-
-  static forRoot(config: SenderConfig): DynamicModule {
+export class SenderModule {
+  static forRoot(config: SenderConfig): HttpModuleDefinition {
     // go-livepeer's remote signer API on the HTTP port, only when asked for (SENDER_REMOTE_SIGNER).
     const remoteSigner = config.values.SENDER_REMOTE_SIGNER;
     const signerControllers: Type[] = remoteSigner ? [RemoteSignerController] : [];
@@ -61,6 +42,8 @@ export class SenderModule implements NestModule {
       : [];
     return {
       module: SenderModule,
+      // The signer paths read their raw body themselves, whatever its Content-Type.
+      beforeBodyParsers: remoteSigner ? [readSignerBody] : [],
       imports: infrastructure('sender', config.values, {
         database: false,
         chainFacts: true,

@@ -193,7 +193,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
         status: 403,
         code: 'ACCOUNT_NOT_PERMITTED',
       },
-      { name: 'invalid JSON', body: '{not-json', status: 400, code: 'BAD_REQUEST' },
+      { name: 'invalid JSON', body: '{not-json', status: 400, code: 'INVALID_REQUEST' },
       {
         name: 'empty id',
         body: { ...job, id: '' },

@@ -36,6 +36,7 @@ import {
 } from './remote-signer-fixture.js';
 import {
   bootSender,
+  CONTACT_MAX_PRICE_PER_UNIT,
   DEFAULT_PRICE,
   failure,
   freshParams,
@@ -167,7 +168,7 @@ describe('Sender as a go-livepeer remote signer', () => {
       validFor?: bigint;
     };
     const cases: Case[] = [
-      { name: 'invalid JSON', body: () => '{not-json', status: 400, code: 'BAD_REQUEST' },
+      { name: 'invalid JSON', body: () => '{not-json', status: 400, code: 'INVALID_REQUEST' },
       {
         name: 'missing orchestrator blob',
         body: () => ({ inPixels: 1 }),
@@ -698,6 +699,66 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(huge.status).toBe(413);
     });
 
+    // Go never looks at the Content-Type: a form-encoded JSON text is still the JSON request, `+`
+    // and `&` included (a form parser would have turned them into spaces and fields).
+    it('reads a form-encoded body as JSON, as go-livepeer does; other routes keep the usual parsers', async () => {
+      const p = await params();
+      const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+      const auth = { Authorization: `Bearer ${LIVE_TOKEN}` };
+      const paid = await postJson(`${signer.httpUrl}/generate-live-payment`, JSON.stringify(request(p)), {
+        ...auth,
+        ...form,
+      });
+      expect(paid.status, JSON.stringify(paid.body)).toBe(200);
+      expect(payment(paid).ticketSenderParams.length).toBeGreaterThan(0);
+
+      const job = { request: '{"q":"a+b&c=d"}', parameters: '{"x":"1+1=2"}' };
+      const signed = await postJson(`${signer.httpUrl}/sign-byoc-job`, JSON.stringify(job), {
+        ...auth,
+        ...form,
+      });
+      const asJson = await postJson(`${signer.httpUrl}/sign-byoc-job`, job, auth);
+      expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+      expect(signed.body).toEqual(asJson.body);
+
+      const huge = await postJson(
+        `${signer.httpUrl}/generate-live-payment`,
+        JSON.stringify({ orchestrator: 'A'.repeat(200_000) }),
+        { ...auth, ...form },
+      );
+      expect(huge.status).toBe(413);
+      expect(errorCode(huge)).toBe('INVALID_REQUEST');
+      // Any other path is Nest's as before: not found, in Nest's own body.
+      const elsewhere = await fetch(`${signer.httpUrl}/not-a-signer-path`, {
+        method: 'POST',
+        headers: form,
+        body: 'a=1&b=2',
+      });
+      expect(elsewhere.status).toBe(404);
+      expect(((await elsewhere.json()) as { statusCode?: number }).statusCode).toBe(404);
+    });
+
+    // Go keeps a JSON number's text (json.Number) and reads it with big.Rat: no double rounding.
+    it('reads a maxPrice number of more than 15 significant digits exactly', async () => {
+      const live = (p: Params, price: string) =>
+        pay(
+          `{"orchestrator":"${b64(orchestratorInfo(p))}","ManifestID":"exact","type":"live",` +
+            `"maxPrice":{"price":${price},"currency":"wei","unit":"seconds"}}`,
+        );
+      // As a double 0.99999999999999999 is 1: a price of exactly 1 would pass the ceiling.
+      const one = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 1n, pixelsPerUnit: 1n } });
+      const over = await live(one, '0.99999999999999999');
+      expect(over.status, JSON.stringify(over.body)).toBe(481);
+      expect(errorMessage(over)).toContain('request maxPrice');
+      expect(await nonceOf(one)).toBeUndefined();
+      // As a double 1.0000000000000003 is 1.0000000000000002: 1 + 2^-52 between them would be refused.
+      const justOver = await params({
+        price: { ...DEFAULT_PRICE, pricePerUnit: 2n ** 52n + 1n, pixelsPerUnit: 2n ** 52n },
+      });
+      const under = await live(justOver, '1.0000000000000003');
+      expect(under.status, JSON.stringify(under.body)).toBe(200);
+    });
+
     it('maxPrice floats in Python repr (1e-07, 1e+16) are exact ceilings; the echoed state continues', async () => {
       // 1/10 000 wei per pixel: above a 1e-07 ceiling (481), under 1e+16 and "2.5E-4".
       const p = await params({ price: { ...DEFAULT_PRICE, pricePerUnit: 1n, pixelsPerUnit: 10_000n } });
@@ -1103,6 +1164,48 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     });
     expect(a.status, JSON.stringify(a.body)).toBe(481);
     expect(errorMessage(a)).toContain('auth webhook maxPrice');
+  });
+
+  // The Sender's own policy (contacts' maximum price, allowlist) needs no webhook: it refuses first,
+  // so a payment it would refuse anyway never reaches the webhook (an outside side effect).
+  it("the contacts' price ceiling and the allowlist refuse before the webhook is asked", async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 200 });
+    const dear = await freshParams(chain, orch, {
+      price: { ...DEFAULT_PRICE, pricePerUnit: CONTACT_MAX_PRICE_PER_UNIT + 1n },
+    });
+    const body = (p: { params: TicketParams; price: PriceInfo }) => ({
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 1000,
+    });
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, body(dear));
+    expect(a.status, JSON.stringify(a.body)).toBe(481);
+    expect(errorCode(a)).toBe('PRICE_TOO_HIGH');
+    expect(await nonceOf(dear)).toBeUndefined();
+    const stranger = await freshParams(chain, orch, {
+      recipient: hexToBytes('0x' + '42'.repeat(20), 'r', 20),
+    });
+    const b = await postJson(`${signer.httpUrl}/generate-live-payment`, body(stranger));
+    expect(b.status, JSON.stringify(b.body)).toBe(403);
+    expect(errorCode(b)).toBe('RECIPIENT_NOT_ALLOWED');
+    expect(hook.calls).toHaveLength(0);
+  });
+
+  it("reads the callback's maxPrice number exactly (0.99999999999999999 is not 1)", async () => {
+    hook.reply = () => ({
+      status: 200,
+      body: '{"status":200,"maxPrice":{"price":0.99999999999999999,"currency":"wei","unit":"seconds"}}',
+    });
+    const p = await freshParams(chain, orch, { price: { ...DEFAULT_PRICE, pricePerUnit: 1n } });
+    const a = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      type: 'live',
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(481);
+    expect(errorMessage(a)).toContain('auth webhook maxPrice');
+    expect(await nonceOf(p)).toBeUndefined();
   });
 
   it('webhook down: refused (fail closed), nothing signed', async () => {

@@ -8,6 +8,7 @@ import { RemoteCallers } from './remote-callers.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 import { RemoteSignerHttpFilter } from './remote-signer.filter.js';
 import { AUTH_ID_HEADER, RemoteSignerService } from './remote-signer.service.js';
+import { signerJson } from './signer-body.js';
 import { webhookHeaders } from './signer-webhook.js';
 
 /** The part of the HTTP request the endpoints read. */
@@ -42,7 +43,7 @@ export class RemoteSignerController {
   generateLivePayment(@Req() req: SignerRequest, @Body() body: unknown) {
     return this.counted('generate-live-payment', () => {
       const caller = this.callers.resolve(req.headers);
-      const request = parseLivePaymentRequest(body);
+      const request = parseLivePaymentRequest(signerJson(body));
       const authId = req.headers[AUTH_ID_HEADER];
       return this.signer.generateLivePayment(
         caller,
@@ -59,7 +60,7 @@ export class RemoteSignerController {
   signByocJob(@Req() req: SignerRequest, @Body() body: unknown) {
     return this.counted('sign-byoc-job', () => {
       const caller = this.callers.resolve(req.headers);
-      return this.signer.signByocJob(caller, parseByocJobRequest(body));
+      return this.signer.signByocJob(caller, parseByocJobRequest(signerJson(body)));
     });
   }
 

@@ -13,6 +13,7 @@ import { ProtoError } from '#app/proto';
 import { TicketError, TicketErrorCode } from '#app/ticket';
 import { SenderErrorCode } from '../sender.error.js';
 import { HTTP_PRICE_EXCEEDED, RemoteSignerError } from './remote-signer.error.js';
+import { SIGNER_PATH } from './signer-body.js';
 
 const SENDER_STATUS: Record<SenderErrorCode, number> = {
   [SenderErrorCode.UNAUTHENTICATED]: HttpStatus.UNAUTHORIZED,
@@ -127,12 +128,10 @@ export class RemoteSignerHttpFilter implements ExceptionFilter {
   }
 }
 
-const PATHS = /^\/(sign-orchestrator-info|generate-live-payment|sign-byoc-job|discover-orchestrators)\/?$/;
-
 /**
- * Global, for remote signer requests that fail before the controller runs (a body the JSON parser
- * refuses, too large, wrong method): the same envelope. Other HTTP paths keep Nest's answer; gRPC
- * errors pass through to the gRPC filter.
+ * Global, for remote signer requests that fail before the controller runs (a body over the limit,
+ * refused by readSignerBody): the same envelope. Other HTTP paths keep Nest's answer; gRPC errors
+ * pass through to the gRPC filter.
  */
 @Catch()
 export class RemoteSignerPathFilter extends BaseExceptionFilter {
@@ -141,7 +140,7 @@ export class RemoteSignerPathFilter extends BaseExceptionFilter {
   override catch(err: unknown, host: ArgumentsHost): void | Observable<never> {
     if (host.getType() !== 'http') return throwError(() => err);
     const path = host.switchToHttp().getRequest<{ path?: string }>().path ?? '';
-    if (PATHS.test(path)) this.signer.catch(err, host);
+    if (SIGNER_PATH.test(path)) this.signer.catch(err, host);
     else super.catch(err, host);
   }
 }

@@ -81,8 +81,9 @@ const AUTH_TOKEN_REFRESH_SECONDS = 180n;
 /**
  * go-livepeer's remote signer on top of the Sender's sessions, its checks in go-livepeer's order
  * (docs/remote-signer.md §3.3): request and state, refresh (480), job type and units, price
- * ceilings (481), tickets needed (482), then authorization (webhook), and only then the session,
- * nonces (Redis, shared by replicas) and signatures through the same batch path as the gRPC API.
+ * ceilings (481), tickets needed (482), this node's recipient policy (403, 481), then
+ * authorization (webhook), and only then the session, nonces (Redis, shared by replicas) and
+ * signatures through the same batch path as the gRPC API.
  */
 @Injectable()
 export class RemoteSignerService {
@@ -195,6 +196,9 @@ export class RemoteSignerService {
       );
     }
 
+    // This node's own policy (allowlist, the contact's maximum price) needs no webhook: refused
+    // before it is asked, after every check go-livepeer makes before its webhook.
+    this.sender.checkPolicy(params, price);
     // Authorization where go-livepeer checks it (after the price and the ticket count), but
     // before anything is written or signed (go-livepeer #3958, #3961).
     await this.authorize(state, webhookHeaders, authIdHeader, nowMs, orchPrice);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SenderConfig } from '../sender.config.js';
-import { goFields, goMaxPrice } from './go-json.js';
+import { goFields, goMaxPrice, parseGoJson } from './go-json.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 
 /** What an allowing webhook reply carries (go-livepeer's authResponse). */
@@ -96,7 +96,8 @@ export class SignerWebhook {
     if (res.status !== 200) throw failed(`the webhook answered HTTP ${res.status}`);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text ?? '');
+      // Numbers' text kept: a reply's maxPrice is read exactly, as Go's json.Number reads it.
+      parsed = parseGoJson(text ?? '');
     } catch {
       throw failed('the webhook reply is not JSON');
     }

@@ -24,6 +24,7 @@ import { ApiClients } from '../auth/api-clients.js';
 import type { ApiClient } from '../auth/api-tokens.js';
 import { SpendCaps } from '../auth/spend-caps.js';
 import { ContactBook } from '../contacts/contact-book.js';
+import type { Contact } from '../contacts/contacts.js';
 import { SenderMetrics, evWei } from '../metrics/sender.metrics.js';
 import { SenderConfig } from '../sender.config.js';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
@@ -126,14 +127,7 @@ export class SenderService {
   ): Promise<StartedSession> {
     if (!params) throw new TicketError(TicketErrorCode.PARAMS_MISSING, 'ticketParams is nil');
     const session = this.describe(params, expectedPrice);
-    const contact = this.contacts.find(session.recipientHex);
-    checkSessionPolicy({
-      params,
-      recipientHex: session.recipientHex,
-      pricePerPixel: session.pricePerPixel,
-      contact,
-      allowlist: this.contacts.allowlist,
-    });
+    const contact = this.sessionPolicy(session);
     const head = await this.validate(account, params, 1);
 
     const key: SessionKey = {
@@ -174,6 +168,28 @@ export class SenderService {
       noncesRemaining: Math.max(this.config.values.SENDER_NONCE_CAP - nonce, 0),
       recipientAlias: contact?.alias ?? '',
     };
+  }
+
+  /**
+   * This node's session policy for O's params at this price (allowlist, winProb, the contact's
+   * maximum price), as openSession checks it, with nothing read or written: the remote signer
+   * refuses on it before it asks its webhook.
+   */
+  checkPolicy(params: TicketParams, expectedPrice: PriceInfo | undefined): void {
+    this.sessionPolicy(this.describe(params, expectedPrice));
+  }
+
+  /** checkSessionPolicy for a described session; the recipient's contact, if any. */
+  private sessionPolicy(session: SessionParams): Contact | undefined {
+    const contact = this.contacts.find(session.recipientHex);
+    checkSessionPolicy({
+      params: session.params,
+      recipientHex: session.recipientHex,
+      pricePerPixel: session.pricePerPixel,
+      contact,
+      allowlist: this.contacts.allowlist,
+    });
+    return contact;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServerCredentials, status } from '@grpc/grpc-js';
 import { Catch } from '@nestjs/common';
 import type {
@@ -98,9 +99,25 @@ function serverCredentials(tls: GrpcServerTls | undefined): ServerCredentials | 
   }
 }
 
+/** A Node request handler as Express mounts it. */
+export type HttpPreHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/**
+ * A module definition some of whose HTTP routes must see the request before Nest's JSON and form
+ * body parsers consume it (a route that reads its raw body). It travels with the module, so every
+ * boot of the module mounts it; errors it passes to `next` reach the app's exception filters.
+ */
+export interface HttpModuleDefinition extends DynamicModule {
+  beforeBodyParsers?: readonly HttpPreHandler[];
+}
+
 export interface ServiceBootstrap {
   name: string;
-  module: Type<unknown> | DynamicModule;
+  module: Type<unknown> | HttpModuleDefinition;
   logger: LoggerService;
   http: { host: string; port: number };
   grpc?: GrpcEndpoint;
@@ -114,6 +131,9 @@ export interface ServiceBootstrap {
  */
 export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApplication> {
   const app = await NestFactory.create(opts.module, { logger: opts.logger, bufferLogs: true });
+  // Mounted now, ahead of the body parsers that app.init() adds.
+  const early = 'beforeBodyParsers' in opts.module ? opts.module.beforeBodyParsers : undefined;
+  for (const handler of early ?? []) app.use(handler);
   const drainMs = opts.grpc ? (opts.grpc.drainMs ?? DEFAULT_GRPC_DRAIN_MS) : 0;
   if (opts.grpc) {
     const streams = new OpenStreams();

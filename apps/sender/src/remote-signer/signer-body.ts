@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpStatus } from '@nestjs/common';
+import { parseGoJson } from './go-json.js';
+import { invalidRequest, RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
+
+/** The HTTP server's JSON body limit (express.json's default, 100 kB), kept for signer bodies. */
+const MAX_BODY_BYTES = 100 * 1024;
+
+/**
+ * The remote signer's paths. Case-insensitive and with an optional trailing slash, as the HTTP
+ * router matches them, so every request that reaches the signer controller is covered.
+ */
+export const SIGNER_PATH =
+  /^\/(sign-orchestrator-info|generate-live-payment|sign-byoc-job|discover-orchestrators)\/?$/i;
+
+type SignerHttpRequest = IncomingMessage & { body?: unknown };
+
+/**
+ * go-livepeer decodes the signer's request bodies as JSON whatever their Content-Type (none,
+ * `text/plain` from a bare `fetch(url, {body: string})`, a form type, …). Mounted ahead of the
+ * HTTP server's JSON and form parsers (HttpModuleDefinition.beforeBodyParsers), this reads the
+ * body of every request to a signer path as UTF-8 text into `req.body` (the parsers then skip the
+ * finished request); the handlers parse it (signerJson). Over 100 kB: 413, as the parsers answer.
+ */
+export function readSignerBody(req: SignerHttpRequest, _res: unknown, next: (err?: unknown) => void): void {
+  const path = (req.url ?? '').split('?', 1)[0];
+  if (!SIGNER_PATH.test(path) || !req.readable) {
+    next();
+    return;
+  }
+  const tooLarge = () =>
+    new RemoteSignerError(RemoteSignerErrorCode.INVALID_REQUEST, 'request body too large', {
+      status: HttpStatus.PAYLOAD_TOO_LARGE,
+    });
+  // Refused unread when the declared length already says so; the rest is drained, not kept.
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+    req.resume();
+    next(tooLarge());
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const finish = (err?: unknown) => {
+    if (done) return;
+    done = true;
+    if (err !== undefined) req.resume();
+    next(err);
+  };
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) finish(tooLarge());
+    else if (!done) chunks.push(chunk);
+  });
+  req.on('error', finish);
+  req.on('end', () => {
+    if (done) return;
+    req.body = Buffer.concat(chunks).toString('utf8');
+    finish();
+  });
+}
+
+/**
+ * The JSON value of a signer body read by readSignerBody, numbers' text kept (parseGoJson). An
+ * empty body is `{}` (go-livepeer's own gateway posts none to sign-orchestrator-info).
+ */
+export function signerJson(body: unknown): unknown {
+  if (typeof body !== 'string') {
+    // Only a boot that skipped SenderModule's beforeBodyParsers gets here: a bug, not the caller's.
+    throw new Error('the remote signer body was not read raw (readSignerBody not mounted)');
+  }
+  if (/^[ \t\r\n]*$/.test(body)) return {};
+  try {
+    return parseGoJson(body);
+  } catch (err) {
+    throw invalidRequest('the request body is not JSON', err);
+  }
+}
