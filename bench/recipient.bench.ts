@@ -9,7 +9,8 @@
 // Run: npm run bench:recipient   Options (environment): BENCH_TICKETS=1 one scenario only,
 // BENCH_CLIENT=plain|coalescing one way only, BENCH_BATCH=n the coalescing client's largest batch,
 // BENCH_BATCH_TICKETS=n the most tickets it puts in one batch,
-// BENCH_RATE=n payments/s offered, BENCH_VALIDATION_THREADS=n verify on n worker threads,
+// BENCH_RATE=n payments/s offered, BENCH_IN_FLIGHT=n payments in flight (default 16, 8 at 100
+// tickets), BENCH_VALIDATION_THREADS=n verify on n worker threads,
 // BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -69,6 +70,8 @@ const SCENARIOS: Scenario[] = [
 const THREADS = Number(process.env.BENCH_VALIDATION_THREADS ?? '0');
 /** BENCH_RATE=300 offers that many payments per second instead of as many as are answered. */
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
+/** BENCH_IN_FLIGHT=64 lets that many payments be in flight in every scenario. */
+const IN_FLIGHT = process.env.BENCH_IN_FLIGHT ? Number(process.env.BENCH_IN_FLIGHT) : undefined;
 /** BENCH_TICKETS=10 runs only the scenarios with that many tickets per payment. */
 const ONLY = process.env.BENCH_TICKETS ? Number(process.env.BENCH_TICKETS) : undefined;
 
@@ -107,7 +110,9 @@ async function main(): Promise<void> {
       await broker.fundDepositAndReserve(parseEther('1'), parseEther('100'), { value: parseEther('101') })
     ).wait();
 
-    const scenarios = SCENARIOS.filter((s) => ONLY === undefined || s.ticketsPerPayment === ONLY);
+    const scenarios = SCENARIOS.filter((s) => ONLY === undefined || s.ticketsPerPayment === ONLY).map((s) =>
+      IN_FLIGHT ? { ...s, concurrency: IN_FLIGHT } : s,
+    );
 
     const grpcUrl = `127.0.0.1:${await freePort()}`;
     const config = RecipientConfig.fromEnv({
