@@ -164,6 +164,12 @@ export const REDEEMER_ENV = {
     30_000,
     'how long a job waits for its tx before yielding its slot',
   ),
+  REDEEMER_SENDER_FUNDS_TIMEOUT_MS: ms(
+    100,
+    600_000,
+    5_000,
+    "longest a funds check may hold its senders' lock (other Redeemers of those senders wait); past it the lock is released and the tickets retried",
+  ),
   REDEEMER_RECONCILE_INTERVAL_MS: ms(
     100,
     86_400_000,

@@ -1,11 +1,14 @@
+import type { Server } from 'node:http';
 import {
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ChainClient, classifyChainError, TxManager } from '#app/chain';
-import { HealthRunner } from '#app/common';
+import { HealthRunner, stopTakingHttpRequests } from '#app/common';
 import { SignerLease, type RecipientConflict } from '#app/database';
 import { RedemptionReconciler, RedemptionWorker, type ReconcileScope } from '#app/queue';
 import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
@@ -22,6 +25,11 @@ import { SettlementService } from './redemption/settlement.service.js';
 export type RedeemerState = 'starting' | 'standby' | 'blocked' | 'active' | 'stopping';
 
 const RETRY_MS = 2_000;
+/**
+ * How long shutdown lets /ops calls in flight finish before it stops the workers (a redeem-now is a
+ * few statements; a fee withdrawal waits for its tx, which is recovered at the next start if cut).
+ */
+const HTTP_DRAIN_MS = 5_000;
 /** Tickets the reconciler checks per pass; the oldest first, so nothing starves. */
 const RECONCILE_PASS_LIMIT = 10_000;
 
@@ -31,7 +39,8 @@ const RECONCILE_PASS_LIMIT = 10_000;
  * Redeemer per recipient, all of REDEEMER_RECIPIENTS or none) → round-end margin rebuilt
  * from the signer's mined txs → tx manager (pending txs re-broadcast, nonce reconciled) →
  * recovery of tickets caught mid-flight by a crash → worker → reconciler. Shutdown runs the
- * other way, before connections close.
+ * other way, before connections close, once the HTTP server takes no more requests and has
+ * answered those in flight: an /ops call never finds the workers stopped under it.
  */
 @Injectable()
 export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -57,6 +66,7 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
     private readonly metrics: RedeemerMetrics,
     private readonly margin: RoundEndMargin,
     private readonly health: HealthRunner,
+    @Optional() private readonly http?: HttpAdapterHost,
   ) {}
 
   get state(): RedeemerState {
@@ -86,6 +96,11 @@ export class RedeemerLifecycle implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await stopTakingHttpRequests(
+      this.http?.httpAdapter?.getHttpServer() as Server | undefined,
+      HTTP_DRAIN_MS,
+      this.logger,
+    );
     this.stopping = true;
     this.current = 'stopping';
     this.redemptions.stop();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SignerLease, createDataSource } from '#app/database';
+import { SenderFundsTimeout, SignerLease, createDataSource } from '#app/database';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
 
 const address = () => `0x${randomBytes(20).toString('hex')}`;
@@ -175,4 +175,49 @@ describe('SignerLease recipient leases', () => {
     await c.lease.withSenderFunds(CHAIN, [s1, s2], () => Promise.resolve(order.push('c: after a')));
     expect(order).toEqual(['c: other sender', 'c: other chain', 'b', 'c: after a']);
   });
+
+  it('releases the funds locks of a check that runs past its bound, and never lets that check claim afterwards', async () => {
+    const s1 = address();
+    const a = await redeemer();
+    const b = await redeemer();
+    let answer!: () => void;
+    const chainRead = new Promise<void>((r) => (answer = r));
+    let claimed = false;
+    let late: Promise<unknown> | undefined;
+    const stuck = a.lease.withSenderFunds(
+      CHAIN,
+      [s1],
+      async (commit) => {
+        await chainRead;
+        // What the late commit answers, caught here (the caller gave up on this check).
+        late = commit(() => Promise.resolve((claimed = true))).catch((err: unknown) => err);
+        return late;
+      },
+      200,
+    );
+    await expect(stuck).rejects.toBeInstanceOf(SenderFundsTimeout);
+    // The lock went with the bound: b's check of the sender runs at once.
+    expect(
+      await b.lease.withSenderFunds(CHAIN, [s1], (commit) => commit(() => Promise.resolve('b')), 200),
+    ).toBe('b');
+    answer();
+    expect(await eventuallyDefined(() => late)).toBeInstanceOf(SenderFundsTimeout);
+    expect(claimed).toBe(false);
+
+    // A claim under way when the time runs out is waited for, and commits under the lock.
+    let finish!: () => void;
+    const claim = new Promise<void>((r) => (finish = r));
+    const slow = a.lease.withSenderFunds(CHAIN, [s1], (commit) => commit(() => claim.then(() => 'a')), 100);
+    await new Promise((r) => setTimeout(r, 300));
+    finish();
+    expect(await slow).toBe('a');
+  });
 });
+
+async function eventuallyDefined<T>(get: () => T | undefined): Promise<T> {
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Wallet, hexlify, parseEther, toQuantity } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { WinningTicketStatus } from '#app/database';
+import { SignerLease, WinningTicketStatus, createDataSource } from '#app/database';
 import type { SignedTicket } from '#app/ticket';
 import { RedemptionCode } from '../../../apps/redeemer/src/redemption/redemption-code.js';
+import { SettlementService } from '../../../apps/redeemer/src/redemption/settlement.service.js';
 import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
 import { hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 
@@ -23,7 +24,8 @@ interface TxRow {
  * Redeemer A (the recipient's own key) stops for good with a tx in flight; Redeemer B (another key)
  * takes the recipient over. Nobody holds A's signer any more, so B settles A's tx from the chain:
  * mined → redeemed with the amount paid, A's row mined; never mined and A's nonce used by another
- * tx → its ticket back in line, redeemed by B. anvil mines only when the test says.
+ * tx → its ticket back in line, redeemed by B. While a Redeemer holds A's signer, B leaves A's tx
+ * to it. anvil mines only when the test says.
  */
 describe("Redeemer settles another signer's tx after a handover", () => {
   let fx: RedeemerChainFixture;
@@ -121,5 +123,62 @@ describe("Redeemer settles another signer's tx after a handover", () => {
       { chain_tx_id: txs[1].id, amount_paid: (ETH / 10n).toString() },
     ]);
     expect(txs[0]).toMatchObject({ id: sent.id, error_code: RedemptionCode.TX_DROPPED, mined_hash: null });
+  });
+
+  it("leaves A's tx alone while a Redeemer holds A's signer, and settles it once none does", async () => {
+    const sender = await fx.newSender(ETH);
+    const ticket = await fx.ticket(sender, ETH / 10n);
+    // A stops; its signer is held again at once (A back with other recipients, or a replica that
+    // took over): B finds A's tx with a live holder, whose own settlement decides it.
+    first = await startInProcessRedeemer(fx, redisPrefix, {});
+    await fx.provider.send('evm_setAutomine', [false]);
+    await first.intake.accept(ticket);
+    await until(ticket, WinningTicketStatus.SUBMITTED);
+    await first.app.close();
+    first = undefined;
+    const holderDb = await createDataSource(inject('databaseUrl')).initialize();
+    const holder = new SignerLease(holderDb);
+    try {
+      expect(
+        await holder.acquire(
+          fx.recipient.address,
+          () => false,
+          () => undefined,
+        ),
+      ).toBe(true);
+      second = await startInProcessRedeemer(fx, redisPrefix, {
+        REDEEMER_PRIVATE_KEY: otherSigner.privateKey,
+        REDEEMER_RECIPIENTS: fx.recipient.address,
+      });
+      const [sent] = await txsOf(ticket);
+      expect({ signer: sent.signer, status: sent.status }).toEqual({
+        signer: fx.recipient.address.toLowerCase(),
+        status: 'pending',
+      });
+
+      // Mined: B would record it at its next look (its recovery at boot, the ticket's job, or here).
+      await fx.provider.send('evm_setAutomine', [true]);
+      await fx.mine(1);
+      await second.app.get(SettlementService).settle(sent.id);
+      // A few of the ticket's follow-ups (a poll interval apart) too.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await txsOf(ticket)).toEqual([sent]);
+      expect((await second.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.SUBMITTED);
+      expect(await paymentsOf(ticket)).toEqual([]);
+
+      // Nobody holds A any more: B settles A's tx, as after a plain handover.
+      await holder.release();
+      await second.app.get(SettlementService).settle(sent.id);
+      const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
+      const [tx] = await txsOf(ticket);
+      expect(tx).toMatchObject({ id: sent.id, status: 'mined' });
+      expect(redeemed.txHash).toBe(tx.mined_hash);
+      expect(await paymentsOf(ticket)).toEqual([
+        { chain_tx_id: sent.id, amount_paid: (ETH / 10n).toString() },
+      ]);
+    } finally {
+      await holder.release();
+      await holderDb.destroy();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { InFlight } from '../../../apps/redeemer/src/redemption/in-flight.js';
 import { RedemptionService } from '../../../apps/redeemer/src/redemption/redemption.service.js';
 import { RedeemerMetrics } from '../../../apps/redeemer/src/metrics/redeemer.metrics.js';
 import {
+  RECEIPT_LOST,
   RECEIPT_LOST_BLOCKS,
   RECEIPT_LOST_MS,
   SettlementService,
@@ -387,6 +388,79 @@ describe('Redeemer settlement', () => {
     }
     expect(await paidBy(t)).toEqual({ chain_tx_id: txId, amount_paid: t.faceValue.toString() });
     await expectMinedAs(txId, minedHash);
+  });
+
+  it('redeems a ticket found used by its next tx when an earlier tx of ours, given up as RECEIPT_LOST, was mined after all', async () => {
+    await fx.nextRound();
+    const sender = await fx.newSender(parseEther('1'));
+    const t = await fx.ticket(sender, CENTI);
+    // Our first tx was given up (its receipt lost) and its ticket put back in line; a node mined
+    // it later after all. The ticket's next tx found it used and was dropped.
+    const lateHash = await redeemDirectly(fx, t);
+    const first = await submittedIn(t, [lateHash], {
+      status: ChainTxStatus.DROPPED,
+      errorCode: RECEIPT_LOST,
+    });
+    const second = await submittedIn(t, [randomHash()], {
+      status: ChainTxStatus.DROPPED,
+      errorCode: 'TX_DROPPED',
+    });
+
+    await app.get(SettlementService).settle(second);
+    expect(await row(t)).toMatchObject({
+      status: WinningTicketStatus.REDEEMED,
+      statusReason: null,
+      txHash: lateHash,
+    });
+    expect(await paidBy(t)).toEqual({ chain_tx_id: first, amount_paid: t.faceValue.toString() });
+    // The first tx's row says it was mined; the second stays dropped.
+    await expectMinedAs(first, lateHash);
+    expect((await txRow(second)).status).toBe('dropped');
+  });
+
+  it('redeems a requeued ticket its simulation finds used when its tx of ours, given up as RECEIPT_LOST, was mined after all', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    // Its params long expired: the polled head may lag the block the ticket was made at.
+    const t = await fx.ticket(sender, CENTI, { expirationBlock: 1n });
+    // Our tx was given up (its receipt lost) and its ticket put back in line; a node mined it
+    // later after all, so its next attempt's simulation reverts with "ticket is used".
+    const lateHash = await redeemDirectly(fx, t);
+    const txId = await submittedIn(t, [lateHash], { status: ChainTxStatus.DROPPED, errorCode: RECEIPT_LOST });
+    await ds.query(
+      `UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`,
+      [hashOf(t)],
+    );
+
+    expect(await app.get(RedemptionService).process(hashOf(t))).toEqual({
+      kind: 'done',
+      status: WinningTicketStatus.REDEEMED,
+    });
+    expect(await row(t)).toMatchObject({ status: WinningTicketStatus.REDEEMED, txHash: lateHash });
+    expect(await paidBy(t)).toEqual({ chain_tx_id: txId, amount_paid: t.faceValue.toString() });
+    await expectMinedAs(txId, lateHash);
+  });
+
+  it('fails a requeued ticket its simulation finds used by a tx not ours with TICKET_USED, through its last tx', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    // Its params long expired: the polled head may lag the block the ticket was made at.
+    const t = await fx.ticket(sender, CENTI, { expirationBlock: 1n });
+    await redeemDirectly(fx, t);
+    const txId = await submittedIn(t, [randomHash()], {
+      status: ChainTxStatus.DROPPED,
+      errorCode: 'TX_DROPPED',
+    });
+    await ds.query(
+      `UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`,
+      [hashOf(t)],
+    );
+
+    expect(await app.get(RedemptionService).process(hashOf(t))).toEqual({
+      kind: 'done',
+      status: WinningTicketStatus.FAILED,
+    });
+    expect(await row(t)).toMatchObject({ status: WinningTicketStatus.FAILED, statusReason: 'TICKET_USED' });
+    expect(await paidBy(t)).toMatchObject({ amount_paid: null });
+    expect((await txRow(txId)).status).toBe('dropped');
   });
 
   it('puts a claimed ticket with no stored tx back in line at boot only once its claim is old and no batch here holds it', async () => {

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  ChainErrorCode,
+  ChainTxError,
   TxManager,
   TxMaybeStoredError,
   classifyChainError,
@@ -7,7 +9,12 @@ import {
   type RedemptionCalls,
   type Simulation,
 } from '#app/chain';
-import { SignerLease, WinningTicketRepository, type WinningTicketEntity } from '#app/database';
+import {
+  SenderFundsTimeout,
+  SignerLease,
+  WinningTicketRepository,
+  type WinningTicketEntity,
+} from '#app/database';
 import { isSenderLocked } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
@@ -167,7 +174,11 @@ export class RedemptionBatcher {
     try {
       txs = await this.claim(await simulated, owner);
     } catch (err) {
-      const error = classifyChainError(err);
+      // A funds check out of time waited on the chain: the chain is slow, nothing was claimed.
+      const error =
+        err instanceof SenderFundsTimeout
+          ? new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, err.message)
+          : classifyChainError(err);
       this.logger.warn({ msg: 'redemption batch failed', code: error.code, error: error.message });
       for (const e of entries)
         e.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
@@ -249,24 +260,33 @@ export class RedemptionBatcher {
   /**
    * Funds and claims the simulated survivors (the others are decided), split into txs. The check
    * and the claim hold the senders' funds locks (SignerLease): another Redeemer's check of the
-   * same sender waits, then reads these tickets claimed (in a tx, by Postgres).
+   * same sender waits, then reads these tickets claimed (in a tx, by Postgres). A check that runs
+   * past REDEEMER_SENDER_FUNDS_TIMEOUT_MS lets the locks go and claims nothing (SenderFundsTimeout:
+   * the group is retried as a chain error).
    */
   private async claim(s: Simulated, owner: string): Promise<Candidate[][]> {
     const calls = this.chain.calls();
     const senders = s.candidates.map((c) => c.entry.row.sender);
-    const { affordable, moved } = await this.lease.withSenderFunds(this.txs.chain, senders, async () => {
-      const funded = new Set(
-        await this.funded(
-          s.candidates.map((c) => c.entry),
-          calls,
-          s.currentRound,
-          owner,
-        ),
-      );
-      const affordable = s.candidates.filter((c) => funded.has(c.entry));
-      const moved = new Set(await this.tickets.claimAll(affordable.map((c) => c.entry.row.ticketHash)));
-      return { affordable, moved };
-    });
+    const { affordable, moved } = await this.lease.withSenderFunds(
+      this.txs.chain,
+      senders,
+      async (commit) => {
+        const funded = new Set(
+          await this.funded(
+            s.candidates.map((c) => c.entry),
+            calls,
+            s.currentRound,
+            owner,
+          ),
+        );
+        const affordable = s.candidates.filter((c) => funded.has(c.entry));
+        const hashes = affordable.map((c) => c.entry.row.ticketHash);
+        const moved = new Set(await commit(() => this.tickets.claimAll(hashes)));
+        return { affordable, moved };
+      },
+      // Other Redeemers of these senders wait for this check: a stuck chain read must not hold them.
+      this.config.values.REDEEMER_SENDER_FUNDS_TIMEOUT_MS,
+    );
     const claimed = affordable.filter((c) => {
       if (!moved.has(c.entry.row.ticketHash)) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
       return moved.has(c.entry.row.ticketHash);

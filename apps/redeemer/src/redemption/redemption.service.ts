@@ -236,7 +236,15 @@ export class RedemptionService implements RedemptionJobHandler {
     const gate = await this.gate(row, force);
     if (gate) return this.apply(row, gate);
     const outcome = await this.batcher.submit(row, force);
-    if (outcome.kind === 'verdict') return this.apply(row, outcome.verdict);
+    if (outcome.kind === 'verdict') {
+      // Used on chain, perhaps by an earlier tx of ours mined after it was given up: that tx's
+      // settlement decides (SettlementService.reclaimUsed).
+      if (outcome.verdict.kind === 'final' && outcome.verdict.code === RedemptionCode.TICKET_USED) {
+        const txId = await this.settlement.reclaimUsed(row);
+        if (txId) return this.awaitSettlement(row.ticketHash, txId);
+      }
+      return this.apply(row, outcome.verdict);
+    }
     this.ignoreGasLimits.delete(row.ticketHash);
     // The settlement follows the tx on its own: the job gives back its worker slot meanwhile, so
     // the number of tickets in flight is not bounded by the worker concurrency, and sleeps until

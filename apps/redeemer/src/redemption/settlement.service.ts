@@ -61,8 +61,9 @@ interface Decided {
 /**
  * Turns a redemption tx's final status into its tickets' final (or retry) statuses. Per ticket:
  * in the receipt's `WinningTicketRedeemed` logs → `redeemed`; otherwise (reverted, dropped, or a
- * batch item that failed silently) → `failed(TICKET_USED)` if someone else used it, else back to
- * `queued` for another attempt. Idempotent and safe to run again after a crash: every change is a
+ * batch item that failed silently) → `failed(TICKET_USED)` if someone else used it (`redeemed` if
+ * the broker's logs show one of our own txs did: ownRedemption), else back to `queued` for
+ * another attempt. Idempotent and safe to run again after a crash: every change is a
  * compare-and-set, and only the ticket's newest tx may decide it. The rows are read and written
  * per tx, not per ticket (one read of the tickets, one of their newest txs, one move of the redeemed
  * ones, one insert of their redemptions).
@@ -188,6 +189,24 @@ export class SettlementService {
         error: (err as Error).message,
       }),
     );
+  }
+
+  /**
+   * A queued ticket the chain says is used (its simulation reverted so): when a tx of ours named
+   * it before (one given up as RECEIPT_LOST or dropped, its tickets requeued, that a node mined
+   * after all), it is claimed back into its newest tx and that tx is settled again, so who used it
+   * is decided here as for any ticket of a tx (paid by a tx of ours → redeemed, else TICKET_USED).
+   * Returns that tx's id, or null when none of ours named it (or another live Redeemer's did):
+   * the simulation's verdict stands. A crash after the claim leaves the ticket in that tx, settled
+   * by its job's follow-up.
+   */
+  async reclaimUsed(row: WinningTicketEntity): Promise<string | null> {
+    const tx = await this.store.latestByRef(row.ticketHash);
+    if (!tx || tx.status === ChainTxStatus.PENDING) return null;
+    if (!this.ours(tx) && !(await this.adoptable(tx))) return null;
+    if ((await this.tickets.claimAll([row.ticketHash])).length === 0) return null;
+    void this.settle(tx.id, [row]);
+    return tx.id;
   }
 
   /** Whether a settlement of `txId` is under way in this process. */
@@ -328,37 +347,69 @@ export class SettlementService {
   }
 
   /**
-   * Moves the tickets `record` redeemed to `redeemed` (compare-and-set) and records the amount paid
-   * of those that moved, in `trx`. Returns the hashes that moved.
+   * Moves the redeemed tickets to `redeemed` (compare-and-set) with the hash of the tx that paid
+   * each, and records the amount paid and that tx of those that moved, in `trx`. Returns the
+   * hashes that moved.
    */
-  private async redeemAll(
-    record: ChainTxRecord,
-    hits: readonly Hit[],
-    trx: DbTransaction,
-  ): Promise<Set<string>> {
+  private async redeemAll(hits: readonly Hit[], trx: DbTransaction): Promise<Set<string>> {
     const moved = new Set<string>();
-    for (const underpaid of [false, true]) {
-      const group = hits.filter((h) => h.underpaid === underpaid).map((h) => h.row.ticketHash);
-      if (group.length === 0) continue;
+    const groups = new Map<string, Hit[]>();
+    for (const h of hits) {
+      const key = `${h.txId}:${h.txHash}:${h.underpaid}`;
+      groups.set(key, [...(groups.get(key) ?? []), h]);
+    }
+    for (const group of groups.values()) {
+      const { txHash, underpaid } = group[0];
       const done = await this.tickets.settleAll(
-        group,
+        group.map((h) => h.row.ticketHash),
         {
           status: WinningTicketStatus.REDEEMED,
-          txHash: record.minedHash,
+          txHash,
           statusReason: underpaid ? RedemptionCode.UNDERPAID : null,
         },
         trx,
       );
       for (const hash of done) moved.add(hash);
     }
-    await this.redemptions.recordRedeemedAll(
-      hits
-        .filter((h) => moved.has(h.row.ticketHash))
-        .map((h) => ({ ticketHash: h.row.ticketHash, amountPaid: h.amountPaid })),
-      record.id,
-      trx,
-    );
+    const byTx = new Map<string, Hit[]>();
+    for (const h of hits) if (moved.has(h.row.ticketHash)) byTx.set(h.txId, [...(byTx.get(h.txId) ?? []), h]);
+    for (const [txId, paid] of byTx) {
+      await this.redemptions.recordRedeemedAll(
+        paid.map((h) => ({ ticketHash: h.row.ticketHash, amountPaid: h.amountPaid })),
+        txId,
+        trx,
+      );
+    }
     return moved;
+  }
+
+  /**
+   * Who used `row`, a ticket of `settling` found used on chain, when one of our own txs may have:
+   * `settling` itself when no receipt of it was read (`unread`: its receipt lost, or dropped), or an
+   * earlier tx naming the ticket (one given up as RECEIPT_LOST or dropped, its tickets requeued,
+   * that a node mined after all). Read from the broker's `WinningTicketRedeemed` logs; `tx` is the
+   * tx of ours signed under the log's tx hash. Nothing is read (empty answer) when there is no such
+   * tx: then someone else used it.
+   */
+  private async ownRedemption(
+    row: WinningTicketEntity,
+    settling: ChainTxRecord,
+    unread: boolean,
+    logs: Map<string, Promise<Map<string, FoundRedemption>>>,
+  ): Promise<{ by?: FoundRedemption; tx?: ChainTxRecord }> {
+    const candidates = [
+      ...(unread ? [settling] : []),
+      ...(await this.store.allByRef(row.ticketHash)).filter((tx) => tx.id !== settling.id),
+    ];
+    if (candidates.length === 0) return {};
+    let from = searchFrom(candidates[0]);
+    for (const tx of candidates) if (searchFrom(tx) < from) from = searchFrom(tx);
+    const key = `${row.sender}:${row.recipient}:${from}`;
+    if (!logs.has(key)) logs.set(key, this.chain.calls().redemptionsOf(row.sender, row.recipient, from));
+    const by = (await logs.get(key)!).get(row.ticketHash.toLowerCase());
+    if (!by) return {};
+    const txHash = by.txHash.toLowerCase();
+    return { by, tx: candidates.find((tx) => tx.hashes.some((h) => h.toLowerCase() === txHash)) };
   }
 
   /** Each of `hashes` moved by `move` with `note` (RedemptionRepository.moveWithCode) in `trx`; those that moved. */
@@ -396,29 +447,29 @@ export class SettlementService {
 
     // Each ticket is decided from the chain first: in the receipt → redeemed; else (reverted,
     // dropped, or a batch item that failed: rare, one at a time) used → failed(TICKET_USED), unused
-    // → back in line. A lost tx's used tickets are looked up in the broker's logs: one redeemed by
-    // one of the tx's hashes is redeemed (and the tx was mined after all), any other is used.
+    // → back in line. A used ticket may have been paid by one of our own txs after all (ownRedemption):
+    // then it is redeemed by that tx, and that tx was mined.
     const hits: Hit[] = [];
     const used: string[] = [];
     const back: WinningTicketEntity[] = [];
+    /** Earlier txs of ours found to have paid a ticket of this one: their rows are corrected too. */
+    const paidEarlier = new Map<string, { tx: ChainTxRecord; by: FoundRedemption }>();
     const logs = new Map<string, Promise<Map<string, FoundRedemption>>>();
     for (const row of mine) {
       const hash = row.ticketHash;
       const hit = redeemed.get(hash.toLowerCase());
       if (hit) {
-        hits.push(hitOf(row, hit.amountPaid));
+        hits.push(hitOf(row, hit.amountPaid, record.id, record.minedHash));
         continue;
       }
       if (!(await calls.isUsed(hash))) {
         back.push(row);
         continue;
       }
-      if (outcome.lost) {
-        const key = `${row.sender}:${row.recipient}`;
-        if (!logs.has(key)) logs.set(key, calls.redemptionsOf(row.sender, row.recipient, searchFrom(found)));
-        const by = (await logs.get(key)!).get(hash.toLowerCase());
-        if (by && found.hashes.some((h) => h.toLowerCase() === by.txHash.toLowerCase())) {
-          hits.push(hitOf(row, by.amountPaid));
+      const { by, tx } = await this.ownRedemption(row, found, outcome.receipt === null, logs);
+      if (by && tx) {
+        hits.push(hitOf(row, by.amountPaid, tx.id, by.txHash));
+        if (tx.id === found.id) {
           record = {
             ...found,
             status: ChainTxStatus.MINED,
@@ -426,8 +477,20 @@ export class SettlementService {
             blockNumber: by.blockNumber,
             errorCode: null,
           };
-          continue;
+        } else {
+          paidEarlier.set(tx.id, { tx, by });
+          this.logger.warn({
+            msg: 'ticket found used was paid by an earlier tx of ours, mined after it was given up: redeemed by that tx',
+            ticketHash: hash,
+            txId: record.id,
+            paidBy: tx.id,
+            txHash: by.txHash,
+            was: `${tx.status}${tx.errorCode ? ` (${tx.errorCode})` : ''}`,
+          });
         }
+        continue;
+      }
+      if (outcome.lost) {
         this.logger.warn({
           msg: 'ticket of a lost tx used by another tx',
           ticketHash: hash,
@@ -461,8 +524,19 @@ export class SettlementService {
       ) {
         if (!this.ours(found)) throw new Error(`tx ${found.id} of ${found.signer} changed while settled`);
       }
+      // An earlier tx that paid a ticket was mined: its row says so (if it changed since it was read,
+      // its own settlement wrote it; a pending one is its TxManager's to finish).
+      for (const { tx, by } of paidEarlier.values()) {
+        if (tx.status === ChainTxStatus.PENDING || tx.minedHash === by.txHash) continue;
+        await this.store.correct(
+          tx.id,
+          tx,
+          { status: ChainTxStatus.MINED, minedHash: by.txHash, blockNumber: by.blockNumber },
+          trx,
+        );
+      }
       return {
-        redeemed: hits.length === 0 ? new Set<string>() : await this.redeemAll(record, hits, trx),
+        redeemed: hits.length === 0 ? new Set<string>() : await this.redeemAll(hits, trx),
         used: await this.moveEach(
           used,
           (hash, t) =>
@@ -530,17 +604,22 @@ interface Outcome {
   lost: boolean;
 }
 
-/** A ticket of the tx found in its receipt's `WinningTicketRedeemed` logs. */
+/** A ticket of the tx found redeemed by a tx of ours: in its receipt's, or the broker's, `WinningTicketRedeemed` logs. */
 interface Hit {
   row: WinningTicketEntity;
   amountPaid: bigint;
   underpaid: boolean;
+  /** The tx of ours that paid it (the one settled, or an earlier one) and the hash it was mined under. */
+  txId: string;
+  txHash: string | null;
 }
 
-const hitOf = (row: WinningTicketEntity, amountPaid: bigint): Hit => ({
+const hitOf = (row: WinningTicketEntity, amountPaid: bigint, txId: string, txHash: string | null): Hit => ({
   row,
   amountPaid,
   underpaid: amountPaid < row.faceValue,
+  txId,
+  txHash,
 });
 
 /**

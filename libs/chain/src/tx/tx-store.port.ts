@@ -145,6 +145,9 @@ export abstract class TxStore {
   /** The newest tx (any status) whose refs include `ref`. */
   abstract latestByRef(ref: string): Promise<ChainTxRecord | null>;
 
+  /** Every tx (any status) whose refs include `ref`, oldest first. */
+  abstract allByRef(ref: string): Promise<ChainTxRecord[]>;
+
   /**
    * For each of `refs` that any tx names, the id of the newest such tx: latestByRef for a whole
    * batch (a store may answer it in one query, without loading the txs).

@@ -8,3 +8,4 @@ export * from './proto-paths.js';
 export * from './redis.module.js';
 export * from './redis-rate-window.js';
 export * from './ticket-metrics.js';
+export * from './http-drain.js';

@@ -166,6 +166,16 @@ export class PgTxStore extends TxStore {
     return row ? toRecord(row) : null;
   }
 
+  async allByRef(ref: string): Promise<ChainTxRecord[]> {
+    const rows = await this.ds
+      .getRepository(ChainTxEntity)
+      .createQueryBuilder('t')
+      .where(':ref = ANY(t.refs)', { ref })
+      .orderBy('t.id', 'ASC')
+      .getMany();
+    return rows.map(toRecord);
+  }
+
   override async latestIdsByRefs(refs: readonly string[]): Promise<Map<string, string>> {
     if (refs.length === 0) return new Map();
     // The GIN index on refs finds the txs; only (ref, id) pairs come back, not the txs' calldata.

@@ -137,24 +137,64 @@ export class SignerLease {
    * Runs `work` (a funds check and the claim of what it funded) holding the funds lock of each of
    * `senders` on `chainId`: a sender's deposit and reserve are shared by all its recipients, so two
    * Redeemers checking one sender at once would each count funds the other is about to claim, and
-   * one tx would pay short. `work` must commit its claim before it resolves: the next holder's
-   * check then reads it (WinningTicketRepository.inTx). One round trip on the lease's connection
-   * (all senders in one statement, in key order: two Redeemers never deadlock); the unlock is
-   * not awaited (it goes before this connection's next statement). Never hold it across a send.
-   * Needs the signer lease.
+   * one tx would pay short. `work` must commit its claim through `commit` before it resolves: the
+   * next holder's check then reads it (WinningTicketRepository.inTx). One round trip on the lease's
+   * connection (all senders in one statement, in key order: two Redeemers never deadlock); the
+   * unlock is not awaited (it goes before this connection's next statement). Never hold it across a
+   * send. Needs the signer lease.
+   *
+   * With `maxCheckMs`, the check is bounded: a check stuck on a chain read (an RPC that does not
+   * answer) would hold every other Redeemer of these senders until the RPC's own timeout. When it
+   * has not reached `commit` by then, the locks are released and the call rejects with
+   * SenderFundsTimeout; the check goes on unheld, and its `commit` then refuses to run (nothing
+   * is claimed without the locks). A claim under way when the time runs out is waited for.
    */
-  async withSenderFunds<T>(chainId: bigint, senders: readonly string[], work: () => Promise<T>): Promise<T> {
+  async withSenderFunds<T>(
+    chainId: bigint,
+    senders: readonly string[],
+    work: (commit: FundsCommit) => Promise<T>,
+    maxCheckMs?: number,
+  ): Promise<T> {
     const runner = this.runner;
     if (!runner) throw new Error('the signer lease is not held');
     const keys = [...new Set(senders.map((s) => senderKey(chainId, s)))];
-    if (keys.length === 0) return work();
+    let phase: 'checking' | 'claiming' | 'expired' = 'checking';
+    const commit: FundsCommit = (claim) => {
+      if (phase === 'expired') {
+        return Promise.reject(
+          new SenderFundsTimeout(`funds check of ${keys.length} sender(s) ran out of time`),
+        );
+      }
+      phase = 'claiming';
+      return claim();
+    };
+    if (keys.length === 0) return work(commit);
     await runner.query(
       `SELECT pg_advisory_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) s`,
       [SENDER_CLASS, keys],
     );
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await work();
+      const checked = work(commit);
+      if (maxCheckMs === undefined) return await checked;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          if (phase !== 'checking') return;
+          phase = 'expired';
+          this.logger.warn({
+            msg: 'sender funds check took too long (a chain read not answering?): its funds locks released, its tickets are tried again later',
+            chainId: chainId.toString(),
+            senders: [...new Set(senders.map((s) => s.toLowerCase()))],
+            maxCheckMs,
+          });
+          reject(new SenderFundsTimeout(`funds check still running after ${maxCheckMs} ms: locks released`));
+        }, maxCheckMs);
+      });
+      // The check left behind settles on its own; its refusal to claim is nobody's error.
+      checked.catch(() => undefined);
+      return await Promise.race([checked, expired]);
     } finally {
+      clearTimeout(timer);
       // Fails only with the connection, which takes the locks along.
       void runner
         .query(
@@ -209,6 +249,14 @@ export class SignerLease {
     }, WATCH_MS);
     this.watchdog.unref();
   }
+}
+
+/** Runs a claim under the funds locks (SignerLease.withSenderFunds), unless the check ran out of time. */
+export type FundsCommit = <R>(claim: () => Promise<R>) => Promise<R>;
+
+/** A sender funds check that did not reach its claim in time: its locks were released, nothing claimed. */
+export class SenderFundsTimeout extends Error {
+  override readonly name = 'SenderFundsTimeout';
 }
 
 /** A recipient (or `*`, every recipient) that another Redeemer serves. */
