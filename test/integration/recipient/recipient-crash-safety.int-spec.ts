@@ -220,6 +220,49 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
       expect(await balanceOf(r, 'job-left')).toBe(times(ev, 6n));
     });
 
+    it('the move of an owed pending credit failing after the script: the payment is answered with its balance', async () => {
+      const issued = await issue(r, sender);
+      const ev = evOf(issued);
+      const pay = (nonces: number[]) =>
+        r.client.processPayment({
+          payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+          jobId: 'job-move',
+        });
+      await pay([1]);
+      const pending = pendingCreditKey(sender.hex, 'job-move');
+      await r.redis.hincrby(pending, `${ev.num}/${ev.den}`, 2);
+      await r.redis.pexpire(pending, 60_000);
+      // Redis refuses the compare-and-set that moves the pending credit (2 keys), nothing else.
+      const redis = r.app.get<Redis>(RECIPIENT_REDIS);
+      const send = redis.sendCommand.bind(redis);
+      let refused = 0;
+      redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+        const [command] = args;
+        if (command.name === 'evalsha' && String(command.args[1]) === '2') {
+          refused++;
+          command.reject(new Error('refused by the test'));
+          return command.promise;
+        }
+        return send(...args);
+      };
+      let res: Awaited<ReturnType<typeof pay>>;
+      try {
+        res = await pay([2]);
+      } finally {
+        Reflect.deleteProperty(redis, 'sendCommand');
+      }
+      expect(refused).toBeGreaterThan(0);
+      // Applied and answered: its own ticket set the balance, the two owed are in the answer.
+      expect(res.acceptedCount).toBe(1);
+      expect(ratio(res.balance)).toBe(times(ev, 4n));
+      expect(await r.redis.exists(pending)).toBe(1);
+      expect(await balanceOf(r, 'job-move')).toBe(times(ev, 4n));
+      // The next payment moves it, once.
+      expect(ratio((await pay([3])).balance)).toBe(times(ev, 5n));
+      expect(await r.redis.exists(pending)).toBe(0);
+      expect(await balanceOf(r, 'job-move')).toBe(times(ev, 5n));
+    });
+
     it('a winner over the nonce cap or at a price the params were not issued for is not stored', async () => {
       const capped = await h.boot({ ...ALWAYS_WIN_UNRECONCILED, RECIPIENT_MAX_SENDER_NONCES: '2' });
       try {

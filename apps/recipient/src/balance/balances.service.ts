@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Rational } from '#app/ticket';
 import type { CreditRider, RiderOutcome } from '../nonce/redis-nonce-ledger.js';
@@ -131,6 +131,7 @@ function pendingString(hash: Record<string, string>): string {
  */
 @Injectable()
 export class Balances {
+  private readonly logger = new Logger(Balances.name);
   private readonly redis: BalanceRedis;
   private readonly floor: Rational;
   private readonly ttlMs: number;
@@ -196,33 +197,47 @@ export class Balances {
    * and moves the pending credit the balance is owed, if any, into it: the payment's own credit
    * when the script could not set the balance, or one left earlier (a crash, another replica) when
    * it did. Returns the balance after the credit, as a read right after would give it, or
-   * undefined when nothing was credited (nor is owed).
+   * undefined when nothing was credited (nor is owed). When the move fails (Redis gone, lost races)
+   * but the script told the whole balance (the value it set or found, and what is owed), that is the
+   * answer: the payment is applied, reads count what is still owed, and the next update moves it.
    */
   async settle(rider: CreditRider, outcome: RiderOutcome): Promise<Rational | undefined> {
     const key = rider.balanceKey;
     const held = this.riding.get(key);
     const owed = outcome.kind === 'credited' || outcome.kind === 'pending' ? outcome.pending : '';
-    let answer: Rational | Promise<Rational> | undefined;
+    let answer: Rational | undefined;
+    /** The balance as the script left it (set or found, not yet moved), when it told. */
+    let told: Rational | undefined;
     if (held?.rider === rider) {
       this.riding.delete(key);
       if (outcome.kind === 'credited') {
         this.remember(key, rider.next, held.next);
-        answer = held.next;
+        answer = told = held.next;
       } else if (outcome.kind === 'pending' && outcome.found !== null) {
         // Stale: the move below starts from what the script found, not a refused compare-and-set.
         this.remember(key, outcome.found);
+        told = parseStored(outcome.found);
       } else if (outcome.kind === 'error') {
         // The script may or may not have run: the next update reads the balance first.
         this.known.delete(key);
       }
-      // Queued behind the updates that waited for the rider, with the pending credit they expect.
-      if (owed !== '') answer = this.update(key, (current) => current, owed);
+    }
+    // Queued behind the updates that waited for the rider, with the pending credit they expect.
+    const moved = owed !== '' ? this.update(key, (current) => current, owed) : undefined;
+    if (held?.rider === rider) {
       if (this.waiting.get(key)?.length) void this.drain(key);
       else this.waiting.delete(key);
-    } else if (owed !== '') {
-      answer = this.update(key, (current) => current, owed);
     }
-    return answer;
+    if (!moved) return answer;
+    if (told === undefined) return moved;
+    const whole = told.add(parsePending(owed));
+    return moved.catch((err: unknown) => {
+      this.logger.warn({
+        msg: 'pending credit not moved into its balance; the next update moves it',
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return whole;
+    });
   }
 
   /** Subtracts `amount` (≥ 0) unless the result would be below −max unsecured (INSUFFICIENT_BALANCE). */
