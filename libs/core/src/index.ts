@@ -3,3 +3,4 @@ export * from './app-error.js';
 export * from './repo-root.js';
 export * from './group-commit.js';
 export * from './with-timeout.js';
+export * from './repeat-notice.js';

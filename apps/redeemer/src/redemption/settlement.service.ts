@@ -11,7 +11,7 @@ import {
   type RedeemedTicket,
   type TxFinish,
 } from '#app/chain';
-import { withTimeout } from '#app/core';
+import { RepeatNotice, withTimeout } from '#app/core';
 import {
   IN_TX_STATUSES,
   RedemptionRepository,
@@ -83,6 +83,8 @@ interface Decided {
 export class SettlementService {
   private readonly logger = new Logger(SettlementService.name);
   private readonly runs = new Map<string, Promise<void>>();
+  /** Txs that failed to settle, for a warning a minute each while they keep failing. */
+  private readonly unsettled = new RepeatNotice(60_000);
   /** Settlements writing their outcome now: what `stop` waits for. */
   private readonly applying = new Set<Promise<Decided>>();
   /** Txs of other signers seen with their nonce used and no receipt: checks in a row (see `outcome`). */
@@ -113,12 +115,22 @@ export class SettlementService {
     if (parties) this.inFlight.hold(owner(txId), parties);
     let refs: readonly string[] = parties?.map((p) => p.ticketHash) ?? [];
     const run = this.run(txId, parties !== undefined, (r) => (refs = r))
-      .catch((err: unknown): Decided => {
-        // The tickets stay as they are (`submitted`) and are settled again by their job's next
-        // run (woken below) or at the next start: never dropped.
-        this.logger.warn({ msg: 'tx not settled now', txId, error: (err as Error).message });
-        return { final: [], again: [...refs] };
-      })
+      .then(
+        (decided) => {
+          this.unsettled.clear(txId);
+          return decided;
+        },
+        (err: unknown): Decided => {
+          // The tickets stay as they are (`submitted`) and are settled again by their job's next
+          // run (woken below) or at the next start: never dropped. A tx whose receipt is missing
+          // fails here every poll until it is decided (up to RECEIPT_LOST's bound): logged once a
+          // minute.
+          const line = { msg: 'tx not settled now', txId, error: (err as Error).message };
+          if (this.unsettled.due(txId)) this.logger.warn(line);
+          else this.logger.debug(line);
+          return { final: [], again: [...refs] };
+        },
+      )
       .then((decided) => {
         this.inFlight.release(owner(txId));
         this.runs.delete(txId);
