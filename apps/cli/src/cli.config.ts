@@ -1,4 +1,4 @@
-import { address, INFRA_ENV, str, url, type EnvSchema, type EnvValues } from '#app/common';
+import { address, bearerToken, INFRA_ENV, str, url, type EnvSchema, type EnvValues } from '#app/common';
 
 /**
  * What the CLI reads from the environment; flags override it. Unlike a service, nothing is
@@ -23,8 +23,9 @@ export const CLI_ENV = {
     description:
       "the Redeemer's HTTP base URL, for `tickets redeem` through its ops endpoint (or --redeemer-url)",
   },
+  // The Redeemer's and ops' own rule: a token they would refuse at boot is refused here too.
   REDEEMER_OPS_TOKEN: {
-    parse: str,
+    parse: bearerToken,
     optional: true,
     secret: true,
     description: "bearer token of the Redeemer's /ops endpoints (its REDEEMER_OPS_TOKEN)",

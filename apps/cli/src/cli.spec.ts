@@ -83,6 +83,18 @@ describe('ticketpay command line', () => {
     expect(r.stderr).toMatch(/set REDEEMER_OPS_TOKEN/);
   });
 
+  it('refuses an ops token the Redeemer would refuse, without echoing it', async () => {
+    for (const token of ['short-secret', 'has a space in the secret']) {
+      const r = await invoke(['tickets', 'redeem', `0x${'ab'.repeat(32)}`], {
+        REDEEMER_URL: 'http://127.0.0.1:8933',
+        REDEEMER_OPS_TOKEN: token,
+      });
+      expect(r.code, token).toBe(2);
+      expect(r.stderr).toMatch(/REDEEMER_OPS_TOKEN is invalid/);
+      expect(r.stderr).not.toContain('secret');
+    }
+  });
+
   it('reports configuration errors with exit 2 and never echoes a secret', async () => {
     const r = await invoke(['chain', 'info'], { ETH_RPC_URL: 'ftp://user:hunter2@example' });
     expect(r.code).toBe(2);

@@ -97,18 +97,28 @@ describe('sender-monitor: RPC outage and sender lifetime', () => {
       const series = (s: Wallet) => `sender="${s.address.toLowerCase()}"`;
       for (const s of [idle, cached]) {
         await eventually(
-          () => metric(m.httpUrl, 'sender_monitor_max_float_wei', series(s)),
+          () => metric(m.httpUrl, 'ticketpay_max_float_wei', series(s)),
           (v) => v !== undefined,
         );
       }
       for (const s of [idle, cached]) {
         await eventually(
-          () => metric(m.httpUrl, 'sender_monitor_max_float_wei', series(s)),
+          () => metric(m.httpUrl, 'ticketpay_max_float_wei', series(s)),
           (v) => v === undefined,
         );
         expect(m.watcher.cache.peek(s.address)).toBeUndefined();
       }
-      expect(await metric(m.httpUrl, 'sender_monitor_max_float_wei', series(watched))).toBe(0.5e18);
+      expect(await metric(m.httpUrl, 'ticketpay_max_float_wei', series(watched))).toBe(0.5e18);
+      // One series owns a sender's max float for a recipient (the shared go-livepeer-style one).
+      const scrape = await (await fetch(`${m.httpUrl}/metrics`)).text();
+      const pair = [series(watched), `recipient="${r0}"`];
+      const maxFloatSeries = scrape
+        .split('\n')
+        .filter((line) => pair.every((label) => line.includes(label)) && line.endsWith(` ${0.5e18}`));
+      expect(maxFloatSeries).toEqual([expect.stringMatching(/^ticketpay_max_float_wei\{/)]);
+      // Likewise the gas price: the shared series only.
+      expect(scrape).toMatch(/^ticketpay_gas_price_wei\{service="sender-monitor"\} [1-9]\d*$/m);
+      expect(scrape).not.toMatch(/^sender_monitor_gas_price_wei/m);
       expect(m.watcher.cache.peek(watched.address)).toBeDefined();
     } finally {
       shortLived.close();

@@ -13,13 +13,14 @@ export interface SenderFigures {
 }
 
 /**
- * The SenderMonitor's Prometheus series. Amounts are floats of wei: for dashboards only, never
- * for decisions. Chain figures are read from the watcher at scrape time; per-sender series exist
- * for tracked senders only and are removed when a sender is evicted.
+ * The SenderMonitor's Prometheus series. The max float and gas price are the shared ticket
+ * metrics' (`ticketpay_max_float_wei`, `ticketpay_gas_price_wei`), not repeated under this
+ * service's prefix. Amounts are floats of wei: for dashboards only, never for decisions. Chain
+ * figures are read from the watcher at scrape time; per-sender series exist for tracked senders
+ * only and are removed when a sender is evicted.
  */
 @Injectable()
 export class SenderMonitorMetrics {
-  private readonly maxFloat: Gauge<'sender' | 'recipient'>;
   private readonly pending: Gauge<'sender' | 'recipient'>;
   private readonly deposit: Gauge<'sender'>;
   private readonly reserve: Gauge<'sender'>;
@@ -35,12 +36,6 @@ export class SenderMonitorMetrics {
     const registers = [metrics.registry];
     this.ticket = ticketMetrics(metrics);
     this.ticket.gasPriceFrom(() => (watcher.isSynced() ? watcher.gas.gasPrice() : undefined));
-    this.maxFloat = new Gauge({
-      name: 'sender_monitor_max_float_wei',
-      help: 'Max float per sender and recipient (may be negative), wei',
-      labelNames: ['sender', 'recipient'],
-      registers,
-    });
     this.pending = new Gauge({
       name: 'sender_monitor_pending_wei',
       help: 'Face value of tickets pending redemption per sender and recipient, wei',
@@ -95,7 +90,6 @@ export class SenderMonitorMetrics {
     this.reserve.set({ sender: f.sender }, Number(f.reserve));
     this.valid.set({ sender: f.sender }, f.valid ? 1 : 0);
     for (const r of f.recipients) {
-      this.maxFloat.set({ sender: f.sender, recipient: r.recipient }, Number(r.maxFloat));
       this.pending.set({ sender: f.sender, recipient: r.recipient }, Number(r.pending));
       this.ticket.setMaxFloat(f.sender, r.recipient, r.maxFloat);
     }
@@ -107,7 +101,6 @@ export class SenderMonitorMetrics {
 
   forgetSender(sender: string): void {
     for (const recipient of this.shown.get(sender) ?? []) {
-      this.maxFloat.remove({ sender, recipient });
       this.pending.remove({ sender, recipient });
       this.ticket.forgetMaxFloat(sender, recipient);
     }
@@ -132,9 +125,6 @@ function chainGauges(registers: MetricsRegistry['registry'][], watcher: ChainWat
         else this.set(v);
       },
     });
-  gauge('sender_monitor_gas_price_wei', 'Gas price (bounded by the configured min), wei', () =>
-    watcher.isSynced() ? Number(watcher.gas.gasPrice()) : undefined,
-  );
   gauge('sender_monitor_current_round', 'Current round', () => num(head()?.rounds.currentRound));
   gauge('sender_monitor_last_initialized_round', 'Last initialized round', () =>
     num(head()?.rounds.lastInitializedRound),

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { int8Transformer } from '../transformers.js';
 
 /**
@@ -8,6 +8,8 @@ import { int8Transformer } from '../transformers.js';
  */
 @Entity({ name: 'recipient_secret' })
 @Index('uq_recipient_secret_current', ['recipient'], { unique: true, where: '"retired_at" IS NULL' })
+// A secret is retired exactly when it has a last accepted block.
+@Check('chk_recipient_secret_retired', `("retired_at" IS NULL) = ("accept_until_block" IS NULL)`)
 export class RecipientSecretEntity {
   /** bigserial; pg returns int8 as a decimal string. */
   @PrimaryGeneratedColumn({ type: 'bigint' })

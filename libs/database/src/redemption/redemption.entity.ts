@@ -1,5 +1,16 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  OneToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { ChainTxEntity } from '../chain-tx/chain-tx.entity.js';
 import { uint256Transformer } from '../transformers.js';
+import { WinningTicketEntity } from '../winning-ticket/winning-ticket.entity.js';
 
 /**
  * The Redeemer's bookkeeping for one winning ticket (1:1 with `winning_ticket`, created on first
@@ -10,6 +21,12 @@ import { uint256Transformer } from '../transformers.js';
 export class RedemptionEntity {
   @PrimaryColumn({ name: 'ticket_hash', type: 'text' })
   ticketHash!: string;
+
+  // The relations only declare the migration's foreign keys (so TypeORM's schema diff keeps
+  // them); code reads and writes the id columns and never loads these.
+  @OneToOne(() => WinningTicketEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'ticket_hash', foreignKeyConstraintName: 'fk_redemption_ticket' })
+  ticket?: WinningTicketEntity;
 
   /** Retryable failures so far: drives the back-off. Waits (params, funds, gas) do not count. */
   @Column({ type: 'integer', default: 0 })
@@ -24,6 +41,10 @@ export class RedemptionEntity {
   /** The `chain_tx` that redeemed it. */
   @Column({ name: 'chain_tx_id', type: 'bigint', nullable: true })
   chainTxId!: string | null;
+
+  @ManyToOne(() => ChainTxEntity, { onDelete: 'NO ACTION' })
+  @JoinColumn({ name: 'chain_tx_id', foreignKeyConstraintName: 'fk_redemption_chain_tx' })
+  chainTx?: ChainTxEntity;
 
   @Column({
     name: 'amount_paid',
