@@ -784,6 +784,65 @@ describe('Sender as a go-livepeer remote signer', () => {
     });
   });
 
+  // Each body as go-livepeer's json.NewDecoder(r.Body).Decode reads it (checked against Go's
+  // encoding/json): keys filled in document order, integer fields refusing `1.0`, the first JSON
+  // value read and the rest ignored, nesting up to 10000 levels.
+  describe("bodies decoded as Go's encoding/json decodes them", () => {
+    const job = { id: 'job-1', capability: 'cap', request: '{}', parameters: '{}', timeout_seconds: 60 };
+    const signJob = (body: string) =>
+      postJson(`${signer.httpUrl}/sign-byoc-job`, body, { Authorization: `Bearer ${LIVE_TOKEN}` });
+
+    it('a key repeated in any case: the last occurrence fills the field', async () => {
+      const p = await params();
+      // 202 000 000 pixels would need 101 tickets (400); Go takes the last, 1000.
+      const body = JSON.stringify(request(p)).replace(
+        '"inPixels":1000',
+        '"inPixels":1000,"INPIXELS":202000000,"inPixels":1000',
+      );
+      const a = await pay(body);
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      expect(payment(a).ticketSenderParams.length).toBe(1);
+    });
+
+    it('an integer field written with a fraction or exponent is a 400, nothing signed', async () => {
+      const p = await params();
+      for (const n of ['1000.0', '1e3']) {
+        const a = await pay(JSON.stringify(request(p)).replace('"inPixels":1000', `"inPixels":${n}`));
+        expect(a.status, JSON.stringify(a.body)).toBe(400);
+        expect(errorCode(a)).toBe('INVALID_REQUEST');
+        expect(errorMessage(a)).toContain('inPixels');
+      }
+      expect(await nonceOf(p)).toBeUndefined();
+      const timeout = await signJob(
+        JSON.stringify(job).replace('"timeout_seconds":60', '"timeout_seconds":60.0'),
+      );
+      expect(timeout.status, JSON.stringify(timeout.body)).toBe(400);
+      expect(errorMessage(timeout)).toContain('timeout_seconds');
+    });
+
+    it('data after the first JSON value is ignored on both endpoints, as json.Decoder ignores it', async () => {
+      const p = await params();
+      const a = await pay(`${JSON.stringify(request(p))} trailing {"inPixels":202000000`);
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      expect(payment(a).ticketSenderParams.length).toBe(1);
+      const signed = await signJob(`${JSON.stringify(job)}}garbage`);
+      expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+      expect(signed.body).toEqual((await signJob(JSON.stringify(job))).body);
+    });
+
+    it('10000 levels of nesting are read (the body under 100 kB); 10001 are a 400', async () => {
+      const p = await params();
+      const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+      const deep = (n: number) => JSON.stringify(request(p)).replace(/}$/, `,"x":${nested(n)}}`);
+      expect(deep(9_999).length).toBeLessThan(100 * 1024);
+      const a = await pay(deep(9_999));
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      const b = await pay(deep(10_000));
+      expect(b.status).toBe(400);
+      expect(errorCode(b)).toBe('INVALID_REQUEST');
+    });
+  });
+
   it('counts refusals by endpoint and code, and the tickets it signed, in /metrics', async () => {
     const text = await (await fetch(`${signer.httpUrl}/metrics`)).text();
     expect(text).toMatch(
@@ -1056,6 +1115,46 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
         want: 502,
         code: 'WEBHOOK_FAILED',
         msg: 'status',
+      },
+      {
+        name: 'callback status written 200.0 (Go: not an int, decoding fails)',
+        status: 200,
+        body: '{"status":200.0}',
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'status',
+      },
+      {
+        name: 'callback status written 2e2',
+        status: 200,
+        body: '{"status":2e2}',
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'status',
+      },
+      {
+        name: 'callback expiry with a fraction',
+        status: 200,
+        body: '{"status":200,"expiry":1.5}',
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'expiry',
+      },
+      {
+        name: 'callback status repeated in any case: the last one counts',
+        status: 200,
+        body: '{"status":200,"STATUS":200,"status":403,"reason":"denied last"}',
+        want: 403,
+        code: 'WEBHOOK_DENIED',
+        msg: 'denied last',
+      },
+      {
+        name: 'callback reply with data after the JSON (json.Unmarshal refuses it)',
+        status: 200,
+        body: '{"status":200} x',
+        want: 502,
+        code: 'WEBHOOK_FAILED',
+        msg: 'not JSON',
       },
       {
         name: 'callback HTTP non-200',

@@ -20,6 +20,8 @@ function text(value: unknown, name: string): string {
 export type ByocJobSignRequest =
   { format: 'v1'; job: ByocJobSigningInput } | { format: 'legacy'; request: string; parameters: string };
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Absent, or `null` (Go decodes both to the zero value). */
 const missing = (v: unknown) => v === undefined || v === null;
 
@@ -35,8 +37,10 @@ export function parseByocJobRequest(body: unknown): ByocJobSignRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('the request body must be a JSON object');
   }
-  const get = goFields(body as Record<string, unknown>);
-  if (['id', 'capability', 'timeout_seconds', 'signature_format'].every((k) => missing(get(k)))) {
+  const all = goFields(body);
+  const get = (name: string) => all(name, 'string');
+  const timeout = all('timeout_seconds', 'int');
+  if (missing(timeout) && ['id', 'capability', 'signature_format'].every((k) => missing(get(k)))) {
     // Upstream signs the empty string for a body without either field; a body that names no job
     // at all is refused (an explicit "" is signed, as upstream).
     if (missing(get('request')) && missing(get('parameters'))) {
@@ -50,9 +54,12 @@ export function parseByocJobRequest(body: unknown): ByocJobSignRequest {
       parameters: text(get('parameters'), 'parameters'),
     };
   }
-  const rawTimeout = get('timeout_seconds') ?? 0;
-  if (typeof rawTimeout !== 'number' || !Number.isSafeInteger(rawTimeout)) {
-    throw invalidRequest('timeout_seconds must be an integer');
+  // Go's `int`: goFields hands a bigint, or the value Go refuses (`60.0`, `6e1`, a string).
+  const rawTimeout = timeout ?? 0n;
+  if (typeof rawTimeout !== 'bigint' || rawTimeout > MAX_SAFE || rawTimeout < -MAX_SAFE) {
+    throw invalidRequest(
+      'timeout_seconds must be an integer of at most 2^53 − 1, written without fraction or exponent (Go decodes it as an int)',
+    );
   }
   const format = get('signature_format');
   if (format !== undefined && format !== null && format !== SIGNATURE_FORMAT_V1) {
@@ -63,7 +70,7 @@ export function parseByocJobRequest(body: unknown): ByocJobSignRequest {
     capability: text(get('capability'), 'capability'),
     request: text(get('request'), 'request'),
     parameters: text(get('parameters'), 'parameters'),
-    timeoutSeconds: rawTimeout,
+    timeoutSeconds: Number(rawTimeout),
   };
   if (job.id === '' || job.capability === '') {
     throw invalidRequest('sign-byoc-job requires non-empty id and capability');

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMaxPrice } from '#app/ticket';
-import { goMaxPrice, goNumberText, parseGoJson } from './go-json.js';
+import { goFields, goMaxPrice, parseGoJson } from './go-json.js';
+import { parseByocJobRequest } from './byoc-job-request.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
+import { signerJson } from './signer-body.js';
 
 /** The outcome of a parse: its value, or that it threw. */
 function outcome(parse: (text: string) => unknown, text: string): { value?: unknown; threw?: true } {
@@ -45,19 +47,20 @@ describe('parseGoJson', () => {
     expect(Object.keys(proto)).toEqual(['__proto__']);
   });
 
-  it('refuses nesting deeper than any signer body has, without exhausting the stack', () => {
+  it('refuses nesting deeper than Go does, without exhausting the stack', () => {
     expect(() => parseGoJson('['.repeat(50_000))).toThrow(SyntaxError);
     expect(parseGoJson('['.repeat(200) + ']'.repeat(200))).toBeInstanceOf(Array);
   });
 
   it("keeps each number member's source text, the key folded as Go folds it, the last winning", () => {
-    const obj = parseGoJson('{"price":1,"Price":123456789012345678901,"unit":"1","n":1.50}') as object;
-    expect(goNumberText(obj, 'PRICE')).toBe('123456789012345678901');
-    expect(goNumberText(obj, 'n')).toBe('1.50');
-    expect(goNumberText(obj, 'unit')).toBeUndefined();
-    const replaced = parseGoJson('{"price":1,"price":"2"}') as object;
-    expect(goNumberText(replaced, 'price')).toBeUndefined();
-    expect(goNumberText({ price: 1 }, 'price')).toBeUndefined();
+    const get = goFields(
+      parseGoJson('{"price":1,"Price":123456789012345678901,"unit":"1","n":1.50}') as object,
+    );
+    expect(get('PRICE', 'number')).toBe('123456789012345678901');
+    expect(get('n', 'number')).toBe('1.50');
+    expect(get('unit', 'number')).toBe('1');
+    expect(goFields(parseGoJson('{"price":1,"price":"2"}') as object)('price', 'number')).toBe('2');
+    expect(goFields({ price: 1 })('price', 'number')).toBe(1);
   });
 });
 
@@ -82,5 +85,154 @@ describe('maxPrice numbers, exactly as Go reads them', () => {
     });
     const r = parseLivePaymentRequest(body('"2.5E-4"'));
     expect((r.maxPrice as { price: unknown }).price).toBe('2.5E-4');
+  });
+});
+
+/** The error code a parse throws, or NO_ERROR. */
+function refusal(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    return (err as { code?: string }).code ?? 'UNCODED';
+  }
+  return 'NO_ERROR';
+}
+
+const live = (body: string) => parseLivePaymentRequest(parseGoJson(body));
+const byoc = (body: string) => parseByocJobRequest(parseGoJson(body));
+
+// Each expectation below was checked against Go's encoding/json (json.NewDecoder(…).Decode into
+// go-livepeer's RemotePaymentRequest / SignBYOCJobRequestInput shapes, json.Unmarshal for authResponse).
+describe('keys filled as Go fills a struct: every folded match in document order', () => {
+  it('the last occurrence wins, whatever its case and wherever an exact-case key sits', () => {
+    expect(live('{"orchestrator":"eA==","inPixels":1,"InPixels":2,"inPixels":3}').inPixels).toBe(3n);
+    expect(
+      live('{"orchestrator":"eA==","MANIFESTID":"a","ManifestID":"b","manifestid":"c"}').manifestId,
+    ).toBe('c');
+    const state = live('{"orchestrator":"eA==","state":{"Sig":"eQ==","sig":"eg==","SIG":"eA=="}}').state!;
+    expect(Buffer.from(state.sig).toString()).toBe('x');
+    const maxPrice = live(
+      '{"orchestrator":"eA==","maxPrice":{"price":1,"Price":2,"price":3,"currency":"wei","unit":"seconds"}}',
+    ).maxPrice;
+    expect(maxPrice).toEqual({ price: '3', currency: 'wei', unit: 'seconds' });
+  });
+
+  it('null leaves a string, integer or struct field as it was, and empties []byte and pointer fields', () => {
+    const r = live('{"orchestrator":"eA==","ManifestID":"m","manifestid":null,"inPixels":5,"inPixels":null}');
+    expect([r.manifestId, r.inPixels]).toEqual(['m', 5n]);
+    expect(
+      live('{"orchestrator":"eA==","state":{"State":"eA==","Sig":"eQ=="},"state":null}').state,
+    ).toBeDefined();
+    expect(refusal(() => live('{"orchestrator":"eA==","Orchestrator":null}'))).toBe('INVALID_REQUEST');
+    const reset = live(
+      '{"orchestrator":"eA==","maxPrice":{"price":1,"currency":"wei","unit":"seconds"},"maxPrice":null}',
+    );
+    expect(reset.maxPrice ?? null).toBeNull();
+  });
+
+  it('a repeated struct or *struct key fills the fields each object names (Go decodes into the same value)', () => {
+    const r = live('{"orchestrator":"eA==","state":{"State":"eA==","Sig":"eQ=="},"STATE":{"sig":"eg=="}}');
+    expect(Buffer.from(r.state!.state).toString()).toBe('x');
+    expect(Buffer.from(r.state!.sig).toString()).toBe('z');
+    const merged = live(
+      '{"orchestrator":"eA==","maxPrice":{"price":7,"currency":"wei"},"MaxPrice":{"unit":"seconds"}}',
+    ).maxPrice;
+    expect(merged).toEqual({ price: '7', currency: 'wei', unit: 'seconds' });
+    const afterNull = live(
+      '{"orchestrator":"eA==","maxPrice":{"price":7,"currency":"wei"},"maxPrice":null,"maxPrice":{"unit":"s"}}',
+    ).maxPrice;
+    expect(afterNull).toEqual({ price: undefined, currency: undefined, unit: 's' });
+  });
+
+  it('any occurrence of the wrong type is refused, even one a later key would replace', () => {
+    expect(refusal(() => live('{"orchestrator":"eA==","ManifestID":5,"manifestid":"m"}'))).toBe(
+      'INVALID_REQUEST',
+    );
+    expect(refusal(() => live('{"orchestrator":"eA==","inPixels":"1","inPixels":2}'))).toBe(
+      'INVALID_REQUEST',
+    );
+    expect(refusal(() => live('{"orchestrator":"eA==","state":{"Sig":5},"state":{"Sig":"eA=="}}'))).toBe(
+      'INVALID_REQUEST',
+    );
+  });
+
+  it('folds keys as Go does: ſ matches s and the Kelvin sign k, other look-alikes match nothing', () => {
+    const r = live(
+      '{"orchestrator":"eA==","\u017ftate":{"State":"eA==","\u017fig":"eQ=="},"manifestId":"m"}',
+    );
+    expect(Buffer.from(r.state!.sig).toString()).toBe('y');
+    expect(live('{"orchestrator":"eA==","\u0131nPixels":7,"\u0130nPixels":8}').inPixels).toBe(0n);
+    expect(byoc('{"id":"j","capability":"c","timeout_seconds":2,"timeout_\u017feconds":1}')).toMatchObject({
+      job: { timeoutSeconds: 1 },
+    });
+    expect(
+      parseByocJobRequest(parseGoJson('{"id":"j","capability":"c","timeout_seconds":30}')),
+    ).toMatchObject({
+      format: 'v1',
+    });
+  });
+});
+
+describe('integer fields refuse a number with a fraction or exponent, as Go (400)', () => {
+  const base = '"orchestrator":"eA==","ManifestID":"m"';
+  it.each(['1.0', '1e3', '1.5', '1E+3', '-0.0', '9223372036854775808'])('inPixels %s', (n) => {
+    expect(refusal(() => live(`{${base},"inPixels":${n}}`))).toBe('INVALID_REQUEST');
+    expect(refusal(() => live(`{${base},"timeoutSeconds":${n}}`))).toBe('INVALID_REQUEST');
+    expect(refusal(() => byoc(`{"id":"j","capability":"c","timeout_seconds":${n}}`))).toBe('INVALID_REQUEST');
+  });
+
+  it('even in an occurrence a later key replaces; a plain integer (or -0) is taken', () => {
+    expect(refusal(() => live(`{${base},"inPixels":1.0,"inPixels":2}`))).toBe('INVALID_REQUEST');
+    expect(live(`{${base},"inPixels":-0,"timeoutSeconds":120}`)).toMatchObject({
+      inPixels: 0n,
+      timeoutSeconds: 120n,
+    });
+    expect(byoc('{"id":"j","capability":"c","timeout_seconds":60}')).toMatchObject({
+      job: { timeoutSeconds: 60 },
+    });
+  });
+
+  it('the refusal names the field and says why', () => {
+    expect(() => live(`{${base},"inPixels":1e3}`)).toThrow(/inPixels .*integer/);
+    expect(() => byoc('{"id":"j","capability":"c","timeout_seconds":6e1}')).toThrow(
+      /timeout_seconds .*integer/,
+    );
+  });
+});
+
+describe('trailing data after the first JSON value', () => {
+  it("a signer request body is read as Go's json.Decoder reads it: the first value, the rest ignored", () => {
+    expect(signerJson('{"a":1} trailing garbage {')).toEqual({ a: 1 });
+    expect(signerJson('{"a":1}}')).toEqual({ a: 1 });
+    expect(signerJson(' {"a":[1,2]}{"a":3}')).toEqual({ a: [1, 2] });
+    expect(refusal(() => signerJson('{"a":1'))).toBe('INVALID_REQUEST');
+    expect(refusal(() => signerJson('x{"a":1}'))).toBe('INVALID_REQUEST');
+  });
+
+  it('parseGoJson (the webhook reply, read as json.Unmarshal reads it) refuses it', () => {
+    expect(() => parseGoJson('{"status":200} x')).toThrow(SyntaxError);
+    expect(parseGoJson('{"status":200}  \n')).toEqual({ status: 200 });
+  });
+});
+
+describe("nesting depth: Go's limit of 10000 levels", () => {
+  const arrays = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  const objects = (n: number) => '{"a":'.repeat(n - 1) + '{}' + '}'.repeat(n - 1);
+
+  it('takes 10000 levels and refuses 10001, arrays or objects, without exhausting the stack', () => {
+    expect(parseGoJson(arrays(10_000))).toBeInstanceOf(Array);
+    expect(() => parseGoJson(arrays(10_001))).toThrow(/10000/);
+    expect(parseGoJson(objects(10_000))).toBeInstanceOf(Object);
+    expect(() => parseGoJson(objects(10_001))).toThrow(/10000/);
+    expect(() => parseGoJson('['.repeat(1_000_000))).toThrow(SyntaxError);
+  });
+
+  it('a signer body 10000 levels deep (under 100 kB) is read; one level more is a 400', () => {
+    const deep = `{"orchestrator":"eA==","x":${arrays(9_999)}}`;
+    expect(deep.length).toBeLessThan(100 * 1024);
+    expect(parseLivePaymentRequest(signerJson(deep)).orchestrator).toEqual(new Uint8Array([0x78]));
+    expect(refusal(() => signerJson(`{"orchestrator":"eA==","x":${arrays(10_000)}}`))).toBe(
+      'INVALID_REQUEST',
+    );
   });
 });

@@ -1,49 +1,155 @@
 /**
- * Go's `encoding/json` matches object keys to struct fields case-insensitively, and when several
- * keys fill the same field the last one wins; go-livepeer's callers and webhooks rely on the
- * casing (`ManifestID`, `state.State`, `Status`). The getter reads a JSON object the way Go
- * would fill a struct from it.
+ * go-livepeer decodes every signer request and webhook reply with Go's `encoding/json` into a
+ * struct. This module reads a JSON object the way that fills a struct (goFields) and parses JSON
+ * text keeping what Go looks at and `JSON.parse` drops (parseGoJson): the members of an object in
+ * document order, repeats included, and each number's source text.
  */
-export function goFields(obj: Record<string, unknown>): (name: string) => unknown {
-  const folded = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(obj)) folded.set(k.toLowerCase(), v);
-  return (name) => folded.get(name.toLowerCase());
+
+/** One member of a JSON object as written. */
+interface Member {
+  readonly key: string;
+  readonly value: unknown;
+  /** A number value's source text (the double JavaScript made of it may be rounded). */
+  readonly text?: string;
+}
+
+/** The members of each object parseGoJson built (or goFields merged), in document order. */
+const membersOf = new WeakMap<object, readonly Member[]>();
+
+/** An object's members: as parsed, else (an object built in code: no repeats) its own entries. */
+function members(obj: object): readonly Member[] {
+  return (
+    membersOf.get(obj) ??
+    Object.entries(obj as Record<string, unknown>).map(([key, value]) => ({ key, value }))
+  );
 }
 
 /**
- * A `maxPrice` object with its keys read as Go fills `runner.LiveRunnerPriceInfo`; else as given.
- * Go decodes `price` as a `json.Number`, which keeps a number's text: so a JSON number parsed by
- * parseGoJson is handed on as its source text, never as the double JavaScript rounded it to.
+ * Go's key folding (encoding/json foldName: the smallest rune of each case-fold orbit), reduced to
+ * what can match our ASCII field names: ASCII letters, plus `ſ` (folds with s) and the Kelvin sign
+ * (folds with k). Other non-ASCII letters (`İ`, `ı`, …) fold to nothing ASCII, so match no field.
+ */
+function fold(key: string): string {
+  return key.replace(/[a-z\u017f\u212a]/g, (c) =>
+    c === '\u017f' ? 'S' : c === '\u212a' ? 'K' : c.toUpperCase(),
+  );
+}
+
+/**
+ * The Go type of a struct field, which decides how Go fills it from a JSON member:
+ * - `string`, `number` (`json.Number`: a JSON number, or a string holding one), `int` (`int`,
+ *   `int64`), `struct`: a `null` member leaves the field as it was;
+ * - `bytes` (`[]byte`), `*int`, `*struct`: a `null` member empties the field;
+ * - `struct`, `*struct`: each object member fills the fields it names into the same value (Go
+ *   decodes a repeated key into the existing struct), so repeated objects merge.
+ */
+export type GoKind = 'string' | 'number' | 'int' | 'bytes' | '*int' | 'struct' | '*struct';
+
+const isString = (v: unknown) => typeof v === 'string';
+const isNumber = (v: unknown) => typeof v === 'number';
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const KINDS: Readonly<Record<GoKind, { fits: (v: unknown) => boolean; nullEmpties: boolean }>> = {
+  string: { fits: isString, nullEmpties: false },
+  number: { fits: (v) => isNumber(v) || isString(v), nullEmpties: false },
+  int: { fits: isNumber, nullEmpties: false },
+  bytes: { fits: isString, nullEmpties: true },
+  '*int': { fits: isNumber, nullEmpties: true },
+  struct: { fits: isObject, nullEmpties: false },
+  '*struct': { fits: isObject, nullEmpties: true },
+};
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INTEGER_TEXT = /^-?(?:0|[1-9]\d*)$/;
+
+/**
+ * The integer Go decodes a number member into an `int`/`int64` field: its literal must have no
+ * fraction or exponent (`1.0`, `1e3` fail decoding) and fit 64 bits. Undefined when it does not.
+ */
+function goInteger(m: Member): bigint | undefined {
+  let n: bigint;
+  if (m.text !== undefined) {
+    if (!INTEGER_TEXT.test(m.text)) return undefined;
+    n = BigInt(m.text);
+  } else {
+    // Built in code, not parsed: no literal to check, so any safe-integer double is taken.
+    if (!Number.isSafeInteger(m.value)) return undefined;
+    n = BigInt(m.value as number);
+  }
+  return n >= INT64_MIN && n <= INT64_MAX ? n : undefined;
+}
+
+/**
+ * Reads field `name` (ASCII) of kind `kind` from a JSON object as Go's `encoding/json` fills a
+ * struct field: every key that folds to `name` fills it, in document order, so the last wins
+ * (an exact-case key has no precedence over a later folded one); `null` as GoKind says; struct
+ * kinds merge. Returns undefined when no member fills it; `null` for a bytes/pointer field a
+ * `null` emptied last; a bigint for an int field; a number member's source text for `number`; a
+ * struct as an object (read it with goFields again). When any matching member has a type Go
+ * refuses (a string for an int, `1.0` for an int, a number for a string, …), that member's value
+ * is returned as is, for the caller to refuse as its own field: Go fails the whole decode then
+ * (HTTP 400), even when a later key would have replaced the value.
+ */
+export function goFields(obj: object): (name: string, kind: GoKind) => unknown {
+  const list = members(obj);
+  const keys = list.map((m) => fold(m.key));
+  return (name, kind) => goField(list, keys, fold(name), kind);
+}
+
+function goField(list: readonly Member[], keys: readonly string[], want: string, kind: GoKind): unknown {
+  const { fits, nullEmpties } = KINDS[kind];
+  const intKind = kind === 'int' || kind === '*int';
+  const structKind = kind === 'struct' || kind === '*struct';
+  let last: Member | undefined;
+  /** Struct kinds: the members of every object since the last emptying `null`. */
+  let parts: Member[] = [];
+  for (const [i, m] of list.entries()) {
+    if (keys[i] !== want) continue;
+    if (m.value === null) {
+      if (nullEmpties) {
+        last = m;
+        parts = [];
+      }
+      continue;
+    }
+    if (!fits(m.value) || (intKind && goInteger(m) === undefined)) return m.value;
+    last = m;
+    if (structKind) parts.push(...members(m.value as object));
+  }
+  if (last === undefined || last.value === null) return last?.value;
+  if (structKind) return merged(parts);
+  if (intKind) return goInteger(last);
+  if (kind === 'number' && last.text !== undefined) return last.text;
+  return last.value;
+}
+
+/** An object holding `parts` as its members (each own property the last of its key). */
+function merged(parts: Member[]): Record<string, unknown> {
+  const obj: Record<string, unknown> = {};
+  for (const m of parts) define(obj, m.key, m.value);
+  membersOf.set(obj, parts);
+  return obj;
+}
+
+/** As JSON.parse sets a member: an own data property, even for `__proto__`. */
+function define(obj: object, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/**
+ * A `maxPrice` object read as Go fills `runner.LiveRunnerPriceInfo` (price a `json.Number`, so
+ * a JSON number is handed on as its source text, never as the double JavaScript rounded it to;
+ * currency and unit strings); anything else as given, for parseMaxPrice to refuse.
  */
 export function goMaxPrice(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const get = goFields(raw as Record<string, unknown>);
-  const price = get('price');
-  return {
-    price: typeof price === 'number' ? (goNumberText(raw, 'price') ?? price) : price,
-    currency: get('currency'),
-    unit: get('unit'),
-  };
+  if (!isObject(raw)) return raw;
+  const get = goFields(raw as object);
+  return { price: get('price', 'number'), currency: get('currency', 'string'), unit: get('unit', 'string') };
 }
 
-/** The source text of the number members of each object parseGoJson built, by key. */
-const numberTexts = new WeakMap<object, Map<string, string>>();
-
-/**
- * The source text of the JSON number Go would decode into field `name` of `obj` (keys folded as
- * goFields folds them); undefined when that member is no number or `obj` was not parsed here.
- */
-export function goNumberText(obj: object, name: string): string | undefined {
-  const texts = numberTexts.get(obj);
-  if (texts === undefined) return undefined;
-  const want = name.toLowerCase();
-  let text: string | undefined;
-  for (const key of Object.keys(obj)) if (key.toLowerCase() === want) text = texts.get(key);
-  return text;
-}
-
-/** Nesting deeper than any request or webhook reply has; refused rather than risking the stack. */
-const MAX_DEPTH = 256;
+/** Go's json decoder refuses nesting deeper than this (10000 containers; the 10001st fails). */
+export const MAX_JSON_DEPTH = 10_000;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES: ReadonlyMap<string, string> = new Map([
   ['"', '"'],
@@ -58,37 +164,98 @@ const ESCAPES: ReadonlyMap<string, string> = new Map([
 
 /**
  * JSON text to values exactly as `JSON.parse` builds them (same grammar, duplicate keys the last
- * winning, `__proto__` an ordinary key), except that the source text of every number member of an
- * object is also kept, for goNumberText: JavaScript's doubles round a number of more than 15
- * significant digits, where Go's `json.Number` and `big.Rat` read it exactly. Throws SyntaxError.
+ * winning, `__proto__` an ordinary key), except that each object's members are also kept in
+ * document order with every number's source text, for goFields: Go fills a struct from each
+ * member in turn, and its `json.Number` and integer fields read a number's literal, where
+ * JavaScript's double rounds past 15 significant digits and forgets `1.0` was not `1`.
+ * Nesting deeper than Go's 10000 levels is refused; the parser keeps its own stack, so no depth
+ * can exhaust JavaScript's. Throws SyntaxError.
+ *
+ * The whole text must be one JSON value, as Go's `json.Unmarshal` requires; with `firstValue`,
+ * only its first value is read and whatever follows is ignored, as Go's `json.NewDecoder(r).
+ * Decode` reads a request body.
  */
-export function parseGoJson(text: string): unknown {
+export function parseGoJson(text: string, opts: { firstValue?: boolean } = {}): unknown {
   const reader = new JsonReader(text);
-  const value = reader.value(0);
+  const value = reader.value();
+  if (opts.firstValue) return value;
   reader.space();
   if (reader.at < text.length) throw reader.unexpected();
   return value;
 }
+
+/** A container being read: an object (waiting for the value of `key`) or an array. */
+type Frame =
+  | { readonly obj: Record<string, unknown>; readonly members: Member[]; key: string }
+  | { readonly arr: unknown[] };
 
 class JsonReader {
   at = 0;
 
   constructor(private readonly text: string) {}
 
-  value(depth: number): unknown {
-    if (depth > MAX_DEPTH) throw new SyntaxError(`JSON nested deeper than ${MAX_DEPTH} levels`);
-    this.space();
-    const c = this.text[this.at];
-    if (c === '{') return this.object(depth);
-    if (c === '[') return this.array(depth);
-    if (c === '"') return this.string();
-    for (const [word, value] of LITERALS) {
-      if (this.text.startsWith(word, this.at)) {
-        this.at += word.length;
-        return value;
+  /** One JSON value from `at`; containers are tracked on `open`, not on the call stack. */
+  value(): unknown {
+    const open: Frame[] = [];
+    for (;;) {
+      this.space();
+      const c = this.text[this.at];
+      let value: unknown;
+      let numberText: string | undefined;
+      if (c === '{' || c === '[') {
+        if (open.length >= MAX_JSON_DEPTH) {
+          throw new SyntaxError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at position ${this.at}`);
+        }
+        this.at++;
+        this.space();
+        const close = c === '{' ? '}' : ']';
+        if (this.text[this.at] !== close) {
+          if (c === '{') {
+            const frame = { obj: {} as Record<string, unknown>, members: [] as Member[], key: '' };
+            this.key(frame);
+            open.push(frame);
+          } else {
+            open.push({ arr: [] });
+          }
+          continue;
+        }
+        this.at++;
+        value = c === '{' ? {} : [];
+      } else {
+        const start = this.at;
+        value = this.scalar();
+        if (typeof value === 'number') numberText = this.text.slice(start, this.at);
+      }
+      // A value is complete: add it to its container, and close every container it completes.
+      for (;;) {
+        const top = open.at(-1);
+        if (top === undefined) return value;
+        if ('arr' in top) top.arr.push(value);
+        else {
+          define(top.obj, top.key, value);
+          top.members.push(
+            numberText === undefined ? { key: top.key, value } : { key: top.key, value, text: numberText },
+          );
+        }
+        numberText = undefined;
+        this.space();
+        const d = this.text[this.at++];
+        if (d === ',') {
+          if (!('arr' in top)) this.key(top);
+          break;
+        }
+        if (d !== ('arr' in top ? ']' : '}')) {
+          this.at--;
+          throw this.unexpected();
+        }
+        open.pop();
+        if ('arr' in top) value = top.arr;
+        else {
+          membersOf.set(top.obj, top.members);
+          value = top.obj;
+        }
       }
     }
-    return Number(this.number());
   }
 
   space(): void {
@@ -106,71 +273,30 @@ class JsonReader {
     );
   }
 
-  private expect(c: string): void {
+  /** A member's key and its colon, into `frame.key`. */
+  private key(frame: { key: string }): void {
     this.space();
-    if (this.text[this.at] !== c) throw this.unexpected();
+    if (this.text[this.at] !== '"') throw this.unexpected();
+    frame.key = this.string();
+    this.space();
+    if (this.text[this.at] !== ':') throw this.unexpected();
     this.at++;
   }
 
-  private object(depth: number): Record<string, unknown> {
-    const obj: Record<string, unknown> = {};
-    const texts = new Map<string, string>();
-    this.at++;
-    this.space();
-    if (this.text[this.at] === '}') {
-      this.at++;
-      return obj;
-    }
-    for (;;) {
-      this.space();
-      if (this.text[this.at] !== '"') throw this.unexpected();
-      const key = this.string();
-      this.expect(':');
-      this.space();
-      const start = this.at;
-      const value = this.value(depth + 1);
-      // As JSON.parse: an own data property, even for `__proto__`; a repeated key keeps its place.
-      Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-      if (typeof value === 'number') texts.set(key, this.text.slice(start, this.at));
-      else texts.delete(key);
-      this.space();
-      const c = this.text[this.at++];
-      if (c === '}') break;
-      if (c !== ',') {
-        this.at--;
-        throw this.unexpected();
+  /** A string, literal or number. */
+  private scalar(): unknown {
+    if (this.text[this.at] === '"') return this.string();
+    for (const [word, value] of LITERALS) {
+      if (this.text.startsWith(word, this.at)) {
+        this.at += word.length;
+        return value;
       }
     }
-    if (texts.size > 0) numberTexts.set(obj, texts);
-    return obj;
-  }
-
-  private array(depth: number): unknown[] {
-    const out: unknown[] = [];
-    this.at++;
-    this.space();
-    if (this.text[this.at] === ']') {
-      this.at++;
-      return out;
-    }
-    for (;;) {
-      out.push(this.value(depth + 1));
-      this.space();
-      const c = this.text[this.at++];
-      if (c === ']') return out;
-      if (c !== ',') {
-        this.at--;
-        throw this.unexpected();
-      }
-    }
-  }
-
-  private number(): string {
     NUMBER.lastIndex = this.at;
     const m = NUMBER.exec(this.text);
     if (m === null) throw this.unexpected();
     this.at += m[0].length;
-    return m[0];
+    return Number(m[0]);
   }
 
   private string(): string {

@@ -43,44 +43,56 @@ function text(value: unknown, name: string): string {
   return value;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * An integer field (Go `int`/`int64`; goFields hands a bigint, or the value Go refuses: `1.0`,
+ * `1e3`, a string, past 64 bits), bounded to ±(2^53 − 1) as the checks after decoding assume.
+ */
+function integer(value: unknown, name: string, what: string): bigint {
+  if (value === undefined || value === null) return 0n;
+  if (typeof value !== 'bigint' || value > MAX_SAFE || value < -MAX_SAFE) {
+    throw invalidRequest(
+      `${name} must be ${what} of at most 2^53 − 1, written without fraction or exponent (Go decodes it as an integer)`,
+    );
+  }
+  return value;
+}
+
 export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('the request body must be a JSON object');
   }
-  const get = goFields(body as Record<string, unknown>);
-  const orchestrator = bytes(get('orchestrator'), 'orchestrator');
+  const get = goFields(body);
+  const orchestrator = bytes(get('orchestrator', 'bytes'), 'orchestrator');
   if (orchestrator.length === 0) throw invalidRequest('missing orchestrator');
 
   let state: LivePaymentRequest['state'];
-  const rawState = get('state');
-  if (rawState !== undefined && rawState !== null) {
-    if (typeof rawState !== 'object' || Array.isArray(rawState)) {
+  // A struct field upstream (RemotePaymentStateSig): repeated `state` objects merge, null is a no-op.
+  const rawState = get('state', 'struct');
+  if (rawState !== undefined) {
+    if (typeof rawState !== 'object' || rawState === null || Array.isArray(rawState)) {
       throw invalidRequest('state must be an object {State, Sig}');
     }
-    const s = goFields(rawState as Record<string, unknown>);
-    const blob = bytes(s('State'), 'state.State');
-    const sig = bytes(s('Sig'), 'state.Sig');
+    const s = goFields(rawState);
+    const blob = bytes(s('State', 'bytes'), 'state.State');
+    const sig = bytes(s('Sig', 'bytes'), 'state.Sig');
     if (blob.length > 0 || sig.length > 0) state = { state: blob, sig };
   }
 
-  const rawPixels = get('inPixels') ?? 0;
-  if (typeof rawPixels !== 'number' || !Number.isSafeInteger(rawPixels)) {
-    throw invalidRequest('inPixels must be an integer of at most 2^53 − 1');
-  }
-  const rawTimeout = get('timeoutSeconds') ?? 0;
-  if (typeof rawTimeout !== 'number' || !Number.isSafeInteger(rawTimeout) || rawTimeout < 0) {
-    throw invalidRequest('timeoutSeconds must be a non-negative integer');
-  }
+  const inPixels = integer(get('inPixels', 'int'), 'inPixels', 'an integer');
+  const timeoutSeconds = integer(get('timeoutSeconds', 'int'), 'timeoutSeconds', 'a non-negative integer');
+  if (timeoutSeconds < 0n) throw invalidRequest('timeoutSeconds must be a non-negative integer');
   return {
     orchestrator,
     state,
-    manifestId: text(get('ManifestID'), 'ManifestID'),
-    app: text(get('app'), 'app'),
-    inPixels: BigInt(rawPixels),
-    type: text(get('type'), 'type'),
-    maxPrice: goMaxPrice(get('maxPrice')),
-    capabilities: bytes(get('capabilities'), 'capabilities'),
-    capability: text(get('capability'), 'capability'),
-    timeoutSeconds: BigInt(rawTimeout),
+    manifestId: text(get('ManifestID', 'string'), 'ManifestID'),
+    app: text(get('app', 'string'), 'app'),
+    inPixels,
+    type: text(get('type', 'string'), 'type'),
+    maxPrice: goMaxPrice(get('maxPrice', '*struct')),
+    capabilities: bytes(get('capabilities', 'bytes'), 'capabilities'),
+    capability: text(get('capability', 'string'), 'capability'),
+    timeoutSeconds,
   };
 }

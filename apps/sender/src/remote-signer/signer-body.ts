@@ -61,8 +61,10 @@ export function readSignerBody(req: SignerHttpRequest, _res: unknown, next: (err
 }
 
 /**
- * The JSON value of a signer body read by readSignerBody, numbers' text kept (parseGoJson). An
- * empty body is `{}` (go-livepeer's own gateway posts none to sign-orchestrator-info).
+ * The JSON value of a signer body read by readSignerBody, numbers' text kept (parseGoJson). As
+ * go-livepeer's `json.NewDecoder(r.Body).Decode` (both generate-live-payment and sign-byoc-job),
+ * only the first JSON value is read: whatever follows it is ignored, not refused. An empty body is
+ * `{}` (Go answers it 400 `EOF`; read as `{}` it is refused 400 by the request's own checks).
  */
 export function signerJson(body: unknown): unknown {
   if (typeof body !== 'string') {
@@ -71,7 +73,7 @@ export function signerJson(body: unknown): unknown {
   }
   if (/^[ \t\r\n]*$/.test(body)) return {};
   try {
-    return parseGoJson(body);
+    return parseGoJson(body, { firstValue: true });
   } catch (err) {
     throw invalidRequest('the request body is not JSON', err);
   }

@@ -42,38 +42,30 @@ export class SignerWebhook {
     headers: Record<string, string[]>,
     state: Record<string, unknown>,
   ): Promise<WebhookVerdict> {
-    // Go decodes the reply into authResponse: keys match case-insensitively (`Status`, `Auth_ID`).
+    // Go json.Unmarshals the reply into authResponse (goFields): keys match in any case (`Status`,
+    // `Auth_ID`), the last of a repeated key wins, and `status` (*int) and `expiry` (int64) must be
+    // integer literals (`200.0` or `2e2` fail the decode: go-livepeer answers 500, here 502).
     const reply = goFields(await this.call(JSON.stringify({ headers, state })));
-    const status = reply('status');
-    if (typeof status !== 'number' || !Number.isInteger(status) || status <= 0) {
-      throw failed('the webhook reply has no valid "status"');
+    const status = reply('status', '*int');
+    const reason = reply('reason', 'string') ?? '';
+    const expiry = reply('expiry', 'int') ?? 0n;
+    const authId = reply('auth_id', 'string') ?? '';
+    if (typeof status !== 'bigint' || status <= 0n) {
+      throw failed('the webhook reply has no valid "status" (a positive integer)');
     }
-    if (status !== 200) {
-      const given = reply('reason');
-      const reason =
-        typeof given === 'string' && given !== ''
-          ? given.slice(0, 512)
-          : `signer auth rejected request with status ${status}`;
-      if (status < 400 || status > 599) throw failed(`the webhook answered status ${status}: ${reason}`);
-      throw new RemoteSignerError(RemoteSignerErrorCode.WEBHOOK_DENIED, reason, { status });
+    if (typeof reason !== 'string') throw failed('the webhook reply\'s "reason" is not a string');
+    if (typeof expiry !== 'bigint' || expiry < 0n || expiry > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw failed('the webhook reply\'s "expiry" is not unix seconds (a non-negative integer)');
     }
-    const expiry = reply('expiry');
-    const authId = reply('auth_id');
-    if (
-      expiry !== undefined &&
-      expiry !== null &&
-      (!Number.isSafeInteger(expiry) || (expiry as number) < 0)
-    ) {
-      throw failed('the webhook reply\'s "expiry" is not unix seconds');
-    }
-    if (authId !== undefined && authId !== null && (typeof authId !== 'string' || authId.length > 256)) {
+    if (typeof authId !== 'string' || authId.length > 256) {
       throw failed('the webhook reply\'s "auth_id" is not a string of at most 256 characters');
     }
-    return {
-      expiry: (expiry as number | undefined) ?? 0,
-      authId: (authId as string | undefined) ?? '',
-      maxPrice: goMaxPrice(reply('maxPrice')),
-    };
+    if (status !== 200n) {
+      const why = reason !== '' ? reason.slice(0, 512) : `signer auth rejected request with status ${status}`;
+      if (status < 400n || status > 599n) throw failed(`the webhook answered status ${status}: ${why}`);
+      throw new RemoteSignerError(RemoteSignerErrorCode.WEBHOOK_DENIED, why, { status: Number(status) });
+    }
+    return { expiry: Number(expiry), authId, maxPrice: goMaxPrice(reply('maxPrice', '*struct')) };
   }
 
   private async call(body: string): Promise<Record<string, unknown>> {
