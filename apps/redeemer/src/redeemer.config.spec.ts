@@ -24,6 +24,17 @@ describe('RedeemerConfig', () => {
     expect(config.signerSource()).toBeUndefined();
     expect(config.values.REDEEMER_CONCURRENCY).toBe(32);
     expect(config.values.REDEEMER_MAX_TX_COST_RATIO).toMatchObject({ num: 2n, den: 10n });
+    expect(config.values.ETH_LOGS_MAX_BLOCKS).toBe(2_000);
+  });
+
+  it('takes the eth_getLogs span, a positive block count', () => {
+    expect(RedeemerConfig.fromEnv({ ...BASE, ETH_LOGS_MAX_BLOCKS: '500' }).values.ETH_LOGS_MAX_BLOCKS).toBe(
+      500,
+    );
+    expect(problems({ ETH_LOGS_MAX_BLOCKS: '0' })).toEqual([
+      'ETH_LOGS_MAX_BLOCKS="0" is invalid: expected an integer in [1, 1000000]',
+    ]);
+    expect(problems({ ETH_LOGS_MAX_BLOCKS: '2k' })).toHaveLength(1);
   });
 
   it('takes a dev private key, never shows it, and accepts it without 0x', () => {

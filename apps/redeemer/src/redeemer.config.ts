@@ -12,7 +12,7 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-import type { SignerSource } from '#app/chain';
+import { ETH_LOGS_ENV, type SignerSource } from '#app/chain';
 import { DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS } from '#app/queue';
 
 /** An exact ratio (no floats near money): `0.25` → 25/100. */
@@ -60,6 +60,7 @@ const ms = (min: number, max: number, dflt: number, description: string) =>
 
 export const REDEEMER_ENV = {
   ...INFRA_ENV,
+  ...ETH_LOGS_ENV,
 
   REDEEMER_HTTP_PORT: httpPortField(8933),
 

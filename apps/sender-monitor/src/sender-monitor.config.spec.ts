@@ -17,6 +17,7 @@ describe('SenderMonitorConfig', () => {
     expect(v.SENDER_MONITOR_SENDER_TTL_SECONDS).toBe(172_800);
     expect(v.SENDER_MONITOR_MIN_GAS_PRICE).toBe(0n);
     expect(v.SENDER_MONITOR_GRPC_URL).toBe('127.0.0.1:8935');
+    expect(v.ETH_LOGS_MAX_BLOCKS).toBe(2_000);
     expect(
       SenderMonitorConfig.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER }).values.SENDER_MONITOR_RECIPIENTS,
     ).toEqual([]);
@@ -29,12 +30,16 @@ describe('SenderMonitorConfig', () => {
         CONTROLLER_ADDRESS: CONTROLLER,
         SENDER_MONITOR_RECIPIENTS: `${R0},nope`,
         SENDER_MONITOR_L1_BLOCK_SOURCE: 'optimism',
+        ETH_LOGS_MAX_BLOCKS: '0',
       });
     } catch (err) {
       caught = err;
     }
     expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).problems).toHaveLength(2);
+    expect((caught as ConfigError).problems).toHaveLength(3);
+    expect((caught as ConfigError).problems).toContain(
+      'ETH_LOGS_MAX_BLOCKS="0" is invalid: expected an integer in [1, 1000000]',
+    );
     expect(() =>
       SenderMonitorConfig.fromEnv({
         CONTROLLER_ADDRESS: CONTROLLER,

@@ -11,6 +11,7 @@ import {
   ZERO_ADDRESS,
   type EnvValues,
 } from '#app/common';
+import { ETH_LOGS_ENV } from '#app/chain';
 import { SENDER_MONITOR_DEFAULT_GRPC_URL } from '#app/clients';
 
 /** Comma-separated addresses, lowercase, without duplicates. */
@@ -25,6 +26,7 @@ const DAY_SECONDS = 86_400;
 
 export const SENDER_MONITOR_ENV = {
   ...INFRA_ENV,
+  ...ETH_LOGS_ENV,
   SENDER_MONITOR_GRPC_URL: {
     parse: hostPort,
     default: SENDER_MONITOR_DEFAULT_GRPC_URL,
@@ -66,11 +68,6 @@ export const SENDER_MONITOR_ENV = {
     parse: int(SECOND, DAY_SECONDS),
     default: 600,
     description: 'how often idle senders are looked for',
-  },
-  SENDER_MONITOR_LOG_CHUNK_BLOCKS: {
-    parse: int(1, 1_000_000),
-    default: 2_000,
-    description: 'blocks per eth_getLogs request when catching up',
   },
   SENDER_MONITOR_MAX_BACKFILL_BLOCKS: {
     parse: int(1, 100_000_000),

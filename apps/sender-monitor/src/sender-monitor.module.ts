@@ -36,7 +36,7 @@ export class SenderMonitorModule {
             maxGasPrice: env.SENDER_MONITOR_MAX_GAS_PRICE,
           },
           claimants: env.SENDER_MONITOR_RECIPIENTS,
-          logChunkBlocks: env.SENDER_MONITOR_LOG_CHUNK_BLOCKS,
+          logsMaxBlocks: env.ETH_LOGS_MAX_BLOCKS,
           maxBackfillBlocks: env.SENDER_MONITOR_MAX_BACKFILL_BLOCKS,
           rpcTimeoutMs: env.SENDER_MONITOR_RPC_TIMEOUT_MS,
         }),

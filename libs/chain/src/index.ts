@@ -8,6 +8,7 @@ export * from './discover.js';
 export * from './block-pace.js';
 export * from './chain-facts.js';
 export * from './round-end.js';
+export * from './log-range.js';
 export * from './watchers/index.js';
 export * from './tx/index.js';
 export * from './fast-keccak.js';

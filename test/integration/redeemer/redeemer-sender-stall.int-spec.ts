@@ -1,7 +1,7 @@
 import { parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WinningTicketStatus } from '#app/database';
-import { startStallingRpcProxy, type StallingRpcProxy } from '../../support/stalling-rpc-proxy.js';
+import { startJsonRpcProxy, type JsonRpcProxy } from '../../support/json-rpc-proxy.js';
 import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 
@@ -16,13 +16,13 @@ const FUNDS_TIMEOUT_MS = 1_500;
  */
 describe('A Redeemer whose funds check hangs on a chain read', () => {
   let fx: RedeemerChainFixture;
-  let proxy: StallingRpcProxy;
+  let proxy: JsonRpcProxy;
   let first: InProcessRedeemer | undefined;
   let second: InProcessRedeemer | undefined;
 
   beforeAll(async () => {
     fx = await startRedeemerChain({}, { otherRecipients: 1 });
-    proxy = await startStallingRpcProxy(fx.anvil.url);
+    proxy = await startJsonRpcProxy(fx.anvil.url);
     const redisPrefix = `${inject('redisPrefix')}redeemer-sender-stall:`;
     first = await startInProcessRedeemer(fx, redisPrefix, {
       ETH_RPC_URL: proxy.url,

@@ -15,6 +15,7 @@ import {
   RECEIPT_LOST_MS,
   SettlementService,
 } from '../../../apps/redeemer/src/redemption/settlement.service.js';
+import { startJsonRpcProxy, type JsonRpcProxy } from '../../support/json-rpc-proxy.js';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 import {
@@ -26,6 +27,12 @@ import {
 } from './redeemer-fixture.js';
 
 const CENTI = parseEther('1') / 100n;
+/**
+ * The Redeemer reads the chain through a provider that refuses eth_getLogs spans wider than this
+ * ("query returned more than 10000 results"), far below the RECEIPT_LOST_BLOCKS its log look-ups
+ * reach back and the default ETH_LOGS_MAX_BLOCKS: they must still decide by the logs.
+ */
+const PROVIDER_LOG_SPAN = 16;
 
 // Refuses every redemption row that records a payment, counting each refusal in a sequence (a
 // sequence's increments survive the rollback of the statement that raised).
@@ -42,10 +49,12 @@ const REFUSE_PAYMENTS_SQL = `
 /**
  * A settlement's "ticket redeemed" and "its redemption row (tx, amount paid)" commit together: when
  * the row cannot be written the tickets stay in their tx, and the next settlement of the tx
- * decides them with their rows. On a database of this file's own (a trigger on `redemption`).
+ * decides them with their rows. On a database of this file's own (a trigger on `redemption`), and
+ * through an RPC that caps eth_getLogs spans (PROVIDER_LOG_SPAN).
  */
 describe('Redeemer settlement', () => {
   let fx: RedeemerChainFixture;
+  let proxy: JsonRpcProxy;
   let db: PrivateDatabase;
   let app: INestApplication;
   let intake: WinningTicketIntake;
@@ -54,17 +63,25 @@ describe('Redeemer settlement', () => {
 
   beforeAll(async () => {
     fx = await startRedeemerChain();
+    proxy = await startJsonRpcProxy(fx.anvil.url);
+    proxy.capLogSpan(PROVIDER_LOG_SPAN);
     db = await privateDatabase('redeemer_settlement');
     ({ app, intake, tickets, ds } = await startInProcessRedeemer(
       fx,
       `${inject('redisPrefix')}redeemer-settlement-int:`,
-      { DATABASE_URL: db.url, REDEEMER_BATCH_WINDOW_MS: '300', REDEEMER_SETTLE_WAIT_MS: '2000' },
+      {
+        DATABASE_URL: db.url,
+        ETH_RPC_URL: proxy.url,
+        REDEEMER_BATCH_WINDOW_MS: '300',
+        REDEEMER_SETTLE_WAIT_MS: '2000',
+      },
     ));
   });
 
   afterAll(async () => {
     await app?.close();
     await db?.drop();
+    await proxy?.stop();
     await fx?.stop();
   });
 
@@ -326,7 +343,10 @@ describe('Redeemer settlement', () => {
 
     await outliveReceipt(txId);
     const before = await lostCount('dropped');
+    const refused = proxy.refusedLogs;
     await settlement.settle(txId);
+    // The used ticket's look-up in the logs was refused wide and asked again narrower.
+    expect(proxy.refusedLogs).toBeGreaterThan(refused);
     expect(await row(unused)).toMatchObject({
       status: WinningTicketStatus.QUEUED,
       statusReason: 'TX_DROPPED',
@@ -380,7 +400,9 @@ describe('Redeemer settlement', () => {
     try {
       await outliveReceipt(txId);
       const before = await lostCount('mined');
+      const refused = proxy.refusedLogs;
       await app.get(SettlementService).settle(txId);
+      expect(proxy.refusedLogs).toBeGreaterThan(refused);
       expect(await row(t)).toMatchObject({ status: WinningTicketStatus.REDEEMED, txHash: minedHash });
       expect(await lostCount('mined')).toBe(before + 1);
     } finally {
@@ -406,7 +428,9 @@ describe('Redeemer settlement', () => {
       errorCode: 'TX_DROPPED',
     });
 
+    const refused = proxy.refusedLogs;
     await app.get(SettlementService).settle(second);
+    expect(proxy.refusedLogs).toBeGreaterThan(refused);
     expect(await row(t)).toMatchObject({
       status: WinningTicketStatus.REDEEMED,
       statusReason: null,

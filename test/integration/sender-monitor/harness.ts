@@ -30,6 +30,7 @@ import { hexToBytes, type SignedTicket } from '#app/ticket';
 import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sender-monitor.proto-paths.js';
 import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
 import { SenderMonitorModule } from '../../../apps/sender-monitor/src/sender-monitor.module.js';
+import { startJsonRpcProxy, type JsonRpcProxy } from '../../support/json-rpc-proxy.js';
 import { makeTicket, startProtocol, type ProtocolFixture } from '../contracts/protocol-fixture.js';
 
 /** Fast polls keep the tests short; everything else is the service's real configuration. */
@@ -39,6 +40,8 @@ export interface MonitorUnderTest {
   fx: ProtocolFixture;
   /** In front of anvil: the service's ETH_RPC_URL. */
   proxy: TcpProxy;
+  /** Between `proxy` and anvil when asked for (MonitorOptions.jsonRpcProxy). */
+  rpc?: JsonRpcProxy;
   nest: INestApplication;
   grpcUrl: string;
   httpUrl: string;
@@ -49,6 +52,11 @@ export interface MonitorUnderTest {
   stop(): Promise<void>;
 }
 
+export interface MonitorOptions {
+  /** Puts a JSON-RPC proxy (test/support) behind the TCP proxy, for a test to make the RPC misbehave. */
+  jsonRpcProxy?: boolean;
+}
+
 /**
  * The dev protocol on a fresh anvil (recipients accounts 8 and 9, both active: pool size 2) and
  * the sender-monitor booted in this process on it, through a TCP proxy, serving both recipients.
@@ -56,9 +64,11 @@ export interface MonitorUnderTest {
 export async function startMonitor(
   name: string,
   env: Record<string, string> = {},
+  options: MonitorOptions = {},
 ): Promise<MonitorUnderTest> {
   const fx = await startProtocol();
-  const proxy = await startTcpProxy(fx.anvil.port);
+  const rpc = options.jsonRpcProxy ? await startJsonRpcProxy(fx.anvil.url) : undefined;
+  const proxy = await startTcpProxy(rpc ? Number(new URL(rpc.url).port) : fx.anvil.port);
   const databaseUrl = inject('databaseUrl');
   // The run's database is migrated by the global setup; this adds migrations newer than its build.
   await runMigrations(databaseUrl);
@@ -97,6 +107,7 @@ export async function startMonitor(
     },
     fx,
     proxy,
+    rpc,
     nest,
     grpcUrl,
     httpUrl: await nest.getUrl(),
@@ -105,6 +116,7 @@ export async function startMonitor(
       await nest.close();
       await db.end();
       await proxy.stop();
+      await rpc?.stop();
       await fx.stop();
     },
   };

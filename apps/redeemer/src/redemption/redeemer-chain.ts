@@ -7,6 +7,7 @@ import {
   roundWaitTarget,
   type ChainHead,
 } from '#app/chain';
+import { RedeemerConfig } from '../redeemer.config.js';
 
 /** How long the validity period and block gas limit read from the chain are reused. */
 const VALIDITY_PERIOD_TTL_MS = 60_000;
@@ -23,6 +24,7 @@ export class RedeemerChain {
     private readonly client: ChainClient,
     private readonly facts: ChainFacts,
     private readonly pace: BlockPace,
+    private readonly config: RedeemerConfig,
   ) {}
 
   /** Throws until the Controller's registry has been read (the chain answered at least once). */
@@ -31,6 +33,7 @@ export class RedeemerChain {
       this.client.provider,
       this.facts.addresses.ticketBroker,
       this.facts.addresses.bondingManager,
+      this.config.values.ETH_LOGS_MAX_BLOCKS,
     );
     return this.bound;
   }

@@ -8,6 +8,7 @@ import {
   type TicketInput,
 } from '../bindings.js';
 import { ChainErrorCode } from '../chain.error.js';
+import { DEFAULT_LOGS_MAX_BLOCKS, getLogsInRange } from '../log-range.js';
 import {
   decodeRedeemed,
   decodeTransferAmount,
@@ -108,6 +109,8 @@ export class RedemptionCalls {
     private readonly provider: Provider,
     readonly brokerAddress: string,
     readonly bondingManagerAddress: string,
+    /** Most blocks per eth_getLogs request (ETH_LOGS_MAX_BLOCKS). */
+    private readonly logsMaxBlocks: number = DEFAULT_LOGS_MAX_BLOCKS,
   ) {
     this.broker = ticketBrokerAt(brokerAddress, provider);
     this.bonding = bondingManagerAt(bondingManagerAddress, provider);
@@ -231,25 +234,31 @@ export class RedemptionCalls {
 
   /**
    * The redemptions of `sender`'s tickets to `recipient` from `fromBlock` to the latest block, keyed by
-   * ticket hash, from the broker's logs (one eth_getLogs; logs stay readable where a node no
-   * longer finds a receipt by its tx hash): who redeemed a ticket, when, and what it paid.
+   * ticket hash, from the broker's logs (logs stay readable where a node no longer finds a receipt
+   * by its tx hash): who redeemed a ticket, when, and what it paid. The range is read in spans a
+   * provider accepts (getLogsInRange).
    */
   async redemptionsOf(
     sender: string,
     recipient: string,
     fromBlock: bigint,
   ): Promise<Map<string, FoundRedemption>> {
-    // Both events index (sender, recipient): one query brings each payment with its redemption.
-    const logs = await this.provider.getLogs({
+    // Both events index (sender, recipient): one query brings each payment with its redemption. A
+    // tx's logs are all in one block, so no span boundary separates a payment from its redemption.
+    const query = {
       address: this.brokerAddress,
-      fromBlock: Number(fromBlock),
-      toBlock: 'latest',
       topics: [
         [this.transferTopic, this.redeemedTopic],
         zeroPadValue(sender, 32),
         zeroPadValue(recipient, 32),
       ],
-    });
+    };
+    const logs = await getLogsInRange(
+      this.provider,
+      query,
+      { from: fromBlock, to: 'latest' },
+      this.logsMaxBlocks,
+    );
     const byTx = new Map<string, typeof logs>();
     for (const log of logs) byTx.set(log.transactionHash, [...(byTx.get(log.transactionHash) ?? []), log]);
     const out = new Map<string, FoundRedemption>();

@@ -136,8 +136,8 @@ function revertOf(err: {
   };
 }
 
-/** Every message the error and its nested node error carry, lowercased, for matching only. */
-function errorText(err: unknown): string {
+/** Every message the error and its nested node error carry, lowercased, for matching only (never logged). */
+export function errorText(err: unknown): string {
   const parts: string[] = [];
   const visit = (e: unknown, depth: number) => {
     if (depth > 4 || e === null || typeof e !== 'object') {

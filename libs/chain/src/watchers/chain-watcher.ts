@@ -12,6 +12,7 @@ import {
 } from '../bindings.js';
 import type { ChainHead, L1BlockSource, RoundFacts } from '../chain-facts.js';
 import { discoverAddresses, type ProtocolAddresses } from '../discover.js';
+import { walkBlockRange } from '../log-range.js';
 import { readHeader, type BlockHeader } from './block-header.js';
 import {
   CHAIN_EVENT_KINDS,
@@ -35,8 +36,8 @@ export interface ChainWatcherOptions {
   gas: GasPriceBounds;
   /** Recipients whose claimed reserve and active status are tracked (lowercase or checksummed). */
   claimants: readonly string[];
-  /** Blocks per `eth_getLogs` request while catching up. */
-  logChunkBlocks: number;
+  /** Most blocks per `eth_getLogs` request while catching up (ETH_LOGS_MAX_BLOCKS; split further if refused). */
+  logsMaxBlocks: number;
   /** A longer gap (e.g. after a long outage) is not replayed from logs: the cache is re-read instead. */
   maxBackfillBlocks: number;
   /** Consecutive failed polls after which the RPC connection is dropped and reopened. */
@@ -143,8 +144,8 @@ export class ChainWatcher {
     private readonly rpc: RpcEndpoint,
     private readonly options: ChainWatcherOptions,
   ) {
-    if (options.logChunkBlocks < 1 || options.maxBackfillBlocks < 1) {
-      throw new Error('logChunkBlocks and maxBackfillBlocks must be ≥ 1');
+    if (options.logsMaxBlocks < 1 || options.maxBackfillBlocks < 1) {
+      throw new Error('logsMaxBlocks and maxBackfillBlocks must be ≥ 1');
     }
     this.claimants = [...new Set(options.claimants.map((c) => c.toLowerCase()))];
     this.topics = watchedTopics();
@@ -311,19 +312,25 @@ export class ChainWatcher {
 
   private async catchUp(provider: JsonRpcApiProvider, head: BlockHeader): Promise<void> {
     const addresses = this.addresses;
-    let from = this.synced!.number + 1n;
-    while (from <= head.number) {
-      const last = from + BigInt(this.options.logChunkBlocks) - 1n;
-      const to = last < head.number ? last : head.number;
-      const [logs, end] = await Promise.all([
-        provider.getLogs({
-          address: [addresses.ticketBroker, addresses.roundsManager],
-          topics: [this.topics],
-          fromBlock: from,
-          toBlock: to,
-        }),
-        to === head.number ? head : readHeader(provider, to, this.options.l1BlockSource),
-      ]);
+    // Each span's logs and its last header are read together (one batched round trip); a span
+    // the provider refuses as too wide is asked again narrower (walkBlockRange).
+    const chunks = walkBlockRange(
+      { from: this.synced!.number + 1n, to: head.number },
+      this.options.logsMaxBlocks,
+      (from, to) =>
+        Promise.all([
+          provider.getLogs({
+            address: [addresses.ticketBroker, addresses.roundsManager],
+            topics: [this.topics],
+            fromBlock: from,
+            toBlock: to,
+          }),
+          to === head.number ? head : readHeader(provider, to, this.options.l1BlockSource),
+        ]),
+    );
+    for await (const {
+      value: [logs, end],
+    } of chunks) {
       const decoded = logs
         .filter((log) => !log.removed)
         .map((log) => decodeChainLog(log, addresses))
@@ -349,7 +356,6 @@ export class ChainWatcher {
       }
       u.events += decoded.length;
       this.synced = end;
-      from = to + 1n;
     }
   }
 
