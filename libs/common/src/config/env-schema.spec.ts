@@ -70,4 +70,15 @@ describe('parsers', () => {
     expect(() => hostPort('localhost')).toThrow();
     expect(() => hostPort('a:99999')).toThrow();
   });
+
+  it('refuses a renamed setting still set under its old name, where the new one is read', () => {
+    const schema = { ETH_LOGS_MAX_BLOCKS: { parse: Number, default: 2000, description: 'span' } };
+    expect(() => parseEnv(schema, { SENDER_MONITOR_LOG_CHUNK_BLOCKS: '500' })).toThrow(
+      /SENDER_MONITOR_LOG_CHUNK_BLOCKS was renamed ETH_LOGS_MAX_BLOCKS/,
+    );
+    // A service that does not read the new name is not concerned.
+    expect(
+      parseEnv(INFRA_ENV, { CONTROLLER_ADDRESS: CONTROLLER, SENDER_MONITOR_LOG_CHUNK_BLOCKS: '500' }),
+    ).toBeDefined();
+  });
 });

@@ -20,12 +20,25 @@ export type EnvValues<S extends EnvSchema> = { readonly [K in keyof S]: FieldVal
  * Parses `env` against `schema`, collecting every problem before failing, so a misconfigured
  * service reports all of them in one boot attempt instead of one per restart.
  */
+/**
+ * Settings that were renamed, old name → new name. A service whose schema has the new name refuses
+ * to start while the old one is set: silently ignored, it would leave the operator's value unused.
+ */
+export const RENAMED_ENV: Readonly<Record<string, string>> = {
+  SENDER_MONITOR_LOG_CHUNK_BLOCKS: 'ETH_LOGS_MAX_BLOCKS',
+};
+
 export function parseEnv<S extends EnvSchema>(
   schema: S,
   env: Readonly<Record<string, string | undefined>>,
 ): EnvValues<S> {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
+  for (const [old, now] of Object.entries(RENAMED_ENV)) {
+    if (now in schema && env[old] !== undefined && env[old].trim() !== '') {
+      problems.push(`${old} was renamed ${now}: set ${now} instead`);
+    }
+  }
   for (const [name, field] of Object.entries(schema)) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') {
