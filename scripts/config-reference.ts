@@ -6,8 +6,9 @@ import { SENDER_MONITOR_ENV } from '../apps/sender-monitor/src/sender-monitor.co
 import { SENDER_ENV } from '../apps/sender/src/sender.config.js';
 
 /**
- * Prints the configuration reference (README) from the config schemas themselves, so the table
- * can never drift from what the services validate: `npm run -s config:reference`.
+ * The configuration reference (README) from the config schemas themselves, so the table can never
+ * drift from what the services validate (config-reference.spec.ts checks the README holds it):
+ * `npm run -s config:reference` prints it.
  */
 const SERVICES: [string, EnvSchema][] = [
   ['sender', SENDER_ENV],
@@ -22,13 +23,20 @@ const show = (v: unknown): string =>
     ? ''
     : `\`${typeof v === 'bigint' ? v.toString() : JSON.stringify(v).replace(/^"|"$/g, '')}\``;
 const row = (name: string, f: EnvSchema[string], who: string): string =>
-  `| \`${name}\` | ${f.default !== undefined ? show(f.default) : f.optional ? '(unset)' : '**required**'}${f.secret ? ' · secret' : ''} | ${who} | ${f.description.replace(/\|/g, '\\|')} |`;
+  `| \`${name}\` | ${f.default !== undefined ? show(f.default) : f.optional ? '(unset)' : '**required**'}${f.secret ? ' · secret' : ''} | ${who} | ${f.description.replace(/[|*]/g, (c) => `\\${c}`)} |`;
 
-const lines = ['| variable | default | read by | meaning |', '| --- | --- | --- | --- |'];
-for (const [name, field] of Object.entries(INFRA_ENV)) lines.push(row(name, field, 'all services'));
-for (const [service, schema] of SERVICES) {
-  for (const [name, field] of Object.entries(schema)) {
-    if (!(name in INFRA_ENV)) lines.push(row(name, field, service));
+/** The table's lines: header, separator, one row per setting. */
+export function configReferenceTable(): string[] {
+  const lines = ['| variable | default | read by | meaning |', '| --- | --- | --- | --- |'];
+  for (const [name, field] of Object.entries(INFRA_ENV)) lines.push(row(name, field, 'all services'));
+  for (const [service, schema] of SERVICES) {
+    for (const [name, field] of Object.entries(schema)) {
+      if (!(name in INFRA_ENV)) lines.push(row(name, field, service));
+    }
   }
+  return lines;
 }
-process.stdout.write(`${lines.join('\n')}\n`);
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  process.stdout.write(`${configReferenceTable().join('\n')}\n`);
+}
