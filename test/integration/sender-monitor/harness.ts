@@ -13,7 +13,7 @@ import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { getBytes, toBigInt, type Wallet } from 'ethers';
 import pg from 'pg';
 import type { Observable, Subscription } from 'rxjs';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { ChainWatcher } from '#app/chain';
 import { bootstrapService } from '#app/common';
 import { runMigrations } from '#app/database';
@@ -270,4 +270,22 @@ export async function metric(httpUrl: string, name: string, labels = ''): Promis
     if (series === name || (series.startsWith(`${name}{`) && series.includes(labels))) return Number(value);
   }
   return undefined;
+}
+
+/** The ReserveFunded and NewRound events the monitor has applied so far (its counter). */
+export async function chainEventCounts(httpUrl: string): Promise<{ funded: number; rounds: number }> {
+  const count = async (event: string) =>
+    (await metric(httpUrl, 'sender_monitor_chain_events_total', `event="${event}"`)) ?? 0;
+  return { funded: await count('ReserveFunded'), rounds: await count('NewRound') };
+}
+
+/** Both kinds of event were applied since `before`, and no gap was resynced: replayed from the logs. */
+export async function expectReplayedFromLogs(
+  httpUrl: string,
+  before: { funded: number; rounds: number },
+): Promise<void> {
+  const after = await chainEventCounts(httpUrl);
+  expect(after.funded).toBeGreaterThan(before.funded);
+  expect(after.rounds).toBeGreaterThan(before.rounds);
+  expect(await metric(httpUrl, 'sender_monitor_resyncs_total', 'reason="gap"')).toBe(0);
 }

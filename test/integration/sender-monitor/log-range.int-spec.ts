@@ -2,7 +2,14 @@ import { parseEther, toQuantity } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteSenderMonitor, type MaxFloatChange } from '#app/clients';
 import { mined } from '../contracts/protocol-fixture.js';
-import { metric, Recorder, startMonitor, type MonitorUnderTest } from './harness.js';
+import {
+  chainEventCounts,
+  expectReplayedFromLogs,
+  metric,
+  Recorder,
+  startMonitor,
+  type MonitorUnderTest,
+} from './harness.js';
 
 // The chain RPC is an ordinary provider that refuses eth_getLogs spans wider than a few blocks
 // (Ankr's wording): the watcher replays a gap of many blocks from the logs all the same, in spans of
@@ -41,10 +48,7 @@ describe('sender-monitor: a provider capping eth_getLogs spans', () => {
     recorders.push(w);
     await w.next((c) => c.maxFloat === parseEther('0.5'));
     await m.caughtUp();
-    const fundedBefore =
-      (await metric(m.httpUrl, 'sender_monitor_chain_events_total', 'event="ReserveFunded"')) ?? 0;
-    const roundsBefore =
-      (await metric(m.httpUrl, 'sender_monitor_chain_events_total', 'event="NewRound"')) ?? 0;
+    const before = await chainEventCounts(m.httpUrl);
 
     // Unseen by the monitor: more reserve, a new round, and many blocks after them.
     await m.proxy.stop();
@@ -59,13 +63,7 @@ describe('sender-monitor: a provider capping eth_getLogs spans', () => {
     await m.caughtUp();
     expect((await client.senderInfo(sender.address)).lastInitializedRound).toBe(round);
     // Replayed from the logs of the missed blocks (no resync), after the provider refused spans.
-    expect(
-      await metric(m.httpUrl, 'sender_monitor_chain_events_total', 'event="ReserveFunded"'),
-    ).toBeGreaterThan(fundedBefore);
-    expect(await metric(m.httpUrl, 'sender_monitor_chain_events_total', 'event="NewRound"')).toBeGreaterThan(
-      roundsBefore,
-    );
-    expect(await metric(m.httpUrl, 'sender_monitor_resyncs_total', 'reason="gap"')).toBe(0);
+    await expectReplayedFromLogs(m.httpUrl, before);
     expect(m.rpc!.refusedLogs).toBeGreaterThan(refusedBefore);
     // Never wider than ETH_LOGS_MAX_BLOCKS, though the gap was.
     const spans = m.rpc!.logSpans.slice(spansBefore);
