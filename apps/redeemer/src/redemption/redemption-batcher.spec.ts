@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byTimeLeft, splitByGas } from './redemption-batcher.js';
+import { InFlight } from './in-flight.js';
+import { byTimeLeft, splitByGas, unpaidInTx } from './redemption-batcher.js';
 
 describe('splitByGas', () => {
   const items = (...gas: number[]) => gas.map((g, i) => ({ i, gas: BigInt(g) }));
@@ -35,5 +36,37 @@ describe('byTimeLeft', () => {
       byTimeLeft,
     );
     expect(sorted.map((x) => x.name)).toEqual(['old-early', 'old-late', 'mid', 'new']);
+  });
+});
+
+describe('unpaidInTx', () => {
+  const SENDER = '0xsender';
+  const ticket = (ticketHash: string, faceValue: bigint) => ({ ticketHash, sender: SENDER, faceValue });
+
+  it('counts a ticket whose hold ends while the chain is asked about the others', async () => {
+    // A settlement run of a previous holder's still pending tx holds its ticket, then lets go while
+    // the funds check waits on the chain: the ticket must still count against the sender's funds.
+    const inFlight = new InFlight();
+    const adopted = ticket('0xa', 6n);
+    inFlight.hold('tx:1', [adopted]);
+    const unpaid = await unpaidInTx([adopted, ticket('0xb', 3n)], inFlight, () => {
+      inFlight.release('tx:1');
+      return Promise.resolve(false);
+    });
+    expect(inFlight.committed(SENDER, 'flush', unpaid)).toBe(9n);
+  });
+
+  it('leaves out a ticket the chain says is used, and counts a held one once', async () => {
+    const inFlight = new InFlight();
+    const held = ticket('0xa', 6n);
+    inFlight.hold('tx:1', [held]);
+    const asked: string[] = [];
+    const unpaid = await unpaidInTx([held, ticket('0xb', 3n), ticket('0xc', 1n)], inFlight, (hash) => {
+      asked.push(hash);
+      return Promise.resolve(hash === '0xb');
+    });
+    expect(asked).toEqual(['0xb', '0xc']);
+    expect(unpaid.map((t) => t.ticketHash)).toEqual(['0xa', '0xc']);
+    expect(inFlight.committed(SENDER, 'flush', unpaid)).toBe(7n);
   });
 });

@@ -340,17 +340,9 @@ export class RedemptionBatcher {
     return kept;
   }
 
-  /**
-   * The senders' tickets in a tx of another Redeemer (Postgres: another signer's, or the previous
-   * holder's of a recipient taken over, whose txs may still be mined) that the chain has not paid
-   * yet: the deposit is shared by every recipient. A used ticket is left out, its payment already
-   * in the funds read (its tx may stay unsettled here for long: only its signer settles it). Read
-   * before the funds: a ticket paid in between is counted twice (safe side), never missed.
-   */
+  /** The senders' tickets in a tx of another Redeemer the chain has not paid yet: `unpaidInTx`. */
   private async unpaidElsewhere(senders: string[], calls: RedemptionCalls): Promise<HeldTicket[]> {
-    const others = (await this.tickets.inTx(senders)).filter((t) => !this.inFlight.ticketBusy(t.ticketHash));
-    const used = await Promise.all(others.map((t) => calls.isUsed(t.ticketHash)));
-    return others.filter((_, i) => !used[i]);
+    return unpaidInTx(await this.tickets.inTx(senders), this.inFlight, (hash) => calls.isUsed(hash));
   }
 
   private async send(claimed: Candidate[], calls: RedemptionCalls): Promise<void> {
@@ -416,6 +408,27 @@ export class RedemptionBatcher {
 }
 
 const verdict = (v: Verdict): BatchOutcome => ({ kind: 'verdict', verdict: v });
+
+/**
+ * Of `rows` (the senders' tickets in a tx by Postgres, whoever sent it: another signer's, or the
+ * previous holder's of a recipient taken over, whose txs may still be mined), those the chain has
+ * not paid: the deposit is shared by every recipient. A used ticket is left out, its payment
+ * already in the funds read (its tx may stay unsettled for long: only its signer settles it). Read
+ * before the funds: a ticket paid in between is counted twice (safe side), never missed. A ticket
+ * held in `inFlight` now is kept without asking the chain: its hold may end before the funds are
+ * compared (a settlement run finding its tx still pending lets go), and `InFlight.committed`
+ * counts it once either way.
+ */
+export async function unpaidInTx(
+  rows: readonly HeldTicket[],
+  inFlight: InFlight,
+  isUsed: (ticketHash: string) => Promise<boolean>,
+): Promise<HeldTicket[]> {
+  const used = await Promise.all(
+    rows.map((t) => (inFlight.ticketBusy(t.ticketHash) ? Promise.resolve(false) : isUsed(t.ticketHash))),
+  );
+  return rows.filter((_, i) => !used[i]);
+}
 
 /**
  * Least time left first: a ticket is valid for ticketValidityPeriod rounds from its creationRound,
