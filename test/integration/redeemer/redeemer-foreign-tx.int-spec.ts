@@ -52,14 +52,19 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     await fx?.stop();
   });
 
-  /** A sends `ticket`'s tx (left pending) and stops; B takes over. A's stored tx. */
-  async function handOver(ticket: SignedTicket): Promise<TxRow> {
+  /** A sends `ticket`'s tx, left pending (anvil stops mining), and stops. */
+  async function sendAndStop(ticket: SignedTicket): Promise<void> {
     first = await startInProcessRedeemer(fx, redisPrefix, {});
     await fx.provider.send('evm_setAutomine', [false]);
     await first.intake.accept(ticket);
     await until(ticket, WinningTicketStatus.SUBMITTED);
     await first.app.close();
     first = undefined;
+  }
+
+  /** A sends `ticket`'s tx (left pending) and stops; B takes over. A's stored tx. */
+  async function handOver(ticket: SignedTicket): Promise<TxRow> {
+    await sendAndStop(ticket);
     second = await startInProcessRedeemer(fx, redisPrefix, {
       REDEEMER_PRIVATE_KEY: otherSigner.privateKey,
       REDEEMER_RECIPIENTS: fx.recipient.address,
@@ -130,12 +135,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     const ticket = await fx.ticket(sender, ETH / 10n);
     // A stops; its signer is held again at once (A back with other recipients, or a replica that
     // took over): B finds A's tx with a live holder, whose own settlement decides it.
-    first = await startInProcessRedeemer(fx, redisPrefix, {});
-    await fx.provider.send('evm_setAutomine', [false]);
-    await first.intake.accept(ticket);
-    await until(ticket, WinningTicketStatus.SUBMITTED);
-    await first.app.close();
-    first = undefined;
+    await sendAndStop(ticket);
     const holderDb = await createDataSource(inject('databaseUrl')).initialize();
     const holder = new SignerLease(holderDb);
     try {
