@@ -95,6 +95,8 @@ export class TxManager {
   /** Nonces below this are used on chain (or by txs already final). */
   private nonceFloor = 0n;
   private needsReconcile = true;
+  /** Consecutive polls that found a gap below the floor: a nonce given back by a reorganisation. */
+  private floorGapChecks = 0;
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
   private needsAdopt = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -375,6 +377,7 @@ export class TxManager {
         });
       }
       if (this.gapBelowPending(mined) !== null) await this.fillGap(mined);
+      else this.floorGapChecks = 0;
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'tx poll failed', code: error.code, error: error.message });
@@ -384,7 +387,8 @@ export class TxManager {
   /**
    * The lowest nonce at or above the mined count that no pending tx holds while a higher one does:
    * the txs above it can never be mined. It appears when a tx is refused for good after txs with
-   * higher nonces were sent (their nonces are not re-signed: they are stored and may be mined).
+   * higher nonces were sent (their nonces are not re-signed: they are stored and may be mined), or
+   * when a reorganisation deeper than the confirmations takes a final tx of ours off the chain.
    */
   private gapBelowPending(mined: bigint): bigint | null {
     const held = new Set([...this.open.values()].map((o) => o.record.nonce));
@@ -395,12 +399,41 @@ export class TxManager {
 
   /**
    * Fills a nonce gap with a zero-value transfer to ourselves, stored before broadcast like any tx,
-   * through the send queue (so a real send that fills the gap first makes this a no-op).
+   * through the send queue (so a real send that fills the gap first makes this a no-op). A gap
+   * below the floor is a nonce the chain gave back: a reorganisation deeper than the confirmations
+   * took a final tx off the chain. Believed once seen in NONCE_GONE_CHECKS polls in a row (one
+   * lagging node's count is not enough). The stored tx that took the nonce is broadcast again: its
+   * tickets are recorded paid, so the chain gets that payment back, and the txs above it can be
+   * mined. With no stored tx there, the floor comes down and a filler takes the nonce.
    */
   private fillGap(mined: bigint): Promise<unknown> {
     return this.enqueue(async () => {
       const gap = this.gapBelowPending(mined);
-      if (gap === null || this.nextNonce() !== gap) return;
+      if (gap === null) return;
+      if (gap < this.nonceFloor) {
+        if (++this.floorGapChecks < NONCE_GONE_CHECKS) return;
+        this.floorGapChecks = 0;
+        const taken = await this.store.liveAtNonce(this.chainId, this.address, gap);
+        this.logger.error({
+          msg: 'a nonce of a final tx is free again on chain (a reorganisation deeper than the confirmations)',
+          nonce: gap.toString(),
+          txId: taken?.id ?? null,
+          action: taken ? 'its signed tx broadcast again' : 'filled',
+        });
+        if (taken) {
+          await this.broadcast(taken.rawTx).catch((err: unknown) =>
+            this.logger.warn({
+              msg: 're-broadcast of a final tx failed',
+              txId: taken.id,
+              error: classifyChainError(err).message,
+            }),
+          );
+          return;
+        }
+        this.nonceFloor = gap;
+      }
+      this.floorGapChecks = 0;
+      if (this.nextNonce() !== gap) return;
       this.logger.warn({ msg: 'filling a nonce gap below pending txs', nonce: gap.toString() });
       await this.sendNow({ purpose: NONCE_FILLER, to: this.address, data: '0x', gasLimit: 21_000n }, {});
     });

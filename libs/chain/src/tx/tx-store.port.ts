@@ -139,6 +139,9 @@ export abstract class TxStore {
     hash: string,
   ): Promise<ChainTxRecord | null>;
 
+  /** The signer's tx that holds `nonce` (any status but dropped), if one is stored. */
+  abstract liveAtNonce(chainId: bigint, signer: string, nonce: bigint): Promise<ChainTxRecord | null>;
+
   /** The signer's pending txs, lowest nonce first. */
   abstract listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]>;
 

@@ -141,6 +141,20 @@ export class PgTxStore extends TxStore {
     return row ? toRecord(row) : null;
   }
 
+  async liveAtNonce(chainId: bigint, signer: string, nonce: bigint): Promise<ChainTxRecord | null> {
+    const row = await this.ds
+      .getRepository(ChainTxEntity)
+      .createQueryBuilder('t')
+      .where('t.chain_id = :chainId AND t.signer = :signer AND t.nonce = :nonce AND t.status <> :dropped', {
+        chainId: chainId.toString(),
+        signer,
+        nonce: nonce.toString(),
+        dropped: ChainTxStatus.DROPPED,
+      })
+      .getOne();
+    return row ? toRecord(row) : null;
+  }
+
   async listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]> {
     const rows = await this.ds
       .getRepository(ChainTxEntity)

@@ -1,0 +1,132 @@
+import { parseEther } from 'ethers';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WinningTicketStatus } from '#app/database';
+import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
+import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
+
+const CENTI = parseEther('0.01');
+const CONFIRMATIONS = 4;
+
+/**
+ * A reorganisation takes the blocks of the Redeemer's redemption txs away before they have their
+ * confirmations: the tickets are still owed, the node has forgotten the txs, and the signer's
+ * nonce on chain went back. Nothing may be lost and nothing paid twice.
+ */
+describe('Redeemer across a reorganisation', () => {
+  let fx: RedeemerChainFixture;
+  let redeemer: InProcessRedeemer;
+  const { until } = ticketRows(() => redeemer.tickets);
+
+  /**
+   * Runs `wait` while a block is mined every 200 ms (the Redeemer's confirmations need blocks); no
+   * block is mined once it returns (a mine still on its way is waited for).
+   */
+  async function mining<T>(wait: () => Promise<T>): Promise<T> {
+    let mined = Promise.resolve();
+    const miner = setInterval(() => {
+      mined = mined.then(() => fx.mine(1)).catch(() => undefined);
+    }, 200);
+    try {
+      return await wait();
+    } finally {
+      clearInterval(miner);
+      await mined;
+    }
+  }
+
+  beforeAll(async () => {
+    fx = await startRedeemerChain();
+    redeemer = await startInProcessRedeemer(fx, `${inject('redisPrefix')}redeemer-reorg:`, {
+      REDEEMER_CONFIRMATIONS: String(CONFIRMATIONS),
+    });
+  });
+
+  afterAll(async () => {
+    await redeemer?.app.close();
+    await fx?.stop();
+  });
+
+  const txsOf = (hashes: string[]) =>
+    redeemer.ds.query<{ id: string; nonce: string; status: string; mined_hash: string | null }[]>(
+      `SELECT id::text AS id, nonce::text AS nonce, status, mined_hash FROM chain_tx
+        WHERE refs && $1::text[] ORDER BY id`,
+      [hashes],
+    );
+
+  it('redeems every ticket of the txs a reorganisation dropped (two nonces in a row), each paid once', async () => {
+    const senders = [await fx.newSender(parseEther('1')), await fx.newSender(parseEther('1'))];
+    const tickets = [await fx.ticket(senders[0], CENTI), await fx.ticket(senders[1], CENTI)];
+    const hashes = tickets.map(hashOf);
+    const feesBefore = await fx.fees();
+    const signer = fx.recipient.address;
+    const nonceBefore = BigInt(await fx.provider.getTransactionCount(signer, 'latest'));
+    const blockBefore = await fx.blockNumber();
+
+    // One tx each, one after the other (nonces n and n + 1): anvil mines each at once.
+    for (const t of tickets) {
+      await redeemer.intake.accept(t);
+      await eventually(
+        async () => ((await fx.redeemedHashes()).includes(hashOf(t)) ? true : undefined),
+        `ticket ${hashOf(t)} redeemed on chain`,
+      );
+    }
+    expect((await txsOf(hashes)).map((tx) => BigInt(tx.nonce))).toEqual([nonceBefore, nonceBefore + 1n]);
+    // Neither confirmed yet.
+    const mined = await fx.blockNumber();
+    expect(mined - blockBefore).toBeLessThan(CONFIRMATIONS);
+    for (const t of tickets)
+      expect((await redeemer.tickets.findByHash(hashOf(t)))!.status).toBe(WinningTicketStatus.SUBMITTED);
+
+    // The blocks holding them are gone, and with them the txs (anvil does not put them back in its pool).
+    await fx.provider.send('anvil_rollback', [Number(mined - blockBefore)]);
+    expect(await fx.blockNumber()).toBe(blockBefore);
+    expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore);
+    expect((await fx.redeemedHashes()).filter((h) => hashes.includes(h))).toEqual([]);
+
+    // Blocks go on: the Redeemer gets the tickets mined again and settles them once confirmed.
+    await mining(async () => {
+      for (const t of tickets) await until(t, WinningTicketStatus.REDEEMED);
+    });
+    const onChain = (await fx.redeemedHashes()).filter((h) => hashes.includes(h));
+    expect(onChain.sort()).toEqual([...hashes].sort());
+    expect((await fx.fees()) - feesBefore).toBe(2n * CENTI);
+    const txs = await txsOf(hashes);
+    expect(txs.filter((tx) => tx.status === 'mined').length).toBeGreaterThan(0);
+    expect(txs.every((tx) => tx.status !== 'pending')).toBe(true);
+  });
+
+  it('broadcasts again a final tx a deeper reorganisation took away, so it pays again and the tx above its nonce is mined', async () => {
+    // Past its confirmations a tx is final here (a deeper reorganisation is what the setting is
+    // chosen against) and its tickets are recorded paid. Should one happen all the same, the nonce
+    // comes free under our next tx, which would wait for ever: the stored tx goes out again.
+    const [first, second] = [await fx.newSender(parseEther('1')), await fx.newSender(parseEther('1'))];
+    const settled = await fx.ticket(first, CENTI);
+    const pending = await fx.ticket(second, CENTI);
+    const signer = fx.recipient.address;
+    const nonceBefore = BigInt(await fx.provider.getTransactionCount(signer, 'latest'));
+    const blockBefore = await fx.blockNumber();
+    const feesBefore = await fx.fees();
+
+    await redeemer.intake.accept(settled);
+    await mining(() => until(settled, WinningTicketStatus.REDEEMED));
+    // The next tx waits in the pool; then the blocks since `settled`'s tx go away.
+    await fx.provider.send('evm_setAutomine', [false]);
+    try {
+      await redeemer.intake.accept(pending);
+      await until(pending, WinningTicketStatus.SUBMITTED);
+      await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
+      expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore);
+      expect(await fx.redeemedHashes()).not.toContain(hashOf(settled));
+      await mining(() => until(pending, WinningTicketStatus.REDEEMED));
+    } finally {
+      await fx.provider.send('evm_setAutomine', [true]);
+    }
+    expect(await fx.redeemedHashes()).toEqual(expect.arrayContaining([hashOf(settled), hashOf(pending)]));
+    expect((await fx.fees()) - feesBefore).toBe(2n * CENTI);
+    expect((await redeemer.tickets.findByHash(hashOf(settled)))!.status).toBe(WinningTicketStatus.REDEEMED);
+    const fillers = await redeemer.ds.query<unknown[]>(
+      `SELECT id FROM chain_tx WHERE purpose = 'nonce-filler'`,
+    );
+    expect(fillers).toEqual([]);
+  });
+});
