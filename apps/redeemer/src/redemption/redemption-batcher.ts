@@ -302,7 +302,7 @@ export class RedemptionBatcher {
   /**
    * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit +
    * min(reserve, claimable) covers their face values on top of the sender's tickets already in
-   * flight, ours or another Redeemer's (unpaidElsewhere); the contract would otherwise pay short
+   * flight, ours or another Redeemer's (unpaidInTx); the contract would otherwise pay short
    * and still consume them. A ticket left out while the sender has txs in flight waits for those
    * (SENDER_BUSY); with nothing in flight the funds are simply short.
    */
@@ -315,7 +315,9 @@ export class RedemptionBatcher {
     const bySender = new Map<string, Entry[]>();
     for (const e of ready) bySender.set(e.row.sender, [...(bySender.get(e.row.sender) ?? []), e]);
     const kept: Entry[] = [];
-    const elsewhere = await this.unpaidElsewhere([...bySender.keys()], calls);
+    const elsewhere = await unpaidInTx(await this.tickets.inTx([...bySender.keys()]), this.inFlight, (hash) =>
+      calls.isUsed(hash),
+    );
     await Promise.all(
       [...bySender.entries()].map(async ([sender, list]) => {
         const funds = await calls.senderFunds(sender, list[0].row.recipient);
@@ -338,11 +340,6 @@ export class RedemptionBatcher {
       }),
     );
     return kept;
-  }
-
-  /** The senders' tickets in a tx of another Redeemer the chain has not paid yet: `unpaidInTx`. */
-  private async unpaidElsewhere(senders: string[], calls: RedemptionCalls): Promise<HeldTicket[]> {
-    return unpaidInTx(await this.tickets.inTx(senders), this.inFlight, (hash) => calls.isUsed(hash));
   }
 
   private async send(claimed: Candidate[], calls: RedemptionCalls): Promise<void> {

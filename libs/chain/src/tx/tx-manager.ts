@@ -95,7 +95,7 @@ export class TxManager {
   /** Nonces below this are used on chain (or by txs already final). */
   private nonceFloor = 0n;
   private needsReconcile = true;
-  /** Consecutive polls that found a gap below the floor: a nonce given back by a reorganisation. */
+  /** Consecutive polls (counted by tick) that found a gap below the floor: a nonce given back by a reorganisation. */
   private floorGapChecks = 0;
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
   private needsAdopt = false;
@@ -376,8 +376,9 @@ export class TxManager {
           });
         });
       }
-      if (this.gapBelowPending(mined) !== null) await this.fillGap(mined);
-      else this.floorGapChecks = 0;
+      const gap = this.gapBelowPending(mined);
+      this.floorGapChecks = gap !== null && gap < this.nonceFloor ? this.floorGapChecks + 1 : 0;
+      if (gap !== null) await this.fillGap(mined);
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'tx poll failed', code: error.code, error: error.message });
@@ -411,7 +412,7 @@ export class TxManager {
       const gap = this.gapBelowPending(mined);
       if (gap === null) return;
       if (gap < this.nonceFloor) {
-        if (++this.floorGapChecks < NONCE_GONE_CHECKS) return;
+        if (this.floorGapChecks < NONCE_GONE_CHECKS) return;
         this.floorGapChecks = 0;
         const taken = await this.store.liveAtNonce(this.chainId, this.address, gap);
         this.logger.error({
@@ -432,7 +433,6 @@ export class TxManager {
         }
         this.nonceFloor = gap;
       }
-      this.floorGapChecks = 0;
       if (this.nextNonce() !== gap) return;
       this.logger.warn({ msg: 'filling a nonce gap below pending txs', nonce: gap.toString() });
       await this.sendNow({ purpose: NONCE_FILLER, to: this.address, data: '0x', gasLimit: 21_000n }, {});

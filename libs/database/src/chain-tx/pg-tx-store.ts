@@ -128,28 +128,29 @@ export class PgTxStore extends TxStore {
     nonce: bigint,
     hash: string,
   ): Promise<ChainTxRecord | null> {
-    const row = await this.ds
-      .getRepository(ChainTxEntity)
-      .createQueryBuilder('t')
-      .where('t.chain_id = :chainId AND t.signer = :signer AND t.nonce = :nonce AND :hash = ANY(t.hashes)', {
-        chainId: chainId.toString(),
-        signer,
-        nonce: nonce.toString(),
-        hash,
-      })
-      .getOne();
-    return row ? toRecord(row) : null;
+    return this.atNonce(chainId, signer, nonce, ':hash = ANY(t.hashes)', { hash });
   }
 
   async liveAtNonce(chainId: bigint, signer: string, nonce: bigint): Promise<ChainTxRecord | null> {
+    return this.atNonce(chainId, signer, nonce, 't.status <> :dropped', { dropped: ChainTxStatus.DROPPED });
+  }
+
+  /** The signer's tx at `nonce` that also meets `and`. */
+  private async atNonce(
+    chainId: bigint,
+    signer: string,
+    nonce: bigint,
+    and: string,
+    params: Record<string, string>,
+  ): Promise<ChainTxRecord | null> {
     const row = await this.ds
       .getRepository(ChainTxEntity)
       .createQueryBuilder('t')
-      .where('t.chain_id = :chainId AND t.signer = :signer AND t.nonce = :nonce AND t.status <> :dropped', {
+      .where(`t.chain_id = :chainId AND t.signer = :signer AND t.nonce = :nonce AND ${and}`, {
         chainId: chainId.toString(),
         signer,
         nonce: nonce.toString(),
-        dropped: ChainTxStatus.DROPPED,
+        ...params,
       })
       .getOne();
     return row ? toRecord(row) : null;
