@@ -9,8 +9,10 @@
 // Run: npm run bench:recipient   Options (environment): BENCH_TICKETS=1 one scenario only,
 // BENCH_CLIENT=plain|coalescing one way only, BENCH_BATCH=n the coalescing client's largest batch,
 // BENCH_BATCH_TICKETS=n the most tickets it puts in one batch,
-// BENCH_RATE=n payments/s offered, BENCH_IN_FLIGHT=n payments in flight (default 16, 8 at 100
-// tickets), BENCH_VALIDATION_THREADS=n verify on n worker threads,
+// BENCH_PAYMENTS=n payments in the 1-ticket scenario (default 3,000, about 1.5 s: a longer run
+// leaves the service's warm-up out of the figure), BENCH_RATE=n payments/s offered,
+// BENCH_IN_FLIGHT=n payments in flight (default 16, 8 at 100 tickets),
+// BENCH_VALIDATION_THREADS=n verify on n worker threads,
 // BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -63,7 +65,7 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { ticketsPerPayment: 1, payments: 3_000, concurrency: 16 },
+  { ticketsPerPayment: 1, payments: Number(process.env.BENCH_PAYMENTS ?? 3_000), concurrency: 16 },
   { ticketsPerPayment: 10, payments: 1_500, concurrency: 16 },
   { ticketsPerPayment: 100, payments: 200, concurrency: 8 },
 ];

@@ -144,4 +144,33 @@ describe('Redeemer across a reorganisation', () => {
     // Its two txs, no filler.
     expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
   });
+
+  it('broadcasts again a final tx a deeper reorganisation took away with no tx of ours pending above it', async () => {
+    // No later tx shows the freed nonce: the manager still polls the chain's count for a while
+    // after a tx went final, and a count below its floor has the stored tx sent again.
+    const sender = await fx.newSender(parseEther('1'));
+    const ticket = await fx.ticket(sender, CENTI);
+    const signer = fx.recipient.address;
+    const nonceBefore = BigInt(await fx.provider.getTransactionCount(signer, 'latest'));
+    const blockBefore = await fx.blockNumber();
+    const feesBefore = await fx.fees();
+    const lastTx = await lastTxId();
+
+    await redeemer.intake.accept(ticket);
+    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
+    expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore);
+    expect(await fx.redeemedHashes()).not.toContain(hashOf(ticket));
+    expect(await fx.fees()).toBe(feesBefore);
+
+    await eventually(
+      async () => ((await fx.redeemedHashes()).includes(hashOf(ticket)) ? true : undefined),
+      `ticket ${hashOf(ticket)} redeemed on chain again`,
+    );
+    expect((await fx.fees()) - feesBefore).toBe(CENTI);
+    expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore + 1n);
+    expect((await redeemer.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.REDEEMED);
+    // The same signed tx, no new one and no filler.
+    expect(await purposesSince(lastTx)).toEqual(['redeem']);
+  });
 });

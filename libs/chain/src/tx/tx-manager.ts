@@ -75,12 +75,22 @@ export const NONCE_FILLER = 'nonce-filler';
 export const NONCE_GONE_CHECKS = 3;
 
 /**
+ * How long the chain's nonce count is still polled with no tx pending after a tx went final: a
+ * reorganisation deeper than the confirmations shows as the count falling below the floor.
+ */
+export const FINAL_WATCH_MS = 10 * 60_000;
+
+const FREED_NONCE =
+  'a nonce of a final tx is free again on chain (a reorganisation deeper than the confirmations)';
+
+/**
  * The single submitter for one signer. Every send goes through one queue: nonce allocation,
  * signing, storing (with its refs) and broadcasting, in that order, so a stored tx is the only
  * kind that can ever be mined. A poll loop then follows each pending tx to its final status:
  * receipt + confirmations, replacement at the same nonce with bumped fees when stuck, re-broadcast
  * when the node forgot it (or never saw it: a crash between storing and broadcasting), dropped when
- * its nonce went to another tx.
+ * its nonce went to another tx. For FINAL_WATCH_MS after a tx goes final it also polls the chain's
+ * count of mined txs with nothing pending, to see a reorganisation deeper than the confirmations.
  *
  * Nonces: the next nonce is the lowest one at or above the chain's mined count that no pending tx
  * of ours holds, re-derived from the chain and the stored pending txs at start and after any
@@ -97,6 +107,8 @@ export class TxManager {
   private needsReconcile = true;
   /** Consecutive polls (counted by tick) that found a gap below the floor: a nonce given back by a reorganisation. */
   private floorGapChecks = 0;
+  /** Until when (epoch ms) polls go on with nothing pending, to see a final tx taken off the chain. */
+  private watchFinalUntil = 0;
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
   private needsAdopt = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -355,8 +367,9 @@ export class TxManager {
   private async tick(): Promise<void> {
     // Through the send queue, so a send storing its tx right now is never followed twice.
     if (this.needsAdopt) await this.enqueue(() => this.adoptStored()).catch(() => undefined);
-    if (this.open.size === 0) return;
+    if (this.open.size === 0 && Date.now() >= this.watchFinalUntil) return;
     try {
+      if (this.open.size === 0) return await this.watchFinal();
       const head = BigInt(await this.provider.getBlockNumber());
       const mined = await this.txCount('latest');
       const sorted = [...this.open.values()].sort((a, b) => (a.record.nonce < b.record.nonce ? -1 : 1));
@@ -383,6 +396,26 @@ export class TxManager {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'tx poll failed', code: error.code, error: error.message });
     }
+  }
+
+  /**
+   * Nothing pending, a tx final not long ago: a count of mined txs below the floor means a
+   * reorganisation deeper than the confirmations took a final tx away with no tx of ours above it
+   * to show the gap. Seen in NONCE_GONE_CHECKS polls in a row, the stored tx at that nonce is
+   * broadcast again (its tickets are recorded paid). Never a filler here: nothing waits above it,
+   * and a nonce we stored nothing at is not ours to take.
+   */
+  private async watchFinal(): Promise<void> {
+    const mined = await this.txCount('latest');
+    this.floorGapChecks = mined < this.nonceFloor ? this.floorGapChecks + 1 : 0;
+    if (this.floorGapChecks < NONCE_GONE_CHECKS) return;
+    await this.enqueue(async () => {
+      // A send meanwhile holds the nonce (or one above it): the pending path takes over.
+      if (this.open.size > 0) return;
+      this.floorGapChecks = 0;
+      const taken = await this.store.liveAtNonce(this.chainId, this.address, mined);
+      if (taken) await this.rebroadcastFinal(taken, mined);
+    });
   }
 
   /**
@@ -415,28 +448,36 @@ export class TxManager {
         if (this.floorGapChecks < NONCE_GONE_CHECKS) return;
         this.floorGapChecks = 0;
         const taken = await this.store.liveAtNonce(this.chainId, this.address, gap);
+        if (taken) return this.rebroadcastFinal(taken, gap);
         this.logger.error({
-          msg: 'a nonce of a final tx is free again on chain (a reorganisation deeper than the confirmations)',
+          msg: FREED_NONCE,
           nonce: gap.toString(),
-          txId: taken?.id ?? null,
-          action: taken ? 'its signed tx broadcast again' : 'filled',
+          txId: null,
+          action: 'filled',
         });
-        if (taken) {
-          await this.broadcast(taken.rawTx).catch((err: unknown) =>
-            this.logger.warn({
-              msg: 're-broadcast of a final tx failed',
-              txId: taken.id,
-              error: classifyChainError(err).message,
-            }),
-          );
-          return;
-        }
         this.nonceFloor = gap;
       }
       if (this.nextNonce() !== gap) return;
       this.logger.warn({ msg: 'filling a nonce gap below pending txs', nonce: gap.toString() });
       await this.sendNow({ purpose: NONCE_FILLER, to: this.address, data: '0x', gasLimit: 21_000n }, {});
     });
+  }
+
+  /** Broadcasts again a final tx whose nonce a reorganisation gave back (its signed bytes, unchanged). */
+  private async rebroadcastFinal(taken: ChainTxRecord, nonce: bigint): Promise<void> {
+    this.logger.error({
+      msg: FREED_NONCE,
+      nonce: nonce.toString(),
+      txId: taken.id,
+      action: 'its signed tx broadcast again',
+    });
+    await this.broadcast(taken.rawTx).catch((err: unknown) =>
+      this.logger.warn({
+        msg: 're-broadcast of a final tx failed',
+        txId: taken.id,
+        error: classifyChainError(err).message,
+      }),
+    );
   }
 
   private async check(
@@ -573,6 +614,7 @@ export class TxManager {
     const record = await this.store.finish(open.record.id, outcome);
     this.open.delete(record.id);
     if (nonceConsumed && record.nonce + 1n > this.nonceFloor) this.nonceFloor = record.nonce + 1n;
+    if (nonceConsumed) this.watchFinalUntil = Date.now() + FINAL_WATCH_MS;
     this.logger.log({
       msg: 'tx final',
       txId: record.id,
