@@ -69,14 +69,23 @@ describe('Redeemer across a reorganisation', () => {
       [hashes],
     );
 
+  /** Where the chain and this spec's signer stand before a case acts: what it compares against. */
+  const before = async () => {
+    const signer = fx.recipient.address;
+    return {
+      signer,
+      nonceBefore: BigInt(await fx.provider.getTransactionCount(signer, 'latest')),
+      blockBefore: await fx.blockNumber(),
+      feesBefore: await fx.fees(),
+      lastTx: await lastTxId(),
+    };
+  };
+
   it('redeems every ticket of the txs a reorganisation dropped (two nonces in a row), each paid once', async () => {
     const senders = [await fx.newSender(parseEther('1')), await fx.newSender(parseEther('1'))];
     const tickets = [await fx.ticket(senders[0], CENTI), await fx.ticket(senders[1], CENTI)];
     const hashes = tickets.map(hashOf);
-    const feesBefore = await fx.fees();
-    const signer = fx.recipient.address;
-    const nonceBefore = BigInt(await fx.provider.getTransactionCount(signer, 'latest'));
-    const blockBefore = await fx.blockNumber();
+    const { signer, nonceBefore, blockBefore, feesBefore } = await before();
 
     // One tx each, one after the other (nonces n and n + 1): anvil mines each at once.
     for (const t of tickets) {
@@ -118,11 +127,7 @@ describe('Redeemer across a reorganisation', () => {
     const [first, second] = [await fx.newSender(parseEther('1')), await fx.newSender(parseEther('1'))];
     const settled = await fx.ticket(first, CENTI);
     const pending = await fx.ticket(second, CENTI);
-    const signer = fx.recipient.address;
-    const nonceBefore = BigInt(await fx.provider.getTransactionCount(signer, 'latest'));
-    const blockBefore = await fx.blockNumber();
-    const feesBefore = await fx.fees();
-    const lastTx = await lastTxId();
+    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
 
     await redeemer.intake.accept(settled);
     await mining(() => until(settled, WinningTicketStatus.REDEEMED));
@@ -150,11 +155,7 @@ describe('Redeemer across a reorganisation', () => {
     // after a tx went final, and a count below its floor has the stored tx sent again.
     const sender = await fx.newSender(parseEther('1'));
     const ticket = await fx.ticket(sender, CENTI);
-    const signer = fx.recipient.address;
-    const nonceBefore = BigInt(await fx.provider.getTransactionCount(signer, 'latest'));
-    const blockBefore = await fx.blockNumber();
-    const feesBefore = await fx.fees();
-    const lastTx = await lastTxId();
+    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
 
     await redeemer.intake.accept(ticket);
     await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
