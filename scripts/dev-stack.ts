@@ -111,6 +111,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The terminal closed: stop as on Ctrl-C, or the children (in their own process groups, which
+  // the hang-up does not reach) outlive us holding the ports. The console is gone: its write
+  // errors are ignored from here on.
+  process.on('SIGHUP', () => {
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    onSignal();
+  });
 
   try {
     log(`state in ${stateDir}`);

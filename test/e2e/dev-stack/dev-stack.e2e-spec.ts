@@ -95,6 +95,39 @@ describe('npm start (the dev stack)', () => {
   }, 120_000);
 });
 
+describe('npm start when its terminal closes', () => {
+  let stack: DevStack;
+
+  beforeAll(() => {
+    buildServices();
+    stack = startDevStack('devstack-hup', { TICKETPAY_DEMO: 'false' });
+  });
+
+  afterAll(() => {
+    if (stack.proc.exitCode === null && stack.proc.signalCode === null) stack.proc.kill('SIGKILL');
+    for (const pid of processesUsing(stack.stateDir)) process.kill(pid, 'SIGKILL');
+    rmSync(stack.stateDir, { recursive: true, force: true });
+  });
+
+  it('stops on SIGHUP as on Ctrl-C, leaving no process behind', async () => {
+    const deadline = Date.now() + 180_000;
+    while (!stack.output().includes('press Ctrl-C to stop')) {
+      if (stack.proc.exitCode !== null)
+        throw new Error(`npm start exited (${stack.proc.exitCode}):\n${tail(stack.output())}`);
+      if (Date.now() > deadline) throw new Error(`not up within 180 s:\n${tail(stack.output())}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const pids = startedPids(stack.output());
+    expect(Object.keys(pids)).toEqual(expect.arrayContaining(['postgres', 'redis', 'anvil', 'redeemer']));
+    stack.proc.kill('SIGHUP');
+    const { code } = await stack.exited;
+    expect(code, tail(stack.output())).toBe(0);
+    expect(stack.output()).toContain('stopped');
+    for (const [name, pid] of Object.entries(pids)) expect(isAlive(pid), `${name} (${pid})`).toBe(false);
+    expect(processesUsing(stack.stateDir)).toEqual([]);
+  }, 300_000);
+});
+
 /** The `processes: {...}` line the stack prints once everything runs. */
 function startedPids(output: string): Record<string, number> {
   const match = /processes: (\{[^\n]*\})/.exec(output);
