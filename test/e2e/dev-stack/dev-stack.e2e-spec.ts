@@ -16,15 +16,9 @@ describe('npm start (the dev stack)', () => {
   const output = () => stack.output();
 
   beforeAll(() => {
-    buildServices();
-    stack = startDevStack('devstack');
+    stack = startStack('devstack');
   });
-
-  afterAll(() => {
-    if (stack.proc.exitCode === null && stack.proc.signalCode === null) stack.proc.kill('SIGKILL');
-    for (const pid of processesUsing(stack.stateDir)) process.kill(pid, 'SIGKILL');
-    rmSync(stack.stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => removeStack(stack));
 
   it('reaches demo traffic with a winning ticket redeemed on the local chain', async () => {
     const deadline = Date.now() + 240_000;
@@ -99,15 +93,9 @@ describe('npm start when its terminal closes', () => {
   let stack: DevStack;
 
   beforeAll(() => {
-    buildServices();
-    stack = startDevStack('devstack-hup', { TICKETPAY_DEMO: 'false' });
+    stack = startStack('devstack-hup', { TICKETPAY_DEMO: 'false' });
   });
-
-  afterAll(() => {
-    if (stack.proc.exitCode === null && stack.proc.signalCode === null) stack.proc.kill('SIGKILL');
-    for (const pid of processesUsing(stack.stateDir)) process.kill(pid, 'SIGKILL');
-    rmSync(stack.stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => removeStack(stack));
 
   it('stops on SIGHUP as on Ctrl-C, leaving no process behind', async () => {
     const deadline = Date.now() + 180_000;
@@ -127,6 +115,18 @@ describe('npm start when its terminal closes', () => {
     expect(processesUsing(stack.stateDir)).toEqual([]);
   }, 300_000);
 });
+
+function startStack(name: string, env?: Record<string, string>): DevStack {
+  buildServices();
+  return startDevStack(name, env);
+}
+
+/** Whatever the case left running is killed, and the state directory goes. */
+function removeStack(stack: DevStack): void {
+  if (stack.proc.exitCode === null && stack.proc.signalCode === null) stack.proc.kill('SIGKILL');
+  for (const pid of processesUsing(stack.stateDir)) process.kill(pid, 'SIGKILL');
+  rmSync(stack.stateDir, { recursive: true, force: true });
+}
 
 /** The `processes: {...}` line the stack prints once everything runs. */
 function startedPids(output: string): Record<string, number> {
