@@ -1,9 +1,11 @@
+import { pendingShutdownSteps } from '#app/common';
 import { withTimeout } from '#app/core';
 
 /**
  * `work`, failing with an error naming `label` if it has not settled within `ms`: a test whose
  * step hangs then says which step, instead of only timing out as a whole, and what the process was
- * still waiting on (sockets, timers, …), since such hangs have only been seen under CI's load.
+ * still waiting on (sockets, timers, …, and the lifecycle hooks of services closing in this process),
+ * since such hangs have only been seen under CI's load.
  */
 export async function step<T>(label: string, ms: number, work: Promise<T>): Promise<T> {
   try {
@@ -11,6 +13,8 @@ export async function step<T>(label: string, ms: number, work: Promise<T>): Prom
   } catch (err) {
     if (err instanceof Error && err.message.endsWith(`within ${ms} ms`)) {
       err.message += `; pending: ${pendingResources()}`;
+      const steps = pendingShutdownSteps();
+      if (steps) err.message += `; shutdown steps still running: ${steps}`;
     }
     throw err;
   }

@@ -20,6 +20,7 @@ import { ConfigError } from '../config/config-error.js';
 import { DEFAULT_GRPC_DRAIN_MS } from '../config/infra-env.js';
 import { setErrorTrailers } from './grpc-error-trailers.js';
 import { DrainingGrpcServer, OpenStreams } from './grpc-drain.js';
+import { pendingShutdownSteps, traceShutdown } from './shutdown-trace.js';
 import { codeSizeRefusals } from './grpc-size-refusal.js';
 import { readPemFile } from './grpc-tls.js';
 import { HEALTH_PROTO_PATH } from './proto-paths.js';
@@ -158,6 +159,7 @@ export async function bootstrapService(opts: ServiceBootstrap): Promise<INestApp
     await app.startAllMicroservices();
   }
   await app.listen(opts.http.port, opts.http.host);
+  traceShutdown(app, opts.name);
   if (opts.exitOnSignals !== false) exitOnSignals(app, opts, SHUTDOWN_GRACE_MS + drainMs);
   opts.logger.log({
     msg: 'service started',
@@ -244,7 +246,15 @@ function exitOnSignals(app: INestApplication, opts: ServiceBootstrap, graceMs: n
     if (closing) return;
     closing = true;
     opts.logger.log({ msg: 'shutting down', service: opts.name, signal });
-    setTimeout(() => process.exit(1), graceMs).unref();
+    setTimeout(() => {
+      opts.logger.error({
+        msg: 'shutdown did not finish in time',
+        service: opts.name,
+        graceMs,
+        waitingOn: pendingShutdownSteps() || 'no lifecycle hook (open handles)',
+      });
+      process.exit(1);
+    }, graceMs).unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

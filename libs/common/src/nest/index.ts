@@ -9,3 +9,4 @@ export * from './redis.module.js';
 export * from './redis-rate-window.js';
 export * from './ticket-metrics.js';
 export * from './http-drain.js';
+export * from './shutdown-trace.js';
