@@ -156,4 +156,31 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
     expect(results.flat().every((o) => o === RECORDED)).toBe(true);
     expect(await redis.hlen(paramsKey(sender, rr))).toBe(3_001);
   });
+
+  it('looks nonces up and records them past the 1,000 of one lookup: seen, repeated and capped alike', async () => {
+    const rr = rand();
+    await ledger.register(sender, rr, price);
+    const capped = new RedisNonceLedger(
+      redis,
+      RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: '2100' }),
+    );
+    const at = priceField(price);
+    // Seen before: one in the first lookup's chunk, one in the second's.
+    await capped.recordAt(sender, rr, at, [10, 1_500]);
+    // 2,200 distinct nonces with 10 and 1,500 among them, and 999 again right at the chunk edge.
+    const nonces = Array.from({ length: 2_200 }, (_, i) => i);
+    nonces.splice(1_000, 0, 999);
+    const expected: (NonceOutcome | undefined)[] = nonces.map((n, i) =>
+      n === 10 || n === 1_500 || i === 1_000 ? ALREADY_SEEN : undefined,
+    );
+    // 2 recorded before: 2,098 more fit under the cap of 2,100, in order; the rest are too many.
+    let room = 2_098;
+    for (let i = 0; i < expected.length; i++) expected[i] ??= room-- > 0 ? RECORDED : TOO_MANY;
+    expect(await capped.peek(sender, rr, at, nonces)).toEqual(expected);
+    expect(await redis.hlen(paramsKey(sender, rr))).toBe(3);
+    expect(await capped.recordAt(sender, rr, at, nonces)).toEqual(expected);
+    expect(await redis.hlen(paramsKey(sender, rr))).toBe(2_101);
+    const last = nonces[nonces.length - 1];
+    expect(await redis.hmget(paramsKey(sender, rr), '2097', '2099', String(last))).toEqual(['1', '1', null]);
+  });
 });

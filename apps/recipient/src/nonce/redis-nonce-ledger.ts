@@ -39,8 +39,11 @@ export function priceField(price: Rational): string {
 // nonce cap `cap`, the price the payment names ('' = any), its nonces ARGV[first..last]. Returns
 // -1 when the params are unknown, {-2, issued price} when the price is not the one they were issued
 // for, else one status per nonce as recording them in order would give (0 new, 1 seen, 2 too
-// many; a nonce twice in one payment is seen the second time) and how many are new.
+// many; a nonce twice in one payment is seen the second time) and how many are new. Nonces are
+// looked up CHUNK at a time (one HMGET, not one HEXISTS each: a payment's cost in Redis is then
+// mostly its arguments), a bound that keeps each unpack within Lua's stack.
 const CHECK_FUNCTION = `
+local CHUNK = 1000
 local function check(key, cap, price, first, last)
   if redis.call('EXISTS', key) == 0 then return -1 end
   if price ~= '' then
@@ -51,17 +54,21 @@ local function check(key, cap, price, first, last)
   local out = {}
   local fresh = {}
   local new = 0
-  for i = first, last do
-    local nonce = ARGV[i]
-    if fresh[nonce] or redis.call('HEXISTS', key, nonce) == 1 then
-      out[#out + 1] = 1
-    elseif count >= cap then
-      out[#out + 1] = 2
-    else
-      fresh[nonce] = true
-      count = count + 1
-      new = new + 1
-      out[#out + 1] = 0
+  for from = first, last, CHUNK do
+    local to = math.min(from + CHUNK - 1, last)
+    local seen = redis.call('HMGET', key, unpack(ARGV, from, to))
+    for i = from, to do
+      local nonce = ARGV[i]
+      if fresh[nonce] or seen[i - from + 1] then
+        out[#out + 1] = 1
+      elseif count >= cap then
+        out[#out + 1] = 2
+      else
+        fresh[nonce] = true
+        count = count + 1
+        new = new + 1
+        out[#out + 1] = 0
+      end
     end
   end
   return out, new
@@ -117,8 +124,15 @@ for p = 1, #KEYS / 3 do
       end
       pending = pendingOf(KEYS[3 * p])
     end
+    local fields = {}
     for i = first, last do
-      if out[i - first + 1] == 0 then redis.call('HSET', key, ARGV[i], 1) end
+      if out[i - first + 1] == 0 then
+        fields[#fields + 1] = ARGV[i]
+        fields[#fields + 1] = 1
+      end
+    end
+    for from = 1, #fields, 2 * CHUNK do
+      redis.call('HSET', key, unpack(fields, from, math.min(from + 2 * CHUNK - 1, #fields)))
     end
     table.insert(out, 1, found)
     table.insert(out, 1, pending)
