@@ -34,11 +34,14 @@ describe('Redeemer across a reorganisation', () => {
     }
   }
 
-  beforeAll(async () => {
-    fx = await startRedeemerChain();
-    redeemer = await startInProcessRedeemer(fx, `${inject('redisPrefix')}redeemer-reorg:`, {
+  const startRedeemer = () =>
+    startInProcessRedeemer(fx, `${inject('redisPrefix')}redeemer-reorg:`, {
       REDEEMER_CONFIRMATIONS: String(CONFIRMATIONS),
     });
+
+  beforeAll(async () => {
+    fx = await startRedeemerChain();
+    redeemer = await startRedeemer();
   });
 
   afterAll(async () => {
@@ -173,5 +176,37 @@ describe('Redeemer across a reorganisation', () => {
     expect((await redeemer.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.REDEEMED);
     // The same signed tx, no new one and no filler.
     expect(await purposesSince(lastTx)).toEqual(['redeem']);
+  });
+
+  it('broadcasts again a final tx a deeper reorganisation took away while the Redeemer was down', async () => {
+    // The Redeemer that finished the tx is gone: the one started next reads the signer's last final
+    // tx from the store and watches it, instead of taking the chain's lower count for the floor.
+    const sender = await fx.newSender(parseEther('1'));
+    const ticket = await fx.ticket(sender, CENTI);
+    const later = await fx.ticket(await fx.newSender(parseEther('1')), CENTI);
+    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
+
+    await redeemer.intake.accept(ticket);
+    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    await redeemer.app.close();
+    await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
+    expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore);
+    expect(await fx.redeemedHashes()).not.toContain(hashOf(ticket));
+
+    redeemer = await startRedeemer();
+    await eventually(
+      async () => ((await fx.redeemedHashes()).includes(hashOf(ticket)) ? true : undefined),
+      `ticket ${hashOf(ticket)} redeemed on chain again`,
+    );
+    expect((await fx.fees()) - feesBefore).toBe(CENTI);
+    expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore + 1n);
+    // A ticket redeemed after the restart takes the next nonce, not the freed one.
+    await redeemer.intake.accept(later);
+    await mining(() => until(later, WinningTicketStatus.REDEEMED));
+    expect((await fx.fees()) - feesBefore).toBe(2n * CENTI);
+    expect((await txsOf([hashOf(later)])).map((tx) => BigInt(tx.nonce))).toEqual([nonceBefore + 1n]);
+    expect((await redeemer.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.REDEEMED);
+    // The first tx sent again as it was signed, then the later ticket's: no filler.
+    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
   });
 });

@@ -109,6 +109,8 @@ export class TxManager {
   private floorGapChecks = 0;
   /** Until when (epoch ms) polls go on with nothing pending, to see a final tx taken off the chain. */
   private watchFinalUntil = 0;
+  /** One above the nonce of the last tx that went final: while watched, the floor never drops below it. */
+  private finalFloor = 0n;
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
   private needsAdopt = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -147,6 +149,7 @@ export class TxManager {
         this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0 });
       }
       this.needsAdopt = false;
+      await this.resumeFinalWatch();
       await this.reconcileNonce();
     } catch (err) {
       this.open.clear();
@@ -613,8 +616,7 @@ export class TxManager {
   ): Promise<void> {
     const record = await this.store.finish(open.record.id, outcome);
     this.open.delete(record.id);
-    if (nonceConsumed && record.nonce + 1n > this.nonceFloor) this.nonceFloor = record.nonce + 1n;
-    if (nonceConsumed) this.watchFinalUntil = Date.now() + FINAL_WATCH_MS;
+    if (nonceConsumed) this.followFinal(record.nonce, Date.now());
     this.logger.log({
       msg: 'tx final',
       txId: record.id,
@@ -627,6 +629,28 @@ export class TxManager {
     for (const w of open.waiters) w.resolve({ record, receipt });
   }
 
+  /** Raises the floor past a final tx's `nonce` and watches it for FINAL_WATCH_MS from `finishedAt`. */
+  private followFinal(nonce: bigint, finishedAt: number): void {
+    if (nonce + 1n > this.finalFloor) this.finalFloor = nonce + 1n;
+    if (this.finalFloor > this.nonceFloor) this.nonceFloor = this.finalFloor;
+    const until = finishedAt + FINAL_WATCH_MS;
+    if (until > this.watchFinalUntil) this.watchFinalUntil = until;
+  }
+
+  /**
+   * At start, the signer's last final tx is watched for what is left of its FINAL_WATCH_MS, as if
+   * this process had finished it: after a restart, or a takeover of the signer, a reorganisation
+   * deeper than the confirmations would otherwise leave the chain's lower count as the floor, and
+   * the next tx would take that tx's nonce while its tickets stay recorded paid.
+   */
+  private async resumeFinalWatch(): Promise<void> {
+    const last = await this.store.lastFinal(this.chainId, this.address);
+    const finishedAt = last?.finishedAt?.getTime();
+    if (last && finishedAt !== undefined && finishedAt + FINAL_WATCH_MS > Date.now()) {
+      this.followFinal(last.nonce, finishedAt);
+    }
+  }
+
   /**
    * Re-derives the nonce from the chain: mined count, or the pending count when we hold no pending
    * tx ourselves (txs of this key sent elsewhere are then respected). Stored for operators.
@@ -637,7 +661,10 @@ export class TxManager {
       this.txCount('pending'),
       this.store.storedNextNonce(this.chainId, this.address),
     ]);
-    this.nonceFloor = this.open.size === 0 && pending > mined ? pending : mined;
+    const fromChain = this.open.size === 0 && pending > mined ? pending : mined;
+    // A count below a final tx's nonce is a lagging node or a reorganisation, never a free nonce.
+    const final = Date.now() < this.watchFinalUntil ? this.finalFloor : 0n;
+    this.nonceFloor = final > fromChain ? final : fromChain;
     const next = this.nextNonce();
     if (stored !== null && stored !== next) {
       this.logger.warn({

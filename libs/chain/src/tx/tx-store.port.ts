@@ -142,6 +142,9 @@ export abstract class TxStore {
   /** The signer's tx that holds `nonce` (any status but dropped), if one is stored. */
   abstract liveAtNonce(chainId: bigint, signer: string, nonce: bigint): Promise<ChainTxRecord | null>;
 
+  /** The signer's mined or reverted tx with the highest nonce (the last nonce it used), if any. */
+  abstract lastFinal(chainId: bigint, signer: string): Promise<ChainTxRecord | null>;
+
   /** The signer's pending txs, lowest nonce first. */
   abstract listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]>;
 

@@ -156,6 +156,21 @@ export class PgTxStore extends TxStore {
     return row ? toRecord(row) : null;
   }
 
+  async lastFinal(chainId: bigint, signer: string): Promise<ChainTxRecord | null> {
+    const row = await this.ds
+      .getRepository(ChainTxEntity)
+      .createQueryBuilder('t')
+      .where('t.chain_id = :chainId AND t.signer = :signer AND t.status IN (:...statuses)', {
+        chainId: chainId.toString(),
+        signer,
+        statuses: [ChainTxStatus.MINED, ChainTxStatus.REVERTED],
+      })
+      .orderBy('t.nonce', 'DESC')
+      .limit(1)
+      .getOne();
+    return row ? toRecord(row) : null;
+  }
+
   async listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]> {
     const rows = await this.ds
       .getRepository(ChainTxEntity)
