@@ -60,6 +60,17 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
 
   const rand = () => randomBytes(32).toString('hex');
 
+  /** Fresh params registered for `sender`, and a ledger capping them at `cap` nonces. */
+  async function freshParams(cap: number): Promise<{ rr: string; capped: RedisNonceLedger }> {
+    const rr = rand();
+    await ledger.register(sender, rr, price);
+    const capped = new RedisNonceLedger(
+      redis,
+      RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: String(cap) }),
+    );
+    return { rr, capped };
+  }
+
   afterAll(async () => {
     await redis.quit();
   });
@@ -138,12 +149,7 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
   });
 
   it('splits a turn with more nonces than one call carries, recording every one once', async () => {
-    const rr = rand();
-    await ledger.register(sender, rr, price);
-    const big = new RedisNonceLedger(
-      redis,
-      RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: '10000' }),
-    );
+    const { rr, capped: big } = await freshParams(10_000);
     const batches = Array.from({ length: 5 }, (_, i) => Array.from({ length: 600 }, (_, j) => i * 600 + j));
     let results: (readonly NonceOutcome[])[] = [];
     const calls = await scriptCalls(async () => {
@@ -158,12 +164,7 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
   });
 
   it('looks nonces up and records them past the 1,000 of one lookup: seen, repeated and capped alike', async () => {
-    const rr = rand();
-    await ledger.register(sender, rr, price);
-    const capped = new RedisNonceLedger(
-      redis,
-      RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: '2100' }),
-    );
+    const { rr, capped } = await freshParams(2_100);
     const at = priceField(price);
     // Seen before: one in the first lookup's chunk, one in the second's.
     await capped.recordAt(sender, rr, at, [10, 1_500]);
