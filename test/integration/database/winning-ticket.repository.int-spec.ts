@@ -227,8 +227,17 @@ describe('WinningTicketRepository moves', () => {
     expect(await repo.openTickets([recipient], 1)).toHaveLength(1);
 
     const pending = new PendingFaceValue(ds);
-    expect(await pending.ofSender(sender)).toBe(12n);
-    expect(await pending.bySenderAndRecipient([sender])).toEqual([{ sender, recipient, pending: 12n }]);
+    expect(await pending.ofSenderTo(sender, recipient)).toEqual({ pending: 12n, pendingTotal: 12n });
+    const other = hex(20);
+    await stored(S.QUEUED, { recipient: other, sender, faceValue: 100n });
+    expect(await pending.ofSenderTo(sender, recipient)).toEqual({ pending: 12n, pendingTotal: 112n });
+    expect(await pending.ofSenderTo(sender, other)).toEqual({ pending: 100n, pendingTotal: 112n });
+    expect(
+      (await pending.bySenderAndRecipient([sender])).sort((x, y) => (x.pending < y.pending ? -1 : 1)),
+    ).toEqual([
+      { sender, recipient, pending: 12n },
+      { sender, recipient: other, pending: 100n },
+    ]);
     expect(await new RedemptionStats(ds).countByStatus([recipient])).toEqual({
       [S.RECEIVED]: 1,
       [S.SUBMITTED]: 1,

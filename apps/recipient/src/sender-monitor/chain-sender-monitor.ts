@@ -51,15 +51,15 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
     const s = sender.toLowerCase();
     const r = recipient.toLowerCase();
     const { poolSize } = currentHead(this.chain).rounds;
-    const [info, claimed, active, pending] = await Promise.all([
+    const [info, claimed, active, { pending, pendingTotal }] = await Promise.all([
       this.senderInfo(s),
       this.claimedReserve(s, r),
       this.recipientActive(r),
-      this.pending(s),
+      this.pending(s, r),
     ]);
     // A chain source that cannot tell leaves the activity check to the contract at redemption.
     const recipientActive = active ?? true;
-    return maxFloat({ info, claimed, poolSize, recipientActive, pending, pendingTotal: pending });
+    return maxFloat({ info, claimed, poolSize, recipientActive, pending, pendingTotal });
   }
 
   async validateSender(sender: string): Promise<void> {
@@ -70,9 +70,15 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
     if (isUnlockingSoon(info, lastInitializedRound)) throw senderUnlockingError(parseAddress(s));
   }
 
-  /** Face value of the sender's stored winning tickets that are not redeemed, failed or expired yet. */
-  private async pending(sender: string): Promise<bigint> {
-    return this.pendingFaceValue.ofSender(sender).catch((cause: unknown) => {
+  /**
+   * Face value of the sender's stored winning tickets that are not redeemed, failed or expired yet:
+   * to this recipient (deducted from its allocation, as the SenderMonitor does) and in all.
+   */
+  private async pending(
+    sender: string,
+    recipient: string,
+  ): Promise<{ pending: bigint; pendingTotal: bigint }> {
+    return this.pendingFaceValue.ofSenderTo(sender, recipient).catch((cause: unknown) => {
       throw new RecipientError(
         RecipientErrorCode.DATABASE_UNAVAILABLE,
         "the sender's pending winning tickets cannot be read right now",

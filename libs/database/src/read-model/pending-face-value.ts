@@ -13,14 +13,18 @@ import { FINAL_STATUSES } from '../winning-ticket/winning-ticket.transitions.js'
 export class PendingFaceValue {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** Over every recipient. */
-  async ofSender(sender: string): Promise<bigint> {
-    const rows = await this.ds.query<{ pending: string }[]>(
-      `SELECT COALESCE(SUM(face_value), 0)::text AS pending
-         FROM winning_ticket WHERE sender = $1 AND status <> ALL($2::text[])`,
-      [sender, FINAL_STATUSES],
+  /**
+   * A sender's pending face value to one recipient (what max float deducts from that recipient's
+   * reserve allocation) and over every recipient (what the deposit must cover to waive it).
+   */
+  async ofSenderTo(sender: string, recipient: string): Promise<{ pending: bigint; pendingTotal: bigint }> {
+    const rows = await this.ds.query<{ pending: string; total: string }[]>(
+      `SELECT COALESCE(SUM(face_value) FILTER (WHERE recipient = $2), 0)::text AS pending,
+              COALESCE(SUM(face_value), 0)::text AS total
+         FROM winning_ticket WHERE sender = $1 AND status <> ALL($3::text[])`,
+      [sender, recipient, FINAL_STATUSES],
     );
-    return BigInt(rows[0].pending);
+    return { pending: BigInt(rows[0].pending), pendingTotal: BigInt(rows[0].total) };
   }
 
   /** Per sender and recipient, for the given senders (pairs with nothing pending are absent). */
