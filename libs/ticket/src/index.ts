@@ -20,6 +20,7 @@ export { auxData, hasAuxData } from './aux-data.js';
 export {
   TicketHasher,
   encodeTicket,
+  redeemedTicketHash,
   ticketHash,
   ticketTemplate,
   type TicketTemplate,

@@ -9,6 +9,7 @@ import {
   encodeTicket,
   hexToBytes,
   parseAddress,
+  redeemedTicketHash,
   ticketHash,
   ticketTemplate,
   type TicketHashFields,
@@ -143,9 +144,27 @@ describe('ticket hash', () => {
             ],
           );
           expect(bytesToHex(ticketHash(t))).toBe(expected);
+          // A redeemed log's fields give the same hash (nonce as uint256, auxData as bytes).
+          expect(
+            bytesToHex(redeemedTicketHash({ ...t, senderNonce: BigInt(t.senderNonce), auxData: aux })),
+          ).toBe(expected);
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('hashes a redeemed ticket with any uint256 nonce and any auxData as the contract does', () => {
+    const ticket = zeroTicket({ faceValue: 7n, winProb: MAX_UINT256 });
+    const nonce = 2n ** 200n + 5n;
+    const aux = hexToBytes('0x0102030405', 'aux');
+    const expected = solidityPackedKeccak256(
+      ['address', 'address', 'uint256', 'uint256', 'uint256', 'bytes32', 'bytes'],
+      [bytesToHex(ZERO20), bytesToHex(ZERO20), 7n, MAX_UINT256, nonce, bytesToHex(ZERO32), aux],
+    );
+    expect(bytesToHex(redeemedTicketHash({ ...ticket, senderNonce: nonce, auxData: aux }))).toBe(expected);
+    expect(() => redeemedTicketHash({ ...ticket, senderNonce: MAX_UINT256 + 1n, auxData: aux })).toThrow(
+      expect.objectContaining({ code: TicketErrorCode.INVALID_INPUT }),
     );
   });
 });

@@ -45,12 +45,30 @@ export function assertSenderNonce(nonce: number): void {
   }
 }
 
-function assertTemplate(t: TicketTemplate): void {
+/** The fields of the packed ticket other than the nonce and auxData. */
+type PackedFields = Pick<
+  TicketTemplate,
+  'recipient' | 'sender' | 'faceValue' | 'winProb' | 'recipientRandHash'
+>;
+
+function assertTemplate(t: PackedFields): void {
   assertLength(t.recipient, ADDRESS_LENGTH, 'recipient');
   assertLength(t.sender, ADDRESS_LENGTH, 'sender');
   assertUint256(t.faceValue, 'faceValue');
   assertUint256(t.winProb, 'winProb');
   assertLength(t.recipientRandHash, HASH_LENGTH, 'recipientRandHash');
+}
+
+/** The packed layout, its nonce word left zero. */
+function packTicket(t: PackedFields, aux: Uint8Array): Uint8Array {
+  const packed = new Uint8Array(AUX_OFFSET + aux.length);
+  packed.set(t.recipient, 0);
+  packed.set(t.sender, 20);
+  writeUint256(packed, 40, t.faceValue);
+  writeUint256(packed, 72, t.winProb);
+  packed.set(t.recipientRandHash, NONCE_END);
+  packed.set(aux, AUX_OFFSET);
+  return packed;
 }
 
 /**
@@ -62,14 +80,7 @@ export class TicketHasher {
 
   constructor(template: TicketTemplate) {
     assertTemplate(template);
-    const aux = auxData(template);
-    this.packed = new Uint8Array(AUX_OFFSET + aux.length);
-    this.packed.set(template.recipient, 0);
-    this.packed.set(template.sender, 20);
-    writeUint256(this.packed, 40, template.faceValue);
-    writeUint256(this.packed, 72, template.winProb);
-    this.packed.set(template.recipientRandHash, NONCE_END);
-    this.packed.set(aux, AUX_OFFSET);
+    this.packed = packTicket(template, auxData(template));
   }
 
   /** The abi.encodePacked bytes of the ticket with this nonce (a view reused by the next call). */
@@ -97,4 +108,19 @@ export function encodeTicket(ticket: TicketHashFields): Uint8Array {
 /** keccak256 of the packed ticket: the value the sender signs and the contract's `getTicketHash`. */
 export function ticketHash(ticket: TicketHashFields): Uint8Array {
   return new TicketHasher(ticket).hash(ticket.senderNonce);
+}
+
+/**
+ * The contract's hash of any ticket it redeemed (a `WinningTicketRedeemed` log): the nonce is a
+ * uint256 and auxData any bytes there, where the tickets made here carry a uint32 nonce and an
+ * auxData built from the creation round.
+ */
+export function redeemedTicketHash(
+  ticket: PackedFields & { senderNonce: bigint; auxData: Uint8Array },
+): Uint8Array {
+  assertTemplate(ticket);
+  assertUint256(ticket.senderNonce, 'senderNonce');
+  const packed = packTicket(ticket, ticket.auxData);
+  writeUint256(packed, NONCE_END - 32, ticket.senderNonce);
+  return keccak256(packed);
 }

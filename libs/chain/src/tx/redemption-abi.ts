@@ -1,4 +1,4 @@
-import { keccak256, MAX_UINT256 } from '#app/ticket';
+import { bytesToHex, hexToBytes, MAX_UINT256, recipientRandHash, redeemedTicketHash } from '#app/ticket';
 
 /*
  * The TicketBroker calldata and events of redemption, encoded and decoded by hand. ethers' ABI
@@ -141,8 +141,7 @@ export interface RedeemedLog {
 /**
  * `WinningTicketRedeemed(address indexed sender, address indexed recipient, uint256 faceValue,
  * uint256 winProb, uint256 senderNonce, uint256 recipientRand, bytes auxData)`, with the ticket
- * hash rebuilt from its fields: keccak256(recipient ‖ sender ‖ faceValue ‖ winProb ‖ senderNonce ‖
- * keccak256(recipientRand) ‖ auxData), tightly packed.
+ * hash rebuilt from its fields by the ticket library (`redeemedTicketHash`, `recipientRandHash`).
  */
 export function decodeRedeemed(log: RawLog): RedeemedLog {
   const sender = topicAddress(log.topics[1]);
@@ -152,8 +151,15 @@ export function decodeRedeemed(log: RawLog): RedeemedLog {
   const auxLength = Number(BigInt(`0x${words.slice(auxAt, auxAt + 64)}`)) * 2;
   const auxData = words.slice(auxAt + 64, auxAt + 64 + auxLength);
   if (auxData.length !== auxLength) throw new RangeError('log auxData out of bounds');
-  const randHash = Buffer.from(keccak256(Buffer.from(words.slice(3 * 64, 4 * 64), 'hex'))).toString('hex');
-  const packed = recipient.slice(2) + sender.slice(2) + words.slice(0, 3 * 64) + randHash + auxData;
-  const ticketHash = `0x${Buffer.from(keccak256(Buffer.from(packed, 'hex'))).toString('hex')}`;
-  return { ticketHash, sender, recipient, faceValue: wordAt(log.data, 0) };
+  const faceValue = wordAt(log.data, 0);
+  const hash = redeemedTicketHash({
+    recipient: hexToBytes(recipient, 'recipient'),
+    sender: hexToBytes(sender, 'sender'),
+    faceValue,
+    winProb: wordAt(log.data, 1),
+    senderNonce: wordAt(log.data, 2),
+    recipientRandHash: recipientRandHash(wordAt(log.data, 3)),
+    auxData: hexToBytes(`0x${auxData}`, 'auxData'),
+  });
+  return { ticketHash: bytesToHex(hash), sender, recipient, faceValue };
 }
