@@ -11,7 +11,7 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-import { MAX_SENDER_NONCES } from '#app/ticket';
+import { MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS } from '#app/ticket';
 
 /** 32 bytes as 64 hex digits, `0x` optional. The message never echoes the value (secrets use it). */
 function key32(raw: string): Uint8Array {
@@ -75,7 +75,7 @@ export const RECIPIENT_ENV = {
   RECIPIENT_PARAMS_EXPIRY_BLOCKS: {
     // Senders refuse params with 1 block or less to go (go-livepeer paramsExpiryBuffer); past about
     // a round (5760 L1 blocks) winners would wait so long to be revealed that they could age out.
-    parse: blocks(2, 5_760),
+    parse: blocks(Number(PARAMS_EXPIRY_BUFFER_BLOCKS) + 1, 5_760),
     default: 40n,
     description:
       'params expire this many L1 blocks after the last seen one, 2 to 5760 (go-livepeer 40); ' +
@@ -109,7 +109,8 @@ export const RECIPIENT_ENV = {
   },
   RECIPIENT_MAX_TICKETS_PER_PAYMENT: {
     parse: int(1, 100_000),
-    default: 600,
+    // More than one params' nonce cap could never all be recorded.
+    default: MAX_SENDER_NONCES,
     description: 'a payment with more tickets is refused whole',
   },
   RECIPIENT_GRPC_MAX_REQUEST_BYTES: {

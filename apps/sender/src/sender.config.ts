@@ -170,7 +170,8 @@ export const SENDER_ENV = {
   },
   SENDER_MAX_BATCH_SIZE: {
     parse: int(1, 100_000),
-    default: 600,
+    // A larger batch would pass the recipient's nonce cap for one set of params.
+    default: MAX_SENDER_NONCES,
     description: 'largest number of tickets in one batch',
   },
   SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER: {
@@ -236,7 +237,7 @@ export const SENDER_ENV = {
       '(go-livepeer -remoteSignerAllowNoAuth): anyone who reaches it spends the deposit',
   },
   SENDER_REMOTE_SIGNER_MAX_TICKETS: {
-    parse: int(1, 600),
+    parse: int(1, MAX_SENDER_NONCES),
     default: 100,
     description: 'most tickets one /generate-live-payment call may sign (go-livepeer: 100)',
   },
