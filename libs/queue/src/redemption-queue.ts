@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { JobType, Queue } from 'bullmq';
 import { BlockPace } from '#app/chain';
+import { revealBlock } from '#app/ticket';
 import { WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import {
   DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
@@ -117,7 +118,7 @@ export class RedemptionQueue {
    * before revealing anything.
    */
   firstRunDelay(paramsExpirationBlock: bigint): number {
-    const due = this.pace?.msUntil(paramsExpirationBlock + BigInt(this.marginBlocks));
+    const due = this.pace?.msUntil(revealBlock(paramsExpirationBlock, this.marginBlocks));
     if (due === undefined || !(due > 0)) return 0;
     const slack = FIRST_RUN_SLACK_BLOCKS * (this.pace?.blockMs ?? 0);
     return Math.min(Math.ceil(due + slack), MAX_FIRST_RUN_DELAY_MS);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { blocksUntilParamsExpire, paramsExpired, paramsExpiredForSender } from './params-expiry.js';
+import {
+  blocksUntilParamsExpire,
+  paramsExpirationBlock,
+  paramsExpired,
+  paramsExpiredForSender,
+  revealBlock,
+} from './params-expiry.js';
 
 describe('params expiry', () => {
   it('expires at the expiration block itself (PROTOCOL §5.4 step 6)', () => {
@@ -21,5 +27,14 @@ describe('params expiry', () => {
     expect(paramsExpiredForSender(100n, 98n)).toBe(false);
     expect(paramsExpiredForSender(100n, 99n)).toBe(true);
     expect(paramsExpired(100n, 99n)).toBe(false);
+  });
+
+  it('issues params that expire after their lifetime and reveals their rand the margin later', () => {
+    const expiration = paramsExpirationBlock(1_000n, 40n);
+    expect(expiration).toBe(1_040n);
+    expect(paramsExpired(expiration, 1_039n)).toBe(false);
+    expect(revealBlock(expiration, 0)).toBe(expiration);
+    expect(revealBlock(expiration, 1)).toBe(1_041n);
+    expect(blocksUntilParamsExpire(revealBlock(expiration, 1), 1_040n)).toBe(1n);
   });
 });

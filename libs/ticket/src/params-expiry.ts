@@ -7,6 +7,20 @@ import { PARAMS_EXPIRY_BUFFER_BLOCKS } from './constants.js';
  * recipientRand only after it (§8.4), the Sender stops signing one block earlier (§7.3).
  */
 
+/** The expiration block of params issued at `l1Block` that live `expiryBlocks` blocks. */
+export function paramsExpirationBlock(l1Block: bigint, expiryBlocks: bigint): bigint {
+  return l1Block + expiryBlocks;
+}
+
+/**
+ * The first L1 block at which the Redeemer reveals recipientRand for params expiring at
+ * `expirationBlock`: when they expire, `marginBlocks` later (a margin against a sender's node
+ * that lags the Redeemer's).
+ */
+export function revealBlock(expirationBlock: bigint, marginBlocks: number): bigint {
+  return expirationBlock + BigInt(marginBlocks);
+}
+
 /** True once `l1Block` has reached `expirationBlock`: tickets are refused, recipientRand may be revealed. */
 export function paramsExpired(expirationBlock: bigint, l1Block: bigint): boolean {
   return expirationBlock <= l1Block;

@@ -8,6 +8,7 @@ import {
   bytesToHex,
   computeRecipientRand,
   faceValueFor,
+  paramsExpirationBlock,
   parseAddress,
   pricePerPixel,
   recipientRandHash,
@@ -73,7 +74,10 @@ export class TicketParamsService {
     const faceValue = price.num > 0n ? await this.faceValue(sender, head.gasPrice) : 0n;
     const winProb = winProbForEV(this.policy.ev, faceValue);
     const seed = bytesToBigInt(randomBytes(32));
-    const expirationBlock = head.l1Block + this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS;
+    const expirationBlock = paramsExpirationBlock(
+      head.l1Block,
+      this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS,
+    );
     const recipientRand = computeRecipientRand(
       this.secrets.current().key,
       recipientRandInput({

@@ -8,6 +8,7 @@ import {
   recipientRandHash,
   recipientRandInput,
   type TicketBatch,
+  paramsExpirationBlock,
 } from '#app/ticket';
 import { currentHead } from '../chain-head.js';
 import { RecipientConfig } from '../recipient.config.js';
@@ -137,10 +138,12 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
         'the recipient secret comes from RECIPIENT_SECRET: change it there',
       );
     }
+    // The retired secret outlives the last params it issued (issued at the head seen now).
     const acceptUntil =
-      currentHead(this.chain).l1Block +
-      this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS +
-      ROTATION_GRACE_BLOCKS;
+      paramsExpirationBlock(
+        currentHead(this.chain).l1Block,
+        this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS,
+      ) + ROTATION_GRACE_BLOCKS;
     const rotated = await this.secrets.rotate(this.recipient, acceptUntil, () => this.seal(), olderThanMs);
     if (rotated) {
       this.logger.log({

@@ -9,7 +9,7 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app/queue';
-import { blocksUntilParamsExpire, ticketValidityExpired } from '#app/ticket';
+import { blocksUntilParamsExpire, revealBlock, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
@@ -277,7 +277,7 @@ export class RedemptionService implements RedemptionJobHandler {
     const head = latest ? await this.chain.latestHead() : await this.chain.head();
     // recipientRand is revealed only once the sender can no longer use these params (PROTOCOL §8.4).
     const blocksLeft = blocksUntilParamsExpire(
-      row.paramsExpirationBlock + BigInt(v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS),
+      revealBlock(row.paramsExpirationBlock, v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS),
       head.l1Block,
     );
     if (blocksLeft > 0n) {
