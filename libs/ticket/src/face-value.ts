@@ -1,3 +1,4 @@
+import { usableMaxFloat } from './max-float.js';
 import { Rational } from './rational.js';
 
 /** go-livepeer's fallback gas price for the "would a redemption still pay at normal gas" check (§5.2 step 8). */
@@ -37,7 +38,7 @@ export function faceValueFor(policy: FaceValuePolicy, gasPrice: bigint, maxFloat
   const cost = txCost(policy, gasPrice);
   let faceValue = cost * policy.txCostMultiplier;
   if (faceValue < policy.ev) faceValue = policy.ev * EV_MULTIPLIER;
-  const float = maxFloat > 0n ? maxFloat : 0n;
+  const float = usableMaxFloat(maxFloat);
   if (faceValue > float) faceValue = float;
   if (policy.maxFaceValue > 0n && faceValue > policy.maxFaceValue) faceValue = policy.maxFaceValue;
   if (faceValue <= policy.ev) {

@@ -48,7 +48,7 @@ export {
   type RecipientRandInput,
   type RecipientRandSource,
 } from './recipient-rand.js';
-export { maxFloat, reserveAllocation, type MaxFloatInputs } from './max-float.js';
+export { maxFloat, reserveAllocation, usableMaxFloat, type MaxFloatInputs } from './max-float.js';
 export {
   faceValueFor,
   txCostMultiplierOf,

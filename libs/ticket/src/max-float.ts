@@ -48,3 +48,11 @@ export function maxFloat(i: MaxFloatInputs): bigint {
   if (i.pending > 0n && i.info.deposit >= MIN_DEPOSIT_PENDING_RATIO * i.pendingTotal) return allocation;
   return allocation - i.pending;
 }
+
+/**
+ * Max float as it is used and sent: a negative one (more pending than allocated) counts as 0.
+ * go-livepeer's wire form drops the sign instead (PROTOCOL.md §8.1), which would claim a float.
+ */
+export function usableMaxFloat(maxFloat: bigint): bigint {
+  return maxFloat > 0n ? maxFloat : 0n;
+}

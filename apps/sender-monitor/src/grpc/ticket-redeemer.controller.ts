@@ -11,7 +11,7 @@ import {
   type MaxFloatUpdateMessage,
   type TicketMessage,
 } from '#app/proto';
-import { bytesToHex, isZeroBytes } from '#app/ticket';
+import { bytesToHex, isZeroBytes, usableMaxFloat } from '#app/ticket';
 import { LocalSenderMonitor } from '../monitor/sender-monitor.service.js';
 import { SenderMonitorExceptionFilter } from './grpc-errors.js';
 
@@ -45,7 +45,7 @@ export class TicketRedeemerController {
   @GrpcMethod(SERVICE, 'MonitorMaxFloat')
   monitorMaxFloat(req: MaxFloatReqMessage): Observable<MaxFloatUpdateMessage> {
     return this.monitor.watch(senderOf(req)).pipe(
-      map((u) => clamp(u.maxFloat)),
+      map((u) => usableMaxFloat(u.maxFloat)),
       distinctUntilChanged(),
       map(toUpdate),
     );
@@ -59,8 +59,6 @@ function senderOf(req: MaxFloatReqMessage): string {
   return bytesToHex(sender);
 }
 
-const clamp = (v: bigint): bigint => (v < 0n ? 0n : v);
-
 function toUpdate(maxFloat: bigint): MaxFloatUpdateMessage {
-  return maxFloatUpdateCodec.toMessage({ maxFloat: clamp(maxFloat) });
+  return maxFloatUpdateCodec.toMessage({ maxFloat: usableMaxFloat(maxFloat) });
 }
