@@ -30,6 +30,7 @@ export {
   SignatureFault,
   PersonalDigester,
   personalDigest,
+  personalSigner,
   signatureFault,
   signatureFormatFault,
   verifyTicketSignature,

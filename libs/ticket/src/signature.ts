@@ -70,6 +70,15 @@ export function signatureFault(
   return equalBytes(signer, sender) ? null : SignatureFault.WRONG_SIGNER;
 }
 
+/**
+ * Who personal-signed (EIP-191) the 32-byte `hash` with a signature go-livepeer and the contract
+ * accept (65 bytes, low s, v ∈ {27, 28}); null when it is malformed or recovers no key.
+ */
+export function personalSigner(hash: Bytes32, sig: Uint8Array, backend: CryptoBackend): Address | null {
+  if (signatureFormatFault(sig) !== null) return null;
+  return backend.recoverAddress(personalDigest(hash), sig);
+}
+
 /** Whether `sender` signed `ticketHash` (EIP-191) with a signature go-livepeer and the contract accept. */
 export function verifyTicketSignature(
   sender: Address,

@@ -1,5 +1,6 @@
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
+import { SECP256K1_N } from '#app/ticket';
 import {
   blockFreshness,
   bodyHash,
@@ -45,8 +46,17 @@ describe('request signatures', () => {
     ]);
   });
 
-  it('rejects malformed signatures', () => {
+  it('rejects malformed signatures, and those the ticket library refuses (v 0/1, high s)', async () => {
     expect(() => recoverRequestSigner(req, '0x1234')).toThrow(/65-byte/);
+    const sig = (await signRequest(wallet, req))[SIGNATURE_HEADER];
+    const v = parseInt(sig.slice(130), 16);
+    const withV = (n: number) => sig.slice(0, 130) + n.toString(16).padStart(2, '0');
+    expect(() => recoverRequestSigner(req, withV(v - 27))).toThrow(/malformed/);
+    // The malleable twin: s' = n − s with the other v recovers the same key, and is refused.
+    const s = BigInt(`0x${sig.slice(66, 130)}`);
+    const twin =
+      sig.slice(0, 66) + (SECP256K1_N - s).toString(16).padStart(64, '0') + withV(55 - v).slice(130);
+    expect(() => recoverRequestSigner(req, twin)).toThrow(/malformed/);
   });
 
   it('classifies block numbers against the head', () => {

@@ -1,4 +1,5 @@
-import { getBytes, keccak256, toUtf8Bytes, verifyMessage } from 'ethers';
+import { getBytes, keccak256, toUtf8Bytes } from 'ethers';
+import { bytesToHex, personalSigner, selectCryptoBackend, type CryptoBackend } from '#app/ticket';
 
 /**
  * Signed ops requests, after snet-daemon's claim authorisation: instead of the bearer token, a
@@ -57,10 +58,18 @@ export async function signRequest(
   return { [SIGNATURE_HEADER]: signature, [BLOCK_HEADER]: req.block.toString() };
 }
 
-/** The lowercase address that signed `req`; throws on a malformed signature. */
+let backend: CryptoBackend | undefined;
+
+/**
+ * The lowercase address that signed `req`, by the ticket library's signature rules (low s,
+ * v ∈ {27, 28}); throws on a malformed signature.
+ */
 export function recoverRequestSigner(req: SignableRequest, signature: string): string {
   if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) throw new Error('expected a 65-byte 0x-hex signature');
-  return verifyMessage(getBytes(requestDigest(req)), signature).toLowerCase();
+  backend ??= selectCryptoBackend();
+  const signer = personalSigner(getBytes(requestDigest(req)), getBytes(signature), backend);
+  if (!signer) throw new Error('the signature is malformed (s must be in the lower half, v 27 or 28)');
+  return bytesToHex(signer);
 }
 
 /** Where a named block stands against the head: fresh, too old, or not mined yet. */

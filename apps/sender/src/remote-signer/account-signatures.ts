@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  personalDigest,
-  selectCryptoBackend,
-  signatureFormatFault,
-  type Address,
-  type CryptoBackend,
-} from '#app/ticket';
+import { personalSigner, selectCryptoBackend, type Address, type CryptoBackend } from '#app/ticket';
 import type { SenderAccount } from '../accounts/keystore-loader.js';
 
 /**
@@ -24,7 +18,6 @@ export class AccountSignatures {
 
   /** The address that personal-signed `hash32`, or null; low-s and v ∈ {27, 28} required. */
   recoverPersonal(hash32: Uint8Array, sig: Uint8Array): Address | null {
-    if (signatureFormatFault(sig) !== null) return null;
-    return this.backend.recoverAddress(personalDigest(hash32), sig);
+    return personalSigner(hash32, sig, this.backend);
   }
 }
