@@ -15,7 +15,7 @@ describe('SenderMonitorConfig', () => {
     expect(v.SENDER_MONITOR_RECIPIENTS).toEqual([R0, R1.toLowerCase()]);
     expect(v.SENDER_MONITOR_L1_BLOCK_SOURCE).toBe('block');
     expect(v.SENDER_MONITOR_SENDER_TTL_SECONDS).toBe(172_800);
-    expect(v.SENDER_MONITOR_MIN_GAS_PRICE).toBe(0n);
+    expect(v.ETH_MIN_GAS_PRICE).toBe(0n);
     expect(v.SENDER_MONITOR_GRPC_URL).toBe('127.0.0.1:8935');
     expect(v.ETH_LOGS_MAX_BLOCKS).toBe(2_000);
     expect(
@@ -43,10 +43,13 @@ describe('SenderMonitorConfig', () => {
     expect(() =>
       SenderMonitorConfig.fromEnv({
         CONTROLLER_ADDRESS: CONTROLLER,
-        SENDER_MONITOR_MIN_GAS_PRICE: '10',
+        ETH_MIN_GAS_PRICE: '10',
         SENDER_MONITOR_MAX_GAS_PRICE: '5',
       }),
-    ).toThrow(/MIN_GAS_PRICE must not exceed/);
+    ).toThrow(/ETH_MIN_GAS_PRICE must not exceed/);
+    expect(() =>
+      SenderMonitorConfig.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER, SENDER_MONITOR_MIN_GAS_PRICE: '10' }),
+    ).toThrow(/SENDER_MONITOR_MIN_GAS_PRICE was renamed ETH_MIN_GAS_PRICE/);
     expect(() =>
       SenderMonitorConfig.fromEnv({
         CONTROLLER_ADDRESS: CONTROLLER,

@@ -49,11 +49,6 @@ export const SENDER_MONITOR_ENV = {
     default: 2_000,
     description: 'how often the chain head is polled (go-livepeer -blockPollingInterval: 5 s)',
   },
-  SENDER_MONITOR_MIN_GAS_PRICE: {
-    parse: uint,
-    default: 0n,
-    description: 'gas price floor in wei (go-livepeer -minGasPrice: 1 gwei on L1, 0 on Arbitrum)',
-  },
   SENDER_MONITOR_MAX_GAS_PRICE: {
     parse: uint,
     default: 0n,
@@ -84,11 +79,8 @@ export const SENDER_MONITOR_ENV = {
 /** Checks between settings, which parseEnv (one field at a time) cannot make. */
 function crossFieldProblems(v: EnvValues<typeof SENDER_MONITOR_ENV>): string[] {
   const problems: string[] = [];
-  if (
-    v.SENDER_MONITOR_MAX_GAS_PRICE > 0n &&
-    v.SENDER_MONITOR_MIN_GAS_PRICE > v.SENDER_MONITOR_MAX_GAS_PRICE
-  ) {
-    problems.push('SENDER_MONITOR_MIN_GAS_PRICE must not exceed SENDER_MONITOR_MAX_GAS_PRICE');
+  if (v.SENDER_MONITOR_MAX_GAS_PRICE > 0n && v.ETH_MIN_GAS_PRICE > v.SENDER_MONITOR_MAX_GAS_PRICE) {
+    problems.push('ETH_MIN_GAS_PRICE must not exceed SENDER_MONITOR_MAX_GAS_PRICE');
   }
   if (v.SENDER_MONITOR_RECIPIENTS.includes(ZERO_ADDRESS)) {
     problems.push('SENDER_MONITOR_RECIPIENTS must not contain the zero address');

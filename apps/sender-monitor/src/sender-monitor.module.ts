@@ -32,7 +32,7 @@ export class SenderMonitorModule {
           l1BlockSource: env.SENDER_MONITOR_L1_BLOCK_SOURCE,
           pollIntervalMs: env.SENDER_MONITOR_POLL_INTERVAL_MS,
           gas: {
-            minGasPrice: env.SENDER_MONITOR_MIN_GAS_PRICE,
+            minGasPrice: env.ETH_MIN_GAS_PRICE,
             maxGasPrice: env.SENDER_MONITOR_MAX_GAS_PRICE,
           },
           claimants: env.SENDER_MONITOR_RECIPIENTS,

@@ -47,7 +47,10 @@ export function infrastructure(
       rpcUrl: env.ETH_RPC_URL,
       requestTimeoutMs: env.ETH_RPC_TIMEOUT_MS,
       controllerAddress: env.CONTROLLER_ADDRESS,
-      facts: needs.chainFacts && { l1BlockSource: env.ETH_L1_BLOCK_SOURCE },
+      facts: needs.chainFacts && {
+        l1BlockSource: env.ETH_L1_BLOCK_SOURCE,
+        minGasPrice: env.ETH_MIN_GAS_PRICE,
+      },
     }),
   ];
   if (needs.database) {

@@ -249,6 +249,19 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(ratio((await r.client.txCostMultiplier({ sender: sender.address })).multiplier)).toBe('100/1');
     });
 
+    it('prices face values at ETH_MIN_GAS_PRICE at least (go-livepeer -minGasPrice)', async () => {
+      const floor = 10_000_000_000n;
+      expect((await h.anvil.provider.getFeeData()).gasPrice! < floor).toBe(true);
+      const floored = await h.boot({ ETH_MIN_GAS_PRICE: floor.toString() });
+      try {
+        const { faceValue } = ticketParamsCodec.fromMessage((await issue(floored, sender)).ticketParams);
+        // Redeem gas 350,000 × the floor × the tx cost multiplier 100.
+        expect(faceValue).toBe(350_000n * floor * 100n);
+      } finally {
+        await floored.close();
+      }
+    });
+
     it('refuses params for a sender without reserve (INSUFFICIENT_SENDER_RESERVE)', async () => {
       const broke = await h.newSender({ deposit: 1n, reserve: 0n });
       expect(await errorCodeOf(issue(r, broke))).toBe('INSUFFICIENT_SENDER_RESERVE');

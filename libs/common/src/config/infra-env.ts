@@ -1,5 +1,5 @@
 import type { EnvSchema } from './env-schema.js';
-import { address, int, oneOf, port, str, url } from './parsers.js';
+import { address, int, oneOf, port, str, uint, url } from './parsers.js';
 
 /** A DNS name or IP address a TLS certificate may carry. */
 function hostName(raw: string): string {
@@ -53,6 +53,13 @@ export const INFRA_ENV = {
     default: 'block' as const,
     description:
       "where params expiry reads the L1 block number: the block itself, or Arbitrum's l1BlockNumber",
+  },
+  ETH_MIN_GAS_PRICE: {
+    parse: uint,
+    default: 0n,
+    description:
+      "gas price floor in wei of every service's chain view: face values, tx cost multipliers, the " +
+      "Redeemer's gas price cap and the SenderMonitor's reports (go-livepeer -minGasPrice: 1 gwei on L1, 0 on Arbitrum)",
   },
   CONTROLLER_ADDRESS: {
     parse: address,
