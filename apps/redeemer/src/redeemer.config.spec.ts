@@ -27,6 +27,12 @@ describe('RedeemerConfig', () => {
     expect(config.values.ETH_LOGS_MAX_BLOCKS).toBe(2_000);
   });
 
+  it('refuses the SenderMonitor gas price ceiling, which capped nothing there: the cap is this one', () => {
+    expect(problems({ SENDER_MONITOR_MAX_GAS_PRICE: '5' })).toEqual([
+      'SENDER_MONITOR_MAX_GAS_PRICE was renamed REDEEMER_MAX_GAS_PRICE: set REDEEMER_MAX_GAS_PRICE instead',
+    ]);
+  });
+
   it('takes the eth_getLogs span, a positive block count', () => {
     expect(RedeemerConfig.fromEnv({ ...BASE, ETH_LOGS_MAX_BLOCKS: '500' }).values.ETH_LOGS_MAX_BLOCKS).toBe(
       500,

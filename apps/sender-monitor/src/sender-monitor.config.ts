@@ -7,7 +7,6 @@ import {
   INFRA_ENV,
   int,
   oneOf,
-  uint,
   ZERO_ADDRESS,
   type EnvValues,
 } from '#app/common';
@@ -49,11 +48,6 @@ export const SENDER_MONITOR_ENV = {
     default: 2_000,
     description: 'how often the chain head is polled (go-livepeer -blockPollingInterval: 5 s)',
   },
-  SENDER_MONITOR_MAX_GAS_PRICE: {
-    parse: uint,
-    default: 0n,
-    description: 'gas price ceiling in wei above which spending is refused; 0 disables it',
-  },
   SENDER_MONITOR_SENDER_TTL_SECONDS: {
     parse: int(1, 365 * DAY_SECONDS),
     default: 2 * DAY_SECONDS,
@@ -79,9 +73,6 @@ export const SENDER_MONITOR_ENV = {
 /** Checks between settings, which parseEnv (one field at a time) cannot make. */
 function crossFieldProblems(v: EnvValues<typeof SENDER_MONITOR_ENV>): string[] {
   const problems: string[] = [];
-  if (v.SENDER_MONITOR_MAX_GAS_PRICE > 0n && v.ETH_MIN_GAS_PRICE > v.SENDER_MONITOR_MAX_GAS_PRICE) {
-    problems.push('ETH_MIN_GAS_PRICE must not exceed SENDER_MONITOR_MAX_GAS_PRICE');
-  }
   if (v.SENDER_MONITOR_RECIPIENTS.includes(ZERO_ADDRESS)) {
     problems.push('SENDER_MONITOR_RECIPIENTS must not contain the zero address');
   }

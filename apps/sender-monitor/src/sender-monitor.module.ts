@@ -31,10 +31,7 @@ export class SenderMonitorModule {
         ChainWatcherModule.forRoot({
           l1BlockSource: env.SENDER_MONITOR_L1_BLOCK_SOURCE,
           pollIntervalMs: env.SENDER_MONITOR_POLL_INTERVAL_MS,
-          gas: {
-            minGasPrice: env.ETH_MIN_GAS_PRICE,
-            maxGasPrice: env.SENDER_MONITOR_MAX_GAS_PRICE,
-          },
+          gas: { minGasPrice: env.ETH_MIN_GAS_PRICE },
           claimants: env.SENDER_MONITOR_RECIPIENTS,
           logsMaxBlocks: env.ETH_LOGS_MAX_BLOCKS,
           maxBackfillBlocks: env.SENDER_MONITOR_MAX_BACKFILL_BLOCKS,

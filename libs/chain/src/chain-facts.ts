@@ -14,6 +14,7 @@ import { BlockPace } from './block-pace.js';
 import { ChainClient } from './chain-client.js';
 import { discoverAddresses, type ProtocolAddresses } from './discover.js';
 import { l1BlockOf } from './watchers/block-header.js';
+import { flooredGasPrice } from './watchers/gas-price-monitor.js';
 
 /** Where "the L1 block number" comes from: the block itself, or Arbitrum's `l1BlockNumber` field. */
 export type L1BlockSource = 'block' | 'arbitrum';
@@ -197,7 +198,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
         roundLength,
         currentRoundStartBlock,
       },
-      gasPrice: polledGasPrice > this.options.minGasPrice ? polledGasPrice : this.options.minGasPrice,
+      gasPrice: flooredGasPrice(polledGasPrice, this.options.minGasPrice),
     };
     this.readAt = Date.now();
     this.pace?.observe(this.current.l1Block, this.readAt);

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { GasPriceMonitor } from './gas-price-monitor.js';
-import { WatcherErrorCode } from './watcher.error.js';
+import { GasPriceMonitor, flooredGasPrice } from './gas-price-monitor.js';
 
 describe('GasPriceMonitor', () => {
   it('never goes below the floor', () => {
-    const gas = new GasPriceMonitor({ minGasPrice: 10n, maxGasPrice: 0n });
+    const gas = new GasPriceMonitor({ minGasPrice: 10n });
     expect(gas.gasPrice()).toBe(10n);
     expect(gas.observe(5n)).toBe(false);
     expect(gas.gasPrice()).toBe(10n);
@@ -13,21 +12,14 @@ describe('GasPriceMonitor', () => {
     expect(gas.lastPolled()).toBe(12n);
   });
 
-  it('refuses to suggest a price above the ceiling; 0 disables the ceiling', () => {
-    const gas = new GasPriceMonitor({ minGasPrice: 0n, maxGasPrice: 100n });
-    gas.observe(100n);
-    expect(gas.suggest()).toBe(100n);
-    gas.observe(101n);
-    expect(gas.aboveMax()).toBe(true);
-    expect(() => gas.suggest()).toThrow(
-      expect.objectContaining({ code: WatcherErrorCode.GAS_PRICE_TOO_HIGH }),
-    );
-    const unbounded = new GasPriceMonitor({ minGasPrice: 0n, maxGasPrice: 0n });
-    unbounded.observe(10n ** 30n);
-    expect(unbounded.suggest()).toBe(10n ** 30n);
+  it('floors a polled price the same way for every chain view', () => {
+    expect(flooredGasPrice(undefined, 3n)).toBe(3n);
+    expect(flooredGasPrice(2n, 3n)).toBe(3n);
+    expect(flooredGasPrice(4n, 3n)).toBe(4n);
+    expect(flooredGasPrice(10n ** 30n, 0n)).toBe(10n ** 30n);
   });
 
-  it('rejects inconsistent bounds', () => {
-    expect(() => new GasPriceMonitor({ minGasPrice: 5n, maxGasPrice: 4n })).toThrow();
+  it('rejects a negative floor', () => {
+    expect(() => new GasPriceMonitor({ minGasPrice: -1n })).toThrow();
   });
 });
