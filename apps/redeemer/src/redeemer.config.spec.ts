@@ -33,6 +33,14 @@ describe('RedeemerConfig', () => {
     ]);
   });
 
+  it('refuses a gas price floor above the cap, under which nothing could be redeemed', () => {
+    expect(problems({ ETH_MIN_GAS_PRICE: '10', REDEEMER_MAX_GAS_PRICE: '5' })).toEqual([
+      'ETH_MIN_GAS_PRICE must not exceed REDEEMER_MAX_GAS_PRICE (nothing could ever be redeemed)',
+    ]);
+    expect(problems({ ETH_MIN_GAS_PRICE: '5', REDEEMER_MAX_GAS_PRICE: '5' })).toEqual([]);
+    expect(problems({ ETH_MIN_GAS_PRICE: '10' })).toEqual([]);
+  });
+
   it('takes the eth_getLogs span, a positive block count', () => {
     expect(RedeemerConfig.fromEnv({ ...BASE, ETH_LOGS_MAX_BLOCKS: '500' }).values.ETH_LOGS_MAX_BLOCKS).toBe(
       500,

@@ -232,5 +232,11 @@ function crossFieldProblems(v: EnvValues<typeof REDEEMER_ENV>): string[] {
   if (v.REDEEMER_RETRY_BASE_MS > v.REDEEMER_RETRY_MAX_MS) {
     problems.push('REDEEMER_RETRY_BASE_MS must not exceed REDEEMER_RETRY_MAX_MS');
   }
+  // The floored gas price would always be above the cap: every ticket would wait until it expires.
+  if (v.REDEEMER_MAX_GAS_PRICE > 0n && v.ETH_MIN_GAS_PRICE > v.REDEEMER_MAX_GAS_PRICE) {
+    problems.push(
+      'ETH_MIN_GAS_PRICE must not exceed REDEEMER_MAX_GAS_PRICE (nothing could ever be redeemed)',
+    );
+  }
   return problems;
 }
