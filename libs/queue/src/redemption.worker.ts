@@ -1,7 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { QueueName, type RedeemTicketJob } from './queues.js';
+import { DelayedError, UnrecoverableError, type Job, type WorkerOptions } from 'bullmq';
+import { QueueName, redemptionBackoffMs, type RedeemTicketJob } from './queues.js';
 
 /** What the handler decided for the ticket of a job. */
 export type RedemptionJobResult =
@@ -19,17 +19,27 @@ export abstract class RedemptionJobHandler {
 
 const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 
+/** The worker's BullMQ options (see RedemptionWorker). */
+export const REDEMPTION_WORKER_OPTIONS = {
+  autorun: false,
+  lockDuration: 10_000,
+  stalledInterval: 5_000,
+  // Jobs stored before the capped back-off name BullMQ's own 'exponential', which BullMQ keeps.
+  settings: { backoffStrategy: redemptionBackoffMs },
+} satisfies Partial<WorkerOptions>;
+
 /**
  * The redemption queue's one processor: decode the job, let the handler move the ticket, then
  * finish the job (final status), park it until its next check (waits and back-off do not use up
  * attempts), or fail it for good (a job that names no ticket). Unexpected errors are thrown and
- * retried by BullMQ. Created stopped (`autorun: false`): its owner starts, pauses and closes it.
+ * retried by BullMQ, after a back-off capped at minutes (redemptionBackoffMs). Created stopped
+ * (`autorun: false`): its owner starts, pauses and closes it.
  *
  * A job held by a process that died (kill -9 while its ticket sat in a batch) is handed to a live
  * worker once its lock lapses: a short lock (renewed every 5 s) and a stalled-job check every 5 s
  * bring it back within ~15 s instead of BullMQ's default ~60 s — short next to a ticket's validity.
  */
-@Processor(QueueName.TICKET_REDEMPTION, { autorun: false, lockDuration: 10_000, stalledInterval: 5_000 })
+@Processor(QueueName.TICKET_REDEMPTION, REDEMPTION_WORKER_OPTIONS)
 export class RedemptionWorker extends WorkerHost {
   private readonly logger = new Logger(RedemptionWorker.name);
 
