@@ -1,5 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { OPEN_STATUSES, WinningTicketRepository, WinningTicketStatus } from '#app/database';
+import {
+  OPEN_STATUSES,
+  WinningTicketRepository,
+  WinningTicketStatus,
+  type OpenTicketCursor,
+} from '#app/database';
 import { RedemptionQueue } from './redemption-queue.js';
 
 /** Which tickets a reconciler looks after, and how often. */
@@ -8,7 +13,10 @@ export interface ReconcileScope {
   recipients?: () => readonly string[] | undefined;
   /** Only tickets in these statuses; default: every non-final one. */
   statuses?: readonly WinningTicketStatus[];
-  /** Tickets looked at per pass, oldest first; a larger backlog is worked off over the next passes. */
+  /**
+   * Tickets looked at per pass, oldest first; a larger backlog is worked off over the next passes
+   * (each goes on after the last ticket of the one before, and starts over once one comes up short).
+   */
   limit: number;
   /** Tickets a worker of this process holds right now: their jobs are not touched. */
   skip?: (ticketHash: string) => boolean;
@@ -34,6 +42,8 @@ export class RedemptionReconciler implements OnApplicationShutdown {
   private scope?: ReconcileScope;
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
+  /** Where the next pass goes on from; none: from the oldest. */
+  private cursor?: OpenTicketCursor;
   /** Set by stop(): no new pass, and a running one ends early. */
   private halted = true;
 
@@ -46,6 +56,7 @@ export class RedemptionReconciler implements OnApplicationShutdown {
   start(scope: ReconcileScope): void {
     if (!this.halted) return;
     this.scope = scope;
+    this.cursor = undefined;
     this.halted = false;
     this.schedule(0);
   }
@@ -71,7 +82,12 @@ export class RedemptionReconciler implements OnApplicationShutdown {
   private async pass(scope: ReconcileScope): Promise<number> {
     const statuses = scope.statuses ?? OPEN_STATUSES;
     let rebuilt = 0;
-    const open = await this.tickets.openTickets(scope.recipients?.(), scope.limit, statuses);
+    const open = await this.tickets.openTickets(scope.recipients?.(), scope.limit, statuses, this.cursor);
+    const last = open.at(-1);
+    this.cursor =
+      open.length < scope.limit || !last
+        ? undefined
+        : { storedAt: last.storedAt, ticketHash: last.ticketHash };
     // One read of the live job ids instead of two Redis reads per ticket: only a ticket without a
     // live job, or still `received`, is looked at one by one.
     const live = await this.queue.liveJobIds();

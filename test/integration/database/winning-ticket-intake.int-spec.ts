@@ -245,6 +245,23 @@ describe('WinningTicketIntake first run', () => {
     expect(delay).toBeLessThanOrEqual(21_500);
   });
 
+  it('works a backlog larger than a pass off page by page, the rows of one INSERT included', async () => {
+    const { intake, job, handle } = await intakeWith(pace);
+    const recipient = randomBytes(20);
+    const tickets = Array.from({ length: 5 }, () => winner({ recipient, paramsExpirationBlock: 1_020n }));
+    // One INSERT: the five rows share created_at, which pages must not start over inside.
+    await intake.acceptAll(tickets);
+    for (const t of tickets) await handle.queue.boardSource().remove(hashOf(t));
+
+    const reconciler = new RedemptionReconciler(repo, handle.queue);
+    reconciler.start({ recipients: () => [bytesToHex(recipient)], limit: 2, intervalMs: 3_600_000 });
+    const passes = [];
+    for (let i = 0; i < 4; i++) passes.push(await reconciler.reconcile());
+    await reconciler.stop();
+    expect(passes).toEqual([2, 2, 1, 0]);
+    for (const t of tickets) expect((await job(t)).state).toBe('delayed');
+  });
+
   it('runs it at once while the pace is unknown', async () => {
     const { intake, job } = await intakeWith(new BlockPace());
     const t = winner({ paramsExpirationBlock: 1_020n });

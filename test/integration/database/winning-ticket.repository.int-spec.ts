@@ -222,7 +222,20 @@ describe('WinningTicketRepository moves', () => {
 
     const open = await repo.openTickets([recipient], 10);
     expect(open.map((t) => t.ticketHash)).toEqual([a, b]);
-    expect(open[1]).toEqual({ ticketHash: b, sender, status: S.SUBMITTED, paramsExpirationBlock: 100n });
+    expect(open[1]).toEqual({
+      ticketHash: b,
+      sender,
+      status: S.SUBMITTED,
+      paramsExpirationBlock: 100n,
+      storedAt: open[1].storedAt,
+    });
+    // To the microsecond, as Postgres prints it.
+    expect(open[1].storedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d/);
+    // Page by page: after a ticket, the ones stored after it (the reconciler's cursor).
+    expect((await repo.openTickets([recipient], 1, undefined, open[0])).map((t) => t.ticketHash)).toEqual([
+      b,
+    ]);
+    expect(await repo.openTickets([recipient], 10, undefined, open[1])).toEqual([]);
     expect((await repo.openTickets([recipient], 10, [S.RECEIVED])).map((t) => t.ticketHash)).toEqual([a]);
     expect(await repo.openTickets([recipient], 1)).toHaveLength(1);
 

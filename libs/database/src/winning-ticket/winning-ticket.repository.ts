@@ -71,7 +71,15 @@ export interface OpenTicketRef {
   status: WinningTicketStatus;
   /** When its params expire: a job re-created for it waits for that like a new one. */
   paramsExpirationBlock: bigint;
+  /**
+   * When it was stored, as Postgres prints it (to the microsecond: a JS Date would cut it to the
+   * millisecond, and a page could then start over inside one INSERT's rows, which share it).
+   */
+  storedAt: string;
 }
+
+/** Where `openTickets` goes on from: after this ticket in its (created_at, ticket_hash) order. */
+export type OpenTicketCursor = Pick<OpenTicketRef, 'storedAt' | 'ticketHash'>;
 
 /**
  * The only writer of `winning_ticket`. Inserts are idempotent by ticket hash; every status change
@@ -172,27 +180,42 @@ export class WinningTicketRepository {
 
   /**
    * Non-final tickets (or only those in `statuses`), oldest first, optionally only those paying
-   * `recipients`: what the reconciler and the Redeemer's recovery re-drive.
+   * `recipients`, and only those after `after`: what the reconciler (page by page) and the
+   * Redeemer's recovery re-drive.
    */
   async openTickets(
     recipients: readonly string[] | undefined,
     limit: number,
     statuses: readonly WinningTicketStatus[] = OPEN_STATUSES,
+    after?: OpenTicketCursor,
   ): Promise<OpenTicketRef[]> {
-    const rows = await this.repo().find({
-      select: { ticketHash: true, sender: true, status: true, paramsExpirationBlock: true },
-      where: {
-        status: In(statuses.filter((s) => OPEN_STATUSES.includes(s))),
-        ...(recipients ? { recipient: In([...recipients]) } : {}),
-      },
-      order: { createdAt: 'ASC' },
-      take: limit,
-    });
+    const where = ['status = ANY($1::text[])'];
+    const params: unknown[] = [statuses.filter((s) => OPEN_STATUSES.includes(s))];
+    if (recipients) where.push(`recipient = ANY($${params.push([...recipients])}::text[])`);
+    if (after) {
+      const at = params.push(after.storedAt);
+      where.push(`(created_at, ticket_hash) > ($${at}::timestamptz, $${params.push(after.ticketHash)})`);
+    }
+    const rows = await this.ds.query<
+      {
+        ticket_hash: string;
+        sender: string;
+        status: WinningTicketStatus;
+        params_expiration_block: string;
+        stored_at: string;
+      }[]
+    >(
+      `SELECT ticket_hash, sender, status, params_expiration_block::text, created_at::text AS stored_at
+         FROM winning_ticket WHERE ${where.join(' AND ')}
+        ORDER BY created_at, ticket_hash LIMIT $${params.push(limit)}`,
+      params,
+    );
     return rows.map((r) => ({
-      ticketHash: r.ticketHash,
+      ticketHash: r.ticket_hash,
       sender: r.sender,
       status: r.status,
-      paramsExpirationBlock: r.paramsExpirationBlock,
+      paramsExpirationBlock: BigInt(r.params_expiration_block),
+      storedAt: r.stored_at,
     }));
   }
 
