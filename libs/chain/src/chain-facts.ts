@@ -15,6 +15,7 @@ import { ChainClient } from './chain-client.js';
 import { discoverAddresses, type ProtocolAddresses } from './discover.js';
 import { l1BlockOf } from './watchers/block-header.js';
 import { flooredGasPrice } from './watchers/gas-price-monitor.js';
+import { safeErrorMessage } from '#app/core';
 
 /** Where "the L1 block number" comes from: the block itself, or Arbitrum's `l1BlockNumber` field. */
 export type L1BlockSource = 'block' | 'arbitrum';
@@ -114,7 +115,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
       await this.refresh();
     } catch (err) {
       // The RPC may come up later: keep polling; health reports the chain down meanwhile.
-      this.logger.warn({ msg: 'could not read the chain at boot', error: (err as Error).message });
+      this.logger.warn({ msg: 'could not read the chain at boot', error: safeErrorMessage(err) });
     }
     this.schedule();
   }
@@ -221,7 +222,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
         })
         .catch((err: unknown) => {
           if (!this.failing)
-            this.logger.warn({ msg: 'chain head refresh failing', error: (err as Error).message });
+            this.logger.warn({ msg: 'chain head refresh failing', error: safeErrorMessage(err) });
           this.failing = true;
         })
         .finally(() => this.schedule());

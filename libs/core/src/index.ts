@@ -4,3 +4,4 @@ export * from './repo-root.js';
 export * from './group-commit.js';
 export * from './with-timeout.js';
 export * from './repeat-notice.js';
+export * from './safe-message.js';

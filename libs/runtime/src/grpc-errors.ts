@@ -3,7 +3,7 @@ import { Catch, Logger, type ArgumentsHost, type RpcExceptionFilter } from '@nes
 import { throwError, type Observable } from 'rxjs';
 import { ChainErrorCode, WatcherErrorCode } from '#app/chain';
 import { SenderMonitorErrorCode } from '#app/clients';
-import { AppError, setErrorTrailers } from '#app/common';
+import { AppError, safeErrorMessage, setErrorTrailers } from '#app/common';
 import { ProtoErrorCode } from '#app/proto';
 import { TicketErrorCode } from '#app/ticket';
 
@@ -158,7 +158,7 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
       this.logger.error({
         msg: 'gRPC call failed',
         method,
-        error: err instanceof Error ? err.message : String(err),
+        error: safeErrorMessage(err),
       });
     }
     return throwError(() => responseOf(classified));

@@ -6,7 +6,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { AppError } from '#app/common';
+import { AppError, safeErrorMessage } from '#app/common';
 
 /** The part of the platform's (express) response the filter uses. */
 interface HttpResponse {
@@ -63,7 +63,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         body: { domain: 'http', code: String(HttpStatus[status] ?? status), message: err.message },
       };
     }
-    this.logger.error({ msg: 'request failed', error: err instanceof Error ? err.message : String(err) });
+    this.logger.error({ msg: 'request failed', error: safeErrorMessage(err) });
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       body: { domain: this.domain, code: 'INTERNAL', message: 'internal error' },

@@ -11,6 +11,7 @@ import {
 } from '#app/chain';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
+import { safeErrorMessage } from '#app/common';
 
 /**
  * L1 blocks before a round's end in which no redemption tx is sent (roundMayEndBeforeMined's
@@ -87,7 +88,7 @@ export class RoundEndMargin {
         );
       })
       .catch((err: unknown) => {
-        this.logger.warn({ msg: 'mined block not read', txId: record.id, error: (err as Error).message });
+        this.logger.warn({ msg: 'mined block not read', txId: record.id, error: safeErrorMessage(err) });
       });
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
-import { AppError } from '#app/common';
+import { AppError, safeErrorMessage } from '#app/common';
 import { ProtoError } from '#app/proto';
 import { TicketError, TicketErrorCode } from '#app/ticket';
 import { SenderErrorCode } from '../sender.error.js';
@@ -116,7 +116,7 @@ export class RemoteSignerHttpFilter implements ExceptionFilter {
     }
     this.logger.error({
       msg: 'remote signer request failed',
-      error: err instanceof Error ? err.message : String(err),
+      error: safeErrorMessage(err),
     });
     return {
       status: 500,

@@ -1,5 +1,6 @@
 import { isError } from 'ethers';
 import { ChainError, ChainErrorCode } from '../chain.error.js';
+import { withoutUrls } from '#app/core';
 
 /** How a call or transaction reverted, when the node told us. */
 export interface RevertInfo {
@@ -168,6 +169,6 @@ function safeMessage(err: unknown): string {
     (typeof nested?.message === 'string' ? nested.message : undefined) ??
     (typeof o.shortMessage === 'string' ? o.shortMessage : undefined) ??
     (err instanceof Error ? err.message : String(err));
-  const clean = raw.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]');
+  const clean = withoutUrls(raw);
   return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE)}…` : clean;
 }

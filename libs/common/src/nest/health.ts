@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Injectable, Module, type DynamicModule, type T
 import { GrpcMethod } from '@nestjs/microservices';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
-import { withTimeout } from '#app/core';
+import { safeErrorMessage, withTimeout } from '#app/core';
 import { InjectRedis } from './redis.module.js';
 
 /** A dependency a service needs to do its job; `check` resolves with details or throws when down. */
@@ -59,7 +59,7 @@ export class HealthRunner {
       );
       return session.up(data);
     } catch (err) {
-      return session.down({ message: err instanceof Error ? err.message : String(err) });
+      return session.down({ message: safeErrorMessage(err) });
     }
   }
 
