@@ -87,6 +87,8 @@ export const SENDER_ENV = {
   SENDER_WEB3SIGNER_URL: {
     parse: url(['http', 'https']),
     optional: true,
+    // user:password@ in it is sent as Basic auth.
+    secret: true,
     description:
       'Web3Signer eth1 JSON-RPC URL: accounts whose keys it holds sign through its eth_sign (besides or instead of keystores)',
   },

@@ -104,7 +104,7 @@ export const chainCommands: CommandGroup = {
       async run(ctx) {
         const { addresses, broker, rounds, bonding } = await ctx.protocol();
         const provider = await ctx.provider();
-        const blockTag = await provider.getBlockNumber();
+        const blockTag = await onChain(provider.getBlockNumber());
         const at = { blockTag };
         const [network, paused, currentRound, initialized, lastInitialized, roundLength, roundStart] =
           await onChain(

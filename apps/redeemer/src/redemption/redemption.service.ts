@@ -167,12 +167,15 @@ export class RedemptionService implements RedemptionJobHandler {
         `recipient ${row.recipient} is not served by this redeemer`,
       );
     }
+    // Set before the job can run; taken back when the job could not be made due (nothing changed).
     if (options.ignoreGasLimits) this.ignoreGasLimits.add(hash);
     const action = jobAction(
-      await this.queue.ensureDue(
-        { ticketHash: hash, sender: row.sender },
-        { promote: true, status: row.status },
-      ),
+      await this.queue
+        .ensureDue({ ticketHash: hash, sender: row.sender }, { promote: true, status: row.status })
+        .catch((err: unknown) => {
+          if (options.ignoreGasLimits) this.ignoreGasLimits.delete(hash);
+          throw err;
+        }),
     );
     this.logger.log({
       msg: 'redeem now',

@@ -114,7 +114,8 @@ function parseSpendCap(raw: unknown, at: string, problems: string[]): SpendCap |
   const wei = (key: 'maxEV' | 'maxFaceValue'): bigint | undefined => {
     const v = raw[key];
     if (v === undefined) return undefined;
-    const text = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+    // YAML integers arrive as bigints (readYamlFile); quoted decimal strings are taken too.
+    const text = typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v)) ? String(v) : v;
     if (typeof text !== 'string' || !WEI.test(text) || BigInt(text) === 0n) {
       problems.push(
         `${at}: "spendCap.${key}" must be a positive whole number of wei (a string for large values)`,
@@ -125,7 +126,11 @@ function parseSpendCap(raw: unknown, at: string, problems: string[]): SpendCap |
   };
   const maxEV = wei('maxEV');
   const maxFaceValue = wei('maxFaceValue');
-  const window = raw.windowSeconds;
+  const rawWindow = raw.windowSeconds;
+  const window =
+    typeof rawWindow === 'bigint' && rawWindow <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(rawWindow)
+      : rawWindow;
   if (window !== undefined && (!Number.isSafeInteger(window) || (window as number) < 1)) {
     problems.push(`${at}: "spendCap.windowSeconds" must be a positive whole number of seconds`);
   }

@@ -38,6 +38,20 @@ describe('API tokens file', () => {
     expect(JSON.stringify(clients)).not.toContain('0123456789abcdef0123');
   });
 
+  it('takes spend caps written as plain YAML integers (which arrive as bigints)', () => {
+    const problems: string[] = [];
+    const doc = yaml(
+      'caps.yaml',
+      `clients:\n  - name: gw\n    token: "0123456789abcdef0123"\n    senders: ["${A}"]\n` +
+        '    spendCap:\n      maxEV: 50000\n      maxFaceValue: "1000000000000000000000"\n      windowSeconds: 3600\n',
+      problems,
+      true,
+    );
+    const [client] = parseApiTokens(doc, 'caps.yaml', problems);
+    expect(problems).toEqual([]);
+    expect(client.spendCap).toEqual({ maxEV: 50_000n, maxFaceValue: 10n ** 21n, windowSeconds: 3600 });
+  });
+
   it('lists every problem without echoing tokens', () => {
     const problems: string[] = [];
     const doc = yaml(
