@@ -27,12 +27,6 @@ describe('RedeemerConfig', () => {
     expect(config.values.ETH_LOGS_MAX_BLOCKS).toBe(2_000);
   });
 
-  it('refuses the SenderMonitor gas price ceiling, which capped nothing there: the cap is this one', () => {
-    expect(problems({ SENDER_MONITOR_MAX_GAS_PRICE: '5' })).toEqual([
-      'SENDER_MONITOR_MAX_GAS_PRICE was renamed REDEEMER_MAX_GAS_PRICE: set REDEEMER_MAX_GAS_PRICE instead',
-    ]);
-  });
-
   it('refuses a gas price floor above the cap, under which nothing could be redeemed', () => {
     expect(problems({ ETH_MIN_GAS_PRICE: '10', REDEEMER_MAX_GAS_PRICE: '5' })).toEqual([
       'ETH_MIN_GAS_PRICE must not exceed REDEEMER_MAX_GAS_PRICE (nothing could ever be redeemed)',

@@ -18,6 +18,8 @@ export interface RedeemTicketJob {
   ticketHash: string;
   /** 0x-prefixed lowercase hex, for per-sender grouping without a database read. */
   sender: string;
+  /** Runs in a row that threw (RedemptionWorker's back-off); absent when the last one did not. */
+  errors?: number;
 }
 
 /**
@@ -36,19 +38,17 @@ export interface JobPayloads {
   [JobName.REDEEM_TICKET]: RedeemTicketJob;
 }
 
-/** The back-off of a redemption job whose run threw (RedemptionWorker's `backoffStrategy`). */
-export const REDEMPTION_BACKOFF = 'redemption';
 const ERROR_BACKOFF_BASE_MS = 2_000;
 /** Longest wait after a thrown run: BullMQ's exponential back-off has no ceiling (2^14 × 2 s ≈ 9 h). */
 export const ERROR_BACKOFF_MAX_MS = 5 * 60_000;
 
 /**
- * Doubling from 2 s per thrown run, at most ERROR_BACKOFF_MAX_MS: a job that failed through a long
- * outage (Postgres, the chain) runs again within minutes of its end, not hours later when its
- * ticket may have expired. Waits the handler asks for (DelayedError) are not counted.
+ * The wait after the `errors`-th run in a row that threw (RedemptionWorker): doubling from 2 s, at
+ * most ERROR_BACKOFF_MAX_MS, so a job that failed through a long outage (Postgres, the chain) runs
+ * again within minutes of its end, not hours later when its ticket may have expired.
  */
-export function redemptionBackoffMs(attemptsMade: number): number {
-  const doublings = Math.min(Math.max(attemptsMade - 1, 0), 30);
+export function redemptionBackoffMs(errors: number): number {
+  const doublings = Math.min(Math.max(errors - 1, 0), 30);
   return Math.min(ERROR_BACKOFF_BASE_MS * 2 ** doublings, ERROR_BACKOFF_MAX_MS);
 }
 
@@ -56,7 +56,8 @@ export function redemptionBackoffMs(attemptsMade: number): number {
 export const QUEUE_DEFAULTS: Record<QueueName, JobsOptions> = {
   [QueueName.TICKET_REDEMPTION]: {
     attempts: 1_000,
-    backoff: { type: REDEMPTION_BACKOFF, delay: ERROR_BACKOFF_BASE_MS },
+    // Only for a run whose failure the worker could not record itself (Redis down meanwhile).
+    backoff: { type: 'exponential', delay: ERROR_BACKOFF_BASE_MS },
     removeOnComplete: { count: 10_000 },
     removeOnFail: { count: 10_000 },
   },

@@ -84,7 +84,7 @@ export class RedemptionReconciler implements OnApplicationShutdown {
     let rebuilt = 0;
     const open = await this.tickets.openTickets(scope.recipients?.(), scope.limit, statuses, this.cursor);
     const last = open.at(-1);
-    this.cursor =
+    const next: OpenTicketCursor | undefined =
       open.length < scope.limit || !last
         ? undefined
         : { storedAt: last.storedAt, ticketHash: last.ticketHash };
@@ -111,6 +111,8 @@ export class RedemptionReconciler implements OnApplicationShutdown {
         this.logger.warn({ msg: 'redemption job was missing, enqueued again', ticketHash: t.ticketHash });
       }
     }
+    // Only a pass that went through moves on: a failed or halted one is read again.
+    if (!this.halted) this.cursor = next;
     return rebuilt;
   }
 

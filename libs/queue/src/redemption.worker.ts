@@ -1,5 +1,6 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
+import { safeErrorMessage } from '#app/core';
 import { DelayedError, UnrecoverableError, type Job, type WorkerOptions } from 'bullmq';
 import { QueueName, redemptionBackoffMs, type RedeemTicketJob } from './queues.js';
 
@@ -24,16 +25,16 @@ export const REDEMPTION_WORKER_OPTIONS = {
   autorun: false,
   lockDuration: 10_000,
   stalledInterval: 5_000,
-  // Jobs stored before the capped back-off name BullMQ's own 'exponential', which BullMQ keeps.
-  settings: { backoffStrategy: redemptionBackoffMs },
 } satisfies Partial<WorkerOptions>;
 
 /**
  * The redemption queue's one processor: decode the job, let the handler move the ticket, then
  * finish the job (final status), park it until its next check (waits and back-off do not use up
- * attempts), or fail it for good (a job that names no ticket). Unexpected errors are thrown and
- * retried by BullMQ, after a back-off capped at minutes (redemptionBackoffMs). Created stopped
- * (`autorun: false`): its owner starts, pauses and closes it.
+ * attempts), or fail it for good (a job that names no ticket). A run that throws (Postgres or the
+ * chain unreachable) parks the job too, for a back-off doubling up to minutes (redemptionBackoffMs,
+ * counted in the job's data): BullMQ's own exponential back-off has no ceiling and would sleep
+ * hours after a long outage, past the ticket's expiry. Created stopped (`autorun: false`): its
+ * owner starts, pauses and closes it.
  *
  * A job held by a process that died (kill -9 while its ticket sat in a batch) is handed to a live
  * worker once its lock lapses: a short lock (renewed every 5 s) and a stalled-job check every 5 s
@@ -50,7 +51,26 @@ export class RedemptionWorker extends WorkerHost {
   async process(job: Job<RedeemTicketJob>, token?: string): Promise<string> {
     const ticketHash = typeof job.data?.ticketHash === 'string' ? job.data.ticketHash.toLowerCase() : '';
     if (!TICKET_HASH.test(ticketHash)) throw new UnrecoverableError('job has no valid ticketHash');
-    const result = await this.handler.process(ticketHash);
+    let result: RedemptionJobResult;
+    try {
+      result = await this.handler.process(ticketHash);
+    } catch (err) {
+      const errors = (typeof job.data.errors === 'number' ? job.data.errors : 0) + 1;
+      if (errors === 1) {
+        this.logger.warn({
+          msg: 'redemption run failed; retried with back-off',
+          ticketHash,
+          error: safeErrorMessage(err),
+        });
+      }
+      await job.updateData({ ...job.data, errors });
+      await job.moveToDelayed(Date.now() + redemptionBackoffMs(errors), token);
+      throw new DelayedError(err instanceof Error ? err.name : 'Error');
+    }
+    // A run that went through ends the streak: the next error waits 2 s again.
+    if (job.data.errors !== undefined && result.kind !== 'done') {
+      await job.updateData({ ticketHash: job.data.ticketHash, sender: job.data.sender });
+    }
     switch (result.kind) {
       case 'done':
         return result.status;

@@ -6,63 +6,83 @@ import {
   JobName,
   QUEUE_DEFAULTS,
   QueueName,
-  REDEMPTION_WORKER_OPTIONS,
+  RedemptionWorker,
   bullPrefix,
   redemptionBackoffMs,
+  type RedeemTicketJob,
 } from '#app/queue';
 import { flushRedisPrefix } from '#app/testing';
 import { TEST_REDIS_URL } from '../../support/test-servers.js';
 
 /**
- * A redemption job whose run throws (Postgres or the chain unreachable) is retried after a back-off
- * that doubles from 2 s but never exceeds ERROR_BACKOFF_MAX_MS: BullMQ's own exponential back-off
- * would park it for hours after a long outage, past its ticket's expiry.
+ * A redemption job whose run throws (Postgres or the chain unreachable) is parked for a back-off
+ * that doubles from 2 s but never exceeds ERROR_BACKOFF_MAX_MS, whatever back-off the job was
+ * stored with: BullMQ's own exponential one would park it for hours after a long outage, past its
+ * ticket's expiry.
  */
 describe('redemption job back-off after a thrown run', () => {
   const prefix = bullPrefix(`${inject('redisPrefix')}redemption-backoff:`);
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const closers: (() => Promise<unknown>)[] = [];
+  const queue = new Queue<RedeemTicketJob>(QueueName.TICKET_REDEMPTION, { connection, prefix });
+  let failing = true;
+  const redemption = new RedemptionWorker({
+    process: () =>
+      failing
+        ? Promise.reject(new Error('database unavailable'))
+        : Promise.resolve({ kind: 'later', code: 'WAIT', delayMs: 60_000 }),
+  });
+  const worker = new Worker<RedeemTicketJob>(
+    QueueName.TICKET_REDEMPTION,
+    (job, token) => redemption.process(job, token),
+    { connection, prefix },
+  );
 
   afterAll(async () => {
-    for (const close of closers.reverse()) await close();
+    await worker.close();
+    await queue.close();
     await flushRedisPrefix(TEST_REDIS_URL, prefix);
     connection.disconnect();
   });
+
+  /** Adds a job as the intake does and waits until the worker has parked it. */
+  async function parked(data: RedeemTicketJob) {
+    const job = await queue.add(JobName.REDEEM_TICKET, data, {
+      ...QUEUE_DEFAULTS[QueueName.TICKET_REDEMPTION],
+      jobId: data.ticketHash,
+    });
+    for (let i = 0; i < 200 && (await queue.getJobState(job.id!)) !== 'delayed'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(await queue.getJobState(job.id!)).toBe('delayed');
+    return (await queue.getJob(job.id!))!;
+  }
+
+  const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+  const sender = `0x${'cd'.repeat(20)}`;
 
   it('doubles from 2 s and stops at the cap', () => {
     expect([1, 2, 3, 4].map(redemptionBackoffMs)).toEqual([2_000, 4_000, 8_000, 16_000]);
     expect(redemptionBackoffMs(14)).toBe(ERROR_BACKOFF_MAX_MS);
     expect(redemptionBackoffMs(999)).toBe(ERROR_BACKOFF_MAX_MS);
-    expect(redemptionBackoffMs(0)).toBe(2_000);
   });
 
-  it("is what BullMQ applies with the RedemptionWorker's options to a job stored with the queue defaults", async () => {
-    const queue = new Queue(QueueName.TICKET_REDEMPTION, { connection, prefix });
-    closers.push(() => queue.close());
-    const job = await queue.add(
-      JobName.REDEEM_TICKET,
-      { ticketHash: `0x${'ab'.repeat(32)}`, sender: `0x${'cd'.repeat(20)}` },
-      QUEUE_DEFAULTS[QueueName.TICKET_REDEMPTION],
-    );
-    // As if 14 runs had thrown already (a long outage): BullMQ's exponential would wait 2^14 × 2 s.
-    await connection.hset(`${prefix}:${QueueName.TICKET_REDEMPTION}:${job.id}`, 'atm', 14);
-    const worker = new Worker(
-      QueueName.TICKET_REDEMPTION,
-      () => Promise.reject(new Error('database unavailable')),
-      {
-        ...REDEMPTION_WORKER_OPTIONS,
-        connection,
-        prefix,
-      },
-    );
-    closers.push(() => worker.close());
-    const failed = new Promise<void>((resolve) => worker.on('failed', () => resolve()));
-    void worker.run();
-    await failed;
-    // Retried, not failed for good, and after the cap.
-    expect(await queue.getJobState(job.id!)).toBe('delayed');
-    const stored = await queue.getJob(job.id!);
-    expect(stored?.attemptsMade).toBe(15);
-    expect(stored?.delay).toBe(ERROR_BACKOFF_MAX_MS);
+  it('parks a job whose run threw for 2 s, counting the errors in its data, not its attempts', async () => {
+    const job = await parked({ ticketHash: hash(1), sender });
+    expect(job.data.errors).toBe(1);
+    expect(job.attemptsMade).toBe(0);
+    expect(job.delay).toBe(2_000);
+  });
+
+  it('waits at most the cap after a long streak (BullMQ: 2^14 × 2 s, 9 h)', async () => {
+    const job = await parked({ ticketHash: hash(2), sender, errors: 14 });
+    expect(job.data.errors).toBe(15);
+    expect(job.delay).toBe(ERROR_BACKOFF_MAX_MS);
+  });
+
+  it('ends the streak with a run that goes through', async () => {
+    failing = false;
+    const job = await parked({ ticketHash: hash(3), sender, errors: 5 });
+    expect(job.data).toEqual({ ticketHash: hash(3), sender });
+    expect(job.delay).toBe(60_000);
   });
 });

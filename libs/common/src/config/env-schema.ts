@@ -27,8 +27,6 @@ export type EnvValues<S extends EnvSchema> = { readonly [K in keyof S]: FieldVal
 export const RENAMED_ENV: Readonly<Record<string, string>> = {
   SENDER_MONITOR_LOG_CHUNK_BLOCKS: 'ETH_LOGS_MAX_BLOCKS',
   SENDER_MONITOR_MIN_GAS_PRICE: 'ETH_MIN_GAS_PRICE',
-  // Capped nothing there: the Redeemer is what spends gas on redemptions.
-  SENDER_MONITOR_MAX_GAS_PRICE: 'REDEEMER_MAX_GAS_PRICE',
 };
 
 export function parseEnv<S extends EnvSchema>(
