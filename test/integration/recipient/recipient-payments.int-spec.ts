@@ -92,6 +92,19 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(metrics).toContain('recipient_payment_validation_seconds_count');
     });
 
+    it('opens no metric series for a sender whose signatures are all forged', async () => {
+      const named = await h.newSender();
+      const issued = await issue(r, named);
+      // Signed by another key in `named`'s name.
+      const forged = paymentMessage(issued, signBatch(issued, sender, [1, 2]));
+      forged.sender = named.address;
+      const res = await r.client.processPayment({ payment: forged, jobId: 'job-forged' });
+      expect(res.tickets.map((t) => t.errorCode)).toEqual(['INVALID_SIGNATURE', 'INVALID_SIGNATURE']);
+      const metrics = await (await fetch(`${await r.app.getUrl()}/metrics`)).text();
+      expect(metrics).not.toContain(named.hex);
+      expect(metrics).toMatch(new RegExp(`recipient_tickets_received_total\\{sender="${sender.hex}"`));
+    });
+
     it('accepts the Livepeer-Payment header form', async () => {
       const issued = await issue(r, sender);
       const header = encodePaymentHeader(paymentOf(issued, signBatch(issued, sender, [7])));

@@ -30,7 +30,7 @@ export class RecipientMetrics {
     const registers = [metrics.registry];
     this.ticketsReceived = new Counter({
       name: 'recipient_tickets_received_total',
-      help: 'Tickets received in payments',
+      help: 'Tickets received in payments with at least one good signature',
       labelNames: ['sender'],
       registers,
     });

@@ -180,7 +180,6 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         `payment has ${batch.senderParams.length} tickets, at most ${max} are accepted`,
       );
     }
-    this.metrics.ticketsReceived.inc({ sender }, batch.senderParams.length);
     const clock = new PhaseClock(this.metrics.paymentPhaseSeconds);
     await this.rateLimiter.check(sender);
     clock.lap('rate');
@@ -346,7 +345,12 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     accepted: readonly ReceivedTicket[],
     credited: Rational,
   ): void {
+    for (const t of received) if (t.error) this.metrics.errors.inc({ code: t.error.code });
+    // Counted under the sender's name only once one of its signatures checked out: payments forged
+    // in made-up names would otherwise open series each (their refusals count by error code).
+    if (received.every((t) => t.error?.code === TicketErrorCode.INVALID_SIGNATURE)) return;
     const won = accepted.filter((t) => t.won).length;
+    this.metrics.ticketsReceived.inc({ sender }, received.length);
     this.metrics.ticketsValid.inc({ sender }, accepted.length);
     if (won > 0) {
       this.metrics.ticketsWinning.inc({ sender }, won);
@@ -354,7 +358,6 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     }
     if (credited.sign() > 0) this.metrics.evReceived.inc({ sender }, RecipientMetrics.approx(credited));
     this.metrics.shared.received(sender, accepted.length, RecipientMetrics.approx(credited), won);
-    for (const t of received) if (t.error) this.metrics.errors.inc({ code: t.error.code });
   }
 
   private outcome(
