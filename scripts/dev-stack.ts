@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import {
   bool,
   INFRA_ENV,
+  int,
   LOCAL_STACK_ENV_FILE,
   oneOf,
   parseEnv,
@@ -49,6 +50,11 @@ const STACK_ENV = {
     description: 'give every service a free port instead of its usual one (tests, a second stack)',
   },
   TICKETPAY_DEMO: { parse: bool, default: true, description: 'run the demo broadcaster' },
+  TICKETPAY_DEV_GAS_LIMIT: {
+    parse: int(1_000_000, 1_000_000_000),
+    default: 30_000_000,
+    description: "the dev chain's block gas limit (anvil's default; one block a second)",
+  },
   TICKETPAY_LOGS: {
     parse: oneOf(['files', 'console'] as const),
     default: 'files' as const,
@@ -156,7 +162,7 @@ async function main(): Promise<void> {
     const demo = await prepareDemoFiles(stateDir);
     if (!rpcUrl || !controller) {
       if (rpcUrl || controller) throw new Error('set both ETH_RPC_URL and CONTROLLER_ADDRESS, or neither');
-      const chain = await startDevChain(stateDir, group, failed);
+      const chain = await startDevChain(stateDir, group, failed, env.TICKETPAY_DEV_GAS_LIMIT);
       rpcUrl = chain.rpcUrl;
       controller = chain.controller;
       started.ETH_RPC_URL = rpcUrl;

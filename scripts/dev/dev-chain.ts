@@ -27,7 +27,7 @@ export const DEMO_RECIPIENT_KEY = ANVIL_PRIVATE_KEYS[1];
 export const DEMO_SENDER_KEY = ANVIL_PRIVATE_KEYS[2];
 
 /**
- * Starts anvil (1 s blocks) with its state in `stateDir`, saved every few seconds and on exit, and
+ * Starts anvil (1 s blocks of `blockGasLimit` gas) with its state in `stateDir`, saved every few seconds and on exit, and
  * deploys the contracts unless the saved deployment is still on that chain, so a second
  * `npm start` reuses everything.
  */
@@ -35,6 +35,7 @@ export async function startDevChain(
   stateDir: string,
   group: ProcessGroup,
   onUnexpectedExit: () => void,
+  blockGasLimit: number,
 ): Promise<DevChain> {
   mkdirSync(stateDir, { recursive: true });
   const deploymentFile = join(stateDir, 'deployment.json');
@@ -51,6 +52,8 @@ export async function startDevChain(
       String(ANVIL_CHAIN_ID),
       '--block-time',
       '1',
+      '--gas-limit',
+      String(blockGasLimit),
       '--state',
       join(stateDir, 'anvil-state.json'),
       '--state-interval',
