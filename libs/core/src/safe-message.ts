@@ -6,7 +6,7 @@ const URL_PATTERN = /[a-z][a-z0-9+.-]*:\/\/\S+/gi;
  * request URL in the message of an HTTP error from the RPC (`info={ "requestUrl": … }`).
  */
 export function safeErrorMessage(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(URL_PATTERN, '[url]');
+  return withoutUrls(err instanceof Error ? err.message : String(err));
 }
 
 /** `text` with every URL replaced by `[url]`. */

@@ -69,7 +69,9 @@ export class RedemptionWorker extends WorkerHost {
     }
     // A run that went through ends the streak: the next error waits 2 s again.
     if (job.data.errors !== undefined && result.kind !== 'done') {
-      await job.updateData({ ticketHash: job.data.ticketHash, sender: job.data.sender });
+      const data = { ...job.data };
+      delete data.errors;
+      await job.updateData(data);
     }
     switch (result.kind) {
       case 'done':

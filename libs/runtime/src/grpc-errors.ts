@@ -68,7 +68,6 @@ const CHAIN: Record<ChainErrorCode, status> = {
 const WATCHER: Record<WatcherErrorCode, status> = {
   [WatcherErrorCode.NOT_SYNCED]: status.UNAVAILABLE,
   [WatcherErrorCode.RPC_FAILED]: status.UNAVAILABLE,
-  [WatcherErrorCode.GAS_PRICE_TOO_HIGH]: status.UNAVAILABLE,
 };
 
 /** The SenderMonitor's codes as its own server answers them (go-livepeer: a foreign recipient is PermissionDenied). */
