@@ -298,6 +298,11 @@ interface RedemptionFigures {
   txs: number;
   txsPerBlock: number;
   maxTxsPerBlock: number;
+  /** Mean tickets per mined redemption tx. */
+  ticketsPerTx: number;
+  /** Mean gas our mined redemption txs used per block holding one, and the txs' gas limits ÷ that. */
+  gasPerBlock: number;
+  limitOverUsed: number;
   maxTxsInFlight: number;
   /** Redemption txs that reverted (gas lost on a real chain), and the tickets they held (retried). */
   revertedTxs: number;
@@ -601,8 +606,11 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     block_number: string | null;
     status: string;
     tickets: number;
+    gas_limit: string;
+    gas_used: string | null;
   }>(
-    `SELECT DISTINCT t.id, t.sent_block, t.block_number, t.status, cardinality(t.refs) AS tickets FROM chain_tx t
+    `SELECT DISTINCT t.id, t.sent_block, t.block_number, t.status, cardinality(t.refs) AS tickets,
+            t.gas_limit, t.gas_used FROM chain_tx t
        JOIN winning_ticket w ON w.ticket_hash = ANY(t.refs)
       WHERE w.created_at >= $1 AND w.created_at < $2 AND t.purpose IN ('redeem', 'batch-redeem')`,
     window,
@@ -618,8 +626,14 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
   const perBlock = new Map<bigint, number>();
   const spans: [bigint, bigint][] = [];
   const delays = new Map<number, number>();
+  let gasUsed = 0;
+  let gasLimits = 0;
+  let minedTickets = 0;
   for (const tx of txs.rows) {
     if (tx.block_number === null) continue;
+    gasUsed += Number(tx.gas_used ?? 0);
+    gasLimits += Number(tx.gas_limit);
+    minedTickets += Number(tx.tickets);
     const block = BigInt(tx.block_number);
     perBlock.set(block, (perBlock.get(block) ?? 0) + 1);
     spans.push([BigInt(tx.sent_block), block]);
@@ -644,6 +658,9 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     txs: mined,
     txsPerBlock: perBlock.size > 0 ? mined / perBlock.size : 0,
     maxTxsPerBlock: Math.max(0, ...perBlock.values()),
+    ticketsPerTx: mined > 0 ? minedTickets / mined : 0,
+    gasPerBlock: perBlock.size > 0 ? gasUsed / perBlock.size : 0,
+    limitOverUsed: gasUsed > 0 ? gasLimits / gasUsed : 0,
     maxTxsInFlight,
     revertedTxs: reverted.length,
     revertedTickets: reverted.reduce((sum, tx) => sum + Number(tx.tickets), 0),
@@ -692,6 +709,9 @@ function report(
   line('winners redeemed/s', (r) => fmt(r.winnersPerSecond));
   line('redemption txs', (r) => String(r.txs));
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
+  line('tickets per tx', (r) => fmt(r.ticketsPerTx));
+  line('gas used per block (blocks with one), M', (r) => (r.gasPerBlock / 1e6).toFixed(2));
+  line('tx gas limits ÷ gas used', (r) => fmt(r.limitOverUsed));
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
   line('reverted redemption txs (tickets in them)', (r) => `${r.revertedTxs} (${r.revertedTickets})`);
   line(
@@ -751,6 +771,7 @@ function report(
       { name: `winners expired, ${v}`, value: r.expired, unit: 'tickets' },
       { name: `winners redeemed per second, ${v}`, value: r.winnersPerSecond, unit: 'winners/s' },
       { name: `redemption txs per block, ${v}`, value: r.txsPerBlock, unit: 'txs/block' },
+      { name: `redemption gas used per block, ${v}`, value: r.gasPerBlock / 1e6, unit: 'Mgas' },
       { name: `reverted redemption txs, ${v}`, value: r.revertedTxs, unit: 'txs' },
       { name: `redeemer CPU per winner, ${v}`, value: r.redeemerCpuMsPerWinner, unit: 'ms' },
       { name: `anvil CPU per winner, ${v}`, value: r.anvilCpuMsPerWinner, unit: 'ms' },

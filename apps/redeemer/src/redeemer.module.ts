@@ -25,6 +25,7 @@ import { RedeemerChain } from './redemption/redeemer-chain.js';
 import { RedemptionBatcher } from './redemption/redemption-batcher.js';
 import { RedemptionGas } from './redemption/redemption-gas.js';
 import { RedemptionService } from './redemption/redemption.service.js';
+import { BlockSpace } from './redemption/block-space.js';
 import { RoundEndMargin } from './redemption/round-end-margin.js';
 import { SettlementService } from './redemption/settlement.service.js';
 
@@ -72,6 +73,7 @@ export class RedeemerModule {
           store: TxStore,
           metrics: RedeemerMetrics,
           margin: RoundEndMargin,
+          space: BlockSpace,
         ) =>
           new TxManager(
             wallet,
@@ -91,12 +93,14 @@ export class RedeemerModule {
                 metrics.txFinished(record);
                 // Where receipts are seen: the round-end margin learns how long txs take to be mined.
                 margin.finished(record, receipt);
+                space.finished(record, receipt);
               },
             },
           ),
-        inject: [REDEEMER_WALLET, ChainClient, TxStore, RedeemerMetrics, RoundEndMargin],
+        inject: [REDEEMER_WALLET, ChainClient, TxStore, RedeemerMetrics, RoundEndMargin, BlockSpace],
       },
       RoundEndMargin,
+      BlockSpace,
       SignerLease,
       RedeemerChain,
       InFlight,

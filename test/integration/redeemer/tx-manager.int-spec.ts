@@ -123,6 +123,9 @@ describe('TxManager', () => {
     const waiting = m.wait(first.id);
     await new Promise((r) => setTimeout(r, 300));
     expect((await store.get(first.id))!.status).toBe(ChainTxStatus.PENDING); // one confirmation of two
+    // Mined (automine), not final: followed, but no longer waiting for block space.
+    expect(m.pending().map((r) => r.id)).toEqual([first.id]);
+    expect(m.unmined()).toEqual([]);
     await fx.mine(1);
     const { record, receipt } = await waiting;
     expect(record).toMatchObject({ status: ChainTxStatus.MINED, minedHash: first.hashes[0] });
@@ -271,6 +274,7 @@ describe('TxManager', () => {
     ];
     expect(sent.map((r) => r.nonce)).toEqual([0n, 1n, 2n]);
     expect(m.pending().map((r) => r.nonce)).toEqual([0n, 1n, 2n]);
+    expect(m.unmined().map((r) => r.nonce)).toEqual([0n, 1n, 2n]);
 
     // The signer can no longer afford nonce 0's 5 ETH, and the node forgets it (anvil drops the
     // txs above it too): on re-broadcast nonce 0 is refused for good while 1 and 2 are taken

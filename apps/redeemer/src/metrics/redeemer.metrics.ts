@@ -28,6 +28,7 @@ export class RedeemerMetrics {
   readonly replacements: Counter;
   readonly receiptsLost: Counter<'outcome'>;
   readonly roundEndHolds: Counter;
+  readonly blockSpaceWaits: Counter;
   readonly roundEndMargin: Gauge;
   readonly batchSize: Histogram;
   readonly reconciled: Counter;
@@ -121,6 +122,13 @@ export class RedeemerMetrics {
       help:
         'Redemption txs not sent because the round was ending (they would revert in the next round ' +
         'until it is initialized); their tickets wait with ROUND_ENDING',
+      registers,
+    });
+    this.blockSpaceWaits = new Counter({
+      name: 'redeemer_block_space_waits_total',
+      help:
+        "Redemption groups that waited before their claim because the signer's unmined txs already " +
+        'fill the next blocks (winners are coming faster than the chain takes them)',
       registers,
     });
     this.roundEndMargin = new Gauge({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InFlight } from './in-flight.js';
-import { byTimeLeft, splitByGas, unpaidInTx } from './redemption-batcher.js';
+import { byTimeLeft, splitByGas, txGasCap, unpaidInTx } from './redemption-batcher.js';
 
 describe('splitByGas', () => {
   const items = (...gas: number[]) => gas.map((g, i) => ({ i, gas: BigInt(g) }));
@@ -23,6 +23,17 @@ describe('splitByGas', () => {
   it('sends a ticket over the cap on its own, and nothing for no ticket', () => {
     expect(indexes(splitByGas(items(50_000, 900_000, 50_000), 400_000n))).toEqual([[0], [1], [2]]);
     expect(splitByGas([], 400_000n)).toEqual([]);
+  });
+});
+
+describe('txGasCap', () => {
+  it('is a tenth of the block, room for 8 tickets at least, half the block at most', () => {
+    // 30M blocks, 240k a ticket: 3M (12 tickets), a block fills past 27M.
+    expect(txGasCap(30_000_000n, 240_000n)).toBe(3_000_000n);
+    // 10M blocks: 8 tickets (1.92M) rather than a tenth (4 tickets).
+    expect(txGasCap(10_000_000n, 240_000n)).toBe(1_920_000n);
+    // A small block: never over half of it.
+    expect(txGasCap(2_000_000n, 240_000n)).toBe(1_000_000n);
   });
 });
 

@@ -18,6 +18,7 @@ import {
 import { isSenderLocked } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
+import { BlockSpace } from './block-space.js';
 import { InFlight, type HeldTicket } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionGas, checkLimit, gasAllowance } from './redemption-gas.js';
@@ -52,10 +53,20 @@ interface Simulated {
 }
 
 /**
- * Share of the block gas limit one redemption tx may ask for: a tx over the limit can never be
- * mined, and one that fills a whole block waits for an empty block. A larger group is split.
+ * The gas limit one redemption tx may ask for; a larger group is split. A block builder takes a
+ * tx only while the gas left in the block covers its whole limit, and a batch uses a third to a
+ * quarter of its limit (each ticket brings twice a single redemption's gas: RedemptionGas), so a
+ * block of this signer's txs stops filling once less than one tx's limit is left: at half the
+ * block (as before) 30M blocks carried 18M. A tenth of the block, but room for at least
+ * MIN_TICKETS_PER_TX tickets, whose txs share the fixed cost (measured: 73k gas a ticket at 4,
+ * 62k at 12, 60k at 16); never more than half the block (one tx must leave room for others).
  */
-const BLOCK_GAS_SHARE_PERCENT = 50n;
+export function txGasCap(blockGasLimit: bigint, allowance: bigint): bigint {
+  let cap = blockGasLimit / 10n;
+  if (allowance * MIN_TICKETS_PER_TX > cap) cap = allowance * MIN_TICKETS_PER_TX;
+  return cap < blockGasLimit / 2n ? cap : blockGasLimit / 2n;
+}
+const MIN_TICKETS_PER_TX = 8n;
 
 /**
  * Gathers tickets that passed the cheap checks (params expired, still valid, round initialized,
@@ -66,7 +77,9 @@ const BLOCK_GAS_SHARE_PERCENT = 50n;
  * flight, covers them (the rest wait — behind the sender's own txs when those hold the funds —
  * without holding anyone else up); the survivors are claimed (queued → submitting) and sent as
  * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
- * half the block gas limit — unless the round is about to end by then (the gate's rule, checked
+ * a tenth of the block gas limit (txGasCap), once the chain has room for them (BlockSpace: while this
+ * signer's unmined txs fill the next blocks, groups wait before their funds check and claim) —
+ * unless the round is about to end by then (the gate's rule, checked
  * again at the latest head: the batch window may have crossed into the round's last blocks). Only
  * the funds check and claim are serialized (funds checks never interleave): groups are simulated
  * side by side, a group's txs are signed and broadcast while the next group is checked, and a
@@ -93,6 +106,7 @@ export class RedemptionBatcher {
     private readonly gas: RedemptionGas,
     private readonly margin: RoundEndMargin,
     private readonly lease: SignerLease,
+    private readonly space: BlockSpace,
   ) {}
 
   /** Resolves when the ticket is in a sent tx, or with why it is not (wait, retry, final). */
@@ -171,9 +185,30 @@ export class RedemptionBatcher {
 
   private async redeemGroup(entries: Entry[], owner: string, simulated: Promise<Simulated>): Promise<void> {
     let txs: Candidate[][];
+    let release = (): void => undefined;
     try {
-      txs = await this.claim(await simulated, owner);
+      let s = await simulated;
+      // Not claimed (nor funded) while the chain has no room: the tickets stay queued (BlockSpace).
+      const waited = await this.space.waitForRoom(
+        s.blockGasLimit,
+        () => this.txs.unmined(),
+        () => this.stopped,
+      );
+      if (waited) this.metrics.blockSpaceWaits.inc();
+      if (this.stopped) {
+        for (const c of s.candidates) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
+        this.inFlight.release(owner);
+        return;
+      }
+      // Judged in a round that has ended meanwhile: a ticket may have expired (its tx would
+      // revert), or the new round may not be initialized yet. Judged again.
+      if (waited && (await this.chain.head()).rounds.currentRound !== s.currentRound) {
+        s = await this.simulate(s.candidates.map((c) => c.entry));
+      }
+      release = this.space.reserve(s.candidates.reduce((sum, c) => sum + c.gas, 0n));
+      txs = await this.claim(s, owner);
     } catch (err) {
+      release();
       // A funds check out of time waited on the chain: the chain is slow, nothing was claimed.
       const error =
         err instanceof SenderFundsTimeout
@@ -200,7 +235,10 @@ export class RedemptionBatcher {
           }
         }),
       ),
-    ).finally(() => this.inFlight.release(owner));
+    ).finally(() => {
+      release();
+      this.inFlight.release(owner);
+    });
   }
 
   /**
@@ -296,7 +334,8 @@ export class RedemptionBatcher {
       owner,
       claimed.map((c) => c.entry.row),
     );
-    return splitByGas(claimed, (s.blockGasLimit * BLOCK_GAS_SHARE_PERCENT) / 100n);
+    const allowance = claimed.reduce((max, c) => (c.gas > max ? c.gas : max), 0n);
+    return splitByGas(claimed, txGasCap(s.blockGasLimit, allowance));
   }
 
   /**

@@ -111,6 +111,8 @@ export class TxManager {
   private watchFinalUntil = 0;
   /** One above the nonce of the last tx that went final: while watched, the floor never drops below it. */
   private finalFloor = 0n;
+  /** The chain's count of this signer's mined txs, as last read: pending txs at or above it wait for block space. */
+  private minedSeen = 0n;
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
   private needsAdopt = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -184,6 +186,14 @@ export class TxManager {
   /** Pending txs, lowest nonce first. */
   pending(): ChainTxRecord[] {
     return [...this.open.values()].map((o) => o.record).sort((a, b) => (a.nonce < b.nonce ? -1 : 1));
+  }
+
+  /**
+   * Pending txs not mined as of the last read of the chain's count (each poll reads it): those
+   * still waiting for block space. A tx mined but not yet final is not among them.
+   */
+  unmined(): ChainTxRecord[] {
+    return [...this.open.values()].map((o) => o.record).filter((r) => r.nonce >= this.minedSeen);
   }
 
   /** The nonce the next send would use. */
@@ -726,9 +736,11 @@ export class TxManager {
 
   /** Read past the provider's request cache: a stale count would hand out a used nonce. */
   private async txCount(tag: 'latest' | 'pending'): Promise<bigint> {
-    if (this.provider instanceof JsonRpcApiProvider) {
-      return BigInt((await this.provider.send('eth_getTransactionCount', [this.address, tag])) as string);
-    }
-    return BigInt(await this.provider.getTransactionCount(this.address, tag));
+    const count =
+      this.provider instanceof JsonRpcApiProvider
+        ? BigInt((await this.provider.send('eth_getTransactionCount', [this.address, tag])) as string)
+        : BigInt(await this.provider.getTransactionCount(this.address, tag));
+    if (tag === 'latest') this.minedSeen = count;
+    return count;
   }
 }

@@ -1,0 +1,72 @@
+import type { TransactionReceipt } from 'ethers';
+import { describe, expect, it } from 'vitest';
+import type { ChainTxRecord } from '#app/chain';
+import { BlockSpace } from './block-space.js';
+
+const BLOCK = 30_000_000n;
+const tx = (gasLimit: bigint, purpose = 'batch-redeem') => ({ gasLimit, purpose }) as ChainTxRecord;
+const receipt = (gasUsed: bigint) => ({ gasUsed }) as TransactionReceipt;
+const unmined = (...limits: bigint[]) => limits.map((gasLimit) => ({ gasLimit }));
+
+describe('BlockSpace', () => {
+  it('lets a group go while less than a block is expected to wait, counting whole limits until a tx was mined', () => {
+    const space = new BlockSpace();
+    expect(space.hasRoom(BLOCK, [])).toBe(true);
+    expect(space.hasRoom(BLOCK, unmined(20_000_000n, 9_999_999n))).toBe(true);
+    expect(space.hasRoom(BLOCK, unmined(20_000_000n, 10_000_000n))).toBe(false);
+  });
+
+  it('learns what share of their limits mined redemption txs use, and lets that much more wait', () => {
+    const space = new BlockSpace();
+    space.finished(tx(4_000_000n), receipt(1_000_000n));
+    space.finished(tx(2_000_000n, 'redeem'), receipt(500_000n));
+    // Other purposes and txs without a receipt (dropped) teach nothing.
+    space.finished(tx(21_000n, 'withdraw-fees'), receipt(21_000n));
+    space.finished(tx(4_000_000n), null);
+    expect(space.expectedUse(4_000_000n)).toBe(1_000_000n);
+    // 29 × 4M of limits ≈ 29M expected: room; 30 × 4M ≈ 30M: none.
+    const txs = (n: number) => unmined(...Array.from({ length: n }, () => 4_000_000n));
+    expect(space.hasRoom(BLOCK, txs(29))).toBe(true);
+    expect(space.hasRoom(BLOCK, txs(30))).toBe(false);
+  });
+
+  it('counts a reservation as waiting until it is released, once', () => {
+    const space = new BlockSpace();
+    const release = space.reserve(BLOCK);
+    expect(space.hasRoom(BLOCK, [])).toBe(false);
+    release();
+    release();
+    expect(space.hasRoom(BLOCK, [])).toBe(true);
+    expect(space.hasRoom(BLOCK, unmined(BLOCK - 1n))).toBe(true);
+  });
+
+  it('waits until the chain took what was waiting, or gives up when stopped', async () => {
+    const space = new BlockSpace();
+    let waiting = unmined(BLOCK);
+    setTimeout(() => (waiting = []), 250);
+    expect(
+      await space.waitForRoom(
+        BLOCK,
+        () => waiting,
+        () => false,
+      ),
+    ).toBe(true);
+    expect(
+      await space.waitForRoom(
+        BLOCK,
+        () => waiting,
+        () => false,
+      ),
+    ).toBe(false);
+    let stopped = false;
+    setTimeout(() => (stopped = true), 150);
+    const full = unmined(BLOCK);
+    expect(
+      await space.waitForRoom(
+        BLOCK,
+        () => full,
+        () => stopped,
+      ),
+    ).toBe(true);
+  });
+});

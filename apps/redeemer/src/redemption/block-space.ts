@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import type { TransactionReceipt } from 'ethers';
+import type { ChainTxRecord } from '#app/chain';
+
+/** Mined redemption txs the use of a gas limit is learned from. */
+const RECENT_TXS = 64;
+/** How often a group waiting for block space looks again (an in-memory check). */
+const ROOM_POLL_MS = 100;
+const REDEMPTION_PURPOSES: readonly string[] = ['redeem', 'batch-redeem'];
+
+/**
+ * Keeps the Redeemer's txs out of the node's mempool while the chain cannot take them: a group is
+ * claimed and sent only while this signer's txs not yet mined are expected to use less than one
+ * block of gas (so the next block can still take more, and what waits is at most that plus one
+ * group). Otherwise, when winners come faster than blocks take them, a backlog many blocks deep
+ * builds up where nothing can be re-ordered or held: its txs cross the round's end and revert,
+ * each tx's wait teaches the round-end margin a larger delay, and tickets expire queued behind
+ * younger ones. Held here instead, tickets stay queued, are funded and checked against the round's
+ * end at the latest head when they go, in the order they came (least time left first).
+ *
+ * Expected use is a gas limit times what mined redemption txs recently used of theirs (each
+ * ticket's allowance is a single redemption's gas doubled, and a batch shares the tx's fixed
+ * costs, so a batch uses a third to a quarter of its limit); the whole limit until one is mined.
+ * On a chain whose blocks are far larger than what one signer sends (an L2), it never holds
+ * anything.
+ */
+@Injectable()
+export class BlockSpace {
+  private recent: { used: bigint; limit: bigint }[] = [];
+  /** Gas limits of groups let through whose txs the TxManager may not follow yet. */
+  private sending = 0n;
+
+  /** A tx of the signer is final (TxManager's `finished`): a mined redemption tx teaches its use. */
+  finished(record: ChainTxRecord, receipt: TransactionReceipt | null): void {
+    if (!receipt || !REDEMPTION_PURPOSES.includes(record.purpose) || record.gasLimit <= 0n) return;
+    this.recent.push({ used: receipt.gasUsed, limit: record.gasLimit });
+    if (this.recent.length > RECENT_TXS) this.recent.shift();
+  }
+
+  /** Whether a group may go out now (see the class), with `unmined` the signer's txs not mined yet. */
+  hasRoom(blockGasLimit: bigint, unmined: readonly Pick<ChainTxRecord, 'gasLimit'>[]): boolean {
+    const waiting = this.sending + unmined.reduce((sum, r) => sum + r.gasLimit, 0n);
+    return this.expectedUse(waiting) < blockGasLimit;
+  }
+
+  /** Resolves (true if it had to wait) once `hasRoom`, or when `stopped()` says to give up. */
+  async waitForRoom(
+    blockGasLimit: bigint,
+    unmined: () => readonly Pick<ChainTxRecord, 'gasLimit'>[],
+    stopped: () => boolean,
+  ): Promise<boolean> {
+    let waited = false;
+    while (!stopped() && !this.hasRoom(blockGasLimit, unmined())) {
+      waited = true;
+      await new Promise((resolve) => setTimeout(resolve, ROOM_POLL_MS));
+    }
+    return waited;
+  }
+
+  /** Counts `gas` as waiting for block space until the returned release is called (idempotent). */
+  reserve(gas: bigint): () => void {
+    this.sending += gas;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.sending -= gas;
+    };
+  }
+
+  /** Gas that txs with `limit` in gas limits are expected to use, rounded up. */
+  expectedUse(limit: bigint): bigint {
+    let used = 0n;
+    let limits = 0n;
+    for (const r of this.recent) {
+      used += r.used;
+      limits += r.limit;
+    }
+    return limits === 0n ? limit : (limit * used + limits - 1n) / limits;
+  }
+}

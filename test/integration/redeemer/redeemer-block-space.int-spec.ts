@@ -1,0 +1,103 @@
+import type { INestApplication } from '@nestjs/common';
+import { parseEther, toQuantity } from 'ethers';
+import { type DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
+import { type WinningTicketIntake } from '#app/queue';
+import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
+import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
+
+const ETH = parseEther('1');
+const CENTI = ETH / 100n;
+/** Block gas of this file's chain: a handful of single redemptions (~120k gas each, 240k limits). */
+const BLOCK_GAS = 600_000n;
+const TICKETS = 12;
+
+/**
+ * When winners come faster than blocks take them, the Redeemer sends no more than the next block
+ * is expected to take (BlockSpace): the rest stay queued in Postgres, unclaimed, and go as blocks
+ * are mined, instead of piling up in the node's mempool where they would cross the round's end.
+ * Blocks are mined by hand here, and each is small.
+ */
+describe('Redeemer: block space', () => {
+  let fx: RedeemerChainFixture;
+  let app: INestApplication;
+  let url: string;
+  let intake: WinningTicketIntake;
+  let tickets: WinningTicketRepository;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    fx = await startRedeemerChain();
+    // Before the Redeemer first reads the block gas limit (it keeps it a minute).
+    await fx.provider.send('evm_setBlockGasLimit', [toQuantity(BLOCK_GAS)]);
+    ({ app, url, intake, tickets, ds } = await startInProcessRedeemer(
+      fx,
+      `${inject('redisPrefix')}redeemer-block-space:`,
+      { REDEEMER_BATCH_MAX_SIZE: '1', REDEEMER_BATCH_WINDOW_MS: '50' },
+    ));
+  });
+
+  afterAll(async () => {
+    await fx?.provider.send('evm_setAutomine', [true]);
+    await app?.close();
+    await fx?.stop();
+  });
+
+  const { row, until } = ticketRows(() => tickets);
+  const txCount = async (tag: 'latest' | 'pending') =>
+    Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, tag]));
+  const unminedLimits = async () =>
+    (
+      await ds.query<{ gas_limit: string }[]>(
+        `SELECT gas_limit FROM chain_tx WHERE signer = $1 AND status = 'pending' AND nonce >= $2 ORDER BY nonce`,
+        [fx.recipient.address.toLowerCase(), await txCount('latest')],
+      )
+    ).map((r) => BigInt(r.gas_limit));
+
+  it('holds what the next block cannot take, and sends it as blocks are mined: every ticket redeemed once, no tx reverted', async () => {
+    const sender = await fx.newSender(ETH);
+    const batch = [];
+    for (let i = 0; i < TICKETS; i++) batch.push(await fx.ticket(sender, CENTI));
+    const mined = await txCount('latest');
+    await fx.provider.send('evm_setAutomine', [false]);
+    for (const t of batch) await intake.accept(t);
+
+    // Some go out, then the Redeemer stops: what waits is at least a block's gas limits' worth
+    // (nothing mined yet, so limits count whole), and was under it before the last tx went.
+    await eventually(async () => ((await txCount('pending')) > mined ? true : undefined), 'a first tx');
+    await new Promise((r) => setTimeout(r, 1_500));
+    const sent = (await txCount('pending')) - mined;
+    const limits = await unminedLimits();
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(TICKETS);
+    expect(limits).toHaveLength(sent);
+    const total = limits.reduce((a, b) => a + b, 0n);
+    expect(total).toBeGreaterThanOrEqual(BLOCK_GAS);
+    expect(total - limits[limits.length - 1]).toBeLessThan(BLOCK_GAS);
+    // The others are not claimed: queued, in no tx.
+    const statuses = await Promise.all(batch.map(async (t) => (await row(t)).status));
+    expect(statuses.filter((s) => s === WinningTicketStatus.QUEUED)).toHaveLength(TICKETS - sent);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await txCount('pending')) - mined).toBe(sent);
+
+    // Each mined block makes room for more, until all are in.
+    for (let i = 0; i < 3 * TICKETS && (await txCount('latest')) < mined + TICKETS; i++) {
+      await fx.provider.send('evm_mine', []);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await fx.provider.send('evm_setAutomine', [true]);
+    for (const t of batch) await until(t, WinningTicketStatus.REDEEMED);
+    const redeemed = await fx.redeemedHashes();
+    for (const t of batch) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
+    const reverted = await ds.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM chain_tx WHERE signer = $1 AND status = 'reverted'`,
+      [fx.recipient.address.toLowerCase()],
+    );
+    expect(Number(reverted[0].n)).toBe(0);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(
+      Number(/^redeemer_block_space_waits_total(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1] ?? 0),
+    ).toBeGreaterThan(0);
+  });
+});
