@@ -6,7 +6,7 @@ import type { SignedTicket } from '#app/ticket';
 import { RedemptionCode } from '../../../apps/redeemer/src/redemption/redemption-code.js';
 import { SettlementService } from '../../../apps/redeemer/src/redemption/settlement.service.js';
 import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
-import { hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
+import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 
 const ETH = parseEther('1');
 
@@ -111,11 +111,23 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     const ticket = await fx.ticket(sender, ETH / 10n);
     const sent = await handOver(ticket);
 
-    // A's tx leaves the pool and A's nonce goes to another tx: it can never be mined.
-    for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);
-    await fx.provider.send('evm_setAutomine', [true]);
+    // Another tx of A's key replaces it in the pool at its nonce (higher fees) and is mined: it
+    // can never be.
     const a = new Wallet(fx.recipient.privateKey, fx.provider);
-    await (await a.sendTransaction({ to: a.address, value: 0n, nonce: Number(sent.nonce) })).wait();
+    const [fees] = await second!.ds.query<{ max_fee: string; tip: string }[]>(
+      `SELECT max_fee_per_gas AS max_fee, max_priority_fee_per_gas AS tip FROM chain_tx WHERE id = $1`,
+      [sent.id],
+    );
+    const replacement = await a.sendTransaction({
+      to: a.address,
+      value: 0n,
+      nonce: Number(sent.nonce),
+      maxFeePerGas: 2n * BigInt(fees.max_fee),
+      maxPriorityFeePerGas: 2n * BigInt(fees.tip),
+    });
+    await fx.provider.send('evm_mine', []);
+    await fx.provider.send('evm_setAutomine', [true]);
+    expect((await replacement.wait())?.status).toBe(1);
 
     const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
     const txs = await txsOf(ticket);
@@ -128,6 +140,38 @@ describe("Redeemer settles another signer's tx after a handover", () => {
       { chain_tx_id: txs[1].id, amount_paid: (ETH / 10n).toString() },
     ]);
     expect(txs[0]).toMatchObject({ id: sent.id, error_code: RedemptionCode.TX_DROPPED, mined_hash: null });
+  });
+
+  it("sends A's stored tx again when the node no longer has it (never broadcast, or forgotten), and records it mined", async () => {
+    const sender = await fx.newSender(ETH);
+    const ticket = await fx.ticket(sender, ETH / 10n);
+    const sent = await handOver(ticket);
+
+    // The node forgets A's tx; A's nonce stays free, so only A's own signed bytes can take it.
+    for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);
+    await fx.provider.send('evm_setAutomine', [true]);
+    // Sent again before automine was back on, it waits in the pool for a block.
+    const pooled = async () =>
+      (
+        await Promise.all(
+          sent.hashes.map(async (h) => {
+            const tx = (await fx.provider.send('eth_getTransactionByHash', [h])) as {
+              blockNumber: string | null;
+            } | null;
+            return tx !== null && tx.blockNumber === null;
+          }),
+        )
+      ).some(Boolean);
+    const redeemed = await eventually(async () => {
+      if (await pooled()) await fx.mine(1);
+      const row = await second!.tickets.findByHash(hashOf(ticket));
+      return row?.status === WinningTicketStatus.REDEEMED ? row : undefined;
+    }, "A's tx broadcast again and mined");
+    const [tx] = await txsOf(ticket);
+    expect(tx).toMatchObject({ id: sent.id, signer: fx.recipient.address.toLowerCase(), status: 'mined' });
+    expect(sent.hashes).toContain(tx.mined_hash);
+    expect(redeemed.txHash).toBe(tx.mined_hash);
+    expect(await paymentsOf(ticket)).toEqual([{ chain_tx_id: sent.id, amount_paid: (ETH / 10n).toString() }]);
   });
 
   it("leaves A's tx alone while a Redeemer holds A's signer, and settles it once none does", async () => {

@@ -377,7 +377,8 @@ export const OPENAPI_DOCUMENT = {
                 type: 'string',
                 enum: ['recipient-metrics', 'winning-tickets-estimate'],
                 description:
-                  "the Recipients' counters (OPS_RECIPIENT_METRICS_URLS), or the face value won as an estimate",
+                  "the Recipients' counters (OPS_RECIPIENT_METRICS_URLS: Prometheus floats, summed and rounded " +
+                  'to wei, so exact to about 15 significant digits only), or the face value won as an estimate',
               },
             },
           },
@@ -422,7 +423,11 @@ export const OPENAPI_DOCUMENT = {
               properties: {
                 t: time,
                 ticketsReceived: nullable({ type: 'number' }),
-                evReceivedWei: nullable(wei),
+                evReceivedWei: nullable({
+                  ...wei,
+                  description:
+                    "from the Recipients' sampled counters (Prometheus floats): exact to about 15 significant digits",
+                }),
                 winning: { type: 'integer' },
                 faceValueWon: wei,
                 redeemed: { type: 'integer' },

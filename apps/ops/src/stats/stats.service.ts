@@ -8,8 +8,9 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', '
 
 /**
  * Totals, time series, queue depth and failures, computed from Postgres (the RedemptionStats
- * read model), BullMQ and the sampled Recipient counters. Wei totals are exact
- * decimal strings; per-bucket series are too, except the sampled ones (floats, from Prometheus).
+ * read model), BullMQ and the sampled Recipient counters. Wei figures are decimal strings, exact
+ * except the EV received from the Recipients' counters (Prometheus floats, summed and rounded to
+ * wei: about 15 significant digits); the API's schema says so.
  */
 @Injectable()
 export class StatsService {

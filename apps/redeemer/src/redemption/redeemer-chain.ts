@@ -4,8 +4,11 @@ import {
   ChainClient,
   ChainFacts,
   RedemptionCalls,
+  broadcastRaw,
+  nodeKnowsTx,
   roundWaitTarget,
   type ChainHead,
+  type ChainTxRecord,
 } from '#app/chain';
 import { RedeemerConfig } from '../redeemer.config.js';
 
@@ -76,6 +79,19 @@ export class RedeemerChain {
   /** How many txs of `address` the latest block has mined: its next nonce on chain. */
   async minedTxCount(address: string): Promise<bigint> {
     return BigInt(await this.client.provider.getTransactionCount(address, 'latest'));
+  }
+
+  /**
+   * Broadcasts a stored tx's newest signed bytes when the node does not know them: a tx of another
+   * signer that nobody follows (its key retired) and that was never sent (a crash between storing
+   * and broadcasting) or that the node forgot. Anyone may send signed bytes; only then can it be
+   * mined, or its nonce pass it. Whether it was sent.
+   */
+  async broadcastIfUnknown(record: ChainTxRecord): Promise<boolean> {
+    const provider = this.client.provider;
+    if (await nodeKnowsTx(provider, record.hashes[record.hashes.length - 1])) return false;
+    await broadcastRaw(provider, record.rawTx);
+    return true;
   }
 
   /** TicketBroker.ticketValidityPeriod, re-read every minute (an admin can change it). */

@@ -255,11 +255,16 @@ export class RedemptionService implements RedemptionJobHandler {
     return this.awaitingTx(outcome.txId);
   }
 
-  /** A ticket in tx `txId`: sleep long while this process's settlement follows it, else poll. */
-  private awaitingTx(txId: string): JobResult {
+  /**
+   * A ticket in tx `txId`: sleep long while this process's settlement follows it to its end (a tx
+   * of this signer: the run waits for the tx to be final, then removes or wakes the job), else
+   * poll. A run over another signer's tx only reads the chain once and wakes no one while the tx
+   * is pending (`ours` false): its job polls.
+   */
+  private awaitingTx(txId: string, ours = true): JobResult {
     return this.later(
       RedemptionCode.AWAITING_CONFIRMATION,
-      this.settlement.running(txId) ? IN_TX_SLEEP_MS : this.config.values.REDEEMER_POLL_MS,
+      ours && this.settlement.running(txId) ? IN_TX_SLEEP_MS : this.config.values.REDEEMER_POLL_MS,
     );
   }
 
@@ -317,14 +322,15 @@ export class RedemptionService implements RedemptionJobHandler {
       }
       return this.later(RedemptionCode.IN_PROGRESS);
     }
-    if (this.settlement.running(tx.id)) return this.awaitingTx(tx.id);
+    const ours = this.settlement.ours(tx);
+    if (this.settlement.running(tx.id)) return this.awaitingTx(tx.id, ours);
     // Nobody here follows the tx (a restart, its settlement gave up, or another signer's tx that
     // no Redeemer follows any more: settled here, see SettlementService): settle it, for a bounded time.
-    return this.awaitSettlement(row.ticketHash, tx.id);
+    return this.awaitSettlement(row.ticketHash, tx.id, ours);
   }
 
   /** Waits a bounded time for the ticket's tx to settle, then reports where the ticket stands. */
-  private async awaitSettlement(ticketHash: string, txId: string): Promise<JobResult> {
+  private async awaitSettlement(ticketHash: string, txId: string, ours = true): Promise<JobResult> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.settlement.settle(txId),
@@ -340,7 +346,7 @@ export class RedemptionService implements RedemptionJobHandler {
     if (row.status === WinningTicketStatus.QUEUED) {
       return this.later(RedemptionCode.TX_REVERTED, await this.backoffFor(ticketHash));
     }
-    return this.awaitingTx(txId);
+    return this.awaitingTx(txId, ours);
   }
 
   private async apply(row: WinningTicketEntity, verdict: Verdict): Promise<JobResult> {

@@ -6,6 +6,7 @@ import {
   NONCE_GONE_CHECKS,
   TxManager,
   TxStore,
+  classifyChainError,
   type ChainTxRecord,
   type FoundRedemption,
   type RedeemedTicket,
@@ -89,6 +90,8 @@ export class SettlementService {
   private readonly applying = new Set<Promise<Decided>>();
   /** Txs of other signers seen with their nonce used and no receipt: checks in a row (see `outcome`). */
   private readonly nonceGone = new Map<string, number>();
+  /** Txs of another signer whose signed bytes a run just sent again: their jobs are woken once. */
+  private readonly sentAgain = new Set<string>();
   private stopping = false;
 
   constructor(
@@ -242,6 +245,34 @@ export class SettlementService {
     return false;
   }
 
+  /**
+   * A pending tx of another signer that its nonce has not passed: nobody follows it, so if the node
+   * does not have it (never broadcast, or forgotten), its tickets would stay in it for ever. Its
+   * signed bytes are sent again; a refusal (its signer cannot pay, say) is only logged and tried at
+   * the next settlement.
+   */
+  private async sendForeign(record: ChainTxRecord): Promise<void> {
+    try {
+      if (await this.chain.broadcastIfUnknown(record)) {
+        this.sentAgain.add(record.id);
+        this.logger.warn({
+          msg: 'tx of another signer unknown to the node: its signed bytes broadcast again',
+          txId: record.id,
+          signer: record.signer,
+          nonce: record.nonce.toString(),
+        });
+      }
+    } catch (err) {
+      const error = classifyChainError(err);
+      this.logger.warn({
+        msg: 'tx of another signer not broadcast again',
+        txId: record.id,
+        code: error.code,
+        error: error.message,
+      });
+    }
+  }
+
   /** Whether this process's signer on this chain sent the tx. */
   ours(record: ChainTxRecord): boolean {
     return record.chainId === this.txs.chain && record.signer === this.txs.address;
@@ -309,6 +340,7 @@ export class SettlementService {
       if (checks < NONCE_GONE_CHECKS) {
         if (checks === 0) this.nonceGone.delete(record.id);
         else this.nonceGone.set(record.id, checks);
+        if (!passed && !this.ours(record)) await this.sendForeign(record);
         return null;
       }
       this.nonceGone.delete(record.id);
@@ -440,8 +472,9 @@ export class SettlementService {
 
   private async apply(found: ChainTxRecord, minedReceipt: TransactionReceipt | null): Promise<Decided> {
     const outcome = await this.outcome(found, minedReceipt);
-    // Another signer's tx still pending: its tickets stay in it, looked at again by their jobs.
-    if (!outcome) return { final: [], again: [] };
+    // Another signer's tx still pending: its tickets stay in it, looked at again by their jobs;
+    // woken if it was just sent again (they may sleep the long in-tx sleep of its old signer).
+    if (!outcome) return { final: [], again: this.sentAgain.delete(found.id) ? [...found.refs] : [] };
     let { record } = outcome;
     const calls = this.chain.calls();
     const redeemed =

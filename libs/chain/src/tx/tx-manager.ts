@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { JsonRpcApiProvider, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
 import { ChainErrorCode } from '../chain.error.js';
 import { bumpFees, feeFields, quoteFees, quoteOf, type FeeQuote } from './fees.js';
+import { broadcastRaw, nodeKnowsTx } from './raw-tx.js';
 import { signTx } from './tx-encoding.js';
 import { ChainTxError, TxMaybeStoredError, classifyChainError, isAlreadyKnown } from './tx-error.js';
 import {
@@ -710,28 +711,12 @@ export class TxManager {
     return null;
   }
 
-  /**
-   * Sends a signed tx. Raw where possible: ethers' broadcastTransaction parses the tx again,
-   * re-serializes it for its hash and recovers its sender (pure-JS secp256k1) to build a response
-   * this manager never reads. Node errors are classified the same way (same JSON-RPC method).
-   */
-  private async broadcast(raw: string): Promise<void> {
-    if (this.provider instanceof JsonRpcApiProvider) {
-      await this.provider.send('eth_sendRawTransaction', [raw]);
-      return;
-    }
-    await this.provider.broadcastTransaction(raw);
+  private broadcast(raw: string): Promise<void> {
+    return broadcastRaw(this.provider, raw);
   }
 
-  /**
-   * Whether the node has the tx. Asked raw where possible: only presence matters, and ethers would
-   * parse the whole tx (a batch's calldata is tens of kB) at every poll of every tx in flight.
-   */
-  private async nodeKnows(hash: string): Promise<boolean> {
-    if (this.provider instanceof JsonRpcApiProvider) {
-      return (await this.provider.send('eth_getTransactionByHash', [hash])) != null;
-    }
-    return (await this.provider.getTransaction(hash)) !== null;
+  private nodeKnows(hash: string): Promise<boolean> {
+    return nodeKnowsTx(this.provider, hash);
   }
 
   /** Read past the provider's request cache: a stale count would hand out a used nonce. */
