@@ -65,8 +65,12 @@ describe('Redeemer: block space', () => {
 
     // Some go out, then the Redeemer stops: what waits is at least a block's gas limits' worth
     // (nothing mined yet, so limits count whole), and was under it before the last tx went.
-    await eventually(async () => ((await txCount('pending')) > mined ? true : undefined), 'a first tx');
-    await new Promise((r) => setTimeout(r, 1_500));
+    const waitingGas = async () => (await unminedLimits()).reduce((a, b) => a + b, 0n);
+    await eventually(
+      async () => ((await waitingGas()) >= BLOCK_GAS ? true : undefined),
+      "a block's gas waiting",
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
     const sent = (await txCount('pending')) - mined;
     const limits = await unminedLimits();
     expect(sent).toBeGreaterThan(0);

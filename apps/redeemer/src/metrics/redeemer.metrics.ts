@@ -127,8 +127,8 @@ export class RedeemerMetrics {
     this.blockSpaceWaits = new Counter({
       name: 'redeemer_block_space_waits_total',
       help:
-        "Redemption groups that waited before their claim because the signer's unmined txs already " +
-        'fill the next blocks (winners are coming faster than the chain takes them)',
+        "Redemption groups that waited before their claim because the signer's unmined txs were " +
+        'expected to use a block of gas already (winners are coming faster than the chain takes them)',
       registers,
     });
     this.roundEndMargin = new Gauge({

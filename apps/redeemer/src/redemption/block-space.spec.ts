@@ -5,7 +5,7 @@ import { BlockSpace } from './block-space.js';
 
 const BLOCK = 30_000_000n;
 const tx = (gasLimit: bigint, purpose = 'batch-redeem') => ({ gasLimit, purpose }) as ChainTxRecord;
-const receipt = (gasUsed: bigint) => ({ gasUsed }) as TransactionReceipt;
+const receipt = (gasUsed: bigint, status = 1) => ({ gasUsed, status }) as TransactionReceipt;
 const unmined = (...limits: bigint[]) => limits.map((gasLimit) => ({ gasLimit }));
 
 describe('BlockSpace', () => {
@@ -20,9 +20,10 @@ describe('BlockSpace', () => {
     const space = new BlockSpace();
     space.finished(tx(4_000_000n), receipt(1_000_000n));
     space.finished(tx(2_000_000n, 'redeem'), receipt(500_000n));
-    // Other purposes and txs without a receipt (dropped) teach nothing.
+    // Other purposes, txs without a receipt (dropped) and reverted ones teach nothing.
     space.finished(tx(21_000n, 'withdraw-fees'), receipt(21_000n));
     space.finished(tx(4_000_000n), null);
+    space.finished(tx(4_000_000n), receipt(30_000n, 0));
     expect(space.expectedUse(4_000_000n)).toBe(1_000_000n);
     // 29 × 4M of limits ≈ 29M expected: room; 30 × 4M ≈ 30M: none.
     const txs = (n: number) => unmined(...Array.from({ length: n }, () => 4_000_000n));

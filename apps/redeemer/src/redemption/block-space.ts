@@ -30,9 +30,13 @@ export class BlockSpace {
   /** Gas limits of groups let through whose txs the TxManager may not follow yet. */
   private sending = 0n;
 
-  /** A tx of the signer is final (TxManager's `finished`): a mined redemption tx teaches its use. */
+  /**
+   * A tx of the signer is final (TxManager's `finished`): a mined redemption tx teaches its use. A
+   * reverted one does not (it stopped early: learning its small use would let more txs out).
+   */
   finished(record: ChainTxRecord, receipt: TransactionReceipt | null): void {
-    if (!receipt || !REDEMPTION_PURPOSES.includes(record.purpose) || record.gasLimit <= 0n) return;
+    if (receipt?.status !== 1 || !REDEMPTION_PURPOSES.includes(record.purpose) || record.gasLimit <= 0n)
+      return;
     this.recent.push({ used: receipt.gasUsed, limit: record.gasLimit });
     if (this.recent.length > RECENT_TXS) this.recent.shift();
   }

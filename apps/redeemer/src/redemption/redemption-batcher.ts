@@ -77,8 +77,9 @@ const MIN_TICKETS_PER_TX = 8n;
  * flight, covers them (the rest wait — behind the sender's own txs when those hold the funds —
  * without holding anyone else up); the survivors are claimed (queued → submitting) and sent as
  * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
- * a tenth of the block gas limit (txGasCap), once the chain has room for them (BlockSpace: while this
- * signer's unmined txs fill the next blocks, groups wait before their funds check and claim) —
+ * txGasCap (a tenth of the block, room for 8 tickets at least), once the chain has room for them
+ * (BlockSpace: while this signer's unmined txs are expected to use a block of gas, groups wait
+ * before their funds check and claim) —
  * unless the round is about to end by then (the gate's rule, checked
  * again at the latest head: the batch window may have crossed into the round's last blocks). Only
  * the funds check and claim are serialized (funds checks never interleave): groups are simulated
@@ -188,6 +189,11 @@ export class RedemptionBatcher {
     let release = (): void => undefined;
     try {
       let s = await simulated;
+      // Every ticket was decided by its simulation: nothing to send.
+      if (s.candidates.length === 0) {
+        this.inFlight.release(owner);
+        return;
+      }
       // Not claimed (nor funded) while the chain has no room: the tickets stay queued (BlockSpace).
       const waited = await this.space.waitForRoom(
         s.blockGasLimit,
@@ -200,12 +206,13 @@ export class RedemptionBatcher {
         this.inFlight.release(owner);
         return;
       }
-      // Judged in a round that has ended meanwhile: a ticket may have expired (its tx would
-      // revert), or the new round may not be initialized yet. Judged again.
-      if (waited && (await this.chain.head()).rounds.currentRound !== s.currentRound) {
+      // Judged in a round that has ended meanwhile (waiting for block space, or queued behind
+      // groups that did): a ticket may have expired (its tx would revert), or the new round may
+      // not be initialized yet. Judged again.
+      if ((await this.chain.head()).rounds.currentRound !== s.currentRound) {
         s = await this.simulate(s.candidates.map((c) => c.entry));
       }
-      release = this.space.reserve(s.candidates.reduce((sum, c) => sum + c.gas, 0n));
+      release = this.space.reserve(gasOf(s.candidates));
       txs = await this.claim(s, owner);
     } catch (err) {
       release();
@@ -220,25 +227,29 @@ export class RedemptionBatcher {
       this.inFlight.release(owner);
       return;
     }
+    // Each tx counts as waiting for block space until the TxManager has stored it (then it is in
+    // its unmined txs): swapped in one step, so the group's gas is never missing nor counted twice
+    // for long.
+    const releases = txs.map((claimed) => this.space.reserve(gasOf(claimed)));
+    release();
     // Not awaited by the flush chain: the next group's funds check still sees these tickets, held
     // by `owner` until their tx's settlement holds them.
     const calls = this.chain.calls();
     void Promise.all(
-      txs.map((claimed) =>
-        this.send(claimed, calls).catch((err: unknown) => {
-          // Only putting the tickets back failed (database): their jobs find them claimed
-          // without a stored tx and queue them again (ORPHANED).
-          const error = classifyChainError(err);
-          this.logger.warn({ msg: 'redemption tx failed', code: error.code, error: error.message });
-          for (const c of claimed) {
-            c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
-          }
-        }),
+      txs.map((claimed, i) =>
+        this.send(claimed, calls)
+          .catch((err: unknown) => {
+            // Only putting the tickets back failed (database): their jobs find them claimed
+            // without a stored tx and queue them again (ORPHANED).
+            const error = classifyChainError(err);
+            this.logger.warn({ msg: 'redemption tx failed', code: error.code, error: error.message });
+            for (const c of claimed) {
+              c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+            }
+          })
+          .finally(releases[i]),
       ),
-    ).finally(() => {
-      release();
-      this.inFlight.release(owner);
-    });
+    ).finally(() => this.inFlight.release(owner));
   }
 
   /**
@@ -401,7 +412,7 @@ export class RedemptionBatcher {
       return;
     }
     const single = rows.length === 1;
-    const gas = claimed.reduce((sum, c) => sum + c.gas, 0n);
+    const gas = gasOf(claimed);
     let txId: string;
     try {
       const record = await this.txs.send(
@@ -476,6 +487,10 @@ export function byTimeLeft(a: { row: TimeLeft }, b: { row: TimeLeft }): number {
 }
 
 type TimeLeft = Pick<WinningTicketEntity, 'creationRound' | 'createdAt'>;
+
+/** The gas limit of txs carrying `candidates`: the sum of their allowances. */
+const gasOf = (candidates: readonly { gas: bigint }[]): bigint =>
+  candidates.reduce((sum, c) => sum + c.gas, 0n);
 
 /**
  * Consecutive runs of `claimed` whose gas limit (the sum of their allowances) stays within

@@ -53,6 +53,9 @@ export const RECEIPT_LOST = 'RECEIPT_LOST';
 export type TxParties = readonly HeldTicket[];
 
 /** Whose jobs a settlement must tell: tickets decided for good, and tickets to look at again. */
+/** Least time between two sends of another signer's stored tx that the node does not have. */
+const RESEND_INTERVAL_MS = 60_000;
+
 interface Decided {
   final: string[];
   /** Put back in line, or still in the tx because the settlement failed. */
@@ -90,8 +93,10 @@ export class SettlementService {
   private readonly applying = new Set<Promise<Decided>>();
   /** Txs of other signers seen with their nonce used and no receipt: checks in a row (see `outcome`). */
   private readonly nonceGone = new Map<string, number>();
-  /** Txs of another signer whose signed bytes a run just sent again: their jobs are woken once. */
-  private readonly sentAgain = new Set<string>();
+  /** Txs of another signer whose signed bytes were sent again: when last (at most once a minute each). */
+  private readonly resent = new Map<string, number>();
+  /** Of those, the ones sent for the first time by the run now ending: their jobs are woken, once. */
+  private readonly wakeAfterSend = new Set<string>();
   private stopping = false;
 
   constructor(
@@ -248,13 +253,17 @@ export class SettlementService {
   /**
    * A pending tx of another signer that its nonce has not passed: nobody follows it, so if the node
    * does not have it (never broadcast, or forgotten), its tickets would stay in it for ever. Its
-   * signed bytes are sent again; a refusal (its signer cannot pay, say) is only logged and tried at
-   * the next settlement.
+   * signed bytes are sent again, at most once a minute (a node behind a load balancer may keep
+   * saying it does not know a tx it took); a refusal (its signer cannot pay, say) is logged once a
+   * minute and tried again then.
    */
   private async sendForeign(record: ChainTxRecord): Promise<void> {
+    const last = this.resent.get(record.id);
+    if (last !== undefined && Date.now() - last < RESEND_INTERVAL_MS) return;
+    this.resent.set(record.id, Date.now());
     try {
       if (await this.chain.broadcastIfUnknown(record)) {
-        this.sentAgain.add(record.id);
+        if (last === undefined) this.wakeAfterSend.add(record.id);
         this.logger.warn({
           msg: 'tx of another signer unknown to the node: its signed bytes broadcast again',
           txId: record.id,
@@ -474,7 +483,8 @@ export class SettlementService {
     const outcome = await this.outcome(found, minedReceipt);
     // Another signer's tx still pending: its tickets stay in it, looked at again by their jobs;
     // woken if it was just sent again (they may sleep the long in-tx sleep of its old signer).
-    if (!outcome) return { final: [], again: this.sentAgain.delete(found.id) ? [...found.refs] : [] };
+    if (!outcome) return { final: [], again: this.wakeAfterSend.delete(found.id) ? [...found.refs] : [] };
+    this.resent.delete(found.id);
     let { record } = outcome;
     const calls = this.chain.calls();
     const redeemed =
