@@ -1,11 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
 import { parseEther, toQuantity } from 'ethers';
-import { type DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
-import { type WinningTicketIntake } from '#app/queue';
+import { WinningTicketStatus } from '#app/database';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
-import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
+import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
 
 const ETH = parseEther('1');
 const CENTI = ETH / 100n;
@@ -21,35 +18,30 @@ const TICKETS = 12;
  */
 describe('Redeemer: block space', () => {
   let fx: RedeemerChainFixture;
-  let app: INestApplication;
-  let url: string;
-  let intake: WinningTicketIntake;
-  let tickets: WinningTicketRepository;
-  let ds: DataSource;
+  let redeemer: InProcessRedeemer;
 
   beforeAll(async () => {
     fx = await startRedeemerChain();
     // Before the Redeemer first reads the block gas limit (it keeps it a minute).
     await fx.provider.send('evm_setBlockGasLimit', [toQuantity(BLOCK_GAS)]);
-    ({ app, url, intake, tickets, ds } = await startInProcessRedeemer(
-      fx,
-      `${inject('redisPrefix')}redeemer-block-space:`,
-      { REDEEMER_BATCH_MAX_SIZE: '1', REDEEMER_BATCH_WINDOW_MS: '50' },
-    ));
+    redeemer = await startInProcessRedeemer(fx, `${inject('redisPrefix')}redeemer-block-space:`, {
+      REDEEMER_BATCH_MAX_SIZE: '1',
+      REDEEMER_BATCH_WINDOW_MS: '50',
+    });
   });
 
   afterAll(async () => {
     await fx?.provider.send('evm_setAutomine', [true]);
-    await app?.close();
+    await redeemer?.app.close();
     await fx?.stop();
   });
 
-  const { row, until } = ticketRows(() => tickets);
+  const { row, until } = ticketRows(() => redeemer.tickets);
   const txCount = async (tag: 'latest' | 'pending') =>
     Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, tag]));
   const unminedLimits = async () =>
     (
-      await ds.query<{ gas_limit: string }[]>(
+      await redeemer.ds.query<{ gas_limit: string }[]>(
         `SELECT gas_limit FROM chain_tx WHERE signer = $1 AND status = 'pending' AND nonce >= $2 ORDER BY nonce`,
         [fx.recipient.address.toLowerCase(), await txCount('latest')],
       )
@@ -61,7 +53,7 @@ describe('Redeemer: block space', () => {
     for (let i = 0; i < TICKETS; i++) batch.push(await fx.ticket(sender, CENTI));
     const mined = await txCount('latest');
     await fx.provider.send('evm_setAutomine', [false]);
-    for (const t of batch) await intake.accept(t);
+    for (const t of batch) await redeemer.intake.accept(t);
 
     // Some go out, then the Redeemer stops: what waits is at least a block's gas limits' worth
     // (nothing mined yet, so limits count whole), and was under it before the last tx went.
@@ -94,12 +86,12 @@ describe('Redeemer: block space', () => {
     for (const t of batch) await until(t, WinningTicketStatus.REDEEMED);
     const redeemed = await fx.redeemedHashes();
     for (const t of batch) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
-    const reverted = await ds.query<{ n: string }[]>(
+    const reverted = await redeemer.ds.query<{ n: string }[]>(
       `SELECT count(*) AS n FROM chain_tx WHERE signer = $1 AND status = 'reverted'`,
       [fx.recipient.address.toLowerCase()],
     );
     expect(Number(reverted[0].n)).toBe(0);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetch(`${redeemer.url}/metrics`)).text();
     expect(
       Number(/^redeemer_block_space_waits_total(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1] ?? 0),
     ).toBeGreaterThan(0);
