@@ -34,6 +34,9 @@ describe('txGasCap', () => {
     expect(txGasCap(10_000_000n, 240_000n)).toBe(1_920_000n);
     // A small block: never over half of it.
     expect(txGasCap(2_000_000n, 240_000n)).toBe(1_000_000n);
+    // Arbitrum's artificial 2^50 block, or a 300M one: never over 2^24 (EIP-7825).
+    expect(txGasCap(2n ** 50n, 240_000n)).toBe(16_777_216n);
+    expect(txGasCap(300_000_000n, 240_000n)).toBe(16_777_216n);
   });
 });
 

@@ -59,14 +59,22 @@ interface Simulated {
  * block of this signer's txs stops filling once less than one tx's limit is left: at half the
  * block (as before) 30M blocks carried 18M. A tenth of the block, but room for at least
  * MIN_TICKETS_PER_TX tickets, whose txs share the fixed cost (measured: 73k gas a ticket at 4,
- * 62k at 12, 60k at 16); never more than half the block (one tx must leave room for others).
+ * 62k at 12, 60k at 16); never more than half the block (one tx must leave room for others), nor
+ * than MAX_TX_GAS.
  */
 export function txGasCap(blockGasLimit: bigint, allowance: bigint): bigint {
   let cap = blockGasLimit / 10n;
   if (allowance * MIN_TICKETS_PER_TX > cap) cap = allowance * MIN_TICKETS_PER_TX;
-  return cap < blockGasLimit / 2n ? cap : blockGasLimit / 2n;
+  if (cap > blockGasLimit / 2n) cap = blockGasLimit / 2n;
+  return cap < MAX_TX_GAS ? cap : MAX_TX_GAS;
 }
 const MIN_TICKETS_PER_TX = 8n;
+/**
+ * Most gas one tx may ask for whatever the block's reported limit: Ethereum refuses more since
+ * EIP-7825 (2^24), and Arbitrum's block headers report an artificial 2^50 while its execution
+ * limit is 32M.
+ */
+export const MAX_TX_GAS = 2n ** 24n;
 
 /**
  * Gathers tickets that passed the cheap checks (params expired, still valid, round initialized,
