@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { isRedemptionTx } from '#app/chain';
 import { RedemptionStats } from '#app/database';
 import { QueueName, RedemptionQueue } from '#app/queue';
 import { RecipientCountersSampler } from './recipient-counters.sampler.js';
 
-const REDEMPTION_PURPOSES = ['redeem', 'batch-redeem'];
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
 /**
@@ -23,7 +23,7 @@ export class StatsService {
   async totals(recipient: string | undefined) {
     const [t, gas] = await Promise.all([this.stats.totals(recipient), this.stats.gasByPurpose()]);
     const sample = this.sampler.latest();
-    const redemptionGas = gas.filter((g) => REDEMPTION_PURPOSES.includes(g.purpose));
+    const redemptionGas = gas.filter((g) => isRedemptionTx(g.purpose));
     return {
       recipient: recipient ?? null,
       // EV is credited per ticket received, which only the Recipients count; without their metrics

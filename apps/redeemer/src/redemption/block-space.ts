@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { TransactionReceipt } from 'ethers';
-import type { ChainTxRecord } from '#app/chain';
+import { isRedemptionTx, type ChainTxRecord } from '#app/chain';
 
 /** Mined redemption txs the use of a gas limit is learned from. */
 const RECENT_TXS = 64;
 /** How often a group waiting for block space looks again (an in-memory check). */
 const ROOM_POLL_MS = 100;
-const REDEMPTION_PURPOSES: readonly string[] = ['redeem', 'batch-redeem'];
 
 /**
  * Keeps the Redeemer's txs out of the node's mempool while the chain cannot take them: a group is
@@ -35,8 +34,7 @@ export class BlockSpace {
    * reverted one does not (it stopped early: learning its small use would let more txs out).
    */
   finished(record: ChainTxRecord, receipt: TransactionReceipt | null): void {
-    if (receipt?.status !== 1 || !REDEMPTION_PURPOSES.includes(record.purpose) || record.gasLimit <= 0n)
-      return;
+    if (receipt?.status !== 1 || !isRedemptionTx(record.purpose) || record.gasLimit <= 0n) return;
     this.recent.push({ used: receipt.gasUsed, limit: record.gasLimit });
     if (this.recent.length > RECENT_TXS) this.recent.shift();
   }

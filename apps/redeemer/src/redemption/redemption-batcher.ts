@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   ChainErrorCode,
   ChainTxError,
+  REDEMPTION_TX_PURPOSES,
   TxManager,
   TxMaybeStoredError,
   classifyChainError,
@@ -87,12 +88,11 @@ export const MAX_TX_GAS = 2n ** 24n;
  * `redeemWinningTicket` or `batchRedeemWinningTickets`, split so that no tx asks for more than
  * txGasCap (a tenth of the block, room for 8 tickets at least), once the chain has room for them
  * (BlockSpace: while this signer's unmined txs are expected to use a block of gas, groups wait
- * before their funds check and claim) —
- * unless the round is about to end by then (the gate's rule, checked
- * again at the latest head: the batch window may have crossed into the round's last blocks). Only
- * the funds check and claim are serialized (funds checks never interleave): groups are simulated
- * side by side, a group's txs are signed and broadcast while the next group is checked, and a
- * signer has as many txs in flight as there are groups.
+ * before their funds check and claim) — unless the round is about to end by then (the gate's
+ * rule, checked again at the latest head: the batch window may have crossed into the round's last
+ * blocks). Only the funds check and claim are serialized (funds checks never interleave): groups
+ * are simulated side by side, a group's txs are signed and broadcast while the next group is
+ * checked, and a signer has as many txs in flight as there are groups.
  */
 @Injectable()
 export class RedemptionBatcher {
@@ -425,7 +425,7 @@ export class RedemptionBatcher {
     try {
       const record = await this.txs.send(
         {
-          purpose: single ? 'redeem' : 'batch-redeem',
+          purpose: single ? REDEMPTION_TX_PURPOSES.single : REDEMPTION_TX_PURPOSES.batch,
           to: calls.brokerAddress,
           data: single ? claimed[0].data : calls.encodeBatchRedeem(rows),
           // A batch is never sized by estimateGas: a sub-call that runs out of gas is swallowed,

@@ -7,6 +7,7 @@ import {
   TxManager,
   TxStore,
   classifyChainError,
+  isRedemptionTx,
   type ChainTxRecord,
   type FoundRedemption,
   type RedeemedTicket,
@@ -52,10 +53,10 @@ export const RECEIPT_LOST = 'RECEIPT_LOST';
 /** The tickets of a tx, when the caller already has them (so the hold is taken at once). */
 export type TxParties = readonly HeldTicket[];
 
-/** Whose jobs a settlement must tell: tickets decided for good, and tickets to look at again. */
 /** Least time between two sends of another signer's stored tx that the node does not have. */
 const RESEND_INTERVAL_MS = 60_000;
 
+/** Whose jobs a settlement must tell: tickets decided for good, and tickets to look at again. */
 interface Decided {
   final: string[];
   /** Put back in line, or still in the tx because the settlement failed. */
@@ -178,7 +179,7 @@ export class SettlementService {
     if (!held) this.inFlight.hold(owner(txId), await this.tickets.findByHashes(record.refs));
     // Another signer's tx is read from the chain as it stands (`outcome`): no manager follows it.
     const result = foreign ? { record, receipt: null } : await this.txs.wait(txId);
-    if (record.purpose !== 'redeem' && record.purpose !== 'batch-redeem') return none;
+    if (!isRedemptionTx(record.purpose)) return none;
     // Left for the next start: shutdown no longer waits for writes that begin now.
     if (this.stopping) throw new Error('stopping');
     const applying = this.apply(result.record, result.receipt);

@@ -287,7 +287,7 @@ export class TxManager {
       );
     }
     try {
-      await this.broadcast(raw);
+      await broadcastRaw(this.provider, raw);
       this.logger.log({
         msg: 'tx sent',
         txId: record.id,
@@ -485,7 +485,7 @@ export class TxManager {
       txId: taken.id,
       action: 'its signed tx broadcast again',
     });
-    await this.broadcast(taken.rawTx).catch((err: unknown) =>
+    await broadcastRaw(this.provider, taken.rawTx).catch((err: unknown) =>
       this.logger.warn({
         msg: 're-broadcast of a final tx failed',
         txId: taken.id,
@@ -537,7 +537,7 @@ export class TxManager {
     }
     open.nonceGoneChecks = 0;
     const current = record.hashes[record.hashes.length - 1];
-    if (!(await this.nodeKnows(current))) {
+    if (!(await nodeKnowsTx(this.provider, current))) {
       await this.rebroadcast(open, head);
       return;
     }
@@ -547,7 +547,7 @@ export class TxManager {
   /** The node lost the tx (restart, eviction) or never got it (crash before broadcasting). */
   private async rebroadcast(open: OpenTx, head: bigint): Promise<void> {
     try {
-      await this.broadcast(open.record.rawTx);
+      await broadcastRaw(this.provider, open.record.rawTx);
       this.logger.log({ msg: 'tx re-broadcast', txId: open.record.id, nonce: open.record.nonce.toString() });
     } catch (err) {
       if (isAlreadyKnown(err)) return;
@@ -599,7 +599,7 @@ export class TxManager {
     });
     this.events.replaced?.(open.record);
     try {
-      await this.broadcast(signed.raw);
+      await broadcastRaw(this.provider, signed.raw);
       this.logger.log({
         msg: 'stuck tx replaced',
         txId: record.id,
@@ -709,14 +709,6 @@ export class TxManager {
       if (receipt) return receipt;
     }
     return null;
-  }
-
-  private broadcast(raw: string): Promise<void> {
-    return broadcastRaw(this.provider, raw);
-  }
-
-  private nodeKnows(hash: string): Promise<boolean> {
-    return nodeKnowsTx(this.provider, hash);
   }
 
   /** Read past the provider's request cache: a stale count would hand out a used nonce. */

@@ -13,6 +13,13 @@ export enum ChainTxStatus {
 }
 
 /** EIP-1559 fee fields, or `gasPrice` alone on a chain without a base fee. */
+/** Purposes of the txs that redeem winning tickets: one ticket, or a batch. */
+export const REDEMPTION_TX_PURPOSES = { single: 'redeem', batch: 'batch-redeem' } as const;
+
+/** Whether a tx of `purpose` redeems winning tickets. */
+export const isRedemptionTx = (purpose: string): boolean =>
+  purpose === REDEMPTION_TX_PURPOSES.single || purpose === REDEMPTION_TX_PURPOSES.batch;
+
 export interface TxFees {
   maxFeePerGas: bigint | null;
   maxPriorityFeePerGas: bigint | null;
@@ -24,7 +31,7 @@ export interface NewChainTx extends TxFees {
   /** Lowercase 0x address. */
   signer: string;
   nonce: bigint;
-  /** What the tx is for (`redeem`, `batch-redeem`, `withdraw-fees`): a label for ops and metrics. */
+  /** What the tx is for (REDEMPTION_TX_PURPOSES, `withdraw-fees`): a label for ops and metrics. */
   purpose: string;
   to: string;
   data: string;
