@@ -146,6 +146,9 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     const sender = await fx.newSender(ETH);
     const ticket = await fx.ticket(sender, ETH / 10n);
     const sent = await handOver(ticket);
+    // B has looked at A's tx while the node had it (nothing to send): that look must not hold back
+    // the send once the node no longer has it.
+    await second!.app.get(SettlementService).settle(sent.id);
 
     // The node forgets A's tx; A's nonce stays free, so only A's own signed bytes can take it.
     for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);

@@ -199,12 +199,14 @@ export class RedemptionService implements RedemptionJobHandler {
       settles.push(tx.id);
     }
     const orphans: string[] = [];
+    const foreign: string[] = [];
     for (const t of await this.tickets.openTickets(this.servedRecipients, 100_000, IN_TX_STATUSES)) {
       // A batch of this process holds it (claimed before a lost lease, still sending): its own.
       if (this.inFlight.ticketBusy(t.ticketHash)) continue;
       // Another signer's tx too: settled here if no Redeemer holds that signer (SettlementService).
       const tx = await this.store.latestByRef(t.ticketHash);
       if (tx) {
+        if (!this.settlement.ours(tx)) foreign.push(t.ticketHash);
         if (!settles.includes(tx.id)) {
           const rows = await this.tickets.findByHashes(tx.refs);
           void this.settlement.settle(tx.id, rows);
@@ -214,13 +216,15 @@ export class RedemptionService implements RedemptionJobHandler {
         orphans.push(t.ticketHash);
       }
     }
-    // Their jobs may sleep the long in-tx sleep: back in line, they are due now (or after that
-    // sleep if Redis does not answer: nothing is lost).
-    if (orphans.length > 0) {
+    // Their jobs may sleep the long in-tx sleep of the process that claimed them: back in line,
+    // they are due now; in another signer's tx, they poll from now on (its settlement here runs
+    // once per look and wakes no one while the tx is pending). If Redis does not answer, they run
+    // after that sleep: nothing is lost.
+    if (orphans.length + foreign.length > 0) {
       await this.queue
-        .wake([], orphans)
+        .wake([], [...orphans, ...foreign])
         .catch((err: unknown) =>
-          this.logger.warn({ msg: 'orphans not woken', error: (err as Error).message }),
+          this.logger.warn({ msg: 'jobs not woken after recovery', error: (err as Error).message }),
         );
     }
     this.logger.log({ msg: 'recovered', txs: settles.length, orphans: orphans.length });

@@ -261,17 +261,23 @@ export class SettlementService {
   private async sendForeign(record: ChainTxRecord): Promise<void> {
     const last = this.resent.get(record.id);
     if (last !== undefined && Date.now() - last < RESEND_INTERVAL_MS) return;
+    // Held while this run looks (settlements of one tx may overlap); kept only if it sent or tried.
     this.resent.set(record.id, Date.now());
     try {
-      if (await this.chain.broadcastIfUnknown(record)) {
-        if (last === undefined) this.wakeAfterSend.add(record.id);
-        this.logger.warn({
-          msg: 'tx of another signer unknown to the node: its signed bytes broadcast again',
-          txId: record.id,
-          signer: record.signer,
-          nonce: record.nonce.toString(),
-        });
+      if (!(await this.chain.broadcastIfUnknown(record))) {
+        // The node has it: the interval starts at an actual send, not at a look (the node may
+        // forget the tx a moment later).
+        if (last === undefined) this.resent.delete(record.id);
+        else this.resent.set(record.id, last);
+        return;
       }
+      if (last === undefined) this.wakeAfterSend.add(record.id);
+      this.logger.warn({
+        msg: 'tx of another signer unknown to the node: its signed bytes broadcast again',
+        txId: record.id,
+        signer: record.signer,
+        nonce: record.nonce.toString(),
+      });
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({
