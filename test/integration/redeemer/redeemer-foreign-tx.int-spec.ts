@@ -177,6 +177,45 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     expect(await paymentsOf(ticket)).toEqual([{ chain_tx_id: sent.id, amount_paid: (ETH / 10n).toString() }]);
   });
 
+  it("does not displace another tx of A's pending at A's nonce (an operator's cancel) with A's stored tx", async () => {
+    const sender = await fx.newSender(ETH);
+    const ticket = await fx.ticket(sender, ETH / 10n);
+    const sent = await handOver(ticket);
+    // The node forgets A's tx; the operator sends a cancel at its nonce, at lower fees than A's
+    // stored tx (which would replace it in the pool if sent again).
+    for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);
+    const [fees] = await second!.ds.query<{ max_fee: string; tip: string }[]>(
+      `SELECT max_fee_per_gas AS max_fee, max_priority_fee_per_gas AS tip FROM chain_tx WHERE id = $1`,
+      [sent.id],
+    );
+    const a = new Wallet(fx.recipient.privateKey, fx.provider);
+    const cancel = await a.sendTransaction({
+      to: a.address,
+      value: 0n,
+      nonce: Number(sent.nonce),
+      maxFeePerGas: BigInt(fees.max_fee) / 2n,
+      maxPriorityFeePerGas: BigInt(fees.tip) / 2n,
+    });
+    const settlement = second!.app.get(SettlementService);
+    for (let i = 0; i < 3; i++) await settlement.settle(sent.id);
+    const inPool = async (hash: string) =>
+      (await fx.provider.send('eth_getTransactionByHash', [hash])) as { blockNumber: string | null } | null;
+    expect(await inPool(cancel.hash)).toMatchObject({ blockNumber: null });
+    for (const hash of sent.hashes) expect(await inPool(hash)).toBeNull();
+
+    // The cancel is mined: A's tx can never be; its ticket goes back in line and B redeems it.
+    await fx.provider.send('evm_setAutomine', [true]);
+    await fx.mine(1);
+    expect((await cancel.wait())?.status).toBe(1);
+    const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
+    const txs = await txsOf(ticket);
+    expect(txs.map((t) => [t.signer, t.status])).toEqual([
+      [fx.recipient.address.toLowerCase(), 'dropped'],
+      [otherSigner.address.toLowerCase(), 'mined'],
+    ]);
+    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+  });
+
   it("leaves A's tx alone while a Redeemer holds A's signer, and settles it once none does", async () => {
     const sender = await fx.newSender(ETH);
     const ticket = await fx.ticket(sender, ETH / 10n);

@@ -85,11 +85,14 @@ export class RedeemerChain {
    * Broadcasts a stored tx's newest signed bytes when the node does not know them: a tx of another
    * signer that nobody follows (its key retired) and that was never sent (a crash between storing
    * and broadcasting) or that the node forgot. Anyone may send signed bytes; only then can it be
-   * mined, or its nonce pass it. Whether it was sent.
+   * mined, or its nonce pass it. Not while another tx of that signer waits in the pool at its nonce
+   * (an operator's cancel, say): ours could displace it, and that one moves the nonce anyway.
+   * Whether it was sent.
    */
   async broadcastIfUnknown(record: ChainTxRecord): Promise<boolean> {
     const provider = this.client.provider;
     if (await nodeKnowsTx(provider, record.hashes[record.hashes.length - 1])) return false;
+    if (BigInt(await provider.getTransactionCount(record.signer, 'pending')) > record.nonce) return false;
     await broadcastRaw(provider, record.rawTx);
     return true;
   }
