@@ -3,6 +3,7 @@ import { CreateRecipientSecret1795305090346 } from './1795305090346-CreateRecipi
 import { CreateRedemptionTables1795305474866 } from './1795305474866-CreateRedemptionTables.js';
 import { AddOpenSenderIndexToWinningTicket1796301867955 } from './1796301867955-AddOpenSenderIndexToWinningTicket.js';
 import { AddMinedL1BlocksToChainTx1796337040558 } from './1796337040558-AddMinedL1BlocksToChainTx.js';
+import { AddOffersToWinningTicket1796432451232 } from './1796432451232-AddOffersToWinningTicket.js';
 
 /** Every migration in order. Listed explicitly so source and compiled runs load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateRedemptionTables1795305474866,
   AddOpenSenderIndexToWinningTicket1796301867955,
   AddMinedL1BlocksToChainTx1796337040558,
+  AddOffersToWinningTicket1796432451232,
 ];

@@ -92,9 +92,10 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
 
   /**
    * Takes back tickets a caller stored (`stored: true`) for a payment that was then refused, unless
-   * a redemption claimed them meanwhile; their jobs find no row and are dropped by the Redeemer.
-   * Returns the hashes removed. Only for a caller's own `stored` tickets: a ticket another call
-   * stored is that call's to keep.
+   * a redemption claimed them meanwhile or another call offered them too (that call's payment may
+   * have been credited for them); their jobs find no row and are dropped by the Redeemer. Returns
+   * the hashes removed. Only for a caller's own `stored` tickets: a ticket another call stored is
+   * that call's to keep.
    */
   async withdraw(ticketHashes: readonly string[]): Promise<string[]> {
     return this.tickets.deleteUnclaimed(ticketHashes);
@@ -102,12 +103,22 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
 
   /** One INSERT for a group of calls; their answers wait for the group's jobs, the next INSERT does not. */
   private async store(group: readonly GroupMember<NewWinningTicket[], IntakeResult[]>[]): Promise<void> {
-    // The same ticket twice (in one payment or in two at once) is one row and one job.
+    // The same ticket twice (in one payment or in two at once) is one row and one job, offered by
+    // each call that carries it (withdraw takes back only a row one call offered).
     const unique = new Map<string, NewWinningTicket>();
-    for (const row of group.flatMap((member) => member.input)) {
-      if (!unique.has(row.ticketHash)) unique.set(row.ticketHash, row);
+    const offers = new Map<string, number>();
+    for (const member of group) {
+      for (const row of member.input) {
+        if (!unique.has(row.ticketHash)) unique.set(row.ticketHash, row);
+      }
+      for (const hash of new Set(member.input.map((r) => r.ticketHash))) {
+        offers.set(hash, (offers.get(hash) ?? 0) + 1);
+      }
     }
-    const inserted = await this.tickets.insertAllIfAbsent([...unique.values()]);
+    const inserted = await this.tickets.insertAllIfAbsent(
+      [...unique.values()],
+      [...unique.keys()].map((hash) => offers.get(hash)!),
+    );
     const results = group.map((member) =>
       member.input.map((r) => ({ ticketHash: r.ticketHash, stored: inserted.delete(r.ticketHash) })),
     );

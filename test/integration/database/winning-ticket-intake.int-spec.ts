@@ -25,9 +25,12 @@ import { flushRedisPrefix } from '#app/testing';
 class WatchedRepository extends WinningTicketRepository {
   readonly inserts: number[] = [];
 
-  override insertAllIfAbsent(tickets: readonly NewWinningTicket[]): Promise<Set<string>> {
+  override insertAllIfAbsent(
+    tickets: readonly NewWinningTicket[],
+    offers?: readonly number[],
+  ): Promise<Set<string>> {
     this.inserts.push(tickets.length);
-    return super.insertAllIfAbsent(tickets);
+    return super.insertAllIfAbsent(tickets, offers);
   }
 }
 
@@ -144,6 +147,39 @@ describe('WinningTicketIntake group commit', () => {
     expect(storedFlags.filter((r) => r.stored)).toHaveLength(1);
     expect(results[0][0].stored).toBe(true);
     expect(await committed([hashOf(shared)])).toBe(1);
+  });
+
+  it("withdraws a refused payment's stored winner only if no other payment offered it", async () => {
+    const [alone, retried, together, twice, claimed] = [winner(), winner(), winner(), winner(), winner()];
+    // Stored by one payment, offered again by another (a retry) in a later group.
+    await intake.acceptAll([alone, retried, twice, claimed]);
+    await intake.acceptAll([retried]);
+    // Carried by two payments of one group: one row, stored for one, offered by both.
+    const lone = intake.acceptAll([winner()]);
+    const pair = [intake.acceptAll([together]), intake.acceptAll([together])];
+    await lone;
+    await Promise.all(pair);
+    // A payment carrying the same winner twice offers it once.
+    await intake.acceptAll([twice, twice]);
+    await ds.query(`UPDATE winning_ticket SET status = 'submitting' WHERE ticket_hash = $1`, [
+      hashOf(claimed),
+    ]);
+    await intake.acceptAll([claimed]);
+
+    const hashes = [alone, retried, together, claimed].map(hashOf);
+    expect(await intake.withdraw(hashes)).toEqual([hashOf(alone)]);
+    expect(await committed(hashes)).toBe(3);
+    const offers = await ds.query<{ ticket_hash: string; offers: number }[]>(
+      'SELECT ticket_hash, offers FROM winning_ticket WHERE ticket_hash = ANY($1)',
+      [[...hashes, hashOf(twice)]],
+    );
+    expect(Object.fromEntries(offers.map((r) => [r.ticket_hash, r.offers]))).toEqual({
+      [hashOf(retried)]: 2,
+      [hashOf(together)]: 2,
+      [hashOf(twice)]: 2,
+      // Claimed by a redemption before the second offer: not counted (never withdrawn anyway).
+      [hashOf(claimed)]: 1,
+    });
   });
 
   it('fails every call of a group whose INSERT fails, storing none of their rows; the next group goes on', async () => {

@@ -81,6 +81,13 @@ export class WinningTicketEntity {
   @Column({ name: 'tx_hash', type: 'text', nullable: true })
   txHash!: string | null;
 
+  /**
+   * How many payments offered the ticket while it was unclaimed: a refused payment takes back
+   * only a winner no other payment offered (WinningTicketRepository.deleteUnclaimed). Not loaded.
+   */
+  @Column({ type: 'integer', default: 1, select: false })
+  offers?: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -14,7 +14,7 @@ import {
 
 export type NewWinningTicket = Omit<
   WinningTicketEntity,
-  'status' | 'statusReason' | 'txHash' | 'createdAt' | 'updatedAt'
+  'status' | 'statusReason' | 'txHash' | 'offers' | 'createdAt' | 'updatedAt'
 >;
 
 type Patch = Partial<Pick<WinningTicketEntity, 'statusReason' | 'txHash'>>;
@@ -40,10 +40,16 @@ const NEW_ROW_COLUMNS: readonly (readonly [keyof NewWinningTicket, string, strin
   ['recipientRand', 'recipient_rand', 'numeric'],
 ];
 
-// Conflicts (the same ticket hash, or signature, stored before) insert nothing, as insertIfAbsent.
-const INSERT_ALL_SQL = `INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, status)
-  SELECT *, '${WinningTicketStatus.RECEIVED}' FROM unnest(${NEW_ROW_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})
-  ON CONFLICT DO NOTHING RETURNING ticket_hash`;
+// A row stored before inserts nothing; while unclaimed, it counts the new offers (deleteUnclaimed
+// takes back only a row that one payment offered). `xmax = 0` tells the rows this statement
+// inserted from those it only counted. The conflict is on the ticket hash alone: an equal
+// signature under another hash would fail the statement, and cannot be forged (the signature
+// signs the hash, and only verified tickets get here).
+const INSERT_ALL_SQL = `INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
+  SELECT *, '${WinningTicketStatus.RECEIVED}' FROM unnest(${NEW_ROW_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')}, $${NEW_ROW_COLUMNS.length + 1}::int4[])
+  ON CONFLICT (ticket_hash) DO UPDATE SET offers = winning_ticket.offers + EXCLUDED.offers
+    WHERE winning_ticket.status = ANY($${NEW_ROW_COLUMNS.length + 2})
+  RETURNING ticket_hash, xmax = 0 AS inserted`;
 
 // MOVES.queue as a compare-and-set, committed without waiting for the flush: set_config(…, true)
 // lasts for the statement's own transaction and costs no round trip of its own; it is evaluated
@@ -121,25 +127,38 @@ export class WinningTicketRepository {
 
   /**
    * `insertIfAbsent` for many tickets in one statement (a group of payments' winners), committed
-   * when it returns. Returns the hashes this call inserted; the others were stored before. The
-   * rows go as one array per column (a fixed 12 parameters for any number of rows), in SQL of our
-   * own: a third of the CPU of building the same INSERT through the query builder.
+   * when it returns; `offers[i]` is how many payments carry `tickets[i]` (1 by default), added to
+   * the row's count when it was stored before and is still unclaimed. Returns the hashes this call
+   * inserted; the others were stored before. The rows go as one array per column (a fixed 14
+   * parameters for any number of rows), in SQL of our own: a third of the CPU of building the same
+   * INSERT through the query builder.
    */
-  async insertAllIfAbsent(tickets: readonly NewWinningTicket[]): Promise<Set<string>> {
+  async insertAllIfAbsent(
+    tickets: readonly NewWinningTicket[],
+    offers: readonly number[] = tickets.map(() => 1),
+  ): Promise<Set<string>> {
     if (tickets.length === 0) return new Set();
     const columns = NEW_ROW_COLUMNS.map(([field]) => tickets.map((t) => String(t[field])));
-    const rows = await this.ds.query<{ ticket_hash: string }[]>(INSERT_ALL_SQL, columns);
-    return new Set(rows.map((r) => r.ticket_hash));
+    const rows = await this.ds.query<{ ticket_hash: string; inserted: boolean }[]>(INSERT_ALL_SQL, [
+      ...columns,
+      offers,
+      UNCLAIMED_STATUSES,
+    ]);
+    return new Set(rows.filter((r) => r.inserted).map((r) => r.ticket_hash));
   }
 
   /**
-   * Deletes the rows of `ticketHashes` that no redemption has claimed yet (UNCLAIMED_STATUSES):
-   * for an intake that stored tickets whose payment was then refused. Returns the hashes deleted.
+   * Deletes the rows of `ticketHashes` that no redemption has claimed yet (UNCLAIMED_STATUSES)
+   * and that one payment only offered: for an intake that stored tickets whose payment was then
+   * refused. A row another payment offered too stays (that one may have been credited for it; if
+   * it was refused as well, a valid winner is kept, which loses no one anything). Returns the
+   * hashes deleted.
    */
   async deleteUnclaimed(ticketHashes: readonly string[]): Promise<string[]> {
     if (ticketHashes.length === 0) return [];
     const [rows] = await this.ds.query<[{ ticket_hash: string }[], number]>(
-      'DELETE FROM winning_ticket WHERE ticket_hash = ANY($1) AND status = ANY($2) RETURNING ticket_hash',
+      `DELETE FROM winning_ticket WHERE ticket_hash = ANY($1) AND status = ANY($2) AND offers = 1
+        RETURNING ticket_hash`,
       [ticketHashes, UNCLAIMED_STATUSES],
     );
     return rows.map((r) => r.ticket_hash);
