@@ -14,6 +14,7 @@ import {
 } from '#app/common';
 import { ETH_LOGS_ENV, type SignerSource } from '#app/chain';
 import { DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS } from '#app/queue';
+import type { GasLimits } from './redemption/gas-cost.js';
 
 /** An exact ratio (no floats near money): `0.25` → 25/100. */
 export interface Ratio {
@@ -198,6 +199,14 @@ export class RedeemerConfig extends configClass(REDEEMER_ENV) {
     const list = this.values.REDEEMER_RECIPIENTS;
     if (list === 'any') return undefined;
     return list ?? [signer.toLowerCase()];
+  }
+
+  /** The gas price cap and the tx cost ratio a ticket waits under (gasCostWait). */
+  gasLimits(): GasLimits {
+    return {
+      maxGasPrice: this.values.REDEEMER_MAX_GAS_PRICE,
+      maxCostRatio: this.values.REDEEMER_MAX_TX_COST_RATIO,
+    };
   }
 
   /** Where the signing key comes from, or undefined when none is configured (redemption disabled). */

@@ -1,6 +1,10 @@
 import { parseEther, toQuantity } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ChainFacts } from '#app/chain';
 import { WinningTicketStatus } from '#app/database';
+import type { SignedTicket } from '#app/ticket';
+import { RedemptionCode } from '../../../apps/redeemer/src/redemption/redemption-code.js';
+import { RedemptionGas } from '../../../apps/redeemer/src/redemption/redemption-gas.js';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
 
@@ -95,5 +99,66 @@ describe('Redeemer: block space', () => {
     expect(
       Number(/^redeemer_block_space_waits_total(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1] ?? 0),
     ).toBeGreaterThan(0);
+  });
+
+  it('judges the cost of a group that waited for block space again at the gas price it goes at', async () => {
+    const sender = await fx.newSender(ETH);
+    const fill: SignedTicket[] = [];
+    for (let i = 0; i < 6; i++) fill.push(await fx.ticket(sender, CENTI));
+    await fx.provider.send('evm_setAutomine', [false]);
+    for (const t of fill) await redeemer.intake.accept(t);
+    const waitingGas = async () => (await unminedLimits()).reduce((a, b) => a + b, 0n);
+    await eventually(
+      async () => ((await waitingGas()) >= BLOCK_GAS ? true : undefined),
+      "a block's gas waiting",
+    );
+
+    // Worth redeeming at today's price, not at 1.6 times it: the cost bound (faceValue × 0.2,
+    // the default ratio) at 1.3 times the gas the Redeemer expects a redemption of it to need.
+    const facts = redeemer.app.get(ChainFacts);
+    const { gasPrice, rounds } = facts.head();
+    const gas = redeemer.app
+      .get(RedemptionGas)
+      .expected(fx.recipient.address.toLowerCase(), rounds.currentRound)!;
+    expect(gas).toBeGreaterThan(0n);
+    const held = [await fx.ticket(sender, (gas * gasPrice * 13n * 5n) / 10n)];
+    held.push(await fx.ticket(sender, held[0].faceValue));
+    for (const t of held) await redeemer.intake.accept(t);
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const t of held) expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+
+    // Full blocks raise the price. Here a block whose base fee is above what the waiting txs pay
+    // does (so it mines none of them: the price is polled before room is made); the blocks after
+    // it take them at a base fee of 0.6 times that price (the price is base fee + a 1 gwei tip).
+    await fx.provider.send('anvil_setNextBlockBaseFeePerGas', [toQuantity(gasPrice * 2n)]);
+    await fx.provider.send('evm_mine', []);
+    await eventually(
+      () => Promise.resolve(facts.head().gasPrice >= (gasPrice * 3n) / 2n ? true : undefined),
+      'the higher price polled',
+    );
+    await fx.provider.send('anvil_setNextBlockBaseFeePerGas', [toQuantity((gasPrice * 6n) / 10n)]);
+    for (
+      let i = 0;
+      i < 30 &&
+      (await fx.redeemedHashes()).filter((h) => fill.some((t) => hashOf(t) === h)).length < fill.length;
+      i++
+    ) {
+      await fx.provider.send('evm_mine', []);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await fx.provider.send('evm_setAutomine', [true]);
+    for (const t of fill) await until(t, WinningTicketStatus.REDEEMED);
+    for (const t of held) {
+      await eventually(
+        async () => ((await row(t)).statusReason === RedemptionCode.TX_COST_TOO_HIGH ? true : undefined),
+        'the waiting tickets held for their cost',
+      );
+      expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+    }
+    const carried = await redeemer.ds.query<{ n: string }[]>(
+      'SELECT count(*) AS n FROM chain_tx WHERE refs && $1',
+      [held.map(hashOf)],
+    );
+    expect(Number(carried[0].n)).toBe(0);
   });
 });

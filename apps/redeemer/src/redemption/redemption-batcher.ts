@@ -20,6 +20,7 @@ import { isSenderLocked } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { BlockSpace } from './block-space.js';
+import { gasCostWait } from './gas-cost.js';
 import { InFlight, type HeldTicket } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionGas, checkLimit, gasAllowance } from './redemption-gas.js';
@@ -40,7 +41,9 @@ interface Entry {
 
 interface Candidate {
   entry: Entry;
-  /** Its share of the tx gas limit: gasAllowance of what one redemption is expected to need. */
+  /** What its redemption alone needs, as simulated (what its cost is judged on). */
+  needs: bigint;
+  /** Its share of the tx gas limit: gasAllowance of `needs`. */
   gas: bigint;
   /** Its single-ticket calldata, as simulated (sent as is when it goes alone). */
   data: string;
@@ -50,6 +53,7 @@ interface Candidate {
 interface Simulated {
   candidates: Candidate[];
   currentRound: bigint;
+  gasPrice: bigint;
   blockGasLimit: bigint;
 }
 
@@ -197,28 +201,25 @@ export class RedemptionBatcher {
     let release = (): void => undefined;
     try {
       let s = await simulated;
-      // Every ticket was decided by its simulation: nothing to send.
+      if (s.candidates.length > 0) {
+        // Not claimed (nor funded) while the chain has no room: the tickets stay queued (BlockSpace).
+        const waited = await this.space.waitForRoom(
+          s.blockGasLimit,
+          () => this.txs.unmined(),
+          () => this.stopped,
+        );
+        if (waited) this.metrics.blockSpaceWaits.inc();
+        if (this.stopped) {
+          for (const c of s.candidates) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
+          this.inFlight.release(owner);
+          return;
+        }
+        s = await this.judgedAgain(s);
+      }
+      // Every ticket was decided (by its simulation, or judged again): nothing to send.
       if (s.candidates.length === 0) {
         this.inFlight.release(owner);
         return;
-      }
-      // Not claimed (nor funded) while the chain has no room: the tickets stay queued (BlockSpace).
-      const waited = await this.space.waitForRoom(
-        s.blockGasLimit,
-        () => this.txs.unmined(),
-        () => this.stopped,
-      );
-      if (waited) this.metrics.blockSpaceWaits.inc();
-      if (this.stopped) {
-        for (const c of s.candidates) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
-        this.inFlight.release(owner);
-        return;
-      }
-      // Judged in a round that has ended meanwhile (waiting for block space, or queued behind
-      // groups that did): a ticket may have expired (its tx would revert), or the new round may
-      // not be initialized yet. Judged again.
-      if ((await this.chain.head()).rounds.currentRound !== s.currentRound) {
-        s = await this.simulate(s.candidates.map((c) => c.entry));
       }
       release = this.space.reserve(gasOf(s.candidates));
       txs = await this.claim(s, owner);
@@ -261,6 +262,19 @@ export class RedemptionBatcher {
   }
 
   /**
+   * A group as it stands at the head now, before its claim. Judged in a round that has ended
+   * meanwhile (waiting for block space, or queued behind groups that did): a ticket may have
+   * expired (its tx would revert), or the new round may not be initialized yet; simulated again.
+   * Judged at a lower gas price (full blocks raise it): its cost is judged again.
+   */
+  private async judgedAgain(s: Simulated): Promise<Simulated> {
+    const head = await this.chain.head();
+    if (head.rounds.currentRound !== s.currentRound) return this.simulate(s.candidates.map((c) => c.entry));
+    if (head.gasPrice <= s.gasPrice) return s;
+    return { ...s, gasPrice: head.gasPrice, candidates: this.affordableGas(s.candidates, head.gasPrice) };
+  }
+
+  /**
    * Simulates each ticket on its own: a used (or otherwise doomed) ticket is decided by its revert
    * reason and never counts against its sender's funds; one that would cost too much waits. One
    * eth_call per ticket against the recipient's learned gas figure, or eth_estimateGas when there
@@ -295,7 +309,6 @@ export class RedemptionBatcher {
       }),
     );
     this.gas.learn(recipient, round, estimated);
-    const { num, den } = this.config.values.REDEEMER_MAX_TX_COST_RATIO;
     const candidates: Candidate[] = [];
     entries.forEach((e, i) => {
       const sim = sims[i];
@@ -304,14 +317,26 @@ export class RedemptionBatcher {
         e.resolve(verdict(verdictForRevert(sim.error.revert?.reason, past)));
         return;
       }
-      const cost = sim.gas * head.gasPrice;
-      if (!e.ignoreGasLimits && cost * den > e.row.faceValue * num) {
-        e.resolve(verdict(wait(RedemptionCode.TX_COST_TOO_HIGH)));
-        return;
-      }
-      candidates.push({ entry: e, gas: gasAllowance(sim.gas), data: data[i] });
+      candidates.push({ entry: e, needs: sim.gas, gas: gasAllowance(sim.gas), data: data[i] });
     });
-    return { candidates, currentRound: head.rounds.currentRound, blockGasLimit };
+    return {
+      candidates: this.affordableGas(candidates, head.gasPrice),
+      currentRound: head.rounds.currentRound,
+      gasPrice: head.gasPrice,
+      blockGasLimit,
+    };
+  }
+
+  /** The candidates whose gas is affordable at `gasPrice` (gasCostWait); the others wait. */
+  private affordableGas(candidates: readonly Candidate[], gasPrice: bigint): Candidate[] {
+    const limits = this.config.gasLimits();
+    return candidates.filter((c) => {
+      const held =
+        !c.entry.ignoreGasLimits &&
+        gasCostWait(limits, gasPrice, { gas: c.needs, faceValue: c.entry.row.faceValue });
+      if (held) c.entry.resolve(verdict(held));
+      return !held;
+    });
   }
 
   /**

@@ -13,6 +13,7 @@ import { blocksUntilParamsExpire, revealBlock, ticketValidityExpired } from '#ap
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { gasCostWait } from './gas-cost.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
 import { RedemptionBatcher } from './redemption-batcher.js';
@@ -310,10 +311,7 @@ export class RedemptionService implements RedemptionJobHandler {
         this.chain.msUntilRoundReady(head),
       );
     }
-    if (!force && v.REDEEMER_MAX_GAS_PRICE > 0n && head.gasPrice > v.REDEEMER_MAX_GAS_PRICE) {
-      return wait(RedemptionCode.GAS_PRICE_TOO_HIGH);
-    }
-    return null;
+    return force ? null : gasCostWait(this.config.gasLimits(), head.gasPrice);
   }
 
   private async followUp(row: WinningTicketEntity): Promise<JobResult> {
