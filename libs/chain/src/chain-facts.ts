@@ -64,15 +64,15 @@ export abstract class ChainFacts {
   abstract head(): ChainHead;
   /** Emits every new head. */
   abstract readonly heads$: Subject<ChainHead>;
-  /** TicketBroker.getSenderInfo at the latest block. */
+  /** TicketBroker.getSenderInfo, no older than the last head seen. */
   abstract senderInfo(sender: string): Promise<SenderInfo>;
-  /** TicketBroker.claimedReserve(sender, claimant) in the current round. */
+  /** TicketBroker.claimedReserve(sender, claimant) in the current round, no older than the last head seen. */
   abstract claimedReserve(sender: string, claimant: string): Promise<bigint>;
   /** Reads the head now instead of waiting for the next poll. */
   abstract refresh(): Promise<ChainHead>;
   /**
-   * BondingManager.isActiveTranscoder at the latest block: only active recipients may claim from
-   * a reserve. Undefined when this source does not read it.
+   * BondingManager.isActiveTranscoder, no older than the last head seen: only active recipients
+   * may claim from a reserve. Undefined when this source does not read it.
    */
   isActiveTranscoder(_recipient: string): Promise<boolean | undefined> {
     return Promise.resolve(undefined);
@@ -86,9 +86,47 @@ export abstract class ChainFacts {
   }
 }
 
+/** Reads one memo holds at most before it is simply dropped (it is refilled on demand). */
+const MAX_HEAD_READS = 10_000;
+
+/**
+ * Reads made for one head block, each once: the callers of one key while its head lasts share one
+ * read (in flight or done), so a payment's or a batch's checks cost no RPC round trip of their
+ * own. A new block drops them all; a failed read is forgotten (the next caller reads again).
+ */
+class HeadReads {
+  private block?: bigint;
+  private readonly reads = new Map<string, Promise<unknown>>();
+
+  get<T>(block: bigint | undefined, key: string, read: () => Promise<T>): Promise<T> {
+    if (block === undefined) return read();
+    if (block !== this.block || this.reads.size >= MAX_HEAD_READS) {
+      this.reads.clear();
+      this.block = block;
+    }
+    let hit = this.reads.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      const made = read();
+      made.catch(() => {
+        if (this.reads.get(key) === made) this.reads.delete(key);
+      });
+      this.reads.set(key, made);
+      hit = made;
+    }
+    return hit;
+  }
+}
+
+/**
+ * The chain read over RPC: the head polled, and per-account reads at the latest block, made at most
+ * once per head block (HeadReads; the Sender's params checks and the Recipient's max float and
+ * sender checks read here). The Redeemer's funds check does not come here: it must read the
+ * chain as it is when it claims, not as of the head (RedemptionCalls.senderFunds).
+ */
 @Injectable()
 export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplicationShutdown {
   readonly heads$ = new Subject<ChainHead>();
+  private readonly reads = new HeadReads();
   private current?: ChainHead;
   private readAt?: number;
   private discovered?: ProtocolAddresses;
@@ -130,24 +168,31 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
     return this.current;
   }
 
-  async senderInfo(sender: string): Promise<SenderInfo> {
-    const r = await ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).getSenderInfo(sender);
-    return {
-      deposit: r.sender.deposit,
-      withdrawRound: r.sender.withdrawRound,
-      reserve: {
-        fundsRemaining: r.reserve.fundsRemaining,
-        claimedInCurrentRound: r.reserve.claimedInCurrentRound,
-      },
-    };
+  senderInfo(sender: string): Promise<SenderInfo> {
+    return this.reads.get(this.current?.block, `info:${sender.toLowerCase()}`, async () => {
+      const r = await ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).getSenderInfo(sender);
+      return {
+        deposit: r.sender.deposit,
+        withdrawRound: r.sender.withdrawRound,
+        reserve: {
+          fundsRemaining: r.reserve.fundsRemaining,
+          claimedInCurrentRound: r.reserve.claimedInCurrentRound,
+        },
+      };
+    });
   }
 
-  async claimedReserve(sender: string, claimant: string): Promise<bigint> {
-    return ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).claimedReserve(sender, claimant);
+  claimedReserve(sender: string, claimant: string): Promise<bigint> {
+    const key = `claimed:${sender.toLowerCase()}:${claimant.toLowerCase()}`;
+    return this.reads.get(this.current?.block, key, async () =>
+      ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).claimedReserve(sender, claimant),
+    );
   }
 
-  override async isActiveTranscoder(recipient: string): Promise<boolean> {
-    return bondingManagerAt(this.addresses.bondingManager, this.chain.provider).isActiveTranscoder(recipient);
+  override isActiveTranscoder(recipient: string): Promise<boolean> {
+    return this.reads.get(this.current?.block, `active:${recipient.toLowerCase()}`, async () =>
+      bondingManagerAt(this.addresses.bondingManager, this.chain.provider).isActiveTranscoder(recipient),
+    );
   }
 
   async refresh(): Promise<ChainHead> {

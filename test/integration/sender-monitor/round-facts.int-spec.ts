@@ -89,3 +89,26 @@ describe('round facts: round length and start block from both chain-facts source
     expect((await bothAgree()).rounds.roundLength).toBe(before.rounds.roundLength);
   });
 });
+
+describe('RpcChainFacts: account reads once per head block', () => {
+  it('shares a read for as long as its head lasts, and reads again at the next head', async () => {
+    const sender = await m.fx.newAccount();
+    const broker = m.fx.brokerAs(sender);
+    await mined(broker.fundDeposit({ value: 1_000n }));
+    const latest = BigInt(await m.fx.anvil.provider.getBlockNumber());
+    await eventually(
+      () => rpc.refresh(),
+      (h) => h.block === latest,
+    );
+    const [a, b] = await Promise.all([rpc.senderInfo(sender.address), rpc.senderInfo(sender.address)]);
+    expect(a).toBe(b);
+    expect(a.deposit).toBe(1_000n);
+
+    // A deposit in a later block: not seen while the head is the same (one read per head and
+    // account, whatever the caller's address case), seen once the head moves on.
+    await mined(broker.fundDeposit({ value: 500n }));
+    expect((await rpc.senderInfo(sender.address.toLowerCase())).deposit).toBe(1_000n);
+    await rpc.refresh();
+    expect((await rpc.senderInfo(sender.address)).deposit).toBe(1_500n);
+  });
+});

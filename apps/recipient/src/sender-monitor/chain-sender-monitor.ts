@@ -1,5 +1,4 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
+import { Injectable } from '@nestjs/common';
 import { ChainFacts } from '#app/chain';
 import { PendingFaceValue } from '#app/database';
 import {
@@ -13,38 +12,21 @@ import {
 import { currentHead } from '../chain-head.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 
-/** Entries cached per head before the cache is simply dropped (it is refilled on demand). */
-const MAX_CACHED = 10_000;
-
 /**
  * The SenderMonitor port read straight from the chain views, until the SenderMonitor service is
- * there to ask (PROTOCOL.md §8.1, §8.3). Chain reads are cached for the current head only.
+ * there to ask (PROTOCOL.md §8.1, §8.3). Each chain read is made once per head block (ChainFacts).
  *
  * Max float is the ticket library's rule, the same the SenderMonitor service applies, over what
  * this Recipient knows: pending is the face value of the sender's winning tickets stored here and
  * not yet final, and it is all there is (so it is also the total the 3× deposit waiver weighs).
  */
 @Injectable()
-export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, OnApplicationShutdown {
-  private readonly infos = new Map<string, Promise<SenderInfo>>();
-  private readonly claimed = new Map<string, Promise<bigint>>();
-  private readonly active = new Map<string, Promise<boolean | undefined>>();
-  private subscription?: Subscription;
-
+export class ChainSenderMonitor extends SenderMonitor {
   constructor(
     private readonly chain: ChainFacts,
     private readonly pendingFaceValue: PendingFaceValue,
   ) {
     super();
-  }
-
-  onModuleInit(): void {
-    this.subscription = this.chain.heads$.subscribe(() => this.clear());
-  }
-
-  /** After the gRPC calls in flight have drained (bootstrapService): they read this head's cache. */
-  onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
   }
 
   async maxFloat(sender: string, recipient: string): Promise<bigint> {
@@ -88,49 +70,24 @@ export class ChainSenderMonitor extends SenderMonitor implements OnModuleInit, O
   }
 
   private senderInfo(sender: string): Promise<SenderInfo> {
-    return this.cached(this.infos, sender, () => this.chain.senderInfo(sender));
+    return unavailable(this.chain.senderInfo(sender), `sender info for ${sender}`);
   }
 
   private claimedReserve(sender: string, claimant: string): Promise<bigint> {
-    return this.cached(this.claimed, `${sender}:${claimant}`, () =>
-      this.chain.claimedReserve(sender, claimant),
-    );
+    return unavailable(this.chain.claimedReserve(sender, claimant), `sender info for ${sender}`);
   }
 
   private recipientActive(recipient: string): Promise<boolean | undefined> {
-    return this.cached(
-      this.active,
-      recipient,
-      () => this.chain.isActiveTranscoder(recipient),
-      'whether the recipient is active',
+    return unavailable(
+      this.chain.isActiveTranscoder(recipient),
+      `whether the recipient is active for ${recipient}`,
     );
   }
+}
 
-  private cached<T>(
-    cache: Map<string, Promise<T>>,
-    key: string,
-    read: () => Promise<T>,
-    what = 'sender info',
-  ): Promise<T> {
-    let hit = cache.get(key);
-    if (!hit) {
-      if (cache.size >= MAX_CACHED) cache.clear();
-      hit = read().catch((cause: unknown) => {
-        cache.delete(key);
-        throw new RecipientError(
-          RecipientErrorCode.CHAIN_UNAVAILABLE,
-          `could not get ${what} for ${key.slice(0, 42)}`,
-          { cause },
-        );
-      });
-      cache.set(key, hit);
-    }
-    return hit;
-  }
-
-  private clear(): void {
-    this.infos.clear();
-    this.claimed.clear();
-    this.active.clear();
-  }
+/** A chain read that failed, as the Recipient refuses it. */
+function unavailable<T>(read: Promise<T>, what: string): Promise<T> {
+  return read.catch((cause: unknown) => {
+    throw new RecipientError(RecipientErrorCode.CHAIN_UNAVAILABLE, `could not get ${what}`, { cause });
+  });
 }

@@ -284,12 +284,11 @@ export class SenderService {
     return ended;
   }
 
-  /** The caller's accounts with their on-chain deposit and reserve at the last seen head. */
+  /** The caller's accounts with their on-chain deposit and reserve, no older than the last seen head. */
   async senders(client: ApiClient): Promise<AccountView[]> {
-    const head = this.chain.head();
     const mine = this.accounts.list().filter((a) => client.senders.has(a.addressHex));
     return Promise.all(
-      mine.map(async (a) => ({ address: a.address, info: await this.chain.senderInfo(a.addressHex, head) })),
+      mine.map(async (a) => ({ address: a.address, info: await this.chain.senderInfo(a.addressHex) })),
     );
   }
 
@@ -303,7 +302,7 @@ export class SenderService {
     numTickets: number,
   ): Promise<ChainHead> {
     const head = this.chain.head();
-    const senderInfo = await this.chain.senderInfo(account.addressHex, head);
+    const senderInfo = await this.chain.senderInfo(account.addressHex);
     validateTicketParams(
       params,
       numTickets,

@@ -11,7 +11,6 @@ import { BlockPace } from '../block-pace.js';
 import { ChainClient } from '../chain-client.js';
 import { ChainWatcher, type ChainWatcherOptions } from './chain-watcher.js';
 import { HttpRpcEndpoint, SharedRpcEndpoint, type RpcEndpoint } from './rpc-endpoint.js';
-import { WatcherChainFacts } from './watcher-chain-facts.js';
 
 export type ChainWatcherModuleOptions = Omit<ChainWatcherOptions, 'controllerAddress'> & {
   /** Per-request timeout of the watchers' own HTTP connection (go-livepeer: 20 s). */
@@ -66,14 +65,9 @@ export class ChainWatcherModule {
             return new ChainWatcher(endpoint, { ...watcherOptions, controllerAddress });
           },
         },
-        {
-          provide: WatcherChainFacts,
-          inject: [ChainWatcher],
-          useFactory: (w: ChainWatcher) => new WatcherChainFacts(w),
-        },
         ChainWatcherLifecycle,
       ],
-      exports: [ChainWatcher, WatcherChainFacts],
+      exports: [ChainWatcher],
     };
   }
 }

@@ -5,5 +5,4 @@ export * from './chain-events.js';
 export * from './sender-cache.js';
 export * from './gas-price-monitor.js';
 export * from './chain-watcher.js';
-export * from './watcher-chain-facts.js';
 export * from './chain-watcher.module.js';
