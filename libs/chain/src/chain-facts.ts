@@ -64,15 +64,15 @@ export abstract class ChainFacts {
   abstract head(): ChainHead;
   /** Emits every new head. */
   abstract readonly heads$: Subject<ChainHead>;
-  /** TicketBroker.getSenderInfo, no older than the last head seen. */
+  /** TicketBroker.getSenderInfo, read at the latest block once the last head was seen. */
   abstract senderInfo(sender: string): Promise<SenderInfo>;
-  /** TicketBroker.claimedReserve(sender, claimant) in the current round, no older than the last head seen. */
+  /** TicketBroker.claimedReserve(sender, claimant) in the current round, read as senderInfo. */
   abstract claimedReserve(sender: string, claimant: string): Promise<bigint>;
   /** Reads the head now instead of waiting for the next poll. */
   abstract refresh(): Promise<ChainHead>;
   /**
-   * BondingManager.isActiveTranscoder, no older than the last head seen: only active recipients
-   * may claim from a reserve. Undefined when this source does not read it.
+   * BondingManager.isActiveTranscoder, read as senderInfo: only active recipients may claim from a
+   * reserve. Undefined when this source does not read it.
    */
   isActiveTranscoder(_recipient: string): Promise<boolean | undefined> {
     return Promise.resolve(undefined);

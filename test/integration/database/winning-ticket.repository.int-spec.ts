@@ -347,3 +347,44 @@ describe('settling a batch tx', () => {
     expect((await repo.findByHash(hashes[49]))?.status).toBe(S.SUBMITTED);
   });
 });
+
+/**
+ * Two processes (two connection pools) storing the same winners at once, as two Recipient replicas
+ * do when a payment is retried at the other: in either order, no INSERT fails (neither on the
+ * signature's unique index nor by deadlock), each ticket is inserted by exactly one call, and
+ * every call's offer is counted.
+ */
+describe('insertAllIfAbsent from two processes at once', () => {
+  let a: DataSource;
+  let b: DataSource;
+
+  beforeAll(async () => {
+    a = await createDataSource(inject('databaseUrl')).initialize();
+    b = await createDataSource(inject('databaseUrl')).initialize();
+  });
+  afterAll(async () => {
+    await a?.destroy();
+    await b?.destroy();
+  });
+
+  it('stores each ticket once and fails no call, whatever the order of the rows', async () => {
+    const [ra, rb] = [new WinningTicketRepository(a), new WinningTicketRepository(b)];
+    for (let round = 0; round < 50; round++) {
+      const rows = Array.from({ length: 50 }, () => newTicket());
+      const calls = await Promise.all([
+        ra.insertAllIfAbsent(rows),
+        rb.insertAllIfAbsent([...rows].reverse()),
+        ra.insertAllIfAbsent(rows),
+      ]);
+      expect(calls.reduce((n, inserted) => n + inserted.size, 0)).toBe(rows.length);
+      expect(new Set(calls.flatMap((inserted) => [...inserted]))).toEqual(
+        new Set(rows.map((r) => r.ticketHash)),
+      );
+      const offers = await a.query<{ offers: number }[]>(
+        'SELECT offers FROM winning_ticket WHERE ticket_hash = ANY($1)',
+        [rows.map((r) => r.ticketHash)],
+      );
+      expect(offers.map((r) => r.offers)).toEqual(rows.map(() => 3));
+    }
+  });
+});

@@ -113,7 +113,7 @@ describe('Redeemer: block space', () => {
       "a block's gas waiting",
     );
 
-    // Worth redeeming at today's price, not at 1.6 times it: the cost bound (faceValue × 0.2,
+    // Worth redeeming at today's price, not at 1.8 times it: the cost bound (faceValue × 0.2,
     // the default ratio) at 1.3 times the gas the Redeemer expects a redemption of it to need.
     const facts = redeemer.app.get(ChainFacts);
     const { gasPrice, rounds } = facts.head();
@@ -129,14 +129,14 @@ describe('Redeemer: block space', () => {
 
     // Full blocks raise the price. Here a block whose base fee is above what the waiting txs pay
     // does (so it mines none of them: the price is polled before room is made); the blocks after
-    // it take them at a base fee of 0.6 times that price (the price is base fee + a 1 gwei tip).
+    // it take them at a base fee of 0.8 times that price (the price is base fee + a 1 gwei tip).
     await fx.provider.send('anvil_setNextBlockBaseFeePerGas', [toQuantity(gasPrice * 2n)]);
     await fx.provider.send('evm_mine', []);
     await eventually(
       () => Promise.resolve(facts.head().gasPrice >= (gasPrice * 3n) / 2n ? true : undefined),
       'the higher price polled',
     );
-    await fx.provider.send('anvil_setNextBlockBaseFeePerGas', [toQuantity((gasPrice * 6n) / 10n)]);
+    await fx.provider.send('anvil_setNextBlockBaseFeePerGas', [toQuantity((gasPrice * 8n) / 10n)]);
     for (
       let i = 0;
       i < 30 &&

@@ -82,19 +82,25 @@ export class RedeemerChain {
   }
 
   /**
-   * Broadcasts a stored tx's newest signed bytes when the node does not know them: a tx of another
-   * signer that nobody follows (its key retired) and that was never sent (a crash between storing
-   * and broadcasting) or that the node forgot. Anyone may send signed bytes; only then can it be
-   * mined, or its nonce pass it. Not while another tx of that signer waits in the pool at its nonce
-   * (an operator's cancel, say): ours could displace it, and that one moves the nonce anyway.
-   * Whether it was sent.
+   * Whether a stored tx's newest signed bytes should be broadcast: a tx of another signer that
+   * nobody follows (its key retired) and that was never sent (a crash between storing and
+   * broadcasting) or that the node forgot. Anyone may send signed bytes; only then can it be mined,
+   * or its nonce pass it. Yes when the node knows none of its signings, or only an older (cheaper)
+   * one; no when it knows the newest, or when another tx of that signer waits in the pool at its
+   * nonce (an operator's cancel, say: ours could displace it, and it moves the nonce anyway; where
+   * there is no public pool, as on Arbitrum, the pending count is the mined one and this never holds).
    */
-  async broadcastIfUnknown(record: ChainTxRecord): Promise<boolean> {
+  async needsBroadcast(record: ChainTxRecord): Promise<boolean> {
     const provider = this.client.provider;
-    if (await nodeKnowsTx(provider, record.hashes[record.hashes.length - 1])) return false;
-    if (BigInt(await provider.getTransactionCount(record.signer, 'pending')) > record.nonce) return false;
-    await broadcastRaw(provider, record.rawTx);
-    return true;
+    const { hashes } = record;
+    if (await nodeKnowsTx(provider, hashes[hashes.length - 1])) return false;
+    for (let i = hashes.length - 2; i >= 0; i--) if (await nodeKnowsTx(provider, hashes[i])) return true;
+    return BigInt(await provider.getTransactionCount(record.signer, 'pending')) <= record.nonce;
+  }
+
+  /** Sends a stored tx's newest signed bytes. */
+  broadcast(record: ChainTxRecord): Promise<void> {
+    return broadcastRaw(this.client.provider, record.rawTx);
   }
 
   /** TicketBroker.ticketValidityPeriod, re-read every minute (an admin can change it). */

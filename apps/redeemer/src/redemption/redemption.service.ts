@@ -228,7 +228,12 @@ export class RedemptionService implements RedemptionJobHandler {
           this.logger.warn({ msg: 'jobs not woken after recovery', error: (err as Error).message }),
         );
     }
-    this.logger.log({ msg: 'recovered', txs: settles.length, orphans: orphans.length });
+    this.logger.log({
+      msg: 'recovered',
+      txs: settles.length,
+      orphans: orphans.length,
+      foreign: foreign.length,
+    });
   }
 
   stop(): void {

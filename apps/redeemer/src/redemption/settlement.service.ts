@@ -254,23 +254,18 @@ export class SettlementService {
   /**
    * A pending tx of another signer that its nonce has not passed: nobody follows it, so if the node
    * does not have it (never broadcast, or forgotten), its tickets would stay in it for ever. Its
-   * signed bytes are sent again, at most once a minute (a node behind a load balancer may keep
-   * saying it does not know a tx it took); a refusal (its signer cannot pay, say) is logged once a
-   * minute and tried again then.
+   * signed bytes are sent again (RedeemerChain.needsBroadcast), at most once a minute from the
+   * first send (a node behind a load balancer may keep saying it does not know a tx it took); a
+   * refusal (its signer cannot pay, say) is logged once a minute and tried again then. A look that
+   * sends nothing starts no interval: the node may forget the tx a moment later.
    */
   private async sendForeign(record: ChainTxRecord): Promise<void> {
     const last = this.resent.get(record.id);
     if (last !== undefined && Date.now() - last < RESEND_INTERVAL_MS) return;
-    // Held while this run looks (settlements of one tx may overlap); kept only if it sent or tried.
-    this.resent.set(record.id, Date.now());
     try {
-      if (!(await this.chain.broadcastIfUnknown(record))) {
-        // The node has it: the interval starts at an actual send, not at a look (the node may
-        // forget the tx a moment later).
-        if (last === undefined) this.resent.delete(record.id);
-        else this.resent.set(record.id, last);
-        return;
-      }
+      if (!(await this.chain.needsBroadcast(record))) return;
+      this.resent.set(record.id, Date.now());
+      await this.chain.broadcast(record);
       if (last === undefined) this.wakeAfterSend.add(record.id);
       this.logger.warn({
         msg: 'tx of another signer unknown to the node: its signed bytes broadcast again',

@@ -20,7 +20,7 @@ export class SenderChainView {
     }
   }
 
-  /** TicketBroker.getSenderInfo for `addressHex`, no older than the head `head()` returns. */
+  /** TicketBroker.getSenderInfo for `addressHex`, read once per head block (ChainFacts). */
   senderInfo(addressHex: string): Promise<SenderInfo> {
     return this.chain.senderInfo(addressHex).catch((cause: unknown) => {
       throw new SenderError(

@@ -284,7 +284,7 @@ export class SenderService {
     return ended;
   }
 
-  /** The caller's accounts with their on-chain deposit and reserve, no older than the last seen head. */
+  /** The caller's accounts with their on-chain deposit and reserve, read once per head block. */
   async senders(client: ApiClient): Promise<AccountView[]> {
     const mine = this.accounts.list().filter((a) => client.senders.has(a.addressHex));
     return Promise.all(

@@ -42,9 +42,10 @@ const NEW_ROW_COLUMNS: readonly (readonly [keyof NewWinningTicket, string, strin
 
 // A row stored before inserts nothing; while unclaimed, it counts the new offers (deleteUnclaimed
 // takes back only a row that one payment offered). `xmax = 0` tells the rows this statement
-// inserted from those it only counted. The conflict is on the ticket hash alone: an equal
-// signature under another hash would fail the statement, and cannot be forged (the signature
-// signs the hash, and only verified tickets get here).
+// inserted from those it only counted. The conflict target is the ticket hash alone, so the
+// signature's unique index is checked strictly: the same ticket inserted at once by another
+// process (a retry at another replica) fails it once that one commits (insertAllIfAbsent then
+// runs again, and takes the update path).
 const INSERT_ALL_SQL = `INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
   SELECT *, '${WinningTicketStatus.RECEIVED}' FROM unnest(${NEW_ROW_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')}, $${NEW_ROW_COLUMNS.length + 1}::int4[])
   ON CONFLICT (ticket_hash) DO UPDATE SET offers = winning_ticket.offers + EXCLUDED.offers
@@ -58,6 +59,21 @@ const QUEUE_ALL_SQL = `UPDATE winning_ticket SET status = $3, updated_at = now()
   WHERE ticket_hash = ANY($1) AND status = ANY($2)
     AND set_config('synchronous_commit', 'off', true) IS NOT NULL
   RETURNING ticket_hash`;
+
+/** How often a group INSERT runs when another process's INSERT of the same rows made it fail. */
+const INSERT_ATTEMPTS = 3;
+
+/**
+ * Whether an INSERT failed only because another process inserted the same winners at once: their
+ * signature committed under the same hash (the index that is not the conflict target), or a
+ * deadlock with a writer of those rows in another order. Run again, it finds them stored.
+ */
+function concurrentInsert(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === '40P01' || (e.code === '23505' && e.constraint === 'uq_winning_ticket_sig');
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** findByHash calls one SELECT answers at most. */
 const READ_GROUP_MAX = 500;
@@ -138,13 +154,27 @@ export class WinningTicketRepository {
     offers: readonly number[] = tickets.map(() => 1),
   ): Promise<Set<string>> {
     if (tickets.length === 0) return new Set();
-    const columns = NEW_ROW_COLUMNS.map(([field]) => tickets.map((t) => String(t[field])));
-    const rows = await this.ds.query<{ ticket_hash: string; inserted: boolean }[]>(INSERT_ALL_SQL, [
-      ...columns,
-      offers,
+    // In hash order: every inserter then locks the rows it meets in one order (no deadlock
+    // between two processes storing the same winners).
+    const order = tickets
+      .map((_, i) => i)
+      .sort((a, b) => compare(tickets[a].ticketHash, tickets[b].ticketHash));
+    const params = [
+      ...NEW_ROW_COLUMNS.map(([field]) => order.map((i) => String(tickets[i][field]))),
+      order.map((i) => offers[i]),
       UNCLAIMED_STATUSES,
-    ]);
-    return new Set(rows.filter((r) => r.inserted).map((r) => r.ticket_hash));
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows = await this.ds.query<{ ticket_hash: string; inserted: boolean }[]>(
+          INSERT_ALL_SQL,
+          params,
+        );
+        return new Set(rows.filter((r) => r.inserted).map((r) => r.ticket_hash));
+      } catch (err) {
+        if (attempt >= INSERT_ATTEMPTS || !concurrentInsert(err)) throw err;
+      }
+    }
   }
 
   /**
