@@ -5,6 +5,7 @@ import { WinningTicketStatus } from '#app/database';
 import type { SignedTicket } from '#app/ticket';
 import { RedemptionCode } from '../../../apps/redeemer/src/redemption/redemption-code.js';
 import { RedemptionGas } from '../../../apps/redeemer/src/redemption/redemption-gas.js';
+import { RedeemerLifecycle } from '../../../apps/redeemer/src/redeemer.lifecycle.js';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
 
@@ -160,5 +161,54 @@ describe('Redeemer: block space', () => {
       [held.map(hashOf)],
     );
     expect(Number(carried[0].n)).toBe(0);
+  });
+
+  it('redeems every ticket once when the signer lease is lost while groups wait for block space', async () => {
+    const sender = await fx.newSender(ETH);
+    const fill: SignedTicket[] = [];
+    for (let i = 0; i < 6; i++) fill.push(await fx.ticket(sender, CENTI));
+    const held = [await fx.ticket(sender, CENTI), await fx.ticket(sender, CENTI)];
+    await fx.provider.send('evm_setAutomine', [false]);
+    for (const t of fill) await redeemer.intake.accept(t);
+    const waitingGas = async () => (await unminedLimits()).reduce((a, b) => a + b, 0n);
+    await eventually(
+      async () => ((await waitingGas()) >= BLOCK_GAS ? true : undefined),
+      "a block's gas waiting",
+    );
+    for (const t of held) await redeemer.intake.accept(t);
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const t of held) expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+
+    // The lease's session ends (Postgres restarted, a network cut): the Redeemer stands by until it
+    // holds the lease again, then goes on.
+    const lifecycle = redeemer.app.get(RedeemerLifecycle);
+    const leaseSession = async () =>
+      (
+        await redeemer.ds.query<{ pid: number }[]>(
+          `SELECT pid FROM pg_stat_activity WHERE lower(application_name) = $1`,
+          [`ticketpay-redeemer ${fx.recipient.address.toLowerCase()}`],
+        )
+      )[0]?.pid;
+    const before = await leaseSession();
+    expect(before).toBeDefined();
+    await redeemer.ds.query('SELECT pg_terminate_backend($1, 10000)', [before]);
+    await eventually(async () => {
+      const now = await leaseSession();
+      return now !== undefined && now !== before && lifecycle.state === 'active' ? true : undefined;
+    }, 'the lease held again, in a new session');
+    const all = [...fill, ...held];
+    for (
+      let i = 0;
+      i < 40 &&
+      (await fx.redeemedHashes()).filter((h) => all.some((t) => hashOf(t) === h)).length < all.length;
+      i++
+    ) {
+      await fx.provider.send('evm_mine', []);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await fx.provider.send('evm_setAutomine', [true]);
+    for (const t of all) await until(t, WinningTicketStatus.REDEEMED);
+    const redeemed = await fx.redeemedHashes();
+    for (const t of all) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
   });
 });

@@ -203,13 +203,12 @@ export class RedemptionBatcher {
       let s = await simulated;
       if (s.candidates.length > 0) {
         // Not claimed (nor funded) while the chain has no room: the tickets stay queued (BlockSpace).
-        const waited = await this.space.waitForRoom(
-          s.blockGasLimit,
-          () => this.txs.unmined(),
-          () => this.stopped,
-        );
+        // Nor while nothing can be sent (stopping, or the signer lease lost until it is back):
+        // the group gives its tickets back to their jobs as they were, no attempt counted.
+        const held = () => this.stopped || !this.txs.sending;
+        const waited = await this.space.waitForRoom(s.blockGasLimit, () => this.txs.unmined(), held);
         if (waited) this.metrics.blockSpaceWaits.inc();
-        if (this.stopped) {
+        if (held()) {
           for (const c of s.candidates) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
           this.inFlight.release(owner);
           return;

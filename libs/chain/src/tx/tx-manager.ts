@@ -184,6 +184,11 @@ export class TxManager {
     return this.chainId;
   }
 
+  /** Whether txs can be sent: started, and not stopped since (a lost signer lease stops it). */
+  get sending(): boolean {
+    return this.started && !this.stopped;
+  }
+
   /** Pending txs, lowest nonce first. */
   pending(): ChainTxRecord[] {
     return [...this.open.values()].map((o) => o.record).sort((a, b) => (a.nonce < b.nonce ? -1 : 1));
