@@ -1,4 +1,4 @@
-import { parseEther, toQuantity } from 'ethers';
+import { parseEther, toQuantity, type Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChainFacts } from '#app/chain';
 import { WinningTicketStatus } from '#app/database';
@@ -52,6 +52,38 @@ describe('Redeemer: block space', () => {
       )
     ).map((r) => BigInt(r.gas_limit));
 
+  /** `count` tickets of `sender` sent with mining stopped, until at least a block's gas waits. */
+  async function fillABlock(sender: Wallet, count: number): Promise<SignedTicket[]> {
+    const fill: SignedTicket[] = [];
+    for (let i = 0; i < count; i++) fill.push(await fx.ticket(sender, CENTI));
+    await fx.provider.send('evm_setAutomine', [false]);
+    for (const t of fill) await redeemer.intake.accept(t);
+    await eventually(
+      async () => ((await unminedLimits()).reduce((a, b) => a + b, 0n) >= BLOCK_GAS ? true : undefined),
+      "a block's gas waiting",
+    );
+    return fill;
+  }
+
+  /** `held` accepted behind a full block: a second later they still wait, queued. */
+  async function acceptBehind(held: readonly SignedTicket[]): Promise<void> {
+    for (const t of held) await redeemer.intake.accept(t);
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const t of held) expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+  }
+
+  /** Mines block by block until `tickets` are redeemed on chain, then waits for their rows. */
+  async function mineUntilRedeemed(tickets: readonly SignedTicket[]): Promise<void> {
+    const onChain = async () =>
+      (await fx.redeemedHashes()).filter((h) => tickets.some((t) => hashOf(t) === h)).length;
+    for (let i = 0; i < 40 && (await onChain()) < tickets.length; i++) {
+      await fx.provider.send('evm_mine', []);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await fx.provider.send('evm_setAutomine', [true]);
+    for (const t of tickets) await until(t, WinningTicketStatus.REDEEMED);
+  }
+
   it('holds what the next block cannot take, and sends it as blocks are mined: every ticket redeemed once, no tx reverted', async () => {
     const sender = await fx.newSender(ETH);
     const batch = [];
@@ -104,15 +136,7 @@ describe('Redeemer: block space', () => {
 
   it('judges the cost of a group that waited for block space again at the gas price it goes at', async () => {
     const sender = await fx.newSender(ETH);
-    const fill: SignedTicket[] = [];
-    for (let i = 0; i < 6; i++) fill.push(await fx.ticket(sender, CENTI));
-    await fx.provider.send('evm_setAutomine', [false]);
-    for (const t of fill) await redeemer.intake.accept(t);
-    const waitingGas = async () => (await unminedLimits()).reduce((a, b) => a + b, 0n);
-    await eventually(
-      async () => ((await waitingGas()) >= BLOCK_GAS ? true : undefined),
-      "a block's gas waiting",
-    );
+    const fill = await fillABlock(sender, 6);
 
     // Worth redeeming at today's price, not at 1.8 times it: the cost bound (faceValue × 0.2,
     // the default ratio) at 1.3 times the gas the Redeemer expects a redemption of it to need.
@@ -124,9 +148,7 @@ describe('Redeemer: block space', () => {
     expect(gas).toBeGreaterThan(0n);
     const held = [await fx.ticket(sender, (gas * gasPrice * 13n * 5n) / 10n)];
     held.push(await fx.ticket(sender, held[0].faceValue));
-    for (const t of held) await redeemer.intake.accept(t);
-    await new Promise((r) => setTimeout(r, 1_000));
-    for (const t of held) expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+    await acceptBehind(held);
 
     // Full blocks raise the price. Here a block whose base fee is above what the waiting txs pay
     // does (so it mines none of them: the price is polled before room is made); the blocks after
@@ -138,17 +160,7 @@ describe('Redeemer: block space', () => {
       'the higher price polled',
     );
     await fx.provider.send('anvil_setNextBlockBaseFeePerGas', [toQuantity((gasPrice * 8n) / 10n)]);
-    for (
-      let i = 0;
-      i < 30 &&
-      (await fx.redeemedHashes()).filter((h) => fill.some((t) => hashOf(t) === h)).length < fill.length;
-      i++
-    ) {
-      await fx.provider.send('evm_mine', []);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    await fx.provider.send('evm_setAutomine', [true]);
-    for (const t of fill) await until(t, WinningTicketStatus.REDEEMED);
+    await mineUntilRedeemed(fill);
     for (const t of held) {
       await eventually(
         async () => ((await row(t)).statusReason === RedemptionCode.TX_COST_TOO_HIGH ? true : undefined),
@@ -165,19 +177,9 @@ describe('Redeemer: block space', () => {
 
   it('redeems every ticket once when the signer lease is lost while groups wait for block space', async () => {
     const sender = await fx.newSender(ETH);
-    const fill: SignedTicket[] = [];
-    for (let i = 0; i < 6; i++) fill.push(await fx.ticket(sender, CENTI));
+    const fill = await fillABlock(sender, 6);
     const held = [await fx.ticket(sender, CENTI), await fx.ticket(sender, CENTI)];
-    await fx.provider.send('evm_setAutomine', [false]);
-    for (const t of fill) await redeemer.intake.accept(t);
-    const waitingGas = async () => (await unminedLimits()).reduce((a, b) => a + b, 0n);
-    await eventually(
-      async () => ((await waitingGas()) >= BLOCK_GAS ? true : undefined),
-      "a block's gas waiting",
-    );
-    for (const t of held) await redeemer.intake.accept(t);
-    await new Promise((r) => setTimeout(r, 1_000));
-    for (const t of held) expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+    await acceptBehind(held);
 
     // The lease's session ends (Postgres restarted, a network cut): the Redeemer stands by until it
     // holds the lease again, then goes on.
@@ -197,17 +199,7 @@ describe('Redeemer: block space', () => {
       return now !== undefined && now !== before && lifecycle.state === 'active' ? true : undefined;
     }, 'the lease held again, in a new session');
     const all = [...fill, ...held];
-    for (
-      let i = 0;
-      i < 40 &&
-      (await fx.redeemedHashes()).filter((h) => all.some((t) => hashOf(t) === h)).length < all.length;
-      i++
-    ) {
-      await fx.provider.send('evm_mine', []);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    await fx.provider.send('evm_setAutomine', [true]);
-    for (const t of all) await until(t, WinningTicketStatus.REDEEMED);
+    await mineUntilRedeemed(all);
     const redeemed = await fx.redeemedHashes();
     for (const t of all) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
   });

@@ -87,6 +87,46 @@ describe("Redeemer settles another signer's tx after a handover", () => {
       [hashOf(ticket)],
     );
 
+  /** A's tx recorded mined, under one of the hashes it was signed under, and the ticket paid by it. */
+  async function expectPaidByAsTx(ticket: SignedTicket, sent: TxRow, redeemed: { txHash: string | null }) {
+    const [tx] = await txsOf(ticket);
+    expect(tx).toMatchObject({ id: sent.id, signer: fx.recipient.address.toLowerCase(), status: 'mined' });
+    expect(sent.hashes).toContain(tx.mined_hash);
+    expect(redeemed.txHash).toBe(tx.mined_hash);
+    expect(await paymentsOf(ticket)).toEqual([{ chain_tx_id: sent.id, amount_paid: (ETH / 10n).toString() }]);
+  }
+
+  /** A's tx recorded dropped, and the ticket redeemed and paid by B's tx after it. Both txs. */
+  async function expectRedeemedByB(ticket: SignedTicket): Promise<TxRow[]> {
+    const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
+    const txs = await txsOf(ticket);
+    expect(txs.map((t) => [t.signer, t.status])).toEqual([
+      [fx.recipient.address.toLowerCase(), 'dropped'],
+      [otherSigner.address.toLowerCase(), 'mined'],
+    ]);
+    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+    expect(await paymentsOf(ticket)).toEqual([
+      { chain_tx_id: txs[1].id, amount_paid: (ETH / 10n).toString() },
+    ]);
+    return txs;
+  }
+
+  /** Sends another tx of A's key at `sent`'s nonce, at `num`/`den` of its fees. */
+  async function sendAtAsNonce(sent: TxRow, num: bigint, den: bigint) {
+    const [fees] = await second!.ds.query<{ max_fee: string; tip: string }[]>(
+      `SELECT max_fee_per_gas AS max_fee, max_priority_fee_per_gas AS tip FROM chain_tx WHERE id = $1`,
+      [sent.id],
+    );
+    const a = new Wallet(fx.recipient.privateKey, fx.provider);
+    return a.sendTransaction({
+      to: a.address,
+      value: 0n,
+      nonce: Number(sent.nonce),
+      maxFeePerGas: (BigInt(fees.max_fee) * num) / den,
+      maxPriorityFeePerGas: (BigInt(fees.tip) * num) / den,
+    });
+  }
+
   it("records A's tx mined after the handover: the ticket redeemed with the amount paid, A's row mined", async () => {
     const sender = await fx.newSender(ETH);
     const ticket = await fx.ticket(sender, ETH / 10n);
@@ -98,12 +138,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
 
     await fx.provider.send('evm_setAutomine', [true]);
     await fx.mine(1);
-    const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
-    const [tx] = await txsOf(ticket);
-    expect(tx).toMatchObject({ id: sent.id, status: 'mined' });
-    expect(sent.hashes).toContain(tx.mined_hash);
-    expect(redeemed.txHash).toBe(tx.mined_hash);
-    expect(await paymentsOf(ticket)).toEqual([{ chain_tx_id: sent.id, amount_paid: (ETH / 10n).toString() }]);
+    await expectPaidByAsTx(ticket, sent, await until(ticket, WinningTicketStatus.REDEEMED));
   });
 
   it("puts the ticket of A's dropped tx back in line once A's nonce is used, and redeems it with B's key", async () => {
@@ -113,32 +148,12 @@ describe("Redeemer settles another signer's tx after a handover", () => {
 
     // Another tx of A's key replaces it in the pool at its nonce (higher fees) and is mined: it
     // can never be.
-    const a = new Wallet(fx.recipient.privateKey, fx.provider);
-    const [fees] = await second!.ds.query<{ max_fee: string; tip: string }[]>(
-      `SELECT max_fee_per_gas AS max_fee, max_priority_fee_per_gas AS tip FROM chain_tx WHERE id = $1`,
-      [sent.id],
-    );
-    const replacement = await a.sendTransaction({
-      to: a.address,
-      value: 0n,
-      nonce: Number(sent.nonce),
-      maxFeePerGas: 2n * BigInt(fees.max_fee),
-      maxPriorityFeePerGas: 2n * BigInt(fees.tip),
-    });
+    const replacement = await sendAtAsNonce(sent, 2n, 1n);
     await fx.provider.send('evm_mine', []);
     await fx.provider.send('evm_setAutomine', [true]);
     expect((await replacement.wait())?.status).toBe(1);
 
-    const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
-    const txs = await txsOf(ticket);
-    expect(txs.map((t) => [t.signer, t.status])).toEqual([
-      [fx.recipient.address.toLowerCase(), 'dropped'],
-      [otherSigner.address.toLowerCase(), 'mined'],
-    ]);
-    expect(redeemed.txHash).toBe(txs[1].mined_hash);
-    expect(await paymentsOf(ticket)).toEqual([
-      { chain_tx_id: txs[1].id, amount_paid: (ETH / 10n).toString() },
-    ]);
+    const txs = await expectRedeemedByB(ticket);
     expect(txs[0]).toMatchObject({ id: sent.id, error_code: RedemptionCode.TX_DROPPED, mined_hash: null });
   });
 
@@ -170,11 +185,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
       const row = await second!.tickets.findByHash(hashOf(ticket));
       return row?.status === WinningTicketStatus.REDEEMED ? row : undefined;
     }, "A's tx broadcast again and mined");
-    const [tx] = await txsOf(ticket);
-    expect(tx).toMatchObject({ id: sent.id, signer: fx.recipient.address.toLowerCase(), status: 'mined' });
-    expect(sent.hashes).toContain(tx.mined_hash);
-    expect(redeemed.txHash).toBe(tx.mined_hash);
-    expect(await paymentsOf(ticket)).toEqual([{ chain_tx_id: sent.id, amount_paid: (ETH / 10n).toString() }]);
+    await expectPaidByAsTx(ticket, sent, redeemed);
   });
 
   it("does not displace another tx of A's pending at A's nonce (an operator's cancel) with A's stored tx", async () => {
@@ -184,18 +195,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     // The node forgets A's tx; the operator sends a cancel at its nonce, at lower fees than A's
     // stored tx (which would replace it in the pool if sent again).
     for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);
-    const [fees] = await second!.ds.query<{ max_fee: string; tip: string }[]>(
-      `SELECT max_fee_per_gas AS max_fee, max_priority_fee_per_gas AS tip FROM chain_tx WHERE id = $1`,
-      [sent.id],
-    );
-    const a = new Wallet(fx.recipient.privateKey, fx.provider);
-    const cancel = await a.sendTransaction({
-      to: a.address,
-      value: 0n,
-      nonce: Number(sent.nonce),
-      maxFeePerGas: BigInt(fees.max_fee) / 2n,
-      maxPriorityFeePerGas: BigInt(fees.tip) / 2n,
-    });
+    const cancel = await sendAtAsNonce(sent, 1n, 2n);
     const settlement = second!.app.get(SettlementService);
     for (let i = 0; i < 3; i++) await settlement.settle(sent.id);
     const inPool = async (hash: string) =>
@@ -207,13 +207,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     await fx.provider.send('evm_setAutomine', [true]);
     await fx.mine(1);
     expect((await cancel.wait())?.status).toBe(1);
-    const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
-    const txs = await txsOf(ticket);
-    expect(txs.map((t) => [t.signer, t.status])).toEqual([
-      [fx.recipient.address.toLowerCase(), 'dropped'],
-      [otherSigner.address.toLowerCase(), 'mined'],
-    ]);
-    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+    await expectRedeemedByB(ticket);
   });
 
   it("leaves A's tx alone while a Redeemer holds A's signer, and settles it once none does", async () => {
