@@ -20,6 +20,7 @@ import { QueueName, type RedeemTicketJob } from '#app/queue';
 import {
   ANVIL_PRIVATE_KEYS,
   freePort,
+  step,
   startAnvil,
   type AnvilInstance,
   deployProtocol,
@@ -142,8 +143,15 @@ export async function startHarness(
       await anvil.provider.send('anvil_mine', [toQuantity(blocks)]);
     },
     async stop() {
-      await Promise.all(running.map((r) => r.close().catch(() => undefined)));
-      await anvil.stop();
+      // A Recipient's close has hung past the hook's 120 s under the full suite's load (twice in
+      // CI, once in 2 local full runs; never alone). Teardown says what it waits on and goes on:
+      // the file's behaviour passed, and recipient-shutdown.int-spec asserts the close itself.
+      await step(
+        'recipients close',
+        30_000,
+        Promise.all(running.map((r) => r.close().catch(() => undefined))),
+      ).catch((err: unknown) => console.warn(`teardown: ${(err as Error).message}`));
+      await step('anvil stop', 30_000, anvil.stop());
     },
   };
 }
