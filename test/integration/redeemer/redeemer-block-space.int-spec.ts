@@ -52,7 +52,11 @@ describe('Redeemer: block space', () => {
       )
     ).map((r) => BigInt(r.gas_limit));
 
-  /** `count` tickets of `sender` sent with mining stopped, until at least a block's gas waits. */
+  /**
+   * `count` tickets of `sender` accepted with mining stopped, until at least a block's gas waits.
+   * Once a tx was mined the Redeemer counts only the learned share of each gas limit (a third to a
+   * half), so it sends more than a block's limits before it holds: `count` must leave some queued.
+   */
   async function fillABlock(sender: Wallet, count: number): Promise<SignedTicket[]> {
     const fill: SignedTicket[] = [];
     for (let i = 0; i < count; i++) fill.push(await fx.ticket(sender, CENTI));
@@ -136,7 +140,7 @@ describe('Redeemer: block space', () => {
 
   it('judges the cost of a group that waited for block space again at the gas price it goes at', async () => {
     const sender = await fx.newSender(ETH);
-    const fill = await fillABlock(sender, 6);
+    const fill = await fillABlock(sender, TICKETS);
 
     // Worth redeeming at today's price, not at 1.8 times it: the cost bound (faceValue × 0.2,
     // the default ratio) at 1.3 times the gas the Redeemer expects a redemption of it to need.
@@ -177,7 +181,7 @@ describe('Redeemer: block space', () => {
 
   it('redeems every ticket once when the signer lease is lost while groups wait for block space', async () => {
     const sender = await fx.newSender(ETH);
-    const fill = await fillABlock(sender, 6);
+    const fill = await fillABlock(sender, TICKETS);
     const held = [await fx.ticket(sender, CENTI), await fx.ticket(sender, CENTI)];
     await acceptBehind(held);
 
