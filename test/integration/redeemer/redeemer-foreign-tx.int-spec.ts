@@ -188,28 +188,6 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     await expectPaidByAsTx(ticket, sent, redeemed);
   });
 
-  it("does not displace another tx of A's pending at A's nonce (an operator's cancel) with A's stored tx", async () => {
-    const sender = await fx.newSender(ETH);
-    const ticket = await fx.ticket(sender, ETH / 10n);
-    const sent = await handOver(ticket);
-    // The node forgets A's tx; the operator sends a cancel at its nonce, at lower fees than A's
-    // stored tx (which would replace it in the pool if sent again).
-    for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);
-    const cancel = await sendAtAsNonce(sent, 1n, 2n);
-    const settlement = second!.app.get(SettlementService);
-    for (let i = 0; i < 3; i++) await settlement.settle(sent.id);
-    const inPool = async (hash: string) =>
-      (await fx.provider.send('eth_getTransactionByHash', [hash])) as { blockNumber: string | null } | null;
-    expect(await inPool(cancel.hash)).toMatchObject({ blockNumber: null });
-    for (const hash of sent.hashes) expect(await inPool(hash)).toBeNull();
-
-    // The cancel is mined: A's tx can never be; its ticket goes back in line and B redeems it.
-    await fx.provider.send('evm_setAutomine', [true]);
-    await fx.mine(1);
-    expect((await cancel.wait())?.status).toBe(1);
-    await expectRedeemedByB(ticket);
-  });
-
   it("leaves A's tx alone while a Redeemer holds A's signer, and settles it once none does", async () => {
     const sender = await fx.newSender(ETH);
     const ticket = await fx.ticket(sender, ETH / 10n);
