@@ -29,7 +29,10 @@ export class RecipientModule {
         QueueModule.forRoot({
           redisUrl: env.REDIS_URL,
           redisPrefix: env.REDIS_PREFIX,
-          intake: { reconcileIntervalMs: env.RECIPIENT_RECONCILE_INTERVAL_SECONDS * 1000 },
+          intake: {
+            recipients: [env.RECIPIENT_ADDRESS],
+            reconcileIntervalMs: env.RECIPIENT_RECONCILE_INTERVAL_SECONDS * 1000,
+          },
         }),
       ],
       controllers: [RecipientController],

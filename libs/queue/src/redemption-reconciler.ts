@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import {
   OPEN_STATUSES,
   WinningTicketRepository,
@@ -37,7 +37,7 @@ export interface ReconcileScope {
  * without a job. Job ids are ticket hashes, so replicas reconciling at once add one job.
  */
 @Injectable()
-export class RedemptionReconciler implements OnApplicationShutdown {
+export class RedemptionReconciler implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RedemptionReconciler.name);
   private scope?: ReconcileScope;
   private timer?: NodeJS.Timeout;
@@ -67,7 +67,12 @@ export class RedemptionReconciler implements OnApplicationShutdown {
     await this.running?.catch(() => undefined);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before any onApplicationShutdown hook: a pass still running ends while the queue's Redis
+   * connection and the database pool are open (Nest does not order those hooks between providers,
+   * and a pass caught by their close was seen to keep the app from closing).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
   }
 

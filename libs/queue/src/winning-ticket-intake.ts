@@ -5,8 +5,13 @@ import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
 import { RedemptionQueue, type StoredTicketJob } from './redemption-queue.js';
 import { RedemptionReconciler } from './redemption-reconciler.js';
 
-/** The intake's own safety net: how often it re-enqueues stored tickets whose job went missing. */
+/** The intake's own safety net: which stored tickets it re-enqueues when their job went missing, and how often. */
 export interface IntakeOptions {
+  /**
+   * The recipients (lowercase 0x addresses) whose tickets this process takes in: deployments that
+   * share a database but not a Redis prefix leave each other's tickets alone.
+   */
+  recipients: readonly string[];
   reconcileIntervalMs: number;
 }
 
@@ -60,7 +65,9 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.options) return;
+    const recipients = this.options.recipients;
     this.reconciler.start({
+      recipients: () => recipients,
       statuses: UNCLAIMED_STATUSES,
       limit: INTAKE_PASS_LIMIT,
       intervalMs: this.options.reconcileIntervalMs,

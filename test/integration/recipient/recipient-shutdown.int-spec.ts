@@ -1,9 +1,13 @@
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecipientCallError } from '#app/clients';
+import { createDataSource, WinningTicketRepository } from '#app/database';
 import { ticketParamsCodec } from '#app/proto';
-import { Rational, bytesToHex, ticketEV } from '#app/ticket';
+import { toWinningTicketRow } from '#app/queue';
+import { step } from '#app/testing';
+import { Rational, bytesToHex, hexToBytes, ticketEV } from '#app/ticket';
 import {
   ALWAYS_WIN,
   issue,
@@ -108,6 +112,43 @@ describe('Recipient: closing with payments in flight', () => {
     r.client.close();
     expect(error).toBeInstanceOf(RecipientCallError);
     expect((error as RecipientCallError).status).toBe(status.CANCELLED);
+  });
+
+  it('closes while its reconciler is bringing back missing jobs', async () => {
+    // Stored winners of this file's recipient without jobs: the intake's reconciler re-creates
+    // them one by one from boot, so the close below comes in the middle of its pass. (Other
+    // files' Recipients serve other recipients: they leave these rows alone.)
+    const ds = await createDataSource(h.env.DATABASE_URL).initialize();
+    const repo = new WinningTicketRepository(ds);
+    const rows = Array.from({ length: 1_500 }, (_, i) =>
+      toWinningTicketRow({
+        recipient: hexToBytes(h.recipient, 'recipient', 20),
+        sender: sender.address,
+        faceValue: 1_000n,
+        winProb: 1n << 255n,
+        senderNonce: i + 1,
+        recipientRandHash: randomBytes(32),
+        creationRound: 1n,
+        creationRoundBlockHash: randomBytes(32),
+        paramsExpirationBlock: 1_000_000n,
+        sig: randomBytes(65),
+        recipientRand: 7n,
+      }),
+    );
+    const hashes = rows.map((row) => row.ticketHash);
+    try {
+      await repo.insertAllIfAbsent(rows);
+      const r = await h.boot(ALWAYS_WIN);
+      for (let i = 0; i < 400 && (await r.queue.count()) < 20; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(await r.queue.count()).toBeGreaterThanOrEqual(20);
+      await step('close during a reconcile pass', 20_000, r.close());
+    } finally {
+      // Left behind, they would be every other file's Recipients' backlog.
+      await ds.query('DELETE FROM winning_ticket WHERE ticket_hash = ANY($1)', [hashes]);
+      await ds.destroy();
+    }
   });
 });
 
