@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Wallet, hexlify, parseEther, toQuantity } from 'ethers';
+import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SignerLease, WinningTicketStatus, createDataSource } from '#app/database';
 import type { SignedTicket } from '#app/ticket';
@@ -33,6 +34,8 @@ describe("Redeemer settles another signer's tx after a handover", () => {
   let first: InProcessRedeemer | undefined;
   let second: InProcessRedeemer | undefined;
   let otherSigner: Wallet;
+  /** The test's own view of the database, whichever Redeemer runs (or none). */
+  let db: DataSource;
   const { until } = ticketRows(() => (second ?? first)!.tickets);
 
   beforeAll(async () => {
@@ -40,6 +43,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     redisPrefix = `${inject('redisPrefix')}redeemer-foreign-tx:`;
     otherSigner = new Wallet(hexlify(randomBytes(32)), fx.provider);
     await fx.provider.send('anvil_setBalance', [otherSigner.address, toQuantity(parseEther('100'))]);
+    db = await createDataSource(inject('databaseUrl')).initialize();
   });
 
   afterEach(async () => {
@@ -49,6 +53,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
   });
 
   afterAll(async () => {
+    await db?.destroy();
     await fx?.stop();
   });
 
@@ -62,26 +67,32 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     first = undefined;
   }
 
-  /** A sends `ticket`'s tx (left pending) and stops; B takes over. A's stored tx. */
-  async function handOver(ticket: SignedTicket): Promise<TxRow> {
-    await sendAndStop(ticket);
+  /** B: another key, serving A's recipient. */
+  async function startB(): Promise<InProcessRedeemer> {
     second = await startInProcessRedeemer(fx, redisPrefix, {
       REDEEMER_PRIVATE_KEY: otherSigner.privateKey,
       REDEEMER_RECIPIENTS: fx.recipient.address,
     });
+    return second;
+  }
+
+  /** A sends `ticket`'s tx (left pending) and stops; B takes over. A's stored tx. */
+  async function handOver(ticket: SignedTicket): Promise<TxRow> {
+    await sendAndStop(ticket);
+    await startB();
     return (await txsOf(ticket))[0];
   }
 
   /** The txs that carried `ticket`, oldest first. */
   const txsOf = (ticket: SignedTicket) =>
-    second!.ds.query<TxRow[]>(
+    db.query<TxRow[]>(
       `SELECT id::text AS id, signer, nonce::text AS nonce, status, hashes, mined_hash, error_code FROM chain_tx
         WHERE $1 = ANY(refs) ORDER BY id`,
       [hashOf(ticket)],
     );
 
   const paymentsOf = (ticket: SignedTicket) =>
-    second!.ds.query<{ chain_tx_id: string; amount_paid: string }[]>(
+    db.query<{ chain_tx_id: string; amount_paid: string }[]>(
       `SELECT chain_tx_id::text AS chain_tx_id, amount_paid::text AS amount_paid FROM redemption
         WHERE ticket_hash = $1 AND amount_paid IS NOT NULL`,
       [hashOf(ticket)],
@@ -113,7 +124,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
 
   /** Sends another tx of A's key at `sent`'s nonce, at `num`/`den` of its fees. */
   async function sendAtAsNonce(sent: TxRow, num: bigint, den: bigint) {
-    const [fees] = await second!.ds.query<{ max_fee: string; tip: string }[]>(
+    const [fees] = await db.query<{ max_fee: string; tip: string }[]>(
       `SELECT max_fee_per_gas AS max_fee, max_priority_fee_per_gas AS tip FROM chain_tx WHERE id = $1`,
       [sent.id],
     );
@@ -188,6 +199,34 @@ describe("Redeemer settles another signer's tx after a handover", () => {
     await expectPaidByAsTx(ticket, sent, redeemed);
   });
 
+  it("does not displace another tx pending at A's nonce (an operator's cancel) with A's stored tx", async () => {
+    const sender = await fx.newSender(ETH);
+    const ticket = await fx.ticket(sender, ETH / 10n);
+    await sendAndStop(ticket);
+    // While no Redeemer runs: the node forgets A's tx, and the operator sends a cancel at its nonce
+    // at lower fees than A's stored tx (which would replace it in the pool if sent again).
+    const [sent] = await txsOf(ticket);
+    for (const hash of sent.hashes) await fx.provider.send('anvil_dropTransaction', [hash]);
+    const cancel = await sendAtAsNonce(sent, 3n, 4n);
+    expect(await fx.provider.getTransactionCount(fx.recipient.address, 'pending')).toBe(
+      Number(sent.nonce) + 1,
+    );
+
+    // B takes over and looks at A's tx: at boot, from the ticket's job, and here.
+    const settlement = (await startB()).app.get(SettlementService);
+    for (let i = 0; i < 3; i++) await settlement.settle(sent.id);
+    const inPool = async (hash: string) =>
+      (await fx.provider.send('eth_getTransactionByHash', [hash])) as { blockNumber: string | null } | null;
+    expect(await inPool(cancel.hash)).toMatchObject({ blockNumber: null });
+    for (const hash of sent.hashes) expect(await inPool(hash)).toBeNull();
+
+    // The cancel is mined: A's tx can never be; its ticket goes back in line and B redeems it.
+    await fx.provider.send('evm_setAutomine', [true]);
+    await fx.mine(1);
+    expect((await cancel.wait())?.status).toBe(1);
+    await expectRedeemedByB(ticket);
+  });
+
   it("leaves A's tx alone while a Redeemer holds A's signer, and settles it once none does", async () => {
     const sender = await fx.newSender(ETH);
     const ticket = await fx.ticket(sender, ETH / 10n);
@@ -204,10 +243,7 @@ describe("Redeemer settles another signer's tx after a handover", () => {
           () => undefined,
         ),
       ).toBe(true);
-      second = await startInProcessRedeemer(fx, redisPrefix, {
-        REDEEMER_PRIVATE_KEY: otherSigner.privateKey,
-        REDEEMER_RECIPIENTS: fx.recipient.address,
-      });
+      const b = await startB();
       const [sent] = await txsOf(ticket);
       expect({ signer: sent.signer, status: sent.status }).toEqual({
         signer: fx.recipient.address.toLowerCase(),
@@ -217,16 +253,16 @@ describe("Redeemer settles another signer's tx after a handover", () => {
       // Mined: B would record it at its next look (its recovery at boot, the ticket's job, or here).
       await fx.provider.send('evm_setAutomine', [true]);
       await fx.mine(1);
-      await second.app.get(SettlementService).settle(sent.id);
+      await b.app.get(SettlementService).settle(sent.id);
       // A few of the ticket's follow-ups (a poll interval apart) too.
       await new Promise((r) => setTimeout(r, 2_000));
       expect(await txsOf(ticket)).toEqual([sent]);
-      expect((await second.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.SUBMITTED);
+      expect((await b.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.SUBMITTED);
       expect(await paymentsOf(ticket)).toEqual([]);
 
       // Nobody holds A any more: B settles A's tx, as after a plain handover.
       await holder.release();
-      await second.app.get(SettlementService).settle(sent.id);
+      await b.app.get(SettlementService).settle(sent.id);
       const redeemed = await until(ticket, WinningTicketStatus.REDEEMED);
       const [tx] = await txsOf(ticket);
       expect(tx).toMatchObject({ id: sent.id, status: 'mined' });
