@@ -18,6 +18,14 @@ export function redactValues(message: string): string {
 }
 
 /**
+ * Marks a statement whose caller runs it again when it fails only through another session's
+ * writes (a deadlock, or a unique violation a concurrent insert caused): such a failure is
+ * expected under concurrency and logged at debug level; the caller reports one that persists.
+ */
+export const RETRIED_ON_CONFLICT = '/* retried on conflict */';
+const CONFLICT_CODES = new Set(['40P01', '23505']);
+
+/**
  * TypeORM's own error logging prints a failed statement's parameters, and those hold secrets
  * (a winning ticket's recipientRand and signature). This logger reports a failure by its SQL text,
  * Postgres error code and message (values cut out) only: never a parameter, never the error's
@@ -28,12 +36,16 @@ export class ParameterFreeQueryLogger implements TypeOrmLogger {
 
   logQueryError(error: string | Error, query: string): void {
     const err = typeof error === 'string' ? { message: error } : (error as Error & { code?: string });
-    this.logger.error({
-      msg: 'query failed',
-      code: 'code' in err ? err.code : undefined,
+    const code = 'code' in err ? err.code : undefined;
+    const retried = code !== undefined && CONFLICT_CODES.has(code) && query.startsWith(RETRIED_ON_CONFLICT);
+    const entry = {
+      msg: retried ? 'query failed on a concurrent write, to be run again' : 'query failed',
+      code,
       error: redactValues(err.message),
       query: query.length > MAX_QUERY_CHARS ? `${query.slice(0, MAX_QUERY_CHARS)}…` : query,
-    });
+    };
+    if (retried) this.logger.debug(entry);
+    else this.logger.error(entry);
   }
 
   logQuerySlow(time: number, query: string): void {

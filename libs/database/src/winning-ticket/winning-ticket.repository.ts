@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { GroupCommit, type GroupMember } from '#app/core';
+import { RETRIED_ON_CONFLICT } from '../query-logger.js';
 import type { DbTransaction } from '../unit-of-work.js';
 import { WinningTicketEntity, WinningTicketStatus } from './winning-ticket.entity.js';
 import {
@@ -46,7 +47,7 @@ const NEW_ROW_COLUMNS: readonly (readonly [keyof NewWinningTicket, string, strin
 // signature's unique index is checked strictly: the same ticket inserted at once by another
 // process (a retry at another replica) fails it once that one commits (insertAllIfAbsent then
 // runs again, and takes the update path).
-const INSERT_ALL_SQL = `INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
+const INSERT_ALL_SQL = `${RETRIED_ON_CONFLICT} INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
   SELECT *, '${WinningTicketStatus.RECEIVED}' FROM unnest(${NEW_ROW_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')}, $${NEW_ROW_COLUMNS.length + 1}::int4[])
   ON CONFLICT (ticket_hash) DO UPDATE SET offers = winning_ticket.offers + EXCLUDED.offers
     WHERE winning_ticket.status = ANY($${NEW_ROW_COLUMNS.length + 2})
