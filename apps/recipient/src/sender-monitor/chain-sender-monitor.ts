@@ -74,7 +74,10 @@ export class ChainSenderMonitor extends SenderMonitor {
   }
 
   private claimedReserve(sender: string, claimant: string): Promise<bigint> {
-    return unavailable(this.chain.claimedReserve(sender, claimant), `sender info for ${sender}`);
+    return unavailable(
+      this.chain.claimedReserve(sender, claimant),
+      `the reserve ${claimant} claimed from ${sender}`,
+    );
   }
 
   private recipientActive(recipient: string): Promise<boolean | undefined> {
