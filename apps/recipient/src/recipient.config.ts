@@ -165,7 +165,8 @@ export const RECIPIENT_ENV = {
   RECIPIENT_RECONCILE_INTERVAL_SECONDS: {
     parse: int(1, 86_400),
     default: 60,
-    description: 'how often stored winning tickets without a redemption job are re-enqueued',
+    description:
+      'how often stored winning tickets of `RECIPIENT_ADDRESS` without a redemption job are re-enqueued',
   },
 } satisfies EnvSchema;
 
