@@ -63,13 +63,17 @@ export function ticketRows(tickets: () => WinningTicketRepository): {
   until: (t: SignedTicket, status: WinningTicketStatus) => Promise<WinningTicketEntity>;
 } {
   const row = async (t: SignedTicket) => (await tickets().findByHash(hashOf(t)))!;
-  const until = (t: SignedTicket, status: WinningTicketStatus) =>
-    eventually(
-      async () => {
+  const until = async (t: SignedTicket, status: WinningTicketStatus) => {
+    try {
+      return await eventually(async () => {
         const r = await row(t);
         return r.status === status ? r : undefined;
-      },
-      `ticket ${hashOf(t)} to be ${status}`,
-    );
+      }, `ticket ${hashOf(t)} to be ${status}`);
+    } catch (err) {
+      // Where it stands instead, for the failure's message.
+      const r = await row(t);
+      throw new Error(`${(err as Error).message} (it is ${r.status}, ${r.statusReason ?? 'no reason'})`);
+    }
+  };
   return { row, until };
 }

@@ -1,5 +1,6 @@
 import { parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { controllerAt } from '#app/chain';
 import { WinningTicketStatus } from '#app/database';
 import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
@@ -173,7 +174,8 @@ describe('Redeemer across a reorganisation', () => {
     );
     expect((await fx.fees()) - feesBefore).toBe(CENTI);
     expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore + 1n);
-    expect((await redeemer.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.REDEEMED);
+    // In its tx again until that is confirmed anew.
+    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
     // The same signed tx, no new one and no filler.
     expect(await purposesSince(lastTx)).toEqual(['redeem']);
   });
@@ -207,6 +209,68 @@ describe('Redeemer across a reorganisation', () => {
     expect((await txsOf([hashOf(later)])).map((tx) => BigInt(tx.nonce))).toEqual([nonceBefore + 1n]);
     expect((await redeemer.tickets.findByHash(hashOf(ticket)))!.status).toBe(WinningTicketStatus.REDEEMED);
     // The first tx sent again as it was signed, then the later ticket's: no filler.
+    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+  });
+
+  it('puts back in line the ticket of a final tx a deeper reorganisation took away when its copy reverts, and redeems it once', async () => {
+    // The tx's copy sent again after the reorganisation meets a paused system and reverts: the
+    // ticket, recorded paid by the tx, was not paid after all. A new round first: the case mines
+    // blocks at three stages, and the ticket must stay valid through them.
+    await fx.nextRound();
+    const sender = await fx.newSender(parseEther('1'));
+    const ticket = await fx.ticket(sender, CENTI);
+    const hash = hashOf(ticket);
+    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
+    const controller = controllerAt(fx.protocol.controller, fx.owner);
+
+    await redeemer.intake.accept(ticket);
+    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    const [paid] = await txsOf([hash]);
+    expect(paid.status).toBe('mined');
+    await redeemer.app.close();
+    await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
+    expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore);
+    expect(await fx.redeemedHashes()).not.toContain(hash);
+    await (await controller.pause()).wait();
+    try {
+      redeemer = await startRedeemer();
+      // The copy is mined and reverts: the tx is recorded reverted, the ticket back in line, unpaid.
+      const reverted = await mining(() =>
+        eventually(async () => {
+          const [tx] = await txsOf([hash]);
+          return tx.status === 'reverted' ? tx : undefined;
+        }, 'the reopened tx recorded reverted'),
+      );
+      expect(reverted).toMatchObject({ id: paid.id, nonce: paid.nonce });
+      const back = await eventually(async () => {
+        const row = await redeemer.tickets.findByHash(hash);
+        return row?.status === WinningTicketStatus.QUEUED ? row : undefined;
+      }, 'the ticket back in line');
+      expect(back.txHash).toBe(paid.mined_hash);
+      const [redemption] = await redeemer.ds.query<
+        { amount_paid: string | null; chain_tx_id: string | null }[]
+      >(`SELECT amount_paid::text, chain_tx_id::text FROM redemption WHERE ticket_hash = $1`, [hash]);
+      expect(redemption).toEqual({ amount_paid: null, chain_tx_id: null });
+      expect(await fx.fees()).toBe(feesBefore);
+    } finally {
+      await (await controller.unpause()).wait();
+    }
+
+    // Unpaused: redeemed by a new tx at the next nonce, and paid once.
+    const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    expect((await fx.fees()) - feesBefore).toBe(CENTI);
+    expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);
+    const txs = await txsOf([hash]);
+    expect(txs.map((tx) => [tx.nonce, tx.status])).toEqual([
+      [String(nonceBefore), 'reverted'],
+      [String(nonceBefore + 1n), 'mined'],
+    ]);
+    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+    const [payment] = await redeemer.ds.query<{ amount_paid: string; chain_tx_id: string }[]>(
+      `SELECT amount_paid::text, chain_tx_id::text FROM redemption WHERE ticket_hash = $1`,
+      [hash],
+    );
+    expect(payment).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
     expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
   });
 });

@@ -27,6 +27,8 @@ export enum RedemptionCode {
    */
   NOT_SERVED = 'NOT_SERVED',
   AWAITING_CONFIRMATION = 'AWAITING_CONFIRMATION',
+  /** Redeemed by a tx a reorganisation then took off the chain: in that tx again, followed anew. */
+  TX_REORGED = 'TX_REORGED',
   CREATION_ROUND_NOT_INITIALIZED = 'CREATION_ROUND_NOT_INITIALIZED',
 
   // Retried with back-off.

@@ -112,7 +112,56 @@ export class SettlementService {
     private readonly queue: RedemptionQueue,
     private readonly gas: RedemptionGas,
     private readonly lease: SignerLease,
-  ) {}
+  ) {
+    this.txs.reopenWith((record, reopenRow) => this.reopen(record, reopenRow));
+  }
+
+  /**
+   * FinalTxReopener: a final tx of ours that a reorganisation deeper than the confirmations took off
+   * the chain is pending again, and the tickets recorded paid by it are back in it (MOVES.unsettle,
+   * their amounts paid taken back), in one database transaction. The TxManager then follows it as
+   * any pending tx, and its settlement decides the tickets afresh: redeemed if its copy is mined
+   * with their logs, back in line if it reverts or another tx takes its nonce. Their jobs (removed
+   * when they were redeemed) are created again here; should that fail, the reconciler does it.
+   */
+  private async reopen(
+    record: ChainTxRecord,
+    reopenRow: (trx: DbTransaction) => Promise<ChainTxRecord | null>,
+  ): Promise<ChainTxRecord | null> {
+    const done = await this.unitOfWork.run(async (trx) => {
+      const reopened = await reopenRow(trx);
+      if (!reopened) return null;
+      const paid = await this.redemptions.paidBy(record.id, trx);
+      const moved = await this.tickets.unsettleAll(paid, RedemptionCode.TX_REORGED, trx);
+      await this.redemptions.unrecordRedeemed(moved, record.id, RedemptionCode.TX_REORGED, trx);
+      return { reopened, moved };
+    });
+    if (!done) return null;
+    this.logger.error({
+      msg: 'tx taken off the chain by a reorganisation after it was final: followed again, the tickets it paid back in it',
+      txId: record.id,
+      was: record.status,
+      tickets: done.moved.length,
+    });
+    if (done.moved.length > 0) void this.recreateJobs(done.moved);
+    return done.reopened;
+  }
+
+  private async recreateJobs(hashes: readonly string[]): Promise<void> {
+    try {
+      for (const row of await this.tickets.findByHashes(hashes)) {
+        await this.queue.ensureDue(
+          { ticketHash: row.ticketHash, sender: row.sender },
+          { promote: true, status: row.status },
+        );
+      }
+    } catch (err) {
+      this.logger.warn({
+        msg: 'jobs of a reopened tx not created: left to the reconciler',
+        error: (err as Error).message,
+      });
+    }
+  }
 
   /**
    * Settles tx `txId` once (concurrent calls share the run). Resolves, never rejects, when its

@@ -62,6 +62,16 @@ export interface TxManagerEvents {
   finished?(record: ChainTxRecord, receipt: TransactionReceipt | null): void;
 }
 
+/**
+ * Reopens a final tx a reorganisation took off the chain: calls `reopenRow` (TxStore.reopen, in the
+ * caller's database transaction `trx`) and writes what the owner recorded of the tx's outcome back
+ * in that same transaction. Returns the reopened row, or null when it changed meanwhile.
+ */
+export type FinalTxReopener = (
+  record: ChainTxRecord,
+  reopenRow: (trx?: unknown) => Promise<ChainTxRecord | null>,
+) => Promise<ChainTxRecord | null>;
+
 interface OpenTx {
   record: ChainTxRecord;
   waiters: { resolve: (r: TxResult) => void; reject: (e: unknown) => void }[];
@@ -121,6 +131,7 @@ export class TxManager {
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  private reopener?: FinalTxReopener;
 
   /**
    * @param provider the chain connection, or a function returning it when it may not exist yet at
@@ -134,6 +145,15 @@ export class TxManager {
     private readonly events: TxManagerEvents = {},
   ) {
     this.address = wallet.address.toLowerCase();
+  }
+
+  /**
+   * Who reopens a final tx a reorganisation took off the chain (the service whose records its
+   * outcome decided: they are put back in the same database transaction). Without one, only the
+   * tx's row is reopened.
+   */
+  reopenWith(reopener: FinalTxReopener): void {
+    this.reopener = reopener;
   }
 
   private get provider(): Provider {
@@ -482,21 +502,39 @@ export class TxManager {
     });
   }
 
-  /** Broadcasts again a final tx whose nonce a reorganisation gave back (its signed bytes, unchanged). */
+  /**
+   * A final tx whose nonce a reorganisation gave back: reopened (pending again, and what its
+   * outcome decided taken back, see reopenWith), then followed as any pending tx from its signed
+   * bytes, sent again unchanged, so that its new outcome (mined, reverted, or dropped under another
+   * tx at its nonce) is the one recorded. Not reopened (database down, row changed): nothing is
+   * sent; the next polls find the nonce free again and retry.
+   */
   private async rebroadcastFinal(taken: ChainTxRecord, nonce: bigint): Promise<void> {
     this.logger.error({
       msg: FREED_NONCE,
       nonce: nonce.toString(),
       txId: taken.id,
-      action: 'its signed tx broadcast again',
+      action: 'its signed tx reopened and broadcast again',
     });
-    await broadcastRaw(this.provider, taken.rawTx).catch((err: unknown) =>
+    let record: ChainTxRecord | null;
+    try {
+      // Its stuck-tx clock starts now, not at its first send.
+      const sentBlock = BigInt(await this.provider.getBlockNumber());
+      const reopenRow = (trx?: unknown) => this.store.reopen(taken.id, taken, sentBlock, trx);
+      record = this.reopener ? await this.reopener(taken, reopenRow) : await reopenRow();
+    } catch (err) {
       this.logger.warn({
-        msg: 're-broadcast of a final tx failed',
+        msg: 'final tx not reopened',
         txId: taken.id,
         error: classifyChainError(err).message,
-      }),
-    );
+      });
+      return;
+    }
+    if (!record) return;
+    // Followed before anything else can ask for it (waiters of its settlement find it open).
+    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0 };
+    this.open.set(record.id, open);
+    await broadcastRaw(this.provider, record.rawTx).catch((err: unknown) => this.onBroadcastError(open, err));
   }
 
   private async check(

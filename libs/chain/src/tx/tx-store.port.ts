@@ -133,6 +133,20 @@ export abstract class TxStore {
     trx?: unknown,
   ): Promise<boolean>;
 
+  /**
+   * Makes final tx `id` pending again, sent at block `sentBlock` (no mined block, receipt fields,
+   * finish time, nor judged head: its delay teaches nothing), only if it is still `from` (status and
+   * replacement count): a reorganisation deeper than the confirmations took it off the chain and
+   * its signed bytes go out again, to be followed as any pending tx. `trx` as for `correct`.
+   * Returns the reopened row, or null if it changed since it was read.
+   */
+  abstract reopen(
+    id: string,
+    from: TxVersion,
+    sentBlock: bigint,
+    trx?: unknown,
+  ): Promise<ChainTxRecord | null>;
+
   abstract get(id: string): Promise<ChainTxRecord | null>;
 
   /**

@@ -97,6 +97,34 @@ export class RedemptionRepository {
     );
   }
 
+  /** The tickets recorded paid by tx `chainTxId`. */
+  async paidBy(chainTxId: string, trx?: DbTransaction): Promise<string[]> {
+    const rows = await this.db(trx).query<{ ticket_hash: string }[]>(
+      `SELECT ticket_hash FROM redemption WHERE chain_tx_id = $1 AND amount_paid IS NOT NULL`,
+      [chainTxId],
+    );
+    return rows.map((r) => r.ticket_hash);
+  }
+
+  /**
+   * Takes back what recordRedeemed wrote of tx `chainTxId` for these tickets (it was taken off the
+   * chain): no tx, no amount paid, `code` as the reason; attempts stay.
+   */
+  async unrecordRedeemed(
+    ticketHashes: readonly string[],
+    chainTxId: string,
+    code: string,
+    trx: DbTransaction,
+  ): Promise<void> {
+    if (ticketHashes.length === 0) return;
+    await trx.query(
+      `UPDATE redemption SET chain_tx_id = NULL, amount_paid = NULL, redeemed_at = NULL, last_code = $3,
+         updated_at = now()
+       WHERE ticket_hash = ANY($1) AND chain_tx_id = $2`,
+      [ticketHashes, chainTxId, code],
+    );
+  }
+
   /** recordRedeemed for every ticket a tx redeemed, in one statement. */
   async recordRedeemedAll(
     redeemed: readonly { ticketHash: string; amountPaid: bigint }[],

@@ -404,6 +404,14 @@ export class WinningTicketRepository {
     return this.move(MOVES.settle, ticketHash, status, patch, trx);
   }
 
+  /**
+   * redeemed → submitted (MOVES.unsettle, a correction): the tx that paid these tickets was taken off
+   * the chain, and is followed again; in one statement, the hashes that moved.
+   */
+  unsettleAll(ticketHashes: readonly string[], statusReason: string, trx: DbTransaction): Promise<string[]> {
+    return this.moveAll(MOVES.unsettle, ticketHashes, WinningTicketStatus.SUBMITTED, { statusReason }, trx);
+  }
+
   /** `settle` for many tickets of one tx with the same outcome, in one statement; the hashes that moved. */
   settleAll(ticketHashes: readonly string[], outcome: Settlement, trx?: DbTransaction): Promise<string[]> {
     const { status, ...patch } = outcome;

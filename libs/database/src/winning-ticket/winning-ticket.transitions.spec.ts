@@ -9,6 +9,7 @@ import {
   UNCLAIMED_STATUSES,
   UNPAID_FINAL_STATUSES,
   canMove,
+  CORRECTIONS,
   defineMove,
   isFinal,
 } from './winning-ticket.transitions.js';
@@ -69,10 +70,21 @@ describe('winning ticket TRANSITIONS', () => {
     expect([...seen].sort()).toEqual([...ALL].sort());
   });
 
-  it('allows every pair of every named move', () => {
+  it('allows every pair of every named move, by TRANSITIONS or (unsettle only) by CORRECTIONS', () => {
     for (const move of Object.values(MOVES)) {
-      for (const from of move.from) for (const to of move.to) expect(canMove(from, to)).toBe(true);
+      const allowed =
+        move === MOVES.unsettle
+          ? (f: WinningTicketStatus, t: WinningTicketStatus) => CORRECTIONS[f]?.includes(t) ?? false
+          : canMove;
+      for (const from of move.from) for (const to of move.to) expect(allowed(from, to)).toBe(true);
     }
+  });
+
+  it('corrects only a redeemed ticket, back into its tx; the status stays final for every reader', () => {
+    expect(CORRECTIONS).toEqual({ [S.REDEEMED]: [S.SUBMITTED] });
+    expect(MOVES.unsettle).toMatchObject({ from: [S.REDEEMED], to: [S.SUBMITTED] });
+    expect(isFinal(S.REDEEMED)).toBe(true);
+    expect(canMove(S.REDEEMED, S.SUBMITTED)).toBe(false);
   });
 
   it('refuses to define a move outside the table', () => {

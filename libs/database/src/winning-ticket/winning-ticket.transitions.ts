@@ -53,6 +53,16 @@ export function canMove(from: WinningTicketStatus, to: WinningTicketStatus): boo
   return TRANSITIONS[from].includes(to);
 }
 
+/**
+ * Moves out of a final status, apart from TRANSITIONS (a final status stays final for everything
+ * that reads it): only when the chain takes back what the status recorded. A reorganisation deeper
+ * than the confirmations removed the tx that redeemed a ticket: the ticket is in that tx again,
+ * which is followed anew and settled as any tx.
+ */
+export const CORRECTIONS: Readonly<Partial<Record<WinningTicketStatus, readonly WinningTicketStatus[]>>> = {
+  [REDEEMED]: [SUBMITTED],
+};
+
 /** A named move: from any of `from` to any of `to`, each pair allowed by TRANSITIONS. */
 export interface Move<To extends WinningTicketStatus = WinningTicketStatus> {
   readonly name: string;
@@ -66,9 +76,28 @@ export function defineMove<To extends WinningTicketStatus>(
   from: readonly WinningTicketStatus[],
   to: readonly To[],
 ): Move<To> {
+  return checkedMove(name, from, to, canMove, 'TRANSITIONS');
+}
+
+/** Defines a correction (CORRECTIONS), checked the same way. */
+function defineCorrection<To extends WinningTicketStatus>(
+  name: string,
+  from: readonly WinningTicketStatus[],
+  to: readonly To[],
+): Move<To> {
+  return checkedMove(name, from, to, (f, t) => CORRECTIONS[f]?.includes(t) ?? false, 'CORRECTIONS');
+}
+
+function checkedMove<To extends WinningTicketStatus>(
+  name: string,
+  from: readonly WinningTicketStatus[],
+  to: readonly To[],
+  allowed: (from: WinningTicketStatus, to: WinningTicketStatus) => boolean,
+  table: string,
+): Move<To> {
   for (const f of from) {
     for (const t of to) {
-      if (!canMove(f, t)) throw new Error(`move ${name}: ${f} → ${t} is not in TRANSITIONS`);
+      if (!allowed(f, t)) throw new Error(`move ${name}: ${f} → ${t} is not in ${table}`);
     }
   }
   return { name, from, to };
@@ -92,4 +121,6 @@ export const MOVES = {
   settle: defineMove('settle', IN_TX_STATUSES, [REDEEMED, FAILED]),
   /** A check's final verdict on a queued ticket. */
   finalize: defineMove('finalize', [QUEUED], [FAILED, EXPIRED]),
+  /** Its paying tx was taken off the chain by a reorganisation: in that tx again (CORRECTIONS). */
+  unsettle: defineCorrection('unsettle', [REDEEMED], [SUBMITTED]),
 } as const;
