@@ -65,14 +65,19 @@ export function ticketRows(tickets: () => WinningTicketRepository): {
   const row = async (t: SignedTicket) => (await tickets().findByHash(hashOf(t)))!;
   const until = async (t: SignedTicket, status: WinningTicketStatus) => {
     try {
-      return await eventually(async () => {
-        const r = await row(t);
-        return r.status === status ? r : undefined;
-      }, `ticket ${hashOf(t)} to be ${status}`);
+      return await eventually(
+        async () => {
+          const r = await row(t);
+          return r.status === status ? r : undefined;
+        },
+        `ticket ${hashOf(t)} to be ${status}`,
+      );
     } catch (err) {
       // Where it stands instead, for the failure's message.
       const r = await row(t);
-      throw new Error(`${(err as Error).message} (it is ${r.status}, ${r.statusReason ?? 'no reason'})`);
+      throw new Error(`${(err as Error).message} (it is ${r.status}, ${r.statusReason ?? 'no reason'})`, {
+        cause: err,
+      });
     }
   };
   return { row, until };
