@@ -37,9 +37,10 @@ export interface IntakeResult {
  * The one way a winning ticket enters the system (Recipient's ProcessPayment and the
  * SenderMonitor's QueueTicket): commit it to Postgres first, then enqueue its redemption. A
  * ticket is never only in Redis; if the enqueue fails (or Redis loses the job), the reconciler
- * finds it: the Redeemer's over every open ticket, and with `reconcileIntervalMs` the intake's
- * own over the tickets no worker has taken yet (`received`, `queued`), so a Recipient running
- * without a Redeemer still never leaves a stored winner without a job.
+ * finds it: the Redeemer's over every open ticket of the recipients it serves, and with
+ * `IntakeOptions` the intake's own over its recipients' tickets no worker has taken yet
+ * (`received`, `queued`), so a Recipient running without a Redeemer still never leaves a stored
+ * winner without a job. (The SenderMonitor's intake has none: its winners wait for their Redeemer.)
  */
 @Injectable()
 export class WinningTicketIntake implements OnApplicationBootstrap {

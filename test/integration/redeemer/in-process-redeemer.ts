@@ -74,10 +74,13 @@ export function ticketRows(tickets: () => WinningTicketRepository): {
       );
     } catch (err) {
       // Where it stands instead, for the failure's message.
-      const r = await row(t);
-      throw new Error(`${(err as Error).message} (it is ${r.status}, ${r.statusReason ?? 'no reason'})`, {
-        cause: err,
-      });
+      const r = await tickets().findByHash(hashOf(t));
+      throw new Error(
+        `${(err as Error).message} (it is ${r ? `${r.status}, ${r.statusReason ?? 'no reason'}` : 'gone'})`,
+        {
+          cause: err,
+        },
+      );
     }
   };
   return { row, until };

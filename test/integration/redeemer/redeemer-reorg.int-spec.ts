@@ -256,7 +256,9 @@ describe('Redeemer across a reorganisation', () => {
       await (await controller.unpause()).wait();
     }
 
-    // Unpaused: redeemed by a new tx at the next nonce, and paid once.
+    // Unpaused: redeemed by a new tx at the next nonce, and paid once. (In the next round: the one
+    // the ticket was made in may end meanwhile, and nobody here initializes rounds.)
+    await fx.nextRound();
     const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
     expect((await fx.fees()) - feesBefore).toBe(CENTI);
     expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);

@@ -573,6 +573,9 @@ export class SettlementService {
         continue;
       }
       const { by, tx } = await this.ownRedemption(row, found, outcome.receipt === null, logs);
+      // Paid by an earlier tx of ours that is pending again (reopened after a reorganisation): not
+      // final until that one is; the ticket stays in its tx, settled again by its job.
+      if (by && tx && tx.id !== found.id && tx.status === ChainTxStatus.PENDING) continue;
       if (by && tx) {
         hits.push(hitOf(row, by.amountPaid, tx.id, by.txHash));
         if (tx.id === found.id) {
@@ -622,6 +625,12 @@ export class SettlementService {
     const decided: Decided = { final: [], again: [] };
     if (!corrected && mine.length === 0) return decided;
     const moved = await this.unitOfWork.run(async (trx) => {
+      // Reopened since it was read (a reorganisation took it off the chain): its outcome is not
+      // known any more; the next settlement waits for the new one. Held until this commits, so a
+      // reopen after it finds what it wrote.
+      if (!(await this.store.holdsVersion(found.id, found, trx))) {
+        throw new Error(`tx ${found.id} changed while settled`);
+      }
       // Another signer's tx may have been finished or re-signed by its own Redeemer, back since it
       // was read: then nothing is written, and the next settlement reads it again.
       if (

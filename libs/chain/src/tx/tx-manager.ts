@@ -517,12 +517,16 @@ export class TxManager {
       action: 'its signed tx reopened and broadcast again',
     });
     let record: ChainTxRecord | null;
+    let head: bigint;
     try {
-      // Its stuck-tx clock starts now, not at its first send.
-      const sentBlock = BigInt(await this.provider.getBlockNumber());
-      const reopenRow = (trx?: unknown) => this.store.reopen(taken.id, taken, sentBlock, trx);
+      head = BigInt(await this.provider.getBlockNumber());
+      const reopenRow = (trx?: unknown) => this.store.reopen(taken.id, taken, trx);
       record = this.reopener ? await this.reopener(taken, reopenRow) : await reopenRow();
     } catch (err) {
+      // Reopened all the same if only the commit's answer was lost: looked for among stored
+      // pending txs. Otherwise tried again at the next polls, watched for as long as that takes.
+      this.needsAdopt = true;
+      this.watchFinalUntil = Math.max(this.watchFinalUntil, Date.now() + FINAL_WATCH_MS);
       this.logger.warn({
         msg: 'final tx not reopened',
         txId: taken.id,
@@ -530,9 +534,15 @@ export class TxManager {
       });
       return;
     }
-    if (!record) return;
-    // Followed before anything else can ask for it (waiters of its settlement find it open).
-    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0 };
+    if (!record) {
+      // Changed since it was read (reopened by an earlier try, say): stored pending txs are looked for.
+      this.needsAdopt = true;
+      this.logger.warn({ msg: 'final tx not reopened: its row changed meanwhile', txId: taken.id });
+      return;
+    }
+    // Followed before anything else can ask for it (waiters of its settlement find it open); its
+    // stuck-tx clock starts now (in memory: its stored sent block is where its logs are searched from).
+    const open: OpenTx = { record: { ...record, sentBlock: head }, waiters: [], nonceGoneChecks: 0 };
     this.open.set(record.id, open);
     await broadcastRaw(this.provider, record.rawTx).catch((err: unknown) => this.onBroadcastError(open, err));
   }

@@ -134,18 +134,21 @@ export abstract class TxStore {
   ): Promise<boolean>;
 
   /**
-   * Makes final tx `id` pending again, sent at block `sentBlock` (no mined block, receipt fields,
-   * finish time, nor judged head: its delay teaches nothing), only if it is still `from` (status and
-   * replacement count): a reorganisation deeper than the confirmations took it off the chain and
-   * its signed bytes go out again, to be followed as any pending tx. `trx` as for `correct`.
-   * Returns the reopened row, or null if it changed since it was read.
+   * Makes final tx `id` pending again (no mined block, receipt fields, finish time, nor judged
+   * head: its delay teaches nothing; its sent block stays, where searches for its logs start), only
+   * if it is still `from` (status and replacement count): a reorganisation deeper than the
+   * confirmations took it off the chain and its signed bytes go out again, to be followed as any
+   * pending tx. `trx` as for `correct`. Returns the reopened row, or null if it changed since it
+   * was read.
    */
-  abstract reopen(
-    id: string,
-    from: TxVersion,
-    sentBlock: bigint,
-    trx?: unknown,
-  ): Promise<ChainTxRecord | null>;
+  abstract reopen(id: string, from: TxVersion, trx?: unknown): Promise<ChainTxRecord | null>;
+
+  /**
+   * Whether tx `id` is still `version` (status and replacement count), read in `trx` with the row
+   * held (shared) until it commits: what a caller writes from its outcome then commits before, or
+   * not at all after, a reopen of it.
+   */
+  abstract holdsVersion(id: string, version: TxVersion, trx: unknown): Promise<boolean>;
 
   abstract get(id: string): Promise<ChainTxRecord | null>;
 

@@ -118,23 +118,27 @@ export class PgTxStore extends TxStore {
   }
 
   /** TxStore.reopen; `trx` is a UnitOfWork transaction. */
-  override async reopen(
-    id: string,
-    from: TxVersion,
-    sentBlock: bigint,
-    trx?: DbTransaction,
-  ): Promise<ChainTxRecord | null> {
+  override async reopen(id: string, from: TxVersion, trx?: DbTransaction): Promise<ChainTxRecord | null> {
     const [rows] = await (trx ?? this.ds.manager).query<[{ id: string }[], number]>(
       `UPDATE chain_tx SET status = 'pending', mined_hash = NULL, block_number = NULL, gas_used = NULL,
          effective_gas_price = NULL, mined_l1_block = NULL, error_code = NULL, finished_at = NULL,
-         judged_l1_block = NULL, sent_block = $4, updated_at = now()
+         judged_l1_block = NULL, updated_at = now()
        WHERE id = $1 AND status = $2 AND replacements = $3 AND status <> 'pending'
        RETURNING id`,
-      [id, from.status, from.replacements, sentBlock.toString()],
+      [id, from.status, from.replacements],
     );
     if (rows.length === 0) return null;
     const row = await (trx ?? this.ds.manager).getRepository(ChainTxEntity).findOneBy({ id });
     return row ? toRecord(row) : null;
+  }
+
+  /** TxStore.holdsVersion; `trx` is a UnitOfWork transaction. */
+  override async holdsVersion(id: string, version: TxVersion, trx: DbTransaction): Promise<boolean> {
+    const rows = await trx.query<unknown[]>(
+      `SELECT 1 FROM chain_tx WHERE id = $1 AND status = $2 AND replacements = $3 FOR SHARE`,
+      [id, version.status, version.replacements],
+    );
+    return rows.length > 0;
   }
 
   async get(id: string): Promise<ChainTxRecord | null> {

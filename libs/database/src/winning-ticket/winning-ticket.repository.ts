@@ -47,7 +47,7 @@ const NEW_ROW_COLUMNS: readonly (readonly [keyof NewWinningTicket, string, strin
 // signature's unique index is checked strictly: the same ticket inserted at once by another
 // process (a retry at another replica) fails it once that one commits (insertAllIfAbsent then
 // runs again, and takes the update path).
-const INSERT_ALL_SQL = `${RETRIED_ON_CONFLICT} INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
+const INSERT_ALL_SQL = `INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
   SELECT *, '${WinningTicketStatus.RECEIVED}' FROM unnest(${NEW_ROW_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')}, $${NEW_ROW_COLUMNS.length + 1}::int4[])
   ON CONFLICT (ticket_hash) DO UPDATE SET offers = winning_ticket.offers + EXCLUDED.offers
     WHERE winning_ticket.status = ANY($${NEW_ROW_COLUMNS.length + 2})
@@ -168,7 +168,8 @@ export class WinningTicketRepository {
     for (let attempt = 1; ; attempt++) {
       try {
         const rows = await this.ds.query<{ ticket_hash: string; inserted: boolean }[]>(
-          INSERT_ALL_SQL,
+          // Tagged while a failure is run again (logged at debug level), not at the last attempt.
+          attempt < INSERT_ATTEMPTS ? `${RETRIED_ON_CONFLICT} ${INSERT_ALL_SQL}` : INSERT_ALL_SQL,
           params,
         );
         return new Set(rows.filter((r) => r.inserted).map((r) => r.ticket_hash));
