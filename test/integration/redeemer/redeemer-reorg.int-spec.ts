@@ -73,6 +73,15 @@ describe('Redeemer across a reorganisation', () => {
       [hashes],
     );
 
+  /** What the ticket's `redemption` row records as paid, and by which tx. */
+  const redemptionOf = async (hash: string) =>
+    (
+      await redeemer.ds.query<{ amount_paid: string | null; chain_tx_id: string | null }[]>(
+        `SELECT amount_paid::text, chain_tx_id::text FROM redemption WHERE ticket_hash = $1`,
+        [hash],
+      )
+    )[0];
+
   /** Where the chain and this spec's signer stand before a case acts: what it compares against. */
   const before = async () => {
     const signer = fx.recipient.address;
@@ -247,10 +256,7 @@ describe('Redeemer across a reorganisation', () => {
         return row?.status === WinningTicketStatus.QUEUED ? row : undefined;
       }, 'the ticket back in line');
       expect(back.txHash).toBe(paid.mined_hash);
-      const [redemption] = await redeemer.ds.query<
-        { amount_paid: string | null; chain_tx_id: string | null }[]
-      >(`SELECT amount_paid::text, chain_tx_id::text FROM redemption WHERE ticket_hash = $1`, [hash]);
-      expect(redemption).toEqual({ amount_paid: null, chain_tx_id: null });
+      expect(await redemptionOf(hash)).toEqual({ amount_paid: null, chain_tx_id: null });
       expect(await fx.fees()).toBe(feesBefore);
     } finally {
       await (await controller.unpause()).wait();
@@ -268,11 +274,7 @@ describe('Redeemer across a reorganisation', () => {
       [String(nonceBefore + 1n), 'mined'],
     ]);
     expect(redeemed.txHash).toBe(txs[1].mined_hash);
-    const [payment] = await redeemer.ds.query<{ amount_paid: string; chain_tx_id: string }[]>(
-      `SELECT amount_paid::text, chain_tx_id::text FROM redemption WHERE ticket_hash = $1`,
-      [hash],
-    );
-    expect(payment).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
+    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
     expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
   });
 });

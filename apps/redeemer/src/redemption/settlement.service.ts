@@ -625,20 +625,14 @@ export class SettlementService {
     const decided: Decided = { final: [], again: [] };
     if (!corrected && mine.length === 0) return decided;
     const moved = await this.unitOfWork.run(async (trx) => {
-      // Reopened since it was read (a reorganisation took it off the chain): its outcome is not
-      // known any more; the next settlement waits for the new one. Held until this commits, so a
-      // reopen after it finds what it wrote.
+      // The tx's row must still be as it was read, and is held so until this commits: reopened
+      // meanwhile (a reorganisation took it off the chain), or another signer's tx finished or
+      // re-signed by its own Redeemer, back since, nothing is written and the next settlement
+      // reads it again; a reopen after this commit finds what it wrote.
       if (!(await this.store.holdsVersion(found.id, found, trx))) {
-        throw new Error(`tx ${found.id} changed while settled`);
+        throw new Error(`tx ${found.id} of ${found.signer} changed while settled`);
       }
-      // Another signer's tx may have been finished or re-signed by its own Redeemer, back since it
-      // was read: then nothing is written, and the next settlement reads it again.
-      if (
-        corrected &&
-        !(await this.store.correct(found.id, this.ours(found) ? found.status : found, finishOf(record), trx))
-      ) {
-        if (!this.ours(found)) throw new Error(`tx ${found.id} of ${found.signer} changed while settled`);
-      }
+      if (corrected) await this.store.correct(found.id, found, finishOf(record), trx);
       // An earlier tx that paid a ticket was mined: its row says so (if it changed since it was read,
       // its own settlement wrote it; a pending one is its TxManager's to finish).
       for (const { tx, by } of paidEarlier.values()) {

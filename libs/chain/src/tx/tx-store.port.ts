@@ -145,8 +145,8 @@ export abstract class TxStore {
 
   /**
    * Whether tx `id` is still `version` (status and replacement count), read in `trx` with the row
-   * held (shared) until it commits: what a caller writes from its outcome then commits before, or
-   * not at all after, a reopen of it.
+   * locked until it commits: what a caller writes from its outcome then commits before, or not at
+   * all after, any other change of it (a reopen, another settlement's correction).
    */
   abstract holdsVersion(id: string, version: TxVersion, trx: unknown): Promise<boolean>;
 

@@ -135,7 +135,7 @@ export class PgTxStore extends TxStore {
   /** TxStore.holdsVersion; `trx` is a UnitOfWork transaction. */
   override async holdsVersion(id: string, version: TxVersion, trx: DbTransaction): Promise<boolean> {
     const rows = await trx.query<unknown[]>(
-      `SELECT 1 FROM chain_tx WHERE id = $1 AND status = $2 AND replacements = $3 FOR SHARE`,
+      `SELECT 1 FROM chain_tx WHERE id = $1 AND status = $2 AND replacements = $3 FOR UPDATE`,
       [id, version.status, version.replacements],
     );
     return rows.length > 0;
