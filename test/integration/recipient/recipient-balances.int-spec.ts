@@ -7,6 +7,7 @@ import {
   Balances,
   balanceKey,
   legacyBalanceKey,
+  pendingCreditKey,
 } from '../../../apps/recipient/src/balance/balances.service.js';
 import {
   RedisNonceLedger,
@@ -22,6 +23,7 @@ import { offlineEnv } from './recipient-fixture.js';
 describe('Recipient balances across replicas (real Redis)', () => {
   const prefix = `${inject('redisPrefix')}recipient-balances:`;
   const connections: Redis[] = [];
+  const services: Balances[] = [];
   const config = RecipientConfig.fromEnv(offlineEnv(prefix));
   const sender = `0x${'33'.repeat(20)}`;
   const price = Rational.of(1n);
@@ -29,6 +31,7 @@ describe('Recipient balances across replicas (real Redis)', () => {
     const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true });
     connections.push(redis);
     const balances = new Balances(redis, config);
+    services.push(balances);
     const ledger = new RedisNonceLedger(redis, config);
     return {
       balance: (jobId: string) => balances.balance(sender, jobId),
@@ -53,6 +56,8 @@ describe('Recipient balances across replicas (real Redis)', () => {
   const wei = (n: bigint) => Rational.of(n);
 
   afterAll(async () => {
+    // As at a service's shutdown: the moves behind the answers end before Redis closes.
+    await Promise.all(services.map((b) => b.beforeApplicationShutdown()));
     await Promise.all(connections.map((c) => c.quit()));
   });
 
@@ -100,6 +105,24 @@ describe('Recipient balances across replicas (real Redis)', () => {
     });
     expect((await restarted.balance('job-late')).equals(wei(13n))).toBe(true);
     expect(await connections[0].get(legacyBalanceKey(sender, 'job-late'))).toBeNull();
+  });
+
+  it("answers each of one replica's concurrent credits with the balance its script saw, then folds what is owed", async () => {
+    const a = replica();
+    const credits = Array.from({ length: 24 }, (_, i) => 1n << BigInt(i));
+    const total = credits.reduce((x, y) => x + y, 0n);
+    const answers = await Promise.all(credits.map((c) => a.credit('job-4', wei(c))));
+    // Scripts run one after another: each answer is the credits recorded up to and with its own,
+    // so the answers, sorted, step up by each credit exactly once (none counts a later one).
+    const sorted = answers.map((r) => r.num).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const steps = sorted.map((v, i) => v - (i === 0 ? 0n : sorted[i - 1]));
+    expect(answers.every((r) => r.den === 1n)).toBe(true);
+    expect(steps.sort((x, y) => (x < y ? -1 : 1))).toEqual(credits);
+    // The pending credit is moved into the balance behind the answers.
+    await Promise.all(services.map((b) => b.beforeApplicationShutdown()));
+    expect(await connections[0].get(balanceKey(sender, 'job-4'))).toBe(`${total}/1`);
+    expect(await connections[0].exists(pendingCreditKey(sender, 'job-4'))).toBe(0);
+    expect((await a.balance('job-4')).equals(wei(total))).toBe(true);
   });
 
   it('loses no credit when replicas credit the same balance concurrently', async () => {

@@ -72,6 +72,7 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
   }
 
   afterAll(async () => {
+    await balances.beforeApplicationShutdown();
     await redis.quit();
   });
 

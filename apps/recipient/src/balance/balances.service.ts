@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Rational } from '#app/ticket';
 import type { CreditRider, RiderOutcome } from '../nonce/redis-nonce-ledger.js';
@@ -130,7 +130,7 @@ function pendingString(hash: Record<string, string>): string {
  * round trip per round; a balance idle for the TTL is dropped.
  */
 @Injectable()
-export class Balances {
+export class Balances implements BeforeApplicationShutdown {
   private readonly logger = new Logger(Balances.name);
   private readonly redis: BalanceRedis;
   private readonly floor: Rational;
@@ -143,6 +143,8 @@ export class Balances {
   private readonly riding = new Map<string, { next: Rational; rider: CreditRider }>();
   /** The pending credit a key's next update expects (PENDING_CREDIT_FUNCTION), when not none. */
   private readonly pendingGuess = new Map<string, string>();
+  /** Moves of pending credit going on behind the payments that owed them (`settle`). */
+  private readonly moving = new Set<Promise<void>>();
 
   constructor(@InjectRecipientRedis() redis: Redis, config: RecipientConfig) {
     if (!('recipientBalanceCas' in redis)) {
@@ -197,9 +199,11 @@ export class Balances {
    * and moves the pending credit the balance is owed, if any, into it: the payment's own credit
    * when the script could not set the balance, or one left earlier (a crash, another replica) when
    * it did. Returns the balance after the credit, as a read right after would give it, or
-   * undefined when nothing was credited (nor is owed). When the move fails (Redis gone, lost races)
-   * but the script told the whole balance (the value it set or found, and what is owed), that is the
-   * answer: the payment is applied, reads count what is still owed, and the next update moves it.
+   * undefined when nothing was credited (nor is owed). When the script told the whole balance (the
+   * value it set or found, and what is owed) that is the answer at once, and the move goes on behind
+   * it: the payment is applied, reads count what is still owed, and should the move fail (Redis
+   * gone, lost races) the next update moves it. Waiting for it would put every payment of a busy
+   * balance behind that balance's chain of compare-and-sets.
    */
   async settle(rider: CreditRider, outcome: RiderOutcome): Promise<Rational | undefined> {
     const key = rider.balanceKey;
@@ -221,6 +225,10 @@ export class Balances {
         // The script may or may not have run: the next update reads the balance first.
         this.known.delete(key);
       }
+    } else if (outcome.kind === 'pending' && outcome.found !== null && this.known.has(key)) {
+      // Another update held the balance: the script read it all the same. A known key has no
+      // legacy balance left to add (the first update after a start moves it; none is written).
+      told = this.parse(key, outcome.found);
     }
     // Queued behind the updates that waited for the rider, with the pending credit they expect.
     const moved = owed !== '' ? this.update(key, (current) => current, owed) : undefined;
@@ -230,14 +238,22 @@ export class Balances {
     }
     if (!moved) return answer;
     if (told === undefined) return moved;
-    const whole = told.add(parsePending(owed));
-    return moved.catch((err: unknown) => {
-      this.logger.warn({
-        msg: 'pending credit not moved into its balance; the next update moves it',
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return whole;
-    });
+    const behind = moved.then(
+      () => undefined,
+      (err: unknown) =>
+        this.logger.warn({
+          msg: 'pending credit not moved into its balance; the next update moves it',
+          error: err instanceof Error ? err.message : String(err),
+        }),
+    );
+    this.moving.add(behind);
+    void behind.finally(() => this.moving.delete(behind));
+    return told.add(parsePending(owed));
+  }
+
+  /** Lets the moves still going on behind their answers end while Redis is open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.moving]);
   }
 
   /** Subtracts `amount` (≥ 0) unless the result would be below −max unsecured (INSUFFICIENT_BALANCE). */
