@@ -279,7 +279,16 @@ function countIo(redis: Redis): { redis: number; postgres: number } {
   return counts;
 }
 
-const PHASES: readonly PaymentPhase[] = ['rate', 'verify', 'checks', 'store', 'record', 'credit'];
+const PHASES: readonly PaymentPhase[] = [
+  'rate',
+  'verify',
+  'checks',
+  'store',
+  'rider',
+  'record',
+  'settle',
+  'credit',
+];
 
 /** Mean wall time per payment of each step, and what the client saw on top of it (gRPC, Nest, queueing). */
 async function phaseBreakdown(

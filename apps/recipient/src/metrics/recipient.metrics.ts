@@ -105,10 +105,11 @@ export class RecipientMetrics {
 /**
  * Steps of a ProcessPayment, in order: `rate` the up-front rate check, `verify` the recipientRand
  * HMAC, shared checks and signatures, `checks` expiry, price and sender, `store` winners to
- * Postgres and the queue, `record` the nonce script with the credit (and moving a pending credit
- * into the balance), `credit` the rate window and reading the balance when `record` did not give it.
+ * Postgres and the queue, `rider` preparing the credit (reading the balance when unknown), `record`
+ * the nonce script with the credit, `settle` moving a pending credit into the balance, `credit` the
+ * rate window and reading the balance when `settle` did not give it.
  */
-export type PaymentPhase = 'rate' | 'verify' | 'checks' | 'store' | 'record' | 'credit';
+export type PaymentPhase = 'rate' | 'verify' | 'checks' | 'store' | 'rider' | 'record' | 'settle' | 'credit';
 
 /** Times a payment's steps back to back: each `lap` observes the time since the previous one. */
 export class PhaseClock {

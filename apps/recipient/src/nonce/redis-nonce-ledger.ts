@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { NonceLedger, NonceOutcome, type Rational } from '#app/ticket';
 import { PENDING_CREDIT_FUNCTION } from '../balance/balances.service.js';
-import { InjectRecipientRedis } from '../recipient-redis.js';
+import { InjectRecipientRedis, RECORD_PAYMENTS_COMMAND } from '../recipient-redis.js';
 import { RecipientConfig } from '../recipient.config.js';
 import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 
@@ -252,8 +252,8 @@ export class RedisNonceLedger {
     if (!('recipientPeekNonces' in redis)) {
       redis.defineCommand('recipientPeekNonces', { numberOfKeys: 1, lua: PEEK_NONCES_LUA });
     }
-    if (!('recipientRecordPayments' in redis)) {
-      redis.defineCommand('recipientRecordPayments', { lua: RECORD_PAYMENTS_LUA });
+    if (!(RECORD_PAYMENTS_COMMAND in redis)) {
+      redis.defineCommand(RECORD_PAYMENTS_COMMAND, { lua: RECORD_PAYMENTS_LUA });
     }
     this.redis = redis as LedgerRedis;
     this.cap = config.values.RECIPIENT_MAX_SENDER_NONCES;
@@ -364,7 +364,9 @@ export class RedisNonceLedger {
       else this.pending.set(senderHex, [{ ...record, resolve, reject }]);
       if (this.flushing) return;
       this.flushing = true;
-      // After this turn's I/O callbacks: the other payments of a ProcessPayments call get here first.
+      // After this turn's I/O callbacks: the other payments of a ProcessPayments call, and concurrent
+      // calls, get here first. The call is then written at once (RECORD_PAYMENTS_COMMAND bypasses
+      // auto-pipelining, whose own setImmediate would hold it until the next loop iteration).
       setImmediate(() => this.flush());
     });
   }

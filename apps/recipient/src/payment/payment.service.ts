@@ -205,10 +205,11 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
         await this.withdraw(context.inserted);
       throw err;
     } finally {
+      clock.lap('record');
       const { rider, settled } = context.ride;
       if (rider) balance = await this.balances.settle(rider, settled ?? { kind: 'none' });
     }
-    clock.lap('record');
+    clock.lap('settle');
     // A winner stored here whose nonce went over the cap meanwhile (a race with another payment)
     // can never be recorded: take it back. One whose nonce was seen stays (that payment's winner).
     const capped = new Set(
@@ -268,6 +269,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
           }
           // The credit rides in the script that records the nonces: both or neither.
           ride.rider ??= await this.balances.rider(sender, jobId, ev, valid.count);
+          clock.lap('rider');
         },
       },
     );

@@ -15,6 +15,11 @@ export interface RedisOptions {
 /** Options of a connection beside the shared one (e.g. auto-pipelined for a hot path). */
 export interface RedisConnectionOptions extends RedisOptions {
   connectionName: string;
+  /**
+   * Commands (custom ones by their defined name) written at once even with auto-pipelining, which
+   * defers each write to a setImmediate: for callers that already gather their calls themselves.
+   */
+  writtenAtOnce?: string[];
 }
 
 /** A Redis connection of the deployment (its key prefix, bounded retries); the caller closes it. */
@@ -22,6 +27,7 @@ export function createRedisConnection(options: RedisConnectionOptions): Redis {
   return new Redis(options.url, {
     keyPrefix: options.prefix,
     enableAutoPipelining: options.autoPipelining ?? false,
+    autoPipeliningIgnoredCommands: options.writtenAtOnce ?? [],
     maxRetriesPerRequest: 3,
     connectionName: options.connectionName,
   });
