@@ -7,6 +7,8 @@ const TICKETS_RECEIVED = ['ticketpay_tickets_recv_total', 'recipient_tickets_rec
 const EV_RECEIVED = ['ticketpay_ticket_value_recv_wei', 'recipient_ev_received_wei_total'] as const;
 const SCRAPE_TIMEOUT_MS = 2_000;
 const MAX_SAMPLES = 20_000;
+/** A Recipient that has never answered gets this long (from this service's start) before it is reported. */
+export const START_GRACE_MS = 60_000;
 
 export interface CounterSample {
   at: number;
@@ -26,6 +28,9 @@ export class RecipientCountersSampler implements OnApplicationBootstrap, OnAppli
   private readonly samples: CounterSample[] = [];
   private timer?: NodeJS.Timeout;
   private failing = false;
+  private readonly startedAt = Date.now();
+  /** Whether a scrape ever succeeded: until then, and within the grace, a failure is a Recipient starting. */
+  private answered = false;
 
   constructor(private readonly config: OpsConfig) {}
 
@@ -81,10 +86,15 @@ export class RecipientCountersSampler implements OnApplicationBootstrap, OnAppli
       if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
       if (this.failing) this.logger.log({ msg: 'recipient metrics readable again' });
       this.failing = false;
+      this.answered = true;
     } catch (err) {
-      if (!this.failing) {
-        this.logger.warn({ msg: 'recipient metrics not readable', error: (err as Error).message });
+      const error = (err as Error).message;
+      if (!this.answered && Date.now() - this.startedAt < START_GRACE_MS) {
+        // Started together (npm start, a deployment): the Recipient may not listen yet.
+        this.logger.debug({ msg: 'recipient metrics not readable yet', error });
+        return;
       }
+      if (!this.failing) this.logger.warn({ msg: 'recipient metrics not readable', error });
       this.failing = true;
     }
   }
