@@ -2,6 +2,7 @@ import { parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { controllerAt } from '#app/chain';
 import { WinningTicketStatus } from '#app/database';
+import { RedeemerMetrics } from '../../../apps/redeemer/src/metrics/redeemer.metrics.js';
 import { startInProcessRedeemer, ticketRows, type InProcessRedeemer } from './in-process-redeemer.js';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 
@@ -257,6 +258,7 @@ describe('Redeemer across a reorganisation', () => {
       }, 'the ticket back in line');
       expect(back.txHash).toBe(paid.mined_hash);
       expect(await redemptionOf(hash)).toEqual({ amount_paid: null, chain_tx_id: null });
+      expect((await redeemer.app.get(RedeemerMetrics).reopened.get()).values[0]?.value).toBe(1);
       expect(await fx.fees()).toBe(feesBefore);
     } finally {
       await (await controller.unpause()).wait();

@@ -27,6 +27,7 @@ export class RedeemerMetrics {
   readonly txLatency: Histogram<'purpose'>;
   readonly replacements: Counter;
   readonly receiptsLost: Counter<'outcome'>;
+  readonly reopened: Counter;
   readonly roundEndHolds: Counter;
   readonly blockSpaceWaits: Counter;
   readonly roundEndMargin: Gauge;
@@ -115,6 +116,14 @@ export class RedeemerMetrics {
         'indexed): settled from the broker logs and usedTickets; outcome mined (our tx found in the ' +
         'logs) or dropped. Any increase deserves a look',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.reopened = new Counter({
+      name: 'redeemer_tickets_reopened_total',
+      help:
+        'Redeemed tickets whose tx a reorganisation deeper than the confirmations took off the chain: ' +
+        'back in their tx, settled afresh, and then counted again by the outcome, face value and ' +
+        'amount paid series (subtract these for the net). Any increase deserves a look',
       registers,
     });
     this.roundEndHolds = new Counter({

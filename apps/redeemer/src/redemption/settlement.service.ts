@@ -137,6 +137,7 @@ export class SettlementService {
       return { reopened, moved };
     });
     if (!done) return null;
+    this.metrics.reopened.inc(done.moved.length);
     this.logger.error({
       msg: 'tx taken off the chain by a reorganisation after it was final: followed again, the tickets it paid back in it',
       txId: record.id,
