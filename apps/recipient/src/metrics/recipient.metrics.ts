@@ -106,7 +106,8 @@ export class RecipientMetrics {
  * Steps of a ProcessPayment, in order: `rate` the up-front rate check, `verify` the recipientRand
  * HMAC, shared checks and signatures, `checks` expiry, price and sender, `store` winners to
  * Postgres and the queue, `rider` preparing the credit (reading the balance when unknown), `record`
- * the nonce script with the credit, `settle` moving a pending credit into the balance, `credit` the
+ * the nonce script with the credit, `settle` the balance after it (waiting for a pending credit to
+ * be moved into the balance only when the script did not tell the whole balance), `credit` the
  * rate window and reading the balance when `settle` did not give it.
  */
 export type PaymentPhase = 'rate' | 'verify' | 'checks' | 'store' | 'rider' | 'record' | 'settle' | 'credit';
