@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OpsConfig } from '../ops.config.js';
 import { RecipientCountersSampler, START_GRACE_MS } from './recipient-counters.sampler.js';
 
@@ -18,18 +18,19 @@ async function recipient(): Promise<{ url: string; server: Server; state: { up: 
 
 describe('RecipientCountersSampler', () => {
   let endpoint: Awaited<ReturnType<typeof recipient>>;
-  let warn: ReturnType<typeof vi.spyOn>;
+  const warn = vi.spyOn(Logger.prototype, 'warn');
 
   beforeEach(async () => {
     endpoint = await recipient();
-    warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    warn.mockReset().mockImplementation(() => undefined);
   });
 
   afterEach(async () => {
     vi.useRealTimers();
-    warn.mockRestore();
     await new Promise((resolve) => endpoint.server.close(resolve));
   });
+
+  afterAll(() => warn.mockRestore());
 
   const sampler = () =>
     new RecipientCountersSampler({
