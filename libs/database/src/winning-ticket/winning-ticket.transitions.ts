@@ -63,6 +63,11 @@ export const CORRECTIONS: Readonly<Partial<Record<WinningTicketStatus, readonly 
   [REDEEMED]: [SUBMITTED],
 };
 
+/** Whether CORRECTIONS lets a ticket go from `from` back to `to`. */
+export function canCorrect(from: WinningTicketStatus, to: WinningTicketStatus): boolean {
+  return CORRECTIONS[from]?.includes(to) ?? false;
+}
+
 /** A named move: from any of `from` to any of `to`, each pair allowed by TRANSITIONS. */
 export interface Move<To extends WinningTicketStatus = WinningTicketStatus> {
   readonly name: string;
@@ -85,7 +90,7 @@ function defineCorrection<To extends WinningTicketStatus>(
   from: readonly WinningTicketStatus[],
   to: readonly To[],
 ): Move<To> {
-  return checkedMove(name, from, to, (f, t) => CORRECTIONS[f]?.includes(t) ?? false, 'CORRECTIONS');
+  return checkedMove(name, from, to, canCorrect, 'CORRECTIONS');
 }
 
 function checkedMove<To extends WinningTicketStatus>(
