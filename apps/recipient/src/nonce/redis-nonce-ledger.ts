@@ -83,27 +83,32 @@ return out
 `;
 
 // Several payments of one sender, in order, as if each ran alone (their keys share the sender's
-// hash tag, hence one Redis Cluster slot). KEYS: per payment its params hash, its balance and its
-// balance's pending credit (the params hash thrice when no credit rides along). ARGV[1] the nonce
-// cap, then per payment: the price ('' = any), '1' when its credit rides along, the balance it must
-// still hold, the balance after the credit, the balance TTL ms, the EV of one ticket, the number of
-// nonces, the nonces. Its new nonces are recorded and, in the same step, credited: by setting the
-// balance (the Balances compare-and-set; the new value is computed by the service, as exact
-// rationals on 256-bit numbers are beyond Lua's doubles) when every nonce is new and the balance
-// holds the value expected, else by adding them to the pending credit (which the service then
-// moves into the balance). The credit is written before the nonces: a command that fails (a key of
-// the wrong type) ends the script before anything is recorded, as a script's writes before an
-// error stay. Returns one reply per payment: -1 / {-2, issued} as \`check\`, else
-// {credit, pending, found, statuses...}: credit 1 = the balance set, 0 = credit pending, 2 = nothing
-// to credit; \`pending\` the pending credit the balance is owed now (PENDING_CREDIT_FUNCTION), also
-// when the balance was set (one left earlier: a crash, another replica); \`found\` the value the
-// balance held when it was read and was not the one expected ('' = absent), else false (nil).
+// hash tag, hence one Redis Cluster slot). KEYS: each key the payments name, once (payments of one
+// sender mostly share their params and balance: listing a key per payment made the call's keys
+// most of its bytes). ARGV[1] the nonce cap, then per payment: the indexes in KEYS of its params
+// hash, its balance and its balance's pending credit (the params hash thrice when no credit rides
+// along), the price ('' = any), '1' when its credit rides along, the balance it must still hold,
+// the balance after the credit, the balance TTL ms, the EV of one ticket, the number of nonces, the
+// nonces. Its new nonces are recorded and, in the same step, credited: by setting the balance (the
+// Balances compare-and-set; the new value is computed by the service, as exact rationals on
+// 256-bit numbers are beyond Lua's doubles) when every nonce is new and the balance holds the
+// value expected, else by adding them to the pending credit (which the service then moves into
+// the balance). The credit is written before the nonces: a command that fails (a key of the wrong
+// type) ends the script before anything is recorded, as a script's writes before an error stay.
+// Returns one reply per payment: -1 / {-2, issued} as \`check\`, else {credit, pending, found,
+// statuses...}: credit 1 = the balance set, 0 = credit pending, 2 = nothing to credit; \`pending\`
+// the pending credit the balance is owed now (PENDING_CREDIT_FUNCTION), also when the balance was
+// set (one left earlier: a crash, another replica); \`found\` the value the balance held when it was
+// read and was not the one expected ('' = absent), else false (nil).
 const RECORD_PAYMENTS_LUA = `${CHECK_FUNCTION}${PENDING_CREDIT_FUNCTION}
 local cap = tonumber(ARGV[1])
 local replies = {}
 local a = 2
-for p = 1, #KEYS / 3 do
-  local key = KEYS[3 * p - 2]
+while a <= #ARGV do
+  local key = KEYS[tonumber(ARGV[a])]
+  local balance = KEYS[tonumber(ARGV[a + 1])]
+  local owed = KEYS[tonumber(ARGV[a + 2])]
+  a = a + 3
   local first = a + 7
   local last = first + tonumber(ARGV[a + 6]) - 1
   local out, new = check(key, cap, ARGV[a], first, last)
@@ -112,17 +117,17 @@ for p = 1, #KEYS / 3 do
     local pending = ''
     local found = false
     if ARGV[a + 1] == '1' and new > 0 then
-      if new > last - first then found = redis.call('GET', KEYS[3 * p - 1]) or '' end
+      if new > last - first then found = redis.call('GET', balance) or '' end
       if found == ARGV[a + 2] then
-        redis.call('SET', KEYS[3 * p - 1], ARGV[a + 3], 'PX', ARGV[a + 4])
+        redis.call('SET', balance, ARGV[a + 3], 'PX', ARGV[a + 4])
         found = false
         credit = 1
       else
-        redis.call('HINCRBY', KEYS[3 * p], ARGV[a + 5], new)
-        redis.call('PEXPIRE', KEYS[3 * p], ARGV[a + 4])
+        redis.call('HINCRBY', owed, ARGV[a + 5], new)
+        redis.call('PEXPIRE', owed, ARGV[a + 4])
         credit = 0
       end
-      pending = pendingOf(KEYS[3 * p])
+      pending = pendingOf(owed)
     end
     local fields = {}
     for i = first, last do
@@ -138,7 +143,7 @@ for p = 1, #KEYS / 3 do
     table.insert(out, 1, pending)
     table.insert(out, 1, credit)
   end
-  replies[p] = out
+  replies[#replies + 1] = out
   a = last + 1
 end
 return replies
@@ -178,7 +183,7 @@ type LedgerRedis = Redis & {
     price: string,
     ...nonces: number[]
   ): Promise<-1 | PriceRefusal | number[]>;
-  /** `numberOfKeys` first: two keys per payment. */
+  /** `numberOfKeys` first: the distinct keys the payments name. */
   recipientRecordPayments(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<PaymentReply[]>;
 };
 
@@ -392,11 +397,25 @@ export class RedisNonceLedger {
   /** One script call for `records` of `senderHex`, each answered with its own reply. */
   private async send(senderHex: string, records: readonly PendingRecord[]): Promise<void> {
     const keys: string[] = [];
+    const indexes = new Map<string, number>();
+    /** The key's index in KEYS (from 1), adding it on first use. */
+    const keyIndex = (key: string): number => {
+      let index = indexes.get(key);
+      if (index === undefined) {
+        index = keys.push(key);
+        indexes.set(key, index);
+      }
+      return index;
+    };
     const args: (string | number)[] = [this.cap];
     for (const record of records) {
       const key = paramsKey(senderHex, record.recipientRandHashHex);
-      keys.push(key, record.rider?.balanceKey ?? key, record.rider?.pendingKey ?? key);
-      args.push(...scriptArgs(record));
+      args.push(
+        keyIndex(key),
+        keyIndex(record.rider?.balanceKey ?? key),
+        keyIndex(record.rider?.pendingKey ?? key),
+        ...scriptArgs(record),
+      );
     }
     try {
       const replies = await this.redis.recipientRecordPayments(keys.length, ...keys, ...args);
@@ -413,12 +432,17 @@ export class RedisNonceLedger {
    */
   private async sendLegacy(record: Omit<PendingRecord, 'resolve' | 'reject'>): Promise<PaymentReply> {
     const key = legacyParamsKey(record.recipientRandHashHex);
+    const balance = record.rider?.balanceKey ?? key;
+    const owed = record.rider?.pendingKey ?? key;
     const [reply] = await this.redis.recipientRecordPayments(
       3,
       key,
-      record.rider?.balanceKey ?? key,
-      record.rider?.pendingKey ?? key,
+      balance,
+      owed,
       this.cap,
+      1,
+      2,
+      3,
       ...scriptArgs(record),
     );
     return reply;
