@@ -12,7 +12,8 @@
 // BENCH_PAYMENTS=n payments in the 1-ticket scenario (default 3,000, about 1.5 s: a longer run
 // leaves the service's warm-up out of the figure), BENCH_RATE=n payments/s offered,
 // BENCH_IN_FLIGHT=n payments in flight (default 16 and 32 at 1 ticket, 16 at 10, 8 at 100),
-// BENCH_VALIDATION_THREADS=n verify on n worker threads,
+// BENCH_VALIDATION_THREADS=n verify on n worker threads, RECIPIENT_VERIFY_SLICE_MS=n the service's
+// verification slice (0 = each payment at once),
 // BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -136,6 +137,9 @@ async function main(): Promise<void> {
       RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
       RECIPIENT_VALIDATION_THREADS: String(THREADS),
       RECIPIENT_POOL_MIN_TICKETS: '8',
+      ...(process.env.RECIPIENT_VERIFY_SLICE_MS
+        ? { RECIPIENT_VERIFY_SLICE_MS: process.env.RECIPIENT_VERIFY_SLICE_MS }
+        : {}),
     });
     app = await bootstrapService({
       name: 'recipient',

@@ -152,6 +152,13 @@ export const RECIPIENT_ENV = {
   },
 
   // Workers.
+  RECIPIENT_VERIFY_SLICE_MS: {
+    parse: int(0, 1_000),
+    default: 1,
+    description:
+      'signatures of payments of 4 or more tickets verified on the main thread per event-loop turn, in ms of ' +
+      'work, a turn apart, so a burst of payments is answered as it goes; 0 = each at once',
+  },
   RECIPIENT_VALIDATION_THREADS: {
     parse: int(0, 256),
     default: 0,

@@ -17,8 +17,10 @@ import {
   parseAddress,
   pricePerPixel,
   receiveTicketBatch,
+  selectCryptoBackend,
   ticketBatchFromPayment,
   ticketEV,
+  verifyPackedBatch,
   type BatchVerifier,
   type Payment,
   type ReceivedTicket,
@@ -28,6 +30,7 @@ import {
 import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
 import { SenderRateLimiter } from './sender-rate-limiter.js';
+import { SlicedVerifier } from './sliced-verifier.js';
 import { PhaseClock, RecipientMetrics } from '../metrics/recipient.metrics.js';
 import { RedisNonceLedger, priceField, priceMismatch, type RideAlong } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
@@ -74,6 +77,14 @@ const PERMANENT_REFUSALS = new Set<string>([
   RecipientErrorCode.PRICE_MISMATCH,
 ]);
 
+/**
+ * Payments with fewer tickets are verified at once, not in SlicedVerifier's slices: their
+ * signatures are a small part of their cost, and a turn's wait costs them more than it spreads
+ * (recipient bench, 1-ticket payments: about 5% fewer per second when sliced; e2e, 10-ticket
+ * payments: 6–19% more).
+ */
+const SLICED_MIN_TICKETS = 4;
+
 /** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
 const WARM_UP_TICKETS_PER_THREAD = 64;
 
@@ -107,7 +118,8 @@ const WARM_UP_TICKETS_PER_THREAD = 64;
 export class PaymentService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PaymentService.name);
   private readonly recipient: Uint8Array;
-  private readonly inThread: BatchVerifier = inThreadVerifier();
+  private readonly inThread: BatchVerifier;
+  private readonly sliced?: SlicedVerifier;
   private readonly pool?: ValidationPool;
 
   constructor(
@@ -122,6 +134,10 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     private readonly rateLimiter: SenderRateLimiter,
   ) {
     this.recipient = parseAddress(config.values.RECIPIENT_ADDRESS);
+    const backend = selectCryptoBackend();
+    this.inThread = inThreadVerifier(backend);
+    const sliceMs = config.values.RECIPIENT_VERIFY_SLICE_MS;
+    if (sliceMs > 0) this.sliced = new SlicedVerifier((batch) => verifyPackedBatch(batch, backend), sliceMs);
     const threads = config.values.RECIPIENT_VALIDATION_THREADS;
     if (threads > 0) this.pool = new ValidationPool({ size: threads });
   }
@@ -336,8 +352,9 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private verifierFor(batch: TicketBatch): BatchVerifier {
-    const large = batch.senderParams.length >= this.config.values.RECIPIENT_POOL_MIN_TICKETS;
-    return this.pool && large ? this.pool.verifier : this.inThread;
+    const tickets = batch.senderParams.length;
+    if (this.pool && tickets >= this.config.values.RECIPIENT_POOL_MIN_TICKETS) return this.pool.verifier;
+    return this.sliced && tickets >= SLICED_MIN_TICKETS ? this.sliced.verify : this.inThread;
   }
 
   private record(
