@@ -12,6 +12,7 @@ import {
   type EnvValues,
 } from '#app/common';
 import { MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS } from '#app/ticket';
+import { SLICED_MIN_TICKETS } from './payment/sliced-verifier.js';
 
 /** 32 bytes as 64 hex digits, `0x` optional. The message never echoes the value (secrets use it). */
 function key32(raw: string): Uint8Array {
@@ -156,8 +157,8 @@ export const RECIPIENT_ENV = {
     parse: int(0, 1_000),
     default: 1,
     description:
-      'signatures of payments of 4 or more tickets verified on the main thread per event-loop turn, in ms of ' +
-      'work, a turn apart, so a burst of payments is answered as it goes; 0 = each at once',
+      `signatures of payments of ${SLICED_MIN_TICKETS} or more tickets verified on the main thread per ` +
+      'event-loop turn, in ms of work, a turn apart, so a burst of payments is answered as it goes; 0 = each at once',
   },
   RECIPIENT_VALIDATION_THREADS: {
     parse: int(0, 256),

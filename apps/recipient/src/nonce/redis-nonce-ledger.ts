@@ -86,8 +86,8 @@ return out
 // hash tag, hence one Redis Cluster slot). KEYS: each key the payments name, once (payments of one
 // sender mostly share their params and balance: listing a key per payment made the call's keys
 // most of its bytes). ARGV[1] the nonce cap, then per payment: the indexes in KEYS of its params
-// hash, its balance and its balance's pending credit (the params hash thrice when no credit rides
-// along), the price ('' = any), '1' when its credit rides along, the balance it must still hold,
+// hash, its balance and its balance's pending credit (the params hash's index thrice when no credit
+// rides along), the price ('' = any), '1' when its credit rides along, the balance it must still hold,
 // the balance after the credit, the balance TTL ms, the EV of one ticket, the number of nonces, the
 // nonces. Its new nonces are recorded and, in the same step, credited: by setting the balance (the
 // Balances compare-and-set; the new value is computed by the service, as exact rationals on
@@ -183,7 +183,7 @@ type LedgerRedis = Redis & {
     price: string,
     ...nonces: number[]
   ): Promise<-1 | PriceRefusal | number[]>;
-  /** `numberOfKeys` first: the distinct keys the payments name. */
+  /** `numberOfKeys` first: the keys the payments index (each once, but for the legacy call). */
   recipientRecordPayments(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<PaymentReply[]>;
 };
 

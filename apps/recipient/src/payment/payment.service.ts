@@ -11,7 +11,6 @@ import {
   NonceOutcome,
   ValidationPool,
   bytesToHex,
-  inThreadVerifier,
   packTicketBatch,
   paramsExpired,
   parseAddress,
@@ -22,6 +21,8 @@ import {
   ticketEV,
   verifyPackedBatch,
   type BatchVerifier,
+  type PackedTicketBatch,
+  type TicketBatchChecks,
   type Payment,
   type ReceivedTicket,
   type TicketBatch,
@@ -30,7 +31,7 @@ import {
 import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
 import { SenderRateLimiter } from './sender-rate-limiter.js';
-import { SlicedVerifier } from './sliced-verifier.js';
+import { SLICED_MIN_TICKETS, SlicedVerifier } from './sliced-verifier.js';
 import { PhaseClock, RecipientMetrics } from '../metrics/recipient.metrics.js';
 import { RedisNonceLedger, priceField, priceMismatch, type RideAlong } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
@@ -76,14 +77,6 @@ const PERMANENT_REFUSALS = new Set<string>([
   RecipientErrorCode.PARAMS_UNKNOWN,
   RecipientErrorCode.PRICE_MISMATCH,
 ]);
-
-/**
- * Payments with fewer tickets are verified at once, not in SlicedVerifier's slices: their
- * signatures are a small part of their cost, and a turn's wait costs them more than it spreads
- * (recipient bench, 1-ticket payments: about 5% fewer per second when sliced; e2e, 10-ticket
- * payments: 6–19% more).
- */
-const SLICED_MIN_TICKETS = 4;
 
 /** The pool splits batches into chunks of at least 64 tickets: this many per thread starts them all. */
 const WARM_UP_TICKETS_PER_THREAD = 64;
@@ -135,9 +128,10 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.recipient = parseAddress(config.values.RECIPIENT_ADDRESS);
     const backend = selectCryptoBackend();
-    this.inThread = inThreadVerifier(backend);
+    const check = (batch: PackedTicketBatch): TicketBatchChecks => verifyPackedBatch(batch, backend);
+    this.inThread = check;
     const sliceMs = config.values.RECIPIENT_VERIFY_SLICE_MS;
-    if (sliceMs > 0) this.sliced = new SlicedVerifier((batch) => verifyPackedBatch(batch, backend), sliceMs);
+    if (sliceMs > 0) this.sliced = new SlicedVerifier(check, sliceMs);
     const threads = config.values.RECIPIENT_VALIDATION_THREADS;
     if (threads > 0) this.pool = new ValidationPool({ size: threads });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PackedTicketBatch, TicketBatchChecks } from '#app/ticket';
-import { SlicedVerifier } from './sliced-verifier.js';
+import { SLICE_MAX_WAIT_MS, SlicedVerifier } from './sliced-verifier.js';
 
 /** A batch that names itself by its first nonce, and the checks a fake verification gives it. */
 function batch(id: number): PackedTicketBatch {
@@ -26,6 +26,23 @@ function turnCounter(): { readonly turn: number; stop(): void } {
     },
     stop: () => (running = false),
   };
+}
+
+/** Verifies batches `ids` (all queued now) and gives the turn each was answered in, in order of answer. */
+async function answerTurns(verifier: SlicedVerifier, ids: number[]): Promise<number[]> {
+  const turns = turnCounter();
+  const doneAt: number[] = [];
+  try {
+    await Promise.all(ids.map((id) => verifier.verify(batch(id)).then(() => doneAt.push(turns.turn))));
+  } finally {
+    turns.stop();
+  }
+  return doneAt;
+}
+
+/** How many answers each slice gave, slice by slice. */
+function sliceSizes(doneAt: number[]): number[] {
+  return [...new Set(doneAt)].map((turn) => doneAt.filter((t) => t === turn).length);
 }
 
 /** A verifier whose every batch costs `costMs` on a fake clock. */
@@ -58,37 +75,38 @@ describe('SlicedVerifier', () => {
   });
 
   it('verifies a burst in slices of its budget, a whole turn apart', async () => {
-    const verifier = slicer(1, 0.6);
-    const turns = turnCounter();
-    const doneAt: number[] = [];
-    await Promise.all(
-      [1, 2, 3, 4, 5, 6, 7].map((id) => verifier.verify(batch(id)).then(() => doneAt.push(turns.turn))),
-    );
-    turns.stop();
+    const doneAt = await answerTurns(slicer(1, 0.6), [1, 2, 3, 4, 5, 6, 7]);
     // 0.6 ms each against 1 ms: two per slice (the second reaches the budget), the last alone.
+    expect(sliceSizes(doneAt)).toEqual([2, 2, 2, 1]);
+    // Between two slices exactly one turn passes with none: the one that writes the slice's nonce script.
     const slices = [...new Set(doneAt)];
-    expect(slices.map((turn) => doneAt.filter((t) => t === turn).length)).toEqual([2, 2, 2, 1]);
-    // Between two slices a turn passes with none: the one that writes the slice's nonce script.
-    for (let i = 1; i < slices.length; i++) expect(slices[i] - slices[i - 1]).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < slices.length; i++) expect(slices[i] - slices[i - 1]).toBe(2);
   });
 
   it('runs a batch larger than the budget whole, one per slice', async () => {
-    const verifier = slicer(1, 5);
-    const turns = turnCounter();
-    const doneAt: number[] = [];
-    await Promise.all([1, 2, 3].map((id) => verifier.verify(batch(id)).then(() => doneAt.push(turns.turn))));
-    turns.stop();
-    expect(new Set(doneAt).size).toBe(3);
+    expect(sliceSizes(await answerTurns(slicer(1, 5), [1, 2, 3]))).toEqual([1, 1, 1]);
   });
 
   it('lets batches that arrive in the same turn share a slice', async () => {
-    const verifier = slicer(10, 1);
-    const turns = turnCounter();
-    const doneAt: number[] = [];
-    await Promise.all(
-      [1, 2, 3, 4].map((id) => verifier.verify(batch(id)).then(() => doneAt.push(turns.turn))),
-    );
-    turns.stop();
-    expect(new Set(doneAt).size).toBe(1);
+    expect(sliceSizes(await answerTurns(slicer(10, 1), [1, 2, 3, 4]))).toEqual([4]);
+  });
+
+  it(`verifies in the next slice, whatever the budget, what has waited ${SLICE_MAX_WAIT_MS} ms`, async () => {
+    // 30 ms each: the first slice takes one; by the second, the rest have waited past the bound.
+    expect(sliceSizes(await answerTurns(slicer(1, 30), [1, 2, 3, 4, 5]))).toEqual([1, 4]);
+  });
+
+  it('takes batches that arrive between slices and after the queue emptied', async () => {
+    const verifier = slicer(1, 0.6);
+    const first = [1, 2, 3].map((id) => verifier.verify(batch(id)));
+    // Queued during the first slice's gap turn: the queue is not empty and a slice is scheduled.
+    await new Promise((resolve) => setImmediate(resolve));
+    const between = verifier.verify(batch(4));
+    expect(verifier.waiting).toBeGreaterThan(0);
+    await Promise.all([...first, between]);
+    expect(verifier.waiting).toBe(0);
+    // Long after: a new slice is scheduled for it.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect(verifier.verify(batch(5))).resolves.toMatchObject({ hashes: new Uint8Array(32).fill(5) });
   });
 });
