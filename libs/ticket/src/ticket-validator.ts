@@ -93,8 +93,10 @@ export function validateWinningTicket(
 /** Runs the per-ticket cryptography of a batch; in this thread or on the worker pool. */
 export type BatchVerifier = (batch: PackedTicketBatch) => TicketBatchChecks | Promise<TicketBatchChecks>;
 
-/** A BatchVerifier running on the calling thread. */
-export function inThreadVerifier(backend: CryptoBackend = selectCryptoBackend()): BatchVerifier {
+/** A BatchVerifier running on the calling thread; synchronous, so callers may schedule it themselves. */
+export function inThreadVerifier(
+  backend: CryptoBackend = selectCryptoBackend(),
+): (batch: PackedTicketBatch) => TicketBatchChecks {
   return (batch) => verifyPackedBatch(batch, backend);
 }
 

@@ -11,18 +11,15 @@ import {
   NonceOutcome,
   ValidationPool,
   bytesToHex,
+  inThreadVerifier,
   packTicketBatch,
   paramsExpired,
   parseAddress,
   pricePerPixel,
   receiveTicketBatch,
-  selectCryptoBackend,
   ticketBatchFromPayment,
   ticketEV,
-  verifyPackedBatch,
   type BatchVerifier,
-  type PackedTicketBatch,
-  type TicketBatchChecks,
   type Payment,
   type ReceivedTicket,
   type TicketBatch,
@@ -111,7 +108,7 @@ const WARM_UP_TICKETS_PER_THREAD = 64;
 export class PaymentService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PaymentService.name);
   private readonly recipient: Uint8Array;
-  private readonly inThread: BatchVerifier;
+  private readonly inThread = inThreadVerifier();
   private readonly sliced?: SlicedVerifier;
   private readonly pool?: ValidationPool;
 
@@ -127,11 +124,8 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     private readonly rateLimiter: SenderRateLimiter,
   ) {
     this.recipient = parseAddress(config.values.RECIPIENT_ADDRESS);
-    const backend = selectCryptoBackend();
-    const check = (batch: PackedTicketBatch): TicketBatchChecks => verifyPackedBatch(batch, backend);
-    this.inThread = check;
     const sliceMs = config.values.RECIPIENT_VERIFY_SLICE_MS;
-    if (sliceMs > 0) this.sliced = new SlicedVerifier(check, sliceMs);
+    if (sliceMs > 0) this.sliced = new SlicedVerifier(this.inThread, sliceMs);
     const threads = config.values.RECIPIENT_VALIDATION_THREADS;
     if (threads > 0) this.pool = new ValidationPool({ size: threads });
   }
