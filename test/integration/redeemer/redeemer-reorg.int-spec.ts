@@ -279,4 +279,114 @@ describe('Redeemer across a reorganisation', () => {
     expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
     expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
   });
+  /** The redeemer's count of tickets put back in their tx by a reorganisation. */
+  const reopenedCount = async () =>
+    (await redeemer.app.get(RedeemerMetrics).reopened.get()).values[0]?.value ?? 0;
+
+  /**
+   * The new chain holds another tx of the signer's key at the nonce of a final tx (its operator's
+   * wallet, say): the count never falls below the floor, so only the tx's missing receipt shows it.
+   * With `down`, the Redeemer that finished the tx is gone meanwhile: the next one learns the tx's
+   * block from nowhere (its receipt is gone) and must still see it.
+   */
+  async function nonceTaken(down: boolean): Promise<void> {
+    await fx.nextRound();
+    const sender = await fx.newSender(parseEther('1'));
+    const ticket = await fx.ticket(sender, CENTI);
+    const hash = hashOf(ticket);
+    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
+
+    await redeemer.intake.accept(ticket);
+    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    const [paid] = await txsOf([hash]);
+    expect(paid).toMatchObject({ nonce: String(nonceBefore), status: 'mined' });
+    if (down) await redeemer.app.close();
+    const reopenedBefore = down ? 0 : await reopenedCount();
+    await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
+    await (await fx.recipient.sendTransaction({ to: signer, value: 0n, nonce: Number(nonceBefore) })).wait();
+    expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore + 1n);
+    expect(await fx.redeemedHashes()).not.toContain(hash);
+    if (down) redeemer = await startRedeemer();
+
+    await eventually(async () => {
+      const [tx] = await txsOf([hash]);
+      return tx.status === 'dropped' ? tx : undefined;
+    }, 'the final tx recorded dropped');
+    expect(await reopenedCount()).toBe(reopenedBefore + 1);
+    // Back in line, then redeemed by a new tx at the next free nonce, and paid once.
+    const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    expect((await fx.fees()) - feesBefore).toBe(CENTI);
+    expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);
+    const txs = await txsOf([hash]);
+    expect(txs.map((tx) => [tx.nonce, tx.status])).toEqual([
+      [String(nonceBefore), 'dropped'],
+      [String(nonceBefore + 1n), 'mined'],
+    ]);
+    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
+    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+  }
+
+  it('records dropped a final tx a deeper reorganisation took away while another tx of its key took the nonce, and redeems its ticket again', () =>
+    nonceTaken(false));
+
+  it('does so too when the Redeemer was down meanwhile', () => nonceTaken(true));
+
+  it('settles again a final tx a deeper reorganisation put in another block where it reverts, and redeems its ticket once', async () => {
+    // The new chain mined the same signed tx again (as the network does with a reorganised
+    // block's txs) at once, after a pause that makes it revert there: the count never fell, the
+    // receipt is there, only its block changed, and with it the outcome.
+    await fx.nextRound();
+    const sender = await fx.newSender(parseEther('1'));
+    const ticket = await fx.ticket(sender, CENTI);
+    const hash = hashOf(ticket);
+    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
+    const controller = controllerAt(fx.protocol.controller, fx.owner);
+    const reopenedBefore = await reopenedCount();
+
+    await redeemer.intake.accept(ticket);
+    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    const [paid] = await txsOf([hash]);
+    const [{ raw_tx: raw }] = await redeemer.ds.query<{ raw_tx: string }[]>(
+      `SELECT raw_tx FROM chain_tx WHERE id = $1`,
+      [paid.id],
+    );
+    await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
+    await (await controller.pause()).wait();
+    try {
+      await fx.provider.send('eth_sendRawTransaction', [raw]);
+      expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore + 1n);
+      const again = await fx.provider.getTransactionReceipt(paid.mined_hash!);
+      expect(again?.status).toBe(0);
+      expect(await fx.redeemedHashes()).not.toContain(hash);
+
+      const reverted = await mining(() =>
+        eventually(async () => {
+          const [tx] = await txsOf([hash]);
+          return tx.status === 'reverted' ? tx : undefined;
+        }, 'the final tx recorded reverted'),
+      );
+      expect(reverted).toMatchObject({ id: paid.id, nonce: paid.nonce, mined_hash: paid.mined_hash });
+      expect(await reopenedCount()).toBe(reopenedBefore + 1);
+      await eventually(async () => {
+        const row = await redeemer.tickets.findByHash(hash);
+        return row?.status === WinningTicketStatus.QUEUED ? row : undefined;
+      }, 'the ticket back in line');
+      expect(await redemptionOf(hash)).toEqual({ amount_paid: null, chain_tx_id: null });
+    } finally {
+      await (await controller.unpause()).wait();
+    }
+
+    await fx.nextRound();
+    const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    expect((await fx.fees()) - feesBefore).toBe(CENTI);
+    const txs = await txsOf([hash]);
+    expect(txs.map((tx) => [tx.nonce, tx.status])).toEqual([
+      [String(nonceBefore), 'reverted'],
+      [String(nonceBefore + 1n), 'mined'],
+    ]);
+    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
+    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+  });
 });

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { JsonRpcApiProvider, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
+import { JsonRpcApiProvider, toQuantity, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
 import { ChainErrorCode } from '../chain.error.js';
 import { bumpFees, feeFields, quoteFees, quoteOf, type FeeQuote } from './fees.js';
 import { broadcastRaw, nodeKnowsTx } from './raw-tx.js';
@@ -79,6 +79,41 @@ interface OpenTx {
   nonceGoneChecks: number;
 }
 
+/** A final tx mined (or reverted) in a block that a reorganisation deeper than the confirmations may still replace. */
+interface WatchedFinal {
+  record: ChainTxRecord;
+  blockNumber: bigint;
+  /** The block its receipt named when it went final; null when not known (read after a restart and not found). */
+  blockHash: string | null;
+  /** Epoch ms after which it is no longer watched (FINAL_WATCH_MS after it went final). */
+  until: number;
+  /** Consecutive looks that found no receipt for it while its nonce was used on chain. */
+  goneChecks: number;
+}
+
+/** Why a final tx is reopened, for the log; and whether its signed bytes go out again. */
+interface Reopening {
+  msg: string;
+  action: string;
+  broadcast: boolean;
+}
+
+const NONCE_FREED: Reopening = {
+  msg: 'a nonce of a final tx is free again on chain (a reorganisation deeper than the confirmations)',
+  action: 'its signed tx reopened and broadcast again',
+  broadcast: true,
+};
+const MINED_ELSEWHERE: Reopening = {
+  msg: 'a final tx is now in another block (a reorganisation deeper than the confirmations)',
+  action: 'reopened, to be settled from its new receipt once confirmed',
+  broadcast: false,
+};
+const NONCE_TAKEN: Reopening = {
+  msg: 'a final tx is gone from the chain and another tx holds its nonce (a reorganisation deeper than the confirmations)',
+  action: 'reopened, to be recorded dropped and its work done again',
+  broadcast: true,
+};
+
 /** Purpose of the zero-value self-transfer that fills a nonce gap below pending txs. */
 export const NONCE_FILLER = 'nonce-filler';
 
@@ -91,17 +126,15 @@ export const NONCE_GONE_CHECKS = 3;
  */
 export const FINAL_WATCH_MS = 10 * 60_000;
 
-const FREED_NONCE =
-  'a nonce of a final tx is free again on chain (a reorganisation deeper than the confirmations)';
-
 /**
  * The single submitter for one signer. Every send goes through one queue: nonce allocation,
  * signing, storing (with its refs) and broadcasting, in that order, so a stored tx is the only
  * kind that can ever be mined. A poll loop then follows each pending tx to its final status:
  * receipt + confirmations, replacement at the same nonce with bumped fees when stuck, re-broadcast
  * when the node forgot it (or never saw it: a crash between storing and broadcasting), dropped when
- * its nonce went to another tx. For FINAL_WATCH_MS after a tx goes final it also polls the chain's
- * count of mined txs with nothing pending, to see a reorganisation deeper than the confirmations.
+ * its nonce went to another tx. For FINAL_WATCH_MS after a tx goes final it also polls, pending
+ * txs or not, the chain's count of mined txs and the block of the newest final tx, to see a
+ * reorganisation deeper than the confirmations.
  *
  * Nonces: the next nonce is the lowest one at or above the chain's mined count that no pending tx
  * of ours holds, re-derived from the chain and the stored pending txs at start and after any
@@ -122,6 +155,8 @@ export class TxManager {
   private watchFinalUntil = 0;
   /** One above the nonce of the last tx that went final: while watched, the floor never drops below it. */
   private finalFloor = 0n;
+  /** Final txs with a receipt, by id, watched for FINAL_WATCH_MS for their block (watchFinalBlocks). */
+  private readonly finals = new Map<string, WatchedFinal>();
   /** The chain's count of this signer's mined txs, as last read: pending txs at or above it wait for block space. */
   private minedSeen = 0n;
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
@@ -197,6 +232,7 @@ export class TxManager {
       o.waiters = [];
     }
     this.open.clear();
+    this.finals.clear();
     this.started = false;
   }
 
@@ -408,7 +444,10 @@ export class TxManager {
     if (this.needsAdopt) await this.enqueue(() => this.adoptStored()).catch(() => undefined);
     if (this.open.size === 0 && Date.now() >= this.watchFinalUntil) return;
     try {
-      if (this.open.size === 0) return await this.watchFinal();
+      if (this.open.size === 0) {
+        await this.watchFinal();
+        return await this.watchFinalBlocks();
+      }
       const head = BigInt(await this.provider.getBlockNumber());
       const mined = await this.txCount('latest');
       const sorted = [...this.open.values()].sort((a, b) => (a.record.nonce < b.record.nonce ? -1 : 1));
@@ -431,6 +470,7 @@ export class TxManager {
       const gap = this.gapBelowPending(mined);
       this.floorGapChecks = gap !== null && gap < this.nonceFloor ? this.floorGapChecks + 1 : 0;
       if (gap !== null) await this.fillGap(mined);
+      await this.watchFinalBlocks();
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'tx poll failed', code: error.code, error: error.message });
@@ -453,8 +493,48 @@ export class TxManager {
       if (this.open.size > 0) return;
       this.floorGapChecks = 0;
       const taken = await this.store.liveAtNonce(this.chainId, this.address, mined);
-      if (taken) await this.rebroadcastFinal(taken, mined);
+      if (taken) await this.reopenFinal(taken, NONCE_FREED);
     });
+  }
+
+  /**
+   * What the floor cannot show: a final tx mined again in another block of the new chain, where its
+   * outcome may differ, or gone while another tx of this key took its nonce there. The block of the
+   * newest watched tx is read each poll; the same hash vouches for every older block too (a block
+   * names its parent). Otherwise each watched tx's receipt is read: in another block, the tx is
+   * reopened and settled from the new receipt once confirmed; none while its nonce is used, seen in
+   * NONCE_GONE_CHECKS looks in a row, it is reopened and broadcast again, so that it ends dropped
+   * and its work is done again. None while its nonce is free is the floor's case (watchFinal, fillGap).
+   */
+  private async watchFinalBlocks(): Promise<void> {
+    const now = Date.now();
+    for (const [id, f] of this.finals) if (f.until <= now) this.finals.delete(id);
+    if (this.finals.size === 0) return;
+    const watched = [...this.finals.values()].sort((a, b) => (a.record.nonce < b.record.nonce ? -1 : 1));
+    const newest = watched.reduce((a, b) => (b.blockNumber > a.blockNumber ? b : a));
+    if (newest.blockHash !== null && (await this.blockHashAt(newest.blockNumber)) === newest.blockHash) {
+      for (const f of watched) f.goneChecks = 0;
+      return;
+    }
+    const mined = await this.txCount('latest');
+    for (const f of watched) {
+      const receipt = await this.findReceipt(f.record.hashes);
+      let reopening: Reopening | undefined;
+      if (receipt) {
+        f.goneChecks = 0;
+        if (f.blockHash === null) f.blockHash = receipt.blockHash;
+        else if (receipt.blockHash !== f.blockHash) reopening = MINED_ELSEWHERE;
+      } else if (mined > f.record.nonce && ++f.goneChecks >= NONCE_GONE_CHECKS) {
+        reopening = NONCE_TAKEN;
+      }
+      if (!reopening) continue;
+      const how = reopening;
+      await this.enqueue(async () => {
+        // Reopened meanwhile by the floor's path, or no longer watched: nothing to do.
+        if (this.finals.get(f.record.id) !== f) return;
+        await this.reopenFinal(f.record, how);
+      });
+    }
   }
 
   /**
@@ -487,9 +567,9 @@ export class TxManager {
         if (this.floorGapChecks < NONCE_GONE_CHECKS) return;
         this.floorGapChecks = 0;
         const taken = await this.store.liveAtNonce(this.chainId, this.address, gap);
-        if (taken) return this.rebroadcastFinal(taken, gap);
+        if (taken) return this.reopenFinal(taken, NONCE_FREED);
         this.logger.error({
-          msg: FREED_NONCE,
+          msg: NONCE_FREED.msg,
           nonce: gap.toString(),
           txId: null,
           action: 'filled',
@@ -503,18 +583,18 @@ export class TxManager {
   }
 
   /**
-   * A final tx whose nonce a reorganisation gave back: reopened (pending again, and what its
-   * outcome decided taken back, see reopenWith), then followed as any pending tx from its signed
-   * bytes, sent again unchanged, so that its new outcome (mined, reverted, or dropped under another
+   * A final tx a reorganisation changed: reopened (pending again, and what its outcome decided
+   * taken back, see reopenWith), then followed as any pending tx, its signed bytes sent again
+   * unchanged when `how` says so, so that its new outcome (mined, reverted, or dropped under another
    * tx at its nonce) is the one recorded. Not reopened (database down, row changed): nothing is
-   * sent; the next polls find the nonce free again and retry.
+   * sent; the next polls find the change again and retry.
    */
-  private async rebroadcastFinal(taken: ChainTxRecord, nonce: bigint): Promise<void> {
+  private async reopenFinal(taken: ChainTxRecord, how: Reopening): Promise<void> {
     this.logger.error({
-      msg: FREED_NONCE,
-      nonce: nonce.toString(),
+      msg: how.msg,
+      nonce: taken.nonce.toString(),
       txId: taken.id,
-      action: 'its signed tx reopened and broadcast again',
+      action: how.action,
     });
     let record: ChainTxRecord | null;
     let head: bigint;
@@ -544,6 +624,8 @@ export class TxManager {
     // stuck-tx clock starts now (in memory: its stored sent block is where its logs are searched from).
     const open: OpenTx = { record: { ...record, sentBlock: head }, waiters: [], nonceGoneChecks: 0 };
     this.open.set(record.id, open);
+    this.finals.delete(record.id);
+    if (!how.broadcast) return;
     await broadcastRaw(this.provider, record.rawTx).catch((err: unknown) => this.onBroadcastError(open, err));
   }
 
@@ -681,6 +763,7 @@ export class TxManager {
     const record = await this.store.finish(open.record.id, outcome);
     this.open.delete(record.id);
     if (nonceConsumed) this.followFinal(record.nonce, Date.now());
+    if (receipt) this.watchBlock(record, BigInt(receipt.blockNumber), receipt.blockHash, Date.now());
     this.logger.log({
       msg: 'tx final',
       txId: record.id,
@@ -712,7 +795,36 @@ export class TxManager {
     const finishedAt = last?.finishedAt?.getTime();
     if (last && finishedAt !== undefined && finishedAt + FINAL_WATCH_MS > Date.now()) {
       this.followFinal(last.nonce, finishedAt);
+      // Its block is learnt from its receipt at the first look (none now: gone, or a lagging node).
+      if (last.blockNumber !== null) this.watchBlock(last, last.blockNumber, null, finishedAt);
     }
+  }
+
+  /** Watches a final tx's block for FINAL_WATCH_MS from `finishedAt` (watchFinalBlocks). */
+  private watchBlock(
+    record: ChainTxRecord,
+    blockNumber: bigint,
+    blockHash: string | null,
+    finishedAt: number,
+  ): void {
+    this.finals.set(record.id, {
+      record,
+      blockNumber,
+      blockHash,
+      until: finishedAt + FINAL_WATCH_MS,
+      goneChecks: 0,
+    });
+  }
+
+  /** The hash of the chain's block at `n` as the node has it now (null past its head), past the request cache. */
+  private async blockHashAt(n: bigint): Promise<string | null> {
+    if (this.provider instanceof JsonRpcApiProvider) {
+      const block = (await this.provider.send('eth_getBlockByNumber', [toQuantity(n), false])) as {
+        hash: string;
+      } | null;
+      return block?.hash ?? null;
+    }
+    return (await this.provider.getBlock(n))?.hash ?? null;
   }
 
   /**
