@@ -89,8 +89,8 @@ export class RedeemerModule {
             },
             {
               replaced: () => metrics.replacements.inc(),
-              finished: (record, receipt) => {
-                metrics.txFinished(record);
+              finished: (record, receipt, since) => {
+                metrics.txFinished(record, since);
                 // Where receipts are seen: the round-end margin learns how long txs take to be mined.
                 margin.finished(record, receipt);
                 space.finished(record, receipt);

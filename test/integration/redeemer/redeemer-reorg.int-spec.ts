@@ -279,6 +279,16 @@ describe('Redeemer across a reorganisation', () => {
     expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
     expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
   });
+  /** The sum and count of the Redeemer's redemption tx latencies (signing, or reopening, to final), seconds. */
+  const latencies = async () => {
+    const { values } = await redeemer.app.get(RedeemerMetrics).txLatency.get();
+    const of = (name: string) =>
+      values.find(
+        (v) => v.metricName === `redeemer_tx_latency_seconds_${name}` && v.labels.purpose === 'redeem',
+      )?.value ?? 0;
+    return { sum: of('sum'), count: of('count') };
+  };
+
   /** The redeemer's count of tickets put back in their tx by a reorganisation. */
   const reopenedCount = async () =>
     (await redeemer.app.get(RedeemerMetrics).reopened.get()).values[0]?.value ?? 0;
@@ -351,6 +361,8 @@ describe('Redeemer across a reorganisation', () => {
       `SELECT raw_tx FROM chain_tx WHERE id = $1`,
       [paid.id],
     );
+    const latencyBefore = await latencies();
+    const rolledBackAt = Date.now();
     await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
     await (await controller.pause()).wait();
     try {
@@ -368,6 +380,12 @@ describe('Redeemer across a reorganisation', () => {
       );
       expect(reverted).toMatchObject({ id: paid.id, nonce: paid.nonce, mined_hash: paid.mined_hash });
       expect(await reopenedCount()).toBe(reopenedBefore + 1);
+      // Its latency this time counts from its reopening, not from its signing before the first outcome.
+      const latency = await eventually(async () => {
+        const now = await latencies();
+        return now.count === latencyBefore.count + 1 ? now.sum - latencyBefore.sum : undefined;
+      }, 'the latency of the reopened tx observed');
+      expect(latency).toBeLessThanOrEqual((Date.now() - rolledBackAt) / 1000);
       await eventually(async () => {
         const row = await redeemer.tickets.findByHash(hash);
         return row?.status === WinningTicketStatus.QUEUED ? row : undefined;

@@ -99,7 +99,7 @@ export class RedeemerMetrics {
     });
     this.txLatency = new Histogram({
       name: 'redeemer_tx_latency_seconds',
-      help: 'From signing to final (confirmed) status',
+      help: 'From signing (or reopening after a reorganisation) to final (confirmed) status',
       labelNames: ['purpose'],
       buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
       registers,
@@ -165,7 +165,8 @@ export class RedeemerMetrics {
     });
   }
 
-  txFinished(record: ChainTxRecord): void {
+  /** `since`: when the tx was signed, or reopened after a reorganisation (TxManagerEvents.finished). */
+  txFinished(record: ChainTxRecord, since: Date): void {
     this.txs.inc({ purpose: record.purpose, status: record.status });
     if (record.gasUsed !== null) {
       this.gasUsed.inc({ purpose: record.purpose }, Number(record.gasUsed));
@@ -174,6 +175,6 @@ export class RedeemerMetrics {
       }
     }
     const end = record.finishedAt ?? new Date();
-    this.txLatency.observe({ purpose: record.purpose }, (end.getTime() - record.createdAt.getTime()) / 1000);
+    this.txLatency.observe({ purpose: record.purpose }, (end.getTime() - since.getTime()) / 1000);
   }
 }

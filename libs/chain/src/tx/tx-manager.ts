@@ -59,7 +59,8 @@ export interface TxResult {
 export interface TxManagerEvents {
   sent?(record: ChainTxRecord): void;
   replaced?(record: ChainTxRecord): void;
-  finished?(record: ChainTxRecord, receipt: TransactionReceipt | null): void;
+  /** `since`: when the tx was signed, or reopened after a reorganisation (what its latency counts from). */
+  finished?(record: ChainTxRecord, receipt: TransactionReceipt | null, since: Date): void;
 }
 
 /**
@@ -77,6 +78,8 @@ interface OpenTx {
   waiters: { resolve: (r: TxResult) => void; reject: (e: unknown) => void }[];
   /** Consecutive checks that found the nonce used on chain but no receipt for any of our hashes. */
   nonceGoneChecks: number;
+  /** Since when it is followed: signed (its row's creation), or reopened after a reorganisation. */
+  since: Date;
 }
 
 /** A final tx mined (or reverted) in a block that a reorganisation deeper than the confirmations may still replace. */
@@ -204,7 +207,7 @@ export class TxManager {
     try {
       this.chainId = (await this.provider.getNetwork()).chainId;
       for (const record of await this.store.listOpen(this.chainId, this.address)) {
-        this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0 });
+        this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0, since: record.createdAt });
       }
       this.needsAdopt = false;
       await this.resumeFinalWatch();
@@ -336,7 +339,7 @@ export class TxManager {
       this.needsReconcile = true;
       throw classifyChainError(err);
     }
-    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0 };
+    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0, since: record.createdAt };
     this.open.set(record.id, open);
     if (hooks.beforeBroadcast) {
       await hooks.beforeBroadcast(record).catch((err: unknown) =>
@@ -395,7 +398,7 @@ export class TxManager {
   private async adoptStored(): Promise<void> {
     for (const record of await this.store.listOpen(this.chainId, this.address)) {
       if (this.open.has(record.id)) continue;
-      this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0 });
+      this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0, since: record.createdAt });
       this.needsReconcile = true;
       this.logger.warn({
         msg: 'stored tx followed after a failed insert',
@@ -622,7 +625,12 @@ export class TxManager {
     }
     // Followed before anything else can ask for it (waiters of its settlement find it open); its
     // stuck-tx clock starts now (in memory: its stored sent block is where its logs are searched from).
-    const open: OpenTx = { record: { ...record, sentBlock: head }, waiters: [], nonceGoneChecks: 0 };
+    const open: OpenTx = {
+      record: { ...record, sentBlock: head },
+      waiters: [],
+      nonceGoneChecks: 0,
+      since: new Date(),
+    };
     this.open.set(record.id, open);
     this.finals.delete(record.id);
     if (!how.broadcast) return;
@@ -772,7 +780,7 @@ export class TxManager {
       nonce: record.nonce.toString(),
       code: record.errorCode,
     });
-    this.events.finished?.(record, receipt);
+    this.events.finished?.(record, receipt, open.since);
     for (const w of open.waiters) w.resolve({ record, receipt });
   }
 
