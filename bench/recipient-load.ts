@@ -10,7 +10,8 @@ import { createTicketBatch, hexToBytes, paymentFromTicketBatch, pricePerPixel } 
 import { RecipientClient } from '#app/clients';
 
 export interface LoadSpec {
-  target: string;
+  /** Recipient replicas (gRPC host:port); the loops are spread over them in turn, params come from the first. */
+  targets: string[];
   senderKey: string;
   senderAddress: string;
   ticketsPerPayment: number;
@@ -75,9 +76,11 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     ...(spec.maxBatch ? { maxPayments: spec.maxBatch } : {}),
     ...(spec.maxBatchTickets ? { maxTickets: spec.maxBatchTickets } : {}),
   };
-  const client = new RecipientClient(spec.target, 60_000, { coalesce: spec.coalesce && limits });
+  const clients = spec.targets.map(
+    (target) => new RecipientClient(target, 60_000, { coalesce: spec.coalesce && limits }),
+  );
   try {
-    const payments = await prepare(client, spec);
+    const payments = await prepare(clients[0], spec);
     const latenciesMs: number[] = [];
     let accepted = 0;
     let next = 0;
@@ -93,7 +96,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
           if (due > 0) await new Promise((r) => setTimeout(r, due));
         }
         const t0 = performance.now();
-        const res = await client.processPayment({ payment, jobId: `bench-${id}` });
+        const res = await clients[id % clients.length].processPayment({ payment, jobId: `bench-${id}` });
         latenciesMs.push(performance.now() - t0);
         accepted += res.acceptedCount;
       }
@@ -104,7 +107,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     const cpuSeconds = (used.user + used.system) / 1e6;
     return { tickets: spec.payments * spec.ticketsPerPayment, accepted, seconds, cpuSeconds, latenciesMs };
   } finally {
-    client.close();
+    for (const client of clients) client.close();
   }
 }
 

@@ -13,7 +13,9 @@
 // leaves the service's warm-up out of the figure), BENCH_RATE=n payments/s offered,
 // BENCH_IN_FLIGHT=n payments in flight (default 16 and 32 at 1 ticket, 16 at 10, 8 at 100),
 // BENCH_VALIDATION_THREADS=n verify on n worker threads, RECIPIENT_VERIFY_SLICE_MS=n the service's
-// verification slice (0 = each payment at once),
+// verification slice (0 = each payment at once), BENCH_RECIPIENT_REPLICAS=n that many Recipients
+// sharing the Postgres database and Redis prefix (the others in their own processes; the load
+// generator spreads its loops over them),
 // BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -56,6 +58,7 @@ import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.
 import type { LoadResult, LoadSpec } from './recipient-load.js';
 import { formatProfile, profileWhile } from './recipient-profile.js';
 import { printBenchJson, type BenchFigure } from './bench-json.js';
+import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 const run = promisify(execFile);
 
@@ -75,6 +78,7 @@ const SCENARIOS: Scenario[] = [
   { ticketsPerPayment: 100, payments: 200, concurrency: 8 },
 ];
 const THREADS = Number(process.env.BENCH_VALIDATION_THREADS ?? '0');
+const REPLICAS = Number(process.env.BENCH_RECIPIENT_REPLICAS ?? '1');
 /** BENCH_RATE=300 offers that many payments per second instead of as many as are answered. */
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 /** BENCH_IN_FLIGHT=64 lets that many payments be in flight in every scenario. */
@@ -106,7 +110,10 @@ async function main(): Promise<void> {
   const db = await scratchDatabase(TEST_POSTGRES_URL, 'bench_recipient');
   const anvil = await startAnvil();
   let app: Awaited<ReturnType<typeof bootstrapService>> | undefined;
+  const replicas: ServiceProcess[] = [];
   try {
+    if (!Number.isSafeInteger(REPLICAS) || REPLICAS < 1)
+      throw new Error('BENCH_RECIPIENT_REPLICAS must be 1 or more');
     const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider);
     const recipient = Wallet.createRandom().address.toLowerCase();
     const protocol = await deployProtocol(owner, { recipients: [recipient] });
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
       );
 
     const grpcUrl = `127.0.0.1:${await freePort()}`;
-    const config = RecipientConfig.fromEnv({
+    const serviceEnv: Record<string, string> = {
       DATABASE_URL: db.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: redisPrefix,
@@ -140,7 +147,8 @@ async function main(): Promise<void> {
       ...(process.env.RECIPIENT_VERIFY_SLICE_MS
         ? { RECIPIENT_VERIFY_SLICE_MS: process.env.RECIPIENT_VERIFY_SLICE_MS }
         : {}),
-    });
+    };
+    const config = RecipientConfig.fromEnv(serviceEnv);
     app = await bootstrapService({
       name: 'recipient',
       module: RecipientModule.forRoot(config),
@@ -149,6 +157,21 @@ async function main(): Promise<void> {
       grpc: { url: grpcUrl, ...RECIPIENT_GRPC },
       exitOnSignals: false,
     });
+    // Further replicas after this one: it has migrated the database.
+    const targets = [grpcUrl];
+    for (let i = 1; i < REPLICAS; i++) {
+      const [replicaGrpc, httpPort] = [`127.0.0.1:${await freePort()}`, await freePort()];
+      replicas.push(
+        await startServiceProcess(`recipient replica ${i}`, 'apps/recipient/src/main.ts', httpPort, {
+          ...serviceEnv,
+          RECIPIENT_GRPC_URL: replicaGrpc,
+          RECIPIENT_HTTP_PORT: String(httpPort),
+          LOG_LEVEL: 'warn',
+        }),
+      );
+      targets.push(replicaGrpc);
+    }
+    const replicaCpu = () => replicas.reduce((total, r) => total + r.cpuSeconds(), 0);
 
     const rows: string[] = [];
     const breakdowns: string[] = [];
@@ -162,7 +185,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) ceiling = Math.max(ceiling, await libraryCeiling(s.ticketsPerPayment));
       for (const mode of CLIENT_MODES) {
         const spec: LoadSpec = {
-          target: grpcUrl,
+          targets,
           senderKey: sender.privateKey,
           senderAddress: sender.address.toLowerCase(),
           noncesPerParams: 600,
@@ -175,26 +198,33 @@ async function main(): Promise<void> {
         phases.reset();
         batches.reset();
         const cpu = process.cpuUsage();
+        const replicaCpuBefore = replicaCpu();
         const ioBefore = { ...io };
         const result = await load(spec);
         const used = process.cpuUsage(cpu);
+        const replicasUsed = replicaCpu() - replicaCpuBefore;
         // Includes the params fetches of the load generator's prepare step (one per 600 tickets).
         const perPayment = (n: number) => (n / s.payments).toFixed(2);
-        // The service's CPU share over the whole call, load generator start-up and signing included.
-        const serviceCpu = (used.user + used.system) / 1e6;
+        // What this process's replica counted, over the share of the payments it got.
+        const perOwnPayment = (n: number) => (n / (s.payments / REPLICAS)).toFixed(2);
+        // The service's CPU share over the whole call, load generator start-up and signing included
+        // (every replica's; phases, batches and I/O counts are this process's replica only).
+        const serviceCpu = (used.user + used.system) / 1e6 + replicasUsed;
+        const label = REPLICAS > 1 ? `${mode.label}, ${REPLICAS} replicas` : mode.label;
         breakdowns.push(
-          `- ${mode.label}, ${await phaseBreakdown(s, phases, result)}` +
+          `- ${label}${REPLICAS > 1 ? " (phases: this process's replica)" : ''}, ${await phaseBreakdown(s, phases, result, REPLICAS)}` +
             `\n  per payment: ${perPayment(serviceCpu * 1000)} ms of service CPU (all threads), ` +
-            `${perPayment(io.redis - ioBefore.redis)} Redis commands, ` +
-            `${perPayment(io.postgres - ioBefore.postgres)} Postgres queries` +
-            (mode.coalesce ? `\n  ${await batchSizes(batches, s.payments)}` : ''),
+            `${perOwnPayment(io.redis - ioBefore.redis)} Redis commands, ` +
+            `${perOwnPayment(io.postgres - ioBefore.postgres)} Postgres queries` +
+            (mode.coalesce ? `\n  ${await batchSizes(batches, REPLICAS > 1 ? undefined : s.payments)}` : ''),
         );
         // A shorter pass under the sampling profiler, not counted in the figures: where the CPU goes.
         const profiledPayments = Math.ceil(s.payments / 3);
         const profile = await profileWhile(async () => {
           await load({ ...spec, payments: profiledPayments });
         });
-        breakdowns.push(formatProfile(profile, profiledPayments));
+        // Each replica serves about its share of the payments; only this process's is profiled.
+        breakdowns.push(formatProfile(profile, Math.round(profiledPayments / REPLICAS)));
         if (result.accepted !== result.tickets) {
           throw new Error(`only ${result.accepted} of ${result.tickets} tickets were accepted`);
         }
@@ -202,14 +232,16 @@ async function main(): Promise<void> {
         const sorted = [...result.latenciesMs].sort((a, b) => a - b);
         // Names as earlier runs recorded them; the second 1-ticket row also says its concurrency.
         const name = mode.coalesce ? 'Coalescing client (ProcessPayments)' : 'ProcessPayment';
-        const at = `${s.ticketsPerPayment} tickets/payment${s.concurrency === 32 ? ', 32 in flight' : ''}`;
+        const at =
+          `${s.ticketsPerPayment} tickets/payment${s.concurrency === 32 ? ', 32 in flight' : ''}` +
+          (REPLICAS > 1 ? `, ${REPLICAS} replicas` : '');
         figures.push(
           { name: `${name}, ${at}`, value: rate, unit: 'tickets/s' },
           { name: `${name} p50 latency, ${at}`, value: percentile(sorted, 0.5), unit: 'ms' },
           { name: `${name} p99 latency, ${at}`, value: percentile(sorted, 0.99), unit: 'ms' },
         );
         rows.push(
-          `| ${mode.label} | ${s.ticketsPerPayment} | ${s.concurrency} | ${s.payments.toLocaleString('en-US')} | ` +
+          `| ${label} | ${s.ticketsPerPayment} | ${s.concurrency} | ${s.payments.toLocaleString('en-US')} | ` +
             `${fmt(rate)} | ${percentile(sorted, 0.5).toFixed(2)} | ${percentile(sorted, 0.99).toFixed(2)} | ` +
             `${fmt(ceiling)} | ${(rate / ceiling).toFixed(3)} | ` +
             `${pct(serviceCpu / result.seconds)} | ${pct(result.cpuSeconds / result.seconds)} |`,
@@ -220,7 +252,9 @@ async function main(): Promise<void> {
     console.log(
       `Recipient payments over gRPC (loopback), ${selectCryptoBackend().name} secp256k1, ` +
         `${availableParallelism()} cores, validation threads: ${THREADS || 'none (main thread)'}; ` +
-        'Postgres, Redis and anvil real; load generator in its own process.\n',
+        `Postgres, Redis and anvil real; load generator in its own process${
+          REPLICAS > 1 ? `; ${REPLICAS} Recipient replicas (one here, the others in their own processes)` : ''
+        }.\n`,
     );
     console.log(
       '| client | tickets/payment | in flight | payments | tickets/s | p50 ms | p99 ms | ' +
@@ -238,6 +272,7 @@ async function main(): Promise<void> {
         'as its caller waited for it (with the coalescing client: the whole ProcessPayments call it travelled in).',
     );
   } finally {
+    for (const replica of replicas) await replica.stop();
     await app?.close();
     await anvil.stop();
     await db.drop();
@@ -299,11 +334,13 @@ async function phaseBreakdown(
   s: Scenario,
   histogram: RecipientMetrics['paymentPhaseSeconds'],
   result: LoadResult,
+  replicas: number,
 ): Promise<string> {
   const { values } = await histogram.get();
   const sumOf = (phase: string) =>
     values.find((v) => v.metricName?.endsWith('_sum') && v.labels.phase === phase)?.value ?? 0;
-  const meanMs = (phase: string) => (sumOf(phase) / s.payments) * 1000;
+  // This process's replica got about 1/replicas of the payments.
+  const meanMs = (phase: string) => (sumOf(phase) / (s.payments / replicas)) * 1000;
   const server = PHASES.reduce((total, p) => total + meanMs(p), 0);
   const client = result.latenciesMs.reduce((a, b) => a + b, 0) / result.latenciesMs.length;
   const parts = PHASES.map((p) => `${p} ${meanMs(p).toFixed(3)}`).join(', ');
@@ -314,8 +351,11 @@ async function phaseBreakdown(
   );
 }
 
-/** How many payments the ProcessPayments calls of a run carried. */
-async function batchSizes(histogram: RecipientMetrics['batchPayments'], payments: number): Promise<string> {
+/** How many payments the ProcessPayments calls of a run carried; `payments` unknown (undefined) with replicas. */
+async function batchSizes(
+  histogram: RecipientMetrics['batchPayments'],
+  payments: number | undefined,
+): Promise<string> {
   const { values } = await histogram.get();
   const calls = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
   const batched = values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
@@ -327,11 +367,11 @@ async function batchSizes(histogram: RecipientMetrics['batchPayments'], payments
     .filter(([, n]) => n > 0)
     .map(([le, n]) => `≤${le}: ${n}`)
     .join(', ');
-  return (
-    `batches: ${calls} ProcessPayments calls carried ${batched} of ${payments} payments ` +
-    `(mean ${(batched / Math.max(calls, 1)).toFixed(1)}; calls by size ${shares || 'none'}); ` +
-    `the rest went alone as ProcessPayment`
-  );
+  const sizes = `(mean ${(batched / Math.max(calls, 1)).toFixed(1)}; calls by size ${shares || 'none'})`;
+  return payments === undefined
+    ? `batches (this replica): ${calls} ProcessPayments calls carried ${batched} payments ${sizes}`
+    : `batches: ${calls} ProcessPayments calls carried ${batched} of ${payments} payments ${sizes}; ` +
+        'the rest went alone as ProcessPayment';
 }
 
 /** Tickets per second receiveTicketBatch validates on this thread for batches of `size`. */

@@ -2,14 +2,12 @@
  * What the Sender benchmarks share: throughput loops, and the real Sender service (from source,
  * in its own process) against a fresh anvil with a funded sender and the local Redis.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptKeystoreJson, parseEther, Wallet } from 'ethers';
 import { roundsManagerAt, ticketBrokerAt } from '#app/chain';
-import { repoRoot } from '#app/common';
 import {
   Rational,
   bytesToBigInt,
@@ -28,6 +26,7 @@ import {
   startAnvil,
   type AnvilInstance,
 } from '#app/testing';
+import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 const PASSWORD = 'bench-password';
 
@@ -55,20 +54,6 @@ export function syncRate(ms: number, op: () => number): number {
   let units = 0;
   while (performance.now() < deadline) units += op();
   return units / ((performance.now() - started) / 1000);
-}
-
-async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`sender exited with ${child.exitCode}:\n${output()}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`sender not healthy within 60 s:\n${output()}`);
 }
 
 export interface BenchSender {
@@ -101,13 +86,9 @@ export async function startBenchSender(
   const redisPrefix = `ticketpay-bench:${name}:${Date.now().toString(36)}:`;
   const anvil = await startAnvil();
   const dir = mkdtempSync(join(tmpdir(), `ticketpay-${name}-bench-`));
-  let child: ChildProcess | undefined;
+  let service: ServiceProcess | undefined;
   const stop = async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await service?.stop();
     await anvil.stop();
     rmSync(dir, { recursive: true, force: true });
     await flushRedisPrefix(redisUrl, redisPrefix);
@@ -139,37 +120,19 @@ export async function startBenchSender(
 
     const grpcUrl = `127.0.0.1:${await freePort()}`;
     const httpPort = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        '--conditions=ticketpay-source',
-        '--import',
-        '@swc-node/register/esm-register',
-        'apps/sender/src/main.ts',
-      ],
-      {
-        cwd: repoRoot(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env.PATH ?? '',
-          REDIS_URL: redisUrl,
-          REDIS_PREFIX: redisPrefix,
-          ETH_RPC_URL: anvil.url,
-          CONTROLLER_ADDRESS: protocol.controller,
-          SENDER_GRPC_URL: grpcUrl,
-          SENDER_HTTP_PORT: String(httpPort),
-          SENDER_KEYSTORE_FILES: keystore,
-          SENDER_KEYSTORE_PASSWORD_FILE: join(dir, 'password'),
-          SENDER_API_TOKENS_FILE: join(dir, 'tokens.yaml'),
-          ...env,
-        },
-      },
-    );
-    let output = '';
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const httpUrl = `http://127.0.0.1:${httpPort}`;
-    await waitForHealth(`${httpUrl}/health`, child, () => output);
+    service = await startServiceProcess('sender', 'apps/sender/src/main.ts', httpPort, {
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: redisPrefix,
+      ETH_RPC_URL: anvil.url,
+      CONTROLLER_ADDRESS: protocol.controller,
+      SENDER_GRPC_URL: grpcUrl,
+      SENDER_HTTP_PORT: String(httpPort),
+      SENDER_KEYSTORE_FILES: keystore,
+      SENDER_KEYSTORE_PASSWORD_FILE: join(dir, 'password'),
+      SENDER_API_TOKENS_FILE: join(dir, 'tokens.yaml'),
+      ...env,
+    });
+    const { httpUrl } = service;
 
     const rounds = roundsManagerAt(protocol.addresses.roundsManager, anvil.provider);
     const creationRound = await rounds.lastInitializedRound();
