@@ -1,4 +1,4 @@
-import { parseEther } from 'ethers';
+import { parseEther, parseUnits } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { controllerAt } from '#app/chain';
 import { WinningTicketStatus } from '#app/database';
@@ -294,10 +294,37 @@ describe('Redeemer across a reorganisation', () => {
     (await redeemer.app.get(RedeemerMetrics).reopened.get()).values[0]?.value ?? 0;
 
   /**
+   * Replaces the blocks since `blockBefore` with as many new ones, the first holding `raws` (signed
+   * txs, in order), in one step: no poll of the Redeemer sees the chain in between.
+   */
+  async function reorgSince(blockBefore: bigint, raws: string[]): Promise<void> {
+    const depth = (await fx.blockNumber()) - blockBefore;
+    await fx.provider.send('anvil_reorg', [Number(depth), raws.map((raw) => [raw, 0])]);
+    expect(await fx.blockNumber()).toBe(blockBefore + depth);
+  }
+
+  /** `tx` signed by `wallet` at its next nonce on chain (or `nonce`), with room for any base fee here. */
+  async function signed(
+    wallet: typeof fx.owner,
+    tx: { to: string; data?: string; gasLimit: bigint; nonce?: bigint },
+  ): Promise<string> {
+    const nonce = tx.nonce ?? BigInt(await fx.provider.getTransactionCount(wallet.address, 'latest'));
+    return wallet.signTransaction({
+      ...tx,
+      nonce: Number(nonce),
+      value: 0n,
+      type: 2,
+      chainId: (await fx.provider.getNetwork()).chainId,
+      maxFeePerGas: parseUnits('100', 'gwei'),
+      maxPriorityFeePerGas: 1n,
+    });
+  }
+
+  /**
    * The new chain holds another tx of the signer's key at the nonce of a final tx (its operator's
    * wallet, say): the count never falls below the floor, so only the tx's missing receipt shows it.
-   * With `down`, the Redeemer that finished the tx is gone meanwhile: the next one learns the tx's
-   * block from nowhere (its receipt is gone) and must still see it.
+   * With `down`, the Redeemer that finished the tx is gone meanwhile: the next one does not know
+   * the tx's block and must still see it.
    */
   async function nonceTaken(down: boolean): Promise<void> {
     await fx.nextRound();
@@ -312,8 +339,9 @@ describe('Redeemer across a reorganisation', () => {
     expect(paid).toMatchObject({ nonce: String(nonceBefore), status: 'mined' });
     if (down) await redeemer.app.close();
     const reopenedBefore = down ? 0 : await reopenedCount();
-    await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
-    await (await fx.recipient.sendTransaction({ to: signer, value: 0n, nonce: Number(nonceBefore) })).wait();
+    await reorgSince(blockBefore, [
+      await signed(fx.recipient, { to: signer, gasLimit: 21_000n, nonce: nonceBefore }),
+    ]);
     expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore + 1n);
     expect(await fx.redeemedHashes()).not.toContain(hash);
     if (down) redeemer = await startRedeemer();
@@ -323,7 +351,9 @@ describe('Redeemer across a reorganisation', () => {
       return tx.status === 'dropped' ? tx : undefined;
     }, 'the final tx recorded dropped');
     expect(await reopenedCount()).toBe(reopenedBefore + 1);
-    // Back in line, then redeemed by a new tx at the next free nonce, and paid once.
+    // Back in line, then redeemed by a new tx at the next free nonce, and paid once. (In the next
+    // round: the one the ticket was made in may end meanwhile, and nobody here initializes rounds.)
+    await fx.nextRound();
     const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
     expect((await fx.fees()) - feesBefore).toBe(CENTI);
     expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);
@@ -342,17 +372,18 @@ describe('Redeemer across a reorganisation', () => {
 
   it('does so too when the Redeemer was down meanwhile', () => nonceTaken(true));
 
-  it('settles again a final tx a deeper reorganisation put in another block where it reverts, and redeems its ticket once', async () => {
-    // The new chain mined the same signed tx again (as the network does with a reorganised
-    // block's txs) at once, after a pause that makes it revert there: the count never fell, the
-    // receipt is there, only its block changed, and with it the outcome.
+  /**
+   * The new chain mined the same signed tx again (as the network does with a reorganised block's
+   * txs), after a pause that makes it revert there: the count never fell, the receipt is there,
+   * only its block changed, and with it the outcome. With `down`, as in nonceTaken.
+   */
+  async function minedElsewhere(down: boolean): Promise<void> {
     await fx.nextRound();
     const sender = await fx.newSender(parseEther('1'));
     const ticket = await fx.ticket(sender, CENTI);
     const hash = hashOf(ticket);
     const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
     const controller = controllerAt(fx.protocol.controller, fx.owner);
-    const reopenedBefore = await reopenedCount();
 
     await redeemer.intake.accept(ticket);
     await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
@@ -361,16 +392,22 @@ describe('Redeemer across a reorganisation', () => {
       `SELECT raw_tx FROM chain_tx WHERE id = $1`,
       [paid.id],
     );
-    const latencyBefore = await latencies();
+    if (down) await redeemer.app.close();
+    const reopenedBefore = down ? 0 : await reopenedCount();
+    const latencyBefore = down ? { sum: 0, count: 0 } : await latencies();
     const rolledBackAt = Date.now();
-    await fx.provider.send('anvil_rollback', [Number((await fx.blockNumber()) - blockBefore)]);
-    await (await controller.pause()).wait();
+    const pause = controller.interface.encodeFunctionData('pause');
+    await reorgSince(blockBefore, [
+      await signed(fx.owner, { to: fx.protocol.controller, data: pause, gasLimit: 200_000n }),
+      raw,
+    ]);
     try {
-      await fx.provider.send('eth_sendRawTransaction', [raw]);
+      expect(await controller.paused()).toBe(true);
       expect(BigInt(await fx.provider.getTransactionCount(signer, 'latest'))).toBe(nonceBefore + 1n);
       const again = await fx.provider.getTransactionReceipt(paid.mined_hash!);
       expect(again?.status).toBe(0);
       expect(await fx.redeemedHashes()).not.toContain(hash);
+      if (down) redeemer = await startRedeemer();
 
       const reverted = await mining(() =>
         eventually(async () => {
@@ -406,5 +443,30 @@ describe('Redeemer across a reorganisation', () => {
     expect(redeemed.txHash).toBe(txs[1].mined_hash);
     expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
     expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+  }
+
+  it('settles again a final tx a deeper reorganisation put in another block where it reverts, and redeems its ticket once', () =>
+    minedElsewhere(false));
+
+  it('does so too when the Redeemer was down meanwhile, though it does not know the block', () =>
+    minedElsewhere(true));
+
+  it('reopens no healthy final tx of a restarted Redeemer', async () => {
+    // Every final tx the cases above left within the watch is resumed with its block unknown, and
+    // its receipt read again: each still says what its row does.
+    const finalBefore = await redeemer.ds.query<{ n: string }[]>(
+      `SELECT count(*)::text AS n FROM chain_tx WHERE signer = $1 AND status IN ('mined', 'reverted')`,
+      [fx.recipient.address.toLowerCase()],
+    );
+    await redeemer.app.close();
+    redeemer = await startRedeemer();
+    await mining(() => new Promise((resolve) => setTimeout(resolve, 2_000)));
+    expect(await reopenedCount()).toBe(0);
+    const finalAfter = await redeemer.ds.query<{ n: string }[]>(
+      `SELECT count(*)::text AS n FROM chain_tx WHERE signer = $1 AND status IN ('mined', 'reverted')`,
+      [fx.recipient.address.toLowerCase()],
+    );
+    expect(finalAfter).toEqual(finalBefore);
+    expect(Number(finalAfter[0].n)).toBeGreaterThan(5);
   });
 });

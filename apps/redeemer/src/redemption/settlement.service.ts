@@ -118,7 +118,7 @@ export class SettlementService {
 
   /**
    * FinalTxReopener: a final tx of ours that a reorganisation deeper than the confirmations took off
-   * the chain is pending again, and the tickets recorded paid by it are back in it (MOVES.unsettle,
+   * the chain (or mined in another block) is pending again, and the tickets recorded paid by it are back in it (MOVES.unsettle,
    * their amounts paid taken back), in one database transaction. The TxManager then follows it as
    * any pending tx, and its settlement decides the tickets afresh: redeemed if its copy is mined
    * with their logs, back in line if it reverts or another tx takes its nonce. Their jobs (removed
@@ -139,7 +139,7 @@ export class SettlementService {
     if (!done) return null;
     this.metrics.reopened.inc(done.moved.length);
     this.logger.error({
-      msg: 'tx taken off the chain by a reorganisation after it was final: followed again, the tickets it paid back in it',
+      msg: 'tx changed by a reorganisation after it was final: followed again, the tickets it paid back in it',
       txId: record.id,
       was: record.status,
       tickets: done.moved.length,

@@ -64,7 +64,7 @@ export interface TxManagerEvents {
 }
 
 /**
- * Reopens a final tx a reorganisation took off the chain: calls `reopenRow` (TxStore.reopen, in the
+ * Reopens a final tx a reorganisation changed (took it off the chain, or mined it elsewhere): calls `reopenRow` (TxStore.reopen, in the
  * caller's database transaction `trx`) and writes what the owner recorded of the tx's outcome back
  * in that same transaction. Returns the reopened row, or null when it changed meanwhile.
  */
@@ -86,7 +86,7 @@ interface OpenTx {
 interface WatchedFinal {
   record: ChainTxRecord;
   blockNumber: bigint;
-  /** The block its receipt named when it went final; null when not known (read after a restart and not found). */
+  /** The block its receipt named when it went final; null until its receipt is read again after a restart. */
   blockHash: string | null;
   /** Epoch ms after which it is no longer watched (FINAL_WATCH_MS after it went final). */
   until: number;
@@ -113,19 +113,23 @@ const MINED_ELSEWHERE: Reopening = {
 };
 const NONCE_TAKEN: Reopening = {
   msg: 'a final tx is gone from the chain and another tx holds its nonce (a reorganisation deeper than the confirmations)',
-  action: 'reopened, to be recorded dropped and its work done again',
-  broadcast: true,
+  action: 'reopened, to be recorded dropped unless a receipt shows up (its work is then done again)',
+  broadcast: false,
 };
 
 /** Purpose of the zero-value self-transfer that fills a nonce gap below pending txs. */
 export const NONCE_FILLER = 'nonce-filler';
 
+/** At a start, how many of the signer's latest txs are looked through for final ones to watch. */
+const RESUMED_FINALS = 500;
+
 /** Checks to wait (receipt indexing can lag the nonce) before calling a tx dropped. */
 export const NONCE_GONE_CHECKS = 3;
 
 /**
- * How long the chain's nonce count is still polled with no tx pending after a tx went final: a
- * reorganisation deeper than the confirmations shows as the count falling below the floor.
+ * How long a tx that went final is still watched (the chain's nonce count, pending txs or not, and
+ * its block): a reorganisation deeper than the confirmations shows as the count falling below the
+ * floor, or as its block or receipt changed.
  */
 export const FINAL_WATCH_MS = 10 * 60_000;
 
@@ -502,42 +506,79 @@ export class TxManager {
 
   /**
    * What the floor cannot show: a final tx mined again in another block of the new chain, where its
-   * outcome may differ, or gone while another tx of this key took its nonce there. The block of the
-   * newest watched tx is read each poll; the same hash vouches for every older block too (a block
-   * names its parent). Otherwise each watched tx's receipt is read: in another block, the tx is
-   * reopened and settled from the new receipt once confirmed; none while its nonce is used, seen in
-   * NONCE_GONE_CHECKS looks in a row, it is reopened and broadcast again, so that it ends dropped
-   * and its work is done again. None while its nonce is free is the floor's case (watchFinal, fillGap).
+   * outcome may differ, or gone while another tx of this key took its nonce there. Only the txs
+   * whose block may have changed (finalsOffChain) have their receipt read: in another block, or
+   * saying other than the row, the tx is reopened and settled again from it once confirmed; none
+   * while its nonce is used, seen in NONCE_GONE_CHECKS looks in a row, it is reopened for the
+   * pending checks to record it dropped (a receipt found meanwhile still settles it). None while
+   * its nonce is free is the floor's case (watchFinal, fillGap).
    */
   private async watchFinalBlocks(): Promise<void> {
     const now = Date.now();
     for (const [id, f] of this.finals) if (f.until <= now) this.finals.delete(id);
     if (this.finals.size === 0) return;
-    const watched = [...this.finals.values()].sort((a, b) => (a.record.nonce < b.record.nonce ? -1 : 1));
-    const newest = watched.reduce((a, b) => (b.blockNumber > a.blockNumber ? b : a));
-    if (newest.blockHash !== null && (await this.blockHashAt(newest.blockNumber)) === newest.blockHash) {
-      for (const f of watched) f.goneChecks = 0;
-      return;
-    }
-    const mined = await this.txCount('latest');
-    for (const f of watched) {
-      const receipt = await this.findReceipt(f.record.hashes);
-      let reopening: Reopening | undefined;
-      if (receipt) {
-        f.goneChecks = 0;
-        if (f.blockHash === null) f.blockHash = receipt.blockHash;
-        else if (receipt.blockHash !== f.blockHash) reopening = MINED_ELSEWHERE;
-      } else if (mined > f.record.nonce && ++f.goneChecks >= NONCE_GONE_CHECKS) {
-        reopening = NONCE_TAKEN;
-      }
-      if (!reopening) continue;
-      const how = reopening;
+    const suspects = await this.finalsOffChain();
+    const receipts = await Promise.all(suspects.map((f) => this.findReceipt(f.record.hashes)));
+    for (const [i, f] of suspects.entries()) {
+      const how = this.judgeFinal(f, receipts[i], this.minedSeen);
+      if (!how) continue;
       await this.enqueue(async () => {
-        // Reopened meanwhile by the floor's path, or no longer watched: nothing to do.
-        if (this.finals.get(f.record.id) !== f) return;
+        // Stopped, followed again already (the floor's path, an adopted reopen), or no longer watched.
+        if (this.stopped || this.open.has(f.record.id) || this.finals.get(f.record.id) !== f) return;
         await this.reopenFinal(f.record, how);
       });
     }
+  }
+
+  /**
+   * The watched txs whose block may no longer be the chain's. Heights are read from the newest
+   * down until one still holds the block a tx was final in: it vouches for every older one (a block
+   * names its parent), so with no reorganisation this is one call. Txs resumed after a restart,
+   * whose block hash is not known, are always among them until their receipt has been read.
+   */
+  private async finalsOffChain(): Promise<WatchedFinal[]> {
+    const suspects: WatchedFinal[] = [];
+    const byHeight = new Map<bigint, WatchedFinal[]>();
+    for (const f of this.finals.values()) {
+      if (f.blockHash === null) suspects.push(f);
+      else byHeight.set(f.blockNumber, [...(byHeight.get(f.blockNumber) ?? []), f]);
+    }
+    const heights = [...byHeight.keys()].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+    for (const height of heights) {
+      const hash = await this.blockHashAt(height);
+      const at = byHeight.get(height)!;
+      suspects.push(...at.filter((f) => f.blockHash !== hash));
+      if (at.some((f) => f.blockHash === hash)) break;
+    }
+    // The others' receipts are where they were: their looks in a row start again.
+    const looked = new Set(suspects);
+    for (const f of this.finals.values()) if (!looked.has(f)) f.goneChecks = 0;
+    return suspects;
+  }
+
+  /** What a watched final tx's receipt (or its absence, with `mined` txs of the key on chain) calls for. */
+  private judgeFinal(
+    f: WatchedFinal,
+    receipt: TransactionReceipt | null,
+    mined: bigint,
+  ): Reopening | undefined {
+    if (!receipt) {
+      if (mined <= f.record.nonce) {
+        f.goneChecks = 0;
+        return undefined;
+      }
+      return ++f.goneChecks >= NONCE_GONE_CHECKS ? NONCE_TAKEN : undefined;
+    }
+    f.goneChecks = 0;
+    if (f.blockHash !== null) return receipt.blockHash === f.blockHash ? undefined : MINED_ELSEWHERE;
+    // Resumed after a restart: the receipt must still say what the row recorded.
+    const same =
+      receipt.hash === f.record.minedHash &&
+      BigInt(receipt.blockNumber) === f.blockNumber &&
+      (receipt.status === 1) === (f.record.status === ChainTxStatus.MINED);
+    if (!same) return MINED_ELSEWHERE;
+    f.blockHash = receipt.blockHash;
+    return undefined;
   }
 
   /**
@@ -593,6 +634,7 @@ export class TxManager {
    * sent; the next polls find the change again and retry.
    */
   private async reopenFinal(taken: ChainTxRecord, how: Reopening): Promise<void> {
+    if (this.stopped) return;
     this.logger.error({
       msg: how.msg,
       nonce: taken.nonce.toString(),
@@ -619,6 +661,7 @@ export class TxManager {
     }
     if (!record) {
       // Changed since it was read (reopened by an earlier try, say): stored pending txs are looked for.
+      this.finals.delete(taken.id);
       this.needsAdopt = true;
       this.logger.warn({ msg: 'final tx not reopened: its row changed meanwhile', txId: taken.id });
       return;
@@ -793,18 +836,24 @@ export class TxManager {
   }
 
   /**
-   * At start, the signer's last final tx is watched for what is left of its FINAL_WATCH_MS, as if
-   * this process had finished it: after a restart, or a takeover of the signer, a reorganisation
-   * deeper than the confirmations would otherwise leave the chain's lower count as the floor, and
-   * the next tx would take that tx's nonce while its tickets stay recorded paid.
+   * At start, the signer's txs that went final less than FINAL_WATCH_MS ago (among its latest
+   * RESUMED_FINALS) are watched for what is left of it, as if this process had finished them: after
+   * a restart, or a takeover of the signer, a reorganisation deeper than the confirmations would
+   * otherwise leave the chain's lower count as the floor, and the next tx would take a final tx's
+   * nonce, or change its outcome, while its tickets stay recorded paid.
    */
   private async resumeFinalWatch(): Promise<void> {
-    const last = await this.store.lastFinal(this.chainId, this.address);
-    const finishedAt = last?.finishedAt?.getTime();
-    if (last && finishedAt !== undefined && finishedAt + FINAL_WATCH_MS > Date.now()) {
-      this.followFinal(last.nonce, finishedAt);
-      // Its block is learnt from its receipt at the first look (none now: gone, or a lagging node).
-      if (last.blockNumber !== null) this.watchBlock(last, last.blockNumber, null, finishedAt);
+    const latest = await this.store.latestLive(this.chainId, this.address, RESUMED_FINALS);
+    const watched = latest.filter(
+      (r) =>
+        (r.status === ChainTxStatus.MINED || r.status === ChainTxStatus.REVERTED) &&
+        r.finishedAt !== null &&
+        r.finishedAt.getTime() + FINAL_WATCH_MS > Date.now(),
+    );
+    for (const r of watched) {
+      this.followFinal(r.nonce, r.finishedAt!.getTime());
+      // Its block's hash is not stored: its receipt, read at the next looks, must say what the row does.
+      if (r.blockNumber !== null) this.watchBlock(r, r.blockNumber, null, r.finishedAt!.getTime());
     }
   }
 

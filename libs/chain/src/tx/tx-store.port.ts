@@ -137,7 +137,7 @@ export abstract class TxStore {
    * Makes final tx `id` pending again (no mined block, receipt fields, finish time, nor judged
    * head: its delay teaches nothing; its sent block stays, where searches for its logs start), only
    * if it is still `from` (status and replacement count): a reorganisation deeper than the
-   * confirmations took it off the chain and its signed bytes go out again, to be followed as any
+   * confirmations took it off the chain or mined it elsewhere, and it is followed again as any
    * pending tx. `trx` as for `correct`. Returns the reopened row, or null if it changed since it
    * was read.
    */
@@ -166,8 +166,8 @@ export abstract class TxStore {
   /** The signer's tx that holds `nonce` (any status but dropped), if one is stored. */
   abstract liveAtNonce(chainId: bigint, signer: string, nonce: bigint): Promise<ChainTxRecord | null>;
 
-  /** The signer's mined or reverted tx with the highest nonce (the last nonce it used), if any. */
-  abstract lastFinal(chainId: bigint, signer: string): Promise<ChainTxRecord | null>;
+  /** The signer's txs that are not dropped (pending, mined or reverted), highest nonce first, at most `limit`. */
+  abstract latestLive(chainId: bigint, signer: string, limit: number): Promise<ChainTxRecord[]>;
 
   /** The signer's pending txs, lowest nonce first. */
   abstract listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]>;

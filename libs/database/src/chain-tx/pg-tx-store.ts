@@ -180,19 +180,19 @@ export class PgTxStore extends TxStore {
     return row ? toRecord(row) : null;
   }
 
-  async lastFinal(chainId: bigint, signer: string): Promise<ChainTxRecord | null> {
-    const row = await this.ds
+  async latestLive(chainId: bigint, signer: string, limit: number): Promise<ChainTxRecord[]> {
+    // A short backward range of uq_chain_tx_live_nonce, however long the signer's history.
+    const rows = await this.ds
       .getRepository(ChainTxEntity)
       .createQueryBuilder('t')
-      .where('t.chain_id = :chainId AND t.signer = :signer AND t.status IN (:...statuses)', {
+      .where(`t.chain_id = :chainId AND t.signer = :signer AND t.status <> 'dropped'`, {
         chainId: chainId.toString(),
         signer,
-        statuses: [ChainTxStatus.MINED, ChainTxStatus.REVERTED],
       })
       .orderBy('t.nonce', 'DESC')
-      .limit(1)
-      .getOne();
-    return row ? toRecord(row) : null;
+      .limit(limit)
+      .getMany();
+    return rows.map(toRecord);
   }
 
   async listOpen(chainId: bigint, signer: string): Promise<ChainTxRecord[]> {
