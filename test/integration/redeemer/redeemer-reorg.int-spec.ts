@@ -95,6 +95,38 @@ describe('Redeemer across a reorganisation', () => {
     };
   };
 
+  /** Waits until the ticket `hash` is queued again, and returns its row. */
+  const backInLine = (hash: string) =>
+    eventually(async () => {
+      const row = await redeemer.tickets.findByHash(hash);
+      return row?.status === WinningTicketStatus.QUEUED ? row : undefined;
+    }, 'the ticket back in line');
+
+  /**
+   * After its first tx (at `nonceBefore`) ended `firstStatus`: the ticket is redeemed by a new tx
+   * at the next nonce and paid once. In the next round: the one the ticket was made in may end
+   * meanwhile, and nobody here initializes rounds.
+   */
+  async function redeemedAgainOnce(
+    ticket: Parameters<typeof hashOf>[0],
+    firstStatus: 'reverted' | 'dropped',
+    { nonceBefore, feesBefore, lastTx }: Awaited<ReturnType<typeof before>>,
+  ): Promise<void> {
+    const hash = hashOf(ticket);
+    await fx.nextRound();
+    const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    expect((await fx.fees()) - feesBefore).toBe(CENTI);
+    expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);
+    const txs = await txsOf([hash]);
+    expect(txs.map((tx) => [tx.nonce, tx.status])).toEqual([
+      [String(nonceBefore), firstStatus],
+      [String(nonceBefore + 1n), 'mined'],
+    ]);
+    expect(redeemed.txHash).toBe(txs[1].mined_hash);
+    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
+    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+  }
+
   it('redeems every ticket of the txs a reorganisation dropped (two nonces in a row), each paid once', async () => {
     const senders = [await fx.newSender(parseEther('1')), await fx.newSender(parseEther('1'))];
     const tickets = [await fx.ticket(senders[0], CENTI), await fx.ticket(senders[1], CENTI)];
@@ -230,7 +262,8 @@ describe('Redeemer across a reorganisation', () => {
     const sender = await fx.newSender(parseEther('1'));
     const ticket = await fx.ticket(sender, CENTI);
     const hash = hashOf(ticket);
-    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
+    const chainBefore = await before();
+    const { signer, nonceBefore, blockBefore, feesBefore } = chainBefore;
     const controller = controllerAt(fx.protocol.controller, fx.owner);
 
     await redeemer.intake.accept(ticket);
@@ -252,10 +285,7 @@ describe('Redeemer across a reorganisation', () => {
         }, 'the reopened tx recorded reverted'),
       );
       expect(reverted).toMatchObject({ id: paid.id, nonce: paid.nonce });
-      const back = await eventually(async () => {
-        const row = await redeemer.tickets.findByHash(hash);
-        return row?.status === WinningTicketStatus.QUEUED ? row : undefined;
-      }, 'the ticket back in line');
+      const back = await backInLine(hash);
       expect(back.txHash).toBe(paid.mined_hash);
       expect(await redemptionOf(hash)).toEqual({ amount_paid: null, chain_tx_id: null });
       expect((await redeemer.app.get(RedeemerMetrics).reopened.get()).values[0]?.value).toBe(1);
@@ -264,20 +294,8 @@ describe('Redeemer across a reorganisation', () => {
       await (await controller.unpause()).wait();
     }
 
-    // Unpaused: redeemed by a new tx at the next nonce, and paid once. (In the next round: the one
-    // the ticket was made in may end meanwhile, and nobody here initializes rounds.)
-    await fx.nextRound();
-    const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
-    expect((await fx.fees()) - feesBefore).toBe(CENTI);
-    expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);
-    const txs = await txsOf([hash]);
-    expect(txs.map((tx) => [tx.nonce, tx.status])).toEqual([
-      [String(nonceBefore), 'reverted'],
-      [String(nonceBefore + 1n), 'mined'],
-    ]);
-    expect(redeemed.txHash).toBe(txs[1].mined_hash);
-    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
-    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+    // Unpaused: redeemed by a new tx at the next nonce.
+    await redeemedAgainOnce(ticket, 'reverted', chainBefore);
   });
   /** The sum and count of the Redeemer's redemption tx latencies (signing, or reopening, to final), seconds. */
   const latencies = async () => {
@@ -320,6 +338,18 @@ describe('Redeemer across a reorganisation', () => {
     });
   }
 
+  /** A ticket of a new sender made in a new round, redeemed and final; where the chain stood before, and its tx. */
+  async function redeemedInNewRound() {
+    await fx.nextRound();
+    const ticket = await fx.ticket(await fx.newSender(parseEther('1')), CENTI);
+    const hash = hashOf(ticket);
+    const chainBefore = await before();
+    await redeemer.intake.accept(ticket);
+    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
+    const [paid] = await txsOf([hash]);
+    return { ticket, hash, chainBefore, paid };
+  }
+
   /**
    * The new chain holds another tx of the signer's key at the nonce of a final tx (its operator's
    * wallet, say): the count never falls below the floor, so only the tx's missing receipt shows it.
@@ -327,15 +357,8 @@ describe('Redeemer across a reorganisation', () => {
    * the tx's block and must still see it.
    */
   async function nonceTaken(down: boolean): Promise<void> {
-    await fx.nextRound();
-    const sender = await fx.newSender(parseEther('1'));
-    const ticket = await fx.ticket(sender, CENTI);
-    const hash = hashOf(ticket);
-    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
-
-    await redeemer.intake.accept(ticket);
-    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
-    const [paid] = await txsOf([hash]);
+    const { ticket, hash, chainBefore, paid } = await redeemedInNewRound();
+    const { signer, nonceBefore, blockBefore } = chainBefore;
     expect(paid).toMatchObject({ nonce: String(nonceBefore), status: 'mined' });
     if (down) await redeemer.app.close();
     const reopenedBefore = down ? 0 : await reopenedCount();
@@ -351,20 +374,8 @@ describe('Redeemer across a reorganisation', () => {
       return tx.status === 'dropped' ? tx : undefined;
     }, 'the final tx recorded dropped');
     expect(await reopenedCount()).toBe(reopenedBefore + 1);
-    // Back in line, then redeemed by a new tx at the next free nonce, and paid once. (In the next
-    // round: the one the ticket was made in may end meanwhile, and nobody here initializes rounds.)
-    await fx.nextRound();
-    const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
-    expect((await fx.fees()) - feesBefore).toBe(CENTI);
-    expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);
-    const txs = await txsOf([hash]);
-    expect(txs.map((tx) => [tx.nonce, tx.status])).toEqual([
-      [String(nonceBefore), 'dropped'],
-      [String(nonceBefore + 1n), 'mined'],
-    ]);
-    expect(redeemed.txHash).toBe(txs[1].mined_hash);
-    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
-    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+    // Back in line, then redeemed by a new tx at the next free nonce.
+    await redeemedAgainOnce(ticket, 'dropped', chainBefore);
   }
 
   it('records dropped a final tx a deeper reorganisation took away while another tx of its key took the nonce, and redeems its ticket again', () =>
@@ -378,16 +389,9 @@ describe('Redeemer across a reorganisation', () => {
    * only its block changed, and with it the outcome. With `down`, as in nonceTaken.
    */
   async function minedElsewhere(down: boolean): Promise<void> {
-    await fx.nextRound();
-    const sender = await fx.newSender(parseEther('1'));
-    const ticket = await fx.ticket(sender, CENTI);
-    const hash = hashOf(ticket);
-    const { signer, nonceBefore, blockBefore, feesBefore, lastTx } = await before();
+    const { ticket, hash, chainBefore, paid } = await redeemedInNewRound();
+    const { signer, nonceBefore, blockBefore } = chainBefore;
     const controller = controllerAt(fx.protocol.controller, fx.owner);
-
-    await redeemer.intake.accept(ticket);
-    await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
-    const [paid] = await txsOf([hash]);
     const [{ raw_tx: raw }] = await redeemer.ds.query<{ raw_tx: string }[]>(
       `SELECT raw_tx FROM chain_tx WHERE id = $1`,
       [paid.id],
@@ -423,26 +427,13 @@ describe('Redeemer across a reorganisation', () => {
         return now.count === latencyBefore.count + 1 ? now.sum - latencyBefore.sum : undefined;
       }, 'the latency of the reopened tx observed');
       expect(latency).toBeLessThanOrEqual((Date.now() - rolledBackAt) / 1000);
-      await eventually(async () => {
-        const row = await redeemer.tickets.findByHash(hash);
-        return row?.status === WinningTicketStatus.QUEUED ? row : undefined;
-      }, 'the ticket back in line');
+      await backInLine(hash);
       expect(await redemptionOf(hash)).toEqual({ amount_paid: null, chain_tx_id: null });
     } finally {
       await (await controller.unpause()).wait();
     }
 
-    await fx.nextRound();
-    const redeemed = await mining(() => until(ticket, WinningTicketStatus.REDEEMED));
-    expect((await fx.fees()) - feesBefore).toBe(CENTI);
-    const txs = await txsOf([hash]);
-    expect(txs.map((tx) => [tx.nonce, tx.status])).toEqual([
-      [String(nonceBefore), 'reverted'],
-      [String(nonceBefore + 1n), 'mined'],
-    ]);
-    expect(redeemed.txHash).toBe(txs[1].mined_hash);
-    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: txs[1].id });
-    expect(await purposesSince(lastTx)).toEqual(['redeem', 'redeem']);
+    await redeemedAgainOnce(ticket, 'reverted', chainBefore);
   }
 
   it('settles again a final tx a deeper reorganisation put in another block where it reverts, and redeems its ticket once', () =>
