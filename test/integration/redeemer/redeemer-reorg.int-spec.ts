@@ -312,14 +312,22 @@ describe('Redeemer across a reorganisation', () => {
     (await redeemer.app.get(RedeemerMetrics).reopened.get()).values[0]?.value ?? 0;
 
   /**
-   * Replaces the blocks since `blockBefore` with as many new ones, the first holding `raws` (signed
-   * txs, in order), in one step: no poll of the Redeemer sees the chain in between.
+   * Replaces the blocks since `blockBefore` with as many new ones holding `raws` (signed txs, in
+   * order; in the first new block unless a block offset comes with one), in one step: no poll of
+   * the Redeemer sees the chain in between. Returns how many blocks were replaced.
    */
-  async function reorgSince(blockBefore: bigint, raws: string[]): Promise<void> {
+  async function reorgSince(blockBefore: bigint, raws: (string | [string, number])[]): Promise<bigint> {
     const depth = (await fx.blockNumber()) - blockBefore;
-    await fx.provider.send('anvil_reorg', [Number(depth), raws.map((raw) => [raw, 0])]);
+    const placed = raws.map((raw) => (typeof raw === 'string' ? [raw, 0] : raw));
+    await fx.provider.send('anvil_reorg', [Number(depth), placed]);
     expect(await fx.blockNumber()).toBe(blockBefore + depth);
+    return depth;
   }
+
+  /** The signed bytes of stored tx `id`. */
+  const rawOf = async (id: string) =>
+    (await redeemer.ds.query<{ raw_tx: string }[]>(`SELECT raw_tx FROM chain_tx WHERE id = $1`, [id]))[0]
+      .raw_tx;
 
   /** `tx` signed by `wallet` at its next nonce on chain (or `nonce`), with room for any base fee here. */
   async function signed(
@@ -392,10 +400,7 @@ describe('Redeemer across a reorganisation', () => {
     const { ticket, hash, chainBefore, paid } = await redeemedInNewRound();
     const { signer, nonceBefore, blockBefore } = chainBefore;
     const controller = controllerAt(fx.protocol.controller, fx.owner);
-    const [{ raw_tx: raw }] = await redeemer.ds.query<{ raw_tx: string }[]>(
-      `SELECT raw_tx FROM chain_tx WHERE id = $1`,
-      [paid.id],
-    );
+    const raw = await rawOf(paid.id);
     if (down) await redeemer.app.close();
     const reopenedBefore = down ? 0 : await reopenedCount();
     const latencyBefore = down ? { sum: 0, count: 0 } : await latencies();
@@ -441,6 +446,56 @@ describe('Redeemer across a reorganisation', () => {
 
   it('does so too when the Redeemer was down meanwhile, though it does not know the block', () =>
     minedElsewhere(true));
+
+  it('settles again a final tx whose block the same reorganisation hid under a later final tx of ours', async () => {
+    // The new chain also mines our next tx, pending until then, one block above the first one's
+    // copy and deep enough to be final at the next look: its block, first seen after the
+    // reorganisation, must not vouch for the older one's, recorded before it.
+    const otherSender = await fx.newSender(parseEther('1'));
+    const { ticket, hash, chainBefore, paid } = await redeemedInNewRound();
+    const { nonceBefore, blockBefore, feesBefore } = chainBefore;
+    const later = await fx.ticket(otherSender, CENTI);
+    const controller = controllerAt(fx.protocol.controller, fx.owner);
+    // Room for the later tx to be confirmed well within the replaced blocks.
+    await fx.mine(CONFIRMATIONS);
+
+    await fx.provider.send('evm_setAutomine', [false]);
+    try {
+      await redeemer.intake.accept(later);
+      await until(later, WinningTicketStatus.SUBMITTED);
+      const [pending] = await txsOf([hashOf(later)]);
+      expect(pending).toMatchObject({ nonce: String(nonceBefore + 1n), status: 'pending' });
+      const pause = controller.interface.encodeFunctionData('pause');
+      const depth = await reorgSince(blockBefore, [
+        await signed(fx.owner, { to: fx.protocol.controller, data: pause, gasLimit: 200_000n }),
+        await rawOf(paid.id),
+        [await rawOf(pending.id), 1],
+      ]);
+      expect(depth).toBeGreaterThanOrEqual(2 * CONFIRMATIONS);
+    } finally {
+      await fx.provider.send('evm_setAutomine', [true]);
+    }
+    try {
+      expect((await fx.provider.getTransactionReceipt(paid.mined_hash!))?.status).toBe(0);
+      const txs = await eventually(async () => {
+        const rows = await txsOf([hash, hashOf(later)]);
+        return rows.every((tx) => tx.status === 'reverted') ? rows : undefined;
+      }, 'both txs recorded reverted');
+      expect(txs.map((tx) => tx.nonce)).toEqual([String(nonceBefore), String(nonceBefore + 1n)]);
+      await backInLine(hash);
+      await backInLine(hashOf(later));
+    } finally {
+      await (await controller.unpause()).wait();
+    }
+    await fx.nextRound();
+    await mining(async () => {
+      for (const t of [ticket, later]) await until(t, WinningTicketStatus.REDEEMED);
+    });
+    expect((await fx.fees()) - feesBefore).toBe(2n * CENTI);
+    expect((await fx.redeemedHashes()).filter((h) => h === hash || h === hashOf(later)).sort()).toEqual(
+      [hash, hashOf(later)].sort(),
+    );
+  });
 
   it('reopens no healthy final tx of a restarted Redeemer', async () => {
     // Every final tx the cases above left within the watch is resumed with its block unknown, and

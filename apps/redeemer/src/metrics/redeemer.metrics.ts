@@ -176,7 +176,8 @@ export class RedeemerMetrics {
         this.txFees.inc({ purpose: record.purpose }, Number(record.gasUsed * record.effectiveGasPrice));
       }
     }
-    // Now, on this process's clock as a reopened tx's `since` is: the event comes as the tx is recorded final.
+    // Now: the event comes as the tx is recorded final. `since` is on this process's clock too, but
+    // for a tx it took over at start (from its row's creation time, on the database's clock).
     this.txLatency.observe({ purpose: record.purpose }, (Date.now() - since.getTime()) / 1000);
   }
 }

@@ -92,6 +92,12 @@ interface WatchedFinal {
   until: number;
   /** Consecutive looks that found no receipt for it while its nonce was used on chain. */
   goneChecks: number;
+  /**
+   * Its block was on chain together with every other watched tx's at one poll: from then on, found
+   * still there, it vouches for the anchored ones below it. A tx that went final since, or whose
+   * block was learnt since, may sit on another chain than they did until such a poll.
+   */
+  anchored: boolean;
 }
 
 /** Why a final tx is reopened, for the log; and whether its signed bytes go out again. */
@@ -120,6 +126,9 @@ const NONCE_TAKEN: Reopening = {
 /** Purpose of the zero-value self-transfer that fills a nonce gap below pending txs. */
 export const NONCE_FILLER = 'nonce-filler';
 
+/** Receipt look-ups of watched final txs sent at once (after a restart there may be hundreds). */
+const RECEIPT_LOOKUPS = 20;
+
 /** At a start, how many of the signer's latest txs are looked through for final ones to watch. */
 const RESUMED_FINALS = 500;
 
@@ -140,8 +149,8 @@ export const FINAL_WATCH_MS = 10 * 60_000;
  * receipt + confirmations, replacement at the same nonce with bumped fees when stuck, re-broadcast
  * when the node forgot it (or never saw it: a crash between storing and broadcasting), dropped when
  * its nonce went to another tx. For FINAL_WATCH_MS after a tx goes final it also polls, pending
- * txs or not, the chain's count of mined txs and the block of the newest final tx, to see a
- * reorganisation deeper than the confirmations.
+ * txs or not, the chain's count of mined txs and the blocks of the final txs (finalsOffChain), to
+ * see a reorganisation deeper than the confirmations.
  *
  * Nonces: the next nonce is the lowest one at or above the chain's mined count that no pending tx
  * of ours holds, re-derived from the chain and the stored pending txs at start and after any
@@ -343,7 +352,8 @@ export class TxManager {
       this.needsReconcile = true;
       throw classifyChainError(err);
     }
-    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0, since: record.createdAt };
+    // This process's clock, as the latency metric's end is (the row's creation time is the database's).
+    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0, since: new Date() };
     this.open.set(record.id, open);
     if (hooks.beforeBroadcast) {
       await hooks.beforeBroadcast(record).catch((err: unknown) =>
@@ -518,8 +528,10 @@ export class TxManager {
     for (const [id, f] of this.finals) if (f.until <= now) this.finals.delete(id);
     if (this.finals.size === 0) return;
     const suspects = await this.finalsOffChain();
-    const receipts = await Promise.all(suspects.map((f) => this.findReceipt(f.record.hashes)));
+    const receipts = await this.receiptsOf(suspects);
     for (const [i, f] of suspects.entries()) {
+      // A failed look is no evidence either way.
+      if (receipts[i] instanceof Error) continue;
       const how = this.judgeFinal(f, receipts[i], this.minedSeen);
       if (!how) continue;
       await this.enqueue(async () => {
@@ -531,29 +543,60 @@ export class TxManager {
   }
 
   /**
-   * The watched txs whose block may no longer be the chain's. Heights are read from the newest
-   * down until one still holds the block a tx was final in: it vouches for every older one (a block
-   * names its parent), so with no reorganisation this is one call. Txs resumed after a restart,
-   * whose block hash is not known, are always among them until their receipt has been read.
+   * The watched txs whose block is no longer the chain's. Heights are read from the newest down: a
+   * tx whose block is still there is fine, and an anchored one vouches for every anchored one below
+   * it (a block names its parent), so with no reorganisation this is one call, or a few when txs
+   * went final since. A height past the node's head (a lagging node) is no evidence: the walk stops
+   * there and what is below waits for the next poll. Txs resumed after a restart, whose block is
+   * not known, are among them until their receipt has been read.
    */
   private async finalsOffChain(): Promise<WatchedFinal[]> {
     const suspects: WatchedFinal[] = [];
+    const onChain: WatchedFinal[] = [];
     const byHeight = new Map<bigint, WatchedFinal[]>();
     for (const f of this.finals.values()) {
       if (f.blockHash === null) suspects.push(f);
       else byHeight.set(f.blockNumber, [...(byHeight.get(f.blockNumber) ?? []), f]);
     }
-    const heights = [...byHeight.keys()].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-    for (const height of heights) {
-      const hash = await this.blockHashAt(height);
+    let vouched = false;
+    let complete = true;
+    let moved = 0;
+    for (const height of [...byHeight.keys()].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))) {
       const at = byHeight.get(height)!;
-      suspects.push(...at.filter((f) => f.blockHash !== hash));
-      if (at.some((f) => f.blockHash === hash)) break;
+      if (vouched && at.every((f) => f.anchored)) {
+        onChain.push(...at);
+        continue;
+      }
+      const hash = await this.blockHashAt(height);
+      if (hash === null) {
+        complete = false;
+        break;
+      }
+      for (const f of at) (f.blockHash === hash ? onChain : suspects).push(f);
+      moved += at.filter((f) => f.blockHash !== hash).length;
+      if (at.some((f) => f.anchored && f.blockHash === hash)) vouched = true;
     }
-    // The others' receipts are where they were: their looks in a row start again.
-    const looked = new Set(suspects);
-    for (const f of this.finals.values()) if (!looked.has(f)) f.goneChecks = 0;
+    // Their receipts are where they were: their looks in a row start again.
+    for (const f of onChain) f.goneChecks = 0;
+    // Every known block found on one chain at once: each now vouches for those below it.
+    if (complete && moved === 0) for (const f of onChain) f.anchored = true;
     return suspects;
+  }
+
+  /** The receipts of `watched` (null: none; an Error: the look failed), a few look-ups at a time. */
+  private async receiptsOf(watched: readonly WatchedFinal[]): Promise<(TransactionReceipt | null | Error)[]> {
+    const out: (TransactionReceipt | null | Error)[] = [];
+    for (let i = 0; i < watched.length; i += RECEIPT_LOOKUPS) {
+      const chunk = watched.slice(i, i + RECEIPT_LOOKUPS);
+      out.push(
+        ...(await Promise.all(
+          chunk.map((f) =>
+            this.findReceipt(f.record.hashes).catch((err: unknown) => classifyChainError(err)),
+          ),
+        )),
+      );
+    }
+    return out;
   }
 
   /** What a watched final tx's receipt (or its absence, with `mined` txs of the key on chain) calls for. */
@@ -571,10 +614,12 @@ export class TxManager {
     }
     f.goneChecks = 0;
     if (f.blockHash !== null) return receipt.blockHash === f.blockHash ? undefined : MINED_ELSEWHERE;
-    // Resumed after a restart: the receipt must still say what the row recorded.
+    // Resumed after a restart (its block's hash is not stored): the receipt must still say what the
+    // row recorded. A copy mined at the same height with other logs would almost surely use other gas.
     const same =
       receipt.hash === f.record.minedHash &&
       BigInt(receipt.blockNumber) === f.blockNumber &&
+      receipt.gasUsed === f.record.gasUsed &&
       (receipt.status === 1) === (f.record.status === ChainTxStatus.MINED);
     if (!same) return MINED_ELSEWHERE;
     f.blockHash = receipt.blockHash;
@@ -652,6 +697,8 @@ export class TxManager {
       // pending txs. Otherwise tried again at the next polls, watched for as long as that takes.
       this.needsAdopt = true;
       this.watchFinalUntil = Math.max(this.watchFinalUntil, Date.now() + FINAL_WATCH_MS);
+      const watched = this.finals.get(taken.id);
+      if (watched) watched.until = Math.max(watched.until, Date.now() + FINAL_WATCH_MS);
       this.logger.warn({
         msg: 'final tx not reopened',
         txId: taken.id,
@@ -870,6 +917,7 @@ export class TxManager {
       blockHash,
       until: finishedAt + FINAL_WATCH_MS,
       goneChecks: 0,
+      anchored: false,
     });
   }
 
