@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +10,18 @@ const FIRST = 20_000;
 const LAST = 32_767;
 
 /**
- * Ports handed out, one file each, shared by every process of this machine: two processes (test
- * files in parallel, a CI run beside a dev stack) could otherwise pick the same free port, and the
- * second server to bind it fail (seen: a dev stack's service with EADDRINUSE). A reservation
- * outlives the time a caller takes to start its server on the port; after it, a bound port is
- * found taken by binding it.
+ * Ports handed out, shared by every process of this machine: two processes (test files in
+ * parallel, a CI run beside a dev stack) could otherwise pick the same free port, and the second
+ * server to bind it fail (seen: a dev stack's service with EADDRINUSE). A reservation is a file
+ * named by the port and a PORT_HOLD_MS window, created exclusively, and holds through the next
+ * window too: longer than a caller takes to start its server on the port, after which a bound port
+ * is found taken by binding it. Nothing is ever deleted to take a port over, so two callers cannot
+ * both get it. TICKETPAY_PORT_RESERVATIONS names another directory (a spec's own).
  */
-const RESERVATIONS = join(tmpdir(), 'ticketpay-ports');
 export const PORT_HOLD_MS = 10 * 60_000;
+
+const reservations = () => process.env.TICKETPAY_PORT_RESERVATIONS ?? join(tmpdir(), 'ticketpay-ports');
+let unreserved = false;
 
 /**
  * A loopback port that was free a moment ago and that no other caller on this machine was given
@@ -32,34 +36,30 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port between ${FIRST} and ${LAST} after 50 tries`);
 }
 
-/** Takes the reservation of `port` (an old one is taken over); false if another caller holds it. */
+/**
+ * Takes the reservation of `port`; false if another caller holds it. Where reservations cannot be
+ * written (a directory of another user's, a full disk), ports are only checked by binding.
+ */
 function reserve(port: number): boolean {
-  mkdirSync(RESERVATIONS, { recursive: true });
-  const file = join(RESERVATIONS, String(port));
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() - mtimeMs(file) < PORT_HOLD_MS) return false;
-      // Old: removed and created anew, so of two callers taking it over only one succeeds.
-      try {
-        unlinkSync(file);
-      } catch {
-        // removed by the other one
-      }
-    }
-  }
-  return false;
-}
-
-function mtimeMs(file: string): number {
+  if (unreserved) return true;
+  const dir = reservations();
+  const window = Math.floor(Date.now() / PORT_HOLD_MS);
+  const file = (w: number) => join(dir, `${port}.${w}`);
   try {
-    return statSync(file).mtimeMs;
-  } catch {
-    return 0;
+    if (existsSync(file(window - 1))) return false;
+    mkdirSync(dir, { recursive: true, mode: 0o1777 });
+    writeFileSync(file(window), String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    unreserved = true;
+    console.warn(
+      `freePort: port reservations in ${dir} unavailable (${(err as Error).message}); binding only`,
+    );
+    return true;
   }
+  // Best effort: the window before the previous one holds nothing any more.
+  rmSync(file(window - 2), { force: true });
+  return true;
 }
 
 function bindable(port: number): Promise<boolean> {

@@ -413,6 +413,8 @@ export class TxManager {
     for (const record of await this.store.listOpen(this.chainId, this.address)) {
       if (this.open.has(record.id)) continue;
       this.open.set(record.id, { record, waiters: [], nonceGoneChecks: 0, since: record.createdAt });
+      // A final tx reopened by a commit whose answer was lost: followed again, no longer watched.
+      this.finals.delete(record.id);
       this.needsReconcile = true;
       this.logger.warn({
         msg: 'stored tx followed after a failed insert',
@@ -546,9 +548,9 @@ export class TxManager {
    * The watched txs whose block is no longer the chain's. Heights are read from the newest down: a
    * tx whose block is still there is fine, and an anchored one vouches for every anchored one below
    * it (a block names its parent), so with no reorganisation this is one call, or a few when txs
-   * went final since. A height past the node's head (a lagging node) is no evidence: the walk stops
-   * there and what is below waits for the next poll. Txs resumed after a restart, whose block is
-   * not known, are among them until their receipt has been read.
+   * went final since. A height past the node's head (a lagging node) is no evidence: skipped, and
+   * nothing is anchored at that poll. Txs resumed after a restart, whose block is not known, are
+   * among them until their receipt has been read.
    */
   private async finalsOffChain(): Promise<WatchedFinal[]> {
     const suspects: WatchedFinal[] = [];
@@ -560,7 +562,6 @@ export class TxManager {
     }
     let vouched = false;
     let complete = true;
-    let moved = 0;
     for (const height of [...byHeight.keys()].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))) {
       const at = byHeight.get(height)!;
       if (vouched && at.every((f) => f.anchored)) {
@@ -570,16 +571,18 @@ export class TxManager {
       const hash = await this.blockHashAt(height);
       if (hash === null) {
         complete = false;
-        break;
+        continue;
       }
       for (const f of at) (f.blockHash === hash ? onChain : suspects).push(f);
-      moved += at.filter((f) => f.blockHash !== hash).length;
       if (at.some((f) => f.anchored && f.blockHash === hash)) vouched = true;
     }
-    // Their receipts are where they were: their looks in a row start again.
+    // Their receipts are where they were: their looks in a row start again. A tx off chain vouches
+    // for nothing until found on one chain with the others again (its reopen may fail and be retried).
     for (const f of onChain) f.goneChecks = 0;
-    // Every known block found on one chain at once: each now vouches for those below it.
-    if (complete && moved === 0) for (const f of onChain) f.anchored = true;
+    for (const f of suspects) f.anchored = false;
+    // Every block found was on one chain at once: each now vouches for those below it (those off it
+    // stay unanchored, being settled again).
+    if (complete) for (const f of onChain) f.anchored = true;
     return suspects;
   }
 
@@ -619,7 +622,8 @@ export class TxManager {
     const same =
       receipt.hash === f.record.minedHash &&
       BigInt(receipt.blockNumber) === f.blockNumber &&
-      receipt.gasUsed === f.record.gasUsed &&
+      // A row a correction wrote may lack its gas used.
+      (f.record.gasUsed === null || receipt.gasUsed === f.record.gasUsed) &&
       (receipt.status === 1) === (f.record.status === ChainTxStatus.MINED);
     if (!same) return MINED_ELSEWHERE;
     f.blockHash = receipt.blockHash;
