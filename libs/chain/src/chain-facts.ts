@@ -132,6 +132,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
   private discovered?: ProtocolAddresses;
   private timer?: NodeJS.Timeout;
   private failing = false;
+  private stopped = false;
   private readonly logger = new Logger(RpcChainFacts.name);
 
   constructor(
@@ -159,6 +160,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
   }
 
   onApplicationShutdown(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.heads$.complete();
   }
@@ -266,11 +268,15 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
           this.failing = false;
         })
         .catch((err: unknown) => {
+          // A read in flight at shutdown fails on the closed connection: nothing to report.
+          if (this.stopped) return;
           if (!this.failing)
             this.logger.warn({ msg: 'chain head refresh failing', error: safeErrorMessage(err) });
           this.failing = true;
         })
-        .finally(() => this.schedule());
+        .finally(() => {
+          if (!this.stopped) this.schedule();
+        });
     }, this.options.pollIntervalMs);
   }
 }
