@@ -4,6 +4,7 @@ import { CreateRedemptionTables1795305474866 } from './1795305474866-CreateRedem
 import { AddOpenSenderIndexToWinningTicket1796301867955 } from './1796301867955-AddOpenSenderIndexToWinningTicket.js';
 import { AddMinedL1BlocksToChainTx1796337040558 } from './1796337040558-AddMinedL1BlocksToChainTx.js';
 import { AddOffersToWinningTicket1796432451232 } from './1796432451232-AddOffersToWinningTicket.js';
+import { AddBlockHashToChainTx1796486837337 } from './1796486837337-AddBlockHashToChainTx.js';
 
 /** Every migration in order. Listed explicitly so source and compiled runs load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   AddOpenSenderIndexToWinningTicket1796301867955,
   AddMinedL1BlocksToChainTx1796337040558,
   AddOffersToWinningTicket1796432451232,
+  AddBlockHashToChainTx1796486837337,
 ];

@@ -68,9 +68,20 @@ describe('Redeemer across a reorganisation', () => {
     ).map((tx) => tx.purpose);
 
   const txsOf = (hashes: string[]) =>
-    redeemer.ds.query<{ id: string; nonce: string; status: string; mined_hash: string | null }[]>(
-      `SELECT id::text AS id, nonce::text AS nonce, status, mined_hash FROM chain_tx
-        WHERE refs && $1::text[] ORDER BY id`,
+    redeemer.ds.query<
+      {
+        id: string;
+        nonce: string;
+        status: string;
+        mined_hash: string | null;
+        block_number: string | null;
+        block_hash: string | null;
+        gas_used: string | null;
+      }[]
+    >(
+      `SELECT id::text AS id, nonce::text AS nonce, status, mined_hash, block_number::text AS block_number,
+          block_hash, gas_used::text AS gas_used
+        FROM chain_tx WHERE refs && $1::text[] ORDER BY id`,
       [hashes],
     );
 
@@ -361,8 +372,8 @@ describe('Redeemer across a reorganisation', () => {
   /**
    * The new chain holds another tx of the signer's key at the nonce of a final tx (its operator's
    * wallet, say): the count never falls below the floor, so only the tx's missing receipt shows it.
-   * With `down`, the Redeemer that finished the tx is gone meanwhile: the next one does not know
-   * the tx's block and must still see it.
+   * With `down`, the Redeemer that finished the tx is gone meanwhile: the next one knows the tx's
+   * block only from its row, and must still see it.
    */
   async function nonceTaken(down: boolean): Promise<void> {
     const { ticket, hash, chainBefore, paid } = await redeemedInNewRound();
@@ -394,13 +405,18 @@ describe('Redeemer across a reorganisation', () => {
   /**
    * The new chain mined the same signed tx again (as the network does with a reorganised block's
    * txs), after a pause that makes it revert there: the count never fell, the receipt is there,
-   * only its block changed, and with it the outcome. With `down`, as in nonceTaken.
+   * only its block changed, and with it the outcome. With `down`, as in nonceTaken; with
+   * 'no block hash', its row is one stored before block hashes were (or corrected from logs): the
+   * next Redeemer compares the receipt with the row's other fields.
    */
-  async function minedElsewhere(down: boolean): Promise<void> {
+  async function minedElsewhere(down: boolean | 'no block hash'): Promise<void> {
     const { ticket, hash, chainBefore, paid } = await redeemedInNewRound();
     const { signer, nonceBefore, blockBefore } = chainBefore;
     const controller = controllerAt(fx.protocol.controller, fx.owner);
     const raw = await rawOf(paid.id);
+    if (down === 'no block hash') {
+      await redeemer.ds.query(`UPDATE chain_tx SET block_hash = NULL WHERE id = $1`, [paid.id]);
+    }
     if (down) await redeemer.app.close();
     const reopenedBefore = down ? 0 : await reopenedCount();
     const latencyBefore = down ? { sum: 0, count: 0 } : await latencies();
@@ -444,8 +460,10 @@ describe('Redeemer across a reorganisation', () => {
   it('settles again a final tx a deeper reorganisation put in another block where it reverts, and redeems its ticket once', () =>
     minedElsewhere(false));
 
-  it('does so too when the Redeemer was down meanwhile, though it does not know the block', () =>
-    minedElsewhere(true));
+  it('does so too when the Redeemer was down meanwhile', () => minedElsewhere(true));
+
+  it('does so too when the Redeemer was down meanwhile and the row has no block hash', () =>
+    minedElsewhere('no block hash'));
 
   it('settles again a final tx whose block the same reorganisation hid under a later final tx of ours', async () => {
     // The new chain also mines our next tx, pending until then, one block above the first one's
@@ -497,9 +515,43 @@ describe('Redeemer across a reorganisation', () => {
     );
   });
 
+  it('settles again a final tx a deeper reorganisation mined at the same height with the same outcome, seen after a restart', async () => {
+    // Same height, status and gas used: only the block's hash, stored with the outcome, tells a
+    // restarted Redeemer that the receipt it reads is not the one it settled from.
+    const { ticket, hash, chainBefore, paid } = await redeemedInNewRound();
+    const { blockBefore, feesBefore } = chainBefore;
+    const height = BigInt(paid.block_number!);
+    expect(paid.block_hash).toBe((await fx.provider.getBlock(height))!.hash);
+    const raw = await rawOf(paid.id);
+    await redeemer.app.close();
+    const offset = Number(height - blockBefore - 1n);
+    await reorgSince(blockBefore, [
+      [await signed(fx.owner, { to: fx.owner.address, gasLimit: 21_000n }), offset],
+      [raw, offset],
+    ]);
+    const again = (await fx.provider.getTransactionReceipt(paid.mined_hash!))!;
+    expect(again).toMatchObject({ blockNumber: Number(height), status: 1 });
+    expect(again.gasUsed.toString()).toBe(paid.gas_used);
+    expect(again.blockHash).not.toBe(paid.block_hash);
+
+    redeemer = await startRedeemer();
+    const settled = await mining(() =>
+      eventually(async () => {
+        const [tx] = await txsOf([hash]);
+        return tx.block_hash === again.blockHash ? tx : undefined;
+      }, 'the final tx settled again from its new block'),
+    );
+    expect(settled).toMatchObject({ id: paid.id, status: 'mined', block_number: paid.block_number });
+    expect(await reopenedCount()).toBe(1);
+    expect((await until(ticket, WinningTicketStatus.REDEEMED)).txHash).toBe(paid.mined_hash);
+    expect(await redemptionOf(hash)).toEqual({ amount_paid: CENTI.toString(), chain_tx_id: paid.id });
+    expect((await fx.fees()) - feesBefore).toBe(CENTI);
+    expect((await fx.redeemedHashes()).filter((h) => h === hash)).toEqual([hash]);
+  });
+
   it('reopens no healthy final tx of a restarted Redeemer', async () => {
-    // Every final tx the cases above left within the watch is resumed with its block unknown, and
-    // its receipt read again: each still says what its row does.
+    // Every final tx the cases above left within the watch is resumed with its row's block: each
+    // is still on chain.
     const finalBefore = await redeemer.ds.query<{ n: string }[]>(
       `SELECT count(*)::text AS n FROM chain_tx WHERE signer = $1 AND status IN ('mined', 'reverted')`,
       [fx.recipient.address.toLowerCase()],

@@ -128,9 +128,15 @@ describe('TxManager', () => {
     expect(m.unmined()).toEqual([]);
     await fx.mine(1);
     const { record, receipt } = await waiting;
-    expect(record).toMatchObject({ status: ChainTxStatus.MINED, minedHash: first.hashes[0] });
+    expect(record).toMatchObject({
+      status: ChainTxStatus.MINED,
+      minedHash: first.hashes[0],
+      blockNumber: BigInt(receipt!.blockNumber),
+      blockHash: receipt!.blockHash,
+    });
     expect(record.gasUsed).toBe(21_000n);
     expect(receipt?.status).toBe(1);
+    expect(await store.get(first.id)).toEqual(record);
 
     const second = await m.send(transfer());
     expect(second.nonce).toBe(1n);

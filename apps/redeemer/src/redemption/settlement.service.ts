@@ -389,6 +389,7 @@ export class SettlementService {
           status: late.status === 1 ? ChainTxStatus.MINED : ChainTxStatus.REVERTED,
           minedHash: late.hash,
           blockNumber: BigInt(late.blockNumber),
+          blockHash: late.blockHash,
           gasUsed: late.gasUsed,
           effectiveGasPrice: late.gasPrice,
           errorCode: null,
@@ -430,6 +431,7 @@ export class SettlementService {
         status: ChainTxStatus.DROPPED,
         minedHash: null,
         blockNumber: null,
+        blockHash: null,
         gasUsed: null,
         effectiveGasPrice: null,
         errorCode: RECEIPT_LOST,
@@ -585,6 +587,7 @@ export class SettlementService {
             status: ChainTxStatus.MINED,
             minedHash: by.txHash,
             blockNumber: by.blockNumber,
+            blockHash: by.blockHash,
             errorCode: null,
           };
         } else {
@@ -641,7 +644,12 @@ export class SettlementService {
         await this.store.correct(
           tx.id,
           tx,
-          { status: ChainTxStatus.MINED, minedHash: by.txHash, blockNumber: by.blockNumber },
+          {
+            status: ChainTxStatus.MINED,
+            minedHash: by.txHash,
+            blockNumber: by.blockNumber,
+            blockHash: by.blockHash,
+          },
           trx,
         );
       }
@@ -751,6 +759,7 @@ function finishOf(record: ChainTxRecord): TxFinish {
     status: record.status,
     minedHash: record.minedHash ?? undefined,
     blockNumber: record.blockNumber ?? undefined,
+    blockHash: record.blockHash ?? undefined,
     gasUsed: record.gasUsed ?? undefined,
     effectiveGasPrice: record.effectiveGasPrice ?? undefined,
     errorCode: record.errorCode ?? undefined,

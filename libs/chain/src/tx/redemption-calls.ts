@@ -58,6 +58,7 @@ export interface RedeemedTicket {
 export interface FoundRedemption extends RedeemedTicket {
   txHash: string;
   blockNumber: bigint;
+  blockHash: string;
 }
 
 /** A log as a receipt or eth_getLogs carries it. */
@@ -263,8 +264,11 @@ export class RedemptionCalls {
     for (const log of logs) byTx.set(log.transactionHash, [...(byTx.get(log.transactionHash) ?? []), log]);
     const out = new Map<string, FoundRedemption>();
     for (const [txHash, txLogs] of byTx) {
+      const { blockHash } = txLogs[0];
       const blockNumber = BigInt(txLogs[0].blockNumber);
-      for (const [hash, r] of this.redeemedIn({ logs: txLogs })) out.set(hash, { ...r, txHash, blockNumber });
+      for (const [hash, r] of this.redeemedIn({ logs: txLogs })) {
+        out.set(hash, { ...r, txHash, blockNumber, blockHash });
+      }
     }
     return out;
   }

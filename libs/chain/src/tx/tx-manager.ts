@@ -86,7 +86,10 @@ interface OpenTx {
 interface WatchedFinal {
   record: ChainTxRecord;
   blockNumber: bigint;
-  /** The block its receipt named when it went final; null until its receipt is read again after a restart. */
+  /**
+   * The block its receipt named when it went final; after a restart, its row's (null for a row
+   * without one until its receipt is read again).
+   */
   blockHash: string | null;
   /** Epoch ms after which it is no longer watched (FINAL_WATCH_MS after it went final). */
   until: number;
@@ -549,8 +552,8 @@ export class TxManager {
    * tx whose block is still there is fine, and an anchored one vouches for every anchored one below
    * it (a block names its parent), so with no reorganisation this is one call, or a few when txs
    * went final since. A height past the node's head (a lagging node) is no evidence: skipped, and
-   * nothing is anchored at that poll. Txs resumed after a restart, whose block is not known, are
-   * among them until their receipt has been read.
+   * nothing is anchored at that poll. Txs resumed after a restart from a row without its block's
+   * hash are among them until their receipt has been read.
    */
   private async finalsOffChain(): Promise<WatchedFinal[]> {
     const suspects: WatchedFinal[] = [];
@@ -617,8 +620,8 @@ export class TxManager {
     }
     f.goneChecks = 0;
     if (f.blockHash !== null) return receipt.blockHash === f.blockHash ? undefined : MINED_ELSEWHERE;
-    // Resumed after a restart (its block's hash is not stored): the receipt must still say what the
-    // row recorded. A copy mined at the same height with other logs would almost surely use other gas.
+    // Resumed after a restart from a row without its block's hash: the receipt must still say what
+    // the row recorded. A copy mined at the same height with other logs would almost surely use other gas.
     const same =
       receipt.hash === f.record.minedHash &&
       BigInt(receipt.blockNumber) === f.blockNumber &&
@@ -752,6 +755,7 @@ export class TxManager {
             status,
             minedHash: receipt.hash,
             blockNumber: BigInt(receipt.blockNumber),
+            blockHash: receipt.blockHash,
             gasUsed: receipt.gasUsed,
             effectiveGasPrice: receipt.gasPrice,
           },
@@ -903,8 +907,9 @@ export class TxManager {
     );
     for (const r of watched) {
       this.followFinal(r.nonce, r.finishedAt!.getTime());
-      // Its block's hash is not stored: its receipt, read at the next looks, must say what the row does.
-      if (r.blockNumber !== null) this.watchBlock(r, r.blockNumber, null, r.finishedAt!.getTime());
+      // A row without its block's hash (older, or corrected from logs): its receipt, read at the
+      // next looks, must say what the row does.
+      if (r.blockNumber !== null) this.watchBlock(r, r.blockNumber, r.blockHash, r.finishedAt!.getTime());
     }
   }
 

@@ -74,6 +74,11 @@ export interface ChainTxRecord extends TxFees {
   replacements: number;
   minedHash: string | null;
   blockNumber: bigint | null;
+  /**
+   * The hash of the block at `blockNumber` that mined it, when its outcome came from a receipt
+   * (an outcome corrected from logs, or written before it was stored, has none).
+   */
+  blockHash: string | null;
   /** L1 block of `blockNumber`, once the round-end margin has read it (txs with `judgedL1Block` only). */
   minedL1Block: bigint | null;
   gasUsed: bigint | null;
@@ -93,6 +98,7 @@ export interface TxFinish {
   status: ChainTxStatus.MINED | ChainTxStatus.REVERTED | ChainTxStatus.DROPPED;
   minedHash?: string;
   blockNumber?: bigint;
+  blockHash?: string;
   gasUsed?: bigint;
   effectiveGasPrice?: bigint;
   errorCode?: string;

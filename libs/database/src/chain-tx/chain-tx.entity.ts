@@ -113,6 +113,10 @@ export class ChainTxEntity {
   @Column({ name: 'block_number', type: 'bigint', nullable: true, transformer: int8Transformer })
   blockNumber!: bigint | null;
 
+  /** Hash of the block that mined it, as its receipt gave it when it went final. */
+  @Column({ name: 'block_hash', type: 'text', nullable: true })
+  blockHash!: string | null;
+
   /**
    * L1 block of `blockNumber`, recorded once read for a tx with `judgedL1Block`. A partial index
    * over the rows that have both (by signer, newest mined first) seeds the round-end margin at boot.

@@ -90,8 +90,8 @@ export class PgTxStore extends TxStore {
 
   async finish(id: string, o: TxFinish): Promise<ChainTxRecord> {
     await this.ds.query(
-      `UPDATE chain_tx SET status = $2, mined_hash = $3, block_number = $4, gas_used = $5,
-         effective_gas_price = $6, error_code = $7, finished_at = now(), updated_at = now()
+      `UPDATE chain_tx SET status = $2, mined_hash = $3, block_number = $4, block_hash = $5,
+         gas_used = $6, effective_gas_price = $7, error_code = $8, finished_at = now(), updated_at = now()
        WHERE id = $1 AND status = 'pending'`,
       [id, ...finishValues(o)],
     );
@@ -108,10 +108,10 @@ export class PgTxStore extends TxStore {
     const version = typeof from === 'string' ? { status: from, replacements: null } : from;
     // TypeORM answers an UPDATE with [rows, row count].
     const [, count] = await (trx ?? this.ds.manager).query<[unknown[], number]>(
-      `UPDATE chain_tx SET status = $3, mined_hash = $4, block_number = $5, gas_used = $6,
-         effective_gas_price = $7, error_code = $8, finished_at = COALESCE(finished_at, now()),
+      `UPDATE chain_tx SET status = $3, mined_hash = $4, block_number = $5, block_hash = $6,
+         gas_used = $7, effective_gas_price = $8, error_code = $9, finished_at = COALESCE(finished_at, now()),
          updated_at = now()
-       WHERE id = $1 AND status = $2 AND ($9::int IS NULL OR replacements = $9)`,
+       WHERE id = $1 AND status = $2 AND ($10::int IS NULL OR replacements = $10)`,
       [id, version.status, ...finishValues(o), version.replacements],
     );
     return count > 0;
@@ -120,7 +120,7 @@ export class PgTxStore extends TxStore {
   /** TxStore.reopen; `trx` is a UnitOfWork transaction. */
   override async reopen(id: string, from: TxVersion, trx?: DbTransaction): Promise<ChainTxRecord | null> {
     const [rows] = await (trx ?? this.ds.manager).query<[{ id: string }[], number]>(
-      `UPDATE chain_tx SET status = 'pending', mined_hash = NULL, block_number = NULL, gas_used = NULL,
+      `UPDATE chain_tx SET status = 'pending', mined_hash = NULL, block_number = NULL, block_hash = NULL, gas_used = NULL,
          effective_gas_price = NULL, mined_l1_block = NULL, error_code = NULL, finished_at = NULL,
          judged_l1_block = NULL, updated_at = now()
        WHERE id = $1 AND status = $2 AND replacements = $3 AND status <> 'pending'
@@ -292,6 +292,7 @@ function finishValues(o: TxFinish): (string | null)[] {
     o.status,
     o.minedHash ?? null,
     str(o.blockNumber),
+    o.blockHash ?? null,
     str(o.gasUsed),
     str(o.effectiveGasPrice),
     o.errorCode ?? null,
@@ -321,6 +322,7 @@ function toRecord(e: ChainTxEntity): ChainTxRecord {
     replacements: e.replacements,
     minedHash: e.minedHash,
     blockNumber: e.blockNumber,
+    blockHash: e.blockHash,
     minedL1Block: e.minedL1Block,
     gasUsed: e.gasUsed,
     effectiveGasPrice: e.effectiveGasPrice,
