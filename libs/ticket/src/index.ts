@@ -129,6 +129,7 @@ export {
   byocPrice,
   type ByocBilling,
   MAX_BYOC_TIMEOUT_SECONDS,
+  MAX_AUTH_ID_CHARS,
   flattenByocJob,
   legacyByocJobPayload,
   legacyByocPayloadFault,

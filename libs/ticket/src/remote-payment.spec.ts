@@ -8,6 +8,7 @@ import {
   byocPrice,
   bytesToHex,
   decodeRemoteState,
+  MAX_AUTH_ID_CHARS,
   EMPTY_SEGMENT_HASH,
   encodeRemoteState,
   encodeTicket,
@@ -251,6 +252,19 @@ describe('remote signer state blob', () => {
     expect(decodeRemoteState(encodeRemoteState(state))).toEqual(state);
     const fresh = { ...state, lastUpdateMs: undefined, pmSessionId: '', balance: Rational.ZERO };
     expect(decodeRemoteState(encodeRemoteState(fresh))).toEqual(fresh);
+  });
+
+  it('round-trips a caller identity as long as a session may keep, whatever its characters, and no longer', () => {
+    for (const authId of [
+      'j'.repeat(MAX_AUTH_ID_CHARS),
+      '\u0001'.repeat(MAX_AUTH_ID_CHARS),
+      '€'.repeat(MAX_AUTH_ID_CHARS),
+    ]) {
+      const long = { ...state, authId };
+      expect(decodeRemoteState(encodeRemoteState(long))).toEqual(long);
+    }
+    const tooLong = { ...state, authId: 'j'.repeat(MAX_AUTH_ID_CHARS + 1) };
+    expect(() => encodeRemoteState(tooLong)).toThrow(/at most 8192 characters/);
   });
 
   it('refuses anything that is not such a state', () => {

@@ -314,8 +314,17 @@ function goTimeJson(ms: number): string {
   return `${whole}${digits === '' ? '' : `.${digits}`}Z`;
 }
 
-/** States are small; anything larger is not one of ours. */
-export const MAX_STATE_BYTES = 4096;
+/**
+ * The longest caller identity a session keeps (the `Signer-Auth-Id` header or a webhook's
+ * `auth_id`): room for a JWT or an API key, which go-livepeer takes at any length.
+ */
+export const MAX_AUTH_ID_CHARS = 8192;
+
+/**
+ * States are small but for the caller identity (each of its characters at most 6 bytes of JSON);
+ * anything larger is not one of ours. The request's own bound on a state blob is the same.
+ */
+export const MAX_STATE_BYTES = 64 * 1024;
 
 /**
  * The state's JSON bytes, with go-livepeer's field names and order (so a webhook sees the same
@@ -346,7 +355,13 @@ export function encodeRemoteState(s: RemotePaymentState): Uint8Array {
     Sender: bytesToHex(s.sender),
     Client: s.client,
   };
-  return new TextEncoder().encode(JSON.stringify(json));
+  if (s.authId.length > MAX_AUTH_ID_CHARS) {
+    throw invalidInput(`the caller identity must be at most ${MAX_AUTH_ID_CHARS} characters`);
+  }
+  // What is written must read back (decodeRemoteState), or the session's next call would fail.
+  const bytes = new TextEncoder().encode(JSON.stringify(json));
+  if (bytes.length > MAX_STATE_BYTES) throw invalidInput('the state would exceed its size bound');
+  return bytes;
 }
 
 /** The plain object a webhook receives as `state` (the same fields as the blob). */
@@ -361,6 +376,7 @@ function field<T>(obj: Record<string, unknown>, name: string, check: (v: unknown
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
+const isAuthId = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_AUTH_ID_CHARS;
 const isSafeUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** Parses state bytes written by `encodeRemoteState`; throws INVALID_INPUT on anything else. */
@@ -398,7 +414,7 @@ export function decodeRemoteState(bytes: Uint8Array): RemotePaymentState {
     },
     type: parseRemotePaymentType(field(o, 'Type', isString)),
     sequenceNumber: field(o, 'SequenceNumber', isSafeUint),
-    authId: field(o, 'AuthID', isString),
+    authId: field(o, 'AuthID', isAuthId),
     sender: hexToBytes(field(o, 'Sender', isString), 'state', ADDRESS_LENGTH),
     client: field(o, 'Client', isString),
   };

@@ -281,6 +281,16 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       expect(creds.sender).toBe(chain.funded.address);
     });
 
+    // The SDK signs the job's whole body, an image or audio input included.
+    it('signs a job body of up to 1 MiB, as go-livepeer bounds it; a larger one is 413', async () => {
+      const request = JSON.stringify({ image: 'A'.repeat(900 * 1024) });
+      const a = await signJob({ request, parameters: '{}' });
+      expect(a.status, JSON.stringify(a.body).slice(0, 300)).toBe(200);
+      expect(recoverLegacy(request, '{}', a.body.signature)).toBe(funded);
+      const over = await signJob({ request: 'A'.repeat(1024 * 1024), parameters: '' });
+      expect(over.status).toBe(413);
+    });
+
     it('signs explicitly empty request and parameters, as upstream does', async () => {
       const a = await signJob({ request: '', parameters: '' });
       expect(a.status, JSON.stringify(a.body)).toBe(200);

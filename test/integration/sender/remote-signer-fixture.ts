@@ -107,7 +107,9 @@ export interface FakeWebhook {
   url: string;
   calls: WebhookCall[];
   /** `'hang-up'` closes the connection unanswered, like a webhook that died mid-request. */
-  reply: (call: WebhookCall) => { status: number; body: string } | 'hang-up';
+  reply: (
+    call: WebhookCall,
+  ) => { status: number; body: string; headers?: Record<string, string> } | 'hang-up';
   close(): Promise<void>;
 }
 
@@ -132,7 +134,9 @@ export async function startWebhook(): Promise<FakeWebhook> {
         req.socket.destroy();
         return;
       }
-      res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
+      res
+        .writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers })
+        .end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

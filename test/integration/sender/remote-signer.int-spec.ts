@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -1074,6 +1075,72 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     expect(errorCode(third)).toBe('AUTH_ID_CHANGED');
     expect(hook.calls).toHaveLength(1);
     expect(await nonceOf(p)).toBe(nonce);
+  });
+
+  // A JWT or an API key as the identity: kept by the state, so the session's next call reads it.
+  it('keeps a long Signer-Auth-Id through the session, takes the first of repeated ones, refuses one past its bound', async () => {
+    reply(200, { status: 200 });
+    const jwt = `eyJ.${'x'.repeat(2_000)}.sig`;
+    const { p, a: first } = await call({}, { 'Signer-Auth-Id': jwt });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(stateOf(first).AuthID).toBe(jwt);
+    const next = await postJson(
+      `${signer.httpUrl}/generate-live-payment`,
+      {
+        orchestrator: b64(orchestratorInfo(p)),
+        ManifestID: 'manifest',
+        inPixels: 2_500_000,
+        state: first.body.state,
+      },
+      { 'Signer-Auth-Id': jwt },
+    );
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(stateOf(next).AuthID).toBe(jwt);
+
+    // Two header lines (fetch would join them into one before sending).
+    const q = await freshParams(chain, orch);
+    const twice = await new Promise<HttpAnswer>((resolve, reject) => {
+      const req = httpRequest(`${signer.httpUrl}/generate-live-payment`, { method: 'POST' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: new Headers(),
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+          }),
+        );
+      });
+      req.on('error', reject);
+      req.setHeader('Content-Type', 'application/json');
+      req.setHeader('Signer-Auth-Id', ['first-id', 'second-id']);
+      req.end(
+        JSON.stringify({ orchestrator: b64(orchestratorInfo(q)), ManifestID: 'manifest', inPixels: 1000 }),
+      );
+    });
+    expect(twice.status, JSON.stringify(twice.body)).toBe(200);
+    expect(stateOf(twice).AuthID).toBe('first-id');
+
+    const { p: r, a: tooLong } = await call({}, { 'Signer-Auth-Id': 'x'.repeat(8_193) });
+    expect(tooLong.status).toBe(400);
+    expect(errorMessage(tooLong)).toContain('Signer-Auth-Id header must be at most 8192 characters');
+    expect(await nonceOf(r)).toBeUndefined();
+  });
+
+  it('follows a redirect of the webhook, posting the same body again, and takes a past or negative expiry as none', async () => {
+    hook.calls.length = 0;
+    let n = 0;
+    hook.reply = () =>
+      n++ === 0
+        ? { status: 308, body: '', headers: { Location: `${hook.url}/moved` } }
+        : { status: 200, body: JSON.stringify({ status: 200, expiry: -5 }) };
+    const { a } = await call({}, { 'X-Request-ID': 'moved-1' });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(hook.calls).toHaveLength(2);
+    expect(hook.calls[1].body).toEqual(hook.calls[0].body);
+    expect(hook.calls[1].body.headers['X-Request-Id']).toEqual(['moved-1']);
+    expect(hook.calls[1].body.headers.Host).toBeUndefined();
+    expect(stateOf(a).AuthExpiry).toBe(0);
   });
 
   it('expired auth expiry triggers callback on next request', async () => {

@@ -4,15 +4,10 @@ import { invalidRequest } from './remote-signer.error.js';
 
 /** The one signing format a caller may name: go-livepeer's V1 flattening (docs/remote-signer.md §2a). */
 const SIGNATURE_FORMAT_V1 = 'v1';
-/** Bounds each text field; the signed job travels in an HTTP header, so it is small in practice. */
-const MAX_FIELD_CHARS = 64 * 1024;
-
-/** A Go `string` field: absent or null is empty, any other JSON type fails decoding. */
+/** A Go `string` field: absent or null is empty, any other JSON type fails decoding. Bounded by the body's bound. */
 function text(value: unknown, name: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw invalidRequest(`${name} must be a string`);
-  if (value.length > MAX_FIELD_CHARS)
-    throw invalidRequest(`${name} must be at most ${MAX_FIELD_CHARS} characters`);
   return value;
 }
 

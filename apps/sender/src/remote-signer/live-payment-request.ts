@@ -29,10 +29,12 @@ const MAX_TEXT = 256;
 
 function bytes(value: unknown, name: string): Uint8Array {
   if (value === undefined || value === null) return new Uint8Array(0);
-  if (typeof value !== 'string' || value.length > (MAX_BLOB_BYTES * 4) / 3 + 4 || !STD_BASE64.test(value)) {
+  // Go's decoder skips line breaks (MIME-style base64 wrapped at 76 columns).
+  const b64 = typeof value === 'string' ? value.replace(/[\r\n]/g, '') : undefined;
+  if (b64 === undefined || b64.length > (MAX_BLOB_BYTES * 4) / 3 + 4 || !STD_BASE64.test(b64)) {
     throw invalidRequest(`${name} must be standard padded base64 of at most ${MAX_BLOB_BYTES} bytes`);
   }
-  return new Uint8Array(Buffer.from(value, 'base64'));
+  return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
 function text(value: unknown, name: string): string {

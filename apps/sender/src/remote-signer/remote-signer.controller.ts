@@ -1,11 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { All, Body, Controller, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { AppError } from '#app/common';
+import { MAX_AUTH_ID_CHARS } from '#app/ticket';
 import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { parseByocJobRequest } from './byoc-job-request.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
 import { RemoteCallers } from './remote-callers.js';
-import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
+import { invalidRequest, RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 import { RemoteSignerHttpFilter } from './remote-signer.filter.js';
 import { AUTH_ID_HEADER, RemoteSignerService } from './remote-signer.service.js';
 import { signerJson } from './signer-body.js';
@@ -44,12 +45,11 @@ export class RemoteSignerController {
     return this.counted('generate-live-payment', () => {
       const caller = this.callers.resolve(req.headers);
       const request = parseLivePaymentRequest(signerJson(body));
-      const authId = req.headers[AUTH_ID_HEADER];
       return this.signer.generateLivePayment(
         caller,
         request,
         () => webhookHeaders(req.headersDistinct ?? req.headers, caller.tokenUsed),
-        typeof authId === 'string' ? authId : '',
+        authIdHeader(req),
       );
     });
   }
@@ -100,4 +100,17 @@ export class RemoteSignerController {
       throw err;
     }
   }
+}
+
+/**
+ * The `Signer-Auth-Id` header as Go's `Header.Get` reads it (its first value, not Node's "a, b"
+ * join of repeated ones), bounded as the session's state keeps it.
+ */
+function authIdHeader(req: SignerRequest): string {
+  const raw = req.headersDistinct?.[AUTH_ID_HEADER]?.[0] ?? req.headers[AUTH_ID_HEADER];
+  const value = typeof raw === 'string' ? raw : '';
+  if (value.length > MAX_AUTH_ID_CHARS) {
+    throw invalidRequest(`the Signer-Auth-Id header must be at most ${MAX_AUTH_ID_CHARS} characters`);
+  }
+  return value;
 }

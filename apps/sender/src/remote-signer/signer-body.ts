@@ -5,6 +5,11 @@ import { invalidRequest, RemoteSignerError, RemoteSignerErrorCode } from './remo
 
 /** The HTTP server's JSON body limit (express.json's default, 100 kB), kept for signer bodies. */
 const MAX_BODY_BYTES = 100 * 1024;
+/**
+ * A BYOC job's body is signed whole (the Python SDK's legacy request carries the job's input, an
+ * image say): 1 MiB, go-livepeer's bound where it sets one (the BYOC branch followed).
+ */
+const MAX_BYOC_BODY_BYTES = 1024 * 1024;
 
 /**
  * The remote signer's paths. Case-insensitive and with an optional trailing slash, as the HTTP
@@ -20,20 +25,23 @@ type SignerHttpRequest = IncomingMessage & { body?: unknown };
  * `text/plain` from a bare `fetch(url, {body: string})`, a form type, …). Mounted ahead of the
  * HTTP server's JSON and form parsers (HttpModuleDefinition.beforeBodyParsers), this reads the
  * body of every request to a signer path as UTF-8 text into `req.body` (the parsers then skip the
- * finished request); the handlers parse it (signerJson). Over 100 kB: 413, as the parsers answer.
+ * finished request); the handlers parse it (signerJson). Over 100 kB (a BYOC job: 1 MiB): 413, as
+ * the parsers answer.
  */
 export function readSignerBody(req: SignerHttpRequest, _res: unknown, next: (err?: unknown) => void): void {
   const path = (req.url ?? '').split('?', 1)[0];
-  if (!SIGNER_PATH.test(path) || !req.readable) {
+  const route = SIGNER_PATH.exec(path)?.[1].toLowerCase();
+  if (route === undefined || !req.readable) {
     next();
     return;
   }
+  const limit = route === 'sign-byoc-job' ? MAX_BYOC_BODY_BYTES : MAX_BODY_BYTES;
   const tooLarge = () =>
     new RemoteSignerError(RemoteSignerErrorCode.INVALID_REQUEST, 'request body too large', {
       status: HttpStatus.PAYLOAD_TOO_LARGE,
     });
   // Refused unread when the declared length already says so; the rest is drained, not kept.
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
     req.resume();
     next(tooLarge());
     return;
@@ -49,7 +57,7 @@ export function readSignerBody(req: SignerHttpRequest, _res: unknown, next: (err
   };
   req.on('data', (chunk: Buffer) => {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) finish(tooLarge());
+    if (size > limit) finish(tooLarge());
     else if (!done) chunks.push(chunk);
   });
   req.on('error', finish);

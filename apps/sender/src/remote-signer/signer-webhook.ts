@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MAX_AUTH_ID_CHARS } from '#app/ticket';
 import { SenderConfig } from '../sender.config.js';
 import { goFields, goMaxPrice, parseGoJson } from './go-json.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
@@ -54,18 +55,22 @@ export class SignerWebhook {
       throw failed('the webhook reply has no valid "status" (a positive integer)');
     }
     if (typeof reason !== 'string') throw failed('the webhook reply\'s "reason" is not a string');
-    if (typeof expiry !== 'bigint' || expiry < 0n || expiry > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw failed('the webhook reply\'s "expiry" is not unix seconds (a non-negative integer)');
+    if (typeof expiry !== 'bigint' || expiry > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw failed('the webhook reply\'s "expiry" is not unix seconds (an integer)');
     }
-    if (typeof authId !== 'string' || authId.length > 256) {
-      throw failed('the webhook reply\'s "auth_id" is not a string of at most 256 characters');
+    if (typeof authId !== 'string' || authId.length > MAX_AUTH_ID_CHARS) {
+      throw failed(
+        `the webhook reply's "auth_id" is not a string of at most ${MAX_AUTH_ID_CHARS} characters`,
+      );
     }
     if (status !== 200n) {
       const why = reason !== '' ? reason.slice(0, 512) : `signer auth rejected request with status ${status}`;
       if (status < 400n || status > 599n) throw failed(`the webhook answered status ${status}: ${why}`);
       throw new RemoteSignerError(RemoteSignerErrorCode.WEBHOOK_DENIED, why, { status: Number(status) });
     }
-    return { expiry: Number(expiry), authId, maxPrice: goMaxPrice(reply('maxPrice', '*struct')) };
+    // An expiry in the past (negative too, which Go takes) holds for this call only, as 0 does.
+    const holds = expiry > 0n ? Number(expiry) : 0;
+    return { expiry: holds, authId, maxPrice: goMaxPrice(reply('maxPrice', '*struct')) };
   }
 
   private async call(body: string): Promise<Record<string, unknown>> {
@@ -75,7 +80,9 @@ export class SignerWebhook {
         method: 'POST',
         headers: [['Content-Type', 'application/json'], ...this.headers],
         body,
-        redirect: 'error',
+        // As Go's client: redirects are followed (a 307/308 posts the body again), and one to
+        // another origin drops the Authorization header.
+        redirect: 'follow',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
@@ -124,9 +131,13 @@ export function canonicalHeaderName(name: string): string {
     .join('-');
 }
 
+/** Headers Go's HTTP server takes out of a request's header map (into `Host`, `TransferEncoding`). */
+const NOT_FORWARDED = new Set(['host', 'transfer-encoding']);
+
 /**
- * The incoming request's headers as go-livepeer forwards them (canonical names, lists of values),
- * minus `Authorization` when it carried a ticketpay API token: that secret is ours, not the webhook's.
+ * The incoming request's headers as go-livepeer forwards them (canonical names, lists of values,
+ * no `Host` nor `Transfer-Encoding`), minus `Authorization` when it carried a ticketpay API token:
+ * that secret is ours, not the webhook's.
  */
 export function webhookHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -134,7 +145,7 @@ export function webhookHeaders(
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
+    if (value === undefined || NOT_FORWARDED.has(name.toLowerCase())) continue;
     if (dropAuthorization && name.toLowerCase() === 'authorization') continue;
     out[canonicalHeaderName(name)] = Array.isArray(value) ? value : [value];
   }
