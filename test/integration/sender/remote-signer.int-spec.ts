@@ -410,6 +410,15 @@ describe('Sender as a go-livepeer remote signer', () => {
       expect(await nonceOf(p)).toBe(1);
     });
 
+    // The Python SDK stops on 483 (InsufficientBalance) instead of trying every orchestrator.
+    it('an account without funds on chain: 483, nothing signed', async () => {
+      const p = await params();
+      const a = await pay(request(p), MULTI_TOKEN, { 'Ticketpay-Sender': chain.unfunded.address });
+      expect(a.status, JSON.stringify(a.body)).toBe(483);
+      expect(errorCode(a)).toBe('NO_SENDER_RESERVE');
+      expect(a.body.payment).toBeUndefined();
+    });
+
     it('orchestrator price increased above the initial price: 481', async () => {
       const { p, state } = await first();
       const raised = { ...p, price: { ...DEFAULT_PRICE, pricePerUnit: 600n } };
@@ -937,7 +946,7 @@ describe('Sender as a go-livepeer remote signer', () => {
       const two = await pay(request(p, { state: one.body.state, inPixels: 2_500_000 }), CAPPED_TOKEN);
       payment(two);
       const three = await pay(request(p, { state: two.body.state, inPixels: 2_500_000 }), CAPPED_TOKEN);
-      expect(three.status).toBe(429);
+      expect(three.status).toBe(483);
       expect(errorCode(three)).toBe('SPEND_CAP_REACHED');
       expect(await nonceOf(p)).toBe(2);
     });

@@ -5,6 +5,11 @@ import { AppError } from '#app/common';
 export const HTTP_REFRESH_SESSION = 480;
 export const HTTP_PRICE_EXCEEDED = 481;
 export const HTTP_NO_TICKETS = 482;
+/**
+ * The Python SDK's `InsufficientBalance`: the signer cannot pay whichever orchestrator is asked,
+ * so the SDK stops instead of trying the next one.
+ */
+export const HTTP_INSUFFICIENT_BALANCE = 483;
 /** Header of a 480 answer: where the gateway fetches fresh OrchestratorInfo. */
 export const ORCHESTRATOR_URL_HEADER = 'Livepeer-Orchestrator-URL';
 

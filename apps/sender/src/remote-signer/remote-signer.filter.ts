@@ -12,7 +12,7 @@ import { AppError, safeErrorMessage } from '#app/common';
 import { ProtoError } from '#app/proto';
 import { TicketError, TicketErrorCode } from '#app/ticket';
 import { SenderErrorCode } from '../sender.error.js';
-import { HTTP_PRICE_EXCEEDED, RemoteSignerError } from './remote-signer.error.js';
+import { HTTP_INSUFFICIENT_BALANCE, HTTP_PRICE_EXCEEDED, RemoteSignerError } from './remote-signer.error.js';
 import { SIGNER_PATH } from './signer-body.js';
 
 const SENDER_STATUS: Record<SenderErrorCode, number> = {
@@ -26,7 +26,8 @@ const SENDER_STATUS: Record<SenderErrorCode, number> = {
   [SenderErrorCode.WIN_PROB_ZERO]: HttpStatus.BAD_REQUEST,
   [SenderErrorCode.NONCE_CAP_REACHED]: HttpStatus.CONFLICT,
   [SenderErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
-  [SenderErrorCode.SPEND_CAP_REACHED]: HttpStatus.TOO_MANY_REQUESTS,
+  // A caller's allowance spent: no other orchestrator would be paid either.
+  [SenderErrorCode.SPEND_CAP_REACHED]: HTTP_INSUFFICIENT_BALANCE,
   [SenderErrorCode.CHAIN_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
   // The signing service (Web3Signer) is this node's upstream: its faults are not the caller's.
   [SenderErrorCode.SIGNER_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
@@ -42,11 +43,10 @@ const TICKET_INTERNAL: ReadonlySet<string> = new Set([
   TicketErrorCode.VALIDATION_POOL_CLOSED,
   TicketErrorCode.VALIDATION_WORKER_FAILED,
 ]);
-/** Depend on the sender's on-chain funds, not on the request. */
-const TICKET_FUNDS: ReadonlySet<string> = new Set([
+/** The account's on-chain funds cannot back any orchestrator's tickets. */
+const TICKET_NO_FUNDS: ReadonlySet<string> = new Set([
   TicketErrorCode.NO_SENDER_DEPOSIT,
   TicketErrorCode.NO_SENDER_RESERVE,
-  TicketErrorCode.FACE_VALUE_TOO_HIGH,
   TicketErrorCode.SENDER_UNLOCKING,
 ]);
 
@@ -94,7 +94,12 @@ export class RemoteSignerHttpFilter implements ExceptionFilter {
       return { status, code: e.code, domain: e.domain, message: e.message, headers: none };
     }
     if (err instanceof TicketError && !TICKET_INTERNAL.has(err.code)) {
-      const status = TICKET_FUNDS.has(err.code) ? HttpStatus.PRECONDITION_FAILED : HttpStatus.BAD_REQUEST;
+      // A face value the funds cannot back is this orchestrator's: another's may fit.
+      const status = TICKET_NO_FUNDS.has(err.code)
+        ? HTTP_INSUFFICIENT_BALANCE
+        : err.code === TicketErrorCode.FACE_VALUE_TOO_HIGH
+          ? HttpStatus.PRECONDITION_FAILED
+          : HttpStatus.BAD_REQUEST;
       return { status, code: err.code, domain: err.domain, message: err.message, headers: none };
     }
     if (err instanceof ProtoError) {
