@@ -1013,9 +1013,32 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     expect(c.headers['x-api-key']).toBe('secret');
     expect(c.headers['content-type']).toBe('application/json');
     expect(c.body.headers['X-Request-Id']).toEqual(['req-123']);
-    // Authorization happens first: the webhook sees the state before any ticket (no nonce yet).
-    expect(c.body.state?.SenderNonce).toBe(0);
-    expect(c.body.state?.PMSessionID).toBe('');
+  });
+
+  // go-livepeer asks its webhook once the tickets are signed, with the state the call leaves;
+  // here nothing is signed before it answers, but it is shown that same state.
+  it('shows the webhook the state the call leaves: balance, session, nonce and time of this call', async () => {
+    hook.calls.length = 0;
+    reply(200, { status: 200 });
+    const { p, a } = await call();
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    const shown = hook.calls[0].body.state!;
+    const left = stateOf(a);
+    expect(shown.PMSessionID).toBe(bytesToHex(p.params.recipientRandHash));
+    for (const key of ['PMSessionID', 'SenderNonce', 'Balance', 'LastUpdate', 'StateID', 'SequenceNumber'])
+      expect(shown[key], key).toEqual(left[key]);
+    expect(shown.SenderNonce).toBeGreaterThan(0);
+    const next = await postJson(`${signer.httpUrl}/generate-live-payment`, {
+      orchestrator: b64(orchestratorInfo(p)),
+      ManifestID: 'manifest',
+      inPixels: 2_500_000,
+      state: a.body.state,
+    });
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    const again = hook.calls[1].body.state!;
+    for (const key of ['SenderNonce', 'Balance', 'LastUpdate', 'SequenceNumber'])
+      expect(again[key], key).toEqual(stateOf(next)[key]);
+    expect(again.SenderNonce).toBeGreaterThan(shown.SenderNonce as number);
   });
 
   it('callback 200 with expiry sets state auth expiry; auth id from the callback wins over the header', async () => {
@@ -1047,7 +1070,7 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     const { p, a } = await call();
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     expect(hook.calls[0].body.state?.OrchestratorAddress).toBe(bytesToHex(p.params.recipient));
-    expect(hook.calls[0].body.state?.LastUpdate).toBe('0001-01-01T00:00:00Z');
+    expect(hook.calls[0].body.state?.LastUpdate).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
   });
 
   it('request auth id header is fallback when callback omits auth id', async () => {

@@ -199,16 +199,24 @@ export class RemoteSignerService {
     // This node's own policy (allowlist, the contact's maximum price) needs no webhook: refused
     // before it is asked, after every check go-livepeer makes before its webhook.
     this.sender.checkPolicy(params, price);
-    // Authorization where go-livepeer checks it (after the price and the ticket count), but
-    // before anything is written or signed (go-livepeer #3958, #3961).
-    await this.authorize(state, webhookHeaders, authIdHeader, nowMs, orchPrice);
-
     const pmSessionId = bytesToHex(params.recipientRandHash);
+    const nonceFloor = state.pmSessionId === pmSessionId ? state.senderNonce : 0;
+    const balance = balanceAfter(state.balance, numTickets, ev, fee);
+    // Authorization after the price and the ticket count, as go-livepeer, but before anything is
+    // written or signed (go-livepeer #3958, #3961). go-livepeer asks its webhook once the tickets
+    // are signed, with the state the call leaves: the webhook is shown that state, its nonce the
+    // one the batch reaches (unless concurrent calls of the session take nonces meanwhile).
+    const leaves = {
+      ...state,
+      balance,
+      lastUpdateMs: nowMs,
+      pmSessionId,
+      senderNonce: nonceFloor + Number(numTickets),
+    };
+    await this.authorize(state, leaves, webhookHeaders, authIdHeader, nowMs, orchPrice);
+
     const session = await this.refreshOn(info, () =>
-      this.sender.openSession(caller.account, params, price, {
-        nonceFloor: state.pmSessionId === pmSessionId ? state.senderNonce : 0,
-        quietResume: true,
-      }),
+      this.sender.openSession(caller.account, params, price, { nonceFloor, quietResume: true }),
     );
     const batch = await this.refreshOn(info, () =>
       this.sender.createTicketBatch(caller.client, session.sessionId, Number(numTickets)),
@@ -217,7 +225,7 @@ export class RemoteSignerService {
 
     const next: RemotePaymentState = {
       ...state,
-      balance: balanceAfter(state.balance, numTickets, ev, fee),
+      balance,
       lastUpdateMs: nowMs,
       pmSessionId,
       senderNonce: batch.lastNonce,
@@ -318,10 +326,12 @@ export class RemoteSignerService {
   /**
    * Asks the webhook, when it is configured and the state holds no unexpired authorization, and
    * checks its maxPrice; then records the caller's identity (which must not change), in
-   * go-livepeer's order. The state keeps the authorization's expiry and the identity.
+   * go-livepeer's order. The state keeps the authorization's expiry and the identity; the webhook
+   * is sent `shown` (the state the call leaves).
    */
   private async authorize(
     state: RemotePaymentState,
+    shown: RemotePaymentState,
     headers: () => Record<string, string[]>,
     authIdHeader: string,
     nowMs: number,
@@ -330,7 +340,7 @@ export class RemoteSignerService {
     let verdict: WebhookVerdict | undefined;
     const cached = state.authExpiry !== 0 && Math.floor(nowMs / 1000) <= state.authExpiry;
     if (this.webhook.enabled && !cached) {
-      verdict = await this.webhook.authorize(headers(), remoteStateJson(state));
+      verdict = await this.webhook.authorize(headers(), remoteStateJson(shown));
       state.authExpiry = verdict.expiry;
       const ceiling = this.webhookMaxPrice(verdict, state.type);
       this.checkPrice(orchPrice, [{ source: 'auth webhook maxPrice', price: ceiling }]);
