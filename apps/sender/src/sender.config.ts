@@ -12,6 +12,7 @@ import {
   type EnvSchema,
 } from '#app/common';
 import { MAX_SENDER_NONCE, MAX_SENDER_NONCES, parseDecimal, type Rational } from '#app/ticket';
+import { parseCapabilityMaxPrices } from './remote-signer/capability-max-prices.js';
 
 /** A comma-separated list of file paths; blanks between commas are ignored. */
 function pathList(raw: string): string[] {
@@ -249,6 +250,15 @@ export const SENDER_ENV = {
     description:
       'highest orchestrator price accepted, wei per billable unit (decimal); above it HTTP 481 ' +
       '(go-livepeer -maxPricePerUnit / -pixelsPerUnit)',
+  },
+  SENDER_REMOTE_SIGNER_MAX_PRICE_PER_CAPABILITY: {
+    parse: parseCapabilityMaxPrices,
+    optional: true,
+    description:
+      'highest orchestrator price per AI pipeline and model, wei (go-livepeer -maxPricePerCapability: ' +
+      'a JSON file or the JSON, {"capabilities_prices": [{"pipeline", "model_id", "price_per_unit", ' +
+      '"pixels_per_unit"}]}); a request naming priced models is held to their sum instead of ' +
+      'SENDER_REMOTE_SIGNER_MAX_PRICE',
   },
 } satisfies EnvSchema;
 

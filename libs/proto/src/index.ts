@@ -31,6 +31,8 @@ export { rationalMessage, type RationalMessage } from './rational-message.js';
 export {
   orchestratorInfoCodec,
   orchestratorCapabilityPricesCodec,
+  capabilityModelsCodec,
+  type CapabilityModelNames,
   segDataCodec,
   type OrchestratorInfo,
   type AuthToken,

@@ -152,3 +152,39 @@ export const orchestratorCapabilityPricesCodec = messageCodec(
   (message: OrchestratorCapabilityPricesMessage): PriceInfo[] =>
     (message.capabilitiesPrices ?? []).map(priceInfoFromMessage),
 );
+
+/** The models a `net.Capabilities` names for one capability (its per-capability constraints). */
+export interface CapabilityModelNames {
+  capability: number;
+  models: string[];
+}
+
+interface CapabilityModelsMessage {
+  constraints?: { PerCapability?: Record<string, { models?: Record<string, Uint8Array> }> };
+}
+
+/**
+ * Which models of which capabilities a `net.Capabilities` names (Constraints.PerCapability), in
+ * ascending capability order, models sorted: what go-livepeer looks up per-capability maximum
+ * prices by. Read only; the rest of the message is skipped.
+ */
+export const capabilityModelsCodec = messageCodec(
+  protoTypes.CapabilityModels,
+  (named: readonly CapabilityModelNames[]): CapabilityModelsMessage => ({
+    constraints: {
+      PerCapability: Object.fromEntries(
+        named.map((n) => [
+          String(n.capability),
+          { models: Object.fromEntries(n.models.map((m) => [m, new Uint8Array(0)])) },
+        ]),
+      ),
+    },
+  }),
+  (message: CapabilityModelsMessage): CapabilityModelNames[] =>
+    Object.entries(message.constraints?.PerCapability ?? {})
+      .map(([capability, entry]) => ({
+        capability: Number(capability),
+        models: Object.keys(entry.models ?? {}).sort(),
+      }))
+      .sort((a, b) => a.capability - b.capability),
+);

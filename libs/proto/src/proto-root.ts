@@ -16,6 +16,7 @@ export const protoTypes = {
   Payment: root.lookupType('net.Payment'),
   OrchestratorInfo: root.lookupType('net.OrchestratorInfo'),
   OrchestratorCapabilityPrices: root.lookupType('net.OrchestratorCapabilityPrices'),
+  CapabilityModels: root.lookupType('net.CapabilityModels'),
   AuthToken: root.lookupType('net.AuthToken'),
   SegData: root.lookupType('net.SegData'),
   Ticket: root.lookupType('net.Ticket'),

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePaymentHeader, segDataCodec } from '#app/proto';
+import { capabilityModelsCodec, decodePaymentHeader, segDataCodec } from '#app/proto';
 import {
   balanceAfter,
   bytesToHex,
@@ -86,6 +86,17 @@ describe('Sender as a go-livepeer remote signer', () => {
       SENDER_REMOTE_SIGNER: 'true',
       SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
       SENDER_REMOTE_SIGNER_MAX_PRICE: '800',
+      SENDER_REMOTE_SIGNER_MAX_PRICE_PER_CAPABILITY: JSON.stringify({
+        capabilities_prices: [
+          {
+            pipeline: 'live-video-to-video',
+            model_id: 'pricey-model',
+            price_per_unit: 1000,
+            pixels_per_unit: 1,
+          },
+          { pipeline: 'text-to-image', model_id: 'cheap-model', price_per_unit: 200, pixels_per_unit: 1 },
+        ],
+      }),
     });
     orch = newOrchestrator(chain.recipient);
   });
@@ -542,6 +553,20 @@ describe('Sender as a go-livepeer remote signer', () => {
         true,
       );
       expect(stateOf(lv2v).Type).toBe('lv2v');
+    });
+
+    // go-livepeer TestGenerateLivePayment: a per-capability maximum replaces the global one (800).
+    it('holds a request naming priced models to their maximum price, above or below the global one', async () => {
+      const at = (pricePerUnit: bigint) => params({ price: { ...DEFAULT_PRICE, pricePerUnit } });
+      const naming = (capability: number, model: string) =>
+        b64(capabilityModelsCodec.encode([{ capability, models: [model] }]));
+      const pricey = await pay(request(await at(900n), { capabilities: naming(35, 'pricey-model') }));
+      expect(pricey.status, JSON.stringify(pricey.body)).toBe(200);
+      const cheap = await pay(request(await at(300n), { capabilities: naming(27, 'cheap-model') }));
+      expect(cheap.status).toBe(481);
+      expect(errorMessage(cheap)).toContain('exceeds configured maximum price ceiling');
+      const unpriced = await pay(request(await at(900n), { capabilities: naming(35, 'other-model') }));
+      expect(unpriced.status).toBe(481);
     });
 
     it('bills a fixed job one unit per call at the initial price', async () => {

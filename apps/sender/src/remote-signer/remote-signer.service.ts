@@ -47,6 +47,7 @@ import { SenderConfig } from '../sender.config.js';
 import { SenderService } from '../session/sender.service.js';
 import { AccountSignatures } from './account-signatures.js';
 import type { ByocJobSignRequest } from './byoc-job-request.js';
+import { capabilitiesMaxPrice, type CapabilityMaxPrices } from './capability-max-prices.js';
 import type { LivePaymentRequest } from './live-payment-request.js';
 import type { RemoteCaller } from './remote-callers.js';
 import {
@@ -90,6 +91,7 @@ export class RemoteSignerService {
   private readonly logger = new Logger(RemoteSignerService.name);
   private readonly maxTickets: bigint;
   private readonly maxPrice: Rational | undefined;
+  private readonly capabilityMaxPrices: CapabilityMaxPrices;
 
   constructor(
     config: SenderConfig,
@@ -100,6 +102,7 @@ export class RemoteSignerService {
   ) {
     this.maxTickets = BigInt(config.values.SENDER_REMOTE_SIGNER_MAX_TICKETS);
     this.maxPrice = config.values.SENDER_REMOTE_SIGNER_MAX_PRICE;
+    this.capabilityMaxPrices = config.values.SENDER_REMOTE_SIGNER_MAX_PRICE_PER_CAPABILITY ?? new Map();
   }
 
   /** `POST /sign-orchestrator-info`: the account's address (EIP-55) and its GetOrchestrator signature. */
@@ -177,7 +180,10 @@ export class RemoteSignerService {
     const units = asRequest(() => billableUnits(type, elapsedMs, req.inPixels, byoc));
     const requestMaxPrice = asRequest(() => parseMaxPrice(req.maxPrice, type));
     this.checkPrice(orchPrice, [
-      { source: 'configured maximum price', price: this.maxPrice },
+      {
+        source: 'configured maximum price',
+        price: capabilitiesMaxPrice(this.capabilityMaxPrices, req.capabilities, this.maxPrice),
+      },
       { source: 'request maxPrice', price: requestMaxPrice },
       { source: 'initial session price', price: req.state ? unitPrice(state.initialPrice) : undefined },
     ]);
