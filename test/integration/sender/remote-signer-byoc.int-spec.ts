@@ -291,7 +291,7 @@ describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
       expect(over.status).toBe(413);
     });
 
-    it('signs explicitly empty request and parameters, as upstream does', async () => {
+    it('signs explicitly empty request and parameters, as an upstream branch does', async () => {
       const a = await signJob({ request: '', parameters: '' });
       expect(a.status, JSON.stringify(a.body)).toBe(200);
       expect(recoverLegacy('', '', a.body.signature)).toBe(funded);
