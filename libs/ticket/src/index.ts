@@ -130,6 +130,7 @@ export {
   type ByocBilling,
   MAX_BYOC_TIMEOUT_SECONDS,
   MAX_AUTH_ID_CHARS,
+  AI_PIPELINE_CAPABILITY,
   flattenByocJob,
   legacyByocJobPayload,
   legacyByocPayloadFault,

@@ -33,6 +33,19 @@ export const LV2V_PIXELS_PER_SECOND = 1280n * 720n * 30n;
 export const MAX_IN_PIXELS = BigInt(Number.MAX_SAFE_INTEGER);
 /** go-livepeer's capability id of BYOC jobs (`Capability_BYOC`) in `capabilities_prices`. */
 export const BYOC_CAPABILITY = 37;
+/** go-livepeer's AI pipeline names and their capability ids (`core.PipelineToCapability`). */
+export const AI_PIPELINE_CAPABILITY: Readonly<Record<string, number>> = {
+  'text-to-image': 27,
+  'image-to-image': 28,
+  'image-to-video': 29,
+  upscale: 30,
+  'audio-to-text': 31,
+  'segment-anything-2': 32,
+  llm: 33,
+  'image-to-text': 34,
+  'live-video-to-video': 35,
+  'text-to-speech': 36,
+};
 /** A BYOC session's first call prepays the job's timeout, at least the 60 s O requires as balance. */
 export const BYOC_MIN_PREPAID_SECONDS = 60n;
 

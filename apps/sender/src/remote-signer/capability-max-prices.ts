@@ -1,21 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { capabilityModelsCodec } from '#app/proto';
-import { parseDecimal, Rational } from '#app/ticket';
+import { AI_PIPELINE_CAPABILITY, parseDecimal, Rational } from '#app/ticket';
 import { goFields, parseGoJson } from './go-json.js';
-
-/** go-livepeer's AI pipeline names and their capability numbers (core.PipelineToCapability). */
-const PIPELINE_CAPABILITY: Readonly<Record<string, number>> = {
-  'text-to-image': 27,
-  'image-to-image': 28,
-  'image-to-video': 29,
-  upscale: 30,
-  'audio-to-text': 31,
-  'segment-anything-2': 32,
-  llm: 33,
-  'image-to-text': 34,
-  'live-video-to-video': 35,
-  'text-to-speech': 36,
-};
 
 /** The model name that prices every model of a pipeline without a price of its own. */
 const DEFAULT_MODEL = 'default';
@@ -61,9 +47,9 @@ export function parseCapabilityMaxPrices(raw: string): CapabilityMaxPrices {
       throw new Error(`${at} must be an object`);
     const get = goFields(item);
     const pipeline = get('pipeline', 'string');
-    const capability = typeof pipeline === 'string' ? PIPELINE_CAPABILITY[pipeline] : undefined;
+    const capability = typeof pipeline === 'string' ? AI_PIPELINE_CAPABILITY[pipeline] : undefined;
     if (capability === undefined) {
-      throw new Error(`${at}.pipeline must be one of ${Object.keys(PIPELINE_CAPABILITY).join(', ')}`);
+      throw new Error(`${at}.pipeline must be one of ${Object.keys(AI_PIPELINE_CAPABILITY).join(', ')}`);
     }
     const model = get('model_id', 'string') ?? '';
     if (typeof model !== 'string') throw new Error(`${at}.model_id must be a string`);
