@@ -1024,6 +1024,22 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     );
     return { p, a };
   }
+  /** The session's next call, carrying the state `prev` answered, as a gateway makes it. */
+  const continued = (
+    p: Awaited<ReturnType<typeof freshParams>>,
+    prev: HttpAnswer,
+    headers: Record<string, string> = {},
+  ) =>
+    postJson(
+      `${signer.httpUrl}/generate-live-payment`,
+      {
+        orchestrator: b64(orchestratorInfo(p)),
+        ManifestID: 'manifest',
+        inPixels: 2_500_000,
+        state: prev.body.state,
+      },
+      headers,
+    );
   const nonceOf = (p: { params: TicketParams }) =>
     issuedNonce(signer.app, funded, p.params.recipientRandHash);
 
@@ -1053,12 +1069,7 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     for (const key of ['PMSessionID', 'SenderNonce', 'Balance', 'LastUpdate', 'StateID', 'SequenceNumber'])
       expect(shown[key], key).toEqual(left[key]);
     expect(shown.SenderNonce).toBeGreaterThan(0);
-    const next = await postJson(`${signer.httpUrl}/generate-live-payment`, {
-      orchestrator: b64(orchestratorInfo(p)),
-      ManifestID: 'manifest',
-      inPixels: 2_500_000,
-      state: a.body.state,
-    });
+    const next = await continued(p, a);
     expect(next.status, JSON.stringify(next.body)).toBe(200);
     const again = hook.calls[1].body.state!;
     for (const key of ['SenderNonce', 'Balance', 'LastUpdate', 'SequenceNumber'])
@@ -1108,26 +1119,12 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     hook.calls.length = 0;
     reply(200, { status: 200, expiry: Math.floor(Date.now() / 1000) + 300, auth_id: 'cached-auth-id' });
     const { p, a: first } = await call();
-    const second = await postJson(`${signer.httpUrl}/generate-live-payment`, {
-      orchestrator: b64(orchestratorInfo(p)),
-      ManifestID: 'manifest',
-      inPixels: 2_500_000,
-      state: first.body.state,
-    });
+    const second = await continued(p, first);
     expect(second.status, JSON.stringify(second.body)).toBe(200);
     expect(stateOf(second).AuthID).toBe('cached-auth-id');
     expect(hook.calls).toHaveLength(1);
     const nonce = await nonceOf(p);
-    const third = await postJson(
-      `${signer.httpUrl}/generate-live-payment`,
-      {
-        orchestrator: b64(orchestratorInfo(p)),
-        ManifestID: 'manifest',
-        inPixels: 2_500_000,
-        state: second.body.state,
-      },
-      { 'Signer-Auth-Id': 'new-header-auth-id' },
-    );
+    const third = await continued(p, second, { 'Signer-Auth-Id': 'new-header-auth-id' });
     expect(third.status).toBe(403);
     expect(errorCode(third)).toBe('AUTH_ID_CHANGED');
     expect(hook.calls).toHaveLength(1);
@@ -1141,16 +1138,7 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     const { p, a: first } = await call({}, { 'Signer-Auth-Id': jwt });
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(stateOf(first).AuthID).toBe(jwt);
-    const next = await postJson(
-      `${signer.httpUrl}/generate-live-payment`,
-      {
-        orchestrator: b64(orchestratorInfo(p)),
-        ManifestID: 'manifest',
-        inPixels: 2_500_000,
-        state: first.body.state,
-      },
-      { 'Signer-Auth-Id': jwt },
-    );
+    const next = await continued(p, first, { 'Signer-Auth-Id': jwt });
     expect(next.status, JSON.stringify(next.body)).toBe(200);
     expect(stateOf(next).AuthID).toBe(jwt);
 
@@ -1204,12 +1192,7 @@ describe('remote signer auth webhook (go-livepeer TestGenerateLivePayment_Webhoo
     hook.calls.length = 0;
     reply(200, { status: 200, expiry: Math.floor(Date.now() / 1000) - 60 });
     const { p, a: first } = await call();
-    const second = await postJson(`${signer.httpUrl}/generate-live-payment`, {
-      orchestrator: b64(orchestratorInfo(p)),
-      ManifestID: 'manifest',
-      inPixels: 2_500_000,
-      state: first.body.state,
-    });
+    const second = await continued(p, first);
     expect(second.status).toBe(200);
     expect(hook.calls).toHaveLength(2);
   });
