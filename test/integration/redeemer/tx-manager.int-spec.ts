@@ -1,5 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { Transaction, Wallet, hexlify, parseEther, parseUnits, randomBytes, toQuantity } from 'ethers';
+import {
+  JsonRpcProvider,
+  Transaction,
+  Wallet,
+  hexlify,
+  parseEther,
+  parseUnits,
+  randomBytes,
+  toQuantity,
+} from 'ethers';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -59,6 +68,37 @@ class LostAnswerStore extends PgTxStore {
   ): Promise<ChainTxRecord | null> {
     if (this.lookupDown) return Promise.reject(new Error('connect ECONNREFUSED'));
     return super.findSigned(chainId, signer, nonce, hash);
+  }
+}
+
+/**
+ * A provider to the same node whose requests can be held where a poll with pending txs begins:
+ * `holdNextPoll` lets requests through until the next `eth_blockNumber` (the poll's head read),
+ * holds it and every request after it, and resolves; `release` lets them go. What the chain does
+ * meanwhile is all that poll sees, from its first read on.
+ */
+class HeldProvider extends JsonRpcProvider {
+  private armed?: () => void;
+  private held?: Promise<void>;
+  private letGo?: () => void;
+
+  override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+    if (this.armed && method === 'eth_blockNumber') {
+      this.held = new Promise((resolve) => (this.letGo = resolve));
+      this.armed();
+      this.armed = undefined;
+    }
+    if (this.held) await this.held;
+    return super.send(method, params);
+  }
+
+  holdNextPoll(): Promise<void> {
+    return new Promise((resolve) => (this.armed = resolve));
+  }
+
+  release(): void {
+    this.held = undefined;
+    this.letGo?.();
   }
 }
 
@@ -383,6 +423,70 @@ describe('TxManager', () => {
     }
     const ok = await calls.simulate(w.address, calls.brokerAddress, calls.encodeRedeem(ticket));
     expect(ok.ok && ok.gas > 21_000n).toBe(true);
+  });
+
+  // The final-tx watch's anchoring: a tx that went final since the last poll, however high its
+  // block, has not been seen on one chain with the others, so it vouches for no block below it.
+  it('reads the block of an older final tx itself when a later tx goes final at the poll that first sees a reorganisation', async () => {
+    const w = await wallet();
+    const held = new HeldProvider(fx.anvil.url, await fx.provider.getNetwork(), {
+      staticNetwork: true,
+      pollingInterval: 50,
+      cacheTimeout: -1,
+    });
+    const m = new TxManager(w, held, store, { ...OPTIONS, confirmations: 2 });
+    managers.push(m);
+    await m.start();
+    try {
+      const a = await m.send(transfer());
+      await fx.mine(2);
+      const first = (await m.wait(a.id)).record;
+      const height = first.blockNumber!;
+      await fx.mine(3);
+      // Polls with nothing pending see A's block on chain with the others: A is anchored.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+
+      await fx.provider.send('evm_setAutomine', [false]);
+      const b = await m.send(transfer());
+      const rawA = (await store.get(a.id))!.rawTx;
+      // One step, between two polls: A mined again at its height in a block of other content, B
+      // one block above it and confirmed at once.
+      await held.holdNextPoll();
+      const depth = (await fx.blockNumber()) - (height - 1n);
+      const filler = await fx.owner.signTransaction({
+        to: fx.owner.address,
+        value: 0n,
+        gasLimit: 21_000n,
+        nonce: await fx.provider.getTransactionCount(fx.owner.address, 'latest'),
+        chainId: (await fx.provider.getNetwork()).chainId,
+        type: 2,
+        maxFeePerGas: parseUnits('100', 'gwei'),
+        maxPriorityFeePerGas: 1n,
+      });
+      await fx.provider.send('anvil_reorg', [
+        Number(depth),
+        [
+          [filler, 0],
+          [rawA, 0],
+          [b.rawTx, 1],
+        ],
+      ]);
+      const moved = (await fx.provider.getBlock(height))!.hash;
+      expect(moved).not.toBe(first.blockHash);
+      held.release();
+
+      // B is final at that poll; A's changed block is found all the same, and A settled from it.
+      const again = await eventually(async () => {
+        const row = await store.get(a.id);
+        return row?.status === ChainTxStatus.MINED && row.blockHash === moved ? row : undefined;
+      }, "A's row settled again from its new block");
+      expect(again.blockNumber).toBe(height);
+      expect(await store.get(b.id)).toMatchObject({ status: ChainTxStatus.MINED, blockNumber: height + 1n });
+    } finally {
+      held.release();
+      await m.stop();
+      held.destroy();
+    }
   });
 
   it("decides a batch's tickets from its WinningTicketRedeemed logs (a bad ticket does not revert it)", async () => {
