@@ -37,7 +37,6 @@
  * can be redeemed: its 1 s blocks hold anvil's 30M gas unless BENCH_E2E_BLOCK_GAS_LIMIT says more,
  * and the header prints it.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +50,7 @@ import { RecipientClient, type GetTicketParamsResponse } from '#app/clients';
 import { SenderApi } from '../scripts/dev/demo-broadcaster.js';
 import { embeddedDatabaseUrl } from '../scripts/dev/embedded-postgres.js';
 import { printBenchJson, type BenchFigure } from './bench-json.js';
+import { ownCpuSeconds, procStatFields, reapedCpuSeconds } from './proc-stat.js';
 import { singleCoreValidationCeiling } from './validation-ceiling.js';
 
 const WARMUP_MS = 3_000;
@@ -451,9 +451,7 @@ function stackCpuSeconds(
       .filter((d) => /^\d+$/.test(d))
       .flatMap((d) => {
         try {
-          const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-          // Fields after the parenthesised command name (which may hold spaces), from field 3.
-          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          const fields = procStatFields(d);
           const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
           return [{ pid: Number(d), ppid: Number(fields[1]), args, fields }];
         } catch {
@@ -463,10 +461,6 @@ function stackCpuSeconds(
   } catch {
     return { anvil: Number.NaN, postgres: Number.NaN, redis: Number.NaN };
   }
-  const ticks = clockTicks();
-  // utime, stime, cutime, cstime are fields 14-17 of /proc/<pid>/stat.
-  const own = (f: string[]) => (Number(f[11]) + Number(f[12])) / ticks;
-  const reaped = (f: string[]) => (Number(f[13]) + Number(f[14])) / ticks;
   const mine = procs.filter((p) => p.args.includes(stateDir));
   const anvil = mine.filter((p) => /(^|\/)anvil /.test(p.args));
   const postmaster = mine.filter((p) => /(^|\/)postgres /.test(p.args));
@@ -474,18 +468,12 @@ function stackCpuSeconds(
   // redis-server renames its command line: found as the stack's child instead.
   const redis = procs.filter((p) => p.ppid === stackPid && /^redis-server /.test(p.args));
   return {
-    anvil: anvil.reduce((sum, p) => sum + own(p.fields), 0),
-    redis: redis.reduce((sum, p) => sum + own(p.fields), 0),
+    anvil: anvil.reduce((sum, p) => sum + ownCpuSeconds(p.fields), 0),
+    redis: redis.reduce((sum, p) => sum + ownCpuSeconds(p.fields), 0),
     postgres:
-      postmaster.reduce((sum, p) => sum + own(p.fields) + reaped(p.fields), 0) +
-      backends.reduce((sum, p) => sum + own(p.fields), 0),
+      postmaster.reduce((sum, p) => sum + ownCpuSeconds(p.fields) + reapedCpuSeconds(p.fields), 0) +
+      backends.reduce((sum, p) => sum + ownCpuSeconds(p.fields), 0),
   };
-}
-
-let clockTicksPerSecond: number | undefined;
-function clockTicks(): number {
-  clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  return clockTicksPerSecond;
 }
 
 /** The Redeemer's waits (redeemer_ticket_waits_total) and retries (redeemer_retries_total) per reason code so far. */

@@ -9,20 +9,17 @@ import { parseEther, type Wallet } from 'ethers';
 import { RedemptionCalls } from '#app/chain';
 import { toWinningTicketRow } from '#app/queue';
 import { startRedeemerChain } from '../test/integration/redeemer/redeemer-fixture.js';
+import { clockTicks, ownCpuSeconds, procStatFields } from './proc-stat.js';
 
 const TICKETS = Number(process.env.BENCH_SIM_TICKETS ?? '200');
-/** /proc/<pid>/stat counts CPU in clock ticks: 100 per second on Linux. */
-const MS_PER_TICK = 10;
-
 /** CPU ms (user + system) so far of the anvil this process started. */
 function anvilCpuMs(): number {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const fields = procStatFields(pid);
       if (Number(fields[1]) !== process.pid) continue;
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil')) continue;
-      return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+      return ownCpuSeconds(fields) * 1000;
     } catch {
       // exited meanwhile
     }
@@ -54,7 +51,7 @@ async function main(): Promise<void> {
       return (anvilCpuMs() - cpu0) / list.length;
     };
     console.log(
-      `anvil CPU per call, ${TICKETS} redeemWinningTicket calls per path (tick ${MS_PER_TICK} ms)\n`,
+      `anvil CPU per call, ${TICKETS} redeemWinningTicket calls per path (tick ${1000 / clockTicks()} ms)\n`,
     );
     console.log('| path | eth_estimateGas | eth_call (gas limit) | eth_simulateV1 | gas used when sent |');
     console.log('| --- | ---: | ---: | ---: | ---: |');

@@ -3,11 +3,8 @@
  * until its /health answers, its CPU time read from /proc, stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { repoRoot } from '#app/common';
-
-/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
+import { ownCpuSeconds, procStatFields } from './proc-stat.js';
 
 export interface ServiceProcess {
   httpUrl: string;
@@ -39,7 +36,7 @@ export async function startServiceProcess(
   const service: ServiceProcess = {
     httpUrl: `http://127.0.0.1:${httpPort}`,
     output: () => output,
-    cpuSeconds: () => cpuSecondsOf(child),
+    cpuSeconds: () => ownCpuSeconds(procStatFields(child.pid!)),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -73,11 +70,4 @@ async function waitForHealth(
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${name} not healthy within 60 s:\n${output()}`);
-}
-
-/** utime + stime of /proc/<pid>/stat (fields 14 and 15; the name in parentheses may hold spaces). */
-function cpuSecondsOf(child: ChildProcess): number {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
 }
