@@ -13,7 +13,7 @@ describe('SenderMonitorConfig', () => {
       SENDER_MONITOR_RECIPIENTS: `${R0}, ${R1},${R0}`,
     }).values;
     expect(v.SENDER_MONITOR_RECIPIENTS).toEqual([R0, R1.toLowerCase()]);
-    expect(v.SENDER_MONITOR_L1_BLOCK_SOURCE).toBe('block');
+    expect(v.ETH_L1_BLOCK_SOURCE).toBe('block');
     expect(v.SENDER_MONITOR_SENDER_TTL_SECONDS).toBe(172_800);
     expect(v.ETH_MIN_GAS_PRICE).toBe(0n);
     expect(v.SENDER_MONITOR_GRPC_URL).toBe('127.0.0.1:8935');
@@ -23,13 +23,13 @@ describe('SenderMonitorConfig', () => {
     ).toEqual([]);
   });
 
-  it('lists every bad setting, and refuses renamed gas price settings', () => {
+  it('lists every bad setting, and refuses renamed settings', () => {
     let caught: unknown;
     try {
       SenderMonitorConfig.fromEnv({
         CONTROLLER_ADDRESS: CONTROLLER,
         SENDER_MONITOR_RECIPIENTS: `${R0},nope`,
-        SENDER_MONITOR_L1_BLOCK_SOURCE: 'optimism',
+        ETH_L1_BLOCK_SOURCE: 'optimism',
         ETH_LOGS_MAX_BLOCKS: '0',
       });
     } catch (err) {
@@ -43,6 +43,10 @@ describe('SenderMonitorConfig', () => {
     expect(() =>
       SenderMonitorConfig.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER, SENDER_MONITOR_MIN_GAS_PRICE: '10' }),
     ).toThrow(/SENDER_MONITOR_MIN_GAS_PRICE was renamed ETH_MIN_GAS_PRICE/);
+    // One setting for every service: a SenderMonitor-only copy let it count Arbitrum's own blocks.
+    expect(() =>
+      SenderMonitorConfig.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER, SENDER_MONITOR_L1_BLOCK_SOURCE: 'arbitrum' }),
+    ).toThrow(/SENDER_MONITOR_L1_BLOCK_SOURCE was renamed ETH_L1_BLOCK_SOURCE/);
     expect(() =>
       SenderMonitorConfig.fromEnv({
         CONTROLLER_ADDRESS: CONTROLLER,

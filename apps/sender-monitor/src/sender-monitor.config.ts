@@ -38,11 +38,6 @@ export const SENDER_MONITOR_ENV = {
     description:
       'recipient (orchestrator) addresses served, comma-separated; the first is the one net.TicketRedeemer answers for',
   },
-  SENDER_MONITOR_L1_BLOCK_SOURCE: {
-    parse: oneOf(['block', 'arbitrum'] as const),
-    default: 'block' as const,
-    description: "where the L1 block number comes from: the block number, or Arbitrum blocks' l1BlockNumber",
-  },
   SENDER_MONITOR_POLL_INTERVAL_MS: {
     parse: int(20, 600_000),
     default: 2_000,

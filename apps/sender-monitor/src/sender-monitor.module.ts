@@ -29,7 +29,7 @@ export class SenderMonitorModule {
         ...infrastructure('sender-monitor', env, { database: true, chainFacts: false }),
         QueueModule.forRoot({ redisUrl: env.REDIS_URL, redisPrefix: env.REDIS_PREFIX }),
         ChainWatcherModule.forRoot({
-          l1BlockSource: env.SENDER_MONITOR_L1_BLOCK_SOURCE,
+          l1BlockSource: env.ETH_L1_BLOCK_SOURCE,
           pollIntervalMs: env.SENDER_MONITOR_POLL_INTERVAL_MS,
           gas: { minGasPrice: env.ETH_MIN_GAS_PRICE },
           claimants: env.SENDER_MONITOR_RECIPIENTS,

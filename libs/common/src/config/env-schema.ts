@@ -26,6 +26,7 @@ export type EnvValues<S extends EnvSchema> = { readonly [K in keyof S]: FieldVal
  */
 export const RENAMED_ENV: Readonly<Record<string, string>> = {
   SENDER_MONITOR_LOG_CHUNK_BLOCKS: 'ETH_LOGS_MAX_BLOCKS',
+  SENDER_MONITOR_L1_BLOCK_SOURCE: 'ETH_L1_BLOCK_SOURCE',
   SENDER_MONITOR_MIN_GAS_PRICE: 'ETH_MIN_GAS_PRICE',
 };
 
