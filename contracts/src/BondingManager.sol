@@ -16,7 +16,8 @@ contract BondingManager is Manager {
     mapping(address => bool) private registered;
     mapping(address => bool) private active;
     uint256 private activeCount;
-    mapping(address => uint256) public fees;
+    // Private: mainnet has no such view, so neither may the stand-in (read pendingFees).
+    mapping(address => uint256) private fees;
 
     event TranscoderActivated(address indexed transcoder, uint256 activationRound);
     event TranscoderDeactivated(address indexed transcoder, uint256 deactivationRound);

@@ -45,7 +45,10 @@ describe('SenderMonitorConfig', () => {
     ).toThrow(/SENDER_MONITOR_MIN_GAS_PRICE was renamed ETH_MIN_GAS_PRICE/);
     // One setting for every service: a SenderMonitor-only copy let it count Arbitrum's own blocks.
     expect(() =>
-      SenderMonitorConfig.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER, SENDER_MONITOR_L1_BLOCK_SOURCE: 'arbitrum' }),
+      SenderMonitorConfig.fromEnv({
+        CONTROLLER_ADDRESS: CONTROLLER,
+        SENDER_MONITOR_L1_BLOCK_SOURCE: 'arbitrum',
+      }),
     ).toThrow(/SENDER_MONITOR_L1_BLOCK_SOURCE was renamed ETH_L1_BLOCK_SOURCE/);
     expect(() =>
       SenderMonitorConfig.fromEnv({

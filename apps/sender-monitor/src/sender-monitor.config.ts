@@ -6,7 +6,6 @@ import {
   httpPortField,
   INFRA_ENV,
   int,
-  oneOf,
   ZERO_ADDRESS,
   type EnvValues,
 } from '#app/common';

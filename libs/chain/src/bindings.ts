@@ -106,7 +106,6 @@ export interface BondingManagerContract extends BaseContract {
   getTranscoderPoolSize: View<[], bigint>;
   updateTranscoderWithFees: Send<[transcoder: AddressLike, fees: BigNumberish, round: BigNumberish]>;
   withdrawFees: Send<[recipient: AddressLike, amount: BigNumberish]>;
-  fees: View<[transcoder: AddressLike], bigint>;
   pendingFees: View<[delegator: AddressLike, endRound: BigNumberish], bigint>;
 }
 

@@ -505,7 +505,7 @@ describe('ticketpay CLI', () => {
       to: payee,
     });
     expect(await provider.getBalance(payee)).toBe(before + ETH / 10n);
-    expect(await bonding.fees(recipient.address)).toBe(fees - ETH / 10n);
+    expect(await bonding.pendingFees(recipient.address, 0)).toBe(fees - ETH / 10n);
 
     // Signing directly with the key the Redeemer uses would race its nonces: stop it first.
     await redeemer?.stop();

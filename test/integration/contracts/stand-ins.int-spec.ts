@@ -242,9 +242,9 @@ describe('BondingManager', () => {
       expect((await revertOf(asFake.updateTranscoderWithFees(stranger.address, 1, 1))).reason).toBe(
         'transcoder must be registered',
       );
-      const before = await fx.bonding.fees(r.address);
+      const before = await fx.bonding.pendingFees(r.address, 0);
       await mined(asFake.updateTranscoderWithFees(r.address, 5, 999));
-      expect(await fx.bonding.fees(r.address)).toBe(before + 5n);
+      expect(await fx.bonding.pendingFees(r.address, 0)).toBe(before + 5n);
       expect(await fx.bonding.pendingFees(r.address, 0)).toBe(before + 5n);
       await mined(fx.controller.pause());
       expect((await revertOf(asFake.updateTranscoderWithFees(r.address, 1, 1))).reason).toBe(
@@ -272,7 +272,7 @@ describe('BondingManager', () => {
     );
 
     const asR = bondingManagerAt(fx.protocol.addresses.bondingManager, r);
-    const fees = await fx.bonding.fees(r.address);
+    const fees = await fx.bonding.pendingFees(r.address, 0);
     expect((await revertOf(asR.withdrawFees(ZeroAddress, 1))).reason).toBe('invalid recipient');
     expect((await revertOf(asR.withdrawFees(r.address, fees + 1n))).reason).toBe(
       'insufficient fees to withdraw',
@@ -289,7 +289,7 @@ describe('BondingManager', () => {
     expect(await fx.anvil.provider.getBalance(fx.protocol.addresses.minter)).toBe(
       minterBefore - parseEther('0.25'),
     );
-    expect(await fx.bonding.fees(r.address)).toBe(fees - parseEther('0.25'));
+    expect(await fx.bonding.pendingFees(r.address, 0)).toBe(fees - parseEther('0.25'));
 
     await mined(fx.controller.pause());
     expect((await revertOf(asR.withdrawFees(payee.address, 1))).reason).toBe('system is paused');

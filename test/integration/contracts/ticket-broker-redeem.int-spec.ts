@@ -77,7 +77,7 @@ describe('redeemWinningTicket', () => {
   it('pays from the deposit: fees credited, WinningTicketTransfer then WinningTicketRedeemed', async () => {
     const sender = await fundedSender(ETH);
     const t = await makeTicket(fx, sender, r0, parseEther('0.3'));
-    const feesBefore = await fx.bonding.fees(r0);
+    const feesBefore = await fx.bonding.pendingFees(r0, 0);
     // Permissionless: a third party submits it, the value still goes to the recipient.
     const receipt = await mined(redeem(fx.brokerAs(await fx.newAccount()), t));
 
@@ -98,7 +98,7 @@ describe('redeemWinningTicket', () => {
       t.recipientRand,
       t.ticket.auxData,
     ]);
-    expect(await fx.bonding.fees(r0)).toBe(feesBefore + parseEther('0.3'));
+    expect(await fx.bonding.pendingFees(r0, 0)).toBe(feesBefore + parseEther('0.3'));
     expect((await fx.broker.getSenderInfo(sender.address)).sender.deposit).toBe(parseEther('0.7'));
     expect(await fx.broker.usedTickets(t.hash)).toBe(true);
     expect(await fx.broker.getTicketHash(t.ticket)).toBe(t.hash);
@@ -118,13 +118,13 @@ describe('redeemWinningTicket', () => {
     const receipt = await mined(redeem(fx.broker, unpaid));
     expect(eventNames(receipt, fx.broker)).toEqual(['WinningTicketRedeemed']);
     expect(await fx.broker.usedTickets(unpaid.hash)).toBe(true);
-    expect(await fx.bonding.fees(inactive)).toBe(0n);
+    expect(await fx.bonding.pendingFees(inactive, 0)).toBe(0n);
   });
 
   it('§4.6 example: reserve 0.2, pool 2, deposit 0.9, faceValue 1.15 pays 0.9 + 0.1', async () => {
     expect(await fx.bonding.getTranscoderPoolSize()).toBe(2n);
     const sender = await fundedSender(parseEther('0.9'), parseEther('0.2'));
-    const feesBefore = await fx.bonding.fees(r0);
+    const feesBefore = await fx.bonding.pendingFees(r0, 0);
     const receipt = await mined(redeem(fx.broker, await makeTicket(fx, sender, r0, parseEther('1.15'))));
 
     expect(eventNames(receipt, fx.broker)).toEqual([
@@ -139,7 +139,7 @@ describe('redeemWinningTicket', () => {
       parseEther('0.1'),
     ]);
     expect(eventArgs(receipt, fx.broker, 'WinningTicketTransfer')[0].amount).toBe(parseEther('1'));
-    expect(await fx.bonding.fees(r0)).toBe(feesBefore + parseEther('1'));
+    expect(await fx.bonding.pendingFees(r0, 0)).toBe(feesBefore + parseEther('1'));
 
     const info = await fx.broker.getSenderInfo(sender.address);
     expect([info.sender.deposit, info.reserve.fundsRemaining, info.reserve.claimedInCurrentRound]).toEqual([
@@ -338,10 +338,10 @@ describe('batchRedeemWinningTickets', () => {
   it('pays a ticket duplicated in one batch once', async () => {
     const sender = await fundedSender(ETH);
     const t = await makeTicket(fx, sender, r0, 5n);
-    const feesBefore = await fx.bonding.fees(r0);
+    const feesBefore = await fx.bonding.pendingFees(r0, 0);
     const receipt = await mined(batch([t, t]));
     expect(eventNames(receipt, fx.broker)).toEqual(['WinningTicketTransfer', 'WinningTicketRedeemed']);
-    expect(await fx.bonding.fees(r0)).toBe(feesBefore + 5n);
+    expect(await fx.bonding.pendingFees(r0, 0)).toBe(feesBefore + 5n);
   });
 
   it('succeeds with no effect when every ticket fails, or when empty', async () => {
@@ -424,9 +424,9 @@ describe('front-running an honest recipient (§7, adapted to the stand-ins)', ()
   it('1. sybil recipient (not registered): the attack reverts and the honest ticket is paid in full', async () => {
     const { sender, honest, attack } = await scenario((await fx.newAccount()).address);
     expect((await revertOf(redeem(fx.broker, attack))).reason).toBe('transcoder must be registered');
-    const feesBefore = await fx.bonding.fees(r0);
+    const feesBefore = await fx.bonding.pendingFees(r0, 0);
     await mined(redeem(fx.broker, honest));
-    expect(await fx.bonding.fees(r0)).toBe(feesBefore + DEPOSIT);
+    expect(await fx.bonding.pendingFees(r0, 0)).toBe(feesBefore + DEPOSIT);
     expect((await fx.broker.getReserveInfo(sender.address)).fundsRemaining).toBe(RESERVE);
   });
 
@@ -442,9 +442,9 @@ describe('front-running an honest recipient (§7, adapted to the stand-ins)', ()
     expect((await fx.broker.getReserveInfo(sender.address)).fundsRemaining).toBe(RESERVE);
 
     const share = RESERVE / 2n;
-    const feesBefore = await fx.bonding.fees(r0);
+    const feesBefore = await fx.bonding.pendingFees(r0, 0);
     await mined(redeem(fx.broker, await makeTicket(fx, sender, r0, share)));
-    expect(await fx.bonding.fees(r0)).toBe(feesBefore + share);
+    expect(await fx.bonding.pendingFees(r0, 0)).toBe(feesBefore + share);
   });
 
   it('3. the sender\u2019s own active recipient: deposit drained, reserve loses only one share', async () => {
@@ -462,10 +462,10 @@ describe('front-running an honest recipient (§7, adapted to the stand-ins)', ()
 
       // The honest recipient still gets its full allocation from the reserve.
       expect(await fx.broker.claimableReserve(sender.address, r0)).toBe(share);
-      const feesBefore = await fx.bonding.fees(r0);
+      const feesBefore = await fx.bonding.pendingFees(r0, 0);
       const honestReceipt = await mined(redeem(fx.broker, await makeTicket(fx, sender, r0, DEPOSIT)));
       expect(eventArgs(honestReceipt, fx.broker, 'ReserveClaimed')[0].amount).toBe(share);
-      expect(await fx.bonding.fees(r0)).toBe(feesBefore + share);
+      expect(await fx.bonding.pendingFees(r0, 0)).toBe(feesBefore + share);
     } finally {
       await mined(fx.bonding.setActive(own, false));
     }
@@ -547,7 +547,7 @@ describe('conformance vectors (shared/vectors/pm-vectors.json)', () => {
     const all = await Promise.all(vectors.map((v, i) => chainFit(v, 1_000_000n + BigInt(i))));
     const receipt = await mined(batch(all, 15_000_000));
     expect(eventArgs(receipt, fx.broker, 'WinningTicketRedeemed')).toHaveLength(vectors.length);
-    expect(await fx.bonding.fees(recipient)).toBe(
+    expect(await fx.bonding.pendingFees(recipient, 0)).toBe(
       parseEther('0.001') * BigInt(senders.length + vectors.length),
     );
   });

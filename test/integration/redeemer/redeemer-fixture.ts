@@ -180,7 +180,7 @@ export async function startRedeemerChain(
     blockNumber: async () => BigInt((await provider.send('eth_blockNumber', [])) as string),
     nextRound: () => advanceToNextRound(owner, addresses.roundsManager),
     fees: async () =>
-      bonding.fees(recipient.address, {
+      bonding.pendingFees(recipient.address, 0, {
         blockTag: Number((await provider.send('eth_blockNumber', [])) as string),
       }),
     redeemedHashes: async () => {

@@ -12,6 +12,19 @@ import { sendAndConfirm, txJson, type ConfirmedTx } from '../transactions.js';
 
 const TX_COMMAND_OPTIONS = { ...CHAIN_OPTIONS, ...SIGNER_OPTIONS, ...TX_OPTIONS };
 
+/**
+ * What `account` may withdraw at `blockTag`: mainnet's BondingManager view, pendingFees up to the
+ * current round (as the Redeemer reads it); the dev stand-in answers the same view.
+ */
+async function withdrawableFees(
+  { bonding, rounds }: Pick<Protocol, 'bonding' | 'rounds'>,
+  account: string,
+  blockTag: number | 'latest',
+): Promise<bigint> {
+  const round = await rounds.currentRound({ blockTag });
+  return bonding.pendingFees(account, round, { blockTag });
+}
+
 /** Names the owner the signer is not. */
 function ownerExplainer(protocol: Protocol, signer: string): RevertExplainer {
   return async (reason) => {
@@ -86,14 +99,14 @@ export const recipientCommands: CommandGroup = {
         const recipient = parseAddressArg(args.positionals[0], 'address');
         const senderArg = args.string('sender');
         const sender = senderArg === undefined ? undefined : parseAddressArg(senderArg, '--sender');
-        const { bonding, broker } = await ctx.protocol();
+        const { bonding, broker, rounds } = await ctx.protocol();
         const blockTag = await onChain((await ctx.provider()).getBlockNumber());
         const at = { blockTag };
         const [registered, active, fees, poolSize] = await onChain(
           Promise.all([
             bonding.isRegisteredTranscoder(recipient, at),
             bonding.isActiveTranscoder(recipient, at),
-            bonding.fees(recipient, at),
+            withdrawableFees({ bonding, rounds }, recipient, blockTag),
             bonding.getTranscoderPoolSize(at),
           ]),
         );
@@ -172,7 +185,7 @@ export const recipientCommands: CommandGroup = {
         }
         const [protocol, signer] = await Promise.all([ctx.protocol(), ctx.signer()]);
         const to = toGiven ?? signer.address;
-        const fees = await onChain(protocol.bonding.fees(signer.address));
+        const fees = await onChain(withdrawableFees(protocol, signer.address, 'latest'));
         const amount = requested ?? fees;
         if (amount === 0n) {
           return {
@@ -182,7 +195,7 @@ export const recipientCommands: CommandGroup = {
         }
         const bonding = bondingManagerAt(protocol.addresses.bondingManager, signer);
         const tx = await sendAndConfirm(ctx, 'withdraw fees', () => bonding.withdrawFees(to, amount));
-        const left = await onChain(protocol.bonding.fees(signer.address, { blockTag: tx.blockNumber }));
+        const left = await onChain(withdrawableFees(protocol, signer.address, tx.blockNumber));
         return {
           data: { recipient: signer.address, to, amount, feesLeft: left, ...txJson(tx) },
           human: [
