@@ -113,7 +113,8 @@ export const REDEEMER_ENV = {
   REDEEMER_MAX_TX_COST_RATIO: {
     parse: ratio,
     default: ratio('0.2'),
-    description: 'a ticket waits while gas estimate × gas price exceeds faceValue × this',
+    description:
+      'a ticket waits while gas estimate × gas price exceeds faceValue × this (in its last valid round: × at least 1)',
   },
   REDEEMER_MAX_GAS_PRICE: {
     parse: uint,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ticketValidityExpired } from './ticket-validity.js';
+import { inLastValidRound, ticketValidityExpired } from './ticket-validity.js';
 
 describe('ticket validity', () => {
   it('keeps a ticket redeemable for ticketValidityPeriod rounds from its creation round (§4.4)', () => {
@@ -8,5 +8,10 @@ describe('ticket validity', () => {
     expect(ticketValidityExpired(10n, 2n, 11n)).toBe(false);
     expect(ticketValidityExpired(10n, 2n, 12n)).toBe(true);
     expect(ticketValidityExpired(10n, 2n, 40n)).toBe(true);
+  });
+
+  it('names the last round a ticket can be redeemed in', () => {
+    expect([9n, 10n, 11n, 12n].map((r) => inLastValidRound(10n, 2n, r))).toEqual([false, false, true, false]);
+    expect(inLastValidRound(10n, 1n, 10n)).toBe(true);
   });
 });

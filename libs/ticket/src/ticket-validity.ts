@@ -10,3 +10,18 @@ export function ticketValidityExpired(
 ): boolean {
   return creationRound + ticketValidityPeriod <= currentRound;
 }
+
+/**
+ * Whether `currentRound` is the last one in which the ticket can be redeemed: the next round
+ * expires it. A redemption held back then (funds short of the face value, gas dear) is lost.
+ */
+export function inLastValidRound(
+  creationRound: bigint,
+  ticketValidityPeriod: bigint,
+  currentRound: bigint,
+): boolean {
+  return (
+    !ticketValidityExpired(creationRound, ticketValidityPeriod, currentRound) &&
+    ticketValidityExpired(creationRound, ticketValidityPeriod, currentRound + 1n)
+  );
+}

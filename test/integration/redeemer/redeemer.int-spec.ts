@@ -171,6 +171,53 @@ describe('Redeemer', () => {
     expect((await fx.fees()) - before).toBe(CENTI);
   });
 
+  it('in its last valid round, redeems a ticket the sender cannot cover for what its funds hold; an earlier one waits', async () => {
+    // Params long expired (by blocks the Redeemer has seen: its jobs are not scheduled later).
+    const expirationBlock = (await fx.blockNumber()) - 1n;
+    const sender = await fx.newSender(CENTI / 2n);
+    const previous = (await fx.nextRound()) - 1n;
+    // Created last round: this round is its last (validity 2). The other can still wait a round.
+    const last = await fx.ticket(sender, CENTI, { creationRound: previous, expirationBlock });
+    const early = await fx.ticket(sender, CENTI, { expirationBlock });
+    const before = await fx.fees();
+    await intake.accept(last);
+    await intake.accept(early);
+
+    const paid = await until(last, WinningTicketStatus.REDEEMED);
+    expect(paid.statusReason).toBe('UNDERPAID');
+    expect((await fx.fees()) - before).toBe(CENTI / 2n);
+    await eventually(
+      async () => ((await row(early)).statusReason === 'INSUFFICIENT_FUNDS' ? true : undefined),
+      'funds wait',
+    );
+    expect(await chainTxsFor(early)).toHaveLength(0);
+    await fx.fundDeposit(sender, ETH);
+    await until(early, WinningTicketStatus.REDEEMED);
+    expect((await fx.fees()) - before).toBe(CENTI / 2n + CENTI);
+  });
+
+  it('in its last valid round, redeems a ticket whose gas is above the cost ratio but below its face value', async () => {
+    const expirationBlock = (await fx.blockNumber()) - 1n;
+    const sender = await fx.newSender(ETH);
+    const previous = (await fx.nextRound()) - 1n;
+    // About three times a redemption's cost (≈ 120k gas): above the 20% ratio, below the face value.
+    const gasPrice = (await fx.provider.getFeeData()).gasPrice!;
+    const faceValue = 3n * 130_000n * gasPrice;
+    const last = await fx.ticket(sender, faceValue, { creationRound: previous, expirationBlock });
+    const early = await fx.ticket(sender, faceValue, { expirationBlock });
+    await intake.accept(last);
+    await intake.accept(early);
+
+    expect((await until(last, WinningTicketStatus.REDEEMED)).statusReason).toBeNull();
+    await eventually(
+      async () => ((await row(early)).statusReason === 'TX_COST_TOO_HIGH' ? true : undefined),
+      'cost wait',
+    );
+    expect(await chainTxsFor(early)).toHaveLength(0);
+    expect((await ops(`tickets/${hashOf(early)}/redeem`, { ignoreGasLimits: true })).status).toBe(202);
+    await until(early, WinningTicketStatus.REDEEMED);
+  });
+
   it('waits until the params have expired before revealing recipientRand, even when told to redeem now', async () => {
     const sender = await fx.newSender(ETH);
     const t = await fx.ticket(sender, CENTI, { expirationBlock: (await fx.blockNumber()) + 3n });

@@ -16,7 +16,7 @@ import {
   WinningTicketRepository,
   type WinningTicketEntity,
 } from '#app/database';
-import { isSenderLocked } from '#app/ticket';
+import { inLastValidRound, isSenderLocked } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { BlockSpace } from './block-space.js';
@@ -53,9 +53,15 @@ interface Candidate {
 interface Simulated {
   candidates: Candidate[];
   currentRound: bigint;
+  /** TicketBroker.ticketValidityPeriod: which tickets are in their last valid round (lastRound). */
+  validity: bigint;
   gasPrice: bigint;
   blockGasLimit: bigint;
 }
+
+/** Whether the ticket's last valid round is the one `s` was judged in: held now, it expires. */
+const lastRound = (row: WinningTicketEntity, s: Pick<Simulated, 'currentRound' | 'validity'>): boolean =>
+  inLastValidRound(row.creationRound, s.validity, s.currentRound);
 
 /**
  * The gas limit one redemption tx may ask for; a larger group is split. A block builder takes a
@@ -270,7 +276,11 @@ export class RedemptionBatcher {
     const head = await this.chain.head();
     if (head.rounds.currentRound !== s.currentRound) return this.simulate(s.candidates.map((c) => c.entry));
     if (head.gasPrice <= s.gasPrice) return s;
-    return { ...s, gasPrice: head.gasPrice, candidates: this.affordableGas(s.candidates, head.gasPrice) };
+    return {
+      ...s,
+      gasPrice: head.gasPrice,
+      candidates: this.affordableGas(s.candidates, { ...s, gasPrice: head.gasPrice }),
+    };
   }
 
   /**
@@ -281,7 +291,11 @@ export class RedemptionBatcher {
    */
   private async simulate(entries: Entry[]): Promise<Simulated> {
     const calls = this.chain.calls();
-    const [head, blockGasLimit] = await Promise.all([this.chain.head(), this.chain.blockGasLimit()]);
+    const [head, blockGasLimit, validity] = await Promise.all([
+      this.chain.head(),
+      this.chain.blockGasLimit(),
+      this.chain.validityPeriod(),
+    ]);
     const round = head.rounds.currentRound;
     const recipient = entries[0].row.recipient;
     const expected = this.gas.expected(recipient, round);
@@ -318,21 +332,25 @@ export class RedemptionBatcher {
       }
       candidates.push({ entry: e, needs: sim.gas, gas: gasAllowance(sim.gas), data: data[i] });
     });
-    return {
-      candidates: this.affordableGas(candidates, head.gasPrice),
-      currentRound: head.rounds.currentRound,
-      gasPrice: head.gasPrice,
-      blockGasLimit,
-    };
+    const judged = { currentRound: head.rounds.currentRound, validity, gasPrice: head.gasPrice };
+    return { ...judged, candidates: this.affordableGas(candidates, judged), blockGasLimit };
   }
 
-  /** The candidates whose gas is affordable at `gasPrice` (gasCostWait); the others wait. */
-  private affordableGas(candidates: readonly Candidate[], gasPrice: bigint): Candidate[] {
+  /** The candidates whose gas is affordable at the gas price judged (gasCostWait); the others wait. */
+  private affordableGas(
+    candidates: readonly Candidate[],
+    judged: Pick<Simulated, 'currentRound' | 'validity' | 'gasPrice'>,
+  ): Candidate[] {
     const limits = this.config.gasLimits();
     return candidates.filter((c) => {
+      const { row } = c.entry;
       const held =
         !c.entry.ignoreGasLimits &&
-        gasCostWait(limits, gasPrice, { gas: c.needs, faceValue: c.entry.row.faceValue });
+        gasCostWait(limits, judged.gasPrice, {
+          gas: c.needs,
+          faceValue: row.faceValue,
+          lastRound: lastRound(row, judged),
+        });
       if (held) c.entry.resolve(verdict(held));
       return !held;
     });
@@ -352,15 +370,8 @@ export class RedemptionBatcher {
       this.txs.chain,
       senders,
       async (commit) => {
-        const funded = new Set(
-          await this.funded(
-            s.candidates.map((c) => c.entry),
-            calls,
-            s.currentRound,
-            owner,
-          ),
-        );
-        const affordable = s.candidates.filter((c) => funded.has(c.entry));
+        const funded = new Set(await this.funded(s, calls, owner));
+        const affordable = s.candidates.filter((c) => funded.has(c));
         const hashes = affordable.map((c) => c.entry.row.ticketHash);
         const moved = new Set(await commit(() => this.tickets.claimAll(hashes)));
         return { affordable, moved };
@@ -386,38 +397,58 @@ export class RedemptionBatcher {
    * min(reserve, claimable) covers their face values on top of the sender's tickets already in
    * flight, ours or another Redeemer's (unpaidInTx); the contract would otherwise pay short
    * and still consume them. A ticket left out while the sender has txs in flight waits for those
-   * (SENDER_BUSY); with nothing in flight the funds are simply short.
+   * (SENDER_BUSY); with nothing in flight the funds are simply short. Except in a ticket's last
+   * valid round, where waiting loses it: the first such ticket left out goes with what the funds
+   * have left, when that pays more than its gas costs (the contract pays it short; settlement
+   * records UNDERPAID).
    */
-  private async funded(
-    ready: Entry[],
-    calls: RedemptionCalls,
-    currentRound: bigint,
-    owner: string,
-  ): Promise<Entry[]> {
-    const bySender = new Map<string, Entry[]>();
-    for (const e of ready) bySender.set(e.row.sender, [...(bySender.get(e.row.sender) ?? []), e]);
-    const kept: Entry[] = [];
+  private async funded(s: Simulated, calls: RedemptionCalls, owner: string): Promise<Candidate[]> {
+    const bySender = new Map<string, Candidate[]>();
+    for (const c of s.candidates) {
+      const sender = c.entry.row.sender;
+      bySender.set(sender, [...(bySender.get(sender) ?? []), c]);
+    }
+    const kept: Candidate[] = [];
     const elsewhere = await unpaidInTx(await this.tickets.inTx([...bySender.keys()]), this.inFlight, (hash) =>
       calls.isUsed(hash),
     );
     await Promise.all(
       [...bySender.entries()].map(async ([sender, list]) => {
-        const funds = await calls.senderFunds(sender, list[0].row.recipient);
-        const locked = isSenderLocked(funds, currentRound);
+        const funds = await calls.senderFunds(sender, list[0].entry.row.recipient);
+        const locked = isSenderLocked(funds, s.currentRound);
         // Counted again even when mined but not yet settled (the chain already paid it): safe side.
         const committed = this.inFlight.committed(sender, owner, elsewhere);
         let total = committed;
-        for (const e of list.sort(byTimeLeft)) {
+        const short: Candidate[] = [];
+        for (const c of list.sort((a, b) => byTimeLeft(a.entry, b.entry))) {
+          const { row } = c.entry;
           if (!locked) {
-            e.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
-          } else if (total + e.row.faceValue <= funds.available) {
-            total += e.row.faceValue;
-            kept.push(e);
+            c.entry.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
+          } else if (total + row.faceValue <= funds.available) {
+            total += row.faceValue;
+            kept.push(c);
           } else {
-            e.resolve(
-              verdict(wait(committed > 0n ? RedemptionCode.SENDER_BUSY : RedemptionCode.INSUFFICIENT_FUNDS)),
-            );
+            short.push(c);
           }
+        }
+        // Only its last round's first ticket goes short: the funds are spent by it.
+        const last = short.find((c) => lastRound(c.entry.row, s));
+        const goesShort = last && funds.available - total > last.needs * s.gasPrice ? last : undefined;
+        if (goesShort) {
+          kept.push(goesShort);
+          this.logger.warn({
+            msg: 'ticket in its last valid round redeemed short: the sender cannot cover its face value',
+            ticketHash: goesShort.entry.row.ticketHash,
+            sender,
+            faceValue: goesShort.entry.row.faceValue.toString(),
+            available: (funds.available - total).toString(),
+          });
+        }
+        for (const c of short) {
+          if (c === goesShort) continue;
+          c.entry.resolve(
+            verdict(wait(committed > 0n ? RedemptionCode.SENDER_BUSY : RedemptionCode.INSUFFICIENT_FUNDS)),
+          );
         }
       }),
     );
