@@ -52,12 +52,19 @@ export function redemptionBackoffMs(errors: number): number {
   return Math.min(ERROR_BACKOFF_BASE_MS * 2 ** doublings, ERROR_BACKOFF_MAX_MS);
 }
 
+/**
+ * The redemption queue's own back-off type, for a run whose failure the worker could not record
+ * itself (Redis down meanwhile): BullMQ then counts an attempt and asks the worker's
+ * backoffStrategy (REDEMPTION_WORKER_OPTIONS), redemptionBackoffMs of the attempts made, so that
+ * these failures, counted over a job's whole life, are capped too.
+ */
+export const REDEMPTION_BACKOFF = 'redemption';
+
 /** BullMQ defaults in one table. Redemption retries for a long time: a ticket is money. */
 export const QUEUE_DEFAULTS: Record<QueueName, JobsOptions> = {
   [QueueName.TICKET_REDEMPTION]: {
     attempts: 1_000,
-    // Only for a run whose failure the worker could not record itself (Redis down meanwhile).
-    backoff: { type: 'exponential', delay: ERROR_BACKOFF_BASE_MS },
+    backoff: { type: REDEMPTION_BACKOFF },
     removeOnComplete: { count: 10_000 },
     removeOnFail: { count: 10_000 },
   },

@@ -25,6 +25,8 @@ export const REDEMPTION_WORKER_OPTIONS = {
   autorun: false,
   lockDuration: 10_000,
   stalledInterval: 5_000,
+  // REDEMPTION_BACKOFF: BullMQ's exponential back-off of a job's attempts would have no ceiling.
+  settings: { backoffStrategy: (attemptsMade: number) => redemptionBackoffMs(attemptsMade) },
 } satisfies Partial<WorkerOptions>;
 
 /**

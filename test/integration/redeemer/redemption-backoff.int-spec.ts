@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Backoffs, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -6,6 +6,7 @@ import {
   JobName,
   QUEUE_DEFAULTS,
   QueueName,
+  REDEMPTION_WORKER_OPTIONS,
   RedemptionWorker,
   bullPrefix,
   redemptionBackoffMs,
@@ -34,7 +35,7 @@ describe('redemption job back-off after a thrown run', () => {
   const worker = new Worker<RedeemTicketJob>(
     QueueName.TICKET_REDEMPTION,
     (job, token) => redemption.process(job, token),
-    { connection, prefix },
+    { connection, prefix, settings: REDEMPTION_WORKER_OPTIONS.settings },
   );
 
   afterAll(async () => {
@@ -86,6 +87,49 @@ describe('redemption job back-off after a thrown run', () => {
     const job = await parked({ ticketHash: hash(2), sender, errors: 14 });
     expect(job.data.errors).toBe(15);
     expectDelay(job, ERROR_BACKOFF_MAX_MS);
+  });
+
+  it('caps the back-off BullMQ applies itself, to a run whose failure the worker could not record', async () => {
+    // Redis failing under updateData or moveToDelayed: BullMQ counts an attempt and backs off by
+    // the job's stored type, which resolves to the worker's strategy, over the job's whole life.
+    // Not one of BullMQ's own types (whose exponential one has no ceiling): the worker's strategy decides.
+    const { type } = Backoffs.normalize(QUEUE_DEFAULTS[QueueName.TICKET_REDEMPTION].backoff!)!;
+    expect(Object.keys(Backoffs.builtinStrategies)).not.toContain(type);
+    const strategy = REDEMPTION_WORKER_OPTIONS.settings.backoffStrategy;
+    expect([1, 3, 15].map((attempts) => strategy(attempts))).toEqual([2_000, 8_000, ERROR_BACKOFF_MAX_MS]);
+
+    // As a worker with these settings does: the job is delayed by it, not failed.
+    const rawPrefix = bullPrefix(`${inject('redisPrefix')}redemption-backoff-raw:`);
+    const rawQueue = new Queue<RedeemTicketJob>(QueueName.TICKET_REDEMPTION, {
+      connection,
+      prefix: rawPrefix,
+    });
+    const raw = new Worker<RedeemTicketJob>(
+      QueueName.TICKET_REDEMPTION,
+      () => Promise.reject(new Error('connection lost while parking the job')),
+      { connection, prefix: rawPrefix, settings: REDEMPTION_WORKER_OPTIONS.settings },
+    );
+    try {
+      const job = await rawQueue.add(
+        JobName.REDEEM_TICKET,
+        { ticketHash: hash(4), sender },
+        {
+          ...QUEUE_DEFAULTS[QueueName.TICKET_REDEMPTION],
+          jobId: hash(4),
+        },
+      );
+      for (let i = 0; i < 200 && (await rawQueue.getJobState(job.id!)) !== 'delayed'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const parkedJob = (await rawQueue.getJob(job.id!))!;
+      expect(await parkedJob.getState()).toBe('delayed');
+      expect(parkedJob.attemptsMade).toBe(1);
+      expectDelay(parkedJob, 2_000);
+    } finally {
+      await raw.close();
+      await rawQueue.close();
+      await flushRedisPrefix(TEST_REDIS_URL, rawPrefix);
+    }
   });
 
   it('ends the streak with a run that goes through', async () => {
