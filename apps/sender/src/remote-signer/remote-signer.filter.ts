@@ -36,19 +36,38 @@ const SENDER_STATUS: Record<SenderErrorCode, number> = {
   [SenderErrorCode.SIGNER_WRONG_ACCOUNT]: HttpStatus.BAD_GATEWAY,
 };
 
-/** Ticket codes that are not the caller's fault. */
-const TICKET_INTERNAL: ReadonlySet<string> = new Set([
-  TicketErrorCode.CRYPTO_BACKEND_UNAVAILABLE,
-  TicketErrorCode.VALIDATION_POOL_BUSY,
-  TicketErrorCode.VALIDATION_POOL_CLOSED,
-  TicketErrorCode.VALIDATION_WORKER_FAILED,
-]);
-/** The account's on-chain funds cannot back any orchestrator's tickets. */
-const TICKET_NO_FUNDS: ReadonlySet<string> = new Set([
-  TicketErrorCode.NO_SENDER_DEPOSIT,
-  TicketErrorCode.NO_SENDER_RESERVE,
-  TicketErrorCode.SENDER_UNLOCKING,
-]);
+/**
+ * Every ticket code's status, so that a new code must be placed here; null: not the caller's
+ * fault (this node's), logged and answered 500 without detail.
+ */
+const TICKET_STATUS: Record<TicketErrorCode, number | null> = {
+  [TicketErrorCode.INVALID_INPUT]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.INVALID_RECIPIENT]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.INVALID_SENDER]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.INVALID_RECIPIENT_RAND]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.INVALID_SIGNATURE]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.NONCE_ALREADY_SEEN]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.TOO_MANY_NONCES]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.PARAMS_EXPIRED]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.MISSING_SENDER]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.MISSING_EXPIRATION_PARAMS]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.INVALID_PRICE]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.PARAMS_MISSING]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.PARAMS_EXPIRATION_BLOCK_ZERO]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.FACE_VALUE_TOO_LOW]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.EV_TOO_HIGH]: HttpStatus.BAD_REQUEST,
+  [TicketErrorCode.TOTAL_EV_TOO_HIGH]: HttpStatus.BAD_REQUEST,
+  // A face value the funds cannot back is this orchestrator's: another's may fit.
+  [TicketErrorCode.FACE_VALUE_TOO_HIGH]: HttpStatus.PRECONDITION_FAILED,
+  // The account's on-chain funds cannot back any orchestrator's tickets.
+  [TicketErrorCode.NO_SENDER_DEPOSIT]: HTTP_INSUFFICIENT_BALANCE,
+  [TicketErrorCode.NO_SENDER_RESERVE]: HTTP_INSUFFICIENT_BALANCE,
+  [TicketErrorCode.SENDER_UNLOCKING]: HTTP_INSUFFICIENT_BALANCE,
+  [TicketErrorCode.CRYPTO_BACKEND_UNAVAILABLE]: null,
+  [TicketErrorCode.VALIDATION_POOL_BUSY]: null,
+  [TicketErrorCode.VALIDATION_POOL_CLOSED]: null,
+  [TicketErrorCode.VALIDATION_WORKER_FAILED]: null,
+};
 
 interface HttpResponse {
   status(code: number): { json(body: unknown): void };
@@ -93,14 +112,15 @@ export class RemoteSignerHttpFilter implements ExceptionFilter {
       const status = SENDER_STATUS[e.code as SenderErrorCode] ?? HttpStatus.INTERNAL_SERVER_ERROR;
       return { status, code: e.code, domain: e.domain, message: e.message, headers: none };
     }
-    if (err instanceof TicketError && !TICKET_INTERNAL.has(err.code)) {
-      // A face value the funds cannot back is this orchestrator's: another's may fit.
-      const status = TICKET_NO_FUNDS.has(err.code)
-        ? HTTP_INSUFFICIENT_BALANCE
-        : err.code === TicketErrorCode.FACE_VALUE_TOO_HIGH
-          ? HttpStatus.PRECONDITION_FAILED
-          : HttpStatus.BAD_REQUEST;
-      return { status, code: err.code, domain: err.domain, message: err.message, headers: none };
+    const ticketStatus = err instanceof TicketError ? TICKET_STATUS[err.code] : null;
+    if (err instanceof TicketError && ticketStatus) {
+      return {
+        status: ticketStatus,
+        code: err.code,
+        domain: err.domain,
+        message: err.message,
+        headers: none,
+      };
     }
     if (err instanceof ProtoError) {
       return { status: 400, code: err.code, domain: err.domain, message: err.message, headers: none };
