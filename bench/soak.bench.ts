@@ -99,6 +99,8 @@ async function main(): Promise<void> {
           RECIPIENT_MAX_FACE_VALUE: '10000000000000',
           RECIPIENT_REDEEM_GAS: '100',
           RECIPIENT_MAX_SENDER_NONCES: String(PAYMENTS_PER_PARAMS + 10),
+          // No block is mined during a soak (anvil mines on txs, none are sent): quiet on purpose.
+          RECIPIENT_MAX_HEAD_STALL_SECONDS: '0',
         }),
       ),
       logger: new ConsoleLogger('soak', { logLevels: ['fatal'] }),

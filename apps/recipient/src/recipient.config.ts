@@ -13,6 +13,7 @@ import {
 } from '#app/common';
 import { MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS } from '#app/ticket';
 import { SLICED_MIN_TICKETS } from './payment/sliced-verifier.js';
+import type { HeadLimits } from './chain-head.js';
 
 /** 32 bytes as 64 hex digits, `0x` optional. The message never echoes the value (secrets use it). */
 function key32(raw: string): Uint8Array {
@@ -88,6 +89,13 @@ export const RECIPIENT_ENV = {
     description:
       'refuse new params and payments (CHAIN_UNAVAILABLE) once the chain head was last read this long ago: ' +
       'during a long RPC outage params would expire and tickets age out on chain unseen; 0 = never',
+  },
+  RECIPIENT_MAX_HEAD_STALL_SECONDS: {
+    parse: int(0, 7 * 24 * 3600),
+    default: 600,
+    description:
+      'refuse new params and payments (CHAIN_UNAVAILABLE) once the chain head has stayed on one block this long: ' +
+      'an RPC node out of sync keeps answering while params expire and recipientRand is revealed elsewhere; 0 = never',
   },
   RECIPIENT_PARAMS_TTL_SECONDS: {
     parse: int(60, 7 * 24 * 3600),
@@ -200,5 +208,13 @@ export class RecipientConfig extends configClass(RECIPIENT_ENV) {
     if (values.RECIPIENT_ADDRESS === ZERO_ADDRESS)
       problems.push('RECIPIENT_ADDRESS must not be the zero address');
     if (problems.length > 0) throw new ConfigError(problems);
+  }
+
+  /** How stale a head params and payments may still be judged on (currentHead). */
+  headLimits(): HeadLimits {
+    return {
+      maxAgeMs: this.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000,
+      maxStallMs: this.values.RECIPIENT_MAX_HEAD_STALL_SECONDS * 1000,
+    };
   }
 }

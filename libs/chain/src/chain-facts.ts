@@ -84,6 +84,15 @@ export abstract class ChainFacts {
   headReadAt(): number | undefined {
     return undefined;
   }
+
+  /**
+   * When (ms since the epoch) a head with a new block number was first read; undefined when this
+   * source does not track it. A node that answers but stays on one block (out of sync, stuck) is
+   * told apart from a quiet chain by how long that lasts.
+   */
+  headAdvancedAt(): number | undefined {
+    return undefined;
+  }
 }
 
 /** Reads one memo holds at most before it is simply dropped (it is refilled on demand). */
@@ -129,6 +138,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
   private readonly reads = new HeadReads();
   private current?: ChainHead;
   private readAt?: number;
+  private advancedAt?: number;
   private discovered?: ProtocolAddresses;
   private timer?: NodeJS.Timeout;
   private failing = false;
@@ -249,6 +259,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
       gasPrice: flooredGasPrice(polledGasPrice, this.options.minGasPrice),
     };
     this.readAt = Date.now();
+    this.advancedAt = this.readAt;
     this.pace?.observe(this.current.l1Block, this.readAt);
     this.heads$.next(this.current);
     return this.current;
@@ -256,6 +267,10 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
 
   override headReadAt(): number | undefined {
     return this.readAt;
+  }
+
+  override headAdvancedAt(): number | undefined {
+    return this.advancedAt;
   }
 
   /** Polls forever; logs when reading the chain starts failing and when it recovers, not every poll. */

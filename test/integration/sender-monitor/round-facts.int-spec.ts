@@ -112,3 +112,20 @@ describe('RpcChainFacts: account reads once per head block', () => {
     expect((await rpc.senderInfo(sender.address)).deposit).toBe(1_500n);
   });
 });
+
+describe('RpcChainFacts: when the head was read and when it last moved', () => {
+  it('counts a read of the same block as a read, not a move; a new block as both', async () => {
+    const moved = await rpc.refresh();
+    const movedAt = rpc.headAdvancedAt()!;
+    await new Promise((r) => setTimeout(r, 20));
+    // No block mined since: the RPC answered again with the same one.
+    expect((await rpc.refresh()).block).toBe(moved.block);
+    expect(rpc.headAdvancedAt()).toBe(movedAt);
+    expect(rpc.headReadAt()!).toBeGreaterThan(movedAt);
+
+    await m.fx.anvil.provider.send('anvil_mine', ['0x1']);
+    expect((await rpc.refresh()).block).toBe(moved.block + 1n);
+    expect(rpc.headAdvancedAt()!).toBeGreaterThan(movedAt);
+    expect(rpc.headAdvancedAt()).toBe(rpc.headReadAt());
+  });
+});

@@ -68,7 +68,7 @@ export class TicketParamsService {
 
   async issue(sender: Address, priceInfo: PriceInfo): Promise<IssuedParams> {
     const price = pricePerPixel(priceInfo);
-    const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
+    const head = currentHead(this.chain, this.config.headLimits());
     const expirationParams = await this.expiration.forHead(head);
     // go-livepeer issues free params (face value 0, never winning) without consulting the reserve.
     const faceValue = price.num > 0n ? await this.faceValue(sender, head.gasPrice) : 0n;

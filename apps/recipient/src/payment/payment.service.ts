@@ -188,7 +188,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     await this.rateLimiter.check(sender);
     clock.lap('rate');
 
-    const head = currentHead(this.chain, this.config.values.RECIPIENT_MAX_HEAD_AGE_SECONDS * 1000);
+    const head = currentHead(this.chain, this.config.headLimits());
     const ev = ticketEV(batch.params.faceValue, batch.params.winProb);
     const context: PaymentContext = { batch, sender, jobId, head, clock, ev, ride: {}, inserted: [] };
     let received: ReceivedTicket[];
