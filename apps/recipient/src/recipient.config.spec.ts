@@ -40,4 +40,21 @@ describe('RecipientConfig', () => {
     expect(() => config(BASE.RECIPIENT_ADDRESS)).not.toThrow();
     expect(() => config(`0x${'0'.repeat(40)}`)).toThrow(/RECIPIENT_ADDRESS must not be the zero address/);
   });
+
+  it('refuses a params TTL shorter than the params live (they would be refused as unknown while valid)', () => {
+    const config = (ttl: string, blocks: string) =>
+      new RecipientConfig(
+        parseEnv(RECIPIENT_ENV, {
+          ...BASE,
+          RECIPIENT_SECRET: 'a'.repeat(64),
+          RECIPIENT_PARAMS_TTL_SECONDS: ttl,
+          RECIPIENT_PARAMS_EXPIRY_BLOCKS: blocks,
+        }),
+      );
+    expect(() => config('3600', '300')).not.toThrow();
+    expect(() => config('3600', '301')).toThrow(
+      /RECIPIENT_PARAMS_TTL_SECONDS \(3600\) must outlast the params: RECIPIENT_PARAMS_EXPIRY_BLOCKS × 12 s = 3612 s/,
+    );
+    expect(() => config('69120', '5760')).not.toThrow();
+  });
 });

@@ -11,7 +11,7 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-import { MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS } from '#app/ticket';
+import { L1_BLOCK_SECONDS, MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS } from '#app/ticket';
 import { SLICED_MIN_TICKETS } from './payment/sliced-verifier.js';
 import type { HeadLimits } from './chain-head.js';
 
@@ -207,6 +207,14 @@ export class RecipientConfig extends configClass(RECIPIENT_ENV) {
     }
     if (values.RECIPIENT_ADDRESS === ZERO_ADDRESS)
       problems.push('RECIPIENT_ADDRESS must not be the zero address');
+    // Params whose record expires first are refused as unknown while still valid on chain.
+    const paramsLifeSeconds = Number(values.RECIPIENT_PARAMS_EXPIRY_BLOCKS) * L1_BLOCK_SECONDS;
+    if (values.RECIPIENT_PARAMS_TTL_SECONDS < paramsLifeSeconds) {
+      problems.push(
+        `RECIPIENT_PARAMS_TTL_SECONDS (${values.RECIPIENT_PARAMS_TTL_SECONDS}) must outlast the params: ` +
+          `RECIPIENT_PARAMS_EXPIRY_BLOCKS × ${L1_BLOCK_SECONDS} s = ${paramsLifeSeconds} s`,
+      );
+    }
     if (problems.length > 0) throw new ConfigError(problems);
   }
 

@@ -11,7 +11,13 @@ import {
   url,
   type EnvSchema,
 } from '#app/common';
-import { MAX_SENDER_NONCE, MAX_SENDER_NONCES, parseDecimal, type Rational } from '#app/ticket';
+import {
+  L1_BLOCK_SECONDS,
+  MAX_SENDER_NONCE,
+  MAX_SENDER_NONCES,
+  parseDecimal,
+  type Rational,
+} from '#app/ticket';
 import { parseCapabilityMaxPrices } from './remote-signer/capability-max-prices.js';
 
 /** A comma-separated list of file paths; blanks between commas are ignored. */
@@ -193,7 +199,7 @@ export const SENDER_ENV = {
   },
   SENDER_L1_BLOCK_SECONDS: {
     parse: int(1, 3_600),
-    default: 12,
+    default: L1_BLOCK_SECONDS,
     description: 'L1 block time, used to turn a params expiration block into a Redis TTL',
   },
   SENDER_REMOTE_SIGNER: {

@@ -7,6 +7,12 @@ import { PARAMS_EXPIRY_BUFFER_BLOCKS } from './constants.js';
  * recipientRand only after it (§8.4), the Sender stops signing one block earlier (§7.3).
  */
 
+/**
+ * Seconds per L1 block (Ethereum's slot time; Arbitrum's L1 block numbers follow it): how long
+ * params that live a number of blocks last in time, for what must outlive them (TTLs).
+ */
+export const L1_BLOCK_SECONDS = 12;
+
 /** The expiration block of params issued at `l1Block` that live `expiryBlocks` blocks. */
 export function paramsExpirationBlock(l1Block: bigint, expiryBlocks: bigint): bigint {
   return l1Block + expiryBlocks;
