@@ -85,7 +85,7 @@ export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest)
     // the row marked queued), the Redeemer's worker does the rest as for any other job.
     const handle = await deps.queue();
     action = await handle.queue.ensureDue(
-      { ticketHash, sender: ticket.sender },
+      { ticketHash, sender: ticket.sender, creationRound: ticket.creationRound },
       { promote: true, status: ticket.status },
     );
   } else {

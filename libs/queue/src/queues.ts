@@ -60,6 +60,28 @@ export function redemptionBackoffMs(errors: number): number {
  */
 export const REDEMPTION_BACKOFF = 'redemption';
 
+/**
+ * A ticket to make a redemption job for: the job's data, and its creation round. The round is the
+ * job's BullMQ priority (redemptionPriority): under a backlog, the tickets that expire first go
+ * first, also when a wait (delay) put an older one back in line behind newer ones.
+ */
+export interface TicketToQueue extends RedeemTicketJob {
+  creationRound: bigint;
+}
+
+/** BullMQ's lowest priority (its largest value). */
+const LOWEST_PRIORITY = 2 ** 21;
+
+/**
+ * A redemption job's BullMQ priority: its ticket's creation round (a smaller value runs first),
+ * from 1 (0 would be no priority, and those jobs run before every prioritized one) to BullMQ's
+ * bound.
+ */
+export function redemptionPriority(creationRound: bigint): number {
+  if (creationRound < 1n) return 1;
+  return creationRound >= BigInt(LOWEST_PRIORITY) ? LOWEST_PRIORITY : Number(creationRound);
+}
+
 /** BullMQ defaults in one table. Redemption retries for a long time: a ticket is money. */
 export const QUEUE_DEFAULTS: Record<QueueName, JobsOptions> = {
   [QueueName.TICKET_REDEMPTION]: {

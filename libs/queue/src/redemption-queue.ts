@@ -10,7 +10,9 @@ import {
   PARAMS_EXPIRY_MARGIN_BLOCKS,
   QUEUE_DEFAULTS,
   QueueName,
+  redemptionPriority,
   type RedeemTicketJob,
+  type TicketToQueue,
 } from './queues.js';
 
 /**
@@ -27,7 +29,7 @@ export const MAX_FIRST_RUN_DELAY_MS = 15 * 60_000;
 const FIRST_RUN_SLACK_BLOCKS = 0.25;
 
 /** A ticket just stored, for its first job: the job, and the L1 block its params expire at. */
-export interface StoredTicketJob extends RedeemTicketJob {
+export interface StoredTicketJob extends TicketToQueue {
   paramsExpirationBlock: bigint;
 }
 
@@ -86,7 +88,7 @@ export class RedemptionQueue {
   ) {}
 
   /** A ticket just stored: adds its job, then marks the row queued. */
-  async enqueueStored(job: RedeemTicketJob): Promise<void> {
+  async enqueueStored(job: TicketToQueue): Promise<void> {
     await this.enqueue(job);
     await this.tickets.queue(job.ticketHash);
   }
@@ -103,7 +105,12 @@ export class RedemptionQueue {
       tickets.map((t) => ({
         name: JobName.REDEEM_TICKET,
         data: { ticketHash: t.ticketHash, sender: t.sender },
-        opts: { ...opts, jobId: t.ticketHash, delay: this.firstRunDelay(t.paramsExpirationBlock) },
+        opts: {
+          ...opts,
+          jobId: t.ticketHash,
+          delay: this.firstRunDelay(t.paramsExpirationBlock),
+          priority: redemptionPriority(t.creationRound),
+        },
       })),
     );
     await this.tickets.queueAll(tickets.map((t) => t.ticketHash));
@@ -125,11 +132,13 @@ export class RedemptionQueue {
   }
 
   /** Idempotent: the job id is the ticket hash, so enqueuing the same ticket twice adds one job. */
-  async enqueue(job: RedeemTicketJob, delayMs = 0): Promise<void> {
+  async enqueue(ticket: TicketToQueue, delayMs = 0): Promise<void> {
+    const job: RedeemTicketJob = { ticketHash: ticket.ticketHash, sender: ticket.sender };
     await this.queue.add(JobName.REDEEM_TICKET, job, {
       ...QUEUE_DEFAULTS[QueueName.TICKET_REDEMPTION],
       jobId: job.ticketHash,
       delay: delayMs,
+      priority: redemptionPriority(ticket.creationRound),
     });
   }
 
@@ -140,7 +149,7 @@ export class RedemptionQueue {
    * between reading and acting (a worker takes it, its delay ends), so a failed move is looked at
    * again (three tries).
    */
-  async ensureDue(ticket: RedeemTicketJob, options: EnsureDueOptions): Promise<JobAction> {
+  async ensureDue(ticket: TicketToQueue, options: EnsureDueOptions): Promise<JobAction> {
     let action: JobAction;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -156,7 +165,7 @@ export class RedemptionQueue {
     return action;
   }
 
-  private async ensureOnce(ticket: RedeemTicketJob, options: EnsureDueOptions): Promise<JobAction> {
+  private async ensureOnce(ticket: TicketToQueue, options: EnsureDueOptions): Promise<JobAction> {
     const expiry = options.paramsExpirationBlock;
     const enqueue = () => this.enqueue(ticket, expiry === undefined ? 0 : this.firstRunDelay(expiry));
     const job = await this.queue.getJob(ticket.ticketHash);

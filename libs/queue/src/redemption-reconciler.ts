@@ -107,7 +107,7 @@ export class RedemptionReconciler implements BeforeApplicationShutdown {
       if (this.halted) break;
       if (!still.has(t.ticketHash) || scope.skip?.(t.ticketHash)) continue;
       const action = await this.queue.ensureDue(
-        { ticketHash: t.ticketHash, sender: t.sender },
+        { ticketHash: t.ticketHash, sender: t.sender, creationRound: t.creationRound },
         { promote: false, status: t.status, paramsExpirationBlock: t.paramsExpirationBlock },
       );
       if (action === 'enqueued' || action === 're-enqueued') {

@@ -133,6 +133,7 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
     const jobs = [...unique.values()].map((r) => ({
       ticketHash: r.ticketHash,
       sender: r.sender,
+      creationRound: r.creationRound,
       paramsExpirationBlock: r.paramsExpirationBlock,
     }));
     const answer = () => group.forEach((member, i) => member.resolve(results[i]));

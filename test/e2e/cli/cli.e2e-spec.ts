@@ -99,8 +99,9 @@ async function winningTicket(faceValue: bigint): Promise<SignedTicket> {
 /** A stored ticket whose job waits an hour, as the Redeemer holds tickets back until they may go. */
 async function delayedTicket(faceValue: bigint): Promise<string> {
   const hash = await storeTicket(faceValue);
+  const [row] = await tickets.findByHashes([hash]);
   await new RedemptionQueue(queue, tickets).enqueue(
-    { ticketHash: hash, sender: sender.address.toLowerCase() },
+    { ticketHash: hash, sender: sender.address.toLowerCase(), creationRound: row.creationRound },
     3_600_000,
   );
   await tickets.queue(hash);
@@ -379,7 +380,9 @@ describe('ticketpay CLI', () => {
     // Enqueued exactly as the intake does: job id = ticket hash, row moved to queued.
     const job = await queue.getJob(listed);
     expect(job?.data).toEqual({ ticketHash: listed, sender: sender.address.toLowerCase() });
-    expect(await job?.getState()).toBe('waiting');
+    // Due, ordered by its creation round (the older a ticket, the sooner its job runs).
+    expect(await job?.getState()).toBe('prioritized');
+    expect(job?.opts.priority).toBe(Number((await tickets.findByHash(listed))?.creationRound));
     expect((await tickets.findByHash(listed))?.status).toBe(WinningTicketStatus.QUEUED);
   });
 

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,11 +13,13 @@ import {
   type NewWinningTicket,
 } from '#app/database';
 import {
+  QueueName,
   RedemptionReconciler,
   WinningTicketIntake,
   connectRedemptionQueue,
   toWinningTicketRow,
   type IntakeResult,
+  type RedeemTicketJob,
   type RedemptionQueueHandle,
 } from '#app/queue';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
@@ -261,7 +265,7 @@ describe('WinningTicketIntake first run', () => {
     const { intake, job } = await intakeWith(pace);
     const t = winner({ paramsExpirationBlock: 900n });
     await intake.accept(t);
-    expect(await job(t)).toEqual({ state: 'waiting', delay: 0 });
+    expect(await job(t)).toEqual({ state: 'prioritized', delay: 0 });
   });
 
   it('gives a job the reconciler re-creates (it was lost) the same first-run delay', async () => {
@@ -302,7 +306,63 @@ describe('WinningTicketIntake first run', () => {
     const { intake, job } = await intakeWith(new BlockPace());
     const t = winner({ paramsExpirationBlock: 1_020n });
     await intake.accept(t);
-    expect(await job(t)).toEqual({ state: 'waiting', delay: 0 });
+    expect(await job(t)).toEqual({ state: 'prioritized', delay: 0 });
+  });
+});
+
+describe('redemption job order', () => {
+  let ds: DataSource;
+  let repo: WinningTicketRepository;
+  let handle: RedemptionQueueHandle;
+  const prefix = `${inject('redisPrefix')}intake-order:`;
+
+  beforeAll(async () => {
+    ds = await createDataSource(inject('databaseUrl')).initialize();
+    repo = new WinningTicketRepository(ds);
+    handle = await connectRedemptionQueue(inject('redisUrl'), prefix, repo);
+  });
+  afterAll(async () => {
+    await handle?.close();
+    await ds?.destroy();
+    await flushRedisPrefix(inject('redisUrl'), prefix);
+  });
+
+  it('runs the oldest creation round first, also one that came back from a wait behind newer ones', async () => {
+    const intake = new WinningTicketIntake(repo, handle.queue, new RedemptionReconciler(repo, handle.queue));
+    const queue = handle.queue.boardSource();
+    // Arrival order: rounds 12, 11, 12, 10 (the params expired: due at once).
+    const tickets = [12n, 11n, 12n, 10n].map((creationRound) =>
+      winner({ creationRound, paramsExpirationBlock: 0n }),
+    );
+    for (const t of tickets) await intake.accept(t);
+    // An older ticket whose job slept (a wait) and is due again after all of them.
+    const back = winner({ creationRound: 9n });
+    await handle.queue.enqueue(
+      { ticketHash: hashOf(back), sender: bytesToHex(sender), creationRound: 9n },
+      60_000,
+    );
+    const job = await queue.getJob(hashOf(back));
+    expect(await job!.getState()).toBe('delayed');
+    await job!.promote();
+
+    const order: string[] = [];
+    const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const worker = new Worker<RedeemTicketJob>(
+      QueueName.TICKET_REDEMPTION,
+      (j) => Promise.resolve(void order.push(j.id!)),
+      {
+        connection,
+        prefix: queue.opts.prefix,
+        concurrency: 1,
+      },
+    );
+    try {
+      for (let i = 0; i < 200 && order.length < 5; i++) await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+    expect(order).toEqual([back, tickets[3], tickets[1], tickets[0], tickets[2]].map(hashOf));
   });
 });
 

@@ -4,7 +4,8 @@ import type { ChainTxRecord } from '#app/chain';
 import { MetricsRegistry, ticketMetrics, withTimeout, type TicketMetrics } from '#app/common';
 import { RedemptionQueue } from '#app/queue';
 
-const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+// Jobs due to run sit in `prioritized` (each has its creation round as priority), older ones in `waiting`.
+const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 const SCRAPE_TIMEOUT_MS = 1_000;
 
 /**

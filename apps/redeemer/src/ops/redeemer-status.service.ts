@@ -30,7 +30,7 @@ export class RedeemerStatusService {
         .then(() => this.chain.provider.getBalance(this.txs.address))
         .catch(() => null),
       this.stats.countByStatus(this.config.servedRecipients(this.txs.address)),
-      this.queue.counts(['waiting', 'active', 'delayed', 'failed', 'completed']),
+      this.queue.counts(['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed']),
     ]);
     return {
       state: this.lifecycle.state,

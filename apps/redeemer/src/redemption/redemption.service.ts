@@ -172,7 +172,10 @@ export class RedemptionService implements RedemptionJobHandler {
     if (options.ignoreGasLimits) this.ignoreGasLimits.add(hash);
     const action = jobAction(
       await this.queue
-        .ensureDue({ ticketHash: hash, sender: row.sender }, { promote: true, status: row.status })
+        .ensureDue(
+          { ticketHash: hash, sender: row.sender, creationRound: row.creationRound },
+          { promote: true, status: row.status },
+        )
         .catch((err: unknown) => {
           if (options.ignoreGasLimits) this.ignoreGasLimits.delete(hash);
           throw err;

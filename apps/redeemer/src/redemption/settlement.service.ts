@@ -152,7 +152,7 @@ export class SettlementService {
     try {
       for (const row of await this.tickets.findByHashes(hashes)) {
         await this.queue.ensureDue(
-          { ticketHash: row.ticketHash, sender: row.sender },
+          { ticketHash: row.ticketHash, sender: row.sender, creationRound: row.creationRound },
           { promote: true, status: row.status },
         );
       }

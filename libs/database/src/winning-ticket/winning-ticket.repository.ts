@@ -92,6 +92,8 @@ export interface OpenTicketRef {
   ticketHash: string;
   sender: string;
   status: WinningTicketStatus;
+  /** Its job's priority (redemptionPriority). */
+  creationRound: bigint;
   /** When its params expire: a job re-created for it waits for that like a new one. */
   paramsExpirationBlock: bigint;
   /**
@@ -252,11 +254,13 @@ export class WinningTicketRepository {
         ticket_hash: string;
         sender: string;
         status: WinningTicketStatus;
+        creation_round: string;
         params_expiration_block: string;
         stored_at: string;
       }[]
     >(
-      `SELECT ticket_hash, sender, status, params_expiration_block::text, created_at::text AS stored_at
+      `SELECT ticket_hash, sender, status, creation_round::text, params_expiration_block::text,
+              created_at::text AS stored_at
          FROM winning_ticket WHERE ${where.join(' AND ')}
         ORDER BY created_at, ticket_hash LIMIT $${params.push(limit)}`,
       params,
@@ -265,6 +269,7 @@ export class WinningTicketRepository {
       ticketHash: r.ticket_hash,
       sender: r.sender,
       status: r.status,
+      creationRound: BigInt(r.creation_round),
       paramsExpirationBlock: BigInt(r.params_expiration_block),
       storedAt: r.stored_at,
     }));
