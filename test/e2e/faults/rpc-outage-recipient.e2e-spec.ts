@@ -263,6 +263,12 @@ describe('Recipient process: the chain RPC goes away for some blocks and a round
     };
     expect(late.params).toMatchObject({ code: 'CHAIN_UNAVAILABLE' });
     expect(late.pay).toMatchObject({ code: 'CHAIN_UNAVAILABLE' });
+    // /health names the cause next to the chain check: the head is too old to judge payments on.
+    const health = (await (await fetch(`http://127.0.0.1:${rx.httpPort}/health`)).json()) as {
+      details: Record<string, { status: string; message?: string }>;
+    };
+    expect(health.details.head).toMatchObject({ status: 'down' });
+    expect(health.details.head.message).toMatch(/RECIPIENT_MAX_HEAD_AGE_SECONDS/);
     const rows = await rowsOf(randHashOf(issued));
 
     await rx.proxy.start();
