@@ -212,6 +212,40 @@ describe('SignerLease recipient leases', () => {
     finish();
     expect(await slow).toBe('a');
   });
+
+  it('gives up waiting for funds locks another Redeemer holds past the bound, and keeps none of them', async () => {
+    const held = address();
+    const others = Array.from({ length: 8 }, () => address());
+    const a = await redeemer();
+    const b = await redeemer();
+    // a stops answering while it holds `held` (a frozen process keeps its session, and the lock).
+    let thaw!: () => void;
+    const frozen = new Promise<void>((r) => (thaw = r));
+    let holding!: () => void;
+    const taken = new Promise<void>((r) => (holding = r));
+    const stuck = a.lease.withSenderFunds(CHAIN, [held], async () => {
+      holding();
+      await frozen;
+    });
+    await taken;
+
+    let ran = false;
+    const started = Date.now();
+    await expect(
+      b.lease.withSenderFunds(CHAIN, [held, ...others], () => Promise.resolve((ran = true)), 300),
+    ).rejects.toBeInstanceOf(SenderFundsTimeout);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(ran).toBe(false);
+    // The senders locked before the wait (key order) went back: another check takes them at once.
+    const c = await redeemer();
+    expect(await c.lease.withSenderFunds(CHAIN, others, () => Promise.resolve('c'), 300)).toBe('c');
+    // And b checks again normally once a lets go.
+    thaw();
+    await stuck;
+    expect(await b.lease.withSenderFunds(CHAIN, [held, ...others], () => Promise.resolve('b'), 300)).toBe(
+      'b',
+    );
+  });
 });
 
 async function eventuallyDefined<T>(get: () => T | undefined): Promise<T> {

@@ -9,6 +9,8 @@ const RECIPIENT_CLASS = 7_460_131;
 /** Namespace of the sender-funds locks (same two-key form). */
 const SENDER_CLASS = 7_460_132;
 const RETRY_MS = 2_000;
+/** Postgres' SQLSTATE for a lock wait cut short by lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 const WATCH_MS = 5_000;
 
 /**
@@ -30,6 +32,8 @@ export class SignerLease {
   private signer = '';
   /** Recipients leased on the connection (lowercase), 'any' for all, or undefined for none yet. */
   private recipients?: readonly string[] | 'any';
+  /** The lock_timeout set on a lease connection for the funds locks (0: none), per connection. */
+  private lockTimeout?: { runner: QueryRunner; ms: number };
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
@@ -147,7 +151,10 @@ export class SignerLease {
    * answer) would hold every other Redeemer of these senders until the RPC's own timeout. When it
    * has not reached `commit` by then, the locks are released and the call rejects with
    * SenderFundsTimeout; the check goes on unheld, and its `commit` then refuses to run (nothing
-   * is claimed without the locks). A claim under way when the time runs out is waited for.
+   * is claimed without the locks). A claim under way when the time runs out is waited for. The
+   * wait for the locks is bounded the same (Postgres' lock_timeout): another Redeemer that holds
+   * them and stops answering (frozen, its session still open) makes this check reject with
+   * SenderFundsTimeout instead of halting every check after it, which run one at a time.
    */
   async withSenderFunds<T>(
     chainId: bigint,
@@ -169,12 +176,9 @@ export class SignerLease {
       return claim();
     };
     if (keys.length === 0) return work(commit);
-    await runner.query(
-      `SELECT pg_advisory_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) s`,
-      [SENDER_CLASS, keys],
-    );
     let timer: NodeJS.Timeout | undefined;
     try {
+      await this.lockSenders(runner, keys, maxCheckMs ?? 0);
       const checked = work(commit);
       if (maxCheckMs === undefined) return await checked;
       const expired = new Promise<never>((_, reject) => {
@@ -195,6 +199,7 @@ export class SignerLease {
       return await Promise.race([checked, expired]);
     } finally {
       clearTimeout(timer);
+      // Also after a lock wait that timed out: the locks taken before it stay with the session.
       // Fails only with the connection, which takes the locks along.
       void runner
         .query(
@@ -202,6 +207,29 @@ export class SignerLease {
           [SENDER_CLASS, keys],
         )
         .catch(() => undefined);
+    }
+  }
+
+  /** Takes the funds locks of `keys` in key order, waiting at most `maxWaitMs` (0: no bound). */
+  private async lockSenders(runner: QueryRunner, keys: readonly string[], maxWaitMs: number): Promise<void> {
+    if (this.lockTimeout?.runner !== runner || this.lockTimeout.ms !== maxWaitMs) {
+      await runner.query("SELECT set_config('lock_timeout', $1, false)", [`${maxWaitMs}ms`]);
+      this.lockTimeout = { runner, ms: maxWaitMs };
+    }
+    try {
+      await runner.query(
+        `SELECT pg_advisory_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) s`,
+        [SENDER_CLASS, keys],
+      );
+    } catch (err) {
+      const e = err as { code?: string; driverError?: { code?: string } };
+      if ((e.code ?? e.driverError?.code) !== LOCK_NOT_AVAILABLE) throw err;
+      this.logger.warn({
+        msg: 'sender funds locks held by another Redeemer for too long (is it frozen?): its tickets are tried again later',
+        senders: keys.length,
+        maxWaitMs,
+      });
+      throw new SenderFundsTimeout(`funds locks of ${keys.length} sender(s) not free within ${maxWaitMs} ms`);
     }
   }
 
