@@ -53,7 +53,8 @@ const APPS: AppUnderTest[] = [
         }),
       ),
     grpc: true,
-    probes: ['database', 'redis', 'chain'],
+    // And the head it judges params and payments on (not too old, not stuck).
+    probes: ['database', 'redis', 'chain', 'head'],
   },
   {
     name: 'sender-monitor',
