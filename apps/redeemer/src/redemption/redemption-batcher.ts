@@ -230,7 +230,7 @@ export class RedemptionBatcher {
       txs = await this.claim(s, owner);
     } catch (err) {
       release();
-      // A funds check out of time waited on the chain: the chain is slow, nothing was claimed.
+      // A funds check out of time (a chain read, or another Redeemer holding the locks): nothing was claimed.
       const error =
         err instanceof SenderFundsTimeout
           ? new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, err.message)
