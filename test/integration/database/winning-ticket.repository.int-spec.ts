@@ -226,6 +226,7 @@ describe('WinningTicketRepository moves', () => {
       ticketHash: b,
       sender,
       status: S.SUBMITTED,
+      creationRound: 10n,
       paramsExpirationBlock: 100n,
       storedAt: open[1].storedAt,
     });
