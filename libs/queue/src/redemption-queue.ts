@@ -57,6 +57,19 @@ export type JobState = Extract<
   'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed'
 >;
 
+/**
+ * Every counted state, in the order reports list them: due jobs sit in `prioritized` (each has its
+ * creation round as priority), jobs enqueued without one in `waiting`.
+ */
+export const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'failed',
+  'completed',
+] as const satisfies readonly JobState[];
+
 export interface EnsureDueOptions {
   /** Promote a delayed job (redeem now); false leaves it to its delay (the reconciler). */
   promote: boolean;

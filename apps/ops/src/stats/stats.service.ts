@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { isRedemptionTx } from '#app/chain';
 import { RedemptionStats } from '#app/database';
-import { QueueName, RedemptionQueue } from '#app/queue';
+import { JOB_STATES, QueueName, RedemptionQueue } from '#app/queue';
 import { RecipientCountersSampler } from './recipient-counters.sampler.js';
-
-const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
 /**
  * Totals, time series, queue depth and failures, computed from Postgres (the RedemptionStats
@@ -94,7 +92,7 @@ export class StatsService {
   }
 
   async queueDepth() {
-    const [jobs, tickets] = await Promise.all([this.queue.counts(QUEUE_STATES), this.stats.inQueue()]);
+    const [jobs, tickets] = await Promise.all([this.queue.counts(JOB_STATES), this.stats.inQueue()]);
     return {
       queue: QueueName.TICKET_REDEMPTION,
       jobs,

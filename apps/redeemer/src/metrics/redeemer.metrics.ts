@@ -2,10 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ChainTxRecord } from '#app/chain';
 import { MetricsRegistry, ticketMetrics, withTimeout, type TicketMetrics } from '#app/common';
-import { RedemptionQueue } from '#app/queue';
+import { JOB_STATES, RedemptionQueue } from '#app/queue';
 
-// Jobs due to run sit in `prioritized` (each has its creation round as priority), older ones in `waiting`.
-const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 const SCRAPE_TIMEOUT_MS = 1_000;
 
 /**
@@ -45,11 +43,11 @@ export class RedeemerMetrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const counts = await withTimeout(queue.counts(QUEUE_STATES), SCRAPE_TIMEOUT_MS, 'timeout').catch(
+        const counts = await withTimeout(queue.counts(JOB_STATES), SCRAPE_TIMEOUT_MS, 'timeout').catch(
           () => null,
         );
         if (!counts) return;
-        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+        for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
       },
     });
     this.outcomes = new Counter({

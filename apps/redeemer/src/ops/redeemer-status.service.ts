@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ChainClient, TxManager } from '#app/chain';
 import { RedemptionStats } from '#app/database';
-import { RedemptionQueue } from '#app/queue';
+import { JOB_STATES, RedemptionQueue } from '#app/queue';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
 import { RedeemerLifecycle } from '../redeemer.lifecycle.js';
@@ -30,7 +30,7 @@ export class RedeemerStatusService {
         .then(() => this.chain.provider.getBalance(this.txs.address))
         .catch(() => null),
       this.stats.countByStatus(this.config.servedRecipients(this.txs.address)),
-      this.queue.counts(['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed']),
+      this.queue.counts(JOB_STATES),
     ]);
     return {
       state: this.lifecycle.state,

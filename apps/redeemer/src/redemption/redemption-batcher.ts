@@ -276,11 +276,8 @@ export class RedemptionBatcher {
     const head = await this.chain.head();
     if (head.rounds.currentRound !== s.currentRound) return this.simulate(s.candidates.map((c) => c.entry));
     if (head.gasPrice <= s.gasPrice) return s;
-    return {
-      ...s,
-      gasPrice: head.gasPrice,
-      candidates: this.affordableGas(s.candidates, { ...s, gasPrice: head.gasPrice }),
-    };
+    const judged = { ...s, gasPrice: head.gasPrice };
+    return { ...judged, candidates: this.affordableGas(s.candidates, judged) };
   }
 
   /**
