@@ -55,6 +55,27 @@ function headerList(raw: string): [string, string][] {
     });
 }
 
+/**
+ * go-livepeer's `-orchAddr` list: orchestrator service addresses, `host:port` or `https://host:port`
+ * (gRPC over TLS; http is refused), each normalised to `https://host[:port]`.
+ */
+function orchestratorList(raw: string): string[] {
+  return pathList(raw).map((entry) => {
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `https://${entry}`;
+    let u: URL;
+    try {
+      u = new URL(withScheme);
+    } catch {
+      throw new Error(`${JSON.stringify(entry)} is not host:port or an https URL`);
+    }
+    if (u.protocol !== 'https:') throw new Error(`${JSON.stringify(entry)}: orchestrators serve https only`);
+    if (u.username !== '' || u.password !== '' || u.hostname === '') {
+      throw new Error(`${JSON.stringify(entry)} must be host:port or https://host:port`);
+    }
+    return `https://${u.host}`;
+  });
+}
+
 function positiveDecimal(raw: string): Rational {
   return parseDecimal(raw, 'price');
 }
@@ -207,8 +228,29 @@ export const SENDER_ENV = {
     default: false,
     description:
       "serve go-livepeer's remote signer API (POST /sign-orchestrator-info, /generate-live-payment, " +
-      '/sign-byoc-job; GET /discover-orchestrators answers 503) on the HTTP port; needs auth (API tokens ' +
+      '/sign-byoc-job, GET /discover-orchestrators) on the HTTP port; needs auth (API tokens ' +
       'or a webhook) unless HTTP_HOST is loopback',
+  },
+  SENDER_REMOTE_SIGNER_DISCOVERY: {
+    parse: bool,
+    default: false,
+    description:
+      'serve GET /discover-orchestrators from an orchestrator pool (go-livepeer -remoteDiscovery): ' +
+      'SENDER_REMOTE_SIGNER_ORCHESTRATORS, else the on-chain pool (BondingManager, ServiceRegistry); ' +
+      'off: it answers 503',
+  },
+  SENDER_REMOTE_SIGNER_ORCHESTRATORS: {
+    parse: orchestratorList,
+    default: [] as string[],
+    description:
+      'comma-separated orchestrators discovery asks, host:port or https://host:port (go-livepeer ' +
+      '-orchAddr); empty: the on-chain pool',
+  },
+  SENDER_REMOTE_SIGNER_DISCOVERY_INTERVAL_SECONDS: {
+    parse: int(10, 86_400),
+    default: 1_500,
+    description:
+      'how often discovery asks every orchestrator for its info, s (go-livepeer -liveAICapReportInterval: 25 min)',
   },
   SENDER_REMOTE_SIGNER_STATE_SECRET: {
     parse: minLength(32),

@@ -11,6 +11,11 @@ import { SenderGrpcController } from './grpc/sender.controller.js';
 import { SpendCaps } from './auth/spend-caps.js';
 import { SenderMetrics } from './metrics/sender.metrics.js';
 import { AccountSignatures } from './remote-signer/account-signatures.js';
+import {
+  ListedOrchestrators,
+  OrchestratorPool,
+  OrchestratorSources,
+} from './remote-signer/discovery/orchestrator-pool.js';
 import { RemoteCallers } from './remote-signer/remote-callers.js';
 import { RemoteSignerController } from './remote-signer/remote-signer.controller.js';
 import { RemoteSignerPathFilter } from './remote-signer/remote-signer.filter.js';
@@ -37,6 +42,11 @@ export class SenderModule {
           SignerWebhook,
           RemoteCallers,
           RemoteSignerService,
+          OrchestratorPool,
+          {
+            provide: OrchestratorSources,
+            useValue: new ListedOrchestrators(config.values.SENDER_REMOTE_SIGNER_ORCHESTRATORS),
+          },
           { provide: APP_FILTER, useClass: RemoteSignerPathFilter },
         ]
       : [];

@@ -30,6 +30,8 @@ export { encodePaymentHeader, paymentHeaderOf, decodePaymentHeader } from './pay
 export { rationalMessage, type RationalMessage } from './rational-message.js';
 export {
   orchestratorInfoCodec,
+  orchestratorRequestCodec,
+  type OrchestratorRequest,
   orchestratorCapabilityPricesCodec,
   capabilityModelsCodec,
   type CapabilityModelNames,

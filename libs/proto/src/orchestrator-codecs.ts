@@ -136,6 +136,38 @@ export const orchestratorInfoCodec = messageCodec(
 );
 export const segDataCodec = messageCodec(protoTypes.SegData, segDataToMessage, segDataFromMessage);
 
+/** B's `net.OrchestratorRequest` to O's GetOrchestrator. */
+export interface OrchestratorRequest {
+  address: Uint8Array;
+  sig: Uint8Array;
+  /** An encoded `net.Capabilities` (empty: ask for none). */
+  capabilities: Uint8Array;
+  ignoreCapacityCheck: boolean;
+}
+
+interface OrchestratorRequestMessage {
+  address?: WireBytes;
+  sig?: WireBytes;
+  capabilities?: WireBytes;
+  ignoreCapacityCheck?: boolean;
+}
+
+export const orchestratorRequestCodec = messageCodec(
+  protoTypes.OrchestratorRequest,
+  (value: OrchestratorRequest): OrchestratorRequestMessage => ({
+    address: nonEmpty(value.address),
+    sig: nonEmpty(value.sig),
+    capabilities: nonEmpty(value.capabilities),
+    ignoreCapacityCheck: value.ignoreCapacityCheck || undefined,
+  }),
+  (message: OrchestratorRequestMessage): OrchestratorRequest => ({
+    address: readBytes(message.address),
+    sig: readBytes(message.sig),
+    capabilities: readBytes(message.capabilities),
+    ignoreCapacityCheck: message.ignoreCapacityCheck === true,
+  }),
+);
+
 interface OrchestratorCapabilityPricesMessage {
   capabilitiesPrices?: PriceInfoMessage[];
 }

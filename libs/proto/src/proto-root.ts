@@ -15,6 +15,7 @@ export const protoTypes = {
   PriceInfo: root.lookupType('net.PriceInfo'),
   Payment: root.lookupType('net.Payment'),
   OrchestratorInfo: root.lookupType('net.OrchestratorInfo'),
+  OrchestratorRequest: root.lookupType('net.OrchestratorRequest'),
   OrchestratorCapabilityPrices: root.lookupType('net.OrchestratorCapabilityPrices'),
   CapabilityModels: root.lookupType('net.CapabilityModels'),
   AuthToken: root.lookupType('net.AuthToken'),

@@ -80,12 +80,20 @@ export function capabilitiesMaxPrice(
   if (prices.size === 0 || capabilities.length === 0) return global;
   let sum = Rational.ZERO;
   for (const { capability, models } of capabilityModelsCodec.decode(capabilities)) {
-    const priced = prices.get(capability);
-    if (!priced) continue;
     for (const model of models) {
-      const price = priced.get(model) ?? priced.get(DEFAULT_MODEL);
+      const price = modelMaxPrice(prices, capability, model);
       if (price) sum = sum.add(price);
     }
   }
   return sum.sign() > 0 ? sum : global;
+}
+
+/** The configured maximum price of one model of a pipeline: its own, else its pipeline's `default`. */
+export function modelMaxPrice(
+  prices: CapabilityMaxPrices,
+  capability: number,
+  model: string,
+): Rational | undefined {
+  const priced = prices.get(capability);
+  return priced?.get(model) ?? priced?.get(DEFAULT_MODEL);
 }

@@ -9,6 +9,7 @@ import { RemoteCallers } from './remote-callers.js';
 import { invalidRequest, RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 import { RemoteSignerHttpFilter } from './remote-signer.filter.js';
 import { AUTH_ID_HEADER, RemoteSignerService } from './remote-signer.service.js';
+import { OrchestratorPool } from './discovery/orchestrator-pool.js';
 import { signerJson } from './signer-body.js';
 import { webhookHeaders } from './signer-webhook.js';
 
@@ -29,6 +30,7 @@ export class RemoteSignerController {
     private readonly callers: RemoteCallers,
     private readonly signer: RemoteSignerService,
     private readonly metrics: SenderMetrics,
+    private readonly pool: OrchestratorPool,
   ) {}
 
   @Post('sign-orchestrator-info')
@@ -65,16 +67,14 @@ export class RemoteSignerController {
   }
 
   /**
-   * go-livepeer serves this only from an orchestrator pool (`-remoteDiscovery`); ticketpay keeps
-   * none, so it answers as go-livepeer does without one: 503 (docs/remote-signer.md §2b).
+   * The orchestrator pool (SENDER_REMOTE_SIGNER_DISCOVERY), filtered by repeated `caps` query
+   * values as go-livepeer matches them; 503 without a pool (docs/remote-signer.md §2b). No caller
+   * authentication, as upstream: it lists what any gateway learns from the chain and the
+   * orchestrators themselves, and signs nothing.
    */
   @Get('discover-orchestrators')
-  discoverOrchestrators() {
-    return this.counted('discover-orchestrators', () =>
-      Promise.reject(
-        new RemoteSignerError(RemoteSignerErrorCode.DISCOVERY_UNAVAILABLE, 'no orchestrator pool configured'),
-      ),
-    );
+  discoverOrchestrators(@Req() req: { url?: string }) {
+    return this.counted('discover-orchestrators', () => this.pool.list(capsQuery(req.url ?? '')));
   }
 
   /**
@@ -113,4 +113,11 @@ function authIdHeader(req: SignerRequest): string {
     throw invalidRequest(`the Signer-Auth-Id header must be at most ${MAX_AUTH_ID_CHARS} characters`);
   }
   return value;
+}
+
+/** The non-empty `caps` values of a request URL's query (Go's `URL.Query()["caps"]`). */
+function capsQuery(url: string): string[] {
+  const at = url.indexOf('?');
+  if (at < 0) return [];
+  return new URLSearchParams(url.slice(at + 1)).getAll('caps').filter((c) => c !== '');
 }

@@ -12,6 +12,11 @@ export interface SessionPolicyInput {
   allowlist: boolean;
 }
 
+/** With the allowlist on, only the contacts' recipients may be paid. */
+export function recipientAllowed(allowlist: boolean, contact: Contact | undefined): boolean {
+  return !allowlist || contact !== undefined;
+}
+
 /**
  * This node's own rules for accepting params, checked before the protocol's (validateTicketParams):
  * only contacts may be paid when the allowlist is on, tickets must be able to win (winProb > 0:
@@ -20,7 +25,7 @@ export interface SessionPolicyInput {
  */
 export function checkSessionPolicy(input: SessionPolicyInput): void {
   const { contact } = input;
-  if (input.allowlist && !contact) {
+  if (!recipientAllowed(input.allowlist, contact)) {
     throw new SenderError(
       SenderErrorCode.RECIPIENT_NOT_ALLOWED,
       `recipient ${input.recipientHex} is not in the contacts and the allowlist is on`,
