@@ -11,11 +11,20 @@ import {MINTER_ID, ROUNDS_MANAGER_ID, TICKET_BROKER_ID} from "./ContractIds.sol"
  * stake: activation is immediate and fees accrue to the recipient alone (no delegator split).
  * Only registered recipients can be credited, which is what stops a sender from draining its
  * own deposit to a sybil recipient ahead of an honest one.
+ *
+ * The active set is also mainnet's transcoder pool, walked with getFirstTranscoderInPool /
+ * getNextTranscoderInPool (orchestrator discovery). Mainnet sorts it by stake; with no stake here
+ * it is kept in activation order, as a doubly linked list so deactivation is O(1).
  */
 contract BondingManager is Manager {
     mapping(address => bool) private registered;
     mapping(address => bool) private active;
     uint256 private activeCount;
+    // The pool as a linked list of the active transcoders; zero ends it both ways.
+    address private poolHead;
+    address private poolTail;
+    mapping(address => address) private poolNext;
+    mapping(address => address) private poolPrev;
     // Private: mainnet has no such view, so neither may the stand-in (read pendingFees).
     mapping(address => uint256) private fees;
 
@@ -38,9 +47,11 @@ contract BondingManager is Manager {
         uint256 round = IRoundsManager(lookup(ROUNDS_MANAGER_ID)).currentRound();
         if (_active) {
             activeCount += 1;
+            appendToPool(_transcoder);
             emit TranscoderActivated(_transcoder, round);
         } else {
             activeCount -= 1;
+            removeFromPool(_transcoder);
             emit TranscoderDeactivated(_transcoder, round);
         }
     }
@@ -78,8 +89,39 @@ contract BondingManager is Manager {
         return active[_transcoder];
     }
 
-    /// Size of the active set: the divisor of every reserve allocation.
+    /// Size of the active set: the divisor of every reserve allocation, and the pool's length.
     function getTranscoderPoolSize() external view returns (uint256) {
         return activeCount;
+    }
+
+    /// Zero address when the pool is empty.
+    function getFirstTranscoderInPool() external view returns (address) {
+        return poolHead;
+    }
+
+    /// Zero address after the last transcoder, and for an address not in the pool (as on mainnet).
+    function getNextTranscoderInPool(address _transcoder) external view returns (address) {
+        return poolNext[_transcoder];
+    }
+
+    // Callers keep membership in step with `active`: each is called once per state change.
+    function appendToPool(address _transcoder) private {
+        address tail = poolTail;
+        poolPrev[_transcoder] = tail;
+        if (tail == address(0)) poolHead = _transcoder;
+        else poolNext[tail] = _transcoder;
+        poolTail = _transcoder;
+    }
+
+    function removeFromPool(address _transcoder) private {
+        address prev = poolPrev[_transcoder];
+        address next = poolNext[_transcoder];
+        if (prev == address(0)) poolHead = next;
+        else poolNext[prev] = next;
+        if (next == address(0)) poolTail = prev;
+        else poolPrev[next] = prev;
+        // Cleared so a deactivated address reads as outside the pool, and re-activation starts clean.
+        delete poolNext[_transcoder];
+        delete poolPrev[_transcoder];
     }
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
-import { roundsManagerAt } from '#app/chain';
+import { ChainError, ChainErrorCode, discoverAddresses, roundsManagerAt } from '#app/chain';
 import {
   ANVIL_CHAIN_ID,
   ANVIL_PRIVATE_KEYS,
@@ -73,7 +73,14 @@ export async function startDevChain(
   if (existsSync(deploymentFile)) {
     const saved = JSON.parse(readFileSync(deploymentFile, 'utf8')) as DeployedProtocol;
     if ((await provider.getCode(saved.controller)) !== '0x') {
-      return { rpcUrl, controller: saved.controller, addresses: saved.addresses, provider };
+      // Discovered again, as the services will: a deployment saved before a contract was added
+      // (e.g. the ServiceRegistry) lacks it, and is replaced rather than failing their boot.
+      const addresses = await discoverAddresses(provider, saved.controller).catch((err: unknown) => {
+        if (err instanceof ChainError && err.code === ChainErrorCode.CONTRACT_NOT_REGISTERED)
+          return undefined;
+        throw err;
+      });
+      if (addresses) return { rpcUrl, controller: saved.controller, addresses, provider };
     }
   }
   const deployer = new Wallet(DEPLOYER_KEY, provider);

@@ -5,7 +5,8 @@ import type { JsonFragment } from 'ethers';
 import { ChainError, ChainErrorCode } from './chain.error.js';
 
 /** The deployable contracts that scripts/compile-contracts.mjs produces. */
-export type ArtifactName = 'Controller' | 'Minter' | 'BondingManager' | 'RoundsManager' | 'TicketBroker';
+export type ArtifactName =
+  'Controller' | 'Minter' | 'BondingManager' | 'RoundsManager' | 'TicketBroker' | 'ServiceRegistry';
 
 export interface ContractArtifact {
   contractName: string;

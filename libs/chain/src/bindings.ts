@@ -104,9 +104,20 @@ export interface BondingManagerContract extends BaseContract {
   isRegisteredTranscoder: View<[transcoder: AddressLike], boolean>;
   isActiveTranscoder: View<[transcoder: AddressLike], boolean>;
   getTranscoderPoolSize: View<[], bigint>;
+  /** Zero address when the pool is empty. */
+  getFirstTranscoderInPool: View<[], string>;
+  /** Zero address after the last transcoder and for one not in the pool. */
+  getNextTranscoderInPool: View<[transcoder: AddressLike], string>;
   updateTranscoderWithFees: Send<[transcoder: AddressLike, fees: BigNumberish, round: BigNumberish]>;
   withdrawFees: Send<[recipient: AddressLike, amount: BigNumberish]>;
   pendingFees: View<[delegator: AddressLike, endRound: BigNumberish], bigint>;
+}
+
+export interface ServiceRegistryContract extends BaseContract {
+  /** Sets the caller's own URI. */
+  setServiceURI: Send<[serviceURI: string]>;
+  /** Empty string when `addr` never set one. */
+  getServiceURI: View<[addr: AddressLike], string>;
 }
 
 export interface MinterContract extends BaseContract {
@@ -150,3 +161,6 @@ export const bondingManagerAt = (address: string, runner?: ContractRunner | null
 
 export const minterAt = (address: string, runner?: ContractRunner | null, artifactsDir?: string) =>
   bind<MinterContract>('Minter', address, runner, artifactsDir);
+
+export const serviceRegistryAt = (address: string, runner?: ContractRunner | null, artifactsDir?: string) =>
+  bind<ServiceRegistryContract>('ServiceRegistry', address, runner, artifactsDir);

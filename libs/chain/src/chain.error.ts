@@ -5,6 +5,11 @@ export enum ChainErrorCode {
   ARTIFACT_MISSING = 'ARTIFACT_MISSING',
   /** The Controller has no address registered under a name the services need. */
   CONTRACT_NOT_REGISTERED = 'CONTRACT_NOT_REGISTERED',
+  /**
+   * The BondingManager's transcoder pool did not end within getTranscoderPoolSize() steps (a cycle
+   * or a list longer than its size), or is larger than the walk's cap.
+   */
+  INVALID_TRANSCODER_POOL = 'INVALID_TRANSCODER_POOL',
   /** A dev-chain helper was given a provider that cannot send raw JSON-RPC (e.g. `anvil_mine`). */
   UNSUPPORTED_PROVIDER = 'UNSUPPORTED_PROVIDER',
   /** The chain RPC has not answered yet (services keep retrying; health reports it). */

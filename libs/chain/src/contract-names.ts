@@ -12,6 +12,7 @@ export const CONTRACT_NAMES = [
   'BondingManager',
   'Minter',
   'RoundsManager',
+  'ServiceRegistry',
 ] as const;
 
 export type ContractName = (typeof CONTRACT_NAMES)[number];

@@ -10,6 +10,8 @@ export interface ProtocolAddresses {
   bondingManager: string;
   minter: string;
   roundsManager: string;
+  /** Orchestrators' service URIs (discovery); registered on Livepeer's networks too. */
+  serviceRegistry: string;
 }
 
 const LOOKUPS = {
@@ -17,6 +19,7 @@ const LOOKUPS = {
   bondingManager: 'BondingManager',
   minter: 'Minter',
   roundsManager: 'RoundsManager',
+  serviceRegistry: 'ServiceRegistry',
 } as const satisfies Record<Exclude<keyof ProtocolAddresses, 'controller'>, ContractName>;
 
 /**

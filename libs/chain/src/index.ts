@@ -5,6 +5,7 @@ export * from './contract-names.js';
 export * from './artifacts.js';
 export * from './bindings.js';
 export * from './discover.js';
+export * from './orchestrator-pool.js';
 export * from './block-pace.js';
 export * from './chain-facts.js';
 export * from './round-end.js';

@@ -52,6 +52,7 @@ const PROTO: Record<ProtoErrorCode, status> = {
 const CHAIN: Record<ChainErrorCode, status> = {
   [ChainErrorCode.ARTIFACT_MISSING]: status.INTERNAL,
   [ChainErrorCode.CONTRACT_NOT_REGISTERED]: status.INTERNAL,
+  [ChainErrorCode.INVALID_TRANSCODER_POOL]: status.INTERNAL,
   [ChainErrorCode.UNSUPPORTED_PROVIDER]: status.INTERNAL,
   [ChainErrorCode.CHAIN_UNAVAILABLE]: status.UNAVAILABLE,
   [ChainErrorCode.REVERTED]: status.FAILED_PRECONDITION,

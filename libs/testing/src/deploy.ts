@@ -43,9 +43,9 @@ export interface DeployedProtocol {
 const NO_COMMIT = `0x${'00'.repeat(20)}`;
 
 /**
- * Deploys the dev protocol (Controller, Minter, BondingManager, RoundsManager and our TicketBroker)
- * in Livepeer's order, wires it through the Controller, unpauses it and initializes the first usable
- * round. The deployer becomes the Controller owner.
+ * Deploys the dev protocol (Controller, Minter, BondingManager, RoundsManager, our TicketBroker and
+ * the ServiceRegistry) in Livepeer's order, wires it through the Controller, unpauses it and
+ * initializes the first usable round. The deployer becomes the Controller owner.
  *
  * Nonces are assigned here and every tx is awaited, so a provider that caches nonce look-ups or a
  * chain with interval mining cannot make two txs collide.
@@ -88,6 +88,9 @@ export async function deployProtocol(
   await register('TicketBroker', ticketBroker.address);
   // The Minter accepts deposits and withdrawal requests only from "JobsManager" (or Minter/BondingManager).
   await register('JobsManager', ticketBroker.address);
+  // Orchestrators publish their URIs here themselves (setServiceUri), none at deployment.
+  const serviceRegistry = await deploy('ServiceRegistry', controllerAddress);
+  await register('ServiceRegistry', serviceRegistry.address);
 
   const rounds = roundsManagerAt(roundsManager.address, signer, artifactsDir);
   const broker = ticketBrokerAt(ticketBroker.address, signer, artifactsDir);
@@ -114,6 +117,7 @@ export async function deployProtocol(
       bondingManager: bondingManager.address,
       minter: minter.address,
       roundsManager: roundsManager.address,
+      serviceRegistry: serviceRegistry.address,
     },
     deployBlock: controllerDeployment.block,
   };

@@ -1,5 +1,5 @@
 import { JsonRpcApiProvider, toQuantity, type Signer } from 'ethers';
-import { ChainError, ChainErrorCode, roundsManagerAt } from '#app/chain';
+import { ChainError, ChainErrorCode, roundsManagerAt, serviceRegistryAt } from '#app/chain';
 
 /**
  * Dev/test helper (anvil only): mines up to the next round boundary and initializes that round,
@@ -39,4 +39,18 @@ export async function freshPendingNonce(signer: Signer): Promise<number> {
   const provider = signer.provider;
   if (!(provider instanceof JsonRpcApiProvider)) return signer.getNonce('pending');
   return Number(await provider.send('eth_getTransactionCount', [await signer.getAddress(), 'pending']));
+}
+
+/**
+ * Dev/test helper: `account` publishes `serviceUri` as its own ServiceRegistry entry, as an
+ * orchestrator does for `-serviceAddr` (an empty string withdraws it). Resolves once mined.
+ */
+export async function setServiceUri(
+  account: Signer,
+  serviceRegistryAddress: string,
+  serviceUri: string,
+): Promise<void> {
+  const registry = serviceRegistryAt(serviceRegistryAddress, account);
+  const nonce = await freshPendingNonce(account);
+  await (await registry.setServiceURI(serviceUri, { nonce })).wait();
 }

@@ -10,5 +10,5 @@ export * from './private-postgres.js';
 export * from './postgres-binaries.js';
 export * from './fake-web3signer.js';
 export * from './deploy.js';
-export { advanceToNextRound, freshPendingNonce } from './dev-chain.js';
+export { advanceToNextRound, freshPendingNonce, setServiceUri } from './dev-chain.js';
 export * from './step.js';

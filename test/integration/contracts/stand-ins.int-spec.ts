@@ -1,4 +1,13 @@
-import { ContractFactory, ZeroAddress, id, parseEther, toBeHex, toQuantity, zeroPadValue } from 'ethers';
+import {
+  ContractFactory,
+  Interface,
+  ZeroAddress,
+  id,
+  parseEther,
+  toBeHex,
+  toQuantity,
+  zeroPadValue,
+} from 'ethers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CONTRACT_IDS,
@@ -10,6 +19,7 @@ import {
   loadArtifact,
   minterAt,
   roundsManagerAt,
+  serviceRegistryAt,
   ticketBrokerAt,
 } from '#app/chain';
 import {
@@ -34,6 +44,19 @@ afterAll(() => fx?.stop());
 beforeEach(async () => {
   await fx.nextRound();
 });
+
+/** The BondingManager's pool from first to last, checked against its size. */
+async function walkPool(): Promise<string[]> {
+  const pool: string[] = [];
+  const size = await fx.bonding.getTranscoderPoolSize();
+  for (let t = await fx.bonding.getFirstTranscoderInPool(); t !== ZeroAddress;) {
+    pool.push(t);
+    if (pool.length > Number(size)) throw new Error(`pool longer than its size ${size}`);
+    t = await fx.bonding.getNextTranscoderInPool(t);
+  }
+  expect(pool).toHaveLength(Number(size));
+  return pool;
+}
 
 async function deployFreshController() {
   const artifact = loadArtifact('Controller');
@@ -295,6 +318,51 @@ describe('BondingManager', () => {
     expect((await revertOf(asR.withdrawFees(payee.address, 1))).reason).toBe('system is paused');
     await mined(fx.controller.unpause());
   });
+
+  it('keeps the active transcoders as a pool walkable in activation order, through deactivations', async () => {
+    const [r0, r1] = fx.recipients.map((r) => r.address);
+    const [a, b, c] = await Promise.all([fx.newAccount(), fx.newAccount(), fx.newAccount()]).then((ws) =>
+      ws.map((w) => w.address),
+    );
+    expect(await walkPool()).toEqual([r0, r1]);
+    for (const t of [a, b, c]) await mined(fx.bonding.register(t));
+    for (const t of [a, b, c]) await mined(fx.bonding.setActive(t, true));
+    expect(await walkPool()).toEqual([r0, r1, a, b, c]);
+
+    // From the middle, the tail and the head: the rest stays linked, and a removed address reads as
+    // outside the pool.
+    await mined(fx.bonding.setActive(b, false));
+    expect(await walkPool()).toEqual([r0, r1, a, c]);
+    expect(await fx.bonding.getNextTranscoderInPool(b)).toBe(ZeroAddress);
+    await mined(fx.bonding.setActive(c, false));
+    expect(await walkPool()).toEqual([r0, r1, a]);
+    await mined(fx.bonding.setActive(r0, false));
+    expect(await fx.bonding.getFirstTranscoderInPool()).toBe(r1);
+    expect(await walkPool()).toEqual([r1, a]);
+
+    // Re-activation appends; registered-only (c) and unknown addresses are not in the pool.
+    await mined(fx.bonding.setActive(b, true));
+    await mined(fx.bonding.setActive(r0, true));
+    expect(await walkPool()).toEqual([r1, a, b, r0]);
+    expect(await fx.bonding.getNextTranscoderInPool(c)).toBe(ZeroAddress);
+    expect(await fx.bonding.getNextTranscoderInPool((await fx.newAccount()).address)).toBe(ZeroAddress);
+
+    for (const t of [a, b]) await mined(fx.bonding.setActive(t, false));
+    expect(await walkPool()).toEqual([r1, r0]);
+  });
+
+  it('exposes the pool with mainnet\u2019s signatures', () => {
+    const iface = new Interface(loadArtifact('BondingManager').abi);
+    expect(iface.getFunction('getFirstTranscoderInPool')!.format('full')).toBe(
+      'function getFirstTranscoderInPool() view returns (address)',
+    );
+    expect(iface.getFunction('getNextTranscoderInPool')!.format('full')).toBe(
+      'function getNextTranscoderInPool(address _transcoder) view returns (address)',
+    );
+    expect(iface.getFunction('getTranscoderPoolSize')!.format('full')).toBe(
+      'function getTranscoderPoolSize() view returns (uint256)',
+    );
+  });
 });
 
 describe('Minter', () => {
@@ -322,5 +390,45 @@ describe('Minter', () => {
       await mined(asStranger.trustedWithdrawETH(stranger.address, 7));
       expect(await fx.anvil.provider.getBalance(fx.protocol.addresses.minter)).toBe(balance);
     });
+  });
+});
+
+describe('ServiceRegistry', () => {
+  it('keeps each caller\u2019s own URI, announced with ServiceURIUpdate', async () => {
+    const [a, b] = await Promise.all([fx.newAccount(), fx.newAccount()]);
+    const registry = serviceRegistryAt(fx.protocol.addresses.serviceRegistry, fx.owner);
+    const asA = serviceRegistryAt(fx.protocol.addresses.serviceRegistry, a);
+    expect(await registry.getServiceURI(a.address)).toBe('');
+
+    const receipt = await mined(asA.setServiceURI('https://a.example:8935'));
+    const [args] = eventArgs(receipt, registry, 'ServiceURIUpdate');
+    expect([args[0], args[1]]).toEqual([a.address, 'https://a.example:8935']);
+    expect(receipt.logs[0].topics[1]).toBe(zeroPadValue(a.address.toLowerCase(), 32));
+    expect(await registry.getServiceURI(a.address)).toBe('https://a.example:8935');
+    expect(await registry.getServiceURI(b.address)).toBe('');
+
+    // Only the caller's own entry changes; as on mainnet it needs no registration and no unpaused system.
+    await mined(fx.controller.pause());
+    await mined(
+      serviceRegistryAt(fx.protocol.addresses.serviceRegistry, b).setServiceURI('https://b.example'),
+    );
+    await mined(fx.controller.unpause());
+    expect(await registry.getServiceURI(b.address)).toBe('https://b.example');
+    expect(await registry.getServiceURI(a.address)).toBe('https://a.example:8935');
+    await mined(asA.setServiceURI(''));
+    expect(await registry.getServiceURI(a.address)).toBe('');
+  });
+
+  it('has mainnet\u2019s ABI', () => {
+    const iface = new Interface(loadArtifact('ServiceRegistry').abi);
+    expect(iface.getFunction('setServiceURI')!.format('full')).toBe(
+      'function setServiceURI(string _serviceURI)',
+    );
+    expect(iface.getFunction('getServiceURI')!.format('full')).toBe(
+      'function getServiceURI(address _addr) view returns (string)',
+    );
+    expect(iface.getEvent('ServiceURIUpdate')!.format('full')).toBe(
+      'event ServiceURIUpdate(address indexed addr, string serviceURI)',
+    );
   });
 });

@@ -130,7 +130,7 @@ describe('deployed code', () => {
   });
   afterAll(() => fx?.stop());
 
-  it('is exactly the artifacts\u2019 runtime bytecode for all five contracts', async () => {
+  it('is exactly the artifacts\u2019 runtime bytecode for all six contracts', async () => {
     const { addresses } = fx.protocol;
     const deployed: Record<ArtifactName, string> = {
       Controller: addresses.controller,
@@ -138,6 +138,7 @@ describe('deployed code', () => {
       BondingManager: addresses.bondingManager,
       RoundsManager: addresses.roundsManager,
       TicketBroker: addresses.ticketBroker,
+      ServiceRegistry: addresses.serviceRegistry,
     };
     for (const [name, address] of Object.entries(deployed) as [ArtifactName, string][]) {
       expect(await fx.anvil.provider.getCode(address), name).toBe(loadArtifact(name).deployedBytecode);
