@@ -19,6 +19,7 @@ import {
   type Rational,
 } from '#app/ticket';
 import { parseCapabilityMaxPrices } from './remote-signer/capability-max-prices.js';
+import { orchestratorServiceUrl } from './remote-signer/discovery/orchestrator-sources.js';
 
 /** A comma-separated list of file paths; blanks between commas are ignored. */
 function pathList(raw: string): string[] {
@@ -55,25 +56,9 @@ function headerList(raw: string): [string, string][] {
     });
 }
 
-/**
- * go-livepeer's `-orchAddr` list: orchestrator service addresses, `host:port` or `https://host:port`
- * (gRPC over TLS; http is refused), each normalised to `https://host[:port]`.
- */
+/** go-livepeer's `-orchAddr` list, each entry as discovery dials it. */
 function orchestratorList(raw: string): string[] {
-  return pathList(raw).map((entry) => {
-    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `https://${entry}`;
-    let u: URL;
-    try {
-      u = new URL(withScheme);
-    } catch {
-      throw new Error(`${JSON.stringify(entry)} is not host:port or an https URL`);
-    }
-    if (u.protocol !== 'https:') throw new Error(`${JSON.stringify(entry)}: orchestrators serve https only`);
-    if (u.username !== '' || u.password !== '' || u.hostname === '') {
-      throw new Error(`${JSON.stringify(entry)} must be host:port or https://host:port`);
-    }
-    return `https://${u.host}`;
-  });
+  return pathList(raw).map(orchestratorServiceUrl);
 }
 
 function positiveDecimal(raw: string): Rational {

@@ -11,11 +11,8 @@ import { SenderGrpcController } from './grpc/sender.controller.js';
 import { SpendCaps } from './auth/spend-caps.js';
 import { SenderMetrics } from './metrics/sender.metrics.js';
 import { AccountSignatures } from './remote-signer/account-signatures.js';
-import {
-  ListedOrchestrators,
-  OrchestratorPool,
-  OrchestratorSources,
-} from './remote-signer/discovery/orchestrator-pool.js';
+import { OrchestratorPool } from './remote-signer/discovery/orchestrator-pool.js';
+import { orchestratorSources } from './remote-signer/discovery/orchestrator-sources.js';
 import { RemoteCallers } from './remote-signer/remote-callers.js';
 import { RemoteSignerController } from './remote-signer/remote-signer.controller.js';
 import { RemoteSignerPathFilter } from './remote-signer/remote-signer.filter.js';
@@ -43,10 +40,7 @@ export class SenderModule {
           RemoteCallers,
           RemoteSignerService,
           OrchestratorPool,
-          {
-            provide: OrchestratorSources,
-            useValue: new ListedOrchestrators(config.values.SENDER_REMOTE_SIGNER_ORCHESTRATORS),
-          },
+          orchestratorSources(config.values.SENDER_REMOTE_SIGNER_ORCHESTRATORS),
           { provide: APP_FILTER, useClass: RemoteSignerPathFilter },
         ]
       : [];

@@ -2,7 +2,8 @@ import { getAddress, getBytes, keccak256, toUtf8Bytes, verifyMessage, Wallet } f
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '#app/common';
 import { capabilityModelsCodec, type OrchestratorInfo } from '#app/proto';
-import { freePort } from '#app/testing';
+import { bondingManagerAt } from '#app/chain';
+import { ANVIL_PRIVATE_KEYS, freePort, freshPendingNonce, setServiceUri } from '#app/testing';
 import { bytesToHex, hexToBytes, type PriceInfo } from '#app/ticket';
 import { SenderAccounts } from '../../../apps/sender/src/accounts/sender-accounts.js';
 import { OrchestratorPool } from '../../../apps/sender/src/remote-signer/discovery/orchestrator-pool.js';
@@ -55,7 +56,11 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
   let signer: RunningSender;
   const other = Wallet.createRandom().address;
 
-  const peer = async (info: Partial<OrchestratorInfo> | undefined, capabilityPrices: PriceInfo[] = [], port = 0) => {
+  const peer = async (
+    info: Partial<OrchestratorInfo> | undefined,
+    capabilityPrices: PriceInfo[] = [],
+    port = 0,
+  ) => {
     const p = await startOrchestratorPeer(pki, undefined, port);
     if (info) {
       p.answer = {
@@ -89,7 +94,13 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
     files = await writeSenderFiles(chain);
     pki = createTestPki();
     a = await peer(
-      { capabilities: models({ [LV2V]: ['streamdiffusion', 'pricey-model'], [T2I]: ['cheap-model'], [LLM]: ['big'] }) },
+      {
+        capabilities: models({
+          [LV2V]: ['streamdiffusion', 'pricey-model'],
+          [T2I]: ['cheap-model'],
+          [LLM]: ['big'],
+        }),
+      },
       [price(950n, LV2V, 'pricey-model'), price(150n, T2I, 'cheap-model')],
     );
     const noPrice = await peer({ priceInfo: undefined, capabilities: models({ [LLM]: ['big'] }) });
@@ -113,7 +124,12 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
         SENDER_REMOTE_SIGNER_MAX_PRICE: '800',
         SENDER_REMOTE_SIGNER_MAX_PRICE_PER_CAPABILITY: JSON.stringify({
           capabilities_prices: [
-            { pipeline: 'live-video-to-video', model_id: 'pricey-model', price_per_unit: 900, pixels_per_unit: 1 },
+            {
+              pipeline: 'live-video-to-video',
+              model_id: 'pricey-model',
+              price_per_unit: 900,
+              pixels_per_unit: 1,
+            },
             { pipeline: 'text-to-image', model_id: 'cheap-model', price_per_unit: 200, pixels_per_unit: 1 },
           ],
         }),
@@ -188,7 +204,10 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
   it('an empty pool is refilled on demand; 503 while nothing can be listed; the allowlist holds', async () => {
     const port = await freePort();
     // allowlist on (the fixture's contacts: only chain.recipient, at most 1,000 wei per unit)
-    const s = await boot({ SENDER_REMOTE_SIGNER_ORCHESTRATORS: `127.0.0.1:${port},127.0.0.1:${e.port}` }, 'discovery-empty');
+    const s = await boot(
+      { SENDER_REMOTE_SIGNER_ORCHESTRATORS: `127.0.0.1:${port},127.0.0.1:${e.port}` },
+      'discovery-empty',
+    );
     const empty = await discover(s);
     expect(empty.status).toBe(503);
     expect(empty.body).toMatchObject({ error: { message: 'cache empty', code: 'DISCOVERY_UNAVAILABLE' } });
@@ -200,12 +219,39 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
     const filled = await discover(s);
     expect(filled.status).toBe(200);
     expect(filled.body).toEqual([
-      { address: `https://127.0.0.1:${port}`, score: 1, capabilities: ['live-video-to-video/streamdiffusion'] },
+      {
+        address: `https://127.0.0.1:${port}`,
+        score: 1,
+        capabilities: ['live-video-to-video/streamdiffusion'],
+      },
     ]);
   });
 
+  it('without SENDER_REMOTE_SIGNER_ORCHESTRATORS it asks the on-chain pool: BondingManager, ServiceRegistry', async () => {
+    const onChain = await peer({ capabilities: models({ [LLM]: ['big'] }) });
+    const registry = chain.protocol.addresses.serviceRegistry;
+    // A second active orchestrator whose URI is plain http: gRPC needs TLS, so it is not dialled.
+    const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], chain.anvil.provider);
+    const plain = new Wallet(ANVIL_PRIVATE_KEYS[5], chain.anvil.provider);
+    const bonding = bondingManagerAt(chain.protocol.addresses.bondingManager, owner);
+    await (await bonding.register(plain.address, { nonce: await freshPendingNonce(owner) })).wait();
+    await (await bonding.setActive(plain.address, true, { nonce: await freshPendingNonce(owner) })).wait();
+    await setServiceUri(plain, registry, `http://127.0.0.1:${e.port}`);
+    await setServiceUri(chain.recipient, registry, `https://127.0.0.1:${onChain.port}`);
+    const asked = e.requests.length;
+    const s = await boot({ SENDER_ALLOWLIST: 'false' }, 'discovery-chain');
+    const { status, body } = await discover(s);
+    expect(status).toBe(200);
+    expect(body).toEqual([
+      { address: `https://127.0.0.1:${onChain.port}`, score: 1, capabilities: ['llm/big'] },
+    ]);
+    expect(e.requests.length).toBe(asked);
+  });
+
   it('without SENDER_REMOTE_SIGNER_DISCOVERY it answers 503 as go-livepeer without a pool', async () => {
-    const s = await bootSender(senderEnv(chain, files, testRedis('discovery-off'), { SENDER_REMOTE_SIGNER: 'true' }));
+    const s = await bootSender(
+      senderEnv(chain, files, testRedis('discovery-off'), { SENDER_REMOTE_SIGNER: 'true' }),
+    );
     senders.push(s);
     const { status, body } = await discover(s);
     expect(status).toBe(503);

@@ -89,10 +89,14 @@ export class SenderBoot implements OnModuleInit, OnApplicationShutdown {
   ): void {
     const v = this.config.values;
     if (v.SENDER_REMOTE_SIGNER_DISCOVERY && !v.SENDER_REMOTE_SIGNER) {
-      problems.push('SENDER_REMOTE_SIGNER_DISCOVERY is part of the remote signer: set SENDER_REMOTE_SIGNER=true');
+      problems.push(
+        'SENDER_REMOTE_SIGNER_DISCOVERY is part of the remote signer: set SENDER_REMOTE_SIGNER=true',
+      );
     }
     if (v.SENDER_REMOTE_SIGNER_ORCHESTRATORS.length > 0 && !v.SENDER_REMOTE_SIGNER_DISCOVERY) {
-      problems.push('SENDER_REMOTE_SIGNER_ORCHESTRATORS is read only by discovery: set SENDER_REMOTE_SIGNER_DISCOVERY=true');
+      problems.push(
+        'SENDER_REMOTE_SIGNER_ORCHESTRATORS is read only by discovery: set SENDER_REMOTE_SIGNER_DISCOVERY=true',
+      );
     }
     if (!v.SENDER_REMOTE_SIGNER) return;
     if (accounts.length === 0) problems.push('SENDER_REMOTE_SIGNER is on but no sender account is loaded');

@@ -30,12 +30,16 @@ function info(overrides: Partial<OrchestratorInfo> = {}): OrchestratorInfo {
 const noCeiling = () => undefined;
 
 describe("remote discovery: which orchestrators and capabilities are listed (go-livepeer's rules)", () => {
-  it('lists every named model as <pipeline>/<model>, sorted, score 1, at O\'s own URL', () => {
+  it("lists every named model as <pipeline>/<model>, sorted, score 1, at O's own URL", () => {
     expect(judgeOrchestrator(info(), [], noCeiling)).toEqual({
       entry: {
         address: 'https://o.example:8935',
         score: 1,
-        capabilities: ['live-video-to-video/pricey', 'live-video-to-video/streamdiffusion', 'text-to-image/sd-turbo'],
+        capabilities: [
+          'live-video-to-video/pricey',
+          'live-video-to-video/streamdiffusion',
+          'text-to-image/sd-turbo',
+        ],
       },
     });
   });
@@ -67,11 +71,17 @@ describe("remote discovery: which orchestrators and capabilities are listed (go-
     expect(refused({ capabilities: new Uint8Array(0) })).toEqual({
       refused: 'no capability priced within the ceilings',
     });
-    expect(refused({ capabilities: Uint8Array.of(0x2a, 0x05, 0xff) })).toEqual({ refused: 'malformed capabilities' });
+    expect(refused({ capabilities: Uint8Array.of(0x2a, 0x05, 0xff) })).toEqual({
+      refused: 'malformed capabilities',
+    });
   });
 
   it('filters by exact capability names, in the order asked, each orchestrator once', () => {
-    const a: DiscoveredOrchestrator = { address: 'https://a', score: 1, capabilities: ['llm/x', 'text-to-image/y'] };
+    const a: DiscoveredOrchestrator = {
+      address: 'https://a',
+      score: 1,
+      capabilities: ['llm/x', 'text-to-image/y'],
+    };
     const b: DiscoveredOrchestrator = { address: 'https://b', score: 1, capabilities: ['text-to-image/y'] };
     const c: DiscoveredOrchestrator = { address: 'https://c', score: 1, capabilities: ['llm/x'] };
     expect(offering([a, b, c], [])).toEqual([a, b, c]);

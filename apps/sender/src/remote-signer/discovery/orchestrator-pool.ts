@@ -15,25 +15,10 @@ import { modelMaxPrice, type CapabilityMaxPrices } from '../capability-max-price
 import { RemoteSignerError, RemoteSignerErrorCode } from '../remote-signer.error.js';
 import { judgeOrchestrator, offering, type DiscoveredOrchestrator } from './discovery-entry.js';
 import { getOrchestrator } from './orchestrator-client.js';
+import { OrchestratorSources } from './orchestrator-sources.js';
 
 /** go-livepeer's bound on one GetOrchestrator call made for discovery. */
 const ASK_TIMEOUT_MS = 3_000;
-
-/** Where the pool's orchestrator service URLs come from (configured list or the chain). */
-export abstract class OrchestratorSources {
-  abstract serviceUrls(): Promise<string[]>;
-}
-
-/** SENDER_REMOTE_SIGNER_ORCHESTRATORS, as given. */
-export class ListedOrchestrators extends OrchestratorSources {
-  constructor(private readonly urls: readonly string[]) {
-    super();
-  }
-
-  serviceUrls(): Promise<string[]> {
-    return Promise.resolve([...this.urls]);
-  }
-}
 
 /**
  * The remote signer's orchestrator pool (go-livepeer `-remoteDiscovery`): every interval it asks
@@ -127,7 +112,11 @@ export class OrchestratorPool implements OnApplicationBootstrap, OnModuleDestroy
       if ('entry' in judged) return judged.entry;
       this.logger.log({ msg: 'orchestrator not listed', orchestrator: url, reason: judged.refused });
     } catch (err) {
-      this.logger.warn({ msg: 'orchestrator did not answer', orchestrator: url, error: safeErrorMessage(err) });
+      this.logger.warn({
+        msg: 'orchestrator did not answer',
+        orchestrator: url,
+        error: safeErrorMessage(err),
+      });
     }
     return undefined;
   }
@@ -139,7 +128,10 @@ export class OrchestratorPool implements OnApplicationBootstrap, OnModuleDestroy
   private async request(): Promise<Uint8Array> {
     const account = this.accounts.list()[0];
     if (!account) throw new Error('no sender account is loaded');
-    const sig = await this.signatures.signPersonal(account, keccak256(orchestratorInfoPayload(account.address)));
+    const sig = await this.signatures.signPersonal(
+      account,
+      keccak256(orchestratorInfoPayload(account.address)),
+    );
     return orchestratorRequestCodec.encode({
       address: account.address,
       sig,
