@@ -83,6 +83,7 @@ export const chainCommands: CommandGroup = {
               ['BondingManager', addresses.bondingManager],
               ['RoundsManager', addresses.roundsManager],
               ['Minter', addresses.minter],
+              ['ServiceRegistry', addresses.serviceRegistry],
               ['owner', signer.address],
               ['deploy block', String(deployed.deployBlock)],
               ['round length', `${roundLength} blocks`],
@@ -150,6 +151,7 @@ export const chainCommands: CommandGroup = {
             ['BondingManager', addresses.bondingManager],
             ['RoundsManager', addresses.roundsManager],
             ['Minter', addresses.minter],
+            ['ServiceRegistry', addresses.serviceRegistry],
             ['paused', paused ? 'yes' : 'no'],
             [
               'round',
