@@ -322,7 +322,7 @@ describe('Redeemer settlement', () => {
     (await app.get(RedeemerMetrics).receiptsLost.get()).values.find((v) => v.labels.outcome === outcome)
       ?.value ?? 0;
 
-  it('decides the tickets of a mined tx whose receipt stays lost from the chain: unused back in line, used by another tx failed, the tx dropped', async () => {
+  it('decides the tickets of a mined tx whose receipt stays lost from the chain: unused back in line, used by another tx redeemed by it, the tx dropped', async () => {
     const sender = await fx.newSender(parseEther('1'));
     const [unused, usedElsewhere] = [await fx.ticket(sender, CENTI), await fx.ticket(sender, CENTI)];
     // A third party used one ticket; our tx, mined under a hash no node knows any more, is gone (a reorg).
@@ -351,18 +351,24 @@ describe('Redeemer settlement', () => {
       status: WinningTicketStatus.QUEUED,
       statusReason: 'TX_DROPPED',
     });
+    // Our recipient was paid by the other tx: redeemed by it, no tx of ours named as the payer.
     expect(await row(usedElsewhere)).toMatchObject({
-      status: WinningTicketStatus.FAILED,
-      statusReason: 'TICKET_USED',
+      status: WinningTicketStatus.REDEEMED,
+      statusReason: null,
+      txHash: otherHash,
     });
-    const notes = await ds.query<{ ticket_hash: string; attempts: number; last_code: string }[]>(
+    expect(await paidBy(usedElsewhere)).toEqual({
+      chain_tx_id: null,
+      amount_paid: usedElsewhere.faceValue.toString(),
+    });
+    const notes = await ds.query<{ ticket_hash: string; attempts: number; last_code: string | null }[]>(
       `SELECT ticket_hash, attempts, last_code FROM redemption WHERE ticket_hash = ANY($1::text[])`,
       [[unused, usedElsewhere].map(hashOf)],
     );
     expect(new Map(notes.map((n) => [n.ticket_hash, [n.attempts, n.last_code]]))).toEqual(
       new Map([
         [hashOf(unused), [1, 'TX_DROPPED']],
-        [hashOf(usedElsewhere), [0, 'TICKET_USED']],
+        [hashOf(usedElsewhere), [0, null]],
       ]),
     );
     expect(await txRow(txId)).toEqual({
@@ -464,15 +470,49 @@ describe('Redeemer settlement', () => {
     await expectMinedAs(txId, lateHash);
   });
 
-  it('fails a requeued ticket its simulation finds used by a tx not ours with TICKET_USED, through its last tx', async () => {
+  it('redeems a requeued ticket its simulation finds used by a tx not ours, through its last tx: paid by that tx', async () => {
     const sender = await fx.newSender(parseEther('1'));
     // Its params long expired: the polled head may lag the block the ticket was made at.
     const t = await fx.ticket(sender, CENTI, { expirationBlock: 1n });
+    // Someone copied our tx's calldata and was mined first; ours was dropped.
+    const theirs = await redeemDirectly(fx, t);
+    const txId = await submittedIn(t, [randomHash()], {
+      status: ChainTxStatus.DROPPED,
+      errorCode: 'TX_DROPPED',
+    });
+    await ds.query(
+      `UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`,
+      [hashOf(t)],
+    );
+
+    expect(await app.get(RedemptionService).process(hashOf(t))).toEqual({
+      kind: 'done',
+      status: WinningTicketStatus.REDEEMED,
+    });
+    expect(await row(t)).toMatchObject({
+      status: WinningTicketStatus.REDEEMED,
+      statusReason: null,
+      txHash: theirs,
+    });
+    expect(await paidBy(t)).toEqual({ chain_tx_id: null, amount_paid: t.faceValue.toString() });
+    expect((await txRow(txId)).status).toBe('dropped');
+  });
+
+  it('fails a requeued ticket used on chain with TICKET_USED when no redemption of it is logged since our first tx revealed it', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const t = await fx.ticket(sender, CENTI, { expirationBlock: 1n });
+    // Used long before any tx of ours named it (only the recipient's own tooling could): out of the
+    // range searched, so who was paid is not known here. (Our tx is recorded as sent more than
+    // RECEIPT_LOST_BLOCKS after the other one: mining that far would end the ticket's rounds.)
     await redeemDirectly(fx, t);
     const txId = await submittedIn(t, [randomHash()], {
       status: ChainTxStatus.DROPPED,
       errorCode: 'TX_DROPPED',
     });
+    await ds.query(`UPDATE chain_tx SET sent_block = sent_block + $2 WHERE id = $1`, [
+      txId,
+      Number(RECEIPT_LOST_BLOCKS) + 1,
+    ]);
     await ds.query(
       `UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`,
       [hashOf(t)],

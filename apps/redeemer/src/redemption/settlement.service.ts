@@ -66,9 +66,9 @@ interface Decided {
 /**
  * Turns a redemption tx's final status into its tickets' final (or retry) statuses. Per ticket:
  * in the receipt's `WinningTicketRedeemed` logs → `redeemed`; otherwise (reverted, dropped, or a
- * batch item that failed silently) → `failed(TICKET_USED)` if someone else used it (`redeemed` if
- * the broker's logs show one of our own txs did: ownRedemption), else back to `queued` for
- * another attempt. Idempotent and safe to run again after a crash: every change is a
+ * batch item that failed silently), if it is used on chain, `redeemed` by whichever tx the broker's
+ * logs show paid it, ours or not (ownRedemption; our recipient is paid either way), or
+ * `failed(TICKET_USED)` when no such log is found; unused, back to `queued` for another attempt. Idempotent and safe to run again after a crash: every change is a
  * compare-and-set, and only the ticket's newest tx may decide it. The rows are read and written
  * per tx, not per ticket (one read of the tickets, one of their newest txs, one move of the redeemed
  * ones, one insert of their redemptions).
@@ -266,7 +266,7 @@ export class SettlementService {
    * A queued ticket the chain says is used (its simulation reverted so): when a tx of ours named
    * it before (one given up as RECEIPT_LOST or dropped, its tickets requeued, that a node mined
    * after all), it is claimed back into its newest tx and that tx is settled again, so who used it
-   * is decided here as for any ticket of a tx (paid by a tx of ours → redeemed, else TICKET_USED).
+   * is decided here as for any ticket of a tx (its redemption found → redeemed, else TICKET_USED).
    * Returns that tx's id, or null when none of ours named it (or another live Redeemer's did):
    * the simulation's verdict stands. A crash after the claim leaves the ticket in that tx, settled
    * by its job's follow-up.
@@ -478,7 +478,7 @@ export class SettlementService {
       );
       for (const hash of done) moved.add(hash);
     }
-    const byTx = new Map<string, Hit[]>();
+    const byTx = new Map<string | null, Hit[]>();
     for (const h of hits) if (moved.has(h.row.ticketHash)) byTx.set(h.txId, [...(byTx.get(h.txId) ?? []), h]);
     for (const [txId, paid] of byTx) {
       await this.redemptions.recordRedeemedAll(
@@ -494,9 +494,9 @@ export class SettlementService {
    * Who used `row`, a ticket of `settling` found used on chain, when one of our own txs may have:
    * `settling` itself when no receipt of it was read (`unread`: its receipt lost, or dropped), or an
    * earlier tx naming the ticket (one given up as RECEIPT_LOST or dropped, its tickets requeued,
-   * that a node mined after all). Read from the broker's `WinningTicketRedeemed` logs; `tx` is the
-   * tx of ours signed under the log's tx hash. Nothing is read (empty answer) when there is no such
-   * tx: then someone else used it.
+   * that a node mined after all). Read from the broker's `WinningTicketRedeemed` logs: `by` is the
+   * redemption found, `tx` the tx of ours signed under its tx hash; `by` without `tx`: someone else
+   * redeemed it (our recipient was paid all the same); neither: its redemption was not found.
    */
   private async ownRedemption(
     row: WinningTicketEntity,
@@ -508,8 +508,9 @@ export class SettlementService {
       ...(unread ? [settling] : []),
       ...(await this.store.allByRef(row.ticketHash)).filter((tx) => tx.id !== settling.id),
     ];
-    if (candidates.length === 0) return {};
-    let from = searchFrom(candidates[0]);
+    // Searched from the first of our txs that revealed the ticket: whoever else used it copied it
+    // from one of them (only the Recipient knows recipientRand before that).
+    let from = searchFrom(settling);
     for (const tx of candidates) if (searchFrom(tx) < from) from = searchFrom(tx);
     const key = `${row.sender}:${row.recipient}:${from}`;
     if (!logs.has(key)) logs.set(key, this.chain.calls().redemptionsOf(row.sender, row.recipient, from));
@@ -555,9 +556,9 @@ export class SettlementService {
     );
 
     // Each ticket is decided from the chain first: in the receipt → redeemed; else (reverted,
-    // dropped, or a batch item that failed: rare, one at a time) used → failed(TICKET_USED), unused
-    // → back in line. A used ticket may have been paid by one of our own txs after all (ownRedemption):
-    // then it is redeemed by that tx, and that tx was mined.
+    // dropped, or a batch item that failed: rare, one at a time) used → redeemed by the tx the
+    // broker's logs show paid it (one of our own, mined after all, or one not ours), else
+    // failed(TICKET_USED); unused → back in line.
     const hits: Hit[] = [];
     const used: string[] = [];
     const back: WinningTicketEntity[] = [];
@@ -603,15 +604,28 @@ export class SettlementService {
         }
         continue;
       }
-      if (outcome.lost) {
+      if (by) {
+        // Redeemed by a tx not ours (our calldata copied from a public mempool, or the recipient's
+        // own tooling): the broker paid our recipient, so the ticket is redeemed by that tx, once its
+        // block is as final as our own txs are made; until then it stays in its tx.
+        if (!this.txs.confirmedAt(by.blockNumber, (await this.chain.latestHead()).block)) continue;
+        hits.push(hitOf(row, by.amountPaid, null, by.txHash));
         this.logger.warn({
-          msg: 'ticket of a lost tx used by another tx',
+          msg: 'ticket redeemed by a tx not ours: our recipient was paid by it',
           ticketHash: hash,
           txId: record.id,
-          usedBy: by?.txHash ?? 'unknown (no log in range)',
-          blockNumber: by?.blockNumber.toString(),
+          paidBy: by.txHash,
+          amountPaid: by.amountPaid.toString(),
         });
+        continue;
       }
+      // Used, but no redemption of it is in the broker's logs since our first tx revealed it.
+      this.logger.warn({
+        msg: 'ticket used on chain with no redemption found: recorded failed',
+        ticketHash: hash,
+        txId: record.id,
+        lost: outcome.lost,
+      });
       used.push(hash);
     }
     const missed =
@@ -727,12 +741,20 @@ interface Hit {
   row: WinningTicketEntity;
   amountPaid: bigint;
   underpaid: boolean;
-  /** The tx of ours that paid it (the one settled, or an earlier one) and the hash it was mined under. */
-  txId: string;
+  /**
+   * The tx of ours that paid it (the one settled, or an earlier one), null for a tx not ours, and
+   * the hash it was mined under.
+   */
+  txId: string | null;
   txHash: string | null;
 }
 
-const hitOf = (row: WinningTicketEntity, amountPaid: bigint, txId: string, txHash: string | null): Hit => ({
+const hitOf = (
+  row: WinningTicketEntity,
+  amountPaid: bigint,
+  txId: string | null,
+  txHash: string | null,
+): Hit => ({
   row,
   amountPaid,
   underpaid: amountPaid < row.faceValue,

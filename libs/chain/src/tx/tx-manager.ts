@@ -978,7 +978,12 @@ export class TxManager {
 
   /** Whether `receipt` has the confirmations a tx needs to be final, at head block `head`. */
   confirmed(receipt: TransactionReceipt, head: bigint): boolean {
-    return head - BigInt(receipt.blockNumber) + 1n >= BigInt(this.options.confirmations);
+    return this.confirmedAt(BigInt(receipt.blockNumber), head);
+  }
+
+  /** Whether a block is as final as this manager makes its own txs (its confirmations). */
+  confirmedAt(blockNumber: bigint, head: bigint): boolean {
+    return head - blockNumber + 1n >= BigInt(this.options.confirmations);
   }
 
   /** The receipt of whichever of `hashes` (a tx's signed variants) the node has, newest first; null if none. */

@@ -128,7 +128,8 @@ export class RedemptionRepository {
   /** recordRedeemed for every ticket a tx redeemed, in one statement. */
   async recordRedeemedAll(
     redeemed: readonly { ticketHash: string; amountPaid: bigint }[],
-    chainTxId: string,
+    /** Null: paid by a tx not ours (its hash is the ticket's tx_hash). */
+    chainTxId: string | null,
     trx?: DbTransaction,
   ): Promise<void> {
     if (redeemed.length === 0) return;
