@@ -70,13 +70,8 @@ export abstract class ChainFacts {
   abstract claimedReserve(sender: string, claimant: string): Promise<bigint>;
   /** Reads the head now instead of waiting for the next poll. */
   abstract refresh(): Promise<ChainHead>;
-  /**
-   * BondingManager.isActiveTranscoder, read as senderInfo: only active recipients may claim from a
-   * reserve. Undefined when this source does not read it.
-   */
-  isActiveTranscoder(_recipient: string): Promise<boolean | undefined> {
-    return Promise.resolve(undefined);
-  }
+  /** BondingManager.isActiveTranscoder, read as senderInfo: only active recipients may claim from a reserve. */
+  abstract isActiveTranscoder(recipient: string): Promise<boolean>;
   /**
    * When (ms since the epoch) the RPC last answered for the head, changed or not; undefined when
    * this source does not track it. How stale `head()` may be while the RPC is down.

@@ -33,14 +33,12 @@ export class ChainSenderMonitor extends SenderMonitor {
     const s = sender.toLowerCase();
     const r = recipient.toLowerCase();
     const { poolSize } = currentHead(this.chain).rounds;
-    const [info, claimed, active, { pending, pendingTotal }] = await Promise.all([
+    const [info, claimed, recipientActive, { pending, pendingTotal }] = await Promise.all([
       this.senderInfo(s),
       this.claimedReserve(s, r),
       this.recipientActive(r),
       this.pending(s, r),
     ]);
-    // A chain source that cannot tell leaves the activity check to the contract at redemption.
-    const recipientActive = active ?? true;
     return maxFloat({ info, claimed, poolSize, recipientActive, pending, pendingTotal });
   }
 
@@ -80,7 +78,7 @@ export class ChainSenderMonitor extends SenderMonitor {
     );
   }
 
-  private recipientActive(recipient: string): Promise<boolean | undefined> {
+  private recipientActive(recipient: string): Promise<boolean> {
     return unavailable(
       this.chain.isActiveTranscoder(recipient),
       `whether the recipient is active for ${recipient}`,

@@ -265,9 +265,13 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
 
   // ------------------------------------------------------------------ internals
 
+  /** A recipient whose activity the watcher does not track is counted inactive: no reserve share. */
+  private readonly recipientActive = (recipient: string): boolean =>
+    this.watcher.isActive(recipient) ?? false;
+
   private async view(sender: string, recipients: readonly string[]): Promise<MonitoredSender> {
     const { cached, pending, head } = await this.state(sender);
-    return buildView(sender, cached, pending, head, recipients, (r) => this.watcher.isActive(r) ?? false);
+    return buildView(sender, cached, pending, head, recipients, this.recipientActive);
   }
 
   private async state(
@@ -323,14 +327,7 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
       const cached = this.watcher.cache.peek(sender);
       const pending = this.pending.peek(sender);
       if (!cached || !pending) continue;
-      const view = buildView(
-        sender,
-        cached,
-        pending,
-        head,
-        this.options.recipients,
-        (r) => this.watcher.isActive(r) ?? false,
-      );
+      const view = buildView(sender, cached, pending, head, this.options.recipients, this.recipientActive);
       this.metrics.observeSender({
         sender,
         deposit: view.info.deposit,
