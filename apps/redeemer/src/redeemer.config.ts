@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import {
   address,
+  bool,
   bearerToken,
   configClass,
   ConfigError,
@@ -121,6 +122,18 @@ export const REDEEMER_ENV = {
     default: 0n,
     description:
       'wei; tickets wait while the gas price is above it, and fee caps never exceed it (0 = no cap)',
+  },
+  REDEEMER_INITIALIZE_ROUND: {
+    parse: bool,
+    default: false,
+    description:
+      "initialize each new round nobody else has (go-livepeer -initializeRound): redemptions wait for it, and tickets kept waiting past their rounds expire; costs the signer a tx's gas per round it initializes",
+  },
+  REDEEMER_INITIALIZE_ROUND_MAX_DELAY_SECONDS: {
+    parse: int(0, 3_600),
+    default: 30,
+    description:
+      'longest random wait before initializing a round, s, so the nodes that do it seldom pay for the same call (go-livepeer -initializeRoundMaxDelay)',
   },
   REDEEMER_CONFIRMATIONS: {
     parse: int(1, 1_000),

@@ -13,6 +13,7 @@ import { PgTxStore, SignerLease } from '#app/database';
 import { QueueModule, RedemptionJobHandler, RedemptionWorker } from '#app/queue';
 import { infrastructure } from '#app/runtime';
 import { FeeWithdrawalService } from './fees/fee-withdrawal.service.js';
+import { RoundInitializer } from './rounds/round-initializer.js';
 import { RedeemerMetrics } from './metrics/redeemer.metrics.js';
 import { OpsController } from './ops/ops.controller.js';
 import { OpsPathFilter } from './ops/ops-http.filter.js';
@@ -111,6 +112,7 @@ export class RedeemerModule {
       { provide: RedemptionJobHandler, useExisting: RedemptionService },
       RedemptionWorker,
       FeeWithdrawalService,
+      RoundInitializer,
       RedeemerLifecycle,
       RedeemerStatusService,
       OpsTokenGuard,
