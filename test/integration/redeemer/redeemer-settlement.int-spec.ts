@@ -234,6 +234,11 @@ describe('Redeemer settlement', () => {
   }
 
   const randomHash = () => hexlify(randomBytes(32));
+  /** A ticket of a given-up tx, back in line as the settlement leaves it. */
+  const requeue = (t: SignedTicket) =>
+    ds.query(`UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`, [
+      hashOf(t),
+    ]);
 
   it('does not decide the tickets of a mined tx whose receipt the node cannot give, and settles them once it can', async () => {
     const sender = await fx.newSender(parseEther('1'));
@@ -456,10 +461,7 @@ describe('Redeemer settlement', () => {
     // later after all, so its next attempt's simulation reverts with "ticket is used".
     const lateHash = await redeemDirectly(fx, t);
     const txId = await submittedIn(t, [lateHash], { status: ChainTxStatus.DROPPED, errorCode: RECEIPT_LOST });
-    await ds.query(
-      `UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`,
-      [hashOf(t)],
-    );
+    await requeue(t);
 
     expect(await app.get(RedemptionService).process(hashOf(t))).toEqual({
       kind: 'done',
@@ -480,10 +482,7 @@ describe('Redeemer settlement', () => {
       status: ChainTxStatus.DROPPED,
       errorCode: 'TX_DROPPED',
     });
-    await ds.query(
-      `UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`,
-      [hashOf(t)],
-    );
+    await requeue(t);
 
     expect(await app.get(RedemptionService).process(hashOf(t))).toEqual({
       kind: 'done',
@@ -513,10 +512,7 @@ describe('Redeemer settlement', () => {
       txId,
       Number(RECEIPT_LOST_BLOCKS) + 1,
     ]);
-    await ds.query(
-      `UPDATE winning_ticket SET status = 'queued', status_reason = NULL WHERE ticket_hash = $1`,
-      [hashOf(t)],
-    );
+    await requeue(t);
 
     expect(await app.get(RedemptionService).process(hashOf(t))).toEqual({
       kind: 'done',
