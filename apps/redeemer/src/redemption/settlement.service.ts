@@ -68,10 +68,11 @@ interface Decided {
  * in the receipt's `WinningTicketRedeemed` logs → `redeemed`; otherwise (reverted, dropped, or a
  * batch item that failed silently), if it is used on chain, `redeemed` by whichever tx the broker's
  * logs show paid it, ours or not (ownRedemption; our recipient is paid either way), or
- * `failed(TICKET_USED)` when no such log is found; unused, back to `queued` for another attempt. Idempotent and safe to run again after a crash: every change is a
- * compare-and-set, and only the ticket's newest tx may decide it. The rows are read and written
- * per tx, not per ticket (one read of the tickets, one of their newest txs, one move of the redeemed
- * ones, one insert of their redemptions).
+ * `failed(TICKET_USED)` when no such log is found; unused, back to `queued` for another attempt.
+ * Idempotent and safe to run again after a crash: every change is a compare-and-set, and only the
+ * ticket's newest tx may decide it. The rows are read and written per tx, not per ticket (one read
+ * of the tickets, one of their newest txs, one move of the redeemed ones, one insert of their
+ * redemptions).
  *
  * Every ticket is decided from the chain first; then the tickets' moves with their `redemption`
  * rows (the amount paid, the code, the retry), and the tx's `chain_tx` row when the chain says

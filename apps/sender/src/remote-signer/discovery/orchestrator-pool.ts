@@ -94,7 +94,7 @@ export class OrchestratorPool implements OnApplicationBootstrap, OnModuleDestroy
     this.logger.log({ msg: 'orchestrator pool refreshed', asked: urls.length, listed: this.listed.length });
   }
 
-  /** One orchestrator's entry, or undefined (unreachable or not listable: logged). */
+  /** One orchestrator's entry, or undefined (unreachable, unreadable or not listable: logged). */
   private async ask(url: string, request: Uint8Array): Promise<DiscoveredOrchestrator | undefined> {
     try {
       const reply = await getOrchestrator(new URL(url), request, ASK_TIMEOUT_MS);
@@ -113,7 +113,7 @@ export class OrchestratorPool implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.log({ msg: 'orchestrator not listed', orchestrator: url, reason: judged.refused });
     } catch (err) {
       this.logger.warn({
-        msg: 'orchestrator did not answer',
+        msg: 'orchestrator not reached, or its reply unreadable',
         orchestrator: url,
         error: safeErrorMessage(err),
       });
