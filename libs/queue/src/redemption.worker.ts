@@ -8,8 +8,12 @@ import { QueueName, redemptionBackoffMs, type RedeemTicketJob } from './queues.j
 export type RedemptionJobResult =
   /** Final status reached: the job completes. */
   | { kind: 'done'; status: string }
-  /** Look again in `delayMs` (a wait or a back-off): parked without using up an attempt. */
-  | { kind: 'later'; code: string; delayMs: number }
+  /**
+   * Look again in `delayMs` (a wait or a back-off): parked without using up an attempt. `holdAll`:
+   * the wait holds every ticket alike (the chain's round), so this process takes no other job
+   * until it ends rather than fetch, judge and park each one the same way.
+   */
+  | { kind: 'later'; code: string; delayMs: number; holdAll?: boolean }
   /** The job names no ticket this process may redeem: failed for good. */
   | { kind: 'invalid'; reason: string };
 
@@ -45,6 +49,8 @@ export const REDEMPTION_WORKER_OPTIONS = {
 @Processor(QueueName.TICKET_REDEMPTION, REDEMPTION_WORKER_OPTIONS)
 export class RedemptionWorker extends WorkerHost {
   private readonly logger = new Logger(RedemptionWorker.name);
+  /** The end of a hold (hold()), while one is on. */
+  private holding?: NodeJS.Timeout;
 
   constructor(private readonly handler: RedemptionJobHandler) {
     super();
@@ -82,12 +88,36 @@ export class RedemptionWorker extends WorkerHost {
         throw new UnrecoverableError(result.reason);
       case 'later':
         await job.moveToDelayed(Date.now() + result.delayMs, token);
+        if (result.holdAll) this.hold(result.delayMs);
         throw new DelayedError(result.code);
     }
   }
 
-  /** Starts taking jobs, `concurrency` at a time, or resumes after pause(). */
+  /**
+   * Takes no new job for `ms` (jobs running go on), unless its owner has stopped it or a hold is
+   * on already. At a round's end the whole backlog would otherwise be fetched and parked again, a
+   * run, a note and a Redis move per ticket, the CPU the redemptions themselves need.
+   */
+  private hold(ms: number): void {
+    if (this.holding) return;
+    const worker = this.worker;
+    if (worker.isPaused() || !worker.isRunning()) return;
+    void worker.pause(true);
+    this.holding = setTimeout(() => {
+      this.holding = undefined;
+      void worker.resume();
+    }, ms);
+  }
+
+  /** Ends a hold without resuming: the owner decides what comes next. */
+  private endHold(): void {
+    clearTimeout(this.holding);
+    this.holding = undefined;
+  }
+
+  /** Starts taking jobs, `concurrency` at a time, or resumes after pause() (a hold ends). */
   start(concurrency: number): void {
+    this.endHold();
     const worker = this.worker;
     worker.concurrency = concurrency;
     if (worker.isPaused()) void worker.resume();
@@ -98,12 +128,14 @@ export class RedemptionWorker extends WorkerHost {
     }
   }
 
-  /** Stops taking jobs at once (running ones are not waited for). */
+  /** Stops taking jobs at once (running ones are not waited for); a hold ends without resuming. */
   async pause(): Promise<void> {
+    this.endHold();
     await this.worker.pause(true);
   }
 
   async close(): Promise<void> {
+    this.endHold();
     await this.worker.close().catch(() => undefined);
   }
 

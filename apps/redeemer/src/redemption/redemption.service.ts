@@ -21,10 +21,16 @@ import { RedemptionCode, expired, retry, wait, type Verdict } from './redemption
 import { RoundEndMargin } from './round-end-margin.js';
 import { SettlementService } from './settlement.service.js';
 
+/** Waits on the chain's round: every ticket waits alike until it is ready. */
+const ROUND_WAITS: readonly RedemptionCode[] = [
+  RedemptionCode.ROUND_ENDING,
+  RedemptionCode.ROUND_NOT_INITIALIZED,
+];
+
 /** What the processor does with the job. */
 export type JobResult =
   | { kind: 'done'; status: WinningTicketStatus }
-  | { kind: 'later'; code: RedemptionCode; delayMs: number }
+  | { kind: 'later'; code: RedemptionCode; delayMs: number; holdAll?: boolean }
   | { kind: 'invalid'; reason: string };
 
 export interface RedeemNowResult {
@@ -384,10 +390,9 @@ export class RedemptionService implements RedemptionJobHandler {
         this.metrics.waits.inc({ code: verdict.code });
         await this.annotate(row, verdict.code);
         const poll = this.config.values.REDEEMER_POLL_MS;
-        return this.later(
-          verdict.code,
-          Math.min(Math.max(verdict.delayMs ?? poll, poll), MAX_WAIT_POLLS * poll),
-        );
+        const delayMs = Math.min(Math.max(verdict.delayMs ?? poll, poll), MAX_WAIT_POLLS * poll);
+        // The round holds every ticket alike: the worker takes no other job meanwhile.
+        return { kind: 'later', code: verdict.code, delayMs, holdAll: ROUND_WAITS.includes(verdict.code) };
       }
       case 'retry': {
         const attempts = await this.redemptions.recordRetry(hash, verdict.code, verdict.error ?? null);

@@ -73,10 +73,10 @@ export function orchestratorServiceUrl(entry: string): string {
   } catch {
     throw new Error(`${JSON.stringify(entry.slice(0, 200))} is not host:port or an https URL`);
   }
+  // Not echoed: what looks like user:password must not reach a log.
+  if (u.username !== '' || u.password !== '')
+    throw new Error('an orchestrator address must not carry credentials');
   if (u.protocol !== 'https:')
     throw new Error(`${JSON.stringify(entry.slice(0, 200))}: orchestrators serve https only`);
-  if (u.username !== '' || u.password !== '' || u.hostname === '') {
-    throw new Error(`${JSON.stringify(entry.slice(0, 200))} must be host:port or https://host:port`);
-  }
   return `https://${u.host}`;
 }
