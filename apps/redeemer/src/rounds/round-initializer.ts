@@ -21,8 +21,8 @@ export const INITIALIZE_ROUND_PURPOSE = 'initialize-round';
 export class RoundInitializer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RoundInitializer.name);
   private subscription?: Subscription;
-  /** The round an attempt is under way for: one at a time, and not twice for one round. */
-  private attempting?: bigint;
+  /** Whether an attempt is under way: heads meanwhile start none. */
+  private attempting = false;
   private delay?: { timer: NodeJS.Timeout; done: () => void };
   private stopped = false;
 
@@ -50,8 +50,8 @@ export class RoundInitializer implements OnApplicationBootstrap, OnApplicationSh
   /** Resolves once an attempt prompted by `head` (if any) has ended. */
   async onHead(head: ChainHead): Promise<void> {
     const round = head.rounds.currentRound;
-    if (head.rounds.currentRoundInitialized || this.attempting !== undefined || this.stopped) return;
-    this.attempting = round;
+    if (head.rounds.currentRoundInitialized || this.attempting || this.stopped) return;
+    this.attempting = true;
     try {
       await this.randomDelay();
       if (this.stopped) return;
@@ -63,7 +63,7 @@ export class RoundInitializer implements OnApplicationBootstrap, OnApplicationSh
         error: safeErrorMessage(err),
       });
     } finally {
-      this.attempting = undefined;
+      this.attempting = false;
     }
   }
 

@@ -1,5 +1,11 @@
 import { capabilityModelsCodec, type OrchestratorInfo } from '#app/proto';
-import { AI_PIPELINE_CAPABILITY, BYOC_CAPABILITY, Rational, type PriceInfo } from '#app/ticket';
+import {
+  AI_PIPELINE_CAPABILITY,
+  BYOC_CAPABILITY,
+  pricePerPixel,
+  type PriceInfo,
+  type Rational,
+} from '#app/ticket';
 
 /** One orchestrator as `GET /discover-orchestrators` lists it (go-livepeer's JSON field names). */
 export interface DiscoveredOrchestrator {
@@ -82,9 +88,13 @@ export function offering(
   return [...out];
 }
 
+/** The price per unit by the protocol's rule (pricePerPixel), or undefined where it refuses it. */
 function perUnit(price: PriceInfo | undefined): Rational | undefined {
-  if (!price || price.pixelsPerUnit <= 0n || price.pricePerUnit < 0n) return undefined;
-  return Rational.of(price.pricePerUnit, price.pixelsPerUnit);
+  try {
+    return pricePerPixel(price);
+  } catch {
+    return undefined;
+  }
 }
 
 function isServiceUrl(raw: string): boolean {
