@@ -99,9 +99,24 @@ export async function startMonitor(
     watcher,
     caughtUp: async (timeoutMs = 10_000) => {
       const head = BigInt(await fx.anvil.provider.getBlockNumber());
+      // Its events followed to the head, and the head's round facts read.
       await eventually(
         () => Promise.resolve(watcher.status().syncedBlock ?? -1n),
         (synced) => synced >= head,
+        timeoutMs,
+      );
+      await eventually(
+        () =>
+          Promise.resolve(
+            (() => {
+              try {
+                return watcher.head().block;
+              } catch {
+                return -1n;
+              }
+            })(),
+          ),
+        (block) => block >= head,
         timeoutMs,
       );
     },

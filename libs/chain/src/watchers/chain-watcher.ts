@@ -125,6 +125,8 @@ export class ChainWatcher {
   private latestSeen?: bigint;
   /** The block the pool size and round numbers were last read at. */
   private headStateAt?: bigint;
+  /** The block the round facts were read at: head() pairs them with it, never with a newer one. */
+  private stateHeader?: BlockHeader;
   private announcedBlock?: bigint;
   private unannounced: Omit<ChainUpdate, 'head'> & { senders: Set<string> } = emptyChanges();
   private lastAdvanceAt?: number;
@@ -185,10 +187,10 @@ export class ChainWatcher {
 
   /** The last synced head, with rounds and the bounded gas price. */
   head(): ChainHead {
-    if (!this.synced || !this.rounds) throw notSynced();
+    if (!this.stateHeader || !this.rounds) throw notSynced();
     return {
-      block: this.synced.number,
-      l1Block: this.synced.l1Block,
+      block: this.stateHeader.number,
+      l1Block: this.stateHeader.l1Block,
       rounds: { ...this.rounds },
       gasPrice: this.gas.gasPrice(),
     };
@@ -260,6 +262,7 @@ export class ChainWatcher {
         // After the events: a NewRound changes what "initialized" means for the current round.
         if (this.setHeadState(await this.readHeadState(synced, false))) this.unannounced.all = true;
         this.headStateAt = synced.number;
+        this.stateHeader = synced;
       }
       const gasChanged = this.gas.observe(getBigInt(gasHex));
       if (this.failures > 0) {
@@ -364,6 +367,7 @@ export class ChainWatcher {
     this.synced = head;
     this.setHeadState(state);
     this.headStateAt = head.number;
+    this.stateHeader = head;
     this.resyncs[reason] += 1;
     if (reason !== 'bootstrap') {
       this.logger.warn({ msg: 'chain watcher resync', reason, head: head.number.toString() });
