@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChainFacts } from '#app/chain';
 import { WinningTicketStatus } from '#app/database';
 import type { SignedTicket } from '#app/ticket';
+import { BlockSpace } from '../../../apps/redeemer/src/redemption/block-space.js';
 import { RedemptionCode } from '../../../apps/redeemer/src/redemption/redemption-code.js';
 import { RedemptionGas } from '../../../apps/redeemer/src/redemption/redemption-gas.js';
 import { RedeemerLifecycle } from '../../../apps/redeemer/src/redeemer.lifecycle.js';
@@ -53,19 +54,22 @@ describe('Redeemer: block space', () => {
     ).map((r) => BigInt(r.gas_limit));
 
   /**
-   * `count` tickets of `sender` accepted with mining stopped, until at least a block's gas waits.
-   * Once a tx was mined the Redeemer counts only the learned share of each gas limit (a third to a
-   * half), so it sends more than a block's limits before it holds: `count` must leave some queued.
+   * `count` tickets of `sender` accepted with mining stopped, until the Redeemer holds: the txs it
+   * sent are expected to use a block's gas. Once a tx was mined it counts only the learned share of
+   * each gas limit (a third to a half), so it sends more than a block's limits before it holds
+   * (waiting only for the limits raced tickets accepted next against its last sends): `count` must
+   * leave some queued.
    */
   async function fillABlock(sender: Wallet, count: number): Promise<SignedTicket[]> {
     const fill: SignedTicket[] = [];
     for (let i = 0; i < count; i++) fill.push(await fx.ticket(sender, CENTI));
     await fx.provider.send('evm_setAutomine', [false]);
     for (const t of fill) await redeemer.intake.accept(t);
-    await eventually(
-      async () => ((await unminedLimits()).reduce((a, b) => a + b, 0n) >= BLOCK_GAS ? true : undefined),
-      "a block's gas waiting",
-    );
+    const space = redeemer.app.get(BlockSpace);
+    await eventually(async () => {
+      const waiting = (await unminedLimits()).reduce((a, b) => a + b, 0n);
+      return space.expectedUse(waiting) >= BLOCK_GAS ? true : undefined;
+    }, "a block's expected gas waiting");
     return fill;
   }
 
