@@ -99,10 +99,25 @@ describe('sender-monitor: max float and validity from chain events', () => {
       [0n, eth('0.5'), eth('0.5')],
     ]);
 
-    // Next round: a fresh allocation of what is left, 0.8 / 2.
-    await m.fx.nextRound();
+    // Next round: a fresh allocation of what is left, 0.8 / 2, from its first block, before it is
+    // initialized (nothing can be claimed in it until then), as the contract counts it.
+    await m.fx.mineToNextRoundUninitialized();
     expect(await w0.next((c) => c.maxFloat === eth('0.4'))).toMatchObject({ reason: 'ROUND' });
     await w1.next((c) => c.maxFloat === eth('0.4'));
+    const uninitialized = await client.senderInfo(sender.address);
+    expect(uninitialized.info.reserve).toEqual({ fundsRemaining: eth('0.8'), claimedInCurrentRound: 0n });
+    expect(uninitialized.recipients.map((r) => [r.claimedReserve, r.reserveAllocation, r.maxFloat])).toEqual([
+      [0n, eth('0.4'), eth('0.4')],
+      [0n, eth('0.4'), eth('0.4')],
+    ]);
+    const fromChain = await m.fx.broker.claimableReserve(sender.address, r0);
+    expect(fromChain).toBe(eth('0.4'));
+
+    // Initialized: the same allocation (the NewRound event resets the cached claims).
+    await mined(m.fx.rounds.initializeRound());
+    await m.caughtUp();
+    expect(await client.maxFloat(sender.address, r0)).toBe(eth('0.4'));
+    expect((await client.senderInfo(sender.address)).info.reserve.claimedInCurrentRound).toBe(0n);
   });
 
   it('unlock makes the sender invalid once its withdraw round is within a round; withdraw empties it; own funding cancels the unlock', async () => {

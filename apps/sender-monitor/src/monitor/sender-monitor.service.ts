@@ -15,7 +15,7 @@ import {
   type Observable,
   type Subscription,
 } from 'rxjs';
-import { ChainWatcher, type CachedSender, type ChainHead, type ChainUpdate } from '#app/chain';
+import { ChainWatcher, claimsOfRound, type CachedSender, type ChainHead, type ChainUpdate } from '#app/chain';
 import {
   SenderMonitorError,
   SenderMonitorErrorCode,
@@ -375,7 +375,7 @@ function buildView(
   recipients: readonly string[],
   isActive: (recipient: string) => boolean,
 ): MonitoredSender {
-  const { info } = cached;
+  const { info, claimed } = claimsOfRound(cached, head.rounds.currentRoundInitialized);
   return {
     sender,
     info,
@@ -388,7 +388,7 @@ function buildView(
     recipients: recipients.map((recipient) => {
       const inputs = {
         info,
-        claimed: cached.claimed.get(recipient) ?? 0n,
+        claimed: claimed.get(recipient) ?? 0n,
         poolSize: head.rounds.poolSize,
         recipientActive: isActive(recipient),
         pending: pending.byRecipient.get(recipient) ?? 0n,

@@ -420,7 +420,11 @@ export class ChainWatcher {
     return state;
   }
 
-  /** Returns whether the pool size or any tracked recipient's activity changed. */
+  /**
+   * Returns whether what every sender's max float depends on changed: the pool size, a tracked
+   * recipient's activity, or whether the current round is initialized (a round's first block
+   * empties its claims before any NewRound, claimsOfRound).
+   */
   private setHeadState(state: HeadState): boolean {
     const before = this.rounds;
     const lastInitializedRound = state.lastInitialized?.round ?? before?.lastInitializedRound ?? 0n;
@@ -438,7 +442,9 @@ export class ChainWatcher {
       roundLength: schedule.roundLength,
       currentRoundStartBlock: schedule.currentRoundStartBlock,
     };
-    let changed = before?.poolSize !== state.poolSize;
+    let changed =
+      before?.poolSize !== state.poolSize ||
+      before?.currentRoundInitialized !== this.rounds.currentRoundInitialized;
     for (const [claimant, active] of state.active) {
       if (this.active.get(claimant) !== active) changed = true;
       this.active.set(claimant, active);

@@ -24,6 +24,23 @@ export interface SenderStateReader {
   ): Promise<{ info: SenderInfo; claimed: readonly bigint[] }>;
 }
 
+/**
+ * `cached` as the contract reads it now: claims are kept per round (`claimedReserve`,
+ * `claimedInCurrentRound` read the current round's), and none can be made in a round before it is
+ * initialized (redemptions revert), while the cache's counts stay the last initialized round's
+ * until its NewRound event. So from a round's first block to its initialization they are 0, and
+ * the reserve is shared out whole again: what the contract's `claimableReserve` says meanwhile.
+ */
+export function claimsOfRound(cached: CachedSender, currentRoundInitialized: boolean): CachedSender {
+  if (currentRoundInitialized) return cached;
+  const { reserve } = cached.info;
+  return {
+    ...cached,
+    info: { ...cached.info, reserve: { ...reserve, claimedInCurrentRound: 0n } },
+    claimed: new Map([...cached.claimed.keys()].map((claimant) => [claimant, 0n])),
+  };
+}
+
 interface Entry {
   deposit: bigint;
   withdrawRound: bigint;
