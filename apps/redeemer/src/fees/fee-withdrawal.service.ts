@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ChainTxStatus, TxManager } from '#app/chain';
 import { RedeemerChain } from '../redemption/redeemer-chain.js';
 import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { simulatedTxGasLimit } from '../redemption/redemption-gas.js';
 
 export interface WithdrawFeesRequest {
   /** Wei; default: all fees held for the signer. */
@@ -55,7 +56,7 @@ export class FeeWithdrawalService {
       purpose: 'withdraw-fees',
       to: calls.bondingManagerAddress,
       data,
-      gasLimit: (sim.gas * 125n) / 100n,
+      gasLimit: simulatedTxGasLimit(sim.gas),
     });
     const { record } = await this.txs.wait(sent.id);
     this.logger.log({

@@ -428,9 +428,11 @@ export class RedemptionBatcher {
             short.push(c);
           }
         }
-        // Only its last round's first ticket goes short: the funds are spent by it.
+        // Only its last round's first ticket goes short: the funds are spent by it. What it is paid
+        // then stands for its face value in the cost rule of a ticket's last round (gasCostWait).
         const last = short.find((c) => lastRound(c.entry.row, s));
-        const goesShort = last && funds.available - total > last.needs * s.gasPrice ? last : undefined;
+        const paid = { gas: last?.needs ?? 0n, faceValue: funds.available - total, lastRound: true };
+        const goesShort = last && !gasCostWait(this.config.gasLimits(), s.gasPrice, paid) ? last : undefined;
         if (goesShort) {
           kept.push(goesShort);
           this.logger.warn({

@@ -23,6 +23,13 @@ export const GAS_FIGURE_TTL_MS = 60_000;
 /** What a ticket's tx gas limit is built from: the estimate plus the headroom above. */
 export const gasAllowance = (gas: bigint): bigint => (gas * (100n + GAS_HEADROOM_PERCENT)) / 100n;
 
+/**
+ * The gas limit of the Redeemer's other txs (initializeRound, withdrawFees) over their simulated
+ * gas: their path does not depend on other txs in flight, so a quarter covers state moved between
+ * the simulation and the block.
+ */
+export const simulatedTxGasLimit = (gas: bigint): bigint => (gas * 125n) / 100n;
+
 /** The gas limit of the eth_call that checks a ticket against a learned figure. */
 export const checkLimit = (gas: bigint): bigint => (gas * (100n + CHECK_HEADROOM_PERCENT)) / 100n;
 

@@ -4,6 +4,7 @@ import { safeErrorMessage } from '#app/core';
 import { ChainFacts, ChainTxStatus, TxManager, roundsManagerAt, type ChainHead } from '#app/chain';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerChain } from '../redemption/redeemer-chain.js';
+import { simulatedTxGasLimit } from '../redemption/redemption-gas.js';
 
 /** The purpose the initializer's txs are stored under (metrics, ops status). */
 export const INITIALIZE_ROUND_PURPOSE = 'initialize-round';
@@ -79,7 +80,7 @@ export class RoundInitializer implements OnApplicationBootstrap, OnApplicationSh
       purpose: INITIALIZE_ROUND_PURPOSE,
       to,
       data,
-      gasLimit: (sim.gas * 125n) / 100n,
+      gasLimit: simulatedTxGasLimit(sim.gas),
     });
     const { record } = await this.txs.wait(sent.id);
     if (record.status !== ChainTxStatus.MINED) {
