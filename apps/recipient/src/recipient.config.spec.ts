@@ -51,10 +51,12 @@ describe('RecipientConfig', () => {
           RECIPIENT_PARAMS_EXPIRY_BLOCKS: blocks,
         }),
       );
-    expect(() => config('3600', '300')).not.toThrow();
-    expect(() => config('3600', '301')).toThrow(
-      /RECIPIENT_PARAMS_TTL_SECONDS \(3600\) must outlast the params: RECIPIENT_PARAMS_EXPIRY_BLOCKS × 12 s = 3612 s/,
+    // Twice the blocks' time plus a minute, the Sender's session life (paramsLifeBoundMs).
+    expect(() => config('3600', '147')).not.toThrow();
+    expect(() => config('3600', '148')).toThrow(
+      /RECIPIENT_PARAMS_TTL_SECONDS \(3600\) must outlast the params: 2 × RECIPIENT_PARAMS_EXPIRY_BLOCKS × 12 s \+ 60 s = 3612 s/,
     );
-    expect(() => config('69120', '5760')).not.toThrow();
+    expect(() => config('138300', '5760')).not.toThrow();
+    expect(() => config('138299', '5760')).toThrow(/= 138300 s/);
   });
 });

@@ -11,7 +11,12 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-import { L1_BLOCK_SECONDS, MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS } from '#app/ticket';
+import {
+  L1_BLOCK_SECONDS,
+  MAX_SENDER_NONCES,
+  PARAMS_EXPIRY_BUFFER_BLOCKS,
+  paramsLifeBoundMs,
+} from '#app/ticket';
 import { SLICED_MIN_TICKETS } from './payment/sliced-verifier.js';
 import type { HeadLimits } from './chain-head.js';
 
@@ -102,7 +107,7 @@ export const RECIPIENT_ENV = {
     default: 3_600,
     description:
       'how long issued params and their seen-nonce set stay in Redis; must outlast the params ' +
-      '(expiry blocks × L1 block time): params older than this are refused as unknown',
+      '(2 × expiry blocks × 12 s + 60 s, as the Sender keeps its sessions): params older than this are refused as unknown',
   },
 
   // Replay protection and accounting.
@@ -208,11 +213,12 @@ export class RecipientConfig extends configClass(RECIPIENT_ENV) {
     if (values.RECIPIENT_ADDRESS === ZERO_ADDRESS)
       problems.push('RECIPIENT_ADDRESS must not be the zero address');
     // Params whose record expires first are refused as unknown while still valid on chain.
-    const paramsLifeSeconds = Number(values.RECIPIENT_PARAMS_EXPIRY_BLOCKS) * L1_BLOCK_SECONDS;
-    if (values.RECIPIENT_PARAMS_TTL_SECONDS < paramsLifeSeconds) {
+    const paramsLifeSeconds =
+      paramsLifeBoundMs(values.RECIPIENT_PARAMS_EXPIRY_BLOCKS, L1_BLOCK_SECONDS) / 1000n;
+    if (BigInt(values.RECIPIENT_PARAMS_TTL_SECONDS) < paramsLifeSeconds) {
       problems.push(
         `RECIPIENT_PARAMS_TTL_SECONDS (${values.RECIPIENT_PARAMS_TTL_SECONDS}) must outlast the params: ` +
-          `RECIPIENT_PARAMS_EXPIRY_BLOCKS × ${L1_BLOCK_SECONDS} s = ${paramsLifeSeconds} s`,
+          `2 × RECIPIENT_PARAMS_EXPIRY_BLOCKS × ${L1_BLOCK_SECONDS} s + 60 s = ${paramsLifeSeconds} s`,
       );
     }
     if (problems.length > 0) throw new ConfigError(problems);

@@ -13,6 +13,17 @@ import { PARAMS_EXPIRY_BUFFER_BLOCKS } from './constants.js';
  */
 export const L1_BLOCK_SECONDS = 12;
 
+/**
+ * How long state tied to params with `blocks` L1 blocks to go must be kept, in ms: twice the time
+ * the blocks take at `blockSeconds` each, plus a minute, as missed slots and a lagging head make
+ * params live longer than that time. The Sender keeps a session and the Recipient its record of
+ * issued params and seen nonces this long: dropped while the params are live, the session would
+ * restart its nonces at 1 (the Recipient refuses seen ones), the record refuse them as unknown.
+ */
+export function paramsLifeBoundMs(blocks: bigint, blockSeconds: number): bigint {
+  return 2n * blocks * BigInt(blockSeconds) * 1000n + 60_000n;
+}
+
 /** The expiration block of params issued at `l1Block` that live `expiryBlocks` blocks. */
 export function paramsExpirationBlock(l1Block: bigint, expiryBlocks: bigint): bigint {
   return l1Block + expiryBlocks;

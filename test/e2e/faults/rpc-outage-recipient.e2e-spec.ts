@@ -85,6 +85,8 @@ describe('Recipient process: the chain RPC goes away for some blocks and a round
     buildServices();
     rx = await recipientBehindProxy('rpc-outage-recipient', {
       RECIPIENT_PARAMS_EXPIRY_BLOCKS: String(EXPIRY_BLOCKS),
+      // The params' record must outlive them: 2 × 200 blocks × 12 s + 60 s.
+      RECIPIENT_PARAMS_TTL_SECONDS: '4860',
     });
     [a, b, c, d] = [
       await rx.h.newSender(),

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { InjectRedis } from '#app/common';
 import { priceInfoCodec, ticketParamsCodec } from '#app/proto';
-import { blocksUntilParamsExpire, type PriceInfo, type TicketParams } from '#app/ticket';
+import { blocksUntilParamsExpire, paramsLifeBoundMs, type PriceInfo, type TicketParams } from '#app/ticket';
 import { sessionId, type SessionKey } from './session-id.js';
 
 /** A session as stored: O's params, the price they came with and the last nonce issued. */
@@ -148,13 +148,9 @@ export function sessionRedisKey(key: SessionKey): string {
 /** Params that claim to last longer still get at most a week. */
 const MAX_SESSION_TTL_MS = 7n * 24n * 3_600_000n;
 
-/**
- * Redis TTL of a session whose params expire at `expirationBlock`: twice the time the remaining
- * L1 blocks take at the nominal block time, plus a minute. Generous on purpose: a session dropped
- * while its params are still valid would restart its nonces at 1, and O refuses seen nonces.
- */
+/** Redis TTL of a session whose params expire at `expirationBlock` (paramsLifeBoundMs). */
 export function sessionTtlMs(expirationBlock: bigint, l1Block: bigint, l1BlockSeconds: number): number {
   const remaining = blocksUntilParamsExpire(expirationBlock, l1Block) || 1n;
-  const ms = 2n * remaining * BigInt(l1BlockSeconds) * 1000n + 60_000n;
+  const ms = paramsLifeBoundMs(remaining, l1BlockSeconds);
   return Number(ms > MAX_SESSION_TTL_MS ? MAX_SESSION_TTL_MS : ms);
 }
