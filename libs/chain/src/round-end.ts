@@ -7,12 +7,16 @@ type RoundHead = Pick<ChainHead, 'l1Block'> & {
 type RoundStateHead = RoundHead & { rounds: Pick<ChainHead['rounds'], 'currentRoundInitialized'> };
 
 /**
- * L1 blocks after `head` still in its round (0 when the head is the round's last block). Rounds
+ * The first L1 block of the round after the current one, by the current round's schedule. Rounds
  * count in the block number the RoundsManager sees: the L1 block on Arbitrum.
  */
+export function nextRoundStartBlock(rounds: RoundHead['rounds']): bigint {
+  return rounds.currentRoundStartBlock + rounds.roundLength;
+}
+
+/** L1 blocks after `head` still in its round (0 when the head is the round's last block). */
 export function blocksLeftInRound(head: RoundHead): bigint {
-  const { currentRoundStartBlock, roundLength } = head.rounds;
-  return currentRoundStartBlock + roundLength - 1n - head.l1Block;
+  return nextRoundStartBlock(head.rounds) - 1n - head.l1Block;
 }
 
 /**
@@ -43,6 +47,5 @@ export function roundMayEndBeforeMined(head: RoundHead, marginBlocks: number): b
  * initialized, the block after the head. A schedule only: whoever wakes then checks its own head.
  */
 export function roundWaitTarget(head: RoundStateHead): bigint {
-  const { currentRoundStartBlock, roundLength, currentRoundInitialized } = head.rounds;
-  return currentRoundInitialized ? currentRoundStartBlock + roundLength + 1n : head.l1Block + 1n;
+  return head.rounds.currentRoundInitialized ? nextRoundStartBlock(head.rounds) + 1n : head.l1Block + 1n;
 }

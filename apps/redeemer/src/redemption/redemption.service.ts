@@ -303,14 +303,11 @@ export class RedemptionService implements RedemptionJobHandler {
     const v = this.config.values;
     const head = latest ? await this.chain.latestHead() : await this.chain.head();
     // recipientRand is revealed only once the sender can no longer use these params (PROTOCOL §8.4).
-    const blocksLeft = blocksUntilParamsExpire(
-      revealBlock(row.paramsExpirationBlock, v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS),
-      head.l1Block,
-    );
-    if (blocksLeft > 0n) {
+    const reveal = revealBlock(row.paramsExpirationBlock, v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS);
+    if (blocksUntilParamsExpire(reveal, head.l1Block) > 0n) {
       // Sleep until the block is due to be seen: one run usually finds the params expired (a run
       // per poll interval before it was the Redeemer's largest job churn).
-      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msUntilL1Block(head.l1Block + blocksLeft));
+      return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msUntilL1Block(reveal));
     }
     const validityPeriod = await this.chain.validityPeriod();
     if (ticketValidityExpired(row.creationRound, validityPeriod, head.rounds.currentRound)) return expired();

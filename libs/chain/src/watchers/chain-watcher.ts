@@ -13,6 +13,7 @@ import {
 import type { ChainHead, L1BlockSource, RoundFacts } from '../chain-facts.js';
 import { discoverAddresses, type ProtocolAddresses } from '../discover.js';
 import { walkBlockRange } from '../log-range.js';
+import { nextRoundStartBlock } from '../round-end.js';
 import { readHeader, type BlockHeader } from './block-header.js';
 import {
   CHAIN_EVENT_KINDS,
@@ -395,10 +396,7 @@ export class ChainWatcher {
       return { roundLength, currentRoundStartBlock };
     };
     const scheduleDue =
-      full ||
-      this.roundLengthChanged ||
-      !known ||
-      head.l1Block >= known.currentRoundStartBlock + known.roundLength;
+      full || this.roundLengthChanged || !known || head.l1Block >= nextRoundStartBlock(known);
     const [currentRound, poolSize, lastInitializedRound, schedule, ...active] = await Promise.all([
       rounds.currentRound(opts),
       bonding.getTranscoderPoolSize(opts),
