@@ -431,8 +431,15 @@ export class RedemptionBatcher {
         // Only its last round's first ticket goes short: the funds are spent by it. What it is paid
         // then stands for its face value in the cost rule of a ticket's last round (gasCostWait).
         const last = short.find((c) => lastRound(c.entry.row, s));
-        const paid = { gas: last?.needs ?? 0n, faceValue: funds.available - total, lastRound: true };
-        const goesShort = last && !gasCostWait(this.config.gasLimits(), s.gasPrice, paid) ? last : undefined;
+        const goesShort =
+          last &&
+          !gasCostWait(this.config.gasLimits(), s.gasPrice, {
+            gas: last.needs,
+            faceValue: funds.available - total,
+            lastRound: true,
+          })
+            ? last
+            : undefined;
         if (goesShort) {
           kept.push(goesShort);
           this.logger.warn({
