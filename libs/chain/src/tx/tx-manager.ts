@@ -285,9 +285,22 @@ export class TxManager {
     return n;
   }
 
-  /** Signs, stores and broadcasts one tx; resolves with the stored record once it was broadcast (or tried). */
+  /**
+   * Signs, stores and broadcasts one tx; resolves with the stored record once it was broadcast (or
+   * tried). Sends run one at a time (nonces), so the reads no nonce depends on (fees, the block it
+   * is sent at) are made before its turn, alongside the sends ahead of it: each send then holds
+   * the queue for its insert, hook and broadcast only.
+   */
   send(intent: TxIntent, hooks: SendHooks = {}): Promise<ChainTxRecord> {
-    return this.enqueue(() => this.sendNow(intent, hooks));
+    const quoted = this.quote();
+    // Awaited in its turn, which may come after the reads failed.
+    quoted.catch(() => undefined);
+    return this.enqueue(() => this.sendNow(intent, hooks, quoted));
+  }
+
+  /** The fees a new tx offers, and the block it is sent at (no later than its broadcast). */
+  private quote(): Promise<[FeeQuote, number]> {
+    return Promise.all([quoteFees(this.provider, this.options.maxGasPrice), this.provider.getBlockNumber()]);
   }
 
   /** Runs `step` after every send (and queued step) before it: nonces and the followed set change one at a time. */
@@ -317,7 +330,7 @@ export class TxManager {
     return { record, receipt };
   }
 
-  private async sendNow(intent: TxIntent, hooks: SendHooks): Promise<ChainTxRecord> {
+  private async sendNow(intent: TxIntent, hooks: SendHooks, quoted = this.quote()): Promise<ChainTxRecord> {
     if (!this.started || this.stopped) {
       throw new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, 'tx manager is not running');
     }
@@ -326,7 +339,9 @@ export class TxManager {
     try {
       if (this.needsAdopt) await this.adoptStored();
       if (this.needsReconcile) await this.reconcileNonce();
-      const fees = await quoteFees(this.provider, this.options.maxGasPrice);
+      // Read before this turn: the block is at most the one it is broadcast in (a stuck check
+      // counts from it a little early, a lost receipt's search starts a little earlier).
+      const [fees, sentBlock] = await quoted;
       const nonce = this.nextNonce();
       const signed = this.sign(
         { to: intent.to, data: intent.data, value: intent.value ?? 0n, gasLimit: intent.gasLimit },
@@ -334,7 +349,6 @@ export class TxManager {
         fees,
       );
       raw = signed.raw;
-      const sentBlock = BigInt(await this.provider.getBlockNumber());
       record = await this.insert({
         chainId: this.chainId,
         signer: this.address,
@@ -347,7 +361,7 @@ export class TxManager {
         refs: [...(intent.refs ?? [])],
         hash: signed.hash,
         rawTx: signed.raw,
-        sentBlock,
+        sentBlock: BigInt(sentBlock),
         judgedL1Block: intent.judgedL1Block,
         ...feeFields(fees),
       });
