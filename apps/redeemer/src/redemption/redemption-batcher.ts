@@ -7,10 +7,12 @@ import {
   TxMaybeStoredError,
   classifyChainError,
   roundMayEndBeforeMined,
+  type ChainHead,
   type RedemptionCalls,
   type Simulation,
 } from '#app/chain';
 import {
+  RedemptionRepository,
   SenderFundsTimeout,
   SignerLease,
   WinningTicketRepository,
@@ -28,8 +30,11 @@ import { RedemptionCode, retry, verdictForRevert, wait, type Verdict } from './r
 import { RoundEndMargin } from './round-end-margin.js';
 import { SettlementService } from './settlement.service.js';
 
-/** What became of a ticket handed to the batcher. */
-export type BatchOutcome = { kind: 'submitted'; txId: string } | { kind: 'verdict'; verdict: Verdict };
+/**
+ * What became of a ticket handed to the batcher: claimed for a tx about to be sent (from then on
+ * the batcher and the tx's settlement carry it: see `send`), or why it is not.
+ */
+export type BatchOutcome = { kind: 'claimed' } | { kind: 'verdict'; verdict: Verdict };
 
 interface Entry {
   row: WinningTicketEntity;
@@ -119,6 +124,7 @@ export class RedemptionBatcher {
     private readonly chain: RedeemerChain,
     private readonly txs: TxManager,
     private readonly tickets: WinningTicketRepository,
+    private readonly redemptions: RedemptionRepository,
     private readonly inFlight: InFlight,
     private readonly settlement: SettlementService,
     private readonly metrics: RedeemerMetrics,
@@ -241,6 +247,19 @@ export class RedemptionBatcher {
       this.inFlight.release(owner);
       return;
     }
+    // The gate's rule again at the latest head: the batch window, simulations and claim may have
+    // brought the round's end near. This head is also what the txs' mining delay is counted from.
+    const head = await this.chain.head();
+    if (roundMayEndBeforeMined(head, this.margin.blocks())) {
+      release();
+      await this.holdForRoundEnd(txs.flat(), head);
+      this.inFlight.release(owner);
+      return;
+    }
+    // Their jobs let go of their worker slots now: the txs' sends queue behind this signer's
+    // others (one nonce at a time), and a slot held through that queue paced the whole Redeemer.
+    // From here a failed send puts its tickets back and wakes their jobs itself (send).
+    for (const c of txs.flat()) c.entry.resolve({ kind: 'claimed' });
     // Each tx counts as waiting for block space until the TxManager has stored it (then it is in
     // its unmined txs): swapped in one step, so the group's gas is never missing nor counted twice
     // for long.
@@ -251,19 +270,45 @@ export class RedemptionBatcher {
     const calls = this.chain.calls();
     void Promise.all(
       txs.map((claimed, i) =>
-        this.send(claimed, calls)
+        this.send(claimed, calls, head)
           .catch((err: unknown) => {
-            // Only putting the tickets back failed (database): their jobs find them claimed
-            // without a stored tx and queue them again (ORPHANED).
+            // Only putting the tickets back failed (database): their jobs wake from their sleep,
+            // find them claimed without a stored tx and queue them again (ORPHANED).
             const error = classifyChainError(err);
             this.logger.warn({ msg: 'redemption tx failed', code: error.code, error: error.message });
-            for (const c of claimed) {
-              c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
-            }
           })
           .finally(releases[i]),
       ),
     ).finally(() => this.inFlight.release(owner));
+  }
+
+  /**
+   * Claimed tickets go back in line, noted ROUND_ENDING in this one UPDATE (their rows say so
+   * now: no note of their own follows), and their jobs (still holding their slots) sleep until the
+   * next round can be initialized, holding the worker (RedemptionService).
+   */
+  private async holdForRoundEnd(claimed: readonly Candidate[], head: ChainHead): Promise<void> {
+    try {
+      await this.tickets.unclaimAll(
+        claimed.map((c) => c.entry.row.ticketHash),
+        RedemptionCode.ROUND_ENDING,
+      );
+    } catch (err) {
+      // Left claimed with no tx stored: their jobs queue them again (ORPHANED).
+      const error = classifyChainError(err);
+      this.logger.warn({ msg: 'redemption batch not put back', code: error.code, error: error.message });
+      for (const c of claimed) {
+        c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+      }
+      return;
+    }
+    this.metrics.roundEndHolds.inc();
+    this.logger.log({ msg: 'redemption txs held back: the round ends', tickets: claimed.length });
+    const delayMs = this.chain.msUntilRoundReady(head);
+    for (const c of claimed) {
+      c.entry.row.statusReason = RedemptionCode.ROUND_ENDING;
+      c.entry.resolve(verdict(wait(RedemptionCode.ROUND_ENDING, delayMs)));
+    }
   }
 
   /**
@@ -461,25 +506,13 @@ export class RedemptionBatcher {
     return kept;
   }
 
-  private async send(claimed: Candidate[], calls: RedemptionCalls): Promise<void> {
+  /**
+   * Sends one tx of claimed tickets, judged at `head`. Their jobs sleep meanwhile (BatchOutcome
+   * `claimed`): a sent tx's settlement removes or wakes them; a send that fails wakes them here.
+   */
+  private async send(claimed: Candidate[], calls: RedemptionCalls, head: ChainHead): Promise<void> {
     const rows = claimed.map((c) => c.entry.row);
     const hashes = rows.map((r) => r.ticketHash);
-    // The gate's rule again at the latest head: the batch window, simulations and claim may have
-    // brought the round's end near. This head is also what the tx's mining delay is counted from.
-    const head = await this.chain.head();
-    if (roundMayEndBeforeMined(head, this.margin.blocks())) {
-      // The tickets go back in line, noted ROUND_ENDING in this one UPDATE (their rows say so
-      // now: no note of their own follows), and sleep until the next round can be initialized.
-      await this.tickets.unclaimAll(hashes, RedemptionCode.ROUND_ENDING);
-      this.metrics.roundEndHolds.inc();
-      this.logger.log({ msg: 'redemption tx held back: the round ends', tickets: rows.length });
-      const delayMs = this.chain.msUntilRoundReady(head);
-      for (const c of claimed) {
-        c.entry.row.statusReason = RedemptionCode.ROUND_ENDING;
-        c.entry.resolve(verdict(wait(RedemptionCode.ROUND_ENDING, delayMs)));
-      }
-      return;
-    }
     const single = rows.length === 1;
     const gas = gasOf(claimed);
     let txId: string;
@@ -505,21 +538,26 @@ export class RedemptionBatcher {
       txId = record.id;
     } catch (err) {
       const error = classifyChainError(err);
-      // Nothing was stored, so nothing can be mined: the tickets go back in line. Unless the tx
+      // Nothing was stored, so nothing can be mined: the tickets go back in line, an attempt
+      // counted (their next run waits out its back-off), and their jobs are woken. Unless the tx
       // may have been stored (its insert's answer was lost): then they stay claimed, and their
       // jobs find the tx by its refs once the tx manager follows it, or put them back in line once
       // the claim is old with no tx stored (ORPHAN_MIN_AGE_MS).
-      if (!(error instanceof TxMaybeStoredError))
+      this.logger.warn({ msg: 'redemption tx not sent', code: error.code, error: error.message });
+      if (!(error instanceof TxMaybeStoredError)) {
         await this.tickets.unclaimAll(hashes, RedemptionCode.CHAIN_ERROR);
-      for (const c of claimed) {
-        c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+        const why = `${error.code}: ${error.message}`;
+        await Promise.all(
+          hashes.map((h) => this.redemptions.recordRetry(h, RedemptionCode.CHAIN_ERROR, why)),
+        );
+        this.metrics.retries.inc({ code: RedemptionCode.CHAIN_ERROR }, hashes.length);
       }
+      await this.settlement.wakeJobs({ final: [], again: hashes });
       return;
     }
     this.metrics.batchSize.observe(rows.length);
     // The tx's own hold replaces the flush's before the flush lets go of the tickets.
     void this.settlement.settle(txId, rows);
-    for (const c of claimed) c.entry.resolve({ kind: 'submitted', txId });
   }
 }
 

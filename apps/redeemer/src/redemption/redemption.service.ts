@@ -41,11 +41,15 @@ export interface RedeemNowResult {
   job: 'promoted' | 'enqueued' | 'unchanged';
 }
 
-/** Why a settlement put a ticket back in line: its next attempt first waits out its back-off. */
-const SETTLED_BACK: readonly (string | null)[] = [
+/**
+ * Why a ticket was put back in line while its job slept (by its tx's settlement, or by a send that
+ * failed after the claim): its next attempt first waits out its back-off.
+ */
+const PUT_BACK: readonly (string | null)[] = [
   RedemptionCode.TX_REVERTED,
   RedemptionCode.TX_DROPPED,
   RedemptionCode.BATCH_ITEM_FAILED,
+  RedemptionCode.CHAIN_ERROR,
 ];
 const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 /** Longest sleep of a waiting ticket, in poll intervals, whatever the block pace estimate says. */
@@ -268,10 +272,11 @@ export class RedemptionService implements RedemptionJobHandler {
       return this.apply(row, outcome.verdict);
     }
     this.ignoreGasLimits.delete(row.ticketHash);
-    // The settlement follows the tx on its own: the job gives back its worker slot meanwhile, so
-    // the number of tickets in flight is not bounded by the worker concurrency, and sleeps until
-    // the settlement removes or wakes it.
-    return this.awaitingTx(outcome.txId);
+    // Claimed for a tx: the batcher sends it and the tx's settlement follows it on their own. The
+    // job gives back its worker slot meanwhile, so the tickets in flight (and in the signer's send
+    // queue) are not bounded by the worker concurrency, and sleeps until the settlement (or a
+    // send that failed) removes or wakes it.
+    return this.later(RedemptionCode.AWAITING_CONFIRMATION, IN_TX_SLEEP_MS);
   }
 
   /**
@@ -289,7 +294,7 @@ export class RedemptionService implements RedemptionJobHandler {
 
   /** What is left of the back-off of a ticket its last tx did not redeem (0 = none). */
   private async backoffLeft(row: WinningTicketEntity): Promise<number> {
-    if (!SETTLED_BACK.includes(row.statusReason)) return 0;
+    if (!PUT_BACK.includes(row.statusReason)) return 0;
     const since = Date.now() - row.updatedAt.getTime();
     return Math.max(0, (await this.backoffFor(row.ticketHash)) - since);
   }

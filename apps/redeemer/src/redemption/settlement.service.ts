@@ -57,7 +57,7 @@ export type TxParties = readonly HeldTicket[];
 const RESEND_INTERVAL_MS = 60_000;
 
 /** Whose jobs a settlement must tell: tickets decided for good, and tickets to look at again. */
-interface Decided {
+export interface Decided {
   final: string[];
   /** Put back in line, or still in the tx because the settlement failed. */
   again: string[];
@@ -195,20 +195,23 @@ export class SettlementService {
         this.inFlight.release(owner(txId));
         this.runs.delete(txId);
         // Woken once the run is over, so a woken job that finds the ticket in a tx settles anew.
-        return this.wake(decided);
+        return this.wakeJobs(decided);
       });
     this.runs.set(txId, run);
     return run;
   }
 
-  /** Removes the jobs of decided tickets and wakes the others; a job a worker holds now is retried once. */
-  private async wake(decided: Decided, retry = true): Promise<void> {
+  /**
+   * Removes the jobs of decided tickets and wakes the others (jobs asleep while their tickets are in
+   * a tx, or claimed for one: RedemptionBatcher.send); a job a worker holds now is retried once.
+   */
+  async wakeJobs(decided: Decided, retry = true): Promise<void> {
     if (decided.final.length === 0 && decided.again.length === 0) return;
     try {
       const busy = await this.queue.wake(decided.final, decided.again);
       // A job still running (it was about to go to sleep): look again once it has.
       if (retry && (busy.final.length > 0 || busy.woken.length > 0)) {
-        setTimeout(() => void this.wake({ final: busy.final, again: busy.woken }, false), 1_000).unref();
+        setTimeout(() => void this.wakeJobs({ final: busy.final, again: busy.woken }, false), 1_000).unref();
       }
     } catch (err) {
       // Their jobs come back by themselves after their sleep; nothing is lost.
