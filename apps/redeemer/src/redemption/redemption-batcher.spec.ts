@@ -27,11 +27,11 @@ describe('splitByGas', () => {
 });
 
 describe('txGasCap', () => {
-  it('is a tenth of the block, room for 8 tickets at least, half the block at most', () => {
-    // 30M blocks, 240k a ticket: 3M (12 tickets), a block fills past 27M.
-    expect(txGasCap(30_000_000n, 240_000n)).toBe(3_000_000n);
-    // 10M blocks: 8 tickets (1.92M) rather than a tenth (4 tickets).
-    expect(txGasCap(10_000_000n, 240_000n)).toBe(1_920_000n);
+  it('is a fifth of the block, room for 8 tickets at least, half the block at most', () => {
+    // 30M blocks, 240k a ticket: 6M (25 tickets), a block fills past 24M.
+    expect(txGasCap(30_000_000n, 240_000n)).toBe(6_000_000n);
+    // 5M blocks: 8 tickets (1.92M) rather than a fifth (4 tickets).
+    expect(txGasCap(5_000_000n, 240_000n)).toBe(1_920_000n);
     // A small block: never over half of it.
     expect(txGasCap(2_000_000n, 240_000n)).toBe(1_000_000n);
     // Arbitrum's artificial 2^50 block, or a 300M one: never over 2^24 (EIP-7825).
