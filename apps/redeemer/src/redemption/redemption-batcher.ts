@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { safeErrorMessage } from '#app/core';
 import {
   ChainErrorCode,
   ChainTxError,
@@ -209,7 +210,13 @@ export class RedemptionBatcher {
     const simulated = this.simulate(take);
     // Never rejects: a failure is handled inside, so the chain goes on.
     simulated.catch(() => undefined);
-    this.flushing = this.flushing.then(() => this.redeemGroup(take, owner, simulated));
+    // redeemGroup answers its tickets on every path and never rejects; were it to, the groups
+    // after it must still run.
+    this.flushing = this.flushing
+      .then(() => this.redeemGroup(take, owner, simulated))
+      .catch((err: unknown) =>
+        this.logger.error({ msg: 'redemption group failed', error: safeErrorMessage(err) }),
+      );
   }
 
   private async redeemGroup(entries: Entry[], owner: string, simulated: Promise<Simulated>): Promise<void> {
@@ -251,12 +258,9 @@ export class RedemptionBatcher {
       this.inFlight.release(owner);
       return;
     }
-    // The gate's rule again at the latest head: the batch window, simulations and claim may have
-    // brought the round's end near. This head is also what the txs' mining delay is counted from.
-    const head = await this.chain.head();
-    if (roundMayEndBeforeMined(head, this.margin.blocks())) {
+    const head = await this.sendable(txs.flat());
+    if (!head) {
       release();
-      await this.holdForRoundEnd(txs.flat(), head);
       this.inFlight.release(owner);
       return;
     }
@@ -287,32 +291,47 @@ export class RedemptionBatcher {
   }
 
   /**
-   * Claimed tickets go back in line, noted ROUND_ENDING in this one UPDATE (their rows say so
-   * now: no note of their own follows), and their jobs (still holding their slots) sleep until the
-   * next round can be initialized, holding the worker (RedemptionService).
+   * The head the claimed tickets' txs are judged at (their mining delay counts from it), or
+   * undefined when they go back in line instead: the round may end before they are mined (the
+   * gate's rule again, at the latest head: the batch window, simulations and claim may have
+   * brought its end near), or the head could not be read. Their jobs still hold their slots: each
+   * is answered here, noted by the one UPDATE that puts them back (no note of their own follows);
+   * a round wait sleeps until the next round can be initialized, holding the worker. Never
+   * rejects: the flush chain must go on.
    */
-  private async holdForRoundEnd(claimed: readonly Candidate[], head: ChainHead): Promise<void> {
+  private async sendable(claimed: readonly Candidate[]): Promise<ChainHead | undefined> {
+    let back: Verdict;
+    try {
+      const head = await this.chain.head();
+      if (!roundMayEndBeforeMined(head, this.margin.blocks())) return head;
+      back = wait(RedemptionCode.ROUND_ENDING, this.chain.msUntilRoundReady(head));
+    } catch (err) {
+      const error = classifyChainError(err);
+      this.logger.warn({ msg: 'redemption txs held back: no head', code: error.code, error: error.message });
+      back = retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`);
+    }
     try {
       await this.tickets.unclaimAll(
         claimed.map((c) => c.entry.row.ticketHash),
-        RedemptionCode.ROUND_ENDING,
+        back.code,
       );
     } catch (err) {
       // Left claimed with no tx stored: their jobs queue them again (ORPHANED).
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption batch not put back', code: error.code, error: error.message });
-      for (const c of claimed) {
-        c.entry.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
-      }
-      return;
+      back = retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`);
+      for (const c of claimed) c.entry.resolve(verdict(back));
+      return undefined;
     }
-    this.metrics.roundEndHolds.inc();
-    this.logger.log({ msg: 'redemption txs held back: the round ends', tickets: claimed.length });
-    const delayMs = this.chain.msUntilRoundReady(head);
+    if (back.code === RedemptionCode.ROUND_ENDING) {
+      this.metrics.roundEndHolds.inc();
+      this.logger.log({ msg: 'redemption txs held back: the round ends', tickets: claimed.length });
+    }
     for (const c of claimed) {
-      c.entry.row.statusReason = RedemptionCode.ROUND_ENDING;
-      c.entry.resolve(verdict(wait(RedemptionCode.ROUND_ENDING, delayMs)));
+      c.entry.row.statusReason = back.code;
+      c.entry.resolve(verdict(back));
     }
+    return undefined;
   }
 
   /**
