@@ -221,15 +221,25 @@ export const SENDER_ENV = {
     default: false,
     description:
       'serve GET /discover-orchestrators from an orchestrator pool (go-livepeer -remoteDiscovery): ' +
-      'SENDER_REMOTE_SIGNER_ORCHESTRATORS, else the on-chain pool (BondingManager, ServiceRegistry); ' +
-      'off: it answers 503',
+      'SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL, else SENDER_REMOTE_SIGNER_ORCHESTRATORS, else the ' +
+      'on-chain pool (BondingManager, ServiceRegistry); off: it answers 503',
+  },
+  SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL: {
+    parse: url(['http', 'https']),
+    optional: true,
+    // It may carry credentials (user:password@, a token in the query): never echoed nor logged.
+    secret: true,
+    description:
+      'URL discovery GETs its orchestrators from, at most once a minute (go-livepeer -orchWebhookUrl: ' +
+      'a JSON array of {"address": "https://host:port", "score"}); refused beside ' +
+      'SENDER_REMOTE_SIGNER_ORCHESTRATORS',
   },
   SENDER_REMOTE_SIGNER_ORCHESTRATORS: {
     parse: orchestratorList,
     default: [] as string[],
     description:
       'comma-separated orchestrators discovery asks, host:port or https://host:port (go-livepeer ' +
-      '-orchAddr); empty: the on-chain pool',
+      "-orchAddr); empty: the webhook's pool, else the on-chain pool",
   },
   SENDER_REMOTE_SIGNER_DISCOVERY_INTERVAL_SECONDS: {
     parse: int(10, 86_400),

@@ -40,7 +40,10 @@ export class SenderModule {
           RemoteCallers,
           RemoteSignerService,
           OrchestratorPool,
-          orchestratorSources(config.values.SENDER_REMOTE_SIGNER_ORCHESTRATORS),
+          orchestratorSources({
+            webhookUrl: config.values.SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL,
+            listed: config.values.SENDER_REMOTE_SIGNER_ORCHESTRATORS,
+          }),
           { provide: APP_FILTER, useClass: RemoteSignerPathFilter },
         ]
       : [];

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { getAddress, getBytes, keccak256, toUtf8Bytes, verifyMessage, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '#app/common';
@@ -227,6 +229,47 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
     ]);
   });
 
+  it('with SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL it asks the orchestrators the webhook lists (-orchWebhookUrl)', async () => {
+    const listed = await peer({ capabilities: models({ [T2I]: ['cheap-model'] }) });
+    const asks: (string | undefined)[] = [];
+    const webhook = createServer((req, res) => {
+      asks.push(req.headers.authorization);
+      res.setHeader('content-type', 'application/json');
+      // go-livepeer's webhook answer: an array of {address, score}; an address it cannot dial is skipped.
+      res.end(
+        JSON.stringify([
+          { address: `https://127.0.0.1:${listed.port}`, score: 0.5 },
+          { address: 'not an orchestrator' },
+        ]),
+      );
+    });
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = webhook.address() as AddressInfo;
+      const s = await boot(
+        {
+          SENDER_ALLOWLIST: 'false',
+          SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL: `http://pool:s3cret@127.0.0.1:${port}/orchestrators`,
+        },
+        'discovery-webhook',
+      );
+      const { status, body } = await discover(s);
+      expect(status).toBe(200);
+      expect(body).toEqual([
+        {
+          address: `https://127.0.0.1:${listed.port}`,
+          score: 1,
+          capabilities: ['text-to-image/cheap-model'],
+        },
+      ]);
+      // The URL's credentials go as Basic auth, as Go's client sends them.
+      expect(asks[0]).toBe(`Basic ${Buffer.from('pool:s3cret').toString('base64')}`);
+    } finally {
+      webhook.closeAllConnections();
+      await new Promise((r) => webhook.close(r));
+    }
+  });
+
   it('without SENDER_REMOTE_SIGNER_ORCHESTRATORS it asks the on-chain pool: BondingManager, ServiceRegistry', async () => {
     const onChain = await peer({ capabilities: models({ [LLM]: ['big'] }) });
     const registry = chain.protocol.addresses.serviceRegistry;
@@ -271,6 +314,20 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
     expect(
       await problems({ SENDER_REMOTE_SIGNER: 'true', SENDER_REMOTE_SIGNER_ORCHESTRATORS: '127.0.0.1:8935' }),
     ).toMatch(/SENDER_REMOTE_SIGNER_ORCHESTRATORS is read only by discovery/);
+    const webhookUrl = 'https://pool.example.com/orchestrators?token=s3cret';
+    expect(
+      await problems({ SENDER_REMOTE_SIGNER: 'true', SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL: webhookUrl }),
+    ).toMatch(/SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL is read only by discovery/);
+    const both = await problems({
+      SENDER_REMOTE_SIGNER: 'true',
+      SENDER_REMOTE_SIGNER_DISCOVERY: 'true',
+      SENDER_REMOTE_SIGNER_ORCHESTRATORS: '127.0.0.1:8935',
+      SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL: webhookUrl,
+    });
+    expect(both).toMatch(
+      /set either SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL or SENDER_REMOTE_SIGNER_ORCHESTRATORS/,
+    );
+    expect(both).not.toContain('s3cret');
     expect(
       await problems({
         SENDER_REMOTE_SIGNER: 'true',

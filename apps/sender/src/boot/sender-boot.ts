@@ -93,9 +93,19 @@ export class SenderBoot implements OnModuleInit, OnApplicationShutdown {
         'SENDER_REMOTE_SIGNER_DISCOVERY is part of the remote signer: set SENDER_REMOTE_SIGNER=true',
       );
     }
-    if (v.SENDER_REMOTE_SIGNER_ORCHESTRATORS.length > 0 && !v.SENDER_REMOTE_SIGNER_DISCOVERY) {
+    const webhook = v.SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL !== undefined;
+    for (const [name, set] of [
+      ['SENDER_REMOTE_SIGNER_ORCHESTRATORS', v.SENDER_REMOTE_SIGNER_ORCHESTRATORS.length > 0],
+      ['SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL', webhook],
+    ] as const) {
+      if (set && !v.SENDER_REMOTE_SIGNER_DISCOVERY) {
+        problems.push(`${name} is read only by discovery: set SENDER_REMOTE_SIGNER_DISCOVERY=true`);
+      }
+    }
+    // go-livepeer takes the webhook and ignores -orchAddr without a word.
+    if (webhook && v.SENDER_REMOTE_SIGNER_ORCHESTRATORS.length > 0) {
       problems.push(
-        'SENDER_REMOTE_SIGNER_ORCHESTRATORS is read only by discovery: set SENDER_REMOTE_SIGNER_DISCOVERY=true',
+        'set either SENDER_REMOTE_SIGNER_ORCH_WEBHOOK_URL or SENDER_REMOTE_SIGNER_ORCHESTRATORS, not both',
       );
     }
     if (!v.SENDER_REMOTE_SIGNER) return;

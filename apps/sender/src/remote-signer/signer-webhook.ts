@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MAX_AUTH_ID_CHARS } from '#app/ticket';
 import { SenderConfig } from '../sender.config.js';
+import { readBoundedBody } from './bounded-body.js';
 import { goFields, goMaxPrice, parseGoJson } from './go-json.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 
@@ -91,7 +92,7 @@ export class SignerWebhook {
         timedOut ? `the webhook did not answer within ${this.timeoutMs} ms` : 'the webhook is unreachable',
       );
     }
-    const text = await readLimited(res);
+    const text = (await readBoundedBody(res, MAX_REPLY_BYTES).catch(() => undefined))?.toString('utf8');
     if (res.status !== 200) throw failed(`the webhook answered HTTP ${res.status}`);
     let parsed: unknown;
     try {
@@ -105,16 +106,6 @@ export class SignerWebhook {
     }
     return parsed as Record<string, unknown>;
   }
-}
-
-async function readLimited(res: Response): Promise<string | undefined> {
-  const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > MAX_REPLY_BYTES) {
-    await res.body?.cancel().catch(() => undefined);
-    return undefined;
-  }
-  const buf = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
-  return buf.length > MAX_REPLY_BYTES ? undefined : buf.toString('utf8');
 }
 
 const failed = (why: string) =>

@@ -1,5 +1,13 @@
+import type { ValueProvider } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { orchestratorServiceUrl } from './orchestrator-sources.js';
+import {
+  ChainOrchestrators,
+  ListedOrchestrators,
+  orchestratorServiceUrl,
+  orchestratorSources,
+  OrchestratorSources,
+  WebhookOrchestrators,
+} from './orchestrator-sources.js';
 
 describe('orchestrator addresses as discovery dials them (-orchAddr, ServiceRegistry URIs)', () => {
   it('takes host:port or an https URL, and keeps only scheme, host and port', () => {
@@ -22,5 +30,29 @@ describe('orchestrator addresses as discovery dials them (-orchAddr, ServiceRegi
     );
     expect(() => orchestratorServiceUrl('o.example.com:notaport')).toThrow(/not host:port or an https URL/);
     expect(() => orchestratorServiceUrl('')).toThrow();
+  });
+});
+
+describe('which source discovery reads (go-livepeer: -orchWebhookUrl, else -orchAddr, else the chain)', () => {
+  const webhookUrl = 'https://pool.example.com/orchestrators';
+  const listed = ['https://10.4.3.2:8935'];
+
+  it('the webhook when one is set', () => {
+    const provider = orchestratorSources({ webhookUrl, listed: [] }) as ValueProvider;
+    expect(provider.provide).toBe(OrchestratorSources);
+    expect(provider.useValue).toBeInstanceOf(WebhookOrchestrators);
+  });
+
+  it('else the configured list', async () => {
+    const provider = orchestratorSources({ webhookUrl: undefined, listed }) as ValueProvider;
+    expect(provider.useValue).toBeInstanceOf(ListedOrchestrators);
+    expect(await (provider.useValue as OrchestratorSources).serviceUrls()).toEqual(listed);
+  });
+
+  it('else the on-chain pool', () => {
+    expect(orchestratorSources({ webhookUrl: undefined, listed: [] })).toEqual({
+      provide: OrchestratorSources,
+      useClass: ChainOrchestrators,
+    });
   });
 });
