@@ -570,8 +570,11 @@ export class RedemptionBatcher {
       if (!(error instanceof TxMaybeStoredError)) {
         await this.tickets.unclaimAll(hashes, RedemptionCode.CHAIN_ERROR);
         const why = `${error.code}: ${error.message}`;
+        // A count not written only shortens their back-off: their jobs are woken all the same.
         await Promise.all(
           hashes.map((h) => this.redemptions.recordRetry(h, RedemptionCode.CHAIN_ERROR, why)),
+        ).catch((err: unknown) =>
+          this.logger.warn({ msg: 'retry not counted', error: safeErrorMessage(err) }),
         );
         this.metrics.retries.inc({ code: RedemptionCode.CHAIN_ERROR }, hashes.length);
       }
