@@ -55,9 +55,10 @@ const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 /** Longest sleep of a waiting ticket, in poll intervals, whatever the block pace estimate says. */
 const MAX_WAIT_POLLS = 10;
 /**
- * How long the job of a ticket in a tx sleeps while this process's settlement follows the tx: the
- * settlement removes or wakes the job as soon as it decides the ticket, so this is only the
- * backstop for a wake-up that did not happen (Redis trouble), never the normal path.
+ * How long the job of a ticket claimed for a tx, or in one, sleeps while this process sends the tx
+ * and its settlement follows it: the settlement removes or wakes the job as soon as it decides the
+ * ticket (a send that fails wakes it at once), so this is only the backstop for a wake-up that did
+ * not happen (Redis trouble), never the normal path.
  */
 export const IN_TX_SLEEP_MS = 30_000;
 
