@@ -184,6 +184,24 @@ describe('TxManager', () => {
     expect((await m.wait(second.id)).record.status).toBe(ChainTxStatus.MINED);
   });
 
+  it('reads the mined count again on demand, between polls, for a caller waiting for block space', async () => {
+    const w = await wallet();
+    // No poll within the test: only refreshMined can show the block.
+    const m = await manager(w, { pollIntervalMs: 600_000 });
+    await fx.provider.send('evm_setAutomine', [false]);
+    const sent = [await m.send(transfer()), await m.send(transfer())];
+    expect(m.unmined().map((r) => r.nonce)).toEqual([0n, 1n]);
+    await fx.mine(1);
+    // Mined, but not known here until the count is read again.
+    expect(m.unmined().map((r) => r.nonce)).toEqual([0n, 1n]);
+    // Callers at once share one read.
+    const read = m.refreshMined();
+    expect(m.refreshMined()).toBe(read);
+    await read;
+    expect(m.unmined()).toEqual([]);
+    expect(m.pending().map((r) => r.id)).toEqual(sent.map((r) => r.id));
+  });
+
   it('replaces a stuck tx at the same nonce with bumped fees', async () => {
     const w = await wallet();
     const m = await manager(w);

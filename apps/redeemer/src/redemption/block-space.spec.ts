@@ -45,17 +45,21 @@ describe('BlockSpace', () => {
     const space = new BlockSpace();
     let waiting = unmined(BLOCK);
     setTimeout(() => (waiting = []), 250);
+    const view = (list: () => ReturnType<typeof unmined>) => ({
+      unmined: list,
+      refreshMined: () => Promise.resolve(),
+    });
     expect(
       await space.waitForRoom(
         BLOCK,
-        () => waiting,
+        view(() => waiting),
         () => false,
       ),
     ).toBe(true);
     expect(
       await space.waitForRoom(
         BLOCK,
-        () => waiting,
+        view(() => waiting),
         () => false,
       ),
     ).toBe(false);
@@ -65,9 +69,29 @@ describe('BlockSpace', () => {
     expect(
       await space.waitForRoom(
         BLOCK,
-        () => full,
+        view(() => full),
         () => stopped,
       ),
     ).toBe(true);
+  });
+
+  it('reads the mined count again at each look instead of waiting for the poll, and survives a failed read', async () => {
+    const space = new BlockSpace();
+    // The chain mined the waiting tx; the view shows it only once it is read again.
+    let minedOnChain = false;
+    let minedSeen = false;
+    let reads = 0;
+    const txs = {
+      unmined: () => (minedSeen ? [] : unmined(BLOCK)),
+      refreshMined: () => {
+        reads++;
+        if (reads === 1) return Promise.reject(new Error('rpc down'));
+        minedSeen = minedOnChain;
+        return Promise.resolve();
+      },
+    };
+    setTimeout(() => (minedOnChain = true), 50);
+    expect(await space.waitForRoom(BLOCK, txs, () => false)).toBe(true);
+    expect(reads).toBeGreaterThanOrEqual(2);
   });
 });

@@ -2,9 +2,17 @@ import { Injectable } from '@nestjs/common';
 import type { TransactionReceipt } from 'ethers';
 import { isRedemptionTx, type ChainTxRecord } from '#app/chain';
 
+/** The signer's txs as the TxManager follows them (TxManager satisfies it). */
+export interface UnminedView {
+  /** Pending txs not mined as of the last read of the chain's count. */
+  unmined(): readonly Pick<ChainTxRecord, 'gasLimit'>[];
+  /** Reads that count again. */
+  refreshMined(): Promise<void>;
+}
+
 /** Mined redemption txs the use of a gas limit is learned from. */
 const RECENT_TXS = 64;
-/** How often a group waiting for block space looks again (an in-memory check). */
+/** How often a group waiting for block space looks again (after reading the mined count again). */
 const ROOM_POLL_MS = 100;
 
 /**
@@ -45,16 +53,22 @@ export class BlockSpace {
     return this.expectedUse(waiting) < blockGasLimit;
   }
 
-  /** Resolves (true if it had to wait) once `hasRoom`, or when `stopped()` says to give up. */
-  async waitForRoom(
-    blockGasLimit: bigint,
-    unmined: () => readonly Pick<ChainTxRecord, 'gasLimit'>[],
-    stopped: () => boolean,
-  ): Promise<boolean> {
+  /**
+   * Resolves (true if it had to wait) once `hasRoom`, or when `stopped()` says to give up. Each
+   * look first reads the signer's mined count again (`txs.refreshMined`; a failed read leaves the
+   * poll's view): room is seen about ROOM_POLL_MS after the block that made it, not at the
+   * TxManager's next poll. That poll (500 ms in dev) let half of each 1 s block go by unused, so
+   * blocks left half full while groups waited. Reads are made only while a block's worth of this
+   * signer's txs waits to be mined.
+   */
+  async waitForRoom(blockGasLimit: bigint, txs: UnminedView, stopped: () => boolean): Promise<boolean> {
     let waited = false;
-    while (!stopped() && !this.hasRoom(blockGasLimit, unmined())) {
+    while (!stopped() && !this.hasRoom(blockGasLimit, txs.unmined())) {
       waited = true;
-      await new Promise((resolve) => setTimeout(resolve, ROOM_POLL_MS));
+      await Promise.all([
+        new Promise((resolve) => setTimeout(resolve, ROOM_POLL_MS)),
+        txs.refreshMined().catch(() => undefined),
+      ]);
     }
     return waited;
   }

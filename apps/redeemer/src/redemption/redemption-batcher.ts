@@ -229,7 +229,7 @@ export class RedemptionBatcher {
         // Nor while nothing can be sent (stopping, or the signer lease lost until it is back):
         // the group gives its tickets back to their jobs as they were, no attempt counted.
         const held = () => this.stopped || !this.txs.sending;
-        const waited = await this.space.waitForRoom(s.blockGasLimit, () => this.txs.unmined(), held);
+        const waited = await this.space.waitForRoom(s.blockGasLimit, this.txs, held);
         if (waited) this.metrics.blockSpaceWaits.inc();
         if (held()) {
           for (const c of s.candidates) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));

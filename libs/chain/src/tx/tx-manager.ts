@@ -178,6 +178,11 @@ export class TxManager {
   private readonly finals = new Map<string, WatchedFinal>();
   /** The chain's count of this signer's mined txs, as last read: pending txs at or above it wait for block space. */
   private minedSeen = 0n;
+  /** Count reads issued, and the newest one whose answer set minedSeen: a slower, older answer never overwrites a newer one. */
+  private countReadsIssued = 0;
+  private countReadApplied = 0;
+  /** The read refreshMined shares with every caller while it is in flight. */
+  private minedRead?: Promise<void>;
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
   private needsAdopt = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -275,6 +280,18 @@ export class TxManager {
    */
   unmined(): ChainTxRecord[] {
     return [...this.open.values()].map((o) => o.record).filter((r) => r.nonce >= this.minedSeen);
+  }
+
+  /**
+   * Reads the mined count now rather than at the next poll, one read shared by every caller
+   * meanwhile: for a caller waiting for `unmined()` to shrink (a block just took some of these
+   * txs), which the poll would show only up to an interval and its receipt reads later.
+   */
+  refreshMined(): Promise<void> {
+    this.minedRead ??= this.txCount('latest')
+      .then(() => undefined)
+      .finally(() => (this.minedRead = undefined));
+    return this.minedRead;
   }
 
   /** The nonce the next send would use. */
@@ -1011,11 +1028,15 @@ export class TxManager {
 
   /** Read past the provider's request cache: a stale count would hand out a used nonce. */
   private async txCount(tag: 'latest' | 'pending'): Promise<bigint> {
+    const read = ++this.countReadsIssued;
     const count =
       this.provider instanceof JsonRpcApiProvider
         ? BigInt((await this.provider.send('eth_getTransactionCount', [this.address, tag])) as string)
         : BigInt(await this.provider.getTransactionCount(this.address, tag));
-    if (tag === 'latest') this.minedSeen = count;
+    if (tag === 'latest' && read > this.countReadApplied) {
+      this.countReadApplied = read;
+      this.minedSeen = count;
+    }
     return count;
   }
 }
