@@ -9,7 +9,7 @@ const ETH = parseEther('1');
 
 /**
  * A job lets go of its worker slot once its ticket is claimed for a tx: the tx's turn in the
- * signer's send queue is not the worker's. One worker slot (REDEEMER_CONCURRENCY 1) and one ticket
+ * signer's send queue is not the worker's, nor is the send queue held through a broadcast. One worker slot (REDEEMER_CONCURRENCY 1) and one ticket
  * a batch make each ticket's job run alone.
  */
 describe('Jobs of claimed tickets', () => {
@@ -32,14 +32,14 @@ describe('Jobs of claimed tickets', () => {
     await fx?.stop();
   });
 
-  it("claims the next ticket while the first one's tx waits to be sent", async () => {
+  it("claims and stores the next ticket's tx while the first one's waits to be broadcast, and broadcasts them in nonce order", async () => {
     const { row, until } = ticketRows(() => redeemer!.tickets);
     const sender = await fx.newSender(ETH);
     const first = await fx.ticket(sender, ETH / 10n);
     const second = await fx.ticket(sender, ETH / 10n);
 
-    // The first tx is held inside the send queue (its tickets are marked submitted there, before
-    // the broadcast), so nothing else can be sent until the test lets it go.
+    // The first tx is held before its broadcast (its tickets are marked submitted first) until the
+    // test lets it go.
     let reached!: () => void;
     const atSend = new Promise<void>((r) => (reached = r));
     const opened = new Promise<void>((r) => opens.push(r));
@@ -56,9 +56,12 @@ describe('Jobs of claimed tickets', () => {
     await redeemer!.intake.accept(first);
     await atSend;
     await redeemer!.intake.accept(second);
-    // With the slot held through the send, the second job could not run until the first tx went.
-    await until(second, WinningTicketStatus.SUBMITTING);
+    // With the slot held through the send, the second job could not run until the first tx went;
+    // with the send queue held through the broadcast, its tx could not be stored either.
+    const stored = await until(second, WinningTicketStatus.SUBMITTED);
     expect((await row(first)).status).toBe(WinningTicketStatus.SUBMITTING);
+    // Its broadcast waits for the first's: the node must not see a nonce above a gap.
+    expect(await fx.provider.getTransaction(stored.txHash!)).toBeNull();
     opens.forEach((open) => open());
 
     await until(first, WinningTicketStatus.REDEEMED);

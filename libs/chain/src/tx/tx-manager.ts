@@ -80,6 +80,11 @@ interface OpenTx {
   nonceGoneChecks: number;
   /** Since when it is followed: signed (its row's creation), or reopened after a reorganisation. */
   since: Date;
+  /**
+   * A new tx whose first broadcast waits its turn (send): the node cannot know it yet, so a check
+   * meanwhile must not send it ahead of the txs below it.
+   */
+  queuedForBroadcast?: boolean;
 }
 
 /** A final tx mined (or reverted) in a block that a reorganisation deeper than the confirmations may still replace. */
@@ -186,6 +191,8 @@ export class TxManager {
   /** An insert failed without saying whether it committed: stored pending txs not followed are looked for. */
   private needsAdopt = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Broadcasts of new txs, one after the other in nonce order, behind the send queue. */
+  private broadcasts: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
   private timer?: NodeJS.Timeout;
@@ -305,14 +312,17 @@ export class TxManager {
   /**
    * Signs, stores and broadcasts one tx; resolves with the stored record once it was broadcast (or
    * tried). Sends run one at a time (nonces), so the reads no nonce depends on (fees, the block it
-   * is sent at) are made before its turn, alongside the sends ahead of it: each send then holds
-   * the queue for its insert, hook and broadcast only.
+   * is sent at) are made before its turn, alongside the sends ahead of it, and the broadcast after
+   * it, in nonce order behind the broadcasts before it: each send holds the queue for its sign and
+   * insert only. A broadcast refused for good while a higher nonce is already stored leaves a gap,
+   * which the next send takes (nextNonce) or the poll fills (fillGap), as when a re-broadcast is
+   * refused.
    */
   send(intent: TxIntent, hooks: SendHooks = {}): Promise<ChainTxRecord> {
     const quoted = this.quote();
     // Awaited in its turn, which may come after the reads failed.
     quoted.catch(() => undefined);
-    return this.enqueue(() => this.sendNow(intent, hooks, quoted));
+    return this.enqueue(() => this.sendNow(intent, hooks, quoted)).then((s) => s.delivered);
   }
 
   /** The fees a new tx offers, and the block it is sent at (no later than its broadcast). */
@@ -347,7 +357,15 @@ export class TxManager {
     return { record, receipt };
   }
 
-  private async sendNow(intent: TxIntent, hooks: SendHooks, quoted = this.quote()): Promise<ChainTxRecord> {
+  /**
+   * In the send queue: signs and stores the tx and follows it, then starts its hook and queues its
+   * broadcast (`delivered`, wrapped so that the queue does not wait for it).
+   */
+  private async sendNow(
+    intent: TxIntent,
+    hooks: SendHooks,
+    quoted = this.quote(),
+  ): Promise<{ delivered: Promise<ChainTxRecord> }> {
     if (!this.started || this.stopped) {
       throw new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, 'tx manager is not running');
     }
@@ -387,17 +405,37 @@ export class TxManager {
       throw classifyChainError(err);
     }
     // This process's clock, as the latency metric's end is (the row's creation time is the database's).
-    const open: OpenTx = { record, waiters: [], nonceGoneChecks: 0, since: new Date() };
+    const open: OpenTx = {
+      record,
+      waiters: [],
+      nonceGoneChecks: 0,
+      since: new Date(),
+      queuedForBroadcast: true,
+    };
     this.open.set(record.id, open);
-    if (hooks.beforeBroadcast) {
-      await hooks.beforeBroadcast(record).catch((err: unknown) =>
-        this.logger.error({
-          msg: 'beforeBroadcast hook failed',
-          txId: record.id,
-          error: (err as Error).message,
-        }),
-      );
-    }
+    // The hook runs beside the broadcasts ahead; only this tx's own broadcast waits for it.
+    const hooked = hooks.beforeBroadcast?.(record).catch((err: unknown) =>
+      this.logger.error({
+        msg: 'beforeBroadcast hook failed',
+        txId: record.id,
+        error: (err as Error).message,
+      }),
+    );
+    const delivered = this.broadcasts.then(async () => {
+      await hooked;
+      await this.deliver(open, raw);
+      return record;
+    });
+    this.broadcasts = delivered.catch(() => undefined);
+    return { delivered };
+  }
+
+  /**
+   * A new tx's first broadcast; its refusal is judged as any broadcast's. Never rejects: the tx is
+   * stored and followed, so a judgement that could not be recorded is made again by the poll.
+   */
+  private async deliver(open: OpenTx, raw: string): Promise<void> {
+    const { record } = open;
     try {
       await broadcastRaw(this.provider, raw);
       this.logger.log({
@@ -408,10 +446,13 @@ export class TxManager {
         purpose: record.purpose,
       });
     } catch (err) {
-      await this.onBroadcastError(open, err);
+      await this.onBroadcastError(open, err).catch((e: unknown) => {
+        const error = classifyChainError(e);
+        this.logger.warn({ msg: 'broadcast refusal not recorded', txId: record.id, error: error.message });
+      });
     }
+    open.queuedForBroadcast = false;
     this.events.sent?.(record);
-    return record;
   }
 
   /**
@@ -705,7 +746,11 @@ export class TxManager {
       }
       if (this.nextNonce() !== gap) return;
       this.logger.warn({ msg: 'filling a nonce gap below pending txs', nonce: gap.toString() });
-      await this.sendNow({ purpose: NONCE_FILLER, to: this.address, data: '0x', gasLimit: 21_000n }, {});
+      const filler = await this.sendNow(
+        { purpose: NONCE_FILLER, to: this.address, data: '0x', gasLimit: 21_000n },
+        {},
+      );
+      await filler.delivered;
     });
   }
 
@@ -808,6 +853,7 @@ export class TxManager {
       return;
     }
     open.nonceGoneChecks = 0;
+    if (open.queuedForBroadcast) return;
     const current = record.hashes[record.hashes.length - 1];
     if (!(await nodeKnowsTx(this.provider, current))) {
       await this.rebroadcast(open, head);
