@@ -5,6 +5,7 @@ import {
   MOVES,
   RedemptionStats,
   PendingFaceValue,
+  SenderFundsTimeout,
   PgTxStore,
   RedemptionRepository,
   WinningTicketEntity,
@@ -185,6 +186,25 @@ describe('WinningTicketRepository moves', () => {
       status: S.QUEUED,
       statusReason: 'GAS_PRICE_TOO_HIGH',
     });
+  });
+
+  it("bounds a claim's wait for rows another transaction holds: past it, SenderFundsTimeout and nothing claimed", async () => {
+    const held = await stored(S.QUEUED);
+    const free = await stored(S.QUEUED);
+    const other = ds.createQueryRunner();
+    await other.connect();
+    await other.startTransaction();
+    try {
+      await other.query('SELECT 1 FROM winning_ticket WHERE ticket_hash = $1 FOR UPDATE', [held]);
+      await expect(repo.claimAll([free, held], 200)).rejects.toBeInstanceOf(SenderFundsTimeout);
+      // One statement: the free row is not claimed either.
+      expect(await statusOf(free)).toBe(S.QUEUED);
+    } finally {
+      await other.rollbackTransaction();
+      await other.release();
+    }
+    expect((await repo.claimAll([free, held], 200)).sort()).toEqual([free, held].sort());
+    expect(await statusOf(held)).toBe(S.SUBMITTING);
   });
 
   it('refuses a target its move does not have', async () => {

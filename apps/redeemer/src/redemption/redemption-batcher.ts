@@ -438,7 +438,12 @@ export class RedemptionBatcher {
         const funded = new Set(await this.funded(s, calls, owner));
         const affordable = s.candidates.filter((c) => funded.has(c));
         const hashes = affordable.map((c) => c.entry.row.ticketHash);
-        const moved = new Set(await commit(() => this.tickets.claimAll(hashes)));
+        // Its wait for rows is bounded as the check is: it runs holding the funds locks.
+        const moved = new Set(
+          await commit(() =>
+            this.tickets.claimAll(hashes, this.config.values.REDEEMER_SENDER_FUNDS_TIMEOUT_MS),
+          ),
+        );
         return { affordable, moved };
       },
       // Other Redeemers of these senders wait for this check: a stuck chain read must not hold them.

@@ -151,7 +151,8 @@ export class SignerLease {
    * answer) would hold every other Redeemer of these senders until the RPC's own timeout. When it
    * has not reached `commit` by then, the locks are released and the call rejects with
    * SenderFundsTimeout; the check goes on unheld, and its `commit` then refuses to run (nothing
-   * is claimed without the locks). A claim under way when the time runs out is waited for. The
+   * is claimed without the locks). A claim under way when the time runs out is waited for (the
+   * Redeemer bounds its wait for rows the same: WinningTicketRepository.claimAll). The
    * wait for the locks is bounded the same (Postgres' lock_timeout): another Redeemer that holds
    * them and stops answering (frozen, its session still open) makes this check reject with
    * SenderFundsTimeout instead of halting every check after it, which run one at a time.
@@ -222,8 +223,7 @@ export class SignerLease {
         [SENDER_CLASS, keys],
       );
     } catch (err) {
-      const e = err as { code?: string; driverError?: { code?: string } };
-      if ((e.code ?? e.driverError?.code) !== LOCK_NOT_AVAILABLE) throw err;
+      if (!isLockTimeout(err)) throw err;
       this.logger.warn({
         msg: 'sender funds locks held by another Redeemer for too long (is it frozen?): its tickets are tried again later',
         senders: keys.length,
@@ -279,10 +279,19 @@ export class SignerLease {
   }
 }
 
+/** Whether `err` is Postgres' lock wait cut short by lock_timeout. */
+export function isLockTimeout(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } } | null;
+  return (e?.code ?? e?.driverError?.code) === LOCK_NOT_AVAILABLE;
+}
+
 /** Runs a claim under the funds locks (SignerLease.withSenderFunds), unless the check ran out of time. */
 export type FundsCommit = <R>(claim: () => Promise<R>) => Promise<R>;
 
-/** A sender funds check that did not reach its claim in time: its locks were released, nothing claimed. */
+/**
+ * A sender funds check that did not reach its claim in time, or whose claim waited too long for
+ * its rows: its locks were released, nothing claimed.
+ */
 export class SenderFundsTimeout extends Error {
   override readonly name = 'SenderFundsTimeout';
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { GroupCommit, type GroupMember } from '#app/core';
+import { isLockTimeout, SenderFundsTimeout } from '../chain-tx/signer-lease.js';
 import { RETRIED_ON_CONFLICT } from '../query-logger.js';
 import type { DbTransaction } from '../unit-of-work.js';
 import { WinningTicketEntity, WinningTicketStatus } from './winning-ticket.entity.js';
@@ -361,9 +362,26 @@ export class WinningTicketRepository {
     });
   }
 
-  /** `claim` for a whole batch in one statement; returns the hashes that moved. */
-  claimAll(ticketHashes: readonly string[]): Promise<string[]> {
-    return this.moveAll(MOVES.claim, ticketHashes, WinningTicketStatus.SUBMITTING);
+  /**
+   * `claim` for a whole batch in one statement; returns the hashes that moved. With
+   * `maxLockWaitMs`, its wait for a row another transaction holds is bounded (lock_timeout): a claim
+   * runs under the senders' funds locks (SignerLease.withSenderFunds), and an unbounded wait would
+   * hold them, and every funds check queued behind them, for as long as that transaction stays
+   * open. Past the bound it rejects with SenderFundsTimeout, nothing claimed.
+   */
+  async claimAll(ticketHashes: readonly string[], maxLockWaitMs?: number): Promise<string[]> {
+    if (!maxLockWaitMs) return this.moveAll(MOVES.claim, ticketHashes, WinningTicketStatus.SUBMITTING);
+    try {
+      return await this.ds.transaction(async (trx) => {
+        await trx.query("SELECT set_config('lock_timeout', $1, true)", [`${maxLockWaitMs}ms`]);
+        return this.moveAll(MOVES.claim, ticketHashes, WinningTicketStatus.SUBMITTING, {}, trx);
+      });
+    } catch (err) {
+      if (!isLockTimeout(err)) throw err;
+      throw new SenderFundsTimeout(
+        `claim of ${ticketHashes.length} ticket(s) waited over ${maxLockWaitMs} ms for their rows (a transaction holding them open?)`,
+      );
+    }
   }
 
   /** `markSubmitted` for every ticket of one tx, in one statement. */
