@@ -19,10 +19,12 @@
  * of `npm run bench:ticket`, in the same process and run, with the stack up (idle).
  *
  * After each variant it waits until every winner of that variant is final and reports how many
- * were redeemed and expired, winners redeemed per second (from the first winner stored to the
- * last redemption), redemption txs per block (mined redemption txs ÷ blocks holding at least one),
- * the most txs of the signer in flight at once, the redemption txs that reverted (and the tickets
- * they held, retried), how many blocks each mined redemption tx took from the block it was sent
+ * were redeemed and expired, winners stored per second of the run (arrived) and redeemed per
+ * second (from the first winner stored to the last redemption), redemption txs per block (mined
+ * redemption txs ÷ blocks holding at least one), the gas a redeemed ticket used and the chain's
+ * ceiling it implies (1 s blocks full of such tickets: winners arriving faster expire whatever the
+ * Redeemer does), the most txs of the signer in flight at once, the redemption txs that reverted
+ * (and the tickets they held, retried), how many blocks each mined redemption tx took from the block it was sent
  * at (and the Redeemer's round-end margin at the end), and the time from a winning ticket stored by the
  * Recipient to its redemption recorded by the Redeemer, and the Redeemer's CPU time (its
  * process_cpu_seconds_total from the variant's start until its winners are final) per winner,
@@ -252,6 +254,7 @@ async function main(): Promise<void> {
       results.push({
         variant,
         rate: accepted / seconds,
+        winnersArrived: figures.winners / seconds,
         errors,
         errorKinds: [...errorKinds],
         calls: calls.summary(),
@@ -300,6 +303,8 @@ interface RedemptionFigures {
   maxTxsPerBlock: number;
   /** Mean tickets per mined redemption tx. */
   ticketsPerTx: number;
+  /** Gas mined redemption txs used per ticket they held: what one winner asks of the chain. */
+  gasPerTicket: number;
   /** Mean gas our mined redemption txs used per block holding one, and the txs' gas limits ÷ that. */
   gasPerBlock: number;
   limitOverUsed: number;
@@ -314,6 +319,8 @@ interface RedemptionFigures {
 interface VariantResult extends RedemptionFigures {
   variant: Variant;
   rate: number;
+  /** Winners stored per second of the run: what the Redeemer (and the chain) must keep up with. */
+  winnersArrived: number;
   errors: number;
   errorKinds: [string, number][];
   /** Per call: count, p50 and p90 latency in ms. */
@@ -647,6 +654,7 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     txsPerBlock: perBlock.size > 0 ? mined / perBlock.size : 0,
     maxTxsPerBlock: Math.max(0, ...perBlock.values()),
     ticketsPerTx: mined > 0 ? minedTickets / mined : 0,
+    gasPerTicket: minedTickets > 0 ? gasUsed / minedTickets : 0,
     gasPerBlock: perBlock.size > 0 ? gasUsed / perBlock.size : 0,
     limitOverUsed: gasUsed > 0 ? gasLimits / gasUsed : 0,
     maxTxsInFlight,
@@ -694,11 +702,18 @@ function report(
   line('winning tickets', (r) => String(r.winners));
   line('redeemed', (r) => String(r.redeemed));
   line('expired', (r) => String(r.expired));
+  line('winners arrived/s', (r) => fmt(r.winnersArrived));
   line('winners redeemed/s', (r) => fmt(r.winnersPerSecond));
   line('redemption txs', (r) => String(r.txs));
   line('txs per block (blocks with one)', (r) => `${fmt(r.txsPerBlock)} (max ${r.maxTxsPerBlock})`);
   line('tickets per tx', (r) => fmt(r.ticketsPerTx));
   line('gas used per block (blocks with one), M', (r) => (r.gasPerBlock / 1e6).toFixed(2));
+  line('gas used per redeemed ticket', (r) => r.gasPerTicket.toFixed(0));
+  // What the chain could take at most: every 1 s block full of such tickets, none held back at a
+  // round's end. Winners arriving faster than this cannot all be redeemed, whatever the Redeemer does.
+  line('chain ceiling: full blocks of such tickets, winners/s', (r) =>
+    r.gasPerTicket > 0 ? fmt(Number(blockGasLimit) / r.gasPerTicket) : '—',
+  );
   line('tx gas limits ÷ gas used', (r) => fmt(r.limitOverUsed));
   line('most txs in flight', (r) => String(r.maxTxsInFlight));
   line('reverted redemption txs (tickets in them)', (r) => `${r.revertedTxs} (${r.revertedTickets})`);
@@ -757,9 +772,15 @@ function report(
       { name: `end-to-end tickets, ${v}`, value: r.rate, unit: 'tickets/s' },
       { name: `winners redeemed, ${v}`, value: r.redeemed, unit: `of ${r.winners}` },
       { name: `winners expired, ${v}`, value: r.expired, unit: 'tickets' },
+      { name: `winners arrived per second, ${v}`, value: r.winnersArrived, unit: 'winners/s' },
       { name: `winners redeemed per second, ${v}`, value: r.winnersPerSecond, unit: 'winners/s' },
       { name: `redemption txs per block, ${v}`, value: r.txsPerBlock, unit: 'txs/block' },
       { name: `redemption gas used per block, ${v}`, value: r.gasPerBlock / 1e6, unit: 'Mgas' },
+      {
+        name: `chain ceiling at full blocks, ${v}`,
+        value: r.gasPerTicket > 0 ? Number(blockGasLimit) / r.gasPerTicket : Number.NaN,
+        unit: 'winners/s',
+      },
       { name: `reverted redemption txs, ${v}`, value: r.revertedTxs, unit: 'txs' },
       { name: `redeemer CPU per winner, ${v}`, value: r.redeemerCpuMsPerWinner, unit: 'ms' },
       { name: `anvil CPU per winner, ${v}`, value: r.anvilCpuMsPerWinner, unit: 'ms' },
