@@ -57,9 +57,9 @@ export class BlockSpace {
    * Resolves (true if it had to wait) once `hasRoom`, or when `stopped()` says to give up. Each
    * look first reads the signer's mined count again (`txs.refreshMined`; a failed read leaves the
    * poll's view): room is seen about ROOM_POLL_MS after the block that made it, not at the
-   * TxManager's next poll. That poll (500 ms in dev) let half of each 1 s block go by unused, so
-   * blocks left half full while groups waited. Reads are made only while a block's worth of this
-   * signer's txs waits to be mined.
+   * TxManager's next poll: in dev that poll (500 ms) could take half of a 1 s block's time, in
+   * which groups waited for room a block had already made. Reads are made only while a block's
+   * worth of this signer's txs waits to be mined.
    */
   async waitForRoom(blockGasLimit: bigint, txs: UnminedView, stopped: () => boolean): Promise<boolean> {
     let waited = false;
