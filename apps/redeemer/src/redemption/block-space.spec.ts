@@ -25,10 +25,14 @@ describe('BlockSpace', () => {
     space.finished(tx(4_000_000n), null);
     space.finished(tx(4_000_000n), receipt(30_000n, 0));
     expect(space.expectedUse(4_000_000n)).toBe(1_000_000n);
-    // 29 × 4M of limits ≈ 29M expected: room; 30 × 4M ≈ 30M: none.
+    // A block takes 30M less what the last tx's limit asks beyond its use (4M − 1M): 27M.
+    // 26 × 4M of limits ≈ 26M expected: room; 27 × 4M ≈ 27M: none.
     const txs = (n: number) => unmined(...Array.from({ length: n }, () => 4_000_000n));
-    expect(space.hasRoom(BLOCK, txs(29))).toBe(true);
-    expect(space.hasRoom(BLOCK, txs(30))).toBe(false);
+    expect(space.hasRoom(BLOCK, txs(26))).toBe(true);
+    expect(space.hasRoom(BLOCK, txs(27))).toBe(false);
+    // A larger limit among them asks for more of that room (6M, using 1.5M): 25.5M.
+    expect(space.hasRoom(BLOCK, [...txs(23), ...unmined(6_000_000n)])).toBe(true);
+    expect(space.hasRoom(BLOCK, [...txs(24), ...unmined(6_000_000n)])).toBe(false);
   });
 
   it('counts a reservation as waiting until it is released, once', () => {

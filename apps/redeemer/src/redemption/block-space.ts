@@ -18,8 +18,8 @@ const ROOM_POLL_MS = 100;
 /**
  * Keeps the Redeemer's txs out of the node's mempool while the chain cannot take them: a group is
  * claimed and sent only while this signer's txs not yet mined are expected to use less than one
- * block of gas (so the next block can still take more, and what waits is at most that plus one
- * group). Otherwise, when winners come faster than blocks take them, a backlog many blocks deep
+ * block takes of them (blockTakes; so the next block can still take more, and what waits is at
+ * most that plus one group). Otherwise, when winners come faster than blocks take them, a backlog many blocks deep
  * builds up where nothing can be re-ordered or held: its txs cross the round's end and revert,
  * each tx's wait teaches the round-end margin a larger delay, and tickets expire queued behind
  * younger ones. Held here instead, tickets stay queued, are funded and checked against the round's
@@ -49,8 +49,24 @@ export class BlockSpace {
 
   /** Whether a group may go out now (see the class), with `unmined` the signer's txs not mined yet. */
   hasRoom(blockGasLimit: bigint, unmined: readonly Pick<ChainTxRecord, 'gasLimit'>[]): boolean {
-    const waiting = this.sending + unmined.reduce((sum, r) => sum + r.gasLimit, 0n);
-    return this.expectedUse(waiting) < blockGasLimit;
+    let waiting = this.sending;
+    let largest = 0n;
+    for (const r of unmined) {
+      waiting += r.gasLimit;
+      if (r.gasLimit > largest) largest = r.gasLimit;
+    }
+    return this.expectedUse(waiting) < this.blockTakes(blockGasLimit, largest);
+  }
+
+  /**
+   * About how much of this signer's expected use one block takes: a builder adds a tx only while
+   * the gas used so far plus the tx's whole limit fit (geth's gas pool, anvil), so the last tx of
+   * a block needs its limit of room, not its use. Holding more than that unmined leaves part of a
+   * nonce chain behind each block: anvil then mined the next block with only the few txs it still
+   * counted ready (4–9M gas after each 25M block under a backlog).
+   */
+  private blockTakes(blockGasLimit: bigint, largestLimit: bigint): bigint {
+    return blockGasLimit - (largestLimit - this.expectedUse(largestLimit));
   }
 
   /**
