@@ -43,15 +43,7 @@ describe('Redeemer: block space', () => {
   });
 
   const { row, until } = ticketRows(() => redeemer.tickets);
-  const txCount = async (tag: 'latest' | 'pending') =>
-    Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, tag]));
-  const unminedLimits = async () =>
-    (
-      await redeemer.ds.query<{ gas_limit: string }[]>(
-        `SELECT gas_limit FROM chain_tx WHERE signer = $1 AND status = 'pending' AND nonce >= $2 ORDER BY nonce`,
-        [fx.recipient.address.toLowerCase(), await txCount('latest')],
-      )
-    ).map((r) => BigInt(r.gas_limit));
+  const unminedLimits = () => unminedLimitsOf(fx, redeemer);
 
   /**
    * `count` tickets of `sender` accepted with mining stopped, until the Redeemer holds: the txs it
@@ -93,55 +85,8 @@ describe('Redeemer: block space', () => {
     for (const t of tickets) await until(t, WinningTicketStatus.REDEEMED);
   }
 
-  it('holds what the next block cannot take, and sends it as blocks are mined: every ticket redeemed once, no tx reverted', async () => {
-    const sender = await fx.newSender(ETH);
-    const batch = [];
-    for (let i = 0; i < TICKETS; i++) batch.push(await fx.ticket(sender, CENTI));
-    const mined = await txCount('latest');
-    await fx.provider.send('evm_setAutomine', [false]);
-    for (const t of batch) await redeemer.intake.accept(t);
-
-    // Some go out, then the Redeemer stops: what waits is at least a block's gas limits' worth
-    // (nothing mined yet, so limits count whole), and was under it before the last tx went.
-    const waitingGas = async () => (await unminedLimits()).reduce((a, b) => a + b, 0n);
-    await eventually(
-      async () => ((await waitingGas()) >= BLOCK_GAS ? true : undefined),
-      "a block's gas waiting",
-    );
-    await new Promise((r) => setTimeout(r, 1_000));
-    const sent = (await txCount('pending')) - mined;
-    const limits = await unminedLimits();
-    expect(sent).toBeGreaterThan(0);
-    expect(sent).toBeLessThan(TICKETS);
-    expect(limits).toHaveLength(sent);
-    const total = limits.reduce((a, b) => a + b, 0n);
-    expect(total).toBeGreaterThanOrEqual(BLOCK_GAS);
-    expect(total - limits[limits.length - 1]).toBeLessThan(BLOCK_GAS);
-    // The others are not claimed: queued, in no tx.
-    const statuses = await Promise.all(batch.map(async (t) => (await row(t)).status));
-    expect(statuses.filter((s) => s === WinningTicketStatus.QUEUED)).toHaveLength(TICKETS - sent);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect((await txCount('pending')) - mined).toBe(sent);
-
-    // Each mined block makes room for more, until all are in.
-    for (let i = 0; i < 3 * TICKETS && (await txCount('latest')) < mined + TICKETS; i++) {
-      await fx.provider.send('evm_mine', []);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    await fx.provider.send('evm_setAutomine', [true]);
-    for (const t of batch) await until(t, WinningTicketStatus.REDEEMED);
-    const redeemed = await fx.redeemedHashes();
-    for (const t of batch) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
-    const reverted = await redeemer.ds.query<{ n: string }[]>(
-      `SELECT count(*) AS n FROM chain_tx WHERE signer = $1 AND status = 'reverted'`,
-      [fx.recipient.address.toLowerCase()],
-    );
-    expect(Number(reverted[0].n)).toBe(0);
-    const metrics = await (await fetch(`${redeemer.url}/metrics`)).text();
-    expect(
-      Number(/^redeemer_block_space_waits_total(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1] ?? 0),
-    ).toBeGreaterThan(0);
-  });
+  it('holds what the next block cannot take, and sends it as blocks are mined: every ticket redeemed once, no tx reverted', () =>
+    sendsAsBlocksMake(fx, redeemer));
 
   it('judges the cost of a group that waited for block space again at the gas price it goes at', async () => {
     const sender = await fx.newSender(ETH);
@@ -213,3 +158,102 @@ describe('Redeemer: block space', () => {
     for (const t of all) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
   });
 });
+
+/**
+ * One group of every ticket (a batch as large as TICKETS, formed before its window ends) is larger
+ * than the next block takes: only the txs that fit go, the rest of the group waits its turn
+ * unclaimed, and goes as blocks make room (each tx of one ticket here: 240k limits, a cap of half
+ * the block).
+ */
+describe('Redeemer: block space, a group larger than a block', () => {
+  let fx: RedeemerChainFixture;
+  let redeemer: InProcessRedeemer;
+
+  beforeAll(async () => {
+    fx = await startRedeemerChain();
+    await fx.provider.send('evm_setBlockGasLimit', [toQuantity(BLOCK_GAS)]);
+    redeemer = await startInProcessRedeemer(fx, `${inject('redisPrefix')}redeemer-block-space-group:`, {
+      REDEEMER_BATCH_MAX_SIZE: String(TICKETS),
+      REDEEMER_BATCH_WINDOW_MS: '10000',
+    });
+  });
+
+  afterAll(async () => {
+    await fx?.provider.send('evm_setAutomine', [true]);
+    await redeemer?.app.close();
+    await fx?.stop();
+  });
+
+  it('sends the txs of the group that fit the next block and holds the rest of it, queued, until blocks are mined', () =>
+    sendsAsBlocksMake(fx, redeemer));
+});
+
+/** The signer's txs not mined yet, as stored: their gas limits in nonce order. */
+async function unminedLimitsOf(fx: RedeemerChainFixture, redeemer: InProcessRedeemer): Promise<bigint[]> {
+  const mined = Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, 'latest']));
+  const rows = await redeemer.ds.query<{ gas_limit: string }[]>(
+    `SELECT gas_limit FROM chain_tx WHERE signer = $1 AND status = 'pending' AND nonce >= $2 ORDER BY nonce`,
+    [fx.recipient.address.toLowerCase(), mined],
+  );
+  return rows.map((r) => BigInt(r.gas_limit));
+}
+
+/**
+ * TICKETS tickets accepted with mining stopped: the Redeemer sends what the next block is expected
+ * to take (whole limits count, nothing mined yet) and holds the rest, queued; each mined block
+ * makes room for more, until every ticket is redeemed once, no tx reverted.
+ */
+async function sendsAsBlocksMake(fx: RedeemerChainFixture, redeemer: InProcessRedeemer): Promise<void> {
+  const { row, until } = ticketRows(() => redeemer.tickets);
+  const txCount = async (tag: 'latest' | 'pending') =>
+    Number(await fx.provider.send('eth_getTransactionCount', [fx.recipient.address, tag]));
+  const unminedLimits = () => unminedLimitsOf(fx, redeemer);
+
+  const sender = await fx.newSender(ETH);
+  const batch = [];
+  for (let i = 0; i < TICKETS; i++) batch.push(await fx.ticket(sender, CENTI));
+  const mined = await txCount('latest');
+  await fx.provider.send('evm_setAutomine', [false]);
+  for (const t of batch) await redeemer.intake.accept(t);
+
+  // Some go out, then the Redeemer stops: what waits is at least a block's gas limits' worth
+  // (nothing mined yet, so limits count whole), and was under it before the last tx went.
+  const waitingGas = async () => (await unminedLimits()).reduce((a, b) => a + b, 0n);
+  await eventually(
+    async () => ((await waitingGas()) >= BLOCK_GAS ? true : undefined),
+    "a block's gas waiting",
+  );
+  await new Promise((r) => setTimeout(r, 1_000));
+  const sent = (await txCount('pending')) - mined;
+  const limits = await unminedLimits();
+  expect(sent).toBeGreaterThan(0);
+  expect(sent).toBeLessThan(TICKETS);
+  expect(limits).toHaveLength(sent);
+  const total = limits.reduce((a, b) => a + b, 0n);
+  expect(total).toBeGreaterThanOrEqual(BLOCK_GAS);
+  expect(total - limits[limits.length - 1]).toBeLessThan(BLOCK_GAS);
+  // The others are not claimed: queued, in no tx.
+  const statuses = await Promise.all(batch.map(async (t) => (await row(t)).status));
+  expect(statuses.filter((s) => s === WinningTicketStatus.QUEUED)).toHaveLength(TICKETS - sent);
+  await new Promise((r) => setTimeout(r, 1_000));
+  expect((await txCount('pending')) - mined).toBe(sent);
+
+  // Each mined block makes room for more, until all are in.
+  for (let i = 0; i < 3 * TICKETS && (await txCount('latest')) < mined + TICKETS; i++) {
+    await fx.provider.send('evm_mine', []);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await fx.provider.send('evm_setAutomine', [true]);
+  for (const t of batch) await until(t, WinningTicketStatus.REDEEMED);
+  const redeemed = await fx.redeemedHashes();
+  for (const t of batch) expect(redeemed.filter((h) => h === hashOf(t))).toHaveLength(1);
+  const reverted = await redeemer.ds.query<{ n: string }[]>(
+    `SELECT count(*) AS n FROM chain_tx WHERE signer = $1 AND status = 'reverted'`,
+    [fx.recipient.address.toLowerCase()],
+  );
+  expect(Number(reverted[0].n)).toBe(0);
+  const metrics = await (await fetch(`${redeemer.url}/metrics`)).text();
+  expect(
+    Number(/^redeemer_block_space_waits_total(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1] ?? 0),
+  ).toBeGreaterThan(0);
+}

@@ -35,6 +35,26 @@ describe('BlockSpace', () => {
     expect(space.hasRoom(BLOCK, [...txs(24), ...unmined(6_000_000n)])).toBe(false);
   });
 
+  it("admits a group's txs while what waits before each is under what a block takes: one past it at most, the first always", () => {
+    const space = new BlockSpace();
+    const group = [4_000_000n, 4_000_000n, 4_000_000n, 4_000_000n];
+    // Nothing learned, limits count whole: 20M + 4M + 4M waiting before the third: under 30M.
+    expect(space.admits(BLOCK, unmined(20_000_000n), group)).toBe(3);
+    // 28M + 4M waiting before the second: over; the first goes all the same (room was waited for).
+    expect(space.admits(BLOCK, unmined(28_000_000n), group)).toBe(1);
+    expect(space.admits(BLOCK, [], group)).toBe(4);
+    expect(space.admits(BLOCK, [], [])).toBe(0);
+    // Learned: a quarter. 25 × 4M unmined ≈ 25M, + 4M ≈ 26M before the second: under 27M; a 6M
+    // limit in the group (using 1.5M) leaves a block 25.5M of room: over.
+    space.finished(tx(4_000_000n), receipt(1_000_000n));
+    expect(
+      space.admits(BLOCK, unmined(...Array.from({ length: 25 }, () => 4_000_000n)), [4_000_000n, 4_000_000n]),
+    ).toBe(2);
+    expect(
+      space.admits(BLOCK, unmined(...Array.from({ length: 25 }, () => 4_000_000n)), [6_000_000n, 4_000_000n]),
+    ).toBe(1);
+  });
+
   it('counts a reservation as waiting until it is released, once', () => {
     const space = new BlockSpace();
     const release = space.reserve(BLOCK);

@@ -16,10 +16,10 @@ const RECENT_TXS = 64;
 const ROOM_POLL_MS = 100;
 
 /**
- * Keeps the Redeemer's txs out of the node's mempool while the chain cannot take them: a group is
- * claimed and sent only while this signer's txs not yet mined are expected to use less than one
- * block takes of them (blockTakes; so the next block can still take more, and what waits is at
- * most that plus one group). Otherwise, when winners come faster than blocks take them, a backlog many blocks deep
+ * Keeps the Redeemer's txs out of the node's mempool while the chain cannot take them: a group's
+ * txs are claimed and sent only while this signer's txs not yet mined are expected to use less
+ * than one block takes of them (blockTakes; so the next block can still take more, and what waits
+ * is at most that plus one tx: admits). Otherwise, when winners come faster than blocks take them, a backlog many blocks deep
  * builds up where nothing can be re-ordered or held: its txs cross the round's end and revert,
  * each tx's wait teaches the round-end margin a larger delay, and tickets expire queued behind
  * younger ones. Held here instead, tickets stay queued, are funded and checked against the round's
@@ -49,13 +49,41 @@ export class BlockSpace {
 
   /** Whether a group may go out now (see the class), with `unmined` the signer's txs not mined yet. */
   hasRoom(blockGasLimit: bigint, unmined: readonly Pick<ChainTxRecord, 'gasLimit'>[]): boolean {
+    const { waiting, largest } = this.waiting(unmined);
+    return this.expectedUse(waiting) < this.blockTakes(blockGasLimit, largest);
+  }
+
+  /**
+   * How many of a group's txs (their gas limits, in the order they would go) may go now: the
+   * first, then each while what waits before it is expected to use less than a block takes. So
+   * what waits exceeds that by one tx at most, not by a whole group (up to REDEEMER_BATCH_MAX_SIZE
+   * tickets: 9 txs of 11M expected use at 30M blocks); the rest go as blocks make room.
+   */
+  admits(
+    blockGasLimit: bigint,
+    unmined: readonly Pick<ChainTxRecord, 'gasLimit'>[],
+    txLimits: readonly bigint[],
+  ): number {
+    let { waiting, largest } = this.waiting(unmined);
+    let n = 0;
+    for (const limit of txLimits) {
+      if (limit > largest) largest = limit;
+      if (n > 0 && this.expectedUse(waiting) >= this.blockTakes(blockGasLimit, largest)) break;
+      waiting += limit;
+      n++;
+    }
+    return n;
+  }
+
+  /** The gas limits waiting to be mined (unmined and reserved), and the largest unmined one. */
+  private waiting(unmined: readonly Pick<ChainTxRecord, 'gasLimit'>[]): { waiting: bigint; largest: bigint } {
     let waiting = this.sending;
     let largest = 0n;
     for (const r of unmined) {
       waiting += r.gasLimit;
       if (r.gasLimit > largest) largest = r.gasLimit;
     }
-    return this.expectedUse(waiting) < this.blockTakes(blockGasLimit, largest);
+    return { waiting, largest };
   }
 
   /**

@@ -154,7 +154,8 @@ export class RedemptionBatcher {
       ignoreGasLimits,
       promise,
       resolve: (o) => {
-        this.pending.delete(row.ticketHash);
+        // Answered twice (a failed group answers all it took): never drops a newer entry.
+        if (this.pending.get(row.ticketHash) === entry) this.pending.delete(row.ticketHash);
         resolve(o);
       },
     };
@@ -203,10 +204,7 @@ export class RedemptionBatcher {
     if (take.length === 0) return;
     const owner = `flush:${++this.seq}`;
     // Busy from now on, but committed against no sender's funds until the claim below.
-    this.inFlight.hold(
-      owner,
-      take.map((e) => ({ ticketHash: e.row.ticketHash, sender: e.row.sender, faceValue: 0n })),
-    );
+    this.inFlight.hold(owner, heldFree(take));
     const simulated = this.simulate(take);
     // Never rejects: a failure is handled inside, so the chain goes on.
     simulated.catch(() => undefined);
@@ -220,65 +218,80 @@ export class RedemptionBatcher {
   }
 
   private async redeemGroup(entries: Entry[], owner: string, simulated: Promise<Simulated>): Promise<void> {
+    let rest: Simulated | undefined;
+    try {
+      rest = await simulated;
+    } catch (err) {
+      this.groupFailed(entries, [owner], err);
+      return;
+    }
+    // A group larger than the chain's room goes in parts, each once there is room for it, in the
+    // order flush gave (least time left first under a backlog); the rest wait their turn here,
+    // unclaimed (queued in Postgres) and held by `owner`, ahead of the groups behind this one.
+    while (rest !== undefined && rest.candidates.length > 0) rest = await this.redeemPart(rest, owner);
+    this.inFlight.release(owner);
+  }
+
+  /**
+   * Sends the part of `s` the chain has room for (admitted) once it has room, and answers that
+   * part's tickets on every path. Returns the rest, still held by `owner` and unanswered, or
+   * undefined when nothing is left to send (every ticket answered).
+   */
+  private async redeemPart(s: Simulated, owner: string): Promise<Simulated | undefined> {
+    const entries = s.candidates.map((c) => c.entry);
+    // The part's own hold: its tickets are held until their txs' settlements hold them, while the
+    // group goes on with the rest.
+    const part = `flush:${++this.seq}`;
+    let rest: Simulated | undefined;
     let txs: Candidate[][];
     let release = (): void => undefined;
     try {
-      let s = await simulated;
-      if (s.candidates.length > 0) {
-        // Not claimed (nor funded) while the chain has no room: the tickets stay queued (BlockSpace).
-        // Nor while nothing can be sent (stopping, or the signer lease lost until it is back):
-        // the group gives its tickets back to their jobs as they were, no attempt counted.
-        const held = () => this.stopped || !this.txs.sending;
-        const waited = await this.space.waitForRoom(s.blockGasLimit, this.txs, held);
-        if (waited) this.metrics.blockSpaceWaits.inc();
-        if (held()) {
-          for (const c of s.candidates) c.entry.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
-          this.inFlight.release(owner);
-          return;
-        }
-        s = await this.judgedAgain(s);
+      // Not claimed (nor funded) while the chain has no room: the tickets stay queued (BlockSpace).
+      // Nor while nothing can be sent (stopping, or the signer lease lost until it is back):
+      // the group gives its tickets back to their jobs as they were, no attempt counted.
+      const held = () => this.stopped || !this.txs.sending;
+      const waited = await this.space.waitForRoom(s.blockGasLimit, this.txs, held);
+      if (waited) this.metrics.blockSpaceWaits.inc();
+      if (held()) {
+        for (const e of entries) e.resolve(verdict(wait(RedemptionCode.IN_PROGRESS)));
+        return undefined;
       }
+      s = await this.judgedAgain(s);
       // Every ticket was decided (by its simulation, or judged again): nothing to send.
-      if (s.candidates.length === 0) {
-        this.inFlight.release(owner);
-        return;
-      }
+      if (s.candidates.length === 0) return undefined;
+      [s, rest] = this.admitted(s);
+      this.inFlight.hold(part, heldFree(s.candidates.map((c) => c.entry)));
+      this.inFlight.hold(owner, heldFree(rest?.candidates.map((c) => c.entry) ?? []));
       release = this.space.reserve(gasOf(s.candidates));
-      txs = await this.claim(s, owner);
+      txs = await this.claim(s, part);
     } catch (err) {
       release();
-      // A funds check out of time (a chain read, or another Redeemer holding the locks): nothing was claimed.
-      const error =
-        err instanceof SenderFundsTimeout
-          ? new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, err.message)
-          : classifyChainError(err);
-      this.logger.warn({ msg: 'redemption batch failed', code: error.code, error: error.message });
-      for (const e of entries)
-        e.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
-      this.inFlight.release(owner);
-      return;
+      this.groupFailed(entries, [part], err);
+      return undefined;
     }
-    const head = await this.sendable(txs.flat());
-    if (!head) {
+    const sendable = await this.sendable(txs.flat());
+    if ('back' in sendable) {
       release();
-      this.inFlight.release(owner);
-      return;
+      this.inFlight.release(part);
+      // The rest would be held back alike: answered the same, nothing claimed.
+      for (const c of rest?.candidates ?? []) c.entry.resolve(verdict(sendable.back));
+      return undefined;
     }
     // Their jobs let go of their worker slots now: the txs' sends queue behind this signer's
     // others (one nonce at a time), and a slot held through that queue paced the whole Redeemer.
     // From here a failed send puts its tickets back and wakes their jobs itself (send).
     for (const c of txs.flat()) c.entry.resolve({ kind: 'claimed' });
     // Each tx counts as waiting for block space until the TxManager has stored it (then it is in
-    // its unmined txs): swapped in one step, so the group's gas is never missing nor counted twice
+    // its unmined txs): swapped in one step, so the part's gas is never missing nor counted twice
     // for long.
     const releases = txs.map((claimed) => this.space.reserve(gasOf(claimed)));
     release();
-    // Not awaited by the flush chain: the next group's funds check still sees these tickets, held
-    // by `owner` until their tx's settlement holds them.
+    // Not awaited by the flush chain: the next funds check still sees these tickets, held by
+    // `part` until their tx's settlement holds them.
     const calls = this.chain.calls();
     void Promise.all(
       txs.map((claimed, i) =>
-        this.send(claimed, calls, head)
+        this.send(claimed, calls, sendable.head)
           .catch((err: unknown) => {
             // Only putting the tickets back failed (database): their jobs wake from their sleep,
             // find them claimed without a stored tx and queue them again (ORPHANED).
@@ -287,23 +300,51 @@ export class RedemptionBatcher {
           })
           .finally(releases[i]),
       ),
-    ).finally(() => this.inFlight.release(owner));
+    ).finally(() => this.inFlight.release(part));
+    return rest;
   }
 
   /**
-   * The head the claimed tickets' txs are judged at (their mining delay counts from it), or
-   * undefined when they go back in line instead: the round may end before they are mined (the
-   * gate's rule again, at the latest head: the batch window, simulations and claim may have
-   * brought its end near), or the head could not be read. Their jobs still hold their slots: each
-   * is answered here, noted by the one UPDATE that puts them back (no note of their own follows);
-   * a round wait sleeps until the next round can be initialized, holding the worker. Never
-   * rejects: the flush chain must go on.
+   * The txs of `s` that may go now (BlockSpace.admits: the first, then each while the chain is
+   * expected to have room for it), and the rest, or undefined when all may go. Split as the claim
+   * splits them (txsOf); the claim may drop some for their senders' funds, never add.
    */
-  private async sendable(claimed: readonly Candidate[]): Promise<ChainHead | undefined> {
+  private admitted(s: Simulated): [Simulated, Simulated | undefined] {
+    const txs = txsOf(s.candidates, s.blockGasLimit);
+    const n = this.space.admits(s.blockGasLimit, this.txs.unmined(), txs.map(gasOf));
+    if (n >= txs.length) return [s, undefined];
+    return [
+      { ...s, candidates: txs.slice(0, n).flat() },
+      { ...s, candidates: txs.slice(n).flat() },
+    ];
+  }
+
+  /** A group, or a part of one, that failed before its txs were sent: nothing claimed, retried as a chain error. */
+  private groupFailed(entries: readonly Entry[], owners: readonly string[], err: unknown): void {
+    // A funds check out of time (a chain read, or another Redeemer holding the locks): nothing was claimed.
+    const error =
+      err instanceof SenderFundsTimeout
+        ? new ChainTxError(ChainErrorCode.CHAIN_UNAVAILABLE, err.message)
+        : classifyChainError(err);
+    this.logger.warn({ msg: 'redemption batch failed', code: error.code, error: error.message });
+    for (const e of entries)
+      e.resolve(verdict(retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`)));
+    for (const owner of owners) this.inFlight.release(owner);
+  }
+
+  /**
+   * The head the claimed tickets' txs are judged at (their mining delay counts from it), or why
+   * they go back in line instead: the round may end before they are mined (the gate's rule again,
+   * at the latest head: the batch window, simulations and claim may have brought its end near), or
+   * the head could not be read. Their jobs still hold their slots: each is answered here, noted by
+   * the one UPDATE that puts them back (no note of their own follows); a round wait sleeps until
+   * the next round can be initialized, holding the worker. Never rejects: the flush chain must go on.
+   */
+  private async sendable(claimed: readonly Candidate[]): Promise<{ head: ChainHead } | { back: Verdict }> {
     let back: Verdict;
     try {
       const head = await this.chain.head();
-      if (!roundMayEndBeforeMined(head, this.margin.blocks())) return head;
+      if (!roundMayEndBeforeMined(head, this.margin.blocks())) return { head };
       back = wait(RedemptionCode.ROUND_ENDING, this.chain.msUntilRoundReady(head));
     } catch (err) {
       const error = classifyChainError(err);
@@ -319,9 +360,9 @@ export class RedemptionBatcher {
       // Left claimed with no tx stored: their jobs queue them again (ORPHANED).
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption batch not put back', code: error.code, error: error.message });
-      back = retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`);
-      for (const c of claimed) c.entry.resolve(verdict(back));
-      return undefined;
+      const notBack = retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`);
+      for (const c of claimed) c.entry.resolve(verdict(notBack));
+      return { back };
     }
     if (back.code === RedemptionCode.ROUND_ENDING) {
       this.metrics.roundEndHolds.inc();
@@ -331,7 +372,7 @@ export class RedemptionBatcher {
       c.entry.row.statusReason = back.code;
       c.entry.resolve(verdict(back));
     }
-    return undefined;
+    return { back };
   }
 
   /**
@@ -458,8 +499,7 @@ export class RedemptionBatcher {
       owner,
       claimed.map((c) => c.entry.row),
     );
-    const allowance = claimed.reduce((max, c) => (c.gas > max ? c.gas : max), 0n);
-    return splitByGas(claimed, txGasCap(s.blockGasLimit, allowance));
+    return txsOf(claimed, s.blockGasLimit);
   }
 
   /**
@@ -625,6 +665,16 @@ export function byTimeLeft(a: { row: TimeLeft }, b: { row: TimeLeft }): number {
 }
 
 type TimeLeft = Pick<WinningTicketEntity, 'creationRound' | 'createdAt'>;
+
+/** Busy, but committed against no sender's funds (not claimed). */
+const heldFree = (entries: readonly Entry[]): HeldTicket[] =>
+  entries.map((e) => ({ ticketHash: e.row.ticketHash, sender: e.row.sender, faceValue: 0n }));
+
+/** `candidates` split into txs of at most txGasCap for the largest allowance among them. */
+function txsOf(candidates: readonly Candidate[], blockGasLimit: bigint): Candidate[][] {
+  const allowance = candidates.reduce((max, c) => (c.gas > max ? c.gas : max), 0n);
+  return splitByGas(candidates, txGasCap(blockGasLimit, allowance));
+}
 
 /** The gas limit of txs carrying `candidates`: the sum of their allowances. */
 const gasOf = (candidates: readonly { gas: bigint }[]): bigint =>
