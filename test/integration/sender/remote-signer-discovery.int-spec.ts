@@ -203,6 +203,138 @@ describe("Sender remote signer: orchestrator discovery (go-livepeer's -remoteDis
     a.answer!.info.priceInfo = price(100n);
   });
 
+  it("lists the live runners each orchestrator's GET /discovery names, merged as go-livepeer merges them", async () => {
+    const aUrl = `https://127.0.0.1:${a.port}`;
+    const extra = `https://127.0.0.1:${await freePort()}`;
+    const runner = (app: string, price: unknown, more: Record<string, unknown> = {}) => ({
+      url: `${aUrl}/apps/${app}/session`,
+      app,
+      capacity: 2,
+      capacity_used: 1,
+      capacity_available: 1,
+      price_info: { price, currency: 'wei', unit: 'seconds' },
+      ...more,
+    });
+    // JSON text as an orchestrator writes it: exact decimals a double would round, keys in any case.
+    a.discovery = {
+      body: `[
+        {"address": "${aUrl}/", "runners": [
+          {"URL": "${aUrl}/apps/echo/session", "gpu": {"id": "0", "name": "RTX 4090", "vram_mb": 24564},
+           "app": "echo", "version": "1.2", "mode": "persistent", "capacity": 9007199254740993,
+           "capacity_used": 1, "capacity_available": 9007199254740992,
+           "price_info": {"price": 12.50, "currency": " WEI ", "unit": "Seconds"}},
+          ${JSON.stringify(runner('echo', 99, { url: `${aUrl}/apps/echo/session`, capacity_used: 2 }))},
+          ${JSON.stringify(runner('exact', '0.000000000000000000123456789012345678', { price_info: { price: '0.000000000000000000123456789012345678', currency: 'wei', unit: '720p-pixel-seconds' } }))},
+          ${JSON.stringify(runner('pricey', 801))},
+          ${JSON.stringify(runner('dear', 1001))},
+          ${JSON.stringify(runner('  ', 1))},
+          ${JSON.stringify(runner('usage-app', 1, { price_info: { price: 1, currency: 'wei', unit: 'usage' } }))},
+          ${JSON.stringify(runner('usd', 1, { price_info: { price: 1, currency: 'USD', unit: 'seconds' } }))},
+          ${JSON.stringify(runner('free', 0))},
+          ${JSON.stringify(runner('unpriced', 1, { price_info: null }))}
+        ]},
+        {"address": "${extra}", "runners": [${JSON.stringify(runner('elsewhere', 3, { url: `${extra}/apps/elsewhere/app`, gpu: 1 }))}]},
+        {"address": "not a url", "runners": [${JSON.stringify(runner('lost', 3))}]},
+        {"address": "${extra}/", "runners": []}
+      ]`,
+    };
+    // A member of a type Go refuses (a string capacity) drops the whole reply, as json.Unmarshal does.
+    e.discovery = {
+      body: JSON.stringify([
+        { address: `https://127.0.0.1:${e.port}`, runners: [runner('typo', 1, { capacity: '2' })] },
+      ]),
+    };
+    const asked = a.discoveryAsks;
+    await signer.app.get(OrchestratorPool).refresh();
+    expect(a.discoveryAsks).toBe(asked + 1);
+
+    const res = await fetch(`${signer.httpUrl}/discover-orchestrators`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    // Written back exactly: integers past 2^53 and the decimals as the orchestrator wrote them.
+    expect(text).toContain('"capacity":9007199254740993');
+    expect(text).toContain('"capacity_available":9007199254740992');
+    expect(text).toContain('"price":12.50');
+    expect(text).toContain('"price":0.000000000000000000123456789012345678');
+    const body = JSON.parse(text) as (Listed & { runners?: Record<string, unknown>[] })[];
+    expect(body.map((o) => o.address)).toEqual([aUrl, `https://127.0.0.1:${e.port}`, extra]);
+    expect(body[0].capabilities).toEqual([
+      'echo',
+      'exact',
+      'live-video-to-video/streamdiffusion',
+      'llm/big',
+      'text-to-image/cheap-model',
+    ]);
+    // Members in Go's order, the first runner at a URL kept; refused ones left out.
+    expect(body[0].runners?.map((r) => Object.keys(r))).toEqual([
+      [
+        'url',
+        'gpu',
+        'app',
+        'version',
+        'mode',
+        'capacity',
+        'capacity_used',
+        'capacity_available',
+        'price_info',
+      ],
+      ['url', 'app', 'capacity', 'capacity_used', 'capacity_available', 'price_info'],
+    ]);
+    expect(body[0].runners?.[0]).toMatchObject({
+      url: `${aUrl}/apps/echo/session`,
+      gpu: { id: '0', name: 'RTX 4090', vram_mb: 24564 },
+      app: 'echo',
+      price_info: { currency: ' WEI ', unit: 'Seconds' },
+    });
+    expect(body[1]).toEqual({
+      address: `https://127.0.0.1:${e.port}`,
+      score: 1,
+      capabilities: ['text-to-image/cheap-model'],
+    });
+    expect(body[2]).toEqual({
+      address: extra,
+      score: 1,
+      capabilities: ['elsewhere'],
+      runners: [{ ...runner('elsewhere', 3, { url: `${extra}/apps/elsewhere/app` }), gpu: { id: '1' } }].map(
+        ({ url, gpu, app, capacity, capacity_used, capacity_available, price_info }) => ({
+          url,
+          gpu,
+          app,
+          capacity,
+          capacity_used,
+          capacity_available,
+          price_info,
+        }),
+      ),
+    });
+    // An app is a capability: caps=<app> finds the orchestrators whose runners serve it.
+    const byApp = (await discover(signer, '?caps=elsewhere&caps=echo')).body as Listed[];
+    expect(byApp.map((o) => o.address)).toEqual([extra, aUrl]);
+
+    // An orchestrator this signer may not pay (the allowlist: e's recipient is no contact) lists no runner.
+    e.discovery = {
+      body: JSON.stringify([{ address: `https://127.0.0.1:${e.port}`, runners: [runner('theirs', 1)] }]),
+    };
+    const strict = await boot(
+      { SENDER_REMOTE_SIGNER_ORCHESTRATORS: `127.0.0.1:${a.port},127.0.0.1:${e.port}` },
+      'discovery-runners',
+    );
+    const listed = (await discover(strict)).body as (Listed & { runners?: { app: string }[] })[];
+    expect(listed.map((o) => o.address)).toEqual([aUrl, extra]);
+    expect(JSON.stringify(listed)).not.toContain('theirs');
+    // Without SENDER_REMOTE_SIGNER_MAX_PRICE its runners are held to the contact's 1,000 wei.
+    expect(listed[0].capabilities).toContain('pricey');
+    expect(listed[0].capabilities).not.toContain('dear');
+
+    a.discovery = undefined;
+    e.discovery = undefined;
+    await signer.app.get(OrchestratorPool).refresh();
+    expect(
+      ((await discover(signer)).body as { runners?: unknown }[]).every((o) => o.runners === undefined),
+    ).toBe(true);
+  });
+
   it('an empty pool is refilled on demand; 503 while nothing can be listed; the allowlist holds', async () => {
     const port = await freePort();
     // allowlist on (the fixture's contacts: only chain.recipient, at most 1,000 wei per unit)

@@ -148,6 +148,27 @@ export function goMaxPrice(raw: unknown): unknown {
   return { price: get('price', 'number'), currency: get('currency', 'string'), unit: get('unit', 'string') };
 }
 
+/** A JSON number kept as the text it was read from: Go's `json.Number` writes it back verbatim. */
+export class NumberText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * JSON text of `value` as JSON.stringify writes it (members left out when undefined), except that
+ * a bigint and a NumberText are written as the number they hold, exactly (a double would round
+ * past 15 significant digits; Go writes an integer or a json.Number as it is).
+ */
+export function goJsonText(value: unknown): string {
+  if (value instanceof NumberText) return value.text === '' ? '0' : value.text;
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map((v) => goJsonText(v === undefined ? null : v)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const members = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${members.map(([k, v]) => `${JSON.stringify(k)}:${goJsonText(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** Go's json decoder refuses nesting deeper than this (10000 containers; the 10001st fails). */
 export const MAX_JSON_DEPTH = 10_000;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;

@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { All, Body, Controller, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { All, Body, Controller, Get, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { AppError } from '#app/common';
 import { MAX_AUTH_ID_CHARS } from '#app/ticket';
 import { SenderMetrics } from '../metrics/sender.metrics.js';
 import { parseByocJobRequest } from './byoc-job-request.js';
+import { goJsonText } from './go-json.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
 import { RemoteCallers } from './remote-callers.js';
 import { invalidRequest, RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
@@ -73,8 +74,13 @@ export class RemoteSignerController {
    * orchestrators themselves, and signs nothing.
    */
   @Get('discover-orchestrators')
-  discoverOrchestrators(@Req() req: { url?: string }) {
-    return this.counted('discover-orchestrators', () => this.pool.list(capsQuery(req.url ?? '')));
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  async discoverOrchestrators(@Req() req: { url?: string }): Promise<string> {
+    // Written as Go writes it: a runner's integers and price exactly (goJsonText).
+    const listed = await this.counted('discover-orchestrators', () =>
+      this.pool.list(capsQuery(req.url ?? '')),
+    );
+    return goJsonText(listed);
   }
 
   /**

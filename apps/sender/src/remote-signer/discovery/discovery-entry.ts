@@ -6,14 +6,20 @@ import {
   type PriceInfo,
   type Rational,
 } from '#app/ticket';
+import type { LiveRunner } from './live-runners.js';
 
 /** One orchestrator as `GET /discover-orchestrators` lists it (go-livepeer's JSON field names). */
 export interface DiscoveredOrchestrator {
   /** O's own service URL (`OrchestratorInfo.transcoder`), where gateways reach it. */
   address: string;
   score: number;
-  /** `<pipeline>/<model>` for each model O prices within the ceilings, sorted. */
+  /**
+   * `<pipeline>/<model>` for each model O prices within the ceilings, and the app of each of its
+   * live runners listed, sorted.
+   */
   capabilities: string[];
+  /** Its live runners (from its `/discovery`), when it lists any. */
+  runners?: LiveRunner[];
 }
 
 /** The score go-livepeer gives every orchestrator it lists (a field left from its webhook pool). */

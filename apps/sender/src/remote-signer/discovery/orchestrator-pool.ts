@@ -14,11 +14,21 @@ import { AccountSignatures } from '../account-signatures.js';
 import { modelMaxPrice, type CapabilityMaxPrices } from '../capability-max-prices.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from '../remote-signer.error.js';
 import { judgeOrchestrator, offering, type DiscoveredOrchestrator } from './discovery-entry.js';
-import { getOrchestrator } from './orchestrator-client.js';
+import {
+  readRunnerDiscovery,
+  runnerRefused,
+  withRunners,
+  type LiveRunner,
+  type RunnerNode,
+} from './live-runners.js';
+import { getDiscovery, getOrchestrator } from './orchestrator-client.js';
 import { OrchestratorSources } from './orchestrator-sources.js';
 
 /** go-livepeer's bound on one GetOrchestrator call made for discovery. */
 const ASK_TIMEOUT_MS = 3_000;
+/** go-livepeer's bounds on an orchestrator's `GET /discovery`. */
+const RUNNERS_TIMEOUT_MS = 2_000;
+const MAX_RUNNERS_REPLY_BYTES = 1 << 20;
 
 /**
  * The remote signer's orchestrator pool (go-livepeer `-remoteDiscovery`): every interval it asks
@@ -85,23 +95,57 @@ export class OrchestratorPool implements OnApplicationBootstrap, OnModuleDestroy
   private async poll(): Promise<void> {
     const request = await this.request();
     const urls = await this.sources.serviceUrls();
-    const judged = await Promise.all(urls.map((url) => this.ask(url, request)));
+    // Each orchestrator's info and live runners are asked side by side, as go-livepeer does.
+    const asked = await Promise.all(
+      urls.map((url) => Promise.all([this.ask(url, request), this.runnersOf(url)])),
+    );
     const byAddress = new Map<string, DiscoveredOrchestrator>();
-    for (const entry of judged) {
+    for (const [{ entry }] of asked) {
       if (entry && !byAddress.has(entry.address)) byAddress.set(entry.address, entry);
     }
-    this.listed = [...byAddress.values()];
+    // Only an orchestrator this signer could pay lists runners (unlike go-livepeer, whose
+    // discovery has neither allowlist nor contacts): a runner is reached, and paid, through it.
+    const replies = asked.map(([{ payable, ceiling }, nodes]) => ({
+      nodes: payable ? nodes : [],
+      refused: (r: LiveRunner) => runnerRefused(r, ceiling),
+    }));
+    this.listed = withRunners([...byAddress.values()], replies, {
+      filtered: (orchestrator, runner, reason) =>
+        this.logger.log({
+          msg: 'live runner not listed',
+          orchestrator,
+          runner: runner.url,
+          app: runner.app,
+          reason,
+        }),
+      conflict: (orchestrator, runner) =>
+        this.logger.warn({
+          msg: 'live runner listed twice unlike itself: the first kept',
+          orchestrator,
+          runner,
+        }),
+    });
     this.logger.log({ msg: 'orchestrator pool refreshed', asked: urls.length, listed: this.listed.length });
   }
 
-  /** One orchestrator's entry, or undefined (unreachable, unreadable or not listable: logged). */
-  private async ask(url: string, request: Uint8Array): Promise<DiscoveredOrchestrator | undefined> {
+  /**
+   * One orchestrator's entry (undefined when unreachable, unreadable or not listable: logged),
+   * whether it answered with a ticket recipient this signer may pay, and the highest price its
+   * live runners may ask: SENDER_REMOTE_SIGNER_MAX_PRICE (go-livepeer's global max price), and
+   * the recipient's contact `maxPricePerUnit`, whichever is lower.
+   */
+  private async ask(
+    url: string,
+    request: Uint8Array,
+  ): Promise<{ entry?: DiscoveredOrchestrator; payable: boolean; ceiling?: Rational }> {
     try {
       const reply = await getOrchestrator(new URL(url), request, ASK_TIMEOUT_MS);
       const info = orchestratorInfoCodec.decode(reply);
       const recipientHex = bytesToHex(fitBytes(info.address, 20));
       const contact = this.contacts.find(recipientHex);
-      const judged = recipientAllowed(this.contacts.allowlist, contact)
+      const allowed = recipientAllowed(this.contacts.allowlist, contact);
+      const payable = allowed && info.address.length > 0;
+      const judged = allowed
         ? judgeOrchestrator(info, orchestratorCapabilityPricesCodec.decode(reply), (capability, model) =>
             lowest(
               modelMaxPrice(this.capabilityMaxPrices, capability, model) ?? this.maxPrice,
@@ -109,16 +153,33 @@ export class OrchestratorPool implements OnApplicationBootstrap, OnModuleDestroy
             ),
           )
         : { refused: `recipient ${recipientHex} is not in the contacts and the allowlist is on` };
-      if ('entry' in judged) return judged.entry;
+      const ceiling = lowest(this.maxPrice, contact?.maxPricePerPixel);
+      if ('entry' in judged) return { entry: judged.entry, payable, ceiling };
       this.logger.log({ msg: 'orchestrator not listed', orchestrator: url, reason: judged.refused });
+      return { payable, ceiling };
     } catch (err) {
       this.logger.warn({
         msg: 'orchestrator not reached, or its reply unreadable',
         orchestrator: url,
         error: safeErrorMessage(err),
       });
+      return { payable: false };
     }
-    return undefined;
+  }
+
+  /**
+   * The live runners an orchestrator's `GET /discovery` lists (go-livepeer's remote discovery):
+   * none when it has no such endpoint, fails, or answers what go-livepeer could not decode (logged).
+   */
+  private async runnersOf(url: string): Promise<RunnerNode[]> {
+    try {
+      return readRunnerDiscovery(
+        await getDiscovery(new URL(url), RUNNERS_TIMEOUT_MS, MAX_RUNNERS_REPLY_BYTES),
+      );
+    } catch (err) {
+      this.logger.debug({ msg: 'no live runners read', orchestrator: url, error: safeErrorMessage(err) });
+      return [];
+    }
   }
 
   /**
