@@ -27,20 +27,12 @@ describe('Redeemer: block space', () => {
   let redeemer: InProcessRedeemer;
 
   beforeAll(async () => {
-    fx = await startRedeemerChain();
-    // Before the Redeemer first reads the block gas limit (it keeps it a minute).
-    await fx.provider.send('evm_setBlockGasLimit', [toQuantity(BLOCK_GAS)]);
-    redeemer = await startInProcessRedeemer(fx, `${inject('redisPrefix')}redeemer-block-space:`, {
+    ({ fx, redeemer } = await onSmallBlocks('redeemer-block-space', {
       REDEEMER_BATCH_MAX_SIZE: '1',
       REDEEMER_BATCH_WINDOW_MS: '50',
-    });
+    }));
   });
-
-  afterAll(async () => {
-    await fx?.provider.send('evm_setAutomine', [true]);
-    await redeemer?.app.close();
-    await fx?.stop();
-  });
+  afterAll(() => stop(fx, redeemer));
 
   const { row, until } = ticketRows(() => redeemer.tickets);
   const unminedLimits = () => unminedLimitsOf(fx, redeemer);
@@ -170,23 +162,37 @@ describe('Redeemer: block space, a group larger than a block', () => {
   let redeemer: InProcessRedeemer;
 
   beforeAll(async () => {
-    fx = await startRedeemerChain();
-    await fx.provider.send('evm_setBlockGasLimit', [toQuantity(BLOCK_GAS)]);
-    redeemer = await startInProcessRedeemer(fx, `${inject('redisPrefix')}redeemer-block-space-group:`, {
+    ({ fx, redeemer } = await onSmallBlocks('redeemer-block-space-group', {
       REDEEMER_BATCH_MAX_SIZE: String(TICKETS),
       REDEEMER_BATCH_WINDOW_MS: '10000',
-    });
+    }));
   });
-
-  afterAll(async () => {
-    await fx?.provider.send('evm_setAutomine', [true]);
-    await redeemer?.app.close();
-    await fx?.stop();
-  });
+  afterAll(() => stop(fx, redeemer));
 
   it('sends the txs of the group that fit the next block and holds the rest of it, queued, until blocks are mined', () =>
     sendsAsBlocksMake(fx, redeemer));
 });
+
+/** A chain whose blocks hold BLOCK_GAS, and a Redeemer of `env` on it. */
+async function onSmallBlocks(
+  name: string,
+  env: Record<string, string>,
+): Promise<{ fx: RedeemerChainFixture; redeemer: InProcessRedeemer }> {
+  const fx = await startRedeemerChain();
+  // Before the Redeemer first reads the block gas limit (it keeps it a minute).
+  await fx.provider.send('evm_setBlockGasLimit', [toQuantity(BLOCK_GAS)]);
+  const redeemer = await startInProcessRedeemer(fx, `${inject('redisPrefix')}${name}:`, env);
+  return { fx, redeemer };
+}
+
+async function stop(
+  fx: RedeemerChainFixture | undefined,
+  redeemer: InProcessRedeemer | undefined,
+): Promise<void> {
+  await fx?.provider.send('evm_setAutomine', [true]);
+  await redeemer?.app.close();
+  await fx?.stop();
+}
 
 /** The signer's txs not mined yet, as stored: their gas limits in nonce order. */
 async function unminedLimitsOf(fx: RedeemerChainFixture, redeemer: InProcessRedeemer): Promise<bigint[]> {
