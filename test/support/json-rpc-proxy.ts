@@ -11,8 +11,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * A JSON-RPC proxy on loopback in front of `target` that misbehaves as a test asks, as ordinary RPC
  * providers do: it holds back the requests a test picks (an RPC that accepts a call and does not
- * answer, until the test lets it or for ever), and it refuses eth_getLogs calls spanning more blocks
- * than a cap, with a provider's error, answering the other calls of a batch as usual.
+ * answer, until the test lets it or for ever), it refuses eth_getLogs calls spanning more blocks
+ * than a cap, with a provider's error, answering the other calls of a batch as usual, and it can
+ * edit the blocks it answers (as another chain's node would write them).
  */
 export interface JsonRpcProxy {
   url: string;
@@ -31,6 +32,11 @@ export interface JsonRpcProxy {
   readonly logSpans: readonly bigint[];
   /** eth_getLogs calls refused for their span. */
   readonly refusedLogs: number;
+  /**
+   * From now on, passes each block an eth_getBlockBy* call answers through `edit` (an Arbitrum
+   * node's `l1BlockNumber`, say); undefined stops.
+   */
+  editBlocks(edit: ((block: Record<string, unknown>) => void) | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -66,6 +72,7 @@ export async function startJsonRpcProxy(target: string): Promise<JsonRpcProxy> {
   let cap: { maxBlocks: bigint; error: JsonRpcError } | undefined;
   const logSpans: bigint[] = [];
   let refusedLogs = 0;
+  let editBlock: ((block: Record<string, unknown>) => void) | undefined;
 
   const upstream = (req: IncomingMessage | undefined, body: Buffer) =>
     new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
@@ -148,7 +155,8 @@ export async function startJsonRpcProxy(target: string): Promise<JsonRpcProxy> {
     if (!parsed) return pipeThrough(req, body, res);
     const calls = Array.isArray(parsed) ? parsed : [parsed];
     const refused = await Promise.all(calls.map(refusal));
-    if (refused.every((r) => r === undefined)) return pipeThrough(req, body, res);
+    const edited = editBlock !== undefined && calls.some((c) => c.method.startsWith('eth_getBlockBy'));
+    if (refused.every((r) => r === undefined) && !edited) return pipeThrough(req, body, res);
     const passed = calls.filter((_, i) => refused[i] === undefined);
     let answers: { id?: unknown }[] = [];
     if (passed.length > 0) {
@@ -156,6 +164,12 @@ export async function startJsonRpcProxy(target: string): Promise<JsonRpcProxy> {
       answers = JSON.parse(up.body.toString('utf8')) as { id?: unknown }[];
     }
     const merged = calls.map((call, i) => refused[i] ?? answers.find((a) => a.id === call.id));
+    for (const [i, a] of merged.entries()) {
+      const block = (a as { result?: unknown } | undefined)?.result;
+      if (calls[i].method.startsWith('eth_getBlockBy') && typeof block === 'object' && block !== null) {
+        editBlock?.(block as Record<string, unknown>);
+      }
+    }
     const out = JSON.stringify(Array.isArray(parsed) ? merged : merged[0]);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(out);
@@ -202,6 +216,9 @@ export async function startJsonRpcProxy(target: string): Promise<JsonRpcProxy> {
     },
     get refusedLogs() {
       return refusedLogs;
+    },
+    editBlocks(edit) {
+      editBlock = edit;
     },
     async stop() {
       server.closeAllConnections();

@@ -13,7 +13,7 @@ describe('SenderMonitorConfig', () => {
       SENDER_MONITOR_RECIPIENTS: `${R0}, ${R1},${R0}`,
     }).values;
     expect(v.SENDER_MONITOR_RECIPIENTS).toEqual([R0, R1.toLowerCase()]);
-    expect(v.ETH_L1_BLOCK_SOURCE).toBe('block');
+    expect(v.ETH_L1_BLOCK_SOURCE).toBe('auto');
     expect(v.SENDER_MONITOR_SENDER_TTL_SECONDS).toBe(172_800);
     expect(v.ETH_MIN_GAS_PRICE).toBe(0n);
     expect(v.SENDER_MONITOR_GRPC_URL).toBe('127.0.0.1:8935');

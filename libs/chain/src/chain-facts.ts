@@ -17,8 +17,12 @@ import { l1BlockOf } from './watchers/block-header.js';
 import { flooredGasPrice } from './watchers/gas-price-monitor.js';
 import { safeErrorMessage } from '#app/core';
 
-/** Where "the L1 block number" comes from: the block itself, or Arbitrum's `l1BlockNumber` field. */
-export type L1BlockSource = 'block' | 'arbitrum';
+/**
+ * Where "the L1 block number" comes from: Arbitrum's `l1BlockNumber` field when the chain's blocks
+ * carry it, else the block itself (`auto`); the block itself, refusing a chain whose blocks carry
+ * one (`block`); or `l1BlockNumber`, refusing a block without it (`arbitrum`).
+ */
+export type L1BlockSource = 'auto' | 'block' | 'arbitrum';
 
 export interface ChainFactsOptions {
   l1BlockSource: L1BlockSource;

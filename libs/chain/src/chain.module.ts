@@ -5,7 +5,7 @@ import { CHAIN_OPTIONS, ChainClient, type ChainOptions } from './chain-client.js
 import { CHAIN_FACTS_OPTIONS, ChainFacts, RpcChainFacts, type ChainFactsOptions } from './chain-facts.js';
 
 const DEFAULT_FACTS_OPTIONS: ChainFactsOptions = {
-  l1BlockSource: 'block',
+  l1BlockSource: 'auto',
   pollIntervalMs: 1_000,
   minGasPrice: 0n,
 };

@@ -6,13 +6,14 @@ const raw = { number: '0x10', hash: '0xAB', parentHash: '0xCD', l1BlockNumber: '
 
 describe('parseHeader', () => {
   it("takes the L1 block from the block itself or from Arbitrum's l1BlockNumber", () => {
-    expect(parseHeader(raw, 'block')).toEqual({
+    expect(parseHeader({ ...raw, l1BlockNumber: undefined }, 'block')).toEqual({
       number: 16n,
       hash: '0xab',
       parentHash: '0xcd',
       l1Block: 16n,
     });
     expect(parseHeader(raw, 'arbitrum').l1Block).toBe(5n);
+    expect(parseHeader(raw, 'auto').l1Block).toBe(5n);
   });
 
   it('refuses a header without the fields it needs', () => {
@@ -23,10 +24,19 @@ describe('parseHeader', () => {
 });
 
 describe('l1BlockOf', () => {
-  it('reads the block number itself, or the Arbitrum l1BlockNumber, never falling back to the L2 number', () => {
-    expect(l1BlockOf(raw, 'block')).toBe(16n);
+  const l2 = { number: '0x10' };
+
+  it("takes Arbitrum's l1BlockNumber when the block carries one, else the block number (auto)", () => {
+    expect(l1BlockOf(raw, 'auto')).toBe(5n);
+    expect(l1BlockOf(l2, 'auto')).toBe(16n);
+  });
+
+  it('never falls back: a forced source refuses the block it rules out', () => {
     expect(l1BlockOf(raw, 'arbitrum')).toBe(5n);
-    expect(() => l1BlockOf({ number: '0x10' }, 'arbitrum')).toThrow(/l1BlockNumber/);
+    expect(() => l1BlockOf(l2, 'arbitrum')).toThrow(/no l1BlockNumber/);
+    expect(l1BlockOf(l2, 'block')).toBe(16n);
+    // On Arbitrum the block's own number is an L2 one: params would expire against it.
+    expect(() => l1BlockOf(raw, 'block')).toThrow(/L2 blocks/);
   });
 });
 

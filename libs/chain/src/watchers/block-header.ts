@@ -19,20 +19,31 @@ interface RawHeader {
 }
 
 /**
- * The L1 block number params expire against and rounds count, from a raw block: the block's own
- * number, or with the `arbitrum` source its `l1BlockNumber`, whose absence is an error, never a
- * silent fallback (params would expire against L2 blocks). The one reading of it: every head
- * source and the Redeemer's mined-block reads go through here.
+ * The L1 block number params expire against and rounds count, from a raw block: Arbitrum's
+ * `l1BlockNumber` when the block carries one (Livepeer's contracts there count L1 blocks), else
+ * the block's own number. The source setting only refuses what it rules out, never falls back:
+ * `arbitrum` a block without `l1BlockNumber`, `block` a block with one (params would expire
+ * against L2 blocks, rounds would be misread). The one reading of it: every head source and the
+ * Redeemer's mined-block reads go through here.
  */
 export function l1BlockOf(raw: { number: string; l1BlockNumber?: unknown }, source: L1BlockSource): bigint {
-  if (source === 'block') return getBigInt(raw.number);
-  if (typeof raw.l1BlockNumber !== 'string') {
+  const l1 = raw.l1BlockNumber;
+  if (typeof l1 === 'string') {
+    if (source === 'block') {
+      throw new WatcherError(
+        WatcherErrorCode.RPC_FAILED,
+        'block has an l1BlockNumber (an Arbitrum chain): with the L1 block source "block" params would expire against L2 blocks; use "auto" or "arbitrum"',
+      );
+    }
+    return getBigInt(l1);
+  }
+  if (source === 'arbitrum') {
     throw new WatcherError(
       WatcherErrorCode.RPC_FAILED,
       'block has no l1BlockNumber: is the L1 block source "arbitrum" right for this chain?',
     );
   }
-  return getBigInt(raw.l1BlockNumber);
+  return getBigInt(raw.number);
 }
 
 /** Validates a raw `eth_getBlockByNumber` header (its L1 block as l1BlockOf reads it). */
@@ -65,7 +76,8 @@ export async function readHeader(
 
 /**
  * The L1 block of block `number` (e.g. the one that mined a tx), read as the head source reads a
- * head: off Arbitrum the number itself (no read), else the block's header (l1BlockOf).
+ * head: with the `block` source the number itself (no read), else from the block's header
+ * (l1BlockOf).
  */
 export async function l1BlockAt(
   provider: JsonRpcApiProvider,

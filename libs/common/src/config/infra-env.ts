@@ -49,10 +49,11 @@ export const INFRA_ENV = {
     description: 'how long one JSON-RPC request may take before it fails (the chain counts as unavailable)',
   },
   ETH_L1_BLOCK_SOURCE: {
-    parse: oneOf(['block', 'arbitrum'] as const),
-    default: 'block' as const,
+    parse: oneOf(['auto', 'block', 'arbitrum'] as const),
+    default: 'auto' as const,
     description:
-      "where params expiry reads the L1 block number: the block itself, or Arbitrum's l1BlockNumber",
+      "where params expiry and rounds read the L1 block number: auto takes Arbitrum's l1BlockNumber " +
+      'when the blocks carry one, else the block number; block and arbitrum force one and refuse the other',
   },
   ETH_MIN_GAS_PRICE: {
     parse: uint,
