@@ -228,6 +228,31 @@ describe('receiveTicketBatch (§5.4)', () => {
     expect(replay.error?.code).toBe(TicketErrorCode.NONCE_ALREADY_SEEN);
   });
 
+  it('with expiredParams refuse, refuses a batch on expired params whole, recording nothing', async () => {
+    const { batch, ctx } = validBatch({
+      expirationBlock: 100n,
+      faceValue: 1000n,
+      winProb: MAX_WIN_PROB - 1n,
+      nonces: [1, 2],
+    });
+    const ledger = new InMemoryNonceLedger();
+    let asked = false;
+    const refusing = {
+      ledger,
+      expiredParams: 'refuse' as const,
+      beforeRecording: () => {
+        asked = true;
+      },
+    };
+    await expect(receiveTicketBatch(batch, ctx, refusing)).rejects.toMatchObject({
+      code: TicketErrorCode.PARAMS_EXPIRED,
+    });
+    expect(asked).toBe(false);
+    // Nothing recorded: the same nonces are new on params that are not expired.
+    const fresh = await receiveTicketBatch(batch, { ...ctx, lastSeenL1Block: 0n }, refusing);
+    expect(fresh.map((t) => t.error)).toEqual([undefined, undefined]);
+  });
+
   it('passes a batch without tickets without checking anything, as go-livepeer does', async () => {
     const { batch, ctx } = validBatch();
     const empty = { ...batch, senderParams: [] };

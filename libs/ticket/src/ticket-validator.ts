@@ -130,6 +130,14 @@ export interface ReceiveOptions {
    * signature (the nonces about to be recorded) and how many of those won.
    */
   beforeRecording?: (valid: ValidTickets) => void | Promise<void>;
+  /**
+   * Tickets on params expired at `ctx.lastSeenL1Block`: `acceptable` (go-livepeer's step 6, the
+   * default) records their nonces and gives each the acceptable PARAMS_EXPIRED, winners still
+   * returned for queuing; `refuse` refuses the whole batch with PARAMS_EXPIRED before anything is
+   * recorded, where beforeRecording would run (so when no signature is valid, each ticket keeps
+   * its INVALID_SIGNATURE).
+   */
+  expiredParams?: 'acceptable' | 'refuse';
 }
 
 /** What `beforeRecording` is told about the tickets whose nonces are about to be recorded. */
@@ -209,7 +217,11 @@ export async function receiveTicketBatch(
       });
     }
   }
+  const expired = paramsExpired(params.expirationBlock, ctx.lastSeenL1Block);
   if (validNonces.length > 0) {
+    if (expired && options.expiredParams === 'refuse') {
+      throw new TicketError(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
+    }
     await options.beforeRecording?.({
       count: validNonces.length,
       winning: winners.size,
@@ -225,8 +237,6 @@ export async function receiveTicketBatch(
   if (nonceOutcomes.length !== validNonces.length) {
     throw new Error(`NonceLedger returned ${nonceOutcomes.length} outcomes for ${validNonces.length} nonces`);
   }
-  const expired = paramsExpired(params.expirationBlock, ctx.lastSeenL1Block);
-
   const received: ReceivedTicket[] = [];
   let validIndex = 0;
   for (let i = 0; i < batch.senderParams.length; i++) {

@@ -13,7 +13,6 @@ import {
   bytesToHex,
   inThreadVerifier,
   packTicketBatch,
-  paramsExpired,
   parseAddress,
   pricePerPixel,
   receiveTicketBatch,
@@ -263,9 +262,11 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       {
         ledger: this.ledger.forPayment(sender, batch.pricePerPixel, ride),
         verify: this.verifierFor(batch),
+        // A payment on expired params is refused whole, nothing recorded (§14.3).
+        expiredParams: 'refuse',
         beforeRecording: async (valid) => {
           clock.lap('verify');
-          await this.beforeRecording(batch, sender, head);
+          await this.beforeRecording(batch, sender);
           clock.lap('checks');
           if (valid.winners.length > 0) {
             payment.inserted = await this.storeWinners(batch, sender, valid);
@@ -280,14 +281,12 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * Validation steps 5–7: params expiry, the issued price, the sender. The price is checked by the
+   * Validation steps 6–7: the issued price, the sender (params expiry, step 5, is the library's:
+   * `expiredParams: 'refuse'`). The price is checked by the
    * nonce ledger's script, in the round trip that records the nonces (`forPrice`); only when the
    * sender is refused is it read here first, so that a wrong price is still reported before it.
    */
-  private async beforeRecording(batch: TicketBatch, sender: string, head: ChainHead): Promise<void> {
-    if (paramsExpired(batch.params.expirationBlock, head.l1Block)) {
-      throw new TicketError(TicketErrorCode.PARAMS_EXPIRED, 'TicketParams expired');
-    }
+  private async beforeRecording(batch: TicketBatch, sender: string): Promise<void> {
     try {
       await this.senderMonitor.validateSender(sender);
     } catch (err) {
