@@ -13,7 +13,7 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-import { ETH_LOGS_ENV, type SignerSource } from '#app/chain';
+import { ETH_LOGS_ENV, MIN_REPLACEMENT_BUMP_PERCENT, type SignerSource } from '#app/chain';
 import { DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS } from '#app/queue';
 import type { GasLimits } from './redemption/gas-cost.js';
 
@@ -145,7 +145,12 @@ export const REDEEMER_ENV = {
     default: 20,
     description: 'blocks without a receipt before a tx is replaced at the same nonce with bumped fees',
   },
-  REDEEMER_FEE_BUMP_PERCENT: { parse: int(10, 1_000), default: 20, description: 'fee rise per replacement' },
+  REDEEMER_FEE_BUMP_PERCENT: {
+    // Nodes refuse a replacement that raises the fees less (geth's price bump).
+    parse: int(MIN_REPLACEMENT_BUMP_PERCENT, 1_000),
+    default: 20,
+    description: 'fee rise per replacement',
+  },
   REDEEMER_MAX_FEE_BUMPS: { parse: int(0, 1_000), default: 10, description: 'replacements per tx' },
   REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS: {
     parse: int(0, 10_000),

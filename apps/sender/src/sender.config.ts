@@ -13,6 +13,7 @@ import {
 } from '#app/common';
 import {
   L1_BLOCK_SECONDS,
+  MAX_REMOTE_TICKETS,
   MAX_SENDER_NONCE,
   MAX_SENDER_NONCES,
   parseDecimal,
@@ -284,7 +285,7 @@ export const SENDER_ENV = {
   },
   SENDER_REMOTE_SIGNER_MAX_TICKETS: {
     parse: int(1, MAX_SENDER_NONCES),
-    default: 100,
+    default: MAX_REMOTE_TICKETS,
     description: 'most tickets one /generate-live-payment call may sign (go-livepeer: 100)',
   },
   SENDER_REMOTE_SIGNER_MAX_PRICE: {
