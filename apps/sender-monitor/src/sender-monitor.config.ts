@@ -60,7 +60,9 @@ export const SENDER_MONITOR_ENV = {
   SENDER_MONITOR_RPC_TIMEOUT_MS: {
     parse: int(100, 600_000),
     default: 20_000,
-    description: 'timeout of each chain RPC request of the watchers',
+    description:
+      "timeout of each chain RPC request of the watchers (go-livepeer's ethRPCTimeout; its other " +
+      'chain reads take ETH_RPC_TIMEOUT_MS)',
   },
 };
 
