@@ -66,8 +66,10 @@ export const RECIPIENT_ENV = {
   },
   RECIPIENT_REDEEM_GAS: {
     parse: positive(uint),
-    default: 350_000n,
-    description: 'gas one redemption is assumed to cost (1200000 on Arbitrum One)',
+    optional: true,
+    description:
+      'gas one redemption is assumed to cost when face values are priced; unset: 1200000 on ' +
+      "Arbitrum's chains (by chain id), else 350000 (go-livepeer's redeemGas of the network)",
   },
   RECIPIENT_TX_COST_MULTIPLIER: {
     parse: positive(uint),

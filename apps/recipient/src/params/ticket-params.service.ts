@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ChainFacts } from '#app/chain';
+import { ChainClient, ChainFacts, defaultRedeemGas } from '#app/chain';
 import {
   Rational,
   SenderMonitor,
@@ -42,13 +42,16 @@ export interface IssuedParams {
  */
 @Injectable()
 export class TicketParamsService {
-  private readonly policy: FaceValuePolicy;
+  private readonly policy: Omit<FaceValuePolicy, 'redeemGas'>;
+  /** RECIPIENT_REDEEM_GAS; unset: the chain's (defaultRedeemGas), known once connected. */
+  private readonly redeemGas: bigint | undefined;
   private readonly recipient: Address;
   private readonly recipientHex: string;
 
   constructor(
     private readonly config: RecipientConfig,
     private readonly chain: ChainFacts,
+    private readonly client: ChainClient,
     private readonly senderMonitor: SenderMonitor,
     private readonly secrets: RecipientSecrets,
     private readonly expiration: ExpirationParamsSource,
@@ -58,10 +61,10 @@ export class TicketParamsService {
     const v = config.values;
     this.policy = {
       ev: v.RECIPIENT_TICKET_EV,
-      redeemGas: v.RECIPIENT_REDEEM_GAS,
       txCostMultiplier: v.RECIPIENT_TX_COST_MULTIPLIER,
       maxFaceValue: v.RECIPIENT_MAX_FACE_VALUE,
     };
+    this.redeemGas = v.RECIPIENT_REDEEM_GAS;
     this.recipientHex = v.RECIPIENT_ADDRESS;
     this.recipient = parseAddress(v.RECIPIENT_ADDRESS);
   }
@@ -109,13 +112,18 @@ export class TicketParamsService {
   /** faceValue / txCost for `sender` (§5.3), with the face value's errors. */
   async txCostMultiplier(sender: Address): Promise<Rational> {
     const head = currentHead(this.chain);
-    return txCostMultiplierOf(this.policy, head.gasPrice, await this.faceValue(sender, head.gasPrice));
+    return txCostMultiplierOf(this.pricing(), head.gasPrice, await this.faceValue(sender, head.gasPrice));
   }
 
   /** The face value for `sender` within its max float, or INSUFFICIENT_SENDER_RESERVE. */
+  /** The face value policy: the configured redemption gas, else the chain's. */
+  private pricing(): FaceValuePolicy {
+    return { ...this.policy, redeemGas: this.redeemGas ?? defaultRedeemGas(this.client.chainId) };
+  }
+
   private async faceValue(sender: Address, gasPrice: bigint): Promise<bigint> {
     const maxFloat = await this.senderMonitor.maxFloat(bytesToHex(sender), this.recipientHex);
-    const outcome = faceValueFor(this.policy, gasPrice, maxFloat);
+    const outcome = faceValueFor(this.pricing(), gasPrice, maxFloat);
     if (outcome.ok) return outcome.faceValue;
     throw new RecipientError(
       RecipientErrorCode.INSUFFICIENT_SENDER_RESERVE,
