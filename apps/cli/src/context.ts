@@ -11,6 +11,7 @@ import {
   type RoundsManagerContract,
   type TicketBrokerContract,
 } from '#app/chain';
+import type { RedeemerOpsEndpoint } from '#app/clients';
 import { CHECKSUM_HINT, url } from '#app/common';
 import { addressTextProblem } from '#app/ticket';
 import type { Args } from './args.js';
@@ -22,7 +23,6 @@ import { decryptKeystore } from './keystore-files.js';
 import { Progress, type ProgressStream } from './progress.js';
 import type { PromptInput } from './prompt.js';
 import { requireDatabaseUrl } from './local-stack.js';
-import type { RedeemerOpsEndpoint } from './redeemer-ops.js';
 import { readPassword, walletFromEnv } from './signer.js';
 import type { RedemptionQueueHandle } from '#app/queue';
 import { openDatabase, openRedemptionQueue } from './stores.js';

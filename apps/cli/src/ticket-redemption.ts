@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
+import type { RedeemerOpsEndpoint } from '#app/clients';
 import type { WinningTicketEntity, WinningTicketStatus } from '#app/database';
 import { CliError, CliErrorCode } from './cli.error.js';
 import type { Progress } from './progress.js';
-import { requestRedeemNow, type RedeemerOpsEndpoint } from './redeemer-ops.js';
+import { requestRedeemNow } from './redeemer-ops.js';
 import type { RedemptionQueueHandle } from '#app/queue';
 
 const POLL_MS = 500;

@@ -1,2 +1,3 @@
 export * from './sender-monitor/index.js';
 export * from './recipient/index.js';
+export * from './redeemer-ops/index.js';

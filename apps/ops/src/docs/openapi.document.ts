@@ -1,3 +1,4 @@
+import { REDEEMER_JOB_ACTIONS } from '#app/clients';
 import { BLOCK_HEADER, SIGNATURE_HEADER } from '../auth/request-signature.js';
 import { OpsErrorCode } from '../ops.error.js';
 
@@ -120,7 +121,7 @@ export const OPENAPI_DOCUMENT = {
               required: ['ticketHash', 'job'],
               properties: {
                 ticketHash: hash,
-                job: { type: 'string', enum: ['promoted', 'enqueued', 'unchanged'] },
+                job: { type: 'string', enum: [...REDEEMER_JOB_ACTIONS] },
               },
             },
             'The redemption job is due now',

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChainTxStatus, TxManager } from '#app/chain';
 import { RedeemerChain } from '../redemption/redeemer-chain.js';
-import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { RedeemerError, RedeemerErrorCode } from '#app/clients';
 import { simulatedTxGasLimit } from '../redemption/redemption-gas.js';
 
 export interface WithdrawFeesRequest {

@@ -2,7 +2,7 @@ import { Catch, HttpStatus, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { ChainTxError } from '#app/chain';
 import { HttpErrorFilter, type HttpErrorAnswer } from '#app/runtime';
-import { RedeemerErrorCode } from '../redeemer.error.js';
+import { RedeemerErrorCode } from '#app/clients';
 
 const STATUS: Record<RedeemerErrorCode, HttpStatus> = {
   [RedeemerErrorCode.UNAUTHORIZED]: HttpStatus.UNAUTHORIZED,

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { TokenMatcher, bearerOf } from '#app/runtime';
 import { RedeemerConfig } from '../redeemer.config.js';
-import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { RedeemerError, RedeemerErrorCode } from '#app/clients';
 
 /** `Authorization: Bearer <REDEEMER_OPS_TOKEN>`, compared in constant time. */
 @Injectable()

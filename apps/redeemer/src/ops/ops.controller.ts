@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { address } from '#app/common';
 import { FeeWithdrawalService, type WithdrawFeesRequest } from '../fees/fee-withdrawal.service.js';
-import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { REDEEMER_OPS_ROUTES, RedeemerError, RedeemerErrorCode, type WithdrawFeesAnswer } from '#app/clients';
 import { RedemptionService } from '../redemption/redemption.service.js';
 import { RedeemerStatusService } from './redeemer-status.service.js';
 import { OpsHttpFilter } from './ops-http.filter.js';
@@ -11,7 +11,7 @@ import { OpsTokenGuard } from './ops-token.guard.js';
  * Operator endpoints on the Redeemer's HTTP port, for the ops API: bearer-token protected
  * (REDEEMER_OPS_TOKEN) and only mounted when a token is configured. Amounts are decimal wei strings.
  */
-@Controller('ops')
+@Controller(REDEEMER_OPS_ROUTES.prefix)
 @UseGuards(OpsTokenGuard)
 @UseFilters(OpsHttpFilter)
 export class OpsController {
@@ -22,7 +22,7 @@ export class OpsController {
   ) {}
 
   /** Redeem now: body `{"ignoreGasLimits": true}` (optional) also skips the gas price / cost limits once. */
-  @Post('tickets/:ticketHash/redeem')
+  @Post(REDEEMER_OPS_ROUTES.redeemNow)
   @HttpCode(202)
   redeemNow(@Param('ticketHash') ticketHash: string, @Body() body: unknown) {
     const b = objectBody(body);
@@ -34,9 +34,9 @@ export class OpsController {
   }
 
   /** Body `{"amount"?: "<wei>", "to"?: "0x…"}`; default: all fees, to the signer. */
-  @Post('fees/withdraw')
+  @Post(REDEEMER_OPS_ROUTES.withdrawFees)
   @HttpCode(200)
-  async withdrawFees(@Body() body: unknown) {
+  async withdrawFees(@Body() body: unknown): Promise<WithdrawFeesAnswer> {
     const b = objectBody(body);
     const request: WithdrawFeesRequest = {};
     if (b.amount !== undefined) {
@@ -58,7 +58,7 @@ export class OpsController {
     return { txHash: r.txHash, status: r.status, amount: r.amount.toString(), to: r.to };
   }
 
-  @Get('status')
+  @Get(REDEEMER_OPS_ROUTES.status)
   report() {
     return this.status.report();
   }

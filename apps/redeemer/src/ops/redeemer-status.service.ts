@@ -3,7 +3,7 @@ import { ChainClient, TxManager } from '#app/chain';
 import { RedemptionStats } from '#app/database';
 import { JOB_STATES, RedemptionQueue } from '#app/queue';
 import { RedeemerConfig } from '../redeemer.config.js';
-import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { RedeemerError, RedeemerErrorCode } from '#app/clients';
 import { RedeemerLifecycle } from '../redeemer.lifecycle.js';
 
 /** What an operator sees of the Redeemer: state, signer, pending txs, tickets and jobs by status. */

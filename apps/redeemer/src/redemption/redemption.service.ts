@@ -12,7 +12,7 @@ import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app
 import { blocksUntilParamsExpire, revealBlock, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
-import { RedeemerError, RedeemerErrorCode } from '../redeemer.error.js';
+import { RedeemerError, RedeemerErrorCode, type RedeemerJobAction } from '#app/clients';
 import { gasCostWait } from './gas-cost.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
@@ -37,8 +37,7 @@ export interface RedeemNowResult {
   ticketHash: string;
   status: WinningTicketStatus;
   statusReason: string | null;
-  /** What was done to its job: promoted out of its delay, re-created, or left running. */
-  job: 'promoted' | 'enqueued' | 'unchanged';
+  job: RedeemerJobAction;
 }
 
 /**
@@ -435,7 +434,7 @@ export class RedemptionService implements RedemptionJobHandler {
 }
 
 /** How redeem-now reports what was done to the job. */
-function jobAction(action: JobAction): RedeemNowResult['job'] {
+function jobAction(action: JobAction): RedeemerJobAction {
   switch (action) {
     case 'enqueued':
     case 're-enqueued':
