@@ -69,7 +69,7 @@ export const RECIPIENT_ENV = {
     optional: true,
     description:
       'gas one redemption is assumed to cost when face values are priced; unset: 1200000 on ' +
-      "Arbitrum's chains (by chain id), else 350000 (go-livepeer's redeemGas of the network)",
+      "an Arbitrum chain (its blocks carry l1BlockNumber), else 350000 (go-livepeer's redeemGas of the network)",
   },
   RECIPIENT_TX_COST_MULTIPLIER: {
     parse: positive(uint),

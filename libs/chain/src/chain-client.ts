@@ -43,7 +43,6 @@ type ClosableProvider = Provider & { destroy(): void };
 @Injectable()
 export class ChainClient implements OnModuleInit, OnApplicationShutdown {
   private current?: ClosableProvider;
-  private connectedChainId?: bigint;
   private retry?: NodeJS.Timeout;
   private closed = false;
   private readonly logger = new Logger(ChainClient.name);
@@ -60,12 +59,6 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
 
   get connected(): boolean {
     return this.current !== undefined;
-  }
-
-  /** The chain's id (`eth_chainId`), once connected. */
-  get chainId(): bigint {
-    if (this.connectedChainId === undefined) throw new Error('the chain RPC is not connected yet');
-    return this.connectedChainId;
   }
 
   /**
@@ -101,7 +94,6 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
       return false;
     }
     if (this.closed) return false;
-    this.connectedChainId = chainId;
     const network = Network.from(chainId);
     const request = new FetchRequest(this.options.rpcUrl);
     request.timeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

@@ -13,6 +13,7 @@ import { bondingManagerAt, roundsManagerAt, ticketBrokerAt } from './bindings.js
 import { BlockPace } from './block-pace.js';
 import { ChainClient } from './chain-client.js';
 import { discoverAddresses, type ProtocolAddresses } from './discover.js';
+import { chainKindOf, type ChainKind } from './chain-kind.js';
 import { l1BlockOf } from './watchers/block-header.js';
 import { flooredGasPrice } from './watchers/gas-price-monitor.js';
 import { safeErrorMessage } from '#app/core';
@@ -54,6 +55,8 @@ export interface ChainHead {
   block: bigint;
   /** The L1 block number params expire against (equal to `block` off Arbitrum). */
   l1Block: bigint;
+  /** The chain's kind, as its head block shows it (chainKindOf). */
+  kind: ChainKind;
   rounds: RoundFacts;
   gasPrice: bigint;
 }
@@ -246,6 +249,7 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
     this.current = {
       block,
       l1Block: l1BlockOf(raw, this.options.l1BlockSource),
+      kind: chainKindOf(raw),
       rounds: {
         currentRound,
         currentRoundInitialized,

@@ -8,6 +8,7 @@ export * from './discover.js';
 export * from './orchestrator-pool.js';
 export * from './block-pace.js';
 export * from './chain-facts.js';
+export * from './chain-kind.js';
 export * from './redeem-gas.js';
 export * from './round-end.js';
 export * from './log-range.js';

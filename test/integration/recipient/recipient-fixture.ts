@@ -98,9 +98,9 @@ export function offlineEnv(prefix: string): Env {
 /** A fresh anvil with the dev protocol, this file's recipient registered, and a Recipient to boot. */
 export async function startHarness(
   file: string,
-  { chainId, ...deployOptions }: { unlockPeriod?: number; chainId?: number } = {},
+  deployOptions: { unlockPeriod?: number } = {},
 ): Promise<RecipientHarness> {
-  const anvil = await startAnvil({ chainId });
+  const anvil = await startAnvil();
   const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider);
   const recipient = Wallet.createRandom().address.toLowerCase();
   const protocol = await deployProtocol(owner, { recipients: [recipient], ...deployOptions });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ChainClient, ChainFacts, defaultRedeemGas } from '#app/chain';
+import { ChainFacts, defaultRedeemGas, type ChainHead } from '#app/chain';
 import {
   Rational,
   SenderMonitor,
@@ -43,7 +43,7 @@ export interface IssuedParams {
 @Injectable()
 export class TicketParamsService {
   private readonly policy: Omit<FaceValuePolicy, 'redeemGas'>;
-  /** RECIPIENT_REDEEM_GAS; unset: the chain's (defaultRedeemGas), known once connected. */
+  /** RECIPIENT_REDEEM_GAS; unset: the chain's (defaultRedeemGas by the head's kind). */
   private readonly redeemGas: bigint | undefined;
   private readonly recipient: Address;
   private readonly recipientHex: string;
@@ -51,7 +51,6 @@ export class TicketParamsService {
   constructor(
     private readonly config: RecipientConfig,
     private readonly chain: ChainFacts,
-    private readonly client: ChainClient,
     private readonly senderMonitor: SenderMonitor,
     private readonly secrets: RecipientSecrets,
     private readonly expiration: ExpirationParamsSource,
@@ -74,7 +73,7 @@ export class TicketParamsService {
     const head = currentHead(this.chain, this.config.headLimits());
     const expirationParams = await this.expiration.forHead(head);
     // go-livepeer issues free params (face value 0, never winning) without consulting the reserve.
-    const faceValue = price.num > 0n ? await this.faceValue(sender, head.gasPrice) : 0n;
+    const faceValue = price.num > 0n ? await this.faceValue(sender, head) : 0n;
     const winProb = winProbForEV(this.policy.ev, faceValue);
     const seed = bytesToBigInt(randomBytes(32));
     const expirationBlock = paramsExpirationBlock(
@@ -112,18 +111,19 @@ export class TicketParamsService {
   /** faceValue / txCost for `sender` (§5.3), with the face value's errors. */
   async txCostMultiplier(sender: Address): Promise<Rational> {
     const head = currentHead(this.chain);
-    return txCostMultiplierOf(this.pricing(), head.gasPrice, await this.faceValue(sender, head.gasPrice));
+    return txCostMultiplierOf(this.pricing(head), head.gasPrice, await this.faceValue(sender, head));
+  }
+
+  /** The face value policy: the configured redemption gas, else the chain's. */
+  private pricing(head: ChainHead): FaceValuePolicy {
+    return { ...this.policy, redeemGas: this.redeemGas ?? defaultRedeemGas(head.kind) };
   }
 
   /** The face value for `sender` within its max float, or INSUFFICIENT_SENDER_RESERVE. */
-  /** The face value policy: the configured redemption gas, else the chain's. */
-  private pricing(): FaceValuePolicy {
-    return { ...this.policy, redeemGas: this.redeemGas ?? defaultRedeemGas(this.client.chainId) };
-  }
 
-  private async faceValue(sender: Address, gasPrice: bigint): Promise<bigint> {
+  private async faceValue(sender: Address, head: ChainHead): Promise<bigint> {
     const maxFloat = await this.senderMonitor.maxFloat(bytesToHex(sender), this.recipientHex);
-    const outcome = faceValueFor(this.pricing(), gasPrice, maxFloat);
+    const outcome = faceValueFor(this.pricing(head), head.gasPrice, maxFloat);
     if (outcome.ok) return outcome.faceValue;
     throw new RecipientError(
       RecipientErrorCode.INSUFFICIENT_SENDER_RESERVE,

@@ -2,11 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { JsonRpcApiProvider, TransactionReceipt } from 'ethers';
 import {
   ChainClient,
+  ChainFacts,
   ChainTxStatus,
   MiningDelays,
   RECENT_MINED_TXS,
   TxStore,
   l1BlockAt,
+  type ChainKind,
   type ChainTxRecord,
 } from '#app/chain';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
@@ -31,6 +33,7 @@ export class RoundEndMargin {
   constructor(
     private readonly config: RedeemerConfig,
     private readonly client: ChainClient,
+    private readonly facts: ChainFacts,
     private readonly store: TxStore,
     private readonly metrics: RedeemerMetrics,
   ) {
@@ -69,7 +72,7 @@ export class RoundEndMargin {
     const judgedL1Block = record.judgedL1Block;
     if (judgedL1Block === null || !receipt || record.status === ChainTxStatus.DROPPED) return;
     const provider = this.client.provider as JsonRpcApiProvider;
-    l1BlockAt(provider, BigInt(receipt.blockNumber), this.config.values.ETH_L1_BLOCK_SOURCE)
+    l1BlockAt(provider, BigInt(receipt.blockNumber), this.config.values.ETH_L1_BLOCK_SOURCE, this.chainKind())
       .then(async (minedL1Block) => {
         const before = this.blocks();
         const delay = this.delays.mined({ judgedL1Block, minedL1Block });
@@ -90,5 +93,14 @@ export class RoundEndMargin {
       .catch((err: unknown) => {
         this.logger.warn({ msg: 'mined block not read', txId: record.id, error: safeErrorMessage(err) });
       });
+  }
+
+  /** The chain's kind as the last head showed it (off Arbitrum a mined block is its own L1 block: no read). */
+  private chainKind(): ChainKind | undefined {
+    try {
+      return this.facts.head().kind;
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { l1BlockOf, parseHeader } from './block-header.js';
+import type { JsonRpcApiProvider } from 'ethers';
+import { l1BlockAt, l1BlockOf, parseHeader } from './block-header.js';
 import { redact } from './rpc-endpoint.js';
 
 const raw = { number: '0x10', hash: '0xAB', parentHash: '0xCD', l1BlockNumber: '0x5' };
@@ -11,9 +12,10 @@ describe('parseHeader', () => {
       hash: '0xab',
       parentHash: '0xcd',
       l1Block: 16n,
+      kind: 'l1',
     });
-    expect(parseHeader(raw, 'arbitrum').l1Block).toBe(5n);
-    expect(parseHeader(raw, 'auto').l1Block).toBe(5n);
+    expect(parseHeader(raw, 'arbitrum')).toMatchObject({ l1Block: 5n, kind: 'arbitrum' });
+    expect(parseHeader(raw, 'auto')).toMatchObject({ l1Block: 5n, kind: 'arbitrum' });
   });
 
   it('refuses a header without the fields it needs', () => {
@@ -37,6 +39,18 @@ describe('l1BlockOf', () => {
     expect(l1BlockOf(l2, 'block')).toBe(16n);
     // On Arbitrum the block's own number is an L2 one: params would expire against it.
     expect(() => l1BlockOf(raw, 'block')).toThrow(/L2 blocks/);
+  });
+});
+
+describe('l1BlockAt', () => {
+  /** A provider every read of which fails: what resolves did not read. */
+  const unread = { send: () => Promise.reject(new Error('read a header')) } as unknown as JsonRpcApiProvider;
+
+  it('reads no header where the source or the chain kind the head showed settles it', async () => {
+    await expect(l1BlockAt(unread, 7n, 'block')).resolves.toBe(7n);
+    await expect(l1BlockAt(unread, 7n, 'auto', 'l1')).resolves.toBe(7n);
+    await expect(l1BlockAt(unread, 7n, 'auto')).rejects.toThrow('read a header');
+    await expect(l1BlockAt(unread, 7n, 'auto', 'arbitrum')).rejects.toThrow('read a header');
   });
 });
 

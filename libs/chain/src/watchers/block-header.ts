@@ -1,5 +1,6 @@
 import { getBigInt, toQuantity, type JsonRpcApiProvider } from 'ethers';
 import type { L1BlockSource } from '../chain-facts.js';
+import { chainKindOf, type ChainKind } from '../chain-kind.js';
 import { WatcherError, WatcherErrorCode } from './watcher.error.js';
 
 /** What the watchers keep of a block. */
@@ -9,6 +10,7 @@ export interface BlockHeader {
   parentHash: string;
   /** The L1 block number params expire against: the block's own number, or Arbitrum's `l1BlockNumber`. */
   l1Block: bigint;
+  kind: ChainKind;
 }
 
 interface RawHeader {
@@ -27,15 +29,14 @@ interface RawHeader {
  * Redeemer's mined-block reads go through here.
  */
 export function l1BlockOf(raw: { number: string; l1BlockNumber?: unknown }, source: L1BlockSource): bigint {
-  const l1 = raw.l1BlockNumber;
-  if (typeof l1 === 'string') {
+  if (chainKindOf(raw) === 'arbitrum') {
     if (source === 'block') {
       throw new WatcherError(
         WatcherErrorCode.RPC_FAILED,
         'block has an l1BlockNumber (an Arbitrum chain): with the L1 block source "block" params would expire against L2 blocks; use "auto" or "arbitrum"',
       );
     }
-    return getBigInt(l1);
+    return getBigInt(raw.l1BlockNumber as string);
   }
   if (source === 'arbitrum') {
     throw new WatcherError(
@@ -57,6 +58,7 @@ export function parseHeader(raw: unknown, source: L1BlockSource): BlockHeader {
     hash: h.hash.toLowerCase(),
     parentHash: h.parentHash.toLowerCase(),
     l1Block: l1BlockOf({ number: h.number, l1BlockNumber: h.l1BlockNumber }, source),
+    kind: chainKindOf(h),
   };
 }
 
@@ -76,14 +78,15 @@ export async function readHeader(
 
 /**
  * The L1 block of block `number` (e.g. the one that mined a tx), read as the head source reads a
- * head: with the `block` source the number itself (no read), else from the block's header
- * (l1BlockOf).
+ * head: the number itself (no read) with the `block` source, or with `auto` on a chain the head
+ * showed to be `l1`; else from the block's header (l1BlockOf).
  */
 export async function l1BlockAt(
   provider: JsonRpcApiProvider,
   number: bigint,
   source: L1BlockSource,
+  kind?: ChainKind,
 ): Promise<bigint> {
-  if (source === 'block') return number;
+  if (source === 'block' || (source === 'auto' && kind === 'l1')) return number;
   return (await readHeader(provider, number, source)).l1Block;
 }

@@ -192,6 +192,7 @@ export class ChainWatcher {
     return {
       block: this.stateHeader.number,
       l1Block: this.stateHeader.l1Block,
+      kind: this.stateHeader.kind,
       rounds: { ...this.rounds },
       gasPrice: this.gas.gasPrice(),
     };
