@@ -1,5 +1,5 @@
 import { isError } from 'ethers';
-import { ChainError } from '#app/chain';
+import { ChainError, ContractRevert as R } from '#app/chain';
 import { CliError, CliErrorCode } from './cli.error.js';
 
 /** Turns a revert string into a clearer, state-aware message, or undefined to use the generic one. */
@@ -7,21 +7,18 @@ export type RevertExplainer = (reason: string) => Promise<string | undefined>;
 
 /** The contracts' revert strings (TICKETBROKER.md §4.9 and the dev stand-ins), said for an operator. */
 const REVERT_MESSAGES: Readonly<Record<string, string>> = {
-  'system is paused': 'the protocol is paused (the Controller owner must unpause it)',
-  'sender deposit and reserve are zero': 'the sender has no deposit and no reserve',
-  'no unlock request in progress': 'no unlock in progress: run `ticketpay sender unlock` first',
-  'unlock already initiated': 'an unlock is already in progress',
-  'account is locked': 'the funds are still locked by the unlock period',
-  'caller must be Controller owner':
+  [R.SYSTEM_PAUSED]: 'the protocol is paused (the Controller owner must unpause it)',
+  [R.NO_DEPOSIT_OR_RESERVE]: 'the sender has no deposit and no reserve',
+  [R.NO_UNLOCK]: 'no unlock in progress: run `ticketpay sender unlock` first',
+  [R.UNLOCK_INITIATED]: 'an unlock is already in progress',
+  [R.ACCOUNT_LOCKED]: 'the funds are still locked by the unlock period',
+  [R.NOT_CONTROLLER_OWNER]:
     'only the Controller owner may do this: sign with the key that deployed the protocol',
-  'transcoder must be registered':
-    'the recipient is not registered: run `ticketpay recipient register` first',
-  'insufficient fees to withdraw': "the amount exceeds the recipient's withdrawable fees",
-  'invalid recipient': 'the fee recipient must not be the zero address',
-  'msg.sender not Minter or JobsManager':
-    'the TicketBroker is not registered as JobsManager in the Controller',
-  'current round is not initialized':
-    'the current round is not initialized yet (a keeper must call initializeRound)',
+  [R.NOT_REGISTERED]: 'the recipient is not registered: run `ticketpay recipient register` first',
+  [R.INSUFFICIENT_FEES]: "the amount exceeds the recipient's withdrawable fees",
+  [R.INVALID_RECIPIENT]: 'the fee recipient must not be the zero address',
+  [R.NOT_MINTER_OR_JOBS_MANAGER]: 'the TicketBroker is not registered as JobsManager in the Controller',
+  [R.ROUND_NOT_INITIALIZED]: 'the current round is not initialized yet (a keeper must call initializeRound)',
 };
 
 const PANICS: Readonly<Record<string, string>> = {

@@ -2,6 +2,7 @@ export * from './chain-client.js';
 export * from './chain.module.js';
 export * from './chain.error.js';
 export * from './contract-names.js';
+export * from './contract-reverts.js';
 export * from './artifacts.js';
 export * from './bindings.js';
 export * from './discover.js';

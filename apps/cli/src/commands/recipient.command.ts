@@ -1,5 +1,5 @@
 import { getAddress } from 'ethers';
-import { bondingManagerAt, controllerAt } from '#app/chain';
+import { bondingManagerAt, ContractRevert, controllerAt } from '#app/chain';
 import { formatEth, parseAmount } from '../amount.js';
 import { CHAIN_OPTIONS, SIGNER_OPTIONS, TX_OPTIONS } from '../args.js';
 import { onChain, type RevertExplainer } from '../chain-errors.js';
@@ -28,7 +28,7 @@ async function withdrawableFees(
 /** Names the owner the signer is not. */
 function ownerExplainer(protocol: Protocol, signer: string): RevertExplainer {
   return async (reason) => {
-    if (reason !== 'caller must be Controller owner') return undefined;
+    if (reason !== ContractRevert.NOT_CONTROLLER_OWNER) return undefined;
     const provider = protocol.bonding.runner?.provider ?? null;
     const owner = await controllerAt(protocol.addresses.controller, provider).owner();
     return `only the Controller owner (${owner}) may register recipients on the dev protocol; the signer is ${signer}`;

@@ -1,4 +1,4 @@
-import { ticketBrokerAt, type TicketBrokerContract } from '#app/chain';
+import { ContractRevert, ticketBrokerAt, type TicketBrokerContract } from '#app/chain';
 import { isSenderLocked } from '#app/ticket';
 import { formatEth, parseAmount } from '../amount.js';
 import { CHAIN_OPTIONS, SIGNER_OPTIONS, TX_OPTIONS, type Args } from '../args.js';
@@ -65,21 +65,21 @@ function describeUnlock(s: SenderState): string {
 function senderExplainer(protocol: Protocol, address: string, action: string): RevertExplainer {
   return async (reason) => {
     switch (reason) {
-      case 'account is locked': {
+      case ContractRevert.ACCOUNT_LOCKED: {
         const s = await readSender(protocol, address);
         return `unlock in progress until round ${s.withdrawRound} (current round ${s.currentRound}): withdraw is possible from round ${s.withdrawRound}`;
       }
-      case 'unlock already initiated': {
+      case ContractRevert.UNLOCK_INITIATED: {
         const s = await readSender(protocol, address);
         return s.unlock === 'pending'
           ? `unlock already in progress until round ${s.withdrawRound} (current round ${s.currentRound})`
           : `the unlock completed at round ${s.withdrawRound}: withdraw, or cancel-unlock to keep the funds in use`;
       }
-      case 'no unlock request in progress':
+      case ContractRevert.NO_UNLOCK:
         return action === 'cancel-unlock'
           ? 'no unlock in progress: nothing to cancel'
           : 'no unlock in progress: run `ticketpay sender unlock` first and wait for the unlock period';
-      case 'sender deposit and reserve are zero':
+      case ContractRevert.NO_DEPOSIT_OR_RESERVE:
         return `nothing to ${action}: the sender's deposit and reserve are both zero`;
       default:
         return undefined;

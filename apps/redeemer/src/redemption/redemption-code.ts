@@ -1,3 +1,4 @@
+import { ContractRevert } from '#app/chain';
 import { WinningTicketStatus } from '#app/database';
 
 /**
@@ -81,38 +82,29 @@ export const retry = (code: RedemptionCode, error?: string): Verdict => ({ kind:
  */
 export function verdictForRevert(reason: string | undefined, creationRoundPast: boolean): Verdict {
   const r = reason ?? '';
-  if (r === 'ticket is used') return failed(RedemptionCode.TICKET_USED);
-  if (r === 'ticket is expired') return expired();
-  if (r === 'current round is not initialized') return wait(RedemptionCode.ROUND_NOT_INITIALIZED);
-  if (r === 'system is paused') return wait(RedemptionCode.SYSTEM_PAUSED);
-  if (r === 'sender is unlocked') return wait(RedemptionCode.SENDER_UNLOCKED);
-  if (r === 'sender deposit and reserve are zero') return wait(RedemptionCode.INSUFFICIENT_FUNDS);
-  if (r === 'ticket creationRound does not have a block hash') {
+  const R = ContractRevert;
+  if (r === R.TICKET_USED) return failed(RedemptionCode.TICKET_USED);
+  if (r === R.TICKET_EXPIRED) return expired();
+  if (r === R.ROUND_NOT_INITIALIZED) return wait(RedemptionCode.ROUND_NOT_INITIALIZED);
+  if (r === R.SYSTEM_PAUSED) return wait(RedemptionCode.SYSTEM_PAUSED);
+  if (r === R.SENDER_UNLOCKED) return wait(RedemptionCode.SENDER_UNLOCKED);
+  if (r === R.NO_DEPOSIT_OR_RESERVE) return wait(RedemptionCode.INSUFFICIENT_FUNDS);
+  if (r === R.BLOCK_HASH_MISSING) {
     // A round before the current one that never got a hash never will (go-livepeer #2358).
     return creationRoundPast
       ? failed(RedemptionCode.NO_BLOCK_HASH)
       : wait(RedemptionCode.CREATION_ROUND_NOT_INITIALIZED);
   }
-  if (
-    r.startsWith('invalid length for ticket auxData') ||
-    r === 'ticket creationRoundBlockHash invalid for creationRound'
-  ) {
+  if (r.startsWith(R.AUX_DATA_LENGTH_PREFIX) || r === R.BLOCK_HASH_INVALID) {
     return failed(RedemptionCode.INVALID_AUX_DATA);
   }
-  if (r === 'recipientRand does not match recipientRandHash')
-    return failed(RedemptionCode.INVALID_RECIPIENT_RAND);
-  if (
-    r === 'INVALID_SIGNATURE_LENGTH' ||
-    r.startsWith('ECDSA:') ||
-    r === 'invalid signature over ticket hash'
-  ) {
+  if (r === R.RECIPIENT_RAND_MISMATCH) return failed(RedemptionCode.INVALID_RECIPIENT_RAND);
+  if (r === R.SIGNATURE_LENGTH || r.startsWith(R.ECDSA_PREFIX) || r === R.INVALID_SIGNATURE) {
     return failed(RedemptionCode.INVALID_SIGNATURE);
   }
-  if (r === 'ticket did not win') return failed(RedemptionCode.TICKET_DID_NOT_WIN);
-  if (r === 'ticket recipient is null address' || r === 'ticket sender is null address') {
-    return failed(RedemptionCode.INVALID_TICKET);
-  }
-  if (r === 'transcoder must be registered') return retry(RedemptionCode.RECIPIENT_NOT_REGISTERED, r);
+  if (r === R.TICKET_DID_NOT_WIN) return failed(RedemptionCode.TICKET_DID_NOT_WIN);
+  if (r === R.NULL_RECIPIENT || r === R.NULL_SENDER) return failed(RedemptionCode.INVALID_TICKET);
+  if (r === R.NOT_REGISTERED) return retry(RedemptionCode.RECIPIENT_NOT_REGISTERED, r);
   return retry(
     RedemptionCode.SIMULATION_REVERTED,
     reason ? `execution reverted: ${reason}` : 'execution reverted',
