@@ -93,7 +93,7 @@ export function billableUnits(
     case 'fixed':
       return 1n;
     case '':
-      if (inPixels <= 0n) throw invalidInput('missing pixels or job type');
+      if (inPixels <= 0n) throw invalidInput('missing billable unit or job type');
       if (inPixels > MAX_IN_PIXELS) throw invalidInput(`inPixels must not exceed ${MAX_IN_PIXELS}`);
       return inPixels;
     case 'byoc-request':

@@ -274,7 +274,7 @@ describe('Sender as a go-livepeer remote signer', () => {
         body: (p) => request(p, { inPixels: 0 }),
         status: 400,
         code: 'INVALID_REQUEST',
-        message: 'missing pixels or job type',
+        message: 'missing billable unit or job type',
       },
       {
         name: 'negative pixels',
