@@ -42,13 +42,8 @@ export interface RedemptionDeps {
  * Redeemer's state machine stays the only writer of redemption outcomes.
  */
 export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest): Promise<RedeemOutcome> {
-  const {
-    FINAL_STATUSES,
-    UNCLAIMED_STATUSES,
-    UNPAID_FINAL_STATUSES,
-    WinningTicketRepository,
-    WinningTicketStatus,
-  } = await import('#app/database');
+  const { FINAL_STATUSES, UNPAID_FINAL_STATUSES, WinningTicketRepository, WinningTicketStatus } =
+    await import('#app/database');
   const { ticketHash, ops } = request;
   const repo = new WinningTicketRepository(deps.ds);
   const read = () => repo.findByHash(ticketHash);
@@ -81,16 +76,11 @@ export async function redeemTicket(deps: RedemptionDeps, request: RedeemRequest)
   if (ops) {
     const reply = await requestRedeemNow(ops, ticketHash, request.ignoreGasLimits);
     action = reply.final ? 'none' : reply.job; // final by the time the Redeemer looked
-  } else if (UNCLAIMED_STATUSES.includes(ticket.status)) {
-    // The same moves as the Redeemer's own redeem-now: the job is only moved forward in BullMQ (and
-    // the row marked queued), the Redeemer's worker does the rest as for any other job.
-    const handle = await deps.queue();
-    action = await handle.queue.ensureDue(
-      { ticketHash, sender: ticket.sender, creationRound: ticket.creationRound },
-      { promote: true, status: ticket.status },
-    );
   } else {
-    action = 'in-flight'; // submitting/submitted: its transaction is out, the Redeemer is settling it
+    // The Redeemer's own redeem-now, without its ops API (libs/queue): the job is only moved forward
+    // in BullMQ (and the row marked queued); the Redeemer's worker does the rest.
+    const { ticketHash: hash, sender, creationRound, status } = ticket;
+    action = await (await deps.queue()).queue.redeemNow({ ticketHash: hash, sender, creationRound, status });
   }
   if (!request.wait) return outcome((await read()) ?? ticket, action, 0);
 

@@ -51,6 +51,9 @@ export type JobAction =
   /** A worker holds it right now. */
   | 'in-flight';
 
+/** What redeem-now reports it did to a ticket's job: promoted out of its delay, (re-)created, or left as it was. */
+export type RedeemNowJob = 'promoted' | 'enqueued' | 'unchanged';
+
 /** Job states the services count (BullMQ's names). */
 export type JobState = Extract<
   JobType,
@@ -162,6 +165,26 @@ export class RedemptionQueue {
    * between reading and acting (a worker takes it, its delay ends), so a failed move is looked at
    * again (three tries).
    */
+  /**
+   * "Redeem now" of a stored ticket whose row is not final, whoever asks (the Redeemer's ops API,
+   * the CLI without one): its job made due now whatever its status, the row `queued` if it was
+   * `received`. The Redeemer's worker does the rest as for any job.
+   */
+  async redeemNow(ticket: TicketToQueue & { status: WinningTicketStatus }): Promise<RedeemNowJob> {
+    const { status, ...job } = ticket;
+    switch (await this.ensureDue(job, { promote: true, status })) {
+      case 'enqueued':
+      case 're-enqueued':
+        return 'enqueued';
+      case 'promoted':
+        return 'promoted';
+      case 'delayed':
+      case 'already-due':
+      case 'in-flight':
+        return 'unchanged';
+    }
+  }
+
   async ensureDue(ticket: TicketToQueue, options: EnsureDueOptions): Promise<JobAction> {
     let action: JobAction;
     for (let attempt = 0; ; attempt++) {

@@ -302,6 +302,27 @@ describe('WinningTicketIntake first run', () => {
     for (const t of tickets) expect((await job(t)).state).toBe('delayed');
   });
 
+  it('redeem now makes the job due whoever asks: promoted from its delay, re-created when lost, else left', async () => {
+    const { intake, job, handle } = await intakeWith(pace);
+    const t = winner({ paramsExpirationBlock: 1_020n });
+    await intake.accept(t);
+    const row = (await repo.findByHash(hashOf(t)))!;
+    const ticket = {
+      ticketHash: row.ticketHash,
+      sender: row.sender,
+      creationRound: row.creationRound,
+      status: row.status,
+    };
+    expect((await job(t)).state).toBe('delayed');
+    expect(await handle.queue.redeemNow(ticket)).toBe('promoted');
+    expect(await job(t)).toEqual({ state: 'prioritized', delay: 0 });
+    expect(await handle.queue.redeemNow(ticket)).toBe('unchanged');
+    await handle.queue.boardSource().remove(hashOf(t));
+    // Re-created due at once, not after the params' expiry as the reconciler would.
+    expect(await handle.queue.redeemNow(ticket)).toBe('enqueued');
+    expect(await job(t)).toEqual({ state: 'prioritized', delay: 0 });
+  });
+
   it('runs it at once while the pace is unknown', async () => {
     const { intake, job } = await intakeWith(new BlockPace());
     const t = winner({ paramsExpirationBlock: 1_020n });

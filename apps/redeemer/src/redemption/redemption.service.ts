@@ -8,7 +8,7 @@ import {
   WinningTicketStatus,
   type WinningTicketEntity,
 } from '#app/database';
-import { RedemptionQueue, type JobAction, type RedemptionJobHandler } from '#app/queue';
+import { RedemptionQueue, type RedemptionJobHandler } from '#app/queue';
 import { blocksUntilParamsExpire, revealBlock, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
@@ -180,17 +180,17 @@ export class RedemptionService implements RedemptionJobHandler {
     }
     // Set before the job can run; taken back when the job could not be made due (nothing changed).
     if (options.ignoreGasLimits) this.ignoreGasLimits.add(hash);
-    const action = jobAction(
-      await this.queue
-        .ensureDue(
-          { ticketHash: hash, sender: row.sender, creationRound: row.creationRound },
-          { promote: true, status: row.status },
-        )
-        .catch((err: unknown) => {
-          if (options.ignoreGasLimits) this.ignoreGasLimits.delete(hash);
-          throw err;
-        }),
-    );
+    const action = await this.queue
+      .redeemNow({
+        ticketHash: hash,
+        sender: row.sender,
+        creationRound: row.creationRound,
+        status: row.status,
+      })
+      .catch((err: unknown) => {
+        if (options.ignoreGasLimits) this.ignoreGasLimits.delete(hash);
+        throw err;
+      });
     this.logger.log({
       msg: 'redeem now',
       ticketHash: hash,
@@ -430,20 +430,5 @@ export class RedemptionService implements RedemptionJobHandler {
     const { REDEEMER_RETRY_BASE_MS: base, REDEEMER_RETRY_MAX_MS: max } = this.config.values;
     const exp = Math.min(Math.max(attempts - 1, 0), 30);
     return Math.min(base * 2 ** exp, max);
-  }
-}
-
-/** How redeem-now reports what was done to the job. */
-function jobAction(action: JobAction): RedeemerJobAction {
-  switch (action) {
-    case 'enqueued':
-    case 're-enqueued':
-      return 'enqueued';
-    case 'promoted':
-      return 'promoted';
-    case 'delayed':
-    case 'already-due':
-    case 'in-flight':
-      return 'unchanged';
   }
 }
