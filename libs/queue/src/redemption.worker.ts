@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { safeErrorMessage } from '#app/core';
+import { ticketHashText } from '#app/ticket';
 import { DelayedError, UnrecoverableError, type Job, type WorkerOptions } from 'bullmq';
 import { QueueName, redemptionBackoffMs, type RedeemTicketJob } from './queues.js';
 
@@ -21,8 +22,6 @@ export type RedemptionJobResult =
 export abstract class RedemptionJobHandler {
   abstract process(ticketHash: string): Promise<RedemptionJobResult>;
 }
-
-const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 
 /** The worker's BullMQ options (see RedemptionWorker). */
 export const REDEMPTION_WORKER_OPTIONS = {
@@ -57,8 +56,8 @@ export class RedemptionWorker extends WorkerHost {
   }
 
   async process(job: Job<RedeemTicketJob>, token?: string): Promise<string> {
-    const ticketHash = typeof job.data?.ticketHash === 'string' ? job.data.ticketHash.toLowerCase() : '';
-    if (!TICKET_HASH.test(ticketHash)) throw new UnrecoverableError('job has no valid ticketHash');
+    const ticketHash = ticketHashText(job.data?.ticketHash);
+    if (ticketHash === undefined) throw new UnrecoverableError('job has no valid ticketHash');
     let result: RedemptionJobResult;
     try {
       result = await this.handler.process(ticketHash);

@@ -8,6 +8,7 @@ import {
   hexToBytes,
   minBytes,
   uint256Bytes,
+  uint256Text,
 } from '#app/ticket';
 
 describe('byte helpers', () => {
@@ -52,5 +53,26 @@ describe('byte helpers', () => {
     for (const bad of ['abcd', '0xabc', '0xzz', ''])
       expect(() => hexToBytes(bad, 'x')).toThrow('x must be 0x-prefixed');
     expect(() => hexToBytes('0xab', 'x', 2)).toThrow('x must be 2 bytes, got 1');
+  });
+});
+
+describe('uint256Text', () => {
+  it('reads decimal wei up to uint256 and nothing else', () => {
+    expect(uint256Text('0')).toBe(0n);
+    expect(uint256Text(MAX_UINT256.toString())).toBe(MAX_UINT256);
+    for (const bad of [
+      (MAX_UINT256 + 1n).toString(),
+      '9'.repeat(78),
+      '-1',
+      '1.5',
+      '1e18',
+      ' 1',
+      '',
+      '0x10',
+      10,
+      undefined,
+    ]) {
+      expect(uint256Text(bad)).toBeUndefined();
+    }
   });
 });

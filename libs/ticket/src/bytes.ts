@@ -47,6 +47,16 @@ export function assertUint256(value: bigint, field: string): void {
   }
 }
 
+/**
+ * An amount (wei) as decimal text from outside (a JSON body, a YAML file): digits only, at most
+ * uint256's maximum. Undefined otherwise; each caller refuses in its own error type.
+ */
+export function uint256Text(raw: unknown): bigint | undefined {
+  if (typeof raw !== 'string' || !/^\d{1,78}$/.test(raw)) return undefined;
+  const value = BigInt(raw);
+  return value <= MAX_UINT256 ? value : undefined;
+}
+
 /** Writes `value` as 32 big-endian bytes at `offset` (u256 in PROTOCOL.md); the caller guarantees a uint256. */
 export function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
   target.set(Buffer.from(value.toString(16).padStart(64, '0'), 'hex'), offset);

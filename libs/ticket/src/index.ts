@@ -13,6 +13,7 @@ export {
   equalBytes,
   isZeroBytes,
   fitBytes,
+  uint256Text,
 } from './bytes.js';
 export { keccak256, keccakImplementation } from './keccak.js';
 export { toChecksumAddress, parseAddress, addressTextProblem } from './address.js';
@@ -22,6 +23,7 @@ export {
   encodeTicket,
   redeemedTicketHash,
   ticketHash,
+  ticketHashText,
   ticketTemplate,
   type TicketTemplate,
   type TicketTemplateSource,

@@ -1,5 +1,5 @@
 import { bytesToHex, hexToBytes, uint256Bytes } from './bytes.js';
-import { ADDRESS_LENGTH, HASH_LENGTH } from './constants.js';
+import { ADDRESS_LENGTH, HASH_LENGTH, MAX_SENDER_NONCE } from './constants.js';
 import { invalidInput } from './errors.js';
 import { keccak256 } from './keccak.js';
 import { Rational } from './rational.js';
@@ -407,7 +407,7 @@ export function decodeRemoteState(bytes: Uint8Array): RemotePaymentState {
   const lastUpdateMs = lastUpdate === GO_ZERO_TIME ? undefined : Date.parse(lastUpdate);
   if (lastUpdateMs !== undefined && !Number.isFinite(lastUpdateMs)) throw invalidInput('invalid state');
   const senderNonce = field(o, 'SenderNonce', isSafeUint);
-  if (senderNonce > 0xffff_ffff) throw invalidInput('state field SenderNonce is out of range');
+  if (senderNonce > MAX_SENDER_NONCE) throw invalidInput('state field SenderNonce is out of range');
   return {
     stateId: field(o, 'StateID', isString),
     pmSessionId: field(o, 'PMSessionID', isString),

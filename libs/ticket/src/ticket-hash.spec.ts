@@ -11,6 +11,7 @@ import {
   parseAddress,
   redeemedTicketHash,
   ticketHash,
+  ticketHashText,
   ticketTemplate,
   type TicketHashFields,
   type TicketParams,
@@ -188,5 +189,23 @@ describe('ticketTemplate', () => {
     const { senderNonce, ...shared } = t;
     expect(template).toEqual(shared);
     expect(ticketHash({ ...template, senderNonce })).toEqual(ticketHash(t));
+  });
+});
+
+describe('ticketHashText', () => {
+  it('takes 0x and 64 hex digits in either case, in its stored lowercase form, and nothing else', () => {
+    const hash = `0x${'aB'.repeat(32)}`;
+    expect(ticketHashText(hash)).toBe(hash.toLowerCase());
+    for (const bad of [
+      `0X${'ab'.repeat(32)}`,
+      `0x${'ab'.repeat(31)}`,
+      `0x${'ab'.repeat(32)}0`,
+      `0x${'zz'.repeat(32)}`,
+      'ab'.repeat(33),
+      42,
+      undefined,
+    ]) {
+      expect(ticketHashText(bad)).toBeUndefined();
+    }
   });
 });

@@ -39,6 +39,17 @@ export function ticketTemplate(source: TicketTemplateSource): TicketTemplate {
 const NONCE_END = 136;
 const AUX_OFFSET = 168;
 
+const TICKET_HASH_TEXT = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * A ticket hash as text from outside (a URL, a command line, a job), in the one form it is stored
+ * and keyed under (`winning_ticket.ticket_hash`, the job id): `0x` and 64 lowercase hex digits.
+ * Undefined when it is not a ticket hash; each caller refuses in its own error type.
+ */
+export function ticketHashText(raw: unknown): string | undefined {
+  return typeof raw === 'string' && TICKET_HASH_TEXT.test(raw) ? raw.toLowerCase() : undefined;
+}
+
 export function assertSenderNonce(nonce: number): void {
   if (!Number.isInteger(nonce) || nonce < 0 || nonce > MAX_SENDER_NONCE) {
     throw invalidInput('senderNonce must be a uint32');

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { WinningTicketEntity, WinningTicketStatus } from '#app/database';
-import { MAX_WIN_PROB } from '#app/ticket';
+import { MAX_WIN_PROB, ticketHashText } from '#app/ticket';
 import { formatEth } from '../amount.js';
 import type { Args } from '../args.js';
 import { CliError, CliErrorCode, usageError } from '../cli.error.js';
@@ -14,10 +14,9 @@ import { redeemTicket } from '../ticket-redemption.js';
 const DEFAULT_REDEEM_TIMEOUT_S = 120;
 
 function parseHash(raw: string): string {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) {
-    throw usageError(`a ticket hash is 0x and 64 hex digits, got "${raw}"`);
-  }
-  return raw.toLowerCase();
+  const hash = ticketHashText(raw);
+  if (hash === undefined) throw usageError(`a ticket hash is 0x and 64 hex digits, got "${raw}"`);
+  return hash;
 }
 
 async function findTicket(ds: DataSource, ticketHash: string): Promise<WinningTicketEntity> {

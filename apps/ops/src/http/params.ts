@@ -1,5 +1,5 @@
 import { CHECKSUM_HINT } from '#app/common';
-import { addressTextProblem } from '#app/ticket';
+import { addressTextProblem, ticketHashText } from '#app/ticket';
 import { IN_TX_STATUSES, UNCLAIMED_STATUSES, WinningTicketStatus } from '#app/database';
 import { OpsError, OpsErrorCode } from '../ops.error.js';
 
@@ -39,8 +39,9 @@ export function addressParam(raw: string | undefined, name: string): string | un
 }
 
 export function ticketHashParam(raw: string): string {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) throw invalid('the ticket hash must be 0x and 64 hex digits');
-  return raw.toLowerCase();
+  const hash = ticketHashText(raw);
+  if (hash === undefined) throw invalid('the ticket hash must be 0x and 64 hex digits');
+  return hash;
 }
 
 export function windowParams(

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { address } from '#app/common';
+import { uint256Text } from '#app/ticket';
 import { FeeWithdrawalService, type WithdrawFeesRequest } from '../fees/fee-withdrawal.service.js';
 import { REDEEMER_OPS_ROUTES, RedeemerError, RedeemerErrorCode, type WithdrawFeesAnswer } from '#app/clients';
 import { RedemptionService } from '../redemption/redemption.service.js';
@@ -40,10 +41,11 @@ export class OpsController {
     const b = objectBody(body);
     const request: WithdrawFeesRequest = {};
     if (b.amount !== undefined) {
-      if (typeof b.amount !== 'string' || !/^\d{1,78}$/.test(b.amount)) {
+      const amount = uint256Text(b.amount);
+      if (amount === undefined) {
         throw new RedeemerError(RedeemerErrorCode.INVALID_REQUEST, 'amount must be a decimal string of wei');
       }
-      request.amount = BigInt(b.amount);
+      request.amount = amount;
     }
     if (b.to !== undefined) {
       try {

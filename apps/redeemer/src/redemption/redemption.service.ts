@@ -9,7 +9,7 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue, type RedemptionJobHandler } from '#app/queue';
-import { blocksUntilParamsExpire, revealBlock, ticketValidityExpired } from '#app/ticket';
+import { blocksUntilParamsExpire, revealBlock, ticketHashText, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode, type RedeemerJobAction } from '#app/clients';
@@ -50,7 +50,6 @@ const PUT_BACK: readonly (string | null)[] = [
   RedemptionCode.BATCH_ITEM_FAILED,
   RedemptionCode.CHAIN_ERROR,
 ];
-const TICKET_HASH = /^0x[0-9a-f]{64}$/;
 /** Longest sleep of a waiting ticket, in poll intervals, whatever the block pace estimate says. */
 const MAX_WAIT_POLLS = 10;
 /**
@@ -160,8 +159,8 @@ export class RedemptionService implements RedemptionJobHandler {
    * check (params expiry, validity, usedTickets, funds, simulation) still applies.
    */
   async redeemNow(ticketHash: string, options: { ignoreGasLimits?: boolean } = {}): Promise<RedeemNowResult> {
-    const hash = ticketHash.toLowerCase();
-    if (!TICKET_HASH.test(hash)) {
+    const hash = ticketHashText(ticketHash);
+    if (hash === undefined) {
       throw new RedeemerError(
         RedeemerErrorCode.INVALID_TICKET_HASH,
         'ticket hash must be 0x + 64 hex digits',

@@ -1,4 +1,5 @@
 import { tokenDigest } from '#app/runtime';
+import { uint256Text } from '#app/ticket';
 import { isRecord, parseAddressHex } from '../boot/config-files.js';
 
 /** A client of the Sender API: who it is (for logs and metrics) and which accounts it may use. */
@@ -103,8 +104,6 @@ export function parseApiTokens(doc: unknown, source: string, problems: string[])
   return clients;
 }
 
-const WEI = /^\d{1,78}$/;
-
 function parseSpendCap(raw: unknown, at: string, problems: string[]): SpendCap | undefined {
   if (raw === undefined) return undefined;
   if (!isRecord(raw)) {
@@ -116,13 +115,14 @@ function parseSpendCap(raw: unknown, at: string, problems: string[]): SpendCap |
     if (v === undefined) return undefined;
     // YAML integers arrive as bigints (readYamlFile); quoted decimal strings are taken too.
     const text = typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v)) ? String(v) : v;
-    if (typeof text !== 'string' || !WEI.test(text) || BigInt(text) === 0n) {
+    const amount = uint256Text(text);
+    if (amount === undefined || amount === 0n) {
       problems.push(
         `${at}: "spendCap.${key}" must be a positive whole number of wei (a string for large values)`,
       );
       return undefined;
     }
-    return BigInt(text);
+    return amount;
   };
   const maxEV = wei('maxEV');
   const maxFaceValue = wei('maxFaceValue');
