@@ -1,3 +1,4 @@
+import { uint256Text } from '#app/ticket';
 import type { RedeemerErrorCode } from './redeemer.error.js';
 import {
   isRedeemerJobAction,
@@ -72,16 +73,11 @@ export class RedeemerOpsHttpClient {
       ...(request.to === undefined ? {} : { to: request.to }),
     };
     const { status, parsed } = await this.post(REDEEMER_OPS_ROUTES.withdrawFees, body);
-    const { txHash, amount, to } = parsed;
-    if (
-      typeof txHash !== 'string' ||
-      typeof amount !== 'string' ||
-      !/^\d+$/.test(amount) ||
-      typeof to !== 'string'
-    ) {
+    const { txHash, to } = parsed;
+    const amount = uint256Text(parsed.amount);
+    if (typeof txHash !== 'string' || amount === undefined || typeof to !== 'string')
       throw unexpected(status);
-    }
-    return { txHash, amount: BigInt(amount), to };
+    return { txHash, amount, to };
   }
 
   /** One authenticated POST; resolves the parsed body of a 2xx answer, throws on anything else. */
