@@ -159,13 +159,6 @@ export class RedemptionQueue {
   }
 
   /**
-   * Makes the ticket's job exist and, with `promote`, be due now: re-created when missing or
-   * finished, promoted out of a delay, left alone when waiting or running; then the row is
-   * `queued` (from `received`; any other status is left as it is). A job can change state
-   * between reading and acting (a worker takes it, its delay ends), so a failed move is looked at
-   * again (three tries).
-   */
-  /**
    * "Redeem now" of a stored ticket whose row is not final, whoever asks (the Redeemer's ops API,
    * the CLI without one): its job made due now whatever its status, the row `queued` if it was
    * `received`. The Redeemer's worker does the rest as for any job.
@@ -185,6 +178,13 @@ export class RedemptionQueue {
     }
   }
 
+  /**
+   * Makes the ticket's job exist and, with `promote`, be due now: re-created when missing or
+   * finished, promoted out of a delay, left alone when waiting or running; then the row is
+   * `queued` (from `received`; any other status is left as it is). A job can change state
+   * between reading and acting (a worker takes it, its delay ends), so a failed move is looked at
+   * again (three tries).
+   */
   async ensureDue(ticket: TicketToQueue, options: EnsureDueOptions): Promise<JobAction> {
     let action: JobAction;
     for (let attempt = 0; ; attempt++) {
