@@ -120,7 +120,6 @@ export class TicketParamsService {
   }
 
   /** The face value for `sender` within its max float, or INSUFFICIENT_SENDER_RESERVE. */
-
   private async faceValue(sender: Address, head: ChainHead): Promise<bigint> {
     const maxFloat = await this.senderMonitor.maxFloat(bytesToHex(sender), this.recipientHex);
     const outcome = faceValueFor(this.pricing(head), head.gasPrice, maxFloat);
