@@ -12,3 +12,4 @@ export * from './fake-web3signer.js';
 export * from './deploy.js';
 export { advanceToNextRound, freshPendingNonce, setServiceUri } from './dev-chain.js';
 export * from './step.js';
+export * from './rejection.js';

@@ -1,6 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startSourceService, waitForGrpcServing, type ServiceProcess } from '#app/testing';
+import {
+  freePort,
+  rejectionOf,
+  startSourceService,
+  waitForGrpcServing,
+  type ServiceProcess,
+} from '#app/testing';
 import { RecipientCallError, RecipientClient } from '#app/clients';
 import {
   PRICE,
@@ -44,14 +50,13 @@ describe('Recipient: largest gRPC request', () => {
   it('refuses a payment above the limit unread, and credits nothing for it', async () => {
     const issued = await client.getTicketParams({ sender: sender.address, price: PRICE });
     const big = paymentMessage(issued, signBatch(issued, sender, nonces(100)));
-    const refused = await client.processPayment({ payment: big, jobId: 'job-big' }).then(
-      () => undefined,
-      (e: unknown) => e,
+    const refused = await rejectionOf(
+      client.processPayment({ payment: big, jobId: 'job-big' }),
+      RecipientCallError,
     );
-    expect(refused).toBeInstanceOf(RecipientCallError);
-    expect((refused as RecipientCallError).status).toBe(status.RESOURCE_EXHAUSTED);
+    expect(refused.status).toBe(status.RESOURCE_EXHAUSTED);
     // grpc-js refuses it before any of our code runs; the answer still carries our code trailer.
-    expect((refused as RecipientCallError).errorCode).toBe('MESSAGE_TOO_LARGE');
+    expect(refused.errorCode).toBe('MESSAGE_TOO_LARGE');
     expect((await client.balance({ sender: sender.address, jobId: 'job-big' })).balance.num).toBe('0');
 
     // The same tickets in a payment under the limit are read and accepted.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ticketBrokerAt } from '#app/chain';
 import { ConfigError } from '#app/common';
 import { decodePaymentHeader } from '#app/proto';
+import { rejectionOf } from '#app/testing';
 import { ticketBatchFromPayment } from '#app/ticket';
 import {
   DEPOSIT,
@@ -191,12 +192,11 @@ describe('Sender: per-account tickets-per-second cap, shared by replicas', () =>
   });
 
   it('refuses to boot with a largest batch above the cap (such a batch could never be signed)', async () => {
-    const err = await bootSender({ ...env, SENDER_MAX_BATCH_SIZE: String(LIMIT + 1) }).then(
-      () => undefined,
-      (e: unknown) => e,
+    const err = await rejectionOf(
+      bootSender({ ...env, SENDER_MAX_BATCH_SIZE: String(LIMIT + 1) }),
+      ConfigError,
     );
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).problems).toContain(
+    expect(err.problems).toContain(
       `SENDER_MAX_BATCH_SIZE (${LIMIT + 1}) must not exceed SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER (${LIMIT})`,
     );
   });

@@ -1,6 +1,6 @@
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeWeb3Signer } from '#app/testing';
+import { FakeWeb3Signer, rejectionOf } from '#app/testing';
 import { keccak256, nobleBackend, verifyTicketSignature } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../../../apps/sender/src/sender.error.js';
 import {
@@ -38,14 +38,7 @@ describe('Web3Signer client over TLS', () => {
     clients.push(client);
     return new Web3SignerAccountSigner(client, ADDRESS).signPersonal(HASH);
   };
-  const failure = async (promise: Promise<unknown>) => {
-    const err = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(SenderError);
-    return err as SenderError;
-  };
+  const failure = (promise: Promise<unknown>) => rejectionOf(promise, SenderError);
 
   it('signs with the CA trusted and a client certificate the signer accepts', async () => {
     expect(fake.url).toMatch(/^https:/);

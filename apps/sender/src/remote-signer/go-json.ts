@@ -4,6 +4,7 @@
  * text keeping what Go looks at and `JSON.parse` drops (parseGoJson): the members of an object in
  * document order, repeats included, and each number's source text.
  */
+import { MAX_INT64 } from '#app/ticket';
 
 /** One member of a JSON object as written. */
 interface Member {
@@ -59,8 +60,6 @@ const KINDS: Readonly<Record<GoKind, { fits: (v: unknown) => boolean; nullEmptie
   '*struct': { fits: isObject, nullEmpties: true },
 };
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const INTEGER_TEXT = /^-?(?:0|[1-9]\d*)$/;
 
 /**
@@ -77,7 +76,7 @@ function goInteger(m: Member): bigint | undefined {
     if (!Number.isSafeInteger(m.value)) return undefined;
     n = BigInt(m.value as number);
   }
-  return n >= INT64_MIN && n <= INT64_MAX ? n : undefined;
+  return n >= -MAX_INT64 - 1n && n <= MAX_INT64 ? n : undefined;
 }
 
 /**

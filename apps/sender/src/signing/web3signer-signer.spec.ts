@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { inspect } from 'node:util';
 import { Wallet } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeWeb3Signer, freePort, type FakeWeb3SignerFault } from '#app/testing';
+import { FakeWeb3Signer, freePort, rejectionOf, type FakeWeb3SignerFault } from '#app/testing';
 import { bytesToHex, keccak256, nobleBackend, verifyTicketSignature } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import { loadWeb3SignerAccounts } from './web3signer-accounts.js';
@@ -14,14 +14,7 @@ const ADDRESS = new Wallet(KEY).address.toLowerCase();
 const TOKEN = 'w3s-proxy-token-0123456789';
 const HASH = keccak256(new TextEncoder().encode('a ticket hash'));
 
-async function failure(promise: Promise<unknown>): Promise<SenderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SenderError);
-  return err as SenderError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SenderError);
 
 describe('Web3Signer signing client', () => {
   let fake: FakeWeb3Signer;

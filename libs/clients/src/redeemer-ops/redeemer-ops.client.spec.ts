@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rejectionOf } from '#app/testing';
 import { RedeemerErrorCode } from './redeemer.error.js';
 import { RedeemerOpsCallError, RedeemerOpsHttpClient } from './redeemer-ops.client.js';
 
@@ -41,14 +42,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function failure(call: Promise<unknown>): Promise<RedeemerOpsCallError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RedeemerOpsCallError);
-  return err as RedeemerOpsCallError;
-}
+const failure = (call: Promise<unknown>) => rejectionOf(call, RedeemerOpsCallError);
 
 describe('RedeemerOpsHttpClient', () => {
   it('posts redeem-now to the contract route with the bearer token and reads the job action', async () => {

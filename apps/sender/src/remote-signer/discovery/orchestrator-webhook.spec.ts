@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { rejectionOf } from '#app/testing';
 import { OrchestratorWebhookError, OrchestratorWebhookErrorCode } from './orchestrator-webhook.js';
 import { WEBHOOK_CACHE_MS, WebhookOrchestrators } from './orchestrator-sources.js';
 
@@ -35,15 +36,7 @@ const json =
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
 
-/** The rejection of `p`, which must be an OrchestratorWebhookError. */
-async function refusal(p: Promise<unknown>): Promise<OrchestratorWebhookError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(OrchestratorWebhookError);
-  return err as OrchestratorWebhookError;
-}
+const refusal = (p: Promise<unknown>) => rejectionOf(p, OrchestratorWebhookError);
 
 // A query token and userinfo, as a webhook URL may carry: neither may reach a message or a log.
 const SECRET = 's3cr3t-token';
