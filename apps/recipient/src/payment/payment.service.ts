@@ -282,9 +282,9 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * Validation steps 6–7: the issued price, the sender (params expiry, step 5, is the library's:
-   * `expiredParams: 'refuse'`). The price is checked by the
-   * nonce ledger's script, in the round trip that records the nonces (`forPrice`); only when the
-   * sender is refused is it read here first, so that a wrong price is still reported before it.
+   * `expiredParams: 'refuse'`). The price is checked by the nonce ledger's script, in the round
+   * trip that records the nonces (`forPrice`); only when the sender is refused is it read here
+   * first, so that a wrong price is still reported before it.
    */
   private async beforeRecording(batch: TicketBatch, sender: string): Promise<void> {
     try {

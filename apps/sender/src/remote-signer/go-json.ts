@@ -1,10 +1,11 @@
+import { MAX_INT64 } from '#app/ticket';
+
 /**
  * go-livepeer decodes every signer request and webhook reply with Go's `encoding/json` into a
  * struct. This module reads a JSON object the way that fills a struct (goFields) and parses JSON
  * text keeping what Go looks at and `JSON.parse` drops (parseGoJson): the members of an object in
  * document order, repeats included, and each number's source text.
  */
-import { MAX_INT64 } from '#app/ticket';
 
 /** One member of a JSON object as written. */
 interface Member {
