@@ -44,6 +44,7 @@ export { nativeBackend, availableBackends, selectCryptoBackend } from './crypto/
 export { WinChecker, winRandomness, isWinningTicket } from './win.js';
 export { ticketEV, winProbRat, winProbForEV } from './ev.js';
 export {
+  committedRecipientRand,
   computeRecipientRand,
   recipientRandHash,
   recipientRandMessage,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Rational,
   bytesToHex,
+  committedRecipientRand,
   computeRecipientRand,
   recipientRandHash,
   recipientRandInput,
@@ -31,18 +32,33 @@ describe('recipientRand (§5.1)', () => {
     );
   });
 
-  it('answers a repeated input as computed, and never from the memory of a secret changed in place', () => {
+  it('checks a commitment, remembered only for the exact input that held, never across a secret changed in place', () => {
     const secret = SECRET.slice();
-    expect(computeRecipientRand(secret, example)).toBe(EXAMPLE.recipientRand);
-    expect(computeRecipientRand(secret, example)).toBe(EXAMPLE.recipientRand);
-    const other = { ...example, seed: example.seed + 1n };
-    const otherRand = computeRecipientRand(secret, other);
-    expect(otherRand).not.toBe(EXAMPLE.recipientRand);
-    expect(computeRecipientRand(SECRET.slice(), other)).toBe(otherRand);
+    const commitment = recipientRandHash(EXAMPLE.recipientRand);
+    expect(committedRecipientRand(secret, example, commitment)).toBe(EXAMPLE.recipientRand);
+    // Remembered, and still asked of every field: any change to the input misses the commitment.
+    expect(committedRecipientRand(secret, example, commitment)).toBe(EXAMPLE.recipientRand);
+    const variants: Partial<RecipientRandInput>[] = [
+      { seed: example.seed + 1n },
+      { sender: new Uint8Array(20).fill(1) },
+      { faceValue: example.faceValue + 1n },
+      { winProb: example.winProb + 1n },
+      { expirationBlock: example.expirationBlock + 1n },
+      { pricePerPixel: Rational.of(1201n) },
+      { creationRound: 3501n },
+      { creationRoundBlockHash: new Uint8Array(32).fill(0xac) },
+    ];
+    for (const variant of variants)
+      expect(committedRecipientRand(secret, { ...example, ...variant }, commitment)).toBeUndefined();
+    // The remembered input is a copy: changing the caller's arrays afterwards changes nothing.
+    const sender = example.sender.slice();
+    const fresh = SECRET.slice();
+    expect(committedRecipientRand(fresh, { ...example, sender }, commitment)).toBe(EXAMPLE.recipientRand);
+    sender[0] ^= 1;
+    expect(committedRecipientRand(fresh, { ...example, sender }, commitment)).toBeUndefined();
     secret[0] ^= 1;
-    const changed = computeRecipientRand(secret, example);
-    expect(changed).not.toBe(EXAMPLE.recipientRand);
-    expect(computeRecipientRand(secret.slice(), example)).toBe(changed);
+    expect(committedRecipientRand(secret, example, commitment)).toBeUndefined();
+    expect(() => committedRecipientRand(new Uint8Array(0), example, commitment)).toThrow('secret');
   });
 
   it('builds the same input from issued params as from the batch paying against them', () => {

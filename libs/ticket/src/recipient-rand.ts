@@ -67,33 +67,77 @@ export function recipientRandMessage(input: RecipientRandInput): Uint8Array {
   ]);
 }
 
-/** recipientRands remembered per secret before the memory is simply dropped. */
-const MAX_REMEMBERED_RANDS = 4_096;
-
-/**
- * recipientRands already computed, per secret (the array given, with a copy of its bytes so a
- * secret changed in place is never matched), by HMAC message. A recipient receives payment after
- * payment against the same params: each would otherwise build a native HMAC for the same answer.
- */
-const remembered = new WeakMap<Uint8Array, { secret: Uint8Array; rands: Map<string, bigint> }>();
+function assertSecret(secret: Uint8Array): void {
+  if (!(secret instanceof Uint8Array) || secret.length === 0)
+    throw invalidInput('secret must be non-empty bytes');
+}
 
 /** recipientRand = uint256(HMAC-SHA256(secret, message)); only O, holding the secret, can compute it. */
 export function computeRecipientRand(secret: Uint8Array, input: RecipientRandInput): bigint {
-  if (!(secret instanceof Uint8Array) || secret.length === 0)
-    throw invalidInput('secret must be non-empty bytes');
-  const message = recipientRandMessage(input);
-  let memory = remembered.get(secret);
+  assertSecret(secret);
+  return bytesToBigInt(createHmac('sha256', secret).update(recipientRandMessage(input)).digest());
+}
+
+/** Commitments checked before, per secret, before the memory is simply dropped. */
+const MAX_REMEMBERED_COMMITMENTS = 4_096;
+
+/** A commitment that held: the input it held for and its recipientRand. */
+interface HeldCommitment {
+  input: RecipientRandInput;
+  rand: bigint;
+}
+
+/**
+ * Commitments that held, per secret (the array given, with a copy of its bytes so a secret
+ * changed in place is never matched), by recipientRandHash. A recipient receives payment after
+ * payment against the same params: each would otherwise build the HMAC message, run the HMAC and
+ * hash its result for the same answer. Only inputs that matched their commitment are kept, so
+ * made-up params never fill it.
+ */
+const held = new WeakMap<Uint8Array, { secret: Uint8Array; byHash: Map<string, HeldCommitment> }>();
+
+function sameInput(a: RecipientRandInput, b: RecipientRandInput): boolean {
+  return (
+    a.seed === b.seed &&
+    a.faceValue === b.faceValue &&
+    a.winProb === b.winProb &&
+    a.expirationBlock === b.expirationBlock &&
+    a.creationRound === b.creationRound &&
+    a.pricePerPixel.num === b.pricePerPixel.num &&
+    a.pricePerPixel.den === b.pricePerPixel.den &&
+    equalBytes(a.sender, b.sender) &&
+    equalBytes(a.creationRoundBlockHash, b.creationRoundBlockHash)
+  );
+}
+
+/**
+ * The recipientRand of `input` when its hash is `commitment` (the params' recipientRandHash),
+ * else undefined: the commitment check of §6 step 3, remembered per secret for inputs that passed.
+ */
+export function committedRecipientRand(
+  secret: Uint8Array,
+  input: RecipientRandInput,
+  commitment: Bytes32,
+): bigint | undefined {
+  assertSecret(secret);
+  let memory = held.get(secret);
   if (!memory || !equalBytes(memory.secret, secret)) {
-    memory = { secret: secret.slice(), rands: new Map() };
-    remembered.set(secret, memory);
+    memory = { secret: secret.slice(), byHash: new Map() };
+    held.set(secret, memory);
   }
-  const key = Buffer.from(message.buffer, message.byteOffset, message.length).toString('latin1');
-  let rand = memory.rands.get(key);
-  if (rand === undefined) {
-    rand = bytesToBigInt(createHmac('sha256', secret).update(message).digest());
-    if (memory.rands.size >= MAX_REMEMBERED_RANDS) memory.rands.clear();
-    memory.rands.set(key, rand);
-  }
+  const key = Buffer.from(commitment.buffer, commitment.byteOffset, commitment.length).toString('latin1');
+  const known = memory.byHash.get(key);
+  if (known && sameInput(known.input, input)) return known.rand;
+  const rand = computeRecipientRand(secret, input);
+  if (!equalBytes(recipientRandHash(rand), commitment)) return undefined;
+  if (memory.byHash.size >= MAX_REMEMBERED_COMMITMENTS) memory.byHash.clear();
+  // Copies of the byte fields: the caller's arrays may change after this call.
+  const kept = {
+    ...input,
+    sender: input.sender.slice(),
+    creationRoundBlockHash: input.creationRoundBlockHash.slice(),
+  };
+  memory.byHash.set(key, { input: kept, rand });
   return rand;
 }
 

@@ -14,7 +14,7 @@ import { selectCryptoBackend } from './crypto/select-backend.js';
 import { TicketError, TicketErrorCode, invalidInput } from './errors.js';
 import { NonceOutcome, type NonceLedger } from './nonce-ledger.js';
 import { paramsExpired } from './params-expiry.js';
-import { computeRecipientRand, recipientRandHash, recipientRandInput } from './recipient-rand.js';
+import { committedRecipientRand, recipientRandHash, recipientRandInput } from './recipient-rand.js';
 import { assertSenderNotUnlocking } from './sender-unlock.js';
 import { type SignatureFault, signatureFault, personalDigest } from './signature.js';
 import { ticketHash, ticketTemplate } from './ticket-hash.js';
@@ -36,18 +36,21 @@ export interface RecipientContext {
   senderInfo?: Pick<SenderInfo, 'withdrawRound'>;
 }
 
-/** ValidateTicket steps 1–3 (§6): the checks every ticket of a batch shares. */
+/**
+ * ValidateTicket steps 1–3 (§6): the checks every ticket of a batch shares. `recipientRand` is
+ * the one that matched the ticket's recipientRandHash, undefined when none did.
+ */
 function validateSharedFields(
   recipient: Address,
-  ticket: Pick<TicketHashFields, 'recipient' | 'sender' | 'recipientRandHash'>,
-  recipientRand: bigint,
-): void {
+  ticket: Pick<TicketHashFields, 'recipient' | 'sender'>,
+  recipientRand: bigint | undefined,
+): asserts recipientRand is bigint {
   if (!equalBytes(ticket.recipient, recipient)) {
     throw new TicketError(TicketErrorCode.INVALID_RECIPIENT, 'invalid ticket recipient');
   }
   if (isZeroBytes(ticket.sender))
     throw new TicketError(TicketErrorCode.INVALID_SENDER, 'invalid ticket sender');
-  if (!equalBytes(recipientRandHash(recipientRand), ticket.recipientRandHash)) {
+  if (recipientRand === undefined) {
     throw new TicketError(
       TicketErrorCode.INVALID_RECIPIENT_RAND,
       'invalid recipientRand for ticket recipientRandHash',
@@ -73,7 +76,8 @@ export function validateTicket(
 ): void {
   assertLength(recipient, ADDRESS_LENGTH, 'recipient');
   const hash = ticketHash(ticket);
-  validateSharedFields(recipient, ticket, recipientRand);
+  const committed = equalBytes(recipientRandHash(recipientRand), ticket.recipientRandHash);
+  validateSharedFields(recipient, ticket, committed ? recipientRand : undefined);
   const fault = signatureFault(ticket.sender, personalDigest(hash), sig, backend);
   if (fault) throw invalidSignature(fault);
 }
@@ -192,7 +196,11 @@ export async function receiveTicketBatch(
     throw invalidInput('senderInfo is required unless beforeRecording validates the sender');
   }
 
-  const recipientRand = computeRecipientRand(ctx.secret, recipientRandInput(batch));
+  const recipientRand = committedRecipientRand(
+    ctx.secret,
+    recipientRandInput(batch),
+    params.recipientRandHash,
+  );
   if (ctx.senderInfo) assertSenderNotUnlocking(sender, ctx.senderInfo, ctx.lastInitializedRound);
   const template = ticketTemplate(batch);
   validateSharedFields(ctx.recipient, template, recipientRand);

@@ -3,9 +3,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { ChainFacts } from '#app/chain';
 import { RecipientSecretRepository, type SealedSecret } from '#app/database';
 import {
-  computeRecipientRand,
-  equalBytes,
-  recipientRandHash,
+  committedRecipientRand,
   recipientRandInput,
   type TicketBatch,
   paramsExpirationBlock,
@@ -107,8 +105,8 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
     if (candidates.length === 0) return current.key;
     const input = recipientRandInput(batch);
     for (const version of [current, ...candidates]) {
-      const rand = computeRecipientRand(version.key, input);
-      if (equalBytes(recipientRandHash(rand), batch.params.recipientRandHash)) return version.key;
+      if (committedRecipientRand(version.key, input, batch.params.recipientRandHash) !== undefined)
+        return version.key;
     }
     return current.key;
   }
