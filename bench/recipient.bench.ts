@@ -4,15 +4,17 @@
 // Recipient runs in this process; the load generator (bench/recipient-load.ts) runs as a separate
 // process. Also measures, in the same run, the ticket library's single-core ceiling
 // (receiveTicketBatch on this thread with an in-memory nonce ledger) and prints each figure as a
-// ratio of it, with a CPU profile of each row (where the time goes). Prints figures; never passes
-// or fails on time.
+// ratio of it, with a CPU profile of each row (where the time goes), and the service path alone:
+// CPU per 1-ticket payment of the controller called in this process (no gRPC, no load generator
+// sharing the cores). Prints figures; never passes or fails on time.
 // Run: npm run bench:recipient   Options (environment): BENCH_TICKETS=1 one scenario only,
 // BENCH_CLIENT=plain|coalescing one way only, BENCH_BATCH=n the coalescing client's largest batch,
 // BENCH_BATCH_TICKETS=n the most tickets it puts in one batch,
 // BENCH_PAYMENTS=n payments in the 1-ticket scenario (default 3,000, about 1.5 s: a longer run
 // leaves the service's warm-up out of the figure), BENCH_RATE=n payments/s offered,
 // BENCH_IN_FLIGHT=n payments in flight (default 16 and 32 at 1 ticket, 16 at 10, 8 at 100),
-// BENCH_VALIDATION_THREADS=n verify on n worker threads, RECIPIENT_VERIFY_SLICE_MS=n the service's
+// BENCH_VALIDATION_THREADS=n verify on n worker threads (RECIPIENT_POOL_MIN_TICKETS=n: payments
+// of at least n tickets go to them, default 8), RECIPIENT_VERIFY_SLICE_MS=n the service's
 // verification slice (0 = each payment at once), BENCH_RECIPIENT_REPLICAS=n that many Recipients
 // sharing the Postgres database and Redis prefix (the others in their own processes; the load
 // generator spreads its loops over them),
@@ -43,17 +45,21 @@ import {
   createTicketBatch,
   hexToBytes,
   inThreadVerifier,
+  paymentFromTicketBatch,
+  pricePerPixel,
   receiveTicketBatch,
   recipientRandHash,
   selectCryptoBackend,
   winProbForEV,
   type TicketBatch,
 } from '#app/ticket';
-import { RECIPIENT_GRPC } from '#app/clients';
+import { RECIPIENT_GRPC, type ProcessPaymentRequest } from '#app/clients';
+import { paymentCodec, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { RecipientMetrics, type PaymentPhase } from '../apps/recipient/src/metrics/recipient.metrics.js';
 import { RECIPIENT_REDIS } from '../apps/recipient/src/recipient-redis.js';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
+import { RecipientController } from '../apps/recipient/src/grpc/recipient.controller.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';
 import type { LoadResult, LoadSpec } from './recipient-load.js';
 import { formatProfile, profileWhile } from './recipient-profile.js';
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
       RECIPIENT_ADDRESS: recipient,
       RECIPIENT_SECRET_KEY: randomBytes(32).toString('hex'),
       RECIPIENT_VALIDATION_THREADS: String(THREADS),
-      RECIPIENT_POOL_MIN_TICKETS: '8',
+      RECIPIENT_POOL_MIN_TICKETS: process.env.RECIPIENT_POOL_MIN_TICKETS ?? '8',
       ...(process.env.RECIPIENT_VERIFY_SLICE_MS
         ? { RECIPIENT_VERIFY_SLICE_MS: process.env.RECIPIENT_VERIFY_SLICE_MS }
         : {}),
@@ -249,6 +255,17 @@ async function main(): Promise<void> {
       }
     }
 
+    // The service's own cost, apart from gRPC and from the load generator sharing the cores.
+    let servicePath: ServicePathCost | undefined;
+    if (ONLY === undefined || ONLY === 1) {
+      servicePath = await servicePathCost(app.get(RecipientController), sender.privateKey);
+      figures.push({
+        name: 'Service path CPU per 1-ticket payment, no gRPC (ProcessPayments of 32 in process)',
+        value: servicePath.cpuMicros,
+        unit: 'µs',
+      });
+    }
+
     console.log(
       `Recipient payments over gRPC (loopback), ${selectCryptoBackend().name} secp256k1, ` +
         `${availableParallelism()} cores, validation threads: ${THREADS || 'none (main thread)'}; ` +
@@ -264,6 +281,14 @@ async function main(): Promise<void> {
     for (const row of rows) console.log(row);
     console.log('\nWhere the time of a payment goes (server-side mean per payment; see PaymentPhase):');
     for (const b of breakdowns) console.log(b);
+    if (servicePath) {
+      console.log(
+        `- service path alone (no gRPC, no load generator: ProcessPayments of ${SERVICE_PATH_BATCH} one-ticket ` +
+          `payments called in this process, best of ${SERVICE_PATH_PASSES} passes of ` +
+          `${SERVICE_PATH_PAYMENTS.toLocaleString('en-US')}): ${servicePath.cpuMicros.toFixed(0)} µs of CPU per payment, ` +
+          `${fmt(servicePath.paymentsPerSecond)} payments/s on one core`,
+      );
+    }
     printBenchJson('recipient', figures);
     console.log(
       '\nlibrary ceiling: receiveTicketBatch on one thread (HMAC, hashes, signature recovery, lottery) with an ' +
@@ -433,6 +458,74 @@ async function libraryCeiling(size: number): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (accepted !== batches.length * size) throw new Error('ceiling batches did not validate');
   return accepted / seconds;
+}
+
+const SERVICE_PATH_BATCH = 32;
+const SERVICE_PATH_PAYMENTS = 6_000;
+const SERVICE_PATH_PASSES = 3;
+
+interface ServicePathCost {
+  /** CPU of this process per payment, µs (best pass). */
+  cpuMicros: number;
+  /** Payments per second of wall time in that pass. */
+  paymentsPerSecond: number;
+}
+
+/**
+ * CPU per 1-ticket payment of the Recipient's controller called in this process, in
+ * ProcessPayments of SERVICE_PATH_BATCH: validation, Redis and metrics as over gRPC, without
+ * the transport and without the load generator on the other core. Best of a few passes: other
+ * load on the machine only ever adds to it.
+ */
+async function servicePathCost(controller: RecipientController, senderKey: string): Promise<ServicePathCost> {
+  const key = hexToBytes(senderKey, 'senderKey', 32);
+  const sender = selectCryptoBackend().addressOf(key);
+  const price = { pricePerUnit: '1200', pixelsPerUnit: '1' };
+  const payments = async (count: number): Promise<ProcessPaymentRequest[]> => {
+    const requests: ProcessPaymentRequest[] = [];
+    let issued = await controller.getTicketParams({ sender, price });
+    let nonce = 1;
+    for (let i = 0; i < count; i++) {
+      if (nonce > 600) {
+        issued = await controller.getTicketParams({ sender, price });
+        nonce = 1;
+      }
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      const priceInfo = priceInfoCodec.fromMessage(issued.priceInfo);
+      const batch = createTicketBatch({
+        params,
+        expirationParams: params.expirationParams!,
+        pricePerPixel: pricePerPixel(priceInfo),
+        nonces: [nonce++],
+        privateKey: key,
+      });
+      const payment = paymentCodec.toMessage(paymentFromTicketBatch(batch, priceInfo));
+      requests.push({ form: 'payment', payment, jobId: `in-process-${i % SERVICE_PATH_BATCH}` });
+    }
+    return requests;
+  };
+  const pass = async (requests: ProcessPaymentRequest[]) => {
+    for (let i = 0; i < requests.length; i += SERVICE_PATH_BATCH) {
+      const { results } = await controller.processPayments({
+        payments: requests.slice(i, i + SERVICE_PATH_BATCH),
+      });
+      if (results.some((r) => r.response?.acceptedCount !== 1))
+        throw new Error('a payment of the service path pass was not accepted');
+    }
+  };
+  await pass(await payments(1_000)); // warm-up
+  let best: ServicePathCost = { cpuMicros: Infinity, paymentsPerSecond: 0 };
+  for (let i = 0; i < SERVICE_PATH_PASSES; i++) {
+    const requests = await payments(SERVICE_PATH_PAYMENTS);
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    await pass(requests);
+    const used = process.cpuUsage(cpu);
+    const cpuMicros = (used.user + used.system) / requests.length;
+    if (cpuMicros < best.cpuMicros)
+      best = { cpuMicros, paymentsPerSecond: requests.length / ((performance.now() - started) / 1000) };
+  }
+  return best;
 }
 
 function percentile(sorted: number[], q: number): number {
