@@ -14,6 +14,7 @@ import { BlockPace } from './block-pace.js';
 import { ChainClient } from './chain-client.js';
 import { discoverAddresses, type ProtocolAddresses } from './discover.js';
 import { chainKindOf, type ChainKind } from './chain-kind.js';
+import { roundFacts } from './round-end.js';
 import { l1BlockOf } from './watchers/block-header.js';
 import { flooredGasPrice } from './watchers/gas-price-monitor.js';
 import { safeErrorMessage } from '#app/core';
@@ -224,23 +225,15 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
     const blockTag = Number(block);
     const rounds = roundsManagerAt(this.addresses.roundsManager, provider);
     const bonding = bondingManagerAt(this.addresses.bondingManager, provider);
-    const [
-      currentRound,
-      currentRoundInitialized,
-      lastInitializedRound,
-      roundLength,
-      currentRoundStartBlock,
-      poolSize,
-      fee,
-    ] = await Promise.all([
-      rounds.currentRound({ blockTag }),
-      rounds.currentRoundInitialized({ blockTag }),
-      rounds.lastInitializedRound({ blockTag }),
-      rounds.roundLength({ blockTag }),
-      rounds.currentRoundStartBlock({ blockTag }),
-      bonding.getTranscoderPoolSize({ blockTag }),
-      provider.getFeeData(),
-    ]);
+    const [currentRound, lastInitializedRound, roundLength, currentRoundStartBlock, poolSize, fee] =
+      await Promise.all([
+        rounds.currentRound({ blockTag }),
+        rounds.lastInitializedRound({ blockTag }),
+        rounds.roundLength({ blockTag }),
+        rounds.currentRoundStartBlock({ blockTag }),
+        bonding.getTranscoderPoolSize({ blockTag }),
+        provider.getFeeData(),
+      ]);
     const hash =
       lastInitializedRound > 0n
         ? await rounds.blockHashForRound(lastInitializedRound, { blockTag })
@@ -250,15 +243,14 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
       block,
       l1Block: l1BlockOf(raw, this.options.l1BlockSource),
       kind: chainKindOf(raw),
-      rounds: {
+      rounds: roundFacts({
         currentRound,
-        currentRoundInitialized,
         lastInitializedRound,
         lastInitializedBlockHash: hash,
         poolSize,
         roundLength,
         currentRoundStartBlock,
-      },
+      }),
       gasPrice: flooredGasPrice(polledGasPrice, this.options.minGasPrice),
     };
     this.readAt = Date.now();

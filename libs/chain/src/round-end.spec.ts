@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blocksLeftInRound, roundMayEndBeforeMined, roundWaitTarget } from './round-end.js';
+import { blocksLeftInRound, roundFacts, roundMayEndBeforeMined, roundWaitTarget } from './round-end.js';
 
 /** A head whose round started at `start` with `length` blocks, at `l1Block` (and L2 `block`). */
 const head = (l1Block: bigint, start: bigint, length: bigint, block = l1Block) => ({
@@ -70,5 +70,27 @@ describe('roundWaitTarget', () => {
   it('wakes a ticket waiting for the current round to be initialized at the next block', () => {
     expect(roundWaitTarget(state(100n, false))).toBe(101n);
     expect(roundWaitTarget(state(104n, false))).toBe(105n);
+  });
+});
+
+describe('roundFacts', () => {
+  const reads = {
+    currentRound: 7n,
+    lastInitializedRound: 7n,
+    lastInitializedBlockHash: `0x${'ab'.repeat(32)}`,
+    poolSize: 100n,
+    roundLength: 20n,
+    currentRoundStartBlock: 140n,
+  };
+
+  it('takes the current round as initialized exactly when it is the last initialized one', () => {
+    expect(roundFacts(reads)).toEqual({ ...reads, currentRoundInitialized: true });
+    expect(roundFacts({ ...reads, currentRound: 8n }).currentRoundInitialized).toBe(false);
+  });
+
+  it('derives it again over facts that carried another answer (a NewRound applied to known facts)', () => {
+    const stale = { ...roundFacts({ ...reads, currentRound: 8n }), lastInitializedRound: 8n };
+    expect(stale.currentRoundInitialized).toBe(false);
+    expect(roundFacts(stale).currentRoundInitialized).toBe(true);
   });
 });

@@ -1,10 +1,19 @@
-import type { ChainHead } from './chain-facts.js';
+import type { ChainHead, RoundFacts } from './chain-facts.js';
 
 type RoundHead = Pick<ChainHead, 'l1Block'> & {
   rounds: Pick<ChainHead['rounds'], 'roundLength' | 'currentRoundStartBlock'>;
 };
 
 type RoundStateHead = RoundHead & { rounds: Pick<ChainHead['rounds'], 'currentRoundInitialized'> };
+
+/**
+ * A head's round facts from what the RoundsManager and BondingManager report at it. The current
+ * round is initialized exactly when it is the last initialized one: the RoundsManager's own
+ * definition of `currentRoundInitialized`, applied here rather than read.
+ */
+export function roundFacts(reads: Omit<RoundFacts, 'currentRoundInitialized'>): RoundFacts {
+  return { ...reads, currentRoundInitialized: reads.lastInitializedRound === reads.currentRound };
+}
 
 /**
  * The first L1 block of the round after the current one, by the current round's schedule. Rounds

@@ -13,7 +13,7 @@ import {
 import type { ChainHead, L1BlockSource, RoundFacts } from '../chain-facts.js';
 import { discoverAddresses, type ProtocolAddresses } from '../discover.js';
 import { walkBlockRange } from '../log-range.js';
-import { nextRoundStartBlock } from '../round-end.js';
+import { nextRoundStartBlock, roundFacts } from '../round-end.js';
 import { readHeader, type BlockHeader } from './block-header.js';
 import {
   CHAIN_EVENT_KINDS,
@@ -348,11 +348,11 @@ export class ChainWatcher {
         if (event.kind === 'NewRound') {
           u.newRound = true;
           u.all = true;
-          this.rounds = {
+          this.rounds = roundFacts({
             ...this.rounds!,
             lastInitializedRound: event.round,
             lastInitializedBlockHash: event.blockHash,
-          };
+          });
         }
         if (event.kind === 'RoundLengthUpdate') this.roundLengthChanged = true;
         else for (const sender of this.cache.apply(event)) u.senders.add(sender);
@@ -432,15 +432,14 @@ export class ChainWatcher {
     // Both are set together by every first read (bootstrap is a full read).
     const schedule = state.schedule ?? before!;
     if (state.schedule) this.roundLengthChanged = false;
-    this.rounds = {
+    this.rounds = roundFacts({
       currentRound: state.currentRound,
-      currentRoundInitialized: lastInitializedRound === state.currentRound,
       lastInitializedRound,
       lastInitializedBlockHash,
       poolSize: state.poolSize,
       roundLength: schedule.roundLength,
       currentRoundStartBlock: schedule.currentRoundStartBlock,
-    };
+    });
     let changed =
       before?.poolSize !== state.poolSize ||
       before?.currentRoundInitialized !== this.rounds.currentRoundInitialized;
