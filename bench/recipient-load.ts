@@ -5,9 +5,10 @@
 // the client folds the calls in flight into ProcessPayments calls (RecipientClient's default);
 // without, each payment is one ProcessPayment call.
 import { performance } from 'node:perf_hooks';
-import { paymentCodec, priceInfoCodec, ticketParamsCodec, type PaymentMessage } from '#app/proto';
-import { createTicketBatch, hexToBytes, paymentFromTicketBatch, pricePerPixel } from '#app/ticket';
+import type { PaymentMessage } from '#app/proto';
+import { hexToBytes } from '#app/ticket';
 import { RecipientClient } from '#app/clients';
+import { signedPayment } from './signed-payment.js';
 
 export interface LoadSpec {
   /** Recipient replicas (gRPC host:port); the loops are spread over them in turn, params come from the first. */
@@ -55,18 +56,9 @@ async function prepare(client: RecipientClient, spec: LoadSpec): Promise<Payment
       issued = await client.getTicketParams({ sender, price: PRICE });
       nextNonce = 1;
     }
-    const params = ticketParamsCodec.fromMessage(issued.ticketParams);
-    const priceInfo = priceInfoCodec.fromMessage(issued.priceInfo);
     const nonces = Array.from({ length: spec.ticketsPerPayment }, (_, k) => nextNonce + k);
     nextNonce += spec.ticketsPerPayment;
-    const batch = createTicketBatch({
-      params,
-      expirationParams: params.expirationParams!,
-      pricePerPixel: pricePerPixel(priceInfo),
-      nonces,
-      privateKey: key,
-    });
-    payments.push(paymentCodec.toMessage(paymentFromTicketBatch(batch, priceInfo)));
+    payments.push(signedPayment(issued, nonces, key));
   }
   return payments;
 }

@@ -45,8 +45,6 @@ import {
   createTicketBatch,
   hexToBytes,
   inThreadVerifier,
-  paymentFromTicketBatch,
-  pricePerPixel,
   receiveTicketBatch,
   recipientRandHash,
   selectCryptoBackend,
@@ -54,7 +52,6 @@ import {
   type TicketBatch,
 } from '#app/ticket';
 import { RECIPIENT_GRPC, type ProcessPaymentRequest } from '#app/clients';
-import { paymentCodec, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { RecipientMetrics, type PaymentPhase } from '../apps/recipient/src/metrics/recipient.metrics.js';
 import { RECIPIENT_REDIS } from '../apps/recipient/src/recipient-redis.js';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
@@ -65,6 +62,7 @@ import type { LoadResult, LoadSpec } from './recipient-load.js';
 import { formatProfile, profileWhile } from './recipient-profile.js';
 import { printBenchJson, type BenchFigure } from './bench-json.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
+import { signedPayment } from './signed-payment.js';
 
 const run = promisify(execFile);
 
@@ -490,16 +488,7 @@ async function servicePathCost(controller: RecipientController, senderKey: strin
         issued = await controller.getTicketParams({ sender, price });
         nonce = 1;
       }
-      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
-      const priceInfo = priceInfoCodec.fromMessage(issued.priceInfo);
-      const batch = createTicketBatch({
-        params,
-        expirationParams: params.expirationParams!,
-        pricePerPixel: pricePerPixel(priceInfo),
-        nonces: [nonce++],
-        privateKey: key,
-      });
-      const payment = paymentCodec.toMessage(paymentFromTicketBatch(batch, priceInfo));
+      const payment = signedPayment(issued, [nonce++], key);
       requests.push({ form: 'payment', payment, jobId: `in-process-${i % SERVICE_PATH_BATCH}` });
     }
     return requests;

@@ -17,7 +17,6 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ticketBrokerAt } from '#app/chain';
 import { bootstrapService } from '#app/common';
-import { paymentCodec, priceInfoCodec, ticketParamsCodec } from '#app/proto';
 import { bullPrefix, QueueName } from '#app/queue';
 import {
   ANVIL_PRIVATE_KEYS,
@@ -27,13 +26,7 @@ import {
   startAnvil,
   deployProtocol,
 } from '#app/testing';
-import {
-  bytesToHex,
-  createTicketBatch,
-  hexToBytes,
-  paymentFromTicketBatch,
-  pricePerPixel,
-} from '#app/ticket';
+import { bytesToHex, hexToBytes } from '#app/ticket';
 import {
   RecipientCallError,
   RecipientClient,
@@ -41,6 +34,7 @@ import {
   RECIPIENT_GRPC,
 } from '#app/clients';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
+import { signedPayment } from './signed-payment.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';
 
@@ -128,16 +122,7 @@ async function main(): Promise<void> {
         issued = await client!.getTicketParams({ sender: senderBytes, price: PRICE });
         nonce = 0;
       }
-      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
-      const price = priceInfoCodec.fromMessage(issued.priceInfo);
-      const batch = createTicketBatch({
-        params,
-        expirationParams: params.expirationParams!,
-        pricePerPixel: pricePerPixel(price),
-        nonces: [++nonce],
-        privateKey: key,
-      });
-      const payment = paymentCodec.toMessage(paymentFromTicketBatch(batch, price));
+      const payment = signedPayment(issued, [++nonce], key);
       const started = performance.now();
       try {
         const res = await client!.processPayment({ payment, jobId: 'soak' });

@@ -22,6 +22,18 @@ const example: RecipientRandInput = {
   ...EXAMPLE.expirationParams,
 };
 
+/** One change to each field the commitment binds. */
+const FIELD_CHANGES: Partial<RecipientRandInput>[] = [
+  { seed: example.seed + 1n },
+  { sender: new Uint8Array(20).fill(1) },
+  { faceValue: example.faceValue + 1n },
+  { winProb: example.winProb + 1n },
+  { expirationBlock: example.expirationBlock + 1n },
+  { pricePerPixel: Rational.of(1201n) },
+  { creationRound: 3501n },
+  { creationRoundBlockHash: new Uint8Array(32).fill(0xac) },
+];
+
 describe('recipientRand (§5.1)', () => {
   it('reproduces the HMAC example: 160-byte message, known value and hash', () => {
     expect(recipientRandMessage(example)).toHaveLength(32 + 20 + 7 + 30 + 4 + 2 + 1 + 64);
@@ -38,17 +50,7 @@ describe('recipientRand (§5.1)', () => {
     expect(committedRecipientRand(secret, example, commitment)).toBe(EXAMPLE.recipientRand);
     // Remembered, and still asked of every field: any change to the input misses the commitment.
     expect(committedRecipientRand(secret, example, commitment)).toBe(EXAMPLE.recipientRand);
-    const variants: Partial<RecipientRandInput>[] = [
-      { seed: example.seed + 1n },
-      { sender: new Uint8Array(20).fill(1) },
-      { faceValue: example.faceValue + 1n },
-      { winProb: example.winProb + 1n },
-      { expirationBlock: example.expirationBlock + 1n },
-      { pricePerPixel: Rational.of(1201n) },
-      { creationRound: 3501n },
-      { creationRoundBlockHash: new Uint8Array(32).fill(0xac) },
-    ];
-    for (const variant of variants)
+    for (const variant of FIELD_CHANGES)
       expect(committedRecipientRand(secret, { ...example, ...variant }, commitment)).toBeUndefined();
     // The remembered input is a copy: changing the caller's arrays afterwards changes nothing.
     const sender = example.sender.slice();
@@ -112,17 +114,7 @@ describe('recipientRand (§5.1)', () => {
 
   it('binds every field: changing any one changes recipientRand', () => {
     const base = computeRecipientRand(SECRET, example);
-    const variants: Partial<RecipientRandInput>[] = [
-      { seed: example.seed + 1n },
-      { sender: new Uint8Array(20).fill(1) },
-      { faceValue: example.faceValue + 1n },
-      { winProb: example.winProb + 1n },
-      { expirationBlock: example.expirationBlock + 1n },
-      { pricePerPixel: Rational.of(1201n) },
-      { creationRound: 3501n },
-      { creationRoundBlockHash: new Uint8Array(32).fill(0xac) },
-    ];
-    for (const variant of variants)
+    for (const variant of FIELD_CHANGES)
       expect(computeRecipientRand(SECRET, { ...example, ...variant })).not.toBe(base);
     expect(computeRecipientRand(new Uint8Array(32).fill(0x12), example)).not.toBe(base);
   });
