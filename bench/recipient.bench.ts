@@ -40,6 +40,7 @@ import {
 } from '#app/testing';
 import {
   InMemoryNonceLedger,
+  MAX_SENDER_NONCES,
   Rational,
   computeRecipientRand,
   createTicketBatch,
@@ -484,7 +485,7 @@ async function servicePathCost(controller: RecipientController, senderKey: strin
     let issued = await controller.getTicketParams({ sender, price });
     let nonce = 1;
     for (let i = 0; i < count; i++) {
-      if (nonce > 600) {
+      if (nonce > MAX_SENDER_NONCES) {
         issued = await controller.getTicketParams({ sender, price });
         nonce = 1;
       }

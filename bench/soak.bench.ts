@@ -34,9 +34,9 @@ import {
   RECIPIENT_GRPC,
 } from '#app/clients';
 import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
-import { signedPayment } from './signed-payment.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';
+import { signedPayment } from './signed-payment.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? '180');
 const RATE = Number(process.env.SOAK_RATE ?? '40');

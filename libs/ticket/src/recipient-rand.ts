@@ -103,8 +103,7 @@ function sameInput(a: RecipientRandInput, b: RecipientRandInput): boolean {
     a.winProb === b.winProb &&
     a.expirationBlock === b.expirationBlock &&
     a.creationRound === b.creationRound &&
-    a.pricePerPixel.num === b.pricePerPixel.num &&
-    a.pricePerPixel.den === b.pricePerPixel.den &&
+    a.pricePerPixel.equals(b.pricePerPixel) &&
     equalBytes(a.sender, b.sender) &&
     equalBytes(a.creationRoundBlockHash, b.creationRoundBlockHash)
   );
