@@ -125,6 +125,33 @@ describe('Recipient balances across replicas (real Redis)', () => {
     expect((await a.balance('job-4')).equals(wei(total))).toBe(true);
   });
 
+  it('moves a pending credit of several EVs left by a crash with the first compare-and-set', async () => {
+    const a = replica();
+    const redis = connections[connections.length - 1];
+    // What a nonce script leaves when the replica that ran it crashed before moving the credit.
+    const pending = pendingCreditKey(sender, 'job-owed');
+    await redis.hincrby(pending, Rational.of(10n).toString(), 3);
+    await redis.hincrby(pending, Rational.of(1n, 3n).toString(), 2);
+    await redis.hincrby(pending, Rational.of(7n, 2n).toString(), 1);
+    const owed = Rational.of(30n).add(Rational.of(2n, 3n)).add(Rational.of(7n, 2n));
+    expect((await a.balance('job-owed')).equals(owed)).toBe(true);
+    const scripts: string[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command: Parameters<typeof send>[0]) => {
+      scripts.push(command.name);
+      return send(command);
+    };
+    try {
+      expect((await a.debit('job-owed', wei(1n))).equals(owed.sub(wei(1n)))).toBe(true);
+    } finally {
+      redis.sendCommand = send;
+    }
+    // One read, then one compare-and-set: the pending credit read is the string the script compares.
+    expect(scripts.filter((name) => name === 'evalsha' || name === 'eval')).toHaveLength(2);
+    expect(await redis.exists(pending)).toBe(0);
+    expect((await a.balance('job-owed')).equals(owed.sub(wei(1n)))).toBe(true);
+  });
+
   it('loses no credit when replicas credit the same balance concurrently', async () => {
     const replicas = [replica(), replica(), replica()];
     await Promise.all(

@@ -43,6 +43,13 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
+// KEYS[1] a balance, KEYS[2] its pending credit: {the balance ('' when absent), pendingOf(KEYS[2])}.
+// The service reads both through here, so the pending credit's string has one writer (the Lua
+// function above) and the compare-and-set compares it with a string built the same way.
+const READ_LUA = `${PENDING_CREDIT_FUNCTION}
+return {redis.call('GET', KEYS[1]) or '', pendingOf(KEYS[2])}
+`;
+
 /** Balances whose last known value is kept; past this many the memory is simply dropped. */
 const MAX_KNOWN = 100_000;
 
@@ -58,6 +65,7 @@ const MAX_ATTEMPTS = 64;
 
 type BalanceRedis = Redis & {
   recipientBalanceCas(numberOfKeys: 2 | 3, ...args: (string | number)[]): Promise<1 | [0, string, string]>;
+  recipientBalanceRead(key: string, pendingKey: string): Promise<[string, string]>;
 };
 
 /**
@@ -113,14 +121,6 @@ function parsePending(pending: string): Rational {
   return sum;
 }
 
-/** PENDING_CREDIT_FUNCTION's string of an HGETALL reply. */
-function pendingString(hash: Record<string, string>): string {
-  return Object.entries(hash)
-    .map(([ev, count]) => `${ev}=${count}`)
-    .sort()
-    .join(',');
-}
-
 /**
  * Credit per (sender, job) in exact rationals, kept in Redis so it survives restarts and every
  * replica sees one balance (go-livepeer keeps it in memory, §11, §15.10). Tickets credit their
@@ -151,6 +151,9 @@ export class Balances implements BeforeApplicationShutdown {
       // The number of keys comes first in each call: 3 when a legacy balance moves along.
       redis.defineCommand('recipientBalanceCas', { lua: COMPARE_AND_SET_LUA });
     }
+    if (!('recipientBalanceRead' in redis)) {
+      redis.defineCommand('recipientBalanceRead', { numberOfKeys: 2, lua: READ_LUA });
+    }
     this.redis = redis as BalanceRedis;
     this.floor = Rational.of(-config.values.RECIPIENT_MAX_UNSECURED);
     this.ttlMs = config.values.RECIPIENT_BALANCE_TTL_SECONDS * 1000;
@@ -158,16 +161,11 @@ export class Balances implements BeforeApplicationShutdown {
 
   async balance(sender: string, jobId: string): Promise<Rational> {
     const key = balanceKey(sender, jobId);
-    const [raw, legacy, pending] = await Promise.all([
-      this.redis.get(key),
-      this.redis.get(legacyBalanceKey(sender, jobId)),
-      this.redis.hgetall(pendingKeyOf(key)),
-    ]);
-    const owed = pendingString(pending);
+    const [[raw, owed], legacy] = await this.read(key);
     const total = parseStored(raw).add(parsePending(owed));
     // Not yet moved: the next update moves them (a remembered value would let a rider skip the move).
     if (legacy !== null) return total.add(parseStored(legacy));
-    if (owed === '') this.remember(key, raw ?? '');
+    if (owed === '') this.remember(key, raw);
     return total;
   }
 
@@ -271,6 +269,17 @@ export class Balances implements BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * A balance ('' when absent) and its pending credit, in one script (one Cluster slot), and its
+   * legacy value (null when none), a key of another slot, read alongside.
+   */
+  private read(key: string): Promise<[[string, string], string | null]> {
+    return Promise.all([
+      this.redis.recipientBalanceRead(key, pendingKeyOf(key)),
+      this.redis.get(legacyKeyOf(key)),
+    ]);
+  }
+
   private remember(key: string, raw: string, value?: Rational): void {
     if (this.known.size >= MAX_KNOWN && !this.known.has(key)) this.known.clear();
     this.known.set(key, { raw, value });
@@ -327,14 +336,7 @@ export class Balances implements BeforeApplicationShutdown {
     let legacy: string | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (raw === undefined) {
-        const [current, old, owed] = await Promise.all([
-          this.redis.get(key),
-          this.redis.get(legacyKeyOf(key)),
-          this.redis.hgetall(pendingKeyOf(key)),
-        ]);
-        raw = current ?? '';
-        legacy = old;
-        pending = pendingString(owed);
+        [[raw, pending], legacy] = await this.read(key);
         confirmed = true;
       }
       let value = this.parse(key, raw).add(parsePending(pending));
