@@ -10,8 +10,8 @@
 // Run: npm run bench:recipient   Options (environment): BENCH_TICKETS=1 one scenario only,
 // BENCH_CLIENT=plain|coalescing one way only, BENCH_BATCH=n the coalescing client's largest batch,
 // BENCH_BATCH_TICKETS=n the most tickets it puts in one batch,
-// BENCH_PAYMENTS=n payments in the 1-ticket scenario (default 3,000, about 1.5 s: a longer run
-// leaves the service's warm-up out of the figure), BENCH_RATE=n payments/s offered,
+// BENCH_PAYMENTS=n payments in the 1-ticket scenario (default 3,000), measured after a warm-up of
+// BENCH_WARMUP_TICKETS=n tickets' worth of payments (default 3,000), BENCH_RATE=n payments/s offered,
 // BENCH_IN_FLIGHT=n payments in flight (default 16 and 32 at 1 ticket, 16 at 10, 8 at 100),
 // BENCH_VALIDATION_THREADS=n verify on n worker threads (RECIPIENT_POOL_MIN_TICKETS=n: payments
 // of at least n tickets go to them, default 8), RECIPIENT_VERIFY_SLICE_MS=n the service's
@@ -19,11 +19,12 @@
 // sharing the Postgres database and Redis prefix (the others in their own processes; the load
 // generator spreads its loops over them),
 // BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { ConsoleLogger } from '@nestjs/common';
 import { Wallet, parseEther, toQuantity } from 'ethers';
 import type { Redis } from 'ioredis';
@@ -59,13 +60,11 @@ import { RecipientConfig } from '../apps/recipient/src/recipient.config.js';
 import { RecipientModule } from '../apps/recipient/src/recipient.module.js';
 import { RecipientController } from '../apps/recipient/src/grpc/recipient.controller.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../test/support/test-servers.js';
-import type { LoadResult, LoadSpec } from './recipient-load.js';
+import { MEASURE_END, MEASURE_START, type LoadResult, type LoadSpec } from './recipient-load.js';
 import { formatProfile, profileWhile } from './recipient-profile.js';
 import { printBenchJson, type BenchFigure } from './bench-json.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
 import { signedPayment } from './signed-payment.js';
-
-const run = promisify(execFile);
 
 interface Scenario {
   ticketsPerPayment: number;
@@ -88,6 +87,13 @@ const REPLICAS = Number(process.env.BENCH_RECIPIENT_REPLICAS ?? '1');
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 /** BENCH_IN_FLIGHT=64 lets that many payments be in flight in every scenario. */
 const IN_FLIGHT = process.env.BENCH_IN_FLIGHT ? Number(process.env.BENCH_IN_FLIGHT) : undefined;
+/**
+ * BENCH_WARMUP_TICKETS=n: each run first sends this many tickets' worth of the same payments, not
+ * counted (default 3,000): the figures are the steady state, not the JIT compiling both processes'
+ * code and connections opening (which took the first second or so of a cold 1-ticket run).
+ */
+const WARMUP_TICKETS = Number(process.env.BENCH_WARMUP_TICKETS ?? 3_000);
+const warmUp = (s: Scenario) => Math.ceil(WARMUP_TICKETS / s.ticketsPerPayment);
 /** BENCH_TICKETS=10 runs only the scenarios with that many tickets per payment. */
 const ONLY = process.env.BENCH_TICKETS ? Number(process.env.BENCH_TICKETS) : undefined;
 
@@ -200,20 +206,28 @@ async function main(): Promise<void> {
           maxBatch: BATCH,
           maxBatchTickets: BATCH_TICKETS,
         };
-        phases.reset();
-        batches.reset();
-        const cpu = process.cpuUsage();
-        const replicaCpuBefore = replicaCpu();
-        const ioBefore = { ...io };
-        const result = await load(spec);
-        const used = process.cpuUsage(cpu);
-        const replicasUsed = replicaCpu() - replicaCpuBefore;
-        // Includes the params fetches of the load generator's prepare step (one per 600 tickets).
+        // The service's CPU, phases, batches and I/O over the measured run only (not the warm-up).
+        let cpu = process.cpuUsage();
+        let replicaCpuBefore = 0;
+        let ioBefore = { ...io };
+        let used = cpu;
+        let replicasUsed = 0;
+        const result = await load({ ...spec, warmUpPayments: warmUp(s) }, (mark) => {
+          if (mark === 'start') {
+            phases.reset();
+            batches.reset();
+            ioBefore = { ...io };
+            replicaCpuBefore = replicaCpu();
+            cpu = process.cpuUsage();
+          } else {
+            used = process.cpuUsage(cpu);
+            replicasUsed = replicaCpu() - replicaCpuBefore;
+          }
+        });
         const perPayment = (n: number) => (n / s.payments).toFixed(2);
         // What this process's replica counted, over the share of the payments it got.
         const perOwnPayment = (n: number) => (n / (s.payments / REPLICAS)).toFixed(2);
-        // The service's CPU share over the whole call, load generator start-up and signing included
-        // (every replica's; phases, batches and I/O counts are this process's replica only).
+        // Every replica's CPU; phases, batches and I/O counts are this process's replica only.
         const serviceCpu = (used.user + used.system) / 1e6 + replicasUsed;
         const label = REPLICAS > 1 ? `${mode.label}, ${REPLICAS} replicas` : mode.label;
         breakdowns.push(
@@ -293,7 +307,9 @@ async function main(): Promise<void> {
       '\nlibrary ceiling: receiveTicketBatch on one thread (HMAC, hashes, signature recovery, lottery) with an ' +
         'in-memory nonce ledger, same batch size. Service figures add gRPC decoding, the Redis params/nonce ' +
         'script, the Redis balance update and the SenderMonitor read per payment. Latency is per payment, ' +
-        'as its caller waited for it (with the coalescing client: the whole ProcessPayments call it travelled in).',
+        'as its caller waited for it (with the coalescing client: the whole ProcessPayments call it travelled in). ' +
+        `Each run is measured after a warm-up of ${WARMUP_TICKETS.toLocaleString('en-US')} tickets' worth of the same payments, not counted ` +
+        '(service CPU, phases and I/O counts too).',
     );
   } finally {
     for (const replica of replicas) await replica.stop();
@@ -304,10 +320,13 @@ async function main(): Promise<void> {
   }
 }
 
-/** Runs the load generator in its own process and returns its results. */
-async function load(spec: LoadSpec): Promise<LoadResult> {
+/**
+ * Runs the load generator in its own process and returns its results; `onMeasure` is called when
+ * its measured run starts and when it ends (after its warm-up, MEASURE_START and MEASURE_END).
+ */
+async function load(spec: LoadSpec, onMeasure?: (mark: 'start' | 'end') => void): Promise<LoadResult> {
   const script = new URL('./recipient-load.ts', import.meta.url).pathname;
-  const { stdout } = await run(
+  const child = spawn(
     process.execPath,
     [
       // BENCH_LOAD_PROFILE_DIR=dir keeps a CPU profile of each load generator run (its own cost).
@@ -320,9 +339,20 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
       script,
       JSON.stringify(spec),
     ],
-    { maxBuffer: 64 * 1024 * 1024 },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let last = '';
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    if (line === MEASURE_START) onMeasure?.('start');
+    else if (line === MEASURE_END) onMeasure?.('end');
+    else last = line;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`load generator exited with ${code}: ${stderr.trim()}`);
+  return JSON.parse(last) as LoadResult;
 }
 
 /** Counts the commands sent on the Recipient's Redis connection and the queries of every pg client. */
