@@ -125,6 +125,8 @@ async function main(): Promise<void> {
   try {
     if (!Number.isSafeInteger(REPLICAS) || REPLICAS < 1)
       throw new Error('BENCH_RECIPIENT_REPLICAS must be 1 or more');
+    if (!Number.isSafeInteger(WARMUP_TICKETS) || WARMUP_TICKETS < 0)
+      throw new Error('BENCH_WARMUP_TICKETS must be 0 or more');
     const owner = new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider);
     const recipient = Wallet.createRandom().address.toLowerCase();
     const protocol = await deployProtocol(owner, { recipients: [recipient] });
