@@ -20,11 +20,11 @@
 // generator spreads its loops over them),
 // BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { ConsoleLogger } from '@nestjs/common';
 import { Wallet, parseEther, toQuantity } from 'ethers';
 import type { Redis } from 'ioredis';
