@@ -94,9 +94,11 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
         ledger.recordAt(sender, cheap, priceField(Rational.of(1n)), [1]),
         // The same params as the first payment, after it in the same call: sees its nonces.
         ledger.recordAt(sender, fresh, at, [2, 3]),
+        // And counts them: the params now hold 3 nonces, the cap.
+        ledger.recordAt(sender, fresh, at, [4]),
       ]);
     });
-    // One call for the seven (the two the sender's keys did not know then try the legacy key).
+    // One call for the eight (the two the sender's keys did not know then try the legacy key).
     expect(calls).toBe(1);
     const value = (i: number) => (outcomes[i] as PromiseFulfilledResult<NonceOutcome[]>).value;
     const reason = (i: number) => (outcomes[i] as PromiseRejectedResult).reason as { code: string };
@@ -107,6 +109,7 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
     expect(reason(4).code).toBe('PARAMS_UNKNOWN');
     expect(reason(5).code).toBe('PRICE_MISMATCH');
     expect(value(6)).toEqual([ALREADY_SEEN, RECORDED]);
+    expect(value(7)).toEqual([TOO_MANY]);
     // The refused price recorded nothing.
     expect(await ledger.recordAt(sender, cheap, at, [1])).toEqual([RECORDED]);
   });

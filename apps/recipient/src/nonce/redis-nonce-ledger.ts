@@ -39,18 +39,26 @@ export function priceField(price: Rational): string {
 // nonce cap `cap`, the price the payment names ('' = any), its nonces ARGV[first..last]. Returns
 // -1 when the params are unknown, {-2, issued price} when the price is not the one they were issued
 // for, else one status per nonce as recording them in order would give (0 new, 1 seen, 2 too
-// many; a nonce twice in one payment is seen the second time) and how many are new. Nonces are
-// looked up CHUNK at a time (one HMGET, not one HEXISTS each: a payment's cost in Redis is then
-// mostly its arguments), a bound that keeps each unpack within Lua's stack.
+// many; a nonce twice in one payment is seen the second time), how many are new, and the params'
+// entry in \`known\`. Nonces are looked up CHUNK at a time (one HMGET, not one HEXISTS each: a
+// payment's cost in Redis is then mostly its arguments), a bound that keeps each unpack within
+// Lua's stack. A params hash always holds its price (issued with it), so the price's absence is
+// the params' absence. \`known\` keeps each params hash's price and nonce count for the rest of the
+// script: a call's payments mostly share their params, and a redis.call costs more than the Lua
+// around it. The caller adds the nonces it records to the entry's count.
 const CHECK_FUNCTION = `
 local CHUNK = 1000
+local known = {}
 local function check(key, cap, price, first, last)
-  if redis.call('EXISTS', key) == 0 then return -1 end
-  if price ~= '' then
+  local params = known[key]
+  if params == nil then
     local issued = redis.call('HGET', key, 'price')
-    if issued ~= price then return {-2, issued or ''} end
+    params = issued and {issued = issued, count = redis.call('HLEN', key) - 1} or false
+    known[key] = params
   end
-  local count = redis.call('HLEN', key) - 1
+  if not params then return -1 end
+  if price ~= '' and params.issued ~= price then return {-2, params.issued} end
+  local count = params.count
   local out = {}
   local fresh = {}
   local new = 0
@@ -71,7 +79,7 @@ local function check(key, cap, price, first, last)
       end
     end
   end
-  return out, new
+  return out, new, params
 end
 `;
 
@@ -111,8 +119,9 @@ while a <= #ARGV do
   a = a + 3
   local first = a + 7
   local last = first + tonumber(ARGV[a + 6]) - 1
-  local out, new = check(key, cap, ARGV[a], first, last)
+  local out, new, params = check(key, cap, ARGV[a], first, last)
   if type(out) == 'table' and out[1] ~= -2 then
+    params.count = params.count + new
     local credit = 2
     local pending = ''
     local found = false
