@@ -162,6 +162,9 @@ async function main(): Promise<void> {
       ...(process.env.RECIPIENT_VERIFY_SLICE_MS
         ? { RECIPIENT_VERIFY_SLICE_MS: process.env.RECIPIENT_VERIFY_SLICE_MS }
         : {}),
+      ...(process.env.RECIPIENT_RECOVERY_HELPER
+        ? { RECIPIENT_RECOVERY_HELPER: process.env.RECIPIENT_RECOVERY_HELPER }
+        : {}),
     };
     const config = RecipientConfig.fromEnv(serviceEnv);
     app = await bootstrapService({

@@ -1,5 +1,6 @@
 import {
   address,
+  bool,
   ConfigError,
   configClass,
   hostPort,
@@ -174,6 +175,13 @@ export const RECIPIENT_ENV = {
     description:
       `signatures of payments of ${SLICED_MIN_TICKETS} or more tickets verified on the main thread per ` +
       'event-loop turn, in ms of work, a turn apart, so a burst of payments is answered as it goes; 0 = each at once',
+  },
+  RECIPIENT_RECOVERY_HELPER: {
+    parse: bool,
+    default: true,
+    description:
+      'one helper thread shares the signature recoveries of each event-loop turn with the main thread, ' +
+      'woken through shared memory (unused on a single core)',
   },
   RECIPIENT_VALIDATION_THREADS: {
     parse: int(0, 256),

@@ -6,7 +6,9 @@ import {
   bytesToHex,
   packTicketBatch,
   statusFault,
+  recoverInThread,
   verifyPackedBatch,
+  verifyPackedBatches,
   SignatureFault,
   type PackedTicketBatch,
 } from '#app/ticket';
@@ -47,6 +49,24 @@ describe('batch verification', () => {
         expect([...joined.status]).toEqual([...whole.status]);
       }),
     );
+  });
+
+  it('verifies several batches as one set of recoveries exactly as each alone', () => {
+    const backend = availableBackends()[0];
+    const others = [packed([7]), packed([8, 9, 10]), packed([11])];
+    const sets: number[] = [];
+    const together = verifyPackedBatches([batch, ...others], (jobs) => {
+      sets.push(jobs.count);
+      return recoverInThread(backend)(jobs);
+    });
+    // One set; the 64-byte signature of each multi-ticket batch is refused on its format, not recovered.
+    expect(sets).toEqual([1 * 5 + 1 + 2 + 1]);
+    [batch, ...others].forEach((b, i) => {
+      const alone = verifyPackedBatch(b, backend);
+      expect(bytesToHex(together[i].hashes)).toBe(bytesToHex(alone.hashes));
+      expect([...together[i].status]).toEqual([...alone.status]);
+    });
+    expect(verifyPackedBatches([], recoverInThread(backend))).toEqual([]);
   });
 
   it('refuses nonces a Uint32Array would silently wrap', () => {

@@ -1,6 +1,7 @@
-import { HASH_LENGTH } from './constants.js';
+import { ADDRESS_LENGTH, HASH_LENGTH, SIGNATURE_LENGTH } from './constants.js';
 import type { CryptoBackend } from './crypto/backend.js';
-import { PersonalDigester, SignatureFault, signatureFault } from './signature.js';
+import { PersonalDigester, SignatureFault, signatureFormatFault, signerFault } from './signature.js';
+import { RecoveryMark, recoverInThread, type SignerRecovery } from './signer-recovery.js';
 import { TicketHasher, assertSenderNonce, type TicketTemplate } from './ticket-hash.js';
 import type { TicketSenderParams } from './types.js';
 import { WinChecker } from './win.js';
@@ -120,20 +121,67 @@ export function concatBatchChecks(parts: readonly TicketBatchChecks[]): TicketBa
  * is the hot loop: buffers are shared across tickets and nothing is hex-encoded.
  */
 export function verifyPackedBatch(batch: PackedTicketBatch, backend: CryptoBackend): TicketBatchChecks {
-  const count = batch.nonces.length;
-  const hasher = new TicketHasher(batch.template);
+  return verifyPackedBatches([batch], recoverInThread(backend))[0];
+}
+
+/**
+ * `verifyPackedBatch` over several batches at once, their signature recoveries (nearly all of the
+ * work) run as one set by `recover`, which may share them with a helper thread. In three passes:
+ * hashes, digests and format checks; the recoveries; signers compared and the lottery.
+ */
+export function verifyPackedBatches(
+  batches: readonly PackedTicketBatch[],
+  recover: SignerRecovery,
+): TicketBatchChecks[] {
+  let tickets = 0;
+  for (const batch of batches) tickets += batch.nonces.length;
+  const digests = new Uint8Array(tickets * HASH_LENGTH);
+  const sigs = new Uint8Array(tickets * SIGNATURE_LENGTH);
+  /** Each ticket's recovery job, in batch order; -1 for a signature refused on its format. */
+  const jobOf = new Int32Array(tickets);
   const digester = new PersonalDigester();
-  const lottery = new WinChecker(batch.recipientRand, batch.template.winProb);
-  const sender = batch.template.sender;
-  const hashes = new Uint8Array(count * HASH_LENGTH);
-  const status = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const hash = hasher.hash(batch.nonces[i]);
-    hashes.set(hash, i * HASH_LENGTH);
-    const sig = batch.sigs.subarray(batch.sigOffsets[i], batch.sigOffsets[i + 1]);
-    const fault = signatureFault(sender, digester.digest(hash), sig, backend);
-    if (fault) status[i] = FAULT_STATUS[fault];
-    else status[i] = lottery.isWinning(sig) ? TicketCheckStatus.VALID_WON : TicketCheckStatus.VALID_LOST;
-  }
-  return { hashes, status };
+  let jobs = 0;
+  let ticket = 0;
+  const checks = batches.map((batch) => {
+    const count = batch.nonces.length;
+    const hasher = new TicketHasher(batch.template);
+    const hashes = new Uint8Array(count * HASH_LENGTH);
+    const status = new Uint8Array(count);
+    for (let i = 0; i < count; i++, ticket++) {
+      const hash = hasher.hash(batch.nonces[i]);
+      hashes.set(hash, i * HASH_LENGTH);
+      const sig = batch.sigs.subarray(batch.sigOffsets[i], batch.sigOffsets[i + 1]);
+      const fault = signatureFormatFault(sig);
+      if (fault) {
+        status[i] = FAULT_STATUS[fault];
+        jobOf[ticket] = -1;
+        continue;
+      }
+      digests.set(digester.digest(hash), jobs * HASH_LENGTH);
+      sigs.set(sig, jobs * SIGNATURE_LENGTH);
+      jobOf[ticket] = jobs++;
+    }
+    return { hashes, status };
+  });
+  const { signers, recovered } = recover({ count: jobs, digests, sigs });
+  ticket = 0;
+  batches.forEach((batch, b) => {
+    const { status } = checks[b];
+    const lottery = new WinChecker(batch.recipientRand, batch.template.winProb);
+    for (let i = 0; i < batch.nonces.length; i++, ticket++) {
+      const job = jobOf[ticket];
+      if (job < 0) continue;
+      const signer =
+        (recovered[job] as RecoveryMark) === RecoveryMark.RECOVERED
+          ? signers.subarray(job * ADDRESS_LENGTH, (job + 1) * ADDRESS_LENGTH)
+          : null;
+      const fault = signerFault(batch.template.sender, signer);
+      if (fault) status[i] = FAULT_STATUS[fault];
+      else {
+        const sig = sigs.subarray(job * SIGNATURE_LENGTH, (job + 1) * SIGNATURE_LENGTH);
+        status[i] = lottery.isWinning(sig) ? TicketCheckStatus.VALID_WON : TicketCheckStatus.VALID_LOST;
+      }
+    }
+  });
+  return checks;
 }

@@ -75,6 +75,7 @@ export {
   TicketCheckStatus,
   packTicketBatch,
   verifyPackedBatch,
+  verifyPackedBatches,
   statusFault,
   type PackedTicketBatch,
   type TicketBatchChecks,
@@ -100,6 +101,14 @@ export {
 } from './ticket-signer.js';
 export { AccountSigner, PrivateKeySigner } from './account-signer.js';
 export { ValidationPool, type ValidationPoolOptions } from './pool/validation-pool.js';
+export { RecoveryHelper, type RecoveryHelperOptions } from './pool/recovery-helper.js';
+export {
+  RecoveryMark,
+  recoverInThread,
+  type RecoveredSigners,
+  type RecoveryJobs,
+  type SignerRecovery,
+} from './signer-recovery.js';
 export { SenderMonitor } from './sender-monitor.port.js';
 export {
   MAX_REMOTE_TICKETS,

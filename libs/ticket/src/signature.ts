@@ -63,9 +63,11 @@ export function signatureFault(
   sig: Uint8Array,
   backend: CryptoBackend,
 ): SignatureFault | null {
-  const formatFault = signatureFormatFault(sig);
-  if (formatFault) return formatFault;
-  const signer = backend.recoverAddress(digest, sig);
+  return signatureFormatFault(sig) ?? signerFault(sender, backend.recoverAddress(digest, sig));
+}
+
+/** The fault of a well-formed signature whose recovery gave `signer` (null: no key recovered). */
+export function signerFault(sender: Address, signer: Address | null): SignatureFault | null {
   if (!signer) return SignatureFault.UNRECOVERABLE;
   return equalBytes(signer, sender) ? null : SignatureFault.WRONG_SIGNER;
 }

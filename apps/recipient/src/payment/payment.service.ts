@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ChainFacts, type ChainHead } from '#app/chain';
@@ -9,15 +10,18 @@ import {
   TicketError,
   TicketErrorCode,
   NonceOutcome,
+  RecoveryHelper,
   ValidationPool,
   bytesToHex,
-  inThreadVerifier,
   packTicketBatch,
   parseAddress,
   pricePerPixel,
   receiveTicketBatch,
+  recoverInThread,
+  selectCryptoBackend,
   ticketBatchFromPayment,
   ticketEV,
+  verifyPackedBatches,
   type BatchVerifier,
   type Payment,
   type ReceivedTicket,
@@ -28,6 +32,7 @@ import { Balances } from '../balance/balances.service.js';
 import { currentHead } from '../chain-head.js';
 import { SenderRateLimiter } from './sender-rate-limiter.js';
 import { SLICED_MIN_TICKETS, SlicedVerifier } from './sliced-verifier.js';
+import { TurnVerifier } from './turn-verifier.js';
 import { PhaseClock, RecipientMetrics } from '../metrics/recipient.metrics.js';
 import { RedisNonceLedger, priceField, priceMismatch, type RideAlong } from '../nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../recipient.config.js';
@@ -107,7 +112,9 @@ const WARM_UP_TICKETS_PER_THREAD = 64;
 export class PaymentService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PaymentService.name);
   private readonly recipient: Uint8Array;
-  private readonly inThread = inThreadVerifier();
+  /** Shares the main thread's signature recoveries with a second core, when there is one. */
+  private readonly helper?: RecoveryHelper;
+  private readonly turn: TurnVerifier;
   private readonly sliced?: SlicedVerifier;
   private readonly pool?: ValidationPool;
 
@@ -123,8 +130,13 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     private readonly rateLimiter: SenderRateLimiter,
   ) {
     this.recipient = parseAddress(config.values.RECIPIENT_ADDRESS);
+    if (config.values.RECIPIENT_RECOVERY_HELPER && availableParallelism() > 1)
+      this.helper = new RecoveryHelper();
+    const recover = this.helper?.recover ?? recoverInThread(selectCryptoBackend());
+    this.turn = new TurnVerifier((batches) => verifyPackedBatches(batches, recover));
     const sliceMs = config.values.RECIPIENT_VERIFY_SLICE_MS;
-    if (sliceMs > 0) this.sliced = new SlicedVerifier(this.inThread, sliceMs);
+    if (sliceMs > 0)
+      this.sliced = new SlicedVerifier((batch) => verifyPackedBatches([batch], recover)[0], sliceMs);
     const threads = config.values.RECIPIENT_VALIDATION_THREADS;
     if (threads > 0) this.pool = new ValidationPool({ size: threads });
   }
@@ -150,7 +162,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.pool?.close();
+    await Promise.all([this.pool?.close(), this.helper?.close()]);
   }
 
   async process(payment: Payment, jobId: string): Promise<PaymentOutcome> {
@@ -341,7 +353,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   private verifierFor(batch: TicketBatch): BatchVerifier {
     const tickets = batch.senderParams.length;
     if (this.pool && tickets >= this.config.values.RECIPIENT_POOL_MIN_TICKETS) return this.pool.verifier;
-    return this.sliced && tickets >= SLICED_MIN_TICKETS ? this.sliced.verify : this.inThread;
+    return this.sliced && tickets >= SLICED_MIN_TICKETS ? this.sliced.verify : this.turn.verify;
   }
 
   private record(

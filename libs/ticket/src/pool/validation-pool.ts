@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
@@ -11,6 +10,7 @@ import type { CryptoBackendName } from '../crypto/backend.js';
 import { TicketError, TicketErrorCode } from '../errors.js';
 import type { BatchVerifier } from '../ticket-validator.js';
 import type { ValidationReply, ValidationRequest, ValidationWorkerData } from './worker-protocol.js';
+import { workerEntry } from './worker-entry.js';
 
 export interface ValidationPoolOptions {
   /** Worker threads; defaults to the number of cores. */
@@ -32,29 +32,6 @@ interface Task {
 interface PoolWorker {
   worker: Worker;
   task: Task | null;
-}
-
-let swcPinned = false;
-
-/**
- * Where the worker entry lives and how to start it. Compiled code runs the sibling `.js` with
- * the parent's flags. From TypeScript sources (tests, scripts) the thread needs the source
- * condition and the swc loader, which a vitest fork does not have in its own execArgv.
- */
-function workerEntry(): { url: URL; execArgv?: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './validation-worker.ts' : './validation-worker.js', import.meta.url);
-  if (!fromSource) return { url };
-  // @swc/core's native binding segfaults the process when every thread that loaded it has
-  // exited and a new thread loads it again (pool closed, then another pool started). Loading it
-  // once here keeps it resident. Source mode only: compiled code never loads swc.
-  if (!swcPinned) {
-    createRequire(import.meta.url)('@swc/core');
-    swcPinned = true;
-  }
-  // Resolved here so the thread finds the loader whatever the working directory.
-  const loader = import.meta.resolve('@swc-node/register/esm-register');
-  return { url, execArgv: ['--conditions=ticketpay-source', '--import', loader] };
 }
 
 /**
@@ -139,7 +116,7 @@ export class ValidationPool {
 
   private spawn(): PoolWorker | null {
     if (this.closed || this.workers.length >= this.size) return null;
-    const { url, execArgv } = workerEntry();
+    const { url, execArgv } = workerEntry('validation-worker');
     const pw: PoolWorker = { worker: new Worker(url, { workerData: this.workerData, execArgv }), task: null };
     pw.worker.on('message', (reply: ValidationReply) => this.onReply(pw, reply));
     pw.worker.on('error', (error) => this.onFailure(pw, error));

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  RecoveryHelper,
+  RecoveryMark,
+  bytesToHex,
+  nobleBackend,
+  personalDigest,
+  recoverInThread,
+  selectCryptoBackend,
+  signTicketHash,
+  type RecoveryJobs,
+} from '#app/ticket';
+import { SENDER_KEY } from '../../test/fixtures.js';
+
+const randomBytes32 = (): Uint8Array => new Uint8Array(randomBytes(32));
+
+/** `count` jobs: mostly good signatures, every 5th with r = 0 (recovers nothing), every 7th over another digest. */
+function jobs(count: number): RecoveryJobs {
+  const digests = new Uint8Array(count * 32);
+  const sigs = new Uint8Array(count * 65);
+  for (let i = 0; i < count; i++) {
+    const hash = randomBytes32();
+    const sig = signTicketHash(hash, SENDER_KEY, nobleBackend);
+    if (i % 5 === 4) sig.fill(0, 0, 32);
+    digests.set(personalDigest(i % 7 === 6 ? randomBytes32() : hash), i * 32);
+    sigs.set(sig, i * 65);
+  }
+  return { count, digests, sigs };
+}
+
+async function untilReady(helper: RecoveryHelper): Promise<void> {
+  for (let i = 0; i < 300 && !helper.ready; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(helper.ready).toBe(true);
+}
+
+describe('RecoveryHelper', () => {
+  let helper: RecoveryHelper | undefined;
+  afterEach(async () => {
+    await helper?.close();
+    helper = undefined;
+  });
+
+  it('recovers exactly what the calling thread alone does, its thread taking a share', async () => {
+    helper = new RecoveryHelper();
+    await untilReady(helper);
+    const alone = recoverInThread(selectCryptoBackend());
+    for (const count of [0, 1, 2, 3, 40, 40, 40]) {
+      const set = jobs(count);
+      const expected = alone(set);
+      const got = helper.recover(set);
+      expect(bytesToHex(got.signers)).toBe(bytesToHex(expected.signers));
+      expect([...got.recovered]).toEqual([...expected.recovered]);
+    }
+    expect(new Set(alone(jobs(10)).recovered)).toEqual(new Set([RecoveryMark.RECOVERED, RecoveryMark.NONE]));
+    expect(helper.counts.helped).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('takes more jobs than it shares: the rest run on the calling thread', async () => {
+    helper = new RecoveryHelper({ capacity: 4 });
+    await untilReady(helper);
+    const set = jobs(11);
+    const expected = recoverInThread(selectCryptoBackend())(set);
+    const got = helper.recover(set);
+    expect(bytesToHex(got.signers)).toBe(bytesToHex(expected.signers));
+    expect([...got.recovered]).toEqual([...expected.recovered]);
+  }, 30_000);
+
+  it('gives up a thread stalled on a job, runs the set again itself and starts another', async () => {
+    // Pure-JS recoveries (~2 ms each) against a 0.05 ms patience: the calling thread finishes its
+    // claims while the helper's job runs on, so it is given up on.
+    helper = new RecoveryHelper({ backend: 'noble', stallMs: 0.05, restartMs: 0 });
+    const alone = recoverInThread(nobleBackend);
+    for (let attempt = 0; attempt < 20 && helper.counts.replaced === 0; attempt++) {
+      await untilReady(helper);
+      const set = jobs(6);
+      expect([...helper.recover(set).recovered]).toEqual([...alone(set).recovered]);
+    }
+    expect(helper.counts.replaced).toBeGreaterThan(0);
+    await untilReady(helper); // a new thread
+    const set = jobs(6);
+    expect(bytesToHex(helper.recover(set).signers)).toBe(bytesToHex(alone(set).signers));
+  }, 60_000);
+
+  it('works alone before its thread is up and after close', async () => {
+    helper = new RecoveryHelper();
+    const set = jobs(8);
+    const expected = recoverInThread(selectCryptoBackend())(set);
+    expect([...helper.recover(set).recovered]).toEqual([...expected.recovered]);
+    await helper.close();
+    expect(helper.ready).toBe(false);
+    expect(bytesToHex(helper.recover(set).signers)).toBe(bytesToHex(expected.signers));
+    expect(helper.counts.helped).toBe(0);
+  }, 30_000);
+});
