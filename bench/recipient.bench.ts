@@ -167,6 +167,7 @@ async function main(): Promise<void> {
         : {}),
     };
     const config = RecipientConfig.fromEnv(serviceEnv);
+    const helperOn = config.values.RECIPIENT_RECOVERY_HELPER && availableParallelism() > 1;
     app = await bootstrapService({
       name: 'recipient',
       module: RecipientModule.forRoot(config),
@@ -288,7 +289,8 @@ async function main(): Promise<void> {
 
     console.log(
       `Recipient payments over gRPC (loopback), ${selectCryptoBackend().name} secp256k1, ` +
-        `${availableParallelism()} cores, validation threads: ${THREADS || 'none (main thread)'}; ` +
+        `${availableParallelism()} cores, validation threads: ${THREADS || 'none (main thread)'}, ` +
+        `recovery helper thread: ${helperOn ? 'on' : 'off'}; ` +
         `Postgres, Redis and anvil real; load generator in its own process${
           REPLICAS > 1 ? `; ${REPLICAS} Recipient replicas (one here, the others in their own processes)` : ''
         }.\n`,
@@ -306,7 +308,7 @@ async function main(): Promise<void> {
         `- service path alone (no gRPC, no load generator: ProcessPayments of ${SERVICE_PATH_BATCH} one-ticket ` +
           `payments called in this process, best of ${SERVICE_PATH_PASSES} passes of ` +
           `${SERVICE_PATH_PAYMENTS.toLocaleString('en-US')}): ${servicePath.cpuMicros.toFixed(0)} µs of CPU per payment, ` +
-          `${fmt(servicePath.paymentsPerSecond)} payments/s on one core`,
+          `${fmt(servicePath.paymentsPerSecond)} payments/s ${helperOn ? 'on the main thread and the recovery helper' : 'on one core'}`,
       );
     }
     printBenchJson('recipient', figures);
