@@ -3,6 +3,7 @@ import { ADDRESS_LENGTH, HASH_LENGTH, SIGNATURE_LENGTH } from '../constants.js';
 import type { CryptoBackend, CryptoBackendName } from '../crypto/backend.js';
 import { selectCryptoBackend } from '../crypto/select-backend.js';
 import {
+  RecoveryMark,
   recoverJob,
   recoveredSigners,
   type RecoveredSigners,
@@ -24,10 +25,10 @@ export interface RecoveryHelperOptions {
   /** Most jobs one request shares with the thread; beyond, the rest run on the calling thread. Default 1024. */
   capacity?: number;
   /**
-   * How long the calling thread waits, after its own share, for a job the helper thread claimed;
-   * past it the thread is given up (replaced) and the calling thread runs the job. Default 100 ms.
+   * How long the calling thread spins, once no job is left to claim, for the jobs the helper is
+   * still running; past it the calling thread runs them itself. Default 0.2 ms (a job: ~0.07 ms).
    */
-  stallMs?: number;
+  graceMs?: number;
   /** Least time between two starts of a thread (after a failure); default 1 s. */
   restartMs?: number;
 }
@@ -44,28 +45,30 @@ interface HelperThread {
  * Runs a set of signature recoveries on the calling thread and one helper thread at once,
  * synchronously: the caller's thread wakes the helper through Atomics (tens of µs, where a
  * message to an idle worker takes 0.5–0.9 ms on a 2-vCPU VM), then both claim jobs one at a time
- * from shared memory until none is left. So a late helper only takes fewer jobs, and a set
- * never waits for more than the one job the helper is running.
+ * from shared memory until none is left. A late helper only takes fewer jobs. The calling thread
+ * never sleeps on the helper: a job the helper has not finished shortly after the last claim
+ * (`graceMs`; it was descheduled, say) is run again by the calling thread, whose result is the same.
  *
- * Falls back to the calling thread alone while the helper is starting, has failed or is still
- * finishing a request. A helper that stalls longer than `stallMs` on a job, or exits, is
- * replaced; its memory is never reused. The thread does not keep the process alive.
+ * A request is only posted to a helper that is done with the previous one (parked), so a late
+ * write of the helper lands in memory nobody reads; until it parks, the calling thread works
+ * alone. A helper that exits is replaced, with fresh memory. The thread does not keep the process
+ * alive.
  */
 export class RecoveryHelper {
   private readonly backend: CryptoBackend;
   private readonly capacity: number;
-  private readonly stallMs: number;
+  private readonly graceMs: number;
   private readonly restartMs: number;
   private thread?: HelperThread;
   private startedAt = -Infinity;
   private closed = false;
-  /** Jobs run by the helper thread, and helper threads given up on: for metrics and tests. */
-  readonly counts = { helped: 0, replaced: 0 };
+  /** Jobs run by the helper thread, and jobs it claimed that the calling thread ran again. */
+  readonly counts = { helped: 0, redone: 0 };
 
   constructor(options: RecoveryHelperOptions = {}) {
     this.backend = selectCryptoBackend(options.backend ?? 'auto');
     this.capacity = Math.max(2, options.capacity ?? 1024);
-    this.stallMs = options.stallMs ?? 100;
+    this.graceMs = options.graceMs ?? 0.2;
     this.restartMs = options.restartMs ?? 1_000;
     this.start();
   }
@@ -94,6 +97,7 @@ export class RecoveryHelper {
     const { control, jobs: input, out } = thread.shared;
     input.digests.set(jobs.digests.subarray(0, shared * HASH_LENGTH));
     input.sigs.set(jobs.sigs.subarray(0, shared * SIGNATURE_LENGTH));
+    out.recovered.fill(RecoveryMark.PENDING, 0, shared);
     Atomics.store(control, Slot.COUNT, shared);
     Atomics.store(control, Slot.NEXT, 0);
     Atomics.store(control, Slot.FINISHED, 0);
@@ -111,14 +115,25 @@ export class RecoveryHelper {
       mine++;
     }
     const result = this.alone(jobs, shared, recoveredSigners(jobs.count));
-    if (!this.awaitHelper(thread, shared)) {
-      // What a stalled thread wrote may be half done: every shared job runs again here.
-      this.giveUp(thread);
-      return this.alone(jobs, 0, result);
+    const until = performance.now() + this.graceMs;
+    while (Atomics.load(control, Slot.FINISHED) < shared && performance.now() < until);
+    // Job by job: a mark (stored last, atomically) says whether the helper's result is whole.
+    let redone = 0;
+    for (let job = 0; job < shared; job++) {
+      const mark = Atomics.load(out.recovered, job);
+      if (mark === (RecoveryMark.PENDING as number)) {
+        recoverJob(this.backend, jobs, job, result);
+        redone++;
+        continue;
+      }
+      result.recovered[job] = mark;
+      result.signers.set(
+        out.signers.subarray(job * ADDRESS_LENGTH, (job + 1) * ADDRESS_LENGTH),
+        job * ADDRESS_LENGTH,
+      );
     }
-    result.signers.set(out.signers.subarray(0, shared * ADDRESS_LENGTH));
-    result.recovered.set(out.recovered.subarray(0, shared));
-    this.counts.helped += shared - mine;
+    this.counts.helped += shared - mine - redone;
+    this.counts.redone += redone;
     return result;
   }
 
@@ -126,16 +141,6 @@ export class RecoveryHelper {
   private alone(jobs: RecoveryJobs, from: number, out: RecoveredSigners): RecoveredSigners {
     for (let job = from; job < jobs.count; job++) recoverJob(this.backend, jobs, job, out);
     return out;
-  }
-
-  /** Waits until the helper finished every job it claimed; false when it stalled past `stallMs`. */
-  private awaitHelper(thread: HelperThread, shared: number): boolean {
-    const { control } = thread.shared;
-    for (let finished = Atomics.load(control, Slot.FINISHED); finished < shared;) {
-      if (Atomics.wait(control, Slot.FINISHED, finished, this.stallMs) === 'timed-out') return false;
-      finished = Atomics.load(control, Slot.FINISHED);
-    }
-    return true;
   }
 
   /** The helper thread when it can take a request now, starting one when there is none. */
@@ -146,9 +151,8 @@ export class RecoveryHelper {
       return undefined;
     }
     const { control } = thread.shared;
-    const idle =
-      Atomics.load(control, Slot.READY) === 1 && Atomics.load(control, Slot.PARKED) === thread.request;
-    return thread.alive && idle ? thread : undefined;
+    if (!thread.alive || Atomics.load(control, Slot.READY) !== 1) return undefined;
+    return Atomics.load(control, Slot.PARKED) === thread.request ? thread : undefined;
   }
 
   private start(): void {
@@ -177,12 +181,6 @@ export class RecoveryHelper {
     if (this.thread !== thread) return;
     this.thread = undefined;
     this.start();
-  }
-
-  private giveUp(thread: HelperThread): void {
-    this.counts.replaced++;
-    this.drop(thread);
-    void this.stop(thread);
   }
 
   private async stop(thread: HelperThread): Promise<void> {
