@@ -117,8 +117,8 @@ export function concatBatchChecks(parts: readonly TicketBatchChecks[]): TicketBa
 
 /**
  * Hashes every ticket, verifies its signature against the template's sender and runs the
- * lottery for the valid ones (an invalid ticket never counts as won, as in go-livepeer). This
- * is the hot loop: buffers are shared across tickets and nothing is hex-encoded.
+ * lottery for the valid ones (an invalid ticket never counts as won, as in go-livepeer), all on
+ * the calling thread.
  */
 export function verifyPackedBatch(batch: PackedTicketBatch, backend: CryptoBackend): TicketBatchChecks {
   return verifyPackedBatches([batch], recoverInThread(backend))[0];
@@ -127,7 +127,8 @@ export function verifyPackedBatch(batch: PackedTicketBatch, backend: CryptoBacke
 /**
  * `verifyPackedBatch` over several batches at once, their signature recoveries (nearly all of the
  * work) run as one set by `recover`, which may share them with a helper thread. In three passes:
- * hashes, digests and format checks; the recoveries; signers compared and the lottery.
+ * hashes, digests and format checks; the recoveries; signers compared and the lottery. This is
+ * the hot loop: buffers are shared across tickets and nothing is hex-encoded.
  */
 export function verifyPackedBatches(
   batches: readonly PackedTicketBatch[],

@@ -9,7 +9,7 @@ import type { RecoveredSigners, RecoveryJobs } from '../signer-recovery.js';
  * - PARKED: the last request the thread is done with (it claims nothing more of it).
  * - COUNT: jobs in the latest request.
  * - NEXT: the next job to claim; both threads claim jobs one at a time with Atomics.add.
- * - FINISHED: jobs whose outcome is written.
+ * - FINISHED: jobs whose outcome is written (the calling thread spins on it for the last ones).
  * - READY: 1 once the thread runs.
  */
 export enum Slot {

@@ -23,6 +23,5 @@ for (;;) {
     recoverJob(backend, jobs, job, out);
     Atomics.add(control, Slot.FINISHED, 1);
   }
-  Atomics.notify(control, Slot.FINISHED);
   Atomics.store(control, Slot.PARKED, request);
 }
