@@ -10,6 +10,7 @@ import {
   uint256Bytes,
   uint256Text,
 } from '#app/ticket';
+import { writeUint256 } from './bytes.js';
 
 describe('byte helpers', () => {
   it('encodes integers as Go big.Int.Bytes(): empty for 0, no leading zeros', () => {
@@ -30,6 +31,32 @@ describe('byte helpers', () => {
   it('reads unsigned big-endian bytes, tolerating leading zeros', () => {
     expect(bytesToBigInt(new Uint8Array(0))).toBe(0n);
     expect(bytesToBigInt(Uint8Array.of(0, 0, 1, 0))).toBe(256n);
+  });
+
+  it('reads any length, from a view at any offset, as the big-endian hex it spells', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), fc.nat(7), (bytes, pad) => {
+        const view = new Uint8Array(pad + bytes.length + 3).fill(0xee).subarray(pad, pad + bytes.length);
+        view.set(bytes);
+        const hex = Buffer.from(bytes).toString('hex');
+        expect(bytesToBigInt(view)).toBe(hex === '' ? 0n : BigInt(`0x${hex}`));
+      }),
+    );
+  });
+
+  it('writes u256 into its 32 bytes at an offset and nowhere else', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: MAX_UINT256 }), fc.nat(9), (n, offset) => {
+        const target = new Uint8Array(offset + 36).fill(0xee);
+        writeUint256(target.subarray(1), offset, n);
+        expect(Buffer.from(target.subarray(offset + 1, offset + 33)).toString('hex')).toBe(
+          n.toString(16).padStart(64, '0'),
+        );
+        expect(
+          [...target.subarray(0, offset + 1), ...target.subarray(offset + 33)].every((b) => b === 0xee),
+        ).toBe(true);
+      }),
+    );
   });
 
   it('round-trips random uint256 values through minbytes and u256', () => {

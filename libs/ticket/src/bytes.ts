@@ -27,9 +27,20 @@ export function hexToBytes(hex: string, field: string, length?: number): Uint8Ar
   return new Uint8Array(bytes);
 }
 
+/** Inputs up to this many bytes are read in 64-bit words; longer ones through hex (linear). */
+const WORDWISE_MAX_BYTES = 64;
+
 /** Unsigned big-endian value of `bytes` (leading zeros tolerated, empty is 0): Go `SetBytes`. */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(bytesToHex(bytes));
+  const length = bytes.length;
+  if (length > WORDWISE_MAX_BYTES) return BigInt(bytesToHex(bytes));
+  // Word by word: a hex string and its parse cost about twice as much for a 32-byte value.
+  const head = length % 8;
+  let value = 0n;
+  for (let i = 0; i < head; i++) value = (value << 8n) | BigInt(bytes[i]);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
+  for (let i = head; i < length; i += 8) value = (value << 64n) | view.getBigUint64(i);
+  return value;
 }
 
 /** Minimal big-endian encoding, empty for 0: Go `big.Int.Bytes()` (`minbytes` in PROTOCOL.md). */
@@ -59,7 +70,12 @@ export function uint256Text(raw: unknown): bigint | undefined {
 
 /** Writes `value` as 32 big-endian bytes at `offset` (u256 in PROTOCOL.md); the caller guarantees a uint256. */
 export function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
-  target.set(Buffer.from(value.toString(16).padStart(64, '0'), 'hex'), offset);
+  // Four 64-bit words: no hex string, no temporary buffer (a payment writes several of these).
+  const view = new DataView(target.buffer, target.byteOffset + offset, 32);
+  view.setBigUint64(24, BigInt.asUintN(64, value));
+  view.setBigUint64(16, BigInt.asUintN(64, value >> 64n));
+  view.setBigUint64(8, BigInt.asUintN(64, value >> 128n));
+  view.setBigUint64(0, BigInt.asUintN(64, value >> 192n));
 }
 
 /** `value` as 32 big-endian bytes; the caller guarantees it is a uint256. */

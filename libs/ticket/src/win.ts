@@ -1,21 +1,22 @@
 import { SIGNATURE_LENGTH } from './constants.js';
-import { assertUint256, bytesToBigInt, compareBytes, uint256Bytes } from './bytes.js';
+import { assertUint256, bytesToBigInt, compareBytes, writeUint256 } from './bytes.js';
 import { keccak256 } from './keccak.js';
 
 /**
  * Runs the lottery for the tickets of one batch: draw = keccak256(sig ‖ u256(recipientRand)),
  * a ticket wins iff draw < winProb (§4). The 97-byte preimage and winProb's 32 bytes are built
- * once; a draw is compared as bytes, which orders like the big-endian integers.
+ * once, written in place (a 1-ticket payment builds a checker per ticket); a draw is compared as
+ * bytes, which orders like the big-endian integers.
  */
 export class WinChecker {
   private readonly preimage = new Uint8Array(SIGNATURE_LENGTH + 32);
-  private readonly winProb: Uint8Array;
+  private readonly winProb = new Uint8Array(32);
 
   constructor(recipientRand: bigint, winProb: bigint) {
     assertUint256(recipientRand, 'recipientRand');
     assertUint256(winProb, 'winProb');
-    this.preimage.set(uint256Bytes(recipientRand), SIGNATURE_LENGTH);
-    this.winProb = uint256Bytes(winProb);
+    writeUint256(this.preimage, SIGNATURE_LENGTH, recipientRand);
+    writeUint256(this.winProb, 0, winProb);
   }
 
   /** The 32-byte draw for a 65-byte signature. */
