@@ -18,7 +18,9 @@
 // verification slice (0 = each payment at once), BENCH_RECIPIENT_REPLICAS=n that many Recipients
 // sharing the Postgres database and Redis prefix (the others in their own processes; the load
 // generator spreads its loops over them),
-// BENCH_PROFILE_OUT=file the service's raw profile, BENCH_LOAD_PROFILE_DIR=dir the load generator's.
+// BENCH_PROFILE_OUT=file the service's raw CPU profile, BENCH_HEAP_PROFILE_OUT=file its allocations
+// (a sampling heap profile, collected objects included), BENCH_SERVICE_PROFILE_OUT=file a CPU profile
+// of an extra service-path pass, BENCH_LOAD_PROFILE_DIR=dir the load generator's CPU profiles.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -51,6 +53,7 @@ import {
   recipientRandHash,
   selectCryptoBackend,
   winProbForEV,
+  type RecoveryHelperCounts,
   type TicketBatch,
 } from '#app/ticket';
 import { RECIPIENT_GRPC, type ProcessPaymentRequest } from '#app/clients';
@@ -198,6 +201,7 @@ async function main(): Promise<void> {
     const io = countIo(app.get<Redis>(RECIPIENT_REDIS));
     const phases = app.get(RecipientMetrics).paymentPhaseSeconds;
     const batches = app.get(RecipientMetrics).batchPayments;
+    const helperJobs = () => app!.get(RecipientMetrics).recoveryHelperCounts() ?? { helped: 0, redone: 0 };
     for (const s of scenarios) {
       // Measured right before its scenario, best of three: other load on the machine only ever slows it down.
       let ceiling = 0;
@@ -220,14 +224,18 @@ async function main(): Promise<void> {
         let ioBefore = { ...io };
         let used = cpu;
         let replicasUsed = 0;
+        let helperBefore = helperJobs();
+        let helperUsed = helperBefore;
         const result = await load({ ...spec, warmUpPayments: warmUp(s) }, (mark) => {
           if (mark === 'start') {
+            helperBefore = helperJobs();
             phases.reset();
             batches.reset();
             ioBefore = { ...io };
             replicaCpuBefore = replicaCpu();
             cpu = process.cpuUsage();
           } else {
+            helperUsed = helperJobs();
             used = process.cpuUsage(cpu);
             replicasUsed = replicaCpu() - replicaCpuBefore;
           }
@@ -243,13 +251,19 @@ async function main(): Promise<void> {
             `\n  per payment: ${perPayment(serviceCpu * 1000)} ms of service CPU (all threads), ` +
             `${perOwnPayment(io.redis - ioBefore.redis)} Redis commands, ` +
             `${perOwnPayment(io.postgres - ioBefore.postgres)} Postgres queries` +
-            (mode.coalesce ? `\n  ${await batchSizes(batches, REPLICAS > 1 ? undefined : s.payments)}` : ''),
+            (mode.coalesce ? `\n  ${await batchSizes(batches, REPLICAS > 1 ? undefined : s.payments)}` : '') +
+            (helperOn
+              ? `\n  ${helperShare(helperBefore, helperUsed, s.payments * s.ticketsPerPayment)}`
+              : ''),
         );
         // A shorter pass under the sampling profiler, not counted in the figures: where the CPU goes.
         const profiledPayments = Math.ceil(s.payments / 3);
-        const profile = await profileWhile(async () => {
-          await load({ ...spec, payments: profiledPayments });
-        });
+        const profile = await profileWhile(
+          async () => {
+            await load({ ...spec, payments: profiledPayments });
+          },
+          { cpu: process.env.BENCH_PROFILE_OUT, heap: process.env.BENCH_HEAP_PROFILE_OUT },
+        );
         // Each replica serves about its share of the payments; only this process's is profiled.
         breakdowns.push(formatProfile(profile, Math.round(profiledPayments / REPLICAS)));
         if (result.accepted !== result.tickets) {
@@ -415,6 +429,16 @@ async function phaseBreakdown(
 }
 
 /** How many payments the ProcessPayments calls of a run carried; `payments` unknown (undefined) with replicas. */
+/** What the recovery helper thread took of a run's signature recoveries. */
+function helperShare(before: RecoveryHelperCounts, after: RecoveryHelperCounts, recoveries: number): string {
+  const helped = after.helped - before.helped;
+  const redone = after.redone - before.redone;
+  return (
+    `recovery helper thread: ran ${helped.toLocaleString('en-US')} of the ${recoveries.toLocaleString('en-US')} ` +
+    `signature recoveries (${((100 * helped) / recoveries).toFixed(0)}%); ${redone} it had not finished in time were run again on the main thread`
+  );
+}
+
 async function batchSizes(
   histogram: RecipientMetrics['batchPayments'],
   payments: number | undefined,
@@ -543,6 +567,11 @@ async function servicePathCost(controller: RecipientController, senderKey: strin
     }
   };
   await pass(await payments(1_000)); // warm-up
+  if (process.env.BENCH_SERVICE_PROFILE_OUT) {
+    // Not one of the measured passes: the profiler slows it down.
+    const requests = await payments(SERVICE_PATH_PAYMENTS);
+    await profileWhile(() => pass(requests), { cpu: process.env.BENCH_SERVICE_PROFILE_OUT });
+  }
   let best: ServicePathCost = { cpuMicros: Infinity, paymentsPerSecond: 0 };
   for (let i = 0; i < SERVICE_PATH_PASSES; i++) {
     const requests = await payments(SERVICE_PATH_PAYMENTS);

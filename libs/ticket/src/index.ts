@@ -101,7 +101,11 @@ export {
 } from './ticket-signer.js';
 export { AccountSigner, PrivateKeySigner } from './account-signer.js';
 export { ValidationPool, type ValidationPoolOptions } from './pool/validation-pool.js';
-export { RecoveryHelper, type RecoveryHelperOptions } from './pool/recovery-helper.js';
+export {
+  RecoveryHelper,
+  type RecoveryHelperCounts,
+  type RecoveryHelperOptions,
+} from './pool/recovery-helper.js';
 export {
   RecoveryMark,
   recoverInThread,

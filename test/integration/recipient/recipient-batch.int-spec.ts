@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WinningTicketStatus } from '#app/database';
 import { ticketParamsCodec } from '#app/proto';
@@ -200,6 +201,23 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
       const { balance } = await r.client.balance({ sender: sender.address, jobId: `coalesced-${job}` });
       expect(ratio(balance)).toBe(ev.mul(Rational.of(4n)).toString());
     }
+  });
+
+  it("reports the recovery helper thread's jobs on /metrics (read when scraped)", async () => {
+    // The helper runs where there is a second core (RECIPIENT_RECOVERY_HELPER defaults to true).
+    if (availableParallelism() < 2) return;
+    const issued = await issue(r, sender);
+    const payments = Array.from({ length: 8 }, (_, i) => ({
+      payment: paymentMessage(issued, signBatch(issued, sender, [300 + i])),
+      jobId: 'helper-metrics',
+    }));
+    const { results } = await r.client.processPayments({ payments });
+    expect(results.every((result) => result.response?.acceptedCount === 1)).toBe(true);
+    const metrics = await (await fetch(`${await r.app.getUrl()}/metrics`)).text();
+    for (const outcome of ['helped', 'redone'])
+      expect(metrics).toMatch(
+        new RegExp(`^recipient_recovery_helper_jobs_total\\{outcome="${outcome}"[^}]*\\} \\d+$`, 'm'),
+      );
   });
 
   describe('payments of one batch on the same params', () => {

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry, ticketMetrics, type TicketMetrics } from '#app/common';
 import { WinningTicketIntake } from '#app/queue';
-import type { Rational } from '#app/ticket';
+import type { Rational, RecoveryHelperCounts } from '#app/ticket';
 
 /**
  * The Recipient's Prometheus series. Amount counters are floats of wei: fine for dashboards,
@@ -24,6 +24,9 @@ export class RecipientMetrics {
   readonly batchPayments: Histogram;
   readonly paramsIssued: Counter;
   readonly reconcilerRequeued: Counter;
+  readonly recoveryHelperJobs: Counter<'outcome'>;
+  /** The recovery helper's counts, once PaymentService has one (read when Prometheus scrapes). */
+  private helperCounts?: () => RecoveryHelperCounts;
 
   constructor(metrics: MetricsRegistry, intake: WinningTicketIntake) {
     this.shared = ticketMetrics(metrics);
@@ -94,6 +97,33 @@ export class RecipientMetrics {
       registers,
     });
     intake.onRequeued((count) => this.reconcilerRequeued.inc(count));
+    const helperCounts = () => this.helperCounts?.();
+    this.recoveryHelperJobs = new Counter({
+      name: 'recipient_recovery_helper_jobs_total',
+      help:
+        'Signature recoveries the helper thread took: helped = run there, ' +
+        'redone = run again on the main thread because the helper had not finished them in time',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        const counts = helperCounts();
+        if (!counts) return;
+        this.reset();
+        this.inc({ outcome: 'helped' }, counts.helped);
+        this.inc({ outcome: 'redone' }, counts.redone);
+      },
+    });
+  }
+
+  /** Reports the recovery helper's job counts from now on. */
+  watchRecoveryHelper(counts: () => RecoveryHelperCounts): void {
+    this.helperCounts = counts;
+  }
+
+  /** The recovery helper's job counts so far (a copy); undefined when there is no helper. */
+  recoveryHelperCounts(): RecoveryHelperCounts | undefined {
+    const counts = this.helperCounts?.();
+    return counts && { ...counts };
   }
 
   /** A rational amount as a float, for counters only. */

@@ -130,8 +130,11 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     private readonly rateLimiter: SenderRateLimiter,
   ) {
     this.recipient = parseAddress(config.values.RECIPIENT_ADDRESS);
-    if (config.values.RECIPIENT_RECOVERY_HELPER && availableParallelism() > 1)
-      this.helper = new RecoveryHelper();
+    if (config.values.RECIPIENT_RECOVERY_HELPER && availableParallelism() > 1) {
+      const helper = new RecoveryHelper();
+      metrics.watchRecoveryHelper(() => helper.counts);
+      this.helper = helper;
+    }
     const recover = this.helper?.recover ?? recoverInThread(selectCryptoBackend());
     this.turn = new TurnVerifier((batches) => verifyPackedBatches(batches, recover));
     const sliceMs = config.values.RECIPIENT_VERIFY_SLICE_MS;

@@ -33,6 +33,12 @@ export interface RecoveryHelperOptions {
   restartMs?: number;
 }
 
+/** Jobs run by the helper thread, and jobs it claimed that the calling thread ran again. */
+export interface RecoveryHelperCounts {
+  helped: number;
+  redone: number;
+}
+
 interface HelperThread {
   worker: Worker;
   shared: SharedRecovery;
@@ -62,8 +68,7 @@ export class RecoveryHelper {
   private thread?: HelperThread;
   private startedAt = -Infinity;
   private closed = false;
-  /** Jobs run by the helper thread, and jobs it claimed that the calling thread ran again. */
-  readonly counts = { helped: 0, redone: 0 };
+  readonly counts: RecoveryHelperCounts = { helped: 0, redone: 0 };
 
   constructor(options: RecoveryHelperOptions = {}) {
     this.backend = selectCryptoBackend(options.backend ?? 'auto');
