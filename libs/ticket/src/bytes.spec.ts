@@ -33,13 +33,14 @@ describe('byte helpers', () => {
     expect(bytesToBigInt(Uint8Array.of(0, 0, 1, 0))).toBe(256n);
   });
 
-  it('reads any length, from a view at any offset, as the big-endian hex it spells', () => {
+  it('reads and hex-encodes any length, from a view at any offset, as the big-endian hex it spells', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 100 }), fc.nat(7), (bytes, pad) => {
         const view = new Uint8Array(pad + bytes.length + 3).fill(0xee).subarray(pad, pad + bytes.length);
         view.set(bytes);
         const hex = Buffer.from(bytes).toString('hex');
         expect(bytesToBigInt(view)).toBe(hex === '' ? 0n : BigInt(`0x${hex}`));
+        expect(bytesToHex(view)).toBe(`0x${hex}`);
       }),
     );
   });

@@ -3,10 +3,18 @@ import { invalidInput } from './errors.js';
 
 const HEX_PATTERN = /^0x(?:[0-9a-fA-F]{2})*$/;
 
+/** Where short values are hex-encoded from (addresses, hashes): see `bytesToHex`. */
+const HEX_SCRATCH = Buffer.allocUnsafeSlow(64);
+
 /** `0x`-prefixed lowercase hex. */
 export function bytesToHex(bytes: Uint8Array): string {
-  // Node's native encoder, on a view (no copy): about twice as fast as joining per-byte strings
-  // from 32 bytes up, and a flat string, which is what the Redis keys and SQL values built from it want.
+  // Node's native encoder gives a flat string, which is what the Redis keys and SQL values built
+  // from it want. A short value is copied to a scratch buffer first: a view on its own buffer
+  // would move a small typed array off V8's heap, which costs more than the copy.
+  if (bytes.length <= HEX_SCRATCH.length) {
+    HEX_SCRATCH.set(bytes);
+    return '0x' + HEX_SCRATCH.toString('hex', 0, bytes.length);
+  }
   return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
 
@@ -27,20 +35,27 @@ export function hexToBytes(hex: string, field: string, length?: number): Uint8Ar
   return new Uint8Array(bytes);
 }
 
-/** Inputs up to this many bytes are read in 64-bit words; longer ones through hex (linear). */
-const WORDWISE_MAX_BYTES = 64;
+/**
+ * One u256 word of scratch space: u256 values are written and read through it as four 64-bit
+ * words, with no hex string, and the caller's array is only ever copied to or from. (A DataView
+ * on the caller's array would be slower: a small typed array lives on V8's heap, and asking it
+ * for its buffer moves it off.) Synchronous use only; each worker thread has its own.
+ */
+const WORD = new DataView(new ArrayBuffer(32));
+const WORD_BYTES = new Uint8Array(WORD.buffer);
 
 /** Unsigned big-endian value of `bytes` (leading zeros tolerated, empty is 0): Go `SetBytes`. */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   const length = bytes.length;
-  if (length > WORDWISE_MAX_BYTES) return BigInt(bytesToHex(bytes));
-  // Word by word: a hex string and its parse cost about twice as much for a 32-byte value.
-  const head = length % 8;
-  let value = 0n;
-  for (let i = 0; i < head; i++) value = (value << 8n) | BigInt(bytes[i]);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
-  for (let i = head; i < length; i += 8) value = (value << 64n) | view.getBigUint64(i);
-  return value;
+  if (length > 32) return BigInt(bytesToHex(bytes));
+  WORD_BYTES.fill(0, 0, 32 - length);
+  WORD_BYTES.set(bytes, 32 - length);
+  return (
+    (WORD.getBigUint64(0) << 192n) |
+    (WORD.getBigUint64(8) << 128n) |
+    (WORD.getBigUint64(16) << 64n) |
+    WORD.getBigUint64(24)
+  );
 }
 
 /** Minimal big-endian encoding, empty for 0: Go `big.Int.Bytes()` (`minbytes` in PROTOCOL.md). */
@@ -70,12 +85,11 @@ export function uint256Text(raw: unknown): bigint | undefined {
 
 /** Writes `value` as 32 big-endian bytes at `offset` (u256 in PROTOCOL.md); the caller guarantees a uint256. */
 export function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
-  // Four 64-bit words: no hex string, no temporary buffer (a payment writes several of these).
-  const view = new DataView(target.buffer, target.byteOffset + offset, 32);
-  view.setBigUint64(24, BigInt.asUintN(64, value));
-  view.setBigUint64(16, BigInt.asUintN(64, value >> 64n));
-  view.setBigUint64(8, BigInt.asUintN(64, value >> 128n));
-  view.setBigUint64(0, BigInt.asUintN(64, value >> 192n));
+  WORD.setBigUint64(24, BigInt.asUintN(64, value));
+  WORD.setBigUint64(16, BigInt.asUintN(64, value >> 64n));
+  WORD.setBigUint64(8, BigInt.asUintN(64, value >> 128n));
+  WORD.setBigUint64(0, BigInt.asUintN(64, value >> 192n));
+  target.set(WORD_BYTES, offset);
 }
 
 /** `value` as 32 big-endian bytes; the caller guarantees it is a uint256. */

@@ -1,7 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { auxData } from './aux-data.js';
 import { ADDRESS_LENGTH } from './constants.js';
-import { assertLength, assertUint256, bytesToBigInt, equalBytes, minBytes, uint256Bytes } from './bytes.js';
+import {
+  assertLength,
+  assertUint256,
+  bytesToBigInt,
+  bytesToHex,
+  equalBytes,
+  minBytes,
+  uint256Bytes,
+} from './bytes.js';
 import { invalidInput } from './errors.js';
 import { keccak256 } from './keccak.js';
 import type { Rational } from './rational.js';
@@ -124,7 +132,7 @@ export function committedRecipientRand(
     memory = { secret: secret.slice(), byHash: new Map() };
     held.set(secret, memory);
   }
-  const key = Buffer.from(commitment.buffer, commitment.byteOffset, commitment.length).toString('latin1');
+  const key = bytesToHex(commitment);
   const known = memory.byHash.get(key);
   if (known && sameInput(known.input, input)) return known.rand;
   const rand = computeRecipientRand(secret, input);
