@@ -428,7 +428,6 @@ async function phaseBreakdown(
   );
 }
 
-/** How many payments the ProcessPayments calls of a run carried; `payments` unknown (undefined) with replicas. */
 /** What the recovery helper thread took of a run's signature recoveries. */
 function helperShare(before: RecoveryHelperCounts, after: RecoveryHelperCounts, recoveries: number): string {
   const helped = after.helped - before.helped;
@@ -439,6 +438,7 @@ function helperShare(before: RecoveryHelperCounts, after: RecoveryHelperCounts, 
   );
 }
 
+/** How many payments the ProcessPayments calls of a run carried; `payments` unknown (undefined) with replicas. */
 async function batchSizes(
   histogram: RecipientMetrics['batchPayments'],
   payments: number | undefined,
