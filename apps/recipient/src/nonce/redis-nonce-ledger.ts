@@ -417,14 +417,20 @@ export class RedisNonceLedger {
       return index;
     };
     const args: (string | number)[] = [this.cap];
+    // A call's payments mostly share their params: their key is built (and hashed) once.
+    let hashHex: string | undefined;
+    let key = '';
     for (const record of records) {
-      const key = paramsKey(senderHex, record.recipientRandHashHex);
+      if (record.recipientRandHashHex !== hashHex) {
+        hashHex = record.recipientRandHashHex;
+        key = paramsKey(senderHex, hashHex);
+      }
       args.push(
         keyIndex(key),
         keyIndex(record.rider?.balanceKey ?? key),
         keyIndex(record.rider?.pendingKey ?? key),
-        ...scriptArgs(record),
       );
+      pushScriptArgs(args, record);
     }
     try {
       const replies = await this.redis.recipientRecordPayments(keys.length, ...keys, ...args);
@@ -443,28 +449,19 @@ export class RedisNonceLedger {
     const key = legacyParamsKey(record.recipientRandHashHex);
     const balance = record.rider?.balanceKey ?? key;
     const owed = record.rider?.pendingKey ?? key;
-    const [reply] = await this.redis.recipientRecordPayments(
-      3,
-      key,
-      balance,
-      owed,
-      this.cap,
-      1,
-      2,
-      3,
-      ...scriptArgs(record),
-    );
+    const args: (string | number)[] = [this.cap, 1, 2, 3];
+    pushScriptArgs(args, record);
+    const [reply] = await this.redis.recipientRecordPayments(3, key, balance, owed, ...args);
     return reply;
   }
 }
 
-/** A payment's arguments to RECORD_PAYMENTS_LUA, after the cap. */
-function scriptArgs({
-  price,
-  nonces,
-  rider,
-}: Omit<PendingRecord, 'resolve' | 'reject'>): (string | number)[] {
-  return [
+/** Appends a payment's arguments to RECORD_PAYMENTS_LUA (after its three key indexes) to `args`. */
+function pushScriptArgs(
+  args: (string | number)[],
+  { price, nonces, rider }: Omit<PendingRecord, 'resolve' | 'reject'>,
+): void {
+  args.push(
     price,
     rider ? '1' : '0',
     rider?.expected ?? '',
@@ -472,8 +469,8 @@ function scriptArgs({
     rider?.ttlMs ?? 0,
     rider?.ev ?? '',
     nonces.length,
-    ...nonces,
-  ];
+  );
+  for (const nonce of nonces) args.push(nonce);
 }
 
 /** A payment's credit offered to its nonce script (set right before recording), and what became of it. */
