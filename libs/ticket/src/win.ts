@@ -5,8 +5,8 @@ import { keccak256 } from './keccak.js';
 /**
  * Runs the lottery for the tickets of one batch: draw = keccak256(sig ‖ u256(recipientRand)),
  * a ticket wins iff draw < winProb (§4). The 97-byte preimage and winProb's 32 bytes are built
- * once, written in place (a 1-ticket payment builds a checker per ticket); a draw is compared as
- * bytes, which orders like the big-endian integers.
+ * once per batch, written in place (a 1-ticket payment is a batch: one checker each); a draw is
+ * compared as bytes, which orders like the big-endian integers.
  */
 export class WinChecker {
   private readonly preimage = new Uint8Array(SIGNATURE_LENGTH + 32);

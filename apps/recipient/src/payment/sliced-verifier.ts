@@ -44,7 +44,8 @@ export class SlicedVerifier {
   private scheduled = false;
 
   /**
-   * @param check the synchronous verification of one batch (the ticket library's, on this thread and its recovery helper)
+   * @param check the synchronous verification of one batch (the ticket library's, on this thread
+   *   and its recovery helper)
    * @param budgetMs work per slice; a slice stops after the batch that reaches it
    * @param now the clock the budget and waits are measured with (injected by tests)
    */

@@ -35,6 +35,11 @@ async function untilReady(helper: RecoveryHelper): Promise<void> {
   expect(helper.ready).toBe(true);
 }
 
+/** The helper's current thread (private: only the exited-thread case needs to reach it). */
+function workerOf(helper: RecoveryHelper): Worker {
+  return (helper as unknown as { thread: { worker: Worker } }).thread.worker;
+}
+
 describe('RecoveryHelper', () => {
   let helper: RecoveryHelper | undefined;
   afterEach(async () => {
@@ -85,12 +90,12 @@ describe('RecoveryHelper', () => {
   it('replaces a thread that exited', async () => {
     helper = new RecoveryHelper({ restartMs: 0 });
     await untilReady(helper);
-    const first = (helper as unknown as { thread: { worker: Worker } }).thread.worker;
+    const first = workerOf(helper);
     const exited = new Promise((resolve) => first.once('exit', resolve));
     await first.terminate();
     await exited;
     await untilReady(helper);
-    expect((helper as unknown as { thread: { worker: Worker } }).thread.worker).not.toBe(first);
+    expect(workerOf(helper)).not.toBe(first);
     const set = jobs(40);
     const expected = recoverInThread(selectCryptoBackend())(set);
     expect(bytesToHex(helper.recover(set).signers)).toBe(bytesToHex(expected.signers));
