@@ -170,7 +170,6 @@ async function main(): Promise<void> {
         : {}),
     };
     const config = RecipientConfig.fromEnv(serviceEnv);
-    const helperOn = config.values.RECIPIENT_RECOVERY_HELPER && availableParallelism() > 1;
     app = await bootstrapService({
       name: 'recipient',
       module: RecipientModule.forRoot(config),
@@ -201,6 +200,8 @@ async function main(): Promise<void> {
     const io = countIo(app.get<Redis>(RECIPIENT_REDIS));
     const phases = app.get(RecipientMetrics).paymentPhaseSeconds;
     const batches = app.get(RecipientMetrics).batchPayments;
+    // Whether the service runs a recovery helper is its own decision (setting and cores): ask it.
+    const helperOn = app.get(RecipientMetrics).recoveryHelperCounts() !== undefined;
     const helperJobs = () => app!.get(RecipientMetrics).recoveryHelperCounts() ?? { helped: 0, redone: 0 };
     for (const s of scenarios) {
       // Measured right before its scenario, best of three: other load on the machine only ever slows it down.
