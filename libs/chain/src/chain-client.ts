@@ -1,13 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import {
-  FetchRequest,
-  JsonRpcProvider,
-  Network,
-  type JsonRpcPayload,
-  type JsonRpcResult,
-  type Provider,
-} from 'ethers';
+import { FetchRequest, Network, type Provider } from 'ethers';
 import { ChainError, ChainErrorCode } from './chain.error.js';
+import { LeanJsonRpcProvider } from './json-rpc-provider.js';
 import type { ChainFactsOptions } from './chain-facts.js';
 
 export interface ChainOptions {
@@ -97,7 +91,7 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
     const network = Network.from(chainId);
     const request = new FetchRequest(this.options.rpcUrl);
     request.timeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.current = new NativeUtf8JsonRpcProvider(request, network, {
+    this.current = new LeanJsonRpcProvider(request, network, {
       staticNetwork: network,
       pollingInterval: 1_000,
     });
@@ -111,32 +105,6 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
         if (!ok && !this.closed) this.scheduleRetry();
       });
     }, CONNECT_RETRY_MS);
-  }
-}
-
-/**
- * A JsonRpcProvider whose request and response bodies go through Node's UTF-8 codec: ethers'
- * pure-JS one cost the Redeemer more CPU than the JSON itself (receipts of batches and their
- * calldata are tens of kB). Same requests, same responses, same errors.
- */
-class NativeUtf8JsonRpcProvider extends JsonRpcProvider {
-  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const request = this._getConnection();
-    request.body = Buffer.from(JSON.stringify(payload), 'utf8');
-    request.setHeader('content-type', 'application/json');
-    const response = await request.send();
-    response.assertOk();
-    const body = response.body;
-    let parsed: JsonRpcResult | JsonRpcResult[];
-    try {
-      parsed = JSON.parse(
-        body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '',
-      ) as JsonRpcResult | JsonRpcResult[];
-    } catch {
-      // Not JSON: ethers' own reading throws its usual error for it.
-      parsed = response.bodyJson as JsonRpcResult | JsonRpcResult[];
-    }
-    return Array.isArray(parsed) ? parsed : [parsed];
   }
 }
 

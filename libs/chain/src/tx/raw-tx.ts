@@ -1,4 +1,4 @@
-import { JsonRpcApiProvider, type Provider } from 'ethers';
+import { JsonRpcApiProvider, toQuantity, type Provider } from 'ethers';
 
 /**
  * Sends signed tx bytes. Raw where possible: ethers' broadcastTransaction parses the tx again,
@@ -22,4 +22,45 @@ export async function nodeKnowsTx(provider: Provider, hash: string): Promise<boo
     return (await provider.send('eth_getTransactionByHash', [hash])) != null;
   }
   return (await provider.getTransaction(hash)) !== null;
+}
+
+/** A call of prepared calldata, as the node takes it. */
+export interface RawCall {
+  from: string;
+  to: string;
+  data: string;
+  /** At most this much gas (eth_call); none for an estimate. */
+  gas?: bigint;
+}
+
+/**
+ * eth_call of prepared calldata at the latest block. Raw where possible: ethers would copy the
+ * calldata through its pure-JS hex codecs three times (a redemption's is ~1 kB, and the Redeemer
+ * runs one per ticket). The error is built by the same provider from the same JSON-RPC error.
+ */
+export async function callRaw(provider: Provider, call: RawCall): Promise<void> {
+  if (provider instanceof JsonRpcApiProvider) {
+    await provider.send('eth_call', [rpcCall(call), 'latest']);
+    return;
+  }
+  await provider.call({ ...call, gasLimit: call.gas });
+}
+
+/** eth_estimateGas of prepared calldata, raw where possible (as callRaw). */
+export async function estimateGasRaw(provider: Provider, call: RawCall): Promise<bigint> {
+  if (provider instanceof JsonRpcApiProvider) {
+    return BigInt((await provider.send('eth_estimateGas', [rpcCall(call)])) as string);
+  }
+  return provider.estimateGas({ ...call, gasLimit: call.gas });
+}
+
+/** The call as ethers would put it on the wire: lowercase hex, the gas limit as a quantity. */
+function rpcCall({ from, to, data, gas }: RawCall): Record<string, string> {
+  const out: Record<string, string> = {
+    from: from.toLowerCase(),
+    to: to.toLowerCase(),
+    data: data.toLowerCase(),
+  };
+  if (gas !== undefined) out.gas = toQuantity(gas);
+  return out;
 }

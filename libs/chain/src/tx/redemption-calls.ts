@@ -18,6 +18,7 @@ import {
   type RedeemArgs,
   type TicketTuple,
 } from './redemption-abi.js';
+import { callRaw, estimateGasRaw } from './raw-tx.js';
 import { ChainTxError, classifyChainError, isOutOfGas } from './tx-error.js';
 
 /** A stored winning ticket, as much of it as redemption needs. Hex fields are 0x-prefixed. */
@@ -182,7 +183,7 @@ export class RedemptionCalls {
    */
   async simulate(from: string, to: string, data: string): Promise<Simulation> {
     try {
-      return { ok: true, gas: await this.provider.estimateGas({ from, to, data }) };
+      return { ok: true, gas: await estimateGasRaw(this.provider, { from, to, data }) };
     } catch (err) {
       const error = classifyChainError(err);
       if (error.code === ChainErrorCode.REVERTED) return { ok: false, error };
@@ -198,7 +199,7 @@ export class RedemptionCalls {
    */
   async check(from: string, to: string, data: string, gas: bigint): Promise<GasCheck> {
     try {
-      await this.provider.call({ from, to, data, gasLimit: gas });
+      await callRaw(this.provider, { from, to, data, gas });
       return { kind: 'ok' };
     } catch (err) {
       if (isOutOfGas(err)) return { kind: 'unclear' };

@@ -1,4 +1,5 @@
-import { FetchRequest, getBigInt, JsonRpcProvider, Network, type JsonRpcApiProvider } from 'ethers';
+import { FetchRequest, getBigInt, Network, type JsonRpcApiProvider } from 'ethers';
+import { LeanJsonRpcProvider } from '../json-rpc-provider.js';
 import { WatcherError, WatcherErrorCode } from './watcher.error.js';
 
 /**
@@ -20,7 +21,7 @@ export abstract class RpcEndpoint {
  * request, so a reconnect never enters ethers' endless network detection loop.
  */
 export class HttpRpcEndpoint extends RpcEndpoint {
-  private current?: JsonRpcProvider;
+  private current?: LeanJsonRpcProvider;
   private connecting?: Promise<JsonRpcApiProvider>;
   private network?: Network;
 
@@ -40,7 +41,7 @@ export class HttpRpcEndpoint extends RpcEndpoint {
 
   private async connect(): Promise<JsonRpcApiProvider> {
     this.network ??= Network.from(await this.chainId());
-    this.current ??= new JsonRpcProvider(this.request(), this.network, {
+    this.current ??= new LeanJsonRpcProvider(this.request(), this.network, {
       staticNetwork: this.network,
       // Reads of one poll are issued together; batching them makes one HTTP round trip.
       batchStallTime: 5,
