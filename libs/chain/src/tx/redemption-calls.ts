@@ -18,7 +18,7 @@ import {
   type RedeemArgs,
   type TicketTuple,
 } from './redemption-abi.js';
-import { callRaw, estimateGasRaw } from './raw-tx.js';
+import { callRaw, estimateGasRaw } from './raw-rpc.js';
 import { ChainTxError, classifyChainError, isOutOfGas } from './tx-error.js';
 
 /** A stored winning ticket, as much of it as redemption needs. Hex fields are 0x-prefixed. */

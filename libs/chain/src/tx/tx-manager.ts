@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { JsonRpcApiProvider, toQuantity, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
 import { ChainErrorCode } from '../chain.error.js';
 import { bumpFees, feeFields, quoteFees, quoteOf, type FeeQuote } from './fees.js';
-import { broadcastRaw, nodeKnowsTx } from './raw-tx.js';
+import { broadcastRaw, nodeKnowsTx } from './raw-rpc.js';
 import { signTx } from './tx-encoding.js';
 import { ChainTxError, TxMaybeStoredError, classifyChainError, isAlreadyKnown } from './tx-error.js';
 import {

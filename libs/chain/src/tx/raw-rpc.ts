@@ -1,4 +1,8 @@
-import { JsonRpcApiProvider, toQuantity, type Provider } from 'ethers';
+import { JsonRpcApiProvider, getBigInt, toQuantity, type Provider } from 'ethers';
+
+// JSON-RPC calls the tx path makes straight on the wire where the provider speaks JSON-RPC: ethers'
+// richer paths parse or copy large payloads (signed txs, calldata) in pure JS, and the callers need
+// only the node's answer.
 
 /**
  * Sends signed tx bytes. Raw where possible: ethers' broadcastTransaction parses the tx again,
@@ -49,7 +53,8 @@ export async function callRaw(provider: Provider, call: RawCall): Promise<void> 
 /** eth_estimateGas of prepared calldata, raw where possible (as callRaw). */
 export async function estimateGasRaw(provider: Provider, call: RawCall): Promise<bigint> {
   if (provider instanceof JsonRpcApiProvider) {
-    return BigInt((await provider.send('eth_estimateGas', [rpcCall(call)])) as string);
+    // Checked as ethers checks it: a node answering something else than a quantity is an error.
+    return getBigInt((await provider.send('eth_estimateGas', [rpcCall(call)])) as string, '%response');
   }
   return provider.estimateGas({ ...call, gasLimit: call.gas });
 }
