@@ -59,13 +59,7 @@ export async function estimateGasRaw(provider: Provider, call: RawCall): Promise
   return provider.estimateGas({ ...call, gasLimit: call.gas });
 }
 
-/** The call as ethers would put it on the wire: lowercase hex, the gas limit as a quantity. */
+/** The call's JSON-RPC object: hex as given (nodes take either case), the gas limit as a quantity. */
 function rpcCall({ from, to, data, gas }: RawCall): Record<string, string> {
-  const out: Record<string, string> = {
-    from: from.toLowerCase(),
-    to: to.toLowerCase(),
-    data: data.toLowerCase(),
-  };
-  if (gas !== undefined) out.gas = toQuantity(gas);
-  return out;
+  return gas === undefined ? { from, to, data } : { from, to, data, gas: toQuantity(gas) };
 }
