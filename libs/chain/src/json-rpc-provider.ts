@@ -1,10 +1,14 @@
 import {
+  FetchRequest,
   JsonRpcProvider,
   makeError,
+  type JsonRpcApiProviderOptions,
   type JsonRpcError,
   type JsonRpcPayload,
   type JsonRpcResult,
+  type Networkish,
 } from 'ethers';
+import { httpGetUrl } from './http-get-url.js';
 
 /** A request waiting for its batch, serialized once. */
 interface QueuedRequest {
@@ -26,12 +30,18 @@ const missingAnswerError = (payload: JsonRpcPayload, results: JsonRpcResult[]) =
  * calldata are tens of kB). Its batching serializes each request once: ethers' re-serializes the
  * whole batch for every request it adds, quadratic in the batch (a burst of the Redeemer's
  * simulations spent more CPU there than on the calls). Same batches (batchMaxCount, batchMaxSize,
- * batchStallTime), same requests, same responses, same errors.
+ * batchStallTime), same requests, same responses, same errors. Its HTTP goes through httpGetUrl.
  */
 export class LeanJsonRpcProvider extends JsonRpcProvider {
   private queued: QueuedRequest[] = [];
   private drainTimer: NodeJS.Timeout | null = null;
   private nextRequestId = 1;
+
+  constructor(url: string | FetchRequest, network?: Networkish, options?: JsonRpcApiProviderOptions) {
+    const request = typeof url === 'string' ? new FetchRequest(url) : url.clone();
+    request.getUrlFunc = httpGetUrl;
+    super(request, network, options);
+  }
 
   override send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
     if (this.destroyed) return Promise.reject(destroyedError(method));
