@@ -295,6 +295,11 @@ interface RedemptionFigures {
   outcomes: { status: string; reason: string | null; n: number }[];
   /** Seconds from a winner stored to its redemption recorded, sorted. */
   latencies: number[];
+  /**
+   * Win → redeemed p50 of the winners stored in each quarter of the load, in order: flat while
+   * the Redeemer keeps up with the winners' arrival, growing when a backlog builds.
+   */
+  latencyByQuarter: number[];
   /** Seconds from a redeemed winner stored to the tx that redeemed it stored (just before broadcast), sorted. */
   sentAfter: number[];
   winnersPerSecond: number;
@@ -648,6 +653,15 @@ async function redemptionFigures(db: pg.Client, since: Date, until: Date): Promi
     expired: rows.filter((r) => r.status === 'expired').length,
     outcomes: outcomes.rows.map((o) => ({ status: o.status, reason: o.reason, n: Number(o.n) })),
     latencies,
+    latencyByQuarter: [0, 1, 2, 3].map((q) => {
+      const from = since.getTime() + (q * (until.getTime() - since.getTime())) / 4;
+      const to = since.getTime() + ((q + 1) * (until.getTime() - since.getTime())) / 4;
+      const inQuarter = redeemedRows.filter((r) => r.created.getTime() >= from && r.created.getTime() < to);
+      return percentile(
+        inQuarter.map((r) => Number(r.seconds)).sort((a, b) => a - b),
+        0.5,
+      );
+    }),
     sentAfter,
     winnersPerSecond: latencies.length > 0 ? latencies.length / ((last - first) / 1_000) : 0,
     txs: mined,
@@ -742,6 +756,7 @@ function report(
   line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
+  line('win → redeemed p50 by quarter of the load (s)', (r) => r.latencyByQuarter.map(fmt).join(' / '));
   for (const r of results) {
     const calls = r.calls.map(([name, c]) => `${name} ×${c.n} p50 ${fmt(c.p50)} ms p90 ${fmt(c.p90)} ms`);
     console.log(`${VARIANTS[r.variant]}: calls ${calls.join('; ')}`);
