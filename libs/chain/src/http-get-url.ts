@@ -28,7 +28,7 @@ export async function httpGetUrl(req: FetchRequest, signal?: FetchCancelSignal):
   const abort = new AbortController();
   const request = (protocol === 'http' ? http : https).request(req.url, {
     method: req.method,
-    headers: { ...req.headers },
+    headers: req.headers,
     signal: abort.signal,
   });
   return new Promise<GetUrlResponse>((resolve, reject: (error: Error) => void) => {
@@ -48,9 +48,10 @@ export async function httpGetUrl(req: FetchRequest, signal?: FetchCancelSignal):
         headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
       }
       const chunks: Buffer[] = [];
+      const joined = () => (chunks.length <= 1 ? (chunks[0] ?? null) : Buffer.concat(chunks));
       resp.on('data', (chunk: Buffer) => chunks.push(chunk));
       resp.on('end', () => {
-        let body: Uint8Array | null = chunks.length === 0 ? null : Buffer.concat(chunks);
+        let body: Uint8Array | null = joined();
         try {
           if (headers['content-encoding'] === 'gzip' && body) body = gunzipSync(body);
         } catch (error) {
@@ -66,7 +67,7 @@ export async function httpGetUrl(req: FetchRequest, signal?: FetchCancelSignal):
           statusCode,
           statusMessage,
           headers,
-          body: chunks.length ? Buffer.concat(chunks) : null,
+          body: joined(),
         };
         reject(error);
       });
