@@ -296,8 +296,8 @@ interface RedemptionFigures {
   /** Seconds from a winner stored to its redemption recorded, sorted. */
   latencies: number[];
   /**
-   * Win → redeemed p50 of the winners stored in each quarter of the load, in order: flat while
-   * the Redeemer keeps up with the winners' arrival, growing when a backlog builds.
+   * Win → redeemed p50 of the winners stored in each quarter of the load, in order (NaN: none
+   * redeemed): flat while the Redeemer keeps up with the winners' arrival, growing when a backlog builds.
    */
   latencyByQuarter: number[];
   /** Seconds from a redeemed winner stored to the tx that redeemed it stored (just before broadcast), sorted. */
@@ -756,7 +756,9 @@ function report(
   line('win → its tx sent p50 (s)', (r) => fmt(percentile(r.sentAfter, 0.5)));
   line('win → redeemed p50 (s)', (r) => fmt(percentile(r.latencies, 0.5)));
   line('win → redeemed p90 (s)', (r) => fmt(percentile(r.latencies, 0.9)));
-  line('win → redeemed p50 by quarter of the load (s)', (r) => r.latencyByQuarter.map(fmt).join(' / '));
+  line('win → redeemed p50 by quarter of the load (s)', (r) =>
+    r.latencyByQuarter.map((s) => (Number.isNaN(s) ? '—' : fmt(s))).join(' / '),
+  );
   for (const r of results) {
     const calls = r.calls.map(([name, c]) => `${name} ×${c.n} p50 ${fmt(c.p50)} ms p90 ${fmt(c.p90)} ms`);
     console.log(`${VARIANTS[r.variant]}: calls ${calls.join('; ')}`);
