@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { FetchRequest, Network, type Provider } from 'ethers';
 import { ChainError, ChainErrorCode } from './chain.error.js';
+import { readChainId } from './chain-id.js';
 import { LeanJsonRpcProvider } from './json-rpc-provider.js';
 import type { ChainFactsOptions } from './chain-facts.js';
 
@@ -61,8 +62,12 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
    * check reports the chain down until it succeeds.
    */
   async onModuleInit(): Promise<void> {
-    if (!(await this.tryConnect())) {
-      this.logger.warn({ msg: 'chain RPC not reachable at boot; retrying in the background' });
+    const problem = await this.tryConnect();
+    if (problem) {
+      this.logger.warn({
+        msg: 'chain RPC not reachable at boot; retrying in the background',
+        error: problem,
+      });
       this.scheduleRetry();
       return;
     }
@@ -80,14 +85,15 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
     this.current?.destroy();
   }
 
-  private async tryConnect(): Promise<boolean> {
+  /** Connects when the RPC tells its chain id; otherwise why not (a message safe to log). */
+  private async tryConnect(): Promise<string | undefined> {
     let chainId: bigint;
     try {
-      chainId = await fetchChainId(this.options.rpcUrl);
-    } catch {
-      return false;
+      chainId = await readChainId(this.options.rpcUrl, CHAIN_ID_TIMEOUT_MS);
+    } catch (err) {
+      return (err as Error).message;
     }
-    if (this.closed) return false;
+    if (this.closed) return 'closed';
     const network = Network.from(chainId);
     const request = new FetchRequest(this.options.rpcUrl);
     request.timeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -96,27 +102,14 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
       pollingInterval: 1_000,
     });
     this.logger.log({ msg: 'connected to chain', chainId: chainId.toString() });
-    return true;
+    return undefined;
   }
 
   private scheduleRetry(): void {
     this.retry = setTimeout(() => {
-      void this.tryConnect().then((ok) => {
-        if (!ok && !this.closed) this.scheduleRetry();
+      void this.tryConnect().then((problem) => {
+        if (problem && !this.closed) this.scheduleRetry();
       });
     }, CONNECT_RETRY_MS);
   }
-}
-
-/** `eth_chainId` over plain JSON-RPC. */
-async function fetchChainId(rpcUrl: string): Promise<bigint> {
-  const res = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-    signal: AbortSignal.timeout(CHAIN_ID_TIMEOUT_MS),
-  });
-  const body = (await res.json()) as { result?: string };
-  if (typeof body.result !== 'string') throw new Error('eth_chainId returned no result');
-  return BigInt(body.result);
 }

@@ -1,4 +1,6 @@
 export * from './chain-client.js';
+export * from './chain-id.js';
+export * from './redact-rpc-url.js';
 export * from './chain.module.js';
 export * from './chain.error.js';
 export * from './contract-names.js';

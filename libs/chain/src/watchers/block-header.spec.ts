@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonRpcApiProvider } from 'ethers';
 import { l1BlockAt, l1BlockOf, parseHeader } from './block-header.js';
-import { redact } from './rpc-endpoint.js';
+import { redact } from '../redact-rpc-url.js';
 
 const raw = { number: '0x10', hash: '0xAB', parentHash: '0xCD', l1BlockNumber: '0x5' };
 

@@ -1,5 +1,7 @@
-import { FetchRequest, getBigInt, Network, type JsonRpcApiProvider } from 'ethers';
+import { FetchRequest, Network, type JsonRpcApiProvider } from 'ethers';
+import { readChainId } from '../chain-id.js';
 import { LeanJsonRpcProvider } from '../json-rpc-provider.js';
+import { redact } from '../redact-rpc-url.js';
 import { WatcherError, WatcherErrorCode } from './watcher.error.js';
 
 /**
@@ -40,7 +42,7 @@ export class HttpRpcEndpoint extends RpcEndpoint {
   }
 
   private async connect(): Promise<JsonRpcApiProvider> {
-    this.network ??= Network.from(await this.chainId());
+    this.network ??= Network.from(await readChainId(this.url, this.timeoutMs));
     this.current ??= new LeanJsonRpcProvider(this.request(), this.network, {
       staticNetwork: this.network,
       // Reads of one poll are issued together; batching them makes one HTTP round trip.
@@ -68,17 +70,6 @@ export class HttpRpcEndpoint extends RpcEndpoint {
     const req = new FetchRequest(this.url);
     req.timeout = this.timeoutMs;
     return req;
-  }
-
-  private async chainId(): Promise<bigint> {
-    const req = this.request();
-    req.body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] });
-    req.setHeader('content-type', 'application/json');
-    const res = await req.send();
-    res.assertOk();
-    const body = res.bodyJson as { result?: string };
-    if (typeof body.result !== 'string') throw new Error('eth_chainId returned no result');
-    return getBigInt(body.result);
   }
 }
 
@@ -117,18 +108,4 @@ function describe(err: unknown): string {
     if (typeof e.message === 'string') return e.message;
   }
   return String(err);
-}
-
-/** The RPC URL may embed an API key: neither it nor its path ever reaches a log or a client. */
-export function redact(message: string, url: string): string {
-  let out = message.split(url).join('[rpc]');
-  try {
-    const u = new URL(url);
-    if (u.pathname.length > 1) out = out.split(u.pathname).join('/[redacted]');
-    if (u.search) out = out.split(u.search).join('?[redacted]');
-    if (u.password) out = out.split(u.password).join('[redacted]');
-  } catch {
-    // not a URL: the plain replacement above is all we can do
-  }
-  return out;
 }
