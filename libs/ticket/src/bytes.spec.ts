@@ -10,7 +10,7 @@ import {
   uint256Bytes,
   uint256Text,
 } from '#app/ticket';
-import { writeUint256 } from './bytes.js';
+import { slabBytes, writeUint256 } from './bytes.js';
 
 describe('byte helpers', () => {
   it('encodes integers as Go big.Int.Bytes(): empty for 0, no leading zeros', () => {
@@ -101,6 +101,26 @@ describe('uint256Text', () => {
       undefined,
     ]) {
       expect(uint256Text(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe('slabBytes', () => {
+  it('gives zeroed arrays of the length asked, disjoint from each other, across slab boundaries', () => {
+    const taken = Array.from({ length: 200 }, (_, i) => slabBytes(65 + (i % 448)));
+    taken.forEach((bytes, i) => {
+      expect(bytes).toHaveLength(65 + (i % 448));
+      expect(bytes.every((b) => b === 0)).toBe(true);
+    });
+    taken.forEach((bytes, i) => bytes.fill((i % 255) + 1));
+    taken.forEach((bytes, i) => expect(bytes.every((b) => b === (i % 255) + 1)).toBe(true));
+  });
+
+  it('gives short arrays (kept on the heap anyway) and long ones buffers of their own', () => {
+    for (const length of [0, 32, 64, 513, 4096]) {
+      const bytes = slabBytes(length);
+      expect(bytes).toHaveLength(length);
+      expect(bytes.buffer.byteLength).toBe(length);
     }
   });
 });

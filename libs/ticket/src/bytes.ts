@@ -35,6 +35,32 @@ export function hexToBytes(hex: string, field: string, length?: number): Uint8Ar
   return new Uint8Array(bytes);
 }
 
+/** V8 keeps a typed array of up to this many bytes on its heap; a longer one gets a buffer of its own. */
+const ON_HEAP_MAX = 64;
+const SLAB_SIZE = 8192;
+/** Longest array carved from the slab; longer ones are rare enough to get their own buffer. */
+const SLAB_MAX = 512;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * `length` zeroed bytes for a working array private to its owner (a batch's packed ticket, its
+ * lottery preimage). Of 65–512 bytes it is a view on a shared 8 kB slab, as Node's Buffer pool
+ * does: an array of its own over 64 bytes lives outside V8's heap and costs about 1 µs to create
+ * (more to collect), and a 1-ticket payment made two. Its `.buffer` is shared: it must never be
+ * handed out whole or transferred to a thread (hand out `slice()`s); it pins one slab while it lives.
+ */
+export function slabBytes(length: number): Uint8Array {
+  if (length <= ON_HEAP_MAX || length > SLAB_MAX) return new Uint8Array(length);
+  if (slabUsed + length > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const bytes = slab.subarray(slabUsed, slabUsed + length);
+  slabUsed += length;
+  return bytes;
+}
+
 /**
  * One u256 word of scratch space: u256 values are written and read through it as four 64-bit
  * words, with no hex string, and the caller's array is only ever copied to or from. (A DataView

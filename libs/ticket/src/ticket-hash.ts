@@ -1,6 +1,6 @@
 import { auxData } from './aux-data.js';
 import { ADDRESS_LENGTH, HASH_LENGTH, MAX_SENDER_NONCE } from './constants.js';
-import { assertLength, assertUint256, writeUint256 } from './bytes.js';
+import { assertLength, assertUint256, slabBytes, writeUint256 } from './bytes.js';
 import { invalidInput } from './errors.js';
 import { keccak256 } from './keccak.js';
 import type { Address, TicketExpirationParams, TicketHashFields, TicketParams } from './types.js';
@@ -72,7 +72,7 @@ function assertTemplate(t: PackedFields): void {
 
 /** The packed layout, its nonce word left zero. */
 function packTicket(t: PackedFields, aux: Uint8Array): Uint8Array {
-  const packed = new Uint8Array(AUX_OFFSET + aux.length);
+  const packed = slabBytes(AUX_OFFSET + aux.length);
   packed.set(t.recipient, 0);
   packed.set(t.sender, 20);
   writeUint256(packed, 40, t.faceValue);

@@ -1,5 +1,5 @@
 import { SIGNATURE_LENGTH } from './constants.js';
-import { assertUint256, bytesToBigInt, compareBytes, writeUint256 } from './bytes.js';
+import { assertUint256, bytesToBigInt, compareBytes, slabBytes, writeUint256 } from './bytes.js';
 import { keccak256 } from './keccak.js';
 
 /**
@@ -9,7 +9,7 @@ import { keccak256 } from './keccak.js';
  * compared as bytes, which orders like the big-endian integers.
  */
 export class WinChecker {
-  private readonly preimage = new Uint8Array(SIGNATURE_LENGTH + 32);
+  private readonly preimage = slabBytes(SIGNATURE_LENGTH + 32);
   private readonly winProb = new Uint8Array(32);
 
   constructor(recipientRand: bigint, winProb: bigint) {
