@@ -93,7 +93,7 @@ export class ChainClient implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       return (err as Error).message;
     }
-    if (this.closed) return 'closed';
+    if (this.closed) return 'the service is stopping';
     const network = Network.from(chainId);
     const request = new FetchRequest(this.options.rpcUrl);
     request.timeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
