@@ -89,7 +89,7 @@ describe('readChainId', () => {
       error: { code: -32601, message: 'the method eth_chainId does not exist' },
     });
     expect((await refusal(url())).message).toMatch(
-      /^eth_chainId: the node answered: the method eth_chainId does not exist$/,
+      /^eth_chainId: the node returned an error: the method eth_chainId does not exist$/,
     );
   });
 

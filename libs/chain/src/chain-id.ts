@@ -39,7 +39,7 @@ export async function readChainId(rpcUrl: string, timeoutMs: number): Promise<bi
   const { result, error } = (answer ?? {}) as { result?: unknown; error?: { message?: unknown } };
   if (error !== undefined) {
     const message = typeof error?.message === 'string' ? error.message : JSON.stringify(error);
-    throw unavailable(`the node answered: ${message}`, rpcUrl);
+    throw unavailable(`the node returned an error: ${message}`, rpcUrl);
   }
   if (typeof result !== 'string' || !QUANTITY.test(result) || BigInt(result) === 0n) {
     throw unavailable(`the answer ${JSON.stringify(result) ?? 'nothing'} is not a chain id`, rpcUrl);
