@@ -37,6 +37,13 @@ export interface JsonRpcProxy {
    * node's `l1BlockNumber`, say); undefined stops.
    */
   editBlocks(edit: ((block: Record<string, unknown>) => void) | undefined): void;
+  /**
+   * From now on, answers 401 to every request without these credentials as HTTP Basic auth (as an
+   * RPC reached through `https://user:password@host` does); undefined stops asking.
+   */
+  requireBasicAuth(credentials: { user: string; password: string } | undefined): void;
+  /** Requests answered 401 for lack of the credentials. */
+  readonly unauthorized: number;
   stop(): Promise<void>;
 }
 
@@ -73,6 +80,8 @@ export async function startJsonRpcProxy(target: string): Promise<JsonRpcProxy> {
   const logSpans: bigint[] = [];
   let refusedLogs = 0;
   let editBlock: ((block: Record<string, unknown>) => void) | undefined;
+  let basicAuth: string | undefined;
+  let unauthorized = 0;
 
   const upstream = (req: IncomingMessage | undefined, body: Buffer) =>
     new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
@@ -186,6 +195,11 @@ export async function startJsonRpcProxy(target: string): Promise<JsonRpcProxy> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (basicAuth !== undefined && req.headers.authorization !== basicAuth) {
+        unauthorized++;
+        res.writeHead(401, 'Unauthorized', { 'www-authenticate': 'Basic' }).end();
+        return;
+      }
       const body = Buffer.concat(chunks);
       const calls = parse(body);
       const list = calls === undefined ? [] : Array.isArray(calls) ? calls : [calls];
@@ -219,6 +233,14 @@ export async function startJsonRpcProxy(target: string): Promise<JsonRpcProxy> {
     },
     editBlocks(edit) {
       editBlock = edit;
+    },
+    requireBasicAuth(credentials) {
+      basicAuth =
+        credentials &&
+        `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
+    },
+    get unauthorized() {
+      return unauthorized;
     },
     async stop() {
       server.closeAllConnections();

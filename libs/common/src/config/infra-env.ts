@@ -41,7 +41,7 @@ export const INFRA_ENV = {
     parse: url(['http', 'https']),
     default: 'http://127.0.0.1:8545',
     secret: true,
-    description: 'Ethereum JSON-RPC endpoint (may embed an API key)',
+    description: 'Ethereum JSON-RPC endpoint (may embed an API key, or user:password@ sent as Basic auth)',
   },
   ETH_RPC_TIMEOUT_MS: {
     parse: int(500, 600_000),
