@@ -262,7 +262,7 @@ export const SENDER_ENV = {
     secret: true,
     description:
       'auth webhook called before any ticket is signed (go-livepeer -remoteSignerWebhookUrl: same body, ' +
-      'honours status, reason, expiry, auth_id and maxPrice of the reply)',
+      'honours status, reason, expiry, auth_id and maxPrice of the reply; user:password@ sent as Basic auth, as Go does)',
   },
   SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS: {
     parse: headerList,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MAX_AUTH_ID_CHARS } from '#app/ticket';
 import { SenderConfig } from '../sender.config.js';
 import { readBoundedBody } from './bounded-body.js';
+import { splitUrlCredentials } from './url-credentials.js';
 import { goFields, goMaxPrice, parseGoJson } from './go-json.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 
@@ -25,19 +26,28 @@ const MAX_REPLY_BYTES = 64 * 1024;
  */
 @Injectable()
 export class SignerWebhook {
-  private readonly url: string | undefined;
-  private readonly headers: readonly [string, string][];
+  // ECMAScript-private: neither util.inspect nor JSON shows the URL and what it carries.
+  readonly #target: URL | undefined;
+  readonly #headers: readonly [string, string][];
   private readonly timeoutMs: number;
 
   constructor(config: SenderConfig) {
     const v = config.values;
-    this.url = v.SENDER_REMOTE_SIGNER_WEBHOOK_URL;
-    this.headers = v.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS;
+    const headers: [string, string][] = [['Content-Type', 'application/json']];
+    if (v.SENDER_REMOTE_SIGNER_WEBHOOK_URL !== undefined) {
+      const { target, basicAuth } = splitUrlCredentials(v.SENDER_REMOTE_SIGNER_WEBHOOK_URL);
+      this.#target = target;
+      // As Go: the URL's user:password@ unless the configured headers carry an Authorization.
+      const configured = v.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS;
+      if (basicAuth && !configured.some(([name]) => name.toLowerCase() === 'authorization'))
+        headers.push(['Authorization', basicAuth]);
+    }
+    this.#headers = [...headers, ...v.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS];
     this.timeoutMs = v.SENDER_REMOTE_SIGNER_WEBHOOK_TIMEOUT_MS;
   }
 
   get enabled(): boolean {
-    return this.url !== undefined;
+    return this.#target !== undefined;
   }
 
   async authorize(
@@ -77,9 +87,9 @@ export class SignerWebhook {
   private async call(body: string): Promise<Record<string, unknown>> {
     let res: Response;
     try {
-      res = await fetch(this.url!, {
+      res = await fetch(this.#target!, {
         method: 'POST',
-        headers: [['Content-Type', 'application/json'], ...this.headers],
+        headers: [...this.#headers],
         body,
         // As Go's client: redirects are followed (a 307/308 posts the body again), and one to
         // another origin drops the Authorization header.

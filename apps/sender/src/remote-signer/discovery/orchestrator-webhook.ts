@@ -1,5 +1,6 @@
 import { AppError } from '#app/common';
 import { readBoundedBody } from '../bounded-body.js';
+import { splitUrlCredentials } from '../url-credentials.js';
 
 /** Why the orchestrator webhook gave no list: stable codes, never renamed. */
 export enum OrchestratorWebhookErrorCode {
@@ -40,15 +41,10 @@ export class OrchestratorWebhookClient {
   constructor(url: string, options: OrchestratorWebhookOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
     this.maxBytes = options.maxBytes ?? MAX_WEBHOOK_BODY_BYTES;
-    this.#target = new URL(url);
+    const { target, basicAuth } = splitUrlCredentials(url);
+    this.#target = target;
     this.#headers = { accept: 'application/json' };
-    if (this.#target.username !== '' || this.#target.password !== '') {
-      const user = decodeURIComponent(this.#target.username);
-      const pass = decodeURIComponent(this.#target.password);
-      this.#headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-      this.#target.username = '';
-      this.#target.password = '';
-    }
+    if (basicAuth) this.#headers.authorization = basicAuth;
   }
 
   /** The webhook's entries, unchecked one by one (see webhookEntryAddress). */
