@@ -18,7 +18,7 @@ export const CLI_ENV = {
   REDIS_URL: INFRA_ENV.REDIS_URL,
   REDIS_PREFIX: INFRA_ENV.REDIS_PREFIX,
   REDEEMER_URL: {
-    parse: url(['http', 'https']),
+    parse: url(['http', 'https'], { credentials: 'refused' }),
     optional: true,
     description:
       "the Redeemer's HTTP base URL, for `tickets redeem` through its ops endpoint (or --redeemer-url)",

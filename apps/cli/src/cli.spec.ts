@@ -102,6 +102,24 @@ describe('ticketpay command line', () => {
     expect(r.stderr).not.toContain('hunter2');
   });
 
+  it('refuses a Redeemer URL with user:password@ (its token is REDEEMER_OPS_TOKEN), echoing neither', async () => {
+    const hash = `0x${'ab'.repeat(32)}`;
+    const token = { REDEEMER_OPS_TOKEN: 'a-long-enough-ops-token-0123456789' };
+    const env = await invoke(['tickets', 'redeem', hash], {
+      ...token,
+      REDEEMER_URL: 'http://ops:hunter2@127.0.0.1:8933',
+    });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/REDEEMER_URL is invalid/);
+    const flag = await invoke(
+      ['tickets', 'redeem', hash, '--redeemer-url', 'http://ops:hunter2@127.0.0.1:8933'],
+      token,
+    );
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/--redeemer-url: expected a URL without user:password@/);
+    for (const r of [env, flag]) expect(r.stderr + r.stdout).not.toContain('hunter2');
+  });
+
   it('puts errors on stdout as JSON too with --json', async () => {
     const r = await invoke(['sender', 'fund-deposit', '1.5', '--json']);
     expect(r.code).toBe(2);

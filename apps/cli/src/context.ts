@@ -158,7 +158,7 @@ export class CommandContext {
   /** The Redeemer's ops endpoint when --redeemer-url or REDEEMER_URL is given (with REDEEMER_OPS_TOKEN). */
   redeemerOps(): RedeemerOpsEndpoint | undefined {
     const flag = this.args.string('redeemer-url');
-    if (flag !== undefined) httpUrlArg(flag, '--redeemer-url');
+    if (flag !== undefined) httpUrlArg(flag, '--redeemer-url', 'refused');
     const baseUrl = flag ?? this.env.REDEEMER_URL;
     if (baseUrl === undefined) return undefined;
     const token = this.env.REDEEMER_OPS_TOKEN;
@@ -208,10 +208,16 @@ export function parseAddressArg(raw: string, what: string): string {
 }
 
 /** An http(s) URL argument; the value is not echoed (URLs may carry keys). */
-function httpUrlArg(raw: string, what: string): void {
+function httpUrlArg(raw: string, what: string, credentials: 'allowed' | 'refused' = 'allowed'): void {
+  const http = ['http', 'https'];
   try {
-    url(['http', 'https'])(raw);
+    url(http)(raw);
   } catch {
     throw usageError(`${what} must be an http(s) URL`);
+  }
+  try {
+    url(http, { credentials })(raw);
+  } catch (err) {
+    throw usageError(`${what}: ${(err as Error).message}`);
   }
 }

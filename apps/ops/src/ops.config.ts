@@ -20,12 +20,12 @@ function httpUrlList(raw: string): string[] {
     .map((u) => u.trim())
     .filter((u) => u !== '');
   if (list.length === 0) throw new Error('expected at least one http(s) URL');
-  return list.map(url(['http', 'https']));
+  return list.map(url(['http', 'https'], { credentials: 'refused' }));
 }
 
 function txUrlTemplate(raw: string): string {
   if (!raw.includes('{hash}')) throw new Error('expected a URL containing {hash}');
-  url(['http', 'https'])(raw.replace('{hash}', '0x0'));
+  url(['http', 'https'], { credentials: 'refused' })(raw.replace('{hash}', '0x0'));
   return raw;
 }
 
@@ -58,7 +58,7 @@ export const OPS_ENV = {
     description: 'host:port of the SenderMonitor gRPC server (deposit, reserve, max float, validity)',
   },
   REDEEMER_URL: {
-    parse: url(['http', 'https']),
+    parse: url(['http', 'https'], { credentials: 'refused' }),
     optional: true,
     description:
       "the Redeemer's HTTP base URL (its /ops endpoints), e.g. http://127.0.0.1:8933; unset = no redeem-now",

@@ -42,6 +42,29 @@ describe('parseEnv', () => {
     }
   });
 
+  it('never echoes a URL given user:password@, even in a setting not marked secret', () => {
+    const schema = {
+      LINKS: {
+        parse: (raw: string) => raw.split(',').map(url(['http'], { credentials: 'refused' })),
+        description: 'x',
+      },
+    };
+    for (const raw of ['http://ok.example,http://ops:hunter2@x.example', 'https://ops:hunter2@x']) {
+      const err = (() => {
+        try {
+          parseEnv(schema, { LINKS: raw });
+        } catch (e) {
+          return e as ConfigError;
+        }
+        return expect.unreachable();
+      })();
+      expect(err.problems).toEqual([expect.stringMatching(/^LINKS is invalid: /)]);
+      expect(err.message).not.toContain('hunter2');
+    }
+    // Without credentials, the invalid value is still shown.
+    expect(() => parseEnv(schema, { LINKS: 'ftp://x' })).toThrow(/LINKS="ftp:\/\/x" is invalid/);
+  });
+
   it('redacts secrets when a config is shown', () => {
     class C extends configClass(INFRA_ENV) {}
     const c = C.fromEnv({ CONTROLLER_ADDRESS: CONTROLLER, REDIS_URL: 'redis://:pw@127.0.0.1:6379' });
@@ -61,6 +84,12 @@ describe('parsers', () => {
     expect(() => bool('maybe')).toThrow();
     expect(bool('on')).toBe(true);
     expect(() => url(['http'])('redis://x')).toThrow(/http URL/);
+    expect(url(['http'])('http://u:p@x')).toBe('http://u:p@x');
+    for (const withCredentials of ['http://u:p@x', 'http://u@x', 'http://:p@x'])
+      expect(() => url(['http'], { credentials: 'refused' })(withCredentials)).toThrow(
+        'expected a URL without user:password@ (a token has its own setting)',
+      );
+    expect(url(['http'], { credentials: 'refused' })('http://x/p?q=1')).toBe('http://x/p?q=1');
     expect(() => address('0x1234')).toThrow(/address/);
     expect(address('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')).toBe(
       '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',

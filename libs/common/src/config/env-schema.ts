@@ -53,11 +53,16 @@ export function parseEnv<S extends EnvSchema>(
       values[name] = field.parse(raw.trim());
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      problems.push(
-        field.secret ? `${name} is invalid: ${why}` : `${name}=${JSON.stringify(raw)} is invalid: ${why}`,
-      );
+      // A value echoed is one not marked secret, yet it may still be a URL given credentials.
+      const shown = field.secret || hasUrlCredentials(raw) ? '' : `=${JSON.stringify(raw)}`;
+      problems.push(`${name}${shown} is invalid: ${why}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as EnvValues<S>;
+}
+
+/** Whether `raw` holds a URL with user:password@ (anywhere: a list of URLs, say). */
+function hasUrlCredentials(raw: string): boolean {
+  return /[a-z][a-z0-9+.-]*:\/\/[^/?#\s,]*@/i.test(raw);
 }

@@ -29,7 +29,14 @@ export function bool(raw: string): boolean {
   throw new Error('expected true or false');
 }
 
-export function url(protocols: readonly string[]): (raw: string) => string {
+/**
+ * A URL of one of `protocols`. `credentials: 'refused'` for a URL that is neither a secret nor
+ * sent with its user:password@ (fetch refuses such a URL; a token has a setting of its own).
+ */
+export function url(
+  protocols: readonly string[],
+  options: { credentials?: 'allowed' | 'refused' } = {},
+): (raw: string) => string {
   return (raw) => {
     let u: URL;
     try {
@@ -39,6 +46,9 @@ export function url(protocols: readonly string[]): (raw: string) => string {
     }
     if (!protocols.includes(u.protocol.replace(/:$/, ''))) {
       throw new Error(`expected a ${protocols.join(' or ')} URL`);
+    }
+    if (options.credentials === 'refused' && (u.username !== '' || u.password !== '')) {
+      throw new Error('expected a URL without user:password@ (a token has its own setting)');
     }
     return raw;
   };
