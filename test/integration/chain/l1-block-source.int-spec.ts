@@ -1,8 +1,7 @@
-import { Wallet, type JsonRpcApiProvider } from 'ethers';
+import type { JsonRpcApiProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainClient, RpcChainFacts, readHeader, type L1BlockSource } from '#app/chain';
-import { ANVIL_PRIVATE_KEYS, deployProtocol, startAnvil, type AnvilInstance } from '#app/testing';
-import { startJsonRpcProxy, type JsonRpcProxy } from '../../support/json-rpc-proxy.js';
+import { startProxiedProtocol, type ProxiedProtocol } from '../../support/proxied-protocol.js';
 
 // Where the services read "the L1 block" (params expiry, rounds), against the dev protocol on anvil
 // as it is, and behind a proxy that writes each block as an Arbitrum node does (its
@@ -10,24 +9,22 @@ import { startJsonRpcProxy, type JsonRpcProxy } from '../../support/json-rpc-pro
 
 const L1_OFFSET = 1_000_000n;
 
-let anvil: AnvilInstance;
-let proxy: JsonRpcProxy;
+let chain: ProxiedProtocol;
+let anvil: ProxiedProtocol['anvil'];
+let proxy: ProxiedProtocol['proxy'];
 let controller: string;
 const clients: ChainClient[] = [];
 
 beforeAll(async () => {
-  anvil = await startAnvil();
-  controller = (await deployProtocol(new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider), { recipients: [] }))
-    .controller;
-  proxy = await startJsonRpcProxy(anvil.url);
+  chain = await startProxiedProtocol();
+  ({ anvil, proxy, controller } = chain);
   proxy.editBlocks((block) => {
     block.l1BlockNumber = `0x${(BigInt(block.number as string) + L1_OFFSET).toString(16)}`;
   });
 });
 afterAll(async () => {
   for (const c of clients) c.onApplicationShutdown();
-  await proxy?.stop();
-  await anvil?.stop();
+  await chain?.stop();
 });
 
 /** The chain facts a service reads through `rpcUrl` with `source`, read once (no poll loop). */

@@ -1,8 +1,6 @@
-import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainClient, ChainErrorCode, HttpRpcEndpoint, readChainId } from '#app/chain';
-import { ANVIL_PRIVATE_KEYS, deployProtocol, startAnvil, type AnvilInstance } from '#app/testing';
-import { startJsonRpcProxy, type JsonRpcProxy } from '../../support/json-rpc-proxy.js';
+import { startProxiedProtocol, type ProxiedProtocol } from '../../support/proxied-protocol.js';
 
 // An RPC reached with credentials in its URL (https://user:password@host/…, as some providers
 // give it): every request of the services, the chain id first, carries them as HTTP Basic auth,
@@ -11,24 +9,22 @@ import { startJsonRpcProxy, type JsonRpcProxy } from '../../support/json-rpc-pro
 const USER = 'ticketpay';
 const PASSWORD = 'pr0vider-secret';
 
-let anvil: AnvilInstance;
-let proxy: JsonRpcProxy;
+let chain: ProxiedProtocol;
+let anvil: ProxiedProtocol['anvil'];
+let proxy: ProxiedProtocol['proxy'];
 let controller: string;
 let withCredentials: (password: string) => string;
 const clients: ChainClient[] = [];
 
 beforeAll(async () => {
-  anvil = await startAnvil();
-  controller = (await deployProtocol(new Wallet(ANVIL_PRIVATE_KEYS[0], anvil.provider), { recipients: [] }))
-    .controller;
-  proxy = await startJsonRpcProxy(anvil.url);
+  chain = await startProxiedProtocol();
+  ({ anvil, proxy, controller } = chain);
   proxy.requireBasicAuth({ user: USER, password: PASSWORD });
   withCredentials = (password) => proxy.url.replace('http://', `http://${USER}:${password}@`);
 });
 afterAll(async () => {
   for (const c of clients) c.onApplicationShutdown();
-  await proxy?.stop();
-  await anvil?.stop();
+  await chain?.stop();
 });
 
 describe('an RPC URL with user:password@', () => {
