@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MAX_AUTH_ID_CHARS } from '#app/ticket';
 import { SenderConfig } from '../sender.config.js';
 import { readBoundedBody } from './bounded-body.js';
-import { splitUrlCredentials } from './url-credentials.js';
+import { splitUrlCredentials } from '../url-credentials.js';
 import { goFields, goMaxPrice, parseGoJson } from './go-json.js';
 import { RemoteSignerError, RemoteSignerErrorCode } from './remote-signer.error.js';
 

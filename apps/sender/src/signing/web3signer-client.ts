@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { bytesToHex } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
+import { splitUrlCredentials } from '../url-credentials.js';
 
 export interface Web3SignerOptions {
   /** Web3Signer's eth1 JSON-RPC endpoint, e.g. `https://signer.internal:9000`. */
@@ -52,22 +53,16 @@ export class Web3SignerClient {
   constructor(options: Web3SignerOptions) {
     this.#timeoutMs = options.timeoutMs;
     this.#maxInFlight = options.maxInFlight;
-    this.#target = new URL(options.url);
-    const clean = new URL(options.url);
-    clean.username = '';
-    clean.password = '';
-    this.endpoint = clean.origin + clean.pathname.replace(/\/$/, '');
+    const { target, basicAuth } = splitUrlCredentials(options.url);
+    this.#target = target;
+    this.endpoint = target.origin + target.pathname.replace(/\/$/, '');
     const https = this.#target.protocol === 'https:';
     this.#agent = https
       ? new HttpsAgent({ keepAlive: true, ca: options.ca, cert: options.cert, key: options.key })
       : new HttpAgent({ keepAlive: true });
     this.#headers = { 'content-type': 'application/json', accept: 'application/json' };
     if (options.bearerToken !== undefined) this.#headers.authorization = `Bearer ${options.bearerToken}`;
-    if (this.#target.username !== '') {
-      const user = decodeURIComponent(this.#target.username);
-      const pass = decodeURIComponent(this.#target.password);
-      this.#headers.authorization ??= `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    }
+    else if (basicAuth !== undefined) this.#headers.authorization = basicAuth;
   }
 
   /**

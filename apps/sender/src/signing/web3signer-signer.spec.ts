@@ -132,6 +132,18 @@ describe('Web3Signer signing client', () => {
     expect(err.message).not.toContain('hunter2');
   });
 
+  it("sends a URL's user:password@ as Basic auth, and the bearer token instead when there is one", async () => {
+    const withUser = new URL(fake.url);
+    withUser.username = 'ops';
+    withUser.password = 'hunter2-secret';
+    await client({ url: withUser.toString(), bearerToken: undefined })
+      .accounts()
+      .catch(() => undefined);
+    expect(fake.lastAuthorization).toBe(`Basic ${Buffer.from('ops:hunter2-secret').toString('base64')}`);
+    expect(await client({ url: withUser.toString() }).accounts()).toEqual([ADDRESS]);
+    expect(fake.lastAuthorization).toBe(`Bearer ${TOKEN}`);
+  });
+
   it('keeps the bearer token and URL credentials out of inspection and JSON of a signer', () => {
     const withUser = new URL(fake.url);
     withUser.username = 'ops';

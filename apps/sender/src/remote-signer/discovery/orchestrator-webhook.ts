@@ -1,6 +1,6 @@
 import { AppError } from '#app/common';
 import { readBoundedBody } from '../bounded-body.js';
-import { splitUrlCredentials } from '../url-credentials.js';
+import { splitUrlCredentials } from '../../url-credentials.js';
 
 /** Why the orchestrator webhook gave no list: stable codes, never renamed. */
 export enum OrchestratorWebhookErrorCode {

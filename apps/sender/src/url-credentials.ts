@@ -7,8 +7,8 @@ export interface SplitUrl {
 
 /**
  * Go sends a URL's user:password@ as an HTTP Basic `Authorization` header (unless the request sets
- * that header itself), so a go-livepeer webhook URL may carry it; Node's fetch refuses such a URL
- * outright. The target keeps everything else (query included).
+ * that header itself), so a go-livepeer webhook URL may carry it, as may a Web3Signer URL; Node's
+ * fetch refuses such a URL outright. The target keeps everything else (query included).
  */
 export function splitUrlCredentials(url: string): SplitUrl {
   const target = new URL(url);
