@@ -43,13 +43,21 @@ const ERROR_BACKOFF_BASE_MS = 2_000;
 export const ERROR_BACKOFF_MAX_MS = 5 * 60_000;
 
 /**
+ * The redemption back-off, one formula for every retry of a ticket: `baseMs` × 2^(n−1) after the
+ * n-th failure in a row (n ≤ 1 waits `baseMs`), at most `maxMs`.
+ */
+export function exponentialBackoffMs(failures: number, baseMs: number, maxMs: number): number {
+  const doublings = Math.min(Math.max(failures - 1, 0), 30);
+  return Math.min(baseMs * 2 ** doublings, maxMs);
+}
+
+/**
  * The wait after the `errors`-th run in a row that threw (RedemptionWorker): doubling from 2 s, at
  * most ERROR_BACKOFF_MAX_MS, so a job that failed through a long outage (Postgres, the chain) runs
  * again within minutes of its end, not hours later when its ticket may have expired.
  */
 export function redemptionBackoffMs(errors: number): number {
-  const doublings = Math.min(Math.max(errors - 1, 0), 30);
-  return Math.min(ERROR_BACKOFF_BASE_MS * 2 ** doublings, ERROR_BACKOFF_MAX_MS);
+  return exponentialBackoffMs(errors, ERROR_BACKOFF_BASE_MS, ERROR_BACKOFF_MAX_MS);
 }
 
 /**

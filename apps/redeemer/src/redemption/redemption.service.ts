@@ -8,7 +8,7 @@ import {
   WinningTicketStatus,
   type WinningTicketEntity,
 } from '#app/database';
-import { RedemptionQueue, type RedemptionJobHandler } from '#app/queue';
+import { RedemptionQueue, exponentialBackoffMs, type RedemptionJobHandler } from '#app/queue';
 import { blocksUntilParamsExpire, revealBlock, ticketHashText, ticketValidityExpired } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
@@ -424,10 +424,9 @@ export class RedemptionService implements RedemptionJobHandler {
     return this.backoff(await this.redemptions.attempts(ticketHash));
   }
 
-  /** base × 2^(attempts−1), capped. */
+  /** The back-off after `attempts` failed redemptions, by the Redeemer's retry settings. */
   private backoff(attempts: number): number {
     const { REDEEMER_RETRY_BASE_MS: base, REDEEMER_RETRY_MAX_MS: max } = this.config.values;
-    const exp = Math.min(Math.max(attempts - 1, 0), 30);
-    return Math.min(base * 2 ** exp, max);
+    return exponentialBackoffMs(attempts, base, max);
   }
 }

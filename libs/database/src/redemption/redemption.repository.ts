@@ -81,22 +81,6 @@ export class RedemptionRepository {
     );
   }
 
-  async recordRedeemed(
-    ticketHash: string,
-    chainTxId: string,
-    amountPaid: bigint,
-    trx?: DbTransaction,
-  ): Promise<void> {
-    await this.db(trx).query(
-      `INSERT INTO redemption (ticket_hash, chain_tx_id, amount_paid, redeemed_at, last_code)
-       VALUES ($1, $2, $3, now(), NULL)
-       ON CONFLICT (ticket_hash) DO UPDATE
-         SET chain_tx_id = EXCLUDED.chain_tx_id, amount_paid = EXCLUDED.amount_paid,
-             redeemed_at = EXCLUDED.redeemed_at, last_code = NULL, updated_at = now()`,
-      [ticketHash, chainTxId, amountPaid.toString()],
-    );
-  }
-
   /** The tickets recorded paid by tx `chainTxId`. */
   async paidBy(chainTxId: string, trx?: DbTransaction): Promise<string[]> {
     const rows = await this.db(trx).query<{ ticket_hash: string }[]>(
@@ -107,7 +91,7 @@ export class RedemptionRepository {
   }
 
   /**
-   * Takes back what recordRedeemed wrote of tx `chainTxId` for these tickets (it was taken off the
+   * Takes back what recordRedeemedAll wrote of tx `chainTxId` for these tickets (it was taken off the
    * chain): no tx, no amount paid, `code` as the reason; attempts stay.
    */
   async unrecordRedeemed(
@@ -125,7 +109,7 @@ export class RedemptionRepository {
     );
   }
 
-  /** recordRedeemed for every ticket a tx redeemed, in one statement. */
+  /** Records every ticket a tx redeemed as paid by it, in one statement. */
   async recordRedeemedAll(
     redeemed: readonly { ticketHash: string; amountPaid: bigint }[],
     /** Null: paid by a tx not ours (its hash is the ticket's tx_hash). */
