@@ -53,7 +53,10 @@ function headerList(raw: string): [string, string][] {
       const name = at > 0 ? pair.slice(0, at).trim() : '';
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
         throw new Error('expected Key:Value pairs separated by commas');
-      return [name, pair.slice(at + 1).trim()];
+      const value = pair.slice(at + 1).trim();
+      // HTTP refuses control characters in a value; Go's client would refuse the request.
+      if (!/^[\t\x20-\x7e]*$/.test(value)) throw new Error(`the value of ${name} must be printable ASCII`);
+      return [name, value];
     });
 }
 

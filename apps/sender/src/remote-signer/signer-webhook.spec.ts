@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SenderConfig } from '../sender.config.js';
+import { SenderConfig } from '../sender.config.js';
 import { SignerWebhook } from './signer-webhook.js';
 
 // go-livepeer's webhook client is Go's http.Client: a URL's user:password@ is sent as Basic auth
@@ -58,5 +58,42 @@ describe('SignerWebhook (go-livepeer -remoteSignerWebhookUrl)', () => {
   it('sends no Authorization when neither the URL nor the headers carry one', async () => {
     await webhook(`http://${hostPort}/`).authorize({}, {});
     expect(seen[0].headers.authorization).toBeUndefined();
+  });
+
+  it("sets headers as Go's Header.Set does: one value per name, the last given wins, Content-Type included", async () => {
+    const hook = webhook(`http://${hostPort}/`, [
+      ['Content-Type', 'application/vnd.api+json'],
+      ['X-Key', 'a'],
+      ['x-key', 'b'],
+    ]);
+    await hook.authorize({}, {});
+    expect(seen[0].headers['content-type']).toBe('application/vnd.api+json');
+    expect(seen[0].headers['x-key']).toBe('b');
+    expect(seen[0].rawHeaders.filter((h) => h.toLowerCase() === 'x-key')).toHaveLength(1);
+  });
+});
+
+describe('SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS', () => {
+  const BASE = { CONTROLLER_ADDRESS: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
+
+  it('takes Key:Value pairs and refuses a value HTTP cannot carry, without echoing it', () => {
+    const parsed = SenderConfig.fromEnv({
+      ...BASE,
+      SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS: 'X-A: 1 ,X-B:two\tthree',
+    });
+    expect(parsed.values.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS).toEqual([
+      ['X-A', '1'],
+      ['X-B', 'two\tthree'],
+    ]);
+    for (const bad of ['X-A:s3cret\u0001', 'X-A:s3cret\u00e9']) {
+      expect(() => SenderConfig.fromEnv({ ...BASE, SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS: bad })).toThrow(
+        /X-A must be printable ASCII/,
+      );
+      try {
+        SenderConfig.fromEnv({ ...BASE, SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS: bad });
+      } catch (err) {
+        expect((err as Error).message).not.toContain('s3cret');
+      }
+    }
   });
 });

@@ -28,21 +28,20 @@ const MAX_REPLY_BYTES = 64 * 1024;
 export class SignerWebhook {
   // ECMAScript-private: neither util.inspect nor JSON shows the URL and what it carries.
   readonly #target: URL | undefined;
-  readonly #headers: readonly [string, string][];
+  readonly #headers: Headers;
   private readonly timeoutMs: number;
 
   constructor(config: SenderConfig) {
     const v = config.values;
-    const headers: [string, string][] = [['Content-Type', 'application/json']];
+    // As Go's request: Content-Type set, then each configured header set over it (one value per
+    // name, the last given wins), and the URL's user:password@ only when no Authorization is set.
+    this.#headers = new Headers({ 'Content-Type': 'application/json' });
+    for (const [name, value] of v.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS) this.#headers.set(name, value);
     if (v.SENDER_REMOTE_SIGNER_WEBHOOK_URL !== undefined) {
       const { target, basicAuth } = splitUrlCredentials(v.SENDER_REMOTE_SIGNER_WEBHOOK_URL);
       this.#target = target;
-      // As Go: the URL's user:password@ unless the configured headers carry an Authorization.
-      const configured = v.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS;
-      if (basicAuth && !configured.some(([name]) => name.toLowerCase() === 'authorization'))
-        headers.push(['Authorization', basicAuth]);
+      if (basicAuth && !this.#headers.has('authorization')) this.#headers.set('Authorization', basicAuth);
     }
-    this.#headers = [...headers, ...v.SENDER_REMOTE_SIGNER_WEBHOOK_HEADERS];
     this.timeoutMs = v.SENDER_REMOTE_SIGNER_WEBHOOK_TIMEOUT_MS;
   }
 
@@ -89,7 +88,7 @@ export class SignerWebhook {
     try {
       res = await fetch(this.#target!, {
         method: 'POST',
-        headers: [...this.#headers],
+        headers: this.#headers,
         body,
         // As Go's client: redirects are followed (a 307/308 posts the body again), and one to
         // another origin drops the Authorization header.
