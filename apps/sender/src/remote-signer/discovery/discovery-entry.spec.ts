@@ -49,20 +49,30 @@ describe("remote discovery: which orchestrators and capabilities are listed (go-
     const ceiling = (capability: number, model: string) =>
       capability === LV2V && model === 'pricey' ? Rational.of(1_000n) : Rational.of(100n);
     const judged = judgeOrchestrator(info(), prices, ceiling);
-    // pricey: 2,000 > 1,000; sd-turbo's own entry has pixelsPerUnit 0 (no usable price);
-    // streamdiffusion: the global 100 is within 100.
+    // pricey: 2,000 > 1,000; sd-turbo's own entry has pixelsPerUnit 0, so it does not count and the
+    // global 100 prices it, as it does streamdiffusion: both within 100.
     expect(judged).toEqual({
-      entry: expect.objectContaining({ capabilities: ['live-video-to-video/streamdiffusion'] }) as unknown,
+      entry: expect.objectContaining({
+        capabilities: ['live-video-to-video/streamdiffusion', 'text-to-image/sd-turbo'],
+      }) as unknown,
     });
     expect(judgeOrchestrator(info(), [], () => Rational.of(99n))).toEqual({
       refused: 'no capability priced within the ceilings',
     });
   });
 
-  it('refuses a reply without recipient, usable price, http(s) service URL or any AI model', () => {
+  it('refuses a reply without recipient, any usable price, http(s) service URL or any AI model', () => {
     const refused = (o: Partial<OrchestratorInfo>) => judgeOrchestrator(info(o), [], noCeiling);
     expect(refused({ address: new Uint8Array(0) })).toEqual({ refused: 'no ticket recipient address' });
     expect(refused({ priceInfo: undefined })).toEqual({ refused: 'no valid price' });
+    // The global price is needed only by models without a usable price of their own.
+    const own = [price(50n, 1n, LV2V, 'pricey'), price(50n, 0n, T2I, 'sd-turbo')];
+    expect(judgeOrchestrator(info({ priceInfo: undefined }), own, noCeiling)).toEqual({
+      entry: expect.objectContaining({ capabilities: ['live-video-to-video/pricey'] }) as unknown,
+    });
+    expect(judgeOrchestrator(info({ priceInfo: undefined }), own, () => Rational.of(10n))).toEqual({
+      refused: 'no capability priced within the ceilings',
+    });
     expect(refused({ priceInfo: price(5n, 0n) })).toEqual({ refused: 'no valid price' });
     expect(refused({ priceInfo: price(-5n) })).toEqual({ refused: 'no valid price' });
     for (const transcoder of ['', 'o.example:8935', 'ftp://o.example', 'https://']) {

@@ -38,10 +38,11 @@ export type JudgedOrchestrator = { entry: DiscoveredOrchestrator } | { refused: 
 
 /**
  * Whether and how an orchestrator's GetOrchestrator reply is listed, as go-livepeer's remote
- * discovery decides: it needs a ticket recipient, a usable price and a service URL; each model
- * its capabilities name is listed when it has a price (its own `capabilities_prices` entry, else
- * the global one) within the ceiling; an orchestrator with no such model is not listed.
- * Transcoding carries no per-model constraints, so it never shows here.
+ * discovery decides: it needs a service URL, and each model its capabilities name is listed when
+ * it has a price within the ceiling: its own `capabilities_prices` entry (one with pixelsPerUnit
+ * 0 does not count), else the global one, needed only then. An orchestrator with no such model is
+ * not listed. Transcoding carries no per-model constraints, so it never shows here. One rule of
+ * ours on top: a reply without a ticket recipient address is not listed, as nothing could pay it.
  */
 export function judgeOrchestrator(
   info: OrchestratorInfo,
@@ -50,7 +51,6 @@ export function judgeOrchestrator(
 ): JudgedOrchestrator {
   if (info.address.length === 0) return { refused: 'no ticket recipient address' };
   const global = perUnit(info.priceInfo);
-  if (global === undefined) return { refused: 'no valid price' };
   if (!isServiceUrl(info.transcoder)) {
     return { refused: `service URL ${JSON.stringify(info.transcoder.slice(0, 200))} is not an http(s) URL` };
   }
@@ -61,19 +61,28 @@ export function judgeOrchestrator(
     return { refused: 'malformed capabilities' };
   }
   const capabilities: string[] = [];
+  let priced = 0;
   for (const { capability, models } of named) {
     const slug = CAPABILITY_SLUGS.get(capability);
     if (slug === undefined) continue;
     for (const model of models) {
-      const own = capabilityPrices.find((p) => p.capability === capability && p.constraint === model);
+      const own = capabilityPrices.find(
+        (p) => p.capability === capability && p.constraint === model && p.pixelsPerUnit > 0n,
+      );
       const price = own ? perUnit(own) : global;
       if (price === undefined) continue;
+      priced++;
       const max = ceiling(capability, model);
       if (max !== undefined && price.cmp(max) > 0) continue;
       capabilities.push(`${slug}/${model}`);
     }
   }
-  if (capabilities.length === 0) return { refused: 'no capability priced within the ceilings' };
+  if (capabilities.length === 0) {
+    return {
+      refused:
+        priced === 0 && global === undefined ? 'no valid price' : 'no capability priced within the ceilings',
+    };
+  }
   capabilities.sort();
   return { entry: { address: info.transcoder, score: LISTED_SCORE, capabilities } };
 }
