@@ -87,7 +87,7 @@ describe('Recipient: params, payments, accounting, winners', () => {
       expect(ratio(balance.balance)).toBe(ratio(res.credited));
       const metrics = await (await fetch(`${await r.app.getUrl()}/metrics`)).text();
       expect(metrics).toMatch(
-        new RegExp(`recipient_tickets_valid_total\\{sender="${sender.hex}",service="recipient"\\} 3`),
+        new RegExp(`ticketpay_tickets_recv_total\\{sender="${sender.hex}",service="recipient"\\} 3`),
       );
       expect(metrics).toContain('recipient_payment_validation_seconds_count');
     });

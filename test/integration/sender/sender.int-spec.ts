@@ -427,7 +427,7 @@ describe('Sender service', () => {
         ),
       );
       expect(metrics).toMatch(
-        new RegExp(`ticketpay_sender_ev_sent_wei_total\\{recipient="${recipient}"[^}]*\\} \\d`),
+        new RegExp(`ticketpay_ticket_value_sent_wei\\{recipient="${recipient}"[^}]*\\} \\d`),
       );
       expect(metrics).toMatch(
         /ticketpay_sender_sessions_started_total\{sender="0x[0-9a-f]{40}",outcome="created"/,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sumFirstMetric, sumMetric } from './prometheus-text.js';
+import { sumMetric } from './prometheus-text.js';
 
 const TEXT = `# HELP recipient_tickets_received_total Tickets received in payments
 # TYPE recipient_tickets_received_total counter
@@ -16,11 +16,5 @@ describe('sumMetric', () => {
     expect(sumMetric(TEXT, 'recipient_ev_received_wei_total')).toBe(1.5e16);
     expect(sumMetric(TEXT, 'up')).toBe(1);
     expect(sumMetric(TEXT, 'absent')).toBeUndefined();
-  });
-
-  it('takes the first name present', () => {
-    expect(sumFirstMetric(TEXT, ['ticketpay_tickets_recv_total', 'recipient_tickets_received_total'])).toBe(
-      42,
-    );
   });
 });

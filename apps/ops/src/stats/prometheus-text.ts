@@ -21,12 +21,3 @@ export function sumMetric(text: string, name: string): number | undefined {
   }
   return found ? sum : undefined;
 }
-
-/** The first of `names` present in `text`, summed (a metric may go by a newer or older name). */
-export function sumFirstMetric(text: string, names: readonly string[]): number | undefined {
-  for (const name of names) {
-    const v = sumMetric(text, name);
-    if (v !== undefined) return v;
-  }
-  return undefined;
-}

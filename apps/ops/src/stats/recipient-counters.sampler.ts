@@ -1,10 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { OpsConfig } from '../ops.config.js';
-import { sumFirstMetric } from './prometheus-text.js';
+import { TICKET_METRIC_NAMES } from '#app/common';
+import { sumMetric } from './prometheus-text.js';
 
-/** Newer shared names first (libs/common ticket metrics), then the Recipient's own. */
-const TICKETS_RECEIVED = ['ticketpay_tickets_recv_total', 'recipient_tickets_received_total'] as const;
-const EV_RECEIVED = ['ticketpay_ticket_value_recv_wei', 'recipient_ev_received_wei_total'] as const;
 const SCRAPE_TIMEOUT_MS = 2_000;
 const MAX_SAMPLES = 20_000;
 /** A Recipient that has never answered gets this long (from this service's start) before it is reported. */
@@ -80,8 +78,8 @@ export class RecipientCountersSampler implements OnApplicationBootstrap, OnAppli
       );
       this.samples.push({
         at: Date.now(),
-        ticketsReceived: texts.reduce((n, t) => n + (sumFirstMetric(t, TICKETS_RECEIVED) ?? 0), 0),
-        evReceivedWei: texts.reduce((n, t) => n + (sumFirstMetric(t, EV_RECEIVED) ?? 0), 0),
+        ticketsReceived: texts.reduce((n, t) => n + (sumMetric(t, TICKET_METRIC_NAMES.ticketsRecv) ?? 0), 0),
+        evReceivedWei: texts.reduce((n, t) => n + (sumMetric(t, TICKET_METRIC_NAMES.valueRecv) ?? 0), 0),
       });
       if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
       if (this.failing) this.logger.log({ msg: 'recipient metrics readable again' });

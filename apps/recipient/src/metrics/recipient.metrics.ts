@@ -7,17 +7,17 @@ import type { Rational, RecoveryHelperCounts } from '#app/ticket';
 
 /**
  * The Recipient's Prometheus series. Amount counters are floats of wei: fine for dashboards,
- * never used for accounting (balances are exact rationals in Redis).
+ * never used for accounting (balances are exact rationals in Redis). Accepted tickets, winners and
+ * the EV credited are counted once, in the shared series (`shared`: ticketpay_tickets_recv_total,
+ * ticketpay_winning_tickets_recv_total, ticketpay_ticket_value_recv_wei); the series here count
+ * what those do not.
  */
 @Injectable()
 export class RecipientMetrics {
   /** The go-livepeer-style series every service shares. */
   readonly shared: TicketMetrics;
   readonly ticketsReceived: Counter<'sender'>;
-  readonly ticketsValid: Counter<'sender'>;
-  readonly ticketsWinning: Counter<'sender'>;
   readonly errors: Counter<'code'>;
-  readonly evReceived: Counter<'sender'>;
   readonly faceValueWon: Counter<'sender'>;
   readonly validationSeconds: Histogram;
   readonly paymentPhaseSeconds: Histogram<'phase'>;
@@ -37,28 +37,10 @@ export class RecipientMetrics {
       labelNames: ['sender'],
       registers,
     });
-    this.ticketsValid = new Counter({
-      name: 'recipient_tickets_valid_total',
-      help: 'Tickets accepted and credited',
-      labelNames: ['sender'],
-      registers,
-    });
-    this.ticketsWinning = new Counter({
-      name: 'recipient_tickets_winning_total',
-      help: 'Accepted tickets that won',
-      labelNames: ['sender'],
-      registers,
-    });
     this.errors = new Counter({
       name: 'recipient_errors_total',
       help: 'Refused tickets and failed calls by error code',
       labelNames: ['code'],
-      registers,
-    });
-    this.evReceived = new Counter({
-      name: 'recipient_ev_received_wei_total',
-      help: 'Expected value credited, wei',
-      labelNames: ['sender'],
       registers,
     });
     this.faceValueWon = new Counter({

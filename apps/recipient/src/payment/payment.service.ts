@@ -372,12 +372,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     if (received.every((t) => t.error?.code === TicketErrorCode.INVALID_SIGNATURE)) return;
     const won = accepted.filter((t) => t.won).length;
     this.metrics.ticketsReceived.inc({ sender }, received.length);
-    this.metrics.ticketsValid.inc({ sender }, accepted.length);
-    if (won > 0) {
-      this.metrics.ticketsWinning.inc({ sender }, won);
-      this.metrics.faceValueWon.inc({ sender }, Number(batch.params.faceValue) * won);
-    }
-    if (credited.sign() > 0) this.metrics.evReceived.inc({ sender }, RecipientMetrics.approx(credited));
+    if (won > 0) this.metrics.faceValueWon.inc({ sender }, Number(batch.params.faceValue) * won);
     this.metrics.shared.received(sender, accepted.length, RecipientMetrics.approx(credited), won);
   }
 

@@ -11,7 +11,6 @@ import type { Rational } from '#app/ticket';
 @Injectable()
 export class SenderMetrics {
   private readonly ticketsSent: Counter<'sender' | 'recipient'>;
-  private readonly evSent: Counter<'recipient'>;
   private readonly sessionsStarted: Counter<'sender' | 'outcome'>;
   private readonly sessionsEnded: Counter<'sender'>;
   private readonly errors: Counter<'method' | 'domain' | 'code'>;
@@ -26,12 +25,6 @@ export class SenderMetrics {
       name: 'ticketpay_sender_tickets_sent_total',
       help: 'Tickets signed and returned to callers',
       labelNames: ['sender', 'recipient'],
-      registers,
-    });
-    this.evSent = new Counter({
-      name: 'ticketpay_sender_ev_sent_wei_total',
-      help: 'Expected value of the tickets returned, wei, by recipient',
-      labelNames: ['recipient'],
       registers,
     });
     this.sessionsStarted = new Counter({
@@ -68,9 +61,7 @@ export class SenderMetrics {
   /** `ticketEVWei` from evWei: a session's, converted once rather than per batch. */
   batchSent(sender: string, recipient: string, tickets: number, ticketEVWei: number, seconds: number): void {
     this.ticketsSent.inc({ sender, recipient }, tickets);
-    const ev = ticketEVWei * tickets;
-    if (ev > 0) this.evSent.inc({ recipient }, ev);
-    this.ticket.sent(recipient, tickets, ev);
+    this.ticket.sent(recipient, tickets, ticketEVWei * tickets);
     this.batchSeconds.observe(seconds);
   }
 

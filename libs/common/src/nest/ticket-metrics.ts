@@ -1,6 +1,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MetricsRegistry } from './metrics.js';
 
+/** Names of the shared series that other services read back (the ops API sums them). */
+export const TICKET_METRIC_NAMES = {
+  ticketsRecv: 'ticketpay_tickets_recv_total',
+  valueRecv: 'ticketpay_ticket_value_recv_wei',
+} as const;
+
 /**
  * Ticket metrics under the same names in every service, modelled on go-livepeer's
  * (`ticket_value_sent`, `tickets_sent`, `ticket_value_recv`, `tickets_recv`,
@@ -35,13 +41,13 @@ export class TicketMetrics {
       registers,
     });
     this.ticketsRecv = new Counter({
-      name: 'ticketpay_tickets_recv_total',
+      name: TICKET_METRIC_NAMES.ticketsRecv,
       help: 'Valid tickets received, by sender',
       labelNames: ['sender'],
       registers,
     });
     this.valueRecv = new Counter({
-      name: 'ticketpay_ticket_value_recv_wei',
+      name: TICKET_METRIC_NAMES.valueRecv,
       help: 'Expected value of the valid tickets received, wei, by sender',
       labelNames: ['sender'],
       registers,
