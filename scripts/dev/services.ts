@@ -76,7 +76,7 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
       tuning: {
         SENDER_MAX_TICKET_EV: String(DEMO_TICKET_EV * 2n),
         SENDER_MAX_TOTAL_EV: String(DEMO_MAX_TOTAL_EV),
-        SENDER_L1_BLOCK_SECONDS: '1',
+        ETH_L1_BLOCK_SECONDS: '1',
       },
     },
     {
@@ -95,6 +95,7 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         RECIPIENT_MAX_FACE_VALUE: String(DEMO_FACE_VALUE),
         RECIPIENT_PARAMS_EXPIRY_BLOCKS: String(DEMO_PARAMS_EXPIRY_BLOCKS),
         RECIPIENT_PARAMS_TTL_SECONDS: '600',
+        ETH_L1_BLOCK_SECONDS: '1',
         RECIPIENT_RECONCILE_INTERVAL_SECONDS: '10',
       },
     },

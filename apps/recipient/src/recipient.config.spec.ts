@@ -42,21 +42,25 @@ describe('RecipientConfig', () => {
   });
 
   it('refuses a params TTL shorter than the params live (they would be refused as unknown while valid)', () => {
-    const config = (ttl: string, blocks: string) =>
+    const config = (ttl: string, blocks: string, blockSeconds?: string) =>
       new RecipientConfig(
         parseEnv(RECIPIENT_ENV, {
           ...BASE,
           RECIPIENT_SECRET: 'a'.repeat(64),
           RECIPIENT_PARAMS_TTL_SECONDS: ttl,
           RECIPIENT_PARAMS_EXPIRY_BLOCKS: blocks,
+          ETH_L1_BLOCK_SECONDS: blockSeconds,
         }),
       );
     // Twice the blocks' time plus a minute, the Sender's session life (paramsLifeBoundMs).
     expect(() => config('3600', '147')).not.toThrow();
     expect(() => config('3600', '148')).toThrow(
-      /RECIPIENT_PARAMS_TTL_SECONDS \(3600\) must outlast the params: 2 × RECIPIENT_PARAMS_EXPIRY_BLOCKS × 12 s \+ 60 s = 3612 s/,
+      /RECIPIENT_PARAMS_TTL_SECONDS \(3600\) must outlast the params: 2 × RECIPIENT_PARAMS_EXPIRY_BLOCKS × ETH_L1_BLOCK_SECONDS \(12\) \+ 60 s = 3612 s/,
     );
     expect(() => config('138300', '5760')).not.toThrow();
     expect(() => config('138299', '5760')).toThrow(/= 138300 s/);
+    // The block time the Sender keeps its sessions by (one setting for both): slower blocks, longer life.
+    expect(() => config('3600', '147', '13')).toThrow(/ETH_L1_BLOCK_SECONDS \(13\) \+ 60 s = 3882 s/);
+    expect(() => config('3600', '295', '6')).not.toThrow();
   });
 });

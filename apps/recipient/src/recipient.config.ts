@@ -12,12 +12,7 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-import {
-  L1_BLOCK_SECONDS,
-  MAX_SENDER_NONCES,
-  PARAMS_EXPIRY_BUFFER_BLOCKS,
-  paramsLifeBoundMs,
-} from '#app/ticket';
+import { MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS, paramsLifeBoundMs } from '#app/ticket';
 import { SLICED_MIN_TICKETS } from './payment/sliced-verifier.js';
 import type { HeadLimits } from './chain-head.js';
 
@@ -110,7 +105,7 @@ export const RECIPIENT_ENV = {
     default: 3_600,
     description:
       'how long issued params and their seen-nonce set stay in Redis; must outlast the params ' +
-      '(2 × expiry blocks × 12 s + 60 s, as the Sender keeps its sessions): params older than this are refused as unknown',
+      '(2 × expiry blocks × ETH_L1_BLOCK_SECONDS + 60 s, as the Sender keeps its sessions): params older than this are refused as unknown',
   },
 
   // Replay protection and accounting.
@@ -224,11 +219,11 @@ export class RecipientConfig extends configClass(RECIPIENT_ENV) {
       problems.push('RECIPIENT_ADDRESS must not be the zero address');
     // Params whose record expires first are refused as unknown while still valid on chain.
     const paramsLifeSeconds =
-      paramsLifeBoundMs(values.RECIPIENT_PARAMS_EXPIRY_BLOCKS, L1_BLOCK_SECONDS) / 1000n;
+      paramsLifeBoundMs(values.RECIPIENT_PARAMS_EXPIRY_BLOCKS, values.ETH_L1_BLOCK_SECONDS) / 1000n;
     if (BigInt(values.RECIPIENT_PARAMS_TTL_SECONDS) < paramsLifeSeconds) {
       problems.push(
         `RECIPIENT_PARAMS_TTL_SECONDS (${values.RECIPIENT_PARAMS_TTL_SECONDS}) must outlast the params: ` +
-          `2 × RECIPIENT_PARAMS_EXPIRY_BLOCKS × ${L1_BLOCK_SECONDS} s + 60 s = ${paramsLifeSeconds} s`,
+          `2 × RECIPIENT_PARAMS_EXPIRY_BLOCKS × ETH_L1_BLOCK_SECONDS (${values.ETH_L1_BLOCK_SECONDS}) + 60 s = ${paramsLifeSeconds} s`,
       );
     }
     if (problems.length > 0) throw new ConfigError(problems);

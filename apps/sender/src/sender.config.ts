@@ -12,7 +12,6 @@ import {
   type EnvSchema,
 } from '#app/common';
 import {
-  L1_BLOCK_SECONDS,
   MAX_REMOTE_TICKETS,
   MAX_SENDER_NONCE,
   MAX_SENDER_NONCES,
@@ -206,11 +205,6 @@ export const SENDER_ENV = {
     description:
       'largest gRPC request message accepted, bytes (requests are a few hundred bytes); a larger ' +
       'one is refused with RESOURCE_EXHAUSTED before it is decoded',
-  },
-  SENDER_L1_BLOCK_SECONDS: {
-    parse: int(1, 3_600),
-    default: L1_BLOCK_SECONDS,
-    description: 'L1 block time, used to turn a params expiration block into a Redis TTL',
   },
   SENDER_REMOTE_SIGNER: {
     parse: bool,

@@ -134,11 +134,7 @@ export class SenderService {
       senderHex: account.addressHex,
       recipientRandHashHex: bytesToHex(params.recipientRandHash),
     };
-    const ttl = sessionTtlMs(
-      params.expirationBlock,
-      head.l1Block,
-      this.config.values.SENDER_L1_BLOCK_SECONDS,
-    );
+    const ttl = sessionTtlMs(params.expirationBlock, head.l1Block, this.config.values.ETH_L1_BLOCK_SECONDS);
     const outcome = await this.store.start(key, params, session.price, ttl, opts.nonceFloor ?? 0);
     if (outcome.kind === 'conflict') {
       throw new SenderError(

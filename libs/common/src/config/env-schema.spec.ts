@@ -109,5 +109,9 @@ describe('parsers', () => {
     expect(
       parseEnv(INFRA_ENV, { CONTROLLER_ADDRESS: CONTROLLER, SENDER_MONITOR_LOG_CHUNK_BLOCKS: '500' }),
     ).toBeDefined();
+    // The Sender's block time became the one every service reads.
+    expect(() =>
+      parseEnv(INFRA_ENV, { CONTROLLER_ADDRESS: CONTROLLER, SENDER_L1_BLOCK_SECONDS: '2' }),
+    ).toThrow(/SENDER_L1_BLOCK_SECONDS was renamed ETH_L1_BLOCK_SECONDS/);
   });
 });

@@ -1,4 +1,5 @@
 import type { EnvSchema } from './env-schema.js';
+import { L1_BLOCK_SECONDS } from '#app/ticket';
 import { address, int, oneOf, port, str, uint, url } from './parsers.js';
 
 /** A DNS name or IP address a TLS certificate may carry. */
@@ -54,6 +55,13 @@ export const INFRA_ENV = {
     description:
       "where params expiry and rounds read the L1 block number: auto takes Arbitrum's l1BlockNumber " +
       'when the blocks carry one, else the block number; block and arbitrum force one and refuse the other',
+  },
+  ETH_L1_BLOCK_SECONDS: {
+    parse: int(1, 3_600),
+    default: L1_BLOCK_SECONDS,
+    description:
+      'seconds per L1 block (ETH_L1_BLOCK_SOURCE), at most: how long state tied to live params is kept ' +
+      "(the Sender's sessions) and must be kept (the Recipient's RECIPIENT_PARAMS_TTL_SECONDS)",
   },
   ETH_MIN_GAS_PRICE: {
     parse: uint,
