@@ -9,6 +9,7 @@ import {
   type ContractRunner,
   type ContractTransactionResponse,
 } from 'ethers';
+import type { SenderInfo } from '#app/ticket';
 import { loadArtifact, type ArtifactName } from './artifacts.js';
 
 // Typed views over the compiled ABIs. ethers returns structs as `Result` arrays that also allow
@@ -39,6 +40,18 @@ export type SenderInfoResult = Struct<
   { sender: SenderResult; reserve: ReserveInfoResult },
   [SenderResult, ReserveInfoResult]
 >;
+
+/** A getSenderInfo answer as the ticket library's SenderInfo (plain fields, no ethers Result). */
+export function senderInfoOf(r: SenderInfoResult): SenderInfo {
+  return {
+    deposit: r.sender.deposit,
+    withdrawRound: r.sender.withdrawRound,
+    reserve: {
+      fundsRemaining: r.reserve.fundsRemaining,
+      claimedInCurrentRound: r.reserve.claimedInCurrentRound,
+    },
+  };
+}
 
 export interface TicketBrokerContract extends BaseContract {
   fundDeposit: Send<[]>;

@@ -9,7 +9,7 @@ import {
 import { getBigInt, ZeroHash, type JsonRpcApiProvider } from 'ethers';
 import { Subject } from 'rxjs';
 import type { SenderInfo } from '#app/ticket';
-import { bondingManagerAt, roundsManagerAt, ticketBrokerAt } from './bindings.js';
+import { bondingManagerAt, roundsManagerAt, senderInfoOf, ticketBrokerAt } from './bindings.js';
 import { BlockPace } from './block-pace.js';
 import { ChainClient } from './chain-client.js';
 import { discoverAddresses, type ProtocolAddresses } from './discover.js';
@@ -185,15 +185,8 @@ export class RpcChainFacts extends ChainFacts implements OnModuleInit, OnApplica
 
   senderInfo(sender: string): Promise<SenderInfo> {
     return this.reads.get(this.current?.block, `info:${sender.toLowerCase()}`, async () => {
-      const r = await ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider).getSenderInfo(sender);
-      return {
-        deposit: r.sender.deposit,
-        withdrawRound: r.sender.withdrawRound,
-        reserve: {
-          fundsRemaining: r.reserve.fundsRemaining,
-          claimedInCurrentRound: r.reserve.claimedInCurrentRound,
-        },
-      };
+      const broker = ticketBrokerAt(this.addresses.ticketBroker, this.chain.provider);
+      return senderInfoOf(await broker.getSenderInfo(sender));
     });
   }
 

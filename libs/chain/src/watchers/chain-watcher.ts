@@ -5,6 +5,7 @@ import type { SenderInfo } from '#app/ticket';
 import {
   bondingManagerAt,
   roundsManagerAt,
+  senderInfoOf,
   ticketBrokerAt,
   type BondingManagerContract,
   type RoundsManagerContract,
@@ -462,17 +463,7 @@ export class ChainWatcher {
         broker.getSenderInfo(sender, opts),
         ...claimants.map((c) => broker.claimedReserve(sender, c, opts)),
       ]);
-      return {
-        info: {
-          deposit: r.sender.deposit,
-          withdrawRound: r.sender.withdrawRound,
-          reserve: {
-            fundsRemaining: r.reserve.fundsRemaining,
-            claimedInCurrentRound: r.reserve.claimedInCurrentRound,
-          },
-        },
-        claimed,
-      };
+      return { info: senderInfoOf(r), claimed };
     } catch (err) {
       throw this.rpc.failure(err);
     }
