@@ -1,4 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { statusList } from '../read-model/status-sql.js';
 import { int8Transformer, uint256Transformer } from '../transformers.js';
 
 /** Redemption lifecycle; transitions are guarded by compare-and-set on `status`. */
@@ -19,10 +20,7 @@ export enum WinningTicketStatus {
 @Entity({ name: 'winning_ticket' })
 @Index('idx_winning_ticket_status', ['status'])
 @Index('idx_winning_ticket_sender_status', ['sender', 'status'])
-@Check(
-  'chk_winning_ticket_status',
-  `status IN ('received','queued','submitting','submitted','redeemed','failed','expired')`,
-)
+@Check('chk_winning_ticket_status', `status IN (${statusList(Object.values(WinningTicketStatus))})`)
 export class WinningTicketEntity {
   @PrimaryColumn({ name: 'ticket_hash', type: 'text' })
   ticketHash!: string;
