@@ -7,6 +7,7 @@ import { type WinningTicketRepository, WinningTicketStatus } from '#app/database
 import { RedemptionQueue, type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
+import { RedemptionService } from '../../../apps/redeemer/src/redemption/redemption.service.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 
 const ETH = parseEther('1');
@@ -152,6 +153,47 @@ describe('Redeemer at the end of a round', () => {
       await until(t, WinningTicketStatus.REDEEMED);
       expect(await chainTxsFor(t)).toEqual([{ status: 'mined' }]);
     }
+    expect(await reverted()).toBe(0);
+  });
+
+  it('sends a ticket in its last valid round at the round end, where waiting would expire it; the others wait', async () => {
+    await fx.nextRound();
+    await fx.nextRound();
+    const sender = await fx.newSender(ETH);
+    const round = await fx.rounds.currentRound();
+    const validity = await fx.broker.ticketValidityPeriod();
+    const last = await lastBlockOfRound();
+    // Both due inside the margin, where a tx sent still has a block or two of the round to be mined
+    // in. `young` has rounds left; `old` was created validity − 1 rounds ago: this is its last one.
+    const due = last - MARGIN + 1n;
+    const young = await fx.ticket(sender, CENTI, { expirationBlock: due });
+    const old = await fx.ticket(sender, 2n * CENTI, {
+      expirationBlock: due + 1n,
+      creationRound: round + 1n - validity,
+    });
+    const now = await fx.blockNumber();
+    await eventually(
+      async () => ((await app.get(ChainFacts).refresh()).block >= now ? true : undefined),
+      'the Redeemer at the head',
+    );
+    for (const t of [young, old]) await intake.accept(t);
+
+    await mineTo(due);
+    await reason(young, 'ROUND_ENDING');
+    // Young's wait holds the worker (no job taken until the next round) only once no ticket in its
+    // last valid round waits: old's params expire next block, and its job must run then.
+    const youngWait = () => app.get(RedemptionService).process(hashOf(young));
+    expect(await youngWait()).toMatchObject({ kind: 'later', code: 'ROUND_ENDING', holdAll: false });
+    await mineTo(due + 1n);
+    const redeemed = await until(old, WinningTicketStatus.REDEEMED);
+    expect(redeemed.creationRound).toBe(round + 1n - validity);
+    expect(await chainTxsFor(old)).toEqual([{ status: 'mined' }]);
+    expect((await row(young)).status).toBe(WinningTicketStatus.QUEUED);
+    expect(await chainTxsFor(young)).toHaveLength(0);
+    expect(await youngWait()).toMatchObject({ kind: 'later', code: 'ROUND_ENDING', holdAll: true });
+
+    await fx.nextRound();
+    await until(young, WinningTicketStatus.REDEEMED);
     expect(await reverted()).toBe(0);
   });
 });

@@ -269,13 +269,20 @@ export class RedemptionBatcher {
       this.groupFailed(entries, [part], err);
       return undefined;
     }
-    const sendable = await this.sendable(txs.flat());
+    const sendable = await this.sendable(txs.flat(), s.validity);
     if ('back' in sendable) {
       release();
       this.inFlight.release(part);
       // The rest would be held back alike: answered the same, nothing claimed.
       for (const c of rest?.candidates ?? []) c.entry.resolve(verdict(sendable.back));
       return undefined;
+    }
+    if (sendable.heldBack.size > 0) {
+      // Only tickets in their last valid round go at the round's end; the others were put back.
+      txs = txs
+        .map((claimed) => claimed.filter((c) => !sendable.heldBack.has(c)))
+        .filter((t) => t.length > 0);
+      this.inFlight.hold(part, heldFree(txs.flat().map((c) => c.entry)));
     }
     // Their jobs let go of their worker slots now: the txs' sends queue behind this signer's
     // others (one nonce at a time), and a slot held through that queue paced the whole Redeemer.
@@ -336,21 +343,39 @@ export class RedemptionBatcher {
    * The head the claimed tickets' txs are judged at (their mining delay counts from it), or why
    * they go back in line instead: the round may end before they are mined (the gate's rule again,
    * at the latest head: the batch window, simulations and claim may have brought its end near), or
-   * the head could not be read. Their jobs still hold their slots: each is answered here, noted by
-   * the one UPDATE that puts them back (no note of their own follows); a round wait sleeps until
-   * the next round can be initialized, holding the worker. Never rejects: the flush chain must go on.
+   * the head could not be read. As in the gate, tickets in their last valid round still go then
+   * (`heldBack` are the others, put back). Their jobs still hold their slots: each is answered here,
+   * noted by the one UPDATE that puts them back (no note of their own follows); a round wait sleeps
+   * until the next round can be initialized, holding the worker unless a ticket in its last valid
+   * round waits. Never rejects: the flush chain must go on.
    */
-  private async sendable(claimed: readonly Candidate[]): Promise<{ head: ChainHead } | { back: Verdict }> {
+  private async sendable(
+    claimed: readonly Candidate[],
+    validity: bigint,
+  ): Promise<{ head: ChainHead; heldBack: ReadonlySet<Candidate> } | { back: Verdict }> {
     let back: Verdict;
+    let going: Candidate[] = [];
+    let head: ChainHead | undefined;
     try {
-      const head = await this.chain.head();
-      if (!roundMayEndBeforeMined(head, this.margin.blocks())) return { head };
+      head = await this.chain.head();
+      if (!roundMayEndBeforeMined(head, this.margin.blocks())) return { head, heldBack: new Set() };
       back = wait(RedemptionCode.ROUND_ENDING, this.chain.msUntilRoundReady(head));
+      // Held, a ticket in its last valid round surely expires; sent, it is lost only if mined late.
+      const round = head.rounds.currentRound;
+      going = claimed.filter((c) => inLastValidRound(c.entry.row.creationRound, validity, round));
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption txs held back: no head', code: error.code, error: error.message });
       back = retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`);
     }
+    const stay = claimed.filter((c) => !going.includes(c));
+    const result = await this.putBack(stay, back);
+    return head && going.length > 0 ? { head, heldBack: new Set(stay) } : result;
+  }
+
+  /** Puts claimed tickets back in line with the reason `back` (answered to their jobs). */
+  private async putBack(claimed: readonly Candidate[], back: Verdict): Promise<{ back: Verdict }> {
+    if (claimed.length === 0) return { back };
     try {
       await this.tickets.unclaimAll(
         claimed.map((c) => c.entry.row.ticketHash),

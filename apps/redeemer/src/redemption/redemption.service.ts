@@ -9,7 +9,13 @@ import {
   type WinningTicketEntity,
 } from '#app/database';
 import { RedemptionQueue, exponentialBackoffMs, type RedemptionJobHandler } from '#app/queue';
-import { blocksUntilParamsExpire, revealBlock, ticketHashText, ticketValidityExpired } from '#app/ticket';
+import {
+  blocksUntilParamsExpire,
+  inLastValidRound,
+  revealBlock,
+  ticketHashText,
+  ticketValidityExpired,
+} from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode, type RedeemerJobAction } from '#app/clients';
@@ -314,11 +320,16 @@ export class RedemptionService implements RedemptionJobHandler {
       return wait(RedemptionCode.PARAMS_NOT_EXPIRED, this.chain.msUntilL1Block(reveal));
     }
     const validityPeriod = await this.chain.validityPeriod();
-    if (ticketValidityExpired(row.creationRound, validityPeriod, head.rounds.currentRound)) return expired();
+    const round = head.rounds.currentRound;
+    if (ticketValidityExpired(row.creationRound, validityPeriod, round)) return expired();
     // Redemptions revert until the round is initialized, and a tx mined in the next round reverts
-    // until that one is: hold near the end (RoundEndMargin).
+    // until that one is: hold near the end (RoundEndMargin). Not a ticket in its last valid round:
+    // held, it surely expires; sent, it is lost only if its tx is mined after the end.
     const initialized = head.rounds.currentRoundInitialized;
-    if (!initialized || roundMayEndBeforeMined(head, this.margin.blocks())) {
+    const ending =
+      !inLastValidRound(row.creationRound, validityPeriod, round) &&
+      roundMayEndBeforeMined(head, this.margin.blocks());
+    if (!initialized || ending) {
       if (!latest) return this.gate(row, force, true);
       // One wait per round step: sleep until the round waited for can have been initialized.
       return wait(
@@ -393,7 +404,9 @@ export class RedemptionService implements RedemptionJobHandler {
         const poll = this.config.values.REDEEMER_POLL_MS;
         const delayMs = Math.min(Math.max(verdict.delayMs ?? poll, poll), MAX_WAIT_POLLS * poll);
         // The round holds every ticket alike: the worker takes no other job meanwhile.
-        return { kind: 'later', code: verdict.code, delayMs, holdAll: ROUND_WAITS.includes(verdict.code) };
+        const holdAll =
+          ROUND_WAITS.includes(verdict.code) && !(await this.lastRoundTicketsWait(verdict.code));
+        return { kind: 'later', code: verdict.code, delayMs, holdAll };
       }
       case 'retry': {
         const attempts = await this.redemptions.recordRetry(hash, verdict.code, verdict.error ?? null);
@@ -422,6 +435,18 @@ export class RedemptionService implements RedemptionJobHandler {
 
   private async backoffFor(ticketHash: string): Promise<number> {
     return this.backoff(await this.redemptions.attempts(ticketHash));
+  }
+
+  /**
+   * Whether holding every job for the round's end would hold a ticket in its last valid round (one
+   * created validityPeriod − 1 rounds ago still waiting for a tx): its job must still run, as the
+   * gate lets it go. Only for ROUND_ENDING: until a round is initialized every redemption reverts.
+   */
+  private async lastRoundTicketsWait(code: RedemptionCode): Promise<boolean> {
+    if (code !== RedemptionCode.ROUND_ENDING) return false;
+    const [head, validityPeriod] = await Promise.all([this.chain.head(), this.chain.validityPeriod()]);
+    const created = head.rounds.currentRound + 1n - validityPeriod;
+    return created >= 0n && (await this.tickets.anyUnclaimedCreatedIn(this.servedRecipients, created));
   }
 
   /** The back-off after `attempts` failed redemptions, by the Redeemer's retry settings. */

@@ -277,6 +277,24 @@ export class WinningTicketRepository {
   }
 
   /**
+   * Whether a ticket created in `creationRound` (optionally only one paying `recipients`) waits for
+   * a tx (received or queued): the Redeemer asks before holding every ticket for the round's end,
+   * which would let such a ticket, in its last valid round, expire.
+   */
+  async anyUnclaimedCreatedIn(
+    recipients: readonly string[] | undefined,
+    creationRound: bigint,
+  ): Promise<boolean> {
+    const params: unknown[] = [UNCLAIMED_STATUSES, creationRound.toString()];
+    const served = recipients ? ` AND recipient = ANY($${params.push([...recipients])}::text[])` : '';
+    const rows = await this.ds.query<unknown[]>(
+      `SELECT 1 FROM winning_ticket WHERE status = ANY($1::text[]) AND creation_round = $2::int8${served} LIMIT 1`,
+      params,
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * The senders' tickets claimed by a tx, whichever Redeemer claimed them: what those senders'
    * funds may still have to pay.
    */
