@@ -163,7 +163,8 @@ export const REDEEMER_ENV = {
     default: 3,
     description:
       'no redemption tx is sent while fewer than this many L1 blocks of the round are left (one mined ' +
-      'in the next round reverts); a floor, raised to the most L1 blocks recent txs took to be mined; 0 = off',
+      'in the next round reverts), except for tickets in their last valid round (held, they would expire); ' +
+      'a floor, raised to the most L1 blocks recent txs took to be mined; 0 = off',
   },
   REDEEMER_POLL_MS: ms(
     20,

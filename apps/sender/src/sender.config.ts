@@ -53,7 +53,8 @@ function headerList(raw: string): [string, string][] {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
         throw new Error('expected Key:Value pairs separated by commas');
       const value = pair.slice(at + 1).trim();
-      // HTTP refuses control characters in a value; Go's client would refuse the request.
+      // HTTP refuses control characters in a value (Go's client refuses such a request); other
+      // bytes than ASCII would go out differently from Go (latin-1 here, UTF-8 there).
       if (!/^[\t\x20-\x7e]*$/.test(value)) throw new Error(`the value of ${name} must be printable ASCII`);
       return [name, value];
     });

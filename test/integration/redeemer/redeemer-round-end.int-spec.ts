@@ -196,4 +196,44 @@ describe('Redeemer at the end of a round', () => {
     await until(young, WinningTicketStatus.REDEEMED);
     expect(await reverted()).toBe(0);
   });
+
+  it('sends the last-round ticket of a batch whose window ran into the end of the round, and puts the others back', async () => {
+    await fx.nextRound();
+    await fx.nextRound();
+    const sender = await fx.newSender(ETH);
+    const round = await fx.rounds.currentRound();
+    const validity = await fx.broker.ticketValidityPeriod();
+    const young = await fx.ticket(sender, CENTI);
+    const old = await fx.ticket(sender, 2n * CENTI, { creationRound: round + 1n - validity });
+    const heldBefore = await holds();
+    const now = await fx.blockNumber();
+    await eventually(
+      async () => ((await app.get(ChainFacts).refresh()).block >= now ? true : undefined),
+      'the Redeemer at the head',
+    );
+    for (const t of [young, old]) await intake.accept(t);
+    // Both past the gate (well within the round), gathered in one batch window: their jobs are active.
+    const jobs = app.get(RedemptionQueue).boardSource();
+    for (const t of [young, old]) {
+      await eventually(
+        async () => ((await (await jobs.getJob(hashOf(t)))?.getState()) === 'active' ? true : undefined),
+        'job active in the batch window',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    await mineTo((await lastBlockOfRound()) - MARGIN + 1n);
+
+    // Claimed together; at the send, the round's end is near: old goes (mined within the round),
+    // young is put back until the next round.
+    await until(old, WinningTicketStatus.REDEEMED);
+    expect(await chainTxsFor(old)).toEqual([{ status: 'mined' }]);
+    await reason(young, 'ROUND_ENDING');
+    expect((await row(young)).status).toBe(WinningTicketStatus.QUEUED);
+    expect(await chainTxsFor(young)).toHaveLength(0);
+    expect(await holds()).toBe(heldBefore + 1);
+
+    await fx.nextRound();
+    await until(young, WinningTicketStatus.REDEEMED);
+    expect(await reverted()).toBe(0);
+  });
 });

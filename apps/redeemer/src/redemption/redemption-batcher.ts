@@ -273,16 +273,23 @@ export class RedemptionBatcher {
     if ('back' in sendable) {
       release();
       this.inFlight.release(part);
-      // The rest would be held back alike: answered the same, nothing claimed.
-      for (const c of rest?.candidates ?? []) c.entry.resolve(verdict(sendable.back));
-      return undefined;
+      // The rest would be held back alike: answered the same, nothing claimed. Not at a round's
+      // end its tickets in their last valid round: they go on as the rest (sendable lets them go).
+      const ending = sendable.back.code === RedemptionCode.ROUND_ENDING;
+      const going = ending ? (rest?.candidates.filter((c) => lastRound(c.entry.row, s)) ?? []) : [];
+      for (const c of rest?.candidates ?? []) if (!going.includes(c)) c.entry.resolve(verdict(sendable.back));
+      return rest && going.length > 0 ? { ...rest, candidates: going } : undefined;
     }
     if (sendable.heldBack.size > 0) {
       // Only tickets in their last valid round go at the round's end; the others were put back.
       txs = txs
         .map((claimed) => claimed.filter((c) => !sendable.heldBack.has(c)))
         .filter((t) => t.length > 0);
-      this.inFlight.hold(part, heldFree(txs.flat().map((c) => c.entry)));
+      // Still held with their face values (as the claim held them): the sender's funds cover them.
+      this.inFlight.hold(
+        part,
+        txs.flat().map((c) => c.entry.row),
+      );
     }
     // Their jobs let go of their worker slots now: the txs' sends queue behind this signer's
     // others (one nonce at a time), and a slot held through that queue paced the whole Redeemer.

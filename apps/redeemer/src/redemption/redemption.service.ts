@@ -19,6 +19,7 @@ import {
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { RedeemerError, RedeemerErrorCode, type RedeemerJobAction } from '#app/clients';
+import { safeErrorMessage } from '#app/common';
 import { gasCostWait } from './gas-cost.js';
 import { InFlight } from './in-flight.js';
 import { RedeemerChain } from './redeemer-chain.js';
@@ -92,6 +93,8 @@ export class RedemptionService implements RedemptionJobHandler {
   private readonly recipients?: ReadonlySet<string>;
   /** Tickets an operator asked to redeem regardless of the gas price / cost limits. */
   private readonly ignoreGasLimits = new Set<string>();
+  /** The last answer of lastRoundTicketsWait, and when it was looked up. */
+  private lastRoundWaiting?: { atMs: number; waiting: boolean };
   private stopping = false;
   private readonly stopped: Promise<void>;
   private signalStop!: () => void;
@@ -444,9 +447,26 @@ export class RedemptionService implements RedemptionJobHandler {
    */
   private async lastRoundTicketsWait(code: RedemptionCode): Promise<boolean> {
     if (code !== RedemptionCode.ROUND_ENDING) return false;
-    const [head, validityPeriod] = await Promise.all([this.chain.head(), this.chain.validityPeriod()]);
-    const created = head.rounds.currentRound + 1n - validityPeriod;
-    return created >= 0n && (await this.tickets.anyUnclaimedCreatedIn(this.servedRecipients, created));
+    const now = Date.now();
+    const cached = this.lastRoundWaiting;
+    if (cached && now - cached.atMs < this.config.values.REDEEMER_POLL_MS) return cached.waiting;
+    let waiting = false;
+    try {
+      const [head, validityPeriod] = await Promise.all([this.chain.head(), this.chain.validityPeriod()]);
+      const created = head.rounds.currentRound + 1n - validityPeriod;
+      // A sender past its unlock pays no ticket, last round or not: nothing to wait for.
+      waiting =
+        created >= 0n &&
+        (await this.tickets.anyUnclaimedCreatedIn(this.servedRecipients, created, [
+          RedemptionCode.SENDER_UNLOCKED,
+        ]));
+    } catch (err) {
+      // Unknown: hold as before (the tickets lose at most what they lost before this check).
+      this.logger.warn({ msg: 'last-round tickets not looked up', error: safeErrorMessage(err) });
+    }
+    // One look per poll interval: every job of a backlog reaches this at a round's end.
+    this.lastRoundWaiting = { atMs: now, waiting };
+    return waiting;
   }
 
   /** The back-off after `attempts` failed redemptions, by the Redeemer's retry settings. */

@@ -16,8 +16,9 @@ import { RedeemerConfig } from '../redeemer.config.js';
 import { safeErrorMessage } from '#app/common';
 
 /**
- * L1 blocks before a round's end in which no redemption tx is sent (roundMayEndBeforeMined's
- * margin, in the gate and right before a batch is sent): REDEEMER_ROUND_END_MARGIN_BLOCKS, or
+ * L1 blocks before a round's end in which no redemption tx is sent but those of tickets in their
+ * last valid round (roundMayEndBeforeMined's margin, in the gate and right before a batch is
+ * sent): REDEEMER_ROUND_END_MARGIN_BLOCKS, or
  * more once this signer's recent txs took longer from the head they were judged at to being mined
  * (MiningDelays): under load a tx may wait several blocks, and one mined in the next round
  * reverts. The send's head and the mined block are both read in L1 blocks, the way the head

@@ -278,17 +278,22 @@ export class WinningTicketRepository {
 
   /**
    * Whether a ticket created in `creationRound` (optionally only one paying `recipients`) waits for
-   * a tx (received or queued): the Redeemer asks before holding every ticket for the round's end,
-   * which would let such a ticket, in its last valid round, expire.
+   * a tx (received or queued), other than for a reason noted in `exceptReasons`: the Redeemer asks
+   * before holding every ticket for the round's end, which would let such a ticket, in its last
+   * valid round, expire.
    */
   async anyUnclaimedCreatedIn(
     recipients: readonly string[] | undefined,
     creationRound: bigint,
+    exceptReasons: readonly string[] = [],
   ): Promise<boolean> {
-    const params: unknown[] = [UNCLAIMED_STATUSES, creationRound.toString()];
+    const params: unknown[] = [UNCLAIMED_STATUSES, creationRound.toString(), exceptReasons];
     const served = recipients ? ` AND recipient = ANY($${params.push([...recipients])}::text[])` : '';
     const rows = await this.ds.query<unknown[]>(
-      `SELECT 1 FROM winning_ticket WHERE status = ANY($1::text[]) AND creation_round = $2::int8${served} LIMIT 1`,
+      `SELECT 1 FROM winning_ticket
+        WHERE status = ANY($1::text[]) AND creation_round = $2::int8
+          AND (status_reason IS NULL OR status_reason <> ALL($3::text[]))${served}
+        LIMIT 1`,
       params,
     );
     return rows.length > 0;
