@@ -80,6 +80,27 @@ describe('Redeemer at the end of a round', () => {
       )[0].n,
     );
 
+  /** Waits until the Redeemer's head is the chain's latest block. */
+  const redeemerAtHead = async () => {
+    const now = await fx.blockNumber();
+    await eventually(
+      async () => ((await app.get(ChainFacts).refresh()).block >= now ? true : undefined),
+      'the Redeemer at the head',
+    );
+  };
+
+  /**
+   * Two rounds on (an older initialized round to create tickets in), a funded sender, and the
+   * creation round of tickets in their last valid round now (validity − 1 rounds ago).
+   */
+  const lastRoundSetup = async () => {
+    await fx.nextRound();
+    await fx.nextRound();
+    const sender = await fx.newSender(ETH);
+    const [round, validity] = await Promise.all([fx.rounds.currentRound(), fx.broker.ticketValidityPeriod()]);
+    return { sender, lastRoundCreated: round + 1n - validity };
+  };
+
   const holds = async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     return Number(/^redeemer_round_end_holds_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
@@ -124,11 +145,7 @@ describe('Redeemer at the end of a round', () => {
     const heldBefore = await holds();
     // The Redeemer's head must be today's, or its gate would send the tickets back to wait for
     // their params (and they would meet the round's end in the gate, not in the batch).
-    const now = await fx.blockNumber();
-    await eventually(
-      async () => ((await app.get(ChainFacts).refresh()).block >= now ? true : undefined),
-      'the Redeemer at the head',
-    );
+    await redeemerAtHead();
     for (const t of batch) await intake.accept(t);
     // Past the gate (well within the round), gathered in the batch window: their jobs are active.
     const jobs = app.get(RedemptionQueue).boardSource();
@@ -157,11 +174,7 @@ describe('Redeemer at the end of a round', () => {
   });
 
   it('sends a ticket in its last valid round at the round end, where waiting would expire it; the others wait', async () => {
-    await fx.nextRound();
-    await fx.nextRound();
-    const sender = await fx.newSender(ETH);
-    const round = await fx.rounds.currentRound();
-    const validity = await fx.broker.ticketValidityPeriod();
+    const { sender, lastRoundCreated } = await lastRoundSetup();
     const last = await lastBlockOfRound();
     // Both due inside the margin, where a tx sent still has a block or two of the round to be mined
     // in. `young` has rounds left; `old` was created validity − 1 rounds ago: this is its last one.
@@ -169,13 +182,9 @@ describe('Redeemer at the end of a round', () => {
     const young = await fx.ticket(sender, CENTI, { expirationBlock: due });
     const old = await fx.ticket(sender, 2n * CENTI, {
       expirationBlock: due + 1n,
-      creationRound: round + 1n - validity,
+      creationRound: lastRoundCreated,
     });
-    const now = await fx.blockNumber();
-    await eventually(
-      async () => ((await app.get(ChainFacts).refresh()).block >= now ? true : undefined),
-      'the Redeemer at the head',
-    );
+    await redeemerAtHead();
     for (const t of [young, old]) await intake.accept(t);
 
     await mineTo(due);
@@ -186,7 +195,7 @@ describe('Redeemer at the end of a round', () => {
     expect(await youngWait()).toMatchObject({ kind: 'later', code: 'ROUND_ENDING', holdAll: false });
     await mineTo(due + 1n);
     const redeemed = await until(old, WinningTicketStatus.REDEEMED);
-    expect(redeemed.creationRound).toBe(round + 1n - validity);
+    expect(redeemed.creationRound).toBe(lastRoundCreated);
     expect(await chainTxsFor(old)).toEqual([{ status: 'mined' }]);
     expect((await row(young)).status).toBe(WinningTicketStatus.QUEUED);
     expect(await chainTxsFor(young)).toHaveLength(0);
@@ -198,19 +207,11 @@ describe('Redeemer at the end of a round', () => {
   });
 
   it('sends the last-round ticket of a batch whose window ran into the end of the round, and puts the others back', async () => {
-    await fx.nextRound();
-    await fx.nextRound();
-    const sender = await fx.newSender(ETH);
-    const round = await fx.rounds.currentRound();
-    const validity = await fx.broker.ticketValidityPeriod();
+    const { sender, lastRoundCreated } = await lastRoundSetup();
     const young = await fx.ticket(sender, CENTI);
-    const old = await fx.ticket(sender, 2n * CENTI, { creationRound: round + 1n - validity });
+    const old = await fx.ticket(sender, 2n * CENTI, { creationRound: lastRoundCreated });
     const heldBefore = await holds();
-    const now = await fx.blockNumber();
-    await eventually(
-      async () => ((await app.get(ChainFacts).refresh()).block >= now ? true : undefined),
-      'the Redeemer at the head',
-    );
+    await redeemerAtHead();
     for (const t of [young, old]) await intake.accept(t);
     // Both past the gate (well within the round), gathered in one batch window: their jobs are active.
     const jobs = app.get(RedemptionQueue).boardSource();
