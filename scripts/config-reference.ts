@@ -29,11 +29,17 @@ const row = (name: string, f: EnvSchema[string], who: string): string =>
 export function configReferenceTable(): string[] {
   const lines = ['| variable | default | read by | meaning |', '| --- | --- | --- | --- |'];
   for (const [name, field] of Object.entries(INFRA_ENV)) lines.push(row(name, field, 'all services'));
+  // A setting declared once and read by several services (the same field) is one row naming them.
+  const rows: { name: string; field: EnvSchema[string]; readers: string[] }[] = [];
   for (const [service, schema] of SERVICES) {
     for (const [name, field] of Object.entries(schema)) {
-      if (!(name in INFRA_ENV)) lines.push(row(name, field, service));
+      if (name in INFRA_ENV) continue;
+      const shared = rows.find((r) => r.name === name && r.field === field);
+      if (shared) shared.readers.push(service);
+      else rows.push({ name, field, readers: [service] });
     }
   }
+  for (const r of rows) lines.push(row(r.name, r.field, r.readers.join(', ')));
   return lines;
 }
 

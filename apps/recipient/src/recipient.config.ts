@@ -6,6 +6,7 @@ import {
   hostPort,
   httpPortField,
   INFRA_ENV,
+  L1_BLOCK_TIME_ENV,
   int,
   uint,
   ZERO_ADDRESS,
@@ -39,6 +40,7 @@ function blocks(min: number, max: number): (raw: string) => bigint {
 
 export const RECIPIENT_ENV = {
   ...INFRA_ENV,
+  ...L1_BLOCK_TIME_ENV,
   RECIPIENT_GRPC_URL: { parse: hostPort, default: '127.0.0.1:8931', description: 'gRPC listen address' },
   RECIPIENT_HTTP_PORT: httpPortField(8921),
   RECIPIENT_ADDRESS: {

@@ -6,6 +6,7 @@ import {
   httpPortField,
   int,
   INFRA_ENV,
+  L1_BLOCK_TIME_ENV,
   str,
   uint,
   url,
@@ -77,6 +78,7 @@ const positiveUint = (raw: string): bigint => {
 
 export const SENDER_ENV = {
   ...INFRA_ENV,
+  ...L1_BLOCK_TIME_ENV,
   SENDER_GRPC_URL: { parse: hostPort, default: '127.0.0.1:8930', description: 'gRPC listen address' },
   SENDER_HTTP_PORT: httpPortField(8920),
 

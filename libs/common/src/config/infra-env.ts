@@ -16,6 +16,20 @@ function hostName(raw: string): string {
 /** GRPC_DRAIN_MS's default: a call in flight is a few Redis and Postgres round trips. */
 export const DEFAULT_GRPC_DRAIN_MS = 10_000;
 
+/**
+ * The L1 block time, shared by the services that keep state as long as params live: the Sender
+ * (its sessions) and the Recipient (its issued-params record must outlast them).
+ */
+export const L1_BLOCK_TIME_ENV = {
+  ETH_L1_BLOCK_SECONDS: {
+    parse: int(1, 3_600),
+    default: L1_BLOCK_SECONDS,
+    description:
+      'seconds per L1 block (ETH_L1_BLOCK_SOURCE), at most: how long state tied to live params is kept ' +
+      "(the Sender's sessions) and must be kept (the Recipient's RECIPIENT_PARAMS_TTL_SECONDS)",
+  },
+} satisfies EnvSchema;
+
 /** Settings every service shares: where its stores and the chain are. Nothing else is assumed. */
 export const INFRA_ENV = {
   DATABASE_URL: {
@@ -55,13 +69,6 @@ export const INFRA_ENV = {
     description:
       "where params expiry and rounds read the L1 block number: auto takes Arbitrum's l1BlockNumber " +
       'when the blocks carry one, else the block number; block and arbitrum force one and refuse the other',
-  },
-  ETH_L1_BLOCK_SECONDS: {
-    parse: int(1, 3_600),
-    default: L1_BLOCK_SECONDS,
-    description:
-      'seconds per L1 block (ETH_L1_BLOCK_SOURCE), at most: how long state tied to live params is kept ' +
-      "(the Sender's sessions) and must be kept (the Recipient's RECIPIENT_PARAMS_TTL_SECONDS)",
   },
   ETH_MIN_GAS_PRICE: {
     parse: uint,
