@@ -1,6 +1,6 @@
 export * from './constants.js';
 export * from './params-expiry.js';
-export { inLastValidRound, ticketValidityExpired } from './ticket-validity.js';
+export { inLastValidRound, lastValidCreationRound, ticketValidityExpired } from './ticket-validity.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './rational.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inLastValidRound, ticketValidityExpired } from './ticket-validity.js';
+import { inLastValidRound, lastValidCreationRound, ticketValidityExpired } from './ticket-validity.js';
 
 describe('ticket validity', () => {
   it('keeps a ticket redeemable for ticketValidityPeriod rounds from its creation round (§4.4)', () => {
@@ -13,5 +13,19 @@ describe('ticket validity', () => {
   it('names the last round a ticket can be redeemed in', () => {
     expect([9n, 10n, 11n, 12n].map((r) => inLastValidRound(10n, 2n, r))).toEqual([false, false, true, false]);
     expect(inLastValidRound(10n, 1n, 10n)).toBe(true);
+  });
+
+  it('names the creation round whose tickets are in their last valid round', () => {
+    for (const [period, round] of [
+      [2n, 11n],
+      [1n, 10n],
+      [5n, 40n],
+    ]) {
+      const created = lastValidCreationRound(period, round)!;
+      expect(inLastValidRound(created, period, round)).toBe(true);
+      expect(inLastValidRound(created - 1n, period, round)).toBe(false);
+      expect(inLastValidRound(created + 1n, period, round)).toBe(false);
+    }
+    expect(lastValidCreationRound(3n, 1n)).toBeUndefined();
   });
 });

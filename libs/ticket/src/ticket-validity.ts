@@ -25,3 +25,15 @@ export function inLastValidRound(
     ticketValidityExpired(creationRound, ticketValidityPeriod, currentRound + 1n)
   );
 }
+
+/**
+ * The creation round of the tickets in their last valid round at `currentRound` (inLastValidRound
+ * holds for exactly that one), or undefined when no round is that old.
+ */
+export function lastValidCreationRound(
+  ticketValidityPeriod: bigint,
+  currentRound: bigint,
+): bigint | undefined {
+  const round = currentRound + 1n - ticketValidityPeriod;
+  return round >= 0n ? round : undefined;
+}

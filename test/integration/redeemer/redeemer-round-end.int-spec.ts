@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChainFacts } from '#app/chain';
 import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import { RedemptionQueue, type WinningTicketIntake } from '#app/queue';
-import type { SignedTicket } from '#app/ticket';
+import { lastValidCreationRound, type SignedTicket } from '#app/ticket';
 import { eventually, hashOf, startRedeemerChain, type RedeemerChainFixture } from './redeemer-fixture.js';
 import { RedemptionService } from '../../../apps/redeemer/src/redemption/redemption.service.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
@@ -98,7 +98,7 @@ describe('Redeemer at the end of a round', () => {
     await fx.nextRound();
     const sender = await fx.newSender(ETH);
     const [round, validity] = await Promise.all([fx.rounds.currentRound(), fx.broker.ticketValidityPeriod()]);
-    return { sender, lastRoundCreated: round + 1n - validity };
+    return { sender, lastRoundCreated: lastValidCreationRound(validity, round)! };
   };
 
   const holds = async () => {

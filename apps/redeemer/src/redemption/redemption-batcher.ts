@@ -361,23 +361,22 @@ export class RedemptionBatcher {
     validity: bigint,
   ): Promise<{ head: ChainHead; heldBack: ReadonlySet<Candidate> } | { back: Verdict }> {
     let back: Verdict;
-    let going: Candidate[] = [];
+    let stay = claimed;
     let head: ChainHead | undefined;
     try {
       head = await this.chain.head();
       if (!roundMayEndBeforeMined(head, this.margin.blocks())) return { head, heldBack: new Set() };
       back = wait(RedemptionCode.ROUND_ENDING, this.chain.msUntilRoundReady(head));
       // Held, a ticket in its last valid round surely expires; sent, it is lost only if mined late.
-      const round = head.rounds.currentRound;
-      going = claimed.filter((c) => inLastValidRound(c.entry.row.creationRound, validity, round));
+      const now = { currentRound: head.rounds.currentRound, validity };
+      stay = claimed.filter((c) => !lastRound(c.entry.row, now));
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption txs held back: no head', code: error.code, error: error.message });
       back = retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`);
     }
-    const stay = claimed.filter((c) => !going.includes(c));
     const result = await this.putBack(stay, back);
-    return head && going.length > 0 ? { head, heldBack: new Set(stay) } : result;
+    return head && stay.length < claimed.length ? { head, heldBack: new Set(stay) } : result;
   }
 
   /** Puts claimed tickets back in line with the reason `back` (answered to their jobs). */

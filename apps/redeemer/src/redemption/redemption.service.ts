@@ -12,6 +12,7 @@ import { RedemptionQueue, exponentialBackoffMs, type RedemptionJobHandler } from
 import {
   blocksUntilParamsExpire,
   inLastValidRound,
+  lastValidCreationRound,
   revealBlock,
   ticketHashText,
   ticketValidityExpired,
@@ -453,10 +454,10 @@ export class RedemptionService implements RedemptionJobHandler {
     let waiting = false;
     try {
       const [head, validityPeriod] = await Promise.all([this.chain.head(), this.chain.validityPeriod()]);
-      const created = head.rounds.currentRound + 1n - validityPeriod;
+      const created = lastValidCreationRound(validityPeriod, head.rounds.currentRound);
       // A sender past its unlock pays no ticket, last round or not: nothing to wait for.
       waiting =
-        created >= 0n &&
+        created !== undefined &&
         (await this.tickets.anyUnclaimedCreatedIn(this.servedRecipients, created, [
           RedemptionCode.SENDER_UNLOCKED,
         ]));
