@@ -523,6 +523,36 @@ describe('Redeemer settlement', () => {
     expect((await txRow(txId)).status).toBe('dropped');
   });
 
+  it('leaves to its batch a ticket claimed again after its old tx put it back in line, when that tx is settled again', async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const [again, other] = [await fx.ticket(sender, CENTI), await fx.ticket(sender, CENTI)];
+    const txId = await submittedIn([again, other], [randomHash()], {
+      status: ChainTxStatus.DROPPED,
+      errorCode: 'TX_DROPPED',
+    });
+    const settlement = app.get(SettlementService);
+    await settlement.settle(txId);
+    for (const t of [again, other]) expect((await row(t)).status).toBe(WinningTicketStatus.QUEUED);
+
+    // A batch claims one of them again; its tx is not stored yet, so the old tx is still the newest
+    // naming it. Settled again (another ticket of it undecided, recovery, or this ticket's own
+    // follow-up), the old tx must not put it back in line: the batch is about to send it.
+    expect(await tickets.claimAll([hashOf(again)])).toEqual([hashOf(again)]);
+    await settlement.settle(txId);
+    expect((await row(again)).status).toBe(WinningTicketStatus.SUBMITTING);
+    expect(await app.get(RedemptionService).process(hashOf(again))).toMatchObject({
+      kind: 'later',
+      code: 'IN_PROGRESS',
+    });
+    await app.get(RedemptionService).recoverAtBoot();
+    expect((await row(again)).status).toBe(WinningTicketStatus.SUBMITTING);
+    // The ticket the tx put back stays as it left it.
+    expect(await row(other)).toMatchObject({
+      status: WinningTicketStatus.QUEUED,
+      statusReason: 'TX_DROPPED',
+    });
+  });
+
   it('puts a claimed ticket with no stored tx back in line at boot only once its claim is old and no batch here holds it', async () => {
     const sender = await fx.newSender(parseEther('1'));
     const [old, fresh, held] = [

@@ -1,5 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TxManager, TxStore, classifyChainError, roundMayEndBeforeMined } from '#app/chain';
+import {
+  TxManager,
+  TxStore,
+  classifyChainError,
+  roundMayEndBeforeMined,
+  type ChainTxRecord,
+} from '#app/chain';
 import {
   FINAL_STATUSES,
   IN_TX_STATUSES,
@@ -227,7 +233,7 @@ export class RedemptionService implements RedemptionJobHandler {
       // A batch of this process holds it (claimed before a lost lease, still sending): its own.
       if (this.inFlight.ticketBusy(t.ticketHash)) continue;
       // Another signer's tx too: settled here if no Redeemer holds that signer (SettlementService).
-      const tx = await this.store.latestByRef(t.ticketHash);
+      const tx = await this.txOfClaim(t.ticketHash, t.status);
       if (tx) {
         if (!this.settlement.ours(tx)) foreign.push(t.ticketHash);
         if (!settles.includes(tx.id)) {
@@ -344,8 +350,18 @@ export class RedemptionService implements RedemptionJobHandler {
     return force ? null : gasCostWait(this.config.gasLimits(), head.gasPrice);
   }
 
+  /**
+   * The stored tx a ticket in a tx (`status`) was claimed for, or null: none stored yet, or only
+   * older ones, which put it back in line before it was claimed again (WinningTicketRepository.claimedAfter).
+   */
+  private async txOfClaim(ticketHash: string, status: WinningTicketStatus): Promise<ChainTxRecord | null> {
+    const tx = await this.store.latestByRef(ticketHash);
+    if (!tx || status !== WinningTicketStatus.SUBMITTING) return tx;
+    return (await this.tickets.claimedAfter([ticketHash], tx.id)).size > 0 ? null : tx;
+  }
+
   private async followUp(row: WinningTicketEntity): Promise<JobResult> {
-    const tx = await this.store.latestByRef(row.ticketHash);
+    const tx = await this.txOfClaim(row.ticketHash, row.status);
     if (!tx) {
       // Claimed, but its tx was never stored (crash in between): nothing can be on chain. Unless
       // the claim is young: a batch may still be storing its tx (ORPHAN_MIN_AGE_MS).

@@ -169,12 +169,14 @@ export class SettlementService {
    * Settles tx `txId` once (concurrent calls share the run). Resolves, never rejects, when its
    * tickets are decided or the attempt failed (stopping, chain or database down).
    */
-  settle(txId: string, parties?: TxParties): Promise<void> {
+  settle(txId: string, parties?: TxParties, reclaimed: readonly string[] = []): Promise<void> {
     const running = this.runs.get(txId);
-    if (running) return running;
+    // A run under way may have read the tickets before they were claimed back: one more after it.
+    if (running)
+      return reclaimed.length > 0 ? running.then(() => this.settle(txId, parties, reclaimed)) : running;
     if (parties) this.inFlight.hold(owner(txId), parties);
     let refs: readonly string[] = parties?.map((p) => p.ticketHash) ?? [];
-    const run = this.run(txId, parties !== undefined, (r) => (refs = r))
+    const run = this.run(txId, parties !== undefined, new Set(reclaimed), (r) => (refs = r))
       .then(
         (decided) => {
           this.unsettled.clear(txId);
@@ -222,6 +224,7 @@ export class SettlementService {
   private async run(
     txId: string,
     held: boolean,
+    reclaimed: ReadonlySet<string>,
     onRefs: (refs: readonly string[]) => void,
   ): Promise<Decided> {
     const none: Decided = { final: [], again: [] };
@@ -236,7 +239,7 @@ export class SettlementService {
     if (!isRedemptionTx(record.purpose)) return none;
     // Left for the next start: shutdown no longer waits for writes that begin now.
     if (this.stopping) throw new Error('stopping');
-    const applying = this.apply(result.record, result.receipt);
+    const applying = this.apply(result.record, result.receipt, reclaimed);
     this.applying.add(applying);
     try {
       return await applying;
@@ -280,7 +283,7 @@ export class SettlementService {
     if (!tx || tx.status === ChainTxStatus.PENDING) return null;
     if (!this.ours(tx) && !(await this.adoptable(tx))) return null;
     if ((await this.tickets.claimAll([row.ticketHash])).length === 0) return null;
-    void this.settle(tx.id, [row]);
+    void this.settle(tx.id, [row], [row.ticketHash]);
     return tx.id;
   }
 
@@ -538,7 +541,11 @@ export class SettlementService {
     return moved;
   }
 
-  private async apply(found: ChainTxRecord, minedReceipt: TransactionReceipt | null): Promise<Decided> {
+  private async apply(
+    found: ChainTxRecord,
+    minedReceipt: TransactionReceipt | null,
+    reclaimed: ReadonlySet<string>,
+  ): Promise<Decided> {
     const outcome = await this.outcome(found, minedReceipt);
     // Another signer's tx still pending: its tickets stay in it, looked at again by their jobs;
     // woken if it was just sent again (they may sleep the long in-tx sleep of its old signer).
@@ -554,9 +561,17 @@ export class SettlementService {
       this.tickets.findByHashes(record.refs),
       this.store.latestIdsByRefs(record.refs),
     ]);
-    // Only tickets still in a tx, and only by their newest tx, are decided here.
+    // Read after the rows: a claim they show is seen here too.
+    const claimedLater = await this.tickets.claimedAfter(record.refs, record.id);
+    // Only tickets still in a tx, and only by their newest tx, are decided here; not one this tx put
+    // back in line that a batch has claimed again since (its tx not stored yet): a second settlement
+    // of this tx (a ticket of it still undecided, recovery) would put it back in line while that
+    // batch sends it. One claimed back into this tx by reclaimUsed is this tx's.
     const mine = rows.filter(
-      (r) => IN_TX_STATUSES.includes(r.status) && (newest.get(r.ticketHash) ?? record.id) === record.id,
+      (r) =>
+        IN_TX_STATUSES.includes(r.status) &&
+        (newest.get(r.ticketHash) ?? record.id) === record.id &&
+        (!claimedLater.has(r.ticketHash) || reclaimed.has(r.ticketHash)),
     );
 
     // Each ticket is decided from the chain first: in the receipt → redeemed; else (reverted,

@@ -319,6 +319,23 @@ export class WinningTicketRepository {
     }));
   }
 
+  /**
+   * Of `ticketHashes`, those claimed (`submitting`) after tx `chainTxId` was stored: claimed for a
+   * tx not stored yet, though that older tx is still the newest naming them (it put them back in
+   * line, and a batch took them again). That tx must not decide them. A claim is a ticket's last
+   * write before its tx is stored, so its `updated_at` is the claim's time; both times are the
+   * database's, compared there to the microsecond.
+   */
+  async claimedAfter(ticketHashes: readonly string[], chainTxId: string): Promise<Set<string>> {
+    if (ticketHashes.length === 0) return new Set();
+    const rows = await this.ds.query<{ ticket_hash: string }[]>(
+      `SELECT w.ticket_hash FROM winning_ticket w JOIN chain_tx t ON t.id = $2::int8
+        WHERE w.ticket_hash = ANY($1::text[]) AND w.status = $3 AND w.updated_at > t.created_at`,
+      [[...ticketHashes], chainTxId, WinningTicketStatus.SUBMITTING],
+    );
+    return new Set(rows.map((r) => r.ticket_hash));
+  }
+
   /** received → queued: its redemption job exists. */
   queue(ticketHash: string): Promise<boolean> {
     return this.move(MOVES.queue, ticketHash, WinningTicketStatus.QUEUED);
