@@ -32,9 +32,26 @@ import {
   TicketError,
   TicketErrorCode,
   ticketsNeeded,
+  attestationSigningBytes,
+  ceilUnits,
+  decodeOrchSig,
+  goJsonString,
+  lockUsageQuote,
+  nobleBackend,
+  parseUsageUnits,
+  personalDigest,
+  personalSigner,
+  quoteSigningBytes,
+  usageFee,
+  usageUnits,
+  verifyUsageAttestation,
+  USAGE_MAX_PRICE_UNIT,
   type ByocJobSigningInput,
   type PriceInfo,
   type RemotePaymentState,
+  type UsageAttestation,
+  type UsageQuote,
+  type UsageQuoteContext,
 } from '#app/ticket';
 
 const invalid: unknown = expect.objectContaining({ code: TicketErrorCode.INVALID_INPUT });
@@ -62,10 +79,11 @@ describe('remote signer arithmetic (go-livepeer GenerateLivePayment)', () => {
     expect(() => billableUnits('', 0n, 2n ** 53n)).toThrow(invalid);
   });
 
-  it('refuses unknown job types, including go-livepeer usage', () => {
+  it('refuses unknown job types; takes go-livepeer usage', () => {
     expect(parseRemotePaymentType(undefined)).toBe('');
     expect(parseRemotePaymentType('lv2v')).toBe('lv2v');
-    for (const t of ['bogus', 'usage', 'LIVE', 7]) expect(() => parseRemotePaymentType(t)).toThrow(invalid);
+    expect(parseRemotePaymentType('usage')).toBe('usage');
+    for (const t of ['bogus', 'USAGE', 'LIVE', 7]) expect(() => parseRemotePaymentType(t)).toThrow(invalid);
   });
 
   // TestGenerateLivePayment_LV2V_Succeeds: price 150/175 wei per pixel, 1000 pixels → 6000/7.
@@ -202,11 +220,14 @@ describe('remote signer state blob', () => {
     type: 'lv2v',
     sequenceNumber: 3,
     authId: 'user-1',
+    quoteId: '',
+    sellUnit: '',
+    upchargeBps: 0,
     sender: hexToBytes('0x' + 'cd'.repeat(20), 's', 20),
     client: 'gateway',
   };
 
-  it("uses go-livepeer's field names and order, then ticketpay's Sender and Client", () => {
+  it("uses go-livepeer's field names and order (usage's three included), then ticketpay's Sender and Client", () => {
     const json = new TextDecoder().decode(encodeRemoteState(state));
     expect(Object.keys(JSON.parse(json) as object)).toEqual([
       'StateID',
@@ -222,9 +243,13 @@ describe('remote signer state blob', () => {
       'Type',
       'SequenceNumber',
       'AuthID',
+      'QuoteID',
+      'SellUnit',
+      'UpchargeBps',
       'Sender',
       'Client',
     ]);
+    expect(json).toContain('"AuthID":"user-1","QuoteID":"","SellUnit":"","UpchargeBps":0,"Sender"');
     expect(json).toContain('"Balance":"6000/7"');
     expect(json).toContain('"LastUpdate":"2026-01-02T03:04:05.678Z"');
   });
@@ -239,6 +264,14 @@ describe('remote signer state blob', () => {
     expect(text({ ...state, lastUpdateMs: undefined })).toContain('"LastUpdate":"0001-01-01T00:00:00Z"');
   });
 
+  it('still reads states sealed before the usage fields were written: empty quote, no upcharge', () => {
+    const old = JSON.parse(new TextDecoder().decode(encodeRemoteState(state))) as Record<string, unknown>;
+    delete old.QuoteID;
+    delete old.SellUnit;
+    delete old.UpchargeBps;
+    expect(decodeRemoteState(new TextEncoder().encode(JSON.stringify(old)))).toEqual(state);
+  });
+
   it('still reads states sealed before: EIP-55 OrchestratorAddress, three-digit fractions', () => {
     const old = JSON.parse(new TextDecoder().decode(encodeRemoteState(state))) as Record<string, unknown>;
     old.OrchestratorAddress = '0xABaBAbabaBABaBAbabaBaBABAbABAbabABaBABAb';
@@ -248,8 +281,10 @@ describe('remote signer state blob', () => {
     expect(decoded.lastUpdateMs).toBe(Date.UTC(2026, 0, 2, 3, 4, 5, 600));
   });
 
-  it('round-trips, including a state before its first charged call', () => {
+  it('round-trips, including a state before its first charged call and a usage state', () => {
     expect(decodeRemoteState(encodeRemoteState(state))).toEqual(state);
+    const usage = { ...state, type: 'usage' as const, quoteId: 'q_1', sellUnit: 'image', upchargeBps: -25 };
+    expect(decodeRemoteState(encodeRemoteState(usage))).toEqual(usage);
     const fresh = { ...state, lastUpdateMs: undefined, pmSessionId: '', balance: Rational.ZERO };
     expect(decodeRemoteState(encodeRemoteState(fresh))).toEqual(fresh);
   });
@@ -277,7 +312,11 @@ describe('remote signer state blob', () => {
       bytes(JSON.stringify({ ...good, SenderNonce: -1 })),
       bytes(JSON.stringify({ ...good, SenderNonce: 2 ** 32 })),
       bytes(JSON.stringify({ ...good, Balance: '1/0' })),
-      bytes(JSON.stringify({ ...good, Type: 'usage' })),
+      bytes(JSON.stringify({ ...good, Type: 'bogus' })),
+      bytes(JSON.stringify({ ...good, QuoteID: 5 })),
+      bytes(JSON.stringify({ ...good, QuoteID: 'q'.repeat(257) })),
+      bytes(JSON.stringify({ ...good, UpchargeBps: 1.5 })),
+      bytes(JSON.stringify({ ...good, UpchargeBps: '5' })),
       bytes(JSON.stringify({ ...good, LastUpdate: 'yesterday' })),
       bytes(JSON.stringify({ ...good, InitialPricePerUnit: 1.5 })),
       bytes(JSON.stringify({ ...good, Sender: undefined })),
@@ -499,6 +538,9 @@ describe('legacy BYOC job payload (go-livepeer gatewayJob.sign)', () => {
       type: 'byoc-request',
       sequenceNumber: 0,
       authId: '',
+      quoteId: '',
+      sellUnit: '',
+      upchargeBps: 0,
       sender: hexToBytes('0x' + 'cd'.repeat(20), 's', 20),
       client: '',
     };
@@ -506,6 +548,264 @@ describe('legacy BYOC job payload (go-livepeer gatewayJob.sign)', () => {
     expect(decodeRemoteState(legacyByocJobPayload(json, '')).type).toBe('byoc-request');
     expect(legacyByocPayloadFault(legacyByocJobPayload(json.slice(0, 40), json.slice(40)), account)).toMatch(
       /remote-signer state/,
+    );
+  });
+});
+
+describe('usage payments (go-livepeer lockUsageQuote, verifyUsageAttestation, the usage units)', () => {
+  // A test key: the orchestrator that quotes and attests (O's address is OrchestratorInfo.address).
+  const orchKey = new Uint8Array(32).fill(0x11);
+  const orch = nobleBackend.addressOf(orchKey);
+  const otherKey = new Uint8Array(32).fill(0x22);
+  const recover = (hash: Uint8Array, sig: Uint8Array) => personalSigner(hash, sig, nobleBackend);
+  /** go-livepeer's orchestrator: personal-sign of keccak256(signing bytes), as `0x` hex. */
+  const sign = (bytes: Uint8Array, key = orchKey) =>
+    bytesToHex(nobleBackend.sign(personalDigest(keccak256(bytes)), key));
+
+  const NOW_MS = Date.UTC(2026, 0, 2, 3, 4, 5);
+  // go-livepeer TestQuoteSigningBytesOmitSig's quote.
+  const unsigned: UsageQuote = {
+    quoteId: 'q_1',
+    app: 'app',
+    manifestId: 'mid',
+    sellPrice: '0.02625',
+    sellUnit: 'image',
+    upchargeBps: 500n,
+    weiPricePerUnit: 10n,
+    weiPixelsPerUnit: 1n,
+    upstream: undefined,
+    maxUnits: '1',
+    expiresAt: BigInt(NOW_MS / 1000 + 60),
+    orchSig: '',
+  };
+  const signed = (q: UsageQuote, key = orchKey): UsageQuote => ({
+    ...q,
+    orchSig: sign(quoteSigningBytes(q), key),
+  });
+  const quote = signed(unsigned);
+  const ctx: UsageQuoteContext = {
+    orchestrator: orch,
+    manifestId: 'mid',
+    price: { pricePerUnit: 10n, pixelsPerUnit: 1n },
+    nowMs: NOW_MS,
+    recover,
+  };
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+  it("writes a quote's signing bytes as Go's json.Marshal of the quote without orch_sig", () => {
+    expect(text(quoteSigningBytes({ ...quote, expiresAt: 1n }))).toBe(
+      '{"quote_id":"q_1","app":"app","manifest_id":"mid","sell_price":0.02625,"sell_unit":"image",' +
+        '"upcharge_bps":500,"wei_price_per_unit":10,"wei_pixels_per_unit":1,"max_units":1,"expires_at":1}',
+    );
+    // json.Number literals are kept as written; an empty one is written 0.
+    const q = { ...quote, sellPrice: '2.50E+1', maxUnits: '', expiresAt: 0n, upchargeBps: -3n };
+    expect(text(quoteSigningBytes(q))).toContain('"sell_price":2.50E+1,');
+    expect(text(quoteSigningBytes(q))).toContain('"upcharge_bps":-3,');
+    expect(text(quoteSigningBytes(q))).toContain('"max_units":0,"expires_at":0}');
+  });
+
+  it('puts upstream between wei_pixels_per_unit and max_units, its empty members left out (unconfirmed layout)', () => {
+    const upstream = {
+      provider: 'fal',
+      endpointId: 'fal-ai/flux/dev',
+      unit: 'image',
+      unitPrice: '0.025',
+      currency: 'USD',
+      fetchedAt: '',
+    };
+    expect(text(quoteSigningBytes({ ...quote, upstream }))).toContain(
+      '"wei_pixels_per_unit":1,"upstream":{"provider":"fal","endpoint_id":"fal-ai/flux/dev","unit":"image",' +
+        '"unit_price":0.025,"currency":"USD"},"max_units":1,',
+    );
+  });
+
+  it("escapes strings as Go's encoding/json: HTML characters, controls, U+2028, lone surrogates", () => {
+    expect(goJsonString('a<b>&"\\\n\r\t\b\f\u0001\u007f\u2028\u2029é€😀')).toBe(
+      '"a\\u003cb\\u003e\\u0026\\"\\\\\\n\\r\\t\\b\\f\\u0001\u007f\\u2028\\u2029é€😀"',
+    );
+    expect(goJsonString('x\ud800y\udc00')).toBe('"x\ufffdy\ufffd"');
+    expect(text(quoteSigningBytes({ ...quote, quoteId: '<q>' }))).toContain('"quote_id":"\\u003cq\\u003e"');
+  });
+
+  it("writes an attestation's signing bytes as Go does, without orch_sig", () => {
+    const a: UsageAttestation = {
+      quoteId: 'q_1',
+      billableUnits: '2.5',
+      sellPrice: '0.02625',
+      costWei: '25',
+      orchSig: '0xdead',
+    };
+    expect(text(attestationSigningBytes(a))).toBe(
+      '{"quote_id":"q_1","billable_units":2.5,"sell_price":0.02625,"cost_wei":"25"}',
+    );
+  });
+
+  it('locks a quote signed by the orchestrator: its price, id, sell unit and upcharge', () => {
+    expect(lockUsageQuote(quote, ctx)).toEqual({
+      initialPrice: { pricePerUnit: 10n, pixelsPerUnit: 1n },
+      quoteId: 'q_1',
+      sellUnit: 'image',
+      upchargeBps: 500,
+    });
+    // orch_sig: whitespace trimmed, 0x or 0X or no prefix; no ManifestID in the request is fine.
+    const bare = quote.orchSig.slice(2);
+    for (const orchSig of [` 0X${bare}\n`, bare.toUpperCase()]) {
+      expect(lockUsageQuote({ ...quote, orchSig }, { ...ctx, manifestId: '' }).quoteId).toBe('q_1');
+    }
+  });
+
+  it('refuses a quote whose signed field changed, or signed by another key', () => {
+    const tampered: Partial<UsageQuote>[] = [
+      { quoteId: 'q_2' },
+      { app: 'other' },
+      { sellPrice: '0.026250' },
+      { sellUnit: 'second' },
+      { upchargeBps: 501n },
+      { maxUnits: '2' },
+      { expiresAt: quote.expiresAt + 1n },
+      { upstream: { provider: 'fal', endpointId: '', unit: '', unitPrice: '', currency: '', fetchedAt: '' } },
+    ];
+    for (const t of tampered) {
+      expect(() => lockUsageQuote({ ...quote, ...t }, ctx)).toThrow(
+        'invalid quote signature: invalid orchestrator signature',
+      );
+    }
+    expect(() => lockUsageQuote(signed(unsigned, otherKey), ctx)).toThrow(
+      'invalid quote signature: invalid orchestrator signature',
+    );
+    const highS = decodeOrchSig(quote.orchSig);
+    highS[64] = highS[64] === 27 ? 28 : 27;
+    expect(() => lockUsageQuote({ ...quote, orchSig: bytesToHex(highS) }, ctx)).toThrow(
+      'invalid orchestrator signature',
+    );
+    expect(() => lockUsageQuote({ ...quote, orchSig: '0xdead' }, ctx)).toThrow(
+      'invalid orchestrator signature',
+    );
+  });
+
+  it("refuses with go-livepeer's messages, in its order", () => {
+    const refused: [UsageQuote | undefined, Partial<UsageQuoteContext>, string][] = [
+      [undefined, {}, 'usage payment requires an orch-signed quote'],
+      [{ ...quote, orchSig: '' }, {}, 'invalid quote signature: missing signature'],
+      [{ ...quote, orchSig: ' 0x ' }, {}, 'invalid quote signature: missing signature'],
+      [{ ...quote, orchSig: '0xabc' }, {}, 'invalid quote signature: encoding/hex: odd length hex string'],
+      [{ ...quote, orchSig: '0xzz' }, {}, "invalid quote signature: encoding/hex: invalid byte: U+007A 'z'"],
+      [quote, { manifestId: 'other' }, 'quote manifest_id mismatch'],
+      [quote, { nowMs: NOW_MS + 61_000 }, 'quote expired'],
+      [signed({ ...unsigned, weiPricePerUnit: 0n }), {}, 'quote is missing converted sell price'],
+      [signed({ ...unsigned, weiPixelsPerUnit: -1n }), {}, 'quote is missing converted sell price'],
+      [quote, { price: { pricePerUnit: 20n, pixelsPerUnit: 2n } }, 'quote sell price does not match'],
+      [quote, { price: { pricePerUnit: 11n, pixelsPerUnit: 1n } }, 'quote sell price does not match'],
+      // The state keeps upcharge_bps as a JSON number (ticketpay bound).
+      [signed({ ...unsigned, upchargeBps: 2n ** 53n }), {}, 'upcharge_bps must be within'],
+    ];
+    for (const [q, over, message] of refused) {
+      expect(() => lockUsageQuote(q, { ...ctx, ...over }), message).toThrow(message);
+      expect(() => lockUsageQuote(q, { ...ctx, ...over })).toThrow(invalid);
+    }
+    // expires_at is inclusive (now > expires_at refuses); 0 never expires.
+    expect(() => lockUsageQuote(quote, { ...ctx, nowMs: NOW_MS + 60_999 })).not.toThrow();
+    const forever = signed({ ...unsigned, expiresAt: 0n });
+    expect(() => lockUsageQuote(forever, { ...ctx, nowMs: NOW_MS * 10 })).not.toThrow();
+  });
+
+  const attest = (over: Partial<UsageAttestation> = {}, key = orchKey): UsageAttestation => {
+    const a = {
+      quoteId: 'q_1',
+      billableUnits: '2.5',
+      sellPrice: '0.02625',
+      costWei: '25',
+      orchSig: '',
+      ...over,
+    };
+    return { ...a, orchSig: sign(attestationSigningBytes(a), key) };
+  };
+
+  it('checks an attestation against the locked quote and the orchestrator', () => {
+    expect(() => verifyUsageAttestation('q_1', attest(), orch, recover)).not.toThrow();
+    expect(() => verifyUsageAttestation('q_2', attest(), orch, recover)).toThrow(
+      'attestation quote_id does not match locked quote',
+    );
+    expect(() => verifyUsageAttestation('', attest({ quoteId: '' }), orch, recover)).toThrow(
+      'attestation quote_id does not match locked quote',
+    );
+    expect(() => verifyUsageAttestation('q_1', attest({}, otherKey), orch, recover)).toThrow(
+      'invalid attestation signature: invalid orchestrator signature',
+    );
+    for (const t of [{ billableUnits: '25' }, { sellPrice: '1' }, { costWei: '26' }]) {
+      expect(() => verifyUsageAttestation('q_1', { ...attest(), ...t }, orch, recover)).toThrow(
+        'invalid orchestrator signature',
+      );
+    }
+  });
+
+  it('charges attested units exactly, fractions included, at the initial price', () => {
+    const u = usageUnits(attest({ billableUnits: '2.5' }), undefined, 'q_1', orch, recover);
+    expect(u).toEqual({ units: Rational.of(5n, 2n), billable: 3n, attested: true });
+    expect(usageFee(u.units, { pricePerUnit: 7n, pixelsPerUnit: 3n }).toString()).toBe('35/6');
+    const tiny = usageUnits(attest({ billableUnits: '1e-3' }), undefined, 'q_1', orch, recover);
+    expect(usageFee(tiny.units, { pricePerUnit: 1000n, pixelsPerUnit: 1n }).toString()).toBe('1/1');
+    // Zero attested units are taken (ParsePositiveRat refuses only negatives): a zero fee.
+    const zero = usageUnits(attest({ billableUnits: '0' }), undefined, 'q_1', orch, recover);
+    expect(zero.units.sign()).toBe(0);
+    expect(zero.billable).toBe(0n);
+    expect(() => usageUnits(attest({ billableUnits: '-1' }), undefined, 'q_1', orch, recover)).toThrow(
+      'invalid decimal "-1"',
+    );
+    expect(() => usageUnits(attest({ billableUnits: '' }), undefined, 'q_1', orch, recover)).toThrow(
+      'missing decimal',
+    );
+    // The attestation is checked before its units are read.
+    expect(() => usageUnits(attest({ billableUnits: '-1' }), undefined, 'q_9', orch, recover)).toThrow(
+      'attestation quote_id does not match',
+    );
+  });
+
+  it("prepays the quote's max_units without an attestation (one unit by default), billed rounded up, at least 1", () => {
+    const none = usageUnits(undefined, undefined, 'q_1', orch, recover);
+    expect(none).toEqual({ units: Rational.of(1n), billable: 1n, attested: false });
+    expect(usageUnits(undefined, { ...quote, maxUnits: '' }, '', orch, recover).units).toEqual(
+      Rational.of(1n),
+    );
+    const frac = usageUnits(undefined, { ...quote, maxUnits: '2.1' }, 'q_1', orch, recover);
+    expect(frac.billable).toBe(3n);
+    // The fee is from the exact units, as go-livepeer's calculateFeeRat(usageUnits, …).
+    expect(usageFee(frac.units, { pricePerUnit: 10n, pixelsPerUnit: 1n }).toString()).toBe('21/1');
+    const zero = usageUnits(undefined, { ...quote, maxUnits: '0' }, 'q_1', orch, recover);
+    expect(zero.billable).toBe(1n);
+    expect(zero.units.sign()).toBe(0);
+    expect(usageUnits(undefined, { ...quote, maxUnits: '1E3' }, 'q_1', orch, recover).billable).toBe(1000n);
+    // A later call's quote is not verified: it only sizes the prepayment.
+    expect(usageUnits(undefined, { ...quote, orchSig: '' }, 'q_1', orch, recover).attested).toBe(false);
+    for (const bad of ['-2', '1e999']) {
+      expect(() => usageUnits(undefined, { ...quote, maxUnits: bad }, 'q_1', orch, recover)).toThrow(
+        'invalid quote max_units: invalid decimal',
+      );
+    }
+  });
+
+  it("rounds units up as CeilRatToInt64 (0 when not positive or past int64) and reads Go's number syntax only", () => {
+    expect(ceilUnits(Rational.of(1n, 3n))).toBe(1n);
+    expect(ceilUnits(Rational.of(6n, 3n))).toBe(2n);
+    expect(ceilUnits(Rational.ZERO)).toBe(0n);
+    expect(ceilUnits(Rational.of(2n ** 63n))).toBe(0n);
+    expect(ceilUnits(Rational.of(2n ** 63n - 1n))).toBe(2n ** 63n - 1n);
+    expect(parseUsageUnits('12.50e-1').toString()).toBe('5/4');
+    expect(parseUsageUnits('-0').sign()).toBe(0);
+    for (const bad of ['1/3', '0x10', '.5', '1.', '+1', 'NaN'])
+      expect(() => parseUsageUnits(bad)).toThrow(invalid);
+  });
+
+  it('reads a usage maxPrice in its own unit', () => {
+    expect(USAGE_MAX_PRICE_UNIT).toBe('usage');
+    expect(parseMaxPrice({ price: '12', currency: 'wei', unit: ' Usage ' }, 'usage')?.toString()).toBe(
+      '12/1',
+    );
+    expect(() => parseMaxPrice({ price: '12', currency: 'wei', unit: 'fixed' }, 'usage')).toThrow(
+      'maxPrice.unit must be usage for payment type usage',
+    );
+    expect(() => parseMaxPrice({ price: '12', currency: 'wei', unit: 'fixed' }, '')).toThrow(
+      'maxPrice requires payment type live, lv2v, fixed, or usage',
     );
   });
 });

@@ -16,11 +16,12 @@ import type { Address, PriceInfo } from './types.js';
 /**
  * Job types: `''` bills `inPixels` as given; `byoc` bills compute seconds of a BYOC capability;
  * `byoc-request` (the Python SDK's BYOC request session) bills `inPixels` as seconds prepaid at the
- * OrchestratorInfo's `price_info`. go-livepeer's `usage` type is not supported.
+ * OrchestratorInfo's `price_info`; `usage` bills what an orchestrator-signed quote and usage
+ * attestations say (usage-quote.ts), not elapsed time.
  */
-export type RemotePaymentType = '' | 'live' | 'lv2v' | 'fixed' | 'byoc' | 'byoc-request';
+export type RemotePaymentType = '' | 'live' | 'lv2v' | 'fixed' | 'byoc' | 'byoc-request' | 'usage';
 
-const TYPES: ReadonlySet<string> = new Set(['', 'live', 'lv2v', 'fixed', 'byoc', 'byoc-request']);
+const TYPES: ReadonlySet<string> = new Set(['', 'live', 'lv2v', 'fixed', 'byoc', 'byoc-request', 'usage']);
 
 /** go-livepeer's tickets-per-call cap: guards both the deposit and the signer's time. */
 export const MAX_REMOTE_TICKETS = 100;
@@ -66,9 +67,10 @@ export function parseRemotePaymentType(raw: unknown): RemotePaymentType {
 /**
  * Units to charge for this call. `elapsedMs` is the time since the state's last charged call
  * (≤ 0 on a session's first call, which prepays). Exact integer arithmetic on whole milliseconds.
+ * `usage` units are exact rationals from a quote or an attestation instead (usageUnits).
  */
 export function billableUnits(
-  type: RemotePaymentType,
+  type: Exclude<RemotePaymentType, 'usage'>,
   elapsedMs: bigint,
   inPixels: bigint,
   byoc?: ByocBilling,
@@ -169,10 +171,18 @@ export function exceededCeiling(
   return lowest !== undefined && price.cmp(lowest.price!) > 0 ? lowest : undefined;
 }
 
+/**
+ * The `maxPrice.unit` of a usage payment: go-livepeer's `runner.LiveRunnerPaymentUnitUsage`, whose
+ * value is in none of the stored upstream sources. Upstream compares the lowercased unit with it,
+ * so it is lowercase; `usage` is the spelling its runner price units use (unconfirmed).
+ */
+export const USAGE_MAX_PRICE_UNIT = 'usage';
+
 const MAX_PRICE_UNIT: Record<RemotePaymentType, string | undefined> = {
   live: 'seconds',
   lv2v: '720p-pixel-seconds',
   fixed: 'fixed',
+  usage: USAGE_MAX_PRICE_UNIT,
   // No unit is defined upstream for a BYOC ceiling: refused rather than guessed.
   byoc: undefined,
   'byoc-request': undefined,
@@ -220,7 +230,8 @@ export function parseMaxPrice(raw: unknown, type: RemotePaymentType): Rational |
     throw invalidInput('maxPrice.currency must be wei');
   }
   const expected = MAX_PRICE_UNIT[type];
-  if (expected === undefined) throw invalidInput('maxPrice requires payment type live, lv2v or fixed');
+  if (expected === undefined)
+    throw invalidInput('maxPrice requires payment type live, lv2v, fixed, or usage');
   if (typeof unit !== 'string' || unit.trim().toLowerCase() !== expected) {
     throw invalidInput(`maxPrice.unit must be ${expected} for payment type ${type}`);
   }
@@ -309,6 +320,10 @@ export interface RemotePaymentState {
   type: RemotePaymentType;
   sequenceNumber: number;
   authId: string;
+  /** `usage`: the locked quote's id, its sell unit and upcharge (go-livepeer; empty/0 otherwise). */
+  quoteId: string;
+  sellUnit: string;
+  upchargeBps: number;
   /** ticketpay: the sender account the session's tickets are signed by. */
   sender: Address;
   /** ticketpay: the API client (token name) the session belongs to; empty without tokens. */
@@ -341,7 +356,8 @@ export const MAX_STATE_BYTES = 64 * 1024;
 
 /**
  * The state's JSON bytes, with go-livepeer's field names and order (so a webhook sees the same
- * object) plus ticketpay's `Sender` and `Client`. Integers are written as JSON numbers.
+ * object; QuoteID, SellUnit and UpchargeBps are written for every type, as Go writes them) plus
+ * ticketpay's `Sender` and `Client`. Integers are written as JSON numbers.
  */
 export function encodeRemoteState(s: RemotePaymentState): Uint8Array {
   for (const [name, v] of [
@@ -350,6 +366,7 @@ export function encodeRemoteState(s: RemotePaymentState): Uint8Array {
   ] as const) {
     if (v <= 0n || v > MAX_IN_PIXELS) throw invalidInput(`${name} must be between 1 and 2^53 − 1`);
   }
+  if (!Number.isSafeInteger(s.upchargeBps)) throw invalidInput('UpchargeBps must be a safe integer');
   const json = {
     StateID: s.stateId,
     PMSessionID: s.pmSessionId,
@@ -365,6 +382,9 @@ export function encodeRemoteState(s: RemotePaymentState): Uint8Array {
     Type: s.type,
     SequenceNumber: s.sequenceNumber,
     AuthID: s.authId,
+    QuoteID: s.quoteId,
+    SellUnit: s.sellUnit,
+    UpchargeBps: s.upchargeBps,
     Sender: bytesToHex(s.sender),
     Client: s.client,
   };
@@ -391,6 +411,17 @@ function field<T>(obj: Record<string, unknown>, name: string, check: (v: unknown
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
 const isAuthId = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_AUTH_ID_CHARS;
 const isSafeUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isSafeInt = (v: unknown): v is number => Number.isSafeInteger(v);
+
+/** A field go-livepeer added later: states sealed before it was written lack it. */
+function laterField<T>(
+  obj: Record<string, unknown>,
+  name: string,
+  check: (v: unknown) => v is T,
+  absent: T,
+): T {
+  return obj[name] === undefined ? absent : field(obj, name, check);
+}
 
 /** Parses state bytes written by `encodeRemoteState`; throws INVALID_INPUT on anything else. */
 export function decodeRemoteState(bytes: Uint8Array): RemotePaymentState {
@@ -428,6 +459,9 @@ export function decodeRemoteState(bytes: Uint8Array): RemotePaymentState {
     type: parseRemotePaymentType(field(o, 'Type', isString)),
     sequenceNumber: field(o, 'SequenceNumber', isSafeUint),
     authId: field(o, 'AuthID', isAuthId),
+    quoteId: laterField(o, 'QuoteID', isString, ''),
+    sellUnit: laterField(o, 'SellUnit', isString, ''),
+    upchargeBps: laterField(o, 'UpchargeBps', isSafeInt, 0),
     sender: hexToBytes(field(o, 'Sender', isString), 'state', ADDRESS_LENGTH),
     client: field(o, 'Client', isString),
   };

@@ -1,5 +1,7 @@
+import type { UsageAttestation, UsageQuote } from '#app/ticket';
 import { goFields, goMaxPrice } from './go-json.js';
 import { invalidRequest } from './remote-signer.error.js';
+import { parseUsageAttestation, parseUsageQuote } from './usage-request.js';
 
 /** A `/generate-live-payment` request, checked (docs/remote-signer.md §3.1). */
 export interface LivePaymentRequest {
@@ -20,6 +22,10 @@ export interface LivePaymentRequest {
   capability: string;
   /** Expected job duration (`timeoutSeconds`): a BYOC session's first call prepays it (≥ 60 s). */
   timeoutSeconds: bigint;
+  /** `usage`: the orchestrator-signed quote (required on a session's first call). */
+  quote: UsageQuote | undefined;
+  /** `usage`: orchestrator-signed realized usage to settle. */
+  attestation: UsageAttestation | undefined;
 }
 
 /** Go's base64.StdEncoding: standard alphabet, padded. */
@@ -96,5 +102,7 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
     capabilities: bytes(get('capabilities', 'bytes'), 'capabilities'),
     capability: text(get('capability', 'string'), 'capability'),
     timeoutSeconds,
+    quote: parseUsageQuote(get('quote', '*struct')),
+    attestation: parseUsageAttestation(get('attestation', '*struct')),
   };
 }

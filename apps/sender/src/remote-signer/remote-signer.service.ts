@@ -23,6 +23,7 @@ import {
   keccak256,
   legacyByocJobPayload,
   legacyByocPayloadFault,
+  lockUsageQuote,
   MAX_IN_PIXELS,
   orchestratorInfoPayload,
   parseMaxPrice,
@@ -36,11 +37,15 @@ import {
   ticketsNeeded,
   toChecksumAddress,
   unitPrice,
+  usageFee,
+  usageUnits,
+  type PersonalRecover,
   type PriceCeiling,
   type PriceInfo,
   type RemotePaymentState,
   type RemotePaymentType,
   type TicketParams,
+  type UsageUnits,
 } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import { SenderConfig } from '../sender.config.js';
@@ -61,8 +66,10 @@ import { StateSeal } from './state-seal.js';
 
 /** The JSON answer of `/generate-live-payment` (base64 bytes, as Go encodes `[]byte`). */
 export interface LivePaymentResponse {
+  /** Empty when an attested usage call needed no tickets. */
   payment: string;
-  segCreds: string;
+  /** Left out when empty (go-livepeer `omitempty`): an attested usage call without tickets. */
+  segCreds?: string;
   state: { State: string; Sig: string };
 }
 
@@ -92,6 +99,8 @@ export class RemoteSignerService {
   private readonly maxTickets: bigint;
   private readonly maxPrice: Rational | undefined;
   private readonly capabilityMaxPrices: CapabilityMaxPrices;
+  /** Who signed a usage quote or attestation (go-livepeer `VerifySig`). */
+  private readonly recover: PersonalRecover;
 
   constructor(
     config: SenderConfig,
@@ -103,6 +112,7 @@ export class RemoteSignerService {
     this.maxTickets = BigInt(config.values.SENDER_REMOTE_SIGNER_MAX_TICKETS);
     this.maxPrice = config.values.SENDER_REMOTE_SIGNER_MAX_PRICE;
     this.capabilityMaxPrices = config.values.SENDER_REMOTE_SIGNER_MAX_PRICE_PER_CAPABILITY ?? new Map();
+    this.recover = (hash, sig) => this.signatures.recoverPersonal(hash, sig);
   }
 
   /** `POST /sign-orchestrator-info`: the account's address (EIP-55) and its GetOrchestrator signature. */
@@ -170,14 +180,12 @@ export class RemoteSignerService {
 
     const type = asRequest(() => parseRemotePaymentType(req.type));
     const state: RemotePaymentState = { ...loaded, type };
-    // A continuing call is never billed as a first one (that prepays again), even when replica
-    // clocks disagree by a little: at least 1 ms has passed.
-    const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
-    const byoc =
-      type === 'byoc'
-        ? { pixelsPerUnit: price.pixelsPerUnit, timeoutSeconds: req.timeoutSeconds }
+    // usage: the attested units (checked against the session's quote), else the quote's max_units.
+    const usage =
+      type === 'usage'
+        ? asRequest(() => usageUnits(req.attestation, req.quote, state.quoteId, orchestrator, this.recover))
         : undefined;
-    const units = asRequest(() => billableUnits(type, elapsedMs, req.inPixels, byoc));
+    const units = type === 'usage' ? 0n : this.timeUnits(type, state, req, price, nowMs);
     const requestMaxPrice = asRequest(() => parseMaxPrice(req.maxPrice, type));
     this.checkPrice(orchPrice, [
       {
@@ -187,9 +195,10 @@ export class RemoteSignerService {
       { source: 'request maxPrice', price: requestMaxPrice },
       { source: 'initial session price', price: req.state ? unitPrice(state.initialPrice) : undefined },
     ]);
-    const fee = remoteFee(units, state.initialPrice);
+    const fee = usage ? usageFee(usage.units, state.initialPrice) : remoteFee(units, state.initialPrice);
     const numTickets = ticketsNeeded(state.balance, fee, ev);
-    if (numTickets === 0n) {
+    // An attested usage call settles usage even when the balance covers it: the state still moves.
+    if (numTickets === 0n && !usage?.attested) {
       throw new RemoteSignerError(
         RemoteSignerErrorCode.NO_TICKETS_NEEDED,
         'no tickets: the balance covers this call; nothing was signed',
@@ -221,20 +230,19 @@ export class RemoteSignerService {
     };
     await this.authorize(state, leaves, webhookHeaders, authIdHeader, nowMs, orchPrice);
 
-    const session = await this.refreshOn(info, () =>
-      this.sender.openSession(caller.account, params, price, { nonceFloor, quietResume: true }),
-    );
-    const batch = await this.refreshOn(info, () =>
-      this.sender.createTicketBatch(caller.client, session.sessionId, Number(numTickets)),
-    );
-    const segCreds = await this.segmentCredentials(caller, info, manifestId, req.capabilities);
-
+    const tickets =
+      numTickets === 0n
+        ? undefined
+        : await this.signTickets(caller, info, params, price, nonceFloor, numTickets);
+    const segCreds = tickets
+      ? await this.segmentCredentials(caller, info, manifestId, req.capabilities)
+      : undefined;
     const next: RemotePaymentState = {
       ...state,
       balance,
       lastUpdateMs: nowMs,
       pmSessionId,
-      senderNonce: batch.lastNonce,
+      senderNonce: tickets?.lastNonce ?? nonceFloor,
     };
     const blob = encodeRemoteState(next);
     const sig = await this.seal.seal(blob, caller.account);
@@ -246,15 +254,53 @@ export class RemoteSignerService {
       stateId: next.stateId,
       seq: next.sequenceNumber,
       tickets: Number(numTickets),
-      nonce: batch.lastNonce,
+      nonce: next.senderNonce,
       fee: fee.toDecimalString(0),
       balance: next.balance.toDecimalString(0),
+      ...(usage && usageLog(next, usage)),
     });
     return {
-      payment: batch.paymentHeader,
-      segCreds,
+      payment: tickets?.paymentHeader ?? '',
+      ...(segCreds ? { segCreds } : {}),
       state: { State: Buffer.from(blob).toString('base64'), Sig: Buffer.from(sig).toString('base64') },
     };
+  }
+
+  /**
+   * Units of the time- and request-billed types (everything but `usage`). A continuing call is
+   * never billed as a first one (that prepays again), even when replica clocks disagree by a
+   * little: at least 1 ms has passed.
+   */
+  private timeUnits(
+    type: Exclude<RemotePaymentType, 'usage'>,
+    state: RemotePaymentState,
+    req: LivePaymentRequest,
+    price: PriceInfo,
+    nowMs: number,
+  ): bigint {
+    const elapsedMs = state.lastUpdateMs === undefined ? 0n : BigInt(Math.max(1, nowMs - state.lastUpdateMs));
+    const byoc =
+      type === 'byoc'
+        ? { pixelsPerUnit: price.pixelsPerUnit, timeoutSeconds: req.timeoutSeconds }
+        : undefined;
+    return asRequest(() => billableUnits(type, elapsedMs, req.inPixels, byoc));
+  }
+
+  /** Opens (or resumes) the Sender session for O's params and signs `count` tickets in it. */
+  private async signTickets(
+    caller: RemoteCaller,
+    info: OrchestratorInfo,
+    params: TicketParams,
+    price: PriceInfo,
+    nonceFloor: number,
+    count: bigint,
+  ): Promise<{ paymentHeader: string; lastNonce: number }> {
+    const session = await this.refreshOn(info, () =>
+      this.sender.openSession(caller.account, params, price, { nonceFloor, quietResume: true }),
+    );
+    return this.refreshOn(info, () =>
+      this.sender.createTicketBatch(caller.client, session.sessionId, Number(count)),
+    );
   }
 
   /**
@@ -279,7 +325,10 @@ export class RemoteSignerService {
     return price;
   }
 
-  /** The sealed state checked against the request, or a new one (go-livepeer's order of checks). */
+  /**
+   * The sealed state checked against the request, or a new one (go-livepeer's order of checks); a
+   * new `usage` session locks the request's quote here, as go-livepeer does.
+   */
   private loadState(
     caller: RemoteCaller,
     req: LivePaymentRequest,
@@ -292,6 +341,18 @@ export class RemoteSignerService {
       if (price.pricePerUnit > MAX_IN_PIXELS || price.pixelsPerUnit > MAX_IN_PIXELS) {
         throw invalidRequest('priceInfo parts above 2^53 − 1 are not supported');
       }
+      const quote =
+        req.type === 'usage'
+          ? asRequest(() =>
+              lockUsageQuote(req.quote, {
+                orchestrator,
+                manifestId: req.manifestId,
+                price,
+                nowMs,
+                recover: this.recover,
+              }),
+            )
+          : undefined;
       return {
         stateId: randomId(),
         pmSessionId: '',
@@ -301,9 +362,15 @@ export class RemoteSignerService {
         authExpiry: 0,
         senderNonce: 0,
         balance: Rational.ZERO,
-        initialPrice: { pricePerUnit: price.pricePerUnit, pixelsPerUnit: price.pixelsPerUnit },
+        initialPrice: quote?.initialPrice ?? {
+          pricePerUnit: price.pricePerUnit,
+          pixelsPerUnit: price.pixelsPerUnit,
+        },
         sequenceNumber: 0,
         authId: '',
+        quoteId: quote?.quoteId ?? '',
+        sellUnit: quote?.sellUnit ?? '',
+        upchargeBps: quote?.upchargeBps ?? 0,
         sender: caller.account.address,
         client: caller.client.name,
       };
@@ -429,6 +496,16 @@ export class RemoteSignerService {
     });
     return Buffer.from(bytes).toString('base64');
   }
+}
+
+/** What a usage call's debug log adds. */
+function usageLog(state: RemotePaymentState, usage: UsageUnits) {
+  return {
+    quoteId: state.quoteId,
+    usageUnits: usage.units.toDecimalString(6),
+    billableUnits: usage.billable.toString(),
+    attested: usage.attested,
+  };
 }
 
 function decodeOrchestratorInfo(bytes: Uint8Array): OrchestratorInfo & { ticketParams?: TicketParams } {
