@@ -285,7 +285,7 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     expect(rational(paid.credited).equals(evOf(issued, 2))).toBe(true);
     const afterPaid = await balance('pg-kill');
     expect(afterPaid.equals(before.add(evOf(issued, 2)))).toBe(true);
-    expect(rational(paid.balance).equals(afterPaid)).toBe(true);
+    expect(rational(paid.balance!).equals(afterPaid)).toBe(true);
     const replay = await client.processPayment({ payment, jobId: 'pg-kill' });
     expect(replay.acceptedCount).toBe(0);
     expect(replay.tickets.map((t) => t.errorCode)).toEqual(['NONCE_ALREADY_SEEN', 'NONCE_ALREADY_SEEN']);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { FactoryProvider } from '@nestjs/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Rational } from '#app/ticket';
@@ -15,6 +16,8 @@ import {
   type RideAlong,
 } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
+import { recipientRedisProvider } from '../../../apps/recipient/src/recipient-redis.js';
+import { startReplyCuttingProxy, type ReplyCuttingProxy } from '../../support/reply-cutting-proxy.js';
 import { offlineEnv } from './recipient-fixture.js';
 
 // Two Balances on their own connections play two replicas: each starts its compare-and-set from
@@ -27,8 +30,9 @@ describe('Recipient balances across replicas (real Redis)', () => {
   const config = RecipientConfig.fromEnv(offlineEnv(prefix));
   const sender = `0x${'33'.repeat(20)}`;
   const price = Rational.of(1n);
-  const replica = () => {
-    const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true });
+  const replica = (
+    redis: Redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, enableAutoPipelining: true }),
+  ) => {
     connections.push(redis);
     const balances = new Balances(redis, config);
     services.push(balances);
@@ -150,6 +154,56 @@ describe('Recipient balances across replicas (real Redis)', () => {
     expect(scripts.filter((name) => name === 'evalsha' || name === 'eval')).toHaveLength(2);
     expect(await redis.exists(pending)).toBe(0);
     expect((await a.balance('job-owed')).equals(owed.sub(wei(1n)))).toBe(true);
+  });
+
+  describe("on the Recipient's own connection, lost between a script's run and its reply", () => {
+    let proxy: ReplyCuttingProxy;
+    /** A replica on the Recipient's payment-path connection (recipientRedisProvider), through `proxy`. */
+    const cutReplica = async () => {
+      proxy ??= await startReplyCuttingProxy(inject('redisUrl'));
+      const env = { ...offlineEnv(prefix), REDIS_URL: proxy.url };
+      const provider = recipientRedisProvider as FactoryProvider<Redis>;
+      const redis = provider.useFactory(RecipientConfig.fromEnv(env)) as Redis;
+      cut.push(redis);
+      return replica(redis);
+    };
+    const cut: Redis[] = [];
+    afterAll(async () => {
+      // Closed before their proxy goes, or they would try to reconnect to it.
+      await Promise.all(services.map((b) => b.beforeApplicationShutdown()));
+      for (const redis of cut) {
+        connections.splice(connections.indexOf(redis), 1);
+        await redis.quit();
+      }
+      await proxy?.stop();
+    });
+
+    it('charges a debit once: the compare-and-set is not sent again, the debit fails as unknown', async () => {
+      const direct = replica();
+      await direct.credit('job-cut', wei(100n));
+      // The compare-and-set script is in Redis's cache, so the cut falls on its run (not a NOSCRIPT).
+      await direct.debit('job-cut', wei(1n));
+      const cut = await cutReplica();
+      expect((await cut.balance('job-cut')).equals(wei(99n))).toBe(true);
+      const lost = proxy.cutReplyTo(pendingCreditKey(sender, 'job-cut'));
+      await expect(cut.debit('job-cut', wei(10n))).rejects.toThrow();
+      await lost;
+      expect((await direct.balance('job-cut')).equals(wei(89n))).toBe(true);
+      // Connected again, the next debit starts from what Redis holds.
+      expect((await cut.debit('job-cut', wei(9n))).equals(wei(80n))).toBe(true);
+    });
+
+    it('credits a payment once and never answers it as its own replay: the nonce script is not sent again', async () => {
+      const direct = replica();
+      await direct.credit('job-cut-credit', wei(1n));
+      const cut = await cutReplica();
+      expect((await cut.balance('job-cut-credit')).equals(wei(1n))).toBe(true);
+      const lost = proxy.cutReplyTo(pendingCreditKey(sender, 'job-cut-credit'));
+      await expect(cut.credit('job-cut-credit', wei(5n))).rejects.toThrow();
+      await lost;
+      expect((await direct.balance('job-cut-credit')).equals(wei(6n))).toBe(true);
+      expect((await cut.credit('job-cut-credit', wei(2n))).equals(wei(8n))).toBe(true);
+    });
   });
 
   it('loses no credit when replicas credit the same balance concurrently', async () => {

@@ -5,7 +5,8 @@ import { RedemptionReconciler } from '#app/queue';
 import { MAX_WIN_PROB, Rational, SenderMonitor, bytesToHex, ticketEV } from '#app/ticket';
 import { ConsoleLogger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { balanceKey } from '../../../apps/recipient/src/balance/balances.service.js';
+import { Balances, balanceKey } from '../../../apps/recipient/src/balance/balances.service.js';
+import { SenderRateLimiter } from '../../../apps/recipient/src/payment/sender-rate-limiter.js';
 import { legacyParamsKey, paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import { RECIPIENT_REDIS } from '../../../apps/recipient/src/recipient-redis.js';
 import { bootstrapService } from '#app/common';
@@ -244,6 +245,39 @@ describe('Recipient: params, payments, accounting, winners', () => {
       const stale = await pay([5]);
       expect(ratio(stale.balance)).toBe(ev.mul(Rational.of(11n)).toString());
       commands.stop();
+    });
+
+    it('answers a payment recorded by the nonce script as recorded when Redis fails right after it', async () => {
+      const issued = await issue(r, sender);
+      const params = ticketParamsCodec.fromMessage(issued.ticketParams);
+      const ev = ticketEV(params.faceValue, params.winProb);
+      const pay = (nonces: number[]) =>
+        r.client.processPayment({
+          payment: paymentMessage(issued, signBatch(issued, sender, nonces)),
+          jobId: 'job-after-script',
+        });
+      await pay([1]);
+      // Redis gone after the script answered: the rate window and the balance read fail.
+      const balances = r.app.get(Balances);
+      const limiter = r.app.get(SenderRateLimiter);
+      const [read, consume] = [balances.balance.bind(balances), limiter.consume.bind(limiter)];
+      const gone = () => Promise.reject(new Error('Connection is closed.'));
+      balances.balance = gone;
+      limiter.consume = gone;
+      try {
+        const recorded = await pay([2]);
+        expect([recorded.acceptedCount, ratio(recorded.credited)]).toEqual([1, ev.toString()]);
+        expect(ratio(recorded.balance)).toBe(ev.mul(Rational.of(2n)).toString());
+        // A replay needs the balance read, which fails: answered without it, not as an error.
+        const replay = await pay([2]);
+        expect(replay.tickets.map((t) => t.errorCode)).toEqual(['NONCE_ALREADY_SEEN']);
+        expect(replay.balance ?? null).toBeNull();
+      } finally {
+        balances.balance = read;
+        limiter.consume = consume;
+      }
+      const after = await r.client.balance({ sender: sender.address, jobId: 'job-after-script' });
+      expect(ratio(after.balance)).toBe(ev.mul(Rational.of(2n)).toString());
     });
 
     it('accepts payments on params kept under the legacy key until they expire', async () => {

@@ -63,7 +63,7 @@ export class RecipientController {
         errorMessage: t.error?.message ?? '',
       })),
       credited: rationalMessage(outcome.credited),
-      balance: rationalMessage(outcome.balance),
+      balance: outcome.balance && rationalMessage(outcome.balance),
       acceptedCount: outcome.acceptedCount,
       winningCount: outcome.winningCount,
     };

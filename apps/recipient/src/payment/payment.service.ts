@@ -52,8 +52,8 @@ export interface TicketOutcome {
 export interface PaymentOutcome {
   tickets: TicketOutcome[];
   credited: Rational;
-  /** The (sender, job) balance after the credit. */
-  balance: Rational;
+  /** The (sender, job) balance after the credit; absent when Redis could not tell it after the payment was recorded. */
+  balance?: Rational;
   acceptedCount: number;
   winningCount: number;
 }
@@ -225,7 +225,8 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     } finally {
       clock.lap('record');
       const { rider, settled } = context.ride;
-      if (rider) balance = await this.balances.settle(rider, settled ?? { kind: 'none' });
+      if (rider)
+        balance = await this.afterRecording(() => this.balances.settle(rider, settled ?? { kind: 'none' }));
     }
     clock.lap('settle');
     // A winner stored here whose nonce went over the cap meanwhile (a race with another payment)
@@ -240,11 +241,31 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     const accepted = received.filter((t) => !t.error);
     const credited = ev.mul(Rational.of(BigInt(accepted.length)));
     // A separate step: a crash before it only leaves these tickets uncounted in this second's window.
-    await this.rateLimiter.consume(sender, accepted.length);
-    balance ??= await this.balances.balance(sender, jobId);
+    await this.afterRecording(() => this.rateLimiter.consume(sender, accepted.length));
+    balance ??= await this.afterRecording(() => this.balances.balance(sender, jobId));
     clock.lap('credit');
     this.record(sender, batch, received, accepted, credited);
     return this.outcome(received, credited, balance);
+  }
+
+  /**
+   * A step after the nonce script answered, when the payment is recorded (or refused) for good:
+   * its failure (Redis gone meanwhile) is logged, not thrown, else the caller would take a
+   * recorded payment for a refused one and its retry would be answered as a replay. What it leaves
+   * undone is done later: a pending credit moves with the balance's next update (reads count it
+   * meanwhile), an uncounted rate window only lets this second's tickets through, and a balance
+   * left unread is answered absent.
+   */
+  private async afterRecording<T>(step: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await step();
+    } catch (err) {
+      this.logger.warn({
+        msg: 'a step after the nonce script failed; left to the next update of the balance',
+        error: (err as Error).message,
+      });
+      return undefined;
+    }
   }
 
   /** Takes back winners this payment stored; a failure is logged (the rows stay, which loses nothing). */
@@ -379,7 +400,7 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
   private outcome(
     received: readonly ReceivedTicket[],
     credited: Rational,
-    balance: Rational,
+    balance: Rational | undefined,
   ): PaymentOutcome {
     const tickets = received.map((t): TicketOutcome => ({
       senderNonce: t.senderNonce,

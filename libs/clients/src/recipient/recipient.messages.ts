@@ -38,7 +38,8 @@ export interface TicketOutcomeMessage {
 export interface ProcessPaymentResponse {
   tickets: TicketOutcomeMessage[];
   credited: RationalMessage;
-  balance: RationalMessage;
+  /** Absent when Redis could not tell it after the payment was recorded (the payment stands). */
+  balance?: RationalMessage;
   acceptedCount: number;
   winningCount: number;
 }

@@ -20,16 +20,53 @@ export interface RedisConnectionOptions extends RedisOptions {
    * defers each write to a setImmediate: for callers that already gather their calls themselves.
    */
   writtenAtOnce?: string[];
+  /**
+   * Whether a command sent but not answered when the connection dropped is sent again once it is
+   * back (ioredis's default). Off for a connection whose writes are not idempotent: a script that
+   * ran but whose reply was lost would run twice. Off, such a command fails instead
+   * (UNANSWERED_COMMAND), an outcome its caller must treat as unknown.
+   */
+  resendUnanswered?: boolean;
 }
+
+/** The message of a command failed because its connection closed before its reply came. */
+export const UNANSWERED_COMMAND =
+  'Redis connection lost before the reply: the command may or may not have run';
 
 /** A Redis connection of the deployment (its key prefix, bounded retries); the caller closes it. */
 export function createRedisConnection(options: RedisConnectionOptions): Redis {
-  return new Redis(options.url, {
+  const resend = options.resendUnanswered ?? true;
+  const redis = new Redis(options.url, {
     keyPrefix: options.prefix,
     enableAutoPipelining: options.autoPipelining ?? false,
     autoPipeliningIgnoredCommands: options.writtenAtOnce ?? [],
     maxRetriesPerRequest: 3,
+    autoResendUnfulfilledCommands: resend,
     connectionName: options.connectionName,
+  });
+  if (!resend) failUnansweredOnClose(redis);
+  return redis;
+}
+
+/** ioredis's queue of commands written to the socket and not answered yet (not in its typings). */
+interface SentCommands {
+  commandQueue?: { toArray(): { command: { reject(err: Error): void } }[] };
+}
+
+/**
+ * Without the resend, ioredis drops the commands a closed connection left unanswered without
+ * settling them: their callers would wait for ever. They are failed here, on the `close` event,
+ * which ioredis emits before it sets them aside. Commands not yet written (its offline queue) are
+ * left alone: they go out once the connection is back.
+ */
+function failUnansweredOnClose(redis: Redis): void {
+  const sent = (redis as unknown as SentCommands).commandQueue;
+  if (!sent || typeof sent.toArray !== 'function') {
+    throw new Error('ioredis no longer exposes its sent-command queue: resendUnanswered: false is unsafe');
+  }
+  redis.on('close', () => {
+    const unanswered = (redis as unknown as SentCommands).commandQueue!.toArray();
+    for (const { command } of unanswered) command.reject(new Error(UNANSWERED_COMMAND));
   });
 }
 
