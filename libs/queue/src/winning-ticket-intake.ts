@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
-import { GroupCommit, type GroupMember } from '#app/core';
+import { GroupCommit, RepeatNotice, type GroupMember } from '#app/core';
 import { UNCLAIMED_STATUSES, WinningTicketRepository, type NewWinningTicket } from '#app/database';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
 import { RedemptionQueue, type StoredTicketJob } from './redemption-queue.js';
@@ -16,6 +16,13 @@ export interface IntakeOptions {
 }
 
 export const INTAKE_OPTIONS = Symbol('INTAKE_OPTIONS');
+
+/**
+ * Longest a caller's answer waits for its winners' jobs. They are stored already: a job a stalled
+ * Redis has not taken by then is made by the enqueue still under way, or else by a reconciler. A
+ * payment must not hang on the queue (BullMQ's connection waits for Redis as long as it takes).
+ */
+export const ENQUEUE_WAIT_MS = 2_000;
 
 /** Tickets looked at per intake pass; a larger backlog is worked off over the following passes. */
 const INTAKE_PASS_LIMIT = 1_000;
@@ -46,6 +53,8 @@ export interface IntakeResult {
 export class WinningTicketIntake implements OnApplicationBootstrap {
   private readonly logger = new Logger(WinningTicketIntake.name);
   private readonly requeuedListeners: ((count: number) => void)[] = [];
+  /** Answers given before their jobs were enqueued: a warning a minute while Redis stalls. */
+  private readonly slowEnqueue = new RepeatNotice(60_000);
   private readonly stores = new GroupCommit<NewWinningTicket[], IntakeResult[]>(
     (group) => this.store(group),
     (rows) => rows.length,
@@ -137,7 +146,21 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
       paramsExpirationBlock: r.paramsExpirationBlock,
     }));
     const answer = () => group.forEach((member, i) => member.resolve(results[i]));
-    void this.enqueues.submit(jobs).then(answer, answer);
+    let timer: NodeJS.Timeout | undefined;
+    const enqueued = this.enqueues.submit(jobs).then(() => true);
+    const waited = new Promise<boolean>(
+      (resolve) => (timer = setTimeout(() => resolve(false), ENQUEUE_WAIT_MS)),
+    );
+    void Promise.race([enqueued, waited]).then((done) => {
+      clearTimeout(timer);
+      if (!done && this.slowEnqueue.due('enqueue')) {
+        this.logger.warn({
+          msg: `winners stored, their jobs not enqueued within ${ENQUEUE_WAIT_MS} ms (Redis slow or away): answered, the enqueue goes on`,
+          tickets: jobs.length,
+        });
+      }
+      answer();
+    });
   }
 
   /** One bulk enqueue for the jobs of every group committed meanwhile; never throws. */

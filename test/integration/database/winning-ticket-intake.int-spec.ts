@@ -15,6 +15,7 @@ import {
 import {
   QueueName,
   RedemptionReconciler,
+  ENQUEUE_WAIT_MS,
   WinningTicketIntake,
   connectRedemptionQueue,
   toWinningTicketRow,
@@ -24,6 +25,7 @@ import {
 } from '#app/queue';
 import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
 import { flushRedisPrefix } from '#app/testing';
+import { startRedisFaultProxy } from '../../support/redis-fault-proxy.js';
 
 /** INSERTs the intake sent, with their row counts: the real repository, watched. */
 class WatchedRepository extends WinningTicketRepository {
@@ -198,6 +200,35 @@ describe('WinningTicketIntake group commit', () => {
     const after = [winner()];
     expect((await intake.acceptAll(after))[0].stored).toBe(true);
     expect(await committed(after.map(hashOf))).toBe(1);
+  });
+
+  it('answers within ENQUEUE_WAIT_MS when Redis holds the enqueue back: stored, the job made once Redis answers', async () => {
+    const proxy = await startRedisFaultProxy(inject('redisUrl'));
+    const stalled = await connectRedemptionQueue(proxy.url, prefix, repo);
+    try {
+      const slow = new WinningTicketIntake(
+        repo,
+        stalled.queue,
+        new RedemptionReconciler(repo, stalled.queue),
+      );
+      const release = proxy.holdReplies();
+      const t = winner();
+      const started = Date.now();
+      const [result] = await slow.acceptAll([t]);
+      const waited = Date.now() - started;
+      expect(result).toEqual({ ticketHash: hashOf(t), stored: true });
+      expect(waited).toBeGreaterThanOrEqual(ENQUEUE_WAIT_MS - 50);
+      expect(await committed([hashOf(t)])).toBe(1);
+      // Redis answers again: the enqueue under way makes the job and marks the row queued.
+      release();
+      await expect
+        .poll(async () => (await repo.findByHash(hashOf(t)))?.status, { timeout: 10_000 })
+        .toBe(WinningTicketStatus.QUEUED);
+      expect(await handle.queue.boardSource().getJob(hashOf(t))).toBeTruthy();
+    } finally {
+      await stalled.close();
+      await proxy.stop();
+    }
   });
 
   it('bounds a group: 1,200 waiting rows go in INSERTs of at most 500', async () => {

@@ -17,7 +17,7 @@ import {
 } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import { RecipientConfig } from '../../../apps/recipient/src/recipient.config.js';
 import { recipientRedisProvider } from '../../../apps/recipient/src/recipient-redis.js';
-import { startReplyCuttingProxy, type ReplyCuttingProxy } from '../../support/reply-cutting-proxy.js';
+import { startRedisFaultProxy, type RedisFaultProxy } from '../../support/redis-fault-proxy.js';
 import { offlineEnv } from './recipient-fixture.js';
 
 // Two Balances on their own connections play two replicas: each starts its compare-and-set from
@@ -157,10 +157,10 @@ describe('Recipient balances across replicas (real Redis)', () => {
   });
 
   describe("on the Recipient's own connection, lost between a script's run and its reply", () => {
-    let proxy: ReplyCuttingProxy;
+    let proxy: RedisFaultProxy;
     /** A replica on the Recipient's payment-path connection (recipientRedisProvider), through `proxy`. */
     const cutReplica = async () => {
-      proxy ??= await startReplyCuttingProxy(inject('redisUrl'));
+      proxy ??= await startRedisFaultProxy(inject('redisUrl'));
       const env = { ...offlineEnv(prefix), REDIS_URL: proxy.url };
       const provider = recipientRedisProvider as FactoryProvider<Redis>;
       const redis = provider.useFactory(RecipientConfig.fromEnv(env)) as Redis;
