@@ -103,20 +103,37 @@ export class RedemptionReconciler implements BeforeApplicationShutdown {
         .filter((r) => OPEN_STATUSES.includes(r.status))
         .map((r) => r.ticketHash),
     );
+    const failed: { ticketHash: string; error: string }[] = [];
     for (const t of suspects) {
       if (this.halted) break;
       if (!still.has(t.ticketHash) || scope.skip?.(t.ticketHash)) continue;
-      const action = await this.queue.ensureDue(
-        { ticketHash: t.ticketHash, sender: t.sender, creationRound: t.creationRound },
-        { promote: false, status: t.status, paramsExpirationBlock: t.paramsExpirationBlock },
-      );
+      let action: Awaited<ReturnType<RedemptionQueue['ensureDue']>>;
+      try {
+        action = await this.queue.ensureDue(
+          { ticketHash: t.ticketHash, sender: t.sender, creationRound: t.creationRound },
+          { promote: false, status: t.status, paramsExpirationBlock: t.paramsExpirationBlock },
+        );
+      } catch (err) {
+        // One ticket's failure must not stop the pass at it (every pass would stop there, and the
+        // tickets after it would never be looked at): the others go on, it is looked at next time.
+        failed.push({ ticketHash: t.ticketHash, error: (err as Error).message });
+        continue;
+      }
       if (action === 'enqueued' || action === 're-enqueued') {
         rebuilt++;
         scope.onRebuilt?.(1);
         this.logger.warn({ msg: 'redemption job was missing, enqueued again', ticketHash: t.ticketHash });
       }
     }
-    // Only a pass that went through moves on: a failed or halted one is read again.
+    if (failed.length > 0) {
+      this.logger.warn({
+        msg: 'redemption jobs not checked: looked at again by a later pass',
+        tickets: failed.length,
+        first: failed[0],
+      });
+    }
+    // A halted pass is read again; one that went through moves on, also past tickets that failed
+    // (the pages wrap round: they are looked at again then, and one failing for good holds no one up).
     if (!this.halted) this.cursor = next;
     return rebuilt;
   }

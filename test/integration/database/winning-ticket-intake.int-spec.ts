@@ -333,6 +333,33 @@ describe('WinningTicketIntake first run', () => {
     for (const t of tickets) expect((await job(t)).state).toBe('delayed');
   });
 
+  it('goes on past a ticket whose job cannot be checked, and looks at it again on a later pass', async () => {
+    const { intake, job, handle } = await intakeWith(pace);
+    const recipient = randomBytes(20);
+    const tickets = Array.from({ length: 3 }, () => winner({ recipient, paramsExpirationBlock: 1_020n }));
+    await intake.acceptAll(tickets);
+    for (const t of tickets) await handle.queue.boardSource().remove(hashOf(t));
+    // The first ticket's check fails every time (a fault of that ticket alone).
+    const ensureDue = handle.queue.ensureDue.bind(handle.queue);
+    let broken = true;
+    handle.queue.ensureDue = (ticket, options) =>
+      broken && ticket.ticketHash === hashOf(tickets[0])
+        ? Promise.reject(new Error('refused for this ticket'))
+        : ensureDue(ticket, options);
+    const reconciler = new RedemptionReconciler(repo, handle.queue);
+    reconciler.start({ recipients: () => [bytesToHex(recipient)], limit: 10, intervalMs: 3_600_000 });
+    try {
+      expect(await reconciler.reconcile()).toBe(2);
+      for (const t of tickets.slice(1)) expect((await job(t)).state).toBe('delayed');
+      broken = false;
+      expect(await reconciler.reconcile()).toBe(1);
+      expect((await job(tickets[0])).state).toBe('delayed');
+    } finally {
+      await reconciler.stop();
+      handle.queue.ensureDue = ensureDue;
+    }
+  });
+
   it('redeem now makes the job due whoever asks: promoted from its delay, re-created when lost, else left', async () => {
     const { intake, job, handle } = await intakeWith(pace);
     const t = winner({ paramsExpirationBlock: 1_020n });
