@@ -25,9 +25,6 @@ export const recipientRedisProvider: Provider = {
       prefix: config.values.REDIS_PREFIX,
       autoPipelining: true,
       writtenAtOnce: [RECORD_PAYMENTS_COMMAND],
-      // The nonce script and the balance compare-and-set are not idempotent: run again after a
-      // lost reply, a debit would be charged twice and a credited payment answered as a replay.
-      resendUnanswered: false,
       connectionName: 'ticketpay-recipient',
     }),
 };

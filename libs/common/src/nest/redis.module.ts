@@ -22,9 +22,10 @@ export interface RedisConnectionOptions extends RedisOptions {
   writtenAtOnce?: string[];
   /**
    * Whether a command sent but not answered when the connection dropped is sent again once it is
-   * back (ioredis's default). Off for a connection whose writes are not idempotent: a script that
-   * ran but whose reply was lost would run twice. Off, such a command fails instead
-   * (UNANSWERED_COMMAND), an outcome its caller must treat as unknown.
+   * back (ioredis's default). Off by default here: the services' writes are not idempotent (a
+   * nonce script, a balance compare-and-set, a session's nonce allocation, a spend cap's charge, a
+   * replay guard's SET NX), and one that ran but whose reply was lost would run twice. Off, such a
+   * command fails instead (UNANSWERED_COMMAND), an outcome its caller must treat as unknown.
    */
   resendUnanswered?: boolean;
 }
@@ -33,9 +34,12 @@ export interface RedisConnectionOptions extends RedisOptions {
 export const UNANSWERED_COMMAND =
   'Redis connection lost before the reply: the command may or may not have run';
 
-/** A Redis connection of the deployment (its key prefix, bounded retries); the caller closes it. */
+/**
+ * A Redis connection of the deployment (its key prefix, bounded retries, nothing sent twice); the
+ * caller closes it.
+ */
 export function createRedisConnection(options: RedisConnectionOptions): Redis {
-  const resend = options.resendUnanswered ?? true;
+  const resend = options.resendUnanswered ?? false;
   const redis = new Redis(options.url, {
     keyPrefix: options.prefix,
     enableAutoPipelining: options.autoPipelining ?? false,
