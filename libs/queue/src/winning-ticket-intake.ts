@@ -147,7 +147,11 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
     }));
     const answer = () => group.forEach((member, i) => member.resolve(results[i]));
     let timer: NodeJS.Timeout | undefined;
-    const enqueued = this.enqueues.submit(jobs).then(() => true);
+    // Settled either way: a failed enqueue logs itself, and the reconciler makes the jobs.
+    const enqueued = this.enqueues.submit(jobs).then(
+      () => true,
+      () => true,
+    );
     const waited = new Promise<boolean>(
       (resolve) => (timer = setTimeout(() => resolve(false), ENQUEUE_WAIT_MS)),
     );
