@@ -196,6 +196,28 @@ describe('Redeemer', () => {
     expect((await fx.fees()) - before).toBe(CENTI / 2n + CENTI);
   });
 
+  it('gives a ticket in its last valid round what the funds hold before a younger ticket takes any of it', async () => {
+    const expirationBlock = (await fx.blockNumber()) - 1n;
+    const sender = await fx.newSender(CENTI);
+    const previous = (await fx.nextRound()) - 1n;
+    // The deposit covers neither the last-round ticket nor both; the younger one alone it would.
+    const last = await fx.ticket(sender, (CENTI * 12n) / 10n, { creationRound: previous, expirationBlock });
+    const young = await fx.ticket(sender, (CENTI * 9n) / 10n, { expirationBlock });
+    const before = await fx.fees();
+    await intake.acceptAll([last, young]);
+
+    expect((await until(last, WinningTicketStatus.REDEEMED)).statusReason).toBe('UNDERPAID');
+    expect((await fx.fees()) - before).toBe(CENTI);
+    await eventually(
+      async () => ((await row(young)).statusReason === 'INSUFFICIENT_FUNDS' ? true : undefined),
+      'funds wait',
+    );
+    expect(await chainTxsFor(young)).toHaveLength(0);
+    await fx.fundDeposit(sender, ETH);
+    await until(young, WinningTicketStatus.REDEEMED);
+    expect((await fx.fees()) - before).toBe(CENTI + (CENTI * 9n) / 10n);
+  });
+
   it('in its last valid round, redeems a ticket whose gas is above the cost ratio but below its face value', async () => {
     const expirationBlock = (await fx.blockNumber()) - 1n;
     const sender = await fx.newSender(ETH);

@@ -541,7 +541,7 @@ export class RedemptionBatcher {
    * (SENDER_BUSY); with nothing in flight the funds are simply short. Except in a ticket's last
    * valid round, where waiting loses it: the first such ticket left out goes with what the funds
    * have left, when that pays more than its gas costs (the contract pays it short; settlement
-   * records UNDERPAID).
+   * records UNDERPAID), and no younger ticket is funded before it (it can wait for next round's).
    */
   private async funded(s: Simulated, calls: RedemptionCalls, owner: string): Promise<Candidate[]> {
     const bySender = new Map<string, Candidate[]>();
@@ -561,15 +561,21 @@ export class RedemptionBatcher {
         const committed = this.inFlight.committed(sender, owner, elsewhere);
         let total = committed;
         const short: Candidate[] = [];
+        /** A ticket in its last round is short: what the funds hold is its, not a younger ticket's. */
+        let lastRoundShort = false;
         for (const c of list.sort((a, b) => byTimeLeft(a.entry, b.entry))) {
           const { row } = c.entry;
           if (!locked) {
             c.entry.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
+          } else if (lastRoundShort && !lastRound(row, s)) {
+            // Funded now, it would leave the last-round ticket only the rest; it can wait a round.
+            short.push(c);
           } else if (total + row.faceValue <= funds.available) {
             total += row.faceValue;
             kept.push(c);
           } else {
             short.push(c);
+            lastRoundShort ||= lastRound(row, s);
           }
         }
         // Only its last round's first ticket goes short: the funds are spent by it. What it is paid
