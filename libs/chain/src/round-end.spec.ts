@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { blocksLeftInRound, roundFacts, roundMayEndBeforeMined, roundWaitTarget } from './round-end.js';
+import {
+  blocksLeftInRound,
+  lastRedeemableBlock,
+  roundFacts,
+  roundMayEndBeforeMined,
+  roundWaitTarget,
+} from './round-end.js';
 
 /** A head whose round started at `start` with `length` blocks, at `l1Block` (and L2 `block`). */
 const head = (l1Block: bigint, start: bigint, length: bigint, block = l1Block) => ({
@@ -13,6 +19,19 @@ describe('blocksLeftInRound', () => {
     expect(blocksLeftInRound(head(100n, 100n, 20n))).toBe(19n);
     expect(blocksLeftInRound(head(118n, 100n, 20n))).toBe(1n);
     expect(blocksLeftInRound(head(119n, 100n, 20n))).toBe(0n);
+  });
+});
+
+describe('lastRedeemableBlock', () => {
+  // Round 10 runs from block 100 to 119; rounds are 20 blocks.
+  const at = { rounds: { currentRound: 10n, currentRoundStartBlock: 100n, roundLength: 20n } };
+  it("is the last block of the ticket's last valid round (validity 2: the round after its creation)", () => {
+    expect(lastRedeemableBlock(9n, 2n, at)).toBe(119n);
+    expect(lastRedeemableBlock(10n, 2n, at)).toBe(139n);
+    expect(lastRedeemableBlock(10n, 3n, at)).toBe(159n);
+  });
+  it('is undefined once that round is past', () => {
+    expect(lastRedeemableBlock(8n, 2n, at)).toBeUndefined();
   });
 });
 

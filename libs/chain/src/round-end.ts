@@ -23,6 +23,22 @@ export function nextRoundStartBlock(rounds: RoundHead['rounds']): bigint {
   return rounds.currentRoundStartBlock + rounds.roundLength;
 }
 
+/**
+ * The last L1 block in which a ticket created in `creationRound` can be redeemed: the last block of
+ * its last valid round (TICKETBROKER §4.4), by the current round's schedule; undefined when that
+ * round is past.
+ */
+export function lastRedeemableBlock(
+  creationRound: bigint,
+  validityPeriod: bigint,
+  head: { rounds: RoundHead['rounds'] & Pick<ChainHead['rounds'], 'currentRound'> },
+): bigint | undefined {
+  const lastRound = creationRound + validityPeriod - 1n;
+  const ahead = lastRound - head.rounds.currentRound;
+  if (ahead < 0n) return undefined;
+  return nextRoundStartBlock(head.rounds) - 1n + ahead * head.rounds.roundLength;
+}
+
 /** L1 blocks after `head` still in its round (0 when the head is the round's last block). */
 export function blocksLeftInRound(head: RoundHead): bigint {
   return nextRoundStartBlock(head.rounds) - 1n - head.l1Block;

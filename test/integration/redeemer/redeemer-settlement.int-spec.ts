@@ -8,6 +8,9 @@ import { toWinningTicketRow, type WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
 import { InFlight } from '../../../apps/redeemer/src/redemption/in-flight.js';
 import { RedemptionService } from '../../../apps/redeemer/src/redemption/redemption.service.js';
+import { RedemptionBatcher } from '../../../apps/redeemer/src/redemption/redemption-batcher.js';
+import { RedeemerChain } from '../../../apps/redeemer/src/redemption/redeemer-chain.js';
+import { RedeemerConfig } from '../../../apps/redeemer/src/redeemer.config.js';
 import { RedeemerMetrics } from '../../../apps/redeemer/src/metrics/redeemer.metrics.js';
 import {
   RECEIPT_LOST,
@@ -551,6 +554,36 @@ describe('Redeemer settlement', () => {
       status: WinningTicketStatus.QUEUED,
       statusReason: 'TX_DROPPED',
     });
+  });
+
+  it("cuts a back-off that would reach past the end of the ticket's last valid round to a poll interval", async () => {
+    const sender = await fx.newSender(parseEther('1'));
+    const previous = (await fx.nextRound()) - 1n;
+    // Created last round: this round is its last (validity 2); its params long expired.
+    const t = await fx.ticket(sender, CENTI, { creationRound: previous, expirationBlock: 1n });
+    await tickets.insertIfAbsent(toWinningTicketRow(t));
+    await requeue(t);
+    // Many failures before: its back-off is the longest (REDEEMER_RETRY_MAX_MS, 5 min).
+    await ds.query(`INSERT INTO redemption (ticket_hash, attempts) VALUES ($1, 30)`, [hashOf(t)]);
+    // The head in the round's last blocks: a tx must go now or never.
+    const chain = app.get(RedeemerChain);
+    const { rounds } = await chain.latestHead();
+    const lastBlock = rounds.currentRoundStartBlock + rounds.roundLength - 1n;
+    await fx.mine(Number(lastBlock - (await fx.blockNumber())));
+    await eventually(async () => ((await chain.head()).l1Block >= lastBlock ? true : undefined), 'head');
+
+    const batcher = app.get(RedemptionBatcher);
+    const submit = batcher.submit.bind(batcher);
+    batcher.submit = () => Promise.reject(new Error('connect ECONNREFUSED'));
+    try {
+      expect(await app.get(RedemptionService).process(hashOf(t))).toEqual({
+        kind: 'later',
+        code: 'CHAIN_ERROR',
+        delayMs: app.get(RedeemerConfig).values.REDEEMER_POLL_MS,
+      });
+    } finally {
+      batcher.submit = submit;
+    }
   });
 
   it('puts a claimed ticket with no stored tx back in line at boot only once its claim is old and no batch here holds it', async () => {

@@ -3,6 +3,7 @@ import {
   TxManager,
   TxStore,
   classifyChainError,
+  lastRedeemableBlock,
   roundMayEndBeforeMined,
   type ChainTxRecord,
 } from '#app/chain';
@@ -149,7 +150,7 @@ export class RedemptionService implements RedemptionJobHandler {
       }
       switch (row.status) {
         case WinningTicketStatus.QUEUED:
-          return await this.redeem(row);
+          return await this.beforeExpiry(row, await this.redeem(row));
         case WinningTicketStatus.SUBMITTING:
         case WinningTicketStatus.SUBMITTED:
           return await this.followUp(row);
@@ -164,7 +165,35 @@ export class RedemptionService implements RedemptionJobHandler {
     } catch (err) {
       const error = classifyChainError(err);
       this.logger.warn({ msg: 'redemption step failed', ticketHash, code: error.code, error: error.message });
-      return this.apply(row, retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`));
+      const result = await this.apply(
+        row,
+        retry(RedemptionCode.CHAIN_ERROR, `${error.code}: ${error.message}`),
+      );
+      return row.status === WinningTicketStatus.QUEUED ? this.beforeExpiry(row, result) : result;
+    }
+  }
+
+  /**
+   * `result` with its wait cut so that the job runs again before the ticket's last valid round ends
+   * (less the round-end margin a tx needs to be mined in it), and at least a poll interval: a
+   * back-off, or a wait, reaching past that would let a ticket that could still be redeemed expire.
+   * In its last valid round while the chain's pace is unknown, a poll interval.
+   */
+  private async beforeExpiry(row: WinningTicketEntity, result: JobResult): Promise<JobResult> {
+    const poll = this.config.values.REDEEMER_POLL_MS;
+    if (result.kind !== 'later' || result.delayMs <= poll) return result;
+    try {
+      const head = await this.chain.head();
+      const validity = await this.chain.validityPeriod();
+      const last = lastRedeemableBlock(row.creationRound, validity, head);
+      if (last === undefined) return result;
+      const left = this.chain.msUntilL1Block(last - BigInt(this.margin.blocks()));
+      const lastRound = inLastValidRound(row.creationRound, validity, head.rounds.currentRound);
+      const cap = left !== undefined ? Math.max(poll, left) : lastRound ? poll : undefined;
+      return cap !== undefined && cap < result.delayMs ? { ...result, delayMs: cap } : result;
+    } catch {
+      // The chain unread: the wait stands (the run after it reads the chain again).
+      return result;
     }
   }
 
