@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   balanceAfter,
   billableUnits,
+  bytesToBigInt,
   BYOC_CAPABILITY,
   BYOC_JOB_DOMAIN_V1,
   byocPrice,
@@ -23,9 +24,14 @@ import {
   orchestratorInfoPayload,
   byocCapabilityName,
   parseMaxPrice,
+  parseDecimal,
   parseRatString,
   parseRemotePaymentType,
   Rational,
+  readDecimal,
+  SECP256K1_N,
+  stateBalanceText,
+  uint256Bytes,
   ratString,
   remoteFee,
   segmentFlatten,
@@ -55,6 +61,16 @@ import {
 } from '#app/ticket';
 
 const invalid: unknown = expect.objectContaining({ code: TicketErrorCode.INVALID_INPUT });
+
+/** The message `f` throws (an exact check, where toThrow(text) matches any message containing it). */
+function thrown(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'nothing thrown';
+}
 
 describe('remote signer arithmetic (go-livepeer GenerateLivePayment)', () => {
   it('bills live in whole seconds, rounding up, and prepays 10 s on the first call', () => {
@@ -326,6 +342,90 @@ describe('remote signer state blob', () => {
     expect(() =>
       encodeRemoteState({ ...state, initialPrice: { pricePerUnit: 2n ** 53n, pixelsPerUnit: 1n } }),
     ).toThrow(invalid);
+  });
+
+  it('refuses to write a balance it would not read back (one rule: parseRatString)', () => {
+    // 1e15 wei less 1e-150 units at 1000 wei: (10^165 − 1) / 10^147, 311 characters.
+    const fee = usageFee(parseUsageUnits('1e-150'), { pricePerUnit: 1000n, pixelsPerUnit: 1n });
+    const balance = Rational.of(10n ** 15n).sub(fee);
+    expect(ratString(balance)).toHaveLength(311);
+    const message =
+      'the new balance (311 characters) cannot be kept in the state: balance must be at most 256 characters';
+    expect(thrown(() => stateBalanceText(balance))).toBe(message);
+    expect(thrown(() => encodeRemoteState({ ...state, balance }))).toBe(message);
+    expect(() => encodeRemoteState({ ...state, balance })).toThrow(invalid);
+    // 201 digits on a side: within 256 characters, past the digits bound.
+    expect(thrown(() => stateBalanceText(Rational.of(10n ** 200n)))).toBe(
+      'the new balance (201 characters) cannot be kept in the state: ' +
+        'balance must be an integer or a fraction a/b of at most 200 digits each',
+    );
+    // At the bound: 256 characters, 200 digits a side; one more character is refused.
+    const widest = Rational.of(-(10n ** 200n - 1n), 10n ** 53n);
+    expect(stateBalanceText(widest)).toHaveLength(256);
+    expect(thrown(() => stateBalanceText(widest.div(Rational.of(10n))))).toBe(
+      'the new balance (257 characters) cannot be kept in the state: balance must be at most 256 characters',
+    );
+
+    // Whatever the balance: written exactly when it reads back, and then read back equal.
+    const good = JSON.parse(new TextDecoder().decode(encodeRemoteState(state))) as Record<string, unknown>;
+    const reads = (text: string) =>
+      decodeRemoteState(new TextEncoder().encode(JSON.stringify({ ...good, Balance: text }))).balance;
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 210n), max: 10n ** 210n }),
+        fc.bigInt({ min: 1n, max: 10n ** 210n }),
+        (num, den) => {
+          const b = Rational.of(num, den);
+          const written = thrown(() => stateBalanceText(b)) === 'nothing thrown';
+          expect(thrown(() => reads(ratString(b))) === 'nothing thrown').toBe(written);
+          if (written) expect(reads(stateBalanceText(b)).equals(b)).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('decimals (readDecimal: maxPrice and usage units, one reading)', () => {
+  const go = { signed: false, jsonNumber: false };
+  const json = { signed: true, jsonNumber: true };
+
+  it('reads digits, fraction and exponent exactly, within 78 digits a run and ±200', () => {
+    expect(readDecimal('12.50e-1', json)).toEqual(Rational.of(5n, 4n));
+    expect(readDecimal('-2.5', json)).toEqual(Rational.of(-5n, 2n));
+    expect(readDecimal('1E200', go)).toEqual(Rational.of(10n ** 200n));
+    expect(readDecimal('1e-200', go)).toEqual(Rational.of(1n, 10n ** 200n));
+    expect(readDecimal('1e201', go)).toBe('exponent');
+    expect(readDecimal('1e-201', json)).toBe('exponent');
+    expect(readDecimal('1e1000', go)).toBe('syntax');
+    expect(readDecimal('9'.repeat(78), go)).toEqual(Rational.of(10n ** 78n - 1n));
+    expect(readDecimal('9'.repeat(79), go)).toBe('syntax');
+    expect(readDecimal(`0.${'1'.repeat(79)}`, go)).toBe('syntax');
+  });
+
+  it('takes a sign only when asked, and only JSON literals when asked', () => {
+    expect(readDecimal('-1', go)).toBe('syntax');
+    expect(readDecimal('007', go)).toEqual(Rational.of(7n));
+    expect(readDecimal('007', json)).toBe('syntax');
+    for (const bad of ['', '.5', '1.', '+1', '1/3', '0x10', ' 1', 'NaN']) {
+      expect(readDecimal(bad, go), bad).toBe('syntax');
+      expect(readDecimal(bad, json), bad).toBe('syntax');
+    }
+  });
+
+  it("words each caller's refusals as before", () => {
+    expect(parseDecimal(' 1e-07 ', 'maxPrice.price')).toEqual(Rational.of(1n, 10n ** 7n));
+    expect(parseDecimal(2.5, 'maxPrice.price')).toEqual(Rational.of(5n, 2n));
+    for (const bad of ['0', '-1', '1e201', 'x', undefined, Number.NaN]) {
+      expect(thrown(() => parseDecimal(bad, 'maxPrice.price'))).toBe(
+        'maxPrice.price must be a positive decimal',
+      );
+    }
+    expect(thrown(() => parseUsageUnits(' '))).toBe('missing decimal');
+    expect(thrown(() => parseUsageUnits('-1'))).toBe('invalid decimal "-1"');
+    expect(thrown(() => parseUsageUnits('01'))).toBe('invalid decimal "01"');
+    expect(thrown(() => parseUsageUnits('1e201'))).toBe('invalid decimal "1e201": exponent beyond ±200');
+    expect(parseUsageUnits('-0')).toEqual(Rational.ZERO);
   });
 });
 
@@ -673,14 +773,43 @@ describe('usage payments (go-livepeer lockUsageQuote, verifyUsageAttestation, th
     expect(() => lockUsageQuote(signed(unsigned, otherKey), ctx)).toThrow(
       'invalid quote signature: invalid orchestrator signature',
     );
-    const highS = decodeOrchSig(quote.orchSig);
-    highS[64] = highS[64] === 27 ? 28 : 27;
-    expect(() => lockUsageQuote({ ...quote, orchSig: bytesToHex(highS) }, ctx)).toThrow(
-      'invalid orchestrator signature',
+    // v flipped alone: another key recovers.
+    const flippedV = decodeOrchSig(quote.orchSig);
+    flippedV[64] = flippedV[64] === 27 ? 28 : 27;
+    expect(thrown(() => lockUsageQuote({ ...quote, orchSig: bytesToHex(flippedV) }, ctx))).toBe(
+      'invalid quote signature: invalid orchestrator signature',
     );
-    expect(() => lockUsageQuote({ ...quote, orchSig: '0xdead' }, ctx)).toThrow(
-      'invalid orchestrator signature',
+    expect(thrown(() => lockUsageQuote({ ...quote, orchSig: '0xdead' }, ctx))).toBe(
+      'invalid quote signature: invalid orchestrator signature',
     );
+  });
+
+  it("refuses the high-s twin of O's signature, which recovers O too (VerifySig takes low s only)", () => {
+    const sig = decodeOrchSig(quote.orchSig);
+    const s = bytesToBigInt(sig.subarray(32, 64));
+    const highS = Uint8Array.of(
+      ...sig.subarray(0, 32),
+      ...uint256Bytes(SECP256K1_N - s),
+      sig[64] === 27 ? 28 : 27,
+    );
+    const digest = personalDigest(keccak256(quoteSigningBytes(quote)));
+    expect(nobleBackend.recoverAddress(digest, highS)).toEqual(orch);
+    expect(thrown(() => lockUsageQuote({ ...quote, orchSig: bytesToHex(highS) }, ctx))).toBe(
+      'invalid quote signature: invalid orchestrator signature',
+    );
+    const a = attest();
+    const twin = decodeOrchSig(a.orchSig);
+    const attested = Uint8Array.of(
+      ...twin.subarray(0, 32),
+      ...uint256Bytes(SECP256K1_N - bytesToBigInt(twin.subarray(32, 64))),
+      twin[64] === 27 ? 28 : 27,
+    );
+    expect(
+      nobleBackend.recoverAddress(personalDigest(keccak256(attestationSigningBytes(a))), attested),
+    ).toEqual(orch);
+    expect(
+      thrown(() => verifyUsageAttestation('q_1', { ...a, orchSig: bytesToHex(attested) }, orch, recover)),
+    ).toBe('invalid orchestrator signature');
   });
 
   it("refuses with go-livepeer's messages, in its order", () => {
@@ -729,13 +858,22 @@ describe('usage payments (go-livepeer lockUsageQuote, verifyUsageAttestation, th
     expect(() => verifyUsageAttestation('', attest({ quoteId: '' }), orch, recover)).toThrow(
       'attestation quote_id does not match locked quote',
     );
-    expect(() => verifyUsageAttestation('q_1', attest({}, otherKey), orch, recover)).toThrow(
-      'invalid attestation signature: invalid orchestrator signature',
-    );
-    for (const t of [{ billableUnits: '25' }, { sellPrice: '1' }, { costWei: '26' }]) {
-      expect(() => verifyUsageAttestation('q_1', { ...attest(), ...t }, orch, recover)).toThrow(
-        'invalid orchestrator signature',
-      );
+    // go-livepeer returns verifyOrchSigned's error unwrapped (no prefix, unlike a quote's).
+    const refusals: [Partial<UsageAttestation>, string][] = [
+      [{ orchSig: attest({}, otherKey).orchSig }, 'invalid orchestrator signature'],
+      [{ billableUnits: '25' }, 'invalid orchestrator signature'],
+      [{ sellPrice: '1' }, 'invalid orchestrator signature'],
+      [{ costWei: '26' }, 'invalid orchestrator signature'],
+      [{ orchSig: ' 0x ' }, 'missing signature'],
+      [{ orchSig: '' }, 'missing signature'],
+      [{ orchSig: '0xabc' }, 'encoding/hex: odd length hex string'],
+      [{ orchSig: '0xzz' }, "encoding/hex: invalid byte: U+007A 'z'"],
+    ];
+    for (const [t, message] of refusals) {
+      const a = { ...attest(), ...t };
+      expect(thrown(() => verifyUsageAttestation('q_1', a, orch, recover))).toBe(message);
+      expect(thrown(() => usageUnits(a, undefined, 'q_1', orch, recover))).toBe(message);
+      expect(() => verifyUsageAttestation('q_1', a, orch, recover)).toThrow(invalid);
     }
   });
 

@@ -143,14 +143,47 @@ export function ratString(value: Rational): string {
   return value.den === 1n ? value.num.toString() : `${value.num}/${value.den}`;
 }
 
-const RAT_STRING = /^(-?\d{1,200})(?:\/(\d{1,200}))?$/;
+/** A state's `Balance` (ticketpay bounds; Go's `big.Rat` takes any): its characters, its digits a side. */
+const MAX_BALANCE_CHARS = 256;
+const MAX_BALANCE_DIGITS = 200;
+const RAT_STRING = new RegExp(`^(-?\\d{1,${MAX_BALANCE_DIGITS}})(?:/(\\d{1,${MAX_BALANCE_DIGITS}}))?$`);
 
+/**
+ * A state's `Balance` as the exact rational it writes (`a` or `a/b`, as `ratString`), within the
+ * bounds above: the one rule for what a state may hold, which decodeRemoteState reads with and
+ * stateBalanceText writes with.
+ */
 export function parseRatString(raw: string): Rational {
+  if (raw.length > MAX_BALANCE_CHARS) {
+    throw invalidInput(`balance must be at most ${MAX_BALANCE_CHARS} characters`);
+  }
   const m = RAT_STRING.exec(raw);
-  if (!m) throw invalidInput('balance must be an integer or a fraction a/b');
+  if (!m) {
+    throw invalidInput(
+      `balance must be an integer or a fraction a/b of at most ${MAX_BALANCE_DIGITS} digits each`,
+    );
+  }
   const den = m[2] === undefined ? 1n : BigInt(m[2]);
   if (den === 0n) throw invalidInput('balance has a zero denominator');
   return Rational.of(BigInt(m[1]), den);
+}
+
+/**
+ * The `Balance` a state is written with (`ratString`), refused (INVALID_INPUT) when
+ * decodeRemoteState would not read it back (parseRatString): the session's next call would fail
+ * on its own state, and the credit it holds would be stranded. Exact rational usage units can
+ * make such a balance (a denominator of 10^150 from `1e-150` units).
+ */
+export function stateBalanceText(balance: Rational): string {
+  const text = ratString(balance);
+  try {
+    parseRatString(text);
+  } catch (err) {
+    throw invalidInput(
+      `the new balance (${text.length} characters) cannot be kept in the state: ${(err as Error).message}`,
+    );
+  }
+  return text;
 }
 
 /** One price ceiling and where it comes from (for the error message). */
@@ -189,28 +222,60 @@ const MAX_PRICE_UNIT: Record<RemotePaymentType, string | undefined> = {
   '': undefined,
 };
 
+/** A JSON number literal (RFC 8259), as a sticky pattern: `lastIndex` is where it must start. */
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** The length of the JSON number literal at `at` in `text`, the longest there; 0 when none starts there. */
+export function jsonNumberLength(text: string, at = 0): number {
+  JSON_NUMBER.lastIndex = at;
+  return JSON_NUMBER.exec(text)?.[0].length ?? 0;
+}
+
+/** Whether `text` is a JSON number literal, as Go requires of a `json.Number`. */
+export function isJsonNumber(text: string): boolean {
+  return text !== '' && jsonNumberLength(text) === text.length;
+}
+
 /**
- * A decimal as Go's `json.Number` and `big.Rat.SetString` take it: digits, an optional fraction
- * and an optional exponent (`1e-07` is how Python writes a small float). The exponent is bounded
- * so that a request cannot make us build a huge integer.
+ * A decimal as Go's `big.Rat.SetString` takes it: an optional `-`, digits, an optional fraction
+ * and an optional exponent (`1e-07` is how Python writes a small float). Each digit run is at
+ * most 78 digits and the exponent within ±200 (ticketpay bounds; Go takes any), so that a request
+ * cannot make us build a huge integer.
  */
-const DECIMAL = /^(\d{1,78})(?:\.(\d{1,78}))?(?:[eE]([+-]?\d{1,3}))?$/;
-const MAX_DECIMAL_EXPONENT = 200;
+const DECIMAL = /^(-?)(\d{1,78})(?:\.(\d{1,78}))?(?:[eE]([+-]?\d{1,3}))?$/;
+export const MAX_DECIMAL_EXPONENT = 200;
+
+/** What readDecimal takes beside the digits: a leading `-`; only a JSON number literal (no `01`). */
+export interface DecimalSyntax {
+  signed: boolean;
+  jsonNumber: boolean;
+}
+
+/** Why readDecimal refused a text: not in its syntax (bounds included), or an exponent past ±200. */
+export type DecimalRefusal = 'syntax' | 'exponent';
+
+/**
+ * `text` (already trimmed) as an exact rational, or why it is refused; each caller words its own
+ * refusal (a maxPrice's, go-livepeer's `ParsePositiveRat`'s).
+ */
+export function readDecimal(text: string, syntax: DecimalSyntax): Rational | DecimalRefusal {
+  const m = !syntax.jsonNumber || isJsonNumber(text) ? DECIMAL.exec(text) : null;
+  if (!m || (m[1] === '-' && !syntax.signed)) return 'syntax';
+  const exponent = m[4] === undefined ? 0 : Number(m[4]);
+  if (Math.abs(exponent) > MAX_DECIMAL_EXPONENT) return 'exponent';
+  const frac = m[3] ?? '';
+  const scale = exponent - frac.length;
+  const digits = BigInt(m[1] + m[2] + frac);
+  return scale >= 0 ? Rational.of(digits * 10n ** BigInt(scale)) : Rational.of(digits, 10n ** BigInt(-scale));
+}
 
 /** A positive decimal (JSON number or string, Go number syntax) as an exact rational. */
 export function parseDecimal(raw: unknown, field: string): Rational {
   const text = typeof raw === 'number' ? (Number.isFinite(raw) ? String(raw) : '') : raw;
-  const m = typeof text === 'string' ? DECIMAL.exec(text.trim()) : null;
-  const exponent = m?.[3] === undefined ? 0 : Number(m[3]);
-  if (!m || Math.abs(exponent) > MAX_DECIMAL_EXPONENT) {
-    throw invalidInput(`${field} must be a positive decimal`);
-  }
-  const frac = m[2] ?? '';
-  const scale = exponent - frac.length;
-  const digits = BigInt(m[1] + frac);
   const value =
-    scale >= 0 ? Rational.of(digits * 10n ** BigInt(scale)) : Rational.of(digits, 10n ** BigInt(-scale));
-  if (value.sign() <= 0) throw invalidInput(`${field} must be a positive decimal`);
+    typeof text === 'string' ? readDecimal(text.trim(), { signed: false, jsonNumber: false }) : 'syntax';
+  if (typeof value === 'string' || value.sign() <= 0)
+    throw invalidInput(`${field} must be a positive decimal`);
   return value;
 }
 
@@ -376,7 +441,7 @@ export function encodeRemoteState(s: RemotePaymentState): Uint8Array {
     App: s.app,
     AuthExpiry: s.authExpiry,
     SenderNonce: s.senderNonce,
-    Balance: ratString(s.balance),
+    Balance: stateBalanceText(s.balance),
     InitialPricePerUnit: Number(s.initialPrice.pricePerUnit),
     InitialPixelsPerUnit: Number(s.initialPrice.pixelsPerUnit),
     Type: s.type,
@@ -408,7 +473,8 @@ function field<T>(obj: Record<string, unknown>, name: string, check: (v: unknown
   return v;
 }
 
-const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isString = (v: unknown): v is string => isText(v) && v.length <= 256;
 const isAuthId = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_AUTH_ID_CHARS;
 const isSafeUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isSafeInt = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -451,7 +517,7 @@ export function decodeRemoteState(bytes: Uint8Array): RemotePaymentState {
     app: field(o, 'App', isString),
     authExpiry: field(o, 'AuthExpiry', isSafeUint),
     senderNonce,
-    balance: parseRatString(field(o, 'Balance', isString)),
+    balance: parseRatString(field(o, 'Balance', isText)),
     initialPrice: {
       pricePerUnit: BigInt(field(o, 'InitialPricePerUnit', isSafeUint)),
       pixelsPerUnit: BigInt(field(o, 'InitialPixelsPerUnit', isSafeUint)),

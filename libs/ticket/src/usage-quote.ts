@@ -4,7 +4,7 @@ import { invalidInput, TicketError, TicketErrorCode } from './errors.js';
 import { keccak256 } from './keccak.js';
 import { Rational } from './rational.js';
 import type { Address, Bytes32 } from './types.js';
-import type { UnitPrice } from './remote-payment.js';
+import { isJsonNumber, MAX_DECIMAL_EXPONENT, readDecimal, type UnitPrice } from './remote-payment.js';
 
 /*
  * go-livepeer's `usage` remote payment type (docs/remote-signer.md §3.8): the orchestrator quotes
@@ -75,13 +75,6 @@ export type PersonalRecover = (hash32: Bytes32, sig: Uint8Array) => Address | nu
 /** go-livepeer's `DefaultUsageMaxUnits`: a call without attestation prepays one unit. */
 export const DEFAULT_USAGE_MAX_UNITS = '1';
 
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-
-/** Whether `text` is a JSON number literal, as Go requires of a `json.Number`. */
-export function isJsonNumber(text: string): boolean {
-  return JSON_NUMBER.test(text);
-}
-
 /** Lone UTF-16 surrogates as U+FFFD: the string Go's JSON decoder makes of the same input. */
 export function goDecodedString(value: string): string {
   return value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
@@ -116,8 +109,11 @@ const GO_SHORT_ESCAPES: ReadonlyMap<string, string> = new Map([
   ['\t', '\\t'],
 ]);
 
-/** A `json.Number` as Go writes it: its literal, `0` when empty. */
-function goJsonNumber(text: string, field: string): string {
+/**
+ * A `json.Number` as Go's `encoding/json` writes it: its literal, `0` when empty; refused
+ * (INVALID_INPUT) when it is no JSON number literal, as Go's encoder fails then.
+ */
+export function goJsonNumber(text: string, field = 'a json.Number'): string {
   if (text === '') return '0';
   if (!isJsonNumber(text)) throw invalidInput(`${field} is not a JSON number`);
   return text;
@@ -214,7 +210,10 @@ export function verifyOrchSigned(
   }
 }
 
-/** `step`, its input refusals (only those) reworded as `prefix: message`, as go-livepeer wraps them. */
+/**
+ * `step`, its input refusals (only those) reworded as `prefix: message`, where go-livepeer wraps
+ * them (a quote's signature and max_units; an attestation's signature error is returned as is).
+ */
 function prefixed<T>(prefix: string, step: () => T): T {
   try {
     return step();
@@ -281,7 +280,8 @@ export function lockUsageQuote(quote: UsageQuote | undefined, ctx: UsageQuoteCon
 
 /**
  * Checks an attestation (go-livepeer `verifyUsageAttestation`): for the quote the session locked,
- * signed by the orchestrator.
+ * signed by the orchestrator. A signature refusal is verifyOrchSigned's message as it is (Go
+ * returns that error unwrapped, where a quote's is prefixed `invalid quote signature: `).
  */
 export function verifyUsageAttestation(
   lockedQuoteId: string,
@@ -292,35 +292,23 @@ export function verifyUsageAttestation(
   if (lockedQuoteId === '' || attestation.quoteId !== lockedQuoteId) {
     throw invalidInput('attestation quote_id does not match locked quote');
   }
-  prefixed('invalid attestation signature', () =>
-    verifyOrchSigned(orchestrator, attestationSigningBytes(attestation), attestation.orchSig, recover),
-  );
+  verifyOrchSigned(orchestrator, attestationSigningBytes(attestation), attestation.orchSig, recover);
 }
-
-/** Each digit run of a unit count at most this long, its exponent within ±200 (ticketpay bounds). */
-const UNIT_NUMBER = /^(-?)(\d{1,78})(?:\.(\d{1,78}))?(?:[eE]([+-]?\d{1,3}))?$/;
-const MAX_UNIT_EXPONENT = 200;
 
 /**
  * A unit count as go-livepeer's `ParsePositiveRat` reads a `json.Number`: an exact rational, zero
- * allowed, negative refused (`invalid decimal "…"`), empty refused (`missing decimal`).
+ * allowed (`-0` too), negative refused (`invalid decimal "…"`), empty refused (`missing decimal`);
+ * within readDecimal's bounds (ticketpay's).
  */
 export function parseUsageUnits(text: string): Rational {
   const raw = text.trim();
   if (raw === '') throw invalidInput('missing decimal');
-  const m = isJsonNumber(raw) ? UNIT_NUMBER.exec(raw) : null;
-  const exponent = m?.[4] === undefined ? 0 : Number(m[4]);
-  if (!m) throw invalidInput(`invalid decimal ${JSON.stringify(raw)}`);
-  if (Math.abs(exponent) > MAX_UNIT_EXPONENT) {
-    throw invalidInput(`invalid decimal ${JSON.stringify(raw)}: exponent beyond ±${MAX_UNIT_EXPONENT}`);
+  const value = readDecimal(raw, { signed: true, jsonNumber: true });
+  if (value === 'exponent') {
+    throw invalidInput(`invalid decimal ${JSON.stringify(raw)}: exponent beyond ±${MAX_DECIMAL_EXPONENT}`);
   }
-  const frac = m[3] ?? '';
-  const scale = exponent - frac.length;
-  const digits = BigInt(m[2] + frac);
-  const magnitude =
-    scale >= 0 ? Rational.of(digits * 10n ** BigInt(scale)) : Rational.of(digits, 10n ** BigInt(-scale));
-  if (m[1] === '-' && magnitude.sign() > 0) throw invalidInput(`invalid decimal ${JSON.stringify(raw)}`);
-  return magnitude;
+  if (value === 'syntax' || value.sign() < 0) throw invalidInput(`invalid decimal ${JSON.stringify(raw)}`);
+  return value;
 }
 
 /** go-livepeer's `CeilRatToInt64`: the units rounded up; 0 when not positive or past int64. */

@@ -5,6 +5,7 @@ import {
   hexToBytes,
   parseRatString,
   Rational,
+  ratString,
   ticketEV,
   type PriceInfo,
   type TicketParams,
@@ -46,6 +47,8 @@ import {
 } from './sender-fixture.js';
 
 const TOKEN = 'usage-token-0123456789abcdef';
+/** A client whose spend cap is two tickets of EV 1 gwei (each counted rounded up), not three. */
+const CAPPED_TOKEN = 'usage-capped-token-0123456789abcdef';
 /** O's converted sell price: 1000/3 wei per unit (under the contact's 1000), so fees have fractions. */
 const PRICE: PriceInfo = { pricePerUnit: 1000n, pixelsPerUnit: 3n, capability: 0, constraint: '' };
 /** The orchestrator's key: the recipient's (OrchestratorInfo.address), which signs quotes. */
@@ -70,6 +73,7 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
     webhook = await startWebhook();
     const tokensFile = writeTokensFile(files.dir, 'usage-tokens.yaml', [
       { name: 'usage', token: TOKEN, senders: [chain.funded.address] },
+      { name: 'usage-capped', token: CAPPED_TOKEN, senders: [chain.funded.address], maxEV: '2500000000' },
     ]);
     signer = await bootSender({
       ...senderEnv(chain, files, testRedis('remote-signer-usage')),
@@ -126,8 +130,8 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
     const extra = Object.entries(raw).map(([k, v]) => `,${JSON.stringify(k)}:${v}`);
     return `${json.slice(0, -1)}${extra.join('')}}`;
   }
-  const pay = (text: string) =>
-    postJson(`${signer.httpUrl}/generate-live-payment`, text, { Authorization: `Bearer ${TOKEN}` });
+  const pay = (text: string, to: RunningSender = signer, token = TOKEN) =>
+    postJson(`${to.httpUrl}/generate-live-payment`, text, { Authorization: `Bearer ${token}` });
   const quoted = (q: WireQuote = wireQuote(), key = ORCH_KEY) => signedQuote(q, key);
   const attested = (a: WireAttestation = attestation(), key = ORCH_KEY) => signedAttestation(a, key);
 
@@ -137,13 +141,24 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
   }
   const balanceOf = (a: HttpAnswer) => parseRatString(stateOf(a).Balance as string);
 
-  /** A session opened with a signed quote prepaying `maxUnits`. */
-  async function opened(maxUnits = '1') {
+  /** A session opened with a signed quote prepaying `maxUnits` (on `to`, as the client of `token`). */
+  async function opened(maxUnits = '1', to: RunningSender = signer, token = TOKEN) {
     const p = await params();
-    const a = await pay(body(p, { app: 'fal-flux' }, { quote: quoted(wireQuote({ max_units: maxUnits })) }));
+    const a = await pay(
+      body(p, { app: 'fal-flux' }, { quote: quoted(wireQuote({ max_units: maxUnits })) }),
+      to,
+      token,
+    );
     paid(a);
     return { p, a };
   }
+  /** A later call of the session `state` left, settling `units` attested units. */
+  const settle = (p: Params, state: unknown, units: string, to: RunningSender = signer, token = TOKEN) =>
+    pay(
+      body(p, { app: 'fal-flux', state }, { attestation: attested(attestation({ billable_units: units })) }),
+      to,
+      token,
+    );
 
   it('first call with a signed quote: tickets for max_units at the quoted price, the quote locked in the state', async () => {
     // 6 000 000.5 units at 1000/3 wei: 2 000 000 166.67 wei, three tickets of EV 1 gwei.
@@ -369,7 +384,7 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
         {
           name: 'a malformed quote member (Go fails the decode)',
           quote: () => '{"quote_id":7}',
-          message: 'quote.quote_id must be a string',
+          message: 'quote.quote_id must be a string of at most 256 characters',
         },
       ];
     for (const c of first) {
@@ -378,7 +393,7 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
         const a = await pay(body(p, c.fields ?? {}, c.quote ? { quote: c.quote() } : {}));
         expect(a.status, JSON.stringify(a.body)).toBe(400);
         expect(errorCode(a)).toBe('INVALID_REQUEST');
-        expect(errorMessage(a)).toContain(c.message);
+        expect(errorMessage(a)).toBe(c.message);
         expect(a.body.payment).toBeUndefined();
         expect((await nonceOf(p)) ?? 0).toBe(0);
       });
@@ -390,10 +405,21 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
         attestation: () => attested(attestation({ quote_id: 'q_other' })),
         message: 'attestation quote_id does not match locked quote',
       },
+      // go-livepeer returns an attestation's signature error unwrapped (a quote's is prefixed).
       {
         name: 'an attestation signed by another key',
         attestation: () => attested(attestation(), OTHER_KEY),
         message: 'invalid orchestrator signature',
+      },
+      {
+        name: 'an attestation without orch_sig',
+        attestation: () => attested().replace(/,"orch_sig":"0x[0-9a-f]+"/, ''),
+        message: 'missing signature',
+      },
+      {
+        name: 'an attestation whose orch_sig is not hex',
+        attestation: () => attested().replace(/"orch_sig":"0x[0-9a-f]+"/, '"orch_sig":"0xzz"'),
+        message: "encoding/hex: invalid byte: U+007A 'z'",
       },
       {
         name: 'an attestation whose units changed after signing',
@@ -414,7 +440,7 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
         );
         expect(r.status, JSON.stringify(r.body)).toBe(400);
         expect(errorCode(r)).toBe('INVALID_REQUEST');
-        expect(errorMessage(r)).toContain(c.message);
+        expect(errorMessage(r)).toBe(c.message);
         expect(await nonceOf(p)).toBe(1);
       });
     }
@@ -427,7 +453,160 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
       paid(untyped);
       const r = await pay(body(p, { state: untyped.body.state }, { attestation: attested() }));
       expect(r.status, JSON.stringify(r.body)).toBe(400);
-      expect(errorMessage(r)).toContain('attestation quote_id does not match locked quote');
+      expect(errorMessage(r)).toBe('attestation quote_id does not match locked quote');
+    });
+
+    it('attested units that would make a balance the state cannot keep: refused before anything is signed or asked', async () => {
+      const { p, a } = await opened('0');
+      const hooked = webhook.calls.length;
+      // 3·10^7 + 10^-148 units (156 digits): a fee with a denominator of 3·10^145, about ten tickets.
+      const units = `3${'0'.repeat(77)}.${'0'.repeat(77)}1e-70`;
+      const exact = Rational.of(3n * 10n ** 155n + 1n, 10n ** 148n);
+      const fee = exact.mul(Rational.of(1000n, 3n));
+      const n = fee.sub(balanceOf(a)).div(evOf(p)).ceil();
+      expect(n > 0n && n <= 100n).toBe(true);
+      const unkept = ratString(
+        balanceOf(a)
+          .add(evOf(p).mul(Rational.of(n)))
+          .sub(fee),
+      );
+      expect(unkept.length).toBeGreaterThan(256);
+
+      const r = await settle(p, a.body.state, units);
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(errorCode(r)).toBe('INVALID_REQUEST');
+      expect(errorMessage(r)).toBe(
+        `the new balance (${unkept.length} characters) cannot be kept in the state: balance must be at most 256 characters`,
+      );
+      expect(r.body.payment).toBeUndefined();
+      expect(await nonceOf(p)).toBe(1);
+      expect(webhook.calls).toHaveLength(hooked);
+
+      // The session goes on from the state it had.
+      const next = await settle(p, a.body.state, '0.1');
+      expect(next.status, JSON.stringify(next.body)).toBe(200);
+      expect(stateOf(next)).toMatchObject({ SequenceNumber: 1, SenderNonce: 1 });
+      expect(balanceOf(next).equals(balanceOf(a).sub(Rational.of(100n, 3n)))).toBe(true);
+      // And so does the state that call left.
+      paid(await settle(p, next.body.state, '6e6'));
+    });
+  });
+
+  describe('later calls: the quote only sizes a prepayment, as upstream', () => {
+    it('with an attestation, a quote sent beside it is ignored: not verified, its max_units unused', async () => {
+      const { p, a } = await opened('0');
+      const bogus = quoted(wireQuote({ max_units: '9e6', expires_at: nowSeconds() - 5 }), OTHER_KEY);
+      const r = await pay(
+        body(
+          p,
+          { app: 'fal-flux', state: a.body.state },
+          { quote: bogus, attestation: attested(attestation({ billable_units: '0.1' })) },
+        ),
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.payment).toBe('');
+      expect(balanceOf(r).equals(balanceOf(a).sub(Rational.of(100n, 3n)))).toBe(true);
+      expect(stateOf(r).QuoteID).toBe('q_0123456789abcdef0123');
+      expect(await nonceOf(p)).toBe(1);
+    });
+
+    it('without one, an expired quote is not checked again: its max_units is prepaid', async () => {
+      const { p, a } = await opened('0');
+      // 9 000 000 units at 1000/3 wei: 3 gwei, two more tickets on a balance of one EV.
+      const expired = quoted(wireQuote({ max_units: '9e6', expires_at: nowSeconds() - 5 }));
+      const r = await pay(body(p, { app: 'fal-flux', state: a.body.state }, { quote: expired }));
+      const fee = Rational.of(3_000_000_000n);
+      const n = fee.sub(balanceOf(a)).div(evOf(p)).ceil();
+      expect(paid(r).ticketSenderParams.map((t) => t.senderNonce)).toEqual(
+        Array.from({ length: Number(n) }, (_, i) => i + 2),
+      );
+      expect(
+        balanceOf(r).equals(
+          balanceOf(a)
+            .add(evOf(p).mul(Rational.of(n)))
+            .sub(fee),
+        ),
+      ).toBe(true);
+    });
+  });
+
+  describe('attested calls without tickets', () => {
+    it('are refused with the status of a webhook that denies them, nothing written', async () => {
+      const { p, a } = await opened('0');
+      const before = webhook.reply;
+      webhook.reply = () => ({ status: 200, body: '{"status":403,"reason":"usage not allowed"}' });
+      try {
+        const r = await settle(p, a.body.state, '0.1');
+        expect(r.status, JSON.stringify(r.body)).toBe(403);
+        expect(errorCode(r)).toBe('WEBHOOK_DENIED');
+        expect(errorMessage(r)).toBe('usage not allowed');
+        expect(r.body.state).toBeUndefined();
+        expect(webhook.calls.at(-1)?.body.state).toMatchObject({ SequenceNumber: 1, SenderNonce: 1 });
+      } finally {
+        webhook.reply = before;
+      }
+      expect(await nonceOf(p)).toBe(1);
+      expect((await settle(p, a.body.state, '0.1')).status).toBe(200);
+    });
+
+    it('charge no spend cap: a client capped at two tickets still gets its second after them', async () => {
+      const { p, a } = await opened('0', signer, CAPPED_TOKEN);
+      let state = a.body.state;
+      // Zero attested units: a zero fee, the balance (one EV) stays enough for every call.
+      for (let i = 0; i < 3; i++) {
+        const r = await settle(p, state, '0', signer, CAPPED_TOKEN);
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.payment).toBe('');
+        state = r.body.state;
+      }
+      // 6 000 000 units: 2 gwei, one more ticket on a balance of one EV; the cap's second.
+      const second = await settle(p, state, '6e6', signer, CAPPED_TOKEN);
+      expect(paid(second).ticketSenderParams).toHaveLength(1);
+      // Then two more: past the cap.
+      const third = await settle(p, second.body.state, '6e6', signer, CAPPED_TOKEN);
+      expect(third.status, JSON.stringify(third.body)).toBe(483);
+      expect(errorCode(third)).toBe('SPEND_CAP_REACHED');
+    });
+
+    describe('count against the per-account tickets-per-second cap', () => {
+      const LIMIT = 4;
+      let limited: RunningSender;
+
+      beforeAll(async () => {
+        limited = await bootSender({
+          ...senderEnv(chain, files, testRedis('remote-signer-usage-limited'), {
+            SENDER_MAX_TICKETS_PER_SECOND_PER_SENDER: String(LIMIT),
+            SENDER_MAX_BATCH_SIZE: String(LIMIT),
+          }),
+          SENDER_API_TOKENS_FILE: writeTokensFile(files.dir, 'usage-limited-tokens.yaml', [
+            { name: 'usage', token: TOKEN, senders: [chain.funded.address] },
+          ]),
+          SENDER_REMOTE_SIGNER: 'true',
+          SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
+        });
+      });
+      afterAll(async () => {
+        await limited?.close();
+      });
+
+      it('one ticket each: a flood of them is refused 429, the state unchanged', async () => {
+        const { p, a } = await opened('0', limited);
+        // The start of a fresh one-second window, so that the flood shares one.
+        await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 20));
+        const answers = await Promise.all(
+          Array.from({ length: 3 * LIMIT }, () => settle(p, a.body.state, '0.1', limited)),
+        );
+        const ok = answers.filter((r) => r.status === 200);
+        const refused = answers.filter((r) => r.status !== 200);
+        expect(refused.length, JSON.stringify(answers.map((r) => r.status))).toBeGreaterThan(0);
+        // A flood straddling two windows may take two windows' worth.
+        expect(ok.length).toBeLessThanOrEqual(2 * LIMIT);
+        for (const r of refused) {
+          expect(r.status).toBe(429);
+          expect(errorCode(r)).toBe('RATE_LIMITED');
+        }
+        expect(await issuedNonce(limited.app, funded, p.params.recipientRandHash)).toBe(1);
+      });
     });
   });
 });

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMaxPrice } from '#app/ticket';
-import { goFields, goMaxPrice, parseGoJson } from './go-json.js';
+import { goFields, goJsonText, goMaxPrice, NumberText, parseGoJson } from './go-json.js';
 import { parseByocJobRequest } from './byoc-job-request.js';
+import { readRunnerDiscovery } from './discovery/live-runners.js';
 import { parseLivePaymentRequest } from './live-payment-request.js';
 import { signerJson } from './signer-body.js';
 
@@ -61,6 +62,43 @@ describe('parseGoJson', () => {
     expect(get('unit', 'number')).toBe('1');
     expect(goFields(parseGoJson('{"price":1,"price":"2"}') as object)('price', 'number')).toBe('2');
     expect(goFields({ price: 1 })('price', 'number')).toBe(1);
+  });
+});
+
+describe('goJsonText', () => {
+  it("writes strings and keys as Go's encoding/json does, numbers as their exact text", () => {
+    const value = {
+      'a<b>': ['x&y', 'line\u2028sep\u2029', 'lone\ud800', 'é😀\n"\\', '\u0001'],
+      n: [12345678901234567890n, new NumberText('1.50'), new NumberText(''), 2.5, true, null],
+      gone: undefined,
+    };
+    expect(goJsonText(value)).toBe(
+      '{"a\\u003cb\\u003e":["x\\u0026y","line\\u2028sep\\u2029","lone\ufffd","é😀\\n\\"\\\\","\\u0001"],' +
+        '"n":[12345678901234567890,1.50,0,2.5,true,null]}',
+    );
+    // Read back, it is the same data (a lone surrogate as Go decodes it: U+FFFD).
+    expect((JSON.parse(goJsonText(value)) as Record<string, unknown>)['a<b>']).toEqual([
+      'x&y',
+      'line\u2028sep\u2029',
+      'lone\ufffd',
+      'é😀\n"\\',
+      '\u0001',
+    ]);
+  });
+
+  it("lists a runner for /discover-orchestrators in Go's exact form: HTML characters escaped", () => {
+    const [node] = readRunnerDiscovery(
+      '[{"address":"https://o","runners":[{"url":"https://r/s?a=1&b=<2>","app":"fal\u2028<x>",' +
+        '"capacity":1,"price_info":{"price":5,"currency":"wei","unit":"seconds"}}]}]',
+    );
+    expect(goJsonText(node.runners)).toBe(
+      '[{"url":"https://r/s?a=1\\u0026b=\\u003c2\\u003e","app":"fal\\u2028\\u003cx\\u003e","capacity":1,' +
+        '"capacity_used":0,"capacity_available":0,"price_info":{"price":5,"currency":"wei","unit":"seconds"}}]',
+    );
+  });
+
+  it('refuses to write a NumberText that holds no JSON number (Go fails the encode)', () => {
+    expect(() => goJsonText({ price: new NumberText('1/3') })).toThrow('is not a JSON number');
   });
 });
 

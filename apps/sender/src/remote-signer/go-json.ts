@@ -1,4 +1,4 @@
-import { MAX_INT64 } from '#app/ticket';
+import { goJsonNumber, goJsonString, jsonNumberLength, MAX_INT64 } from '#app/ticket';
 
 /**
  * go-livepeer decodes every signer request and webhook reply with Go's `encoding/json` into a
@@ -154,24 +154,26 @@ export class NumberText {
 }
 
 /**
- * JSON text of `value` as JSON.stringify writes it (members left out when undefined), except that
- * a bigint and a NumberText are written as the number they hold, exactly (a double would round
- * past 15 significant digits; Go writes an integer or a json.Number as it is).
+ * JSON text of `value` as Go's `encoding/json` writes the same data (members in their order, left
+ * out when undefined): strings and keys as Go escapes them (goJsonString: HTML's `< > &`,
+ * U+2028/U+2029, a lone surrogate as U+FFFD), a bigint and a NumberText as the number they hold,
+ * exactly (a double would round past 15 significant digits; Go writes an integer or a json.Number
+ * as it is, goJsonNumber); other values as JSON.stringify writes them.
  */
 export function goJsonText(value: unknown): string {
-  if (value instanceof NumberText) return value.text === '' ? '0' : value.text;
+  if (value instanceof NumberText) return goJsonNumber(value.text);
   if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'string') return goJsonString(value);
   if (Array.isArray(value)) return `[${value.map((v) => goJsonText(v === undefined ? null : v)).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const members = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${members.map(([k, v]) => `${JSON.stringify(k)}:${goJsonText(v)}`).join(',')}}`;
+    return `{${members.map(([k, v]) => `${goJsonString(k)}:${goJsonText(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
 
 /** Go's json decoder refuses nesting deeper than this (10000 containers; the 10001st fails). */
 export const MAX_JSON_DEPTH = 10_000;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES: ReadonlyMap<string, string> = new Map([
   ['"', '"'],
   ['\\', '\\'],
@@ -313,11 +315,10 @@ class JsonReader {
         return value;
       }
     }
-    NUMBER.lastIndex = this.at;
-    const m = NUMBER.exec(this.text);
-    if (m === null) throw this.unexpected();
-    this.at += m[0].length;
-    return Number(m[0]);
+    const length = jsonNumberLength(this.text, this.at);
+    if (length === 0) throw this.unexpected();
+    this.at += length;
+    return Number(this.text.slice(this.at - length, this.at));
   }
 
   private string(): string {

@@ -1,6 +1,7 @@
 import type { UsageAttestation, UsageQuote } from '#app/ticket';
 import { goFields, goMaxPrice } from './go-json.js';
 import { invalidRequest } from './remote-signer.error.js';
+import { integerField, textField as text, type IntegerLimit } from './request-fields.js';
 import { parseUsageAttestation, parseUsageQuote } from './usage-request.js';
 
 /** A `/generate-live-payment` request, checked (docs/remote-signer.md §3.1). */
@@ -31,7 +32,6 @@ export interface LivePaymentRequest {
 /** Go's base64.StdEncoding: standard alphabet, padded. */
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const MAX_BLOB_BYTES = 64 * 1024;
-const MAX_TEXT = 256;
 
 function bytes(value: unknown, name: string): Uint8Array {
   if (value === undefined || value === null) return new Uint8Array(0);
@@ -43,29 +43,10 @@ function bytes(value: unknown, name: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-function text(value: unknown, name: string): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string' || value.length > MAX_TEXT) {
-    throw invalidRequest(`${name} must be a string of at most ${MAX_TEXT} characters`);
-  }
-  return value;
-}
-
+/** The integer fields are bounded to ±(2^53 − 1), as the checks after decoding assume. */
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/**
- * An integer field (Go `int`/`int64`; goFields hands a bigint, or the value Go refuses: `1.0`,
- * `1e3`, a string, past 64 bits), bounded to ±(2^53 − 1) as the checks after decoding assume.
- */
-function integer(value: unknown, name: string, what: string): bigint {
-  if (value === undefined || value === null) return 0n;
-  if (typeof value !== 'bigint' || value > MAX_SAFE || value < -MAX_SAFE) {
-    throw invalidRequest(
-      `${name} must be ${what} of at most 2^53 − 1, written without fraction or exponent (Go decodes it as an integer)`,
-    );
-  }
-  return value;
-}
+const SAFE_INTEGER: IntegerLimit = { what: 'an integer of at most 2^53 − 1', max: MAX_SAFE };
+const SAFE_NON_NEGATIVE: IntegerLimit = { what: 'a non-negative integer of at most 2^53 − 1', max: MAX_SAFE };
 
 export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -88,8 +69,8 @@ export function parseLivePaymentRequest(body: unknown): LivePaymentRequest {
     if (blob.length > 0 || sig.length > 0) state = { state: blob, sig };
   }
 
-  const inPixels = integer(get('inPixels', 'int'), 'inPixels', 'an integer');
-  const timeoutSeconds = integer(get('timeoutSeconds', 'int'), 'timeoutSeconds', 'a non-negative integer');
+  const inPixels = integerField(get('inPixels', 'int'), 'inPixels', SAFE_INTEGER);
+  const timeoutSeconds = integerField(get('timeoutSeconds', 'int'), 'timeoutSeconds', SAFE_NON_NEGATIVE);
   if (timeoutSeconds < 0n) throw invalidRequest('timeoutSeconds must be a non-negative integer');
   return {
     orchestrator,

@@ -32,6 +32,7 @@ import {
   remoteFee,
   remoteStateJson,
   segmentFlatten,
+  stateBalanceText,
   TicketError,
   TicketErrorCode,
   ticketsNeeded,
@@ -49,6 +50,7 @@ import {
 } from '#app/ticket';
 import { SenderError, SenderErrorCode } from '../sender.error.js';
 import { SenderConfig } from '../sender.config.js';
+import { AccountRateLimiter } from '../session/account-rate-limiter.js';
 import { SenderService } from '../session/sender.service.js';
 import { AccountSignatures } from './account-signatures.js';
 import type { ByocJobSignRequest } from './byoc-job-request.js';
@@ -89,9 +91,9 @@ const AUTH_TOKEN_REFRESH_SECONDS = 180n;
 /**
  * go-livepeer's remote signer on top of the Sender's sessions, its checks in go-livepeer's order
  * (docs/remote-signer.md §3.3): request and state, refresh (480), job type and units, price
- * ceilings (481), tickets needed (482), this node's recipient policy (403, 481), then
- * authorization (webhook), and only then the session, nonces (Redis, shared by replicas) and
- * signatures through the same batch path as the gRPC API.
+ * ceilings (481), tickets needed (482), this node's recipient policy (403, 481), whether the new
+ * balance fits the state (400), then authorization (webhook), and only then the session, nonces
+ * (Redis, shared by replicas) and signatures through the same batch path as the gRPC API.
  */
 @Injectable()
 export class RemoteSignerService {
@@ -108,6 +110,7 @@ export class RemoteSignerService {
     private readonly signatures: AccountSignatures,
     private readonly seal: StateSeal,
     private readonly webhook: SignerWebhook,
+    private readonly rateLimiter: AccountRateLimiter,
   ) {
     this.maxTickets = BigInt(config.values.SENDER_REMOTE_SIGNER_MAX_TICKETS);
     this.maxPrice = config.values.SENDER_REMOTE_SIGNER_MAX_PRICE;
@@ -217,6 +220,10 @@ export class RemoteSignerService {
     const pmSessionId = bytesToHex(params.recipientRandHash);
     const nonceFloor = state.pmSessionId === pmSessionId ? state.senderNonce : 0;
     const balance = balanceAfter(state.balance, numTickets, ev, fee);
+    // The state this call writes must read back on the next one (the rule decodeRemoteState reads
+    // with), or the session and its credit would be stranded: refused before anything is asked,
+    // signed or written. Exact rational usage units can make a balance too long to keep.
+    asRequest(() => stateBalanceText(balance));
     // Authorization after the price and the ticket count, as go-livepeer, but before anything is
     // written or signed (go-livepeer #3958, #3961). go-livepeer asks its webhook once the tickets
     // are signed, with the state the call leaves: the webhook is shown that state, its nonce the
@@ -228,7 +235,18 @@ export class RemoteSignerService {
       pmSessionId,
       senderNonce: nonceFloor + Number(numTickets),
     };
-    await this.authorize(state, leaves, webhookHeaders, authIdHeader, nowMs, orchPrice);
+    // A call that signs no tickets (an attested usage call) still has the account seal a state and
+    // may ask the webhook, and an attestation carries no nonce (it can be sent again): it counts as
+    // one ticket, the smallest batch, against the account's per-second cap; a batch is counted in
+    // createTicketBatch. Taken before the webhook is asked; given back when authorization refuses.
+    const allowance =
+      numTickets === 0n ? await this.rateLimiter.take(caller.account.addressHex, 1) : undefined;
+    try {
+      await this.authorize(state, leaves, webhookHeaders, authIdHeader, nowMs, orchPrice);
+    } catch (err) {
+      await allowance?.release().catch(() => undefined);
+      throw err;
+    }
 
     const tickets =
       numTickets === 0n

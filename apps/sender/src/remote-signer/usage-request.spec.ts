@@ -6,14 +6,7 @@ import { parseLivePaymentRequest } from './live-payment-request.js';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 /** A request body as the HTTP layer hands it over: parsed as Go reads it, numbers' text kept. */
 const body = (json: string) => parseLivePaymentRequest(parseGoJson(json));
-const code = (f: () => unknown) => {
-  try {
-    f();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return 'NO_ERROR';
-};
+const refused: unknown = expect.objectContaining({ code: 'INVALID_REQUEST' });
 const ORCH = `"orchestrator":"${b64('x')}"`;
 
 describe('usage quote and attestation parsing (Go fills *LiveRunnerQuote / *LiveRunnerUsageAttestation)', () => {
@@ -72,6 +65,31 @@ describe('usage quote and attestation parsing (Go fills *LiveRunnerQuote / *Live
 
   it('turns lone surrogate escapes into U+FFFD, as Go decodes strings', () => {
     expect(body(`{${ORCH},"quote":{"quote_id":"a\\ud800b"}}`).quote?.quoteId).toBe('a\ufffdb');
+    // The request's own text fields are kept as read (lockUsageQuote compares the Go form).
+    expect(body(`{${ORCH},"ManifestID":"a\\ud800b"}`).manifestId).toBe('a\ud800b');
+  });
+
+  it("words a field's refusal as the request's own fields do (one reading of text and integers)", () => {
+    const message = (json: string) => {
+      try {
+        body(json);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    const unrounded = ', written without fraction or exponent (Go decodes it as an integer)';
+    expect(message(`{${ORCH},"inPixels":1.5}`)).toBe(
+      `inPixels must be an integer of at most 2^53 − 1${unrounded}`,
+    );
+    expect(message(`{${ORCH},"quote":{"upcharge_bps":1.5}}`)).toBe(
+      `quote.upcharge_bps must be a 64-bit integer${unrounded}`,
+    );
+    expect(message(`{${ORCH},"app":7}`)).toBe('app must be a string of at most 256 characters');
+    expect(message(`{${ORCH},"attestation":{"cost_wei":7}}`)).toBe(
+      'attestation.cost_wei must be a string of at most 256 characters',
+    );
+    expect(body(`{${ORCH},"quote":{"expires_at":-9223372036854775808}}`).quote?.expiresAt).toBe(-(2n ** 63n));
   });
 
   it('refuses what Go fails to decode (400 INVALID_REQUEST), whatever the payment type', () => {
@@ -94,10 +112,7 @@ describe('usage quote and attestation parsing (Go fills *LiveRunnerQuote / *Live
       `"attestation":7`,
     ];
     for (const member of bad) {
-      expect(
-        code(() => body(`{${ORCH},"type":"live",${member}}`)),
-        member,
-      ).toBe('INVALID_REQUEST');
+      expect(() => body(`{${ORCH},"type":"live",${member}}`), member).toThrow(refused);
     }
     expect(body(`{${ORCH},"quote":{"wei_price_per_unit":9223372036854775807}}`).quote?.weiPricePerUnit).toBe(
       2n ** 63n - 1n,

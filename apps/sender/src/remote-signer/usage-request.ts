@@ -1,12 +1,7 @@
-import {
-  goDecodedString,
-  isJsonNumber,
-  type UsageAttestation,
-  type UsageQuote,
-  type UsageUpstreamPrice,
-} from '#app/ticket';
+import { isJsonNumber, type UsageAttestation, type UsageQuote, type UsageUpstreamPrice } from '#app/ticket';
 import { goFields } from './go-json.js';
 import { invalidRequest } from './remote-signer.error.js';
+import { integerField, MAX_TEXT, textField, type IntegerLimit } from './request-fields.js';
 
 /*
  * The `quote` and `attestation` objects of a `/generate-live-payment` request, read as Go's
@@ -16,19 +11,11 @@ import { invalidRequest } from './remote-signer.error.js';
  * so does this. Their meaning is checked later (libs/ticket usage-quote.ts).
  */
 
-/** As every other text field of the request (docs/remote-signer.md §3.1). */
-const MAX_TEXT = 256;
-
 type Get = ReturnType<typeof goFields>;
 
+/** A text member, as Go decodes it (a lone surrogate escape as U+FFFD): the signed bytes are Go's. */
 function text(get: Get, name: string, where: string): string {
-  const value = get(name, 'string');
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string' || value.length > MAX_TEXT) {
-    throw invalidRequest(`${where}.${name} must be a string of at most ${MAX_TEXT} characters`);
-  }
-  // Go's decoder turns a lone surrogate escape into U+FFFD; the signed bytes are Go's.
-  return goDecodedString(value);
+  return textField(get(name, 'string'), `${where}.${name}`, { goDecoded: true });
 }
 
 /** A Go `json.Number`: a JSON number (its literal kept) or a string holding one; '' when absent. */
@@ -43,16 +30,11 @@ function number(get: Get, name: string, where: string): string {
   return value;
 }
 
-/** A Go `int`/`int64`: an integer literal that fits 64 bits (goFields hands anything else back). */
+/** A Go `int`/`int64` member: any integer literal that fits 64 bits, as Go takes it. */
+const INT64: IntegerLimit = { what: 'a 64-bit integer' };
+
 function integer(get: Get, name: string, where: string): bigint {
-  const value = get(name, 'int');
-  if (value === undefined || value === null) return 0n;
-  if (typeof value !== 'bigint') {
-    throw invalidRequest(
-      `${where}.${name} must be a 64-bit integer written without fraction or exponent (Go decodes it as an integer)`,
-    );
-  }
-  return value;
+  return integerField(get(name, 'int'), `${where}.${name}`, INT64);
 }
 
 /** An object field (a Go struct pointer): undefined when absent or `null`. */

@@ -1,4 +1,4 @@
-import { parseDecimal, type Rational } from '#app/ticket';
+import { isJsonNumber, parseDecimal, type Rational } from '#app/ticket';
 import { goFields, goJsonText, NumberText, parseGoJson, type GoKind } from '../go-json.js';
 import { LISTED_SCORE, type DiscoveredOrchestrator } from './discovery-entry.js';
 
@@ -27,8 +27,6 @@ export interface RunnerNode {
 
 /** Runner price units go-livepeer's discovery takes (per second, per 720p-pixel-second). */
 const RUNNER_PRICE_UNITS = new Set(['seconds', '720p-pixel-seconds']);
-/** A JSON number literal: what Go's `json.Number` takes from a JSON string. */
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /** A member of the reply whose JSON type Go refuses for its field: the whole reply is dropped. */
 class Mistyped extends Error {}
@@ -79,7 +77,7 @@ function runnerPrice(raw: unknown): NonNullable<LiveRunner['price_info']> {
   const get = fields(raw, 'a price_info');
   const amount = get('price', 'number') as string | undefined;
   // Go's json.Number takes a JSON string only when it holds a number literal.
-  if (amount !== undefined && !JSON_NUMBER.test(amount)) throw new Mistyped('a price is not a number');
+  if (amount !== undefined && !isJsonNumber(amount)) throw new Mistyped('a price is not a number');
   return {
     price: new NumberText(amount ?? ''),
     currency: str(get('currency', 'string')),
