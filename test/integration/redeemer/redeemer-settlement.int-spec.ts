@@ -605,7 +605,9 @@ describe('Redeemer settlement', () => {
       [[old, held].map(hashOf)],
     );
     const inFlight = app.get(InFlight);
-    inFlight.hold('test-batch', [{ ticketHash: hashOf(held), sender: hashOf(held), faceValue: CENTI }]);
+    inFlight.hold('test-batch', [
+      { ticketHash: hashOf(held), sender: hashOf(held), recipient: hashOf(held), faceValue: CENTI },
+    ]);
     try {
       await app.get(RedemptionService).recoverAtBoot();
     } finally {

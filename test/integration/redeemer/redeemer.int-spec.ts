@@ -218,6 +218,32 @@ describe('Redeemer', () => {
     expect((await fx.fees()) - before).toBe(CENTI + (CENTI * 9n) / 10n);
   });
 
+  it('keeps for a queued ticket in its last valid round what a younger ticket would take, though its job runs later', async () => {
+    const sender = await fx.newSender(CENTI);
+    const previous = (await fx.nextRound()) - 1n;
+    // The last-round ticket's params have not expired yet: its job waits, it is only queued.
+    const last = await fx.ticket(sender, (CENTI * 12n) / 10n, {
+      creationRound: previous,
+      expirationBlock: (await fx.blockNumber()) + 3n,
+    });
+    const young = await fx.ticket(sender, (CENTI * 9n) / 10n, {
+      expirationBlock: (await fx.blockNumber()) - 1n,
+    });
+    const before = await fx.fees();
+    await intake.accept(last);
+    await intake.accept(young);
+    await eventually(
+      async () => ((await row(young)).statusReason === 'INSUFFICIENT_FUNDS' ? true : undefined),
+      'funds wait',
+    );
+    expect(await chainTxsFor(young)).toHaveLength(0);
+
+    await fx.mine(5);
+    expect((await until(last, WinningTicketStatus.REDEEMED)).statusReason).toBe('UNDERPAID');
+    expect((await fx.fees()) - before).toBe(CENTI);
+    expect((await row(young)).status).toBe(WinningTicketStatus.QUEUED);
+  });
+
   it('in its last valid round, redeems a ticket whose gas is above the cost ratio but below its face value', async () => {
     const expirationBlock = (await fx.blockNumber()) - 1n;
     const sender = await fx.newSender(ETH);

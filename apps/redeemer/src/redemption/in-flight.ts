@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 
-/** A ticket as far as in-flight bookkeeping cares: whose it is and what it may cost the sender. */
+/** A ticket as far as in-flight bookkeeping cares: whose it is, whom it pays, what it may cost the sender. */
 export interface HeldTicket {
   ticketHash: string;
   sender: string;
+  recipient: string;
   faceValue: bigint;
+}
+
+/** A sender's face value in flight: to one recipient, and to all the others. */
+export interface Committed {
+  own: bigint;
+  others: bigint;
 }
 
 /**
@@ -43,16 +50,27 @@ export class InFlight {
    * Face value of `sender`'s tickets held by owners other than `except` (txs in flight, and
    * batches being built), plus those of `elsewhere` (the sender's tickets in a tx by Postgres)
    * that no owner here holds — another Redeemer's, or the previous holder's of a recipient taken
-   * over: what its funds must still cover before anything new is sent. Each ticket counted once.
+   * over: what its funds must still cover before anything new is sent, split between the tickets
+   * paying `recipient` and the others (the contract pays those from the shared deposit, then from
+   * their own recipients' reserve shares, never from this one's). Each ticket counted once.
    */
-  committed(sender: string, except?: string, elsewhere: readonly HeldTicket[] = []): bigint {
-    let total = 0n;
+  committed(
+    sender: string,
+    recipient: string,
+    except?: string,
+    elsewhere: readonly HeldTicket[] = [],
+  ): Committed {
+    const total: Committed = { own: 0n, others: 0n };
+    const add = (t: HeldTicket) => {
+      if (t.recipient === recipient) total.own += t.faceValue;
+      else total.others += t.faceValue;
+    };
     for (const t of elsewhere) {
-      if (t.sender === sender && !this.tickets.has(t.ticketHash)) total += t.faceValue;
+      if (t.sender === sender && !this.tickets.has(t.ticketHash)) add(t);
     }
     for (const [owner, hold] of this.holds) {
       if (owner === except) continue;
-      for (const t of hold) if (t.sender === sender) total += t.faceValue;
+      for (const t of hold) if (t.sender === sender) add(t);
     }
     return total;
   }

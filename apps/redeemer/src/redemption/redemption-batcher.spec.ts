@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InFlight } from './in-flight.js';
-import { byTimeLeft, splitByGas, txGasCap, unpaidInTx } from './redemption-batcher.js';
+import { byTimeLeft, fundsLeftFor, splitByGas, txGasCap, unpaidInTx } from './redemption-batcher.js';
 
 describe('splitByGas', () => {
   const items = (...gas: number[]) => gas.map((g, i) => ({ i, gas: BigInt(g) }));
@@ -55,7 +55,13 @@ describe('byTimeLeft', () => {
 
 describe('unpaidInTx', () => {
   const SENDER = '0xsender';
-  const ticket = (ticketHash: string, faceValue: bigint) => ({ ticketHash, sender: SENDER, faceValue });
+  const RECIPIENT = '0xrecipient';
+  const ticket = (ticketHash: string, faceValue: bigint, recipient = RECIPIENT) => ({
+    ticketHash,
+    sender: SENDER,
+    recipient,
+    faceValue,
+  });
 
   it('counts a ticket whose hold ends while the chain is asked about the others', async () => {
     // A settlement run of a previous holder's still pending tx holds its ticket, then lets go while
@@ -67,7 +73,7 @@ describe('unpaidInTx', () => {
       inFlight.release('tx:1');
       return Promise.resolve(false);
     });
-    expect(inFlight.committed(SENDER, 'flush', unpaid)).toBe(9n);
+    expect(inFlight.committed(SENDER, RECIPIENT, 'flush', unpaid)).toEqual({ own: 9n, others: 0n });
   });
 
   it('leaves out a ticket the chain says is used, and counts a held one once', async () => {
@@ -81,6 +87,26 @@ describe('unpaidInTx', () => {
     });
     expect(asked).toEqual(['0xb', '0xc']);
     expect(unpaid.map((t) => t.ticketHash)).toEqual(['0xa', '0xc']);
-    expect(inFlight.committed(SENDER, 'flush', unpaid)).toBe(7n);
+    expect(inFlight.committed(SENDER, RECIPIENT, 'flush', unpaid)).toEqual({ own: 7n, others: 0n });
+  });
+
+  it("splits a sender's tickets in flight between one recipient and the others", () => {
+    const inFlight = new InFlight();
+    inFlight.hold('tx:1', [ticket('0xa', 6n), ticket('0xb', 2n, '0xother')]);
+    expect(inFlight.committed(SENDER, RECIPIENT, 'flush', [ticket('0xc', 1n, '0xthird')])).toEqual({
+      own: 6n,
+      others: 3n,
+    });
+  });
+});
+
+describe('fundsLeftFor', () => {
+  // Deposit 10, this recipient's reserve share 4.
+  const funds = { deposit: 10n, available: 14n };
+  it("takes other recipients' tickets from the deposit only, never from this recipient's share", () => {
+    expect(fundsLeftFor(funds, 0n)).toBe(14n);
+    expect(fundsLeftFor(funds, 7n)).toBe(7n);
+    expect(fundsLeftFor(funds, 10n)).toBe(4n);
+    expect(fundsLeftFor(funds, 25n)).toBe(4n);
   });
 });

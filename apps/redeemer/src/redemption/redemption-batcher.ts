@@ -10,6 +10,7 @@ import {
   roundMayEndBeforeMined,
   type ChainHead,
   type RedemptionCalls,
+  type SenderFunds,
   type Simulation,
 } from '#app/chain';
 import {
@@ -19,7 +20,7 @@ import {
   WinningTicketRepository,
   type WinningTicketEntity,
 } from '#app/database';
-import { inLastValidRound, isSenderLocked } from '#app/ticket';
+import { inLastValidRound, isSenderLocked, lastValidCreationRound } from '#app/ticket';
 import { RedeemerMetrics } from '../metrics/redeemer.metrics.js';
 import { RedeemerConfig } from '../redeemer.config.js';
 import { BlockSpace } from './block-space.js';
@@ -536,8 +537,9 @@ export class RedemptionBatcher {
   /**
    * Keeps each sender's tickets, least time left first (byTimeLeft), while deposit +
    * min(reserve, claimable) covers their face values on top of the sender's tickets already in
-   * flight, ours or another Redeemer's (unpaidInTx); the contract would otherwise pay short
-   * and still consume them. A ticket left out while the sender has txs in flight waits for those
+   * flight, ours or another Redeemer's (unpaidInTx; those to other recipients take from the
+   * deposit only: fundsLeftFor), and, for a ticket not in its last valid round, on top of the
+   * queued tickets that are; the contract would otherwise pay short and still consume them. A ticket left out while the sender has txs in flight waits for those
    * (SENDER_BUSY); with nothing in flight the funds are simply short. Except in a ticket's last
    * valid round, where waiting loses it: the first such ticket left out goes with what the funds
    * have left, when that pays more than its gas costs (the contract pays it short; settlement
@@ -555,22 +557,38 @@ export class RedemptionBatcher {
     );
     await Promise.all(
       [...bySender.entries()].map(async ([sender, list]) => {
-        const funds = await calls.senderFunds(sender, list[0].entry.row.recipient);
+        const recipient = list[0].entry.row.recipient;
+        const funds = await calls.senderFunds(sender, recipient);
         const locked = isSenderLocked(funds, s.currentRound);
         // Counted again even when mined but not yet settled (the chain already paid it): safe side.
-        const committed = this.inFlight.committed(sender, owner, elsewhere);
-        let total = committed;
+        const committed = this.inFlight.committed(sender, recipient, owner, elsewhere);
+        // Tickets to other recipients take from this one's funds only the shared deposit.
+        const available = fundsLeftFor(funds, committed.others);
+        // Tickets in their last valid round not in this pass (their jobs run apart) keep their
+        // share too: funded first, a younger ticket would leave them only the rest.
+        const lastOnes = lastValidCreationRound(s.validity, s.currentRound);
+        const keptForLast =
+          lastOnes === undefined
+            ? 0n
+            : await this.tickets.unclaimedFaceValue(
+                sender,
+                recipient,
+                lastOnes,
+                list.map((c) => c.entry.row.ticketHash),
+              );
+        let total = committed.own;
         const short: Candidate[] = [];
         /** A ticket in its last round is short: what the funds hold is its, not a younger ticket's. */
         let lastRoundShort = false;
         for (const c of list.sort((a, b) => byTimeLeft(a.entry, b.entry))) {
           const { row } = c.entry;
+          const young = !lastRound(row, s);
           if (!locked) {
             c.entry.resolve(verdict(wait(RedemptionCode.SENDER_UNLOCKED)));
-          } else if (lastRoundShort && !lastRound(row, s)) {
+          } else if (lastRoundShort && young) {
             // Funded now, it would leave the last-round ticket only the rest; it can wait a round.
             short.push(c);
-          } else if (total + row.faceValue <= funds.available) {
+          } else if (total + row.faceValue + (young ? keptForLast : 0n) <= available) {
             total += row.faceValue;
             kept.push(c);
           } else {
@@ -585,7 +603,7 @@ export class RedemptionBatcher {
           last &&
           !gasCostWait(this.config.gasLimits(), s.gasPrice, {
             gas: last.needs,
-            faceValue: funds.available - total,
+            faceValue: available - total,
             lastRound: true,
           })
             ? last
@@ -597,13 +615,19 @@ export class RedemptionBatcher {
             ticketHash: goesShort.entry.row.ticketHash,
             sender,
             faceValue: goesShort.entry.row.faceValue.toString(),
-            available: (funds.available - total).toString(),
+            available: (available - total).toString(),
           });
         }
         for (const c of short) {
           if (c === goesShort) continue;
           c.entry.resolve(
-            verdict(wait(committed > 0n ? RedemptionCode.SENDER_BUSY : RedemptionCode.INSUFFICIENT_FUNDS)),
+            verdict(
+              wait(
+                committed.own + committed.others > 0n
+                  ? RedemptionCode.SENDER_BUSY
+                  : RedemptionCode.INSUFFICIENT_FUNDS,
+              ),
+            ),
           );
         }
       }),
@@ -705,7 +729,22 @@ type TimeLeft = Pick<WinningTicketEntity, 'creationRound' | 'createdAt'>;
 
 /** Busy, but committed against no sender's funds (not claimed). */
 const heldFree = (entries: readonly Entry[]): HeldTicket[] =>
-  entries.map((e) => ({ ticketHash: e.row.ticketHash, sender: e.row.sender, faceValue: 0n }));
+  entries.map((e) => ({
+    ticketHash: e.row.ticketHash,
+    sender: e.row.sender,
+    recipient: e.row.recipient,
+    faceValue: 0n,
+  }));
+
+/**
+ * What a sender's funds can still pay one recipient (`funds`: the deposit and that recipient's
+ * reserve share) once `others` of face value to other recipients are paid: those take the deposit
+ * first, and past it their own recipients' shares.
+ */
+export function fundsLeftFor(funds: Pick<SenderFunds, 'deposit' | 'available'>, others: bigint): bigint {
+  const fromReserve = funds.available - funds.deposit;
+  return (funds.deposit > others ? funds.deposit - others : 0n) + fromReserve;
+}
 
 /** `candidates` split into txs of at most txGasCap for the largest allowance among them. */
 function txsOf(candidates: readonly Candidate[], blockGasLimit: bigint): Candidate[][] {

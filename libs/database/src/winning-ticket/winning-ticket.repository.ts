@@ -300,21 +300,44 @@ export class WinningTicketRepository {
   }
 
   /**
+   * Face value of `sender`'s tickets to `recipient` created in `creationRound` that wait for a tx
+   * (received or queued), but for `except`: the Redeemer keeps that much of the sender's funds for
+   * them when they are in their last valid round, before funding younger tickets.
+   */
+  async unclaimedFaceValue(
+    sender: string,
+    recipient: string,
+    creationRound: bigint,
+    except: readonly string[],
+  ): Promise<bigint> {
+    const [row] = await this.ds.query<{ total: string | null }[]>(
+      `SELECT sum(face_value)::text AS total FROM winning_ticket
+        WHERE sender = $1 AND recipient = $2 AND creation_round = $3::int8 AND status = ANY($4::text[])
+          AND ticket_hash <> ALL($5::text[])`,
+      [sender, recipient, creationRound.toString(), UNCLAIMED_STATUSES, [...except]],
+    );
+    return BigInt(row?.total ?? '0');
+  }
+
+  /**
    * The senders' tickets claimed by a tx, whichever Redeemer claimed them: what those senders'
    * funds may still have to pay.
    */
   async inTx(
     senders: readonly string[],
-  ): Promise<Pick<WinningTicketEntity, 'ticketHash' | 'sender' | 'faceValue'>[]> {
+  ): Promise<Pick<WinningTicketEntity, 'ticketHash' | 'sender' | 'recipient' | 'faceValue'>[]> {
     if (senders.length === 0) return [];
-    const rows = await this.ds.query<{ ticket_hash: string; sender: string; face_value: string }[]>(
-      `SELECT ticket_hash, sender, face_value::text AS face_value FROM winning_ticket
+    const rows = await this.ds.query<
+      { ticket_hash: string; sender: string; recipient: string; face_value: string }[]
+    >(
+      `SELECT ticket_hash, sender, recipient, face_value::text AS face_value FROM winning_ticket
         WHERE sender = ANY($1::text[]) AND status = ANY($2::text[])`,
       [senders, IN_TX_STATUSES],
     );
     return rows.map((r) => ({
       ticketHash: r.ticket_hash,
       sender: r.sender,
+      recipient: r.recipient,
       faceValue: BigInt(r.face_value),
     }));
   }
