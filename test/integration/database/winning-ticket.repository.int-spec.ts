@@ -218,16 +218,17 @@ describe('WinningTicketRepository moves', () => {
 
   it("lists senders' tickets in a tx (submitting, submitted) over every recipient, face values exact", async () => {
     const sender = hex(20);
+    const [one, other] = [hex(20), hex(20)];
     const big = (1n << 255n) + 3n;
-    const claimed = await stored(S.SUBMITTING, { sender, faceValue: big });
-    const sent = await stored(S.SUBMITTED, { sender, faceValue: 7n });
+    const claimed = await stored(S.SUBMITTING, { sender, recipient: one, faceValue: big });
+    const sent = await stored(S.SUBMITTED, { sender, recipient: other, faceValue: 7n });
     await stored(S.QUEUED, { sender });
     await stored(S.SUBMITTED);
 
     const inTx = await repo.inTx([sender]);
     expect(inTx.sort((x, y) => (x.faceValue < y.faceValue ? -1 : 1))).toEqual([
-      { ticketHash: sent, sender, faceValue: 7n },
-      { ticketHash: claimed, sender, faceValue: big },
+      { ticketHash: sent, sender, recipient: other, faceValue: 7n },
+      { ticketHash: claimed, sender, recipient: one, faceValue: big },
     ]);
     expect(await repo.inTx([])).toEqual([]);
   });

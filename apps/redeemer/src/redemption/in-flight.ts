@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-/** A ticket as far as in-flight bookkeeping cares: whose it is, whom it pays, what it may cost the sender. */
+/** A ticket as far as in-flight bookkeeping cares: whose, whom it pays, what it may cost its sender. */
 export interface HeldTicket {
   ticketHash: string;
   sender: string;

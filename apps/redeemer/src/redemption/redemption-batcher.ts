@@ -539,11 +539,12 @@ export class RedemptionBatcher {
    * min(reserve, claimable) covers their face values on top of the sender's tickets already in
    * flight, ours or another Redeemer's (unpaidInTx; those to other recipients take from the
    * deposit only: fundsLeftFor), and, for a ticket not in its last valid round, on top of the
-   * queued tickets that are; the contract would otherwise pay short and still consume them. A ticket left out while the sender has txs in flight waits for those
-   * (SENDER_BUSY); with nothing in flight the funds are simply short. Except in a ticket's last
-   * valid round, where waiting loses it: the first such ticket left out goes with what the funds
-   * have left, when that pays more than its gas costs (the contract pays it short; settlement
-   * records UNDERPAID), and no younger ticket is funded before it (it can wait for next round's).
+   * queued tickets that are; the contract would otherwise pay short and still consume them. A
+   * ticket left out while the sender has txs in flight waits for those (SENDER_BUSY); with nothing
+   * in flight the funds are simply short. Except in a ticket's last valid round, where waiting
+   * loses it: the first such ticket left out goes with what the funds have left, when that pays
+   * more than its gas costs (the contract pays it short; settlement records UNDERPAID), and no
+   * younger ticket is funded before it (it can wait for next round's).
    */
   private async funded(s: Simulated, calls: RedemptionCalls, owner: string): Promise<Candidate[]> {
     const bySender = new Map<string, Candidate[]>();
