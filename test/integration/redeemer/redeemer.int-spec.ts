@@ -13,6 +13,7 @@ import {
   startRedeemerChain,
   type RedeemerChainFixture,
 } from './redeemer-fixture.js';
+import { RedeemerChain } from '../../../apps/redeemer/src/redemption/redeemer-chain.js';
 import { RedemptionGas } from '../../../apps/redeemer/src/redemption/redemption-gas.js';
 import { startInProcessRedeemer, ticketRows } from './in-process-redeemer.js';
 
@@ -206,10 +207,24 @@ describe('Redeemer', () => {
     expect((await fx.fees()) - before).toBe(CENTI / 2n + CENTI);
   });
 
+  /**
+   * The next round, once the Redeemer's polled head is in it: its jobs judge which tickets are in
+   * their last round by that head, which may lag the blocks nextRound mines by a poll.
+   */
+  const nextRoundSeen = async () => {
+    const round = await fx.nextRound();
+    const chain = app.get(RedeemerChain);
+    await eventually(
+      async () => ((await chain.head()).rounds.currentRound >= round ? true : undefined),
+      'the polled head in the new round',
+    );
+    return round;
+  };
+
   it('gives a ticket in its last valid round what the funds hold before a younger ticket takes any of it', async () => {
     const expirationBlock = (await fx.blockNumber()) - 1n;
     const sender = await fx.newSender(CENTI);
-    const previous = (await fx.nextRound()) - 1n;
+    const previous = (await nextRoundSeen()) - 1n;
     // The deposit covers neither the last-round ticket nor both; the younger one alone it would.
     const last = await fx.ticket(sender, (CENTI * 12n) / 10n, { creationRound: previous, expirationBlock });
     const young = await fx.ticket(sender, (CENTI * 9n) / 10n, { expirationBlock });
@@ -230,16 +245,16 @@ describe('Redeemer', () => {
   });
 
   it('keeps for a queued ticket in its last valid round what a younger ticket would take, though its job runs later', async () => {
+    // Long expired by the time the Redeemer looks (its polled head may lag the new round's blocks).
+    const expired = (await fx.blockNumber()) - 1n;
     const sender = await fx.newSender(CENTI);
-    const previous = (await fx.nextRound()) - 1n;
+    const previous = (await nextRoundSeen()) - 1n;
     // The last-round ticket's params have not expired yet: its job waits, it is only queued.
     const last = await fx.ticket(sender, (CENTI * 12n) / 10n, {
       creationRound: previous,
       expirationBlock: (await fx.blockNumber()) + 3n,
     });
-    const young = await fx.ticket(sender, (CENTI * 9n) / 10n, {
-      expirationBlock: (await fx.blockNumber()) - 1n,
-    });
+    const young = await fx.ticket(sender, (CENTI * 9n) / 10n, { expirationBlock: expired });
     const before = await fx.fees();
     await intake.accept(last);
     await intake.accept(young);
