@@ -43,6 +43,22 @@ describe('GroupCommit', () => {
     expect(groups).toEqual([[1], [2, 3], [4], [9], [1]]);
   });
 
+  it('counts the summed size of the calls waiting, not of the group running', async () => {
+    const { commit, finish } = held(5);
+    const calls = [2, 3, 4, 1].map((n) => commit.submit(n));
+    // 2 runs; 3, 4 and 1 wait.
+    expect(commit.backlog).toBe(8);
+    finish();
+    await new Promise((r) => setImmediate(r));
+    // 3 runs (3 + 4 would pass 5), 4 and 1 wait.
+    expect(commit.backlog).toBe(5);
+    finish();
+    await new Promise((r) => setImmediate(r));
+    expect(commit.backlog).toBe(0);
+    finish();
+    expect(await Promise.all(calls)).toEqual([4, 6, 8, 2]);
+  });
+
   it('rejects every member a failed group did not answer; the next group still runs', async () => {
     let round = 0;
     const commit = new GroupCommit<string, string>(

@@ -14,6 +14,7 @@ export interface GroupMember<T, R> {
  */
 export class GroupCommit<T, R> {
   private readonly waiting: GroupMember<T, R>[] = [];
+  private waitingTotal = 0;
   private running = false;
 
   constructor(
@@ -22,10 +23,16 @@ export class GroupCommit<T, R> {
     private readonly maxSize: number,
   ) {}
 
+  /** The summed size of the calls waiting for a group (the running group's not included). */
+  get backlog(): number {
+    return this.waitingTotal;
+  }
+
   /** Resolves with what the work of the call's group gave it. */
   submit(input: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ input, resolve, reject });
+      this.waitingTotal += this.size(input);
       if (!this.running) void this.drain();
     });
   }
@@ -53,6 +60,7 @@ export class GroupCommit<T, R> {
       total += next;
       n++;
     }
+    this.waitingTotal -= total;
     return this.waiting.splice(0, n);
   }
 }

@@ -24,6 +24,13 @@ export const INTAKE_OPTIONS = Symbol('INTAKE_OPTIONS');
  */
 export const ENQUEUE_WAIT_MS = 2_000;
 
+/**
+ * Most jobs left waiting behind an enqueue that Redis has not answered. Past it, a group's jobs
+ * are not offered at all: a long stall would otherwise hold every winner since in memory. Their
+ * rows are stored (`received`), and a reconciler makes their jobs once Redis answers.
+ */
+export const ENQUEUE_BACKLOG_MAX = 5_000;
+
 /** Tickets looked at per intake pass; a larger backlog is worked off over the following passes. */
 const INTAKE_PASS_LIMIT = 1_000;
 
@@ -146,6 +153,16 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
       paramsExpirationBlock: r.paramsExpirationBlock,
     }));
     const answer = () => group.forEach((member, i) => member.resolve(results[i]));
+    if (this.enqueues.backlog + jobs.length > ENQUEUE_BACKLOG_MAX) {
+      if (this.slowEnqueue.due('backlog')) {
+        this.logger.warn({
+          msg: `winners stored, not enqueued: ${this.enqueues.backlog} jobs already wait for Redis; a reconciler makes theirs`,
+          tickets: jobs.length,
+        });
+      }
+      answer();
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     // Settled either way: a failed enqueue logs itself, and the reconciler makes the jobs.
     const enqueued = this.enqueues.submit(jobs).then(

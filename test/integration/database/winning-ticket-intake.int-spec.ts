@@ -15,6 +15,7 @@ import {
 import {
   QueueName,
   RedemptionReconciler,
+  ENQUEUE_BACKLOG_MAX,
   ENQUEUE_WAIT_MS,
   WinningTicketIntake,
   connectRedemptionQueue,
@@ -230,6 +231,51 @@ describe('WinningTicketIntake group commit', () => {
       await proxy.stop();
     }
   });
+
+  it('offers no more jobs once ENQUEUE_BACKLOG_MAX wait for a stalled Redis: stored, answered at once, the reconciler makes the rest', async () => {
+    const proxy = await startRedisFaultProxy(inject('redisUrl'));
+    const stalled = await connectRedemptionQueue(proxy.url, prefix, repo);
+    try {
+      const slow = new WinningTicketIntake(repo, stalled.queue, new RedemptionReconciler(repo, stalled.queue));
+      const release = proxy.holdReplies();
+      // The first call's enqueue is held by Redis; calls of 500 then queue behind it up to the bound.
+      const first = [winner()];
+      await slow.acceptAll(first);
+      const fill = Array.from({ length: ENQUEUE_BACKLOG_MAX / 500 }, () =>
+        Array.from({ length: 500 }, () => winner()),
+      );
+      await Promise.all(fill.map((p) => slow.acceptAll(p)));
+      const recipient = randomBytes(20);
+      const over = [winner({ recipient }), winner({ recipient })];
+      const started = Date.now();
+      const results = await slow.acceptAll(over);
+      // Not held for ENQUEUE_WAIT_MS: nothing of it waits for Redis.
+      expect(Date.now() - started).toBeLessThan(ENQUEUE_WAIT_MS);
+      expect(results.every((r) => r.stored)).toBe(true);
+      expect(await committed(over.map(hashOf))).toBe(2);
+      release();
+      // Redis answers: what waited is enqueued; the tickets over the bound were never offered.
+      const lastFill = fill[fill.length - 1];
+      await expect
+        .poll(async () => (await repo.findByHash(hashOf(lastFill[499])))?.status, { timeout: 20_000 })
+        .toBe(WinningTicketStatus.QUEUED);
+      for (const t of over) {
+        expect((await repo.findByHash(hashOf(t)))?.status).toBe(WinningTicketStatus.RECEIVED);
+        expect(await handle.queue.boardSource().getJob(hashOf(t))).toBeFalsy();
+      }
+      // A reconciler pass makes their jobs.
+      const reconciler = new RedemptionReconciler(repo, handle.queue);
+      reconciler.start({ recipients: () => [bytesToHex(recipient)], limit: 10, intervalMs: 3_600_000 });
+      expect(await reconciler.reconcile()).toBe(2);
+      await reconciler.stop();
+      for (const t of over) {
+        expect(await handle.queue.boardSource().getJob(hashOf(t))).toBeTruthy();
+      }
+    } finally {
+      await stalled.close();
+      await proxy.stop();
+    }
+  }, 60_000);
 
   it('bounds a group: 1,200 waiting rows go in INSERTs of at most 500', async () => {
     const before = repo.inserts.length;
