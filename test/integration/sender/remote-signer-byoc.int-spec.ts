@@ -27,20 +27,13 @@ import {
   type HttpAnswer,
 } from './remote-signer-fixture.js';
 import {
-  bootSender,
   DEFAULT_PRICE,
   freshParams,
-  newOrchestrator,
-  senderEnv,
-  startSenderChain,
-  testRedis,
-  writeSenderFiles,
-  writeTokensFile,
-  type Env,
+  startSenderHarness,
   type Orchestrator,
   type RunningSender,
   type SenderChain,
-  type SenderFiles,
+  type SenderHarness,
 } from './sender-fixture.js';
 
 const TOKEN = 'byoc-token-0123456789abcdef';
@@ -73,29 +66,26 @@ interface Refusal {
 }
 
 describe('Sender as a go-livepeer remote signer: BYOC and discovery', () => {
+  let h: SenderHarness;
   let chain: SenderChain;
-  let files: SenderFiles;
   let signer: RunningSender;
   let orch: Orchestrator;
   let funded: string;
 
   beforeAll(async () => {
-    chain = await startSenderChain();
-    files = await writeSenderFiles(chain);
-    funded = chain.funded.address.toLowerCase();
-    const tokensFile = writeTokensFile(files.dir, 'byoc-tokens.yaml', [
-      { name: 'byoc', token: TOKEN, senders: [chain.funded.address] },
-      { name: 'multi', token: MULTI_TOKEN, senders: [chain.funded.address, chain.unfunded.address] },
-    ]);
-    const env: Env = senderEnv(chain, files, testRedis('remote-signer-byoc'));
-    signer = await bootSender({ ...env, SENDER_API_TOKENS_FILE: tokensFile, SENDER_REMOTE_SIGNER: 'true' });
-    orch = newOrchestrator(chain.recipient);
+    h = await startSenderHarness('remote-signer-byoc', {
+      tokens: {
+        file: 'byoc-tokens.yaml',
+        clients: (c) => [
+          { name: 'byoc', token: TOKEN, senders: [c.funded.address] },
+          { name: 'multi', token: MULTI_TOKEN, senders: [c.funded.address, c.unfunded.address] },
+        ],
+      },
+      env: { SENDER_REMOTE_SIGNER: 'true' },
+    });
+    ({ chain, sender: signer, orch, funded } = h);
   });
-  afterAll(async () => {
-    await signer?.close();
-    await chain?.stop();
-    files?.cleanup();
-  });
+  afterAll(() => h?.close());
 
   const auth = (token = TOKEN) => ({ Authorization: `Bearer ${token}` });
   const signJob = (body: unknown, headers: Record<string, string> = auth()) =>

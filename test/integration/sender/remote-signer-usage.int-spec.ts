@@ -33,17 +33,16 @@ import {
 import {
   bootSender,
   freshParams,
-  newOrchestrator,
   RECIPIENT_KEY,
   senderEnv,
-  startSenderChain,
+  startSenderHarness,
   testRedis,
-  writeSenderFiles,
   writeTokensFile,
   type Orchestrator,
   type RunningSender,
   type SenderChain,
   type SenderFiles,
+  type SenderHarness,
 } from './sender-fixture.js';
 
 const TOKEN = 'usage-token-0123456789abcdef';
@@ -59,6 +58,7 @@ const OTHER_KEY = new Uint8Array(32).fill(0x42);
 type Params = { params: TicketParams; price: PriceInfo };
 
 describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () => {
+  let h: SenderHarness;
   let chain: SenderChain;
   let files: SenderFiles;
   let signer: RunningSender;
@@ -67,28 +67,26 @@ describe("Sender as a go-livepeer remote signer: the 'usage' payment type", () =
   let funded: string;
 
   beforeAll(async () => {
-    chain = await startSenderChain();
-    files = await writeSenderFiles(chain);
-    funded = chain.funded.address.toLowerCase();
     webhook = await startWebhook();
-    const tokensFile = writeTokensFile(files.dir, 'usage-tokens.yaml', [
-      { name: 'usage', token: TOKEN, senders: [chain.funded.address] },
-      { name: 'usage-capped', token: CAPPED_TOKEN, senders: [chain.funded.address], maxEV: '2500000000' },
-    ]);
-    signer = await bootSender({
-      ...senderEnv(chain, files, testRedis('remote-signer-usage')),
-      SENDER_API_TOKENS_FILE: tokensFile,
-      SENDER_REMOTE_SIGNER: 'true',
-      SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
-      SENDER_REMOTE_SIGNER_WEBHOOK_URL: webhook.url,
+    h = await startSenderHarness('remote-signer-usage', {
+      tokens: {
+        file: 'usage-tokens.yaml',
+        clients: (c) => [
+          { name: 'usage', token: TOKEN, senders: [c.funded.address] },
+          { name: 'usage-capped', token: CAPPED_TOKEN, senders: [c.funded.address], maxEV: '2500000000' },
+        ],
+      },
+      env: {
+        SENDER_REMOTE_SIGNER: 'true',
+        SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
+        SENDER_REMOTE_SIGNER_WEBHOOK_URL: webhook.url,
+      },
     });
-    orch = newOrchestrator(chain.recipient);
+    ({ chain, files, sender: signer, orch, funded } = h);
   });
   afterAll(async () => {
-    await signer?.close();
+    await h?.close();
     await webhook?.close();
-    await chain?.stop();
-    files?.cleanup();
   });
 
   const params = (): Promise<Params> => freshParams(chain, orch, { price: PRICE });

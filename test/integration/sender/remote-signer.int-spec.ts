@@ -44,15 +44,16 @@ import {
   newOrchestrator,
   senderEnv,
   startSenderChain,
+  startSenderHarness,
   testRedis,
   writeSenderFiles,
-  writeTokensFile,
   type Env,
   type Orchestrator,
   type ParamsOptions,
   type RunningSender,
   type SenderChain,
   type SenderFiles,
+  type SenderHarness,
 } from './sender-fixture.js';
 
 const LIVE_TOKEN = 'live-token-0123456789abcdef';
@@ -62,6 +63,7 @@ const MULTI_TOKEN = 'multi-token-0123456789abcdef';
 type Params = { params: TicketParams; price: PriceInfo };
 
 describe('Sender as a go-livepeer remote signer', () => {
+  let h: SenderHarness;
   let chain: SenderChain;
   let files: SenderFiles;
   let base: Env;
@@ -70,41 +72,36 @@ describe('Sender as a go-livepeer remote signer', () => {
   let funded: string;
 
   beforeAll(async () => {
-    chain = await startSenderChain();
-    files = await writeSenderFiles(chain);
-    funded = chain.funded.address.toLowerCase();
-    const tokensFile = writeTokensFile(files.dir, 'signer-tokens.yaml', [
-      { name: 'live', token: LIVE_TOKEN, senders: [chain.funded.address] },
-      // two tickets of EV 1 gwei fit, a third does not
-      { name: 'capped', token: CAPPED_TOKEN, senders: [chain.funded.address], maxEV: '2500000000' },
-      { name: 'multi', token: MULTI_TOKEN, senders: [chain.funded.address, chain.unfunded.address] },
-    ]);
-    base = senderEnv(chain, files, testRedis('remote-signer'));
-    signer = await bootSender({
-      ...base,
-      SENDER_API_TOKENS_FILE: tokensFile,
-      SENDER_REMOTE_SIGNER: 'true',
-      SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
-      SENDER_REMOTE_SIGNER_MAX_PRICE: '800',
-      SENDER_REMOTE_SIGNER_MAX_PRICE_PER_CAPABILITY: JSON.stringify({
-        capabilities_prices: [
-          {
-            pipeline: 'live-video-to-video',
-            model_id: 'pricey-model',
-            price_per_unit: 1000,
-            pixels_per_unit: 1,
-          },
-          { pipeline: 'text-to-image', model_id: 'cheap-model', price_per_unit: 200, pixels_per_unit: 1 },
+    h = await startSenderHarness('remote-signer', {
+      tokens: {
+        file: 'signer-tokens.yaml',
+        clients: (c) => [
+          { name: 'live', token: LIVE_TOKEN, senders: [c.funded.address] },
+          // two tickets of EV 1 gwei fit, a third does not
+          { name: 'capped', token: CAPPED_TOKEN, senders: [c.funded.address], maxEV: '2500000000' },
+          { name: 'multi', token: MULTI_TOKEN, senders: [c.funded.address, c.unfunded.address] },
         ],
-      }),
+      },
+      env: {
+        SENDER_REMOTE_SIGNER: 'true',
+        SENDER_REMOTE_SIGNER_STATE_SECRET: STATE_SECRET,
+        SENDER_REMOTE_SIGNER_MAX_PRICE: '800',
+        SENDER_REMOTE_SIGNER_MAX_PRICE_PER_CAPABILITY: JSON.stringify({
+          capabilities_prices: [
+            {
+              pipeline: 'live-video-to-video',
+              model_id: 'pricey-model',
+              price_per_unit: 1000,
+              pixels_per_unit: 1,
+            },
+            { pipeline: 'text-to-image', model_id: 'cheap-model', price_per_unit: 200, pixels_per_unit: 1 },
+          ],
+        }),
+      },
     });
-    orch = newOrchestrator(chain.recipient);
+    ({ chain, files, env: base, sender: signer, orch, funded } = h);
   });
-  afterAll(async () => {
-    await signer?.close();
-    await chain?.stop();
-    files?.cleanup();
-  });
+  afterAll(() => h?.close());
 
   const params = (overrides: Partial<ParamsOptions> = {}, validFor = 40n) =>
     freshParams(chain, orch, overrides, validFor);

@@ -308,6 +308,84 @@ export function newOrchestrator(recipient: Wallet): Orchestrator {
   return { address: hexToBytes(recipient.address.toLowerCase(), 'recipient', 20), secret: randomBytes(32) };
 }
 
+/** A chain, the Sender's files, one Sender booted on them and an orchestrator to take params from. */
+export interface SenderHarness {
+  chain: SenderChain;
+  files: SenderFiles;
+  /** senderEnv for this chain, files and Redis prefix, without the spec's tokens file and env. */
+  env: Env;
+  /** The Sender running now (another one after `restart`). */
+  readonly sender: RunningSender;
+  orch: Orchestrator;
+  /** The funded account's address, lowercase. */
+  funded: string;
+  /** Closes the Sender and boots it again with the same env; returns the new one. */
+  restart(): Promise<RunningSender>;
+  /** Closes the Sender, stops the chain and removes the files: whichever of them were started. */
+  close(): Promise<void>;
+}
+
+export interface SenderHarnessOptions {
+  /** An API tokens file to write in the files' folder and boot with, in place of the default one. */
+  tokens?: { file: string; clients: (chain: SenderChain) => readonly TestApiClient[] };
+  /** Env set over senderEnv's (and the tokens file's). */
+  env?: Env;
+}
+
+// The setup (and teardown) most Sender specs share, in one place; `name` is the spec's Redis prefix.
+export async function startSenderHarness(
+  name: string,
+  options: SenderHarnessOptions = {},
+): Promise<SenderHarness> {
+  let chain: SenderChain | undefined;
+  let files: SenderFiles | undefined;
+  let sender: RunningSender | undefined;
+  const close = async () => {
+    try {
+      await sender?.close();
+    } finally {
+      try {
+        await chain?.stop();
+      } finally {
+        files?.cleanup();
+      }
+    }
+  };
+  try {
+    chain = await startSenderChain();
+    files = await writeSenderFiles(chain);
+    const env = senderEnv(chain, files, testRedis(name));
+    const { tokens } = options;
+    const tokensFile = tokens && writeTokensFile(files.dir, tokens.file, tokens.clients(chain));
+    const bootEnv: Env = {
+      ...env,
+      ...(tokensFile && { SENDER_API_TOKENS_FILE: tokensFile }),
+      ...options.env,
+    };
+    sender = await bootSender(bootEnv);
+    return {
+      chain,
+      files,
+      env,
+      get sender() {
+        return sender!;
+      },
+      orch: newOrchestrator(chain.recipient),
+      funded: chain.funded.address.toLowerCase(),
+      async restart() {
+        await sender?.close();
+        sender = undefined;
+        sender = await bootSender(bootEnv);
+        return sender;
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 export interface ParamsOptions {
   sender: Wallet;
   expirationBlock: bigint;

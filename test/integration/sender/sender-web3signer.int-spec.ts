@@ -25,21 +25,18 @@ import {
   GATEWAY_TOKEN,
   UNFUNDED_SENDER_KEY,
   bootError,
-  bootSender,
   chainView,
   failure,
   freshParams,
-  newOrchestrator,
   senderEnv,
-  startSenderChain,
+  startSenderHarness,
   startSessionRequest,
   testRedis,
-  writeSenderFiles,
-  type Env,
   type Orchestrator,
   type RunningSender,
   type SenderChain,
   type SenderFiles,
+  type SenderHarness,
 } from './sender-fixture.js';
 
 interface BatchResponse {
@@ -50,32 +47,30 @@ interface BatchResponse {
 
 /** A Sender whose only keys are held by a (fake) Web3Signer: no keystore is configured. */
 describe('Sender with a Web3Signer account', () => {
+  let h: SenderHarness;
   let chain: SenderChain;
   let files: SenderFiles;
   let web3signer: FakeWeb3Signer;
   let sender: RunningSender;
   let orch: Orchestrator;
-  let env: Env;
 
   beforeAll(async () => {
-    chain = await startSenderChain();
-    files = await writeSenderFiles(chain);
     web3signer = await FakeWeb3Signer.start({ keys: [FUNDED_SENDER_KEY, UNFUNDED_SENDER_KEY] });
-    env = senderEnv(chain, files, testRedis('sender-web3signer'), {
-      SENDER_WEB3SIGNER_URL: web3signer.url,
-      SENDER_WEB3SIGNER_TIMEOUT_MS: '1000',
-      SENDER_REMOTE_SIGNER: 'true',
+    h = await startSenderHarness('sender-web3signer', {
+      env: {
+        SENDER_WEB3SIGNER_URL: web3signer.url,
+        SENDER_WEB3SIGNER_TIMEOUT_MS: '1000',
+        SENDER_REMOTE_SIGNER: 'true',
+        // Empty is unset: the only keys are Web3Signer's.
+        SENDER_KEYSTORE_DIR: '',
+        SENDER_KEYSTORE_PASSWORD_FILE: '',
+      },
     });
-    delete env.SENDER_KEYSTORE_DIR;
-    delete env.SENDER_KEYSTORE_PASSWORD_FILE;
-    sender = await bootSender(env);
-    orch = newOrchestrator(chain.recipient);
+    ({ chain, files, sender, orch } = h);
   });
   afterAll(async () => {
-    await sender?.close();
+    await h?.close();
     await web3signer?.stop();
-    await chain?.stop();
-    files?.cleanup();
   });
 
   async function startSession(): Promise<string> {

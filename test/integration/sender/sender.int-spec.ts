@@ -18,22 +18,16 @@ import {
   OTHER_TOKEN,
   RESERVE,
   TICKET_EV,
-  bootSender,
   chainView,
   failure,
   freshParams,
-  newOrchestrator,
-  senderEnv,
-  startSenderChain,
+  startSenderHarness,
   startSessionRequest,
-  testRedis,
-  writeSenderFiles,
-  type Env,
   type Orchestrator,
   type ParamsOptions,
   type RunningSender,
   type SenderChain,
-  type SenderFiles,
+  type SenderHarness,
 } from './sender-fixture.js';
 
 interface StartResponse {
@@ -56,24 +50,16 @@ interface BatchResponse {
 }
 
 describe('Sender service', () => {
+  let h: SenderHarness;
   let chain: SenderChain;
-  let files: SenderFiles;
-  let env: Env;
   let sender: RunningSender;
   let orch: Orchestrator;
 
   beforeAll(async () => {
-    chain = await startSenderChain();
-    files = await writeSenderFiles(chain);
-    env = senderEnv(chain, files, testRedis('sender-spec'));
-    sender = await bootSender(env);
-    orch = newOrchestrator(chain.recipient);
+    h = await startSenderHarness('sender-spec');
+    ({ chain, sender, orch } = h);
   });
-  afterAll(async () => {
-    await sender?.close();
-    await chain?.stop();
-    files?.cleanup();
-  });
+  afterAll(() => h?.close());
 
   /** Fresh params from O for the funded sender, valid for 40 blocks. */
   const params = (overrides: Partial<ParamsOptions> = {}) => freshParams(chain, orch, overrides);
@@ -204,8 +190,7 @@ describe('Sender service', () => {
     it('keeps sessions across a restart of the service', async () => {
       const { sessionId } = await start(await params());
       await batch(sessionId, 7);
-      await sender.close();
-      sender = await bootSender(env);
+      sender = await h.restart();
       expect(await batch(sessionId, 2)).toMatchObject({ firstNonce: 8, lastNonce: 9 });
     });
   });
