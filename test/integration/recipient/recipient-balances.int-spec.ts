@@ -43,7 +43,7 @@ describe('Recipient balances across replicas (real Redis)', () => {
       /** A payment of one ticket of EV `ev` on fresh params; returns the balance it answers. */
       async credit(jobId: string, ev: Rational): Promise<Rational> {
         const params = randomBytes(32).toString('hex');
-        await ledger.register(sender, params, price);
+        await ledger.register(sender, params, price, '1');
         const ride: RideAlong = { rider: await balances.rider(sender, jobId, ev, 1) };
         try {
           await ledger.recordAt(sender, params, priceField(price), [1], ride);

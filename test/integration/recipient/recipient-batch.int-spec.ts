@@ -355,7 +355,8 @@ describe('Recipient: ProcessPayments (batches) and the coalescing client', () =>
         ['ok'],
         ['NONCE_ALREADY_SEEN', 'ok'],
       ]);
-      expect(await capped.redis.hlen(legacyParamsKey(rrHash))).toBe(3);
+      // Price, secret id and the two nonces.
+      expect(await capped.redis.hlen(legacyParamsKey(rrHash))).toBe(4);
     });
 
     it('two replicas given the same batches at once accept each ticket exactly once', async () => {

@@ -37,9 +37,9 @@ describe('Recipient: a payment interrupted at any step is applied exactly once b
     await h?.stop();
   });
 
-  /** Nonces recorded for the params (the hash also holds their price). */
+  /** Nonces recorded for the params (the hash also holds their price and secret id). */
   const recorded = async (r: RunningRecipient, issued: GetTicketParamsResponse) =>
-    (await r.redis.hlen(paramsKey(sender.hex, rrHashOf(issued)))) - 1;
+    (await r.redis.hlen(paramsKey(sender.hex, rrHashOf(issued)))) - 2;
   const balanceOf = async (r: RunningRecipient, jobId: string) =>
     ratio((await r.client.balance({ sender: sender.address, jobId })).balance);
   /**

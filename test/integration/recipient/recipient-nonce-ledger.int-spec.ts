@@ -29,6 +29,8 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
   const balances = new Balances(redis, config);
   const sender = `0x${'33'.repeat(20)}`;
   const price = Rational.of(3n, 2n);
+  /** The id of the secret the params are registered with (a SecretVersion id). */
+  const secretId = '7';
   const { RECORDED, ALREADY_SEEN, TOO_MANY } = NonceOutcome;
 
   /** The scripts on sender-tagged params Redis ran while `work` ran (seen by MONITOR on a second connection). */
@@ -63,7 +65,7 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
   /** Fresh params registered for `sender`, and a ledger capping them at `cap` nonces. */
   async function freshParams(cap: number): Promise<{ rr: string; capped: RedisNonceLedger }> {
     const rr = rand();
-    await ledger.register(sender, rr, price);
+    await ledger.register(sender, rr, price, secretId);
     const capped = new RedisNonceLedger(
       redis,
       RecipientConfig.fromEnv({ ...env, RECIPIENT_MAX_SENDER_NONCES: String(cap) }),
@@ -78,7 +80,7 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
 
   it('gives each payment its own outcome: recorded, replayed, over the cap, unknown, wrong price, legacy', async () => {
     const [fresh, seen, capped, legacy, unknown, cheap] = [rand(), rand(), rand(), rand(), rand(), rand()];
-    for (const r of [fresh, seen, capped, cheap]) await ledger.register(sender, r, price);
+    for (const r of [fresh, seen, capped, cheap]) await ledger.register(sender, r, price, secretId);
     await ledger.recordAt(sender, seen, priceField(price), [7]);
     await redis.hset(legacyParamsKey(legacy), 'price', priceField(price));
     await redis.pexpire(legacyParamsKey(legacy), 60_000);
@@ -114,9 +116,34 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
     expect(await ledger.recordAt(sender, cheap, at, [1])).toEqual([RECORDED]);
   });
 
+  it('keeps the id of the secret that issued the params beside their price, counting neither as a nonce', async () => {
+    const [named, unnamed] = [rand(), rand()];
+    await ledger.register(sender, named, price, secretId);
+    // Params registered before their record named a secret: the price alone.
+    await redis.hset(paramsKey(sender, unnamed), 'price', priceField(price));
+    await redis.pexpire(paramsKey(sender, unnamed), 60_000);
+    expect(await redis.hgetall(paramsKey(sender, named))).toEqual({ price: '3/2', secretId });
+    expect(await ledger.issuerOf(sender, named)).toBe(secretId);
+    expect(await ledger.issuerOf(sender, unnamed)).toBeUndefined();
+    expect(await ledger.issuerOf(sender, rand())).toBeUndefined();
+    // The cap of 3 counts nonces only, in either record, across calls.
+    const at = priceField(price);
+    for (const rr of [named, unnamed]) {
+      expect(await ledger.peek(sender, rr, at, [1, 2, 3, 4])).toEqual([
+        RECORDED,
+        RECORDED,
+        RECORDED,
+        TOO_MANY,
+      ]);
+      expect(await ledger.recordAt(sender, rr, at, [1, 2])).toEqual([RECORDED, RECORDED]);
+      expect(await ledger.recordAt(sender, rr, at, [3, 4])).toEqual([RECORDED, TOO_MANY]);
+    }
+    expect(await ledger.issuerOf(sender, named)).toBe(secretId);
+  });
+
   it('credits the nonces each payment recorded in their script: to the balance, else to its pending credit', async () => {
     const [a, b, c] = [rand(), rand(), rand()];
-    for (const r of [a, b, c]) await ledger.register(sender, r, price);
+    for (const r of [a, b, c]) await ledger.register(sender, r, price, secretId);
     await ledger.recordAt(sender, c, priceField(price), [9]);
     for (const job of ['job-a', 'job-b', 'job-c']) await balances.balance(sender, job);
     const ev = Rational.of(10n);
@@ -164,7 +191,8 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
     // At most 2,048 nonces per call: three payments of 600, then two.
     expect(calls).toBe(2);
     expect(results.flat().every((o) => o === RECORDED)).toBe(true);
-    expect(await redis.hlen(paramsKey(sender, rr))).toBe(3_001);
+    // The nonces, the price and the secret id.
+    expect(await redis.hlen(paramsKey(sender, rr))).toBe(3_002);
   });
 
   it('looks nonces up and records them past the 1,000 of one lookup: seen, repeated and capped alike', async () => {
@@ -182,9 +210,9 @@ describe('Recipient nonce ledger: payments of one sender in one script call (rea
     let room = 2_098;
     for (let i = 0; i < expected.length; i++) expected[i] ??= room-- > 0 ? RECORDED : TOO_MANY;
     expect(await capped.peek(sender, rr, at, nonces)).toEqual(expected);
-    expect(await redis.hlen(paramsKey(sender, rr))).toBe(3);
+    expect(await redis.hlen(paramsKey(sender, rr))).toBe(4);
     expect(await capped.recordAt(sender, rr, at, nonces)).toEqual(expected);
-    expect(await redis.hlen(paramsKey(sender, rr))).toBe(2_101);
+    expect(await redis.hlen(paramsKey(sender, rr))).toBe(2_102);
     const last = nonces[nonces.length - 1];
     expect(await redis.hmget(paramsKey(sender, rr), '2097', '2099', String(last))).toEqual(['1', '1', null]);
   });

@@ -1,13 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RecipientSecretRepository } from '#app/database';
 import { ticketParamsCodec } from '#app/proto';
 import { Rational, bytesToHex, ticketEV } from '#app/ticket';
+import { paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import { RecipientSecrets } from '../../../apps/recipient/src/secret/recipient-secrets.service.js';
 import {
   ALWAYS_WIN,
+  errorCodeOf,
   issue,
   paymentMessage,
   ratio,
+  rrHashOf,
   signBatch,
   startHarness,
   type RecipientHarness,
@@ -99,6 +104,71 @@ describe('Recipient: replicas, restarts and secret rotation', () => {
     });
     expect(res.tickets[0]).toMatchObject({ accepted: true });
     await Promise.all([r.close(), peer.close(), other.close()]);
+  });
+
+  it('params a stale replica issues with the retired secret past its grace window are accepted by the others', async () => {
+    const [stale, fresh] = await Promise.all([h.boot(ALWAYS_WIN), h.boot(ALWAYS_WIN)]);
+    // Postgres unreachable from `stale` from now on: it never learns of the rotation and keeps
+    // issuing params with the secret it holds as current.
+    vi.spyOn(stale.app.get(RecipientSecretRepository), 'recent').mockRejectedValue(
+      new Error('Postgres unreachable'),
+    );
+    const retiredId = stale.app.get(RecipientSecrets).current().id;
+    expect(await fresh.app.get(RecipientSecrets).rotate()).toBe(true);
+    const [{ accept_until_block: acceptUntil }] = await fresh.app
+      .get(DataSource)
+      .query<{ accept_until_block: string }[]>(
+        'SELECT accept_until_block FROM recipient_secret WHERE id = $1',
+        [retiredId],
+      );
+    // Past the retired secret's grace blocks: params issued now expire after its accept-until block.
+    await h.mine(6);
+    await Promise.all([stale.refreshChain(), fresh.refreshChain()]);
+    const late = await issue(stale, sender);
+    expect(stale.app.get(RecipientSecrets).current().id).toBe(retiredId);
+    expect(ticketParamsCodec.fromMessage(late.ticketParams).expirationBlock).toBeGreaterThan(
+      BigInt(acceptUntil),
+    );
+    const res = await fresh.client.processPayment({
+      payment: paymentMessage(late, signBatch(late, sender, [1, 2])),
+      jobId: 'job-stale-replica',
+    });
+    expect(res.tickets.map((t) => [t.accepted, t.won, t.errorCode])).toEqual([
+      [true, true, ''],
+      [true, true, ''],
+    ]);
+    expect(await fresh.countWinners(rrHashOf(late))).toBe(2);
+    // The params record names the secret that issued them: its id, never the secret itself.
+    const record = await fresh.redis.hgetall(paramsKey(sender.hex, rrHashOf(late)));
+    expect(Object.keys(record).sort()).toEqual(['1', '2', 'price', 'secretId']);
+    expect(record.secretId).toBe(retiredId);
+
+    // A record naming a secret this recipient does not know (deleted, or never its own) is refused.
+    const forged = await issue(stale, sender);
+    await fresh.redis.hset(paramsKey(sender.hex, rrHashOf(forged)), 'secretId', '999999999');
+    expect(
+      await errorCodeOf(
+        fresh.client.processPayment({
+          payment: paymentMessage(forged, signBatch(forged, sender, [1])),
+          jobId: 'job-stale-replica',
+        }),
+      ),
+    ).toBe('INVALID_RECIPIENT_RAND');
+    // A record without the id (params issued before it was stored): the grace window decides, as
+    // before, and these params expire after it.
+    const legacy = await issue(stale, sender);
+    await fresh.redis.hdel(paramsKey(sender.hex, rrHashOf(legacy)), 'secretId');
+    expect(
+      await errorCodeOf(
+        fresh.client.processPayment({
+          payment: paymentMessage(legacy, signBatch(legacy, sender, [1])),
+          jobId: 'job-stale-replica',
+        }),
+      ),
+    ).toBe('INVALID_RECIPIENT_RAND');
+    expect(await fresh.countWinners(rrHashOf(forged))).toBe(0);
+    expect(await fresh.countWinners(rrHashOf(legacy))).toBe(0);
+    await Promise.all([stale.close(), fresh.close()]);
   });
 
   it('refuses to start with a key that does not decrypt the stored secret', async () => {

@@ -8,9 +8,11 @@ import { RecipientError, RecipientErrorCode } from '../recipient.error.js';
 
 /**
  * One Redis hash per set of issued params: field `price` holds the price the params were issued
- * for, every other field is a seen nonce. Params and their nonces live and die together (one key,
- * one TTL, evicted as a unit), so losing the nonce set (TTL, eviction, a Redis without
- * persistence) can only make the params unknown, which is refused, never let a replay through.
+ * for, field `secretId` the id of the recipient secret that derived their recipientRand (the id
+ * only, never the secret; absent from params issued before it was stored), every other field is a
+ * seen nonce. Params and their nonces live and die together (one key, one TTL, evicted as a unit),
+ * so losing the nonce set (TTL, eviction, a Redis without persistence) can only make the params
+ * unknown, which is refused, never let a replay through.
  * The hash tag is the sender's, as for its balances and rate window: the keys one payment touches
  * share a Redis Cluster slot, so one script can record its nonces and credit it.
  */
@@ -29,6 +31,8 @@ export function legacyParamsKey(recipientRandHashHex: string): string {
 }
 
 const PRICE_FIELD = 'price';
+/** The id (`SecretVersion.id`) of the secret that issued the params: which secret validates them. */
+const SECRET_ID_FIELD = 'secretId';
 
 /** The reduced price as stored: `num/den`. */
 export function priceField(price: Rational): string {
@@ -43,17 +47,19 @@ export function priceField(price: Rational): string {
 // entry in \`known\`. Nonces are looked up CHUNK at a time (one HMGET, not one HEXISTS each: a
 // payment's cost in Redis is then mostly its arguments), a bound that keeps each unpack within
 // Lua's stack. A params hash always holds its price (issued with it), so the price's absence is
-// the params' absence. \`known\` keeps each params hash's price and nonce count for the rest of the
-// script: a call's payments mostly share their params, and a redis.call costs more than the Lua
-// around it. The caller adds the nonces it records to the entry's count.
+// the params' absence; its nonces are its fields but the price and, when there, the secret id
+// (read with the price, one call). \`known\` keeps each params hash's price and nonce count for the
+// rest of the script: a call's payments mostly share their params, and a redis.call costs more
+// than the Lua around it. The caller adds the nonces it records to the entry's count.
 const CHECK_FUNCTION = `
 local CHUNK = 1000
 local known = {}
 local function check(key, cap, price, first, last)
   local params = known[key]
   if params == nil then
-    local issued = redis.call('HGET', key, 'price')
-    params = issued and {issued = issued, count = redis.call('HLEN', key) - 1} or false
+    local meta = redis.call('HMGET', key, 'price', 'secretId')
+    local issued = meta[1]
+    params = issued and {issued = issued, count = redis.call('HLEN', key) - (meta[2] and 2 or 1)} or false
     known[key] = params
   end
   if not params then return -1 end
@@ -274,10 +280,32 @@ export class RedisNonceLedger {
     this.ttlMs = config.values.RECIPIENT_PARAMS_TTL_SECONDS * 1000;
   }
 
-  /** Records params freshly issued to `senderHex` and the price they were issued for. */
-  async register(senderHex: string, recipientRandHashHex: string, price: Rational): Promise<void> {
+  /**
+   * Records params freshly issued to `senderHex`, the price they were issued for and the id of the
+   * secret that derived their recipientRand (`secretId`), which is what later picks the secret
+   * that validates them on every replica, whatever each one holds as current by then.
+   */
+  async register(
+    senderHex: string,
+    recipientRandHashHex: string,
+    price: Rational,
+    secretId: string,
+  ): Promise<void> {
     const key = paramsKey(senderHex, recipientRandHashHex);
-    await this.redis.multi().hset(key, PRICE_FIELD, priceField(price)).pexpire(key, this.ttlMs).exec();
+    await this.redis
+      .multi()
+      .hset(key, PRICE_FIELD, priceField(price), SECRET_ID_FIELD, secretId)
+      .pexpire(key, this.ttlMs)
+      .exec();
+  }
+
+  /**
+   * The id of the secret that issued the params, as registered; undefined when their record holds
+   * none (issued before ids were stored, kept under the legacy key, or unknown params). One read,
+   * made only when the params failed the commitment check with the secret tried first.
+   */
+  async issuerOf(senderHex: string, recipientRandHashHex: string): Promise<string | undefined> {
+    return (await this.redis.hget(paramsKey(senderHex, recipientRandHashHex), SECRET_ID_FIELD)) ?? undefined;
   }
 
   /** The price the params were issued for, or PARAMS_UNKNOWN. */

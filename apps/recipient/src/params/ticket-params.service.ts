@@ -38,7 +38,8 @@ export interface IssuedParams {
  * go-livepeer's `TicketParams(sender, price)` (PROTOCOL.md §5.2): face value from the gas price
  * within the sender's max float, winProb for the target EV, expiry from the L1 head, the last
  * initialized round, a fresh seed and the HMAC commitment. Each set of params is registered in
- * Redis with its price, which is what later accepts its tickets.
+ * Redis with its price and the id of the secret behind its commitment, which is what later accepts
+ * its tickets.
  */
 @Injectable()
 export class TicketParamsService {
@@ -80,8 +81,11 @@ export class TicketParamsService {
       head.l1Block,
       this.config.values.RECIPIENT_PARAMS_EXPIRY_BLOCKS,
     );
+    // The params record names the secret used here (by id): it, not the params' expiry, decides
+    // which secret validates their tickets, on any replica.
+    const secret = this.secrets.current();
     const recipientRand = computeRecipientRand(
-      this.secrets.current().key,
+      secret.key,
       recipientRandInput({
         sender,
         params: { seed, faceValue, winProb, expirationBlock },
@@ -98,7 +102,7 @@ export class TicketParamsService {
       expirationBlock,
       expirationParams,
     };
-    await this.ledger.register(bytesToHex(sender), bytesToHex(params.recipientRandHash), price);
+    await this.ledger.register(bytesToHex(sender), bytesToHex(params.recipientRandHash), price, secret.id);
     this.metrics.paramsIssued.inc();
     return { params, priceInfo };
   }

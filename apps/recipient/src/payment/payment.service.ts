@@ -211,11 +211,15 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
       try {
         received = await this.validate(context);
       } catch (err) {
-        // A commitment failure is thrown before anything is recorded: if another replica rotated
-        // the secret meanwhile, validating once more with the new one is safe.
+        // A commitment failure is thrown before anything is recorded: validating once more with
+        // the secret the params record names (read only now, on a miss: another replica issued
+        // them with a secret retired, or rotated in, since) is safe.
         const commitment = err instanceof TicketError && err.code === TicketErrorCode.INVALID_RECIPIENT_RAND;
-        if (!commitment || !(await this.secrets.reloadAfterMiss())) throw err;
-        received = await this.validate(context);
+        if (!commitment) throw err;
+        const issuer = await this.ledger.issuerOf(sender, bytesToHex(batch.params.recipientRandHash));
+        const secret = await this.secrets.secretAfterMiss(batch, issuer);
+        if (!secret) throw err;
+        received = await this.validate(context, secret);
       }
     } catch (err) {
       // Refused for good (no retry can record these nonces): the winners it stored go too.
@@ -283,13 +287,14 @@ export class PaymentService implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private validate(payment: PaymentContext): Promise<ReceivedTicket[]> {
+  /** Validates and records the payment with `secret` (by default `RecipientSecrets.secretFor`'s pick). */
+  private validate(payment: PaymentContext, secret?: Uint8Array): Promise<ReceivedTicket[]> {
     const { batch, sender, jobId, head, clock, ev, ride } = payment;
     return receiveTicketBatch(
       batch,
       {
         recipient: this.recipient,
-        secret: this.secrets.secretFor(batch),
+        secret: secret ?? this.secrets.secretFor(batch),
         lastSeenL1Block: head.l1Block,
         lastInitializedRound: head.rounds.lastInitializedRound,
         // No senderInfo: the SenderMonitor validates the sender in beforeRecording, at its place

@@ -18,7 +18,10 @@ export interface SecretVersion {
   /** Row id, or `config` for RECIPIENT_SECRET. */
   id: string;
   key: Uint8Array;
-  /** null for the current secret; for a retired one, the last params expiration block it still validates. */
+  /**
+   * null for the current secret; for a retired one, the last params expiration block it validates
+   * params whose record names no secret (registered before ids were, `secretAfterMiss`).
+   */
   acceptUntilBlock: bigint | null;
 }
 
@@ -29,8 +32,10 @@ const MISS_RELOAD_MIN_INTERVAL_MS = 1_000;
 /** How often the rotation age is checked when rotation is on. */
 const ROTATION_CHECK_INTERVAL_MS = 60_000;
 /**
- * Blocks a retired secret stays accepted beyond the expiry of params issued at rotation time: a
- * replica that has not re-read the secrets yet may still issue a few params with the old one.
+ * Blocks a retired secret stays accepted, for params whose record names no secret, beyond the
+ * expiry of params issued at rotation time: a replica that has not re-read the secrets yet may
+ * still issue a few params with the old one. Params whose record names their secret are validated
+ * by that secret whatever their expiry (`secretAfterMiss`).
  */
 const ROTATION_GRACE_BLOCKS = 5n;
 /** Retired secrets kept in memory; older ones have long expired. */
@@ -40,7 +45,11 @@ const MAX_RETIRED = 16;
  * The recipientRand HMAC secret (PROTOCOL.md §5.1), persistent so that outstanding params survive
  * restarts and are valid on every replica (go-livepeer draws a new one per process, §14.10).
  * Either given in configuration, or generated once and stored AES-256-GCM encrypted in Postgres;
- * a stored secret can be rotated, and the retired one keeps validating the params it issued.
+ * a stored secret can be rotated, and the retired one keeps validating the params it issued. Which
+ * secret issued a set of params is in their params record (`RedisNonceLedger.register`, the id of
+ * `current()` when they were issued), not inferred from when they expire: a replica that missed a
+ * rotation (its Postgres reads failing) or has a longer params expiry issues params with the
+ * retired secret that outlive its accept-until block, and those stay valid on every replica.
  */
 @Injectable()
 export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
@@ -92,10 +101,11 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The secret that issued `batch`'s params: the current one, or a retired one still accepted for
-   * the params' expiration block, whichever reproduces the params' recipientRandHash. With no
-   * retired candidate (the usual case) the current one, without computing anything; when none
-   * matches, the current one too: validation then refuses the batch with INVALID_RECIPIENT_RAND.
+   * The secret to validate `batch`'s params with first, reading nothing: the current one, or a
+   * retired one still accepted for the params' expiration block, whichever reproduces the params'
+   * recipientRandHash. With no retired candidate (the usual case) the current one, without
+   * computing anything; when none matches, the current one too: validation then refuses the batch
+   * with INVALID_RECIPIENT_RAND, and `secretAfterMiss` tells what to try next.
    */
   secretFor(batch: TicketBatch): Uint8Array {
     const current = this.current();
@@ -112,11 +122,33 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * After `batch` failed the commitment check with `secretFor`'s pick: the secret to validate it
+   * once more with, or undefined when none can do better (the refusal stands). `issuerId` is the id
+   * of the secret that issued the params, as their params record names it
+   * (`RedisNonceLedger.issuerOf`): that secret, current or retired, whatever its accept-until block
+   * (the params' own expiry bounds them), the stored secrets re-read first when it is not known
+   * here (another replica rotated since the last read). Still unknown (deleted, older than the
+   * retired secrets kept, or never this recipient's), none. Without an id (params registered
+   * before ids were): the current one when a re-read changed it, as the expiry window decides.
+   */
+  async secretAfterMiss(batch: TicketBatch, issuerId: string | undefined): Promise<Uint8Array | undefined> {
+    if (issuerId === undefined) return (await this.reloadAfterMiss()) ? this.secretFor(batch) : undefined;
+    if (!this.version(issuerId)) await this.reloadAfterMiss();
+    return this.version(issuerId)?.key;
+  }
+
+  /** The loaded secret with that id, current or retired. */
+  private version(id: string): SecretVersion | undefined {
+    if (this.currentVersion?.id === id) return this.currentVersion;
+    return this.retired.find((v) => v.id === id);
+  }
+
+  /**
    * After params failed the commitment check: another replica may have rotated the secret since
    * the last read. Re-reads the stored secrets (at most once a second) and tells whether the
    * current one changed, i.e. whether validating again can succeed.
    */
-  async reloadAfterMiss(): Promise<boolean> {
+  private async reloadAfterMiss(): Promise<boolean> {
     if (!this.cipher || Date.now() - this.lastLoad < MISS_RELOAD_MIN_INTERVAL_MS) return false;
     const before = this.currentVersion?.id;
     await this.load();
@@ -124,8 +156,10 @@ export class RecipientSecrets implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Replaces the stored secret with a fresh one. The old one stays accepted for params expiring up
-   * to the current L1 block + params expiry (+ a few blocks of grace for replicas catching up).
+   * Replaces the stored secret with a fresh one. The old one keeps validating the params whose
+   * record names it; for params registered before records named their secret, it stays accepted
+   * for those expiring up to the current L1 block + params expiry (+ a few blocks of grace for
+   * replicas catching up).
    * With `olderThanMs`, only a secret at least that old is replaced, so replicas racing on a
    * schedule rotate once. Returns whether a rotation happened.
    */
