@@ -1,3 +1,4 @@
+import { lastValidRound } from '#app/ticket';
 import type { ChainHead, RoundFacts } from './chain-facts.js';
 
 type RoundHead = Pick<ChainHead, 'l1Block'> & {
@@ -33,7 +34,7 @@ export function lastRedeemableBlock(
   validityPeriod: bigint,
   head: { rounds: RoundHead['rounds'] & Pick<ChainHead['rounds'], 'currentRound'> },
 ): bigint | undefined {
-  const lastRound = creationRound + validityPeriod - 1n;
+  const lastRound = lastValidRound(creationRound, validityPeriod);
   const ahead = lastRound - head.rounds.currentRound;
   if (ahead < 0n) return undefined;
   return nextRoundStartBlock(head.rounds) - 1n + ahead * head.rounds.roundLength;

@@ -1,6 +1,11 @@
 export * from './constants.js';
 export * from './params-expiry.js';
-export { inLastValidRound, lastValidCreationRound, ticketValidityExpired } from './ticket-validity.js';
+export {
+  inLastValidRound,
+  lastValidCreationRound,
+  lastValidRound,
+  ticketValidityExpired,
+} from './ticket-validity.js';
 export * from './errors.js';
 export * from './types.js';
 export * from './rational.js';

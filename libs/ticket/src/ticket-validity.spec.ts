@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { inLastValidRound, lastValidCreationRound, ticketValidityExpired } from './ticket-validity.js';
+import {
+  inLastValidRound,
+  lastValidCreationRound,
+  lastValidRound,
+  ticketValidityExpired,
+} from './ticket-validity.js';
 
 describe('ticket validity', () => {
   it('keeps a ticket redeemable for ticketValidityPeriod rounds from its creation round (§4.4)', () => {
@@ -11,6 +16,8 @@ describe('ticket validity', () => {
   });
 
   it('names the last round a ticket can be redeemed in', () => {
+    expect(lastValidRound(10n, 2n)).toBe(11n);
+    expect(lastValidRound(10n, 1n)).toBe(10n);
     expect([9n, 10n, 11n, 12n].map((r) => inLastValidRound(10n, 2n, r))).toEqual([false, false, true, false]);
     expect(inLastValidRound(10n, 1n, 10n)).toBe(true);
   });

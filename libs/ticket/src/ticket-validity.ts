@@ -1,14 +1,20 @@
 /**
  * How long a winning ticket stays redeemable, in rounds: the TicketBroker accepts it while
- * `creationRound + ticketValidityPeriod > currentRound` (TICKETBROKER §4.4). The period is the
- * contract's setting (an admin may change it), so callers pass the value they read.
+ * `creationRound + ticketValidityPeriod > currentRound` (TICKETBROKER §4.4), i.e. up to and in this
+ * round. The period is the contract's setting (an admin may change it), so callers pass the value
+ * they read. The one statement of the window: every other rule here derives from it.
  */
+export function lastValidRound(creationRound: bigint, ticketValidityPeriod: bigint): bigint {
+  return creationRound + ticketValidityPeriod - 1n;
+}
+
+/** Whether the TicketBroker refuses the ticket as expired in `currentRound` (past lastValidRound). */
 export function ticketValidityExpired(
   creationRound: bigint,
   ticketValidityPeriod: bigint,
   currentRound: bigint,
 ): boolean {
-  return creationRound + ticketValidityPeriod <= currentRound;
+  return currentRound > lastValidRound(creationRound, ticketValidityPeriod);
 }
 
 /**
@@ -20,10 +26,7 @@ export function inLastValidRound(
   ticketValidityPeriod: bigint,
   currentRound: bigint,
 ): boolean {
-  return (
-    !ticketValidityExpired(creationRound, ticketValidityPeriod, currentRound) &&
-    ticketValidityExpired(creationRound, ticketValidityPeriod, currentRound + 1n)
-  );
+  return currentRound === lastValidRound(creationRound, ticketValidityPeriod);
 }
 
 /**
@@ -34,6 +37,7 @@ export function lastValidCreationRound(
   ticketValidityPeriod: bigint,
   currentRound: bigint,
 ): bigint | undefined {
+  // lastValidRound(round, period) === currentRound, solved for round.
   const round = currentRound + 1n - ticketValidityPeriod;
   return round >= 0n ? round : undefined;
 }
