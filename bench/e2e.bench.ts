@@ -29,8 +29,8 @@
  * Recipient to its redemption recorded by the Redeemer, and the Redeemer's CPU time (its
  * process_cpu_seconds_total from the variant's start until its winners are final) per winner,
  * next to anvil's and Postgres' over the same span (from /proc). That time includes the protocol's wait for
- * the params to expire (5 blocks of the demo config + 1 margin block) before recipientRand may be
- * revealed, and 1 confirmation.
+ * the params to expire (5 blocks of the demo config) and the Recipient's reveal margin (11 blocks
+ * for the demo's 10 s head stall bound) before recipientRand may be revealed, and 1 confirmation.
  *
  * The demo's economics make 1 ticket in 10 a winner, so that the Redeemer is loaded hard; the
  * header prints the economics of the run. The user's environment overrides the demo's tuning, so

@@ -96,6 +96,9 @@ export function serviceSpecs(root: string, ports: StackPorts, demo: DemoFiles): 
         RECIPIENT_PARAMS_EXPIRY_BLOCKS: String(DEMO_PARAMS_EXPIRY_BLOCKS),
         RECIPIENT_PARAMS_TTL_SECONDS: '600',
         ETH_L1_BLOCK_SECONDS: '1',
+        // A block a second: a head that has not moved for 10 s is stale. Winners wait its blocks
+        // (11) past their params' expiry before recipientRand is revealed.
+        RECIPIENT_MAX_HEAD_STALL_SECONDS: '10',
         RECIPIENT_RECONCILE_INTERVAL_SECONDS: '10',
       },
     },

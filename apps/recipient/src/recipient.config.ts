@@ -13,7 +13,12 @@ import {
   type EnvSchema,
   type EnvValues,
 } from '#app/common';
-import { MAX_SENDER_NONCES, PARAMS_EXPIRY_BUFFER_BLOCKS, paramsLifeBoundMs } from '#app/ticket';
+import {
+  MAX_SENDER_NONCES,
+  PARAMS_EXPIRY_BUFFER_BLOCKS,
+  paramsLifeBoundMs,
+  revealMarginBlocks,
+} from '#app/ticket';
 import { SLICED_MIN_TICKETS } from './payment/sliced-verifier.js';
 import type { HeadLimits } from './chain-head.js';
 
@@ -97,10 +102,12 @@ export const RECIPIENT_ENV = {
   },
   RECIPIENT_MAX_HEAD_STALL_SECONDS: {
     parse: int(0, 7 * 24 * 3600),
-    default: 600,
+    default: 120,
     description:
       'refuse new params and payments (CHAIN_UNAVAILABLE) once the chain head has stayed on one block this long: ' +
-      'an RPC node out of sync keeps answering while params expire and recipientRand is revealed elsewhere; 0 = never',
+      'an RPC node out of sync keeps answering while params expire and recipientRand is revealed elsewhere. ' +
+      'Winners stored here are revealed only the L1 blocks this many seconds hold (ETH_L1_BLOCK_SECONDS) + 1 after ' +
+      'their params expire, so that no head this stale can still take their params; 0 = never (then 1 block after)',
   },
   RECIPIENT_PARAMS_TTL_SECONDS: {
     parse: int(60, 7 * 24 * 3600),
@@ -229,6 +236,15 @@ export class RecipientConfig extends configClass(RECIPIENT_ENV) {
       );
     }
     if (problems.length > 0) throw new ConfigError(problems);
+  }
+
+  /**
+   * L1 blocks past their params' expiry before the recipientRand of winners stored here may be
+   * revealed: enough that this Recipient, judging on a head as stale as headLimits allows, no
+   * longer takes those params (revealMarginBlocks). Stored with each winner for the Redeemer.
+   */
+  revealMarginBlocks(): number {
+    return revealMarginBlocks(this.values.RECIPIENT_MAX_HEAD_STALL_SECONDS, this.values.ETH_L1_BLOCK_SECONDS);
   }
 
   /** How stale a head params and payments may still be judged on (currentHead). */

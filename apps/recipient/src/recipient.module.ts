@@ -33,6 +33,7 @@ export class RecipientModule {
           intake: {
             recipients: [env.RECIPIENT_ADDRESS],
             reconcileIntervalMs: env.RECIPIENT_RECONCILE_INTERVAL_SECONDS * 1000,
+            revealMarginBlocks: config.revealMarginBlocks(),
           },
         }),
       ],

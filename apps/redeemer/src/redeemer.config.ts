@@ -156,7 +156,9 @@ export const REDEEMER_ENV = {
     parse: int(0, 10_000),
     default: DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
     description:
-      'extra L1 blocks after paramsExpirationBlock before recipientRand is revealed (the Recipient and SenderMonitor time new jobs for the default)',
+      'for a ticket stored without a reveal block (before it was recorded, or given by QueueTicket): L1 blocks after ' +
+      'paramsExpirationBlock before recipientRand is revealed (the SenderMonitor times new jobs for the default); ' +
+      'a ticket the Recipient stored waits for the reveal block it stored, derived from its RECIPIENT_MAX_HEAD_STALL_SECONDS',
   },
   REDEEMER_ROUND_END_MARGIN_BLOCKS: {
     parse: int(0, 10_000),

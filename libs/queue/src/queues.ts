@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import { REVEAL_POLL_MARGIN_BLOCKS } from '#app/ticket';
 
 /** Every BullMQ queue of the system. Names are stable: renaming one orphans its jobs. */
 export enum QueueName {
@@ -23,13 +24,14 @@ export interface RedeemTicketJob {
 }
 
 /**
- * L1 blocks past paramsExpirationBlock before recipientRand is revealed, by default: the default of
- * the Redeemer's REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS, and the margin new jobs' first runs are
- * timed for (RedemptionQueue.enqueueStoredAll) where that setting is not known (QueueModule's
+ * L1 blocks past paramsExpirationBlock before recipientRand is revealed for a ticket stored without
+ * a reveal block (storedRevealBlock), by default: the default of the Redeemer's
+ * REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS, and the margin such tickets' first runs are timed for
+ * (RedemptionQueue.enqueueStoredAll) where that setting is not known (QueueModule's
  * `paramsExpiryMarginBlocks`). A Redeemer set otherwise still decides alone: a job that runs early
  * waits there.
  */
-export const DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS = 1;
+export const DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS = REVEAL_POLL_MARGIN_BLOCKS;
 
 /** QueueModule's `paramsExpiryMarginBlocks`, for RedemptionQueue. */
 export const PARAMS_EXPIRY_MARGIN_BLOCKS = Symbol('PARAMS_EXPIRY_MARGIN_BLOCKS');

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { JobType, Queue } from 'bullmq';
 import { BlockPace } from '#app/chain';
-import { revealBlock } from '#app/ticket';
+import { storedRevealBlock } from '#app/ticket';
 import { WinningTicketRepository, WinningTicketStatus } from '#app/database';
 import {
   DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
@@ -28,9 +28,11 @@ export const MAX_FIRST_RUN_DELAY_MS = 15 * 60_000;
  */
 const FIRST_RUN_SLACK_BLOCKS = 0.25;
 
-/** A ticket just stored, for its first job: the job, and the L1 block its params expire at. */
+/** A ticket just stored, for its first job: the job, and when its recipientRand may be revealed. */
 export interface StoredTicketJob extends TicketToQueue {
   paramsExpirationBlock: bigint;
+  /** The reveal block its Recipient stored with it, if any (storedRevealBlock). */
+  revealBlock?: bigint | null;
 }
 
 /** What ensureDue did to a ticket's redemption job. */
@@ -79,11 +81,15 @@ export interface EnsureDueOptions {
   /** The row's status when the caller knows it: only a `received` row is then moved to `queued`. */
   status?: WinningTicketStatus;
   /**
-   * When the ticket's params expire (the reconciler): a job re-created for it waits for that as a
-   * new ticket's job does (firstRunDelay). Without it (redeem now) a re-created job is due at once.
+   * When the ticket's params expire and its stored reveal block (the reconciler): a job re-created
+   * for it waits for them as a new ticket's job does (firstRunDelay). Without (redeem now) a
+   * re-created job is due at once.
    */
-  paramsExpirationBlock?: bigint;
+  reveal?: RevealTiming;
 }
+
+/** What a job's first run is timed by (storedRevealBlock). */
+export type RevealTiming = Pick<StoredTicketJob, 'paramsExpirationBlock' | 'revealBlock'>;
 
 /**
  * The redemption job lifecycle, in one place: enqueue a winning ticket already stored in Postgres,
@@ -124,7 +130,7 @@ export class RedemptionQueue {
         opts: {
           ...opts,
           jobId: t.ticketHash,
-          delay: this.firstRunDelay(t.paramsExpirationBlock),
+          delay: this.firstRunDelay(t),
           priority: redemptionPriority(t.creationRound),
         },
       })),
@@ -133,15 +139,14 @@ export class RedemptionQueue {
   }
 
   /**
-   * How long the first run of a new ticket's job waits: until L1 block paramsExpirationBlock + the
-   * margin (the first block where the params count as expired with the margin, as paramsExpired
-   * says) is due to be seen, by this process's BlockPace, with FIRST_RUN_SLACK_BLOCKS more; 0 for a
+   * How long the first run of a new ticket's job waits: until its reveal block (the one stored with
+   * it, else paramsExpirationBlock + the margin: storedRevealBlock) is due to be seen, by this process's BlockPace, with FIRST_RUN_SLACK_BLOCKS more; 0 for a
    * block seen already or while the pace is unknown (no head read yet, or none read here), at most
    * MAX_FIRST_RUN_DELAY_MS. Only a schedule: the Redeemer checks the params against its own head
    * before revealing anything.
    */
-  firstRunDelay(paramsExpirationBlock: bigint): number {
-    const due = this.pace?.msUntil(revealBlock(paramsExpirationBlock, this.marginBlocks));
+  firstRunDelay(ticket: RevealTiming): number {
+    const due = this.pace?.msUntil(storedRevealBlock(ticket, this.marginBlocks));
     if (due === undefined || !(due > 0)) return 0;
     const slack = FIRST_RUN_SLACK_BLOCKS * (this.pace?.blockMs ?? 0);
     return Math.min(Math.ceil(due + slack), MAX_FIRST_RUN_DELAY_MS);
@@ -202,8 +207,8 @@ export class RedemptionQueue {
   }
 
   private async ensureOnce(ticket: TicketToQueue, options: EnsureDueOptions): Promise<JobAction> {
-    const expiry = options.paramsExpirationBlock;
-    const enqueue = () => this.enqueue(ticket, expiry === undefined ? 0 : this.firstRunDelay(expiry));
+    const reveal = options.reveal;
+    const enqueue = () => this.enqueue(ticket, reveal === undefined ? 0 : this.firstRunDelay(reveal));
     const job = await this.queue.getJob(ticket.ticketHash);
     if (!job) {
       await enqueue();

@@ -111,7 +111,7 @@ export class RedemptionReconciler implements BeforeApplicationShutdown {
       try {
         action = await this.queue.ensureDue(
           { ticketHash: t.ticketHash, sender: t.sender, creationRound: t.creationRound },
-          { promote: false, status: t.status, paramsExpirationBlock: t.paramsExpirationBlock },
+          { promote: false, status: t.status, reveal: t },
         );
       } catch (err) {
         // One ticket's failure must not stop the pass at it (every pass would stop there, and the

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { GroupCommit, RepeatNotice, type GroupMember } from '#app/core';
 import { UNCLAIMED_STATUSES, WinningTicketRepository, type NewWinningTicket } from '#app/database';
-import { bytesToHex, ticketHash, type SignedTicket } from '#app/ticket';
+import { bytesToHex, revealBlock, ticketHash, type SignedTicket } from '#app/ticket';
 import { RedemptionQueue, type StoredTicketJob } from './redemption-queue.js';
 import { RedemptionReconciler } from './redemption-reconciler.js';
 
@@ -13,6 +13,12 @@ export interface IntakeOptions {
    */
   recipients: readonly string[];
   reconcileIntervalMs: number;
+  /**
+   * The accepting Recipient's reveal margin (RecipientConfig.revealMarginBlocks): each ticket is
+   * stored with its reveal block, that many L1 blocks past its params' expiry, which the Redeemer
+   * obeys. Absent: none stored (the Redeemer's own margin applies).
+   */
+  revealMarginBlocks?: number;
 }
 
 export const INTAKE_OPTIONS = Symbol('INTAKE_OPTIONS');
@@ -111,7 +117,8 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
    */
   async acceptAll(tickets: readonly SignedTicket[]): Promise<IntakeResult[]> {
     if (tickets.length === 0) return [];
-    return this.stores.submit(tickets.map(toWinningTicketRow));
+    const margin = this.options?.revealMarginBlocks;
+    return this.stores.submit(tickets.map((t) => toWinningTicketRow(t, margin)));
   }
 
   /**
@@ -151,6 +158,7 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
       sender: r.sender,
       creationRound: r.creationRound,
       paramsExpirationBlock: r.paramsExpirationBlock,
+      revealBlock: r.revealBlock,
     }));
     const answer = () => group.forEach((member, i) => member.resolve(results[i]));
     if (this.enqueues.backlog + jobs.length > ENQUEUE_BACKLOG_MAX) {
@@ -202,8 +210,11 @@ export class WinningTicketIntake implements OnApplicationBootstrap {
   }
 }
 
-/** The row for a signed ticket: byte fields as 0x-prefixed lowercase hex, integers as bigint. */
-export function toWinningTicketRow(t: SignedTicket): NewWinningTicket {
+/**
+ * The row for a signed ticket: byte fields as 0x-prefixed lowercase hex, integers as bigint; with
+ * `revealMarginBlocks`, its reveal block that many blocks past its params' expiry.
+ */
+export function toWinningTicketRow(t: SignedTicket, revealMarginBlocks?: number): NewWinningTicket {
   return {
     ticketHash: bytesToHex(ticketHash(t)),
     recipient: bytesToHex(t.recipient),
@@ -215,6 +226,8 @@ export function toWinningTicketRow(t: SignedTicket): NewWinningTicket {
     creationRound: t.creationRound,
     creationRoundBlockHash: bytesToHex(t.creationRoundBlockHash),
     paramsExpirationBlock: t.paramsExpirationBlock,
+    revealBlock:
+      revealMarginBlocks === undefined ? null : revealBlock(t.paramsExpirationBlock, revealMarginBlocks),
     sig: bytesToHex(t.sig),
     recipientRand: t.recipientRand,
   };

@@ -5,6 +5,8 @@ import {
   paramsExpired,
   paramsExpiredForSender,
   revealBlock,
+  revealMarginBlocks,
+  storedRevealBlock,
 } from './params-expiry.js';
 
 describe('params expiry', () => {
@@ -36,5 +38,21 @@ describe('params expiry', () => {
     expect(revealBlock(expiration, 0)).toBe(expiration);
     expect(revealBlock(expiration, 1)).toBe(1_041n);
     expect(blocksUntilParamsExpire(revealBlock(expiration, 1), 1_040n)).toBe(1n);
+  });
+
+  it("reveals past the blocks a Recipient's stalled head may hide, plus one for the poll", () => {
+    // 120 s of 12 s blocks: the chain may be 10 blocks past what such a head shows.
+    expect(revealMarginBlocks(120, 12)).toBe(11);
+    expect(revealMarginBlocks(121, 12)).toBe(12);
+    expect(revealMarginBlocks(10, 1)).toBe(11);
+    // No bound on the head's staleness (or no block time): only the poll margin.
+    expect(revealMarginBlocks(0, 12)).toBe(1);
+    expect(revealMarginBlocks(120, 0)).toBe(1);
+  });
+
+  it("obeys the reveal block stored with a ticket, else the caller's margin past expiry", () => {
+    expect(storedRevealBlock({ paramsExpirationBlock: 1_040n, revealBlock: 1_051n }, 1)).toBe(1_051n);
+    expect(storedRevealBlock({ paramsExpirationBlock: 1_040n, revealBlock: null }, 1)).toBe(1_041n);
+    expect(storedRevealBlock({ paramsExpirationBlock: 1_040n }, 3)).toBe(1_043n);
   });
 });

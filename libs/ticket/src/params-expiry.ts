@@ -31,11 +31,40 @@ export function paramsExpirationBlock(l1Block: bigint, expiryBlocks: bigint): bi
 
 /**
  * The first L1 block at which the Redeemer reveals recipientRand for params expiring at
- * `expirationBlock`: when they expire, `marginBlocks` later (a margin against a sender's node
- * that lags the Redeemer's).
+ * `expirationBlock`: when they expire, `marginBlocks` later.
  */
 export function revealBlock(expirationBlock: bigint, marginBlocks: number): bigint {
   return expirationBlock + BigInt(marginBlocks);
+}
+
+/**
+ * Blocks past expiry that cover a Redeemer's head being a poll behind the Recipient's: the whole
+ * margin where nothing more is known of the head that accepted the tickets (revealMarginBlocks).
+ */
+export const REVEAL_POLL_MARGIN_BLOCKS = 1;
+
+/**
+ * The reveal margin for tickets a Recipient accepted while it judges params on a head whose block
+ * may have stopped moving up to `maxHeadStallSeconds` ago (its RECIPIENT_MAX_HEAD_STALL_SECONDS; 0:
+ * no bound). Until then such a Recipient may still take the params as live while the chain is up
+ * to that many seconds of L1 blocks past their expiry, and a sender that has seen recipientRand in
+ * a redemption could pick losing tickets for it to credit. So recipientRand waits those blocks
+ * too, plus REVEAL_POLL_MARGIN_BLOCKS. Without a bound nothing can be waited out: the poll margin.
+ */
+export function revealMarginBlocks(maxHeadStallSeconds: number, l1BlockSeconds: number): number {
+  if (!(maxHeadStallSeconds > 0) || !(l1BlockSeconds > 0)) return REVEAL_POLL_MARGIN_BLOCKS;
+  return Math.ceil(maxHeadStallSeconds / l1BlockSeconds) + REVEAL_POLL_MARGIN_BLOCKS;
+}
+
+/**
+ * A stored winning ticket's reveal block: the one its Recipient stored with it, else its params'
+ * expiry plus `marginBlocks` (tickets stored before it was recorded, or given by QueueTicket).
+ */
+export function storedRevealBlock(
+  ticket: { paramsExpirationBlock: bigint; revealBlock?: bigint | null },
+  marginBlocks: number,
+): bigint {
+  return ticket.revealBlock ?? revealBlock(ticket.paramsExpirationBlock, marginBlocks);
 }
 
 /** True once `l1Block` has reached `expirationBlock`: tickets are refused, recipientRand may be revealed. */

@@ -43,6 +43,8 @@ const ALWAYS_WIN_WORTH_REDEEMING = {
 };
 /** A replica issuing params that practically never win: EV 1 wei against a face value of ~1e16. */
 const NEVER_WIN = { RECIPIENT_TICKET_EV: '1' };
+/** The params' 5 blocks, then the Recipient's reveal margin (3 blocks for its 24 s stall bound). */
+const REVEAL_AFTER_BLOCKS = 5 + 3;
 
 /**
  * The built Recipient and Redeemer as real processes on a Postgres of this file alone, which is
@@ -93,6 +95,8 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
       RECIPIENT_HTTP_PORT: String(recipientHttp),
       RECIPIENT_GRPC_URL: grpcUrl,
       RECIPIENT_PARAMS_EXPIRY_BLOCKS: '5',
+      // 2 blocks of 12 s: winners are revealed 3 blocks after their params expire (revealMarginBlocks).
+      RECIPIENT_MAX_HEAD_STALL_SECONDS: '24',
       RECIPIENT_RECONCILE_INTERVAL_SECONDS: '1',
     };
     redeemerHttp = await freePort();
@@ -180,7 +184,7 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     ).filter((j) => j.id === hash);
   /** Mines past the params' expiry into a fresh initialized round, so redemption is due. */
   const makeDue = async () => {
-    await fx.mine(6);
+    await fx.mine(REVEAL_AFTER_BLOCKS);
     await fx.nextRound();
   };
   const redeemedOnce = async (hashes: readonly string[]) => {
@@ -366,7 +370,7 @@ describe('Postgres restarts under the Recipient and the Redeemer', () => {
     let broadcast: number;
     await fx.provider.send('evm_setAutomine', [false]);
     try {
-      await fx.mine(6);
+      await fx.mine(REVEAL_AFTER_BLOCKS);
       // Every tx holding the two tickets broadcast (their jobs may fall due a batch window
       // apart on a busy machine, and then go in two txs): only then is nothing left to send.
       await eventually(

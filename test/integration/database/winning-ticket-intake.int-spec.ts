@@ -236,7 +236,11 @@ describe('WinningTicketIntake group commit', () => {
     const proxy = await startRedisFaultProxy(inject('redisUrl'));
     const stalled = await connectRedemptionQueue(proxy.url, prefix, repo);
     try {
-      const slow = new WinningTicketIntake(repo, stalled.queue, new RedemptionReconciler(repo, stalled.queue));
+      const slow = new WinningTicketIntake(
+        repo,
+        stalled.queue,
+        new RedemptionReconciler(repo, stalled.queue),
+      );
       const release = proxy.holdReplies();
       // The first call's enqueue is held by Redis; calls of 500 then queue behind it up to the bound.
       const first = [winner()];
@@ -336,6 +340,37 @@ describe('WinningTicketIntake first run', () => {
     expect(delay).toBeGreaterThan(15_000);
     expect(delay).toBeLessThanOrEqual(21_500);
     expect((await repo.findByHash(hashOf(t)))?.status).toBe(WinningTicketStatus.QUEUED);
+  });
+
+  it("stores the accepting Recipient's reveal block and times the first run for it", async () => {
+    const handle = await connectRedemptionQueue(inject('redisUrl'), prefix, repo, pace);
+    handles.push(handle);
+    const intake = new WinningTicketIntake(repo, handle.queue, new RedemptionReconciler(repo, handle.queue), {
+      recipients: [],
+      reconcileIntervalMs: 3_600_000,
+      revealMarginBlocks: 11,
+    });
+    const t = winner({ paramsExpirationBlock: 1_020n });
+    await intake.accept(t);
+    expect((await repo.findByHash(hashOf(t)))?.revealBlock).toBe(1_031n);
+    const job = await handle.queue.boardSource().getJob(hashOf(t));
+    // Block 1031 is ~31 s away at one block a second (the margin of 1 would make it ~21 s).
+    expect(job?.delay).toBeGreaterThan(25_000);
+    expect(job?.delay).toBeLessThanOrEqual(31_500);
+    // Re-created by a reconciler, the job waits for the stored block too.
+    await handle.queue.boardSource().remove(hashOf(t));
+    const reconciler = new RedemptionReconciler(repo, handle.queue);
+    reconciler.start({ recipients: () => [bytesToHex(t.recipient)], limit: 10, intervalMs: 3_600_000 });
+    expect(await reconciler.reconcile()).toBe(1);
+    await reconciler.stop();
+    expect((await handle.queue.boardSource().getJob(hashOf(t)))?.delay).toBeGreaterThan(25_000);
+  });
+
+  it('stores no reveal block without a margin (the Redeemer applies its own)', async () => {
+    const { intake } = await intakeWith(pace);
+    const t = winner({ paramsExpirationBlock: 1_020n });
+    await intake.accept(t);
+    expect((await repo.findByHash(hashOf(t)))?.revealBlock).toBeNull();
   });
 
   it('runs it at once when the params have expired already', async () => {

@@ -249,6 +249,7 @@ describe('WinningTicketRepository moves', () => {
       status: S.SUBMITTED,
       creationRound: 10n,
       paramsExpirationBlock: 100n,
+      revealBlock: null,
       storedAt: open[1].storedAt,
     });
     // To the microsecond, as Postgres prints it.

@@ -369,6 +369,9 @@ describe('Recipient: params, payments, accounting, winners', () => {
           status: WinningTicketStatus.QUEUED,
         });
         expect(row!.faceValue).toBe(params.faceValue);
+        // Revealed only once a head as stale as this Recipient accepts (RECIPIENT_MAX_HEAD_STALL_SECONDS
+        // 120 s: 10 blocks of 12 s) can no longer take the params, plus a block.
+        expect(row!.revealBlock).toBe(params.expirationBlock + 11n);
         expect(await r.queue.getJob(hash)).toBeTruthy();
       }
     });

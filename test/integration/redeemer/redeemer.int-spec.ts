@@ -3,7 +3,7 @@ import { Wallet, parseEther } from 'ethers';
 import { type DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type WinningTicketRepository, WinningTicketStatus } from '#app/database';
-import { RedemptionQueue, type WinningTicketIntake } from '#app/queue';
+import { RedemptionQueue, RedemptionReconciler, WinningTicketIntake } from '#app/queue';
 import type { SignedTicket } from '#app/ticket';
 import {
   eventually,
@@ -290,6 +290,35 @@ describe('Redeemer', () => {
     expect(await chainTxsFor(early)).toHaveLength(0);
     expect((await ops(`tickets/${hashOf(early)}/redeem`, { ignoreGasLimits: true })).status).toBe(202);
     await until(early, WinningTicketStatus.REDEEMED);
+  });
+
+  it("reveals recipientRand no earlier than the reveal block its Recipient stored, past the params' expiry", async () => {
+    const sender = await fx.newSender(ETH);
+    const queue = app.get(RedemptionQueue);
+    // A Recipient whose head may be 4 blocks stale: its winners wait those blocks past expiry.
+    const recipientIntake = new WinningTicketIntake(
+      tickets,
+      queue,
+      new RedemptionReconciler(tickets, queue),
+      {
+        recipients: [],
+        reconcileIntervalMs: 3_600_000,
+        revealMarginBlocks: 4,
+      },
+    );
+    const expirationBlock = (await fx.blockNumber()) - 1n;
+    const t = await fx.ticket(sender, CENTI, { expirationBlock });
+    await recipientIntake.accept(t);
+    expect((await row(t)).revealBlock).toBe(expirationBlock + 4n);
+    const state = async () => (await queue.boardSource().getJob(hashOf(t)))?.getState();
+    // Expired by this Redeemer's own margin (1), yet its job sleeps until the stored block.
+    await eventually(async () => ((await state()) === 'delayed' ? true : undefined), 'reveal wait');
+    expect((await ops(`tickets/${hashOf(t)}/redeem`, {})).status).toBe(202);
+    await eventually(async () => ((await state()) === 'delayed' ? true : undefined), 'reveal wait again');
+    expect(await row(t)).toMatchObject({ status: WinningTicketStatus.QUEUED });
+    expect(await chainTxsFor(t)).toHaveLength(0);
+    await fx.mine(3);
+    await until(t, WinningTicketStatus.REDEEMED);
   });
 
   it('waits until the params have expired before revealing recipientRand, even when told to redeem now', async () => {

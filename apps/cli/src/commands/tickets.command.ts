@@ -57,6 +57,7 @@ function ticketJson(t: WinningTicketEntity, full: boolean): Record<string, unkno
           creationRoundBlockHash: t.creationRoundBlockHash,
           recipientRandHash: t.recipientRandHash,
           paramsExpirationBlock: t.paramsExpirationBlock,
+          revealBlock: t.revealBlock,
           sig: t.sig,
         }
       : {}),
@@ -149,6 +150,10 @@ export const ticketsCommands: CommandGroup = {
             ['sender nonce', String(t.senderNonce)],
             ['creation round', `${t.creationRound} (block hash ${t.creationRoundBlockHash})`],
             ['params expire', `after block ${t.paramsExpirationBlock}`],
+            [
+              'reveal from',
+              t.revealBlock === null ? "the Redeemer's margin past expiry" : `block ${t.revealBlock}`,
+            ],
             ['recipient rand', `hash ${t.recipientRandHash} (the value stays secret)`],
             ['signature', t.sig],
             ['received', t.createdAt.toISOString()],

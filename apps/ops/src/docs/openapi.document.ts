@@ -252,6 +252,8 @@ export const OPENAPI_DOCUMENT = {
           senderNonce: { type: 'string' },
           creationRound: { type: 'string' },
           paramsExpirationBlock: { type: 'string' },
+          // The L1 block from which recipientRand may be revealed, as the Recipient stored it.
+          revealBlock: nullable({ type: 'string' }),
           attempts: { type: 'integer' },
           lastCode: nullable({ type: 'string' }),
           amountPaid: nullable(wei),

@@ -92,6 +92,7 @@ export class TicketReads {
       senderNonce: r.sender_nonce,
       creationRound: r.creation_round,
       paramsExpirationBlock: r.params_expiration_block,
+      revealBlock: r.reveal_block,
       attempts: r.attempts ?? 0,
       lastCode: r.last_code,
       amountPaid: r.amount_paid,

@@ -20,7 +20,7 @@ import {
   blocksUntilParamsExpire,
   inLastValidRound,
   lastValidCreationRound,
-  revealBlock,
+  storedRevealBlock,
   ticketHashText,
   ticketValidityExpired,
 } from '#app/ticket';
@@ -351,8 +351,9 @@ export class RedemptionService implements RedemptionJobHandler {
   private async gate(row: WinningTicketEntity, force: boolean, latest = false): Promise<Verdict | null> {
     const v = this.config.values;
     const head = latest ? await this.chain.latestHead() : await this.chain.head();
-    // recipientRand is revealed only once the sender can no longer use these params (PROTOCOL §8.4).
-    const reveal = revealBlock(row.paramsExpirationBlock, v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS);
+    // recipientRand is revealed only once no Recipient can still take these params (PROTOCOL §8.4):
+    // at the block the one that accepted the ticket stored, else this Redeemer's margin past expiry.
+    const reveal = storedRevealBlock(row, v.REDEEMER_PARAMS_EXPIRY_MARGIN_BLOCKS);
     if (blocksUntilParamsExpire(reveal, head.l1Block) > 0n) {
       // Sleep until the block is due to be seen: one run usually finds the params expired (a run
       // per poll interval before it was the Redeemer's largest job churn).

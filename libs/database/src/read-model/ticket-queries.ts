@@ -29,6 +29,7 @@ export interface TicketRow {
   sender_nonce: string;
   creation_round: string;
   params_expiration_block: string;
+  reveal_block: string | null;
   created_at: Date;
   updated_at: Date;
   attempts: number | null;
@@ -75,7 +76,7 @@ const TICKET_COLUMNS = `
   w.ticket_hash, w.status, w.status_reason, w.tx_hash, w.sender, w.recipient,
   w.face_value::text AS face_value, w.win_prob::text AS win_prob, w.sender_nonce::text AS sender_nonce,
   w.creation_round::text AS creation_round, w.params_expiration_block::text AS params_expiration_block,
-  w.created_at, w.updated_at, r.attempts, r.last_code, r.amount_paid::text AS amount_paid, r.redeemed_at`;
+  w.reveal_block::text AS reveal_block, w.created_at, w.updated_at, r.attempts, r.last_code, r.amount_paid::text AS amount_paid, r.redeemed_at`;
 
 const FILTER = `
   ($1::text[] IS NULL OR w.status = ANY($1::text[]))

@@ -58,6 +58,13 @@ export class WinningTicketEntity {
   @Column({ name: 'params_expiration_block', type: 'bigint', transformer: int8Transformer })
   paramsExpirationBlock!: bigint;
 
+  /**
+   * The L1 block from which recipientRand may be revealed, as the Recipient that accepted the
+   * ticket decided (storedRevealBlock); null: the Redeemer's margin past the params' expiry.
+   */
+  @Column({ name: 'reveal_block', type: 'bigint', nullable: true, transformer: int8Transformer })
+  revealBlock!: bigint | null;
+
   @Column({ type: 'text', unique: true })
   sig!: string;
 

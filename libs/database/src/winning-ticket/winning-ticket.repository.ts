@@ -16,8 +16,9 @@ import {
 
 export type NewWinningTicket = Omit<
   WinningTicketEntity,
-  'status' | 'statusReason' | 'txHash' | 'offers' | 'createdAt' | 'updatedAt'
->;
+  'status' | 'statusReason' | 'txHash' | 'offers' | 'createdAt' | 'updatedAt' | 'revealBlock'
+> &
+  Partial<Pick<WinningTicketEntity, 'revealBlock'>>;
 
 type Patch = Partial<Pick<WinningTicketEntity, 'statusReason' | 'txHash'>>;
 
@@ -38,6 +39,7 @@ const NEW_ROW_COLUMNS: readonly (readonly [keyof NewWinningTicket, string, strin
   ['creationRound', 'creation_round', 'int8'],
   ['creationRoundBlockHash', 'creation_round_block_hash', 'text'],
   ['paramsExpirationBlock', 'params_expiration_block', 'int8'],
+  ['revealBlock', 'reveal_block', 'int8'],
   ['sig', 'sig', 'text'],
   ['recipientRand', 'recipient_rand', 'numeric'],
 ];
@@ -97,6 +99,8 @@ export interface OpenTicketRef {
   creationRound: bigint;
   /** When its params expire: a job re-created for it waits for that like a new one. */
   paramsExpirationBlock: bigint;
+  /** The row's reveal block (storedRevealBlock), when its Recipient stored one. */
+  revealBlock: bigint | null;
   /**
    * When it was stored, as Postgres prints it (to the microsecond: a JS Date would cut it to the
    * millisecond, and a page could then start over inside one INSERT's rows, which share it).
@@ -149,7 +153,7 @@ export class WinningTicketRepository {
    * `insertIfAbsent` for many tickets in one statement (a group of payments' winners), committed
    * when it returns; `offers[i]` is how many payments carry `tickets[i]` (1 by default), added to
    * the row's count when it was stored before and is still unclaimed. Returns the hashes this call
-   * inserted; the others were stored before. The rows go as one array per column (a fixed 14
+   * inserted; the others were stored before. The rows go as one array per column (a fixed 15
    * parameters for any number of rows), in SQL of our own: a third of the CPU of building the same
    * INSERT through the query builder.
    */
@@ -164,7 +168,7 @@ export class WinningTicketRepository {
       .map((_, i) => i)
       .sort((a, b) => compare(tickets[a].ticketHash, tickets[b].ticketHash));
     const params = [
-      ...NEW_ROW_COLUMNS.map(([field]) => order.map((i) => String(tickets[i][field]))),
+      ...NEW_ROW_COLUMNS.map(([field]) => order.map((i) => textOrNull(tickets[i][field]))),
       order.map((i) => offers[i]),
       UNCLAIMED_STATUSES,
     ];
@@ -257,11 +261,12 @@ export class WinningTicketRepository {
         status: WinningTicketStatus;
         creation_round: string;
         params_expiration_block: string;
+        reveal_block: string | null;
         stored_at: string;
       }[]
     >(
       `SELECT ticket_hash, sender, status, creation_round::text, params_expiration_block::text,
-              created_at::text AS stored_at
+              reveal_block::text, created_at::text AS stored_at
          FROM winning_ticket WHERE ${where.join(' AND ')}
         ORDER BY created_at, ticket_hash LIMIT $${params.push(limit)}`,
       params,
@@ -272,6 +277,7 @@ export class WinningTicketRepository {
       status: r.status,
       creationRound: BigInt(r.creation_round),
       paramsExpirationBlock: BigInt(r.params_expiration_block),
+      revealBlock: r.reveal_block === null ? null : BigInt(r.reveal_block),
       storedAt: r.stored_at,
     }));
   }
@@ -566,6 +572,7 @@ interface RawTicket {
   creation_round: string;
   creation_round_block_hash: string;
   params_expiration_block: string;
+  reveal_block: string | null;
   sig: string;
   recipient_rand: string;
   status: WinningTicketStatus;
@@ -576,8 +583,8 @@ interface RawTicket {
 }
 
 const SELECT_TICKETS = `SELECT ticket_hash, recipient, sender, face_value::text, win_prob::text, sender_nonce::text,
-  recipient_rand_hash, creation_round::text, creation_round_block_hash, params_expiration_block::text, sig,
-  recipient_rand::text, status, status_reason, tx_hash, created_at, updated_at FROM winning_ticket`;
+  recipient_rand_hash, creation_round::text, creation_round_block_hash, params_expiration_block::text,
+  reveal_block::text, sig, recipient_rand::text, status, status_reason, tx_hash, created_at, updated_at FROM winning_ticket`;
 
 function hydrate(r: RawTicket): WinningTicketEntity {
   return Object.assign(new WinningTicketEntity(), {
@@ -591,6 +598,7 @@ function hydrate(r: RawTicket): WinningTicketEntity {
     creationRound: BigInt(r.creation_round),
     creationRoundBlockHash: r.creation_round_block_hash,
     paramsExpirationBlock: BigInt(r.params_expiration_block),
+    revealBlock: r.reveal_block === null ? null : BigInt(r.reveal_block),
     sig: r.sig,
     recipientRand: BigInt(r.recipient_rand),
     status: r.status,
@@ -599,4 +607,9 @@ function hydrate(r: RawTicket): WinningTicketEntity {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
+}
+
+/** A column value as the text its array parameter carries; null stays null (SQL NULL). */
+function textOrNull(value: string | bigint | null | undefined): string | null {
+  return value === null || value === undefined ? null : String(value);
 }
