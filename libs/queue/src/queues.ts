@@ -40,8 +40,13 @@ export interface JobPayloads {
   [JobName.REDEEM_TICKET]: RedeemTicketJob;
 }
 
+/**
+ * The fallback back-off after a thrown run, for a handler that gives no delay of its own
+ * (RedemptionJobHandler.errorDelay; the Redeemer gives one, by its REDEEMER_RETRY_* settings) and
+ * for a failure the worker could not record (REDEMPTION_BACKOFF).
+ */
 const ERROR_BACKOFF_BASE_MS = 2_000;
-/** Longest wait after a thrown run: BullMQ's exponential back-off has no ceiling (2^14 × 2 s ≈ 9 h). */
+/** Longest fallback wait: BullMQ's exponential back-off has no ceiling (2^14 × 2 s ≈ 9 h). */
 export const ERROR_BACKOFF_MAX_MS = 5 * 60_000;
 
 /**
@@ -54,9 +59,10 @@ export function exponentialBackoffMs(failures: number, baseMs: number, maxMs: nu
 }
 
 /**
- * The wait after the `errors`-th run in a row that threw (RedemptionWorker): doubling from 2 s, at
- * most ERROR_BACKOFF_MAX_MS, so a job that failed through a long outage (Postgres, the chain) runs
- * again within minutes of its end, not hours later when its ticket may have expired.
+ * The fallback wait after the `errors`-th run in a row that threw (see ERROR_BACKOFF_BASE_MS):
+ * doubling from 2 s, at most ERROR_BACKOFF_MAX_MS, so a job that failed through a long outage
+ * (Postgres, the chain) runs again within minutes of its end, not hours later when its ticket may
+ * have expired.
  */
 export function redemptionBackoffMs(errors: number): number {
   return exponentialBackoffMs(errors, ERROR_BACKOFF_BASE_MS, ERROR_BACKOFF_MAX_MS);

@@ -21,6 +21,12 @@ export type RedemptionJobResult =
 /** The port the Redeemer implements: moves one ticket as far as it can go now. */
 export abstract class RedemptionJobHandler {
   abstract process(ticketHash: string): Promise<RedemptionJobResult>;
+  /**
+   * How long the job of `ticketHash` is parked after its `errors`-th run in a row that threw
+   * (process rejected): the handler's own back-off, which can cut it to what the ticket has left.
+   * Without it, or if it rejects, the worker falls back to redemptionBackoffMs.
+   */
+  errorDelay?(ticketHash: string, errors: number): Promise<number>;
 }
 
 /** The worker's BullMQ options (see RedemptionWorker). */
@@ -36,10 +42,11 @@ export const REDEMPTION_WORKER_OPTIONS = {
  * The redemption queue's one processor: decode the job, let the handler move the ticket, then
  * finish the job (final status), park it until its next check (waits and back-off do not use up
  * attempts), or fail it for good (a job that names no ticket). A run that throws (Postgres or the
- * chain unreachable) parks the job too, for a back-off doubling up to minutes (redemptionBackoffMs,
- * counted in the job's data): BullMQ's own exponential back-off has no ceiling and would sleep
- * hours after a long outage, past the ticket's expiry. Created stopped (`autorun: false`): its
- * owner starts, pauses and closes it.
+ * chain unreachable) parks the job too, for the delay the handler gives for the errors in a row
+ * (errorDelay, counted in the job's data; redemptionBackoffMs for a handler that gives none), not
+ * BullMQ's own exponential back-off, which has no ceiling and would sleep hours after a long
+ * outage, past the ticket's expiry. Created stopped (`autorun: false`): its owner starts, pauses
+ * and closes it.
  *
  * A job held by a process that died (kill -9 while its ticket sat in a batch) is handed to a live
  * worker once its lock lapses: a short lock (renewed every 5 s) and a stalled-job check every 5 s
@@ -70,11 +77,12 @@ export class RedemptionWorker extends WorkerHost {
           error: safeErrorMessage(err),
         });
       }
+      const delayMs = await this.errorDelay(ticketHash, errors);
       await job.updateData({ ...job.data, errors });
-      await job.moveToDelayed(Date.now() + redemptionBackoffMs(errors), token);
+      await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError(err instanceof Error ? err.name : 'Error');
     }
-    // A run that went through ends the streak: the next error waits 2 s again.
+    // A run that went through ends the streak: the next error backs off from the start again.
     if (job.data.errors !== undefined && result.kind !== 'done') {
       const data = { ...job.data };
       delete data.errors;
@@ -90,6 +98,18 @@ export class RedemptionWorker extends WorkerHost {
         if (result.holdAll) this.hold(result.delayMs);
         throw new DelayedError(result.code);
     }
+  }
+
+  /** The handler's delay after the `errors`-th thrown run in a row, else redemptionBackoffMs. */
+  private async errorDelay(ticketHash: string, errors: number): Promise<number> {
+    if (!this.handler.errorDelay) return redemptionBackoffMs(errors);
+    try {
+      const ms = await this.handler.errorDelay(ticketHash, errors);
+      if (Number.isFinite(ms) && ms >= 0) return ms;
+    } catch (err) {
+      this.logger.warn({ msg: 'no error delay from the handler', ticketHash, error: safeErrorMessage(err) });
+    }
+    return redemptionBackoffMs(errors);
   }
 
   /**

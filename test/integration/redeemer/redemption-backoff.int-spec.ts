@@ -9,6 +9,7 @@ import {
   REDEMPTION_WORKER_OPTIONS,
   RedemptionWorker,
   bullPrefix,
+  type RedemptionJobHandler,
   redemptionBackoffMs,
   type RedeemTicketJob,
 } from '#app/queue';
@@ -16,22 +17,24 @@ import { flushRedisPrefix } from '#app/testing';
 import { TEST_REDIS_URL } from '../../support/test-servers.js';
 
 /**
- * A redemption job whose run throws (Postgres or the chain unreachable) is parked for a back-off
- * that doubles from 2 s but never exceeds ERROR_BACKOFF_MAX_MS, whatever back-off the job was
- * stored with: BullMQ's own exponential one would park it for hours after a long outage, past its
- * ticket's expiry.
+ * A redemption job whose run throws (Postgres or the chain unreachable) is parked for the delay its
+ * handler gives (the Redeemer: its retry back-off, cut to the ticket's last valid round), else for a
+ * fallback back-off that doubles from 2 s but never exceeds ERROR_BACKOFF_MAX_MS, whatever back-off
+ * the job was stored with: BullMQ's own exponential one would park it for hours after a long
+ * outage, past its ticket's expiry.
  */
 describe('redemption job back-off after a thrown run', () => {
   const prefix = bullPrefix(`${inject('redisPrefix')}redemption-backoff:`);
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue<RedeemTicketJob>(QueueName.TICKET_REDEMPTION, { connection, prefix });
   let failing = true;
-  const redemption = new RedemptionWorker({
+  const handler: RedemptionJobHandler = {
     process: () =>
       failing
         ? Promise.reject(new Error('database unavailable'))
         : Promise.resolve({ kind: 'later', code: 'WAIT', delayMs: 60_000 }),
-  });
+  };
+  const redemption = new RedemptionWorker(handler);
   const worker = new Worker<RedeemTicketJob>(
     QueueName.TICKET_REDEMPTION,
     (job, token) => redemption.process(job, token),
@@ -129,6 +132,28 @@ describe('redemption job back-off after a thrown run', () => {
       await raw.close();
       await rawQueue.close();
       await flushRedisPrefix(TEST_REDIS_URL, rawPrefix);
+    }
+  });
+
+  it("parks a job whose run threw for its handler's delay, given the errors in a row", async () => {
+    const asked: [string, number][] = [];
+    handler.errorDelay = (ticketHash, errors) => {
+      asked.push([ticketHash, errors]);
+      // A ticket with 45 s left in its last valid round: not the fallback's 5 minutes.
+      return Promise.resolve(45_000);
+    };
+    try {
+      const job = await parked({ ticketHash: hash(5), sender, errors: 14 });
+      expect(asked).toEqual([[hash(5), 15]]);
+      expect(job.data.errors).toBe(15);
+      expect(job.attemptsMade).toBe(0);
+      expectDelay(job, 45_000);
+
+      // A handler that cannot say: the fallback back-off.
+      handler.errorDelay = () => Promise.reject(new Error('no delay'));
+      expectDelay(await parked({ ticketHash: hash(6), sender, errors: 2 }), 8_000);
+    } finally {
+      delete handler.errorDelay;
     }
   });
 

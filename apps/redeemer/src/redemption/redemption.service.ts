@@ -180,21 +180,47 @@ export class RedemptionService implements RedemptionJobHandler {
    * In its last valid round while the chain's pace is unknown, a poll interval.
    */
   private async beforeExpiry(row: WinningTicketEntity, result: JobResult): Promise<JobResult> {
+    if (result.kind !== 'later') return result;
+    const delayMs = await this.cutToExpiry(row, result.delayMs);
+    return delayMs < result.delayMs ? { ...result, delayMs } : result;
+  }
+
+  /** `delayMs` cut as beforeExpiry cuts a wait. */
+  private async cutToExpiry(row: WinningTicketEntity, delayMs: number): Promise<number> {
     const poll = this.config.values.REDEEMER_POLL_MS;
-    if (result.kind !== 'later' || result.delayMs <= poll) return result;
+    if (delayMs <= poll) return delayMs;
     try {
       const head = await this.chain.head();
       const validity = await this.chain.validityPeriod();
       const last = lastRedeemableBlock(row.creationRound, validity, head);
-      if (last === undefined) return result;
+      if (last === undefined) return delayMs;
       const left = this.chain.msUntilL1Block(last - BigInt(this.margin.blocks()));
       const lastRound = inLastValidRound(row.creationRound, validity, head.rounds.currentRound);
       const cap = left !== undefined ? Math.max(poll, left) : lastRound ? poll : undefined;
-      return cap !== undefined && cap < result.delayMs ? { ...result, delayMs: cap } : result;
+      return cap !== undefined && cap < delayMs ? cap : delayMs;
     } catch {
       // The chain unread: the wait stands (the run after it reads the chain again).
-      return result;
+      return delayMs;
     }
+  }
+
+  /**
+   * How long the job of a ticket waits after its `errors`-th run in a row that threw (the worker
+   * asks; RedemptionJobHandler.errorDelay): the Redeemer's one retry back-off (REDEEMER_RETRY_*),
+   * cut as beforeExpiry cuts every wait, so the job runs again before the ticket's last valid round
+   * ends. A row that cannot be read (Postgres down, likely why the run threw) gives no round to cut
+   * by: at most a poll interval then, never a back-off that could sleep past the end. Never throws.
+   */
+  async errorDelay(ticketHash: string, errors: number): Promise<number> {
+    const delayMs = this.backoff(errors);
+    let row: WinningTicketEntity | null;
+    try {
+      row = await this.tickets.findByHash(ticketHash);
+    } catch {
+      return Math.min(delayMs, this.config.values.REDEEMER_POLL_MS);
+    }
+    if (!row || FINAL_STATUSES.includes(row.status)) return delayMs;
+    return this.cutToExpiry(row, delayMs);
   }
 
   /**
