@@ -16,6 +16,7 @@ import { RecipientRedisCloser, recipientRedisProvider } from './recipient-redis.
 import { RecipientConfig } from './recipient.config.js';
 import { RecipientSecrets } from './secret/recipient-secrets.service.js';
 import { ChainSenderMonitor } from './sender-monitor/chain-sender-monitor.js';
+import { RedeemerPresence } from './redeemer-presence.js';
 import { ChainHeadHealth } from './chain-head-health.js';
 
 /** Recipient: issues ticket params and validates payments for orchestrators; stores winners in Postgres. */
@@ -52,6 +53,7 @@ export class RecipientModule {
         PaymentService,
         SenderRateLimiter,
         ChainHeadHealth,
+        RedeemerPresence,
       ],
     };
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SenderFundsTimeout, SignerLease, createDataSource } from '#app/database';
+import { SenderFundsTimeout, SignerLease, createDataSource, recipientServed } from '#app/database';
 import { privateDatabase, type PrivateDatabase } from '../../support/private-database.js';
 
 const address = () => `0x${randomBytes(20).toString('hex')}`;
@@ -87,6 +87,26 @@ describe('SignerLease recipient leases', () => {
     expect(await other.lease.leaseRecipients(CHAIN, undefined)).toEqual([
       { recipient: '*', holders: [all.signer] },
     ]);
+  });
+
+  it('tells whether a Redeemer serves a recipient: by its lease, or by * (a shared * key is not one)', async () => {
+    const observer = await newLease();
+    const ds = pools[pools.length - 1];
+    const [r1, r2] = [address(), address()];
+    expect(await recipientServed(ds, CHAIN, r1)).toBe(false);
+    const a = await redeemer();
+    // A list takes the * key shared: that serves only the recipients it names.
+    expect(await a.lease.leaseRecipients(CHAIN, [r1])).toEqual([]);
+    expect(await recipientServed(ds, CHAIN, r1)).toBe(true);
+    expect(await recipientServed(ds, CHAIN, r1.toUpperCase().replace('0X', '0x'))).toBe(true);
+    expect(await recipientServed(ds, CHAIN, r2)).toBe(false);
+    expect(await recipientServed(ds, CHAIN + 1n, r1)).toBe(false);
+    await a.lease.release();
+    expect(await recipientServed(ds, CHAIN, r1)).toBe(false);
+    const all = await redeemer();
+    expect(await all.lease.leaseRecipients(CHAIN, undefined)).toEqual([]);
+    expect(await recipientServed(ds, CHAIN, r2)).toBe(true);
+    expect(observer.held).toBe(false);
   });
 
   it('hands a recipient over once its holder releases it or its connection dies', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WinningTicketStatus } from '#app/database';
+import { DataSource } from 'typeorm';
+import { ChainClient } from '#app/chain';
+import { SignerLease, WinningTicketStatus } from '#app/database';
 import { encodePaymentHeader, ticketParamsCodec } from '#app/proto';
 import { RedemptionReconciler } from '#app/queue';
 import { MAX_WIN_PROB, Rational, SenderMonitor, bytesToHex, ticketEV } from '#app/ticket';
@@ -9,7 +11,8 @@ import { Balances, balanceKey } from '../../../apps/recipient/src/balance/balanc
 import { SenderRateLimiter } from '../../../apps/recipient/src/payment/sender-rate-limiter.js';
 import { legacyParamsKey, paramsKey } from '../../../apps/recipient/src/nonce/redis-nonce-ledger.js';
 import { RECIPIENT_REDIS } from '../../../apps/recipient/src/recipient-redis.js';
-import { bootstrapService } from '#app/common';
+import { RedeemerPresence } from '../../../apps/recipient/src/redeemer-presence.js';
+import { HealthRunner, MetricsRegistry, bootstrapService } from '#app/common';
 import { freePort } from '#app/testing';
 import { SENDER_MONITOR_GRPC } from '../../../apps/sender-monitor/src/grpc/sender-monitor.proto-paths.js';
 import { SenderMonitorConfig } from '../../../apps/sender-monitor/src/sender-monitor.config.js';
@@ -373,6 +376,36 @@ describe('Recipient: params, payments, accounting, winners', () => {
         // 120 s: 10 blocks of 12 s) can no longer take the params, plus a block.
         expect(row!.revealBlock).toBe(params.expirationBlock + 11n);
         expect(await r.queue.getJob(hash)).toBeTruthy();
+      }
+    });
+
+    it('tells /health and /metrics whether a Redeemer serves the recipient: its lease says', async () => {
+      const presence = r.app.get(RedeemerPresence);
+      const redeemerEntry = async () =>
+        ((await r.app.get(HealthRunner).run()) as { details: Record<string, unknown> }).details.redeemer;
+      expect(await presence.serving()).toBe(false);
+      expect(await redeemerEntry()).toMatchObject({ status: 'up', serving: false });
+      const metric = async () =>
+        (
+          await r.app.get(MetricsRegistry).registry.getSingleMetricAsString('recipient_redeemer_serving')
+        ).trim();
+      expect(await metric()).toMatch(/recipient_redeemer_serving\{[^}]*\} 0$/);
+      // A Redeemer takes the recipient's lease.
+      const lease = new SignerLease(r.app.get(DataSource));
+      expect(
+        await lease.acquire(
+          `0x${'5a'.repeat(20)}`,
+          () => false,
+          () => undefined,
+        ),
+      ).toBe(true);
+      try {
+        const { chainId } = await r.app.get(ChainClient).provider.getNetwork();
+        expect(await lease.leaseRecipients(chainId, [h.recipient])).toEqual([]);
+        expect(await redeemerEntry()).toMatchObject({ status: 'up', serving: true });
+        expect(await metric()).toMatch(/recipient_redeemer_serving\{[^}]*\} 1$/);
+      } finally {
+        await lease.release();
       }
     });
 

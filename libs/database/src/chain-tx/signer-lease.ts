@@ -303,14 +303,31 @@ export interface RecipientConflict {
   holders: string[];
 }
 
+/**
+ * Whether a Redeemer serves `recipient` on `chainId` now: one holds its recipient lease, or the
+ * chain's "all recipients" key exclusively (leaseRecipients). A read of pg_locks, for the services
+ * that store winners for that recipient: nothing else tells them no Redeemer redeems them.
+ */
+export async function recipientServed(ds: DataSource, chainId: bigint, recipient: string): Promise<boolean> {
+  const rows = await ds.query<{ served: boolean }[]>(
+    `SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE ${HELD_ADVISORY_LOCK})
+         OR EXISTS (SELECT 1 FROM pg_locks l WHERE ${heldAdvisoryLock(1, 3)} AND l.mode = 'ExclusiveLock') AS served`,
+    [RECIPIENT_CLASS, recipientKey(chainId, recipient), allKey(chainId)],
+  );
+  return rows[0]?.served === true;
+}
+
 const HOLDER_PREFIX = 'ticketpay-redeemer ';
 /**
  * pg_locks rows (alias `l`) of the granted two-key advisory lock ($1 class, hashtext($2) key) in
  * this database: objsubid 2 marks the two-key form.
  */
-const HELD_ADVISORY_LOCK = `l.locktype = 'advisory' AND l.granted
+function heldAdvisoryLock(classParam: number, keyParam: number): string {
+  return `l.locktype = 'advisory' AND l.granted
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND l.classid = $1::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2`;
+  AND l.classid = $${classParam}::oid AND l.objid = hashtext($${keyParam})::oid AND l.objsubid = 2`;
+}
+const HELD_ADVISORY_LOCK = heldAdvisoryLock(1, 2);
 const signerKey = (signer: string) => `redeemer-signer:${signer.toLowerCase()}`;
 const allKey = (chainId: bigint) => `redeemer-recipients:${chainId}:*`;
 const recipientKey = (chainId: bigint, recipient: string) =>
