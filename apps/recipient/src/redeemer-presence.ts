@@ -1,11 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge } from 'prom-client';
-import type { DataSource } from 'typeorm';
 import { ChainClient } from '#app/chain';
 import { HealthRunner, MetricsRegistry } from '#app/common';
 import { RepeatNotice, safeErrorMessage, withTimeout } from '#app/core';
-import { recipientServed } from '#app/database';
+import { RedeemerLeases } from '#app/database';
 import { RecipientConfig } from './recipient.config.js';
 
 /** A lookup that does not answer in this time counts as unknown (a scrape must not hang). */
@@ -26,7 +24,7 @@ export class RedeemerPresence implements OnApplicationBootstrap {
   private readonly notice = new RepeatNotice(WARN_EVERY_MS);
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly leases: RedeemerLeases,
     private readonly chain: ChainClient,
     private readonly config: RecipientConfig,
     private readonly health: HealthRunner,
@@ -74,7 +72,7 @@ export class RedeemerPresence implements OnApplicationBootstrap {
 
   private async lookup(): Promise<boolean> {
     const { chainId } = await this.chain.provider.getNetwork();
-    return recipientServed(this.ds, chainId, this.config.values.RECIPIENT_ADDRESS);
+    return this.leases.recipientServed(chainId, this.config.values.RECIPIENT_ADDRESS);
   }
 
   private warning(): string {

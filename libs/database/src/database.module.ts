@@ -2,6 +2,7 @@ import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nest
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, HealthProbe } from '#app/common';
+import { RedeemerLeases } from './chain-tx/signer-lease.js';
 import { dataSourceOptions } from './data-source.js';
 import { PendingFaceValue } from './read-model/pending-face-value.js';
 import { RedemptionStats } from './read-model/redemption-stats.js';
@@ -25,6 +26,7 @@ const PROVIDERS = [
   RedemptionStats,
   SenderSummaries,
   PendingFaceValue,
+  RedeemerLeases,
 ];
 
 export enum DatabaseErrorCode {

@@ -317,6 +317,16 @@ export async function recipientServed(ds: DataSource, chainId: bigint, recipient
   return rows[0]?.served === true;
 }
 
+/** The Redeemers' recipient leases as the other services read them (recipientServed). */
+@Injectable()
+export class RedeemerLeases {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  recipientServed(chainId: bigint, recipient: string): Promise<boolean> {
+    return recipientServed(this.ds, chainId, recipient);
+  }
+}
+
 const HOLDER_PREFIX = 'ticketpay-redeemer ';
 /**
  * pg_locks rows (alias `l`) of the granted two-key advisory lock ($1 class, hashtext($2) key) in
