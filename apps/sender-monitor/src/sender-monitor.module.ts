@@ -7,6 +7,7 @@ import { SenderMonitorExceptionFilter } from './grpc/grpc-errors.js';
 import { SenderMonitorController } from './grpc/sender-monitor.controller.js';
 import { TicketRedeemerController } from './grpc/ticket-redeemer.controller.js';
 import { SenderMonitorMetrics } from './metrics/sender-monitor.metrics.js';
+import { NewWinnersListener } from './monitor/new-winners-listener.js';
 import { PendingRedemptions } from './monitor/pending-redemptions.js';
 import { SENDER_MONITOR_OPTIONS, type SenderMonitorOptions } from './monitor/sender-monitor.options.js';
 import { LocalSenderMonitor } from './monitor/sender-monitor.service.js';
@@ -22,6 +23,7 @@ export class SenderMonitorModule {
       senderTtlMs: env.SENDER_MONITOR_SENDER_TTL_SECONDS * 1_000,
       cleanupIntervalMs: env.SENDER_MONITOR_CLEANUP_INTERVAL_SECONDS * 1_000,
       pendingRefreshMs: env.SENDER_MONITOR_POLL_INTERVAL_MS,
+      databaseUrl: env.DATABASE_URL,
     };
     return {
       module: SenderMonitorModule,
@@ -45,6 +47,7 @@ export class SenderMonitorModule {
         SenderMonitorMetrics,
         SenderMonitorExceptionFilter,
         PendingRedemptions,
+        NewWinnersListener,
         LocalSenderMonitor,
         { provide: SenderMonitor, useExisting: LocalSenderMonitor },
       ],

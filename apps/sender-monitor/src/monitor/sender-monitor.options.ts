@@ -7,6 +7,8 @@ export interface SenderMonitorOptions {
   cleanupIntervalMs: number;
   /** How often the pending face value of watched senders is re-read (the chain poll interval). */
   pendingRefreshMs: number;
+  /** DATABASE_URL: the connection that listens for new winners (NewWinnersListener) opens it too. */
+  databaseUrl: string;
 }
 
 export const SENDER_MONITOR_OPTIONS = Symbol('SENDER_MONITOR_OPTIONS');

@@ -43,6 +43,7 @@ import {
   type SignedTicket,
 } from '#app/ticket';
 import { SenderMonitorMetrics } from '../metrics/sender-monitor.metrics.js';
+import { NewWinnersListener, type NewWinners } from './new-winners-listener.js';
 import { PendingRedemptions, type PendingAmounts } from './pending-redemptions.js';
 import { SENDER_MONITOR_OPTIONS, type SenderMonitorOptions } from './sender-monitor.options.js';
 
@@ -57,7 +58,9 @@ interface Change {
  * float each recipient can still safely accept and whether the sender is usable, from the chain
  * watcher's event-fed cache and the pending face value in Postgres. Changes are pushed to
  * subscribers when a TicketBroker event, a new round, a pool change or a pending change may have
- * moved them; subscribers see only actual changes.
+ * moved them; subscribers see only actual changes. Pending face value is re-read every poll, and
+ * at once for the senders of new winners (notified by Postgres: the Recipient's intake stores
+ * them), since max float must count a winner before the next ticket params are issued.
  *
  * Addresses handed in are lowercase 0x-hex (the gRPC layer parses them).
  */
@@ -68,6 +71,10 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
   private readonly subscribers = new Map<string, number>();
   private readonly logger = new Logger('SenderMonitor');
   private updates?: Subscription;
+  private newWinnersSub?: Subscription;
+  /** Senders notified of new winners and not re-read yet. */
+  private newWinners?: Set<string> | 'all';
+  private readingNewWinners = false;
   private pendingTimer?: NodeJS.Timeout;
   private cleanupTimer?: NodeJS.Timeout;
   private refreshing = false;
@@ -76,6 +83,7 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
     private readonly watcher: ChainWatcher,
     private readonly pending: PendingRedemptions,
     private readonly intake: WinningTicketIntake,
+    private readonly newWinnersListener: NewWinnersListener,
     private readonly metrics: SenderMonitorMetrics,
     @Inject(SENDER_MONITOR_OPTIONS) private readonly options: SenderMonitorOptions,
   ) {
@@ -89,6 +97,7 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
       });
     }
     this.updates = this.watcher.updates$.subscribe((u) => this.onChainUpdate(u));
+    this.newWinnersSub = this.newWinnersListener.winners$.subscribe((w) => this.onNewWinners(w));
     this.pendingTimer = setInterval(() => void this.refreshPending(), this.options.pendingRefreshMs);
     this.pendingTimer.unref();
     this.cleanupTimer = setInterval(() => this.evictIdle(), this.options.cleanupIntervalMs);
@@ -97,6 +106,7 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
 
   onApplicationShutdown(): void {
     this.updates?.unsubscribe();
+    this.newWinnersSub?.unsubscribe();
     clearInterval(this.pendingTimer);
     clearInterval(this.cleanupTimer);
     this.changes$.complete();
@@ -249,8 +259,7 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
     }
     this.touch(sender);
     try {
-      const changed = await this.pending.refresh([sender]);
-      if (changed.length > 0) this.changes$.next({ senders: new Set(changed), reason: 'PENDING' });
+      await this.refreshSenders([sender]);
     } catch (err) {
       // Stored is what counts; the periodic refresh picks the change up.
       this.logger.warn({ msg: 'pending refresh failed', sender, error: (err as Error).message });
@@ -306,13 +315,54 @@ export class LocalSenderMonitor extends SenderMonitor implements OnModuleInit, O
     this.refreshing = true;
     try {
       const senders = this.trackedSenders();
-      const changed = await this.pending.refresh(senders);
-      if (changed.length > 0) this.changes$.next({ senders: new Set(changed), reason: 'PENDING' });
+      await this.refreshSenders(senders);
       this.observeMetrics(senders);
     } catch (err) {
       this.logger.warn({ msg: 'pending refresh failed', error: (err as Error).message });
     } finally {
       this.refreshing = false;
+    }
+  }
+
+  /** Re-reads the pending face value of `senders` and pushes the changes. */
+  private async refreshSenders(senders: readonly string[]): Promise<void> {
+    const changed = await this.pending.refresh(senders);
+    if (changed.length > 0) this.changes$.next({ senders: new Set(changed), reason: 'PENDING' });
+  }
+
+  /**
+   * Re-reads the watched senders among those with new winners (all of them for 'all'). One read
+   * at a time: notifications arriving meanwhile are gathered into the next.
+   */
+  private onNewWinners(winners: NewWinners): void {
+    if (winners === 'all' || this.newWinners === 'all') {
+      this.newWinners = 'all';
+    } else {
+      for (const sender of winners) {
+        if (!this.lastAccess.has(sender)) continue;
+        this.newWinners ??= new Set();
+        this.newWinners.add(sender);
+      }
+    }
+    void this.readNewWinners();
+  }
+
+  private async readNewWinners(): Promise<void> {
+    if (this.readingNewWinners) return;
+    this.readingNewWinners = true;
+    try {
+      while (this.newWinners) {
+        const senders = this.newWinners === 'all' ? this.trackedSenders() : [...this.newWinners];
+        this.newWinners = undefined;
+        try {
+          await this.refreshSenders(senders);
+        } catch (err) {
+          // The next poll reads them.
+          this.logger.warn({ msg: 'pending refresh of new winners failed', error: (err as Error).message });
+        }
+      }
+    } finally {
+      this.readingNewWinners = false;
     }
   }
 

@@ -44,17 +44,42 @@ const NEW_ROW_COLUMNS: readonly (readonly [keyof NewWinningTicket, string, strin
   ['recipientRand', 'recipient_rand', 'numeric'],
 ];
 
+/**
+ * The channel every INSERT of new winners (insertAllIfAbsent) notifies when it commits: the payload
+ * is the distinct senders of the rows it inserted (lowercase, comma-separated), or
+ * NEW_WINNERS_ALL_SENDERS when they would not fit one notification. A reader that caches pending
+ * face value (the SenderMonitor's max float) re-reads those senders at once instead of at its
+ * next poll. Rows leaving the pending statuses are not notified: they only raise max float.
+ */
+export const NEW_WINNERS_CHANNEL = 'winning_ticket_new_winners';
+/** The payload that stands for "any sender": more senders than a notification holds. */
+export const NEW_WINNERS_ALL_SENDERS = '*';
+/** Postgres refuses a NOTIFY payload of this many bytes or more. */
+const NOTIFY_PAYLOAD_MAX_BYTES = 8_000;
+
 // A row stored before inserts nothing; while unclaimed, it counts the new offers (deleteUnclaimed
 // takes back only a row that one payment offered). `xmax = 0` tells the rows this statement
 // inserted from those it only counted. The conflict target is the ticket hash alone, so the
 // signature's unique index is checked strictly: the same ticket inserted at once by another
 // process (a retry at another replica) fails it once that one commits (insertAllIfAbsent then
 // runs again, and takes the update path).
-const INSERT_ALL_SQL = `INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
+// The same statement notifies NEW_WINNERS_CHANNEL (delivered on commit, dropped on rollback): one
+// notification for the whole group, none when it inserted nothing. The outer WHERE makes the
+// `notified` CTE run (a plain SELECT CTE runs only when referenced); it is always true.
+const INSERT_ALL_SQL = `WITH stored AS (
+  INSERT INTO winning_ticket (${NEW_ROW_COLUMNS.map(([, column]) => column).join(', ')}, offers, status)
   SELECT *, '${WinningTicketStatus.RECEIVED}' FROM unnest(${NEW_ROW_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')}, $${NEW_ROW_COLUMNS.length + 1}::int4[])
   ON CONFLICT (ticket_hash) DO UPDATE SET offers = winning_ticket.offers + EXCLUDED.offers
     WHERE winning_ticket.status = ANY($${NEW_ROW_COLUMNS.length + 2})
-  RETURNING ticket_hash, xmax = 0 AS inserted`;
+  RETURNING ticket_hash, sender, xmax = 0 AS inserted
+), senders AS (
+  SELECT string_agg(DISTINCT sender, ',') AS list FROM stored WHERE inserted
+), notified AS (
+  SELECT pg_notify('${NEW_WINNERS_CHANNEL}',
+    CASE WHEN octet_length(list) < ${NOTIFY_PAYLOAD_MAX_BYTES} THEN list ELSE '${NEW_WINNERS_ALL_SENDERS}' END)
+  FROM senders WHERE list IS NOT NULL
+)
+SELECT ticket_hash, inserted FROM stored WHERE (SELECT count(*) FROM notified) >= 0`;
 
 // MOVES.queue as a compare-and-set, committed without waiting for the flush: set_config(…, true)
 // lasts for the statement's own transaction and costs no round trip of its own; it is evaluated
@@ -155,7 +180,8 @@ export class WinningTicketRepository {
    * the row's count when it was stored before and is still unclaimed. Returns the hashes this call
    * inserted; the others were stored before. The rows go as one array per column (a fixed 15
    * parameters for any number of rows), in SQL of our own: a third of the CPU of building the same
-   * INSERT through the query builder.
+   * INSERT through the query builder. The same statement notifies NEW_WINNERS_CHANNEL with the
+   * senders of the rows it inserted.
    */
   async insertAllIfAbsent(
     tickets: readonly NewWinningTicket[],
