@@ -203,7 +203,10 @@ describe('WinningTicketIntake group commit', () => {
     expect(await committed(after.map(hashOf))).toBe(1);
   });
 
-  it('answers within ENQUEUE_WAIT_MS when Redis holds the enqueue back: stored, the job made once Redis answers', async () => {
+  /** An intake whose queue's Redis holds every reply until `release` (a stall), for `test`. */
+  const withStalledRedis = async (
+    test: (slow: WinningTicketIntake, release: () => void) => Promise<void>,
+  ): Promise<void> => {
     const proxy = await startRedisFaultProxy(inject('redisUrl'));
     const stalled = await connectRedemptionQueue(proxy.url, prefix, repo);
     try {
@@ -212,7 +215,15 @@ describe('WinningTicketIntake group commit', () => {
         stalled.queue,
         new RedemptionReconciler(repo, stalled.queue),
       );
-      const release = proxy.holdReplies();
+      await test(slow, proxy.holdReplies());
+    } finally {
+      await stalled.close();
+      await proxy.stop();
+    }
+  };
+
+  it('answers within ENQUEUE_WAIT_MS when Redis holds the enqueue back: stored, the job made once Redis answers', async () => {
+    await withStalledRedis(async (slow, release) => {
       const t = winner();
       const started = Date.now();
       const [result] = await slow.acceptAll([t]);
@@ -226,22 +237,11 @@ describe('WinningTicketIntake group commit', () => {
         .poll(async () => (await repo.findByHash(hashOf(t)))?.status, { timeout: 10_000 })
         .toBe(WinningTicketStatus.QUEUED);
       expect(await handle.queue.boardSource().getJob(hashOf(t))).toBeTruthy();
-    } finally {
-      await stalled.close();
-      await proxy.stop();
-    }
+    });
   });
 
   it('offers no more jobs once ENQUEUE_BACKLOG_MAX wait for a stalled Redis: stored, answered at once, the reconciler makes the rest', async () => {
-    const proxy = await startRedisFaultProxy(inject('redisUrl'));
-    const stalled = await connectRedemptionQueue(proxy.url, prefix, repo);
-    try {
-      const slow = new WinningTicketIntake(
-        repo,
-        stalled.queue,
-        new RedemptionReconciler(repo, stalled.queue),
-      );
-      const release = proxy.holdReplies();
+    await withStalledRedis(async (slow, release) => {
       // The first call's enqueue is held by Redis; calls of 500 then queue behind it up to the bound.
       const first = [winner()];
       await slow.acceptAll(first);
@@ -275,10 +275,7 @@ describe('WinningTicketIntake group commit', () => {
       for (const t of over) {
         expect(await handle.queue.boardSource().getJob(hashOf(t))).toBeTruthy();
       }
-    } finally {
-      await stalled.close();
-      await proxy.stop();
-    }
+    });
   }, 60_000);
 
   it('bounds a group: 1,200 waiting rows go in INSERTs of at most 500', async () => {

@@ -143,29 +143,22 @@ describe('Recipient: replicas, restarts and secret rotation', () => {
     expect(Object.keys(record).sort()).toEqual(['1', '2', 'price', 'secretId']);
     expect(record.secretId).toBe(retiredId);
 
+    const refusal = (params: Awaited<ReturnType<typeof issue>>) =>
+      errorCodeOf(
+        fresh.client.processPayment({
+          payment: paymentMessage(params, signBatch(params, sender, [1])),
+          jobId: 'job-stale-replica',
+        }),
+      );
     // A record naming a secret this recipient does not know (deleted, or never its own) is refused.
     const forged = await issue(stale, sender);
     await fresh.redis.hset(paramsKey(sender.hex, rrHashOf(forged)), 'secretId', '999999999');
-    expect(
-      await errorCodeOf(
-        fresh.client.processPayment({
-          payment: paymentMessage(forged, signBatch(forged, sender, [1])),
-          jobId: 'job-stale-replica',
-        }),
-      ),
-    ).toBe('INVALID_RECIPIENT_RAND');
+    expect(await refusal(forged)).toBe('INVALID_RECIPIENT_RAND');
     // A record without the id (params issued before it was stored): the grace window decides, as
     // before, and these params expire after it.
     const legacy = await issue(stale, sender);
     await fresh.redis.hdel(paramsKey(sender.hex, rrHashOf(legacy)), 'secretId');
-    expect(
-      await errorCodeOf(
-        fresh.client.processPayment({
-          payment: paymentMessage(legacy, signBatch(legacy, sender, [1])),
-          jobId: 'job-stale-replica',
-        }),
-      ),
-    ).toBe('INVALID_RECIPIENT_RAND');
+    expect(await refusal(legacy)).toBe('INVALID_RECIPIENT_RAND');
     expect(await fresh.countWinners(rrHashOf(forged))).toBe(0);
     expect(await fresh.countWinners(rrHashOf(legacy))).toBe(0);
     await Promise.all([stale.close(), fresh.close()]);
