@@ -109,6 +109,14 @@ export class RedemptionQueue {
     private readonly marginBlocks: number = DEFAULT_PARAMS_EXPIRY_MARGIN_BLOCKS,
   ) {}
 
+  /**
+   * Moves a ticket whose job exists from `received` to `queued` (its job ran before the intake's
+   * move): whether it moved. Every such move goes through this class.
+   */
+  markQueued(ticketHash: string): Promise<boolean> {
+    return this.tickets.queue(ticketHash);
+  }
+
   /** A ticket just stored: adds its job, then marks the row queued. */
   async enqueueStored(job: TicketToQueue): Promise<void> {
     await this.enqueue(job);

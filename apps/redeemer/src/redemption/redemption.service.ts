@@ -144,7 +144,7 @@ export class RedemptionService implements RedemptionJobHandler {
     try {
       if (row.status === WinningTicketStatus.RECEIVED) {
         // Its job ran before the intake marked it queued. Moved here, nothing else of it changed.
-        row = (await this.tickets.queue(ticketHash))
+        row = (await this.queue.markQueued(ticketHash))
           ? Object.assign(row, { status: WinningTicketStatus.QUEUED })
           : (await this.tickets.findByHash(ticketHash))!;
       }
