@@ -9,6 +9,8 @@ import { RecipientConfig } from './recipient.config.js';
 /** A lookup that does not answer in this time counts as unknown (a scrape must not hang). */
 const LOOKUP_TIMEOUT_MS = 2_000;
 const WARN_EVERY_MS = 10 * 60_000;
+/** Unserved this long before the first warning: at a stack's start the Redeemer leases after. */
+const WARN_AFTER_MS = 60_000;
 
 /**
  * Whether a Redeemer serves this Recipient's address (its recipient lease: SignerLease). The
@@ -16,12 +18,15 @@ const WARN_EVERY_MS = 10 * 60_000;
  * redeems expire after ticketValidityPeriod rounds, and each of the four services is told which
  * recipients it serves on its own: the lease is what says whether they agree. Shown in /health's
  * `redeemer` entry (up either way: payments are still taken), as recipient_redeemer_serving, and
- * as a warning every 10 minutes while it is 0.
+ * as a warning (at most every 10 minutes) when a read of either finds it 0 for a minute or more
+ * (not at a stack's start, when the Redeemer leases after the Recipient is up).
  */
 @Injectable()
 export class RedeemerPresence implements OnApplicationBootstrap {
   private readonly logger = new Logger(RedeemerPresence.name);
   private readonly notice = new RepeatNotice(WARN_EVERY_MS);
+  /** Since when the lookups have found no Redeemer (undefined while one serves). */
+  private unservedSince?: number;
 
   constructor(
     private readonly leases: RedeemerLeases,
@@ -62,7 +67,9 @@ export class RedeemerPresence implements OnApplicationBootstrap {
         LOOKUP_TIMEOUT_MS,
         `no answer within ${LOOKUP_TIMEOUT_MS} ms`,
       );
-      if (!served && this.notice.due('unserved')) this.logger.warn({ msg: this.warning() });
+      this.unservedSince = served ? undefined : (this.unservedSince ?? Date.now());
+      const long = this.unservedSince !== undefined && Date.now() - this.unservedSince >= WARN_AFTER_MS;
+      if (long && this.notice.due('unserved')) this.logger.warn({ msg: this.warning() });
       return served;
     } catch (err) {
       this.logger.debug({ msg: 'redeemer lease not looked up', error: safeErrorMessage(err) });
