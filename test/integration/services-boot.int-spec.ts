@@ -53,7 +53,8 @@ const APPS: AppUnderTest[] = [
         }),
       ),
     grpc: true,
-    // And the head it judges params and payments on (not too old, not stuck), and whether a Redeemer serves it.
+    // And the head it judges params and payments on (not too old, not stuck), and whether a
+    // Redeemer serves it.
     probes: ['database', 'redis', 'chain', 'head', 'redeemer'],
   },
   {

@@ -148,10 +148,10 @@ export class RedemptionQueue {
 
   /**
    * How long the first run of a new ticket's job waits: until its reveal block (the one stored with
-   * it, else paramsExpirationBlock + the margin: storedRevealBlock) is due to be seen, by this process's BlockPace, with FIRST_RUN_SLACK_BLOCKS more; 0 for a
-   * block seen already or while the pace is unknown (no head read yet, or none read here), at most
-   * MAX_FIRST_RUN_DELAY_MS. Only a schedule: the Redeemer checks the params against its own head
-   * before revealing anything.
+   * it, else paramsExpirationBlock + the margin: storedRevealBlock) is due to be seen, by this
+   * process's BlockPace, with FIRST_RUN_SLACK_BLOCKS more; 0 for a block seen already or while the
+   * pace is unknown (no head read yet, or none read here), at most MAX_FIRST_RUN_DELAY_MS. Only a
+   * schedule: the Redeemer checks the reveal block against its own head before revealing anything.
    */
   firstRunDelay(ticket: RevealTiming): number {
     const due = this.pace?.msUntil(storedRevealBlock(ticket, this.marginBlocks));
